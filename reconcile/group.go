@@ -1,0 +1,103 @@
+package reconcile
+
+import "time"
+
+// Confidence of a duplicate group.
+type Confidence string
+
+const (
+	High   Confidence = "high"
+	Medium Confidence = "medium"
+	Low    Confidence = "low"
+)
+
+// Status of a duplicate group.
+type Status string
+
+const (
+	Open      Status = "open"
+	Resolved  Status = "resolved"  // every suspect fully refunded
+	Dismissed Status = "dismissed" // the operator judged it legitimate
+)
+
+// Role of a charge in its group.
+type Role string
+
+const (
+	Keep      Role = "keep"      // the earliest charge: the one the customer meant to pay
+	Duplicate Role = "duplicate" // a suspect to refund
+)
+
+// Cause says why a duplicate happened, so engineering can fix it.
+type Cause string
+
+const (
+	CauseNoKey           Cause = "no_key"
+	CauseNewKeyPerRetry  Cause = "new_key_per_retry"
+	CauseKeyReusedExpiry Cause = "key_reused_after_expiry"
+	CauseDoubleSubmit    Cause = "double_submit"
+	CauseUnknown         Cause = "unknown"
+)
+
+// Verdict is the explanation of a group: how sure, why it happened, and the human
+// reasons behind it (Reasons[0] is the headline).
+type Verdict struct {
+	Confidence Confidence
+	Cause      Cause
+	Reasons    []string
+}
+
+// Member is one charge of a group with what detection worked out about it.
+type Member struct {
+	Charge
+	Role           Role
+	IdempotencyKey string   // the key that created the charge, if any record names it
+	KeySources     []string // where that key was seen
+	OrderRef       string   // the order reference from metadata (Options.OrderField)
+	// Refundable is what may still be refunded on a duplicate: 0 for the kept
+	// charge, a disputed, fully refunded or already-refunding charge.
+	Refundable int64
+	// NotRefundable says why a duplicate cannot be refunded ("disputed: …"), empty
+	// when it can or when it is the kept charge.
+	NotRefundable string
+	Decision      string    // latest decision or refund state, e.g. "dismissed", "refunded"
+	RefundID      string    // from the refund ledger
+	Operator      string    // who decided
+	DecidedAt     time.Time // when
+}
+
+// Group is a set of charges that look like one payment taken more than once.
+// Charges are ordered by created time; Charges[0] is the kept charge.
+type Group struct {
+	ID       string // stable: derived from the earliest charge
+	Amount   int64
+	Currency string
+	Identity string // what ties the charges: a customer id, an email or "card …4242"
+	Status   Status
+	Verdict
+	Charges []Member
+}
+
+// Span is the time between the first and the last charge.
+func (g *Group) Span() time.Duration {
+	return g.Charges[len(g.Charges)-1].Created.Sub(g.Charges[0].Created)
+}
+
+// Options configure detection.
+type Options struct {
+	Window     time.Duration // default 10 minutes
+	OrderField string        // metadata field holding the merchant's order reference, default "order_id"
+	// KeyFields are metadata fields holding an idempotency key, default
+	// ["idempotency_key"].
+	KeyFields []string
+	// MinConfidence drops groups below it; empty keeps all.
+	MinConfidence Confidence
+}
+
+// Input is everything detection reads, as loaded from the store.
+type Input struct {
+	Charges   []Charge
+	Keys      []KeyRecord
+	Decisions []Decision
+	Refunds   []RefundIntent
+}

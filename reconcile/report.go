@@ -1,0 +1,50 @@
+package reconcile
+
+// Finding kinds: reconciliation beyond duplicates.
+const (
+	KindDuplicate        = "duplicate"
+	KindKeyWithoutCharge = "key_without_charge"          // a logged key whose charge is not in Stripe
+	KindOrderMultiCharge = "order_with_multiple_charges" // an order with more than one succeeded charge
+	KindChargeWithoutKey = "charge_without_key"          // created outside the application
+)
+
+// Finding is one reconciliation row that is not a duplicate group.
+type Finding struct {
+	Kind     string
+	ChargeID string
+	Key      string
+	OrderRef string
+	Amount   int64
+	Currency string
+	Detail   string
+}
+
+// CurrencyTotals are the summary figures for one currency, in minor units.
+type CurrencyTotals struct {
+	Currency        string
+	AtRisk          int64 // open suspects' unrefunded amounts
+	RefundedByUs    int64 // refunded through doublecheck's ledger
+	Dismissed       int64 // suspects in dismissed groups
+	OpenGroups      int
+	ResolvedGroups  int
+	DismissedGroups int
+}
+
+// Summary totals a report.
+type Summary struct {
+	Charges           int // charges considered (all loaded)
+	Groups            int
+	Open              int
+	Resolved          int
+	Dismissed         int
+	ByCurrency        []CurrencyTotals // sorted by currency
+	Causes            map[Cause]int
+	ChargesWithoutKey int
+}
+
+// Report is the result of detection over a store.
+type Report struct {
+	Groups   []Group // ordered: open first, then by money at risk, then by id
+	Findings []Finding
+	Summary  Summary
+}

@@ -1,0 +1,107 @@
+// Package reconcile is doublecheck's domain: charges, idempotency-key evidence,
+// duplicate detection, classification and the reconciliation report. It is pure:
+// no I/O beyond io.Writer, no Stripe, SQL or terminal types.
+package reconcile
+
+import "time"
+
+// Charge is the part of a Stripe charge that detection and the report need.
+type Charge struct {
+	ID              string
+	Created         time.Time // UTC
+	Amount          int64     // minor units, as Stripe gives them
+	AmountRefunded  int64
+	Currency        string // lower case, e.g. "usd"
+	Status          string // "succeeded", "failed", "pending"
+	Captured        bool
+	Refunded        bool // fully refunded
+	Disputed        bool
+	Customer        string // customer id, may be empty (guest checkout)
+	Email           string // billing_details.email, else receipt_email, as given
+	CardFingerprint string
+	CardBrand       string
+	CardLast4       string
+	PaymentIntent   string
+	Description     string
+	Metadata        map[string]string
+	Livemode        bool
+	// Observed is when this state of the charge was true (the fetch time of a list
+	// page, or the created time of the event that carried it); the store keeps the
+	// newest observation, so an old event never overwrites a newer refund state.
+	Observed time.Time
+	// Raw is the Stripe JSON as received. The store keeps it; loads for detection
+	// leave it nil to stay fast.
+	Raw []byte
+}
+
+// Counts reports whether the charge is money actually taken: only those can be
+// duplicates.
+func (c *Charge) Counts() bool { return c.Status == "succeeded" && c.Captured }
+
+// Unrefunded is what is left to refund on the charge.
+func (c *Charge) Unrefunded() int64 { return c.Amount - c.AmountRefunded }
+
+// Key sources: where an idempotency key record was seen.
+const (
+	SourceEvent    = "event"    // request.idempotency_key of the charge's charge.succeeded event
+	SourceLog      = "log"      // the merchant's own key log (doublecheck keys import)
+	SourceMetadata = "metadata" // a charge metadata field
+)
+
+// KeyRecord is one idempotency key and what is known about it. A key seen from
+// several sources is one record listing them all.
+type KeyRecord struct {
+	Key      string
+	ChargeID string // empty when the key never produced a charge we know of
+	OrderRef string
+	Sources  []string // sorted, distinct: SourceEvent, SourceLog, SourceMetadata
+	SeenAt   time.Time
+}
+
+// Decision kinds an operator (or the refund protocol) records against a charge.
+const (
+	DecisionDismissed   = "dismissed"   // the operator says the group is legitimate
+	DecisionUndismissed = "undismissed" // undo of a dismissal; the latest decision wins
+)
+
+// Decision is an operator's verdict on a group, stored so it survives re-syncs and
+// re-detection. GroupID is the stable group id; ChargeID may be empty for a
+// decision about the whole group.
+type Decision struct {
+	GroupID  string
+	ChargeID string
+	Kind     string
+	Operator string
+	At       time.Time
+	Note     string
+}
+
+// Refund intent states.
+const (
+	RefundPending     = "pending"       // intent committed, outcome unknown: resume with the same key
+	RefundSucceeded   = "refunded"      // Stripe returned a refund
+	RefundFailed      = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
+	RefundWouldRefund = "would_refund"  // --dry-run: recorded, never sent
+)
+
+// RefundIntent is one row of the refund ledger: written and committed before any
+// network call, finished with the outcome. Key is the Stripe Idempotency-Key and is
+// deterministic per charge and amount, so a retry after a crash replays the first
+// result instead of refunding twice.
+type RefundIntent struct {
+	Key          string
+	ChargeID     string
+	KeptChargeID string
+	GroupID      string
+	Amount       int64
+	Currency     string
+	Operator     string
+	Reason       string
+	Status       string
+	RefundID     string
+	ErrorCode    string
+	ErrorMessage string
+	Attempts     int
+	CreatedAt    time.Time
+	FinishedAt   time.Time
+}
