@@ -3,8 +3,8 @@ package sandbox
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )

@@ -97,8 +97,8 @@ type event struct {
 	ID             string
 	Type           string
 	Created        int64
-	RequestID      string // "" → null (automatic events)
-	IdempotencyKey string // "" → null
+	RequestID      string  // "" → null (automatic events)
+	IdempotencyKey string  // "" → null
 	Charge         *charge // snapshot of the charge at the time of the event
 	Dispute        *dispute
 	Previous       map[string]any
@@ -432,19 +432,19 @@ func (r *refund) wire() refundJSON {
 }
 
 type disputeJSON struct {
-	ID                   string            `json:"id"`
-	Object               string            `json:"object"`
-	Amount               int64             `json:"amount"`
-	BalanceTransactions  []string          `json:"balance_transactions"`
-	Charge               string            `json:"charge"`
-	Created              int64             `json:"created"`
-	Currency             string            `json:"currency"`
-	IsChargeRefundable   bool              `json:"is_charge_refundable"`
-	Livemode             bool              `json:"livemode"`
-	Metadata             map[string]string `json:"metadata"`
-	PaymentIntent        *string           `json:"payment_intent"`
-	Reason               string            `json:"reason"`
-	Status               string            `json:"status"`
+	ID                  string            `json:"id"`
+	Object              string            `json:"object"`
+	Amount              int64             `json:"amount"`
+	BalanceTransactions []string          `json:"balance_transactions"`
+	Charge              string            `json:"charge"`
+	Created             int64             `json:"created"`
+	Currency            string            `json:"currency"`
+	IsChargeRefundable  bool              `json:"is_charge_refundable"`
+	Livemode            bool              `json:"livemode"`
+	Metadata            map[string]string `json:"metadata"`
+	PaymentIntent       *string           `json:"payment_intent"`
+	Reason              string            `json:"reason"`
+	Status              string            `json:"status"`
 }
 
 func (d *dispute) wire(livemode bool) disputeJSON {
