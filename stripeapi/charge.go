@@ -1,0 +1,269 @@
+package stripeapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+	"time"
+
+	stripe "github.com/stripe/stripe-go/v76"
+
+	"doublecheck/reconcile"
+)
+
+// chargeFromStripe converts a stripe-go charge to what detection needs. Sync,
+// event handling, refunds and `doublecheck import` all use it, so a charge looks
+// the same however it arrived. raw is the charge's JSON; when nil, the JSON of the
+// response that carried the charge is used, if it was a single charge.
+func chargeFromStripe(ch *stripe.Charge, raw []byte, observed time.Time) reconcile.Charge {
+	if raw == nil && ch.LastResponse != nil {
+		raw = ch.LastResponse.RawJSON
+	}
+	c := reconcile.Charge{
+		ID:             ch.ID,
+		Created:        time.Unix(ch.Created, 0).UTC(),
+		Amount:         ch.Amount,
+		AmountRefunded: ch.AmountRefunded,
+		Currency:       strings.ToLower(string(ch.Currency)),
+		Status:         string(ch.Status),
+		Captured:       ch.Captured,
+		Refunded:       ch.Refunded,
+		Disputed:       ch.Disputed,
+		Description:    ch.Description,
+		Email:          ch.ReceiptEmail,
+		Metadata:       maps.Clone(ch.Metadata),
+		Livemode:       ch.Livemode,
+		Observed:       observed.UTC(),
+		Raw:            raw,
+	}
+	if ch.Customer != nil {
+		c.Customer = ch.Customer.ID
+	}
+	if ch.BillingDetails != nil && ch.BillingDetails.Email != "" {
+		c.Email = ch.BillingDetails.Email
+	}
+	if ch.PaymentMethodDetails != nil && ch.PaymentMethodDetails.Card != nil {
+		card := ch.PaymentMethodDetails.Card
+		c.CardFingerprint, c.CardBrand, c.CardLast4 = card.Fingerprint, string(card.Brand), card.Last4
+	}
+	if ch.PaymentIntent != nil {
+		c.PaymentIntent = ch.PaymentIntent.ID
+	}
+	return c
+}
+
+// decodeCharge decodes one Stripe charge object. It refuses anything that is not
+// a charge, so a file of refunds or customers is not imported as empty charges.
+func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
+	var ch stripe.Charge
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		return reconcile.Charge{}, fmt.Errorf("not a Stripe charge object: %w", err)
+	}
+	switch {
+	case ch.Object != "charge":
+		if ch.Object == "" {
+			return reconcile.Charge{}, errors.New(`not a Stripe charge object (it has no "object": "charge")`)
+		}
+		return reconcile.Charge{}, fmt.Errorf("a %q object, not a charge", ch.Object)
+	case ch.ID == "":
+		return reconcile.Charge{}, errors.New("a charge without an id")
+	case ch.Created <= 0:
+		return reconcile.Charge{}, fmt.Errorf("charge %s has no created time", ch.ID)
+	case ch.Currency == "":
+		return reconcile.Charge{}, fmt.Errorf("charge %s has no currency", ch.ID)
+	}
+	if observed.IsZero() {
+		observed = knownAsOf(&ch)
+	}
+	return chargeFromStripe(&ch, raw, observed), nil
+}
+
+// knownAsOf is the latest time a charge object from a file is known to describe:
+// its creation, or its newest embedded refund. An imported file therefore never
+// overrides a state synced from Stripe later.
+func knownAsOf(ch *stripe.Charge) time.Time {
+	t := ch.Created
+	if ch.Refunds != nil {
+		for _, r := range ch.Refunds.Data {
+			t = max(t, r.Created)
+		}
+	}
+	return time.Unix(t, 0).UTC()
+}
+
+// DecodeCharges reads Stripe charge objects from a Stripe list response
+// ({"object":"list","data":[…]}), a bare JSON array, or JSONL (one charge per
+// line; blank lines are fine). It returns every charge or, on the first problem,
+// none and one sentence naming the file and the line, or the element and its
+// byte offset. Each object goes through stripe-go's Charge type and the same
+// conversion sync uses.
+func DecodeCharges(r io.Reader, name string) ([]reconcile.Charge, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("%s is empty: expected Stripe charges as a JSON list response or JSONL", name)
+	}
+	if trimmed[0] == '[' {
+		return decodeArray(data, name)
+	}
+	// JSONL has a whole JSON value on its first line; a list response is either
+	// on one line (then its object says "list") or spread over many.
+	first, _, _ := bytes.Cut(trimmed, []byte("\n"))
+	var head struct {
+		Object string `json:"object"`
+	}
+	if json.Valid(first) && (json.Unmarshal(first, &head) != nil || head.Object != "list") {
+		return decodeLines(data, name)
+	}
+	return decodeList(data, name)
+}
+
+// decodeLines reads JSONL: one charge object per line.
+func decodeLines(data []byte, name string) ([]reconcile.Charge, error) {
+	var charges []reconcile.Charge
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if !json.Valid(line) {
+			return nil, fmt.Errorf("%s line %d: %s", name, n+1, jsonProblem(line))
+		}
+		c, err := decodeCharge(line, time.Time{})
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", name, n+1, err)
+		}
+		charges = append(charges, c)
+	}
+	return charges, nil
+}
+
+// decodeList reads a Stripe list response and decodes its data array.
+func decodeList(data []byte, name string) ([]reconcile.Charge, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // the '{' DecodeCharges saw
+		return nil, syntaxProblem(name, data, dec, err)
+	}
+	var (
+		charges []reconcile.Charge
+		object  string
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, syntaxProblem(name, data, dec, err)
+		}
+		if tok == "object" {
+			if err := dec.Decode(&object); err != nil {
+				return nil, syntaxProblem(name, data, dec, err)
+			}
+			continue
+		}
+		if tok != "data" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, syntaxProblem(name, data, dec, err)
+			}
+			continue
+		}
+		if charges, err = decodeElements(dec, data, name); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, syntaxProblem(name, data, dec, err)
+	}
+	if object != "list" {
+		return nil, fmt.Errorf(`%s: a JSON object that is not a Stripe list response (its "object" is %q); expected {"object":"list","data":[…]}, a JSON array or JSONL`, name, object)
+	}
+	if err := trailing(dec, data, name); err != nil {
+		return nil, err
+	}
+	return charges, nil
+}
+
+// decodeArray reads a bare JSON array of charges.
+func decodeArray(data []byte, name string) ([]reconcile.Charge, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	charges, err := decodeElements(dec, data, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := trailing(dec, data, name); err != nil {
+		return nil, err
+	}
+	return charges, nil
+}
+
+// decodeElements decodes the array at the decoder's position, one element at a
+// time so an error can name the element and where it starts.
+func decodeElements(dec *json.Decoder, data []byte, name string) ([]reconcile.Charge, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, syntaxProblem(name, data, dec, err)
+	}
+	if tok != json.Delim('[') {
+		return nil, fmt.Errorf("%s: expected an array of charges at byte %d", name, dec.InputOffset())
+	}
+	var charges []reconcile.Charge
+	for i := 0; dec.More(); i++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, syntaxProblem(name, data, dec, err)
+		}
+		start := dec.InputOffset() - int64(len(raw))
+		c, err := decodeCharge(raw, time.Time{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: element %d (line %d, byte %d): %w", name, i, lineAt(data, start), start, err)
+		}
+		charges = append(charges, c)
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return nil, syntaxProblem(name, data, dec, err)
+	}
+	return charges, nil
+}
+
+// trailing refuses anything after the JSON document.
+func trailing(dec *json.Decoder, data []byte, name string) error {
+	if _, err := dec.Token(); err != io.EOF {
+		off := dec.InputOffset()
+		return fmt.Errorf("%s: unexpected data after the JSON document at line %d (byte %d)", name, lineAt(data, off), off)
+	}
+	return nil
+}
+
+// syntaxProblem names where malformed JSON went wrong.
+func syntaxProblem(name string, data []byte, dec *json.Decoder, err error) error {
+	off := dec.InputOffset()
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off = se.Offset
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: the JSON ends too early (byte %d): the file may be truncated", name, len(data))
+	}
+	return fmt.Errorf("%s line %d (byte %d): invalid JSON: %w", name, lineAt(data, off), off, err)
+}
+
+// jsonProblem describes why a line is not JSON.
+func jsonProblem(line []byte) string {
+	var v any
+	if err := json.Unmarshal(line, &v); err != nil {
+		return "invalid JSON: " + err.Error()
+	}
+	return "invalid JSON"
+}
+
+// lineAt is the 1-based line of byte offset off.
+func lineAt(data []byte, off int64) int {
+	off = min(max(off, 0), int64(len(data)))
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}

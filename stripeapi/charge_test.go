@@ -1,0 +1,124 @@
+package stripeapi
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"doublecheck/reconcile"
+)
+
+// Stripe charge objects as the API sends them (trimmed of fields doublecheck
+// ignores, which stripe-go ignores too).
+const (
+	chargeFull = `{"id":"ch_1full","object":"charge","amount":2400,"amount_refunded":400,"currency":"USD",` +
+		`"created":1700000000,"status":"succeeded","captured":true,"refunded":false,"disputed":true,` +
+		`"customer":"cus_42","description":"2 bags","receipt_email":"receipt@example.com",` +
+		`"billing_details":{"email":"Billing@Example.com","name":"Ada"},"livemode":true,` +
+		`"metadata":{"order_id":"o-12"},"payment_intent":"pi_9",` +
+		`"payment_method_details":{"type":"card","card":{"brand":"visa","last4":"4242","fingerprint":"fp_A"}},` +
+		`"refunds":{"object":"list","data":[{"id":"re_1","object":"refund","amount":400,"created":1700000500}],"has_more":false}}`
+	chargeGuest = `{"id":"ch_2guest","object":"charge","amount":999,"currency":"jpy","created":1700000100,` +
+		`"status":"failed","captured":false,"customer":null,"receipt_email":"guest@example.com",` +
+		`"billing_details":{"email":null},"payment_intent":{"id":"pi_expanded","object":"payment_intent"}}`
+	refundObject = `{"id":"re_1","object":"refund","amount":400,"charge":"ch_1full","created":1700000500}`
+)
+
+func TestChargeFromStripeFields(t *testing.T) {
+	charges, err := DecodeCharges(strings.NewReader(chargeFull+"\n"+chargeGuest), "charges.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reconcile.Charge{{
+		ID: "ch_1full", Created: time.Unix(1700000000, 0).UTC(), Amount: 2400, AmountRefunded: 400,
+		Currency: "usd", Status: "succeeded", Captured: true, Disputed: true, Customer: "cus_42",
+		Email: "Billing@Example.com", CardFingerprint: "fp_A", CardBrand: "visa", CardLast4: "4242",
+		PaymentIntent: "pi_9", Description: "2 bags", Metadata: map[string]string{"order_id": "o-12"},
+		Livemode: true, Observed: time.Unix(1700000500, 0).UTC(), Raw: []byte(chargeFull),
+	}, {
+		ID: "ch_2guest", Created: time.Unix(1700000100, 0).UTC(), Amount: 999, Currency: "jpy",
+		Status: "failed", Email: "guest@example.com", PaymentIntent: "pi_expanded",
+		Observed: time.Unix(1700000100, 0).UTC(), Raw: []byte(chargeGuest),
+	}}
+	if !reflect.DeepEqual(charges, want) {
+		t.Fatalf("got\n%+v\nwant\n%+v", charges, want)
+	}
+}
+
+func TestDecodeChargesFormats(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+	}{
+		{"list response", `{"object":"list","url":"/v1/charges","has_more":false,"data":[` + chargeFull + "," + chargeGuest + `]}`},
+		{"pretty list response", "{\n  \"object\": \"list\",\n  \"data\": [\n    " + chargeFull + ",\n    " + chargeGuest + "\n  ],\n  \"has_more\": true\n}\n"},
+		{"list with data before object", `{"data":[` + chargeFull + "," + chargeGuest + `],"object":"list"}`},
+		{"bare array", "[\n" + chargeFull + ",\n" + chargeGuest + "\n]"},
+		{"JSONL with blank lines and CRLF", "\n" + chargeFull + "\r\n\r\n" + chargeGuest + "\n\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			charges, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(charges) != 2 || charges[0].ID != "ch_1full" || charges[1].ID != "ch_2guest" {
+				t.Fatalf("got %d charges %+v", len(charges), charges)
+			}
+			if charges[0].Email != "Billing@Example.com" || charges[1].PaymentIntent != "pi_expanded" {
+				t.Fatalf("conversion differs by format: %+v", charges)
+			}
+		})
+	}
+}
+
+func TestDecodeChargesErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		want  []string // substrings of the one-sentence error
+	}{
+		{"empty", "  \n", []string{"in.json is empty"}},
+		{"JSONL bad line", chargeFull + "\n\n{\"id\": \"ch_3\", oops}\n", []string{"in.json line 3", "invalid JSON"}},
+		{"JSONL refund object", chargeFull + "\n" + refundObject + "\n", []string{"in.json line 2", `a "refund" object, not a charge`}},
+		{"JSONL object without object field", `{"id":"ch_x","amount":1}`, []string{"line 1", `no "object": "charge"`}},
+		{"JSONL charge id string", `"ch_123"`, []string{"line 1", "not a Stripe charge object"}},
+		{"JSONL charge without currency", `{"id":"ch_x","object":"charge","created":1700000000}`, []string{"line 1", "charge ch_x has no currency"}},
+		{"array with refund", "[" + chargeFull + ",\n" + refundObject + "]", []string{"element 1", "line 2", "byte", `"refund" object`}},
+		{"list with customer", `{"object":"list","data":[{"id":"cus_1","object":"customer"}]}`, []string{"element 0", `"customer" object`}},
+		{"truncated list", `{"object":"list","data":[` + chargeFull, []string{"ends too early", "truncated"}},
+		{"list syntax error", "{\"object\":\"list\",\n\"data\":[" + chargeFull + ",,]}", []string{"line 2", "invalid JSON"}},
+		{"not a list object", "{\n \"object\": \"charge\",\n \"id\": \"ch_1\"\n}", []string{"not a Stripe list response", `"charge"`}},
+		{"garbage after array", "[" + chargeFull + "] [", []string{"unexpected data after the JSON document"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			charges, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
+			if err == nil {
+				t.Fatalf("decoded %d charges, want an error", len(charges))
+			}
+			if charges != nil {
+				t.Fatalf("returned %d charges with the error; want none (all or nothing)", len(charges))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Count(err.Error(), "\n") > 0 {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestDecodeChargesReadError(t *testing.T) {
+	boom := errors.New("disk on fire")
+	_, err := DecodeCharges(iotest.ErrReader(boom), "in.json")
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "read in.json") {
+		t.Fatalf("error %v, want the read error wrapped with the file name", err)
+	}
+}

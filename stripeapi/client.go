@@ -1,0 +1,342 @@
+package stripeapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	stripe "github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+	"golang.org/x/time/rate"
+)
+
+// Default request rates: a client-side budget that leaves most of Stripe's
+// per-account limit (25 req/s in test mode, 100 in live mode) to production
+// traffic.
+const (
+	DefaultTestRate = 10.0
+	DefaultLiveRate = 20.0
+)
+
+const (
+	requestTimeout = 30 * time.Second
+	maxAttempts    = 8 // one request and seven retries: about half a minute of backoff
+	retryBase      = 500 * time.Millisecond
+	retryCap       = 10 * time.Second
+)
+
+// Client talks to Stripe (or any Stripe-compatible server) with one key. Every
+// request goes through call: the shared token bucket, then retries with backoff
+// for 429s, 5xx and network failures. It is safe for concurrent use.
+type Client struct {
+	key     Key
+	base    string // "" is Stripe itself
+	api     *client.API
+	backend stripe.Backend
+	http    *http.Client // its Timeout bounds each request
+
+	// limiter spaces requests (burst 1: no bursts that would trip Stripe's own
+	// limiter). A 429 slows it down; successes bring it back to target.
+	limiter *rate.Limiter
+	target  float64
+
+	retryBase time.Duration // first backoff; tests shorten it
+
+	requests atomic.Int64 // HTTP requests sent, retries included
+	retries  atomic.Int64
+}
+
+// NewClient builds a client for key against apiBase ("" for api.stripe.com).
+// stripe-go's own retries are off (its backoff sleeps ignore the context and it
+// does not retry a plain 429): call retries instead. Its logger is silenced, so
+// nothing it does can print the key.
+func NewClient(key Key, apiBase string) *Client {
+	httpClient := &http.Client{Timeout: requestTimeout}
+	cfg := &stripe.BackendConfig{
+		HTTPClient:        httpClient,
+		MaxNetworkRetries: stripe.Int64(0),
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+	}
+	if apiBase != "" {
+		cfg.URL = stripe.String(apiBase)
+	}
+	backend := stripe.GetBackendWithConfig(stripe.APIBackend, cfg)
+	limit := DefaultTestRate
+	if key.Live {
+		limit = DefaultLiveRate
+	}
+	return &Client{
+		key:       key,
+		base:      apiBase,
+		api:       client.New(key.Secret, &stripe.Backends{API: backend, Connect: backend, Uploads: backend}),
+		backend:   backend,
+		http:      httpClient,
+		limiter:   rate.NewLimiter(rate.Limit(limit), 1),
+		target:    limit,
+		retryBase: retryBase,
+	}
+}
+
+// Key is the key the client uses.
+func (c *Client) Key() Key { return c.key }
+
+// Live reports whether the client works on live-mode data.
+func (c *Client) Live() bool { return c.key.Live }
+
+// APIBase is the server the client talks to, for messages.
+func (c *Client) APIBase() string {
+	if c.base == "" {
+		return stripe.APIURL
+	}
+	return c.base
+}
+
+// Format keeps %v and friends from printing the key held inside the client.
+func (c *Client) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "stripeapi.Client{%s at %s}", c.key.Redacted(), c.APIBase())
+}
+
+// SetRate changes the client-side request budget (requests per second).
+func (c *Client) SetRate(perSecond float64) {
+	if perSecond > 0 {
+		c.target = perSecond
+		c.limiter.SetLimit(rate.Limit(perSecond))
+	}
+}
+
+// Account is who the key belongs to.
+type Account struct {
+	ID   string
+	Name string // the dashboard display name, else the business name, else the email, else ID
+	Live bool
+}
+
+// Account asks Stripe whose account the key opens. It is the cheapest way to
+// check a key before a sync.
+func (c *Client) Account(ctx context.Context) (Account, error) {
+	var acct stripe.Account
+	params := &stripe.AccountParams{}
+	params.Context = ctx
+	err := c.call(ctx, func() error {
+		return c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
+	})
+	if err != nil {
+		return Account{}, fmt.Errorf("look up the account: %w", err)
+	}
+	name := acct.ID
+	switch {
+	case acct.Settings != nil && acct.Settings.Dashboard != nil && acct.Settings.Dashboard.DisplayName != "":
+		name = acct.Settings.Dashboard.DisplayName
+	case acct.BusinessProfile != nil && acct.BusinessProfile.Name != "":
+		name = acct.BusinessProfile.Name
+	case acct.Email != "":
+		name = acct.Email
+	}
+	return Account{ID: acct.ID, Name: name, Live: c.key.Live}, nil
+}
+
+// getCharge retrieves one charge.
+func (c *Client) getCharge(ctx context.Context, id string) (*stripe.Charge, error) {
+	params := &stripe.ChargeParams{}
+	params.Context = ctx
+	var ch *stripe.Charge
+	err := c.call(ctx, func() (err error) {
+		ch, err = c.api.Charges.Get(id, params)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retrieve charge %s: %w", id, err)
+	}
+	return ch, nil
+}
+
+// call runs one Stripe request under the rate limiter, retrying what may
+// succeed on a second try: 429 (Stripe's rate limit or a lock timeout), 409,
+// 5xx and network failures, with exponential backoff and jitter, at most
+// maxAttempts times and never past ctx. A POST is safe to retry only with an
+// idempotency key, which every POST doublecheck sends carries. The error it
+// returns is explained (see explain) and unwraps to stripe-go's *stripe.Error.
+func (c *Client) call(ctx context.Context, request func() error) error {
+	var err error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if attempt > 0 {
+			c.retries.Add(1)
+			if werr := sleep(ctx, backoff(c.retryBase, attempt)); werr != nil {
+				return werr
+			}
+		}
+		if werr := c.limiter.Wait(ctx); werr != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return werr
+		}
+		c.requests.Add(1)
+		err = request()
+		c.adapt(err)
+		if err == nil || !retryable(ctx, err) {
+			break
+		}
+	}
+	return c.explain(err)
+}
+
+// adapt slows the shared limiter by a quarter on a 429 (someone else, such as
+// production traffic, is using the account's budget) and recovers it gently,
+// by 2% of the target per success.
+func (c *Client) adapt(err error) {
+	current := float64(c.limiter.Limit())
+	var se *stripe.Error
+	switch {
+	case errors.As(err, &se) && se.HTTPStatusCode == http.StatusTooManyRequests:
+		c.limiter.SetLimit(rate.Limit(max(current*0.75, 1)))
+	case err == nil && current < c.target:
+		c.limiter.SetLimit(rate.Limit(min(current+c.target/50, c.target)))
+	}
+}
+
+// backoff is the wait before retry number attempt: exponential from base,
+// capped, with jitter (50–100%) so parallel workers do not retry in lockstep.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base << (attempt - 1)
+	if d > retryCap || d <= 0 {
+		d = retryCap
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryable reports whether a failed request may succeed if sent again.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var se *stripe.Error
+	if errors.As(err, &se) {
+		return se.HTTPStatusCode == http.StatusTooManyRequests || se.HTTPStatusCode == http.StatusConflict ||
+			se.HTTPStatusCode >= 500
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && strings.Contains(ue.Err.Error(), "unsupported protocol scheme") {
+		return false // a mistyped --api-base never gets better
+	}
+	return true // no answer: connection refused or reset, timeout, a garbled response
+}
+
+// Kinds of Stripe failure callers may want to tell apart (errors.Is).
+var (
+	ErrBadKey      = errors.New("Stripe rejected the API key")
+	ErrPermission  = errors.New("the restricted key lacks a permission")
+	ErrUnreachable = errors.New("cannot reach Stripe")
+	ErrRateLimited = errors.New("Stripe is rate limiting the key")
+	ErrServer      = errors.New("Stripe had a server error")
+	ErrNotFound    = errors.New("not found on the server")
+	ErrRefused     = errors.New("Stripe refused the request")
+)
+
+// apiError is a Stripe failure explained in one sentence. It unwraps to the
+// original error (stripe-go's *stripe.Error when Stripe answered) and matches its
+// kind with errors.Is.
+type apiError struct {
+	kind error
+	msg  string
+	err  error
+}
+
+func (e *apiError) Error() string        { return e.msg }
+func (e *apiError) Unwrap() error        { return e.err }
+func (e *apiError) Is(target error) bool { return target == e.kind }
+
+// permissionRE finds the permission Stripe names in a restricted key's 403.
+var permissionRE = regexp.MustCompile(`'(rak_[a-z0-9_]+)'`)
+
+// permissionNames say which Dashboard setting grants a restricted-key permission.
+var permissionNames = map[string]string{
+	"rak_charge_read":  "Charges: Read",
+	"rak_charge_write": "Charges: Write",
+	"rak_refund_read":  "Refunds: Read",
+	"rak_refund_write": "Refunds: Write",
+	"rak_event_read":   "Events: Read",
+	"rak_dispute_read": "Disputes: Read",
+}
+
+// explain turns a failed request into one sentence an operator can act on. The
+// key never appears: Stripe's messages show it masked, and any message that
+// still contains it is masked here once more. Both sync and refunds use it (via
+// call); explain(nil) is nil.
+func (c *Client) explain(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var already *apiError
+	if errors.As(err, &already) {
+		return err
+	}
+	key := c.key.Redacted()
+	var se *stripe.Error
+	if !errors.As(err, &se) {
+		reason := err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			reason = ue.Err.Error() // the URL is in the sentence already
+		}
+		return &apiError{kind: ErrUnreachable, err: err,
+			msg: fmt.Sprintf("cannot reach Stripe at %s: %s", c.APIBase(), c.mask(reason))}
+	}
+	serverMsg := c.mask(se.Msg)
+	e := &apiError{kind: ErrRefused, err: err}
+	switch status := se.HTTPStatusCode; {
+	case status == http.StatusUnauthorized:
+		e.kind, e.msg = ErrBadKey, fmt.Sprintf("Stripe rejected the API key (%s): check --api-key or STRIPE_API_KEY", key)
+	case status == http.StatusForbidden:
+		e.kind = ErrPermission
+		perm := permissionRE.FindStringSubmatch(se.Msg)
+		switch {
+		case perm != nil && permissionNames[perm[1]] != "":
+			e.msg = fmt.Sprintf("the restricted key (%s) lacks the %s permission (%s); grant it in the Stripe Dashboard under API keys", key, permissionNames[perm[1]], perm[1])
+		case perm != nil:
+			e.msg = fmt.Sprintf("the restricted key (%s) lacks the %s permission; grant it in the Stripe Dashboard under API keys", key, perm[1])
+		default:
+			e.msg = fmt.Sprintf("the key (%s) is not allowed to do this (Stripe says: %s)", key, strings.TrimSuffix(serverMsg, "."))
+		}
+	case status == http.StatusNotFound:
+		e.kind, e.msg = ErrNotFound, fmt.Sprintf("not found on %s: %s", c.APIBase(), strings.TrimSuffix(serverMsg, "."))
+	case status == http.StatusTooManyRequests:
+		e.kind, e.msg = ErrRateLimited, fmt.Sprintf("Stripe kept rate limiting the key (%s) after %d attempts; try a lower --rate", key, maxAttempts)
+	case status >= 500:
+		e.kind, e.msg = ErrServer, fmt.Sprintf("Stripe answered HTTP %d %d times in a row (%s); try again later", status, maxAttempts, strings.TrimSuffix(serverMsg, "."))
+	default:
+		code := string(se.Code)
+		if code == "" {
+			code = string(se.Type)
+		}
+		e.msg = fmt.Sprintf("Stripe refused the request (HTTP %d, %s): %s", status, code, strings.TrimSuffix(serverMsg, "."))
+	}
+	return e
+}
+
+// mask removes the secret from text that came from elsewhere (a server message,
+// a transport error), in case a server echoes it.
+func (c *Client) mask(text string) string {
+	if c.key.Secret == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, c.key.Secret, c.key.Redacted())
+}
