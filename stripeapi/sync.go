@@ -29,8 +29,8 @@ type Sink interface {
 const (
 	StateLastSync = "stripe.last_sync"
 
-	statePlan          = "stripe.sync.plan"     // the sync in progress (JSON plan); "" when none
-	stateSlicePrefix   = "stripe.sync.slice."   // + index: one slice's progress (JSON sliceState)
+	statePlan          = "stripe.sync.plan"      // the sync in progress (JSON plan); "" when none
+	stateSlicePrefix   = "stripe.sync.slice."    // + index: one slice's progress (JSON sliceState)
 	stateChargesNewest = "stripe.charges.newest" // created (unix) of the newest charge of the last complete sync
 	stateChargesSince  = "stripe.charges.since"  // created (unix) from which a complete backfill holds every charge
 	stateEventsNewest  = "stripe.events.newest"  // created (unix) of the newest event of the last complete sync
