@@ -1,0 +1,460 @@
+package stripeapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	stripe "github.com/stripe/stripe-go/v76"
+
+	"doublecheck/reconcile"
+)
+
+// Ledger is the refund ledger the exactly-once protocol writes to (DESIGN.md
+// "Refunds: exactly once"); *store.Store satisfies it.
+type Ledger interface {
+	// BeginRefund commits a pending intent keyed by intent.Key, or returns the
+	// existing intent for that key with false.
+	BeginRefund(ctx context.Context, intent reconcile.RefundIntent) (reconcile.RefundIntent, bool, error)
+	// MarkAttempt counts one more request sent for the intent.
+	MarkAttempt(ctx context.Context, key string) error
+	// FinishRefund records the outcome and, when chargeAfter is non-nil, the
+	// charge's new refund state, in one transaction.
+	FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error
+	// PendingRefunds lists the intents whose outcome is unknown.
+	PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error)
+}
+
+// Refund metadata keys, so a refund found in Stripe can be matched to its intent.
+const (
+	metaDuplicateOf = "duplicate_of"
+	metaGroup       = "group"
+	metaOperator    = "operator"
+	metaVersion     = "doublecheck_version"
+)
+
+const (
+	// keyTrust is how old an intent may be before its idempotency key is no longer
+	// trusted: Stripe keeps keys for at least 24 hours, and the hour of margin
+	// covers clock skew and the time a retry takes.
+	keyTrust = 23 * time.Hour
+	// maxKeyLen is Stripe's limit on an Idempotency-Key.
+	maxKeyLen = 255
+	// dryRunPrefix marks ledger keys of --dry-run intents. They never equal a
+	// real refund key, so a dry run can neither block nor be mistaken for a refund.
+	dryRunPrefix = "dry-run-"
+)
+
+// CrashEnv names the test hook that makes the process SIGKILL itself at one step
+// of the protocol: "before-intent", "after-intent" (committed, nothing sent) or
+// "after-stripe" (Stripe refunded, the outcome not yet recorded). The end-to-end
+// crash tests use it to prove a resume refunds each charge exactly once.
+const CrashEnv = "DOUBLECHECK_CRASH_AT"
+
+func crashPoint(step string) {
+	if os.Getenv(CrashEnv) == step {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way; never run past the crash point
+	}
+}
+
+// Refunder runs the exactly-once refund protocol: intent committed to the Ledger,
+// refund sent to Stripe with the intent's deterministic idempotency key, outcome
+// recorded. The dashboard and `doublecheck refund` share it.
+type Refunder struct {
+	Client   *Client
+	Ledger   Ledger
+	Operator string // who refunds: --operator, else the OS user
+	Version  string // doublecheck's version, sent as metadata
+	DryRun   bool   // record would_refund intents, never call Stripe
+	Now      func() time.Time
+}
+
+// Outcome is what happened to one refund intent.
+type Outcome struct {
+	// Intent as recorded after this run: Status, RefundID, ErrorCode, ErrorMessage.
+	Intent reconcile.RefundIntent
+	// Pending means the outcome is unknown (network failure, timeout, 5xx): the
+	// intent stays pending and Resume retries it with the same key.
+	Pending bool
+	// Reused means the ledger already held an intent for this key.
+	Reused bool
+	// Adopted means the refund was found among Stripe's refunds for the charge
+	// instead of being sent again (an intent older than the key lifetime).
+	Adopted bool
+	// Err explains a failure in one sentence; nil on success and in a dry run.
+	Err error
+}
+
+// String is the one line `doublecheck refund` prints per charge.
+func (o Outcome) String() string {
+	it := o.Intent
+	money := reconcile.FormatMoney(it.Amount, it.Currency)
+	switch {
+	case o.Err != nil:
+		return fmt.Sprintf("%s  %s  error: %v", it.ChargeID, money, o.Err)
+	case it.Status == reconcile.RefundWouldRefund:
+		return fmt.Sprintf("%s  %s  would refund (dry run)", it.ChargeID, money)
+	case o.Reused:
+		return fmt.Sprintf("%s  %s  %s (already refunded by doublecheck)", it.ChargeID, money, it.RefundID)
+	case o.Adopted:
+		return fmt.Sprintf("%s  %s  %s (found in Stripe)", it.ChargeID, money, it.RefundID)
+	default:
+		return fmt.Sprintf("%s  %s  %s", it.ChargeID, money, it.RefundID)
+	}
+}
+
+// Failed reports whether any outcome is a failure or still pending: the refund
+// command exits non-zero then.
+func Failed(outcomes []Outcome) bool {
+	for _, o := range outcomes {
+		if o.Err != nil || o.Pending {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Refunder) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Refund refunds each planned intent exactly once. Each plan needs ChargeID,
+// Amount and Currency, and should name KeptChargeID and GroupID (sent as
+// metadata); the Refunder fills in the key, operator, reason and status.
+// progress, when non-nil, is called after each charge. A Stripe refusal or a
+// network failure is an Outcome; the error is for a ledger failure (nothing
+// more is attempted then) or a cancelled context.
+func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(Outcome)) ([]Outcome, error) {
+	outcomes := make([]Outcome, 0, len(plans))
+	for _, plan := range plans {
+		if err := ctx.Err(); err != nil {
+			return outcomes, err
+		}
+		o, err := r.refundOne(ctx, plan)
+		if err != nil {
+			return outcomes, err
+		}
+		outcomes = append(outcomes, o)
+		if progress != nil {
+			progress(o)
+		}
+	}
+	return outcomes, nil
+}
+
+// Resume retries every pending intent with its own key; one older than the key
+// lifetime is first looked up among Stripe's refunds for its charge. Run it at
+// start-up and from `doublecheck refund --resume`.
+func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
+	pending, err := r.Ledger.PendingRefunds(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list pending refund intents: %w", err)
+	}
+	var outcomes []Outcome
+	for _, it := range pending {
+		if err := ctx.Err(); err != nil {
+			return outcomes, err
+		}
+		if it.Key != reconcile.RefundKey(it.ChargeID, it.Amount) {
+			// A dry-run intent interrupted before it was marked: it must never be sent.
+			if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundWouldRefund, "", "", "", nil); err != nil {
+				return outcomes, fmt.Errorf("close dry-run intent for charge %s: %w", it.ChargeID, err)
+			}
+			continue
+		}
+		if r.DryRun {
+			outcomes = append(outcomes, Outcome{Intent: it, Pending: true,
+				Err: fmt.Errorf("dry run: the pending refund of charge %s was not resumed", it.ChargeID)})
+			continue
+		}
+		o, err := r.settle(ctx, it)
+		if err != nil {
+			return outcomes, err
+		}
+		o.Reused = true
+		outcomes = append(outcomes, o)
+	}
+	return outcomes, nil
+}
+
+func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (Outcome, error) {
+	if plan.ChargeID == "" || plan.Amount <= 0 {
+		return Outcome{}, fmt.Errorf("refund plan for charge %q with amount %d: a charge id and a positive amount are required", plan.ChargeID, plan.Amount)
+	}
+	it := plan
+	it.Key = reconcile.RefundKey(plan.ChargeID, plan.Amount)
+	it.Status = reconcile.RefundPending
+	if r.DryRun {
+		it.Key = dryRunPrefix + it.Key
+		it.Status = reconcile.RefundWouldRefund
+	}
+	if len(it.Key) > maxKeyLen {
+		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(it.Key), maxKeyLen)
+	}
+	if it.Operator == "" {
+		it.Operator = r.Operator
+	}
+	if it.Reason == "" {
+		it.Reason = string(stripe.RefundReasonDuplicate)
+	}
+	it.CreatedAt = r.now()
+	it.RefundID, it.ErrorCode, it.ErrorMessage, it.Attempts, it.FinishedAt = "", "", "", 0, time.Time{}
+
+	crashPoint("before-intent")
+	rec, created, err := r.Ledger.BeginRefund(ctx, it)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("record the refund intent for charge %s: %w", plan.ChargeID, err)
+	}
+	crashPoint("after-intent")
+
+	if r.DryRun {
+		if created || rec.Status != reconcile.RefundWouldRefund {
+			if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundWouldRefund, "", "", "", nil); err != nil {
+				return Outcome{}, fmt.Errorf("record the dry run for charge %s: %w", plan.ChargeID, err)
+			}
+			rec.Status = reconcile.RefundWouldRefund
+		}
+		return Outcome{Intent: rec, Reused: !created}, nil
+	}
+
+	switch rec.Status {
+	case reconcile.RefundSucceeded:
+		return Outcome{Intent: rec, Reused: true}, nil
+	case reconcile.RefundFailed:
+		// Asked again after a refusal (a dispute closed, a better key): reopen
+		// the intent first so a crash after the call still leaves it pending.
+		if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundPending, "", "", "", nil); err != nil {
+			return Outcome{}, fmt.Errorf("reopen the refund intent for charge %s: %w", plan.ChargeID, err)
+		}
+		rec.Status, rec.ErrorCode, rec.ErrorMessage = reconcile.RefundPending, "", ""
+	}
+	o, err := r.settle(ctx, rec)
+	o.Reused = !created
+	return o, err
+}
+
+// settle brings a pending intent to an outcome: adopt a refund Stripe already
+// has for an old intent, else send the refund with the intent's key.
+func (r *Refunder) settle(ctx context.Context, it reconcile.RefundIntent) (Outcome, error) {
+	if !it.CreatedAt.IsZero() && r.now().Sub(it.CreatedAt) > keyTrust {
+		found, err := r.findRefund(ctx, it)
+		if err != nil {
+			return r.unknown(it, err), nil
+		}
+		if found != nil {
+			o, err := r.succeed(ctx, it, found)
+			o.Adopted = true
+			return o, err
+		}
+	}
+	if err := r.Ledger.MarkAttempt(ctx, it.Key); err != nil {
+		return Outcome{}, fmt.Errorf("count the refund attempt for charge %s: %w", it.ChargeID, err)
+	}
+	it.Attempts++
+	ref, err := r.Client.createRefund(ctx, it, r.Version)
+	if err != nil {
+		var se *stripe.Error
+		switch {
+		case transient(err):
+			return r.unknown(it, err), nil
+		case errors.As(err, &se) && se.Type == stripe.ErrorTypeIdempotency:
+			// The key was used with other parameters (another operator or
+			// version sent it first): that refund exists, so adopt it.
+			found, ferr := r.findRefund(ctx, it)
+			if ferr != nil {
+				return r.unknown(it, ferr), nil
+			}
+			if found != nil {
+				o, err := r.succeed(ctx, it, found)
+				o.Adopted = true
+				return o, err
+			}
+		}
+		return r.fail(ctx, it, err)
+	}
+	crashPoint("after-stripe")
+	return r.succeed(ctx, it, ref)
+}
+
+// succeed records a refund Stripe returned or that was found for the intent,
+// with the charge's new refund state.
+func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, ref *stripe.Refund) (Outcome, error) {
+	after := r.chargeAfter(ctx, it.ChargeID, ref)
+	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundSucceeded, ref.ID, "", "", after); err != nil {
+		return Outcome{}, fmt.Errorf("record refund %s of charge %s (Stripe has it; a resume will record it): %w", ref.ID, it.ChargeID, err)
+	}
+	it.Status, it.RefundID, it.ErrorCode, it.ErrorMessage = reconcile.RefundSucceeded, ref.ID, "", ""
+	it.FinishedAt = r.now()
+	return Outcome{Intent: it}, nil
+}
+
+// chargeAfter is the charge as Stripe holds it after the refund: the refund's
+// expanded charge, else a fresh retrieve. It is best effort: when neither is
+// available the next sync brings the refund state.
+func (r *Refunder) chargeAfter(ctx context.Context, chargeID string, ref *stripe.Refund) *reconcile.Charge {
+	ch := ref.Charge
+	if ch == nil || ch.Amount == 0 {
+		var err error
+		if ch, err = r.Client.getCharge(ctx, chargeID); err != nil {
+			return nil
+		}
+	}
+	c := chargeFromStripe(ch, nil, r.now())
+	return &c
+}
+
+// fail records Stripe's refusal: the intent is finished and not retried.
+func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause error) (Outcome, error) {
+	code, msg := "error", cause.Error()
+	var se *stripe.Error
+	if errors.As(cause, &se) {
+		code, msg = string(se.Code), se.Msg
+		if code == "" {
+			code = string(se.Type)
+		}
+	}
+	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundFailed, "", code, msg, nil); err != nil {
+		return Outcome{}, fmt.Errorf("record the refused refund of charge %s: %w", it.ChargeID, err)
+	}
+	it.Status, it.ErrorCode, it.ErrorMessage = reconcile.RefundFailed, code, msg
+	it.FinishedAt = r.now()
+	return Outcome{Intent: it, Err: explain(it, cause)}, nil
+}
+
+// unknown is an outcome Stripe did not give: the intent stays pending.
+func (r *Refunder) unknown(it reconcile.RefundIntent, cause error) Outcome {
+	return Outcome{Intent: it, Pending: true, Err: explain(it, cause)}
+}
+
+// findRefund looks for a refund of the intent among Stripe's refunds for its
+// charge: same amount, same group and kept charge in the metadata, not failed.
+func (r *Refunder) findRefund(ctx context.Context, it reconcile.RefundIntent) (*stripe.Refund, error) {
+	refunds, err := r.Client.listRefunds(ctx, it.ChargeID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range refunds {
+		if ref.Amount == it.Amount &&
+			ref.Metadata[metaGroup] == it.GroupID &&
+			ref.Metadata[metaDuplicateOf] == it.KeptChargeID &&
+			ref.Status != stripe.RefundStatusFailed && ref.Status != stripe.RefundStatusCanceled {
+			return ref, nil
+		}
+	}
+	return nil, nil
+}
+
+// transient reports whether Stripe's answer is unknown or may change on a retry
+// with the same key: no response, a timeout, a 5xx, a 429 or a concurrent
+// request with the same key still in flight.
+func transient(err error) bool {
+	var se *stripe.Error
+	if !errors.As(err, &se) {
+		return true // network failure, timeout, cancelled request: no answer from Stripe
+	}
+	return se.HTTPStatusCode >= 500 || se.HTTPStatusCode == http.StatusTooManyRequests ||
+		se.HTTPStatusCode == http.StatusConflict || se.Code == stripe.ErrorCodeIdempotencyKeyInUse ||
+		se.HTTPStatusCode == 0
+}
+
+// explain turns a failed refund into one sentence an operator can act on.
+func explain(it reconcile.RefundIntent, err error) error {
+	var se *stripe.Error
+	if transient(err) {
+		reason := err.Error()
+		if errors.As(err, &se) {
+			reason = fmt.Sprintf("HTTP %d", se.HTTPStatusCode)
+			if se.Msg != "" {
+				reason += ": " + se.Msg
+			}
+		}
+		return fmt.Errorf("could not get an answer from Stripe for the refund of charge %s (%s); the intent stays pending and will be resumed: %w", it.ChargeID, reason, err)
+	}
+	errors.As(err, &se)
+	switch {
+	case se.Code == stripe.ErrorCodeChargeDisputed:
+		return fmt.Errorf("charge %s is disputed, so it cannot be refunded; answer the dispute in the Stripe Dashboard instead: %w", it.ChargeID, err)
+	case se.Code == stripe.ErrorCodeChargeAlreadyRefunded:
+		return fmt.Errorf("charge %s was already refunded elsewhere (outside doublecheck), so nothing was refunded: %w", it.ChargeID, err)
+	case se.Code == stripe.ErrorCodeAmountTooLarge:
+		return fmt.Errorf("charge %s was already partly refunded elsewhere, so %s is more than is left to refund: %w", it.ChargeID, reconcile.FormatMoney(it.Amount, it.Currency), err)
+	case se.HTTPStatusCode == http.StatusForbidden:
+		return fmt.Errorf("the API key is a restricted key without write permission on refunds; use a key with Refunds: Write to refund charge %s: %w", it.ChargeID, err)
+	case se.HTTPStatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("Stripe rejected the API key, so charge %s was not refunded: %w", it.ChargeID, err)
+	default:
+		msg := se.Msg
+		if msg == "" {
+			msg = string(se.Type)
+		}
+		return fmt.Errorf("Stripe refused to refund charge %s: %s: %w", it.ChargeID, msg, err)
+	}
+}
+
+// createRefund sends the refund of an intent with its idempotency key. call
+// retries failures that may pass on a second try; the key makes every retry
+// safe, and Stripe replays the first result.
+func (c *Client) createRefund(ctx context.Context, it reconcile.RefundIntent, version string) (*stripe.Refund, error) {
+	params := refundParams(ctx, it, version)
+	var ref *stripe.Refund
+	err := c.call(ctx, func() (err error) {
+		ref, err = c.api.Refunds.New(params)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refund charge %s: %w", it.ChargeID, err)
+	}
+	return ref, nil
+}
+
+// listRefunds lists every refund of a charge, following Stripe's paging.
+func (c *Client) listRefunds(ctx context.Context, chargeID string) ([]*stripe.Refund, error) {
+	params := &stripe.RefundListParams{Charge: stripe.String(chargeID)}
+	params.Context = ctx
+	params.Limit = stripe.Int64(100)
+	var refunds []*stripe.Refund
+	for {
+		var page *stripe.RefundList
+		err := c.call(ctx, func() error {
+			page = &stripe.RefundList{}
+			return c.backend.Call(http.MethodGet, "/v1/refunds", c.key.Secret, params, page)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list the refunds of charge %s: %w", chargeID, err)
+		}
+		refunds = append(refunds, page.Data...)
+		if !page.HasMore || len(page.Data) == 0 {
+			return refunds, nil
+		}
+		params.StartingAfter = stripe.String(page.Data[len(page.Data)-1].ID)
+	}
+}
+
+// refundParams are the refund request for an intent. They depend only on the
+// intent (and the version), so a retry sends the same parameters with the same
+// key and Stripe replays the first result.
+func refundParams(ctx context.Context, it reconcile.RefundIntent, version string) *stripe.RefundParams {
+	p := &stripe.RefundParams{
+		Charge: stripe.String(it.ChargeID),
+		Amount: stripe.Int64(it.Amount),
+		Reason: stripe.String(string(stripe.RefundReasonDuplicate)),
+	}
+	p.Context = ctx
+	p.SetIdempotencyKey(it.Key)
+	for k, v := range map[string]string{metaDuplicateOf: it.KeptChargeID, metaGroup: it.GroupID,
+		metaOperator: it.Operator, metaVersion: version} {
+		if v != "" { // an empty metadata value would unset the key
+			p.AddMetadata(k, v)
+		}
+	}
+	p.AddExpand("charge")
+	return p
+}
