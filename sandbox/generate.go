@@ -223,9 +223,15 @@ func (g *gen) ordinary(n int) {
 		}
 		planned = append(planned, pc)
 	}
-	slices.SortStableFunc(planned, func(a, b plannedCharge) int { return cmp.Compare(a.at, b.at) })
-	separateLookalikes(planned)
-	for _, pc := range planned {
+	// Sort by time, ties in planning order, without moving the big structs around.
+	order := make([]int, len(planned))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Or(cmp.Compare(planned[a].at, planned[b].at), cmp.Compare(a, b)) })
+	separateLookalikes(planned, order)
+	for _, i := range order {
+		pc := &planned[i]
 		var c *charge
 		if pc.web {
 			order := g.order()
@@ -270,24 +276,29 @@ type plannedCharge struct {
 
 // separateLookalikes nudges amounts so that no two ordinary charges share an
 // identity (customer, card or email), currency and amount within 30 minutes:
-// ordinary data must not contain accidental duplicates. planned is sorted by time.
-func separateLookalikes(planned []plannedCharge) {
+// ordinary data must not contain accidental duplicates. order lists planned's
+// indexes by time.
+func separateLookalikes(planned []plannedCharge, order []int) {
 	const near = 30 * 60
-	last := map[string]int64{}
-	for i := range planned {
+	type lookalike struct {
+		identity string
+		currency string
+		amount   int64
+	}
+	last := make(map[lookalike]int64, 3*len(order))
+	for _, i := range order {
 		pc := &planned[i]
 		if pc.opts.failed {
 			continue
 		}
-		ids := []string{"c" + pc.p.customer, "f" + pc.p.card.Fingerprint, "e" + pc.p.email}
-		keyOf := func(id string) string { return fmt.Sprintf("%s|%s|%d", id, pc.currency, pc.amount) }
+		ids := []string{"f" + pc.p.card.Fingerprint, "e" + pc.p.email}
+		if pc.p.customer != "" {
+			ids = append(ids, "c"+pc.p.customer)
+		}
 		for clash := true; clash; {
 			clash = false
 			for _, id := range ids {
-				if id == "c" {
-					continue // guests share no customer
-				}
-				if at, ok := last[keyOf(id)]; ok && pc.at-at < near {
+				if at, ok := last[lookalike{id, pc.currency, pc.amount}]; ok && pc.at-at < near {
 					clash = true
 				}
 			}
@@ -296,7 +307,7 @@ func separateLookalikes(planned []plannedCharge) {
 			}
 		}
 		for _, id := range ids {
-			last[keyOf(id)] = pc.at
+			last[lookalike{id, pc.currency, pc.amount}] = pc.at
 		}
 	}
 }

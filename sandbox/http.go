@@ -115,8 +115,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, p
 	if c.idemKey != "" {
 		w.Header().Set("Idempotency-Key", c.idemKey)
 	}
-	if r.Method == http.MethodPost && resp.status == http.StatusOK && pattern == "POST /v1/refunds" &&
-		s.chance(s.opts.FailAfterCommitRate) {
+	if !replayed && resp.status == http.StatusOK && pattern == "POST /v1/refunds" && s.chance(s.opts.FailAfterCommitRate) {
 		// The refund exists and its result is stored under the key; the client
 		// just never hears about it.
 		if s.chance(0.5) {

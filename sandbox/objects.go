@@ -115,7 +115,6 @@ type store struct {
 	events        []*event
 	eventByID     map[string]*event
 	disputes      map[string]*dispute
-	ids           map[string]bool // every id handed out, to keep them unique
 	scenarios     []Scenario
 	keyLog        []KeyLogEntry
 	nextOrder     int
@@ -129,7 +128,6 @@ func newStore() *store {
 		refundByID:    map[string]*refund{},
 		eventByID:     map[string]*event{},
 		disputes:      map[string]*dispute{},
-		ids:           map[string]bool{},
 		paymentIntent: map[string][]string{},
 		nextOrder:     10000,
 	}
