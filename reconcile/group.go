@@ -92,6 +92,9 @@ type Options struct {
 	KeyFields []string
 	// MinConfidence drops groups below it; empty keeps all.
 	MinConfidence Confidence
+	// ListChargesWithoutKey lists every eligible charge without any key record as a
+	// finding; otherwise they are only counted in Summary.ChargesWithoutKey.
+	ListChargesWithoutKey bool
 }
 
 // Input is everything detection reads, as loaded from the store.

@@ -1,5 +1,7 @@
 package reconcile
 
+import "time"
+
 // Finding kinds: reconciliation beyond duplicates.
 const (
 	KindDuplicate        = "duplicate"
@@ -10,13 +12,15 @@ const (
 
 // Finding is one reconciliation row that is not a duplicate group.
 type Finding struct {
-	Kind     string
-	ChargeID string
-	Key      string
-	OrderRef string
-	Amount   int64
-	Currency string
-	Detail   string
+	Kind      string
+	ChargeID  string    // the charge concerned; for an order, its first charge
+	ChargeIDs []string  // for an order with several charges: all of them, oldest first
+	Created   time.Time // the charge's created time, or when the key was seen
+	Key       string
+	OrderRef  string
+	Amount    int64
+	Currency  string
+	Detail    string
 }
 
 // CurrencyTotals are the summary figures for one currency, in minor units.

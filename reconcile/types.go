@@ -1,6 +1,3 @@
-// Package reconcile is doublecheck's domain: charges, idempotency-key evidence,
-// duplicate detection, classification and the reconciliation report. It is pure:
-// no I/O beyond io.Writer, no Stripe, SQL or terminal types.
 package reconcile
 
 import "time"

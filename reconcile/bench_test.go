@@ -1,0 +1,98 @@
+package reconcile
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// realisticInput generates n charges over 90 days the way a busy account looks:
+// repeat customers, a price list (so amounts collide a lot), guest checkouts by
+// email, order ids and application keys from events on most charges, a few
+// failures, and about 1% duplicates (double submits, retries with new keys,
+// retries without keys).
+func realisticInput(n int, seed uint64) Input {
+	rng := rand.New(rand.NewPCG(seed, 42))
+	start := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
+	span := 90 * 24 * time.Hour
+	prices := make([]int64, 200)
+	for i := range prices {
+		prices[i] = int64(500 + rng.IntN(300)*100)
+	}
+	customers := n/4 + 1
+	in := Input{Charges: make([]Charge, 0, n), Keys: make([]KeyRecord, 0, n)}
+	add := func(c Charge, key string) {
+		in.Charges = append(in.Charges, c)
+		if key != "" {
+			in.Keys = append(in.Keys, KeyRecord{Key: key, ChargeID: c.ID, OrderRef: c.Metadata["order_id"], Sources: []string{SourceEvent}, SeenAt: c.Created})
+		}
+	}
+	for len(in.Charges) < n {
+		i := len(in.Charges)
+		cust := rng.IntN(customers)
+		c := Charge{
+			ID:              "ch_" + strconv.Itoa(i),
+			Created:         start.Add(time.Duration(rng.Int64N(int64(span)))),
+			Amount:          prices[rng.IntN(len(prices))],
+			Currency:        "usd",
+			Status:          "succeeded",
+			Captured:        true,
+			Email:           "buyer" + strconv.Itoa(cust) + "@example.com",
+			CardFingerprint: "fp" + strconv.Itoa(cust),
+			CardBrand:       "visa",
+			CardLast4:       fmt.Sprintf("%04d", cust%10000),
+			PaymentIntent:   "pi_" + strconv.Itoa(i),
+			Metadata:        map[string]string{"order_id": "o-" + strconv.Itoa(i)},
+		}
+		if rng.IntN(3) > 0 {
+			c.Customer = "cus_" + strconv.Itoa(cust)
+		}
+		if rng.IntN(10) == 0 {
+			c.Currency = "eur"
+		}
+		if rng.IntN(50) == 0 {
+			c.Status = "failed"
+		}
+		key := "key-" + strconv.Itoa(i)
+		if rng.IntN(10) == 0 {
+			key = "" // created in the Dashboard
+		}
+		add(c, key)
+		if rng.IntN(100) == 0 && len(in.Charges) < n {
+			d := c
+			d.ID = "ch_" + strconv.Itoa(len(in.Charges))
+			d.PaymentIntent = "pi_" + strconv.Itoa(len(in.Charges))
+			d.Created = c.Created.Add(time.Duration(1+rng.IntN(300)) * time.Second)
+			dkey := key + "-retry"
+			switch rng.IntN(3) {
+			case 0: // a retry without a key
+				dkey = ""
+			case 1: // a double submit: a new order too
+				d.Metadata = map[string]string{"order_id": "o-" + strconv.Itoa(len(in.Charges))}
+			}
+			add(d, dkey)
+		}
+	}
+	return in
+}
+
+func BenchmarkDetect(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"10k", 10_000}, {"100k", 100_000}, {"1M", 1_000_000}} {
+		b.Run(size.name, func(b *testing.B) {
+			in := realisticInput(size.n, 1)
+			opts := DefaultOptions()
+			b.ReportAllocs()
+			b.ResetTimer()
+			var groups int
+			for b.Loop() {
+				groups = len(Detect(in, opts).Groups)
+			}
+			b.ReportMetric(float64(groups), "groups")
+		})
+	}
+}

@@ -1,0 +1,473 @@
+package reconcile
+
+import (
+	"cmp"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultOptions are the detection settings used when the command line says nothing.
+func DefaultOptions() Options {
+	return Options{
+		Window:     10 * time.Minute,
+		OrderField: "order_id",
+		KeyFields:  []string{"idempotency_key"},
+	}
+}
+
+// keyOcc is one idempotency key seen on a charge: from a key record (rec >= 0, an
+// index into Input.Keys) or from a metadata field (rec < 0).
+type keyOcc struct {
+	key string
+	rec int32
+}
+
+// index is what detection precomputes about every charge, in slices indexed like
+// Input.Charges so the hot path touches no maps and allocates nothing per charge.
+type index struct {
+	in        Input
+	opts      Options
+	eligible  []bool
+	created   []int64  // unix nanoseconds
+	classSeed []uint64 // hash of the charge's currency and amount
+	orderHash []uint64 // hash of order, for eligible charges
+	email     []string
+	order     []string
+	keyStart  []int32 // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
+	keys      []keyOcc
+	// keyless lists key records whose charge is unknown (findings).
+	keyless []int32
+	sorter  evidenceSorter
+}
+
+func buildIndex(in Input, opts Options) *index {
+	n := len(in.Charges)
+	x := &index{
+		in:        in,
+		opts:      opts,
+		eligible:  make([]bool, n),
+		created:   make([]int64, n),
+		classSeed: make([]uint64, n),
+		email:     make([]string, n),
+		order:     make([]string, n),
+		orderHash: make([]uint64, n),
+		keyStart:  make([]int32, n+1),
+	}
+	// One pass over the charges (they are large: touch each once), collecting the
+	// charge-id hashes for joinKeys and the metadata keys on the way.
+	var join []evidence
+	if len(in.Keys) > 0 {
+		join = x.sorter.buffer(n + len(in.Keys))
+	}
+	var metaKeys []keyOcc // rec holds the charge index here
+	var lastCurrency string
+	var currencyHash uint64
+	for i := range in.Charges {
+		c := &in.Charges[i]
+		x.eligible[i] = c.Counts()
+		x.created[i] = unixNano(c.Created)
+		if i == 0 || c.Currency != lastCurrency {
+			lastCurrency, currencyHash = c.Currency, hashString(c.Currency)
+		}
+		x.classSeed[i] = currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F
+		x.email[i] = NormalizeEmail(c.Email)
+		if join != nil {
+			join = append(join, evidence{h: hashString(c.ID), i: int32(i), occ: -1})
+		}
+		if c.Metadata != nil {
+			for _, f := range opts.KeyFields {
+				if k := c.Metadata[f]; k != "" {
+					metaKeys = append(metaKeys, keyOcc{key: k, rec: int32(i)})
+					x.keyStart[i+1]++
+				}
+			}
+			x.order[i] = c.Metadata[opts.OrderField]
+		}
+	}
+
+	// Attach key records to their charges with a counting sort, so each charge's
+	// keys sit together: records in input order, then metadata keys.
+	recCharge := x.joinKeys(join)
+	for r, ci := range recCharge {
+		if ci < 0 {
+			x.keyless = append(x.keyless, int32(r))
+		} else {
+			x.keyStart[ci+1]++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		x.keyStart[i] += x.keyStart[i-1]
+	}
+	x.keys = make([]keyOcc, x.keyStart[n])
+	fill := slices.Clone(x.keyStart[:n])
+	for r, ci := range recCharge {
+		if ci >= 0 {
+			x.keys[fill[ci]] = keyOcc{key: in.Keys[r].Key, rec: int32(r)}
+			fill[ci]++
+		}
+	}
+	for _, m := range metaKeys {
+		x.keys[fill[m.rec]] = keyOcc{key: m.key, rec: -1}
+		fill[m.rec]++
+	}
+	for i := range x.order {
+		if x.order[i] == "" {
+			for _, k := range x.chargeKeys(i) {
+				if k.rec >= 0 && in.Keys[k.rec].OrderRef != "" {
+					x.order[i] = in.Keys[k.rec].OrderRef
+					break
+				}
+			}
+		}
+		if x.order[i] != "" && x.eligible[i] {
+			x.orderHash[i] = hashString(x.order[i])
+		}
+	}
+	return x
+}
+
+// joinKeys finds the charge of every key record (-1 for none) by sorting hashes of
+// charge ids (join holds them already) and of record charge ids together, instead
+// of building a map of every charge id. When two charges have the same id, the
+// last one wins.
+func (x *index) joinKeys(join []evidence) []int32 {
+	ch, keys := x.in.Charges, x.in.Keys
+	recCharge := make([]int32, len(keys))
+	for r := range recCharge {
+		recCharge[r] = -1
+	}
+	if len(keys) == 0 {
+		return recCharge
+	}
+	for r := range keys {
+		if keys[r].ChargeID != "" {
+			join = append(join, evidence{h: hashString(keys[r].ChargeID), t: 1, i: -1, occ: int32(r)})
+		}
+	}
+	forEachRun(x.sorter.sort(join), func(run []evidence) {
+		for _, rec := range run {
+			if rec.occ < 0 {
+				continue
+			}
+			for _, c := range run {
+				if c.occ < 0 && ch[c.i].ID == keys[rec.occ].ChargeID {
+					recCharge[rec.occ] = c.i
+				}
+			}
+		}
+	})
+	return recCharge
+}
+
+// The range unixNano clamps to.
+var (
+	minTime = time.Unix(0, math.MinInt64/2)
+	maxTime = time.Unix(0, math.MaxInt64/2)
+)
+
+// unixNano is t in nanoseconds, clamped to a range in which differences of two
+// times never overflow (years 1846 to 2092).
+func unixNano(t time.Time) int64 {
+	if t.Before(minTime) {
+		return minTime.UnixNano()
+	}
+	if t.After(maxTime) {
+		return maxTime.UnixNano()
+	}
+	return t.UnixNano()
+}
+
+// chargeKeys are the keys seen on charge i, records first, in input order.
+func (x *index) chargeKeys(i int) []keyOcc { return x.keys[x.keyStart[i]:x.keyStart[i+1]] }
+
+// NormalizeEmail is how emails are compared: trimmed, lower case.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// unionFind is a disjoint-set forest over charge indices: parent[i] < 0 marks a
+// root whose set has -parent[i] members.
+type unionFind []int32
+
+func newUnionFind(n int) unionFind {
+	u := make(unionFind, n)
+	for i := range u {
+		u[i] = -1
+	}
+	return u
+}
+
+func (u unionFind) find(i int32) int32 {
+	for u[i] >= 0 {
+		if p := u[i]; u[p] >= 0 {
+			u[i] = u[p] // path halving
+		}
+		i = u[i]
+	}
+	return i
+}
+
+func (u unionFind) union(a, b int32) {
+	a, b = u.find(a), u.find(b)
+	if a == b {
+		return
+	}
+	if u[a] > u[b] { // a is smaller: hang it under b
+		a, b = b, a
+	}
+	u[a] += u[b]
+	u[b] = a
+}
+
+// evidence is one charge's value for one kind of evidence (a customer, a card, an
+// email, a key or an order ref), hashed together with its currency and amount so a
+// sort brings the charges that could match next to each other.
+type evidence struct {
+	h   uint64
+	t   int64
+	i   int32 // charge index
+	occ int32 // index into index.keys for key evidence
+}
+
+// evidenceKind reads the compared value of one kind of evidence.
+type evidenceKind struct {
+	value    func(e evidence) string
+	windowed bool     // identities match only within the window; keys and orders always
+	perKey   bool     // one piece of evidence per distinct key of the charge
+	hashed   []uint64 // the value's hash per charge, when already computed
+}
+
+var hashSeed = maphash.MakeSeed()
+
+func hashString(s string) uint64 { return maphash.String(hashSeed, s) }
+
+func (x *index) classHash(i int, value string) uint64 {
+	return hashString(value) ^ x.classSeed[i]
+}
+
+// link adds to uf every edge of DESIGN's detection rules. Each kind of evidence
+// is sorted into runs of charges with the same (currency, amount, value) and swept
+// in created order; see sweep.
+func (x *index) link(uf unionFind) {
+	ch := x.in.Charges
+	kinds := []evidenceKind{
+		{value: func(e evidence) string { return ch[e.i].Customer }, windowed: true},
+		{value: func(e evidence) string { return ch[e.i].CardFingerprint }, windowed: true},
+		{value: func(e evidence) string { return x.email[e.i] }, windowed: true},
+		{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true},
+		{value: func(e evidence) string { return x.order[e.i] }, hashed: x.orderHash},
+	}
+	for _, kind := range kinds {
+		buf := x.sorter.buffer(len(ch))
+		for i := range ch {
+			if !x.eligible[i] {
+				continue
+			}
+			if kind.perKey {
+				for o := x.keyStart[i]; o < x.keyStart[i+1]; o++ {
+					if !x.seenEarlier(i, o) {
+						e := evidence{t: x.created[i], i: int32(i), occ: o}
+						e.h = x.classHash(i, x.keys[o].key)
+						buf = append(buf, e)
+					}
+				}
+				continue
+			}
+			e := evidence{t: x.created[i], i: int32(i)}
+			switch v := kind.value(e); {
+			case v == "":
+			case kind.hashed != nil:
+				e.h = kind.hashed[i] ^ x.classSeed[i]
+				buf = append(buf, e)
+			default:
+				e.h = x.classHash(i, v)
+				buf = append(buf, e)
+			}
+		}
+		window := int64(math.MaxInt64)
+		if kind.windowed {
+			window = int64(x.opts.Window)
+		}
+		forEachRun(x.sorter.sort(buf), func(run []evidence) { x.sweepHashRun(run, kind, window, uf) })
+	}
+}
+
+// evidenceSorter sorts evidence by (hash, created, charge) in about linear time:
+// two stable counting passes (a radix sort) on the top bits of the hash leave
+// about one element per distinct prefix, and only the few prefixes shared by
+// several elements are sorted. Its buffers are reused across kinds of evidence.
+type evidenceSorter struct {
+	a, b []evidence
+}
+
+// buffer is an empty slice with room for n elements, for the caller to fill.
+func (s *evidenceSorter) buffer(n int) []evidence {
+	if cap(s.a) < n {
+		s.a = make([]evidence, 0, n)
+	}
+	return s.a[:0]
+}
+
+// sort returns buf's elements in order; buf must come from buffer.
+func (s *evidenceSorter) sort(buf []evidence) []evidence {
+	n := len(buf)
+	if cap(s.b) < n {
+		s.b = make([]evidence, 0, cap(buf))
+	}
+	tmp := s.b[:n]
+	s.a = buf
+	width := min(max(bits.Len(uint(n)), 2), 24)
+	low := width / 2
+	shift := uint(64 - width)
+	radixPass(buf, tmp, shift, low)
+	radixPass(tmp, buf, shift+uint(low), width-low)
+	for lo := 0; lo < n; {
+		hi := lo + 1
+		for hi < n && buf[hi].h>>shift == buf[lo].h>>shift {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(buf[lo:hi], compareEvidence)
+		}
+		lo = hi
+	}
+	return buf
+}
+
+// radixPass is one stable counting sort of src into dst by the width bits of the
+// hash starting at bit shift.
+func radixPass(src, dst []evidence, shift uint, width int) {
+	var counts [1 << 12]int32
+	mask := uint64(1)<<width - 1
+	for _, e := range src {
+		counts[e.h>>shift&mask]++
+	}
+	sum := int32(0)
+	for d, c := range counts[:1<<width] {
+		counts[d] = sum
+		sum += c
+	}
+	for _, e := range src {
+		d := e.h >> shift & mask
+		dst[counts[d]] = e
+		counts[d]++
+	}
+}
+
+func compareEvidence(a, b evidence) int {
+	if a.h != b.h {
+		return cmp.Compare(a.h, b.h)
+	}
+	if a.t != b.t {
+		return cmp.Compare(a.t, b.t)
+	}
+	return cmp.Compare(a.i, b.i)
+}
+
+// forEachRun calls fn for every run of two or more pieces of sorted evidence with
+// the same hash.
+func forEachRun(buf []evidence, fn func(run []evidence)) {
+	for lo := 0; lo < len(buf); {
+		hi := lo + 1
+		for hi < len(buf) && buf[hi].h == buf[lo].h {
+			hi++
+		}
+		if hi-lo > 1 {
+			fn(buf[lo:hi])
+		}
+		lo = hi
+	}
+}
+
+// seenEarlier reports whether charge i's key at occ already appeared earlier on
+// the same charge (a key from an event and the same key in metadata).
+func (x *index) seenEarlier(i int, occ int32) bool {
+	for o := x.keyStart[i]; o < occ; o++ {
+		if x.keys[o].key == x.keys[occ].key {
+			return true
+		}
+	}
+	return false
+}
+
+// sweepHashRun sweeps a run of equal hashes. A hash collision (different
+// currency, amount or value) is split exactly, keeping the created order.
+func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, uf unionFind) {
+	ch := x.in.Charges
+	same := func(a, b evidence) bool {
+		ca, cb := &ch[a.i], &ch[b.i]
+		return ca.Amount == cb.Amount && ca.Currency == cb.Currency && kind.value(a) == kind.value(b)
+	}
+	collision := false
+	for _, e := range run[1:] {
+		if !same(run[0], e) {
+			collision = true
+			break
+		}
+	}
+	if !collision {
+		x.sweep(run, window, uf)
+		return
+	}
+	slices.SortStableFunc(run, func(a, b evidence) int {
+		ca, cb := &ch[a.i], &ch[b.i]
+		if c := strings.Compare(ca.Currency, cb.Currency); c != 0 {
+			return c
+		}
+		if ca.Amount != cb.Amount {
+			if ca.Amount < cb.Amount {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(kind.value(a), kind.value(b))
+	})
+	for lo := 0; lo < len(run); {
+		hi := lo + 1
+		for hi < len(run) && same(run[lo], run[hi]) {
+			hi++
+		}
+		x.sweep(run[lo:hi], window, uf)
+		lo = hi
+	}
+}
+
+// sweep unions every pair of run (one currency, amount and value, sorted by
+// created) that is within window and not on the same PaymentIntent, in
+// amortised O(len(run)).
+//
+// Any two charges inside the window before charge j are within the window of each
+// other. So if that window holds two different PaymentIntents (an empty one is
+// unique), all its members are already connected and j needs one union with a
+// member on another intent. If it holds a single intent different from j's, j
+// joins each member; those members never come back as a single-intent window
+// (any later window holding them also holds j), so the total stays linear.
+func (x *index) sweep(run []evidence, window int64, uf unionFind) {
+	ch := x.in.Charges
+	pi := func(k int) string { return ch[run[k].i].PaymentIntent }
+	differ := func(a, b int) bool { pa, pb := pi(a), pi(b); return pa == "" || pb == "" || pa != pb }
+	lo, runStart := 0, 0 // runStart: the start of the longest suffix of run[:j] on one non-empty intent
+	for j := range run {
+		for run[j].t-run[lo].t > window {
+			lo++
+		}
+		switch {
+		case lo == j:
+		case lo >= runStart: // the window holds one intent
+			if differ(j, j-1) {
+				for k := lo; k < j; k++ {
+					uf.union(run[j].i, run[k].i)
+				}
+			}
+		case differ(j, j-1):
+			uf.union(run[j].i, run[j-1].i)
+		default:
+			uf.union(run[j].i, run[runStart-1].i)
+		}
+		if j == 0 || differ(j, j-1) {
+			runStart = j
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package reconcile
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RefundKey is the Stripe Idempotency-Key of doublecheck's refund of amount on a
+// charge: deterministic, so a retry after a crash replays the first refund.
+func RefundKey(chargeID string, amount int64) string {
+	return "doublecheck-refund-" + chargeID + "-" + strconv.FormatInt(amount, 10)
+}
+
+// Currencies whose minor unit is not a hundredth, per Stripe's list.
+var (
+	zeroDecimal  = []string{"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
+	threeDecimal = []string{"bhd", "jod", "kwd", "omr", "tnd"}
+)
+
+// decimals is the number of digits after the point in the currency's major unit.
+func decimals(currency string) int {
+	c := strings.ToLower(currency)
+	for _, z := range zeroDecimal {
+		if c == z {
+			return 0
+		}
+	}
+	for _, t := range threeDecimal {
+		if c == t {
+			return 3
+		}
+	}
+	return 2
+}
+
+// FormatAmount writes a minor-unit amount in major units with the currency's own
+// decimals: 2000 usd → "20.00", 2000 jpy → "2000", 1500 kwd → "1.500".
+func FormatAmount(minor int64, currency string) string {
+	d := decimals(currency)
+	sign := ""
+	u := uint64(minor)
+	if minor < 0 {
+		sign, u = "-", uint64(-minor) // wraps correctly for math.MinInt64 too
+	}
+	digits := strconv.FormatUint(u, 10)
+	if d == 0 {
+		return sign + digits
+	}
+	if len(digits) <= d {
+		digits = strings.Repeat("0", d-len(digits)+1) + digits
+	}
+	return sign + digits[:len(digits)-d] + "." + digits[len(digits)-d:]
+}
+
+// FormatMoney is FormatAmount followed by the upper-case currency code: "20.00 USD".
+func FormatMoney(minor int64, currency string) string {
+	return FormatAmount(minor, currency) + " " + strings.ToUpper(currency)
+}
+
+// LibraryGeneratedKey reports whether an idempotency key has the
+// `<19 digits>_<6 chars>` shape a Stripe library generates when the application
+// supplied none.
+func LibraryGeneratedKey(key string) bool {
+	if len(key) != 26 || key[19] != '_' {
+		return false
+	}
+	for i := range 19 {
+		if key[i] < '0' || key[i] > '9' {
+			return false
+		}
+	}
+	for i := 20; i < 26; i++ {
+		c := key[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// HumanDuration is a short duration for people: "41 s", "4 min 10 s", "26 h", "3 d".
+func HumanDuration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int64(d/time.Second))
+	case d < time.Hour:
+		m, s := int64(d/time.Minute), int64(d%time.Minute/time.Second)
+		if s == 0 {
+			return fmt.Sprintf("%d min", m)
+		}
+		return fmt.Sprintf("%d min %d s", m, s)
+	case d < 72*time.Hour:
+		return fmt.Sprintf("%d h", int64(d/time.Hour))
+	}
+	return fmt.Sprintf("%d d", int64(d/(24*time.Hour)))
+}

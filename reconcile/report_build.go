@@ -1,0 +1,505 @@
+package reconcile
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Detect finds the groups of charges that look like one payment taken more than
+// once, explains each, and adds the reconciliation findings and the summary.
+func Detect(in Input, opts Options) Report {
+	x := buildIndex(in, opts)
+	uf := newUnionFind(len(in.Charges))
+	x.link(uf)
+	led := newLedger(in)
+
+	var groups []Group
+	slot := map[int32]int{} // union-find root → position in members
+	var members [][]int32
+	for i := range in.Charges {
+		if !x.eligible[i] {
+			continue
+		}
+		r := uf.find(int32(i))
+		if uf[r] >= -1 {
+			continue // a component of one charge
+		}
+		s, ok := slot[r]
+		if !ok {
+			s = len(members)
+			slot[r] = s
+			members = append(members, nil)
+		}
+		members[s] = append(members[s], int32(i))
+	}
+	for _, m := range members {
+		g := x.group(m, led)
+		if opts.MinConfidence == "" || g.Confidence.rank() >= opts.MinConfidence.rank() {
+			groups = append(groups, g)
+		}
+	}
+	slices.SortFunc(groups, compareGroups)
+	return Report{
+		Groups:   groups,
+		Findings: x.findings(),
+		Summary:  summarize(in, groups, led, x.countChargesWithoutKey()),
+	}
+}
+
+// ParseConfidence reads a confidence level as the command line gives it.
+func ParseConfidence(s string) (Confidence, error) {
+	switch c := Confidence(strings.ToLower(strings.TrimSpace(s))); c {
+	case High, Medium, Low:
+		return c, nil
+	case "":
+		return "", nil
+	}
+	return "", fmt.Errorf("confidence %q is not one of high, medium, low", s)
+}
+
+func (c Confidence) rank() int {
+	switch c {
+	case High:
+		return 3
+	case Medium:
+		return 2
+	case Low:
+		return 1
+	}
+	return 0
+}
+
+// RefundableTotal is what may still be refunded on the group's suspects, in its currency.
+func (g *Group) RefundableTotal() int64 {
+	var sum int64
+	for i := range g.Charges {
+		sum += g.Charges[i].Refundable
+	}
+	return sum
+}
+
+// compareGroups orders open groups first, then by money at risk (compared in
+// major units across currencies), then by id.
+func compareGroups(a, b Group) int {
+	if ao, bo := a.Status == Open, b.Status == Open; ao != bo {
+		if ao {
+			return -1
+		}
+		return 1
+	}
+	ar, br := majorUnits(a.RefundableTotal(), a.Currency), majorUnits(b.RefundableTotal(), b.Currency)
+	if ar != br {
+		return cmp.Compare(br, ar)
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+func majorUnits(minor int64, currency string) float64 {
+	return float64(minor) / math.Pow10(decimals(currency))
+}
+
+// chargeRefunds is what the refund ledger says about one charge.
+type chargeRefunds struct {
+	latest    RefundIntent
+	latestAt  time.Time
+	pending   int64 // amount of pending intents
+	refunded  int64 // amount of succeeded intents
+	inFlight  bool
+	hasLatest bool
+}
+
+// ledger indexes decisions and refund intents for lookups per group and charge.
+type ledger struct {
+	groupDismissal map[string]Decision // latest dismissed/undismissed per group
+	groupWide      map[string]Decision // latest decision about a whole group
+	byCharge       map[string]Decision // latest decision about one charge
+	refunds        map[string]*chargeRefunds
+}
+
+func newLedger(in Input) *ledger {
+	l := &ledger{
+		groupDismissal: map[string]Decision{},
+		groupWide:      map[string]Decision{},
+		byCharge:       map[string]Decision{},
+		refunds:        map[string]*chargeRefunds{},
+	}
+	later := func(m map[string]Decision, k string, d Decision) {
+		if old, ok := m[k]; !ok || !d.At.Before(old.At) {
+			m[k] = d
+		}
+	}
+	for _, d := range in.Decisions {
+		if d.GroupID != "" && (d.Kind == DecisionDismissed || d.Kind == DecisionUndismissed) {
+			later(l.groupDismissal, d.GroupID, d)
+		}
+		if d.ChargeID == "" {
+			later(l.groupWide, d.GroupID, d)
+		} else {
+			later(l.byCharge, d.ChargeID, d)
+		}
+	}
+	for _, ri := range in.Refunds {
+		cr := l.refunds[ri.ChargeID]
+		if cr == nil {
+			cr = &chargeRefunds{}
+			l.refunds[ri.ChargeID] = cr
+		}
+		switch ri.Status {
+		case RefundPending:
+			cr.pending += ri.Amount
+			cr.inFlight = true
+		case RefundSucceeded:
+			cr.refunded += ri.Amount
+		}
+		at := ri.FinishedAt
+		if at.IsZero() {
+			at = ri.CreatedAt
+		}
+		if !cr.hasLatest || !at.Before(cr.latestAt) {
+			cr.latest, cr.latestAt, cr.hasLatest = ri, at, true
+		}
+	}
+	return l
+}
+
+// Sentences for a suspect that cannot be refunded.
+const (
+	notRefundableDisputed = "disputed: Stripe won't refund a charge under dispute; answer the dispute instead"
+	notRefundablePending  = "a refund is already in progress: doublecheck refund --resume finishes it with the same key"
+	notRefundableDone     = "already fully refunded"
+)
+
+// group builds one Group from the charge indices of a component.
+func (x *index) group(idx []int32, led *ledger) Group {
+	ch := x.in.Charges
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := ch[a].Created.Compare(ch[b].Created); c != 0 {
+			return c
+		}
+		return strings.Compare(ch[a].ID, ch[b].ID)
+	})
+	keep := &ch[idx[0]]
+	g := Group{
+		ID:       GroupID(keep.ID),
+		Amount:   keep.Amount,
+		Currency: keep.Currency,
+		Charges:  make([]Member, len(idx)),
+	}
+	keys := make([][]string, len(idx))
+	for k, i := range idx {
+		m := &g.Charges[k]
+		m.Charge = ch[i]
+		m.Role = Duplicate
+		if k == 0 {
+			m.Role = Keep
+		}
+		m.OrderRef = x.order[i]
+		m.IdempotencyKey, m.KeySources, keys[k] = x.displayKey(int(i))
+		x.applyLedger(m, g.ID, led)
+	}
+	g.Status = Open
+	if d, ok := led.groupDismissal[g.ID]; ok && d.Kind == DecisionDismissed {
+		g.Status = Dismissed
+	} else if g.allSuspectsRefunded(led) {
+		g.Status = Resolved
+	}
+	g.Identity = identityLabel(g.Charges)
+	g.Verdict = classify(&g, keys, x.opts)
+	return g
+}
+
+// GroupID is the stable id of the group whose kept (earliest) charge is chargeID.
+func GroupID(chargeID string) string {
+	for _, p := range []string{"ch_", "py_"} {
+		if s, ok := strings.CutPrefix(chargeID, p); ok {
+			return "grp_" + s
+		}
+	}
+	return "grp_" + chargeID
+}
+
+// displayKey picks the key that created charge i: an application key before a
+// library-generated one, then the one seen from the most sources. It also returns
+// all distinct keys of the charge.
+func (x *index) displayKey(i int) (key string, sources []string, all []string) {
+	best := -1
+	var bestSources []string
+	for o, occ := range x.chargeKeys(i) {
+		if x.seenEarlier(i, x.keyStart[i]+int32(o)) {
+			continue
+		}
+		all = append(all, occ.key)
+		var src []string
+		for _, other := range x.chargeKeys(i) {
+			if other.key != occ.key {
+				continue
+			}
+			if other.rec < 0 {
+				src = append(src, SourceMetadata)
+			} else {
+				src = append(src, x.in.Keys[other.rec].Sources...)
+			}
+		}
+		slices.Sort(src)
+		src = slices.Compact(src)
+		better := best < 0 ||
+			(!LibraryGeneratedKey(occ.key) && LibraryGeneratedKey(key)) ||
+			(LibraryGeneratedKey(occ.key) == LibraryGeneratedKey(key) && len(src) > len(bestSources))
+		if better {
+			best, key, bestSources = o, occ.key, src
+		}
+	}
+	return key, bestSources, all
+}
+
+// effectiveRefunded is the larger of what Stripe last said and what our ledger
+// refunded, so a refund recorded before the next sync already counts.
+func effectiveRefunded(c *Charge, led *ledger) int64 {
+	r := c.AmountRefunded
+	if cr := led.refunds[c.ID]; cr != nil && cr.refunded > r {
+		r = cr.refunded
+	}
+	if c.Refunded && r < c.Amount {
+		r = c.Amount
+	}
+	return r
+}
+
+func (g *Group) allSuspectsRefunded(led *ledger) bool {
+	for _, m := range g.Charges[1:] {
+		if effectiveRefunded(&m.Charge, led) < m.Amount {
+			return false
+		}
+	}
+	return true
+}
+
+// applyLedger fills a member's refundability and its latest decision.
+func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
+	cr := led.refunds[m.ID]
+	if m.Role == Duplicate {
+		left := m.Amount - effectiveRefunded(&m.Charge, led)
+		switch {
+		case left <= 0:
+			m.NotRefundable = notRefundableDone
+		case m.Disputed:
+			m.NotRefundable = notRefundableDisputed
+		case cr != nil && cr.inFlight:
+			m.NotRefundable = notRefundablePending
+		default:
+			m.Refundable = left
+		}
+	}
+	var at time.Time
+	for _, d := range []Decision{led.byCharge[m.ID], led.groupWide[groupID]} {
+		if d.Kind != "" && (m.Decision == "" || !d.At.Before(at)) {
+			m.Decision, m.Operator, m.DecidedAt, at = d.Kind, d.Operator, d.At, d.At
+		}
+	}
+	if cr != nil && cr.hasLatest && (m.Decision == "" || !cr.latestAt.Before(at)) {
+		m.Decision, m.Operator, m.DecidedAt = cr.latest.Status, cr.latest.Operator, cr.latestAt
+		m.RefundID = cr.latest.RefundID
+	}
+}
+
+// identityLabel says what ties the charges: a customer id or an email shared by
+// all, else a card, else the first charge's customer, email or card.
+func identityLabel(ms []Member) string {
+	if s := sharedValue(ms, memberCustomer); s != "" {
+		return s
+	}
+	if s := sharedValue(ms, memberEmail); s != "" {
+		return s
+	}
+	if sharedValue(ms, memberCard) != "" {
+		return cardLabel(&ms[0].Charge)
+	}
+	if s := sharedValue(ms, func(m *Member) string { return m.OrderRef }); s != "" {
+		return "order " + s
+	}
+	if s := sharedValue(ms, func(m *Member) string { return m.IdempotencyKey }); s != "" {
+		return "key " + s
+	}
+	k := &ms[0]
+	switch {
+	case k.Customer != "":
+		return k.Customer
+	case k.Email != "":
+		return NormalizeEmail(k.Email)
+	case k.CardFingerprint != "":
+		return cardLabel(&k.Charge)
+	case k.OrderRef != "":
+		return "order " + k.OrderRef
+	}
+	return "key " + k.IdempotencyKey
+}
+
+// cardLabel is "visa …4242", or "card …4242" without a brand.
+func cardLabel(c *Charge) string {
+	brand := strings.ToLower(c.CardBrand)
+	if brand == "" {
+		brand = "card"
+	}
+	if c.CardLast4 == "" {
+		return brand + " " + c.CardFingerprint
+	}
+	return brand + " …" + c.CardLast4
+}
+
+func (x *index) countChargesWithoutKey() int {
+	n := 0
+	for i := range x.in.Charges {
+		if x.eligible[i] && x.keyStart[i] == x.keyStart[i+1] {
+			n++
+		}
+	}
+	return n
+}
+
+// findings lists the reconciliation rows that are not duplicate groups: keys
+// without a charge, orders with several succeeded charges and, when asked,
+// charges without any key.
+func (x *index) findings() []Finding {
+	ch := x.in.Charges
+	var out []Finding
+	for _, r := range x.keyless {
+		k := &x.in.Keys[r]
+		f := Finding{Kind: KindKeyWithoutCharge, ChargeID: k.ChargeID, Key: k.Key, OrderRef: k.OrderRef, Created: k.SeenAt}
+		if k.ChargeID == "" {
+			f.Detail = fmt.Sprintf("idempotency key %s produced no charge: the request failed or never reached Stripe", k.Key)
+		} else {
+			f.Detail = fmt.Sprintf("idempotency key %s names charge %s, which is not among the synced charges", k.Key, k.ChargeID)
+		}
+		out = append(out, f)
+	}
+	out = append(out, x.orderFindings()...)
+	if x.opts.ListChargesWithoutKey {
+		for i := range ch {
+			if x.eligible[i] && x.keyStart[i] == x.keyStart[i+1] {
+				c := &ch[i]
+				out = append(out, Finding{
+					Kind: KindChargeWithoutKey, ChargeID: c.ID, OrderRef: x.order[i],
+					Amount: c.Amount, Currency: c.Currency, Created: c.Created,
+					Detail: "no idempotency key record: created outside the application (e.g. in the Dashboard) or its event is older than Stripe's 30 days",
+				})
+			}
+		}
+	}
+	kindRank := map[string]int{KindKeyWithoutCharge: 0, KindOrderMultiCharge: 1, KindChargeWithoutKey: 2}
+	slices.SortStableFunc(out, func(a, b Finding) int {
+		if c := cmp.Compare(kindRank[a.Kind], kindRank[b.Kind]); c != 0 {
+			return c
+		}
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return cmp.Or(strings.Compare(a.ChargeID, b.ChargeID), strings.Compare(a.Key, b.Key))
+	})
+	return out
+}
+
+// orderFindings finds the order refs carried by more than one succeeded charge,
+// whatever their amounts, by sorting hashes rather than building a map of every
+// order.
+func (x *index) orderFindings() []Finding {
+	ch := x.in.Charges
+	buf := x.sorter.buffer(len(ch))
+	for i := range ch {
+		if x.eligible[i] && x.order[i] != "" {
+			buf = append(buf, evidence{h: x.orderHash[i], t: x.created[i], i: int32(i)})
+		}
+	}
+	var out []Finding
+	forEachRun(x.sorter.sort(buf), func(run []evidence) {
+		// Split exactly by order ref (a hash collision), keeping created order.
+		slices.SortStableFunc(run, func(a, b evidence) int { return strings.Compare(x.order[a.i], x.order[b.i]) })
+		for lo := 0; lo < len(run); {
+			hi := lo + 1
+			for hi < len(run) && x.order[run[hi].i] == x.order[run[lo].i] {
+				hi++
+			}
+			if hi-lo > 1 {
+				out = append(out, x.orderFinding(run[lo:hi]))
+			}
+			lo = hi
+		}
+	})
+	return out
+}
+
+func (x *index) orderFinding(run []evidence) Finding {
+	ch := x.in.Charges
+	first := &ch[run[0].i]
+	f := Finding{Kind: KindOrderMultiCharge, ChargeID: first.ID, OrderRef: x.order[run[0].i], Currency: first.Currency, Created: first.Created}
+	var total int64
+	for _, e := range run {
+		c := &ch[e.i]
+		f.ChargeIDs = append(f.ChargeIDs, c.ID)
+		total += c.Amount
+		if c.Currency != f.Currency {
+			f.Currency = ""
+		}
+	}
+	if f.Currency != "" {
+		f.Amount = total
+		f.Detail = fmt.Sprintf("%s %s has %d succeeded charges totalling %s: %s",
+			x.opts.OrderField, f.OrderRef, len(run), FormatMoney(total, f.Currency), strings.Join(f.ChargeIDs, ", "))
+	} else {
+		f.Detail = fmt.Sprintf("%s %s has %d succeeded charges in different currencies: %s",
+			x.opts.OrderField, f.OrderRef, len(run), strings.Join(f.ChargeIDs, ", "))
+	}
+	return f
+}
+
+// summarize totals the reported groups per currency and cause.
+func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
+	s := Summary{Charges: len(in.Charges), Groups: len(groups), Causes: map[Cause]int{}, ChargesWithoutKey: withoutKey}
+	totals := map[string]*CurrencyTotals{}
+	cur := func(c string) *CurrencyTotals {
+		t := totals[c]
+		if t == nil {
+			t = &CurrencyTotals{Currency: c}
+			totals[c] = t
+		}
+		return t
+	}
+	for gi := range groups {
+		g := &groups[gi]
+		t := cur(g.Currency)
+		s.Causes[g.Cause]++
+		switch g.Status {
+		case Open:
+			s.Open++
+			t.OpenGroups++
+			for _, m := range g.Charges[1:] {
+				t.AtRisk += m.Refundable
+				if cr := led.refunds[m.ID]; cr != nil {
+					t.AtRisk += cr.pending
+				}
+			}
+		case Resolved:
+			s.Resolved++
+			t.ResolvedGroups++
+		case Dismissed:
+			s.Dismissed++
+			t.DismissedGroups++
+			for _, m := range g.Charges[1:] {
+				t.Dismissed += m.Amount
+			}
+		}
+	}
+	for _, ri := range in.Refunds {
+		if ri.Status == RefundSucceeded {
+			cur(ri.Currency).RefundedByUs += ri.Amount
+		}
+	}
+	for _, t := range totals {
+		s.ByCurrency = append(s.ByCurrency, *t)
+	}
+	slices.SortFunc(s.ByCurrency, func(a, b CurrencyTotals) int { return strings.Compare(a.Currency, b.Currency) })
+	return s
+}
