@@ -146,6 +146,15 @@ type testError struct {
 	} `json:"error"`
 }
 
+func decodeRaw[T any](t *testing.T, raw []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("decode %T from %s: %v", v, raw, err)
+	}
+	return v
+}
+
 func decode[T any](t *testing.T, rep reply) T {
 	t.Helper()
 	var v T

@@ -28,7 +28,8 @@ type response struct {
 	body   []byte
 	// stored: Stripe keeps the result under the idempotency key once the endpoint
 	// started executing; parameter validation failures are not kept.
-	stored bool
+	stored    bool
+	requestID string // of the request that produced a stored response
 }
 
 type handlerFunc func(s *Server, c *call) response
@@ -111,6 +112,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, p
 	resp, replayed := s.run(c, h)
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
+		w.Header().Set("Request-Id", resp.requestID)
 	}
 	if c.idemKey != "" {
 		w.Header().Set("Idempotency-Key", c.idemKey)
@@ -158,6 +160,7 @@ func (s *Server) run(c *call, h handlerFunc) (response, bool) {
 	}
 	resp := h(s, c)
 	if resp.stored {
+		resp.requestID = c.requestID
 		s.idem[scope] = &idemEntry{fingerprint: fingerprint, resp: resp, created: c.now}
 	}
 	return resp, false

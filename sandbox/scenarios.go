@@ -59,7 +59,7 @@ func (g *gen) doubleClick(inst int, t int64) (string, []*charge) {
 		order := g.order()
 		return "pay button clicked twice; stripe-go generated a new key for each request",
 			[]*charge{g.web(p, t, amount, "usd", order, desc, g.s.libraryKey(t)), g.web(p, t2, amount, "usd", order, desc, g.s.libraryKey(t2))}
-	case 2:
+	case 3:
 		order := g.order()
 		return "pay button clicked twice; the integration sends no idempotency key at all",
 			[]*charge{g.web(p, t, amount, "usd", order, desc, ""), g.web(p, t2, amount, "usd", order, desc, "")}
