@@ -81,8 +81,11 @@ type Outcome struct {
 	// Pending means the outcome is unknown (network failure, timeout, 5xx): the
 	// intent stays pending and Resume retries it with the same key.
 	Pending bool
-	// Reused means the ledger already held an intent for this key.
+	// Reused means the ledger already held an intent for this key (a retry,
+	// a resume, or another process that got there first).
 	Reused bool
+	// Recorded means the ledger already held the refund: nothing was sent.
+	Recorded bool
 	// Adopted means the refund was found among Stripe's refunds for the charge
 	// instead of being sent again (an intent older than the key lifetime).
 	Adopted bool
@@ -99,7 +102,7 @@ func (o Outcome) String() string {
 		return fmt.Sprintf("%s  %s  error: %v", it.ChargeID, money, o.Err)
 	case it.Status == reconcile.RefundWouldRefund:
 		return fmt.Sprintf("%s  %s  would refund (dry run)", it.ChargeID, money)
-	case o.Reused:
+	case o.Recorded:
 		return fmt.Sprintf("%s  %s  %s (already refunded by doublecheck)", it.ChargeID, money, it.RefundID)
 	case o.Adopted:
 		return fmt.Sprintf("%s  %s  %s (found in Stripe)", it.ChargeID, money, it.RefundID)
@@ -227,7 +230,7 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (
 
 	switch rec.Status {
 	case reconcile.RefundSucceeded:
-		return Outcome{Intent: rec, Reused: true}, nil
+		return Outcome{Intent: rec, Reused: true, Recorded: true}, nil
 	case reconcile.RefundFailed:
 		// Asked again after a refusal (a dispute closed, a better key): reopen
 		// the intent first so a crash after the call still leaves it pending.
@@ -415,27 +418,25 @@ func (c *Client) createRefund(ctx context.Context, it reconcile.RefundIntent, ve
 	return ref, nil
 }
 
-// listRefunds lists every refund of a charge, following Stripe's paging.
+// listRefunds lists every refund of a charge through stripe-go's paging
+// iterator; a failed page restarts the listing, which only reads.
 func (c *Client) listRefunds(ctx context.Context, chargeID string) ([]*stripe.Refund, error) {
 	params := &stripe.RefundListParams{Charge: stripe.String(chargeID)}
 	params.Context = ctx
 	params.Limit = stripe.Int64(100)
 	var refunds []*stripe.Refund
-	for {
-		var page *stripe.RefundList
-		err := c.call(ctx, func() error {
-			page = &stripe.RefundList{}
-			return c.backend.Call(http.MethodGet, "/v1/refunds", c.key.Secret, params, page)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list the refunds of charge %s: %w", chargeID, err)
+	err := c.call(ctx, func() error {
+		refunds = refunds[:0]
+		iter := c.api.Refunds.List(params)
+		for iter.Next() {
+			refunds = append(refunds, iter.Refund())
 		}
-		refunds = append(refunds, page.Data...)
-		if !page.HasMore || len(page.Data) == 0 {
-			return refunds, nil
-		}
-		params.StartingAfter = stripe.String(page.Data[len(page.Data)-1].ID)
+		return iter.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the refunds of charge %s: %w", chargeID, err)
 	}
+	return refunds, nil
 }
 
 // refundParams are the refund request for an intent. They depend only on the

@@ -2,6 +2,7 @@ package stripeapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -380,8 +381,11 @@ func TestRefundTwiceRefundsOnce(t *testing.T) {
 			if second[0].Err != nil || second[0].Intent.RefundID != first[0].Intent.RefundID {
 				t.Errorf("second run = %+v, want the first refund %s", second[0], first[0].Intent.RefundID)
 			}
-			if second[0].Reused == tc.newLedger {
-				t.Errorf("second run Reused = %v, want %v", second[0].Reused, !tc.newLedger)
+			if second[0].Reused == tc.newLedger || second[0].Recorded == tc.newLedger {
+				t.Errorf("second run Reused = %v, Recorded = %v, want both %v", second[0].Reused, second[0].Recorded, !tc.newLedger)
+			}
+			if got := strings.Contains(second[0].String(), "already refunded by doublecheck"); got == tc.newLedger {
+				t.Errorf("second run line %q: says already refunded = %v, want %v", second[0], got, !tc.newLedger)
 			}
 			if got := rig.posts.Load(); got != tc.wantPosts {
 				t.Errorf("%d refund requests sent, want %d", got, tc.wantPosts)
@@ -435,6 +439,298 @@ func TestRefundUnknownOutcomeStaysPendingAndResumes(t *testing.T) {
 			}
 			if again, _ := rig.refunder().Resume(context.Background()); len(again) != 0 {
 				t.Errorf("a second resume did %+v, want nothing", again)
+			}
+		})
+	}
+}
+
+func TestResumeOldIntentLooksForItsRefundFirst(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     int32 // what happened to the first attempt
+		wantPosts int32 // refund requests in all, first attempts included
+		adopted   bool
+	}{
+		// The key has expired on Stripe: resending it would refund a second time
+		// (the plan refunds half the charge, so Stripe would accept it).
+		{"Stripe refunded it: adopt, send nothing", faultAfter, maxAttempts, true},
+		{"Stripe never saw it: send it now", faultBefore, maxAttempts + 1, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+			plan := rig.duplicatePair(3000)
+			plan.Amount = 1500
+			rig.fault.Store(tc.fault)
+			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+			if err != nil || !outcomes[0].Pending {
+				t.Fatalf("first run = %+v, %v; want pending", outcomes, err)
+			}
+			rig.fault.Store(faultNone)
+			rig.advance(25 * time.Hour)
+
+			resumed, err := rig.refunder().Resume(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resumed) != 1 || resumed[0].Err != nil || resumed[0].Adopted != tc.adopted {
+				t.Fatalf("resume = %+v, want success with Adopted %v", resumed, tc.adopted)
+			}
+			if got := rig.posts.Load(); got != tc.wantPosts {
+				t.Errorf("%d refund requests, want %d", got, tc.wantPosts)
+			}
+			if subsequence(rig.events.list(), []string{"GET /v1/refunds", "finish " + reconcile.RefundKey(plan.ChargeID, plan.Amount) + " refunded"}) != 2 {
+				t.Errorf("Stripe's refunds were not listed before the outcome was recorded: %v", rig.events.list())
+			}
+			rig.assertRefundedOnce(t, plan)
+		})
+	}
+}
+
+func TestRefundFlakyAPIRefundsEachSuspectExactlyOnce(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true, Seed: 7,
+		ErrorRate: 0.15, TimeoutRate: 0.15, FailAfterCommitRate: 0.3})
+	var plans []reconcile.RefundIntent
+	for i := range 12 {
+		plans = append(plans, rig.duplicatePair(int64(1000+i*100)))
+	}
+	ctx := context.Background()
+	r := rig.refunder()
+	outcomes, err := r.Refund(ctx, plans, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := 0
+	for _, o := range outcomes {
+		if o.Pending {
+			pending++
+		} else if o.Err != nil {
+			t.Fatalf("refund of %s failed for good: %v", o.Intent.ChargeID, o.Err)
+		}
+	}
+	for round := 0; pending > 0; round++ {
+		if round == 10 {
+			t.Fatalf("%d refunds still pending after 10 resumes", pending)
+		}
+		resumed, err := r.Resume(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = 0
+		for _, o := range resumed {
+			if o.Pending {
+				pending++
+			}
+		}
+	}
+	st := rig.sb.Stats()
+	if st.ServerErrors == 0 || st.Timeouts == 0 {
+		t.Fatalf("the sandbox injected %d 5xx and %d timeouts; the test needs both", st.ServerErrors, st.Timeouts)
+	}
+	for _, plan := range plans {
+		rig.assertRefundedOnce(t, plan)
+	}
+}
+
+// chargeOf reads a sandbox charge's amount and currency.
+func chargeOf(t *testing.T, sb *sandbox.Server, id string) (int64, string) {
+	t.Helper()
+	raw, ok := sb.ChargeJSON(id)
+	if !ok {
+		t.Fatalf("no charge %s in the sandbox", id)
+	}
+	var ch struct {
+		Amount         int64  `json:"amount"`
+		AmountRefunded int64  `json:"amount_refunded"`
+		Currency       string `json:"currency"`
+	}
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		t.Fatal(err)
+	}
+	return ch.Amount - ch.AmountRefunded, ch.Currency
+}
+
+func TestRefundRefusalsAreExplained(t *testing.T) {
+	tests := []struct {
+		name     string
+		scenario string // a seeded scenario whose second charge is refunded
+		key      string
+		wantCode string
+		want     string
+	}{
+		{"disputed", "disputed/1", sandbox.TestKey, "charge_disputed", "is disputed, so it cannot be refunded"},
+		{"already refunded elsewhere", "already_refunded/1", sandbox.TestKey, "charge_already_refunded", "was already refunded elsewhere"},
+		{"partly refunded elsewhere", "partly_refunded/1", sandbox.TestKey, "amount_too_large", "was already partly refunded elsewhere"},
+		{"restricted key", "double_click/1", sandbox.NoRefundKey, "", "restricted key without write permission on refunds"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newRefundRig(t, sandbox.Options{})
+			rig.client = rig.newClient(tc.key)
+			ids := rig.sb.Scenarios()[tc.scenario]
+			if len(ids) < 2 {
+				t.Fatalf("scenario %s has charges %v", tc.scenario, ids)
+			}
+			amount, currency := chargeOf(t, rig.sb, ids[0]) // the full amount: what a stale store would plan
+			plan := reconcile.RefundIntent{ChargeID: ids[1], KeptChargeID: ids[0], GroupID: "grp_x", Amount: amount, Currency: currency}
+			before := len(rig.sb.RefundsFor(ids[1]))
+			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := outcomes[0]
+			if o.Pending || o.Err == nil || !strings.Contains(o.Err.Error(), tc.want) {
+				t.Fatalf("outcome = %+v (err %v), want a refusal saying %q", o, o.Err, tc.want)
+			}
+			if strings.Contains(o.Err.Error(), tc.key) {
+				t.Errorf("the error shows the API key: %v", o.Err)
+			}
+			it := rig.ledger.intent(reconcile.RefundKey(plan.ChargeID, plan.Amount))
+			if it.Status != reconcile.RefundFailed || (tc.wantCode != "" && it.ErrorCode != tc.wantCode) || it.ErrorMessage == "" {
+				t.Errorf("ledger = status %q code %q message %q, want %q %q and Stripe's message", it.Status, it.ErrorCode, it.ErrorMessage, reconcile.RefundFailed, tc.wantCode)
+			}
+			if after := len(rig.sb.RefundsFor(ids[1])); after != before {
+				t.Errorf("refunds of %s went from %d to %d", ids[1], before, after)
+			}
+			if pending, _ := rig.ledger.PendingRefunds(context.Background()); len(pending) != 0 {
+				t.Errorf("a refusal left pending intents: %+v", pending)
+			}
+		})
+	}
+}
+
+func TestRefusedRefundCanBeRetriedWithABetterKey(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+	plan := rig.duplicatePair(2400)
+	rig.client = rig.newClient(sandbox.NoRefundKey)
+	first, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+	if err != nil || first[0].Err == nil || first[0].Pending {
+		t.Fatalf("restricted key: %+v, %v; want a refusal", first, err)
+	}
+	rig.client = rig.newClient(sandbox.TestKey)
+	second, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+	if err != nil || second[0].Err != nil || !second[0].Reused {
+		t.Fatalf("full key: %+v, %v; want the reused intent refunded", second, err)
+	}
+	rig.assertRefundedOnce(t, plan)
+}
+
+func TestDryRunCallsNothing(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+	plans := []reconcile.RefundIntent{rig.duplicatePair(2400), rig.duplicatePair(900)}
+	before := rig.sb.Stats().Requests
+	dry := rig.refunder()
+	dry.DryRun = true
+	for run := range 2 {
+		outcomes, err := dry.Refund(context.Background(), plans, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range outcomes {
+			if o.Err != nil || o.Intent.Status != reconcile.RefundWouldRefund || o.Reused != (run == 1) ||
+				!strings.Contains(o.String(), "would refund") {
+				t.Errorf("run %d: outcome %+v (%q), want would_refund", run, o, o)
+			}
+		}
+	}
+	if got := rig.sb.Stats().Requests - before; got != 0 || rig.posts.Load() != 0 {
+		t.Fatalf("a dry run sent %d requests", got)
+	}
+	if pending, _ := rig.ledger.PendingRefunds(context.Background()); len(pending) != 0 {
+		t.Errorf("a dry run left pending intents: %+v", pending)
+	}
+	// A dry run never stands in the way of the real refund.
+	if _, err := rig.refunder().Refund(context.Background(), plans, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, plan := range plans {
+		rig.assertRefundedOnce(t, plan)
+	}
+}
+
+func TestResumeNeverSendsAnInterruptedDryRun(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+	plan := rig.duplicatePair(2400)
+	// A dry run killed between its intent and marking it would_refund.
+	plan.Key = dryRunPrefix + reconcile.RefundKey(plan.ChargeID, plan.Amount)
+	if _, _, err := rig.ledger.BeginRefund(context.Background(), plan); err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := rig.refunder().Resume(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outcomes) != 0 || rig.posts.Load() != 0 || len(rig.sb.RefundsFor(plan.ChargeID)) != 0 {
+		t.Fatalf("resume of a dry-run intent: outcomes %+v, %d requests", outcomes, rig.posts.Load())
+	}
+	if got := rig.ledger.intent(plan.Key).Status; got != reconcile.RefundWouldRefund {
+		t.Errorf("dry-run intent status = %q, want %q", got, reconcile.RefundWouldRefund)
+	}
+}
+
+func TestConcurrentRefundsOfOneGroupRefundOnce(t *testing.T) {
+	tests := []struct {
+		name         string
+		sharedLedger bool
+	}{
+		{"one ledger", true},
+		{"two ledgers", false}, // the worst case: only the idempotency key protects
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newRefundRig(t, sandbox.Options{NoScenarios: true, Latency: 5 * time.Millisecond})
+			plans := []reconcile.RefundIntent{rig.duplicatePair(2400), rig.duplicatePair(2400), rig.duplicatePair(700)}
+			results := make([][]Outcome, 2)
+			var wg sync.WaitGroup
+			for i := range results {
+				r := rig.refunder()
+				if !tc.sharedLedger && i == 1 {
+					r.Ledger = newMemLedger(rig.events)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var err error
+					if results[i], err = r.Refund(context.Background(), plans, nil); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			for j, plan := range plans {
+				refunds := rig.sb.RefundsFor(plan.ChargeID)
+				if len(refunds) != 1 {
+					t.Fatalf("charge %s has %d refunds, want 1", plan.ChargeID, len(refunds))
+				}
+				for i := range results {
+					if o := results[i][j]; o.Err != nil || o.Intent.RefundID != refunds[0].ID {
+						t.Errorf("runner %d, charge %s: %+v, want refund %s", i, plan.ChargeID, o, refunds[0].ID)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestRefundRejectsBadPlansBeforeAnyWrite(t *testing.T) {
+	tests := []struct {
+		name string
+		plan reconcile.RefundIntent
+		want string
+	}{
+		{"no charge", reconcile.RefundIntent{Amount: 100, Currency: "usd"}, "a charge id and a positive amount are required"},
+		{"zero amount", reconcile.RefundIntent{ChargeID: "ch_1", Currency: "usd"}, "a charge id and a positive amount are required"},
+		{"key over 255 characters", reconcile.RefundIntent{ChargeID: "ch_" + strings.Repeat("x", 250), Amount: 100, Currency: "usd"}, "over Stripe's limit of 255"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+			_, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{tc.plan}, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if ev := rig.events.list(); len(ev) != 0 {
+				t.Errorf("a bad plan still did %v", ev)
 			}
 		})
 	}
