@@ -1,12 +1,17 @@
 package stripeapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -731,6 +736,108 @@ func TestRefundRejectsBadPlansBeforeAnyWrite(t *testing.T) {
 			}
 			if ev := rig.events.list(); len(ev) != 0 {
 				t.Errorf("a bad plan still did %v", ev)
+			}
+		})
+	}
+}
+
+// TestRefundRequestsConformToStripeMock sends the refund protocol's requests to
+// stripe-mock, which checks every parameter against Stripe's OpenAPI spec, and
+// checks what went over the wire.
+func TestRefundRequestsConformToStripeMock(t *testing.T) {
+	mock := startStripeMock(t)
+	type request struct {
+		method, path, key string
+		form              url.Values
+	}
+	var (
+		mu   sync.Mutex
+		seen []request
+	)
+	target, err := url.Parse(mock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		if r.Method == http.MethodGet {
+			form = r.URL.Query()
+		}
+		mu.Lock()
+		seen = append(seen, request{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), form})
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	client := NewClient(Key{Secret: "sk_test_123"}, srv.URL)
+	ledger := newMemLedger(nil)
+	now := time.Now().UTC()
+	r := &Refunder{Client: client, Ledger: ledger, Operator: "ana", Version: "1.2.3", Now: func() time.Time { return now }}
+	plan := reconcile.RefundIntent{ChargeID: "ch_dup", KeptChargeID: "ch_kept", GroupID: "grp_1", Amount: 1200, Currency: "usd"}
+
+	tests := []struct {
+		name    string
+		run     func() ([]Outcome, error)
+		wantReq []string // method and path of each request, in order
+	}{
+		{"refund", func() ([]Outcome, error) { return r.Refund(context.Background(), []reconcile.RefundIntent{plan}, nil) },
+			[]string{"POST /v1/refunds", "GET /v1/charges/ch_dup"}},
+		{"resume an intent older than the key lifetime", func() ([]Outcome, error) {
+			old := plan
+			old.ChargeID, old.Amount, old.Operator = "ch_old", 500, "ana"
+			old.Key, old.CreatedAt = reconcile.RefundKey(old.ChargeID, old.Amount), now.Add(-30*time.Hour)
+			if _, _, err := ledger.BeginRefund(context.Background(), old); err != nil {
+				return nil, err
+			}
+			return r.Resume(context.Background())
+		}, []string{"GET /v1/refunds", "POST /v1/refunds", "GET /v1/charges/ch_old"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			outcomes, err := tc.run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(outcomes) != 1 || outcomes[0].Err != nil || outcomes[0].Intent.RefundID == "" {
+				t.Fatalf("outcomes = %+v, want one refund accepted by stripe-mock", outcomes)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			var got []string
+			for _, req := range seen {
+				got = append(got, req.method+" "+req.path)
+			}
+			if !slices.Equal(got, tc.wantReq) {
+				t.Fatalf("requests = %v, want %v", got, tc.wantReq)
+			}
+			for _, req := range seen {
+				switch req.method + " " + req.path {
+				case "GET /v1/refunds":
+					if req.form.Get("charge") != "ch_old" {
+						t.Errorf("refund list filter = %v, want charge=ch_old", req.form)
+					}
+				case "POST /v1/refunds":
+					it := outcomes[0].Intent
+					want := url.Values{
+						"charge": {it.ChargeID}, "amount": {fmt.Sprint(it.Amount)}, "reason": {"duplicate"},
+						"metadata[duplicate_of]": {"ch_kept"}, "metadata[group]": {"grp_1"},
+						"metadata[operator]": {"ana"}, "metadata[doublecheck_version]": {"1.2.3"},
+						"expand[0]": {"charge"},
+					}
+					if !reflect.DeepEqual(req.form, want) {
+						t.Errorf("refund form = %v, want %v", req.form, want)
+					}
+					if req.key != reconcile.RefundKey(it.ChargeID, it.Amount) {
+						t.Errorf("Idempotency-Key = %q, want %q", req.key, reconcile.RefundKey(it.ChargeID, it.Amount))
+					}
+				}
 			}
 		})
 	}
