@@ -26,8 +26,9 @@
 //
 // The first that applies wins: different orders → unknown (likely legitimate);
 // the same key on charges more than 24 h apart → key_reused_after_expiry; one
-// order with two or more application keys → new_key_per_retry; no application key
-// at all (none, or only library-generated `<19 digits>_<6 chars>` keys) → no_key;
+// order with two or more application keys → new_key_per_retry; a charge without
+// an application key (none, or only a library-generated `<19 digits>_<6 chars>`
+// key) → no_key;
 // charges under 10 s apart with different keys and no order reference →
 // double_submit; otherwise unknown. Each cause's reason says what to fix.
 //

@@ -1,0 +1,285 @@
+package reconcile
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFormatAmount(t *testing.T) {
+	cases := []struct {
+		minor    int64
+		currency string
+		want     string
+		money    string
+	}{
+		{2000, "usd", "20.00", "20.00 USD"},
+		{5, "usd", "0.05", "0.05 USD"},
+		{0, "eur", "0.00", "0.00 EUR"},
+		{-1999, "usd", "-19.99", "-19.99 USD"},
+		{2000, "jpy", "2000", "2000 JPY"},
+		{2000, "JPY", "2000", "2000 JPY"},
+		{150, "krw", "150", "150 KRW"},
+		{1500, "kwd", "1.500", "1.500 KWD"},
+		{7, "bhd", "0.007", "0.007 BHD"},
+		{123456789, "xof", "123456789", "123456789 XOF"},
+		{math.MinInt64, "usd", "-92233720368547758.08", "-92233720368547758.08 USD"},
+	}
+	for _, tc := range cases {
+		if got := FormatAmount(tc.minor, tc.currency); got != tc.want {
+			t.Errorf("FormatAmount(%d, %s) = %q, want %q", tc.minor, tc.currency, got, tc.want)
+		}
+		if got := FormatMoney(tc.minor, tc.currency); got != tc.money {
+			t.Errorf("FormatMoney(%d, %s) = %q, want %q", tc.minor, tc.currency, got, tc.money)
+		}
+	}
+}
+
+func TestRefundKey(t *testing.T) {
+	if got := RefundKey("ch_3Abc", 2000); got != "doublecheck-refund-ch_3Abc-2000" {
+		t.Errorf("RefundKey = %q", got)
+	}
+	if RefundKey("ch_1", 100) == RefundKey("ch_1", 1000) || RefundKey("ch_1", 100) != RefundKey("ch_1", 100) {
+		t.Error("RefundKey must be deterministic per charge and amount")
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		41 * time.Second: "41 s", 4*time.Minute + 10*time.Second: "4 min 10 s", 7 * time.Minute: "7 min",
+		26*time.Hour + 5*time.Minute: "26 h", 5 * 24 * time.Hour: "5 d", -3 * time.Second: "3 s",
+	} {
+		if got := HumanDuration(d); got != want {
+			t.Errorf("HumanDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestMatches(t *testing.T) {
+	r := Detect(Input{
+		Charges: []Charge{charge("ch_a", 0, email("Ann@Example.com"), order("O-77")), charge("ch_b", time.Minute)},
+		Keys:    []KeyRecord{eventKey("checkout-9f", "ch_b")},
+	}, DefaultOptions())
+	g := onlyGroup(t, r)
+	for q, want := range map[string]bool{
+		"": true, "ann@example": true, "EXAMPLE.COM": true, "cus_1": true, "CH_B": true, "o-77": true,
+		"checkout-9F": true, "  ch_a ": true, "bob": false, "grp_": false, "usd": false,
+	} {
+		if got := g.Matches(q); got != want {
+			t.Errorf("Matches(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// sampleReport has one group with customer-controlled text that looks like
+// formulas, a resolved decision, and one finding of each kind.
+func sampleReport(t *testing.T) Report {
+	t.Helper()
+	in := Input{
+		Charges: []Charge{
+			charge("ch_a", 0, email("=HYPERLINK(\"http://x\")"), customer("+cus"), card("fp")),
+			charge("ch_b", 30*time.Second, email("@evil"), customer("+cus"), card("fp"), refunded(500)),
+			charge("ch_c", 40*time.Hour, customer("cus_j"), currency("jpy"), amount(3000), order("-5")),
+			charge("ch_d", 41*time.Hour, customer("cus_k"), currency("jpy"), amount(1000), order("-5")),
+		},
+		Keys: []KeyRecord{
+			{Key: "\tk-tab", ChargeID: "ch_a", Sources: []string{SourceEvent, SourceLog}},
+			{Key: "lost", OrderRef: "\ro-1", Sources: []string{SourceLog}, SeenAt: time.Date(2026, 11, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))},
+		},
+		Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 500, Currency: "usd", Status: RefundSucceeded, RefundID: "re_1", Operator: "ann",
+			CreatedAt: t0, FinishedAt: t0.Add(time.Second)}},
+	}
+	opts := DefaultOptions()
+	opts.ListChargesWithoutKey = true
+	return Detect(in, opts)
+}
+
+func TestWriteJSON(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, sampleReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, buf.String())
+	}
+	keysOf := func(m map[string]any) []string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	if got := keysOf(doc); !slices.Equal(got, []string{"findings", "groups", "summary"}) {
+		t.Fatalf("top-level keys %v", got)
+	}
+	g := doc["groups"].([]any)[0].(map[string]any)
+	if got, want := keysOf(g), []string{"amount", "cause", "charges", "confidence", "currency", "id", "identity", "reasons", "status"}; !slices.Equal(got, want) {
+		t.Errorf("group keys %v, want %v", got, want)
+	}
+	c := g["charges"].([]any)[1].(map[string]any)
+	wantCharge := []string{"amount", "amount_refunded", "card_last4", "created", "customer", "decision", "disputed", "email", "id", "idempotency_key", "order_ref", "role"}
+	if got := keysOf(c); !slices.Equal(got, wantCharge) {
+		t.Errorf("charge keys %v, want %v", got, wantCharge)
+	}
+	if g["id"] != "grp_a" || g["amount"] != 2000.0 || g["currency"] != "usd" || g["status"] != "open" {
+		t.Errorf("group %v", g)
+	}
+	if c["id"] != "ch_b" || c["role"] != "duplicate" || c["created"] != "2026-11-01T12:00:30Z" || c["amount_refunded"] != 500.0 || c["decision"] != "refunded" {
+		t.Errorf("charge %v", c)
+	}
+	f := doc["findings"].([]any)[0].(map[string]any)
+	if f["kind"] != KindKeyWithoutCharge || f["created"] != "2026-11-02T02:04:05Z" {
+		t.Errorf("finding %v (created must be RFC 3339 UTC)", f)
+	}
+	s := doc["summary"].(map[string]any)
+	if s["groups"] != 1.0 || s["charges"] != 4.0 {
+		t.Errorf("summary %v", s)
+	}
+	cur := s["by_currency"].([]any)[0].(map[string]any)
+	if cur["currency"] != "usd" || cur["at_risk"] != 1500.0 || cur["refunded_by_us"] != 500.0 {
+		t.Errorf("by currency %v", cur)
+	}
+
+	var empty bytes.Buffer
+	if err := WriteJSON(&empty, Detect(Input{}, DefaultOptions())); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(empty.String(), `"groups": []`) || !strings.Contains(empty.String(), `"findings": []`) {
+		t.Errorf("an empty report must have empty arrays, not null:\n%s", empty.String())
+	}
+}
+
+func TestWriteCSV(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, sampleReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rows[0], CSVHeader) {
+		t.Fatalf("header %v", rows[0])
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	// 2 group rows; key_without_charge, order_with_multiple_charges, charge_without_key ×4.
+	var kinds []string
+	for _, r := range rows[1:] {
+		kinds = append(kinds, r[col["kind"]])
+	}
+	want := []string{"duplicate", "duplicate", KindKeyWithoutCharge, KindOrderMultiCharge, KindChargeWithoutKey, KindChargeWithoutKey, KindChargeWithoutKey}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("kinds %v, want %v", kinds, want)
+	}
+	keep, dup := rows[1], rows[2]
+	checks := []struct {
+		row       []string
+		column    string
+		want      string
+		neutralOK bool
+	}{
+		{keep, "email", `'=HYPERLINK("http://x")`, true},
+		{keep, "customer", "'+cus", true},
+		{keep, "idempotency_key", "'\tk-tab", true},
+		{keep, "key_sources", "event log", false},
+		{keep, "role", "keep", false},
+		{keep, "created_utc", "2026-11-01T12:00:00Z", false},
+		{keep, "amount", "20.00", false},
+		{keep, "currency", "USD", false},
+		{dup, "email", "'@evil", true},
+		{dup, "amount_refunded", "5.00", false},
+		{dup, "decision", "refunded", false},
+		{dup, "refund_id", "re_1", false},
+		{dup, "operator", "ann", false},
+		{dup, "decided_at", "2026-11-01T12:00:01Z", false},
+		{dup, "group_id", "grp_a", false},
+		{dup, "card_last4", "4242", false},
+		{rows[3], "order_ref", "'\ro-1", true},
+		{rows[3], "created_utc", "2026-11-02T02:04:05Z", false},
+		{rows[4], "order_ref", "'-5", true},
+		{rows[4], "charge_id", "ch_c ch_d", false},
+		{rows[4], "amount", "4000", false},
+		{rows[4], "currency", "JPY", false},
+	}
+	for _, c := range checks {
+		if got := c.row[col[c.column]]; got != c.want {
+			t.Errorf("%s = %q, want %q", c.column, got, c.want)
+		}
+	}
+	if !strings.Contains(dup[col["reasons"]], "2 charges in 30 s") {
+		t.Errorf("reasons %q", dup[col["reasons"]])
+	}
+}
+
+func TestNeutralizeCell(t *testing.T) {
+	for in, want := range map[string]string{
+		"=1+2": "'=1+2", "+1": "'+1", "-1": "'-1", "-5.00": "'-5.00", "@SUM(A1)": "'@SUM(A1)",
+		"\tx": "'\tx", "\rx": "'\rx", "a=b": "a=b", "": "", "20.00": "20.00", " =x": " =x",
+	} {
+		if got := neutralizeCell(in); got != want {
+			t.Errorf("neutralizeCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWriteCSVNegativeAmountIsNeutralised(t *testing.T) {
+	r := Report{Groups: []Group{{ID: "grp_x", Currency: "usd", Verdict: Verdict{Reasons: []string{"r"}},
+		Charges: []Member{{Charge: Charge{ID: "ch_x", Amount: -500, Currency: "usd"}, Role: Keep}}}}}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := csv.NewReader(&buf).ReadAll()
+	if got := rows[1][slices.Index(CSVHeader, "amount")]; got != "'-5.00" {
+		t.Errorf("amount %q, want '-5.00", got)
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, sampleReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"GROUP", "grp_a", "20.00 USD", "+cus", "2 charges in 30 s, 1 of 2 charges without an idempotency key", "USD", "15.00", "5.00",
+		"4 charges, 1 groups: 1 open", "causes: no_key 1", "findings: charge_without_key 3, key_without_charge 1, order_with_multiple_charges 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	lines := strings.Split(out, "\n")
+	if h, row := lines[0], lines[1]; strings.Index(h, "STATUS") != strings.Index(row, "open") {
+		t.Errorf("columns not aligned:\n%s\n%s", h, row)
+	}
+
+	buf.Reset()
+	if err := WriteTable(&buf, Detect(Input{}, DefaultOptions())); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "No suspected duplicates.") {
+		t.Errorf("empty table:\n%s", buf.String())
+	}
+}
+
+func TestWriteTableStripsControlCharacters(t *testing.T) {
+	r := Detect(Input{Charges: []Charge{
+		charge("ch_a", 0, customer("cus\x1b[31mred\nx")), charge("ch_b", time.Second, customer("cus\x1b[31mred\nx")),
+	}}, DefaultOptions())
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsRune(buf.String(), '\x1b') || !strings.Contains(buf.String(), "cus [31mred x") {
+		t.Errorf("control characters reached the table:\n%q", buf.String())
+	}
+}

@@ -1,0 +1,90 @@
+package reconcile
+
+import (
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+func TestReadKeyLog(t *testing.T) {
+	at := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	cases := []struct {
+		name string
+		file string
+		want []KeyRecord
+	}{
+		{name: "csv with every column",
+			file: "idempotency_key,order_ref,charge_id,created_at\nk-1,o-1,ch_1,2026-11-20T10:30:00+01:00\nk-2,o-2,,\n",
+			want: []KeyRecord{
+				{Key: "k-1", OrderRef: "o-1", ChargeID: "ch_1", SeenAt: at, Sources: []string{SourceLog}},
+				{Key: "k-2", OrderRef: "o-2", Sources: []string{SourceLog}},
+			}},
+		{name: "csv columns in any order, any case, with a BOM and extra columns",
+			file: "\ufeffOrder_Ref, note ,IDEMPOTENCY_KEY\r\no-1,hello,k-1\r\n",
+			want: []KeyRecord{{Key: "k-1", OrderRef: "o-1", Sources: []string{SourceLog}}}},
+		{name: "jsonl",
+			file: "\n  {\"idempotency_key\":\"k-1\",\"order_ref\":\"o-1\",\"charge_id\":\"ch_1\",\"created_at\":\"2026-11-20T09:30:00Z\"}\n\n{\"idempotency_key\":\"k-2\",\"extra\":1}\n",
+			want: []KeyRecord{
+				{Key: "k-1", OrderRef: "o-1", ChargeID: "ch_1", SeenAt: at, Sources: []string{SourceLog}},
+				{Key: "k-2", Sources: []string{SourceLog}},
+			}},
+		{name: "header only", file: "idempotency_key,order_ref\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ReadKeyLog(iotest.OneByteReader(strings.NewReader(tc.file)), "keys")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d records, want %d: %+v", len(got), len(tc.want), got)
+			}
+			for i := range got {
+				g, w := got[i], tc.want[i]
+				if g.Key != w.Key || g.OrderRef != w.OrderRef || g.ChargeID != w.ChargeID || !g.SeenAt.Equal(w.SeenAt) ||
+					strings.Join(g.Sources, ",") != strings.Join(w.Sources, ",") {
+					t.Errorf("record %d = %+v, want %+v", i, g, w)
+				}
+			}
+		})
+	}
+}
+
+func TestReadKeyLogErrors(t *testing.T) {
+	long := strings.Repeat("k", 256)
+	cases := []struct {
+		name, file, name2, want string
+	}{
+		{"bad time names file and line", "idempotency_key,order_ref,created_at\nk-1,o-1,2026-11-20T09:30:00Z\nk-2,o-2,2026-11-20T09:30:00Z\nk-3,o-3,yesterday\n",
+			"keys.csv", `keys.csv line 4: created_at "yesterday" is not RFC 3339`},
+		{"missing required column", "key,order_ref\nk-1,o-1\n", "keys.csv", "keys.csv line 1: the header has no idempotency_key column"},
+		{"missing order_ref column", "idempotency_key\nk-1\n", "keys.csv", "the header has no order_ref column"},
+		{"empty key", "idempotency_key,order_ref\nk-1,o-1\n,o-2\n", "keys.csv", "keys.csv line 3: idempotency_key is empty"},
+		{"key too long", "idempotency_key,order_ref\n" + long + ",o\n", "keys.csv", "keys.csv line 2: idempotency_key is 256 characters long"},
+		{"wrong field count", "idempotency_key,order_ref\nk-1,o-1,extra\n", "keys.csv", "keys.csv line 2: 3 fields, but the header has 2"},
+		{"bad quoting", "idempotency_key,order_ref\nk-1,\"o-1\n", "keys.csv", "keys.csv line 2"},
+		{"empty file", "  \n", "keys.csv", "keys.csv: the key log is empty"},
+		{"bad json line", "{\"idempotency_key\":\"k-1\"}\n{\"idempotency_key\":\n", "keys.jsonl", "keys.jsonl line 2: not a JSON object"},
+		{"json bad time", "{\"idempotency_key\":\"k-1\",\"created_at\":\"20/11/2026\"}\n", "keys.jsonl", `keys.jsonl line 1: created_at "20/11/2026" is not RFC 3339`},
+		{"json missing key", "\n\n{\"order_ref\":\"o-1\"}\n", "keys.jsonl", "keys.jsonl line 3: idempotency_key is empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ReadKeyLog(strings.NewReader(tc.file), tc.name2)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+			if got != nil {
+				t.Errorf("got %d records with the error; want none (all-or-nothing)", len(got))
+			}
+		})
+	}
+}
+
+func TestReadKeyLogReadError(t *testing.T) {
+	_, err := ReadKeyLog(iotest.ErrReader(iotest.ErrTimeout), "keys.csv")
+	if err == nil || !strings.Contains(err.Error(), "keys.csv") {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -1,0 +1,200 @@
+package reconcile
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// oracleGroups is DESIGN's matching rule applied to every pair: O(n²), obviously
+// right, and independent of Detect's sort-and-sweep.
+func oracleGroups(in Input, opts Options) [][]string {
+	ch := in.Charges
+	n := len(ch)
+	keys := make([]map[string]bool, n)
+	orders := make([]string, n)
+	for i := range ch {
+		keys[i] = map[string]bool{}
+		for _, f := range opts.KeyFields {
+			if k := ch[i].Metadata[f]; k != "" {
+				keys[i][k] = true
+			}
+		}
+		orders[i] = ch[i].Metadata[opts.OrderField]
+		for _, r := range in.Keys {
+			if r.ChargeID == "" || r.ChargeID != ch[i].ID {
+				continue
+			}
+			keys[i][r.Key] = true
+			if orders[i] == "" {
+				orders[i] = r.OrderRef
+			}
+		}
+	}
+	shared := func(a, b string) bool { return a != "" && a == b }
+	edge := func(a, b int) bool {
+		x, y := &ch[a], &ch[b]
+		if !x.Counts() || !y.Counts() || x.Currency != y.Currency || x.Amount != y.Amount || shared(x.PaymentIntent, y.PaymentIntent) {
+			return false
+		}
+		d := x.Created.Sub(y.Created)
+		if d < 0 {
+			d = -d
+		}
+		identity := shared(x.Customer, y.Customer) || shared(x.CardFingerprint, y.CardFingerprint) ||
+			shared(NormalizeEmail(x.Email), NormalizeEmail(y.Email))
+		if identity && d <= opts.Window {
+			return true
+		}
+		for k := range keys[a] {
+			if keys[b][k] {
+				return true
+			}
+		}
+		return shared(orders[a], orders[b])
+	}
+	seen := make([]bool, n)
+	var out [][]string
+	for s := range ch {
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		comp, queue := []string{ch[s].ID}, []int{s}
+		for len(queue) > 0 {
+			a := queue[0]
+			queue = queue[1:]
+			for b := range ch {
+				if !seen[b] && edge(a, b) {
+					seen[b] = true
+					comp = append(comp, ch[b].ID)
+					queue = append(queue, b)
+				}
+			}
+		}
+		if len(comp) > 1 {
+			slices.Sort(comp)
+			out = append(out, comp)
+		}
+	}
+	slices.SortFunc(out, func(a, b []string) int { return slices.Compare(a, b) })
+	return out
+}
+
+// randomInput draws n charges from small pools so that identities, amounts,
+// intents, keys and order refs collide often; bytes come from next.
+func randomInput(n int, next func(k int) int) (Input, Options) {
+	pick := func(pool ...string) string { return pool[next(len(pool))] }
+	in := Input{}
+	for i := range n {
+		c := Charge{
+			ID:              fmt.Sprintf("ch_%03d", i),
+			Created:         t0.Add(time.Duration(next(40*60)) * time.Second / time.Duration(1+next(4))),
+			Amount:          int64(100 * (1 + next(2))),
+			Currency:        pick("usd", "usd", "eur"),
+			Status:          pick("succeeded", "succeeded", "succeeded", "succeeded", "failed"),
+			Captured:        next(8) > 0,
+			Customer:        pick("", "", "cus_1", "cus_2", "cus_3"),
+			Email:           pick("", "", "a@x.io", " A@X.io", "b@x.io"),
+			CardFingerprint: pick("", "", "fp1", "fp2"),
+			PaymentIntent:   pick("", "pi_1", "pi_2", "pi_3", fmt.Sprintf("pi_u%d", i)),
+			Metadata:        map[string]string{},
+		}
+		if o := pick("", "", "", "o-1", "o-2"); o != "" {
+			c.Metadata["order_id"] = o
+		}
+		if k := pick("", "", "", "", "k1", "k2"); k != "" {
+			c.Metadata["idempotency_key"] = k
+		}
+		in.Charges = append(in.Charges, c)
+	}
+	for range next(n + 1) {
+		id := ""
+		if n > 0 && next(5) > 0 {
+			id = in.Charges[next(n)].ID
+		} else if next(2) == 0 {
+			id = "ch_unknown"
+		}
+		in.Keys = append(in.Keys, KeyRecord{
+			Key: pick("k1", "k2", "k3", "k4", "1234567890123456789_abcdef"), ChargeID: id,
+			OrderRef: pick("", "", "o-1", "o-3"), Sources: []string{pick(SourceEvent, SourceLog)},
+		})
+	}
+	opts := DefaultOptions()
+	opts.Window = []time.Duration{0, time.Minute, 5 * time.Minute, 10 * time.Minute, time.Hour}[next(5)]
+	return in, opts
+}
+
+// checkAgainstOracle compares Detect's groups with the oracle's and checks the
+// shape every group must have.
+func checkAgainstOracle(t *testing.T, in Input, opts Options) {
+	t.Helper()
+	r := Detect(in, opts)
+	got, want := membership(r), oracleGroups(in, opts)
+	if !slices.EqualFunc(got, want, func(a, b []string) bool { return slices.Equal(a, b) }) {
+		t.Fatalf("window %v: Detect groups %v\noracle groups %v", opts.Window, got, want)
+	}
+	for _, g := range r.Groups {
+		for i, m := range g.Charges {
+			if i > 0 && (m.Created.Before(g.Charges[i-1].Created) || m.Role != Duplicate) {
+				t.Fatalf("group %s: charge %d out of order or not a duplicate", g.ID, i)
+			}
+		}
+		if g.Charges[0].Role != Keep || g.ID != GroupID(g.Charges[0].ID) || len(g.Reasons) == 0 {
+			t.Fatalf("group %s: bad keep/id/reasons", g.ID)
+		}
+	}
+}
+
+func TestDetectMatchesOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	next := func(k int) int { return rng.IntN(k) }
+	for iter := range 3000 {
+		n := rng.IntN(30)
+		if iter%100 == 0 {
+			n = 150 + rng.IntN(150) // long runs stress the sweep's amortisation
+		}
+		in, opts := randomInput(n, next)
+		checkAgainstOracle(t, in, opts)
+	}
+}
+
+// TestSweepSameIntentRuns targets the sweep's subtle case: long runs on one
+// PaymentIntent interleaved with other intents, all inside or across windows.
+func TestSweepSameIntentRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 500 {
+		var in Input
+		for i := range 2 + rng.IntN(60) {
+			in.Charges = append(in.Charges, charge(fmt.Sprintf("ch_%02d", i), time.Duration(rng.IntN(1800))*time.Second,
+				intent([]string{"pi_1", "pi_1", "pi_1", "pi_2", ""}[rng.IntN(5)])))
+		}
+		checkAgainstOracle(t, in, DefaultOptions())
+	}
+}
+
+func FuzzDetect(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.Add([]byte("two charges one customer within the window, the same intent"))
+	f.Add([]byte{30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 1, 1, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pos := 0
+		var next func(k int) int
+		next = func(k int) int { // deterministic choices from the fuzzer's bytes, then zeros
+			if pos >= len(data) {
+				return 0
+			}
+			v := int(data[pos])
+			pos++
+			if k > 256 {
+				v = v<<8 | next(256)
+			}
+			return v % k
+		}
+		in, opts := randomInput(next(40), next)
+		checkAgainstOracle(t, in, opts)
+	})
+}
