@@ -282,7 +282,7 @@ func (s *Server) Charges() []json.RawMessage {
 	defer s.mu.Unlock()
 	out := make([]json.RawMessage, len(s.data.charges))
 	for i, c := range s.data.charges {
-		out[i] = jsonResponse(200, c.wire(false)).body
+		out[i] = jsonResponse(200, c.wire(false)).encoded().body
 	}
 	return out
 }
@@ -295,7 +295,7 @@ func (s *Server) ChargeJSON(id string) (json.RawMessage, bool) {
 	if !ok {
 		return nil, false
 	}
-	return jsonResponse(200, c.wire(false)).body, true
+	return jsonResponse(200, c.wire(false)).encoded().body, true
 }
 
 // Scenario is one seeded instance of a DESIGN.md duplicate case.

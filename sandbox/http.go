@@ -25,7 +25,8 @@ type call struct {
 // idempotency key and replayed byte for byte.
 type response struct {
 	status int
-	body   []byte
+	value  any    // encoded by encoded(), outside the lock unless the response is stored
+	body   []byte // the encoded value
 	// stored: Stripe keeps the result under the idempotency key once the endpoint
 	// started executing; parameter validation failures are not kept.
 	stored    bool
@@ -160,6 +161,7 @@ func (s *Server) run(c *call, h handlerFunc) (response, bool) {
 	}
 	resp := h(s, c)
 	if resp.stored {
+		resp = resp.encoded() // replays must be byte for byte
 		resp.requestID = c.requestID
 		s.idem[scope] = &idemEntry{fingerprint: fingerprint, resp: resp, created: c.now}
 	}
@@ -174,6 +176,7 @@ type idemEntry struct {
 }
 
 func (s *Server) write(w http.ResponseWriter, resp response) {
+	resp = resp.encoded()
 	s.mu.Lock()
 	s.stats.ByStatus[resp.status]++
 	switch {
@@ -220,15 +223,24 @@ func errorResponse(status int, e apiError) response {
 	return jsonResponse(status, map[string]apiError{"error": e})
 }
 
-func jsonResponse(status int, v any) response {
-	body, err := json.MarshalIndent(v, "", "  ")
+// jsonResponse answers v as JSON. v must be a snapshot (wire structs are copies)
+// because it is encoded after the lock is released.
+func jsonResponse(status int, v any) response { return response{status: status, value: v} }
+
+// encoded returns r with its body: pretty-printed JSON like Stripe's.
+func (r response) encoded() response {
+	if r.body != nil {
+		return r
+	}
+	body, err := json.MarshalIndent(r.value, "", "  ")
 	if err != nil {
 		// Every value passed here is built from plain structs and maps; failing to
 		// encode one is a bug in the sandbox, reported as Stripe reports its own.
 		body = []byte(`{"error":{"type":"api_error","message":"sandbox: cannot encode response"}}`)
-		status = http.StatusInternalServerError
+		r.status = http.StatusInternalServerError
 	}
-	return response{status: status, body: append(body, '\n')}
+	r.body, r.value = append(body, '\n'), nil
+	return r
 }
 
 // authenticate accepts the secret key as a Bearer token or as the basic-auth user.

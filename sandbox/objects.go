@@ -324,7 +324,8 @@ func (c *charge) wire(livemode bool) chargeJSON {
 	checks := cardChecksJSON{AddressPostalCodeCheck: &pass, CVCCheck: &pass}
 	var authorized *int64
 	if !c.Failed {
-		authorized = &c.Amount
+		amount := c.Amount
+		authorized = &amount
 	}
 	if c.Failed {
 		out.Outcome = outcomeJSON{

@@ -99,7 +99,8 @@ type Stats struct {
 	ByStatus     map[int]int
 	RateLimited  int // 429s
 	ServerErrors int // 5xx written
-	Timeouts     int // requests hung until the client gave up
+	Timeouts     int // requests hung on purpose (TimeoutRate, FailAfterCommitRate)
+	Abandoned    int // requests whose client gave up before the answer
 	Replays      int // idempotent replays
 	Refunds      int // refunds created
 }
@@ -265,10 +266,17 @@ func (s *Server) wait(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
+		s.abandoned()
 		return false
 	case <-s.closing:
 		return false
 	}
+}
+
+func (s *Server) abandoned() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Abandoned++
 }
 
 // hang blocks until the client gives up or the server closes.
@@ -278,6 +286,7 @@ func (s *Server) hang(ctx context.Context) {
 	s.mu.Unlock()
 	select {
 	case <-ctx.Done():
+		s.abandoned()
 	case <-s.closing:
 	}
 }

@@ -1,0 +1,147 @@
+package sandbox
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestRateLimit(t *testing.T) {
+	s, ts := start(t, Options{Seed: 1, Ordinary: 10, RateLimit: 5})
+	ok, limited := 0, 0
+	for range 20 {
+		rep := get(t, ts, "/v1/account", nil)
+		switch rep.status {
+		case http.StatusOK:
+			ok++
+		case http.StatusTooManyRequests:
+			limited++
+			if e := decode[testError](t, rep); e.Error.Type != "invalid_request_error" || e.Error.Code != "rate_limit" {
+				t.Errorf("429 error %+v", e.Error)
+			}
+			// stripe-go retries a 429 only when told to; a plain rate limit says nothing.
+			if h := rep.header.Get("Stripe-Should-Retry"); h != "" {
+				t.Errorf("429 with Stripe-Should-Retry %q", h)
+			}
+		default:
+			t.Fatalf("status %d", rep.status)
+		}
+	}
+	// A burst of 5, refilled at 5/s while 20 quick requests run.
+	if ok < 5 || ok > 8 {
+		t.Errorf("%d of 20 immediate requests passed a 5 req/s limit", ok)
+	}
+	if st := s.Stats(); st.RateLimited != limited || limited == 0 {
+		t.Errorf("Stats.RateLimited %d, saw %d", st.RateLimited, limited)
+	}
+}
+
+func TestErrorRate(t *testing.T) {
+	s, ts := start(t, Options{Seed: 1, Ordinary: 10, ErrorRate: 0.3})
+	const n = 400
+	failed := map[int]int{}
+	for range n {
+		rep := get(t, ts, "/v1/charges", url.Values{"limit": {"1"}})
+		if rep.status == http.StatusOK {
+			continue
+		}
+		failed[rep.status]++
+		if e := decode[testError](t, rep); e.Error.Type != "api_error" {
+			t.Fatalf("%d with error %+v", rep.status, e.Error)
+		}
+	}
+	total := failed[500] + failed[503]
+	if len(failed) > 2 || failed[500] == 0 || failed[503] == 0 {
+		t.Errorf("failures by status %v, want only 500s and 503s", failed)
+	}
+	if frac := float64(total) / n; frac < 0.22 || frac > 0.38 {
+		t.Errorf("%.2f of requests failed, configured 0.30", frac)
+	}
+	if st := s.Stats(); st.ServerErrors != total {
+		t.Errorf("Stats.ServerErrors %d, saw %d", st.ServerErrors, total)
+	}
+}
+
+// TestFaultsReproducible: the same seed injects the same faults into the same
+// sequence of requests.
+func TestFaultsReproducible(t *testing.T) {
+	run := func() []int {
+		_, ts := start(t, Options{Seed: 99, Ordinary: 10, ErrorRate: 0.5})
+		var statuses []int
+		for range 40 {
+			statuses = append(statuses, get(t, ts, "/v1/account", nil).status)
+		}
+		return statuses
+	}
+	a, b := run(), run()
+	if !slices.Equal(a, b) {
+		t.Errorf("same seed, different faults:\n%v\n%v", a, b)
+	}
+}
+
+func TestTimeoutRate(t *testing.T) {
+	s, ts := start(t, Options{Seed: 1, Ordinary: 10, TimeoutRate: 0.2})
+	const n = 60
+	timedOut := 0
+	for range n {
+		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Millisecond)
+		_, err := requestCtx(ctx, ts.URL, "GET", "/v1/account", TestKey, nil, nil)
+		cancel()
+		if err != nil {
+			timedOut++
+		}
+	}
+	if frac := float64(timedOut) / n; frac < 0.07 || frac > 0.4 {
+		t.Errorf("%d of %d requests hung, configured 0.2", timedOut, n)
+	}
+	if st := s.Stats(); st.Timeouts != timedOut {
+		t.Errorf("Stats.Timeouts %d, clients saw %d", st.Timeouts, timedOut)
+	}
+}
+
+func TestLatencyHonoursCancel(t *testing.T) {
+	s, ts := start(t, Options{Seed: 1, Ordinary: 10, Latency: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := requestCtx(ctx, ts.URL, "GET", "/v1/account", TestKey, nil, nil); err == nil {
+		t.Fatal("a request slower than the client's deadline succeeded")
+	}
+	// The handler notices the cancel instead of sleeping out its 5 s.
+	deadline := time.Now().Add(2 * time.Second)
+	for s.Stats().Abandoned == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if st := s.Stats(); st.Abandoned != 1 || len(st.ByStatus) != 0 {
+		t.Errorf("abandoned %d, answered %v; want the request abandoned unanswered", st.Abandoned, st.ByStatus)
+	}
+}
+
+// TestFailAfterCommit models "Stripe succeeded but the client never heard": the
+// refund exists, and a retry with the same key gets the stored success.
+func TestFailAfterCommit(t *testing.T) {
+	s, ts := start(t, Options{Seed: 1, Ordinary: 10, FailAfterCommitRate: 1})
+	id := scenarioCharge(t, s, "double_click/1", -1)
+	params := url.Values{"charge": {id}, "reason": {"duplicate"}}
+	key := map[string]string{"Idempotency-Key": "doublecheck-refund-" + id}
+	for attempt := range 3 { // 500 or hang, whichever the RNG picks; never a success
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		rep, err := requestCtx(ctx, ts.URL, "POST", "/v1/refunds", TestKey, params, key)
+		cancel()
+		if attempt == 0 {
+			if err == nil && rep.status < 500 {
+				t.Fatalf("first attempt: %d %s, want a 5xx or a hang", rep.status, rep.body)
+			}
+			continue
+		}
+		if err != nil || rep.status != http.StatusOK || rep.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("retry %d: err=%v status=%d replayed=%q", attempt, err, rep.status, rep.header.Get("Idempotent-Replayed"))
+		}
+		refunds := s.RefundsFor(id)
+		if r := decode[testRefund](t, rep); len(refunds) != 1 || r.ID != refunds[0].ID {
+			t.Fatalf("retry %d: refund %s, server has %+v", attempt, r.ID, refunds)
+		}
+	}
+}
