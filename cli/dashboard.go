@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"doublecheck/reconcile"
+	"doublecheck/store"
+	"doublecheck/stripeapi"
+	"doublecheck/ui"
+)
+
+// errNoTerminal is the dashboard's answer to a pipe or a script.
+var errNoTerminal = ui.ErrNoTerminal
+
+// dashboardFlags are the dashboard's own knobs (doublecheck and doublecheck demo).
+type dashboardFlags struct {
+	watch     time.Duration
+	operator  string
+	exportDir string
+	sync      syncFlags
+}
+
+func (d *dashboardFlags) register(fs *cmdFlags) {
+	fs.DurationVar(&d.watch, "watch", 30*time.Second, "sync in the background every `INTERVAL` (0 turns it off)")
+	fs.StringVar(&d.operator, "operator", "", "`NAME` recorded with each decision and refund (default: your OS user)")
+	fs.StringVar(&d.exportDir, "export-dir", ".", "`DIR` where e writes CSV reports")
+	d.sync.register(fs)
+}
+
+func runDashboard(ctx context.Context, env Env, args []string) error {
+	var (
+		sh   shared
+		det  detection
+		dash dashboardFlags
+	)
+	fs := newFlags("doublecheck", "doublecheck [flags]   (the dashboard; see 'doublecheck help' for commands)")
+	sh.register(fs)
+	det.register(fs)
+	dash.register(fs)
+	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
+		return err
+	}
+	return dashboard(ctx, env, &sh, &det, &dash)
+}
+
+// dashboard opens the account's store and runs the dashboard on it: detection
+// on load, background sync, dismissals and refunds through the ledger.
+func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *dashboardFlags) error {
+	if !env.Terminal {
+		return errNoTerminal
+	}
+	opts, err := det.options()
+	if err != nil {
+		return err
+	}
+	syncOpts, err := dash.sync.options(time.Now())
+	if err != nil {
+		return err
+	}
+	if dash.watch < 0 {
+		return &usageError{msg: "--watch must not be negative"}
+	}
+	client, acct, err := sh.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	st, err := sh.openStore(ctx, acct)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	operator := operatorName(dash.operator, env)
+	deps := ui.Deps{
+		Loader:  detector{st, opts},
+		Decider: decider{st},
+		Syncer:  syncer{client, st, syncOpts},
+	}
+	if !sh.readOnly {
+		refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun}
+		if err := resumePending(ctx, env, refunder); err != nil {
+			return err
+		}
+		deps.Refunder = refundAdapter{refunder}
+	}
+	lastSync, err := lastSyncTime(ctx, st)
+	if err != nil {
+		return err
+	}
+	return ui.Run(ctx, ui.New(ui.Config{
+		Account:   acct.Name,
+		Live:      acct.Live,
+		ReadOnly:  sh.readOnly,
+		DryRun:    sh.dryRun,
+		Watch:     dash.watch,
+		Operator:  operator,
+		ExportDir: dash.exportDir,
+		LastSync:  lastSync,
+	}, deps))
+}
+
+// resumePending finishes refunds a crash or a network failure left unfinished,
+// before the operator can plan new ones (DESIGN: pending intents are retried at
+// start-up with the same key).
+func resumePending(ctx context.Context, env Env, refunder *stripeapi.Refunder) error {
+	if refunder.DryRun {
+		return nil
+	}
+	outcomes, err := refunder.Resume(ctx)
+	for _, o := range outcomes {
+		fmt.Fprintf(env.Stderr, "resumed refund: %s\n", o)
+	}
+	return err
+}
+
+func lastSyncTime(ctx context.Context, st *store.Store) (time.Time, error) {
+	value, err := st.State(ctx, stripeapi.StateLastSync)
+	if err != nil || value == "" {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339, value)
+	if err != nil {
+		return time.Time{}, nil // an unreadable time only costs the header its "last sync"
+	}
+	return t, nil
+}
+
+// detector is the dashboard's Loader: the store's contents through detection.
+type detector struct {
+	store *store.Store
+	opts  reconcile.Options
+}
+
+func (d detector) Load(ctx context.Context) (reconcile.Report, error) {
+	return detect(ctx, d.store, d.opts)
+}
+
+// decider records dismissals and their undoing.
+type decider struct{ store *store.Store }
+
+func (d decider) Decide(ctx context.Context, decisions []reconcile.Decision) error {
+	for _, dec := range decisions {
+		if err := d.store.RecordDecision(ctx, dec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncer is one incremental sync of the account into the store.
+type syncer struct {
+	client *stripeapi.Client
+	store  *store.Store
+	opts   stripeapi.SyncOptions
+}
+
+func (s syncer) Sync(ctx context.Context) (ui.SyncResult, error) {
+	res, err := s.client.Sync(ctx, s.store, s.opts)
+	return ui.SyncResult{Charges: res.Charges, Events: res.Events}, err
+}
+
+// refundAdapter runs the dashboard's refund batches through the exactly-once
+// protocol, the same Refunder `doublecheck refund` uses.
+type refundAdapter struct{ refunder *stripeapi.Refunder }
+
+func (r refundAdapter) Refund(ctx context.Context, requests []ui.RefundRequest, progress func(ui.RefundResult)) error {
+	plans := make([]reconcile.RefundIntent, len(requests))
+	for i, req := range requests {
+		plans[i] = reconcile.RefundIntent{ChargeID: req.ChargeID, KeptChargeID: req.KeptChargeID,
+			GroupID: req.GroupID, Amount: req.Amount, Currency: req.Currency}
+	}
+	_, err := r.refunder.Refund(ctx, plans, func(o stripeapi.Outcome) {
+		progress(ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err})
+	})
+	return err
+}

@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"doublecheck/sandbox"
+)
+
+func runDemo(ctx context.Context, env Env, args []string) error {
+	var (
+		sh    shared
+		det   detection
+		dash  dashboardFlags
+		serve string
+		seed  int64
+	)
+	fs := newFlags("demo", "doublecheck demo [--serve ADDR]")
+	sh.register(fs)
+	det.register(fs)
+	dash.register(fs)
+	fs.StringVar(&serve, "serve", "", "only run the sandbox on `ADDR` (e.g. 127.0.0.1:12111) for curl or other Stripe clients")
+	fs.Int64Var(&seed, "seed", 1, "the sandbox's random `SEED`: the same seed gives the same account")
+	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
+		return err
+	}
+	srv := sandbox.New(sandbox.Options{Seed: seed})
+	if serve != "" {
+		return serveSandbox(ctx, env, srv, serve)
+	}
+	if !env.Terminal {
+		return errNoTerminal
+	}
+	url, shutdown, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start the sandbox: %w", err)
+	}
+	defer shutdown(context.Background())
+
+	if sh.db == "" {
+		dir, err := demoDir()
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		sh.db = filepath.Join(dir, "demo.db")
+	}
+	// The demo is the sandbox and nothing else: ignore any real key or server.
+	sh.apiKey, sh.apiBase = sandbox.TestKey, url
+	return dashboard(ctx, env, &sh, &det, &dash)
+}
+
+// demoDir is a fresh directory for the demo's store under the user's cache dir.
+func demoDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	if err := os.MkdirAll(filepath.Join(base, "doublecheck"), 0o700); err != nil {
+		return "", fmt.Errorf("demo store: %w", err)
+	}
+	dir, err := os.MkdirTemp(filepath.Join(base, "doublecheck"), "demo-*")
+	if err != nil {
+		return "", fmt.Errorf("demo store: %w", err)
+	}
+	return dir, nil
+}
+
+func serveSandbox(ctx context.Context, env Env, srv *sandbox.Server, addr string) error {
+	url, shutdown, err := srv.Listen(addr)
+	if err != nil {
+		return fmt.Errorf("start the sandbox on %s: %w", addr, err)
+	}
+	fmt.Fprintf(env.Stdout, "sandbox listening on %s\n  try: curl -u %s: %s/v1/charges?limit=3\n  or:  STRIPE_API_BASE=%s STRIPE_API_KEY=%s doublecheck sync\n(ctrl+c stops it)\n",
+		url, sandbox.TestKey, url, url, sandbox.TestKey)
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return shutdown(stopCtx)
+}
+

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"doublecheck/reconcile"
+	"doublecheck/store"
+)
+
+// detect loads everything the store holds and runs detection on it.
+func detect(ctx context.Context, st *store.Store, opts reconcile.Options) (reconcile.Report, error) {
+	in, err := st.LoadInput(ctx)
+	if err != nil {
+		return reconcile.Report{}, err
+	}
+	return reconcile.Detect(in, opts), nil
+}
+
+func runScan(ctx context.Context, env Env, args []string) error {
+	var (
+		sh          shared
+		det         detection
+		format      string
+		exitOnOpen  bool
+		listKeyless bool
+	)
+	fs := newFlags("scan", "doublecheck scan [--format table|json|csv] [--window 10m] [--exit-code]")
+	sh.register(fs)
+	det.register(fs)
+	fs.StringVar(&format, "format", "table", "output `FORMAT`: table, json or csv")
+	fs.BoolVar(&exitOnOpen, "exit-code", false, "exit 1 when open duplicate groups exist (for scripts and CI)")
+	fs.BoolVar(&listKeyless, "list-keyless", false, "list every charge that has no idempotency-key record, not just their count")
+	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
+		return err
+	}
+	write, ok := map[string]func(io.Writer, reconcile.Report) error{
+		"table": reconcile.WriteTable, "json": reconcile.WriteJSON, "csv": reconcile.WriteCSV,
+	}[format]
+	if !ok {
+		return &usageError{msg: fmt.Sprintf("--format must be table, json or csv, not %q", format), usage: fs.usage()}
+	}
+	opts, err := det.options()
+	if err != nil {
+		return err
+	}
+	opts.ListChargesWithoutKey = listKeyless
+	st, err := sh.openLocalStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	report, err := detect(ctx, st, opts)
+	if err != nil {
+		return err
+	}
+	if err := write(env.Stdout, report); err != nil {
+		return fmt.Errorf("write scan: %w", err)
+	}
+	if exitOnOpen && report.Summary.Open > 0 {
+		return exitStatus(exitError)
+	}
+	return nil
+}
+
+func runExport(ctx context.Context, env Env, args []string) error {
+	var (
+		sh          shared
+		det         detection
+		out         string
+		listKeyless bool
+	)
+	fs := newFlags("export", "doublecheck export [-o FILE]")
+	sh.register(fs)
+	det.register(fs)
+	fs.StringVar(&out, "o", "", "write the report to `FILE` (default: standard output)")
+	fs.BoolVar(&listKeyless, "list-keyless", false, "add a row for every charge that has no idempotency-key record")
+	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
+		return err
+	}
+	opts, err := det.options()
+	if err != nil {
+		return err
+	}
+	opts.ListChargesWithoutKey = listKeyless
+	st, err := sh.openLocalStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	report, err := detect(ctx, st, opts)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		return reconcile.WriteCSV(env.Stdout, report)
+	}
+	return writeFileAtomic(out, func(w io.Writer) error { return reconcile.WriteCSV(w, report) })
+}
+
+// writeFileAtomic writes path through a temporary file and a rename, so a failed
+// export never leaves half a report where a good one was.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".doublecheck-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

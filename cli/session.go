@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"doublecheck/store"
+	"doublecheck/stripeapi"
+)
+
+// account is who a key belongs to, as Stripe said.
+type account = stripeapi.Account
+
+// connect resolves the key and server, and asks Stripe whose account it is. The
+// answer is remembered (by the key's redacted form, never the key) so offline
+// commands find the same store later.
+func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, account, error) {
+	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
+	if err != nil {
+		return nil, account{}, err
+	}
+	client := stripeapi.NewClient(key, stripeapi.ResolveAPIBase(s.apiBase, env.Getenv))
+	acct, err := client.Account(ctx)
+	if err != nil {
+		return nil, account{}, err
+	}
+	if err := rememberAccount(key.String(), acct); err != nil {
+		return nil, account{}, err
+	}
+	return client, acct, nil
+}
+
+// openStore opens --db, else the store of acct.
+func (s *shared) openStore(ctx context.Context, acct account) (*store.Store, error) {
+	path := s.db
+	if path == "" {
+		var err error
+		if path, err = store.DefaultPath(acct.ID, acct.Live); err != nil {
+			return nil, err
+		}
+	}
+	return store.Open(ctx, path)
+}
+
+// openLocalStore opens the store for a command that does not need Stripe: --db,
+// else the store of the account the key belongs to (remembered from an earlier
+// command, or asked of Stripe once), else the "local" store used without a key.
+func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+	if s.db != "" {
+		return store.Open(ctx, s.db)
+	}
+	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
+	if errors.Is(err, stripeapi.ErrNoKey) {
+		return s.openStore(ctx, account{ID: "local"})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if acct, ok := rememberedAccount(key.String()); ok {
+		return s.openStore(ctx, acct)
+	}
+	_, acct, err := s.connect(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
+	}
+	return s.openStore(ctx, acct)
+}
+
+// accountsFile maps redacted keys to their accounts, beside the stores.
+func accountsFile() (string, error) {
+	path, err := store.DefaultPath("local", false)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(path), "accounts.json"), nil
+}
+
+func readAccounts() map[string]account {
+	accounts := map[string]account{}
+	if path, err := accountsFile(); err == nil {
+		if data, err := os.ReadFile(path); err == nil {
+			_ = json.Unmarshal(data, &accounts) // a damaged file only costs one lookup
+		}
+	}
+	return accounts
+}
+
+func rememberedAccount(redactedKey string) (account, bool) {
+	acct, ok := readAccounts()[redactedKey]
+	return acct, ok
+}
+
+func rememberAccount(redactedKey string, acct account) error {
+	accounts := readAccounts()
+	if accounts[redactedKey] == acct {
+		return nil
+	}
+	accounts[redactedKey] = acct
+	path, err := accountsFile()
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(accounts, "", "  ")
+	if err != nil {
+		return fmt.Errorf("remember account: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("remember account: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("remember account: %w", err)
+	}
+	return os.Rename(tmp, path)
+}

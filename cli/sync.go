@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/bubbles/progress"
+
+	"doublecheck/stripeapi"
+)
+
+// syncFlags are the knobs of a sync, shared by the sync command and the dashboard.
+type syncFlags struct {
+	since       string
+	concurrency int
+	rate        float64
+}
+
+func (f *syncFlags) register(fs *cmdFlags) {
+	fs.StringVar(&f.since, "since", "90d", "backfill charges created after `WHEN`: a span like 90d or 36h, or a date like 2026-01-31")
+	fs.IntVar(&f.concurrency, "concurrency", 8, "parallel `WORKERS` for the backfill")
+	fs.Float64Var(&f.rate, "rate", 0, "client-side request `LIMIT` per second (default 10 in test mode, 20 in live mode)")
+}
+
+func (f *syncFlags) options(now time.Time) (stripeapi.SyncOptions, error) {
+	since, err := parseSince(f.since, now)
+	if err != nil {
+		return stripeapi.SyncOptions{}, &usageError{msg: err.Error()}
+	}
+	if f.concurrency < 1 {
+		return stripeapi.SyncOptions{}, &usageError{msg: "--concurrency must be at least 1"}
+	}
+	if f.rate < 0 {
+		return stripeapi.SyncOptions{}, &usageError{msg: "--rate must not be negative"}
+	}
+	return stripeapi.SyncOptions{Since: since, Concurrency: f.concurrency, Rate: f.rate}, nil
+}
+
+// parseSince reads "90d", "36h", "2026-01-31" or an RFC 3339 time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.DateOnly, time.RFC3339} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--since %q is neither a span like 90d or 36h nor a date like 2026-01-31", s)
+}
+
+func runSync(ctx context.Context, env Env, args []string) error {
+	var (
+		sh shared
+		sf syncFlags
+	)
+	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency 8] [--rate N]")
+	sh.register(fs)
+	sf.register(fs)
+	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
+		return err
+	}
+	opts, err := sf.options(time.Now())
+	if err != nil {
+		return err
+	}
+	client, acct, err := sh.connect(ctx, env)
+	if err != nil {
+		return err
+	}
+	st, err := sh.openStore(ctx, acct)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(env.Stderr, "syncing %s (%s) into %s\n", acct.Name, modeLabel(acct.Live), st.Path())
+	meter := newSyncMeter(env.Stderr, env.StderrTerminal)
+	opts.Progress = meter.update
+	opts.Warn = meter.warn
+	res, err := client.Sync(ctx, st, opts)
+	meter.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "synced %d charges and %d events in %d requests (%s)\n",
+		res.Charges, res.Events, res.Requests, res.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func modeLabel(live bool) string {
+	if live {
+		return "LIVE mode"
+	}
+	return "test mode"
+}
+
+// syncMeter shows sync progress on stderr: a redrawn bar on a terminal, a plain
+// line every few seconds otherwise (logs stay readable).
+type syncMeter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	terminal bool
+	bar      progress.Model
+	last     time.Time
+	drawn    bool
+}
+
+func newSyncMeter(w io.Writer, terminal bool) *syncMeter {
+	return &syncMeter{w: w, terminal: terminal, bar: progress.New(progress.WithDefaultGradient(), progress.WithWidth(30))}
+}
+
+func (m *syncMeter) update(p stripeapi.SyncProgress) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	interval := 5 * time.Second
+	if m.terminal {
+		interval = 100 * time.Millisecond
+	}
+	if time.Since(m.last) < interval {
+		return
+	}
+	m.last = time.Now()
+	line := fmt.Sprintf("%d charges · %d pages · %.0f charges/s", p.Charges, p.Pages, p.Rate)
+	if p.ETA > 0 {
+		line += " · ETA " + p.ETA.Round(time.Second).String()
+	}
+	if m.terminal {
+		fmt.Fprintf(m.w, "\r\x1b[2K%s %s", m.bar.ViewAs(p.Fraction), line)
+		m.drawn = true
+		return
+	}
+	fmt.Fprintln(m.w, "sync: "+line)
+}
+
+func (m *syncMeter) warn(msg string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.endLine()
+	fmt.Fprintln(m.w, "warning: "+msg)
+}
+
+func (m *syncMeter) done() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.endLine()
+}
+
+func (m *syncMeter) endLine() {
+	if m.drawn {
+		fmt.Fprint(m.w, "\r\x1b[2K")
+		m.drawn = false
+	}
+}
