@@ -81,4 +81,3 @@ func serveSandbox(ctx context.Context, env Env, srv *sandbox.Server, addr string
 	defer cancel()
 	return shutdown(stopCtx)
 }
-
