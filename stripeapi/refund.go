@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -368,38 +370,66 @@ func transient(err error) bool {
 		se.HTTPStatusCode == 0
 }
 
+// RefundError is a failed refund explained in one sentence. It unwraps to the
+// cause (stripe-go's *stripe.Error when Stripe answered).
+type RefundError struct {
+	ChargeID string
+	msg      string
+	err      error
+}
+
+func (e *RefundError) Error() string { return e.msg }
+func (e *RefundError) Unwrap() error { return e.err }
+
 // explain turns a failed refund into one sentence an operator can act on.
 func explain(it reconcile.RefundIntent, err error) error {
+	e := &RefundError{ChargeID: it.ChargeID, err: err}
 	var se *stripe.Error
 	if transient(err) {
-		reason := err.Error()
-		if errors.As(err, &se) {
-			reason = fmt.Sprintf("HTTP %d", se.HTTPStatusCode)
-			if se.Msg != "" {
-				reason += ": " + se.Msg
-			}
-		}
-		return fmt.Errorf("could not get an answer from Stripe for the refund of charge %s (%s); the intent stays pending and will be resumed: %w", it.ChargeID, reason, err)
+		e.msg = fmt.Sprintf("no answer from Stripe for the refund of charge %s (%s); the intent stays pending and will be resumed",
+			it.ChargeID, shortReason(err))
+		return e
 	}
 	errors.As(err, &se)
 	switch {
 	case se.Code == stripe.ErrorCodeChargeDisputed:
-		return fmt.Errorf("charge %s is disputed, so it cannot be refunded; answer the dispute in the Stripe Dashboard instead: %w", it.ChargeID, err)
+		e.msg = fmt.Sprintf("charge %s is disputed, so it cannot be refunded; answer the dispute in the Stripe Dashboard instead", it.ChargeID)
 	case se.Code == stripe.ErrorCodeChargeAlreadyRefunded:
-		return fmt.Errorf("charge %s was already refunded elsewhere (outside doublecheck), so nothing was refunded: %w", it.ChargeID, err)
+		e.msg = fmt.Sprintf("charge %s was already refunded elsewhere (outside doublecheck), so nothing was refunded", it.ChargeID)
 	case se.Code == stripe.ErrorCodeAmountTooLarge:
-		return fmt.Errorf("charge %s was already partly refunded elsewhere, so %s is more than is left to refund: %w", it.ChargeID, reconcile.FormatMoney(it.Amount, it.Currency), err)
+		e.msg = fmt.Sprintf("charge %s was already partly refunded elsewhere, so %s is more than is left to refund",
+			it.ChargeID, reconcile.FormatMoney(it.Amount, it.Currency))
 	case se.HTTPStatusCode == http.StatusForbidden:
-		return fmt.Errorf("the API key is a restricted key without write permission on refunds; use a key with Refunds: Write to refund charge %s: %w", it.ChargeID, err)
+		e.msg = fmt.Sprintf("the API key is a restricted key without write permission on refunds, so charge %s was not refunded; use a key with Refunds: Write", it.ChargeID)
 	case se.HTTPStatusCode == http.StatusUnauthorized:
-		return fmt.Errorf("Stripe rejected the API key, so charge %s was not refunded: %w", it.ChargeID, err)
+		e.msg = fmt.Sprintf("Stripe rejected the API key, so charge %s was not refunded", it.ChargeID)
 	default:
 		msg := se.Msg
 		if msg == "" {
 			msg = string(se.Type)
 		}
-		return fmt.Errorf("Stripe refused to refund charge %s: %s: %w", it.ChargeID, msg, err)
+		e.msg = fmt.Sprintf("Stripe refused to refund charge %s: %s", it.ChargeID, strings.TrimSuffix(msg, "."))
 	}
+	return e
+}
+
+// shortReason says in a few words why Stripe gave no answer.
+func shortReason(err error) string {
+	var se *stripe.Error
+	var ue *url.Error
+	switch {
+	case errors.As(err, &se) && se.Msg != "":
+		return fmt.Sprintf("HTTP %d: %s", se.HTTPStatusCode, strings.TrimSuffix(se.Msg, "."))
+	case errors.As(err, &se):
+		return fmt.Sprintf("HTTP %d", se.HTTPStatusCode)
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	case errors.As(err, &ue):
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // createRefund sends the refund of an intent with its idempotency key. call
@@ -413,7 +443,7 @@ func (c *Client) createRefund(ctx context.Context, it reconcile.RefundIntent, ve
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("refund charge %s: %w", it.ChargeID, err)
+		return nil, err // explained per charge by the Refunder
 	}
 	return ref, nil
 }

@@ -172,7 +172,7 @@ func TestExplainRefundErrors(t *testing.T) {
 		{"same key in flight", &stripe.Error{HTTPStatusCode: 409, Type: stripe.ErrorTypeIdempotency, Code: stripe.ErrorCodeIdempotencyKeyInUse},
 			true, "the intent stays pending and will be resumed"},
 		{"network", fmt.Errorf("Post \"http://127.0.0.1:1/v1/refunds\": %w", context.DeadlineExceeded),
-			true, "could not get an answer from Stripe for the refund of charge ch_dup"},
+			true, "no answer from Stripe for the refund of charge ch_dup"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
