@@ -11,6 +11,7 @@ import (
 	"time"
 
 	stripe "github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/form"
 
 	"doublecheck/reconcile"
 )
@@ -29,11 +30,12 @@ type Sink interface {
 const (
 	StateLastSync = "stripe.last_sync"
 
-	statePlan          = "stripe.sync.plan"      // the sync in progress (JSON plan); "" when none
-	stateSlicePrefix   = "stripe.sync.slice."    // + index: one slice's progress (JSON sliceState)
-	stateChargesNewest = "stripe.charges.newest" // created (unix) of the newest charge of the last complete sync
-	stateChargesSince  = "stripe.charges.since"  // created (unix) from which a complete backfill holds every charge
-	stateEventsNewest  = "stripe.events.newest"  // created (unix) of the newest event of the last complete sync
+	statePlan          = "stripe.sync.plan"            // the sync in progress (JSON plan); "" when none
+	stateSlicePrefix   = "stripe.sync.slice."          // + index: one slice's progress (JSON sliceState)
+	stateChargesNewest = "stripe.charges.newest"       // created (unix) of the newest charge of the last complete sync
+	stateChargesSince  = "stripe.charges.since"        // created (unix) from which a complete backfill holds every charge
+	stateEventsNewest  = "stripe.events.newest"        // created (unix) of the newest event of the last complete sync
+	stateDisputesSeen  = "stripe.events.disputes_seen" // dispute events in the overlap already handled (JSON id → created)
 )
 
 const (
@@ -189,8 +191,13 @@ type syncRun struct {
 	plan    plan
 	resumed bool
 
+	// disputesSeen are the dispute events the last complete sync handled within
+	// the overlap: re-reading them must not cost a charge fetch each time.
+	disputesSeen map[string]int64
+
 	mu                  sync.Mutex // guards what follows
 	states              []sliceState
+	disputes            map[string]int64 // dispute events handled by this run
 	charges, events     int
 	keys, pages         int
 	eventsUnavailable   bool
@@ -200,6 +207,11 @@ type syncRun struct {
 
 // load resumes the saved plan, or makes and saves a new one.
 func (r *syncRun) load(ctx context.Context) error {
+	seen, err := r.sink.State(ctx, stateDisputesSeen)
+	if err != nil {
+		return fmt.Errorf("read the sync progress: %w", err)
+	}
+	_ = json.Unmarshal([]byte(seen), &r.disputesSeen) // unreadable: at worst a few charges are fetched again
 	saved, err := r.sink.State(ctx, statePlan)
 	if err != nil {
 		return fmt.Errorf("read the sync progress: %w", err)
@@ -243,24 +255,39 @@ func (r *syncRun) newPlan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	lastSync, err := r.sink.State(ctx, StateLastSync)
+	if err != nil {
+		return fmt.Errorf("read sync state: %w", err)
+	}
 	now := r.start.Unix()
 	from := r.opts.Since.Unix()
 	incremental := newest > 0 && since <= from
+	// The span that may hold new objects decides how many slices are worth it:
+	// for an incremental sync it runs from the last sync (the bounds themselves
+	// come from the server's timestamps, so clock skew cannot open a gap).
+	fresh := from
 	if incremental {
 		from = newest - int64(overlap/time.Second)
+		fresh = from
+		if t, err := time.Parse(time.RFC3339, lastSync); err == nil {
+			fresh = max(from, t.Unix())
+		}
 	}
+	n := sliceCount(fresh, now, r.opts.Concurrency)
 	r.plan = plan{ID: strconv.FormatInt(r.start.UnixNano(), 36), Started: now, ChargesFrom: from, Incremental: incremental}
-	r.plan.Slices = split(kindCharges, from, now, r.opts.Concurrency)
+	r.plan.Slices = split(kindCharges, from, now, n)
 	if !r.opts.SkipEvents {
 		eventsFrom := max(r.opts.Since.Unix(), r.start.Add(-eventRetention).Unix())
 		evNewest, err := r.unixState(ctx, stateEventsNewest)
 		if err != nil {
 			return err
 		}
+		evFresh := eventsFrom
 		if evNewest > 0 {
 			eventsFrom = max(evNewest-int64(overlap/time.Second), r.start.Add(-eventRetention).Unix())
+			evFresh = max(eventsFrom, fresh)
 		}
-		r.plan.Slices = append(r.plan.Slices, split(kindEvents, eventsFrom, now, r.opts.Concurrency)...)
+		r.plan.Slices = append(r.plan.Slices, split(kindEvents, eventsFrom, now, sliceCount(evFresh, now, r.opts.Concurrency))...)
 	}
 	r.states = make([]sliceState, len(r.plan.Slices))
 	for i := range r.states {
@@ -269,12 +296,16 @@ func (r *syncRun) newPlan(ctx context.Context) error {
 	return nil
 }
 
-// split cuts [from, now) into at most n slices of at least minSliceSpan; the
-// last one is open-ended.
+// sliceCount is how many slices [from, now) is worth: at most workers, each at
+// least minSliceSpan long.
+func sliceCount(from, now int64, workers int) int {
+	perSlice := int64(minSliceSpan / time.Second)
+	return int(max(min(int64(workers), (now-from+perSlice-1)/perSlice), 1))
+}
+
+// split cuts [from, now) into n slices of equal time; the last is open-ended.
 func split(kind string, from, now int64, n int) []sliceSpec {
 	span := max(now-from, 1)
-	n = min(n, int((span+int64(minSliceSpan/time.Second)-1)/int64(minSliceSpan/time.Second)))
-	n = max(n, 1)
 	slices := make([]sliceSpec, n)
 	for i := range slices {
 		slices[i] = sliceSpec{Kind: kind, Lo: from + span*int64(i)/int64(n), Hi: from + span*int64(i+1)/int64(n)}
@@ -323,7 +354,6 @@ func (r *syncRun) runSlice(ctx context.Context, i int) error {
 	st := r.states[i]
 	r.mu.Unlock()
 	for !st.Done {
-		fetchedAt := time.Now()
 		page, err := r.c.listPage(ctx, spec, st.After)
 		if err != nil {
 			if spec.Kind == kindEvents && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrPermission)) {
@@ -334,7 +364,7 @@ func (r *syncRun) runSlice(ctx context.Context, i int) error {
 		var b batch
 		switch spec.Kind {
 		case kindCharges:
-			b, err = chargesBatch(page.Data, fetchedAt)
+			b, err = chargesBatch(page.Data, page.served)
 		default:
 			b, err = r.eventsBatch(ctx, page.Data)
 		}
@@ -490,7 +520,17 @@ func (r *syncRun) finish(ctx context.Context) error {
 				evFrom = min(evFrom, s.Lo)
 			}
 		}
-		state[stateEventsNewest] = strconv.FormatInt(max(prevEv, eventsNewest, evFrom), 10)
+		evNewest := max(prevEv, eventsNewest, evFrom)
+		state[stateEventsNewest] = strconv.FormatInt(evNewest, 10)
+		inOverlap := map[string]int64{}
+		for _, m := range []map[string]int64{r.disputesSeen, r.disputes} {
+			for id, created := range m {
+				if created >= evNewest-int64(overlap/time.Second) {
+					inOverlap[id] = created
+				}
+			}
+		}
+		state[stateDisputesSeen] = string(mustJSON(inOverlap))
 	}
 	if err := r.sink.SaveSyncBatch(ctx, nil, nil, state); err != nil {
 		return fmt.Errorf("save the sync's completion: %w", err)
@@ -540,39 +580,48 @@ func mustJSON(v any) []byte {
 type rawPage struct {
 	Data    []json.RawMessage `json:"data"`
 	HasMore bool              `json:"has_more"`
+	served  time.Time         // when the server answered, by its own clock
 }
 
-func (p *rawPage) SetLastResponse(*stripe.APIResponse) {}
+func (p *rawPage) SetLastResponse(resp *stripe.APIResponse) { p.served = servedAt(resp) }
 
-// listPage fetches one page of a slice, newest first, through stripe-go's
-// request encoding.
+// servedAt is the server's Date header: list pages are then observed on the
+// same clock as the events' created times, so the store's newest-wins rule
+// orders them without trusting the local clock. Without the header, it is now.
+func servedAt(resp *stripe.APIResponse) time.Time {
+	if resp != nil {
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Now().UTC()
+}
+
+// listPage fetches one page of a slice, newest first, with stripe-go's list
+// parameters and form encoding (as its list iterators do).
 func (c *Client) listPage(ctx context.Context, spec sliceSpec, after string) (*rawPage, error) {
+	list := stripe.ListParams{Context: ctx, Limit: stripe.Int64(pageSize)}
+	if after != "" {
+		list.StartingAfter = stripe.String(after)
+	}
 	created := &stripe.RangeQueryParams{GreaterThanOrEqual: spec.Lo, LesserThan: spec.Hi}
 	var (
-		params stripe.ParamsContainer
+		params stripe.ListParamsContainer
 		path   string
 	)
 	switch spec.Kind {
 	case kindCharges:
-		p := &stripe.ChargeListParams{CreatedRange: created}
-		p.Context, p.Limit = ctx, stripe.Int64(pageSize)
-		if after != "" {
-			p.StartingAfter = stripe.String(after)
-		}
-		params, path = p, "/v1/charges"
+		params, path = &stripe.ChargeListParams{ListParams: list, CreatedRange: created}, "/v1/charges"
 	default:
-		p := &stripe.EventListParams{CreatedRange: created, Types: stripe.StringSlice([]string{
-			eventChargeSucceeded, eventChargeFailed, eventChargeRefunded, eventDisputeCreated})}
-		p.Context, p.Limit = ctx, stripe.Int64(pageSize)
-		if after != "" {
-			p.StartingAfter = stripe.String(after)
-		}
-		params, path = p, "/v1/events"
+		params, path = &stripe.EventListParams{ListParams: list, CreatedRange: created, Types: stripe.StringSlice([]string{
+			eventChargeSucceeded, eventChargeFailed, eventChargeRefunded, eventDisputeCreated})}, "/v1/events"
 	}
+	query := &form.Values{}
+	form.AppendTo(query, params)
 	page := &rawPage{}
 	err := c.call(ctx, func() error {
 		*page = rawPage{}
-		return c.backend.Call(http.MethodGet, path, c.key.Secret, params, page)
+		return c.backend.CallRaw(http.MethodGet, path, c.key.Secret, query, params.GetListParams().GetParams(), page)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", spec.Kind, err)
@@ -645,15 +694,20 @@ func (r *syncRun) eventsBatch(ctx context.Context, items []json.RawMessage) (bat
 			if err := json.Unmarshal(ev.Data.Raw, &d); err != nil {
 				return batch{}, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err)
 			}
-			if d.Charge == nil || d.Charge.ID == "" {
+			if _, seen := r.disputesSeen[ev.ID]; seen || d.Charge == nil || d.Charge.ID == "" {
 				continue
 			}
-			fetchedAt := time.Now()
 			ch, err := r.c.getCharge(ctx, d.Charge.ID)
 			if err != nil {
 				return batch{}, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err)
 			}
-			b.charges = append(b.charges, chargeFromStripe(ch, nil, fetchedAt))
+			b.charges = append(b.charges, chargeFromStripe(ch, nil, servedAt(ch.LastResponse)))
+			r.mu.Lock()
+			if r.disputes == nil {
+				r.disputes = map[string]int64{}
+			}
+			r.disputes[ev.ID] = ev.Created
+			r.mu.Unlock()
 		}
 	}
 	return b, nil

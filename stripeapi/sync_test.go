@@ -1,0 +1,514 @@
+package stripeapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	stripe "github.com/stripe/stripe-go/v76"
+
+	"doublecheck/reconcile"
+	"doublecheck/sandbox"
+)
+
+// memSink is an in-memory Sink with the store's semantics: one atomic batch,
+// newest Observed wins per charge, key sources merge, "" unsets a state name.
+type memSink struct {
+	mu        sync.Mutex
+	charges   map[string]reconcile.Charge
+	keys      map[string]reconcile.KeyRecord
+	state     map[string]string
+	batches   int
+	failAfter int // > 0: every batch after this many saved ones fails
+}
+
+var errSinkFull = errors.New("disk full")
+
+func newMemSink() *memSink {
+	return &memSink{charges: map[string]reconcile.Charge{}, keys: map[string]reconcile.KeyRecord{}, state: map[string]string{}}
+}
+
+func (s *memSink) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, state map[string]string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failAfter > 0 && s.batches >= s.failAfter {
+		return errSinkFull
+	}
+	for _, c := range charges {
+		if old, ok := s.charges[c.ID]; ok && old.Observed.After(c.Observed) {
+			continue
+		}
+		s.charges[c.ID] = c
+	}
+	for _, k := range keys {
+		old := s.keys[k.Key]
+		k.Sources = slices.Compact(slices.Sorted(slices.Values(append(old.Sources, k.Sources...))))
+		if k.ChargeID == "" {
+			k.ChargeID = old.ChargeID
+		}
+		s.keys[k.Key] = k
+	}
+	for name, v := range state {
+		if v == "" {
+			delete(s.state, name)
+		} else {
+			s.state[name] = v
+		}
+	}
+	s.batches++
+	return nil
+}
+
+func (s *memSink) State(ctx context.Context, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state[name], nil
+}
+
+func (s *memSink) charge(id string) (reconcile.Charge, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.charges[id]
+	return c, ok
+}
+
+func newSandbox(t testing.TB, opts sandbox.Options) (*sandbox.Server, string) {
+	t.Helper()
+	sb := sandbox.New(opts)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(func() {
+		sb.Close()
+		srv.Close()
+	})
+	return sb, srv.URL
+}
+
+// testClient is a client with test-sized backoff and request timeout.
+func testClient(t testing.TB, secret, base string) *Client {
+	t.Helper()
+	key, err := ParseKey(secret, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(key, base)
+	c.retryBase = 5 * time.Millisecond
+	c.http.Timeout = time.Second
+	return c
+}
+
+// fast lifts the client-side rate limit for tests that are not about it.
+var fast = SyncOptions{Rate: 2000}
+
+// serverCharges is the sandbox's set of charges, converted like a sync would.
+func serverCharges(t *testing.T, sb *sandbox.Server) map[string]reconcile.Charge {
+	t.Helper()
+	out := map[string]reconcile.Charge{}
+	for _, raw := range sb.Charges() {
+		c, err := decodeCharge(raw, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[c.ID] = c
+	}
+	return out
+}
+
+// assertSameCharges checks the sink holds exactly the server's charges, field
+// for field (the observation time and raw JSON aside).
+func assertSameCharges(t *testing.T, want map[string]reconcile.Charge, sink *memSink) {
+	t.Helper()
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.charges) != len(want) {
+		t.Errorf("sink has %d charges, server %d", len(sink.charges), len(want))
+	}
+	bad := 0
+	for id, w := range want {
+		got, ok := sink.charges[id]
+		if !ok {
+			bad++
+			if bad <= 5 {
+				t.Errorf("charge %s missing from the sink", id)
+			}
+			continue
+		}
+		got.Observed, got.Raw, w.Observed, w.Raw = time.Time{}, nil, time.Time{}, nil
+		if !equalCharge(got, w) {
+			bad++
+			if bad <= 5 {
+				t.Errorf("charge %s differs:\n got %+v\nwant %+v", id, got, w)
+			}
+		}
+	}
+}
+
+func equalCharge(a, b reconcile.Charge) bool {
+	am, bm := a.Metadata, b.Metadata
+	a.Metadata, b.Metadata = nil, nil
+	return fmt.Sprint(a) == fmt.Sprint(b) && maps.Equal(am, bm)
+}
+
+func TestSyncBackfillEqualsServer(t *testing.T) {
+	sb, base := newSandbox(t, sandbox.Options{Seed: 1})
+	c := testClient(t, sandbox.TestKey, base)
+	sink := newMemSink()
+	var progress []SyncProgress
+	opts := fast
+	opts.Progress = func(p SyncProgress) { progress = append(progress, p) }
+	res, err := c.Sync(context.Background(), sink, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := serverCharges(t, sb)
+	assertSameCharges(t, want, sink)
+	if res.Charges != len(want) || res.Incremental || res.Resumed {
+		t.Errorf("result %+v: want %d charges fetched once each, a full backfill", res, len(want))
+	}
+	if res.Requests != sb.Stats().Requests {
+		t.Errorf("result counts %d requests, the server saw %d", res.Requests, sb.Stats().Requests)
+	}
+	if len(progress) != res.Pages || progress[len(progress)-1].Charges != res.Charges {
+		t.Errorf("%d progress reports for %d pages; last %+v", len(progress), res.Pages, progress[len(progress)-1])
+	}
+	if last := progress[len(progress)-1]; last.EstimatedTotal != len(want) || last.Fraction != 1 {
+		t.Errorf("final progress estimates %d charges (fraction %.2f), want %d and 1", last.EstimatedTotal, last.Fraction, len(want))
+	}
+	if _, err := time.Parse(time.RFC3339, sink.state[StateLastSync]); err != nil {
+		t.Errorf("last sync time %q: %v", sink.state[StateLastSync], err)
+	}
+	for name := range sink.state {
+		if strings.HasPrefix(name, stateSlicePrefix) || name == statePlan {
+			t.Errorf("state %s left behind by a complete sync", name)
+		}
+	}
+	// Key records from charge.succeeded/failed events point at synced charges.
+	if len(sink.keys) == 0 {
+		t.Fatal("no idempotency keys from events")
+	}
+	for k, rec := range sink.keys {
+		if _, ok := want[rec.ChargeID]; !ok || !slices.Equal(rec.Sources, []string{reconcile.SourceEvent}) {
+			t.Errorf("key record %s = %+v: want an event key of a known charge", k, rec)
+		}
+		if strings.HasPrefix(k, "doublecheck-refund-") {
+			t.Errorf("key %s belongs to a refund request, not a charge", k)
+		}
+	}
+}
+
+func TestSyncResumesAfterInterruption(t *testing.T) {
+	sb, base := newSandbox(t, sandbox.Options{Seed: 2, Ordinary: 4000})
+	want := serverCharges(t, sb)
+
+	full, err := testClient(t, sandbox.TestKey, base).Sync(context.Background(), newMemSink(), fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name      string
+		interrupt func(ctx context.Context, sink *memSink) (context.Context, SyncOptions)
+		wantErr   error
+	}{
+		{"sink fails after 5 batches", func(ctx context.Context, sink *memSink) (context.Context, SyncOptions) {
+			sink.failAfter = 5 + 1 // the plan is the first batch
+			return ctx, fast
+		}, errSinkFull},
+		{"killed after 7 pages", func(ctx context.Context, sink *memSink) (context.Context, SyncOptions) {
+			ctx, cancel := context.WithCancel(ctx)
+			opts := fast
+			opts.Progress = func(p SyncProgress) {
+				if p.Pages == 7 {
+					cancel()
+				}
+			}
+			return ctx, opts
+		}, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := newMemSink()
+			ctx, opts := tt.interrupt(context.Background(), sink)
+			first, err := testClient(t, sandbox.TestKey, base).Sync(ctx, sink, opts)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("interrupted sync: error %v, want %v", err, tt.wantErr)
+			}
+			if n := len(sink.charges); n == 0 || n >= len(want) {
+				t.Fatalf("interrupted sync saved %d of %d charges; want a part", n, len(want))
+			}
+			sink.failAfter = 0
+			second, err := testClient(t, sandbox.TestKey, base).Sync(context.Background(), sink, fast)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !second.Resumed || second.Incremental {
+				t.Errorf("second sync %+v: want a resumed backfill", second)
+			}
+			assertSameCharges(t, want, sink)
+			// Nothing fetched twice, nothing skipped: the saved cursors pick up
+			// exactly where the saved pages ended.
+			if first.Charges+second.Charges != len(want) {
+				t.Errorf("charges fetched: %d + %d, want %d in total", first.Charges, second.Charges, len(want))
+			}
+			if second.Requests >= full.Requests {
+				t.Errorf("resumed sync sent %d requests, a full sync %d: it started over", second.Requests, full.Requests)
+			}
+		})
+	}
+}
+
+func TestSyncIncremental(t *testing.T) {
+	sb, base := newSandbox(t, sandbox.Options{Seed: 3, Ordinary: 1500})
+	c := testClient(t, sandbox.TestKey, base)
+	sink := newMemSink()
+	ctx := context.Background()
+	if _, err := c.Sync(ctx, sink, fast); err != nil {
+		t.Fatal(err)
+	}
+	syncCost := func(what string) SyncResult {
+		t.Helper()
+		before := sb.Stats().Requests
+		res, err := c.Sync(ctx, sink, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One page of charges and one of events, however big the account is.
+		if got := sb.Stats().Requests - before; got != 2 || !res.Incremental {
+			t.Errorf("%s: %d requests (incremental=%v), want 2", what, got, res.Incremental)
+		}
+		return res
+	}
+
+	syncCost("nothing new")
+	assertSameCharges(t, serverCharges(t, sb), sink)
+
+	id := sb.AddCharge(sandbox.ChargeSpec{Email: "late@example.com", Amount: 1234, IdempotencyKey: "app-order-77-try-1",
+		Metadata: map[string]string{"order_id": "o-77"}})
+	syncCost("one new charge")
+	got, ok := sink.charge(id)
+	if !ok || got.Amount != 1234 || got.Email != "late@example.com" || got.Metadata["order_id"] != "o-77" {
+		t.Fatalf("new charge %s in sink: %+v (found %v)", id, got, ok)
+	}
+	if rec := sink.keys["app-order-77-try-1"]; rec.ChargeID != id {
+		t.Errorf("key record of the new charge: %+v", rec)
+	}
+
+	// A refund of an old charge is outside the incremental charge window: only
+	// its charge.refunded event can bring it.
+	old := oldRefundableCharge(t, sink, time.Now().Add(-3*24*time.Hour))
+	params := &stripe.RefundParams{Charge: stripe.String(old.ID), Amount: stripe.Int64(old.Amount / 2)}
+	params.SetIdempotencyKey("test-refund-" + old.ID)
+	if _, err := c.api.Refunds.New(params); err != nil {
+		t.Fatal(err)
+	}
+	syncCost("a refund of an old charge")
+	if got, _ := sink.charge(old.ID); got.AmountRefunded != old.Amount/2 {
+		t.Errorf("refunded charge %s: amount_refunded %d, want %d", old.ID, got.AmountRefunded, old.Amount/2)
+	}
+	if _, ok := sink.keys["test-refund-"+old.ID]; ok {
+		t.Error("the refund request's idempotency key became a charge key record")
+	}
+}
+
+// oldRefundableCharge picks a charge created before cutoff (and within the event
+// retention) that can be refunded.
+func oldRefundableCharge(t *testing.T, sink *memSink, cutoff time.Time) reconcile.Charge {
+	t.Helper()
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	for _, c := range sink.charges {
+		if c.Counts() && c.AmountRefunded == 0 && !c.Disputed && c.Created.Before(cutoff) &&
+			c.Created.After(cutoff.Add(-20*24*time.Hour)) && c.Amount >= 200 {
+			return c
+		}
+	}
+	t.Fatal("no refundable charge in the sandbox data")
+	return reconcile.Charge{}
+}
+
+// faultInjector answers every 7th request 429, every 11th 503 and lets every
+// 13th hang until the client gives up, in front of the sandbox: deterministic
+// faults, so the test always meets each kind.
+type faultInjector struct {
+	next                     http.Handler
+	mu                       sync.Mutex
+	n, limited, failed, hung int
+}
+
+func (f *faultInjector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.n++
+	n := f.n
+	fault := ""
+	switch {
+	case n%7 == 0:
+		fault, f.limited = "429", f.limited+1
+	case n%11 == 0:
+		fault, f.failed = "503", f.failed+1
+	case n%13 == 0:
+		fault, f.hung = "hang", f.hung+1
+	}
+	f.mu.Unlock()
+	switch fault {
+	case "429":
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests hit the API too quickly."}}`)
+	case "503":
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"error":{"type":"api_error","message":"Service unavailable."}}`)
+	case "hang":
+		<-r.Context().Done()
+	default:
+		f.next.ServeHTTP(w, r)
+	}
+}
+
+func TestSyncSurvivesRateLimitsAndServerErrors(t *testing.T) {
+	t.Run("sandbox rate limit far below the client's rate", func(t *testing.T) {
+		sb, base := newSandbox(t, sandbox.Options{Seed: 4, Ordinary: 1000, RateLimit: 20, RateBurst: 1})
+		sink := newMemSink()
+		res, err := testClient(t, sandbox.TestKey, base).Sync(context.Background(), sink, SyncOptions{Rate: 100})
+		if err != nil {
+			t.Fatalf("sync under a rate limit: %v", err)
+		}
+		assertSameCharges(t, serverCharges(t, sb), sink)
+		if st := sb.Stats(); st.RateLimited == 0 || res.Retries < st.RateLimited {
+			t.Errorf("%d 429s from the server, %d retries: want 429s, each retried", st.RateLimited, res.Retries)
+		}
+	})
+	t.Run("429s, 503s and hung requests", func(t *testing.T) {
+		sb := sandbox.New(sandbox.Options{Seed: 4, Ordinary: 1000})
+		faults := &faultInjector{next: sb}
+		srv := httptest.NewServer(faults)
+		t.Cleanup(srv.Close)
+		c := testClient(t, sandbox.TestKey, srv.URL)
+		c.http.Timeout = 200 * time.Millisecond
+		sink := newMemSink()
+		res, err := c.Sync(context.Background(), sink, fast)
+		if err != nil {
+			t.Fatalf("sync with faults: %v", err)
+		}
+		assertSameCharges(t, serverCharges(t, sb), sink)
+		if faults.limited == 0 || faults.failed == 0 || faults.hung == 0 ||
+			res.Retries < faults.limited+faults.failed+faults.hung {
+			t.Errorf("%d retries for %d 429s, %d 503s, %d hangs: want each retried", res.Retries, faults.limited, faults.failed, faults.hung)
+		}
+	})
+}
+
+func TestSyncWithoutEventsEndpoint(t *testing.T) {
+	sb, base := newSandbox(t, sandbox.Options{Seed: 5, Ordinary: 500, NoEvents: true})
+	var warnings []string
+	opts := fast
+	opts.Warn = func(msg string) { warnings = append(warnings, msg) }
+	sink := newMemSink()
+	res, err := testClient(t, sandbox.TestKey, base).Sync(context.Background(), sink, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameCharges(t, serverCharges(t, sb), sink)
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "no events from "+base) || !res.EventsSkipped {
+		t.Errorf("warnings %q (events skipped %v): want exactly one about the missing events", warnings, res.EventsSkipped)
+	}
+	if len(sink.keys) != 0 {
+		t.Errorf("%d key records without events", len(sink.keys))
+	}
+}
+
+func TestDisputeEventRefetchesTheCharge(t *testing.T) {
+	sb, base := newSandbox(t, sandbox.Options{Seed: 6, Ordinary: -1})
+	var disputed string
+	for name, ids := range sb.Scenarios() {
+		if strings.HasPrefix(name, "disputed/") {
+			disputed = ids[len(ids)-1]
+		}
+	}
+	if disputed == "" {
+		t.Fatal("no disputed scenario in the sandbox")
+	}
+	c := testClient(t, sandbox.TestKey, base)
+	ev, _ := json.Marshal(map[string]any{
+		"id": "evt_dispute", "object": "event", "type": eventDisputeCreated, "created": time.Now().Unix(),
+		"data": map[string]any{"object": map[string]any{"id": "dp_1", "object": "dispute", "charge": disputed, "amount": 100}},
+	})
+	run := &syncRun{c: c}
+	b, err := run.eventsBatch(context.Background(), []json.RawMessage{ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.charges) != 1 || b.charges[0].ID != disputed || !b.charges[0].Disputed || b.charges[0].Raw == nil {
+		t.Fatalf("dispute event gave %+v, want the disputed charge %s as Stripe has it", b.charges, disputed)
+	}
+	if len(b.keys) != 0 {
+		t.Errorf("a dispute event made key records: %+v", b.keys)
+	}
+}
+
+func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
+	_, base := newSandbox(t, sandbox.Options{Seed: 7, Ordinary: 100})
+	tests := []struct {
+		name    string
+		secret  string
+		base    string
+		account bool // the error comes from Account (else from Sync)
+		kind    error
+		want    string
+	}{
+		{"wrong key", "sk_test_wrongwrongwrongwrong1234", base, true, ErrBadKey,
+			"Stripe rejected the API key (sk_test_…1234): check --api-key or STRIPE_API_KEY"},
+		{"restricted key without charge read", sandbox.NoReadKey, base, false, ErrPermission,
+			"the restricted key (rk_test_…read) lacks the Charges: Read permission (rak_charge_read)"},
+		{"nothing listening", sandbox.TestKey, "http://127.0.0.1:1", true, ErrUnreachable,
+			"cannot reach Stripe at http://127.0.0.1:1: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testClient(t, tt.secret, tt.base)
+			var err error
+			if tt.account {
+				_, err = c.Account(context.Background())
+			} else {
+				_, err = c.Sync(context.Background(), newMemSink(), fast)
+			}
+			if !errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q (kind %v), want %v containing %q", err, err, tt.kind, tt.want)
+			}
+			for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+				if strings.Contains(text, tt.secret) {
+					t.Errorf("error shows the key: %s", text)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestAccount(t *testing.T) {
+	_, base := newSandbox(t, sandbox.Options{Seed: 8, Ordinary: -1})
+	for _, tt := range []struct {
+		secret string
+		live   bool
+	}{{sandbox.TestKey, false}, {sandbox.LiveKey, true}} {
+		acct, err := testClient(t, tt.secret, base).Account(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (Account{ID: sandbox.AccountID, Name: sandbox.AccountName, Live: tt.live}); acct != want {
+			t.Errorf("Account() = %+v, want %+v", acct, want)
+		}
+	}
+}
