@@ -145,21 +145,34 @@ func (x *index) joinKeys(join []evidence) []int32 {
 	}
 	for r := range keys {
 		if keys[r].ChargeID != "" {
-			join = append(join, evidence{h: hashString(keys[r].ChargeID), t: 1, i: -1, occ: int32(r)})
+			join = append(join, evidence{h: hashString(keys[r].ChargeID), i: -1, occ: int32(r)})
 		}
 	}
-	forEachRun(x.sorter.sort(join), func(run []evidence) {
+	// A run is usually one charge and its records: note the charge now and check
+	// the ids afterwards in record order, which touches memory far less randomly.
+	forEachRun(x.sorter.sort(join, func(a, b evidence) int { return cmp.Compare(a.occ, b.occ) }), func(run []evidence) {
+		charges := 0
+		for _, c := range run {
+			if c.occ < 0 {
+				charges++
+			}
+		}
 		for _, rec := range run {
 			if rec.occ < 0 {
 				continue
 			}
 			for _, c := range run {
-				if c.occ < 0 && ch[c.i].ID == keys[rec.occ].ChargeID {
+				if c.occ < 0 && (charges == 1 || ch[c.i].ID == keys[rec.occ].ChargeID) {
 					recCharge[rec.occ] = c.i
 				}
 			}
 		}
 	})
+	for r, ci := range recCharge {
+		if ci >= 0 && ch[ci].ID != keys[r].ChargeID {
+			recCharge[r] = -1 // a hash collision
+		}
+	}
 	return recCharge
 }
 
@@ -226,7 +239,6 @@ func (u unionFind) union(a, b int32) {
 // sort brings the charges that could match next to each other.
 type evidence struct {
 	h   uint64
-	t   int64
 	i   int32 // charge index
 	occ int32 // index into index.keys for key evidence
 }
@@ -268,14 +280,14 @@ func (x *index) link(uf unionFind) {
 			if kind.perKey {
 				for o := x.keyStart[i]; o < x.keyStart[i+1]; o++ {
 					if !x.seenEarlier(i, o) {
-						e := evidence{t: x.created[i], i: int32(i), occ: o}
+						e := evidence{i: int32(i), occ: o}
 						e.h = x.classHash(i, x.keys[o].key)
 						buf = append(buf, e)
 					}
 				}
 				continue
 			}
-			e := evidence{t: x.created[i], i: int32(i)}
+			e := evidence{i: int32(i)}
 			switch v := kind.value(e); {
 			case v == "":
 			case kind.hashed != nil:
@@ -290,11 +302,11 @@ func (x *index) link(uf unionFind) {
 		if kind.windowed {
 			window = int64(x.opts.Window)
 		}
-		forEachRun(x.sorter.sort(buf), func(run []evidence) { x.sweepHashRun(run, kind, window, uf) })
+		forEachRun(x.sorter.sort(buf, x.byCreated), func(run []evidence) { x.sweepHashRun(run, kind, window, uf) })
 	}
 }
 
-// evidenceSorter sorts evidence by (hash, created, charge) in about linear time:
+// evidenceSorter sorts evidence by hash, then a tie-break, in about linear time:
 // two stable counting passes (a radix sort) on the top bits of the hash leave
 // about one element per distinct prefix, and only the few prefixes shared by
 // several elements are sorted. Its buffers are reused across kinds of evidence.
@@ -310,8 +322,9 @@ func (s *evidenceSorter) buffer(n int) []evidence {
 	return s.a[:0]
 }
 
-// sort returns buf's elements in order; buf must come from buffer.
-func (s *evidenceSorter) sort(buf []evidence) []evidence {
+// sort returns buf's elements ordered by hash, then by tie; buf must come from
+// buffer.
+func (s *evidenceSorter) sort(buf []evidence, tie func(a, b evidence) int) []evidence {
 	n := len(buf)
 	if cap(s.b) < n {
 		s.b = make([]evidence, 0, cap(buf))
@@ -329,7 +342,12 @@ func (s *evidenceSorter) sort(buf []evidence) []evidence {
 			hi++
 		}
 		if hi-lo > 1 {
-			slices.SortFunc(buf[lo:hi], compareEvidence)
+			slices.SortFunc(buf[lo:hi], func(a, b evidence) int {
+				if a.h != b.h {
+					return cmp.Compare(a.h, b.h)
+				}
+				return tie(a, b)
+			})
 		}
 		lo = hi
 	}
@@ -356,12 +374,10 @@ func radixPass(src, dst []evidence, shift uint, width int) {
 	}
 }
 
-func compareEvidence(a, b evidence) int {
-	if a.h != b.h {
-		return cmp.Compare(a.h, b.h)
-	}
-	if a.t != b.t {
-		return cmp.Compare(a.t, b.t)
+// byCreated orders evidence of one hash by the charges' created time, then index.
+func (x *index) byCreated(a, b evidence) int {
+	if ta, tb := x.created[a.i], x.created[b.i]; ta != tb {
+		return cmp.Compare(ta, tb)
 	}
 	return cmp.Compare(a.i, b.i)
 }
@@ -446,11 +462,12 @@ func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, uf
 // (any later window holding them also holds j), so the total stays linear.
 func (x *index) sweep(run []evidence, window int64, uf unionFind) {
 	ch := x.in.Charges
+	t := func(k int) int64 { return x.created[run[k].i] }
 	pi := func(k int) string { return ch[run[k].i].PaymentIntent }
 	differ := func(a, b int) bool { pa, pb := pi(a), pi(b); return pa == "" || pb == "" || pa != pb }
 	lo, runStart := 0, 0 // runStart: the start of the longest suffix of run[:j] on one non-empty intent
 	for j := range run {
-		for run[j].t-run[lo].t > window {
+		for t(j)-t(lo) > window {
 			lo++
 		}
 		switch {

@@ -36,13 +36,15 @@ func Detect(in Input, opts Options) Report {
 		}
 		members[s] = append(members[s], int32(i))
 	}
+	var risks []float64 // money at risk in major units, compared across currencies
 	for _, m := range members {
 		g := x.group(m, led)
 		if opts.MinConfidence == "" || g.Confidence.rank() >= opts.MinConfidence.rank() {
 			groups = append(groups, g)
+			risks = append(risks, majorUnits(g.RefundableTotal(), g.Currency))
 		}
 	}
-	slices.SortFunc(groups, compareGroups)
+	groups = sortGroups(groups, risks)
 	return Report{
 		Groups:   groups,
 		Findings: x.findings(),
@@ -82,20 +84,27 @@ func (g *Group) RefundableTotal() int64 {
 	return sum
 }
 
-// compareGroups orders open groups first, then by money at risk (compared in
-// major units across currencies), then by id.
-func compareGroups(a, b Group) int {
-	if ao, bo := a.Status == Open, b.Status == Open; ao != bo {
-		if ao {
-			return -1
+// sortGroups orders open groups first, then by money at risk (risks, parallel
+// to groups), then by id.
+func sortGroups(groups []Group, risks []float64) []Group {
+	order := make([]int, len(groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if ao, bo := groups[a].Status == Open, groups[b].Status == Open; ao != bo {
+			if ao {
+				return -1
+			}
+			return 1
 		}
-		return 1
+		return cmp.Or(cmp.Compare(risks[b], risks[a]), strings.Compare(groups[a].ID, groups[b].ID))
+	})
+	sorted := make([]Group, len(groups))
+	for i, o := range order {
+		sorted[i] = groups[o]
 	}
-	ar, br := majorUnits(a.RefundableTotal(), a.Currency), majorUnits(b.RefundableTotal(), b.Currency)
-	if ar != br {
-		return cmp.Compare(br, ar)
-	}
-	return strings.Compare(a.ID, b.ID)
+	return sorted
 }
 
 func majorUnits(minor int64, currency string) float64 {
@@ -410,11 +419,11 @@ func (x *index) orderFindings() []Finding {
 	buf := x.sorter.buffer(len(ch))
 	for i := range ch {
 		if x.eligible[i] && x.order[i] != "" {
-			buf = append(buf, evidence{h: x.orderHash[i], t: x.created[i], i: int32(i)})
+			buf = append(buf, evidence{h: x.orderHash[i], i: int32(i)})
 		}
 	}
 	var out []Finding
-	forEachRun(x.sorter.sort(buf), func(run []evidence) {
+	forEachRun(x.sorter.sort(buf, x.byCreated), func(run []evidence) {
 		// Split exactly by order ref (a hash collision), keeping created order.
 		slices.SortStableFunc(run, func(a, b evidence) int { return strings.Compare(x.order[a.i], x.order[b.i]) })
 		for lo := 0; lo < len(run); {
