@@ -1,9 +1,3 @@
-// Package sandbox is a stateful, Stripe-compatible HTTP server for doublecheck's
-// demo, tests and benchmarks. It serves the slice of Stripe's API that doublecheck
-// uses (account, charges, events, refunds) with Stripe's JSON shapes, paging,
-// errors and idempotency semantics, over deterministic seeded data that contains
-// every duplicate scenario of DESIGN.md, and it can inject latency, 429s, 5xx
-// responses and hangs. It uses the standard library only.
 package sandbox
 
 import (

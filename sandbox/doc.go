@@ -1,0 +1,59 @@
+// Package sandbox is a stateful, Stripe-compatible HTTP server for doublecheck's
+// demo, tests and benchmarks. It uses the standard library only; its JSON has the
+// shape of Stripe's API objects (API version 2023-10-16), so stripe-go v76 and
+// curl talk to it as to Stripe.
+//
+// Endpoints: GET /v1/account; GET /v1/charges (created[gt|gte|lt|lte] and
+// created=, customer, payment_intent, limit 1..100, starting_after,
+// ending_before, has_more, newest first with ties by id) and /v1/charges/{id};
+// GET /v1/events (type, with a trailing * wildcard, types[], created; only the
+// last 30 days) and /v1/events/{id}; POST /v1/refunds (charge or
+// payment_intent, amount, reason, metadata[k]) with Stripe's refusals; GET
+// /v1/refunds (charge, payment_intent) and /v1/refunds/{id}. expand[] is
+// accepted and ignored; other unknown parameters get Stripe's 400.
+//
+// Keys: TestKey, LiveKey (livemode objects over the same data), NoReadKey (403
+// permission_error on every read but the account) and NoRefundKey (403 on POST
+// /v1/refunds). Missing or unknown keys get 401. Errors use Stripe's envelope
+// {"error":{"type","code","message","param","doc_url"}}; keys are never echoed.
+//
+// Idempotency: a POST with an Idempotency-Key is stored per API key for
+// Options.KeyTTL (24 h on the server clock): the same key and parameters replay
+// the first response byte for byte (with its Request-Id and
+// "Idempotent-Replayed: true"), different parameters get 400 idempotency_error.
+// As at Stripe, results of requests that began executing are kept, errors
+// included; parameter validation failures and injected faults are not.
+//
+// Faults (Options): Latency per request, RateLimit/RateBurst (429 rate_limit,
+// without Stripe-Should-Retry, so stripe-go does not retry it), ErrorRate (500
+// or 503 api_error), TimeoutRate (hang until the client gives up),
+// FailAfterCommitRate (a refund is made and stored, then the answer is a 500 or
+// a hang), NoEvents (/v1/events is 404). They draw from an RNG seeded by
+// Options.Seed, so a sequence of requests meets the same faults every run.
+//
+// Data: Options.Ordinary (3000) everyday charges over Options.Span (60 days) —
+// web orders with metadata order_id, guest checkouts, subscription invoices,
+// Dashboard wholesale charges; some declined, refunded or disputed; none of them
+// duplicates — plus the scenarios below, each instance named "kind/n" (odd n
+// within the last 30 days, so their events exist; even n older):
+//
+//	double_click             2 charges seconds apart: /1 library keys, /2 a new app key each and no order, /3 no key
+//	retry_new_key            one order_id, 2 app keys, 30-90 s apart; the log has the first without a charge id
+//	key_reused_after_expiry  one app key (and order) 26 h apart; /2 also copies the key into metadata
+//	guest_same_card          guests, one card fingerprint, different emails
+//	email_only               guests, one email, different cards, no order_id
+//	legit_repeat             one customer and amount minutes apart, different orders (not duplicates)
+//	subscription             monthly invoices of one customer (not duplicates)
+//	declined_then_paid       a failed then a succeeded charge of one order (not duplicates)
+//	other_currency           /1 eur, /2 jpy (zero-decimal) duplicates
+//	uncaptured               the second charge is captured=false (not a duplicate)
+//	already_refunded         the duplicate is fully refunded
+//	partly_refunded          the duplicate is a quarter refunded
+//	disputed                 the duplicate is disputed (refunds answer charge_disputed)
+//	same_payment_intent      two succeeded charges on one PaymentIntent (not duplicates)
+//	triple_retry             3 charges in under a minute: /1 library keys, /2 a new app key each
+//
+// Scenarios, ScenarioList, KeyLog/WriteKeyLogCSV (the merchant's own key log),
+// Charges, ChargeJSON, RefundsFor, AddCharge, Stats, Now, SetNow and Advance
+// let tests look inside and move the clock.
+package sandbox
