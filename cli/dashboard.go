@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,6 +28,12 @@ func (d *dashboardFlags) register(fs *cmdFlags) {
 	fs.StringVar(&d.operator, "operator", "", "`NAME` recorded with each decision and refund (default: your OS user)")
 	fs.StringVar(&d.exportDir, "export-dir", ".", "`DIR` where e writes CSV reports")
 	d.sync.register(fs)
+	fs.check(func() error {
+		if d.watch < 0 {
+			return errors.New("--watch must not be negative")
+		}
+		return nil
+	})
 }
 
 func runDashboard(ctx context.Context, env Env, args []string) error {
@@ -51,17 +58,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	if !env.Terminal {
 		return errNoTerminal
 	}
-	opts, err := det.options()
-	if err != nil {
-		return err
-	}
-	syncOpts, err := dash.sync.options(time.Now())
-	if err != nil {
-		return err
-	}
-	if dash.watch < 0 {
-		return &usageError{msg: "--watch must not be negative"}
-	}
+	opts, syncOpts := det.options(), dash.sync.options(time.Now())
 	client, acct, err := sh.connect(ctx, env)
 	if err != nil {
 		return err

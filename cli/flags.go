@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,13 +43,20 @@ func (d *detection) register(fs *cmdFlags) {
 	fs.StringVar(&d.orderField, "order-field", def.OrderField, "metadata `FIELD` holding your order reference")
 	fs.StringVar(&d.keyFields, "key-fields", strings.Join(def.KeyFields, ","), "metadata `FIELDS` (comma-separated) holding an idempotency key")
 	fs.StringVar(&d.minConf, "min-confidence", "low", "hide groups below `LEVEL`: low, medium or high")
+	fs.check(func() error {
+		switch {
+		case d.window <= 0:
+			return errors.New("--window must be a positive duration such as 10m")
+		case !slices.Contains([]reconcile.Confidence{reconcile.Low, reconcile.Medium, reconcile.High}, reconcile.Confidence(d.minConf)):
+			return errors.New("--min-confidence must be low, medium or high")
+		}
+		return nil
+	})
 }
 
-func (d *detection) options() (reconcile.Options, error) {
+// options are the detection options the flags ask for (already validated).
+func (d *detection) options() reconcile.Options {
 	opts := reconcile.DefaultOptions()
-	if d.window <= 0 {
-		return opts, &usageError{msg: "--window must be a positive duration such as 10m"}
-	}
 	opts.Window = d.window
 	opts.OrderField = strings.TrimSpace(d.orderField)
 	opts.KeyFields = nil
@@ -56,20 +65,20 @@ func (d *detection) options() (reconcile.Options, error) {
 			opts.KeyFields = append(opts.KeyFields, f)
 		}
 	}
-	switch c := reconcile.Confidence(d.minConf); c {
-	case reconcile.Low, reconcile.Medium, reconcile.High:
-		opts.MinConfidence = c
-	default:
-		return opts, &usageError{msg: "--min-confidence must be low, medium or high"}
-	}
-	return opts, nil
+	opts.MinConfidence = reconcile.Confidence(d.minConf)
+	return opts
 }
 
 // cmdFlags is one command's flag set and its synopsis, for usage messages.
 type cmdFlags struct {
 	*flag.FlagSet
 	synopsis string
+	checks   []func() error // flag validations, run after parsing
 }
+
+// check adds a validation that parse runs; its error is reported like a parse
+// error, with the command's usage.
+func (f *cmdFlags) check(valid func() error) { f.checks = append(f.checks, valid) }
 
 func newFlags(name, synopsis string) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -106,6 +115,11 @@ func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]str
 		}
 		rest = append(rest, args[0])
 		args = args[1:]
+	}
+	for _, valid := range f.checks {
+		if err := valid(); err != nil {
+			return nil, &usageError{msg: err.Error(), usage: f.usage()}
+		}
 	}
 	if len(rest) != positional {
 		msg := "unexpected argument " + strings.Join(rest[min(positional, len(rest)):], " ")

@@ -43,10 +43,7 @@ func runScan(ctx context.Context, env Env, args []string) error {
 	if !ok {
 		return &usageError{msg: fmt.Sprintf("--format must be table, json or csv, not %q", format), usage: fs.usage()}
 	}
-	opts, err := det.options()
-	if err != nil {
-		return err
-	}
+	opts := det.options()
 	opts.ListChargesWithoutKey = listKeyless
 	st, err := sh.openLocalStore(ctx, env)
 	if err != nil {
@@ -81,10 +78,7 @@ func runExport(ctx context.Context, env Env, args []string) error {
 	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
 		return err
 	}
-	opts, err := det.options()
-	if err != nil {
-		return err
-	}
+	opts := det.options()
 	opts.ListChargesWithoutKey = listKeyless
 	st, err := sh.openLocalStore(ctx, env)
 	if err != nil {

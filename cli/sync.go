@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -25,20 +26,23 @@ func (f *syncFlags) register(fs *cmdFlags) {
 	fs.StringVar(&f.since, "since", "90d", "backfill charges created after `WHEN`: a span like 90d or 36h, or a date like 2026-01-31")
 	fs.IntVar(&f.concurrency, "concurrency", 8, "parallel `WORKERS` for the backfill")
 	fs.Float64Var(&f.rate, "rate", 0, "client-side request `LIMIT` per second (default 10 in test mode, 20 in live mode)")
+	fs.check(func() error {
+		switch _, err := parseSince(f.since, time.Now()); {
+		case err != nil:
+			return err
+		case f.concurrency < 1:
+			return errors.New("--concurrency must be at least 1")
+		case f.rate < 0:
+			return errors.New("--rate must not be negative")
+		}
+		return nil
+	})
 }
 
-func (f *syncFlags) options(now time.Time) (stripeapi.SyncOptions, error) {
-	since, err := parseSince(f.since, now)
-	if err != nil {
-		return stripeapi.SyncOptions{}, &usageError{msg: err.Error()}
-	}
-	if f.concurrency < 1 {
-		return stripeapi.SyncOptions{}, &usageError{msg: "--concurrency must be at least 1"}
-	}
-	if f.rate < 0 {
-		return stripeapi.SyncOptions{}, &usageError{msg: "--rate must not be negative"}
-	}
-	return stripeapi.SyncOptions{Since: since, Concurrency: f.concurrency, Rate: f.rate}, nil
+// options are the sync options the flags ask for (already validated).
+func (f *syncFlags) options(now time.Time) stripeapi.SyncOptions {
+	since, _ := parseSince(f.since, now)
+	return stripeapi.SyncOptions{Since: since, Concurrency: f.concurrency, Rate: f.rate}
 }
 
 // parseSince reads "90d", "36h", "2026-01-31" or an RFC 3339 time.
@@ -70,10 +74,7 @@ func runSync(ctx context.Context, env Env, args []string) error {
 	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
 		return err
 	}
-	opts, err := sf.options(time.Now())
-	if err != nil {
-		return err
-	}
+	opts := sf.options(time.Now())
 	client, acct, err := sh.connect(ctx, env)
 	if err != nil {
 		return err
