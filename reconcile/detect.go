@@ -300,7 +300,7 @@ func (x *index) link(uf unionFind) {
 		}
 		window := int64(math.MaxInt64)
 		if kind.windowed {
-			window = int64(x.opts.Window)
+			window = max(int64(x.opts.Window), 0)
 		}
 		forEachRun(x.sorter.sort(buf, x.byCreated), func(run []evidence) { x.sweepHashRun(run, kind, window, uf) })
 	}

@@ -211,7 +211,7 @@ func WriteTable(w io.Writer, r Report) error {
 			g := &r.Groups[i]
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
 				g.ID, g.Confidence, g.Status, g.Cause, FormatMoney(g.Amount, g.Currency),
-				oneLine(g.Identity), len(g.Charges), HumanDuration(g.Span()), oneLine(g.Reasons[0]))
+				oneLine(g.Identity), len(g.Charges), HumanDuration(g.Span()), oneLine(g.Headline()))
 		}
 	}
 	s := r.Summary

@@ -271,6 +271,21 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
+func TestWritersAcceptHandMadeGroups(t *testing.T) {
+	// Other packages build reports by hand (UI tests, exports of a filtered view).
+	r := Report{Groups: []Group{{ID: "grp_x", Currency: "usd"}}}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"table": func(b *bytes.Buffer) error { return WriteTable(b, r) },
+		"csv":   func(b *bytes.Buffer) error { return WriteCSV(b, r) },
+		"json":  func(b *bytes.Buffer) error { return WriteJSON(b, r) },
+	} {
+		var buf bytes.Buffer
+		if err := write(&buf); err != nil || !strings.Contains(buf.String(), "grp_x") && name != "csv" {
+			t.Errorf("%s: %v\n%s", name, err, buf.String())
+		}
+	}
+}
+
 func TestWriteTableStripsControlCharacters(t *testing.T) {
 	r := Detect(Input{Charges: []Charge{
 		charge("ch_a", 0, customer("cus\x1b[31mred\nx")), charge("ch_b", time.Second, customer("cus\x1b[31mred\nx")),

@@ -80,7 +80,18 @@ type Group struct {
 
 // Span is the time between the first and the last charge.
 func (g *Group) Span() time.Duration {
+	if len(g.Charges) == 0 {
+		return 0
+	}
 	return g.Charges[len(g.Charges)-1].Created.Sub(g.Charges[0].Created)
+}
+
+// Headline is the first reason, the one-line summary of the group.
+func (g *Group) Headline() string {
+	if len(g.Reasons) == 0 {
+		return ""
+	}
+	return g.Reasons[0]
 }
 
 // Options configure detection.

@@ -205,16 +205,17 @@ func classify(g *Group, keys [][]string, opts Options) Verdict {
 	return v
 }
 
-// tieReason says which identity all the charges share, if one does.
+// tieReason says which identity all the charges share, if one does, in the
+// order identityLabel prefers.
 func tieReason(ms []Member) string {
 	if s := sharedValue(ms, memberCustomer); s != "" {
 		return "same customer " + s
 	}
-	if sharedValue(ms, memberCard) != "" {
-		return "same card " + cardLabel(&ms[0].Charge)
-	}
 	if s := sharedValue(ms, memberEmail); s != "" {
 		return "same email " + s
+	}
+	if sharedValue(ms, memberCard) != "" {
+		return "same card " + cardLabel(&ms[0].Charge)
 	}
 	return ""
 }
