@@ -70,7 +70,8 @@ func parseInt(c *call, name string) (int64, bool, *response) {
 }
 
 func parseList(c *call) (listQuery, *response) {
-	q := listQuery{limit: 10, lo: math.MinInt64, hi: math.MaxInt64}
+	// Nothing dated after the server clock is listed yet.
+	q := listQuery{limit: 10, lo: math.MinInt64, hi: c.now.Unix()}
 	limit, ok, errResp := parseInt(c, "limit")
 	if errResp != nil {
 		return q, errResp

@@ -64,6 +64,7 @@ func generate(s *Server, now time.Time) {
 	sortNewestFirst(s.data.refunds)
 	sortKeyLog(s.data.keyLog)
 	s.data.bulk = false
+	s.gen = g
 }
 
 func sortKeyLog(log []KeyLogEntry) {
@@ -200,28 +201,7 @@ func (g *gen) ordinary(n int) {
 				opts: chargeOpts{description: "Wholesale: " + cafe + ", " + products[2].name + " ×10", request: true}})
 			continue
 		}
-		currency := "usd"
-		switch r := g.rng.IntN(100); {
-		case r >= 99:
-			currency = "jpy"
-		case r >= 97:
-			currency = "gbp"
-		case r >= 94:
-			currency = "eur"
-		}
-		amount, desc := g.cart(currency)
-		pc := plannedCharge{p: p, at: at, amount: amount, currency: currency, desc: desc, web: true,
-			opts: chargeOpts{request: true}}
-		if g.rng.IntN(5) == 0 {
-			pc.opts.key = g.s.libraryKey(at) // a legacy checkout path that sends no key of its own
-		} else {
-			pc.opts.key = g.s.appKey()
-			pc.logged = true
-		}
-		if g.rng.IntN(100) < 5 {
-			pc.opts.failed, pc.opts.failureCode = true, declineCodes[g.rng.IntN(len(declineCodes))]
-		}
-		planned = append(planned, pc)
+		planned = append(planned, g.planWeb(p, at))
 	}
 	// Sort by time, ties in planning order, without moving the big structs around.
 	order := make([]int, len(planned))
@@ -231,19 +211,7 @@ func (g *gen) ordinary(n int) {
 	slices.SortFunc(order, func(a, b int) int { return cmp.Or(cmp.Compare(planned[a].at, planned[b].at), cmp.Compare(a, b)) })
 	separateLookalikes(planned, order)
 	for _, i := range order {
-		pc := &planned[i]
-		var c *charge
-		if pc.web {
-			order := g.order()
-			pc.opts.description = "Order " + order + ": " + pc.desc
-			pc.opts.metadata = map[string]string{"order_id": order}
-			c = g.s.createCharge(pc.p, pc.at, pc.amount, pc.currency, pc.opts)
-			if pc.logged {
-				g.log(pc.opts.key, order, c.ID, pc.at)
-			}
-		} else {
-			c = g.s.createCharge(pc.p, pc.at, pc.amount, pc.currency, pc.opts)
-		}
+		c := g.create(&planned[i])
 		if c.Failed {
 			continue
 		}
@@ -261,6 +229,50 @@ func (g *gen) ordinary(n int) {
 		at := g.now - g.rng.Int64N(max(1, g.span))
 		g.log(g.s.appKey(), g.order(), "", at)
 	}
+}
+
+// planWeb plans a web order by p at a random cart, mostly in usd, with an
+// application key (logged by the merchant) or, on a legacy path, a library key;
+// one in twenty is declined.
+func (g *gen) planWeb(p person, at int64) plannedCharge {
+	currency := "usd"
+	switch r := g.rng.IntN(100); {
+	case r >= 99:
+		currency = "jpy"
+	case r >= 97:
+		currency = "gbp"
+	case r >= 94:
+		currency = "eur"
+	}
+	amount, desc := g.cart(currency)
+	pc := plannedCharge{p: p, at: at, amount: amount, currency: currency, desc: desc, web: true,
+		opts: chargeOpts{request: true}}
+	if g.rng.IntN(5) == 0 {
+		pc.opts.key = g.s.libraryKey(at) // a legacy checkout path that sends no key of its own
+	} else {
+		pc.opts.key = g.s.appKey()
+		pc.logged = true
+	}
+	if g.rng.IntN(100) < 5 {
+		pc.opts.failed, pc.opts.failureCode = true, declineCodes[g.rng.IntN(len(declineCodes))]
+	}
+	return pc
+}
+
+// create makes a planned charge; a web order gets its order number now, so
+// order numbers rise with time.
+func (g *gen) create(pc *plannedCharge) *charge {
+	if !pc.web {
+		return g.s.createCharge(pc.p, pc.at, pc.amount, pc.currency, pc.opts)
+	}
+	order := g.order()
+	pc.opts.description = "Order " + order + ": " + pc.desc
+	pc.opts.metadata = map[string]string{"order_id": order}
+	c := g.s.createCharge(pc.p, pc.at, pc.amount, pc.currency, pc.opts)
+	if pc.logged {
+		g.log(pc.opts.key, order, c.ID, pc.at)
+	}
+	return c
 }
 
 type plannedCharge struct {

@@ -137,6 +137,7 @@ func (s *Server) run(c *call, h handlerFunc) (response, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.now = s.nowLocked()
+	s.arrive(c.now)
 	if c.idemKey == "" {
 		return h(s, c), false
 	}

@@ -60,8 +60,12 @@ type Options struct {
 	// (and store its result under the idempotency key) and then answer 500 or hang:
 	// Stripe succeeded but the client never heard.
 	FailAfterCommitRate float64
-	NoEvents            bool          // /v1/events answers 404, as on a server without it
-	KeyTTL              time.Duration // idempotency key lifetime on the server clock; default 24h
+	// ArrivalEvery makes new charges arrive while the server runs, one per
+	// ArrivalEvery of server-clock time, every fourth a fresh duplicate scenario:
+	// something for a dashboard's watch mode to find. 0: nothing arrives.
+	ArrivalEvery time.Duration
+	NoEvents     bool          // /v1/events answers 404, as on a server without it
+	KeyTTL       time.Duration // idempotency key lifetime on the server clock; default 24h
 }
 
 // Server is the sandbox. It is an http.Handler; all methods are safe for
@@ -82,8 +86,12 @@ type Server struct {
 	tokens   float64
 	lastFill time.Time
 	data     *store
-	idem     map[string]*idemEntry
-	stats    Stats
+	gen      *gen // the data generator, kept for arrivals
+	// arrivals made so far and when the next one is due (unix seconds)
+	arrivals    int
+	nextArrival int64
+	idem        map[string]*idemEntry
+	stats       Stats
 }
 
 // Stats counts what the server has answered since it started.
@@ -133,6 +141,7 @@ func New(opts Options) *Server {
 	}
 	s.data = newStore()
 	generate(s, s.nowLocked())
+	s.nextArrival = s.nowLocked().Unix() + int64(opts.ArrivalEvery/time.Second)
 	s.mux = s.routes()
 	return s
 }

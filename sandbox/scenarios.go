@@ -1,6 +1,10 @@
 package sandbox
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 // scenarioKind is one DESIGN.md case; build creates one instance at time t and
 // says what happened.
@@ -39,14 +43,53 @@ func (g *gen) scenarios() {
 			if inst%2 == 0 && g.span > 40*day {
 				days = 32 + g.rng.Float64()*(float64(g.span/day)-36)
 			}
-			note, charges := k.build(g, inst, g.now-int64(days*float64(day)))
-			ids := make([]string, len(charges))
-			for i, c := range charges {
-				ids[i] = c.ID
-			}
-			g.s.data.scenarios = append(g.s.data.scenarios, Scenario{Name: fmt.Sprintf("%s/%d", k.kind, inst),
-				Kind: k.kind, Charges: ids, Duplicate: k.duplicate, Note: note})
+			g.addScenario(k, inst, g.now-int64(days*float64(day)))
 		}
+	}
+}
+
+func (g *gen) addScenario(k scenarioKind, inst int, t int64) {
+	note, charges := k.build(g, inst, t)
+	ids := make([]string, len(charges))
+	for i, c := range charges {
+		ids[i] = c.ID
+	}
+	g.s.data.scenarios = append(g.s.data.scenarios, Scenario{Name: fmt.Sprintf("%s/%d", k.kind, inst),
+		Kind: k.kind, Charges: ids, Duplicate: k.duplicate, Note: note})
+}
+
+// arrivalKinds are the duplicates that keep happening while the server runs.
+var arrivalKinds = []string{"double_click", "retry_new_key", "triple_retry", "guest_same_card"}
+
+// arrive creates what has arrived by now at one per Options.ArrivalEvery: new web
+// orders, every fourth a fresh duplicate scenario (numbered after the seeded
+// instances of its kind). Charges dated after now stay hidden from lists until
+// the clock reaches them. After a long idle time only the latest 1000 arrivals
+// are made. Callers hold s.mu.
+func (s *Server) arrive(now time.Time) {
+	if s.opts.ArrivalEvery <= 0 {
+		return
+	}
+	step := max(1, int64(s.opts.ArrivalEvery/time.Second))
+	t := now.Unix()
+	s.nextArrival = max(s.nextArrival, t-1000*step)
+	for ; s.nextArrival <= t; s.nextArrival += step {
+		s.arrivals++
+		g := s.gen
+		if s.arrivals%4 != 0 {
+			pc := g.planWeb(g.person(g.rng.IntN(5) == 0), s.nextArrival)
+			g.create(&pc)
+			continue
+		}
+		kind := arrivalKinds[(s.arrivals/4-1)%len(arrivalKinds)]
+		k := scenarioKinds[slices.IndexFunc(scenarioKinds, func(k scenarioKind) bool { return k.kind == kind })]
+		inst := 1
+		for _, sc := range s.data.scenarios {
+			if sc.Kind == kind {
+				inst++
+			}
+		}
+		g.addScenario(k, inst, s.nextArrival)
 	}
 }
 

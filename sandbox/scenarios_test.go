@@ -392,3 +392,44 @@ func TestShutdownReleasesHangingRequests(t *testing.T) {
 	}
 	<-done
 }
+
+// TestArrivals: with ArrivalEvery, charges keep arriving as the clock moves,
+// among them fresh duplicate scenarios, and an incremental poller that asks for
+// created[gt] its newest charge misses none of them.
+func TestArrivals(t *testing.T) {
+	s, ts := start(t, Options{Seed: 3, Ordinary: 100, ArrivalEvery: time.Minute})
+	before := map[string]bool{}
+	for _, c := range allCharges(t, s) {
+		before[c.ID] = true
+	}
+	cursor := allCharges(t, s)[0].Created
+	polled := map[string]bool{}
+	for range 40 { // 20 minutes in 30 s steps
+		s.Advance(30 * time.Second)
+		for _, c := range walk[testCharge](t, ts, "/v1/charges", url.Values{"created[gt]": {i64(cursor)}}, 100) {
+			if polled[c.ID] || before[c.ID] {
+				t.Fatalf("charge %s polled twice", c.ID)
+			}
+			polled[c.ID] = true
+			cursor = max(cursor, c.Created)
+		}
+	}
+	var arrived int
+	for _, c := range allCharges(t, s) {
+		if !before[c.ID] && c.Created <= s.Now().Unix() {
+			arrived++
+			if !polled[c.ID] {
+				t.Errorf("arrived charge %s was never polled", c.ID)
+			}
+		}
+	}
+	if arrived < 20 {
+		t.Errorf("%d charges arrived in 20 minutes at one a minute", arrived)
+	}
+	scen := s.Scenarios()
+	for _, name := range []string{"double_click/4", "retry_new_key/3", "triple_retry/3", "guest_same_card/3"} {
+		if len(scen[name]) < 2 {
+			t.Errorf("arrived scenario %s: %v", name, scen[name])
+		}
+	}
+}
