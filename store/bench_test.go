@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// BenchmarkSaveCharges upserts batches of charges carrying about 1.5 KB of raw JSON
+// each: "insert" adds new charges, "update" re-observes stored ones.
+func BenchmarkSaveCharges(b *testing.B) {
+	const batch = 1000
+	ctx := context.Background()
+	b.Run("insert", func(b *testing.B) {
+		s := openTemp(b)
+		next := 0
+		for b.Loop() {
+			b.StopTimer()
+			charges := fakeCharges(next, batch, true)
+			b.StartTimer()
+			if err := s.SaveCharges(ctx, charges); err != nil {
+				b.Fatal(err)
+			}
+			next += batch
+		}
+		b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "charges/s")
+	})
+	b.Run("update", func(b *testing.B) {
+		s := openTemp(b)
+		const stored = 20 * batch
+		if err := s.SaveCharges(ctx, fakeCharges(0, stored, true)); err != nil {
+			b.Fatal(err)
+		}
+		saved := 0
+		observed := baseTime.Add(200 * 24 * time.Hour)
+		for b.Loop() {
+			b.StopTimer()
+			charges := fakeCharges(saved%stored, batch, true)
+			observed = observed.Add(time.Second)
+			for i := range charges {
+				charges[i].Observed = observed
+				charges[i].AmountRefunded = charges[i].Amount
+			}
+			b.StartTimer()
+			if err := s.SaveCharges(ctx, charges); err != nil {
+				b.Fatal(err)
+			}
+			saved += batch
+		}
+		b.ReportMetric(float64(saved)/b.Elapsed().Seconds(), "charges/s")
+	})
+}
+
+// BenchmarkLoadInput loads a store of one million charges for detection. The
+// fixture is built once per run (b.Loop runs the function body once).
+func BenchmarkLoadInput(b *testing.B) {
+	const total, batch = 1_000_000, 10_000
+	ctx := context.Background()
+	s := openTemp(b)
+	for from := 0; from < total; from += batch {
+		if err := s.SaveCharges(ctx, fakeCharges(from, batch, true)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	cpuBefore := processCPU(b)
+	for b.Loop() {
+		in, err := s.LoadInput(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(in.Charges) != total {
+			b.Fatalf("loaded %d charges, want %d", len(in.Charges), total)
+		}
+	}
+	// The machine is shared: CPU time per load says what wall time would be on
+	// an idle machine better than ns/op does.
+	b.ReportMetric((processCPU(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
+}
+
+// processCPU is the user+system CPU time the test process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,327 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"doublecheck/reconcile"
+)
+
+// Times are stored as Unix nanoseconds, 0 for the zero time. UnixNano is defined
+// from 1678 to 2262; anything outside is bad input, not a Stripe time.
+var (
+	minTime = time.Unix(0, math.MinInt64+1)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func encodeTime(t time.Time, what string) (int64, error) {
+	if t.IsZero() {
+		return 0, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return 0, fmt.Errorf("%s %s is out of range", what, t.Format(time.RFC3339))
+	}
+	return t.UnixNano(), nil
+}
+
+func decodeTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+const upsertChargeSQL = `INSERT INTO charges (id, created, amount, amount_refunded, currency, status,
+	captured, refunded, disputed, customer, email, card_fingerprint, card_brand, card_last4,
+	payment_intent, description, metadata, livemode, observed, load_record)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+	created = excluded.created, amount = excluded.amount, amount_refunded = excluded.amount_refunded,
+	currency = excluded.currency, status = excluded.status, captured = excluded.captured,
+	refunded = excluded.refunded, disputed = excluded.disputed, customer = excluded.customer,
+	email = excluded.email, card_fingerprint = excluded.card_fingerprint,
+	card_brand = excluded.card_brand, card_last4 = excluded.card_last4,
+	payment_intent = excluded.payment_intent, description = excluded.description,
+	metadata = excluded.metadata, livemode = excluded.livemode, observed = excluded.observed,
+	load_record = excluded.load_record
+WHERE excluded.observed >= charges.observed`
+
+const upsertRawSQL = `INSERT INTO charge_raw (id, raw) VALUES (?, ?)
+ON CONFLICT (id) DO UPDATE SET raw = excluded.raw`
+
+// chargeWriter upserts charges inside one transaction with prepared statements.
+type chargeWriter struct {
+	charge, raw *sql.Stmt
+}
+
+func prepareChargeWriter(ctx context.Context, tx *sql.Tx) (*chargeWriter, error) {
+	charge, err := tx.PrepareContext(ctx, upsertChargeSQL)
+	if err != nil {
+		return nil, fmt.Errorf("prepare charge upsert: %w", err)
+	}
+	raw, err := tx.PrepareContext(ctx, upsertRawSQL)
+	if err != nil {
+		charge.Close()
+		return nil, fmt.Errorf("prepare raw charge upsert: %w", err)
+	}
+	return &chargeWriter{charge: charge, raw: raw}, nil
+}
+
+func (w *chargeWriter) Close() {
+	w.charge.Close()
+	w.raw.Close()
+}
+
+// put stores c unless the store already holds a newer observation of it. The raw
+// JSON follows the typed columns; a newer observation without raw JSON (such as a
+// refund outcome) keeps the last raw JSON received.
+func (w *chargeWriter) put(ctx context.Context, c *reconcile.Charge) error {
+	if c.ID == "" {
+		return errors.New("charge has no id")
+	}
+	created, err := encodeTime(c.Created, "created time")
+	if err != nil {
+		return fmt.Errorf("charge %s: %w", c.ID, err)
+	}
+	observed, err := encodeTime(c.Observed, "observed time")
+	if err != nil {
+		return fmt.Errorf("charge %s: %w", c.ID, err)
+	}
+	metadata := ""
+	if len(c.Metadata) > 0 {
+		b, err := json.Marshal(c.Metadata)
+		if err != nil {
+			return fmt.Errorf("charge %s: encode metadata: %w", c.ID, err)
+		}
+		metadata = string(b)
+	}
+	res, err := w.charge.ExecContext(ctx, c.ID, created, c.Amount, c.AmountRefunded, c.Currency, c.Status,
+		boolInt(c.Captured), boolInt(c.Refunded), boolInt(c.Disputed), c.Customer, c.Email,
+		c.CardFingerprint, c.CardBrand, c.CardLast4, c.PaymentIntent, c.Description, metadata,
+		boolInt(c.Livemode), observed, loadRecord(c, created, observed, metadata))
+	if err != nil {
+		return fmt.Errorf("save charge %s: %w", c.ID, err)
+	}
+	if len(c.Raw) == 0 {
+		return nil
+	}
+	changed, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("save charge %s: %w", c.ID, err)
+	}
+	if changed == 0 {
+		return nil // the store holds a newer observation
+	}
+	if _, err := w.raw.ExecContext(ctx, c.ID, c.Raw); err != nil {
+		return fmt.Errorf("save raw JSON of charge %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func saveCharges(ctx context.Context, tx *sql.Tx, charges []reconcile.Charge) error {
+	if len(charges) == 0 {
+		return nil
+	}
+	w, err := prepareChargeWriter(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for i := range charges {
+		if err := w.put(ctx, &charges[i]); err != nil {
+			return fmt.Errorf("charge %d of %d: %w", i+1, len(charges), err)
+		}
+	}
+	return nil
+}
+
+// SaveCharges stores charges in one transaction: all of them or, on any error,
+// none. Per charge, the newest Observed wins (ties go to the later write), so an
+// old event never overwrites a newer refund state.
+func (s *Store) SaveCharges(ctx context.Context, charges []reconcile.Charge) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := saveCharges(ctx, tx, charges); err != nil {
+			return fmt.Errorf("save charges to %s: %w", s.path, err)
+		}
+		return nil
+	})
+}
+
+// SaveSyncBatch stores one unit of sync progress in one transaction: charges, key
+// records and the sync state (cursors) that says they were fetched. A sync killed
+// at any point resumes from a cursor that matches the data.
+func (s *Store) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, state map[string]string) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := saveCharges(ctx, tx, charges); err != nil {
+			return fmt.Errorf("save sync batch to %s: %w", s.path, err)
+		}
+		if err := saveKeys(ctx, tx, keys); err != nil {
+			return fmt.Errorf("save sync batch to %s: %w", s.path, err)
+		}
+		for name, value := range state {
+			if err := setState(ctx, tx, name, value); err != nil {
+				return fmt.Errorf("save sync batch to %s: %w", s.path, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SaveKeys stores idempotency-key records in one transaction. A key already
+// stored is merged: its sources become the union of both, an empty charge id or
+// order ref is filled in (a known one is kept), and SeenAt keeps the earliest
+// time the key was seen.
+func (s *Store) SaveKeys(ctx context.Context, keys []reconcile.KeyRecord) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := saveKeys(ctx, tx, keys); err != nil {
+			return fmt.Errorf("save key records to %s: %w", s.path, err)
+		}
+		return nil
+	})
+}
+
+func saveKeys(ctx context.Context, tx *sql.Tx, keys []reconcile.KeyRecord) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	get, err := tx.PrepareContext(ctx, `SELECT charge_id, order_ref, sources, seen_at FROM key_records WHERE key = ?`)
+	if err != nil {
+		return fmt.Errorf("prepare key lookup: %w", err)
+	}
+	defer get.Close()
+	put, err := tx.PrepareContext(ctx, `INSERT INTO key_records (key, charge_id, order_ref, sources, seen_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET charge_id = excluded.charge_id, order_ref = excluded.order_ref,
+			sources = excluded.sources, seen_at = excluded.seen_at`)
+	if err != nil {
+		return fmt.Errorf("prepare key upsert: %w", err)
+	}
+	defer put.Close()
+
+	for i := range keys {
+		k := keys[i]
+		if k.Key == "" {
+			return fmt.Errorf("key record %d of %d: the idempotency key is empty", i+1, len(keys))
+		}
+		seen, err := encodeTime(k.SeenAt, "seen time")
+		if err != nil {
+			return fmt.Errorf("key record %q: %w", k.Key, err)
+		}
+		var chargeID, orderRef, sources string
+		var oldSeen int64
+		switch err := get.QueryRowContext(ctx, k.Key).Scan(&chargeID, &orderRef, &sources, &oldSeen); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("key record %q: %w", k.Key, err)
+		default:
+			k.Sources = append(splitSources(sources), k.Sources...)
+			if chargeID != "" {
+				k.ChargeID = chargeID
+			}
+			if orderRef != "" {
+				k.OrderRef = orderRef
+			}
+			if oldSeen != 0 && (seen == 0 || oldSeen < seen) {
+				seen = oldSeen
+			}
+		}
+		if _, err := put.ExecContext(ctx, k.Key, k.ChargeID, k.OrderRef, joinSources(k.Sources), seen); err != nil {
+			return fmt.Errorf("save key record %q: %w", k.Key, err)
+		}
+	}
+	return nil
+}
+
+// joinSources encodes a set of sources: sorted, distinct, comma-separated.
+func joinSources(sources []string) string {
+	set := make([]string, 0, len(sources))
+	for _, src := range sources {
+		if src = strings.TrimSpace(src); src != "" {
+			set = append(set, src)
+		}
+	}
+	slices.Sort(set)
+	return strings.Join(slices.Compact(set), ",")
+}
+
+func splitSources(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// State returns the value stored under name, "" when it was never set.
+func (s *Store) State(ctx context.Context, name string) (string, error) {
+	var value string
+	err := s.reader.QueryRowContext(ctx, `SELECT value FROM state WHERE name = ?`, name).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read state %q from %s: %w", name, s.path, err)
+	}
+	return value, nil
+}
+
+// SetState stores value under name.
+func (s *Store) SetState(ctx context.Context, name, value string) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := setState(ctx, tx, name, value); err != nil {
+			return fmt.Errorf("save state to %s: %w", s.path, err)
+		}
+		return nil
+	})
+}
+
+func setState(ctx context.Context, tx *sql.Tx, name, value string) error {
+	if name == "" {
+		return errors.New("state name is empty")
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO state (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return fmt.Errorf("state %q: %w", name, err)
+	}
+	return nil
+}
+
+// RecordDecision appends an operator's decision; the latest one for a group or
+// charge is the one that counts.
+func (s *Store) RecordDecision(ctx context.Context, d reconcile.Decision) error {
+	if d.GroupID == "" && d.ChargeID == "" {
+		return errors.New("record decision: it names neither a group nor a charge")
+	}
+	if d.Kind == "" {
+		return errors.New("record decision: the decision kind is empty")
+	}
+	if d.At.IsZero() {
+		d.At = time.Now()
+	}
+	at, err := encodeTime(d.At, "decision time")
+	if err != nil {
+		return fmt.Errorf("record decision: %w", err)
+	}
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO decisions (group_id, charge_id, kind, operator, at, note)
+			VALUES (?, ?, ?, ?, ?, ?)`, d.GroupID, d.ChargeID, d.Kind, d.Operator, at, d.Note)
+		if err != nil {
+			return fmt.Errorf("record decision in %s: %w", s.path, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOpenCreatesPrivateFileAndDirectory(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data", "doublecheck")
+	path := filepath.Join(dir, "acct_1-test.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := s.SetState(ctx, "account", "acct_1"); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, path: 0o600, path + "-wal": 0o600} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", p, info.Mode(), want)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopening keeps the data and the schema version.
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	if got, _ := s.State(ctx, "account"); got != "acct_1" {
+		t.Errorf("state after reopen = %q, want acct_1", got)
+	}
+	all, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	if err := s.reader.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version != len(all) {
+		t.Errorf("schema version %d, want %d", version, len(all))
+	}
+	var journal string
+	if err := s.reader.QueryRow(`PRAGMA journal_mode`).Scan(&journal); err != nil || journal != "wal" {
+		t.Errorf("journal_mode = %q (%v), want wal", journal, err)
+	}
+}
+
+// storeFileWithData makes a closed store file holding some charges.
+func storeFileWithData(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCharges(context.Background(), fakeCharges(0, 3000, true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestOpenRefusesBadFilesAndLeavesThemUnchanged(t *testing.T) {
+	overwrite := func(t *testing.T, path string, at int64, junk []byte) {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteAt(junk, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	junk := bytes.Repeat([]byte{0xA5, 0x5A, 0x13, 0x77}, 4096)
+	tests := []struct {
+		name    string
+		make    func(t *testing.T) string
+		wantErr string
+	}{
+		{"text file", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "notes.db")
+			os.WriteFile(p, []byte("these are my notes, not a database\n"), 0o644)
+			return p
+		}, "not an SQLite database"},
+		{"shorter than the header", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "short.db")
+			os.WriteFile(p, []byte("SQLite"), 0o600)
+			return p
+		}, "not an SQLite database"},
+		{"random bytes", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "random.db")
+			os.WriteFile(p, junk, 0o600)
+			return p
+		}, "not an SQLite database"},
+		{"page 1 overwritten after the header", func(t *testing.T) string {
+			p := storeFileWithData(t)
+			overwrite(t, p, 100, junk[:4000])
+			return p
+		}, "damaged"},
+		{"pages in the middle overwritten", func(t *testing.T) string {
+			p := storeFileWithData(t)
+			info, _ := os.Stat(p)
+			overwrite(t, p, info.Size()/2, junk)
+			return p
+		}, "damaged"},
+		{"truncated", func(t *testing.T) string {
+			p := storeFileWithData(t)
+			info, _ := os.Stat(p)
+			if err := os.Truncate(p, info.Size()/3); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, "damaged"},
+		{"another application's SQLite database", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "other.db")
+			db, err := sql.Open("sqlite", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(`CREATE TABLE invoices (id TEXT); INSERT INTO invoices VALUES ('in_1')`); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, "not a doublecheck store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tt.make(t)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(context.Background(), path)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q: want it to name %s and say %q", err, path, tt.wantErr)
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Errorf("the file was modified by the failed Open")
+			}
+		})
+	}
+}
+
+func TestOpenNewerSchemaAsksForUpgrade(t *testing.T) {
+	path := storeFileWithData(t)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_version (version, applied_at) VALUES (99, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	all, _ := migrations()
+
+	_, err = Open(context.Background(), path)
+	want := fmt.Sprintf("database schema version 99 is newer than this doublecheck supports (%d); upgrade doublecheck", len(all))
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open error = %v, want it to contain %q", err, want)
+	}
+}
+
+func TestOpenRefusesDirectoryAndEmptyPath(t *testing.T) {
+	if _, err := Open(context.Background(), ""); err == nil {
+		t.Error("Open(\"\") succeeded")
+	}
+	dir := t.TempDir()
+	if _, err := Open(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "directory") {
+		t.Errorf("Open(directory) error = %v, want one saying it is a directory", err)
+	}
+}
+
+func TestOpenTwiceConcurrentlyMigratesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	errs := make(chan error, 4)
+	stores := make(chan *Store, 4)
+	for range 4 {
+		go func() {
+			s, err := Open(context.Background(), path)
+			errs <- err
+			stores <- s
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("Open: %v", err)
+		}
+		if s := <-stores; s != nil {
+			defer s.Close()
+		}
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows int
+	if err := db.QueryRow(`SELECT count(*) FROM schema_version`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := migrations()
+	if rows != len(all) {
+		t.Errorf("schema_version has %d rows, want %d", rows, len(all))
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	tests := []struct {
+		name, xdg, account string
+		live               bool
+		want, wantErr      string
+	}{
+		{"xdg test mode", "/data", "acct_123", false, "/data/doublecheck/acct_123-test.db", ""},
+		{"xdg live mode", "/data", "acct_123", true, "/data/doublecheck/acct_123-live.db", ""},
+		{"no xdg", "", "acct_9", false, filepath.Join(home, ".local/share/doublecheck/acct_9-test.db"), ""},
+		{"relative xdg is ignored", "rel/dir", "acct_9", true, filepath.Join(home, ".local/share/doublecheck/acct_9-live.db"), ""},
+		{"path characters are replaced", "/data", "../../etc/pass wd", false, "/data/doublecheck/______etc_pass_wd-test.db", ""},
+		{"empty account", "/data", " ", false, "", "account id is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("XDG_DATA_HOME", tt.xdg)
+			got, err := DefaultPath(tt.account, tt.live)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("DefaultPath = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrNoIntentIsWrapped(t *testing.T) {
+	s := openTemp(t)
+	err := s.MarkAttempt(context.Background(), "doublecheck-refund-ch_missing-100")
+	if !errors.Is(err, ErrNoIntent) {
+		t.Errorf("MarkAttempt on an unknown key: %v, want ErrNoIntent", err)
+	}
+}

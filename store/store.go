@@ -1,0 +1,384 @@
+// Package store keeps doublecheck's data in one SQLite file per Stripe account and
+// mode: charges (with their raw Stripe JSON), idempotency-key records, operator
+// decisions, the refund ledger and sync state. It uses modernc.org/sqlite through
+// database/sql, in WAL mode, with a single writer connection.
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// sqliteHeader starts every SQLite 3 database file.
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+// busyTimeout is how long a write waits for another connection or process
+// holding the write lock before it fails with "database is locked".
+const busyTimeout = 5 * time.Second
+
+// Store is an open doublecheck database. It is safe for concurrent use.
+type Store struct {
+	path string
+	// writer has exactly one connection: SQLite allows one writer at a time, and
+	// queueing writers in Go is cheaper than having them spin on the file lock.
+	// Its transactions begin IMMEDIATE, so two processes never deadlock
+	// upgrading read locks; busy_timeout makes the second one wait.
+	writer *sql.DB
+	// reader is a small pool of query-only connections; under WAL they read a
+	// consistent snapshot while the writer commits.
+	reader *sql.DB
+}
+
+// Open opens the store at path, creating it (mode 0600, parent directory 0700)
+// when it does not exist, and brings its schema up to date. A file that is not a
+// doublecheck SQLite database, or is corrupt, is reported and left untouched.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: no database path given")
+	}
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
+	}
+
+	// synchronous=NORMAL: under WAL a commit is atomic and survives a crash of
+	// the process; only a power loss or OS crash can lose the last commits, and
+	// everything but the refund ledger can be synced again from Stripe. Ledger
+	// writes switch the connection to FULL (see withLedgerTx).
+	writer, err := sql.Open("sqlite", dsn(path, "_txlock=immediate", "_pragma=synchronous(NORMAL)"))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxIdleTime(0)
+	writer.SetConnMaxLifetime(0)
+
+	s := &Store{path: path, writer: writer}
+	if err := s.checkAndMigrate(ctx); err != nil {
+		writer.Close()
+		return nil, err
+	}
+
+	s.reader, err = sql.Open("sqlite", dsn(path, "_query_only=1", "_pragma=mmap_size(4294967296)"))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.reader.SetMaxOpenConns(4)
+	s.reader.SetMaxIdleConns(4)
+	return s, nil
+}
+
+// dsn is the modernc.org/sqlite data source name for path: a file: URI, so that
+// any character in the path is escaped rather than read as a parameter.
+func dsn(path string, params ...string) string {
+	params = append([]string{
+		"_pragma=busy_timeout(" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + ")",
+		"_pragma=foreign_keys(1)",
+	}, params...)
+	u := url.URL{Scheme: "file", Path: path, RawQuery: strings.Join(params, "&")}
+	return u.String()
+}
+
+// prepareFile makes sure path can be handed to SQLite: a new file is created
+// here with mode 0600 (SQLite would use 0644 and give its -wal/-shm files the
+// same mode), an existing non-empty one must start with the SQLite header.
+func prepareFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("open store %s: create directory: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("open store %s: %w", path, err)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+
+	f, err = os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	if info.IsDir() {
+		return fmt.Errorf("open store %s: is a directory, not a database file", path)
+	}
+	if info.Size() == 0 {
+		return nil // SQLite treats an empty file as a new database
+	}
+	header := make([]byte, len(sqliteHeader))
+	if _, err := io.ReadFull(f, header); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	if !bytes.Equal(header, sqliteHeader) {
+		return fmt.Errorf("open store %s: the file is not an SQLite database; pass another --db path", path)
+	}
+	return nil
+}
+
+// migration is one numbered file of migrations/.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in order, checking that they are
+// numbered 1, 2, 3… without gaps.
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	var out []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		if !ok {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", e.Name())
+		}
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with its number: %w", e.Name(), err)
+		}
+		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
+		}
+	}
+	return out, nil
+}
+
+// checkAndMigrate verifies that the file is a healthy doublecheck database before
+// anything writes to it, then applies the missing migrations and turns on WAL.
+func (s *Store) checkAndMigrate(ctx context.Context) error {
+	all, err := migrations()
+	if err != nil {
+		return err
+	}
+	current, err := s.schemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if current > len(all) {
+		return fmt.Errorf("open store %s: database schema version %d is newer than this doublecheck supports (%d); upgrade doublecheck", s.path, current, len(all))
+	}
+	if current > 0 {
+		// quick_check walks every page (O(file size), about 0.1 s per 100 MB):
+		// the price of never writing into a damaged file.
+		if err := s.quickCheck(ctx); err != nil {
+			return err
+		}
+	}
+	if current == 0 {
+		if _, err := s.writer.ExecContext(ctx, "PRAGMA page_size=16384"); err != nil {
+			return fmt.Errorf("open store %s: set page size: %w", s.path, err)
+		}
+	}
+	// WAL lets the dashboard read while a sync writes. It is persistent, so this
+	// is a no-op after the first open.
+	if _, err := s.writer.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return fmt.Errorf("open store %s: enable WAL: %w", s.path, err)
+	}
+	for _, m := range all[current:] {
+		if err := s.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// schemaVersion reads the version of the schema in the file: 0 for a new, empty
+// database. Reading sqlite_master is also the first probe of the file's health.
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
+	var tables, versioned int
+	err := s.writer.QueryRowContext(ctx,
+		`SELECT count(*), count(CASE WHEN name = 'schema_version' THEN 1 END) FROM sqlite_master`).
+		Scan(&tables, &versioned)
+	if err != nil {
+		return 0, s.damaged(err)
+	}
+	if tables == 0 {
+		return 0, nil
+	}
+	if versioned == 0 {
+		return 0, fmt.Errorf("open store %s: the file is an SQLite database but not a doublecheck store; pass another --db path", s.path)
+	}
+	var version int
+	if err := s.writer.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&version); err != nil {
+		return 0, s.damaged(err)
+	}
+	return version, nil
+}
+
+func (s *Store) quickCheck(ctx context.Context) error {
+	var result string
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&result); err != nil {
+		return s.damaged(err)
+	}
+	if result != "ok" {
+		return s.damaged(errors.New(result))
+	}
+	return nil
+}
+
+func (s *Store) damaged(err error) error {
+	return fmt.Errorf("open store %s: the database is damaged or not a doublecheck store (it was left unchanged): %w", s.path, err)
+}
+
+// apply runs one migration and records its version in one transaction. The
+// version is re-read inside the transaction so that two processes opening a new
+// file at once apply each migration only once.
+func (s *Store) apply(ctx context.Context, m migration) error {
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+			version    INTEGER NOT NULL PRIMARY KEY,
+			applied_at INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		var done int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_version WHERE version = ?`, m.version).Scan(&done); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if done > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`,
+			m.version, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		return nil
+	})
+}
+
+// Close closes the store's connections.
+func (s *Store) Close() error {
+	var errs []error
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+	}
+	errs = append(errs, s.writer.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path is the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// withTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when fn
+// returns nil; otherwise nothing fn did is kept.
+func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction on %s: %w", s.path, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit to %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// withLedgerTx is withTx with synchronous=FULL: under WAL, FULL fsyncs the log at
+// every commit, so a refund intent that was reported committed is on disk before
+// any refund request is sent, even if the machine loses power right after.
+// The pragma cannot change inside a transaction, so it is set on the single
+// writer connection around it and restored after.
+func (s *Store) withLedgerTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("refund ledger on %s: %w", s.path, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+		return fmt.Errorf("refund ledger on %s: %w", s.path, err)
+	}
+	// Restore even when ctx is cancelled: the connection goes back to the pool.
+	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL")
+
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("refund ledger on %s: begin: %w", s.path, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("refund ledger on %s: commit: %w", s.path, err)
+	}
+	return nil
+}
+
+// DefaultPath is where the store for a Stripe account and mode lives by default:
+// $XDG_DATA_HOME/doublecheck/<account>-<test|live>.db, with ~/.local/share when
+// XDG_DATA_HOME is unset. Characters other than letters, digits, '-' and '_' in
+// the account id become '_', so the id cannot leave the directory.
+func DefaultPath(account string, live bool) (string, error) {
+	if strings.TrimSpace(account) == "" {
+		return "", errors.New("default database path: the Stripe account id is empty")
+	}
+	base := os.Getenv("XDG_DATA_HOME")
+	if !filepath.IsAbs(base) { // the XDG spec says to ignore relative values
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("default database path: %w", err)
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	mode := "test"
+	if live {
+		mode = "live"
+	}
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+			return r
+		}
+		return '_'
+	}, account)
+	return filepath.Join(base, "doublecheck", name+"-"+mode+".db"), nil
+}
