@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/creack/pty"
+
+	"doublecheck/sandbox"
+)
+
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+)
+
+// builtBinary builds doublecheck once per test run, for the tests that run it as
+// a person or a script would.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "doublecheck-e2e-")
+		if err != nil {
+			binaryErr = err
+			return
+		}
+		binaryPath = filepath.Join(dir, "doublecheck")
+		out, err := exec.Command("go", "build", "-o", binaryPath, "doublecheck").CombinedOutput()
+		if err != nil {
+			binaryErr = &buildError{err: err, out: string(out)}
+		}
+	})
+	if binaryErr != nil {
+		t.Fatalf("go build: %v", binaryErr)
+	}
+	return binaryPath
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// TestEndToEnd is the headless workflow with the built binary against the
+// sandbox on loopback: sync → scan → refund → export.
+func TestEndToEnd(t *testing.T) {
+	bin := builtBinary(t)
+	sb := sandbox.New(sandbox.Options{Seed: 11, Ordinary: 300})
+	url, shutdown, err := sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(context.Background())
+	home := t.TempDir()
+	run := func(args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "PATH=" + os.Getenv("PATH"),
+			"STRIPE_API_KEY=" + sandbox.TestKey, "STRIPE_API_BASE=" + url}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if exit, ok := err.(*exec.ExitError); ok {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+
+	if _, stderr, code := run("sync"); code != 0 || !strings.Contains(stderr, "synced") {
+		t.Fatalf("sync: exit %d\n%s", code, stderr)
+	}
+	stdout, _, code := run("scan", "--format", "json", "--exit-code")
+	if code != 1 {
+		t.Errorf("scan --exit-code on an account with duplicates exited %d, want 1", code)
+	}
+	var scan scanJSON
+	if err := json.Unmarshal([]byte(stdout), &scan); err != nil {
+		t.Fatalf("scan json: %v", err)
+	}
+	var group string
+	var suspects []string
+	for _, g := range scan.Groups {
+		if g.Status == "open" && len(g.Charges) == 2 {
+			group, suspects = g.ID, []string{g.Charges[1].ID}
+			break
+		}
+	}
+	if group == "" {
+		t.Fatal("no open two-charge group to refund")
+	}
+
+	// Without a terminal a refund needs --yes, and nothing moves without it.
+	if _, stderr, code := run("refund", "--group", group); code == 0 || !strings.Contains(stderr, "--yes") {
+		t.Errorf("refund without --yes: exit %d, %q", code, stderr)
+	}
+	if n := len(sb.RefundsFor(suspects[0])); n != 0 {
+		t.Fatalf("a refund without --yes reached Stripe (%d refunds)", n)
+	}
+	stdout, stderr, code := run("refund", "--group", group, "--yes", "--operator", "ana")
+	if code != 0 || !strings.Contains(stdout, suspects[0]) {
+		t.Fatalf("refund: exit %d\n%s%s", code, stdout, stderr)
+	}
+	refunds := sb.RefundsFor(suspects[0])
+	if len(refunds) != 1 {
+		t.Fatalf("the suspect has %d refunds on the sandbox, want 1", len(refunds))
+	}
+
+	report := filepath.Join(t.TempDir(), "report.csv")
+	if _, stderr, code := run("export", "-o", report); code != 0 {
+		t.Fatalf("export: exit %d %s", code, stderr)
+	}
+	f, err := os.Open(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	found := false
+	for _, r := range rows[1:] {
+		if r[col["charge_id"]] != suspects[0] {
+			continue
+		}
+		found = true
+		if r[col["group_id"]] != group || r[col["status"]] != "resolved" || r[col["decision"]] != "refunded" ||
+			r[col["operator"]] != "ana" || !strings.HasPrefix(r[col["refund_id"]], "re_") || r[col["decided_at"]] == "" {
+			t.Errorf("the report row of the refunded charge is %v", r)
+		}
+	}
+	if !found {
+		t.Errorf("the refunded charge %s is not in the report", suspects[0])
+	}
+}
+
+// screen reads everything a program draws on a pseudo-terminal and answers
+// what a person would see: the text, without colours and cursor movement.
+type screen struct {
+	mu  sync.Mutex
+	raw bytes.Buffer
+}
+
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw.Write(p)
+}
+
+// since is the visible text drawn after offset, and the new offset.
+func (s *screen) since(offset int) (string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ansi.Strip(string(s.raw.Bytes()[offset:])), s.raw.Len()
+}
+
+// waitFor waits until everything drawn after offset contains all of want.
+func (s *screen) waitFor(t *testing.T, offset int, want ...string) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		text, end := s.since(offset)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return end
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the screen never showed %q; it showed:\n%s", missing, text)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDashboardInTerminal runs `doublecheck demo` in a real pseudo-terminal and
+// checks what a person sees after a few keys.
+func TestDashboardInTerminal(t *testing.T) {
+	bin := builtBinary(t)
+	home := t.TempDir()
+	cmd := exec.Command(bin, "demo", "--watch", "0")
+	cmd.Env = []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "XDG_CACHE_HOME=" + home,
+		"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "USER=tester"}
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 35, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var scr screen
+	go io.Copy(&scr, tty)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	}()
+
+	at := scr.waitFor(t, 0, "Acme Coffee Roasters", "TEST", "open", "grp_")
+	tty.WriteString("j")
+	tty.WriteString("\r")
+	at = scr.waitFor(t, at, "Reasons")
+	tty.WriteString("\x1b") // esc: back to the list
+	tty.WriteString("?")
+	at = scr.waitFor(t, at, "refund", "quit")
+	tty.WriteString("?")
+	tty.WriteString("/")
+	tty.WriteString("zzz-no-such-customer")
+	scr.waitFor(t, at, "zzz-no-such-customer")
+	tty.WriteString("\x1b")
+	tty.WriteString("q")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the dashboard exited with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("q did not quit the dashboard")
+	}
+}
