@@ -213,28 +213,28 @@ func (s *Server) listCharges(c *call) response {
 func (s *Server) getCharge(c *call) response {
 	id := c.r.PathValue("id")
 	ch, ok := s.data.chargeByID[id]
-	if !ok {
+	if !ok || ch.Created > c.now.Unix() {
 		return missing("charge", id, "id")
 	}
 	return jsonResponse(http.StatusOK, ch.wire(c.livemode))
 }
 
-func (s *Server) eventsGone() *response {
+func (s *Server) eventsGone(c *call) *response {
 	if !s.opts.NoEvents {
 		return nil
 	}
-	resp := errorResponse(http.StatusNotFound, apiError{Type: "invalid_request_error",
-		Message: "Unrecognized request URL (GET: /v1/events). Please see https://stripe.com/docs or we can help at https://support.stripe.com/."})
+	resp := s.unrecognizedURL(c)
 	return &resp
 }
 
-// visible reports whether an event is still listable: Stripe keeps 30 days.
-func (s *Server) eventVisible(c *call, e *event) bool {
-	return e.Created >= c.now.Add(-EventRetention).Unix()
+// eventVisible reports whether an event can be retrieved: Stripe keeps 30 days,
+// and nothing dated after the server clock exists yet.
+func eventVisible(c *call, e *event) bool {
+	return e.Created >= c.now.Add(-EventRetention).Unix() && e.Created <= c.now.Unix()
 }
 
 func (s *Server) listEvents(c *call) response {
-	if errResp := s.eventsGone(); errResp != nil {
+	if errResp := s.eventsGone(c); errResp != nil {
 		return *errResp
 	}
 	if errResp := checkParams(c, "type", "types[]", "delivery_success"); errResp != nil {
@@ -281,12 +281,12 @@ func (s *Server) listEvents(c *call) response {
 }
 
 func (s *Server) getEvent(c *call) response {
-	if errResp := s.eventsGone(); errResp != nil {
+	if errResp := s.eventsGone(c); errResp != nil {
 		return *errResp
 	}
 	id := c.r.PathValue("id")
 	e, ok := s.data.eventByID[id]
-	if !ok || !s.eventVisible(c, e) {
+	if !ok || !eventVisible(c, e) {
 		return missing("event", id, "id")
 	}
 	return jsonResponse(http.StatusOK, e.wire(c.livemode))

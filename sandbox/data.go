@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -263,15 +264,7 @@ func (s *Server) RefundsFor(chargeID string) []Refund {
 			continue
 		}
 		out = append(out, Refund{ID: r.ID, Charge: r.Charge, Amount: r.Amount, Currency: r.Currency, Reason: r.Reason,
-			Metadata: maps(r.Metadata), Created: time.Unix(r.Created, 0).UTC(), IdempotencyKey: r.IdempotencyKey})
-	}
-	return out
-}
-
-func maps(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
+			Metadata: maps.Clone(r.Metadata), Created: time.Unix(r.Created, 0).UTC(), IdempotencyKey: r.IdempotencyKey})
 	}
 	return out
 }

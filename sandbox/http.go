@@ -270,8 +270,7 @@ func authenticate(r *http.Request) (string, *response) {
 		return key, nil
 	}
 	resp := errorResponse(http.StatusUnauthorized, apiError{
-		Type: "invalid_request_error", Code: "api_key_invalid",
-		Message: "Invalid API Key provided: " + redactKey(key),
+		Type: "invalid_request_error", Message: "Invalid API Key provided: " + redactKey(key),
 	})
 	return "", &resp
 }

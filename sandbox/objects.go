@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -366,23 +367,14 @@ func (c *charge) wire(livemode bool) chargeJSON {
 	return out
 }
 
-// postalCode derives a stable US-style postal code from the card, so billing
+// postalCode derives a stable five-digit postal code from the card, so billing
 // details look real without more state.
 func postalCode(fingerprint string) string {
 	n := 0
 	for _, r := range fingerprint {
 		n = (n*31 + int(r)) % 90000
 	}
-	return itoa5(10000 + n)
-}
-
-func itoa5(n int) string {
-	b := []byte("00000")
-	for i := 4; i >= 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b)
+	return strconv.Itoa(10000 + n)
 }
 
 func declineReason(code string) string {

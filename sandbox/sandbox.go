@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -181,14 +182,8 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.stats
-	out.ByPath = make(map[string]int, len(s.stats.ByPath))
-	for k, v := range s.stats.ByPath {
-		out.ByPath[k] = v
-	}
-	out.ByStatus = make(map[int]int, len(s.stats.ByStatus))
-	for k, v := range s.stats.ByStatus {
-		out.ByStatus[k] = v
-	}
+	out.ByPath = maps.Clone(s.stats.ByPath)
+	out.ByStatus = maps.Clone(s.stats.ByStatus)
 	return out
 }
 
