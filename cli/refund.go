@@ -1,0 +1,326 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/user"
+	"sort"
+	"strings"
+
+	"doublecheck/reconcile"
+	"doublecheck/store"
+	"doublecheck/stripeapi"
+)
+
+const refundSynopsis = "doublecheck refund --charge ID | --group ID [--amount N] [--yes] [--resume] [--dry-run] [--operator NAME]"
+
+// errReadOnly is the answer to any refund under --read-only.
+var errReadOnly = errors.New("refunds are turned off by --read-only; run without it to refund")
+
+// errNeedYes protects scripts and pipes from refunding without an explicit yes.
+var errNeedYes = errors.New("refusing to refund without --yes when stdin is not a terminal")
+
+func runRefund(ctx context.Context, env Env, args []string) error {
+	var (
+		sh       shared
+		det      detection
+		chargeID string
+		groupID  string
+		amount   int64
+		yes      bool
+		resume   bool
+		operator string
+	)
+	fs := newFlags("refund", refundSynopsis)
+	sh.register(fs)
+	det.register(fs)
+	fs.StringVar(&chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
+	fs.StringVar(&groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
+	fs.Int64Var(&amount, "amount", 0, "refund only `N` (minor units, e.g. cents) of --charge instead of all that is left")
+	fs.BoolVar(&yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
+	fs.BoolVar(&resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
+	fs.StringVar(&operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
+	fs.check(func() error {
+		switch {
+		case chargeID != "" && groupID != "":
+			return errors.New("pass --charge or --group, not both")
+		case chargeID == "" && groupID == "" && !resume:
+			return errors.New("pass --charge ID or --group ID (or --resume)")
+		case amount < 0 || (amount > 0 && chargeID == ""):
+			return errors.New("--amount must be a positive number of minor units, with --charge")
+		}
+		return nil
+	})
+	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
+		return err
+	}
+	if sh.readOnly {
+		return errReadOnly
+	}
+	opts := det.options()
+
+	refunder := &stripeapi.Refunder{Operator: operatorName(operator, env), Version: Version, DryRun: sh.dryRun}
+	var (
+		st   *store.Store
+		live bool
+		err  error
+	)
+	if sh.dryRun {
+		// A dry run calls nothing: not even the account lookup.
+		st, err = sh.openLocalStore(ctx, env)
+	} else {
+		var acct account
+		refunder.Client, acct, err = sh.connect(ctx, env)
+		if err == nil {
+			live = acct.Live
+			st, err = sh.openStore(ctx, acct)
+		}
+		if err == nil {
+			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s\n", acct.Name, modeLabel(acct.Live), st.Path())
+		}
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	refunder.Ledger = st
+
+	var all []stripeapi.Outcome
+	if !sh.dryRun {
+		// Pending intents first: a refund left unfinished by a crash is settled
+		// before anything new is planned, with its own key.
+		resumed, err := refunder.Resume(ctx)
+		for _, o := range resumed {
+			fmt.Fprintf(env.Stdout, "resumed refund: %s\n", o)
+		}
+		if err != nil {
+			return err
+		}
+		all = resumed
+	} else if resume {
+		fmt.Fprintln(env.Stderr, "dry run: pending refunds are not resumed")
+	}
+	if chargeID == "" && groupID == "" {
+		return refundFailures(all, nil)
+	}
+
+	report, err := detect(ctx, st, opts)
+	if err != nil {
+		return err
+	}
+	pending, err := st.PendingRefunds(ctx)
+	if err != nil {
+		return err
+	}
+	plan, err := planRefund(report, pending, chargeID, groupID, amount)
+	if err != nil {
+		return err
+	}
+	for _, line := range plan.done {
+		fmt.Fprintln(env.Stdout, line)
+	}
+	for _, line := range plan.refused {
+		fmt.Fprintln(env.Stdout, line)
+	}
+	if len(plan.intents) > 0 && !sh.dryRun && !yes {
+		if !env.Terminal {
+			return errNeedYes
+		}
+		ok, err := confirmRefund(env.Stdin, env.Stderr, plan.intents, live)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintln(env.Stderr, "cancelled: nothing was refunded")
+			return exitStatus(exitError)
+		}
+	}
+	outcomes, err := refunder.Refund(ctx, plan.intents, func(o stripeapi.Outcome) {
+		fmt.Fprintln(env.Stdout, o)
+	})
+	if err != nil {
+		return err
+	}
+	return refundFailures(append(all, outcomes...), plan.refused)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// refundFailures is the command's verdict: nil when every refund went through,
+// else one sentence counting what did not (each has its line above).
+func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
+	var failed, pending int
+	for _, o := range outcomes {
+		switch {
+		case o.Pending:
+			pending++
+		case o.Err != nil:
+			failed++
+		}
+	}
+	var parts []string
+	if failed > 0 {
+		parts = append(parts, plural(failed, "refund")+" failed")
+	}
+	if len(refused) > 0 {
+		parts = append(parts, plural(len(refused), "charge")+" cannot be refunded")
+	}
+	if pending > 0 {
+		parts = append(parts, plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	msg := strings.Join(parts, "; ")
+	return errors.New(msg)
+}
+
+// operatorName is --operator, else the OS user.
+func operatorName(flagValue string, env Env) string {
+	if flagValue = strings.TrimSpace(flagValue); flagValue != "" {
+		return flagValue
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if name := env.Getenv("USER"); name != "" {
+		return name
+	}
+	return "unknown"
+}
+
+// refundPlan is what one refund command will do.
+type refundPlan struct {
+	intents []reconcile.RefundIntent // to refund now (or finish, when in flight)
+	done    []string                 // one line per charge that needs no refund
+	refused []string                 // one line per charge that cannot be refunded, with the reason
+}
+
+// planRefund finds the duplicates to refund: those of --group, or --charge in
+// its group (with --amount, only that much of it). A duplicate whose refund is
+// in flight (another run began it) is planned with that intent's amount, so it
+// is finished with the same key instead of being refused.
+func planRefund(report reconcile.Report, pending []reconcile.RefundIntent, chargeID, groupID string, amount int64) (refundPlan, error) {
+	g, err := findGroup(report, chargeID, groupID)
+	if err != nil {
+		return refundPlan{}, err
+	}
+	if g.Status == reconcile.Dismissed {
+		return refundPlan{}, fmt.Errorf("group %s was dismissed as legitimate; undo the dismissal in the dashboard (u) before refunding it", g.ID)
+	}
+	kept := g.Charges[0]
+	if chargeID == kept.ID {
+		return refundPlan{}, fmt.Errorf("charge %s is the charge kept in group %s (the customer's first payment); refund its duplicates with --group %s", chargeID, g.ID, g.ID)
+	}
+	var plan refundPlan
+	for _, m := range g.Charges[1:] {
+		if m.Role != reconcile.Duplicate || (chargeID != "" && m.ID != chargeID) {
+			continue
+		}
+		inFlight := intentsFor(pending, m.ID)
+		switch {
+		case m.Refundable <= 0 && len(inFlight) > 0:
+			plan.intents = append(plan.intents, inFlight...)
+		case m.Refundable <= 0 && m.Decision == reconcile.RefundSucceeded && m.RefundID != "":
+			plan.done = append(plan.done, fmt.Sprintf("%s  %s  %s (already refunded by doublecheck)",
+				m.ID, reconcile.FormatMoney(m.AmountRefunded, m.Currency), m.RefundID))
+		case m.Refundable <= 0 && !m.Disputed && m.AmountRefunded >= m.Amount:
+			plan.done = append(plan.done, fmt.Sprintf("%s  %s  already refunded outside doublecheck",
+				m.ID, reconcile.FormatMoney(m.AmountRefunded, m.Currency)))
+		case m.Refundable <= 0:
+			reason := m.NotRefundable
+			if reason == "" {
+				reason = "nothing is left to refund"
+			}
+			plan.refused = append(plan.refused, fmt.Sprintf("%s  %s  not refundable: %s",
+				m.ID, reconcile.FormatMoney(m.Amount-m.AmountRefunded, m.Currency), reason))
+		case amount > m.Refundable:
+			return refundPlan{}, fmt.Errorf("--amount %d is more than the %s left to refund on charge %s",
+				amount, reconcile.FormatMoney(m.Refundable, m.Currency), m.ID)
+		default:
+			n := m.Refundable
+			if amount > 0 {
+				n = amount
+			}
+			plan.intents = append(plan.intents, reconcile.RefundIntent{
+				ChargeID: m.ID, KeptChargeID: kept.ID, GroupID: g.ID, Amount: n, Currency: m.Currency,
+			})
+		}
+	}
+	return plan, nil
+}
+
+// intentsFor are the pending intents of one charge, as plans.
+func intentsFor(pending []reconcile.RefundIntent, chargeID string) []reconcile.RefundIntent {
+	var out []reconcile.RefundIntent
+	for _, it := range pending {
+		if it.ChargeID == chargeID {
+			out = append(out, reconcile.RefundIntent{ChargeID: it.ChargeID, KeptChargeID: it.KeptChargeID,
+				GroupID: it.GroupID, Amount: it.Amount, Currency: it.Currency})
+		}
+	}
+	return out
+}
+
+// findGroup is the group with id groupID, or the group holding chargeID.
+func findGroup(report reconcile.Report, chargeID, groupID string) (*reconcile.Group, error) {
+	for i := range report.Groups {
+		g := &report.Groups[i]
+		if groupID != "" && g.ID == groupID {
+			return g, nil
+		}
+		if chargeID != "" {
+			for _, m := range g.Charges {
+				if m.ID == chargeID {
+					return g, nil
+				}
+			}
+		}
+	}
+	if groupID != "" {
+		return nil, fmt.Errorf("no duplicate group %s in the store; run doublecheck sync, then doublecheck scan to list groups", groupID)
+	}
+	return nil, fmt.Errorf("charge %s is not in any duplicate group; run doublecheck sync, then doublecheck scan to list groups", chargeID)
+}
+
+// confirmRefund lists the plan and asks: y in test mode, the typed word
+// "refund" in live mode. Anything else, including an empty line, cancels.
+func confirmRefund(in io.Reader, out io.Writer, intents []reconcile.RefundIntent, live bool) (bool, error) {
+	totals := map[string]int64{}
+	for _, it := range intents {
+		fmt.Fprintf(out, "  refund %s  %s  (duplicate of %s, group %s)\n",
+			it.ChargeID, reconcile.FormatMoney(it.Amount, it.Currency), it.KeptChargeID, it.GroupID)
+		totals[it.Currency] += it.Amount
+	}
+	currencies := make([]string, 0, len(totals))
+	for cur := range totals {
+		currencies = append(currencies, cur)
+	}
+	sort.Strings(currencies)
+	parts := make([]string, len(currencies))
+	for i, cur := range currencies {
+		parts[i] = reconcile.FormatMoney(totals[cur], cur)
+	}
+	fmt.Fprintf(out, "total: %s\n", strings.Join(parts, ", "))
+	want := "y"
+	if live {
+		want = "refund"
+		fmt.Fprint(out, "LIVE mode: real money moves. Type refund to confirm: ")
+	} else {
+		fmt.Fprint(out, "Refund these charges? [y/N] ")
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("read confirmation: %w", err)
+	}
+	answer := strings.TrimSpace(line)
+	return answer == want || (!live && strings.EqualFold(answer, "yes")), nil
+}

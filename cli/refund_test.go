@@ -1,0 +1,424 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"doublecheck/reconcile"
+	"doublecheck/sandbox"
+	"doublecheck/store"
+	"doublecheck/stripeapi"
+)
+
+// refundWorld is a sandbox listening on loopback, a store synced from it, and
+// the open duplicate group with the most refundable suspects.
+type refundWorld struct {
+	sb    *sandbox.Server
+	url   string
+	db    string
+	home  string
+	group reconcile.Group
+}
+
+func newRefundWorld(t *testing.T, opts sandbox.Options) *refundWorld {
+	t.Helper()
+	w := &refundWorld{home: t.TempDir()}
+	// Commands remember accounts under the data dir: keep it inside the test.
+	t.Setenv("XDG_DATA_HOME", w.home)
+	t.Setenv("HOME", w.home)
+	if opts.Seed == 0 {
+		opts.Seed = 5
+	}
+	if opts.Ordinary == 0 {
+		opts.Ordinary = 150
+	}
+	w.sb = sandbox.New(opts)
+	url, shutdown, err := w.sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		w.sb.Close()
+		_ = shutdown(context.Background())
+	})
+	w.url = url
+	w.db = filepath.Join(t.TempDir(), "doublecheck.db")
+	if code, out := w.run(t, "", "sync", "--since", "90d"); code != 0 {
+		t.Fatalf("sync exited %d:\n%s", code, out)
+	}
+	var best int
+	for _, g := range w.report(t).Groups {
+		n := 0
+		for _, m := range g.Charges[1:] {
+			if m.Refundable > 0 {
+				n++
+			}
+		}
+		if g.Status == reconcile.Open && n > best {
+			best, w.group = n, g
+		}
+	}
+	if best < 2 {
+		t.Fatalf("no open group with two refundable suspects in the sandbox (best has %d)", best)
+	}
+	return w
+}
+
+// report runs detection over the store as the refund command does.
+func (w *refundWorld) report(t *testing.T) reconcile.Report {
+	t.Helper()
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	report, err := detect(context.Background(), st, reconcile.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return report
+}
+
+// run runs one command in this process, without a terminal, against the world.
+func (w *refundWorld) run(t *testing.T, stdin string, args ...string) (int, string) {
+	t.Helper()
+	return w.runEnv(t, stdin, false, args...)
+}
+
+func (w *refundWorld) runEnv(t *testing.T, stdin string, terminal bool, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &out,
+		Getenv: func(string) string { return "" }, Home: w.home, Terminal: terminal}
+	args = append(args, "--db", w.db, "--api-key", sandbox.TestKey, "--api-base", w.url)
+	return Run(context.Background(), args, env), out.String()
+}
+
+func (w *refundWorld) suspects() []reconcile.Member { return w.group.Charges[1:] }
+
+// assertOneRefundEach checks every suspect of the group has exactly one refund
+// on the sandbox and that no charge is refunded beyond its amount.
+func (w *refundWorld) assertOneRefundEach(t *testing.T) {
+	t.Helper()
+	for _, m := range w.suspects() {
+		refunds := w.sb.RefundsFor(m.ID)
+		if len(refunds) != 1 {
+			t.Errorf("charge %s has %d refunds on the sandbox, want exactly 1", m.ID, len(refunds))
+		}
+		w.assertNotOverRefunded(t, m.ID)
+	}
+}
+
+func (w *refundWorld) assertNotOverRefunded(t *testing.T, chargeID string) {
+	t.Helper()
+	raw, ok := w.sb.ChargeJSON(chargeID)
+	if !ok {
+		t.Fatalf("no charge %s", chargeID)
+	}
+	var ch struct {
+		Amount         int64 `json:"amount"`
+		AmountRefunded int64 `json:"amount_refunded"`
+	}
+	if err := json.Unmarshal(raw, &ch); err != nil {
+		t.Fatal(err)
+	}
+	if ch.AmountRefunded > ch.Amount {
+		t.Errorf("charge %s is refunded %d of %d", chargeID, ch.AmountRefunded, ch.Amount)
+	}
+}
+
+func (w *refundWorld) refundPosts() int { return w.sb.Stats().ByPath["POST /v1/refunds"] }
+
+func TestRefundCommand(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	gid := w.group.ID
+
+	code, out := w.run(t, "", "refund", "--group", gid, "--yes", "--operator", "ana")
+	if code != 0 {
+		t.Fatalf("refund exited %d:\n%s", code, out)
+	}
+	w.assertOneRefundEach(t)
+	for _, m := range w.suspects() {
+		line := lineWith(out, m.ID)
+		if want := w.sb.RefundsFor(m.ID)[0].ID; !strings.Contains(line, want) ||
+			!strings.Contains(line, reconcile.FormatMoney(m.Refundable, m.Currency)) {
+			t.Errorf("line for %s = %q, want its amount and refund %s", m.ID, line, want)
+		}
+		if got := w.sb.RefundsFor(m.ID)[0].Metadata["operator"]; got != "ana" {
+			t.Errorf("refund operator = %q, want ana", got)
+		}
+	}
+	for _, m := range w.report(t).Groups {
+		if m.ID == gid && m.Status != reconcile.Resolved {
+			t.Errorf("group %s is %s after refunding every suspect, want resolved", gid, m.Status)
+		}
+	}
+
+	// The same command again refunds nothing more and says why.
+	posts := w.refundPosts()
+	code, out = w.run(t, "", "refund", "--group", gid, "--yes")
+	if code != 0 || strings.Count(out, "already refunded by doublecheck") != len(w.suspects()) {
+		t.Fatalf("second refund exited %d:\n%s\nwant every suspect reported as already refunded", code, out)
+	}
+	if w.refundPosts() != posts {
+		t.Errorf("the second run sent %d refund requests", w.refundPosts()-posts)
+	}
+	w.assertOneRefundEach(t)
+}
+
+// lineWith is the first line of out that mentions s.
+func lineWith(out, s string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestRefundCommandRefusals(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	gid := w.group.ID
+	kept := w.group.Charges[0].ID
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		terminal bool
+		wantCode int
+		want     string
+	}{
+		{"no terminal, no --yes", []string{"refund", "--group", gid}, "", false, 1, "refusing to refund without --yes when stdin is not a terminal"},
+		{"read-only", []string{"refund", "--group", gid, "--yes", "--read-only"}, "", false, 1, "refunds are turned off by --read-only"},
+		{"the kept charge", []string{"refund", "--charge", kept, "--yes"}, "", false, 1, "is the charge kept in group " + gid},
+		{"unknown group", []string{"refund", "--group", "grp_nope", "--yes"}, "", false, 1, "no duplicate group grp_nope"},
+		{"amount too large", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "99999999", "--yes"}, "", false, 1, "is more than the"},
+		{"charge and group", []string{"refund", "--group", gid, "--charge", kept}, "", false, 2, "pass --charge or --group, not both"},
+		{"nothing to refund", []string{"refund"}, "", false, 2, "pass --charge ID or --group ID"},
+		{"terminal, answer n", []string{"refund", "--group", gid}, "n\n", true, 1, "cancelled: nothing was refunded"},
+		{"terminal, stray enter", []string{"refund", "--group", gid}, "\n", true, 1, "cancelled: nothing was refunded"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			posts := w.refundPosts()
+			code, out := w.runEnv(t, tc.stdin, tc.terminal, tc.args...)
+			if code != tc.wantCode || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d, output:\n%s\nwant exit %d and %q", code, out, tc.wantCode, tc.want)
+			}
+			if strings.Contains(out, sandbox.TestKey) {
+				t.Errorf("the output shows the API key:\n%s", out)
+			}
+			if w.refundPosts() != posts {
+				t.Errorf("%d refund requests sent", w.refundPosts()-posts)
+			}
+		})
+	}
+}
+
+func TestRefundCommandDisputedSuspect(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	disputed := w.sb.Scenarios()["disputed/1"]
+	code, out := w.run(t, "", "refund", "--charge", disputed[1], "--yes")
+	if code != 1 || !strings.Contains(lineWith(out, disputed[1]), "not refundable: disputed") ||
+		!strings.Contains(out, "doublecheck: 1 charge cannot be refunded.") {
+		t.Fatalf("exit %d, output:\n%s\nwant exit 1 and the disputed reason", code, out)
+	}
+	if n := len(w.sb.RefundsFor(disputed[1])); n != 0 {
+		t.Errorf("the disputed charge got %d refunds", n)
+	}
+}
+
+func TestRefundCommandPartialAmountAndConfirmation(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	m := w.suspects()[0]
+	code, out := w.runEnv(t, "y\n", true, "refund", "--charge", m.ID, "--amount", "100")
+	if code != 0 || !strings.Contains(out, "Refund these charges? [y/N]") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	refunds := w.sb.RefundsFor(m.ID)
+	if len(refunds) != 1 || refunds[0].Amount != 100 {
+		t.Fatalf("refunds of %s = %+v, want one of 100", m.ID, refunds)
+	}
+	for _, other := range w.suspects()[1:] {
+		if n := len(w.sb.RefundsFor(other.ID)); n != 0 {
+			t.Errorf("--charge %s also refunded %s", m.ID, other.ID)
+		}
+	}
+}
+
+func TestRefundDryRunCallsNothing(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	before := w.sb.Stats().Requests
+	code, out := w.run(t, "", "refund", "--group", w.group.ID, "--dry-run")
+	if code != 0 || strings.Count(out, "would refund (dry run)") != len(w.suspects()) {
+		t.Fatalf("exit %d, output:\n%s\nwant a would-refund line per suspect", code, out)
+	}
+	if got := w.sb.Stats().Requests - before; got != 0 {
+		t.Errorf("a dry run sent %d requests", got)
+	}
+	// The real refund afterwards is not blocked by the dry run's records.
+	if code, out := w.run(t, "", "refund", "--group", w.group.ID, "--yes"); code != 0 {
+		t.Fatalf("refund after a dry run exited %d:\n%s", code, out)
+	}
+	w.assertOneRefundEach(t)
+}
+
+func TestConfirmRefund(t *testing.T) {
+	intents := []reconcile.RefundIntent{
+		{ChargeID: "ch_a", KeptChargeID: "ch_k", GroupID: "grp_1", Amount: 2000, Currency: "usd"},
+		{ChargeID: "ch_b", KeptChargeID: "ch_k", GroupID: "grp_1", Amount: 500, Currency: "usd"},
+		{ChargeID: "ch_c", KeptChargeID: "ch_j", GroupID: "grp_2", Amount: 3200, Currency: "jpy"},
+	}
+	tests := []struct {
+		name  string
+		live  bool
+		input string
+		want  bool
+	}{
+		{"test mode y", false, "y\n", true},
+		{"test mode yes", false, "yes\n", true},
+		{"test mode empty line cancels", false, "\n", false},
+		{"test mode n", false, "n\n", false},
+		{"end of input cancels", false, "", false},
+		{"live mode needs the word", true, "y\n", false},
+		{"live mode typed refund", true, "refund\n", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			got, err := confirmRefund(strings.NewReader(tc.input), &out, intents, tc.live)
+			if err != nil || got != tc.want {
+				t.Fatalf("confirm = %v, %v; want %v", got, err, tc.want)
+			}
+			for _, s := range []string{"ch_a", "ch_b", "ch_c", "ch_k", "total: 3200 JPY, 25.00 USD"} {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("the prompt lacks %q:\n%s", s, out.String())
+				}
+			}
+			if tc.live && !strings.Contains(out.String(), "Type refund to confirm") {
+				t.Errorf("the live prompt does not ask for the word:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestRefundBinaryCrashAndConcurrency runs the built binary as child processes:
+// SIGKILLed at each step of the refund protocol, then resumed; and two at once
+// on the same group. Every suspect ends with exactly one refund.
+func TestRefundBinaryCrashAndConcurrency(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "doublecheck")
+	build := exec.Command("go", "build", "-o", bin, "doublecheck")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, point := range []string{"before-intent", "after-intent", "after-stripe"} {
+		t.Run("crash "+point, func(t *testing.T) {
+			w := newRefundWorld(t, sandbox.Options{})
+			first := w.suspects()[0].ID
+
+			code, out := w.child(t, bin, point, "refund", "--group", w.group.ID, "--yes")
+			if code != -int(syscall.SIGKILL) {
+				t.Fatalf("with %s=%s the refund ended with %d, want SIGKILL:\n%s", stripeapi.CrashEnv, point, code, out)
+			}
+			wantFirst := map[string]int{"before-intent": 0, "after-intent": 0, "after-stripe": 1}[point]
+			if n := len(w.sb.RefundsFor(first)); n != wantFirst {
+				t.Fatalf("after the crash %s has %d refunds, want %d", first, n, wantFirst)
+			}
+
+			// Resume settles what the crash left pending, and nothing else.
+			if code, out := w.child(t, bin, "", "refund", "--resume"); code != 0 {
+				t.Fatalf("refund --resume exited %d:\n%s", code, out)
+			}
+			wantFirst = map[string]int{"before-intent": 0, "after-intent": 1, "after-stripe": 1}[point]
+			if n := len(w.sb.RefundsFor(first)); n != wantFirst {
+				t.Errorf("after resume %s has %d refunds, want %d", first, n, wantFirst)
+			}
+			for _, m := range w.suspects()[1:] {
+				if n := len(w.sb.RefundsFor(m.ID)); n != 0 {
+					t.Errorf("resume refunded %s, which had no intent", m.ID)
+				}
+			}
+			w.assertNoPending(t)
+
+			// Running the refund again finishes the group: one refund per suspect.
+			if code, out := w.child(t, bin, "", "refund", "--group", w.group.ID, "--yes"); code != 0 {
+				t.Fatalf("refund after the crash exited %d:\n%s", code, out)
+			}
+			w.assertOneRefundEach(t)
+			w.assertNoPending(t)
+		})
+	}
+	t.Run("two processes at once", func(t *testing.T) {
+		w := newRefundWorld(t, sandbox.Options{Latency: 20 * time.Millisecond})
+		var wg sync.WaitGroup
+		codes, outs := make([]int, 2), make([]string, 2)
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i], outs[i] = w.child(t, bin, "", "refund", "--group", w.group.ID, "--yes")
+			}()
+		}
+		wg.Wait()
+		for i := range codes {
+			if codes[i] != 0 {
+				t.Errorf("process %d exited %d:\n%s", i, codes[i], outs[i])
+			}
+		}
+		w.assertOneRefundEach(t)
+		w.assertNoPending(t)
+	})
+}
+
+// child runs the binary against the world; crashAt sets DOUBLECHECK_CRASH_AT.
+// The code is the exit status, or minus the signal that killed it.
+func (w *refundWorld) child(t *testing.T, bin, crashAt string, args ...string) (int, string) {
+	t.Helper()
+	args = append(args, "--db", w.db, "--api-key", sandbox.TestKey, "--api-base", w.url)
+	cmd := exec.Command(bin, args...)
+	env := []string{"HOME=" + w.home, "XDG_DATA_HOME=" + w.home, "PATH=" + os.Getenv("PATH")}
+	if crashAt != "" {
+		env = append(env, stripeapi.CrashEnv+"="+crashAt)
+	}
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, string(out)
+	case errors.As(err, &exit):
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -int(ws.Signal()), string(out)
+		}
+		return exit.ExitCode(), string(out)
+	default:
+		t.Fatalf("run %s: %v", bin, err)
+		return 0, ""
+	}
+}
+
+func (w *refundWorld) assertNoPending(t *testing.T) {
+	t.Helper()
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pending, err := st.PendingRefunds(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 0 {
+		t.Errorf("pending intents left: %+v", pending)
+	}
+}
