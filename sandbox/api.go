@@ -410,7 +410,7 @@ func (s *Server) createRefund(c *call) response {
 // after the refund.
 func (s *Server) applyRefund(ch *charge, amount int64, reason string, metadata map[string]string, at int64, requestID, idemKey string) *refund {
 	r := &refund{
-		ID:             s.newID("re_3", 24),
+		ID:             s.newID("re_3", 23),
 		Created:        at,
 		Amount:         amount,
 		Currency:       ch.Currency,
@@ -418,7 +418,7 @@ func (s *Server) applyRefund(ch *charge, amount int64, reason string, metadata m
 		PaymentIntent:  ch.PaymentIntent,
 		Reason:         reason,
 		Metadata:       metadata,
-		BalanceTxn:     s.newID("txn_3", 24),
+		BalanceTxn:     s.newID("txn_3", 23),
 		IdempotencyKey: idemKey,
 	}
 	s.data.addRefund(r)
