@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"os"
@@ -21,7 +22,7 @@ import (
 )
 
 // refundWorld is a sandbox listening on loopback, a store synced from it, and
-// the open duplicate group with the most refundable suspects.
+// the open duplicate group with the most suspects, all refundable.
 type refundWorld struct {
 	sb    *sandbox.Server
 	url   string
@@ -56,20 +57,18 @@ func newRefundWorld(t *testing.T, opts sandbox.Options) *refundWorld {
 	if code, out := w.run(t, "", "sync", "--since", "90d"); code != 0 {
 		t.Fatalf("sync exited %d:\n%s", code, out)
 	}
-	var best int
+	// The open group with the most suspects, all of them refundable.
 	for _, g := range w.report(t).Groups {
-		n := 0
+		refundable := g.Status == reconcile.Open
 		for _, m := range g.Charges[1:] {
-			if m.Refundable > 0 {
-				n++
-			}
+			refundable = refundable && m.Refundable > 0
 		}
-		if g.Status == reconcile.Open && n > best {
-			best, w.group = n, g
+		if refundable && len(g.Charges) > len(w.group.Charges) {
+			w.group = g
 		}
 	}
-	if best < 2 {
-		t.Fatalf("no open group with two refundable suspects in the sandbox (best has %d)", best)
+	if len(w.group.Charges) < 3 {
+		t.Fatalf("no open group with two refundable suspects in the sandbox (best has %d charges)", len(w.group.Charges))
 	}
 	return w
 }
@@ -164,6 +163,8 @@ func TestRefundCommand(t *testing.T) {
 		}
 	}
 
+	w.assertAudit(t, "ana")
+
 	// The same command again refunds nothing more and says why.
 	posts := w.refundPosts()
 	code, out = w.run(t, "", "refund", "--group", gid, "--yes")
@@ -174,6 +175,56 @@ func TestRefundCommand(t *testing.T) {
 		t.Errorf("the second run sent %d refund requests", w.refundPosts()-posts)
 	}
 	w.assertOneRefundEach(t)
+}
+
+// assertAudit checks the ledger and the CSV report record who refunded each
+// suspect, when, with which key and refund.
+func (w *refundWorld) assertAudit(t *testing.T, operator string) {
+	t.Helper()
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := st.LoadInput(context.Background())
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	intents := map[string]reconcile.RefundIntent{}
+	for _, it := range in.Refunds {
+		intents[it.ChargeID] = it
+	}
+	code, out := w.run(t, "", "export")
+	if code != 0 {
+		t.Fatalf("export exited %d:\n%s", code, out)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("export is not a CSV report (%v):\n%s", err, out)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	for _, m := range w.suspects() {
+		refundID := w.sb.RefundsFor(m.ID)[0].ID
+		it := intents[m.ID]
+		if it.Key != reconcile.RefundKey(m.ID, m.Refundable) || it.Operator != operator || it.Status != reconcile.RefundSucceeded ||
+			it.RefundID != refundID || it.Attempts < 1 || it.CreatedAt.IsZero() || it.FinishedAt.IsZero() {
+			t.Errorf("ledger row for %s = %+v, want key, operator %s, refund %s, attempts and times", m.ID, it, operator, refundID)
+		}
+		var row []string
+		for _, r := range rows[1:] {
+			if r[col["charge_id"]] == m.ID {
+				row = r
+			}
+		}
+		if row == nil || row[col["decision"]] != reconcile.RefundSucceeded || row[col["refund_id"]] != refundID ||
+			row[col["operator"]] != operator || row[col["decided_at"]] == "" ||
+			row[col["amount_refunded"]] != reconcile.FormatAmount(m.Amount, m.Currency) {
+			t.Errorf("report row for %s = %v, want decision refunded, refund %s, operator %s, decided_at, fully refunded", m.ID, row, refundID, operator)
+		}
+	}
 }
 
 // lineWith is the first line of out that mentions s.
