@@ -1,0 +1,88 @@
+// Package ui is doublecheck's operator dashboard: a Bubble Tea program that shows
+// the duplicate groups found in the store, explains them, and lets the operator
+// dismiss, refund, sync and export from the keyboard.
+//
+// The package declares the small interfaces it consumes (Loader, Decider, Syncer,
+// Refunder); the command line wires the store, stripeapi and reconcile behind them.
+package ui
+
+import (
+	"context"
+	"time"
+
+	"doublecheck/reconcile"
+)
+
+// Loader reads the store and runs detection. It is the dashboard's only source of
+// groups and is called again after every sync, decision and refund.
+type Loader interface {
+	Load(ctx context.Context) (reconcile.Report, error)
+}
+
+// Decider persists operator decisions (dismiss / undismiss) so they survive
+// re-syncs and re-detection.
+type Decider interface {
+	Decide(ctx context.Context, decisions []reconcile.Decision) error
+}
+
+// SyncResult is what one incremental sync brought in, for the status bar.
+type SyncResult struct {
+	Charges int // charges created or updated
+	Events  int // events read
+}
+
+// Syncer runs one incremental sync of the account into the store.
+type Syncer interface {
+	Sync(ctx context.Context) (SyncResult, error)
+}
+
+// RefundRequest asks for one suspect charge to be refunded through the
+// exactly-once protocol. Amount is the charge's refundable amount in minor units.
+type RefundRequest struct {
+	GroupID      string
+	ChargeID     string
+	KeptChargeID string
+	Amount       int64
+	Currency     string
+	Operator     string
+}
+
+// RefundResult is the outcome of one RefundRequest. Err, when set, is one sentence
+// a person can act on; Pending means the outcome is unknown (network failure) and
+// the intent will be resumed with the same idempotency key.
+type RefundResult struct {
+	ChargeID string
+	RefundID string
+	Pending  bool
+	Err      error
+}
+
+// Refunder refunds a batch of suspects, reporting each outcome through progress as
+// it happens. The returned error is for the batch as a whole (e.g. the ledger could
+// not be opened); per-charge failures arrive through progress.
+type Refunder interface {
+	Refund(ctx context.Context, requests []RefundRequest, progress func(RefundResult)) error
+}
+
+// Deps are the dashboard's collaborators. Loader and Decider are required; Syncer
+// is nil when there is no account to sync (e.g. an imported store); Refunder is nil
+// in --read-only mode.
+type Deps struct {
+	Loader   Loader
+	Decider  Decider
+	Syncer   Syncer
+	Refunder Refunder
+}
+
+// Config is what the dashboard shows and how it behaves.
+type Config struct {
+	Account   string        // account name or id, shown in the header
+	Live      bool          // live-mode key: LIVE badge in red, typed refund confirmation
+	ReadOnly  bool          // refunds are turned off
+	DryRun    bool          // refunds are recorded as "would refund", nothing is sent
+	Watch     time.Duration // background sync interval; 0 turns it off
+	Operator  string        // recorded with every decision and refund
+	ExportDir string        // where `e` writes CSV reports; "" means the working directory
+	LastSync  time.Time     // when the store was last synced, zero if never
+	Now       func() time.Time
+}

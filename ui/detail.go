@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"doublecheck/reconcile"
+)
+
+// detailPane explains the selected group: every charge with its evidence, all the
+// reasons, and why a suspect cannot be refunded. It scrolls when focused.
+type detailPane struct {
+	styles   *Styles
+	keys     *KeyMap
+	viewport viewport.Model
+	width    int
+}
+
+func newDetailPane(styles *Styles, keys *KeyMap) detailPane {
+	vp := viewport.New(0, 0)
+	vp.KeyMap = viewport.KeyMap{} // scrolling goes through the dashboard's KeyMap (d/u are taken)
+	return detailPane{styles: styles, keys: keys, viewport: vp}
+}
+
+// SetSize sets the inner size (inside the pane border).
+func (d *detailPane) SetSize(width, height int) {
+	d.width = width
+	d.viewport.Width, d.viewport.Height = width, max(height, 1)
+}
+
+// Update scrolls the pane.
+func (d detailPane) Update(msg tea.Msg) detailPane {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return d
+	}
+	switch {
+	case key.Matches(km, d.keys.Up):
+		d.viewport.ScrollUp(1)
+	case key.Matches(km, d.keys.Down):
+		d.viewport.ScrollDown(1)
+	case key.Matches(km, d.keys.PageUp):
+		d.viewport.PageUp()
+	case key.Matches(km, d.keys.PageDown):
+		d.viewport.PageDown()
+	case key.Matches(km, d.keys.Top):
+		d.viewport.GotoTop()
+	case key.Matches(km, d.keys.Bottom):
+		d.viewport.GotoBottom()
+	}
+	return d
+}
+
+func (d detailPane) View() string { return d.viewport.View() }
+
+// SetGroup shows g (nil for none). outcomes are this session's refund outcomes by
+// charge id, shown until the store's own state says more.
+func (d *detailPane) SetGroup(g *reconcile.Group, outcomes map[string]string) {
+	d.viewport.SetContent(d.render(g, outcomes))
+	d.viewport.GotoTop()
+}
+
+func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) string {
+	s := d.styles
+	if g == nil {
+		return s.Muted.Render("no group selected")
+	}
+	var b strings.Builder
+	line := func(parts ...string) {
+		b.WriteString(fit(strings.Join(parts, ""), d.width))
+		b.WriteByte('\n')
+	}
+	wrapped := func(prefix, text string) {
+		width := max(d.width-lipgloss.Width(prefix), 10)
+		for i, l := range strings.Split(ansi.Wrap(text, width, ""), "\n") {
+			if i > 0 {
+				prefix = strings.Repeat(" ", lipgloss.Width(prefix))
+			}
+			line(prefix, l)
+		}
+	}
+
+	line(s.Title.Render(g.ID), "  ", confidenceStyle(s, g.Confidence).Render(string(g.Confidence)),
+		"  ", statusStyle(s, g.Status).Render(string(g.Status)), s.Muted.Render("  cause "), string(g.Cause))
+	line(s.Muted.Render("identity "), g.Identity, s.Muted.Render(fmt.Sprintf(" · %d charges of %s in %s",
+		len(g.Charges), reconcile.FormatMoney(g.Amount, g.Currency), reconcile.HumanDuration(g.Span()))))
+	line()
+	line(s.Bold.Render("Reasons"))
+	for _, r := range g.Reasons {
+		wrapped("  • ", r)
+	}
+	line()
+	line(s.Bold.Render("Charges"), s.Muted.Render(" (times in UTC)"))
+	for i := range g.Charges {
+		m := &g.Charges[i]
+		role := s.Keep.Render(cell("KEEP", 10))
+		if m.Role == reconcile.Duplicate {
+			role = s.Duplicate.Render(cell("DUPLICATE", 10))
+		}
+		const indent = "             "
+		line("  ", role, " ", m.ID, "  ", m.Created.UTC().Format("2006-01-02 15:04:05"), "  ",
+			reconcile.FormatMoney(m.Amount, m.Currency),
+			s.Muted.Render("  refunded "), reconcile.FormatMoney(m.AmountRefunded, m.Currency))
+		line(indent, cardText(m), s.Muted.Render(" · "), orDash(m.Email), s.Muted.Render(" · order "), orDash(m.OrderRef))
+		if m.IdempotencyKey == "" {
+			line(indent, s.Muted.Render("key — none recorded"))
+		} else {
+			line(indent, s.Muted.Render("key "), m.IdempotencyKey, s.Muted.Render(" (from "+strings.Join(m.KeySources, ", ")+")"))
+		}
+		line(indent, s.Muted.Render("decision "), decisionText(m))
+		if m.NotRefundable != "" {
+			wrapped(indent+"cannot refund: ", m.NotRefundable)
+		}
+		if o := outcomes[m.ID]; o != "" {
+			wrapped(indent+"this session: ", o)
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func cardText(m *reconcile.Member) string {
+	if m.CardLast4 == "" {
+		return "no card"
+	}
+	return strings.TrimSpace(m.CardBrand + " ••••" + m.CardLast4)
+}
+
+func decisionText(m *reconcile.Member) string {
+	if m.Decision == "" {
+		return "—"
+	}
+	parts := []string{m.Decision}
+	if m.RefundID != "" {
+		parts = append(parts, m.RefundID)
+	}
+	if m.Operator != "" {
+		parts = append(parts, "by "+m.Operator)
+	}
+	if !m.DecidedAt.IsZero() {
+		parts = append(parts, "at "+m.DecidedAt.UTC().Format("2006-01-02 15:04"))
+	}
+	return strings.Join(parts, " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func confidenceStyle(s *Styles, c reconcile.Confidence) *lipgloss.Style {
+	switch c {
+	case reconcile.High:
+		return &s.High
+	case reconcile.Medium:
+		return &s.Medium
+	}
+	return &s.Low
+}
+
+func statusStyle(s *Styles, st reconcile.Status) *lipgloss.Style {
+	switch st {
+	case reconcile.Resolved:
+		return &s.Resolved
+	case reconcile.Dismissed:
+		return &s.Dismissed
+	}
+	return &s.Open
+}

@@ -1,0 +1,369 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"doublecheck/reconcile"
+)
+
+func TestMain(m *testing.M) {
+	// Golden files are plain text at a fixed size, clock and zone.
+	lipgloss.SetColorProfile(termenv.Ascii)
+	lipgloss.SetHasDarkBackground(true)
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
+
+// The sample-data seam: reports built directly, without running detection.
+
+var (
+	fixtureBase = time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
+	fixtureNow  = time.Date(2026, 11, 20, 16, 5, 0, 0, time.UTC)
+)
+
+// charge builds one group member created at offset after fixtureBase.
+func charge(id string, offset time.Duration, amount int64, cur string, role reconcile.Role) reconcile.Member {
+	m := reconcile.Member{
+		Charge: reconcile.Charge{
+			ID: id, Created: fixtureBase.Add(offset), Amount: amount, Currency: cur,
+			Status: "succeeded", Captured: true, CardBrand: "visa", CardLast4: "4242",
+		},
+		Role: role,
+	}
+	if role == reconcile.Duplicate {
+		m.Refundable = amount
+	}
+	return m
+}
+
+// group assembles a group; the first member is the kept charge.
+func group(id string, conf reconcile.Confidence, status reconcile.Status, cause reconcile.Cause, identity string, reasons []string, members ...reconcile.Member) reconcile.Group {
+	return reconcile.Group{
+		ID: id, Amount: members[0].Amount, Currency: members[0].Currency, Identity: identity, Status: status,
+		Verdict: reconcile.Verdict{Confidence: conf, Cause: cause, Reasons: reasons}, Charges: members,
+	}
+}
+
+// fixtureReport is a small, realistic report: every confidence, status and cause,
+// three currencies, a disputed suspect and keys from several sources.
+func fixtureReport() reconcile.Report {
+	g1 := group("grp_ch_1001", reconcile.High, reconcile.Open, reconcile.CauseNewKeyPerRetry, "cus_NfJ2kQ8aLm",
+		[]string{"same order_id o-1234 with 2 different idempotency keys", "the client generated a new Idempotency-Key for each retry of order o-1234; reuse one key per order"},
+		charge("ch_1001", 0, 4999, "usd", reconcile.Keep), charge("ch_1002", 38*time.Second, 4999, "usd", reconcile.Duplicate))
+	for i := range g1.Charges {
+		g1.Charges[i].Customer, g1.Charges[i].Email, g1.Charges[i].OrderRef = "cus_NfJ2kQ8aLm", "jane.doe@example.com", "o-1234"
+		g1.Charges[i].IdempotencyKey = fmt.Sprintf("checkout-o-1234-try%d", i+1)
+		g1.Charges[i].KeySources = []string{reconcile.SourceEvent, reconcile.SourceLog}
+	}
+
+	g2 := group("grp_ch_2001", reconcile.High, reconcile.Open, reconcile.CauseNoKey, "maria.rossi@example.it",
+		[]string{"3 charges in 41 s, no idempotency key", "no key: the application sent no Idempotency-Key; send one per checkout attempt"},
+		charge("ch_2001", time.Hour, 12000, "eur", reconcile.Keep), charge("ch_2002", time.Hour+20*time.Second, 12000, "eur", reconcile.Duplicate),
+		charge("ch_2003", time.Hour+41*time.Second, 12000, "eur", reconcile.Duplicate))
+	for i := range g2.Charges {
+		g2.Charges[i].Email, g2.Charges[i].CardBrand, g2.Charges[i].CardLast4 = "maria.rossi@example.it", "mastercard", "5454"
+	}
+	g2.Charges[2].Disputed, g2.Charges[2].Refundable = true, 0
+	g2.Charges[2].NotRefundable = "disputed: the customer opened a dispute, answer it in the Stripe Dashboard instead of refunding"
+
+	g3 := group("grp_ch_3001", reconcile.Medium, reconcile.Open, reconcile.CauseDoubleSubmit, "card visa …4242",
+		[]string{"2 charges 4 s apart with different keys and no order: a double submit"},
+		charge("ch_3001", 2*time.Hour, 1500, "usd", reconcile.Keep), charge("ch_3002", 2*time.Hour+4*time.Second, 1500, "usd", reconcile.Duplicate))
+
+	g4 := group("grp_ch_4001", reconcile.Medium, reconcile.Open, reconcile.CauseKeyReusedExpiry, "cus_Q2xT9wHfZ1",
+		[]string{"idempotency key reused 26 h later — key had expired"},
+		charge("ch_4001", -26*time.Hour, 3000, "jpy", reconcile.Keep), charge("ch_4002", 0, 3000, "jpy", reconcile.Duplicate))
+	for i := range g4.Charges {
+		g4.Charges[i].Customer, g4.Charges[i].IdempotencyKey = "cus_Q2xT9wHfZ1", "order-77-pay"
+		g4.Charges[i].KeySources = []string{reconcile.SourceMetadata}
+	}
+
+	g5 := group("grp_ch_5001", reconcile.Low, reconcile.Open, reconcile.CauseUnknown, "alice@example.com",
+		[]string{"2 charges of the same amount 9 min apart on one email"},
+		charge("ch_5001", 3*time.Hour, 2500, "gbp", reconcile.Keep), charge("ch_5002", 3*time.Hour+9*time.Minute, 2500, "gbp", reconcile.Duplicate))
+	for i := range g5.Charges {
+		g5.Charges[i].Email = "alice@example.com"
+	}
+
+	g6 := group("grp_ch_6001", reconcile.High, reconcile.Resolved, reconcile.CauseNoKey, "cus_Zr8PkeW01b",
+		[]string{"2 charges in 12 s, no idempotency key"},
+		charge("ch_6001", 4*time.Hour, 9900, "usd", reconcile.Keep), charge("ch_6002", 4*time.Hour+12*time.Second, 9900, "usd", reconcile.Duplicate))
+	g6.Charges[1].AmountRefunded, g6.Charges[1].Refunded, g6.Charges[1].Refundable = 9900, true, 0
+	g6.Charges[1].Decision, g6.Charges[1].RefundID, g6.Charges[1].Operator = reconcile.RefundSucceeded, "re_6002", "sam"
+
+	g7 := group("grp_ch_7001", reconcile.Medium, reconcile.Dismissed, reconcile.CauseUnknown, "bob@example.org",
+		[]string{"2 charges of the same amount 6 min apart on one email"},
+		charge("ch_7001", 5*time.Hour, 2000, "usd", reconcile.Keep), charge("ch_7002", 5*time.Hour+6*time.Minute, 2000, "usd", reconcile.Duplicate))
+	for i := range g7.Charges {
+		g7.Charges[i].Email, g7.Charges[i].Decision, g7.Charges[i].Operator = "bob@example.org", reconcile.DecisionDismissed, "sam"
+	}
+	return withSummary([]reconcile.Group{g1, g2, g3, g4, g5, g6, g7})
+}
+
+// withSummary totals groups the way the report does: counts and the open
+// suspects' unrefunded amounts per currency.
+func withSummary(groups []reconcile.Group) reconcile.Report {
+	r := reconcile.Report{Groups: groups}
+	byCur := map[string]*reconcile.CurrencyTotals{}
+	for i := range groups {
+		g := &groups[i]
+		t := byCur[g.Currency]
+		if t == nil {
+			t = &reconcile.CurrencyTotals{Currency: g.Currency}
+			byCur[g.Currency] = t
+		}
+		switch g.Status {
+		case reconcile.Open:
+			r.Summary.Open++
+			t.OpenGroups++
+			for _, m := range g.Charges[1:] {
+				t.AtRisk += m.Unrefunded()
+			}
+		case reconcile.Resolved:
+			r.Summary.Resolved++
+			t.ResolvedGroups++
+		case reconcile.Dismissed:
+			r.Summary.Dismissed++
+			t.DismissedGroups++
+		}
+		r.Summary.Charges += len(g.Charges)
+	}
+	r.Summary.Groups = len(groups)
+	for _, t := range byCur {
+		r.Summary.ByCurrency = append(r.Summary.ByCurrency, *t)
+	}
+	sort.Slice(r.Summary.ByCurrency, func(i, j int) bool { return r.Summary.ByCurrency[i].Currency < r.Summary.ByCurrency[j].Currency })
+	return r
+}
+
+// manyGroups is a report of n open groups, for the rendering benchmark.
+func manyGroups(n int) reconcile.Report {
+	confs := []reconcile.Confidence{reconcile.High, reconcile.Medium, reconcile.Low}
+	groups := make([]reconcile.Group, n)
+	for i := range groups {
+		id := fmt.Sprintf("ch_%07d", i)
+		keep := charge(id+"a", time.Duration(i)*time.Minute, int64(1000+i%5000), "usd", reconcile.Keep)
+		dup := charge(id+"b", time.Duration(i)*time.Minute+30*time.Second, keep.Amount, "usd", reconcile.Duplicate)
+		keep.Customer, dup.Customer = fmt.Sprintf("cus_%06d", i%40000), fmt.Sprintf("cus_%06d", i%40000)
+		groups[i] = group("grp_"+id, confs[i%3], reconcile.Open, reconcile.CauseNoKey, keep.Customer,
+			[]string{"2 charges in 30 s, no idempotency key"}, keep, dup)
+	}
+	return withSummary(groups)
+}
+
+// --- fakes ------------------------------------------------------------------
+
+// fakeStore is the Loader and the Decider: decisions change what the next Load
+// returns, like the real store plus detection.
+type fakeStore struct {
+	mu        sync.Mutex
+	report    reconcile.Report
+	loadErr   error
+	decideErr error
+	loads     int
+	decisions [][]reconcile.Decision
+}
+
+func (s *fakeStore) Load(context.Context) (reconcile.Report, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loads++
+	if s.loadErr != nil {
+		return reconcile.Report{}, s.loadErr
+	}
+	groups := append([]reconcile.Group(nil), s.report.Groups...)
+	return withSummary(groups), nil
+}
+
+func (s *fakeStore) Decide(_ context.Context, ds []reconcile.Decision) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.decideErr != nil {
+		return s.decideErr
+	}
+	s.decisions = append(s.decisions, ds)
+	for _, d := range ds {
+		for i := range s.report.Groups {
+			if s.report.Groups[i].ID != d.GroupID {
+				continue
+			}
+			s.report.Groups[i].Status = reconcile.Open
+			if d.Kind == reconcile.DecisionDismissed {
+				s.report.Groups[i].Status = reconcile.Dismissed
+			}
+		}
+	}
+	return nil
+}
+
+type fakeSyncer struct {
+	calls  int
+	err    error
+	onSync func() // changes the store, like new charges arriving
+}
+
+func (s *fakeSyncer) Sync(context.Context) (SyncResult, error) {
+	s.calls++
+	if s.err != nil {
+		return SyncResult{}, s.err
+	}
+	if s.onSync != nil {
+		s.onSync()
+	}
+	return SyncResult{Charges: 3}, nil
+}
+
+type fakeRefunder struct {
+	calls    int
+	requests []RefundRequest
+	fail     map[string]error // charge id → the sentence the refunder would report
+	pending  map[string]bool
+}
+
+func (r *fakeRefunder) Refund(_ context.Context, reqs []RefundRequest, progress func(RefundResult)) error {
+	r.calls++
+	r.requests = append(r.requests, reqs...)
+	for _, req := range reqs {
+		switch {
+		case r.fail[req.ChargeID] != nil:
+			progress(RefundResult{ChargeID: req.ChargeID, Err: r.fail[req.ChargeID]})
+		case r.pending[req.ChargeID]:
+			progress(RefundResult{ChargeID: req.ChargeID, Pending: true, Err: fmt.Errorf("Stripe did not answer in time")})
+		default:
+			progress(RefundResult{ChargeID: req.ChargeID, RefundID: "re_" + req.ChargeID})
+		}
+	}
+	return nil
+}
+
+// --- driving Update directly ------------------------------------------------
+
+type harness struct {
+	store    *fakeStore
+	syncer   *fakeSyncer
+	refunder *fakeRefunder
+}
+
+func testConfig() Config {
+	return Config{
+		Account: "Acme Books (acct_1Nv0FGQ9)", Operator: "ops@acme.test", Watch: 0,
+		LastSync: fixtureNow.Add(-3 * time.Minute), Now: func() time.Time { return fixtureNow },
+	}
+}
+
+func newHarness(report reconcile.Report) *harness {
+	return &harness{store: &fakeStore{report: report}, syncer: &fakeSyncer{}, refunder: &fakeRefunder{}}
+}
+
+func (h *harness) deps() Deps {
+	return Deps{Loader: h.store, Decider: h.store, Syncer: h.syncer, Refunder: h.refunder}
+}
+
+// start builds the model at 100×30 and runs its first load to completion.
+func (h *harness) start(t testing.TB, cfg Config) Model {
+	t.Helper()
+	m := newTestModel(cfg, h.deps())
+	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	return drain(t, m, m.Init())
+}
+
+// newTestModel is New without timers: tests send timer messages by hand.
+func newTestModel(cfg Config, deps Deps) Model {
+	m := New(cfg, deps)
+	m.after = func(time.Duration, tea.Msg) tea.Cmd { return nil }
+	return m
+}
+
+// send delivers msg and runs the commands it produces.
+func send(t testing.TB, m Model, msg tea.Msg) Model {
+	t.Helper()
+	next, cmd := m.Update(msg)
+	return drain(t, next.(Model), cmd)
+}
+
+// press sends keys by name: "enter", "esc", "tab", "up", "down", "pgdown",
+// "pgup", "space", or literal runes.
+func press(t testing.TB, m Model, keys ...string) Model {
+	t.Helper()
+	for _, k := range keys {
+		m = send(t, m, keyMsg(k))
+	}
+	return m
+}
+
+func keyMsg(k string) tea.KeyMsg {
+	named := map[string]tea.KeyType{
+		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "up": tea.KeyUp, "down": tea.KeyDown,
+		"pgdown": tea.KeyPgDown, "pgup": tea.KeyPgUp, "space": tea.KeySpace, "ctrl+c": tea.KeyCtrlC,
+	}
+	if t, ok := named[k]; ok {
+		if t == tea.KeySpace {
+			return tea.KeyMsg{Type: t, Runes: []rune{' '}}
+		}
+		return tea.KeyMsg{Type: t}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// typeText sends each rune of s as a key.
+func typeText(t testing.TB, m Model, s string) Model {
+	t.Helper()
+	for _, r := range s {
+		m = send(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	return m
+}
+
+// drain runs cmd and every command that follows from it, feeding results back
+// into Update, the way the program would. Spinner ticks are dropped (they only
+// animate) and so is quitting.
+func drain(t testing.TB, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	for steps := 0; len(queue) > 0; steps++ {
+		if steps > 10_000 {
+			t.Fatal("commands never settle")
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case nil, spinner.TickMsg, tea.QuitMsg:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		default:
+			next, more := m.Update(msg)
+			m = next.(Model)
+			queue = append(queue, more)
+		}
+	}
+	return m
+}
+
+func selectedID(m Model) string {
+	if g := m.table.Selected(); g != nil {
+		return g.ID
+	}
+	return ""
+}
+
+func listedIDs(m Model) []string {
+	ids := make([]string, len(m.table.rows))
+	for i, gi := range m.table.rows {
+		ids[i] = m.report.Groups[gi].ID
+	}
+	return ids
+}

@@ -1,0 +1,142 @@
+package ui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap is every key the dashboard answers to. Bindings are switched on and off
+// per state (see setState) so that help only ever lists keys that work right now.
+type KeyMap struct {
+	// list and detail pane
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Focus, Back                             key.Binding
+
+	// filters
+	Filter, ApplyFilter, ClearFilter key.Binding
+	Confidence, Status               key.Binding
+
+	// actions
+	Mark, Dismiss, Undo key.Binding
+	Refund              key.Binding
+	RefundOff           key.Binding // `r` in read-only mode: explains instead of refunding
+	Sync, Export        key.Binding
+
+	// dialogs
+	Confirm, ConfirmTyped, Cancel, SwitchButton, Press, Submit key.Binding
+
+	Help, CloseHelp, Quit, ForceQuit key.Binding
+}
+
+// DefaultKeyMap is the key table of issue 4 and the refund dialog of issue 5.
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, helpKey, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(helpKey, desc))
+	}
+	k := func(keys ...string) []string { return keys }
+	return KeyMap{
+		Up:       b(k("k", "up"), "↑/k", "up"),
+		Down:     b(k("j", "down"), "↓/j", "down"),
+		Top:      b(k("g", "home"), "g", "top"),
+		Bottom:   b(k("G", "end"), "G", "bottom"),
+		PageUp:   b(k("pgup", "ctrl+b"), "pgup", "page up"),
+		PageDown: b(k("pgdown", "ctrl+f"), "pgdn", "page down"),
+		Focus:    b(k("enter", "tab"), "enter", "details"),
+		Back:     b(k("esc", "tab"), "esc", "back"),
+
+		Filter:      b(k("/"), "/", "filter"),
+		ApplyFilter: b(k("enter"), "enter", "apply filter"),
+		ClearFilter: b(k("esc"), "esc", "clear filter"),
+		Confidence:  b(k("f"), "f", "confidence"),
+		Status:      b(k("s"), "s", "status"),
+
+		Mark:      b(k(" "), "space", "mark"),
+		Dismiss:   b(k("d"), "d", "dismiss"),
+		Undo:      b(k("u"), "u", "undo dismiss"),
+		Refund:    b(k("r"), "r", "refund"),
+		RefundOff: key.NewBinding(key.WithKeys("r")),
+		Sync:      b(k("R"), "R", "sync now"),
+		Export:    b(k("e"), "e", "export csv"),
+
+		Confirm:      b(k("y", "Y"), "y", "refund"),
+		ConfirmTyped: b(k("enter"), "enter", "confirm (type refund)"),
+		Cancel:       b(k("esc", "n", "N"), "n/esc", "cancel"),
+		SwitchButton: b(k("tab", "shift+tab", "left", "right", "h", "l"), "tab", "switch"),
+		Press:        b(k("enter"), "enter", "press button"),
+		Submit:       b(k("enter"), "enter", "dismiss"),
+
+		Help:      b(k("?"), "?", "help"),
+		CloseHelp: b(k("?", "esc", "q"), "?/esc", "close help"),
+		Quit:      b(k("q"), "q", "quit"),
+		ForceQuit: b(k("ctrl+c"), "ctrl+c", "quit"),
+	}
+}
+
+// keyState is what decides which bindings are live.
+type keyState struct {
+	mode        mode
+	hasRows     bool // the list shows at least one group
+	canDismiss  bool // a target group is not dismissed yet
+	canUndo     bool // a target group is dismissed
+	hasQuery    bool // a filter is applied
+	readOnly    bool
+	canSync     bool // there is a Syncer and no sync is running
+	canExport   bool // a report is loaded
+	live        bool // live mode: the refund dialog wants the typed word
+	refundReady bool // no refund batch is running
+}
+
+// setState enables exactly the bindings that act in state s.
+func (k *KeyMap) setState(s keyState) {
+	list, detail := s.mode == modeList, s.mode == modeDetail
+	browsing := list || detail
+	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
+		b.SetEnabled(browsing && (s.hasRows || detail))
+	}
+	k.Focus.SetEnabled(list && s.hasRows)
+	k.Back.SetEnabled(detail)
+
+	k.Filter.SetEnabled(browsing)
+	k.ApplyFilter.SetEnabled(s.mode == modeFilter)
+	k.ClearFilter.SetEnabled(s.mode == modeFilter || (list && s.hasQuery))
+	k.Confidence.SetEnabled(browsing)
+	k.Status.SetEnabled(browsing)
+
+	k.Mark.SetEnabled(browsing && s.hasRows)
+	k.Dismiss.SetEnabled(browsing && s.canDismiss)
+	k.Undo.SetEnabled(browsing && s.canUndo)
+	k.Refund.SetEnabled(browsing && s.hasRows && !s.readOnly && s.refundReady)
+	k.RefundOff.SetEnabled(browsing && s.readOnly)
+	k.Sync.SetEnabled(browsing && s.canSync)
+	k.Export.SetEnabled(browsing && s.canExport)
+
+	confirm := s.mode == modeConfirm
+	k.Confirm.SetEnabled(confirm && !s.live)
+	k.ConfirmTyped.SetEnabled(confirm && s.live)
+	k.Cancel.SetEnabled(confirm || s.mode == modeNote)
+	k.SwitchButton.SetEnabled(confirm && !s.live)
+	k.Press.SetEnabled(confirm && !s.live)
+	k.Submit.SetEnabled(s.mode == modeNote)
+
+	k.Help.SetEnabled(browsing)
+	k.CloseHelp.SetEnabled(s.mode == modeHelp)
+	k.Quit.SetEnabled(browsing)
+	k.ForceQuit.SetEnabled(true)
+}
+
+// ShortHelp is the footer: the keys an operator needs most, whichever are live.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{
+		k.Confirm, k.ConfirmTyped, k.Press, k.Submit, k.Cancel, k.SwitchButton,
+		k.ApplyFilter, k.ClearFilter, k.CloseHelp,
+		k.Up, k.Down, k.Focus, k.Back, k.Filter, k.Mark, k.Dismiss, k.Undo,
+		k.Refund, k.Sync, k.Export, k.Help, k.Quit,
+	}
+}
+
+// FullHelp is the `?` screen, one column per kind of key.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Focus, k.Back},
+		{k.Filter, k.ClearFilter, k.Confidence, k.Status, k.Mark},
+		{k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export},
+		{k.Help, k.Quit, k.ForceQuit},
+	}
+}

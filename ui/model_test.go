@@ -1,0 +1,666 @@
+package ui
+
+import (
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"doublecheck/reconcile"
+)
+
+func TestNavigation(t *testing.T) {
+	// Open groups, in report order: 1001, 2001, 3001, 4001, 5001.
+	tests := []struct {
+		name string
+		keys []string
+		want string
+	}{
+		{"starts on the first group", nil, "grp_ch_1001"},
+		{"j moves down", []string{"j"}, "grp_ch_2001"},
+		{"down arrow moves down", []string{"down", "down"}, "grp_ch_3001"},
+		{"k moves up", []string{"j", "j", "k"}, "grp_ch_2001"},
+		{"up arrow stops at the top", []string{"up", "up"}, "grp_ch_1001"},
+		{"G goes to the bottom", []string{"G"}, "grp_ch_5001"},
+		{"j stops at the bottom", []string{"G", "j", "j"}, "grp_ch_5001"},
+		{"g goes to the top", []string{"G", "g"}, "grp_ch_1001"},
+		{"pgdown pages to the last row", []string{"pgdown"}, "grp_ch_5001"},
+		{"pgup pages back", []string{"pgdown", "pgup"}, "grp_ch_1001"},
+		{"in the detail pane j scrolls, not moves", []string{"enter", "j", "j"}, "grp_ch_1001"},
+		{"esc returns to the list", []string{"enter", "esc", "j"}, "grp_ch_2001"},
+		{"tab focuses the detail pane and back", []string{"tab", "tab", "j"}, "grp_ch_2001"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(fixtureReport())
+			m := press(t, h.start(t, testConfig()), tt.keys...)
+			if got := selectedID(m); got != tt.want {
+				t.Errorf("selected %s, want %s", got, tt.want)
+			}
+			if !strings.Contains(m.detail.View(), tt.want) && m.detail.viewport.YOffset == 0 {
+				t.Errorf("detail pane does not show %s:\n%s", tt.want, m.detail.View())
+			}
+		})
+	}
+}
+
+func TestDetailPaneScrolls(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "j", "enter")
+	if m.focus != modeDetail {
+		t.Fatal("enter did not focus the detail pane")
+	}
+	m = press(t, m, "j", "j")
+	if m.detail.viewport.YOffset != 2 {
+		t.Errorf("detail offset %d after two j, want 2", m.detail.viewport.YOffset)
+	}
+	m = press(t, m, "g")
+	if m.detail.viewport.YOffset != 0 {
+		t.Errorf("g left the detail at offset %d", m.detail.viewport.YOffset)
+	}
+}
+
+func TestDetailPaneExplainsTheGroup(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "j") // grp_ch_2001: the disputed suspect
+	content := m.detail.render(m.table.Selected(), nil)
+	for _, want := range []string{
+		"ch_2001", "ch_2002", "ch_2003", "KEEP", "DUPLICATE", "120.00 EUR", "mastercard ••••5454",
+		"maria.rossi@example.it", "3 charges in 41 s, no idempotency key", "key — none recorded",
+		"cannot refund: disputed: the customer opened a dispute", "2026-11-20 15:00:20",
+	} {
+		if !strings.Contains(content, want) {
+			t.Errorf("detail lacks %q:\n%s", want, content)
+		}
+	}
+	m = press(t, m, "k")
+	content = m.detail.render(m.table.Selected(), nil)
+	for _, want := range []string{"key checkout-o-1234-try2 (from event, log)", "order o-1234", "cause new_key_per_retry"} {
+		if !strings.Contains(content, want) {
+			t.Errorf("detail lacks %q:\n%s", want, content)
+		}
+	}
+}
+
+func TestFilter(t *testing.T) {
+	tests := []struct {
+		name  string
+		typed string
+		then  []string
+		want  []string
+		query string
+	}{
+		{"matches email", "maria", nil, []string{"grp_ch_2001"}, "maria"},
+		{"matches charge id", "ch_3002", nil, []string{"grp_ch_3001"}, "ch_3002"},
+		{"matches order ref case-insensitively", "O-1234", nil, []string{"grp_ch_1001"}, "O-1234"},
+		{"matches idempotency key", "order-77", nil, []string{"grp_ch_4001"}, "order-77"},
+		{"matches customer", "cus_q2x", nil, []string{"grp_ch_4001"}, "cus_q2x"},
+		{"nothing matches", "zzz", nil, []string{}, "zzz"},
+		{"backspace widens", "mariaz", []string{"backspace"}, []string{"grp_ch_2001"}, "maria"},
+		{"esc clears while typing", "maria", []string{"esc"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}, ""},
+		{"enter keeps the filter", "example.com", []string{"enter"}, []string{"grp_ch_1001", "grp_ch_5001"}, "example.com"},
+		{"esc after enter clears", "example.com", []string{"enter", "esc"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(fixtureReport())
+			m := press(t, h.start(t, testConfig()), "/")
+			if !m.filtering {
+				t.Fatal("/ did not open the filter")
+			}
+			m = typeText(t, m, tt.typed)
+			for _, k := range tt.then {
+				if k == "backspace" {
+					m = send(t, m, tea.KeyMsg{Type: tea.KeyBackspace})
+					continue
+				}
+				m = press(t, m, k)
+			}
+			if got := listedIDs(m); !slices.Equal(got, tt.want) {
+				t.Errorf("listed %v, want %v", got, tt.want)
+			}
+			if m.query != tt.query {
+				t.Errorf("query %q, want %q", m.query, tt.query)
+			}
+		})
+	}
+}
+
+func TestFilterTypingDoesNotTriggerKeys(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "/")
+	m = typeText(t, m, "dqr") // dismiss, quit, refund keys while typing
+	if m.modal != modeList || m.query != "dqr" || h.refunder.calls != 0 || len(h.store.decisions) != 0 {
+		t.Errorf("typing acted on keys: modal %v, query %q", m.modal, m.query)
+	}
+}
+
+func TestConfidenceAndStatusCycling(t *testing.T) {
+	tests := []struct {
+		keys []string
+		want []string
+	}{
+		{nil, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		{[]string{"f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001"}},
+		{[]string{"f", "f"}, []string{"grp_ch_1001", "grp_ch_2001"}},
+		{[]string{"f", "f", "f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		{[]string{"s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001", "grp_ch_6001", "grp_ch_7001"}},
+		{[]string{"s", "s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		{[]string{"s", "f", "f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_6001"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.keys, ","), func(t *testing.T) {
+			h := newHarness(fixtureReport())
+			m := press(t, h.start(t, testConfig()), tt.keys...)
+			if got := listedIDs(m); !slices.Equal(got, tt.want) {
+				t.Errorf("listed %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSelectionSurvivesFiltering(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "j", "f", "f") // on grp_ch_2001, high only
+	if got := selectedID(m); got != "grp_ch_2001" {
+		t.Errorf("selected %s after filtering, want grp_ch_2001", got)
+	}
+}
+
+func TestDismissAndUndo(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "j", "d")
+	if m.modal != modeNote {
+		t.Fatal("d did not ask for a note")
+	}
+	m = typeText(t, m, "repeat purchase, confirmed by phone")
+	m = press(t, m, "enter")
+
+	want := []reconcile.Decision{{GroupID: "grp_ch_2001", Kind: reconcile.DecisionDismissed, Operator: "ops@acme.test",
+		At: fixtureNow, Note: "repeat purchase, confirmed by phone"}}
+	if len(h.store.decisions) != 1 || !slices.Equal(h.store.decisions[0], want) {
+		t.Fatalf("decisions %+v, want %+v", h.store.decisions, want)
+	}
+	if slices.Contains(listedIDs(m), "grp_ch_2001") {
+		t.Error("the dismissed group is still listed under the open filter")
+	}
+	if !strings.Contains(m.status.flashText, "dismissed 1 group") {
+		t.Errorf("flash %q", m.status.flashText)
+	}
+
+	// Show all groups, find the dismissed one, undo.
+	m = press(t, m, "s", "g", "j")
+	if selectedID(m) != "grp_ch_2001" {
+		t.Fatalf("selected %s, want grp_ch_2001", selectedID(m))
+	}
+	m = press(t, m, "u")
+	if len(h.store.decisions) != 2 || h.store.decisions[1][0].Kind != reconcile.DecisionUndismissed || h.store.decisions[1][0].GroupID != "grp_ch_2001" {
+		t.Fatalf("undo stored %+v", h.store.decisions)
+	}
+	if g := m.table.Selected(); g == nil || g.Status != reconcile.Open {
+		t.Errorf("after undo the group is %+v, want open", g)
+	}
+}
+
+func TestDismissMarkedGroupsAsOneBatch(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "space", "j", "space", "d", "enter")
+	if len(h.store.decisions) != 1 {
+		t.Fatalf("%d Decide calls, want one batch", len(h.store.decisions))
+	}
+	var ids []string
+	for _, d := range h.store.decisions[0] {
+		ids = append(ids, d.GroupID)
+		if d.Note != "" || d.Kind != reconcile.DecisionDismissed {
+			t.Errorf("decision %+v", d)
+		}
+	}
+	if !slices.Equal(ids, []string{"grp_ch_1001", "grp_ch_3001"}) {
+		t.Errorf("dismissed %v, want the two marked groups", ids)
+	}
+	if len(m.table.marked) != 0 {
+		t.Errorf("marks kept after the batch: %v", m.table.marked)
+	}
+}
+
+func TestDismissCancelAndFailure(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "d", "esc")
+	if len(h.store.decisions) != 0 || m.modal != modeList {
+		t.Fatalf("esc did not cancel: %+v", h.store.decisions)
+	}
+	h.store.decideErr = errors.New("database is locked")
+	m = press(t, m, "d", "enter")
+	if m.status.flashLevel != levelError || !strings.Contains(m.status.flashText, "database is locked") {
+		t.Errorf("flash %q at level %v", m.status.flashText, m.status.flashLevel)
+	}
+	if selectedID(m) != "grp_ch_1001" {
+		t.Error("a failed decision changed the list")
+	}
+}
+
+func TestUndoOnlyWhenDismissed(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := h.start(t, testConfig())
+	if m.keys.Undo.Enabled() || strings.Contains(m.footerView(), "undo") {
+		t.Error("u is live on an open group")
+	}
+	m = press(t, m, "s", "G") // grp_ch_7001, dismissed
+	if !m.keys.Undo.Enabled() || m.keys.Dismiss.Enabled() {
+		t.Errorf("on a dismissed group: undo %v, dismiss %v", m.keys.Undo.Enabled(), m.keys.Dismiss.Enabled())
+	}
+	m = press(t, m, "d")
+	if m.modal == modeNote {
+		t.Error("d on a dismissed group opened the note")
+	}
+}
+
+func TestExportWritesTheFilteredView(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig()
+	cfg.ExportDir = filepath.Join(dir, "reports")
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, cfg), "f", "f", "e") // high confidence, open: 1001 and 2001
+
+	files, err := filepath.Glob(filepath.Join(cfg.ExportDir, "*.csv"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("export files %v (%v)", files, err)
+	}
+	if !strings.Contains(m.status.flashText, files[0]) {
+		t.Errorf("flash %q does not show the path %s", m.status.flashText, files[0])
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("not CSV: %v", err)
+	}
+	col := slices.Index(rows[0], "charge_id")
+	if col < 0 {
+		t.Fatalf("no charge_id column in %v", rows[0])
+	}
+	var charges []string
+	for _, r := range rows[1:] {
+		if r[0] == reconcile.KindDuplicate {
+			charges = append(charges, r[col])
+		}
+	}
+	if want := []string{"ch_1001", "ch_1002", "ch_2001", "ch_2002", "ch_2003"}; !slices.Equal(charges, want) {
+		t.Errorf("exported charges %v, want %v", charges, want)
+	}
+	if base := filepath.Base(files[0]); base != "doublecheck-Acme-Books--acct_1Nv0FGQ9--20261120-160500.csv" {
+		t.Errorf("file name %s", base)
+	}
+}
+
+func TestExportFailureIsOneSentence(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.ExportDir = filepath.Join(blocker, "reports") // a directory under a file
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, cfg), "e")
+	if m.status.flashLevel != levelError || !strings.HasPrefix(m.status.flashText, "export: creating") {
+		t.Errorf("flash %q at level %v", m.status.flashText, m.status.flashLevel)
+	}
+}
+
+func TestRefundDialog(t *testing.T) {
+	tests := []struct {
+		name      string
+		live      bool
+		keys      []string
+		typed     string
+		confirmed bool
+	}{
+		{"esc cancels", false, []string{"esc"}, "", false},
+		{"n cancels", false, []string{"n"}, "", false},
+		{"a stray enter cancels: Cancel is the default", false, []string{"enter"}, "", false},
+		{"y confirms in test mode", false, []string{"y"}, "", true},
+		{"tab then enter presses Refund", false, []string{"tab", "enter"}, "", true},
+		{"tab twice then enter is back on Cancel", false, []string{"tab", "tab", "enter"}, "", false},
+		{"y does not confirm in live mode", true, []string{"y", "esc"}, "", false},
+		{"live: esc cancels", true, []string{"esc"}, "", false},
+		{"live: n cancels", true, []string{"n"}, "", false},
+		{"live: a stray enter cancels", true, []string{"enter"}, "", false},
+		{"live: a wrong word cancels", true, []string{"enter"}, "refun", false},
+		{"live: the typed word confirms", true, []string{"enter"}, "refund", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Live = tt.live
+			h := newHarness(fixtureReport())
+			m := press(t, h.start(t, cfg), "r")
+			if m.modal != modeConfirm {
+				t.Fatal("r did not open the refund dialog")
+			}
+			m = typeText(t, m, tt.typed)
+			m = press(t, m, tt.keys...)
+			if m.modal != modeList {
+				t.Errorf("dialog still open")
+			}
+			if tt.confirmed != (h.refunder.calls == 1) {
+				t.Fatalf("refunder called %d times, confirmed=%v", h.refunder.calls, tt.confirmed)
+			}
+			if !tt.confirmed {
+				if !strings.Contains(m.status.flashText, "nothing was sent") {
+					t.Errorf("flash %q", m.status.flashText)
+				}
+				return
+			}
+			want := []RefundRequest{{GroupID: "grp_ch_1001", ChargeID: "ch_1002", KeptChargeID: "ch_1001", Amount: 4999, Currency: "usd", Operator: "ops@acme.test"}}
+			if !slices.Equal(h.refunder.requests, want) {
+				t.Errorf("requests %+v, want %+v", h.refunder.requests, want)
+			}
+		})
+	}
+}
+
+func TestRefundDialogListsEverything(t *testing.T) {
+	cfg := testConfig()
+	cfg.DryRun = true
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, cfg), "space", "space", "r") // mark 1001 and 2001
+	view := m.confirm.View()
+	for _, want := range []string{
+		"Refund 2 duplicate charges in 2 groups?", "TEST MODE",
+		"keep", "ch_1001", "cus_NfJ2kQ8aLm", "refund", "ch_1002", "49.99 USD", "ch_2002", "120.00 EUR",
+		"skip", "ch_2003", "disputed", "total to refund: 120.00 EUR · 49.99 USD",
+		"dry run: nothing will be sent to Stripe", "Cancel", "Refund",
+	} {
+		if !strings.Contains(view, want) {
+			t.Errorf("dialog lacks %q:\n%s", want, view)
+		}
+	}
+	if got := len(m.confirm.plan.Requests); got != 2 {
+		t.Errorf("%d requests, want 2 (the disputed charge is skipped)", got)
+	}
+}
+
+func TestRefundLiveDialogWantsTheWord(t *testing.T) {
+	cfg := testConfig()
+	cfg.Live = true
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, cfg), "r")
+	view := m.confirm.View()
+	if !strings.Contains(view, "LIVE MODE") || !strings.Contains(view, "Type refund and press enter") {
+		t.Errorf("live dialog:\n%s", view)
+	}
+}
+
+func TestRefundBatchProgressAndOutcomes(t *testing.T) {
+	h := newHarness(fixtureReport())
+	h.refunder.fail = map[string]error{"ch_1002": errors.New("ch_1002 was already refunded outside doublecheck")}
+	h.refunder.pending = map[string]bool{"ch_3002": true}
+	m := press(t, h.start(t, testConfig()), "space", "space", "space", "g", "r", "y")
+
+	if h.refunder.calls != 1 || len(h.refunder.requests) != 3 {
+		t.Fatalf("refunder got %d calls and %d requests, want one batch of 3", h.refunder.calls, len(h.refunder.requests))
+	}
+	if m.refundDone != 3 || m.refunding {
+		t.Errorf("progress %d/%d, running %v", m.refundDone, m.refundTotal, m.refunding)
+	}
+	if !strings.Contains(m.status.flashText, "1 of 3 refunds failed") || m.status.flashLevel != levelError {
+		t.Errorf("flash %q", m.status.flashText)
+	}
+	content := m.detail.render(m.table.Selected(), m.outcomes) // grp_ch_1001
+	if !strings.Contains(content, "refund failed: ch_1002 was already refunded outside doublecheck") {
+		t.Errorf("detail lacks the failure:\n%s", content)
+	}
+	if got := m.outcomes["ch_2002"]; got != "refunded re_ch_2002" {
+		t.Errorf("ch_2002 outcome %q", got)
+	}
+	if got := m.outcomes["ch_3002"]; !strings.Contains(got, "pending") || !strings.Contains(got, "same idempotency key") {
+		t.Errorf("ch_3002 outcome %q", got)
+	}
+	if len(m.table.marked) != 0 {
+		t.Error("marks kept after the batch")
+	}
+	if h.store.loads < 2 {
+		t.Error("the groups were not reloaded after the batch")
+	}
+}
+
+func TestRefundProgressLine(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "space", "space", "g", "r")
+	// Update without running the commands, so the batch is seen mid-way.
+	next, _ := m.Update(keyMsg("y"))
+	m = next.(Model)
+	next, _ = m.Update(refundProgressMsg{result: RefundResult{ChargeID: "ch_1002", RefundID: "re_1"}, events: make(chan tea.Msg)})
+	m = next.(Model)
+	if got := m.status.View(); !strings.Contains(got, "refunding 1/2…") {
+		t.Errorf("status bar %q lacks the progress line", got)
+	}
+}
+
+func TestRefundNotOffered(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   func(*Config)
+		deps  func(*Deps)
+		keys  []string
+		flash string
+	}{
+		{"read-only", func(c *Config) { c.ReadOnly = true }, nil, []string{"r"}, "read-only: refunds are turned off"},
+		{"no refunder", nil, func(d *Deps) { d.Refunder = nil }, []string{"r"}, "read-only: refunds are turned off"},
+		{"resolved group", nil, nil, []string{"s", "G", "k", "r"}, "nothing to refund: ch_6002 group is resolved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			h := newHarness(fixtureReport())
+			deps := h.deps()
+			if tt.deps != nil {
+				tt.deps(&deps)
+			}
+			m := newTestModel(cfg, deps)
+			m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+			m = drain(t, m, m.Init())
+			m = press(t, m, tt.keys...)
+			if m.modal == modeConfirm || h.refunder.calls != 0 {
+				t.Fatal("a refund dialog opened")
+			}
+			if m.status.flashText != tt.flash {
+				t.Errorf("flash %q, want %q", m.status.flashText, tt.flash)
+			}
+			if cfg.ReadOnly && strings.Contains(m.footerView(), "refund") {
+				t.Errorf("footer offers refunds in read-only mode: %s", m.footerView())
+			}
+		})
+	}
+}
+
+func TestBackgroundSync(t *testing.T) {
+	report := fixtureReport()
+	h := newHarness(report)
+	cfg := testConfig()
+	cfg.Watch = 30 * time.Second
+	m := h.start(t, cfg)
+
+	// New charges arrive: a new group appears at the end of the open list.
+	extra := group("grp_ch_8001", reconcile.High, reconcile.Open, reconcile.CauseNoKey, "cus_New",
+		[]string{"2 charges in 9 s, no idempotency key"},
+		charge("ch_8001", 6*time.Hour, 700, "usd", reconcile.Keep), charge("ch_8002", 6*time.Hour+9*time.Second, 700, "usd", reconcile.Duplicate))
+	h.syncer.onSync = func() {
+		h.store.report.Groups = append(slices.Clone(h.store.report.Groups[:5]), append([]reconcile.Group{extra}, h.store.report.Groups[5:]...)...)
+	}
+	m = send(t, m, watchTickMsg{})
+	if h.syncer.calls != 1 {
+		t.Fatalf("watch tick ran %d syncs", h.syncer.calls)
+	}
+	if !m.table.fresh["grp_ch_8001"] || !strings.Contains(m.header.View(), "1 new") {
+		t.Errorf("new group not highlighted: fresh %v\n%s", m.table.fresh, m.header.View())
+	}
+	if !strings.Contains(m.table.View(), "+high") {
+		t.Errorf("new row not marked:\n%s", m.table.View())
+	}
+	if !strings.Contains(m.header.View(), "synced 16:05:00") {
+		t.Errorf("header does not show the sync time:\n%s", m.header.View())
+	}
+	m = press(t, m, "G")
+	if len(m.table.fresh) != 0 || strings.Contains(m.header.View(), "new") {
+		t.Errorf("viewing the group did not clear it: %v", m.table.fresh)
+	}
+
+	// A failing sync shows in the status bar and the dashboard keeps working.
+	h.syncer.err = errors.New("Stripe is unreachable: dial tcp: i/o timeout")
+	m = send(t, m, watchTickMsg{})
+	if m.status.flashLevel != levelError || !strings.Contains(m.status.flashText, "sync failed: Stripe is unreachable") ||
+		!strings.Contains(m.status.flashText, "retrying in 30s") {
+		t.Errorf("flash %q", m.status.flashText)
+	}
+	if !strings.Contains(m.header.View(), "last sync failed") {
+		t.Errorf("header:\n%s", m.header.View())
+	}
+	if m = press(t, m, "g"); selectedID(m) != "grp_ch_1001" {
+		t.Error("navigation stopped working after a failed sync")
+	}
+}
+
+func TestSyncNowAndWatchTimer(t *testing.T) {
+	h := newHarness(fixtureReport())
+	cfg := testConfig()
+	cfg.Watch = 30 * time.Second
+	var scheduled []time.Duration
+	m := New(cfg, h.deps())
+	m.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
+		if _, ok := msg.(watchTickMsg); ok {
+			scheduled = append(scheduled, d)
+		}
+		return nil
+	}
+	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = drain(t, m, m.Init())
+	if !slices.Equal(scheduled, []time.Duration{30 * time.Second}) {
+		t.Fatalf("Init scheduled %v", scheduled)
+	}
+	m = press(t, m, "R")
+	if h.syncer.calls != 1 || !strings.Contains(m.status.flashText, "synced: 3 charges updated") {
+		t.Errorf("R: %d syncs, flash %q", h.syncer.calls, m.status.flashText)
+	}
+	if len(scheduled) != 1 {
+		t.Error("a manual sync started a second watch timer")
+	}
+	m = send(t, m, watchTickMsg{})
+	if len(scheduled) != 2 {
+		t.Error("the watch timer was not re-armed after its sync")
+	}
+}
+
+func TestSyncOffWithoutAccount(t *testing.T) {
+	h := newHarness(fixtureReport())
+	deps := h.deps()
+	deps.Syncer = nil
+	m := newTestModel(testConfig(), deps)
+	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = drain(t, m, m.Init())
+	m = press(t, m, "R")
+	if h.syncer.calls != 0 || m.keys.Sync.Enabled() || !strings.Contains(m.header.View(), "sync off") {
+		t.Errorf("sync offered without an account:\n%s", m.header.View())
+	}
+}
+
+func TestLoadingAndLoadErrors(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := newTestModel(testConfig(), h.deps())
+	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	if view := m.View(); !strings.Contains(view, "loading groups…") {
+		t.Errorf("first frame before the load:\n%s", view)
+	}
+	if h.store.loads != 0 {
+		t.Fatal("Load ran inside Update")
+	}
+	h.store.loadErr = errors.New("store: file is not a database")
+	m = drain(t, m, m.Init())
+	if m.status.flashLevel != levelError || !strings.Contains(m.status.flashText, "could not load the groups: store: file is not a database") {
+		t.Errorf("flash %q", m.status.flashText)
+	}
+}
+
+func TestHeader(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  func(*Config)
+		want []string
+	}{
+		{"test mode", nil, []string{"Acme Books (acct_1Nv0FGQ9)", "TEST", "5 open", "1 resolved", "1 dismissed",
+			"at risk", "240.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:02:00 (3 min ago)"}},
+		{"live read-only dry run", func(c *Config) { c.Live, c.ReadOnly, c.DryRun = true, true, true }, []string{"LIVE", "read-only", "dry run"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			m := newHarness(fixtureReport()).start(t, cfg)
+			view := m.header.View()
+			for _, w := range tt.want {
+				if !strings.Contains(view, w) {
+					t.Errorf("header lacks %q:\n%s", w, view)
+				}
+			}
+		})
+	}
+}
+
+func TestResizeAtAnySize(t *testing.T) {
+	m := newHarness(fixtureReport()).start(t, testConfig())
+	for _, size := range [][2]int{{0, 0}, {1, 1}, {59, 30}, {60, 14}, {60, 15}, {80, 24}, {100, 30}, {300, 90}} {
+		m = send(t, m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		for _, keys := range [][]string{nil, {"enter"}, {"esc", "?"}, {"esc", "r"}, {"esc", "/"}} {
+			m = press(t, m, keys...)
+			view := m.View()
+			if size[0] >= minWidth && size[1] >= minHeight {
+				if got := strings.Count(view, "\n") + 1; got != size[1] {
+					t.Errorf("%v after %v: %d lines", size, keys, got)
+				}
+			}
+		}
+		m = press(t, m, "esc", "esc")
+	}
+}
+
+func TestQuit(t *testing.T) {
+	m := newHarness(fixtureReport()).start(t, testConfig())
+	for _, k := range []string{"q", "ctrl+c"} {
+		_, cmd := m.Update(keyMsg(k))
+		if cmd == nil {
+			t.Fatalf("%s returned no command", k)
+		}
+		if _, ok := cmd().(tea.QuitMsg); !ok {
+			t.Errorf("%s did not quit", k)
+		}
+	}
+}
+
+func TestRunWithoutTerminal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = saved }()
+	err = Run(t.Context(), New(testConfig(), newHarness(fixtureReport()).deps()))
+	if !errors.Is(err, ErrNoTerminal) || !strings.Contains(err.Error(), "use `doublecheck scan` for scripts and pipes") {
+		t.Errorf("Run without a terminal: %v", err)
+	}
+}

@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+type flashLevel int
+
+const (
+	levelInfo flashLevel = iota
+	levelWarn
+	levelError
+)
+
+// activity is background work shown with the spinner, in a fixed order.
+type activity int
+
+const (
+	activityLoad activity = iota
+	activitySync
+	activityRefund
+	activityExport
+	activityCount
+)
+
+// statusBar shows the latest flash message on the left and, on the right, the
+// background work in progress (with a spinner) and the list position.
+type statusBar struct {
+	styles  *Styles
+	spinner spinner.Model
+	width   int
+
+	flashText  string
+	flashLevel flashLevel
+	flashID    int // bumps on every flash so an old expiry does not clear a newer one
+
+	busy  [activityCount]string // text per running activity, "" when idle
+	right string                // position and marks, set by the root model
+}
+
+func newStatusBar(styles *Styles) statusBar {
+	return statusBar{styles: styles, spinner: spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(styles.Spinner))}
+}
+
+func (s *statusBar) SetSize(width int) { s.width = width }
+
+// Flash replaces the message and returns its id for the expiry timer.
+func (s *statusBar) Flash(level flashLevel, text string) int {
+	s.flashID++
+	s.flashText, s.flashLevel = text, level
+	return s.flashID
+}
+
+// Expire clears the flash if it is still the one with id.
+func (s *statusBar) Expire(id int) {
+	if id == s.flashID {
+		s.flashText = ""
+	}
+}
+
+// Start marks an activity as running; the returned command starts the spinner
+// when nothing else was keeping it going.
+func (s *statusBar) Start(a activity, text string) tea.Cmd {
+	idle := !s.Busy()
+	s.busy[a] = text
+	if idle {
+		return s.spinner.Tick
+	}
+	return nil
+}
+
+func (s *statusBar) Stop(a activity) { s.busy[a] = "" }
+
+func (s *statusBar) Busy() bool {
+	for _, t := range s.busy {
+		if t != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Update advances the spinner while there is work in progress and lets it stop
+// otherwise.
+func (s statusBar) Update(msg tea.Msg) (statusBar, tea.Cmd) {
+	if _, ok := msg.(spinner.TickMsg); ok && s.Busy() {
+		var cmd tea.Cmd
+		s.spinner, cmd = s.spinner.Update(msg)
+		return s, cmd
+	}
+	return s, nil
+}
+
+func (s statusBar) View() string {
+	var work []string
+	for _, t := range s.busy {
+		if t != "" {
+			work = append(work, t)
+		}
+	}
+	right := s.right
+	if len(work) > 0 {
+		right = s.spinner.View() + " " + strings.Join(work, " · ") + "  " + right
+	}
+	right = s.styles.Muted.Render(right)
+	left := ""
+	if s.flashText != "" {
+		style := s.styles.FlashInfo
+		switch s.flashLevel {
+		case levelWarn:
+			style = s.styles.FlashWarn
+		case levelError:
+			style = s.styles.FlashError
+		}
+		room := max(s.width-lipgloss.Width(right)-1, 0)
+		left = style.Render(cell(s.flashText, room))
+	}
+	gap := max(s.width-lipgloss.Width(left)-lipgloss.Width(right), 0)
+	return fit(left+strings.Repeat(" ", gap)+right, s.width)
+}

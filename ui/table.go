@@ -1,0 +1,217 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"doublecheck/reconcile"
+)
+
+// groupTable is a windowed list of groups: it keeps indices into the report's
+// groups and renders only the rows that fit, so its cost does not grow with the
+// number of groups (bubbles/table renders every row it is given).
+type groupTable struct {
+	styles *Styles
+	keys   *KeyMap
+
+	groups []reconcile.Group // the loaded report's groups, never modified
+	rows   []int             // indices into groups that pass the filters, in order
+	cursor int               // index into rows
+	offset int               // first row on screen
+
+	marked map[string]bool // group ids marked with space
+	fresh  map[string]bool // group ids that appeared in a reload and were not viewed yet
+
+	width, height int    // inner size, column header included
+	empty         string // shown when there are no rows
+}
+
+func newGroupTable(styles *Styles, keys *KeyMap) groupTable {
+	return groupTable{styles: styles, keys: keys, marked: map[string]bool{}, fresh: map[string]bool{}}
+}
+
+// SetSize sets the inner size (inside the pane border).
+func (t *groupTable) SetSize(width, height int) {
+	t.width, t.height = width, max(height, 2)
+	t.clampOffset()
+}
+
+// SetRows replaces the rows, keeping the selection on the same group when it is
+// still listed.
+func (t *groupTable) SetRows(groups []reconcile.Group, rows []int) {
+	selected := ""
+	if g := t.Selected(); g != nil {
+		selected = g.ID
+	}
+	t.groups, t.rows, t.cursor = groups, rows, 0
+	for i, gi := range rows {
+		if groups[gi].ID == selected {
+			t.cursor = i
+			break
+		}
+	}
+	t.clampOffset()
+}
+
+// Selected is the group under the cursor, nil when the list is empty.
+func (t *groupTable) Selected() *reconcile.Group {
+	if t.cursor < 0 || t.cursor >= len(t.rows) {
+		return nil
+	}
+	return &t.groups[t.rows[t.cursor]]
+}
+
+func (t *groupTable) pageRows() int { return max(t.height-1, 1) }
+
+// Update moves the cursor; it reports whether the selection changed.
+func (t groupTable) Update(msg tea.Msg) (groupTable, bool) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok || len(t.rows) == 0 {
+		return t, false
+	}
+	before := t.cursor
+	switch {
+	case key.Matches(km, t.keys.Up):
+		t.cursor--
+	case key.Matches(km, t.keys.Down):
+		t.cursor++
+	case key.Matches(km, t.keys.PageUp):
+		t.cursor -= t.pageRows()
+	case key.Matches(km, t.keys.PageDown):
+		t.cursor += t.pageRows()
+	case key.Matches(km, t.keys.Top):
+		t.cursor = 0
+	case key.Matches(km, t.keys.Bottom):
+		t.cursor = len(t.rows) - 1
+	}
+	t.cursor = clamp(t.cursor, 0, len(t.rows)-1)
+	t.clampOffset()
+	if g := t.Selected(); g != nil {
+		delete(t.fresh, g.ID)
+	}
+	return t, t.cursor != before
+}
+
+// ToggleMark marks or unmarks the selected group and moves down, like most
+// file managers.
+func (t *groupTable) ToggleMark() {
+	g := t.Selected()
+	if g == nil {
+		return
+	}
+	if t.marked[g.ID] {
+		delete(t.marked, g.ID)
+	} else {
+		t.marked[g.ID] = true
+	}
+	if t.cursor < len(t.rows)-1 {
+		t.cursor++
+		t.clampOffset()
+	}
+}
+
+// clampOffset keeps the cursor on screen.
+func (t *groupTable) clampOffset() {
+	t.cursor = clamp(t.cursor, 0, max(len(t.rows)-1, 0))
+	visible := t.pageRows()
+	if t.cursor < t.offset {
+		t.offset = t.cursor
+	}
+	if t.cursor >= t.offset+visible {
+		t.offset = t.cursor - visible + 1
+	}
+	t.offset = clamp(t.offset, 0, max(len(t.rows)-visible, 0))
+}
+
+// columns are the widths of the fixed columns; the reason takes what is left.
+type columns struct{ conf, status, identity, amount, count, span, reason int }
+
+func (t *groupTable) columns() columns {
+	c := columns{conf: 6, status: 9, amount: 14, count: 3, span: 10}
+	c.identity = clamp(t.width/4, 12, 30)
+	const gutter, gaps = 3, 6
+	c.reason = max(t.width-gutter-gaps-c.conf-c.status-c.identity-c.amount-c.count-c.span, 0)
+	return c
+}
+
+// View renders the column header and the visible rows only.
+func (t groupTable) View() string {
+	if t.width <= 0 {
+		return ""
+	}
+	c := t.columns()
+	lines := make([]string, 0, t.height)
+	lines = append(lines, t.styles.ColumnHeader.Render(fit(
+		"   "+cell("CONF", c.conf)+" "+cell("STATUS", c.status)+" "+cell("IDENTITY", c.identity)+" "+
+			cellRight("AMOUNT", c.amount)+" "+cellRight("N", c.count)+" "+cellRight("SPAN", c.span)+" "+
+			cell("REASON", c.reason), t.width)))
+	if len(t.rows) == 0 {
+		lines = append(lines, t.styles.Muted.Render(fit("   "+t.empty, t.width)))
+	}
+	end := min(t.offset+t.pageRows(), len(t.rows))
+	for i := t.offset; i < end; i++ {
+		lines = append(lines, t.row(&t.groups[t.rows[i]], i == t.cursor, c))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (t *groupTable) row(g *reconcile.Group, selected bool, c columns) string {
+	gutter := []byte("   ")
+	if selected {
+		gutter[0] = '>'
+	}
+	if t.marked[g.ID] {
+		gutter[1] = '*'
+	}
+	if t.fresh[g.ID] {
+		gutter[2] = '+'
+	}
+	reason := ""
+	if len(g.Reasons) > 0 {
+		reason = g.Reasons[0]
+	}
+	text := string(gutter) + cell(string(g.Confidence), c.conf) + " " + cell(string(g.Status), c.status) + " " +
+		cell(g.Identity, c.identity) + " " + cellRight(reconcile.FormatMoney(g.Amount, g.Currency), c.amount) + " " +
+		cellRight(fmt.Sprint(len(g.Charges)), c.count) + " " + cellRight(reconcile.HumanDuration(g.Span()), c.span) + " " +
+		cell(reason, c.reason)
+	text = fit(text, t.width)
+	switch {
+	case selected:
+		return t.styles.RowSelected.Render(text)
+	case t.fresh[g.ID]:
+		return t.styles.New.Render(text)
+	case g.Status == reconcile.Resolved:
+		return t.styles.Resolved.Render(text)
+	case g.Status == reconcile.Dismissed:
+		return t.styles.Dismissed.Render(text)
+	}
+	return t.styles.Row.Render(text)
+}
+
+// cell pads or truncates s to exactly w columns, left aligned.
+func cell(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, w, "…")
+	return s + strings.Repeat(" ", w-lipgloss.Width(s))
+}
+
+// cellRight pads or truncates s to exactly w columns, right aligned.
+func cellRight(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, w, "…")
+	return strings.Repeat(" ", w-lipgloss.Width(s)) + s
+}
+
+// fit pads or truncates a whole line to width w.
+func fit(s string, w int) string { return cell(s, w) }
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
