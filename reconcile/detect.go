@@ -5,8 +5,11 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -261,7 +264,9 @@ func (x *index) classHash(i int, value string) uint64 {
 
 // link adds to uf every edge of DESIGN's detection rules. Each kind of evidence
 // is sorted into runs of charges with the same (currency, amount, value) and swept
-// in created order; see sweep.
+// in created order; see sweep. Kinds are independent, so up to two workers (each
+// with its own sort buffers) take them in turn and only record edges; the unions
+// happen afterwards in this goroutine.
 func (x *index) link(uf unionFind) {
 	ch := x.in.Charges
 	kinds := []evidenceKind{
@@ -271,39 +276,65 @@ func (x *index) link(uf unionFind) {
 		{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true},
 		{value: func(e evidence) string { return x.order[e.i] }, hashed: x.orderHash},
 	}
-	for _, kind := range kinds {
-		buf := x.sorter.buffer(len(ch))
-		for i := range ch {
-			if !x.eligible[i] {
-				continue
-			}
-			if kind.perKey {
-				for o := x.keyStart[i]; o < x.keyStart[i+1]; o++ {
-					if !x.seenEarlier(i, o) {
-						e := evidence{i: int32(i), occ: o}
-						e.h = x.classHash(i, x.keys[o].key)
-						buf = append(buf, e)
-					}
-				}
-				continue
-			}
-			e := evidence{i: int32(i)}
-			switch v := kind.value(e); {
-			case v == "":
-			case kind.hashed != nil:
-				e.h = kind.hashed[i] ^ x.classSeed[i]
-				buf = append(buf, e)
-			default:
-				e.h = x.classHash(i, v)
-				buf = append(buf, e)
-			}
+	type edge struct{ a, b int32 }
+	workers := min(2, runtime.GOMAXPROCS(0))
+	edges := make([][]edge, workers)
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for w := range workers {
+		sorter := &x.sorter
+		if w > 0 {
+			sorter = &evidenceSorter{}
 		}
-		window := int64(math.MaxInt64)
-		if kind.windowed {
-			window = max(int64(x.opts.Window), 0)
-		}
-		forEachRun(x.sorter.sort(buf, x.byCreated), func(run []evidence) { x.sweepHashRun(run, kind, window, uf) })
+		wg.Go(func() {
+			join := func(a, b int32) { edges[w] = append(edges[w], edge{a, b}) }
+			for k := int(next.Add(1)) - 1; k < len(kinds); k = int(next.Add(1)) - 1 {
+				x.linkKind(kinds[k], sorter, join)
+			}
+		})
 	}
+	wg.Wait()
+	for _, es := range edges {
+		for _, e := range es {
+			uf.union(e.a, e.b)
+		}
+	}
+}
+
+// linkKind reports through join the edges that one kind of evidence makes.
+func (x *index) linkKind(kind evidenceKind, sorter *evidenceSorter, join func(a, b int32)) {
+	ch := x.in.Charges
+	buf := sorter.buffer(len(ch))
+	for i := range ch {
+		if !x.eligible[i] {
+			continue
+		}
+		if kind.perKey {
+			for o := x.keyStart[i]; o < x.keyStart[i+1]; o++ {
+				if !x.seenEarlier(i, o) {
+					e := evidence{i: int32(i), occ: o}
+					e.h = x.classHash(i, x.keys[o].key)
+					buf = append(buf, e)
+				}
+			}
+			continue
+		}
+		e := evidence{i: int32(i)}
+		switch v := kind.value(e); {
+		case v == "":
+		case kind.hashed != nil:
+			e.h = kind.hashed[i] ^ x.classSeed[i]
+			buf = append(buf, e)
+		default:
+			e.h = x.classHash(i, v)
+			buf = append(buf, e)
+		}
+	}
+	window := int64(math.MaxInt64)
+	if kind.windowed {
+		window = max(int64(x.opts.Window), 0)
+	}
+	forEachRun(sorter.sort(buf, x.byCreated), func(run []evidence) { x.sweepHashRun(run, kind, window, join) })
 }
 
 // evidenceSorter sorts evidence by hash, then a tie-break, in about linear time:
@@ -410,7 +441,7 @@ func (x *index) seenEarlier(i int, occ int32) bool {
 
 // sweepHashRun sweeps a run of equal hashes. A hash collision (different
 // currency, amount or value) is split exactly, keeping the created order.
-func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, uf unionFind) {
+func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, join func(a, b int32)) {
 	ch := x.in.Charges
 	same := func(a, b evidence) bool {
 		ca, cb := &ch[a.i], &ch[b.i]
@@ -424,7 +455,7 @@ func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, uf
 		}
 	}
 	if !collision {
-		x.sweep(run, window, uf)
+		x.sweep(run, window, join)
 		return
 	}
 	slices.SortStableFunc(run, func(a, b evidence) int {
@@ -445,14 +476,14 @@ func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, uf
 		for hi < len(run) && same(run[lo], run[hi]) {
 			hi++
 		}
-		x.sweep(run[lo:hi], window, uf)
+		x.sweep(run[lo:hi], window, join)
 		lo = hi
 	}
 }
 
-// sweep unions every pair of run (one currency, amount and value, sorted by
-// created) that is within window and not on the same PaymentIntent, in
-// amortised O(len(run)).
+// sweep connects, through join, every pair of run (one currency, amount and
+// value, sorted by created) that is within window and not on the same
+// PaymentIntent, with amortised O(len(run)) joins.
 //
 // Any two charges inside the window before charge j are within the window of each
 // other. So if that window holds two different PaymentIntents (an empty one is
@@ -460,7 +491,7 @@ func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, uf
 // member on another intent. If it holds a single intent different from j's, j
 // joins each member; those members never come back as a single-intent window
 // (any later window holding them also holds j), so the total stays linear.
-func (x *index) sweep(run []evidence, window int64, uf unionFind) {
+func (x *index) sweep(run []evidence, window int64, join func(a, b int32)) {
 	ch := x.in.Charges
 	t := func(k int) int64 { return x.created[run[k].i] }
 	pi := func(k int) string { return ch[run[k].i].PaymentIntent }
@@ -475,13 +506,13 @@ func (x *index) sweep(run []evidence, window int64, uf unionFind) {
 		case lo >= runStart: // the window holds one intent
 			if differ(j, j-1) {
 				for k := lo; k < j; k++ {
-					uf.union(run[j].i, run[k].i)
+					join(run[j].i, run[k].i)
 				}
 			}
 		case differ(j, j-1):
-			uf.union(run[j].i, run[j-1].i)
+			join(run[j].i, run[j-1].i)
 		default:
-			uf.union(run[j].i, run[runStart-1].i)
+			join(run[j].i, run[runStart-1].i)
 		}
 		if j == 0 || differ(j, j-1) {
 			runStart = j
