@@ -107,6 +107,13 @@ func TestDetectMembership(t *testing.T) {
 		{name: "intent run then a charge outside the first's window",
 			charges: []Charge{charge("ch_a", 0, intent("pi_1")), charge("ch_b", 8*min, intent("pi_1")), charge("ch_c", 12*min, intent("pi_2"))},
 			want:    [][]string{{"ch_b", "ch_c"}}},
+		{name: "times beyond what nanoseconds hold are clamped, not wrapped",
+			charges: []Charge{
+				charge("ch_a", 0, func(c *Charge) { c.Created = time.Time{} }),
+				charge("ch_b", 0, func(c *Charge) { c.Created = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) }),
+				charge("ch_c", 0, func(c *Charge) { c.Created = time.Date(3000, 1, 1, 0, 1, 0, 0, time.UTC) }),
+			},
+			want: [][]string{{"ch_b", "ch_c"}}},
 		{name: "components stay apart",
 			charges: []Charge{charge("ch_a", 0), charge("ch_b", min), charge("ch_c", time.Hour), charge("ch_d", time.Hour+min)},
 			want:    [][]string{{"ch_a", "ch_b"}, {"ch_c", "ch_d"}}},

@@ -161,6 +161,33 @@ func TestDetectMatchesOracle(t *testing.T) {
 	}
 }
 
+// TestDetectWithCollidingHashes makes hashes collide all the time, so the exact
+// splitting of runs (and of the charge-id join and the order findings) is what
+// keeps the groups right.
+func TestDetectWithCollidingHashes(t *testing.T) {
+	saved := hashString
+	t.Cleanup(func() { hashString = saved })
+	hashString = func(s string) uint64 { return uint64(len(s)%3) << 62 }
+	rng := rand.New(rand.NewPCG(9, 9))
+	next := func(k int) int { return rng.IntN(k) }
+	for range 500 {
+		in, opts := randomInput(rng.IntN(40), next)
+		checkAgainstOracle(t, in, opts)
+		r := Detect(in, opts)
+		hashString = saved
+		want := Detect(in, opts)
+		hashString = func(s string) uint64 { return uint64(len(s)%3) << 62 }
+		if len(r.Findings) != len(want.Findings) || r.Summary.ChargesWithoutKey != want.Summary.ChargesWithoutKey {
+			t.Fatalf("findings differ under collisions: %d vs %d", len(r.Findings), len(want.Findings))
+		}
+		for i := range r.Findings {
+			if r.Findings[i].Kind != want.Findings[i].Kind || r.Findings[i].OrderRef != want.Findings[i].OrderRef || r.Findings[i].ChargeID != want.Findings[i].ChargeID {
+				t.Fatalf("finding %d: %+v vs %+v", i, r.Findings[i], want.Findings[i])
+			}
+		}
+	}
+}
+
 // TestSweepSameIntentRuns targets the sweep's subtle case: long runs on one
 // PaymentIntent interleaved with other intents, all inside or across windows.
 func TestSweepSameIntentRuns(t *testing.T) {
