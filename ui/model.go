@@ -100,6 +100,7 @@ type Model struct {
 	after func(d time.Duration, msg tea.Msg) tea.Cmd
 
 	width, height int
+	body          int // height of the area between the header and the status bar
 	header        header
 	table         groupTable
 	detail        detailPane
@@ -380,7 +381,7 @@ func (m *Model) refilter() {
 	default:
 		m.table.empty = "no " + m.statusLabel() + " groups at " + confidenceSteps[m.confidence].label + " (f and s change the filters)"
 	}
-	m.showSelected()
+	m.layout()
 }
 
 func (m *Model) showSelected() {
@@ -791,6 +792,7 @@ func (m *Model) keyState(md mode) keyState {
 // fixed parts.
 func (m *Model) layout() {
 	if m.width <= 0 || m.height <= 0 {
+		m.showSelected()
 		return
 	}
 	m.header.SetSize(m.width)
@@ -800,13 +802,16 @@ func (m *Model) layout() {
 	m.note.SetSize(m.width)
 
 	body := m.bodyHeight()
+	m.body = body
 	m.confirm.SetSize(m.width, body)
 	frameW, frameH := m.styles.Pane.GetHorizontalFrameSize(), m.styles.Pane.GetVerticalFrameSize()
-	tableOuter := body * 3 / 5
+	// The focused pane gets the larger share; a short list gives the rest of its
+	// share to the detail pane.
+	share := body * 3 / 5
 	if m.focus == modeDetail {
-		tableOuter = body * 2 / 5
+		share = body * 2 / 5
 	}
-	tableOuter = max(tableOuter, frameH+2)
+	tableOuter := max(min(frameH+1+max(len(m.table.rows), 1), share), frameH+2)
 	m.table.SetSize(m.width-frameW, tableOuter-frameH)
 	m.detail.SetSize(m.width-frameW, body-tableOuter-frameH)
 	m.showSelected()
@@ -858,7 +863,7 @@ func (m *Model) footerView() string {
 }
 
 func (m *Model) bodyView() string {
-	body := m.bodyHeight()
+	body := m.body
 	center := func(s string) string {
 		return clip(lipgloss.Place(m.width, body, lipgloss.Center, lipgloss.Center, s), m.width, body)
 	}

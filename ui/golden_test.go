@@ -1,0 +1,56 @@
+package ui
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+)
+
+// TestGolden runs the real program (teatest) at a fixed size and clock and
+// compares the final View with testdata/TestGolden/*.golden. Refresh them with
+// `go test ./ui -run TestGolden -update` and review the diff.
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name          string
+		width, height int
+		keys          []string
+	}{
+		{"initial_list", 100, 30, nil},
+		{"detail_open", 100, 30, []string{"j", "enter"}},
+		{"filter_active", 100, 30, []string{"/", "e", "x", "a", "m", "p", "l", "e", ".", "c", "o", "m"}},
+		{"help_open", 100, 30, []string{"?"}},
+		{"refund_dialog", 100, 30, []string{"space", "space", "r"}},
+		{"too_small", 50, 10, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(fixtureReport())
+			tm := teatest.NewTestModel(t, New(testConfig(), h.deps()), teatest.WithInitialTermSize(tt.width, tt.height))
+			if tt.width >= minWidth {
+				// The first load has landed once a group is on screen.
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("cus_NfJ2kQ8aLm")) },
+					teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+			}
+			for _, k := range tt.keys {
+				tm.Send(keyMsg(k))
+			}
+			if err := tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+			if tt.width < minWidth {
+				// Nothing to wait for on screen: make sure the load finished before
+				// comparing, so the frame does not depend on timing.
+				if !final.loaded {
+					final = send(t, final, reportLoadedMsg{seq: final.loadSeq, report: fixtureReport()})
+				}
+			}
+			teatest.RequireEqualOutput(t, []byte(final.View()))
+		})
+	}
+}
+
+var _ tea.Model = Model{}
