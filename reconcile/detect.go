@@ -280,6 +280,9 @@ func (x *index) link(uf unionFind) {
 	}
 	type edge struct{ a, b int32 }
 	workers := min(2, runtime.GOMAXPROCS(0))
+	if len(ch) < parallelMin {
+		workers = 1 // not worth a goroutine and a second set of buffers
+	}
 	edges := make([][]edge, workers)
 	var next atomic.Int32
 	var wg sync.WaitGroup
@@ -302,6 +305,10 @@ func (x *index) link(uf unionFind) {
 		}
 	}
 }
+
+// parallelMin is the number of charges from which link uses two workers (a
+// variable so that tests cover both paths on small inputs).
+var parallelMin = 1 << 14
 
 // linkKind reports through join the edges that one kind of evidence makes.
 func (x *index) linkKind(kind evidenceKind, sorter *evidenceSorter, join func(a, b int32)) {

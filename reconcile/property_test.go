@@ -149,15 +149,25 @@ func checkAgainstOracle(t *testing.T, in Input, opts Options) {
 }
 
 func TestDetectMatchesOracle(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 11))
-	next := func(k int) int { return rng.IntN(k) }
-	for iter := range 3000 {
-		n := rng.IntN(30)
-		if iter%100 == 0 {
-			n = 150 + rng.IntN(150) // long runs stress the sweep's amortisation
-		}
-		in, opts := randomInput(n, next)
-		checkAgainstOracle(t, in, opts)
+	for _, workers := range []struct {
+		name string
+		min  int
+	}{{"one worker", parallelMin}, {"two workers", 0}} {
+		t.Run(workers.name, func(t *testing.T) {
+			saved := parallelMin
+			t.Cleanup(func() { parallelMin = saved })
+			parallelMin = workers.min
+			rng := rand.New(rand.NewPCG(7, 11))
+			next := func(k int) int { return rng.IntN(k) }
+			for iter := range 2000 {
+				n := rng.IntN(30)
+				if iter%100 == 0 {
+					n = 150 + rng.IntN(150) // long runs stress the sweep's amortisation
+				}
+				in, opts := randomInput(n, next)
+				checkAgainstOracle(t, in, opts)
+			}
+		})
 	}
 }
 
