@@ -202,6 +202,7 @@ func TestStatusAndRefundability(t *testing.T) {
 		{name: "open", in: Input{Charges: pair()}, status: Open, refundable: 2000},
 		{name: "partly refunded stays open for the remainder", in: Input{Charges: pair(refunded(500))}, status: Open, refundable: 1500},
 		{name: "fully refunded is resolved", in: Input{Charges: pair(refunded(2000))}, status: Resolved, notRefundable: notRefundableDone},
+		{name: "Stripe's refunded flag counts as fully refunded", in: Input{Charges: pair(func(c *Charge) { c.Refunded = true })}, status: Resolved, notRefundable: notRefundableDone},
 		{name: "disputed cannot be refunded", in: Input{Charges: pair(disputed)}, status: Open, notRefundable: notRefundableDisputed},
 		{name: "dismissed", status: Dismissed, refundable: 2000, decision: DecisionDismissed, in: Input{Charges: pair(),
 			Decisions: []Decision{{GroupID: "grp_a", Kind: DecisionDismissed, Operator: "ann", At: at(1)}}}},
