@@ -169,6 +169,40 @@ func TestOpenRefusesBadFilesAndLeavesThemUnchanged(t *testing.T) {
 	}
 }
 
+// Stores above quickCheckMaxBytes are not fully checked at Open; damage in their
+// pages is reported, with the path, when a read reaches it, and the file is not
+// changed.
+func TestDamageInLargeStoreIsReportedOnRead(t *testing.T) {
+	saved := quickCheckMaxBytes
+	quickCheckMaxBytes = 0
+	t.Cleanup(func() { quickCheckMaxBytes = saved })
+
+	path := storeFileWithData(t)
+	info, _ := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xEE}, 64<<10), info.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	before, _ := os.ReadFile(path)
+
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	_, err = s.LoadInput(context.Background())
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "malformed") {
+		t.Errorf("LoadInput error = %v, want one naming %s and saying it is malformed", err, path)
+	}
+	s.Close()
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("the damaged file was modified")
+	}
+}
+
 func TestOpenNewerSchemaAsksForUpgrade(t *testing.T) {
 	path := storeFileWithData(t)
 	db, err := sql.Open("sqlite", path)
