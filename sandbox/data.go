@@ -15,15 +15,21 @@ import (
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-func randomString(rng *rand.Rand, n int) string {
-	// Ten base62 digits per 64-bit draw: ids are most of the generation work.
-	b := make([]byte, n)
+// prefixed returns prefix followed by n random base62 characters, in a single
+// allocation: ids are most of the generation work.
+func prefixed(rng *rand.Rand, prefix string, n int) string {
+	var buf [48]byte
+	b := buf[:0]
+	if len(prefix)+n > len(buf) {
+		b = make([]byte, 0, len(prefix)+n)
+	}
+	b = append(b, prefix...)
 	var v uint64
-	for i := range b {
-		if i%10 == 0 {
+	for i := range n {
+		if i%10 == 0 { // ten base62 digits per 64-bit draw
 			v = rng.Uint64()
 		}
-		b[i] = base62[v%62]
+		b = append(b, base62[v%62])
 		v /= 62
 	}
 	return string(b)
@@ -32,13 +38,11 @@ func randomString(rng *rand.Rand, n int) string {
 // newID returns a Stripe-style id: prefix plus n random base62 characters (n ≥ 14
 // makes a collision among a few million ids practically impossible). Callers
 // hold s.mu.
-func (s *Server) newID(prefix string, n int) string {
-	return prefix + randomString(s.idRNG, n)
-}
+func (s *Server) newID(prefix string, n int) string { return prefixed(s.idRNG, prefix, n) }
 
-// randomID is for request ids, drawn from the fault RNG so that answering
-// requests never changes the ids of the data. Callers hold s.mu.
-func (s *Server) randomID(n int) string { return randomString(s.faultRNG, n) }
+// requestID draws from the fault RNG so that answering requests never changes
+// the ids of the data. Callers hold s.mu.
+func (s *Server) requestID() string { return prefixed(s.faultRNG, "req_", 14) }
 
 // libraryKey is shaped like the key stripe-go and other Stripe libraries generate
 // when the application supplies none: <unix nanoseconds>_<6 base64url chars>.
@@ -184,7 +188,7 @@ func (s *Server) createCharge(p person, at, amount int64, currency string, o cha
 		c.BalanceTxn = s.newID("txn_3", 23)
 	}
 	if o.request {
-		c.RequestID = "req_" + randomString(s.idRNG, 14)
+		c.RequestID = s.newID("req_", 14)
 		c.IdempotencyKey = o.key
 	}
 	s.data.add(c)

@@ -81,7 +81,7 @@ func (s *Server) newCard(country string) card {
 	return card{
 		Brand:       brands[r.IntN(len(brands))],
 		Last4:       fmt.Sprintf("%04d", r.IntN(10000)),
-		Fingerprint: randomString(r, 16),
+		Fingerprint: prefixed(r, "", 16),
 		ExpMonth:    1 + r.IntN(12),
 		ExpYear:     2027 + r.IntN(5),
 		Country:     country,
@@ -165,7 +165,7 @@ func (g *gen) log(key, order, chargeID string, at int64) {
 func (g *gen) before(at int64) int64 { return min(at, g.now-60) }
 
 func (g *gen) refund(c *charge, at, amount int64, reason string) {
-	g.s.applyRefund(c, amount, reason, nil, g.before(at), "req_"+randomString(g.rng, 14), "")
+	g.s.applyRefund(c, amount, reason, nil, g.before(at), g.s.newID("req_", 14), "")
 }
 
 func (g *gen) secs(lo, hi int) int64 { return int64(lo + g.rng.IntN(hi-lo+1)) }
@@ -178,7 +178,7 @@ func (g *gen) ordinary(n int) {
 	if n <= 0 {
 		return
 	}
-	var planned []plannedCharge
+	planned := make([]plannedCharge, 0, n)
 	// Subscriptions: monthly invoices, about 2% of customers.
 	for range max(1, n/60) {
 		p, plan := g.person(false), plans[g.rng.IntN(len(plans))]
@@ -303,9 +303,11 @@ func separateLookalikes(planned []plannedCharge, order []int) {
 		if pc.opts.failed {
 			continue
 		}
-		ids := []string{"f" + pc.p.card.Fingerprint, "e" + pc.p.email}
-		if pc.p.customer != "" {
-			ids = append(ids, "c"+pc.p.customer)
+		// Fingerprints, emails ("@") and customer ids ("cus_") cannot be mistaken
+		// for one another; a guest has no customer identity.
+		ids := [3]string{pc.p.card.Fingerprint, pc.p.email, pc.p.customer}
+		if pc.p.customer == "" {
+			ids[2] = ids[0]
 		}
 		for clash := true; clash; {
 			clash = false

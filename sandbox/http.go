@@ -66,7 +66,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, perm permission, h handlerFunc) {
 	s.mu.Lock()
-	requestID := "req_" + s.randomID(14)
+	requestID := s.requestID()
 	s.stats.Requests++
 	s.stats.ByPath[pattern]++
 	s.mu.Unlock()
