@@ -157,7 +157,7 @@ func requireOneRow(res sql.Result, key string) error {
 
 // FinishRefund records the outcome of the refund with this key and, when
 // chargeAfter is not nil, the charge's new refund state (newest Observed wins, as
-// in SaveCharges), in one transaction. Status pending records an error that
+// in SaveCharges; a zero Observed means now), in one transaction. Status pending records an error that
 // leaves the intent to be resumed. An intent recorded as refunded cannot be
 // changed any more: money moved, and the ledger must keep saying so.
 func (s *Store) FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error {
@@ -192,12 +192,16 @@ func (s *Store) FinishRefund(ctx context.Context, key, status, refundID, errCode
 		if chargeAfter == nil {
 			return nil
 		}
+		after := *chargeAfter
+		if after.Observed.IsZero() {
+			after.Observed = time.Now()
+		}
 		w, err := prepareChargeWriter(ctx, tx)
 		if err != nil {
 			return err
 		}
 		defer w.Close()
-		return w.put(ctx, chargeAfter)
+		return w.put(ctx, &after)
 	})
 	if err != nil {
 		return fmt.Errorf("finish refund %s in %s: %w", key, s.path, err)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"doublecheck/reconcile"
 )
@@ -59,8 +58,9 @@ func TestRefundLedgerLifecycle(t *testing.T) {
 		t.Fatalf("pending = %+v, want the intent with 2 attempts", pending)
 	}
 
+	// Observed left zero: the refund outcome is the newest thing known.
 	after := reconcile.Charge{ID: "ch_dup", Amount: 2000, AmountRefunded: 2000, Refunded: true, Currency: "usd",
-		Status: "succeeded", Captured: true, Observed: baseTime.Add(time.Hour)}
+		Status: "succeeded", Captured: true}
 	if err := s.FinishRefund(ctx, first.Key, reconcile.RefundSucceeded, "re_1", "", "", &after); err != nil {
 		t.Fatalf("FinishRefund: %v", err)
 	}
