@@ -240,7 +240,6 @@ func (st *store) addRefund(r *refund) {
 func (s *Server) dispute(c *charge, at int64, reason string) {
 	d := &dispute{ID: s.newID("dp_1", 23), Created: at, Amount: c.Amount, Currency: c.Currency,
 		Charge: c.ID, PaymentIntent: c.PaymentIntent, Reason: reason}
-	s.data.disputes[d.ID] = d
 	c.Disputed = true
 	s.addEvent("charge.dispute.created", at, "", "", c, d, nil)
 }

@@ -115,7 +115,6 @@ type store struct {
 	refundByID    map[string]*refund
 	events        []*event
 	eventByID     map[string]*event
-	disputes      map[string]*dispute
 	scenarios     []Scenario
 	keyLog        []KeyLogEntry
 	nextOrder     int
@@ -128,7 +127,6 @@ func newStore() *store {
 		chargeByID:    map[string]*charge{},
 		refundByID:    map[string]*refund{},
 		eventByID:     map[string]*event{},
-		disputes:      map[string]*dispute{},
 		paymentIntent: map[string][]string{},
 		nextOrder:     10000,
 	}
