@@ -129,18 +129,20 @@ type refundDialog struct {
 }
 
 func newRefundDialog(styles *Styles, keys *KeyMap, plan refundPlan, live, dryRun bool) refundDialog {
-	d := refundDialog{styles: styles, keys: keys, plan: plan, live: live, dryRun: dryRun, input: newInput("type " + confirmWord)}
+	d := refundDialog{styles: styles, keys: keys, plan: plan, live: live, dryRun: dryRun, input: newInput(styles, "type "+confirmWord)}
 	if live {
 		d.input.Focus()
 	}
 	return d
 }
 
-// newInput is a text input with a steady cursor: no blink timers to manage.
-func newInput(placeholder string) textinput.Model {
+// newInput is a text input in the dashboard's colours with a steady cursor: no
+// blink timers to manage.
+func newInput(styles *Styles, placeholder string) textinput.Model {
 	in := textinput.New()
 	in.Placeholder = placeholder
 	in.Prompt = "> "
+	in.PromptStyle, in.PlaceholderStyle, in.TextStyle = styles.Title, styles.Muted, styles.Value
 	in.CharLimit = 200
 	in.Cursor.SetMode(cursor.CursorStatic)
 	return in
@@ -244,6 +246,16 @@ func (d refundDialog) View() string {
 	return frame.Render(strings.Join(lines, "\n"))
 }
 
+// ShortHelp is the dialog's own keys; the KeyMap state leaves only those that
+// work in this mode (y in test mode, the typed word in live mode).
+func (d refundDialog) ShortHelp() []key.Binding {
+	cancel := d.keys.Cancel
+	if d.live {
+		cancel.SetHelp("esc", "cancel") // n is only a letter of the typed word here
+	}
+	return []key.Binding{d.keys.Confirm, d.keys.ConfirmTyped, d.keys.Press, d.keys.SwitchButton, cancel}
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -261,7 +273,7 @@ type noteDialog struct {
 }
 
 func newNoteDialog(styles *Styles, keys *KeyMap, groups int) (noteDialog, tea.Cmd) {
-	d := noteDialog{styles: styles, keys: keys, input: newInput("optional note, e.g. repeat purchase confirmed by customer"),
+	d := noteDialog{styles: styles, keys: keys, input: newInput(styles, "optional note, e.g. repeat purchase confirmed by customer"),
 		title: fmt.Sprintf("Dismiss %d %s as legitimate", groups, plural(groups, "group", "groups"))}
 	cmd := d.input.Focus()
 	return d, cmd
@@ -285,6 +297,8 @@ func (d noteDialog) Update(msg tea.Msg) (noteDialog, dialogResult, tea.Cmd) {
 	d.input, cmd = d.input.Update(msg)
 	return d, dialogOpen, cmd
 }
+
+func (d noteDialog) ShortHelp() []key.Binding { return []key.Binding{d.keys.Submit, d.keys.Cancel} }
 
 func (d noteDialog) Note() string { return strings.TrimSpace(d.input.Value()) }
 

@@ -20,6 +20,7 @@ type detailPane struct {
 	keys     *KeyMap
 	viewport viewport.Model
 	width    int
+	groupID  string // the group shown, to keep the scroll position across reloads
 }
 
 func newDetailPane(styles *Styles, keys *KeyMap) detailPane {
@@ -60,10 +61,26 @@ func (d detailPane) Update(msg tea.Msg) detailPane {
 func (d detailPane) View() string { return d.viewport.View() }
 
 // SetGroup shows g (nil for none). outcomes are this session's refund outcomes by
-// charge id, shown until the store's own state says more.
+// charge id, shown until the store's own state says more. The scroll position
+// stays when the same group is shown again (a background reload, a resize).
 func (d *detailPane) SetGroup(g *reconcile.Group, outcomes map[string]string) {
+	id := ""
+	if g != nil {
+		id = g.ID
+	}
 	d.viewport.SetContent(d.render(g, outcomes))
-	d.viewport.GotoTop()
+	if id != d.groupID {
+		d.viewport.GotoTop()
+	}
+	d.groupID = id
+}
+
+// ShortHelp is the pane's own keys: the arrows scroll here.
+func (d detailPane) ShortHelp() []key.Binding {
+	up, down := d.keys.Up, d.keys.Down
+	up.SetHelp("↑/k", "scroll up")
+	down.SetHelp("↓/j", "scroll down")
+	return []key.Binding{up, down, d.keys.Back}
 }
 
 func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) string {

@@ -17,18 +17,22 @@ func TestGolden(t *testing.T) {
 		name          string
 		width, height int
 		keys          []string
+		live          bool
 	}{
-		{"initial_list", 100, 30, nil},
-		{"detail_open", 100, 30, []string{"j", "enter"}},
-		{"filter_active", 100, 30, []string{"/", "e", "x", "a", "m", "p", "l", "e", ".", "c", "o", "m"}},
-		{"help_open", 100, 30, []string{"?"}},
-		{"refund_dialog", 100, 30, []string{"space", "space", "r"}},
-		{"too_small", 50, 10, nil},
+		{"initial_list", 100, 30, nil, false},
+		{"detail_open", 100, 30, []string{"j", "enter"}, false},
+		{"filter_active", 100, 30, []string{"/", "e", "x", "a", "m", "p", "l", "e", ".", "c", "o", "m"}, false},
+		{"help_open", 100, 30, []string{"?"}, false},
+		{"refund_dialog", 100, 30, []string{"space", "space", "r"}, false},
+		{"refund_dialog_live", 100, 30, []string{"j", "r", "r", "e", "f"}, true},
+		{"too_small", 50, 10, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(fixtureReport())
-			tm := teatest.NewTestModel(t, New(testConfig(), h.deps()), teatest.WithInitialTermSize(tt.width, tt.height))
+			cfg := testConfig()
+			cfg.Live = tt.live
+			tm := teatest.NewTestModel(t, New(cfg, h.deps()), teatest.WithInitialTermSize(tt.width, tt.height))
 			if tt.width >= minWidth {
 				// The first load has landed once a group is on screen.
 				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("cus_NfJ2kQ8aLm")) },

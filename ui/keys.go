@@ -121,14 +121,10 @@ func (k *KeyMap) setState(s keyState) {
 	k.ForceQuit.SetEnabled(true)
 }
 
-// ShortHelp is the footer: the keys an operator needs most, whichever are live.
+// ShortHelp is the footer outside any component: the actions that work from
+// both panes. The root model puts the focused component's own help first.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{
-		k.Confirm, k.ConfirmTyped, k.Press, k.Submit, k.Cancel, k.SwitchButton,
-		k.ApplyFilter, k.ClearFilter, k.CloseHelp,
-		k.Up, k.Down, k.Focus, k.Back, k.Filter, k.Mark, k.Dismiss, k.Undo,
-		k.Refund, k.Sync, k.Export, k.Help, k.Quit,
-	}
+	return []key.Binding{k.Help, k.Filter, k.ClearFilter, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export, k.Quit}
 }
 
 // FullHelp is the `?` screen, one column per kind of key.

@@ -149,7 +149,7 @@ func New(cfg Config, deps Deps) Model {
 		cfg: cfg, deps: deps, ctx: context.Background(), keys: &keys, styles: &styles,
 		after:    func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
 		help:     help.New(),
-		filter:   newInput("customer, email, charge id, order or key"),
+		filter:   newInput(&styles, "customer, email, charge id, order or key"),
 		index:    map[string]int{},
 		known:    map[string]bool{},
 		outcomes: map[string]string{},
@@ -566,10 +566,11 @@ func (m *Model) startSync(watch bool) tea.Cmd {
 		return nil
 	}
 	if m.syncing {
+		// Only the timer gets here (R is off while a sync runs): try at the next tick.
 		if watch {
 			return m.watchCmd()
 		}
-		return m.flash(levelInfo, "a sync is already running")
+		return nil
 	}
 	m.syncing, m.header.syncing = true, true
 	syncer, ctx, now := m.deps.Syncer, m.ctx, m.cfg.Now
@@ -858,8 +859,26 @@ func (m *Model) filterBar() string {
 	return ""
 }
 
+// footerView is the short help of whatever has the keys: a dialog or the filter
+// input alone, a pane followed by the global keys. Bindings switched off for the
+// state are left out by help itself.
 func (m *Model) footerView() string {
-	return m.help.ShortHelpView(m.keys.ShortHelp())
+	var keys []key.Binding
+	switch m.mode() {
+	case modeConfirm:
+		keys = m.confirm.ShortHelp()
+	case modeNote:
+		keys = m.note.ShortHelp()
+	case modeHelp:
+		keys = []key.Binding{m.keys.CloseHelp}
+	case modeFilter:
+		keys = []key.Binding{m.keys.ApplyFilter, m.keys.ClearFilter}
+	case modeDetail:
+		keys = append(m.detail.ShortHelp(), m.keys.ShortHelp()...)
+	default:
+		keys = append(m.table.ShortHelp(), m.keys.ShortHelp()...)
+	}
+	return m.help.ShortHelpView(keys)
 }
 
 func (m *Model) bodyView() string {

@@ -66,6 +66,24 @@ func TestDetailPaneScrolls(t *testing.T) {
 	}
 }
 
+func TestDetailPaneKeepsScrollAcrossReloads(t *testing.T) {
+	h := newHarness(fixtureReport())
+	cfg := testConfig()
+	cfg.Watch = time.Minute
+	m := press(t, h.start(t, cfg), "j", "enter", "j", "j", "j")
+	m = send(t, m, watchTickMsg{}) // sync + reload while the operator reads
+	if h.store.loads != 2 {
+		t.Fatalf("%d loads, want the reload after the sync", h.store.loads)
+	}
+	if m.detail.viewport.YOffset != 3 {
+		t.Errorf("detail offset %d after a background reload, want 3", m.detail.viewport.YOffset)
+	}
+	m = press(t, m, "esc", "j")
+	if m.detail.viewport.YOffset != 0 {
+		t.Errorf("another group opened at offset %d", m.detail.viewport.YOffset)
+	}
+}
+
 func TestDetailPaneExplainsTheGroup(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "j") // grp_ch_2001: the disputed suspect

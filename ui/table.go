@@ -89,12 +89,22 @@ func (t groupTable) Update(msg tea.Msg) (groupTable, bool) {
 	case key.Matches(km, t.keys.Bottom):
 		t.cursor = len(t.rows) - 1
 	}
-	t.cursor = clamp(t.cursor, 0, len(t.rows)-1)
+	t.moveTo(t.cursor)
+	return t, t.cursor != before
+}
+
+// moveTo puts the cursor on row i (clamped) and counts the group there as viewed.
+func (t *groupTable) moveTo(i int) {
+	t.cursor = i
 	t.clampOffset()
 	if g := t.Selected(); g != nil {
 		delete(t.fresh, g.ID)
 	}
-	return t, t.cursor != before
+}
+
+// ShortHelp is the list's own keys.
+func (t groupTable) ShortHelp() []key.Binding {
+	return []key.Binding{t.keys.Up, t.keys.Down, t.keys.Focus, t.keys.Mark}
 }
 
 // ToggleMark marks or unmarks the selected group and moves down, like most
@@ -109,10 +119,7 @@ func (t *groupTable) ToggleMark() {
 	} else {
 		t.marked[g.ID] = true
 	}
-	if t.cursor < len(t.rows)-1 {
-		t.cursor++
-		t.clampOffset()
-	}
+	t.moveTo(t.cursor + 1)
 }
 
 // clampOffset keeps the cursor on screen.
