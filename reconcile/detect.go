@@ -38,10 +38,13 @@ type index struct {
 	created   []int64  // unix nanoseconds
 	classSeed []uint64 // hash of the charge's currency and amount
 	orderHash []uint64 // hash of order, for eligible charges
-	email     []string
-	order     []string
-	keyStart  []int32 // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
-	keys      []keyOcc
+	// multiOrders are the charges (oldest first) of each order ref that more
+	// than one eligible charge carries; link collects them.
+	multiOrders [][]int32
+	email       []string
+	order       []string
+	keyStart    []int32 // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
+	keys        []keyOcc
 	// keyless lists key records whose charge is unknown (findings).
 	keyless []int32
 	sorter  evidenceSorter
@@ -249,9 +252,13 @@ type evidence struct {
 // evidenceKind reads the compared value of one kind of evidence.
 type evidenceKind struct {
 	value    func(e evidence) string
-	windowed bool     // identities match only within the window; keys and orders always
-	perKey   bool     // one piece of evidence per distinct key of the charge
-	hashed   []uint64 // the value's hash per charge, when already computed
+	windowed bool // identities match only within the window; keys and orders always
+	perKey   bool // one piece of evidence per distinct key of the charge
+	// byValue: the value's hash per charge, when already computed. Such evidence
+	// is sorted by value alone (runs mix currencies and amounts and are split
+	// exactly), so onRun sees every charge with one value together.
+	byValue []uint64
+	onRun   func(run []evidence)
 }
 
 var hashSeed = maphash.MakeSeed()
@@ -276,7 +283,7 @@ func (x *index) link(uf unionFind) {
 		{value: func(e evidence) string { return ch[e.i].CardFingerprint }, windowed: true},
 		{value: func(e evidence) string { return x.email[e.i] }, windowed: true},
 		{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true},
-		{value: func(e evidence) string { return x.order[e.i] }, hashed: x.orderHash},
+		{value: func(e evidence) string { return x.order[e.i] }, byValue: x.orderHash, onRun: x.collectOrders},
 	}
 	type edge struct{ a, b int32 }
 	workers := min(2, runtime.GOMAXPROCS(0))
@@ -331,8 +338,8 @@ func (x *index) linkKind(kind evidenceKind, sorter *evidenceSorter, join func(a,
 		e := evidence{i: int32(i)}
 		switch v := kind.value(e); {
 		case v == "":
-		case kind.hashed != nil:
-			e.h = kind.hashed[i] ^ x.classSeed[i]
+		case kind.byValue != nil:
+			e.h = kind.byValue[i]
 			buf = append(buf, e)
 		default:
 			e.h = x.classHash(i, v)
@@ -343,7 +350,12 @@ func (x *index) linkKind(kind evidenceKind, sorter *evidenceSorter, join func(a,
 	if kind.windowed {
 		window = max(int64(x.opts.Window), 0)
 	}
-	forEachRun(sorter.sort(buf, x.byCreated), func(run []evidence) { x.sweepHashRun(run, kind, window, join) })
+	forEachRun(sorter.sort(buf, x.byCreated), func(run []evidence) {
+		if kind.onRun != nil {
+			kind.onRun(run)
+		}
+		x.sweepHashRun(run, kind, window, join)
+	})
 }
 
 // evidenceSorter sorts evidence by hash, then a tie-break, in about linear time:

@@ -385,7 +385,9 @@ func (x *index) findings() []Finding {
 		}
 		out = append(out, f)
 	}
-	out = append(out, x.orderFindings()...)
+	for _, charges := range x.multiOrders {
+		out = append(out, x.orderFinding(charges))
+	}
 	if x.opts.ListChargesWithoutKey {
 		for i := range ch {
 			if x.eligible[i] && x.keyStart[i] == x.keyStart[i+1] {
@@ -411,42 +413,34 @@ func (x *index) findings() []Finding {
 	return out
 }
 
-// orderFindings finds the order refs carried by more than one succeeded charge,
-// whatever their amounts, by sorting hashes rather than building a map of every
-// order.
-func (x *index) orderFindings() []Finding {
-	ch := x.in.Charges
-	buf := x.sorter.buffer(len(ch))
-	for i := range ch {
-		if x.eligible[i] && x.order[i] != "" {
-			buf = append(buf, evidence{h: x.orderHash[i], i: int32(i)})
-		}
+// collectOrders notes, from a run of charges whose order refs hash alike (in
+// created order), each order ref carried by more than one of them.
+func (x *index) collectOrders(run []evidence) {
+	idx := make([]int32, len(run))
+	for k, e := range run {
+		idx[k] = e.i
 	}
-	var out []Finding
-	forEachRun(x.sorter.sort(buf, x.byCreated), func(run []evidence) {
-		// Split exactly by order ref (a hash collision), keeping created order.
-		slices.SortStableFunc(run, func(a, b evidence) int { return strings.Compare(x.order[a.i], x.order[b.i]) })
-		for lo := 0; lo < len(run); {
-			hi := lo + 1
-			for hi < len(run) && x.order[run[hi].i] == x.order[run[lo].i] {
-				hi++
-			}
-			if hi-lo > 1 {
-				out = append(out, x.orderFinding(run[lo:hi]))
-			}
-			lo = hi
+	// Split exactly by order ref (a hash collision), keeping created order.
+	slices.SortStableFunc(idx, func(a, b int32) int { return strings.Compare(x.order[a], x.order[b]) })
+	for lo := 0; lo < len(idx); {
+		hi := lo + 1
+		for hi < len(idx) && x.order[idx[hi]] == x.order[idx[lo]] {
+			hi++
 		}
-	})
-	return out
+		if hi-lo > 1 {
+			x.multiOrders = append(x.multiOrders, idx[lo:hi])
+		}
+		lo = hi
+	}
 }
 
-func (x *index) orderFinding(run []evidence) Finding {
+func (x *index) orderFinding(charges []int32) Finding {
 	ch := x.in.Charges
-	first := &ch[run[0].i]
-	f := Finding{Kind: KindOrderMultiCharge, ChargeID: first.ID, OrderRef: x.order[run[0].i], Currency: first.Currency, Created: first.Created}
+	first := &ch[charges[0]]
+	f := Finding{Kind: KindOrderMultiCharge, ChargeID: first.ID, OrderRef: x.order[charges[0]], Currency: first.Currency, Created: first.Created}
 	var total int64
-	for _, e := range run {
-		c := &ch[e.i]
+	for _, i := range charges {
+		c := &ch[i]
 		f.ChargeIDs = append(f.ChargeIDs, c.ID)
 		total += c.Amount
 		if c.Currency != f.Currency {
@@ -456,10 +450,10 @@ func (x *index) orderFinding(run []evidence) Finding {
 	if f.Currency != "" {
 		f.Amount = total
 		f.Detail = fmt.Sprintf("%s %s has %d succeeded charges totalling %s: %s",
-			x.opts.OrderField, f.OrderRef, len(run), FormatMoney(total, f.Currency), strings.Join(f.ChargeIDs, ", "))
+			x.opts.OrderField, f.OrderRef, len(charges), FormatMoney(total, f.Currency), strings.Join(f.ChargeIDs, ", "))
 	} else {
 		f.Detail = fmt.Sprintf("%s %s has %d succeeded charges in different currencies: %s",
-			x.opts.OrderField, f.OrderRef, len(run), strings.Join(f.ChargeIDs, ", "))
+			x.opts.OrderField, f.OrderRef, len(charges), strings.Join(f.ChargeIDs, ", "))
 	}
 	return f
 }
