@@ -14,7 +14,7 @@ import (
 // is, and what is at stake: group counts and money at risk per currency.
 type header struct {
 	styles *Styles
-	cfg    *Config
+	cfg    Config
 	width  int
 
 	loaded   bool

@@ -115,11 +115,12 @@ type Model struct {
 	modal     mode // modeConfirm, modeNote, modeHelp, or modeList for none
 	filtering bool
 
-	report  reconcile.Report
-	index   map[string]int  // group id → index in report.Groups
-	known   map[string]bool // every group id loaded so far, to spot new ones
-	loaded  bool
-	loadSeq int
+	report   reconcile.Report
+	index    map[string]int  // group id → index in report.Groups
+	known    map[string]bool // every group id loaded so far, to spot new ones
+	loaded   bool
+	baseline bool // the next load decides what counts as already seen
+	loadSeq  int
 
 	query      string
 	confidence int  // index into confidenceSteps
@@ -154,10 +155,11 @@ func New(cfg Config, deps Deps) Model {
 		known:    map[string]bool{},
 		outcomes: map[string]string{},
 		loadSeq:  1,
+		baseline: true,
 	}
 	m.help.Styles = styles.Help
 	m.filter.Prompt = "/ "
-	m.header = header{styles: m.styles, cfg: &m.cfg, lastSync: cfg.LastSync, canSync: deps.Syncer != nil}
+	m.header = header{styles: m.styles, cfg: cfg, lastSync: cfg.LastSync, canSync: deps.Syncer != nil}
 	m.table = newGroupTable(m.styles, m.keys)
 	m.detail = newDetailPane(m.styles, m.keys)
 	m.status = newStatusBar(m.styles)
@@ -167,9 +169,14 @@ func New(cfg Config, deps Deps) Model {
 }
 
 // Init starts the first load (with a spinner, so the first frame appears before
-// detection finishes) and the --watch timer.
+// detection finishes) and, when watching, a first sync right away: the stored
+// data shows at once and the fresh data follows.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.status.spinner.Tick, m.loadCmd(m.loadSeq), m.watchCmd())
+	var watch tea.Cmd
+	if m.watching() {
+		watch = func() tea.Msg { return watchTickMsg{} }
+	}
+	return tea.Batch(m.status.spinner.Tick, m.loadCmd(m.loadSeq), watch)
 }
 
 // Update handles one message and then re-derives what depends on state: which
@@ -453,17 +460,22 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
 		return m, m.flash(levelError, "could not load the groups: "+msg.err.Error())
 	}
-	first := !m.loaded
+	// Groups are new when they were not in an earlier load of a synced store: the
+	// first sync of an empty store is the baseline, not 40 "new" groups.
+	markNew := !m.baseline
+	m.baseline = m.baseline && m.header.lastSync.IsZero()
 	m.loaded = true
 	m.report = msg.report
 	m.index = make(map[string]int, len(m.report.Groups))
+	added := 0
 	for i := range m.report.Groups {
 		id := m.report.Groups[i].ID
 		m.index[id] = i
 		if !m.known[id] {
 			m.known[id] = true
-			if !first {
+			if markNew {
 				m.table.fresh[id] = true
+				added++
 			}
 		}
 	}
@@ -476,8 +488,8 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	}
 	m.header.loaded, m.header.summary = true, m.report.Summary
 	m.refilter()
-	if n := len(m.table.fresh); n > 0 && !first {
-		return m, m.flash(levelInfo, fmt.Sprintf("%d new %s since the last look (marked +)", n, plural(n, "group", "groups")))
+	if added > 0 {
+		return m, m.flash(levelInfo, fmt.Sprintf("%d new %s found (marked +)", added, plural(added, "group", "groups")))
 	}
 	return m, nil
 }
@@ -554,8 +566,11 @@ func (m Model) applyDecided(msg decidedMsg) (Model, tea.Cmd) {
 
 // --- sync -----------------------------------------------------------------
 
+// watching is whether a background sync runs every cfg.Watch.
+func (m *Model) watching() bool { return m.cfg.Watch > 0 && m.deps.Syncer != nil }
+
 func (m *Model) watchCmd() tea.Cmd {
-	if m.cfg.Watch <= 0 || m.deps.Syncer == nil {
+	if !m.watching() {
 		return nil
 	}
 	return m.after(m.cfg.Watch, watchTickMsg{})

@@ -72,8 +72,8 @@ func TestDetailPaneKeepsScrollAcrossReloads(t *testing.T) {
 	cfg.Watch = time.Minute
 	m := press(t, h.start(t, cfg), "j", "enter", "j", "j", "j")
 	m = send(t, m, watchTickMsg{}) // sync + reload while the operator reads
-	if h.store.loads != 2 {
-		t.Fatalf("%d loads, want the reload after the sync", h.store.loads)
+	if h.store.loads != 3 {
+		t.Fatalf("%d loads, want the first, and one after each sync", h.store.loads)
 	}
 	if m.detail.viewport.YOffset != 3 {
 		t.Errorf("detail offset %d after a background reload, want 3", m.detail.viewport.YOffset)
@@ -518,9 +518,12 @@ func TestBackgroundSync(t *testing.T) {
 	h.syncer.onSync = func() {
 		h.store.report.Groups = append(slices.Clone(h.store.report.Groups[:5]), append([]reconcile.Group{extra}, h.store.report.Groups[5:]...)...)
 	}
-	m = send(t, m, watchTickMsg{})
 	if h.syncer.calls != 1 {
-		t.Fatalf("watch tick ran %d syncs", h.syncer.calls)
+		t.Fatalf("opening the dashboard ran %d syncs, want one right away", h.syncer.calls)
+	}
+	m = send(t, m, watchTickMsg{})
+	if h.syncer.calls != 2 {
+		t.Fatalf("the watch tick ran %d syncs in all, want 2", h.syncer.calls)
 	}
 	if !m.table.fresh["grp_ch_8001"] || !strings.Contains(m.header.View(), "1 new") {
 		t.Errorf("new group not highlighted: fresh %v\n%s", m.table.fresh, m.header.View())
@@ -565,11 +568,11 @@ func TestSyncNowAndWatchTimer(t *testing.T) {
 	}
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	m = drain(t, m, m.Init())
-	if !slices.Equal(scheduled, []time.Duration{30 * time.Second}) {
-		t.Fatalf("Init scheduled %v", scheduled)
+	if h.syncer.calls != 1 || !slices.Equal(scheduled, []time.Duration{30 * time.Second}) {
+		t.Fatalf("Init ran %d syncs and scheduled %v, want a sync now and the next in 30s", h.syncer.calls, scheduled)
 	}
 	m = press(t, m, "R")
-	if h.syncer.calls != 1 || !strings.Contains(m.status.flashText, "synced: 3 charges updated") {
+	if h.syncer.calls != 2 || !strings.Contains(m.status.flashText, "synced: 3 charges updated") {
 		t.Errorf("R: %d syncs, flash %q", h.syncer.calls, m.status.flashText)
 	}
 	if len(scheduled) != 1 {
@@ -680,5 +683,36 @@ func TestRunWithoutTerminal(t *testing.T) {
 	err = Run(t.Context(), New(testConfig(), newHarness(fixtureReport()).deps()))
 	if !errors.Is(err, ErrNoTerminal) || !strings.Contains(err.Error(), "use `doublecheck scan` for scripts and pipes") {
 		t.Errorf("Run without a terminal: %v", err)
+	}
+}
+
+func TestFirstSyncOfAnEmptyStoreIsTheBaseline(t *testing.T) {
+	h := newHarness(withSummary(nil))
+	cfg := testConfig()
+	cfg.LastSync, cfg.Watch = time.Time{}, time.Minute
+	h.syncer.onSync = func() { h.store.report = fixtureReport() }
+	m := h.start(t, cfg) // loads nothing, syncs, reloads the fixture
+	if len(m.table.rows) != 5 || len(m.table.fresh) != 0 {
+		t.Fatalf("after the first sync: %d rows, %d new; want 5 rows, none new", len(m.table.rows), len(m.table.fresh))
+	}
+	h.syncer.onSync = func() {
+		h.store.report.Groups = append(h.store.report.Groups, group("grp_ch_9001", reconcile.High, reconcile.Open,
+			reconcile.CauseNoKey, "cus_Late", []string{"2 charges in 5 s"},
+			charge("ch_9001", 8*time.Hour, 100, "usd", reconcile.Keep), charge("ch_9002", 8*time.Hour+5*time.Second, 100, "usd", reconcile.Duplicate)))
+	}
+	m = send(t, m, watchTickMsg{})
+	if !m.table.fresh["grp_ch_9001"] || len(m.table.fresh) != 1 {
+		t.Errorf("new after the second sync: %v, want grp_ch_9001", m.table.fresh)
+	}
+	if m.status.flashText != "1 new group found (marked +)" {
+		t.Errorf("flash %q", m.status.flashText)
+	}
+}
+
+func TestSelectionStaysOnTheRowWhenItsGroupLeaves(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "j", "d", "enter") // dismiss grp_ch_2001: it leaves the open list
+	if got := selectedID(m); got != "grp_ch_3001" {
+		t.Errorf("selected %s, want the next group grp_ch_3001", got)
 	}
 }

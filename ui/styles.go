@@ -39,15 +39,13 @@ type Styles struct {
 	Pane, PaneFocused lipgloss.Style
 	ColumnHeader      lipgloss.Style
 	Row, RowSelected  lipgloss.Style
-	Marker            lipgloss.Style
 
 	High, Medium, Low            lipgloss.Style
 	Open, Resolved, Dismissed    lipgloss.Style
 	Keep, Duplicate, Warn, Error lipgloss.Style
-	Label                        lipgloss.Style
 
 	FlashInfo, FlashWarn, FlashError lipgloss.Style
-	Spinner, StatusBar               lipgloss.Style
+	Spinner                          lipgloss.Style
 
 	Dialog, DialogLive, DialogTitle lipgloss.Style
 	Button, ButtonFocused           lipgloss.Style
@@ -80,7 +78,6 @@ func DefaultStyles() Styles {
 		ColumnHeader: s().Bold(true).Foreground(p.muted),
 		Row:          s().Foreground(p.text),
 		RowSelected:  s().Bold(true).Foreground(p.text).Background(p.selectedBg),
-		Marker:       s().Bold(true).Foreground(p.accent),
 
 		High:      s().Bold(true).Foreground(p.bad),
 		Medium:    s().Foreground(p.warn),
@@ -92,13 +89,11 @@ func DefaultStyles() Styles {
 		Duplicate: s().Bold(true).Foreground(p.bad),
 		Warn:      s().Foreground(p.warn),
 		Error:     s().Foreground(p.bad),
-		Label:     s().Foreground(p.muted),
 
 		FlashInfo:  s().Foreground(p.info),
 		FlashWarn:  s().Foreground(p.warn),
 		FlashError: s().Bold(true).Foreground(p.bad),
 		Spinner:    s().Foreground(p.accent),
-		StatusBar:  s().Foreground(p.text),
 
 		Dialog:        s().Border(lipgloss.RoundedBorder()).BorderForeground(p.accent).Padding(0, 2),
 		DialogLive:    s().Border(lipgloss.ThickBorder()).BorderForeground(p.bad).Padding(0, 2),

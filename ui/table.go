@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -42,13 +42,14 @@ func (t *groupTable) SetSize(width, height int) {
 }
 
 // SetRows replaces the rows, keeping the selection on the same group when it is
-// still listed.
+// still listed, else on the same row (the next group, after a refund resolved
+// the selected one).
 func (t *groupTable) SetRows(groups []reconcile.Group, rows []int) {
 	selected := ""
 	if g := t.Selected(); g != nil {
 		selected = g.ID
 	}
-	t.groups, t.rows, t.cursor = groups, rows, 0
+	t.groups, t.rows = groups, rows
 	for i, gi := range rows {
 		if groups[gi].ID == selected {
 			t.cursor = i
@@ -139,7 +140,7 @@ func (t *groupTable) clampOffset() {
 type columns struct{ conf, status, identity, amount, count, span, reason int }
 
 func (t *groupTable) columns() columns {
-	c := columns{conf: 6, status: 9, amount: 14, count: 3, span: 10}
+	c := columns{conf: 6, status: 9, amount: 14, count: 3, span: 11}
 	c.identity = clamp(t.width/4, 12, 30)
 	const gutter, gaps = 3, 6
 	c.reason = max(t.width-gutter-gaps-c.conf-c.status-c.identity-c.amount-c.count-c.span, 0)
@@ -184,7 +185,7 @@ func (t *groupTable) row(g *reconcile.Group, selected bool, c columns) string {
 	}
 	text := string(gutter) + cell(string(g.Confidence), c.conf) + " " + cell(string(g.Status), c.status) + " " +
 		cell(g.Identity, c.identity) + " " + cellRight(reconcile.FormatMoney(g.Amount, g.Currency), c.amount) + " " +
-		cellRight(fmt.Sprint(len(g.Charges)), c.count) + " " + cellRight(reconcile.HumanDuration(g.Span()), c.span) + " " +
+		cellRight(strconv.Itoa(len(g.Charges)), c.count) + " " + cellRight(reconcile.HumanDuration(g.Span()), c.span) + " " +
 		cell(reason, c.reason)
 	text = fit(text, t.width)
 	switch {
