@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -37,20 +36,22 @@ type index struct {
 	eligible  []bool
 	created   []int64  // unix nanoseconds
 	classSeed []uint64 // hash of the charge's currency and amount
+	email     []string
+	order     []string
+	// Filled by attachKeys:
 	orderHash []uint64 // hash of order, for eligible charges
+	keyStart  []int32  // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
+	keys      []keyOcc
+	metaKeys  []keyOcc // metadata keys, rec holding the charge index, until attachKeys
+	keyless   []int32  // key records whose charge is unknown (findings)
 	// multiOrders are the charges (oldest first) of each order ref that more
 	// than one eligible charge carries; link collects them.
 	multiOrders [][]int32
-	email       []string
-	order       []string
-	keyStart    []int32 // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
-	keys        []keyOcc
-	// keyless lists key records whose charge is unknown (findings).
-	keyless []int32
-	sorter  evidenceSorter
+	sorter      evidenceSorter
 }
 
-func buildIndex(in Input, opts Options) *index {
+// newIndex makes one pass over the charges (they are large: touch each once).
+func newIndex(in Input, opts Options) *index {
 	n := len(in.Charges)
 	x := &index{
 		in:        in,
@@ -63,13 +64,6 @@ func buildIndex(in Input, opts Options) *index {
 		orderHash: make([]uint64, n),
 		keyStart:  make([]int32, n+1),
 	}
-	// One pass over the charges (they are large: touch each once), collecting the
-	// charge-id hashes for joinKeys and the metadata keys on the way.
-	var join []evidence
-	if len(in.Keys) > 0 {
-		join = x.sorter.buffer(n + len(in.Keys))
-	}
-	var metaKeys []keyOcc // rec holds the charge index here
 	var lastCurrency string
 	var currencyHash uint64
 	for i := range in.Charges {
@@ -81,23 +75,25 @@ func buildIndex(in Input, opts Options) *index {
 		}
 		x.classSeed[i] = currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F
 		x.email[i] = NormalizeEmail(c.Email)
-		if join != nil {
-			join = append(join, evidence{h: hashString(c.ID), i: int32(i), occ: -1})
-		}
 		if c.Metadata != nil {
 			for _, f := range opts.KeyFields {
 				if k := c.Metadata[f]; k != "" {
-					metaKeys = append(metaKeys, keyOcc{key: k, rec: int32(i)})
+					x.metaKeys = append(x.metaKeys, keyOcc{key: k, rec: int32(i)})
 					x.keyStart[i+1]++
 				}
 			}
 			x.order[i] = c.Metadata[opts.OrderField]
 		}
 	}
+	return x
+}
 
-	// Attach key records to their charges with a counting sort, so each charge's
-	// keys sit together: records in input order, then metadata keys.
-	recCharge := x.joinKeys(join)
+// attachKeys gives every charge its keys, with a counting sort so that each
+// charge's keys sit together (records in input order, then metadata keys), and
+// its order ref when only a key record carries it.
+func (x *index) attachKeys() {
+	in, n := x.in, len(x.in.Charges)
+	recCharge := x.joinKeys()
 	for r, ci := range recCharge {
 		if ci < 0 {
 			x.keyless = append(x.keyless, int32(r))
@@ -116,10 +112,11 @@ func buildIndex(in Input, opts Options) *index {
 			fill[ci]++
 		}
 	}
-	for _, m := range metaKeys {
+	for _, m := range x.metaKeys {
 		x.keys[fill[m.rec]] = keyOcc{key: m.key, rec: -1}
 		fill[m.rec]++
 	}
+	x.metaKeys = nil
 	for i := range x.order {
 		if x.order[i] == "" {
 			for _, k := range x.chargeKeys(i) {
@@ -133,14 +130,12 @@ func buildIndex(in Input, opts Options) *index {
 			x.orderHash[i] = hashString(x.order[i])
 		}
 	}
-	return x
 }
 
 // joinKeys finds the charge of every key record (-1 for none) by sorting hashes of
-// charge ids (join holds them already) and of record charge ids together, instead
-// of building a map of every charge id. When two charges have the same id, the
-// last one wins.
-func (x *index) joinKeys(join []evidence) []int32 {
+// charge ids and of record charge ids together, instead of building a map of
+// every charge id. When two charges have the same id, the last one wins.
+func (x *index) joinKeys() []int32 {
 	ch, keys := x.in.Charges, x.in.Keys
 	recCharge := make([]int32, len(keys))
 	for r := range recCharge {
@@ -148,6 +143,10 @@ func (x *index) joinKeys(join []evidence) []int32 {
 	}
 	if len(keys) == 0 {
 		return recCharge
+	}
+	join := x.sorter.buffer(len(ch) + len(keys))
+	for i := range ch {
+		join = append(join, evidence{h: hashString(ch[i].ID), i: int32(i), occ: -1})
 	}
 	for r := range keys {
 		if keys[r].ChargeID != "" {
@@ -273,43 +272,51 @@ func (x *index) classHash(i int, value string) uint64 {
 
 // link adds to uf every edge of DESIGN's detection rules. Each kind of evidence
 // is sorted into runs of charges with the same (currency, amount, value) and swept
-// in created order; see sweep. Kinds are independent, so up to two workers (each
-// with its own sort buffers) take them in turn and only record edges; the unions
-// happen afterwards in this goroutine.
+// in created order; see sweep. From parallelMin charges on, two goroutines share
+// the work, each with its own sort buffers: one attaches the keys and links by
+// key, the other links by customer, card and email and then, once the keys (and
+// so the order refs) are attached, by order ref. Sweeps only record edges; the
+// unions happen afterwards in this goroutine.
 func (x *index) link(uf unionFind) {
 	ch := x.in.Charges
-	kinds := []evidenceKind{
+	identities := []evidenceKind{
 		{value: func(e evidence) string { return ch[e.i].Customer }, windowed: true},
 		{value: func(e evidence) string { return ch[e.i].CardFingerprint }, windowed: true},
 		{value: func(e evidence) string { return x.email[e.i] }, windowed: true},
-		{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true},
-		{value: func(e evidence) string { return x.order[e.i] }, byValue: x.orderHash, onRun: x.collectOrders},
 	}
+	byKey := evidenceKind{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true}
+	byOrder := evidenceKind{value: func(e evidence) string { return x.order[e.i] }, byValue: x.orderHash, onRun: x.collectOrders}
+
 	type edge struct{ a, b int32 }
-	workers := min(2, runtime.GOMAXPROCS(0))
-	if len(ch) < parallelMin {
-		workers = 1 // not worth a goroutine and a second set of buffers
+	var keyEdges, otherEdges []edge
+	keysAttached := make(chan struct{})
+	keysAndKeyLinks := func() {
+		x.attachKeys()
+		close(keysAttached)
+		x.linkKind(byKey, &x.sorter, func(a, b int32) { keyEdges = append(keyEdges, edge{a, b}) })
 	}
-	edges := make([][]edge, workers)
-	var next atomic.Int32
-	var wg sync.WaitGroup
-	for w := range workers {
-		sorter := &x.sorter
-		if w > 0 {
-			sorter = &evidenceSorter{}
+	otherLinks := func(sorter *evidenceSorter) {
+		join := func(a, b int32) { otherEdges = append(otherEdges, edge{a, b}) }
+		for _, kind := range identities {
+			x.linkKind(kind, sorter, join)
 		}
-		wg.Go(func() {
-			join := func(a, b int32) { edges[w] = append(edges[w], edge{a, b}) }
-			for k := int(next.Add(1)) - 1; k < len(kinds); k = int(next.Add(1)) - 1 {
-				x.linkKind(kinds[k], sorter, join)
-			}
-		})
+		<-keysAttached
+		x.linkKind(byOrder, sorter, join)
 	}
-	wg.Wait()
-	for _, es := range edges {
-		for _, e := range es {
-			uf.union(e.a, e.b)
-		}
+	if len(ch) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		var wg sync.WaitGroup
+		wg.Go(keysAndKeyLinks)
+		otherLinks(&evidenceSorter{})
+		wg.Wait()
+	} else {
+		keysAndKeyLinks()
+		otherLinks(&x.sorter)
+	}
+	for _, e := range keyEdges {
+		uf.union(e.a, e.b)
+	}
+	for _, e := range otherEdges {
+		uf.union(e.a, e.b)
 	}
 }
 

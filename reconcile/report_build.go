@@ -12,7 +12,7 @@ import (
 // Detect finds the groups of charges that look like one payment taken more than
 // once, explains each, and adds the reconciliation findings and the summary.
 func Detect(in Input, opts Options) Report {
-	x := buildIndex(in, opts)
+	x := newIndex(in, opts)
 	uf := newUnionFind(len(in.Charges))
 	x.link(uf)
 	led := newLedger(in)
