@@ -14,12 +14,9 @@ import (
 // exportPath names a report file after the account and the time, so successive
 // exports never overwrite each other.
 func exportPath(dir, account string, now time.Time) string {
-	name := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '-'
-	}, orText(account, "local"))
+	name := strings.Join(strings.FieldsFunc(orText(account, "local"), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_')
+	}), "-")
 	return filepath.Join(dir, fmt.Sprintf("doublecheck-%s-%s.csv", name, now.UTC().Format("20060102-150405")))
 }
 
@@ -35,6 +32,8 @@ func writeReport(path string, r reconcile.Report) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("export: creating %s: %w", dir, err)
 	}
+	// CreateTemp makes the file private (0600), which suits a report full of
+	// customer emails.
 	tmp, err := os.CreateTemp(dir, ".doublecheck-export-*.csv")
 	if err != nil {
 		return "", fmt.Errorf("export: writing to %s: %w", dir, err)

@@ -75,7 +75,11 @@ func (h header) syncText() string {
 	case h.lastSync.IsZero():
 		return "never synced"
 	}
-	text := "synced " + h.lastSync.Local().Format("15:04:05") + " (" + reconcile.HumanDuration(now.Sub(h.lastSync)) + " ago)"
+	age := "just now"
+	if d := now.Sub(h.lastSync); d >= time.Minute {
+		age = reconcile.HumanDuration(d) + " ago"
+	}
+	text := "synced " + h.lastSync.Local().Format("15:04:05") + " (" + age + ")"
 	if h.cfg.Watch > 0 {
 		text += " · every " + h.cfg.Watch.String()
 	}

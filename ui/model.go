@@ -558,6 +558,9 @@ func (m Model) applyDecided(msg decidedMsg) (Model, tea.Cmd) {
 		delete(m.table.marked, id)
 	}
 	text := "dismissed " + what + " as legitimate (u undoes)"
+	if !m.allStatus {
+		text = "dismissed " + what + " as legitimate (s shows dismissed groups, u undoes)"
+	}
 	if msg.kind == reconcile.DecisionUndismissed {
 		text = "reopened " + what
 	}

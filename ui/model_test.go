@@ -11,6 +11,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"doublecheck/reconcile"
 )
@@ -315,7 +316,7 @@ func TestExportWritesTheFilteredView(t *testing.T) {
 	if want := []string{"ch_1001", "ch_1002", "ch_2001", "ch_2002", "ch_2003"}; !slices.Equal(charges, want) {
 		t.Errorf("exported charges %v, want %v", charges, want)
 	}
-	if base := filepath.Base(files[0]); base != "doublecheck-Acme-Books--acct_1Nv0FGQ9--20261120-160500.csv" {
+	if base := filepath.Base(files[0]); base != "doublecheck-Acme-Books-acct_1Nv0FGQ9-20261120-160500.csv" {
 		t.Errorf("file name %s", base)
 	}
 }
@@ -531,7 +532,7 @@ func TestBackgroundSync(t *testing.T) {
 	if !strings.Contains(m.table.View(), "+high") {
 		t.Errorf("new row not marked:\n%s", m.table.View())
 	}
-	if !strings.Contains(m.header.View(), "synced 16:05:00") {
+	if !strings.Contains(m.header.View(), "synced 16:05:00 (just now)") {
 		t.Errorf("header does not show the sync time:\n%s", m.header.View())
 	}
 	m = press(t, m, "G")
@@ -714,5 +715,48 @@ func TestSelectionStaysOnTheRowWhenItsGroupLeaves(t *testing.T) {
 	m := press(t, h.start(t, testConfig()), "j", "d", "enter") // dismiss grp_ch_2001: it leaves the open list
 	if got := selectedID(m); got != "grp_ch_3001" {
 		t.Errorf("selected %s, want the next group grp_ch_3001", got)
+	}
+}
+
+func TestStatusBar(t *testing.T) {
+	styles := DefaultStyles()
+	long := "exported 20 groups to /home/ops/reports/doublecheck-Acme-Coffee-Roasters-sandbox-20261122-074635.csv"
+	tests := []struct {
+		name    string
+		flash   string
+		busy    string
+		want    []string
+		notWant []string
+	}{
+		{"flash and position", "showing high only", "", []string{"showing high only", "open · 3/9"}, nil},
+		{"a long flash pushes the position out", long, "", []string{long}, []string{"3/9"}},
+		{"work in progress shows", "", "refunding 3/7…", []string{"refunding 3/7…", "open · 3/9"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStatusBar(&styles)
+			s.SetSize(100)
+			s.right = "open · 3/9"
+			if tt.flash != "" {
+				s.Flash(levelInfo, tt.flash)
+			}
+			if tt.busy != "" {
+				s.Start(activityRefund, tt.busy)
+			}
+			view := s.View()
+			if w := lipgloss.Width(view); w != 100 {
+				t.Errorf("width %d, want 100", w)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(view, w) {
+					t.Errorf("%q lacks %q", view, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(view, w) {
+					t.Errorf("%q has %q", view, w)
+				}
+			}
+		})
 	}
 }

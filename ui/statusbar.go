@@ -102,9 +102,14 @@ func (s statusBar) View() string {
 			work = append(work, t)
 		}
 	}
+	// The flash wins over the position when both do not fit: it may be a path
+	// the operator needs to copy.
 	right := s.right
+	if s.flashText != "" && lipgloss.Width(s.flashText)+1+lipgloss.Width(right) > s.width {
+		right = ""
+	}
 	if len(work) > 0 {
-		right = s.spinner.View() + " " + strings.Join(work, " · ") + "  " + right
+		right = strings.TrimSpace(s.spinner.View() + " " + strings.Join(work, " · ") + "  " + right)
 	}
 	right = s.styles.Muted.Render(right)
 	left := ""
