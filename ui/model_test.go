@@ -720,7 +720,7 @@ func TestSelectionStaysOnTheRowWhenItsGroupLeaves(t *testing.T) {
 
 func TestStatusBar(t *testing.T) {
 	styles := DefaultStyles()
-	long := "exported 20 groups to /home/ops/reports/doublecheck-Acme-Coffee-Roasters-sandbox-20261122-074635.csv"
+	long := "exported 20 groups to /home/ops/doublecheck-Acme-Coffee-Roasters-sandbox-20261122-074635.csv"
 	tests := []struct {
 		name    string
 		flash   string
