@@ -138,6 +138,9 @@ func (r *Refunder) now() time.Time {
 // network failure is an Outcome; the error is for a ledger failure (nothing
 // more is attempted then) or a cancelled context.
 func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(Outcome)) ([]Outcome, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
 	outcomes := make([]Outcome, 0, len(plans))
 	for _, plan := range plans {
 		if err := ctx.Err(); err != nil {
@@ -159,6 +162,9 @@ func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundIntent, p
 // lifetime is first looked up among Stripe's refunds for its charge. Run it at
 // start-up and from `doublecheck refund --resume`.
 func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
 	pending, err := r.Ledger.PendingRefunds(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list pending refund intents: %w", err)
@@ -188,6 +194,17 @@ func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 		outcomes = append(outcomes, o)
 	}
 	return outcomes, nil
+}
+
+// ready checks the Refunder is wired: a ledger always, a client unless dry.
+func (r *Refunder) ready() error {
+	switch {
+	case r.Ledger == nil:
+		return errors.New("refunds need a ledger to record intents in")
+	case r.Client == nil && !r.DryRun:
+		return errors.New("refunds need a Stripe client (or --dry-run)")
+	}
+	return nil
 }
 
 func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (Outcome, error) {

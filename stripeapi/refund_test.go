@@ -362,11 +362,14 @@ func subsequence(events, want []string) int {
 func TestRefundTwiceRefundsOnce(t *testing.T) {
 	tests := []struct {
 		name      string
-		newLedger bool // the second run lost the ledger: only Stripe's replay saves it
+		newLedger bool   // the second run lost the ledger: only Stripe's replay saves it
+		operator  string // of the second run; another one changes the request's metadata
 		wantPosts int32
+		adopted   bool
 	}{
-		{"same ledger: the intent is reused, nothing sent", false, 1},
-		{"lost ledger: Stripe replays the first refund", true, 2},
+		{"same ledger: the intent is reused, nothing sent", false, "bo", 1, false},
+		{"lost ledger: Stripe replays the first refund", true, "ana", 2, false},
+		{"lost ledger, another operator: the key's refund is found and adopted", true, "bo", 2, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,9 +382,14 @@ func TestRefundTwiceRefundsOnce(t *testing.T) {
 			if tc.newLedger {
 				rig.ledger = newMemLedger(rig.events)
 			}
-			second, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+			r := rig.refunder()
+			r.Operator = tc.operator
+			second, err := r.Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if second[0].Adopted != tc.adopted {
+				t.Errorf("second run Adopted = %v, want %v", second[0].Adopted, tc.adopted)
 			}
 			if second[0].Err != nil || second[0].Intent.RefundID != first[0].Intent.RefundID {
 				t.Errorf("second run = %+v, want the first refund %s", second[0], first[0].Intent.RefundID)
