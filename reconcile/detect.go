@@ -36,21 +36,20 @@ type index struct {
 	eligible  []bool
 	created   []int64  // unix nanoseconds
 	classSeed []uint64 // hash of the charge's currency and amount
-	email     []string
-	order     []string
 	// Filled by attachKeys:
+	order     []string
 	orderHash []uint64 // hash of order, for eligible charges
 	keyStart  []int32  // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
 	keys      []keyOcc
-	metaKeys  []keyOcc // metadata keys, rec holding the charge index, until attachKeys
-	keyless   []int32  // key records whose charge is unknown (findings)
+	keyless   []int32 // key records whose charge is unknown (findings)
 	// multiOrders are the charges (oldest first) of each order ref that more
 	// than one eligible charge carries; link collects them.
 	multiOrders [][]int32
 	sorter      evidenceSorter
 }
 
-// newIndex makes one pass over the charges (they are large: touch each once).
+// newIndex reads what every kind of evidence needs off the charges; attachKeys
+// does the rest, in parallel with the linking by identity.
 func newIndex(in Input, opts Options) *index {
 	n := len(in.Charges)
 	x := &index{
@@ -59,7 +58,6 @@ func newIndex(in Input, opts Options) *index {
 		eligible:  make([]bool, n),
 		created:   make([]int64, n),
 		classSeed: make([]uint64, n),
-		email:     make([]string, n),
 		order:     make([]string, n),
 		orderHash: make([]uint64, n),
 		keyStart:  make([]int32, n+1),
@@ -74,25 +72,29 @@ func newIndex(in Input, opts Options) *index {
 			lastCurrency, currencyHash = c.Currency, hashString(c.Currency)
 		}
 		x.classSeed[i] = currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F
-		x.email[i] = NormalizeEmail(c.Email)
-		if c.Metadata != nil {
-			for _, f := range opts.KeyFields {
-				if k := c.Metadata[f]; k != "" {
-					x.metaKeys = append(x.metaKeys, keyOcc{key: k, rec: int32(i)})
-					x.keyStart[i+1]++
-				}
-			}
-			x.order[i] = c.Metadata[opts.OrderField]
-		}
 	}
 	return x
 }
 
 // attachKeys gives every charge its keys, with a counting sort so that each
 // charge's keys sit together (records in input order, then metadata keys), and
-// its order ref when only a key record carries it.
+// its order ref (metadata, else a key record's).
 func (x *index) attachKeys() {
 	in, n := x.in, len(x.in.Charges)
+	var metaKeys []keyOcc // rec holds the charge index here
+	for i := range in.Charges {
+		c := &in.Charges[i]
+		if c.Metadata == nil {
+			continue
+		}
+		for _, f := range x.opts.KeyFields {
+			if k := c.Metadata[f]; k != "" {
+				metaKeys = append(metaKeys, keyOcc{key: k, rec: int32(i)})
+				x.keyStart[i+1]++
+			}
+		}
+		x.order[i] = c.Metadata[x.opts.OrderField]
+	}
 	recCharge := x.joinKeys()
 	for r, ci := range recCharge {
 		if ci < 0 {
@@ -112,11 +114,10 @@ func (x *index) attachKeys() {
 			fill[ci]++
 		}
 	}
-	for _, m := range x.metaKeys {
+	for _, m := range metaKeys {
 		x.keys[fill[m.rec]] = keyOcc{key: m.key, rec: -1}
 		fill[m.rec]++
 	}
-	x.metaKeys = nil
 	for i := range x.order {
 		if x.order[i] == "" {
 			for _, k := range x.chargeKeys(i) {
@@ -282,7 +283,7 @@ func (x *index) link(uf unionFind) {
 	identities := []evidenceKind{
 		{value: func(e evidence) string { return ch[e.i].Customer }, windowed: true},
 		{value: func(e evidence) string { return ch[e.i].CardFingerprint }, windowed: true},
-		{value: func(e evidence) string { return x.email[e.i] }, windowed: true},
+		{value: func(e evidence) string { return NormalizeEmail(ch[e.i].Email) }, windowed: true},
 	}
 	byKey := evidenceKind{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true}
 	byOrder := evidenceKind{value: func(e evidence) string { return x.order[e.i] }, byValue: x.orderHash, onRun: x.collectOrders}
