@@ -418,14 +418,9 @@ func explain(it reconcile.RefundIntent, err error) error {
 			it.ChargeID, reconcile.FormatMoney(it.Amount, it.Currency))
 	case se.HTTPStatusCode == http.StatusForbidden:
 		e.msg = fmt.Sprintf("the API key is a restricted key without write permission on refunds, so charge %s was not refunded; use a key with Refunds: Write", it.ChargeID)
-	case se.HTTPStatusCode == http.StatusUnauthorized:
-		e.msg = fmt.Sprintf("Stripe rejected the API key, so charge %s was not refunded", it.ChargeID)
 	default:
-		msg := se.Msg
-		if msg == "" {
-			msg = string(se.Type)
-		}
-		e.msg = fmt.Sprintf("Stripe refused to refund charge %s: %s", it.ChargeID, strings.TrimSuffix(msg, "."))
+		// The client's own sentence (a bad key, any other refusal) says it.
+		e.msg = fmt.Sprintf("charge %s was not refunded: %s", it.ChargeID, strings.TrimSuffix(err.Error(), "."))
 	}
 	return e
 }

@@ -164,7 +164,7 @@ func TestExplainRefundErrors(t *testing.T) {
 		{"bad key", &stripe.Error{HTTPStatusCode: 401, Type: stripe.ErrorTypeInvalidRequest, Msg: "Invalid API Key provided"},
 			false, "Stripe rejected the API key"},
 		{"other refusal", &stripe.Error{HTTPStatusCode: 400, Type: stripe.ErrorTypeInvalidRequest, Code: stripe.ErrorCodeChargeNotRefundable, Msg: "This charge cannot be refunded"},
-			false, "Stripe refused to refund charge ch_dup: This charge cannot be refunded"},
+			false, "charge ch_dup was not refunded: Stripe refused the request (HTTP 400, charge_not_refundable): This charge cannot be refunded"},
 		{"server error", &stripe.Error{HTTPStatusCode: 503, Type: stripe.ErrorTypeAPI, Msg: "try again"},
 			true, "the intent stays pending and will be resumed"},
 		{"rate limited", &stripe.Error{HTTPStatusCode: 429, Type: stripe.ErrorTypeInvalidRequest, Code: stripe.ErrorCodeRateLimit},
@@ -174,14 +174,19 @@ func TestExplainRefundErrors(t *testing.T) {
 		{"network", fmt.Errorf("Post \"http://127.0.0.1:1/v1/refunds\": %w", context.DeadlineExceeded),
 			true, "no answer from Stripe for the refund of charge ch_dup"},
 	}
+	client := NewClient(Key{Secret: "sk_test_explain"}, "")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := transient(tc.err); got != tc.transient {
 				t.Errorf("transient = %v, want %v", got, tc.transient)
 			}
-			got := explain(it, tc.err)
+			// As the Refunder sees it: through the client's own explanation.
+			got := explain(it, client.explain(tc.err))
 			if !strings.Contains(got.Error(), tc.want) {
 				t.Errorf("explain = %q, want it to contain %q", got, tc.want)
+			}
+			if strings.ContainsAny(got.Error(), "{}\n") || strings.Contains(got.Error(), "sk_test_explain") {
+				t.Errorf("explain = %q, want one plain sentence without the key", got)
 			}
 			if !errors.Is(got, tc.err) {
 				t.Errorf("explain does not wrap the cause %v", tc.err)
