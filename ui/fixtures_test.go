@@ -127,8 +127,10 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 		case reconcile.Open:
 			r.Summary.Open++
 			t.OpenGroups++
-			for _, m := range g.Charges[1:] {
-				t.AtRisk += m.Unrefunded()
+			for _, m := range g.Charges {
+				if m.Role == reconcile.Duplicate {
+					t.AtRisk += m.Unrefunded()
+				}
 			}
 		case reconcile.Resolved:
 			r.Summary.Resolved++
@@ -293,7 +295,7 @@ func send(t testing.TB, m Model, msg tea.Msg) Model {
 }
 
 // press sends keys by name: "enter", "esc", "tab", "up", "down", "pgdown",
-// "pgup", "space", or literal runes.
+// "pgup", "space", "backspace", "ctrl+c", or literal runes.
 func press(t testing.TB, m Model, keys ...string) Model {
 	t.Helper()
 	for _, k := range keys {
@@ -306,6 +308,7 @@ func keyMsg(k string) tea.KeyMsg {
 	named := map[string]tea.KeyType{
 		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "up": tea.KeyUp, "down": tea.KeyDown,
 		"pgdown": tea.KeyPgDown, "pgup": tea.KeyPgUp, "space": tea.KeySpace, "ctrl+c": tea.KeyCtrlC,
+		"backspace": tea.KeyBackspace,
 	}
 	if t, ok := named[k]; ok {
 		if t == tea.KeySpace {

@@ -369,6 +369,9 @@ func (m *Model) refilter() {
 	rows := make([]int, 0, len(groups))
 	for i := range groups {
 		g := &groups[i]
+		if len(g.Charges) == 0 { // not a group detection makes; never list (and index) it
+			continue
+		}
 		if (!m.allStatus && g.Status != reconcile.Open) || confidenceRank(g.Confidence) < minRank {
 			continue
 		}

@@ -134,13 +134,7 @@ func TestFilter(t *testing.T) {
 				t.Fatal("/ did not open the filter")
 			}
 			m = typeText(t, m, tt.typed)
-			for _, k := range tt.then {
-				if k == "backspace" {
-					m = send(t, m, tea.KeyMsg{Type: tea.KeyBackspace})
-					continue
-				}
-				m = press(t, m, k)
-			}
+			m = press(t, m, tt.then...)
 			if got := listedIDs(m); !slices.Equal(got, tt.want) {
 				t.Errorf("listed %v, want %v", got, tt.want)
 			}
@@ -759,4 +753,14 @@ func TestStatusBar(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestMalformedGroupsDoNotCrash(t *testing.T) {
+	report := fixtureReport()
+	report.Groups = append(report.Groups, reconcile.Group{ID: "grp_empty", Status: reconcile.Open, Verdict: reconcile.Verdict{Confidence: reconcile.High}})
+	m := press(t, newHarness(report).start(t, testConfig()), "G", "enter", "r", "esc", "space", "d", "esc")
+	if slices.Contains(listedIDs(m), "grp_empty") {
+		t.Error("a group without charges is listed")
+	}
+	_ = m.View()
 }
