@@ -14,10 +14,11 @@ type KeyMap struct {
 	Confidence, Status               key.Binding
 
 	// actions
-	Mark, Dismiss, Undo key.Binding
-	Refund              key.Binding
-	RefundOff           key.Binding // `r` in read-only mode: explains instead of refunding
-	Sync, Export        key.Binding
+	Mark, ClearMarks key.Binding
+	Dismiss, Undo    key.Binding
+	Refund           key.Binding
+	RefundOff        key.Binding // `r` in read-only mode: explains instead of refunding
+	Sync, Export     key.Binding
 
 	// dialogs
 	Confirm, ConfirmTyped, Cancel, SwitchButton, Press, Submit key.Binding
@@ -47,13 +48,14 @@ func DefaultKeyMap() KeyMap {
 		Confidence:  b(k("f"), "f", "confidence"),
 		Status:      b(k("s"), "s", "status"),
 
-		Mark:      b(k(" "), "space", "mark"),
-		Dismiss:   b(k("d"), "d", "dismiss"),
-		Undo:      b(k("u"), "u", "undo dismiss"),
-		Refund:    b(k("r"), "r", "refund"),
-		RefundOff: key.NewBinding(key.WithKeys("r")),
-		Sync:      b(k("R"), "R", "sync now"),
-		Export:    b(k("e"), "e", "export csv"),
+		Mark:       b(k(" "), "space", "mark"),
+		ClearMarks: b(k("esc"), "esc", "clear marks"),
+		Dismiss:    b(k("d"), "d", "dismiss"),
+		Undo:       b(k("u"), "u", "undo dismiss"),
+		Refund:     b(k("r"), "r", "refund"),
+		RefundOff:  key.NewBinding(key.WithKeys("r")),
+		Sync:       b(k("R"), "R", "sync now"),
+		Export:     b(k("e"), "e", "export csv"),
 
 		Confirm:      b(k("y", "Y"), "y", "refund"),
 		ConfirmTyped: b(k("enter"), "enter", "confirm (type refund)"),
@@ -76,6 +78,7 @@ type keyState struct {
 	canDismiss  bool // a target group is not dismissed yet
 	canUndo     bool // a target group is dismissed
 	hasQuery    bool // a filter is applied
+	hasMarks    bool // some groups are marked
 	readOnly    bool
 	canSync     bool // there is a Syncer and no sync is running
 	canExport   bool // a report is loaded
@@ -100,6 +103,7 @@ func (k *KeyMap) setState(s keyState) {
 	k.Status.SetEnabled(browsing)
 
 	k.Mark.SetEnabled(browsing && s.hasRows)
+	k.ClearMarks.SetEnabled(list && !s.hasQuery && s.hasMarks) // esc clears the filter first
 	k.Dismiss.SetEnabled(browsing && s.canDismiss)
 	k.Undo.SetEnabled(browsing && s.canUndo)
 	k.Refund.SetEnabled(browsing && s.hasRows && !s.readOnly && s.refundReady)
@@ -124,14 +128,14 @@ func (k *KeyMap) setState(s keyState) {
 // ShortHelp is the footer outside any component: the actions that work from
 // both panes. The root model puts the focused component's own help first.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Filter, k.ClearFilter, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export, k.Quit}
+	return []key.Binding{k.Help, k.Filter, k.ClearFilter, k.ClearMarks, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export, k.Quit}
 }
 
 // FullHelp is the `?` screen, one column per kind of key.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Focus, k.Back},
-		{k.Filter, k.ClearFilter, k.Confidence, k.Status, k.Mark},
+		{k.Filter, k.ClearFilter, k.Confidence, k.Status, k.Mark, k.ClearMarks},
 		{k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export},
 		{k.Help, k.Quit, k.ForceQuit},
 	}

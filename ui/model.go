@@ -286,6 +286,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.table.ToggleMark()
 		m.showSelected()
 		return m, nil
+	case key.Matches(msg, m.keys.ClearMarks):
+		clear(m.table.marked)
+		return m, nil
 	case key.Matches(msg, m.keys.Dismiss):
 		return m.openNote()
 	case key.Matches(msg, m.keys.Undo):
@@ -593,7 +596,7 @@ func (m *Model) startSync(watch bool) tea.Cmd {
 		}
 		return nil
 	}
-	m.syncing, m.header.syncing = true, true
+	m.syncing = true
 	syncer, ctx, now := m.deps.Syncer, m.ctx, m.cfg.Now
 	return tea.Batch(m.status.Start(activitySync, "syncing…"), func() tea.Msg {
 		result, err := syncer.Sync(ctx)
@@ -602,7 +605,7 @@ func (m *Model) startSync(watch bool) tea.Cmd {
 }
 
 func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
-	m.syncing, m.header.syncing = false, false
+	m.syncing = false
 	m.status.Stop(activitySync)
 	var next tea.Cmd
 	if msg.watch {
@@ -776,10 +779,10 @@ func (m *Model) flash(level flashLevel, text string) tea.Cmd {
 }
 
 // refreshChrome re-derives live keys, the status bar's right side and the
-// header's new-groups counter from the state. It is cheap: O(marked groups).
+// header's counters from the state. It is cheap: O(marked groups).
 func (m *Model) refreshChrome() {
 	m.keys.setState(m.keyState(m.mode()))
-	m.header.fresh = len(m.table.fresh)
+	m.header.fresh, m.header.syncing = len(m.table.fresh), m.syncing
 	right := fmt.Sprintf("%s · %s", m.statusLabel(), confidenceSteps[m.confidence].label)
 	if n := len(m.table.marked); n > 0 {
 		right = fmt.Sprintf("%d marked · %s", n, right)
@@ -802,6 +805,7 @@ func (m *Model) keyState(md mode) keyState {
 		canDismiss:  len(m.targets(notDismissed)) > 0,
 		canUndo:     len(m.targets(isDismissed)) > 0,
 		hasQuery:    m.query != "",
+		hasMarks:    len(m.table.marked) > 0,
 		readOnly:    m.cfg.ReadOnly,
 		canSync:     m.deps.Syncer != nil && !m.syncing,
 		canExport:   m.loaded,

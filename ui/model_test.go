@@ -764,3 +764,17 @@ func TestMalformedGroupsDoNotCrash(t *testing.T) {
 	}
 	_ = m.View()
 }
+
+func TestEscClearsTheFilterThenTheMarks(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "space", "space", "/")
+	m = typeText(t, m, "example")
+	m = press(t, m, "enter", "esc")
+	if m.query != "" || len(m.table.marked) != 2 {
+		t.Fatalf("first esc: query %q, %d marked; want the filter cleared, marks kept", m.query, len(m.table.marked))
+	}
+	m = press(t, m, "esc")
+	if len(m.table.marked) != 0 {
+		t.Errorf("second esc kept %d marks", len(m.table.marked))
+	}
+}
