@@ -104,6 +104,9 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "dry run: pending refunds are not resumed")
 	}
 	if chargeID == "" && groupID == "" {
+		if len(all) == 0 && !sh.dryRun {
+			fmt.Fprintln(env.Stderr, "no pending refunds to resume")
+		}
 		return refundFailures(all, nil)
 	}
 
