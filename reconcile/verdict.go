@@ -124,6 +124,10 @@ func classify(g *Group, keys [][]string, opts Options) Verdict {
 	field := opts.OrderField
 	order := f.sharedOrder()
 	key, keyGap := f.sharedKey(ms)
+	orderKeys := 0 // application keys on the charges of the shared order
+	if order != "" {
+		orderKeys = appKeysOf(ms, keys, order)
+	}
 	timing := fmt.Sprintf("%d charges in %s", f.n, HumanDuration(f.span))
 
 	var v Verdict
@@ -141,9 +145,9 @@ func classify(g *Group, keys [][]string, opts Options) Verdict {
 		v.Cause = CauseKeyReusedExpiry
 		headline = fmt.Sprintf("idempotency key reused %s later — key had expired (Stripe keeps keys 24 h)", HumanDuration(keyGap))
 		fix = fmt.Sprintf("the client retried with idempotency key %s after Stripe had pruned it; stop retrying after 24 h and look the payment up instead", key)
-	case order != "" && appKeysOf(ms, keys, order) >= 2:
+	case orderKeys >= 2:
 		v.Cause = CauseNewKeyPerRetry
-		headline = fmt.Sprintf("same %s %s with %d different idempotency keys", field, order, appKeysOf(ms, keys, order))
+		headline = fmt.Sprintf("same %s %s with %d different idempotency keys", field, order, orderKeys)
 		fix = fmt.Sprintf("the client generated a new Idempotency-Key for each retry of %s %s; reuse one key per order", field, order)
 	case f.keyless > 0:
 		v.Cause = CauseNoKey
