@@ -333,7 +333,8 @@ func (r *Refunder) chargeAfter(ctx context.Context, chargeID string, ref *stripe
 	return &c
 }
 
-// fail records Stripe's refusal: the intent is finished and not retried.
+// fail records Stripe's refusal. Resume leaves a refused intent alone; only a
+// new Refund of the same plan (the operator asking again) reopens it.
 func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause error) (Outcome, error) {
 	code, msg := "error", cause.Error()
 	var se *stripe.Error
