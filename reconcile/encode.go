@@ -215,8 +215,8 @@ func WriteTable(w io.Writer, r Report) error {
 		}
 	}
 	s := r.Summary
-	fmt.Fprintf(tw, "\n%d charges, %d groups: %d open, %d resolved, %d dismissed; %d charges without an idempotency key\n",
-		s.Charges, s.Groups, s.Open, s.Resolved, s.Dismissed, s.ChargesWithoutKey)
+	fmt.Fprintf(tw, "\n%s, %s: %d open, %d resolved, %d dismissed; %s without an idempotency key\n",
+		plural(s.Charges, "charge"), plural(s.Groups, "group"), s.Open, s.Resolved, s.Dismissed, plural(s.ChargesWithoutKey, "charge"))
 	if len(s.ByCurrency) > 0 {
 		fmt.Fprintln(tw, "CURRENCY\tAT RISK\tREFUNDED BY DOUBLECHECK\tDISMISSED\tOPEN\tRESOLVED\tDISMISSED GROUPS")
 		for _, t := range s.ByCurrency {
@@ -239,6 +239,14 @@ func WriteTable(w io.Writer, r Report) error {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
+}
+
+// plural is "1 charge" or "3 charges".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // countsLine is "a 2, b 1", sorted by name.

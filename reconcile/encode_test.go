@@ -252,7 +252,7 @@ func TestWriteTable(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{"GROUP", "grp_a", "20.00 USD", "+cus", "2 charges in 30 s, 1 of 2 charges without an idempotency key", "USD", "15.00", "5.00",
-		"4 charges, 1 groups: 1 open", "causes: no_key 1", "findings: charge_without_key 3, key_without_charge 1, order_with_multiple_charges 1"} {
+		"4 charges, 1 group: 1 open", "causes: no_key 1", "findings: charge_without_key 3, key_without_charge 1, order_with_multiple_charges 1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
