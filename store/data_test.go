@@ -104,6 +104,11 @@ func TestNewestObservationWins(t *testing.T) {
 			{version(0, t0, `{"v":1}`)}, {version(300, t0, `{"v":2}`)}}, 300, `{"v":2}`},
 		{"within one batch", [][]reconcile.Charge{
 			{version(1000, t0.Add(time.Hour), `{"v":2}`), version(0, t0, `{"v":1}`)}}, 1000, `{"v":2}`},
+		{"a tie within one batch goes to the later one", [][]reconcile.Charge{
+			{version(0, t0, `{"v":1}`), version(300, t0, `{"v":2}`)}}, 300, `{"v":2}`},
+		{"a tie within one long batch goes to the later one", [][]reconcile.Charge{
+			append(append([]reconcile.Charge{version(0, t0, `{"v":1}`)}, fakeCharges(0, 120, true)...),
+				version(300, t0, `{"v":2}`))}, 300, `{"v":2}`},
 		{"a newer observation without raw keeps the last raw", [][]reconcile.Charge{
 			{version(0, t0, `{"v":1}`)}, {version(1000, t0.Add(time.Hour), "")}}, 1000, `{"v":1}`},
 	}

@@ -196,12 +196,7 @@ func (s *Store) FinishRefund(ctx context.Context, key, status, refundID, errCode
 		if after.Observed.IsZero() {
 			after.Observed = time.Now()
 		}
-		w, err := prepareChargeWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer w.Close()
-		return w.put(ctx, &after)
+		return saveCharges(ctx, tx, []reconcile.Charge{after})
 	})
 	if err != nil {
 		return fmt.Errorf("finish refund %s in %s: %w", key, s.path, err)

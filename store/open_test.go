@@ -178,12 +178,24 @@ func TestDamageInLargeStoreIsReportedOnRead(t *testing.T) {
 	t.Cleanup(func() { quickCheckMaxBytes = saved })
 
 	path := storeFileWithData(t)
-	info, _ := os.Stat(path)
+	// Overwrite the root page of the charges table: Open reads other pages only.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root, pageSize int64
+	if err := db.QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = 'charges'`).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xEE}, 64<<10), info.Size()/2); err != nil {
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xEE}, int(pageSize)), (root-1)*pageSize); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
