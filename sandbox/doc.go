@@ -53,6 +53,11 @@
 //	same_payment_intent      two succeeded charges on one PaymentIntent (not duplicates)
 //	triple_retry             3 charges in under a minute: /1 library keys, /2 a new app key each
 //
+// With Options.ArrivalEvery, new web orders keep arriving as the clock moves,
+// every fourth a fresh double_click, retry_new_key, triple_retry or
+// guest_same_card instance (numbered after the seeded ones). Lists never show
+// objects dated after the server clock.
+//
 // Scenarios, ScenarioList, KeyLog/WriteKeyLogCSV (the merchant's own key log),
 // Charges, ChargeJSON, RefundsFor, AddCharge, Stats, Now, SetNow and Advance
 // let tests look inside and move the clock.
