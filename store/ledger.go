@@ -77,7 +77,9 @@ func validateIntent(r reconcile.RefundIntent) error {
 // BeginRefund commits a refund intent before any refund request is sent. When an
 // intent with the same key already exists (a retry, a resumed run or another
 // process that got there first), that intent is returned with created=false and
-// nothing is written. An empty Status means pending, a zero CreatedAt means now.
+// nothing is written. The one exception is a --dry-run record (would_refund):
+// a real (pending) intent for its key replaces it and counts as created, since
+// no money moved. An empty Status means pending, a zero CreatedAt means now.
 // Exactly one caller creates an intent for a key, across connections and
 // processes: the insert and the read back run in one IMMEDIATE transaction.
 func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) (reconcile.RefundIntent, bool, error) {
@@ -103,7 +105,13 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	var inserted bool
 	err = s.withLedgerTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET kept_charge_id = excluded.kept_charge_id,
+				group_id = excluded.group_id, operator = excluded.operator, reason = excluded.reason,
+				status = excluded.status, attempts = excluded.attempts, created_at = excluded.created_at,
+				finished_at = excluded.finished_at
+			WHERE refund_intents.status = '`+reconcile.RefundWouldRefund+`'
+				AND excluded.status = '`+reconcile.RefundPending+`'`,
 			intent.Key, intent.ChargeID, intent.KeptChargeID, intent.GroupID, intent.Amount, intent.Currency,
 			intent.Operator, intent.Reason, intent.Status, intent.RefundID, intent.ErrorCode,
 			intent.ErrorMessage, intent.Attempts, created, finished)

@@ -138,6 +138,32 @@ func TestFinishRefundOutcomes(t *testing.T) {
 	}
 }
 
+func TestDryRunRecordNeverBlocksARealRefund(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	dry := intentFor("ch_1", 500, "ann")
+	dry.Status = reconcile.RefundWouldRefund
+	if _, created, err := s.BeginRefund(ctx, dry); err != nil || !created {
+		t.Fatalf("dry run: %v, %v", created, err)
+	}
+	// Another dry run finds the record.
+	if got, created, err := s.BeginRefund(ctx, dry); err != nil || created || got.Status != reconcile.RefundWouldRefund {
+		t.Fatalf("second dry run: %+v, %v, %v", got, created, err)
+	}
+	real := intentFor("ch_1", 500, "bob")
+	got, created, err := s.BeginRefund(ctx, real)
+	if err != nil || !created || got.Status != reconcile.RefundPending || got.Operator != "bob" {
+		t.Fatalf("real refund after a dry run: %+v, %v, %v; want a new pending intent by bob", got, created, err)
+	}
+	// And a dry run after the real intent does not downgrade it.
+	if got, created, _ := s.BeginRefund(ctx, dry); created || got.Status != reconcile.RefundPending {
+		t.Errorf("dry run after the real intent: %+v, created %v", got, created)
+	}
+	if pending, _ := s.PendingRefunds(ctx); len(pending) != 1 {
+		t.Errorf("pending = %+v, want the real intent", pending)
+	}
+}
+
 func TestBeginRefundRejectsBadIntents(t *testing.T) {
 	s := openTemp(t)
 	good := intentFor("ch_1", 100, "ann")
