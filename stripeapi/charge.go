@@ -60,7 +60,10 @@ func chargeFromStripe(ch *stripe.Charge, raw []byte, observed time.Time) reconci
 // a charge, so a file of refunds or customers is not imported as empty charges.
 func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
 	var ch stripe.Charge
-	if err := json.Unmarshal(raw, &ch); err != nil {
+	// Decoded as the plain struct: stripe.Charge's own UnmarshalJSON only adds
+	// the case of a bare id string (which is no charge object) at the price of
+	// a second pass over every charge.
+	if err := json.Unmarshal(raw, (*plainCharge)(&ch)); err != nil {
 		return reconcile.Charge{}, fmt.Errorf("not a Stripe charge object: %w", err)
 	}
 	switch {
@@ -81,6 +84,8 @@ func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
 	}
 	return chargeFromStripe(&ch, raw, observed), nil
 }
+
+type plainCharge stripe.Charge
 
 // knownAsOf is the latest time a charge object from a file is known to describe:
 // its creation, or its newest embedded refund. An imported file therefore never

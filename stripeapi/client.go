@@ -42,8 +42,10 @@ type Client struct {
 	backend stripe.Backend
 	http    *http.Client // its Timeout bounds each request
 
-	// limiter spaces requests (burst 1: no bursts that would trip Stripe's own
-	// limiter). A 429 slows it down; successes bring it back to target.
+	// limiter spaces requests. Its burst is a quarter second's worth: a sync
+	// starts its workers at once, yet never bursts beyond what Stripe's own
+	// token bucket (a second's worth) tolerates. A 429 slows it down; successes
+	// bring it back to target.
 	limiter *rate.Limiter
 	target  float64
 
@@ -78,7 +80,7 @@ func NewClient(key Key, apiBase string) *Client {
 		api:       client.New(key.Secret, &stripe.Backends{API: backend, Connect: backend, Uploads: backend}),
 		backend:   backend,
 		http:      httpClient,
-		limiter:   rate.NewLimiter(rate.Limit(limit), 1),
+		limiter:   rate.NewLimiter(rate.Limit(limit), burst(limit)),
 		target:    limit,
 		retryBase: retryBase,
 	}
@@ -108,8 +110,11 @@ func (c *Client) SetRate(perSecond float64) {
 	if perSecond > 0 {
 		c.target = perSecond
 		c.limiter.SetLimit(rate.Limit(perSecond))
+		c.limiter.SetBurst(burst(perSecond))
 	}
 }
+
+func burst(perSecond float64) int { return max(1, int(perSecond/4)) }
 
 // Account is who the key belongs to.
 type Account struct {
@@ -184,6 +189,9 @@ func (c *Client) call(ctx context.Context, request func() error) error {
 		if err == nil || !retryable(ctx, err) {
 			break
 		}
+	}
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // the caller gave up; that is the whole story
 	}
 	return c.explain(err)
 }
@@ -282,8 +290,8 @@ var permissionNames = map[string]string{
 // still contains it is masked here once more. Both sync and refunds use it (via
 // call); explain(nil) is nil.
 func (c *Client) explain(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
+	if err == nil {
+		return nil
 	}
 	var already *apiError
 	if errors.As(err, &already) {
@@ -294,7 +302,10 @@ func (c *Client) explain(err error) error {
 	if !errors.As(err, &se) {
 		reason := err.Error()
 		var ue *url.Error
-		if errors.As(err, &ue) {
+		switch {
+		case errors.As(err, &ue) && ue.Timeout():
+			reason = fmt.Sprintf("no answer within %s", c.http.Timeout)
+		case errors.As(err, &ue):
 			reason = ue.Err.Error() // the URL is in the sentence already
 		}
 		return &apiError{kind: ErrUnreachable, err: err,

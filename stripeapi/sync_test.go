@@ -110,7 +110,7 @@ func testClient(t testing.TB, secret, base string) *Client {
 }
 
 // fast lifts the client-side rate limit for tests that are not about it.
-var fast = SyncOptions{Rate: 2000}
+var fast = SyncOptions{Rate: 2000, Concurrency: 8}
 
 // serverCharges is the sandbox's set of charges, converted like a sync would.
 func serverCharges(t *testing.T, sb *sandbox.Server) map[string]reconcile.Charge {
@@ -379,7 +379,7 @@ func TestSyncSurvivesRateLimitsAndServerErrors(t *testing.T) {
 	t.Run("sandbox rate limit far below the client's rate", func(t *testing.T) {
 		sb, base := newSandbox(t, sandbox.Options{Seed: 4, Ordinary: 1000, RateLimit: 20, RateBurst: 1})
 		sink := newMemSink()
-		res, err := testClient(t, sandbox.TestKey, base).Sync(context.Background(), sink, SyncOptions{Rate: 100})
+		res, err := testClient(t, sandbox.TestKey, base).Sync(context.Background(), sink, SyncOptions{Rate: 100, Concurrency: 8})
 		if err != nil {
 			t.Fatalf("sync under a rate limit: %v", err)
 		}
@@ -394,7 +394,7 @@ func TestSyncSurvivesRateLimitsAndServerErrors(t *testing.T) {
 		srv := httptest.NewServer(faults)
 		t.Cleanup(srv.Close)
 		c := testClient(t, sandbox.TestKey, srv.URL)
-		c.http.Timeout = 200 * time.Millisecond
+		c.http.Timeout = 500 * time.Millisecond
 		sink := newMemSink()
 		res, err := c.Sync(context.Background(), sink, fast)
 		if err != nil {
@@ -458,6 +458,8 @@ func TestDisputeEventRefetchesTheCharge(t *testing.T) {
 
 func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
 	_, base := newSandbox(t, sandbox.Options{Seed: 7, Ordinary: 100})
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(silent.Close)
 	tests := []struct {
 		name    string
 		secret  string
@@ -472,10 +474,13 @@ func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
 			"the restricted key (rk_test_…read) lacks the Charges: Read permission (rak_charge_read)"},
 		{"nothing listening", sandbox.TestKey, "http://127.0.0.1:1", true, ErrUnreachable,
 			"cannot reach Stripe at http://127.0.0.1:1: "},
+		{"server never answers", sandbox.TestKey, silent.URL, false, ErrUnreachable,
+			"cannot reach Stripe at " + silent.URL + ": no answer within 50ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := testClient(t, tt.secret, tt.base)
+			c.http.Timeout = 50 * time.Millisecond
 			var err error
 			if tt.account {
 				_, err = c.Account(context.Background())
