@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -244,5 +245,35 @@ func TestBeginRefundRaceBetweenHandles(t *testing.T) {
 		if w := winners[r.Key]; len(w) != 1 || w[0] != r.Operator {
 			t.Errorf("key %s: created by %v, stored operator %s; want exactly one creator, the stored one", r.Key, w, r.Operator)
 		}
+	}
+}
+
+// Ledger transactions run with synchronous=FULL; the connection goes back to
+// NORMAL for everything else.
+func TestLedgerWritesAreFullySynced(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	synchronous := func(q querier) int {
+		var mode int
+		if err := q.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		return mode
+	}
+	const normal, full = 1, 2
+	if got := synchronous(s.writer); got != normal {
+		t.Errorf("writer synchronous = %d, want NORMAL (%d)", got, normal)
+	}
+	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
+		if got := synchronous(tx); got != full {
+			t.Errorf("ledger transaction synchronous = %d, want FULL (%d)", got, full)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := synchronous(s.writer); got != normal {
+		t.Errorf("writer synchronous after a ledger write = %d, want NORMAL (%d)", got, normal)
 	}
 }
