@@ -45,16 +45,17 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-// chargeColumns are the columns of charges in the order chargeArgs gives them.
+// chargeColumns are the columns of charges in the order appendChargeArgs gives
+// them.
 const chargeColumns = `id, created, amount, amount_refunded, currency, status, captured, refunded,
 	disputed, customer, email, card_fingerprint, card_brand, card_last4, payment_intent, description,
 	metadata, livemode, observed, load_record`
 
 const chargeColumnCount = 20
 
-// chunkRows is how many charges one upsert statement writes: per-statement costs
-// (bind, halt, database/sql bookkeeping) are a third of the time when each charge
-// is its own statement.
+// chunkRows is how many charges one upsert statement writes, so that the costs
+// paid per statement (set-up, halt, database/sql bookkeeping) are paid once per
+// fifty charges.
 const chunkRows = 50
 
 // chunkStatements upsert n charges and their raw JSON.
@@ -97,8 +98,8 @@ func (c *chunkStatements) Close() {
 	c.raw.Close()
 }
 
-// appendChargeArgs appends the upsert arguments of c (chargeColumns, then id, raw and
-// observed for charge_raw).
+// appendChargeArgs appends the upsert arguments of c: chargeColumns to
+// chargeArgs, and id, raw JSON and observed time to rawArgs.
 func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []any, error) {
 	if c.ID == "" {
 		return nil, nil, errors.New("charge has no id")
