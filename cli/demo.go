@@ -10,6 +10,9 @@ import (
 	"doublecheck/sandbox"
 )
 
+// demoRate is the demo's request budget against its own sandbox.
+const demoRate = 500
+
 func runDemo(ctx context.Context, env Env, args []string) error {
 	var (
 		sh    shared
@@ -50,6 +53,10 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	}
 	// The demo is the sandbox and nothing else: ignore any real key or server.
 	sh.apiKey, sh.apiBase = sandbox.TestKey, url
+	if dash.sync.rate == 0 {
+		// No production traffic shares this server's limit: sync at loopback speed.
+		dash.sync.rate = demoRate
+	}
 	return dashboard(ctx, env, &sh, &det, &dash)
 }
 

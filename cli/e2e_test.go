@@ -203,7 +203,7 @@ func (s *screen) waitFor(t *testing.T, offset int, want ...string) int {
 func TestDashboardInTerminal(t *testing.T) {
 	bin := builtBinary(t)
 	home := t.TempDir()
-	cmd := exec.Command(bin, "demo", "--watch", "0")
+	cmd := exec.Command(bin, "demo")
 	cmd.Env = []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "XDG_CACHE_HOME=" + home,
 		"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "USER=tester"}
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 35, Cols: 120})
@@ -221,19 +221,24 @@ func TestDashboardInTerminal(t *testing.T) {
 		}
 	}()
 
-	at := scr.waitFor(t, 0, "Acme Coffee Roasters", "TEST", "open", "grp_")
-	tty.WriteString("j")
-	tty.WriteString("\r")
-	at = scr.waitFor(t, at, "Reasons")
-	tty.WriteString("\x1b") // esc: back to the list
-	tty.WriteString("?")
-	at = scr.waitFor(t, at, "refund", "quit")
-	tty.WriteString("?")
-	tty.WriteString("/")
-	tty.WriteString("zzz-no-such-customer")
-	scr.waitFor(t, at, "zzz-no-such-customer")
-	tty.WriteString("\x1b")
-	tty.WriteString("q")
+	// Keys go one at a time, as typed: an esc glued to the next key would read
+	// as alt+key.
+	press := func(keys ...string) {
+		for _, k := range keys {
+			tty.WriteString(k)
+			time.Sleep(150 * time.Millisecond)
+		}
+	}
+	at := scr.waitFor(t, 0, "Acme Coffee Roasters", "TEST", "open")
+	at = scr.waitFor(t, at, "synced", "grp_", "at risk")
+	press("j", "\r")
+	at = scr.waitFor(t, at, "Reasons", "Charges", "KEEP")
+	press("\x1b", "?")
+	at = scr.waitFor(t, at, "sync now", "export")
+	press("?", "/")
+	press(strings.Split("zzz-no-such-customer", "")...)
+	at = scr.waitFor(t, at, "zzz-no-such-customer", "0/")
+	press("\x1b", "q")
 	select {
 	case err := <-done:
 		if err != nil {
