@@ -81,8 +81,9 @@ type SyncOptions struct {
 	// Since is the oldest creation time a first (or widened) backfill fetches;
 	// zero means 90 days ago. Later syncs fetch only what is new.
 	Since time.Time
-	// Concurrency is the number of workers fetching time slices; 0 means
-	// enough to keep the rate busy (see autoConcurrency), at least 8.
+	// Concurrency is the number of time slices of each list (charges, events)
+	// fetched at once; 0 means enough to keep the rate busy (see
+	// autoConcurrency), at least 8.
 	Concurrency int
 	// Rate is the client-side request budget per second; 0 means 10 in test
 	// mode and 20 in live mode.
@@ -328,13 +329,24 @@ func split(kind string, from, now int64, n int) []sliceSpec {
 	return slices
 }
 
-// fetch runs the unfinished slices on opts.Concurrency workers. The first
-// error stops the others; what they saved stays saved.
+// fetch runs the unfinished slices, opts.Concurrency workers per list. The
+// first error stops the others; what they saved stays saved.
 func (r *syncRun) fetch(ctx context.Context) error {
-	queue := make(chan int, len(r.plan.Slices))
+	// Charge and event slices alternate, so both lists finish together rather
+	// than events trailing behind with too few slices to fill the rate.
+	byKind := map[string][]int{}
 	for i, st := range r.states {
 		if !st.Done {
-			queue <- i
+			kind := r.plan.Slices[i].Kind
+			byKind[kind] = append(byKind[kind], i)
+		}
+	}
+	queue := make(chan int, len(r.plan.Slices))
+	for j := 0; j < max(len(byKind[kindCharges]), len(byKind[kindEvents])); j++ {
+		for _, kind := range []string{kindCharges, kindEvents} {
+			if j < len(byKind[kind]) {
+				queue <- byKind[kind][j]
+			}
 		}
 	}
 	close(queue)
@@ -345,7 +357,7 @@ func (r *syncRun) fetch(ctx context.Context) error {
 		errOnce  sync.Once
 		firstErr error
 	)
-	for range min(r.opts.Concurrency, len(queue)) {
+	for range min(r.opts.Concurrency*len(byKind), len(queue)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -712,7 +724,10 @@ func chargesBatch(items []json.RawMessage, fetchedAt time.Time) (batch, error) {
 // the dispute, not the charge: the charge is fetched again (one request per
 // dispute, which are rare) so its stored state is Stripe's own, not a guess.
 func (r *syncRun) eventsBatch(ctx context.Context, items []json.RawMessage) (batch, error) {
-	var b batch
+	var (
+		b        batch
+		disputes []disputeEvent
+	)
 	for _, raw := range items {
 		var ev stripe.Event
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -742,18 +757,53 @@ func (r *syncRun) eventsBatch(ctx context.Context, items []json.RawMessage) (bat
 			if _, seen := r.disputesSeen[ev.ID]; seen || d.Charge == nil || d.Charge.ID == "" {
 				continue
 			}
-			ch, err := r.c.getCharge(ctx, d.Charge.ID)
-			if err != nil {
-				return batch{}, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err)
-			}
-			b.charges = append(b.charges, chargeFromStripe(ch, nil, servedAt(ch.LastResponse)))
-			r.mu.Lock()
-			if r.disputes == nil {
-				r.disputes = map[string]int64{}
-			}
-			r.disputes[ev.ID] = ev.Created
-			r.mu.Unlock()
+			disputes = append(disputes, disputeEvent{id: ev.ID, created: ev.Created, charge: d.Charge.ID})
 		}
 	}
+	charges, err := r.disputedCharges(ctx, disputes)
+	if err != nil {
+		return batch{}, err
+	}
+	b.charges = append(b.charges, charges...)
 	return b, nil
+}
+
+type disputeEvent struct {
+	id      string
+	created int64
+	charge  string
+}
+
+// disputedCharges fetches the charges of a page's dispute events, all at once
+// (the limiter still spaces them), so a page full of disputes costs one round
+// trip of waiting rather than one per dispute.
+func (r *syncRun) disputedCharges(ctx context.Context, disputes []disputeEvent) ([]reconcile.Charge, error) {
+	charges := make([]reconcile.Charge, len(disputes))
+	errs := make([]error, len(disputes))
+	var wg sync.WaitGroup
+	for i, d := range disputes {
+		wg.Go(func() {
+			ch, err := r.c.getCharge(ctx, d.charge)
+			if err != nil {
+				errs[i] = fmt.Errorf("event %s (%s): %w", d.id, eventDisputeCreated, err)
+				return
+			}
+			charges[i] = chargeFromStripe(ch, nil, servedAt(ch.LastResponse))
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the first is enough: the sync stops and resumes from here
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.disputes == nil {
+		r.disputes = map[string]int64{}
+	}
+	for _, d := range disputes {
+		r.disputes[d.id] = d.created
+	}
+	return charges, nil
 }
