@@ -42,8 +42,8 @@ type Client struct {
 	backend stripe.Backend
 	http    *http.Client // its Timeout bounds each request
 
-	// limiter spaces requests. Its burst is a quarter second's worth: a sync
-	// starts its workers at once, yet never bursts beyond what Stripe's own
+	// limiter spaces requests. Its burst is half a second's worth: a sync
+	// starts its workers together, yet never bursts beyond what Stripe's own
 	// token bucket (a second's worth) tolerates. A 429 slows it down; successes
 	// bring it back to target.
 	limiter *rate.Limiter
@@ -114,7 +114,7 @@ func (c *Client) SetRate(perSecond float64) {
 	}
 }
 
-func burst(perSecond float64) int { return max(1, int(perSecond/4)) }
+func burst(perSecond float64) int { return max(1, int(perSecond/2)) }
 
 // Account is who the key belongs to.
 type Account struct {
