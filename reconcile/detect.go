@@ -42,6 +42,10 @@ type index struct {
 	keyStart  []int32  // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
 	keys      []keyOcc
 	keyless   []int32 // key records whose charge is unknown (findings)
+	// loggedKeys maps an order ref to the application keys logged for it with no
+	// charge we know (filled after attachKeys): a retry whose first attempt
+	// charged but timed out for the client leaves only its key and order.
+	loggedKeys map[string][]string
 	// multiOrders are the charges (oldest first) of each order ref that more
 	// than one eligible charge carries; link collects them.
 	multiOrders [][]int32

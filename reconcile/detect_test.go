@@ -311,6 +311,11 @@ func TestVerdicts(t *testing.T) {
 			keys:       []KeyRecord{eventKey("k-1", "ch_a"), eventKey("k-2", "ch_b")},
 			confidence: High, cause: CauseNewKeyPerRetry, headline: "same order_id o-1234 with 2 different idempotency keys",
 			reason: "new_key_per_retry: the client generated a new Idempotency-Key for each retry of order_id o-1234; reuse one key per order"},
+		{name: "new key per retry: the first attempt's key is logged without its charge",
+			charges: []Charge{charge("ch_a", 0, order("o-77")), charge("ch_b", 40*time.Second, order("o-77"))},
+			keys: []KeyRecord{{Key: "k-1", OrderRef: "o-77", Sources: []string{SourceLog}},
+				{Key: "k-2", ChargeID: "ch_b", OrderRef: "o-77", Sources: []string{SourceLog}}},
+			confidence: High, cause: CauseNewKeyPerRetry, headline: "same order_id o-77 with 2 different idempotency keys"},
 		{name: "key reused after expiry",
 			charges:    []Charge{charge("ch_a", 0, customer("cus_1")), charge("ch_b", 26*h, customer("cus_2"))},
 			keys:       []KeyRecord{eventKey("k-9", "ch_a"), eventKey("k-9", "ch_b")},
@@ -389,7 +394,7 @@ func TestMinConfidenceAndOrder(t *testing.T) {
 		charge("ch_l1", 2*time.Hour, customer("cus_l"), amount(3000), order("o-1")), charge("ch_l2", 2*time.Hour+time.Minute, customer("cus_l"), amount(3000), order("o-2")),
 		// high, resolved
 		charge("ch_r1", 3*time.Hour, customer("cus_r"), amount(9000)), charge("ch_r2", 3*time.Hour+time.Second, customer("cus_r"), amount(9000), refunded(9000)),
-		// 6000 JPY at risk is less than 50.00 USD in major units... and more than 20.00
+		// high, open, the newest: amounts in other currencies do not rank against USD
 		charge("ch_j1", 4*time.Hour, customer("cus_j"), currency("jpy"), amount(30)), charge("ch_j2", 4*time.Hour+time.Second, customer("cus_j"), currency("jpy"), amount(30)),
 	}}
 	ids := func(r Report) []string {
@@ -400,7 +405,8 @@ func TestMinConfidenceAndOrder(t *testing.T) {
 		return out
 	}
 	all := Detect(in, DefaultOptions())
-	if want := []string{"grp_m1", "grp_j1", "grp_l1", "grp_h1", "grp_r1"}; !slices.Equal(ids(all), want) {
+	// Open first, then high → low confidence, then the newest.
+	if want := []string{"grp_j1", "grp_h1", "grp_m1", "grp_l1", "grp_r1"}; !slices.Equal(ids(all), want) {
 		t.Errorf("order = %v, want %v", ids(all), want)
 	}
 	for _, tc := range []struct {
@@ -408,8 +414,8 @@ func TestMinConfidenceAndOrder(t *testing.T) {
 		want []string
 	}{
 		{High, []string{"grp_j1", "grp_h1", "grp_r1"}},
-		{Medium, []string{"grp_m1", "grp_j1", "grp_h1", "grp_r1"}},
-		{Low, []string{"grp_m1", "grp_j1", "grp_l1", "grp_h1", "grp_r1"}},
+		{Medium, []string{"grp_j1", "grp_h1", "grp_m1", "grp_r1"}},
+		{Low, []string{"grp_j1", "grp_h1", "grp_m1", "grp_l1", "grp_r1"}},
 	} {
 		opts := DefaultOptions()
 		opts.MinConfidence = tc.min

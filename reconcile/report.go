@@ -48,7 +48,7 @@ type Summary struct {
 
 // Report is the result of detection over a store.
 type Report struct {
-	Groups   []Group // ordered: open first, then by money at risk, then by id
+	Groups   []Group // ordered: open first, then by confidence, then the newest
 	Findings []Finding
 	Summary  Summary
 }

@@ -3,7 +3,6 @@ package reconcile
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ func Detect(in Input, opts Options) Report {
 	uf := newUnionFind(len(in.Charges))
 	x.link(uf)
 	led := newLedger(in)
+	x.loggedKeys = x.keysWithoutCharge()
 
 	var groups []Group
 	slot := map[int32]int{} // union-find root → position in members
@@ -36,15 +36,13 @@ func Detect(in Input, opts Options) Report {
 		}
 		members[s] = append(members[s], int32(i))
 	}
-	var risks []float64 // money at risk in major units, compared across currencies
 	for _, m := range members {
 		g := x.group(m, led)
 		if opts.MinConfidence == "" || g.Confidence.rank() >= opts.MinConfidence.rank() {
 			groups = append(groups, g)
-			risks = append(risks, majorUnits(g.RefundableTotal(), g.Currency))
 		}
 	}
-	groups = sortGroups(groups, risks)
+	sortGroups(groups)
 	return Report{
 		Groups:   groups,
 		Findings: x.findings(),
@@ -84,31 +82,34 @@ func (g *Group) RefundableTotal() int64 {
 	return sum
 }
 
-// sortGroups orders open groups first, then by money at risk (risks, parallel
-// to groups), then by id.
-func sortGroups(groups []Group, risks []float64) []Group {
-	order := make([]int, len(groups))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		if ao, bo := groups[a].Status == Open, groups[b].Status == Open; ao != bo {
+// sortGroups orders open groups first, then the most certain, then the newest
+// (amounts in different currencies cannot be ranked against each other).
+func sortGroups(groups []Group) {
+	slices.SortFunc(groups, func(a, b Group) int {
+		if ao, bo := a.Status == Open, b.Status == Open; ao != bo {
 			if ao {
 				return -1
 			}
 			return 1
 		}
-		return cmp.Or(cmp.Compare(risks[b], risks[a]), strings.Compare(groups[a].ID, groups[b].ID))
+		return cmp.Or(
+			cmp.Compare(b.Confidence.rank(), a.Confidence.rank()),
+			b.Charges[len(b.Charges)-1].Created.Compare(a.Charges[len(a.Charges)-1].Created),
+			strings.Compare(a.ID, b.ID))
 	})
-	sorted := make([]Group, len(groups))
-	for i, o := range order {
-		sorted[i] = groups[o]
-	}
-	return sorted
 }
 
-func majorUnits(minor int64, currency string) float64 {
-	return float64(minor) / math.Pow10(decimals(currency))
+// keysWithoutCharge maps order refs to the application keys logged for them
+// whose charge is unknown.
+func (x *index) keysWithoutCharge() map[string][]string {
+	logged := map[string][]string{}
+	for _, r := range x.keyless {
+		rec := &x.in.Keys[r]
+		if rec.OrderRef != "" && !LibraryGeneratedKey(rec.Key) {
+			logged[rec.OrderRef] = append(logged[rec.OrderRef], rec.Key)
+		}
+	}
+	return logged
 }
 
 // chargeRefunds is what the refund ledger says about one charge.
@@ -217,7 +218,7 @@ func (x *index) group(idx []int32, led *ledger) Group {
 		g.Status = Resolved
 	}
 	g.Identity = identityLabel(g.Charges)
-	g.Verdict = classify(&g, keys, x.opts)
+	g.Verdict = classify(&g, keys, x.loggedKeys, x.opts)
 	return g
 }
 

@@ -100,9 +100,13 @@ func (f *groupFacts) sharedKey(ms []Member) (key string, gap time.Duration) {
 	return key, gap
 }
 
-// appKeysOf counts the distinct application keys among the charges carrying order.
-func appKeysOf(ms []Member, keys [][]string, order string) int {
+// appKeysOf counts the distinct application keys used for order: those on its
+// charges and those logged for it without a charge.
+func appKeysOf(ms []Member, keys [][]string, order string, logged []string) int {
 	seen := map[string]struct{}{}
+	for _, k := range logged {
+		seen[k] = struct{}{}
+	}
 	for i := range ms {
 		if ms[i].OrderRef != order {
 			continue
@@ -118,7 +122,7 @@ func appKeysOf(ms []Member, keys [][]string, order string) int {
 
 // classify works out a group's confidence, cause and reasons. The rules are
 // documented in doc.go.
-func classify(g *Group, keys [][]string, opts Options) Verdict {
+func classify(g *Group, keys [][]string, logged map[string][]string, opts Options) Verdict {
 	ms := g.Charges
 	f := factsOf(g, keys)
 	field := opts.OrderField
@@ -126,7 +130,7 @@ func classify(g *Group, keys [][]string, opts Options) Verdict {
 	key, keyGap := f.sharedKey(ms)
 	orderKeys := 0 // application keys on the charges of the shared order
 	if order != "" {
-		orderKeys = appKeysOf(ms, keys, order)
+		orderKeys = appKeysOf(ms, keys, order, logged[order])
 	}
 	timing := fmt.Sprintf("%d charges in %s", f.n, HumanDuration(f.span))
 
