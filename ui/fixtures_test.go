@@ -111,10 +111,12 @@ func fixtureReport() reconcile.Report {
 	return withSummary([]reconcile.Group{g1, g2, g3, g4, g5, g6, g7})
 }
 
-// withSummary totals groups the way the report does: counts and the open
-// suspects' unrefunded amounts per currency.
+// withSummary totals groups the way the report does: counts, causes, and per
+// currency the open suspects' unrefunded amounts, what doublecheck refunded and
+// what was dismissed.
 func withSummary(groups []reconcile.Group) reconcile.Report {
 	r := reconcile.Report{Groups: groups}
+	r.Summary.Causes = map[reconcile.Cause]int{}
 	byCur := map[string]*reconcile.CurrencyTotals{}
 	for i := range groups {
 		g := &groups[i]
@@ -139,6 +141,16 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 			r.Summary.Dismissed++
 			t.DismissedGroups++
 		}
+		for _, m := range g.Charges {
+			switch {
+			case m.Role != reconcile.Duplicate:
+			case m.Decision == reconcile.RefundSucceeded:
+				t.RefundedByUs += m.AmountRefunded
+			case g.Status == reconcile.Dismissed:
+				t.Dismissed += m.Amount
+			}
+		}
+		r.Summary.Causes[g.Cause]++
 		r.Summary.Charges += len(g.Charges)
 	}
 	r.Summary.Groups = len(groups)

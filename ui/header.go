@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,7 +13,8 @@ import (
 )
 
 // header shows where the operator is (account, TEST or LIVE), how fresh the data
-// is, and what is at stake: group counts and money at risk per currency.
+// is, and what is at stake: group counts, money at risk, refunded and dismissed
+// per currency, and the causes behind the groups.
 type header struct {
 	styles *Styles
 	cfg    Config
@@ -43,7 +46,7 @@ func (h header) View() string {
 	}
 	first := spread(left, s.Muted.Render(h.syncText()), h.width)
 
-	second := s.Muted.Render("loading…")
+	lines := []string{first, s.Muted.Render("loading…")}
 	if h.loaded {
 		sum := h.summary
 		counts := fmt.Sprintf("%s open  %s resolved  %s dismissed",
@@ -51,16 +54,50 @@ func (h header) View() string {
 		if h.fresh > 0 {
 			counts += "  " + s.New.Render(fmt.Sprintf("%d new", h.fresh))
 		}
-		var risk []string
-		for _, c := range sum.ByCurrency {
-			if c.AtRisk > 0 {
-				risk = append(risk, s.Money.Render(reconcile.FormatMoney(c.AtRisk, c.Currency)))
-			}
-		}
-		atRisk := s.Muted.Render("at risk ") + orText(strings.Join(risk, s.Muted.Render(" · ")), s.Resolved.Render("nothing"))
-		second = spread(counts, atRisk, h.width)
+		atRisk := s.Muted.Render("at risk ") + h.perCurrency(func(c reconcile.CurrencyTotals) int64 { return c.AtRisk })
+		handled := s.Muted.Render("refunded by doublecheck ") + h.perCurrency(func(c reconcile.CurrencyTotals) int64 { return c.RefundedByUs }) +
+			s.Muted.Render("  dismissed ") + h.perCurrency(func(c reconcile.CurrencyTotals) int64 { return c.Dismissed })
+		lines = []string{first, spread(counts, atRisk, h.width), spread(handled, h.causes(), h.width)}
 	}
-	return s.Header.Width(h.width).Render(fit(first, h.width) + "\n" + fit(second, h.width))
+	for i := range lines {
+		lines[i] = fit(lines[i], h.width)
+	}
+	return s.Header.Width(h.width).Render(strings.Join(lines, "\n"))
+}
+
+// perCurrency lists one figure of the summary per currency, "nothing" when all are zero.
+func (h header) perCurrency(figure func(reconcile.CurrencyTotals) int64) string {
+	var parts []string
+	for _, c := range h.summary.ByCurrency {
+		if v := figure(c); v > 0 {
+			parts = append(parts, h.styles.Money.Render(reconcile.FormatMoney(v, c.Currency)))
+		}
+	}
+	return orText(strings.Join(parts, h.styles.Muted.Render(" · ")), h.styles.Resolved.Render("nothing"))
+}
+
+// causes counts the groups per cause, most frequent first, so engineering sees
+// what to fix.
+func (h header) causes() string {
+	type count struct {
+		cause reconcile.Cause
+		n     int
+	}
+	var counts []count
+	for c, n := range h.summary.Causes {
+		if n > 0 {
+			counts = append(counts, count{c, n})
+		}
+	}
+	slices.SortFunc(counts, func(a, b count) int { return cmp.Or(b.n-a.n, strings.Compare(string(a.cause), string(b.cause))) })
+	parts := make([]string, len(counts))
+	for i, c := range counts {
+		parts[i] = fmt.Sprintf("%s %s", string(c.cause), h.styles.Bold.Render(fmt.Sprint(c.n)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return h.styles.Muted.Render("causes ") + strings.Join(parts, h.styles.Muted.Render(" · "))
 }
 
 func (h header) syncText() string {
@@ -86,12 +123,15 @@ func (h header) syncText() string {
 	return text
 }
 
-// spread puts left and right on one line of width w, right aligned; left wins
-// when they do not both fit.
+// spread puts left and right on one line of width w, right aligned; when they
+// do not both fit, right is cut short, and dropped when too little room is left.
 func spread(left, right string, w int) string {
-	gap := w - lipgloss.Width(left) - lipgloss.Width(right)
-	if gap < 1 {
+	room := w - lipgloss.Width(left) - 1 // one space at least between them
+	if room < minRightColumns || right == "" {
 		return left
 	}
-	return left + strings.Repeat(" ", gap) + right
+	return left + " " + cellRight(right, room)
 }
+
+// minRightColumns is the least room worth showing a cut-short right side in.
+const minRightColumns = 12

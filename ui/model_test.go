@@ -616,7 +616,8 @@ func TestHeader(t *testing.T) {
 		want []string
 	}{
 		{"test mode", nil, []string{"Acme Books (acct_1Nv0FGQ9)", "TEST", "5 open", "1 resolved", "1 dismissed",
-			"at risk", "240.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:02:00 (3 min ago)"}},
+			"at risk", "240.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:02:00 (3 min ago)",
+			"refunded by doublecheck 99.00 USD", "dismissed 20.00 USD", "causes no_key 2 · unknown 2"}},
 		{"live read-only dry run", func(c *Config) { c.Live, c.ReadOnly, c.DryRun = true, true, true }, []string{"LIVE", "read-only", "dry run"}},
 	}
 	for _, tt := range tests {
