@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,7 +49,9 @@ type Client struct {
 	// token bucket (a second's worth) tolerates. A 429 slows it down; successes
 	// bring it back to target.
 	limiter *rate.Limiter
-	target  float64
+	target  atomic.Uint64 // math.Float64bits of the configured rate
+
+	syncMu sync.Mutex // one Sync at a time: two would race for the same plan
 
 	retryBase time.Duration // first backoff; tests shorten it
 
@@ -74,16 +78,17 @@ func NewClient(key Key, apiBase string) *Client {
 	if key.Live {
 		limit = DefaultLiveRate
 	}
-	return &Client{
+	c := &Client{
 		key:       key,
 		base:      apiBase,
 		api:       client.New(key.Secret, &stripe.Backends{API: backend, Connect: backend, Uploads: backend}),
 		backend:   backend,
 		http:      httpClient,
 		limiter:   rate.NewLimiter(rate.Limit(limit), burst(limit)),
-		target:    limit,
 		retryBase: retryBase,
 	}
+	c.target.Store(math.Float64bits(limit))
+	return c
 }
 
 // Key is the key the client uses.
@@ -108,7 +113,7 @@ func (c *Client) Format(f fmt.State, verb rune) {
 // SetRate changes the client-side request budget (requests per second).
 func (c *Client) SetRate(perSecond float64) {
 	if perSecond > 0 {
-		c.target = perSecond
+		c.target.Store(math.Float64bits(perSecond))
 		c.limiter.SetLimit(rate.Limit(perSecond))
 		c.limiter.SetBurst(burst(perSecond))
 	}
@@ -200,13 +205,13 @@ func (c *Client) call(ctx context.Context, request func() error) error {
 // production traffic, is using the account's budget) and recovers it gently,
 // by 2% of the target per success.
 func (c *Client) adapt(err error) {
-	current := float64(c.limiter.Limit())
+	current, target := float64(c.limiter.Limit()), math.Float64frombits(c.target.Load())
 	var se *stripe.Error
 	switch {
 	case errors.As(err, &se) && se.HTTPStatusCode == http.StatusTooManyRequests:
 		c.limiter.SetLimit(rate.Limit(max(current*0.75, 1)))
-	case err == nil && current < c.target:
-		c.limiter.SetLimit(rate.Limit(min(current+c.target/50, c.target)))
+	case err == nil && current < target:
+		c.limiter.SetLimit(rate.Limit(min(current+target/50, target)))
 	}
 }
 

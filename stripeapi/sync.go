@@ -160,6 +160,8 @@ type sliceState struct {
 // that is cancelled or killed continues from there and still ends with exactly
 // the server's charges.
 func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncResult, error) {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	start := time.Now()
 	if opts.Rate <= 0 {
 		opts.Rate = DefaultTestRate

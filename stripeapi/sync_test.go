@@ -186,6 +186,12 @@ func TestSyncBackfillEqualsServer(t *testing.T) {
 	if last := progress[len(progress)-1]; last.EstimatedTotal != len(want) || last.Fraction != 1 {
 		t.Errorf("final progress estimates %d charges (fraction %.2f), want %d and 1", last.EstimatedTotal, last.Fraction, len(want))
 	}
+	// Halfway through, the estimate is close and there is time left.
+	mid := progress[len(progress)/2]
+	if off := float64(mid.EstimatedTotal-len(want)) / float64(len(want)); off < -0.25 || off > 0.25 || mid.ETA <= 0 ||
+		mid.Fraction <= 0 || mid.Fraction >= 1 {
+		t.Errorf("halfway progress %+v: want an estimate within 25%% of %d charges, a fraction and an ETA", mid, len(want))
+	}
 	if _, err := time.Parse(time.RFC3339, sink.state[StateLastSync]); err != nil {
 		t.Errorf("last sync time %q: %v", sink.state[StateLastSync], err)
 	}
@@ -394,7 +400,7 @@ func TestSyncSurvivesRateLimitsAndServerErrors(t *testing.T) {
 		srv := httptest.NewServer(faults)
 		t.Cleanup(srv.Close)
 		c := testClient(t, sandbox.TestKey, srv.URL)
-		c.http.Timeout = 500 * time.Millisecond
+		c.http.Timeout = 1500 * time.Millisecond
 		sink := newMemSink()
 		res, err := c.Sync(context.Background(), sink, fast)
 		if err != nil {
