@@ -321,6 +321,9 @@ func (c *Client) explain(err error) error {
 	switch status := se.HTTPStatusCode; {
 	case status == http.StatusUnauthorized:
 		e.kind, e.msg = ErrBadKey, fmt.Sprintf("Stripe rejected the API key (%s): check --api-key or STRIPE_API_KEY", key)
+		if src := c.key.Source; src != "" && src != "--api-key" && src != "STRIPE_API_KEY" {
+			e.msg = fmt.Sprintf("Stripe rejected the API key (%s from %s): run `stripe login` again, or pass --api-key or STRIPE_API_KEY", key, src)
+		}
 	case status == http.StatusForbidden:
 		e.kind = ErrPermission
 		perm := permissionRE.FindStringSubmatch(se.Msg)

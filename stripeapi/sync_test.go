@@ -99,7 +99,7 @@ func newSandbox(t testing.TB, opts sandbox.Options) (*sandbox.Server, string) {
 // testClient is a client with test-sized backoff and request timeout.
 func testClient(t testing.TB, secret, base string) *Client {
 	t.Helper()
-	key, err := ParseKey(secret, "test")
+	key, err := ParseKey(secret, "STRIPE_API_KEY")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,6 +476,8 @@ func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
 	}{
 		{"wrong key", "sk_test_wrongwrongwrongwrong1234", base, true, ErrBadKey,
 			"Stripe rejected the API key (sk_test_…1234): check --api-key or STRIPE_API_KEY"},
+		{"stale key from the stripe CLI config", "rk_test_stalestalestalestale9z9z", base, true, ErrBadKey,
+			"Stripe rejected the API key (rk_test_…9z9z from /home/ada/.config/stripe/config.toml): run `stripe login` again"},
 		{"restricted key without charge read", sandbox.NoReadKey, base, false, ErrPermission,
 			"the restricted key (rk_test_…read) lacks the Charges: Read permission (rak_charge_read)"},
 		{"nothing listening", sandbox.TestKey, "http://127.0.0.1:1", true, ErrUnreachable,
@@ -486,6 +488,9 @@ func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := testClient(t, tt.secret, tt.base)
+			if strings.HasPrefix(tt.secret, "rk_test_stale") {
+				c.key.Source = "/home/ada/.config/stripe/config.toml"
+			}
 			c.http.Timeout = 50 * time.Millisecond
 			var err error
 			if tt.account {
