@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -99,4 +100,18 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkBeginRefund is the cost of committing one refund intent with
+// synchronous=FULL: the floor under every refund.
+func BenchmarkBeginRefund(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b)
+	n := 0
+	for b.Loop() {
+		n++
+		if _, _, err := s.BeginRefund(ctx, intentFor(fmt.Sprintf("ch_%d", n), 100, "bench")); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -111,6 +111,11 @@ func TestOpenRefusesBadFilesAndLeavesThemUnchanged(t *testing.T) {
 			os.WriteFile(p, junk, 0o600)
 			return p
 		}, "not an SQLite database"},
+		{"zero-filled", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "zeros.db")
+			os.WriteFile(p, make([]byte, 64<<10), 0o600)
+			return p
+		}, "damaged or not a doublecheck store"},
 		{"page 1 overwritten after the header", func(t *testing.T) string {
 			p := storeFileWithData(t)
 			overwrite(t, p, 100, junk[:4000])
@@ -244,37 +249,40 @@ func TestOpenRefusesDirectoryAndEmptyPath(t *testing.T) {
 	}
 }
 
-func TestOpenTwiceConcurrentlyMigratesOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "store.db")
-	errs := make(chan error, 4)
-	stores := make(chan *Store, 4)
-	for range 4 {
-		go func() {
-			s, err := Open(context.Background(), path)
-			errs <- err
-			stores <- s
-		}()
-	}
-	for range 4 {
-		if err := <-errs; err != nil {
-			t.Errorf("Open: %v", err)
-		}
-		if s := <-stores; s != nil {
-			defer s.Close()
-		}
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var rows int
-	if err := db.QueryRow(`SELECT count(*) FROM schema_version`).Scan(&rows); err != nil {
-		t.Fatal(err)
-	}
+// Several processes (here, handles) opening a new store at once: all succeed,
+// each migration is applied once. Repeated, since the race is in the timing.
+func TestConcurrentFirstOpensMigrateOnce(t *testing.T) {
 	all, _ := migrations()
-	if rows != len(all) {
-		t.Errorf("schema_version has %d rows, want %d", rows, len(all))
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("store%d.db", round))
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				s, err := Open(context.Background(), path)
+				if err == nil {
+					err = s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: Open: %v", round, err)
+			}
+		}
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows int
+		err = db.QueryRow(`SELECT count(*) FROM schema_version`).Scan(&rows)
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows != len(all) {
+			t.Fatalf("round %d: schema_version has %d rows, want %d", round, rows, len(all))
+		}
 	}
 }
 

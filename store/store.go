@@ -21,7 +21,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -145,7 +146,10 @@ func prepareFile(path string) (int64, error) {
 	if _, err := io.ReadFull(f, header); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return 0, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if !bytes.Equal(header, sqliteHeader) {
+	// A header of zeros is what another process creating the store at this
+	// moment may show before its first page lands; SQLite, which takes the file
+	// locks, judges those files instead (and refuses real junk untouched).
+	if !bytes.Equal(header, sqliteHeader) && !bytes.Equal(header, make([]byte, len(sqliteHeader))) {
 		return 0, fmt.Errorf("open store %s: the file is not an SQLite database; pass another --db path", path)
 	}
 	return info.Size(), nil
@@ -223,9 +227,7 @@ func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
 			return fmt.Errorf("open store %s: set page size: %w", s.path, err)
 		}
 	}
-	// WAL lets the dashboard read while a sync writes. It is persistent, so this
-	// is a no-op after the first open.
-	if _, err := s.writer.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+	if err := s.enableWAL(ctx); err != nil {
 		return fmt.Errorf("open store %s: enable WAL: %w", s.path, err)
 	}
 	for _, m := range all[current:] {
@@ -234,6 +236,38 @@ func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
 		}
 	}
 	return nil
+}
+
+// enableWAL switches the file to WAL, which lets the dashboard read while a sync
+// writes. The mode is persistent, so this is a no-op after the first open. SQLite
+// does not wait for other connections before changing the journal mode: when
+// several processes open a new store at once, the losers get SQLITE_BUSY and
+// retry here until the winner has converted the file.
+func (s *Store) enableWAL(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		var mode string
+		err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		switch {
+		case err == nil && mode == "wal":
+			return nil
+		case err == nil:
+			return fmt.Errorf("journal mode stayed %q", mode)
+		case !isBusy(err) || time.Now().After(deadline):
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // schemaVersion reads the version of the schema in the file: 0 for a new, empty
