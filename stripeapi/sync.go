@@ -404,6 +404,9 @@ func (r *syncRun) runSlice(ctx context.Context, i int) error {
 			if err := json.Unmarshal(page.Data[len(page.Data)-1], &last); err != nil || last.ID == "" {
 				return fmt.Errorf("sync %s: the server sent an object without an id", spec.Kind)
 			}
+			if last.ID == st.After {
+				return fmt.Errorf("sync %s: %s sent the same page again after %s; it does not page like Stripe", spec.Kind, r.c.APIBase(), last.ID)
+			}
 			next = r.prefetch(ctx, spec, last.ID)
 		}
 		var b batch

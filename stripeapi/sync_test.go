@@ -528,3 +528,16 @@ func TestAccount(t *testing.T) {
 		}
 	}
 }
+
+// A server that ignores starting_after would keep a sync busy forever.
+func TestSyncStopsOnAServerThatRepeatsPages(t *testing.T) {
+	page := `{"object":"list","has_more":true,"data":[` + chargeFull + `]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(srv.Close)
+	_, err := testClient(t, sandbox.TestKey, srv.URL).Sync(context.Background(), newMemSink(), SyncOptions{Rate: 1000, SkipEvents: true, Concurrency: 1})
+	if err == nil || !strings.Contains(err.Error(), "sent the same page again") {
+		t.Fatalf("error %v, want the repeated page named", err)
+	}
+}
