@@ -541,3 +541,32 @@ func TestSyncStopsOnAServerThatRepeatsPages(t *testing.T) {
 		t.Fatalf("error %v, want the repeated page named", err)
 	}
 }
+
+// A --since further back than the last complete backfill fetches the older
+// charges; after that, syncs are incremental again.
+func TestSyncWidenedSinceBackfillsAgain(t *testing.T) {
+	sb, base := newSandbox(t, sandbox.Options{Seed: 9, Ordinary: 1000})
+	want := serverCharges(t, sb)
+	c := testClient(t, sandbox.TestKey, base)
+	sink := newMemSink()
+	ctx := context.Background()
+	steps := []struct {
+		since           time.Duration
+		wantIncremental bool
+	}{{10 * 24 * time.Hour, false}, {90 * 24 * time.Hour, false}, {90 * 24 * time.Hour, true}}
+	for i, step := range steps {
+		opts := fast
+		opts.Since = time.Now().Add(-step.since)
+		res, err := c.Sync(ctx, sink, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Incremental != step.wantIncremental {
+			t.Errorf("sync %d since %v: incremental=%v, want %v", i, step.since, res.Incremental, step.wantIncremental)
+		}
+		if i == 0 && len(sink.charges) >= len(want) {
+			t.Fatalf("a 10-day sync stored %d of %d charges spread over 60 days", len(sink.charges), len(want))
+		}
+	}
+	assertSameCharges(t, want, sink)
+}
