@@ -195,9 +195,12 @@ func TestSyncBackfillEqualsServer(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, sink.state[StateLastSync]); err != nil {
 		t.Errorf("last sync time %q: %v", sink.state[StateLastSync], err)
 	}
-	for name := range sink.state {
+	for name, value := range sink.state {
 		if strings.HasPrefix(name, stateSlicePrefix) || name == statePlan {
 			t.Errorf("state %s left behind by a complete sync", name)
+		}
+		if strings.Contains(value, sandbox.TestKey) {
+			t.Errorf("state %s holds the API key", name)
 		}
 	}
 	// Key records from charge.succeeded/failed events point at synced charges.
