@@ -107,11 +107,24 @@ func stripeCLITestKey(r io.Reader) (string, error) {
 		case table == "default":
 			name, value, ok := strings.Cut(line, "=")
 			if ok && strings.TrimSpace(name) == "test_mode_api_key" {
-				return strings.Trim(strings.TrimSpace(value), `"'`), nil
+				return tomlString(value), nil
 			}
 		}
 	}
 	return "", sc.Err()
+}
+
+// tomlString reads a basic or literal TOML string value, ignoring what follows
+// its closing quote (a comment).
+func tomlString(value string) string {
+	value = strings.TrimSpace(value)
+	if value == "" || (value[0] != '"' && value[0] != '\'') {
+		return value
+	}
+	if end := strings.IndexByte(value[1:], value[0]); end >= 0 {
+		return value[1 : end+1]
+	}
+	return value[1:]
 }
 
 // ResolveAPIBase is --api-base, else STRIPE_API_BASE, else "" (Stripe itself).

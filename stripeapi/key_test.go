@@ -42,6 +42,8 @@ func TestResolveKey(t *testing.T) {
 	writeConfig(t, filepath.Join(home, ".config"), cliConfig)
 	xdg := t.TempDir()
 	writeConfig(t, xdg, "[default]\ntest_mode_api_key = 'sk_test_xdgxdgxdgxdgxdgxdg7777'\n")
+	commented := t.TempDir()
+	writeConfig(t, commented, "[default]\ntest_mode_api_key = \"rk_test_commentedcommented1111\" # from stripe login\n")
 	noDefault := t.TempDir()
 	writeConfig(t, noDefault, "[other]\ntest_mode_api_key = \"sk_test_otherprofileotherprofile\"\n")
 
@@ -64,6 +66,8 @@ func TestResolveKey(t *testing.T) {
 			wantSecret: "rk_test_fromconfigfromconfig9z9z", wantSource: filepath.Join(home, ".config", "stripe", "config.toml")},
 		{name: "XDG_CONFIG_HOME honoured", env: map[string]string{"XDG_CONFIG_HOME": xdg}, home: home,
 			wantSecret: "sk_test_xdgxdgxdgxdgxdgxdg7777", wantSource: filepath.Join(xdg, "stripe", "config.toml")},
+		{name: "config value with a comment", env: map[string]string{"XDG_CONFIG_HOME": commented}, home: home,
+			wantSecret: "rk_test_commentedcommented1111", wantSource: filepath.Join(commented, "stripe", "config.toml")},
 		{name: "config without a default profile", env: map[string]string{"XDG_CONFIG_HOME": noDefault}, home: home, wantErr: ErrNoKey},
 		{name: "nothing anywhere", env: map[string]string{}, home: t.TempDir(), wantErr: ErrNoKey},
 		{name: "restricted live key", flag: "rk_live_abcdefabcdefabcdef", env: map[string]string{},
