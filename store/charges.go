@@ -207,10 +207,11 @@ func (s *Store) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, k
 	})
 }
 
-// SaveKeys stores idempotency-key records in one transaction. A key already
-// stored is merged: its sources become the union of both, an empty charge id or
-// order ref is filled in (a known one is kept), and SeenAt keeps the earliest
-// time the key was seen.
+// SaveKeys stores idempotency-key records in one transaction. There is one
+// record per key and charge, merged when seen again: its sources become the
+// union, an empty order ref is filled in, and SeenAt keeps the earliest time. A
+// record without a charge joins the key's records that have one (the same key
+// seen in the merchant's log and in an event is one record listing both).
 func (s *Store) SaveKeys(ctx context.Context, keys []reconcile.KeyRecord) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		if err := saveKeys(ctx, tx, keys); err != nil {
@@ -218,6 +219,12 @@ func (s *Store) SaveKeys(ctx context.Context, keys []reconcile.KeyRecord) error 
 		}
 		return nil
 	})
+}
+
+// storedKey is one key_records row.
+type storedKey struct {
+	chargeID, orderRef, sources string
+	seen                        int64
 }
 
 func saveKeys(ctx context.Context, tx *sql.Tx, keys []reconcile.KeyRecord) error {
@@ -231,12 +238,17 @@ func saveKeys(ctx context.Context, tx *sql.Tx, keys []reconcile.KeyRecord) error
 	defer get.Close()
 	put, err := tx.PrepareContext(ctx, `INSERT INTO key_records (key, charge_id, order_ref, sources, seen_at)
 		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET charge_id = excluded.charge_id, order_ref = excluded.order_ref,
+		ON CONFLICT (key, charge_id) DO UPDATE SET order_ref = excluded.order_ref,
 			sources = excluded.sources, seen_at = excluded.seen_at`)
 	if err != nil {
 		return fmt.Errorf("prepare key upsert: %w", err)
 	}
 	defer put.Close()
+	dropUnattached, err := tx.PrepareContext(ctx, `DELETE FROM key_records WHERE key = ? AND charge_id = ''`)
+	if err != nil {
+		return fmt.Errorf("prepare key merge: %w", err)
+	}
+	defer dropUnattached.Close()
 
 	for i := range keys {
 		k := keys[i]
@@ -247,29 +259,76 @@ func saveKeys(ctx context.Context, tx *sql.Tx, keys []reconcile.KeyRecord) error
 		if err != nil {
 			return fmt.Errorf("key record %q: %w", k.Key, err)
 		}
-		var chargeID, orderRef, sources string
-		var oldSeen int64
-		switch err := get.QueryRowContext(ctx, k.Key).Scan(&chargeID, &orderRef, &sources, &oldSeen); {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
+		stored, err := keyRows(ctx, get, k.Key)
+		if err != nil {
 			return fmt.Errorf("key record %q: %w", k.Key, err)
-		default:
-			k.Sources = append(splitSources(sources), k.Sources...)
-			if chargeID != "" {
-				k.ChargeID = chargeID
-			}
-			if orderRef != "" {
-				k.OrderRef = orderRef
-			}
-			if oldSeen != 0 && (seen == 0 || oldSeen < seen) {
-				seen = oldSeen
+		}
+		for _, merged := range mergeKey(k, seen, stored) {
+			if _, err := put.ExecContext(ctx, k.Key, merged.chargeID, merged.orderRef, merged.sources, merged.seen); err != nil {
+				return fmt.Errorf("save key record %q: %w", k.Key, err)
 			}
 		}
-		if _, err := put.ExecContext(ctx, k.Key, k.ChargeID, k.OrderRef, joinSources(k.Sources), seen); err != nil {
-			return fmt.Errorf("save key record %q: %w", k.Key, err)
+		if k.ChargeID != "" && slices.ContainsFunc(stored, func(r storedKey) bool { return r.chargeID == "" }) {
+			// The charge of a key known without one: the two are now one record.
+			if _, err := dropUnattached.ExecContext(ctx, k.Key); err != nil {
+				return fmt.Errorf("merge key record %q: %w", k.Key, err)
+			}
 		}
 	}
 	return nil
+}
+
+// mergeKey is what saving k (first seen at seen) writes, given the key's stored
+// records: k merged into its own charge's record and into a record of the key
+// without a charge; or, for k without a charge, into every record of the key.
+func mergeKey(k reconcile.KeyRecord, seen int64, stored []storedKey) []storedKey {
+	merge := func(chargeID string, rows ...storedKey) storedKey {
+		out := storedKey{chargeID: chargeID, orderRef: k.OrderRef, seen: seen}
+		sources := slices.Clone(k.Sources)
+		for _, row := range rows {
+			sources = append(sources, splitSources(row.sources)...)
+			if out.orderRef == "" {
+				out.orderRef = row.orderRef
+			}
+			if row.seen != 0 && (out.seen == 0 || row.seen < out.seen) {
+				out.seen = row.seen
+			}
+		}
+		out.sources = joinSources(sources)
+		return out
+	}
+	if k.ChargeID == "" && len(stored) > 0 {
+		out := make([]storedKey, len(stored))
+		for i, row := range stored {
+			out[i] = merge(row.chargeID, row)
+		}
+		return out
+	}
+	var rows []storedKey
+	for _, row := range stored {
+		if row.chargeID == k.ChargeID || row.chargeID == "" {
+			rows = append(rows, row)
+		}
+	}
+	return []storedKey{merge(k.ChargeID, rows...)}
+}
+
+// keyRows are the stored records of one key.
+func keyRows(ctx context.Context, get *sql.Stmt, key string) ([]storedKey, error) {
+	rows, err := get.QueryContext(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storedKey
+	for rows.Next() {
+		var r storedKey
+		if err := rows.Scan(&r.chargeID, &r.orderRef, &r.sources, &r.seen); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // joinSources encodes a set of sources: sorted, distinct, comma-separated.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -230,30 +231,40 @@ func TestKeyRecordsMerge(t *testing.T) {
 	tests := []struct {
 		name    string
 		batches [][]reconcile.KeyRecord
-		want    reconcile.KeyRecord
+		want    []reconcile.KeyRecord
 	}{
 		{"one source", [][]reconcile.KeyRecord{{{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"log"}, SeenAt: t1}}},
-			reconcile.KeyRecord{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"log"}, SeenAt: t1}},
+			[]reconcile.KeyRecord{{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"log"}, SeenAt: t1}}},
 		{"sources merge as a sorted set", [][]reconcile.KeyRecord{
 			{{Key: "k", Sources: []string{"metadata", "event"}}},
 			{{Key: "k", Sources: []string{"log", "event"}}}},
-			reconcile.KeyRecord{Key: "k", Sources: []string{"event", "log", "metadata"}}},
+			[]reconcile.KeyRecord{{Key: "k", Sources: []string{"event", "log", "metadata"}}}},
 		{"empty charge and order are filled in", [][]reconcile.KeyRecord{
 			{{Key: "k", Sources: []string{"log"}}},
 			{{Key: "k", ChargeID: "ch_2", OrderRef: "o-2", Sources: []string{"event"}}}},
-			reconcile.KeyRecord{Key: "k", ChargeID: "ch_2", OrderRef: "o-2", Sources: []string{"event", "log"}}},
-		{"known charge and order are kept", [][]reconcile.KeyRecord{
+			[]reconcile.KeyRecord{{Key: "k", ChargeID: "ch_2", OrderRef: "o-2", Sources: []string{"event", "log"}}}},
+		{"a key on a second charge is a second record (reused after expiry)", [][]reconcile.KeyRecord{
 			{{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"event"}}},
 			{{Key: "k", ChargeID: "ch_9", OrderRef: "o-9", Sources: []string{"log"}}}},
-			reconcile.KeyRecord{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"event", "log"}}},
+			[]reconcile.KeyRecord{{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"event"}},
+				{Key: "k", ChargeID: "ch_9", OrderRef: "o-9", Sources: []string{"log"}}}},
+		{"a known order is kept", [][]reconcile.KeyRecord{
+			{{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"event"}}},
+			{{Key: "k", ChargeID: "ch_1", OrderRef: "o-9", Sources: []string{"log"}}}},
+			[]reconcile.KeyRecord{{Key: "k", ChargeID: "ch_1", OrderRef: "o-9", Sources: []string{"event", "log"}}}},
+		{"a record without a charge joins each charge's record", [][]reconcile.KeyRecord{
+			{{Key: "k", ChargeID: "ch_1", Sources: []string{"event"}}, {Key: "k", ChargeID: "ch_2", Sources: []string{"event"}}},
+			{{Key: "k", OrderRef: "o-5", Sources: []string{"log"}}}},
+			[]reconcile.KeyRecord{{Key: "k", ChargeID: "ch_1", OrderRef: "o-5", Sources: []string{"event", "log"}},
+				{Key: "k", ChargeID: "ch_2", OrderRef: "o-5", Sources: []string{"event", "log"}}}},
 		{"earliest sighting is kept", [][]reconcile.KeyRecord{
 			{{Key: "k", SeenAt: t2, Sources: []string{"log"}}},
 			{{Key: "k", SeenAt: t1, Sources: []string{"log"}}},
 			{{Key: "k", Sources: []string{"log"}}}},
-			reconcile.KeyRecord{Key: "k", SeenAt: t1, Sources: []string{"log"}}},
+			[]reconcile.KeyRecord{{Key: "k", SeenAt: t1, Sources: []string{"log"}}}},
 		{"the same key twice in one batch", [][]reconcile.KeyRecord{
 			{{Key: "k", Sources: []string{"log"}}, {Key: "k", ChargeID: "ch_3", Sources: []string{"metadata"}}}},
-			reconcile.KeyRecord{Key: "k", ChargeID: "ch_3", Sources: []string{"log", "metadata"}}},
+			[]reconcile.KeyRecord{{Key: "k", ChargeID: "ch_3", Sources: []string{"log", "metadata"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,8 +278,9 @@ func TestKeyRecordsMerge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(in.Keys) != 1 || !reflect.DeepEqual(in.Keys[0], tt.want) {
-				t.Errorf("keys = %+v, want [%+v]", in.Keys, tt.want)
+			slices.SortFunc(in.Keys, func(a, b reconcile.KeyRecord) int { return strings.Compare(a.ChargeID, b.ChargeID) })
+			if !reflect.DeepEqual(in.Keys, tt.want) {
+				t.Errorf("keys = %+v, want %+v", in.Keys, tt.want)
 			}
 		})
 	}

@@ -39,12 +39,16 @@ CREATE TABLE charge_raw (
     raw BLOB NOT NULL
 ) WITHOUT ROWID;
 
+-- One record per key and charge: a key reused after Stripe pruned it names two
+-- charges, and that is the evidence of key_reused_after_expiry. charge_id is ''
+-- for a key whose charge is unknown (a logged request that never charged).
 CREATE TABLE key_records (
-    key       TEXT    NOT NULL PRIMARY KEY,
+    key       TEXT    NOT NULL,
     charge_id TEXT    NOT NULL,
     order_ref TEXT    NOT NULL,
     sources   TEXT    NOT NULL, -- sorted, distinct, comma-separated
-    seen_at   INTEGER NOT NULL
+    seen_at   INTEGER NOT NULL,
+    PRIMARY KEY (key, charge_id)
 ) WITHOUT ROWID;
 
 -- Append-only: the latest decision for a group or charge wins.
