@@ -34,9 +34,11 @@ type scanJSON struct {
 		ID      string `json:"id"`
 		Status  string `json:"status"`
 		Charges []struct {
-			ID       string `json:"id"`
-			Role     string `json:"role"`
-			Decision string `json:"decision"`
+			ID             string `json:"id"`
+			Role           string `json:"role"`
+			Decision       string `json:"decision"`
+			Disputed       bool   `json:"disputed"`
+			AmountRefunded int64  `json:"amount_refunded"`
 		} `json:"charges"`
 	} `json:"groups"`
 	Summary struct {
