@@ -11,7 +11,7 @@ import (
 )
 
 // ErrNoTerminal is returned by Run when stdin or stdout is not a terminal.
-var ErrNoTerminal = errors.New("doublecheck's dashboard needs a terminal; use `doublecheck scan` for scripts and pipes")
+var ErrNoTerminal = errors.New("the dashboard needs a terminal; use `doublecheck scan` for scripts and pipes")
 
 // Run shows the dashboard full screen until the operator quits or ctx ends.
 // Cancelling ctx (e.g. on SIGTERM) ends the dashboard and returns ctx's error.
