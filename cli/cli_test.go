@@ -28,6 +28,21 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 const sampleCharges = "../testdata/charges.jsonl"
 
+// listenSandbox serves a sandbox on loopback for the test's lifetime.
+func listenSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Server, string) {
+	t.Helper()
+	sb := sandbox.New(opts)
+	url, shutdown, err := sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sb.Close() // releases requests the sandbox holds on purpose
+		_ = shutdown(context.Background())
+	})
+	return sb, url
+}
+
 // scanJSON is the part of `scan --format json` the tests read.
 type scanJSON struct {
 	Groups []struct {
@@ -263,12 +278,7 @@ func TestNotADatabaseIsLeftAlone(t *testing.T) {
 // TestAPIKeyNeverLeaks syncs with a key and looks for it everywhere doublecheck
 // writes: output, the store file, the accounts file and the report.
 func TestAPIKeyNeverLeaks(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{Seed: 3, Ordinary: 50})
-	url, shutdown, err := sb.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shutdown(context.Background())
+	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 50})
 	home := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", home)
 	var out bytes.Buffer

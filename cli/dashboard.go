@@ -59,11 +59,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return errNoTerminal
 	}
 	opts, syncOpts := det.options(), dash.sync.options(time.Now())
-	client, acct, err := sh.connect(ctx, env)
-	if err != nil {
-		return err
-	}
-	st, err := sh.openStore(ctx, acct)
+	client, acct, st, err := sh.connect(ctx, env)
 	if err != nil {
 		return err
 	}

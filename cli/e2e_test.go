@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -59,12 +58,7 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 // sandbox on loopback: sync → scan → refund → export.
 func TestEndToEnd(t *testing.T) {
 	bin := builtBinary(t)
-	sb := sandbox.New(sandbox.Options{Seed: 11, Ordinary: 300})
-	url, shutdown, err := sb.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shutdown(context.Background())
+	sb, url := listenSandbox(t, sandbox.Options{Seed: 11, Ordinary: 300})
 	home := t.TempDir()
 	run := func(args ...string) (string, string, int) {
 		t.Helper()

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -38,12 +37,7 @@ type forensics struct {
 // TestCausesAndFindings checks the cause of every duplicate scenario and every
 // reconciliation kind against the sandbox's seeded story.
 func TestCausesAndFindings(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{Seed: 21, Ordinary: 300})
-	url, shutdown, err := sb.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shutdown(context.Background())
+	sb, url := listenSandbox(t, sandbox.Options{Seed: 21, Ordinary: 300})
 	dir := t.TempDir()
 	db := filepath.Join(dir, "s.db")
 	remote := []string{"--db", db, "--api-key", sandbox.TestKey, "--api-base", url}

@@ -7,18 +7,39 @@ import (
 	"os"
 
 	"doublecheck/reconcile"
+	"doublecheck/store"
 	"doublecheck/stripeapi"
 )
 
+const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSONL: idempotency_key, order_ref, charge_id, created_at)"
+
 func runImport(ctx context.Context, env Env, args []string) error {
+	return importFile(ctx, env, args,
+		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"),
+		stripeapi.DecodeCharges, (*store.Store).SaveCharges, "charges")
+}
+
+func runKeys(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || args[0] != "import" {
+		return &usageError{msg: "keys needs a subcommand", usage: "Usage:\n  " + keysSynopsis + "\n"}
+	}
+	return importFile(ctx, env, args[1:], newFlags("keys import", keysSynopsis),
+		reconcile.ReadKeyLog, (*store.Store).SaveKeys, "idempotency keys")
+}
+
+// importFile decodes a whole file (or stdin for "-") before anything is stored,
+// then saves it in one transaction: a bad line anywhere means nothing is imported.
+func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags,
+	decode func(r io.Reader, name string) ([]T, error),
+	save func(*store.Store, context.Context, []T) error, noun string) error {
 	var sh shared
-	fs := newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)")
 	sh.register(fs)
 	rest, err := fs.parse(args, 1, env.Stdout)
 	if err != nil {
 		return err
 	}
-	charges, err := decodeFile(env, rest[0], stripeapi.DecodeCharges)
+	path := rest[0]
+	items, err := decodeFile(env, path, decode)
 	if err != nil {
 		return err
 	}
@@ -27,42 +48,13 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.SaveCharges(ctx, charges); err != nil {
-		return fmt.Errorf("import %s: %w", rest[0], err)
+	if err := save(st, ctx, items); err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
 	}
-	fmt.Fprintf(env.Stderr, "imported %d charges from %s\n", len(charges), rest[0])
+	fmt.Fprintf(env.Stderr, "imported %d %s from %s into %s\n", len(items), noun, path, st.Path())
 	return nil
 }
 
-func runKeys(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] != "import" {
-		return &usageError{msg: "keys needs a subcommand", usage: "Usage:\n  doublecheck keys import FILE   (CSV with a header, or JSONL: idempotency_key, order_ref, charge_id, created_at)\n"}
-	}
-	var sh shared
-	fs := newFlags("keys import", "doublecheck keys import FILE   (CSV with a header, or JSONL: idempotency_key, order_ref, charge_id, created_at)")
-	sh.register(fs)
-	rest, err := fs.parse(args[1:], 1, env.Stdout)
-	if err != nil {
-		return err
-	}
-	keys, err := decodeFile(env, rest[0], reconcile.ReadKeyLog)
-	if err != nil {
-		return err
-	}
-	st, err := sh.openLocalStore(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.SaveKeys(ctx, keys); err != nil {
-		return fmt.Errorf("import %s: %w", rest[0], err)
-	}
-	fmt.Fprintf(env.Stderr, "imported %d idempotency keys from %s\n", len(keys), rest[0])
-	return nil
-}
-
-// decodeFile decodes a whole file (or stdin for "-") before anything is stored,
-// so a bad line anywhere means nothing is imported.
 func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, error)) ([]T, error) {
 	if path == "-" {
 		return decode(env.Stdin, "standard input")

@@ -73,12 +73,9 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		st, err = sh.openLocalStore(ctx, env)
 	} else {
 		var acct account
-		refunder.Client, acct, err = sh.connect(ctx, env)
+		refunder.Client, acct, st, err = sh.connect(ctx, env)
 		if err == nil {
 			live = acct.Live
-			st, err = sh.openStore(ctx, acct)
-		}
-		if err == nil {
 			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s\n", acct.Name, modeLabel(acct.Live), st.Path())
 		}
 	}

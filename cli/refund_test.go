@@ -43,16 +43,7 @@ func newRefundWorld(t *testing.T, opts sandbox.Options) *refundWorld {
 	if opts.Ordinary == 0 {
 		opts.Ordinary = 150
 	}
-	w.sb = sandbox.New(opts)
-	url, shutdown, err := w.sb.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		w.sb.Close()
-		_ = shutdown(context.Background())
-	})
-	w.url = url
+	w.sb, w.url = listenSandbox(t, opts)
 	w.db = filepath.Join(t.TempDir(), "doublecheck.db")
 	if code, out := w.run(t, "", "sync", "--since", "90d"); code != 0 {
 		t.Fatalf("sync exited %d:\n%s", code, out)

@@ -20,20 +20,42 @@ func detect(ctx context.Context, st *store.Store, opts reconcile.Options) (recon
 	return reconcile.Detect(in, opts), nil
 }
 
+// reportFlags are what scan and export share: which store, how to detect, and
+// whether charges without a key are listed one by one.
+type reportFlags struct {
+	sh          shared
+	det         detection
+	listKeyless bool
+}
+
+func (r *reportFlags) register(fs *cmdFlags) {
+	r.sh.register(fs)
+	r.det.register(fs)
+	fs.BoolVar(&r.listKeyless, "list-keyless", false, "list every charge that has no idempotency-key record, not just their count")
+}
+
+// report runs detection over the store the flags name.
+func (r *reportFlags) report(ctx context.Context, env Env) (reconcile.Report, error) {
+	opts := r.det.options()
+	opts.ListChargesWithoutKey = r.listKeyless
+	st, err := r.sh.openLocalStore(ctx, env)
+	if err != nil {
+		return reconcile.Report{}, err
+	}
+	defer st.Close()
+	return detect(ctx, st, opts)
+}
+
 func runScan(ctx context.Context, env Env, args []string) error {
 	var (
-		sh          shared
-		det         detection
-		format      string
-		exitOnOpen  bool
-		listKeyless bool
+		rf         reportFlags
+		format     string
+		exitOnOpen bool
 	)
 	fs := newFlags("scan", "doublecheck scan [--format table|json|csv] [--window 10m] [--exit-code]")
-	sh.register(fs)
-	det.register(fs)
+	rf.register(fs)
 	fs.StringVar(&format, "format", "table", "output `FORMAT`: table, json or csv")
 	fs.BoolVar(&exitOnOpen, "exit-code", false, "exit 1 when open duplicate groups exist (for scripts and CI)")
-	fs.BoolVar(&listKeyless, "list-keyless", false, "list every charge that has no idempotency-key record, not just their count")
 	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
 		return err
 	}
@@ -43,14 +65,7 @@ func runScan(ctx context.Context, env Env, args []string) error {
 	if !ok {
 		return &usageError{msg: fmt.Sprintf("--format must be table, json or csv, not %q", format), usage: fs.usage()}
 	}
-	opts := det.options()
-	opts.ListChargesWithoutKey = listKeyless
-	st, err := sh.openLocalStore(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	report, err := detect(ctx, st, opts)
+	report, err := rf.report(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -65,27 +80,16 @@ func runScan(ctx context.Context, env Env, args []string) error {
 
 func runExport(ctx context.Context, env Env, args []string) error {
 	var (
-		sh          shared
-		det         detection
-		out         string
-		listKeyless bool
+		rf  reportFlags
+		out string
 	)
 	fs := newFlags("export", "doublecheck export [-o FILE]")
-	sh.register(fs)
-	det.register(fs)
+	rf.register(fs)
 	fs.StringVar(&out, "o", "", "write the report to `FILE` (default: standard output)")
-	fs.BoolVar(&listKeyless, "list-keyless", false, "add a row for every charge that has no idempotency-key record")
 	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
 		return err
 	}
-	opts := det.options()
-	opts.ListChargesWithoutKey = listKeyless
-	st, err := sh.openLocalStore(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	report, err := detect(ctx, st, opts)
+	report, err := rf.report(ctx, env)
 	if err != nil {
 		return err
 	}

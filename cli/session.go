@@ -15,10 +15,24 @@ import (
 // account is who a key belongs to, as Stripe said.
 type account = stripeapi.Account
 
-// connect resolves the key and server, and asks Stripe whose account it is. The
-// answer is remembered (by the key's redacted form, never the key) so offline
-// commands find the same store later.
-func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, account, error) {
+// connect is what a command that talks to Stripe starts with: the client, whose
+// account the key opens, and that account's store (or --db).
+func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, account, *store.Store, error) {
+	client, acct, err := s.lookUpAccount(ctx, env)
+	if err != nil {
+		return nil, account{}, nil, err
+	}
+	st, err := s.openStore(ctx, acct)
+	if err != nil {
+		return nil, account{}, nil, err
+	}
+	return client, acct, st, nil
+}
+
+// lookUpAccount resolves the key and server, and asks Stripe whose account it
+// is. The answer is remembered (by the key's redacted form, never the key) so
+// offline commands find the same store later.
+func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client, account, error) {
 	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
 	if err != nil {
 		return nil, account{}, err
@@ -63,7 +77,7 @@ func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, err
 	if acct, ok := rememberedAccount(key.String()); ok {
 		return s.openStore(ctx, acct)
 	}
-	_, acct, err := s.connect(ctx, env)
+	_, acct, err := s.lookUpAccount(ctx, env)
 	if err != nil {
 		return nil, fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
 	}

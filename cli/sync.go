@@ -75,11 +75,7 @@ func runSync(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	opts := sf.options(time.Now())
-	client, acct, err := sh.connect(ctx, env)
-	if err != nil {
-		return err
-	}
-	st, err := sh.openStore(ctx, acct)
+	client, acct, st, err := sh.connect(ctx, env)
 	if err != nil {
 		return err
 	}
