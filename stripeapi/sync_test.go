@@ -105,7 +105,7 @@ func testClient(t testing.TB, secret, base string) *Client {
 	}
 	c := NewClient(key, base)
 	c.retryBase = 5 * time.Millisecond
-	c.http.Timeout = time.Second
+	c.http.Timeout = 5 * time.Second
 	return c
 }
 
@@ -271,8 +271,8 @@ func TestSyncResumesAfterInterruption(t *testing.T) {
 			if first.Charges+second.Charges != len(want) {
 				t.Errorf("charges fetched: %d + %d, want %d in total", first.Charges, second.Charges, len(want))
 			}
-			if second.Requests >= full.Requests {
-				t.Errorf("resumed sync sent %d requests, a full sync %d: it started over", second.Requests, full.Requests)
+			if second.Pages >= full.Pages {
+				t.Errorf("resumed sync fetched %d pages, a full sync %d: it started over", second.Pages, full.Pages)
 			}
 		})
 	}
