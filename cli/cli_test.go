@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"doublecheck/sandbox"
+	"doublecheck/stripeapi"
 )
 
 // runCLI runs one command line in-process without a terminal and returns the
@@ -326,4 +327,26 @@ func countLines(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	return strings.Count(strings.TrimSpace(string(data)), "\n") + 1
+}
+
+func TestCheckTransport(t *testing.T) {
+	live, _ := stripeapi.ParseKey("sk_live_0123456789abcdefghijkl", "test")
+	test, _ := stripeapi.ParseKey("sk_test_0123456789abcdefghijkl", "test")
+	for _, tc := range []struct {
+		key     stripeapi.Key
+		base    string
+		wantErr string
+	}{
+		{live, "https://api.stripe.com", ""},
+		{live, "http://127.0.0.1:12111", ""},
+		{live, "http://localhost:12111", ""},
+		{live, "http://proxy.internal:8080", "refusing to send a live key over plain http to proxy.internal:8080"},
+		{test, "http://proxy.internal:8080", ""},
+		{test, "api.stripe.com", "is not a URL"},
+	} {
+		err := checkTransport(tc.key, tc.base)
+		if (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s over %s: %v, want %q", tc.key, tc.base, err, tc.wantErr)
+		}
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -37,7 +39,11 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 	if err != nil {
 		return nil, account{}, err
 	}
-	client := stripeapi.NewClient(key, stripeapi.ResolveAPIBase(s.apiBase, env.Getenv))
+	base := stripeapi.ResolveAPIBase(s.apiBase, env.Getenv)
+	if err := checkTransport(key, base); err != nil {
+		return nil, account{}, err
+	}
+	client := stripeapi.NewClient(key, base)
 	acct, err := client.Account(ctx)
 	if err != nil {
 		return nil, account{}, err
@@ -130,4 +136,20 @@ func rememberAccount(redactedKey string, acct account) error {
 		return fmt.Errorf("remember account: %w", err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// checkTransport refuses to send a live key in clear text anywhere but this
+// machine (a local proxy or mock is fine).
+func checkTransport(key stripeapi.Key, base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("--api-base %q is not a URL like https://api.stripe.com", base)
+	}
+	if !key.Live || u.Scheme == "https" {
+		return nil
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("refusing to send a live key over plain http to %s; use https", u.Host)
 }

@@ -24,14 +24,14 @@ type syncFlags struct {
 
 func (f *syncFlags) register(fs *cmdFlags) {
 	fs.StringVar(&f.since, "since", "90d", "backfill charges created after `WHEN`: a span like 90d or 36h, or a date like 2026-01-31")
-	fs.IntVar(&f.concurrency, "concurrency", 8, "parallel `WORKERS` for the backfill")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "parallel `WORKERS` for the backfill (default: enough to use the rate, at least 8)")
 	fs.Float64Var(&f.rate, "rate", 0, "client-side request `LIMIT` per second (default 10 in test mode, 20 in live mode)")
 	fs.check(func() error {
 		switch _, err := parseSince(f.since, time.Now()); {
 		case err != nil:
 			return err
-		case f.concurrency < 1:
-			return errors.New("--concurrency must be at least 1")
+		case f.concurrency < 0:
+			return errors.New("--concurrency must not be negative")
 		case f.rate < 0:
 			return errors.New("--rate must not be negative")
 		}
@@ -68,7 +68,7 @@ func runSync(ctx context.Context, env Env, args []string) error {
 		sh shared
 		sf syncFlags
 	)
-	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency 8] [--rate N]")
+	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N]")
 	sh.register(fs)
 	sf.register(fs)
 	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
