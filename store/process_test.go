@@ -234,3 +234,42 @@ func TestBeginRefundRaceBetweenProcesses(t *testing.T) {
 		}
 	}
 }
+
+// LoadInput during a sync sees every batch whole or not at all: charges, their
+// key records and the cursor come from one snapshot.
+func TestLoadInputDuringSyncSeesWholeBatches(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	done := make(chan error, 1)
+	go func() {
+		for n := 1; n <= 30; n++ {
+			charges, keys := crashBatchData(n)
+			if err := s.SaveSyncBatch(ctx, charges, keys, map[string]string{"cursor": strconv.Itoa(n)}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for loads := 0; ; loads++ {
+		in, err := s.LoadInput(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in.Charges)%crashBatch != 0 || len(in.Keys) != len(in.Charges) {
+			t.Fatalf("load %d saw %d charges and %d key records: a batch was cut", loads, len(in.Charges), len(in.Keys))
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in, _ = s.LoadInput(ctx); len(in.Charges) != 30*crashBatch {
+				t.Errorf("after the sync: %d charges, want %d", len(in.Charges), 30*crashBatch)
+			}
+			t.Logf("%d loads while syncing", loads+1)
+			return
+		default:
+		}
+	}
+}
