@@ -337,6 +337,7 @@ func TestCheckTransport(t *testing.T) {
 		base    string
 		wantErr string
 	}{
+		{live, stripeapi.ResolveAPIBase("", func(string) string { return "" }), ""}, // the default: Stripe itself
 		{live, "https://api.stripe.com", ""},
 		{live, "http://127.0.0.1:12111", ""},
 		{live, "http://localhost:12111", ""},

@@ -5,6 +5,8 @@
 package stripeapi
 
 import (
+	"github.com/stripe/stripe-go/v76"
+
 	"bufio"
 	"errors"
 	"fmt"
@@ -127,12 +129,14 @@ func tomlString(value string) string {
 	return value[1:]
 }
 
-// ResolveAPIBase is --api-base, else STRIPE_API_BASE, else "" (Stripe itself).
+// ResolveAPIBase is --api-base, else STRIPE_API_BASE, else Stripe itself.
 func ResolveAPIBase(flagValue string, getenv func(string) string) string {
-	if flagValue != "" {
-		return strings.TrimRight(flagValue, "/")
+	for _, base := range []string{flagValue, getenv("STRIPE_API_BASE")} {
+		if base != "" {
+			return strings.TrimRight(base, "/")
+		}
 	}
-	return strings.TrimRight(getenv("STRIPE_API_BASE"), "/")
+	return stripe.APIURL
 }
 
 // Redacted is the key's prefix and last four characters: enough to tell keys

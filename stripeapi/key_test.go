@@ -112,7 +112,7 @@ func TestResolveAPIBase(t *testing.T) {
 	tests := []struct{ flag, env, want string }{
 		{"http://127.0.0.1:12111/", "http://elsewhere", "http://127.0.0.1:12111"},
 		{"", "http://localhost:4242", "http://localhost:4242"},
-		{"", "", ""},
+		{"", "", "https://api.stripe.com"},
 	}
 	for _, tt := range tests {
 		if got := ResolveAPIBase(tt.flag, envOf(map[string]string{"STRIPE_API_BASE": tt.env})); got != tt.want {
