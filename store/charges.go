@@ -209,7 +209,8 @@ func (s *Store) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, k
 
 // SaveKeys stores idempotency-key records in one transaction. There is one
 // record per key and charge, merged when seen again: its sources become the
-// union, an empty order ref is filled in, and SeenAt keeps the earliest time. A
+// union, an empty order ref is filled in (a known one is kept), and SeenAt keeps
+// the earliest time. A
 // record without a charge joins the key's records that have one (the same key
 // seen in the merchant's log and in an event is one record listing both).
 func (s *Store) SaveKeys(ctx context.Context, keys []reconcile.KeyRecord) error {
@@ -283,16 +284,19 @@ func saveKeys(ctx context.Context, tx *sql.Tx, keys []reconcile.KeyRecord) error
 // without a charge; or, for k without a charge, into every record of the key.
 func mergeKey(k reconcile.KeyRecord, seen int64, stored []storedKey) []storedKey {
 	merge := func(chargeID string, rows ...storedKey) storedKey {
-		out := storedKey{chargeID: chargeID, orderRef: k.OrderRef, seen: seen}
+		out := storedKey{chargeID: chargeID, seen: seen}
 		sources := slices.Clone(k.Sources)
 		for _, row := range rows {
 			sources = append(sources, splitSources(row.sources)...)
 			if out.orderRef == "" {
-				out.orderRef = row.orderRef
+				out.orderRef = row.orderRef // a known order ref is kept
 			}
 			if row.seen != 0 && (out.seen == 0 || row.seen < out.seen) {
 				out.seen = row.seen
 			}
+		}
+		if out.orderRef == "" {
+			out.orderRef = k.OrderRef
 		}
 		out.sources = joinSources(sources)
 		return out

@@ -251,7 +251,7 @@ func TestKeyRecordsMerge(t *testing.T) {
 		{"a known order is kept", [][]reconcile.KeyRecord{
 			{{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"event"}}},
 			{{Key: "k", ChargeID: "ch_1", OrderRef: "o-9", Sources: []string{"log"}}}},
-			[]reconcile.KeyRecord{{Key: "k", ChargeID: "ch_1", OrderRef: "o-9", Sources: []string{"event", "log"}}}},
+			[]reconcile.KeyRecord{{Key: "k", ChargeID: "ch_1", OrderRef: "o-1", Sources: []string{"event", "log"}}}},
 		{"a record without a charge joins each charge's record", [][]reconcile.KeyRecord{
 			{{Key: "k", ChargeID: "ch_1", Sources: []string{"event"}}, {Key: "k", ChargeID: "ch_2", Sources: []string{"event"}}},
 			{{Key: "k", OrderRef: "o-5", Sources: []string{"log"}}}},
