@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // listQuery is Stripe's list parameters.
@@ -219,6 +220,79 @@ func (s *Server) getCharge(c *call) response {
 	return jsonResponse(http.StatusOK, ch.wire(c.livemode))
 }
 
+// stored marks a response of an endpoint that began executing: Stripe keeps
+// it under the idempotency key, error or not.
+func stored(r response) response {
+	r.stored = true
+	return r
+}
+
+// authorizationLifetime is how long an uncaptured charge can be captured
+// (Stripe's default for card payments).
+const authorizationLifetime = 7 * 24 * time.Hour
+
+// captureCharge is POST /v1/charges/{id}/capture: amount (default all of it)
+// is captured and the rest of the authorisation released, which Stripe shows as
+// refunded.
+func (s *Server) captureCharge(c *call) response {
+	if errResp := checkParams(c, "amount"); errResp != nil {
+		return *errResp
+	}
+	amount, hasAmount, errResp := parseInt(c, "amount")
+	if errResp != nil {
+		return *errResp
+	}
+	if hasAmount && amount <= 0 {
+		return invalidParam("amount", "parameter_invalid_integer", "Invalid positive integer")
+	}
+	id := c.r.PathValue("id")
+	ch, ok := s.data.chargeByID[id]
+	if !ok || ch.Created > c.now.Unix() {
+		return stored(missing("charge", id, "id"))
+	}
+	if !hasAmount {
+		amount = ch.Amount
+	}
+	if refusal := captureRefusal(ch, amount, c.now); refusal != nil {
+		return stored(errorResponse(http.StatusBadRequest, *refusal))
+	}
+	s.applyCapture(ch, amount, c.now.Unix(), c.requestID, c.idemKey)
+	return stored(jsonResponse(http.StatusOK, ch.wire(c.livemode)))
+}
+
+// captureRefusal is Stripe's answer to capturing amount of ch at now, or nil
+// when the capture goes through.
+func captureRefusal(ch *charge, amount int64, now time.Time) *apiError {
+	refusal := func(code, param, msg string) *apiError {
+		return &apiError{Type: "invalid_request_error", Code: code, Param: param, Message: msg}
+	}
+	switch {
+	case ch.Captured:
+		return refusal("charge_already_captured", "", fmt.Sprintf("Charge %s has already been captured.", ch.ID))
+	case ch.Failed:
+		return refusal("", "", fmt.Sprintf("Charge %s failed, so there is nothing to capture.", ch.ID))
+	case now.Sub(time.Unix(ch.Created, 0)) > authorizationLifetime:
+		return refusal("charge_expired_for_capture", "", fmt.Sprintf(
+			"Charge %s has expired for capture: its authorization is older than %d days.", ch.ID, int(authorizationLifetime.Hours()/24)))
+	case amount > ch.Amount:
+		return refusal("amount_too_large", "amount", fmt.Sprintf(
+			"The capture amount (%s) is greater than the amount authorized (%s).", money(amount, ch.Currency), money(ch.Amount, ch.Currency)))
+	}
+	return nil
+}
+
+// applyCapture captures amount of ch, releases the rest of the authorisation
+// and emits charge.captured with the charge after the capture.
+func (s *Server) applyCapture(ch *charge, amount int64, at int64, requestID, idemKey string) {
+	prev := map[string]any{"captured": false, "amount_captured": ch.AmountCaptured}
+	ch.Captured, ch.AmountCaptured = true, amount
+	if released := ch.Amount - amount; released > 0 {
+		prev["amount_refunded"] = ch.AmountRefunded
+		ch.AmountRefunded += released
+	}
+	s.addEvent("charge.captured", at, requestID, idemKey, ch, nil, prev)
+}
+
 func (s *Server) eventsGone(c *call) *response {
 	if !s.opts.NoEvents {
 		return nil
@@ -358,7 +432,6 @@ func (s *Server) createRefund(c *call) response {
 
 	// From here on the endpoint is executing: Stripe keeps the result, error or
 	// not, under the idempotency key.
-	stored := func(r response) response { r.stored = true; return r }
 	var ch *charge
 	if chargeID != "" {
 		var ok bool

@@ -129,6 +129,24 @@ func (s *Server) AddCharge(spec ChargeSpec) string {
 	return c.ID
 }
 
+// Capture captures an uncaptured charge in full at the server clock's Now, as
+// the Dashboard would (a request without an idempotency key), with its
+// charge.captured event. It refuses what POST /v1/charges/{id}/capture refuses.
+func (s *Server) Capture(chargeID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	c, ok := s.data.chargeByID[chargeID]
+	if !ok {
+		return fmt.Errorf("sandbox: capture: no such charge %s", chargeID)
+	}
+	if refusal := captureRefusal(c, c.Amount, now); refusal != nil {
+		return fmt.Errorf("sandbox: capture: %s", refusal.Message)
+	}
+	s.applyCapture(c, c.Amount, now.Unix(), s.newID("req_", 14), "")
+	return nil
+}
+
 type person struct {
 	customer string // "" for guests
 	name     string
@@ -176,6 +194,9 @@ func (s *Server) createCharge(p person, at, amount int64, currency string, o cha
 	}
 	if c.PaymentIntent == "" {
 		c.PaymentIntent = s.newID("pi_3", 23)
+	}
+	if c.Captured {
+		c.AmountCaptured = amount
 	}
 	if o.failed {
 		c.Failed = true

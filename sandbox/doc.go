@@ -7,13 +7,17 @@
 // created=, customer, payment_intent, limit 1..100, starting_after,
 // ending_before, has_more, newest first with ties by id) and /v1/charges/{id};
 // GET /v1/events (type, with a trailing * wildcard, types[], created; only the
-// last 30 days) and /v1/events/{id}; POST /v1/refunds (charge or
-// payment_intent, amount, reason, metadata[k]) with Stripe's refusals; GET
-// /v1/refunds (charge, payment_intent) and /v1/refunds/{id}. expand[] is
-// accepted and ignored; other unknown parameters get Stripe's 400.
+// last 30 days) and /v1/events/{id}; POST /v1/charges/{id}/capture (amount,
+// default all; the rest of the authorisation is released and shows as
+// amount_refunded; emits charge.captured; refuses charge_already_captured, a
+// failed charge, charge_expired_for_capture after 7 days and amount_too_large);
+// POST /v1/refunds (charge or payment_intent, amount, reason, metadata[k]) with
+// Stripe's refusals; GET /v1/refunds (charge, payment_intent) and
+// /v1/refunds/{id}. expand[] is accepted and ignored; other unknown parameters
+// get Stripe's 400.
 //
 // Keys: TestKey, LiveKey (livemode objects over the same data), NoReadKey (403
-// permission_error on every read but the account) and NoRefundKey (403 on POST
+// permission_error on everything but the account) and NoRefundKey (403 on POST
 // /v1/refunds). Missing or unknown keys get 401. Errors use Stripe's envelope
 // {"error":{"type","code","message","param","doc_url"}}; keys are never echoed.
 //
@@ -46,7 +50,7 @@
 //	subscription             monthly invoices of one customer (not duplicates)
 //	declined_then_paid       a failed then a succeeded charge of one order (not duplicates)
 //	other_currency           /1 eur, /2 jpy (zero-decimal) duplicates
-//	uncaptured               the second charge is captured=false (not a duplicate)
+//	uncaptured               the second charge is captured=false (not a duplicate until captured)
 //	already_refunded         the duplicate is fully refunded
 //	partly_refunded          the duplicate is a quarter refunded
 //	disputed                 the duplicate is disputed (refunds answer charge_disputed)
@@ -59,6 +63,6 @@
 // objects dated after the server clock.
 //
 // Scenarios, ScenarioList, KeyLog/WriteKeyLogCSV (the merchant's own key log),
-// Charges, ChargeJSON, RefundsFor, AddCharge, Stats, Now, SetNow and Advance
-// let tests look inside and move the clock.
+// Charges, ChargeJSON, RefundsFor, AddCharge, Capture, Stats, Now, SetNow and
+// Advance let tests look inside and move the clock.
 package sandbox

@@ -90,6 +90,7 @@ type testCharge struct {
 	ID             string            `json:"id"`
 	Object         string            `json:"object"`
 	Amount         int64             `json:"amount"`
+	AmountCaptured int64             `json:"amount_captured"`
 	AmountRefunded int64             `json:"amount_refunded"`
 	Captured       bool              `json:"captured"`
 	Created        int64             `json:"created"`

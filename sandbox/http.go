@@ -41,6 +41,7 @@ type permission int
 const (
 	permNone permission = iota
 	permRead
+	permChargeWrite
 	permRefundWrite
 )
 
@@ -52,6 +53,7 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /v1/account", permNone, (*Server).getAccount)
 	handle("GET /v1/charges", permRead, (*Server).listCharges)
 	handle("GET /v1/charges/{id}", permRead, (*Server).getCharge)
+	handle("POST /v1/charges/{id}/capture", permChargeWrite, (*Server).captureCharge)
 	handle("GET /v1/events", permRead, (*Server).listEvents)
 	handle("GET /v1/events/{id}", permRead, (*Server).getEvent)
 	handle("GET /v1/refunds", permRead, (*Server).listRefunds)
@@ -290,10 +292,8 @@ func authorize(key string, perm permission) *response {
 	var missing string
 	switch {
 	case key == NoReadKey && perm != permNone:
-		missing = "rak_charge_read"
-		if perm == permRefundWrite {
-			missing = "rak_refund_write"
-		}
+		missing = map[permission]string{permRead: "rak_charge_read", permChargeWrite: "rak_charge_write",
+			permRefundWrite: "rak_refund_write"}[perm]
 	case key == NoRefundKey && perm == permRefundWrite:
 		missing = "rak_refund_write"
 	default:

@@ -33,6 +33,7 @@ type charge struct {
 	FailureCode    string
 	FailureMessage string
 	Captured       bool
+	AmountCaptured int64 // less than Amount after a partial capture
 	PaymentIntent  string
 	PaymentMethod  string
 	Invoice        string
@@ -288,6 +289,7 @@ func (c *charge) wire(livemode bool) chargeJSON {
 		ID:                            c.ID,
 		Object:                        "charge",
 		Amount:                        c.Amount,
+		AmountCaptured:                c.AmountCaptured,
 		AmountRefunded:                c.AmountRefunded,
 		BalanceTransaction:            nullable(c.BalanceTxn),
 		CalculatedStatementDescriptor: statementDescriptor,
@@ -309,9 +311,6 @@ func (c *charge) wire(livemode bool) chargeJSON {
 		ReceiptURL:                    "https://pay.stripe.com/receipts/payment/" + strings.TrimPrefix(c.ID, "ch_"),
 		Refunded:                      c.Captured && !c.Failed && c.AmountRefunded >= c.Amount,
 		Status:                        c.status(),
-	}
-	if c.Captured && !c.Failed {
-		out.AmountCaptured = c.Amount
 	}
 	country := c.Card.Country
 	out.BillingDetails = billingDetailsJSON{
