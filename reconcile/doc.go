@@ -9,28 +9,47 @@
 // an identity (customer id, card fingerprint or trimmed lower-case email) within
 // the window (default 10 minutes), or share an idempotency key, or share an order
 // reference (metadata field order_id by default), however far apart. A group is a
-// connected component of these links; its earliest charge is kept, the rest are
-// suspects. Detection sorts and sweeps each kind of evidence and joins them with
-// union-find: O(n log n).
+// connected component of these links. Detection sorts and sweeps each kind of
+// evidence and joins them with union-find: O(n log n).
+//
+// # Roles
+//
+// The earliest charge is kept (it also names the group) and the rest are
+// suspects, with one exception. When an order reference is carried by two or
+// more charges the group is about that duplicated order, and the first charge of
+// every order reference is kept as well: the first charge of the duplicated order
+// is the payment the customer meant, and a charge whose order reference no other
+// charge carries is a separate purchase ("ch_… is order_id o-2, a separate
+// purchase: kept"). Kept charges are never refundable and never money at risk.
+// Group.KeptFor names the kept charge a suspect duplicates.
 //
 // # Confidence
 //
 // A group is low confidence ("likely legitimate") when its charges carry two or
-// more different order references: separate orders usually mean separate
-// purchases. Otherwise it is high when two charges share an idempotency key or an
-// order reference, or when all charges share a customer id or a card fingerprint
-// and no two consecutive charges are more than 2 minutes apart. Everything else
-// (charges tied only by an email, or minutes apart within the window) is medium.
+// more different order references and none is shared: separate orders usually
+// mean separate purchases. Otherwise it is high when two charges share an
+// idempotency key or an order reference, or when all charges share a customer id
+// or a card fingerprint and no two consecutive charges are more than 2 minutes
+// apart. Everything else (charges tied only by an email, or minutes apart within
+// the window) is medium. Separate purchases take no part in the confidence, the
+// cause or the timing and identity reasons.
 //
 // # Causes
 //
-// The first that applies wins: different orders → unknown (likely legitimate);
-// the same key on charges more than 24 h apart → key_reused_after_expiry; one
-// order with two or more application keys → new_key_per_retry; a charge without
-// an application key (none, or only a library-generated `<19 digits>_<6 chars>`
-// key) → no_key;
-// charges under 10 s apart with different keys and no order reference →
-// double_submit; otherwise unknown. Each cause's reason says what to fix.
+// The first that applies wins: different orders, none shared → unknown (likely
+// legitimate); the same key on charges more than 24 h apart →
+// key_reused_after_expiry; one order with two or more application keys →
+// new_key_per_retry; a charge without an application key (none, or only a
+// library-generated `<19 digits>_<6 chars>` key) → no_key; charges under 10 s
+// apart with different keys and no order reference → double_submit; otherwise
+// unknown. Each cause's reason says what to fix.
+//
+// no_key deliberately covers a group where some charges carry an application key
+// and others carry none: the application sent no key on that request, and that
+// is the bug. Its reason names the request: "the retry ch_b was sent without the
+// Idempotency-Key k-1 that the first attempt ch_a used", or, when the keyless
+// charge came first, "the first attempt ch_a was sent without an
+// Idempotency-Key, unlike ch_b (k-1)".
 //
 // # Status
 //
@@ -38,4 +57,15 @@
 // is a dismissal (ids derive from the kept charge, so this survives re-detection),
 // else resolved when every suspect is fully refunded (by Stripe's figure or by a
 // succeeded refund in doublecheck's ledger, whichever is larger), else open.
+//
+// # Decisions and refund ids
+//
+// A charge's decision, operator and time are those of the latest of: an
+// operator's decision about it or its group, and its refund-ledger state. The
+// ledger state is the latest refund intent, except that a refused attempt
+// (refund_failed) or a dry run (would_refund) after a succeeded refund shows that
+// refund ("refunded", its operator and time): the report never says a charge
+// failed to refund when money went back. A pending intent after a refund shows
+// as pending. The refund id is always that of the latest succeeded refund, if
+// any, whatever decision is shown, so the CSV stays an audit trail of money out.
 package reconcile

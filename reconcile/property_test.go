@@ -137,9 +137,22 @@ func checkAgainstOracle(t *testing.T, in Input, opts Options) {
 		t.Fatalf("window %v: Detect groups %v\noracle groups %v", opts.Window, got, want)
 	}
 	for _, g := range r.Groups {
+		// Kept: the earliest, and when an order ref is on two charges, the
+		// first charge of every order ref.
+		shared := false
 		for i, m := range g.Charges {
-			if i > 0 && (m.Created.Before(g.Charges[i-1].Created) || m.Role != Duplicate) {
-				t.Fatalf("group %s: charge %d out of order or not a duplicate", g.ID, i)
+			for _, o := range g.Charges[i+1:] {
+				shared = shared || m.OrderRef != "" && o.OrderRef == m.OrderRef
+			}
+		}
+		for i, m := range g.Charges {
+			firstOfOrder := m.OrderRef != "" && !slices.ContainsFunc(g.Charges[:i], func(o Member) bool { return o.OrderRef == m.OrderRef })
+			want := Duplicate
+			if i == 0 || shared && firstOfOrder {
+				want = Keep
+			}
+			if i > 0 && m.Created.Before(g.Charges[i-1].Created) || m.Role != want {
+				t.Fatalf("group %s: charge %d out of order or role %s, want %s", g.ID, i, m.Role, want)
 			}
 		}
 		if g.Charges[0].Role != Keep || g.ID != GroupID(g.Charges[0].ID) || len(g.Reasons) == 0 {

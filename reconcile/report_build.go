@@ -114,12 +114,25 @@ func (x *index) keysWithoutCharge() map[string][]string {
 
 // chargeRefunds is what the refund ledger says about one charge.
 type chargeRefunds struct {
-	latest    RefundIntent
-	latestAt  time.Time
-	pending   int64 // amount of pending intents
-	refunded  int64 // amount of succeeded intents
-	inFlight  bool
-	hasLatest bool
+	latest       RefundIntent
+	latestAt     time.Time
+	succeeded    RefundIntent // the latest succeeded intent, if hasSucceeded
+	succeededAt  time.Time
+	pending      int64 // amount of pending intents
+	refunded     int64 // amount of succeeded intents
+	inFlight     bool
+	hasLatest    bool
+	hasSucceeded bool
+}
+
+// state is the refund state the report shows: the latest intent, except that a
+// refused attempt or a dry run after a refund that happened shows that refund,
+// so the report never says "refund_failed" for money that was given back.
+func (cr *chargeRefunds) state() (RefundIntent, time.Time) {
+	if cr.hasSucceeded && (cr.latest.Status == RefundFailed || cr.latest.Status == RefundWouldRefund) {
+		return cr.succeeded, cr.succeededAt
+	}
+	return cr.latest, cr.latestAt
 }
 
 // ledger indexes decisions and refund intents for lookups per group and charge.
@@ -172,6 +185,9 @@ func newLedger(in Input) *ledger {
 		if !cr.hasLatest || !at.Before(cr.latestAt) {
 			cr.latest, cr.latestAt, cr.hasLatest = ri, at, true
 		}
+		if ri.Status == RefundSucceeded && (!cr.hasSucceeded || !at.Before(cr.succeededAt)) {
+			cr.succeeded, cr.succeededAt, cr.hasSucceeded = ri, at, true
+		}
 	}
 	return l
 }
@@ -203,13 +219,12 @@ func (x *index) group(idx []int32, led *ledger) Group {
 	for k, i := range idx {
 		m := &g.Charges[k]
 		m.Charge = ch[i]
-		m.Role = Duplicate
-		if k == 0 {
-			m.Role = Keep
-		}
 		m.OrderRef = x.order[i]
 		m.IdempotencyKey, m.KeySources, keys[k] = x.displayKey(int(i))
-		x.applyLedger(m, g.ID, led)
+	}
+	assignRoles(g.Charges)
+	for k := range g.Charges {
+		x.applyLedger(&g.Charges[k], g.ID, led)
 	}
 	g.Status = Open
 	if d, ok := led.groupDismissal[g.ID]; ok && d.Kind == DecisionDismissed {
@@ -220,6 +235,20 @@ func (x *index) group(idx []int32, led *ledger) Group {
 	g.Identity = identityLabel(g.Charges)
 	g.Verdict = classify(&g, keys, x.loggedKeys, x.opts)
 	return g
+}
+
+// KeptFor is the kept charge that suspect m duplicates: in a group about a
+// duplicated order, the first charge of m's order; otherwise (and for a suspect
+// without an order ref) the earliest charge. A refund names it as the original.
+func (g *Group) KeptFor(m *Member) *Member {
+	if m.OrderRef != "" {
+		for i := range g.Charges {
+			if k := &g.Charges[i]; k.Role == Keep && k.OrderRef == m.OrderRef {
+				return k
+			}
+		}
+	}
+	return &g.Charges[0]
 }
 
 // GroupID is the stable id of the group whose kept (earliest) charge is chargeID.
@@ -280,15 +309,17 @@ func effectiveRefunded(c *Charge, led *ledger) int64 {
 }
 
 func (g *Group) allSuspectsRefunded(led *ledger) bool {
-	for _, m := range g.Charges[1:] {
-		if effectiveRefunded(&m.Charge, led) < m.Amount {
+	for _, m := range g.Charges {
+		if m.Role == Duplicate && effectiveRefunded(&m.Charge, led) < m.Amount {
 			return false
 		}
 	}
 	return true
 }
 
-// applyLedger fills a member's refundability and its latest decision.
+// applyLedger fills a member's refundability, its latest decision (an
+// operator's or the refund ledger's state, whichever is later) and the id of its
+// latest succeeded refund.
 func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
 	cr := led.refunds[m.ID]
 	if m.Role == Duplicate {
@@ -310,9 +341,16 @@ func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
 			m.Decision, m.Operator, m.DecidedAt, at = d.Kind, d.Operator, d.At, d.At
 		}
 	}
-	if cr != nil && cr.hasLatest && (m.Decision == "" || !cr.latestAt.Before(at)) {
-		m.Decision, m.Operator, m.DecidedAt = cr.latest.Status, cr.latest.Operator, cr.latestAt
-		m.RefundID = cr.latest.RefundID
+	if cr == nil || !cr.hasLatest {
+		return
+	}
+	if st, stAt := cr.state(); m.Decision == "" || !stAt.Before(at) {
+		m.Decision, m.Operator, m.DecidedAt = st.Status, st.Operator, stAt
+	}
+	// The refund id names the latest refund that happened, whatever came after it
+	// (a pending retry, a dismissal): the report is the audit trail of money out.
+	if cr.hasSucceeded {
+		m.RefundID = cr.succeeded.RefundID
 	}
 }
 
@@ -479,7 +517,10 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		case Open:
 			s.Open++
 			t.OpenGroups++
-			for _, m := range g.Charges[1:] {
+			for _, m := range g.Charges {
+				if m.Role != Duplicate {
+					continue
+				}
 				t.AtRisk += m.Refundable
 				if cr := led.refunds[m.ID]; cr != nil {
 					t.AtRisk += cr.pending
@@ -491,8 +532,10 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		case Dismissed:
 			s.Dismissed++
 			t.DismissedGroups++
-			for _, m := range g.Charges[1:] {
-				t.Dismissed += m.Amount
+			for _, m := range g.Charges {
+				if m.Role == Duplicate {
+					t.Dismissed += m.Amount
+				}
 			}
 		}
 	}

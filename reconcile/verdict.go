@@ -27,15 +27,20 @@ type groupFacts struct {
 	appKeys    map[string]struct{} // distinct application keys
 	anyKey     bool
 	keyless    int              // charges without an application key
+	firstKeyed int              // index of the first charge with an application key, -1 if none
+	firstBare  int              // index of the first charge without one, -1 if none
 	keyUses    map[string][]int // key → indices of the charges carrying it
 	strongTie  bool             // all charges share a customer id or a card
 }
 
-func factsOf(g *Group, keys [][]string) groupFacts {
-	ms := g.Charges
+// factsOf reads the evidence off ms, charges in created order, and keys[i], all
+// distinct keys of ms[i].
+func factsOf(ms []Member, keys [][]string) groupFacts {
 	f := groupFacts{
 		n:          len(ms),
-		span:       g.Span(),
+		span:       ms[len(ms)-1].Created.Sub(ms[0].Created),
+		firstKeyed: -1,
+		firstBare:  -1,
 		orderCount: map[string]int{},
 		allOrdered: true,
 		appKeys:    map[string]struct{}{},
@@ -66,12 +71,65 @@ func factsOf(g *Group, keys [][]string) groupFacts {
 				appKey = true
 			}
 		}
-		if !appKey {
+		switch {
+		case !appKey:
 			f.keyless++
+			if f.firstBare < 0 {
+				f.firstBare = i
+			}
+		case f.firstKeyed < 0:
+			f.firstKeyed = i
 		}
 	}
 	f.strongTie = sameCustomer || sameCard
 	return f
+}
+
+// orderCounts counts the charges carrying each non-empty order ref (nil when
+// none has one) and says whether any order ref is carried by two or more.
+func orderCounts(ms []Member) (count map[string]int, shared bool) {
+	for i := range ms {
+		if o := ms[i].OrderRef; o != "" {
+			if count == nil {
+				count = map[string]int{}
+			}
+			count[o]++
+			shared = shared || count[o] > 1
+		}
+	}
+	return count, shared
+}
+
+// assignRoles marks the charges to keep; the rest are suspects. The earliest is
+// always kept. When an order ref is carried by two or more charges the group is
+// about that order, so the first charge of every order ref is kept too: the first
+// of a duplicated order is the payment the customer meant, and a charge of an
+// order no other charge carries is a separate purchase. Without a shared order
+// ref only the earliest is kept (different orders make the group low confidence
+// instead, for the operator to judge).
+func assignRoles(ms []Member) {
+	count, shared := orderCounts(ms)
+	var seen map[string]bool
+	if shared {
+		seen = make(map[string]bool, len(count))
+	}
+	for i := range ms {
+		m := &ms[i]
+		m.Role = Duplicate
+		first := shared && m.OrderRef != "" && !seen[m.OrderRef]
+		if first {
+			seen[m.OrderRef] = true
+		}
+		if i == 0 || first {
+			m.Role = Keep
+		}
+	}
+}
+
+// separatePurchase reports whether m is a charge of an order no other charge of
+// its group carries, in a group about a duplicated order.
+func separatePurchase(m *Member, count map[string]int, shared bool) bool {
+	return shared && m.OrderRef != "" && count[m.OrderRef] == 1
 }
 
 // sharedOrder is the first order ref carried by two or more charges.
@@ -122,22 +180,35 @@ func appKeysOf(ms []Member, keys [][]string, order string, logged []string) int 
 
 // classify works out a group's confidence, cause and reasons. The rules are
 // documented in doc.go.
+//
+// A separate purchase (see assignRoles) is left out of the evidence: the timing,
+// keys and ties describe the duplicated order's charges only.
 func classify(g *Group, keys [][]string, logged map[string][]string, opts Options) Verdict {
-	ms := g.Charges
-	f := factsOf(g, keys)
+	count, shared := orderCounts(g.Charges)
+	ms, ks := g.Charges, keys
+	if shared {
+		ms, ks = nil, nil
+		for i := range g.Charges {
+			if !separatePurchase(&g.Charges[i], count, shared) {
+				ms = append(ms, g.Charges[i])
+				ks = append(ks, keys[i])
+			}
+		}
+	}
+	f := factsOf(ms, ks)
 	field := opts.OrderField
 	order := f.sharedOrder()
 	key, keyGap := f.sharedKey(ms)
 	orderKeys := 0 // application keys on the charges of the shared order
 	if order != "" {
-		orderKeys = appKeysOf(ms, keys, order, logged[order])
+		orderKeys = appKeysOf(ms, ks, order, logged[order])
 	}
 	timing := fmt.Sprintf("%d charges in %s", f.n, HumanDuration(f.span))
 
 	var v Verdict
 	var headline, fix string
 	switch {
-	case len(f.orders) >= 2:
+	case order == "" && len(f.orders) >= 2:
 		v.Confidence, v.Cause = Low, CauseUnknown
 		if f.allOrdered && len(f.orders) == f.n {
 			headline = fmt.Sprintf("likely legitimate: different %s on each charge", field)
@@ -167,7 +238,7 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 		} else {
 			headline = timing + ", " + noKey
 		}
-		fix = "the application sent no Idempotency-Key of its own, so a retry charged again; send one key per order on every charge request"
+		fix = f.missingKeyFix(ms)
 	case f.maxGap < doubleSubmitGap && len(f.orders) == 0 && len(f.appKeys) >= 2:
 		v.Cause = CauseDoubleSubmit
 		headline = fmt.Sprintf("%s with %d different idempotency keys and no %s", timing, len(f.appKeys), field)
@@ -205,12 +276,40 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 		v.Reasons = append(v.Reasons, tie)
 	}
 	v.Reasons = append(v.Reasons, string(v.Cause)+": "+fix)
-	for _, m := range ms[1:] {
-		if m.Disputed {
+	for _, o := range f.orders {
+		if o != order && f.orderCount[o] > 1 {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("same %s %s on %d charges too", field, o, f.orderCount[o]))
+		}
+	}
+	for i := range g.Charges {
+		m := &g.Charges[i]
+		switch {
+		case separatePurchase(m, count, shared):
+			v.Reasons = append(v.Reasons, fmt.Sprintf("%s is %s %s, a separate purchase: kept", m.ID, field, m.OrderRef))
+		case i > 0 && m.Role == Keep:
+			v.Reasons = append(v.Reasons, fmt.Sprintf("%s is the first charge of %s %s: kept", m.ID, field, m.OrderRef))
+		case m.Role == Duplicate && m.Disputed:
 			v.Reasons = append(v.Reasons, m.ID+" is disputed: Stripe won't refund a charge under dispute; answer the dispute instead")
 		}
 	}
 	return v
+}
+
+// missingKeyFix says what to fix for no_key. When some charges carry an
+// application key and others none, the request without one is the bug (a retry
+// that dropped the key, or a first attempt sent before the client had one), and
+// the sentence names it.
+func (f *groupFacts) missingKeyFix(ms []Member) string {
+	if f.firstKeyed < 0 {
+		return "the application sent no Idempotency-Key of its own, so a retry charged again; send one key per order on every charge request"
+	}
+	keyed, bare := &ms[f.firstKeyed], &ms[f.firstBare]
+	if f.firstBare > f.firstKeyed {
+		return fmt.Sprintf("the retry %s was sent without the Idempotency-Key %s that the first attempt %s used, so Stripe charged again; send the same key on every retry",
+			bare.ID, keyed.IdempotencyKey, keyed.ID)
+	}
+	return fmt.Sprintf("the first attempt %s was sent without an Idempotency-Key, unlike %s (%s), so the retry could not replay it; send one key per order on every charge request, the first included",
+		bare.ID, keyed.ID, keyed.IdempotencyKey)
 }
 
 // tieReason says which identity all the charges share, if one does, in the
