@@ -58,6 +58,8 @@ type (
 		Detail    string   `json:"detail"`
 	}
 	jsonSummary struct {
+		Account           string         `json:"account,omitempty"`
+		Livemode          bool           `json:"livemode"`
 		Charges           int            `json:"charges"`
 		Groups            int            `json:"groups"`
 		Open              int            `json:"open"`
@@ -113,6 +115,7 @@ func WriteJSON(w io.Writer, r Report) error {
 	}
 	s := r.Summary
 	out.Summary = jsonSummary{
+		Account: r.Account, Livemode: r.Live,
 		Charges: s.Charges, Groups: s.Groups, Open: s.Open, Resolved: s.Resolved, Dismissed: s.Dismissed,
 		ChargesWithoutKey: s.ChargesWithoutKey, Causes: map[Cause]int{}, ByCurrency: []jsonCurrency{},
 	}
@@ -203,6 +206,13 @@ func neutralizeCell(s string) string {
 // WriteTable writes scan's human table: one line per group, then the summary.
 func WriteTable(w io.Writer, r Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if r.Account != "" {
+		mode := "TEST"
+		if r.Live {
+			mode = "LIVE"
+		}
+		fmt.Fprintf(tw, "%s · %s mode\n\n", r.Account, mode)
+	}
 	if len(r.Groups) == 0 {
 		fmt.Fprintln(tw, "No suspected duplicates.")
 	} else {

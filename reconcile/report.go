@@ -51,4 +51,8 @@ type Report struct {
 	Groups   []Group // ordered: open first, then by confidence, then the newest
 	Findings []Finding
 	Summary  Summary
+	// Account and Live say whose data the report covers, when the caller knows
+	// (detection does not): the JSON summary and the table show them.
+	Account string
+	Live    bool
 }
