@@ -73,6 +73,7 @@ const (
 	eventChargeSucceeded = "charge.succeeded"
 	eventChargeFailed    = "charge.failed"
 	eventChargeRefunded  = "charge.refunded"
+	eventChargeCaptured  = "charge.captured"
 	eventDisputeCreated  = "charge.dispute.created"
 )
 
@@ -89,7 +90,7 @@ type SyncOptions struct {
 	// mode and 20 in live mode.
 	Rate float64
 	// SkipEvents fetches charges only: no idempotency keys from events and no
-	// refund or dispute updates from them.
+	// capture, refund or dispute updates from them.
 	SkipEvents bool
 	// Progress, when set, is called after every page, never concurrently.
 	Progress func(SyncProgress)
@@ -452,7 +453,7 @@ func (r *syncRun) prefetch(ctx context.Context, spec sliceSpec, after string) <-
 // skipEvents gives up on events for this sync: the server has no /v1/events or
 // the key may not read them. Charges still sync; the next sync asks again.
 func (r *syncRun) skipEvents(ctx context.Context, i int, cause error) error {
-	r.warn("events", fmt.Sprintf("no events from %s (%v): idempotency keys from events and refund/dispute updates are skipped this time", r.c.APIBase(), cause))
+	r.warn("events", fmt.Sprintf("no events from %s (%v): idempotency keys from events and capture, refund and dispute updates are skipped this time", r.c.APIBase(), cause))
 	r.mu.Lock()
 	r.eventsUnavailable = true
 	st := r.states[i]
@@ -676,7 +677,7 @@ func (c *Client) listPage(ctx context.Context, spec sliceSpec, after string) (*r
 		params, path = &stripe.ChargeListParams{ListParams: list, CreatedRange: created}, "/v1/charges"
 	default:
 		params, path = &stripe.EventListParams{ListParams: list, CreatedRange: created, Types: stripe.StringSlice([]string{
-			eventChargeSucceeded, eventChargeFailed, eventChargeRefunded, eventDisputeCreated})}, "/v1/events"
+			eventChargeSucceeded, eventChargeFailed, eventChargeCaptured, eventChargeRefunded, eventDisputeCreated})}, "/v1/events"
 	}
 	query := &form.Values{}
 	form.AppendTo(query, params)
@@ -722,10 +723,13 @@ func chargesBatch(items []json.RawMessage, fetchedAt time.Time) (batch, error) {
 
 // eventsBatch turns events into key records and charge updates. A
 // charge.succeeded or charge.failed event's request.idempotency_key is the key
-// the application sent when it created the charge (a charge.refunded event's
-// key belongs to the refund request, so it is not one). Charge objects in events
-// are saved as observed at the event's time, so the store's newest-wins rule
-// keeps a later list or event from being overwritten. A dispute event carries
+// the application sent when it created the charge (a charge.captured or
+// charge.refunded event's key belongs to the capture or refund request, so it is
+// not one). Capture and refund events are how a change to an old charge arrives:
+// incremental syncs list only new charges, so an authorisation captured later
+// would otherwise stay uncaptured in the store. Charge objects in events are
+// saved as observed at the event's time, so the store's newest-wins rule keeps a
+// later list or event from being overwritten. A dispute event carries
 // the dispute, not the charge: the charge is fetched again (one request per
 // dispute, which are rare) so its stored state is Stripe's own, not a guess.
 func (r *syncRun) eventsBatch(ctx context.Context, items []json.RawMessage) (batch, error) {
@@ -744,13 +748,14 @@ func (r *syncRun) eventsBatch(ctx context.Context, items []json.RawMessage) (bat
 		}
 		observed := time.Unix(ev.Created, 0).UTC()
 		switch ev.Type {
-		case eventChargeSucceeded, eventChargeFailed, eventChargeRefunded:
+		case eventChargeSucceeded, eventChargeFailed, eventChargeCaptured, eventChargeRefunded:
 			ch, err := decodeCharge(ev.Data.Raw, observed)
 			if err != nil {
 				return batch{}, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err)
 			}
 			b.charges = append(b.charges, ch)
-			if ev.Type != eventChargeRefunded && ev.Request != nil && ev.Request.IdempotencyKey != "" {
+			createdByRequest := ev.Type == eventChargeSucceeded || ev.Type == eventChargeFailed
+			if createdByRequest && ev.Request != nil && ev.Request.IdempotencyKey != "" {
 				b.keys = append(b.keys, reconcile.KeyRecord{Key: ev.Request.IdempotencyKey, ChargeID: ch.ID,
 					Sources: []string{reconcile.SourceEvent}, SeenAt: observed})
 			}

@@ -573,3 +573,97 @@ func TestSyncWidenedSinceBackfillsAgain(t *testing.T) {
 	}
 	assertSameCharges(t, want, sink)
 }
+
+// An authorisation captured after it was synced lies outside every later
+// incremental charge window: only its charge.captured event can bring the
+// capture, and with it the duplicate the authorisation turns into.
+func TestSyncSeesLaterCapture(t *testing.T) {
+	tests := []struct {
+		name    string
+		capture func(t *testing.T, sb *sandbox.Server, c *Client, id string)
+		amount  int64 // captured; the rest of the 5000 authorised is released
+	}{
+		{"captured through the API with its own idempotency key", func(t *testing.T, sb *sandbox.Server, c *Client, id string) {
+			params := &stripe.ChargeCaptureParams{}
+			params.SetIdempotencyKey("capture-" + id)
+			if _, err := c.api.Charges.Capture(id, params); err != nil {
+				t.Fatal(err)
+			}
+		}, 5000},
+		{"partly captured through the API", func(t *testing.T, sb *sandbox.Server, c *Client, id string) {
+			params := &stripe.ChargeCaptureParams{Amount: stripe.Int64(3000)}
+			params.SetIdempotencyKey("capture-" + id)
+			if _, err := c.api.Charges.Capture(id, params); err != nil {
+				t.Fatal(err)
+			}
+		}, 3000},
+		{"captured in the Dashboard", func(t *testing.T, sb *sandbox.Server, c *Client, id string) {
+			if err := sb.Capture(id); err != nil {
+				t.Fatal(err)
+			}
+		}, 5000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb, base := newSandbox(t, sandbox.Options{Seed: 10, Ordinary: 300})
+			c := testClient(t, sandbox.TestKey, base)
+			sink := newMemSink()
+			ctx := context.Background()
+			authorised := sb.Now().Add(-3 * time.Hour)
+			buyer := sandbox.ChargeSpec{Customer: "cus_capture", Email: "hold@example.com", CardFingerprint: "fpCapture000001", Amount: 5000}
+			first := buyer
+			first.Created, first.IdempotencyKey = authorised, "checkout-try-1"
+			firstID := sb.AddCharge(first)
+			hold := buyer
+			hold.Created, hold.IdempotencyKey, hold.Uncaptured = authorised.Add(40*time.Second), "checkout-try-2", true
+			holdID := sb.AddCharge(hold)
+			sb.AddCharge(sandbox.ChargeSpec{}) // a charge of now: the next sync's window starts hours after the hold
+
+			if _, err := c.Sync(ctx, sink, fast); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := sink.charge(holdID); !ok || got.Captured || got.Counts() {
+				t.Fatalf("the authorisation %s is missing or stored as captured before its capture", holdID)
+			}
+			tt.capture(t, sb, c, holdID)
+			res, err := c.Sync(ctx, sink, fast)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Incremental {
+				t.Fatalf("second sync %+v: want an incremental one", res)
+			}
+			got, ok := sink.charge(holdID)
+			if !ok || !got.Captured || !got.Counts() || got.AmountRefunded != 5000-tt.amount || got.Observed.Before(got.Created.Add(time.Hour)) {
+				t.Fatalf("after the capture the store holds %s (found %v): captured=%v status=%s amount_refunded=%d observed=%s; want it captured, %d released, observed at the capture",
+					holdID, ok, got.Captured, got.Status, got.AmountRefunded, got.Observed, 5000-tt.amount)
+			}
+			if rec := sink.keys["checkout-try-2"]; rec.ChargeID != holdID {
+				t.Errorf("the key that created the hold: %+v", rec)
+			}
+			if _, ok := sink.keys["capture-"+holdID]; ok {
+				t.Error("the capture request's idempotency key became a charge key record")
+			}
+
+			// The capture makes the hold a duplicate of the first charge.
+			input := reconcile.Input{}
+			sink.mu.Lock()
+			for _, ch := range sink.charges {
+				input.Charges = append(input.Charges, ch)
+			}
+			sink.mu.Unlock()
+			report := reconcile.Detect(input, reconcile.DefaultOptions())
+			grouped := false
+			for _, g := range report.Groups {
+				var ids []string
+				for _, m := range g.Charges {
+					ids = append(ids, m.ID)
+				}
+				grouped = grouped || (slices.Contains(ids, firstID) && slices.Contains(ids, holdID))
+			}
+			if !grouped {
+				t.Errorf("no group holds %s and the captured %s", firstID, holdID)
+			}
+		})
+	}
+}
