@@ -162,7 +162,8 @@ func (r refundAdapter) Refund(ctx context.Context, requests []ui.RefundRequest, 
 	plans := make([]reconcile.RefundIntent, len(requests))
 	for i, req := range requests {
 		plans[i] = reconcile.RefundIntent{ChargeID: req.ChargeID, KeptChargeID: req.KeptChargeID,
-			GroupID: req.GroupID, Amount: req.Amount, Currency: req.Currency}
+			GroupID: req.GroupID, Amount: req.Amount, Currency: req.Currency,
+			Key: reconcile.RefundKey(req.ChargeID, req.RefundedBefore, req.Amount)}
 	}
 	_, err := r.refunder.Refund(ctx, plans, func(o stripeapi.Outcome) {
 		progress(ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err})

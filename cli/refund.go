@@ -205,9 +205,12 @@ type refundPlan struct {
 }
 
 // planRefund finds the duplicates to refund: those of --group, or --charge in
-// its group (with --amount, only that much of it). A duplicate whose refund is
-// in flight (another run began it) is planned with that intent's amount, so it
-// is finished with the same key instead of being refused.
+// its group (with --amount, only that much of it), each with its idempotency
+// key: per charge, amount refunded before and amount, so each part of a charge
+// refunded in parts is a refund of its own. A duplicate whose refund is in
+// flight (another run began it) is planned as that intent, with its stored key,
+// so it is finished instead of being refused; while it is in flight the charge
+// is not refundable, so no second key can be derived for the same money.
 func planRefund(report reconcile.Report, pending []reconcile.RefundIntent, chargeID, groupID string, amount int64) (refundPlan, error) {
 	g, err := findGroup(report, chargeID, groupID)
 	if err != nil {
@@ -252,18 +255,20 @@ func planRefund(report reconcile.Report, pending []reconcile.RefundIntent, charg
 			}
 			plan.intents = append(plan.intents, reconcile.RefundIntent{
 				ChargeID: m.ID, KeptChargeID: kept.ID, GroupID: g.ID, Amount: n, Currency: m.Currency,
+				Key: reconcile.RefundKey(m.ID, m.AlreadyRefunded(), n),
 			})
 		}
 	}
 	return plan, nil
 }
 
-// intentsFor are the pending intents of one charge, as plans.
+// intentsFor are the pending intents of one charge, as plans with their stored
+// keys (never recomputed: the charge's refund state may have moved since).
 func intentsFor(pending []reconcile.RefundIntent, chargeID string) []reconcile.RefundIntent {
 	var out []reconcile.RefundIntent
 	for _, it := range pending {
 		if it.ChargeID == chargeID {
-			out = append(out, reconcile.RefundIntent{ChargeID: it.ChargeID, KeptChargeID: it.KeptChargeID,
+			out = append(out, reconcile.RefundIntent{Key: it.Key, ChargeID: it.ChargeID, KeptChargeID: it.KeptChargeID,
 				GroupID: it.GroupID, Amount: it.Amount, Currency: it.Currency})
 		}
 	}

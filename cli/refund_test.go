@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -200,7 +202,7 @@ func (w *refundWorld) assertAudit(t *testing.T, operator string) {
 	for _, m := range w.suspects() {
 		refundID := w.sb.RefundsFor(m.ID)[0].ID
 		it := intents[m.ID]
-		if it.Key != reconcile.RefundKey(m.ID, m.Refundable) || it.Operator != operator || it.Status != reconcile.RefundSucceeded ||
+		if it.Key != reconcile.RefundKey(m.ID, m.AlreadyRefunded(), m.Refundable) || it.Operator != operator || it.Status != reconcile.RefundSucceeded ||
 			it.RefundID != refundID || it.Attempts < 1 || it.CreatedAt.IsZero() || it.FinishedAt.IsZero() {
 			t.Errorf("ledger row for %s = %+v, want key, operator %s, refund %s, attempts and times", m.ID, it, operator, refundID)
 		}
@@ -459,5 +461,109 @@ func (w *refundWorld) assertNoPending(t *testing.T) {
 	}
 	if len(pending) != 0 {
 		t.Errorf("pending intents left: %+v", pending)
+	}
+}
+
+// TestRefundPartsOfACharge refunds a suspect in parts, then the rest of the
+// group: each part is its own refund (its own key), so nothing is mistaken for
+// an earlier part and the group ends resolved.
+func TestRefundPartsOfACharge(t *testing.T) {
+	tests := []struct {
+		name  string
+		parts func(amount int64) []int64 // --amount of each --charge run before --group
+	}{
+		{"half, then the rest with --group", func(a int64) []int64 { return []int64{a / 2} }},
+		{"the same part twice, then the rest", func(a int64) []int64 { return []int64{a / 3, a / 3} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newRefundWorld(t, sandbox.Options{})
+			m := w.suspects()[0]
+			parts := tc.parts(m.Refundable)
+			for i, part := range parts {
+				code, out := w.run(t, "", "refund", "--charge", m.ID, "--amount", strconv.FormatInt(part, 10), "--yes")
+				if code != 0 || strings.Contains(out, "already refunded") {
+					t.Fatalf("part %d (%d) exited %d:\n%s", i+1, part, code, out)
+				}
+			}
+			code, out := w.run(t, "", "refund", "--group", w.group.ID, "--yes")
+			if code != 0 || strings.Contains(lineWith(out, m.ID), "already refunded") {
+				t.Fatalf("refund of the rest exited %d:\n%s", code, out)
+			}
+			refunds := w.sb.RefundsFor(m.ID)
+			if len(refunds) != len(parts)+1 {
+				t.Fatalf("charge %s has %d refunds, want %d: %+v", m.ID, len(refunds), len(parts)+1, refunds)
+			}
+			// The sandbox may order refunds made in the same second either way.
+			want, rest := slices.Clone(parts), m.Amount
+			for _, part := range parts {
+				rest -= part
+			}
+			want = append(want, rest)
+			var got []int64
+			keys := map[string]bool{}
+			for _, r := range refunds {
+				got = append(got, r.Amount)
+				keys[r.IdempotencyKey] = true
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) || len(keys) != len(refunds) {
+				t.Errorf("refunds of %s = %v with %d distinct keys, want %v, one key each", m.ID, got, len(keys), want)
+			}
+			for _, other := range w.suspects()[1:] {
+				if n := len(w.sb.RefundsFor(other.ID)); n != 1 {
+					t.Errorf("charge %s has %d refunds, want 1", other.ID, n)
+				}
+			}
+			for _, g := range w.report(t).Groups {
+				if g.ID == w.group.ID && g.Status != reconcile.Resolved {
+					t.Errorf("group %s is %s after refunding every suspect in full, want resolved", g.ID, g.Status)
+				}
+			}
+			w.assertNoPending(t)
+		})
+	}
+}
+
+// TestPlanRefundKeys: a new refund's key is derived from what was refunded on
+// the charge before it (the ledger's own refunds included, before a sync brings
+// them); a refund in flight keeps its stored key, whatever its format.
+func TestPlanRefundKeys(t *testing.T) {
+	member := func(id string, role reconcile.Role, refunded, refundable int64) reconcile.Member {
+		return reconcile.Member{Charge: reconcile.Charge{ID: id, Amount: 2000, AmountRefunded: refunded, Currency: "usd"},
+			Role: role, Refundable: refundable}
+	}
+	tests := []struct {
+		name     string
+		dup      reconcile.Member
+		pending  []reconcile.RefundIntent
+		amount   int64
+		wantKeys []string
+	}{
+		{"whole charge", member("ch_d", reconcile.Duplicate, 0, 2000), nil, 0, []string{"doublecheck-refund-ch_d-0-2000"}},
+		{"a part", member("ch_d", reconcile.Duplicate, 0, 2000), nil, 500, []string{"doublecheck-refund-ch_d-0-500"}},
+		{"the rest after a synced part", member("ch_d", reconcile.Duplicate, 1000, 1000), nil, 0, []string{"doublecheck-refund-ch_d-1000-1000"}},
+		{"the rest after a part not synced yet", member("ch_d", reconcile.Duplicate, 0, 1000), nil, 0, []string{"doublecheck-refund-ch_d-1000-1000"}},
+		{"in flight keeps its stored key", member("ch_d", reconcile.Duplicate, 0, 0),
+			[]reconcile.RefundIntent{{Key: "doublecheck-refund-ch_d-2000", ChargeID: "ch_d", Amount: 2000, Currency: "usd", Status: reconcile.RefundPending}},
+			0, []string{"doublecheck-refund-ch_d-2000"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			report := reconcile.Report{Groups: []reconcile.Group{{ID: "grp_k", Status: reconcile.Open,
+				Charges: []reconcile.Member{member("ch_k", reconcile.Keep, 0, 0), tc.dup}}}}
+			plan, err := planRefund(report, tc.pending, "ch_d", "", tc.amount)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, it := range plan.intents {
+				keys = append(keys, it.Key)
+			}
+			if !slices.Equal(keys, tc.wantKeys) {
+				t.Errorf("planned keys %v, want %v", keys, tc.wantKeys)
+			}
+		})
 	}
 }

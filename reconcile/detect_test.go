@@ -213,7 +213,7 @@ func TestStatusAndRefundability(t *testing.T) {
 		{name: "dismissed wins over refunded", status: Dismissed, notRefundable: notRefundableDone, decision: DecisionDismissed, in: Input{Charges: pair(refunded(2000)),
 			Decisions: []Decision{{GroupID: "grp_a", Kind: DecisionDismissed, At: at(1)}}}},
 		{name: "pending refund intent", status: Open, notRefundable: notRefundablePending, decision: RefundPending, in: Input{Charges: pair(),
-			Refunds: []RefundIntent{{Key: RefundKey("ch_b", 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd", Status: RefundPending, CreatedAt: at(1)}}}},
+			Refunds: []RefundIntent{{Key: RefundKey("ch_b", 0, 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd", Status: RefundPending, CreatedAt: at(1)}}}},
 		{name: "refund in the ledger before the next sync resolves", status: Resolved, notRefundable: notRefundableDone, decision: RefundSucceeded, in: Input{Charges: pair(),
 			Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 2000, Currency: "usd", Status: RefundSucceeded, RefundID: "re_1", CreatedAt: at(1), FinishedAt: at(2)}}}},
 		{name: "failed refund stays refundable", status: Open, refundable: 2000, decision: RefundFailed, in: Input{Charges: pair(),

@@ -41,11 +41,24 @@ func TestFormatAmount(t *testing.T) {
 }
 
 func TestRefundKey(t *testing.T) {
-	if got := RefundKey("ch_3Abc", 2000); got != "doublecheck-refund-ch_3Abc-2000" {
-		t.Errorf("RefundKey = %q", got)
+	tests := []struct {
+		name           string
+		charge         string
+		before, amount int64
+		want           string
+	}{
+		{"whole charge", "ch_3Abc", 0, 2000, "doublecheck-refund-ch_3Abc-0-2000"},
+		{"the rest after a part", "ch_3Abc", 1000, 1000, "doublecheck-refund-ch_3Abc-1000-1000"},
 	}
-	if RefundKey("ch_1", 100) == RefundKey("ch_1", 1000) || RefundKey("ch_1", 100) != RefundKey("ch_1", 100) {
-		t.Error("RefundKey must be deterministic per charge and amount")
+	for _, tc := range tests {
+		if got := RefundKey(tc.charge, tc.before, tc.amount); got != tc.want {
+			t.Errorf("%s: RefundKey = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	// Two equal parts of one charge are two refunds; the same part asked twice is one.
+	if RefundKey("ch_1", 0, 1000) == RefundKey("ch_1", 1000, 1000) || RefundKey("ch_1", 0, 100) == RefundKey("ch_1", 0, 1000) ||
+		RefundKey("ch_1", 0, 100) != RefundKey("ch_1", 0, 100) {
+		t.Error("RefundKey must be deterministic per charge, amount refunded before and amount")
 	}
 }
 

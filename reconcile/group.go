@@ -66,6 +66,13 @@ type Member struct {
 	DecidedAt     time.Time // when
 }
 
+// AlreadyRefunded is what has been refunded on a refundable duplicate so far:
+// Stripe's figure, or doublecheck's own recorded refunds when a sync has not
+// brought them in yet. It is the refundedBefore of RefundKey, so the dashboard
+// and the refund command derive the same key for the same money, and the next
+// part of a charge refunded in parts never reuses the previous part's key.
+func (m *Member) AlreadyRefunded() int64 { return m.Amount - m.Refundable }
+
 // Group is a set of charges that look like one payment taken more than once.
 // Charges are ordered by created time; Charges[0] is the kept charge.
 type Group struct {

@@ -12,9 +12,6 @@ import (
 	"time"
 )
 
-// maxKeyLen is Stripe's limit on an Idempotency-Key.
-const maxKeyLen = 255
-
 // keyLogColumns are the columns of a key log; idempotency_key and order_ref are
 // required.
 var keyLogColumns = []string{"idempotency_key", "order_ref", "charge_id", "created_at"}
@@ -66,8 +63,8 @@ func (row keyLogRow) record() (KeyRecord, error) {
 	switch {
 	case k.Key == "":
 		return k, errors.New("idempotency_key is empty")
-	case len(k.Key) > maxKeyLen:
-		return k, fmt.Errorf("idempotency_key is %d characters long; Stripe allows at most %d", len(k.Key), maxKeyLen)
+	case len(k.Key) > MaxIdempotencyKeyLen:
+		return k, fmt.Errorf("idempotency_key is %d characters long; Stripe allows at most %d", len(k.Key), MaxIdempotencyKeyLen)
 	}
 	if at := strings.TrimSpace(row.CreatedAt); at != "" {
 		t, err := time.Parse(time.RFC3339, at)

@@ -7,10 +7,17 @@ import (
 	"time"
 )
 
+// MaxIdempotencyKeyLen is Stripe's limit on an Idempotency-Key.
+const MaxIdempotencyKeyLen = 255
+
 // RefundKey is the Stripe Idempotency-Key of doublecheck's refund of amount on a
-// charge: deterministic, so a retry after a crash replays the first refund.
-func RefundKey(chargeID string, amount int64) string {
-	return "doublecheck-refund-" + chargeID + "-" + strconv.FormatInt(amount, 10)
+// charge of which refundedBefore was already refunded. It is deterministic, so a
+// retry after a crash replays the first refund; and each part of a charge
+// refunded in parts has a key of its own, since refundedBefore grows with every
+// part. The key is computed once, when the refund is planned, and stored with
+// the intent: a pending intent is always resent with its stored key.
+func RefundKey(chargeID string, refundedBefore, amount int64) string {
+	return "doublecheck-refund-" + chargeID + "-" + strconv.FormatInt(refundedBefore, 10) + "-" + strconv.FormatInt(amount, 10)
 }
 
 // Currencies whose minor unit is not a hundredth, per Stripe's list.

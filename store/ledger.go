@@ -10,9 +10,6 @@ import (
 	"doublecheck/reconcile"
 )
 
-// maxRefundKeyLen is Stripe's limit on an Idempotency-Key.
-const maxRefundKeyLen = 255
-
 const intentColumns = `key, charge_id, kept_charge_id, group_id, amount, currency, operator, reason,
 	status, refund_id, error_code, error_message, attempts, created_at, finished_at`
 
@@ -58,8 +55,8 @@ func validateIntent(r reconcile.RefundIntent) error {
 	switch {
 	case r.Key == "":
 		return errors.New("the idempotency key is empty")
-	case len(r.Key) > maxRefundKeyLen:
-		return fmt.Errorf("the idempotency key is %d characters long; Stripe accepts at most %d", len(r.Key), maxRefundKeyLen)
+	case len(r.Key) > reconcile.MaxIdempotencyKeyLen:
+		return fmt.Errorf("the idempotency key is %d characters long; Stripe accepts at most %d", len(r.Key), reconcile.MaxIdempotencyKeyLen)
 	case r.ChargeID == "":
 		return errors.New("no charge to refund")
 	case r.Amount <= 0:
@@ -77,9 +74,9 @@ func validateIntent(r reconcile.RefundIntent) error {
 // BeginRefund commits a refund intent before any refund request is sent. When an
 // intent with the same key already exists (a retry, a resumed run or another
 // process that got there first), that intent is returned with created=false and
-// nothing is written. The one exception is a --dry-run record (would_refund):
-// a real (pending) intent for its key replaces it and counts as created, since
-// no money moved. An empty Status means pending, a zero CreatedAt means now.
+// nothing is written, whatever its status. (A --dry-run record never shares a
+// key with a real refund: stripeapi prefixes dry-run keys.) An empty Status
+// means pending, a zero CreatedAt means now.
 // Exactly one caller creates an intent for a key, across connections and
 // processes: the insert and the read back run in one IMMEDIATE transaction.
 func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) (reconcile.RefundIntent, bool, error) {
@@ -106,12 +103,7 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	err = s.withLedgerTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET kept_charge_id = excluded.kept_charge_id,
-				group_id = excluded.group_id, operator = excluded.operator, reason = excluded.reason,
-				status = excluded.status, attempts = excluded.attempts, created_at = excluded.created_at,
-				finished_at = excluded.finished_at
-			WHERE refund_intents.status = '`+reconcile.RefundWouldRefund+`'
-				AND excluded.status = '`+reconcile.RefundPending+`'`,
+			ON CONFLICT (key) DO NOTHING`,
 			intent.Key, intent.ChargeID, intent.KeptChargeID, intent.GroupID, intent.Amount, intent.Currency,
 			intent.Operator, intent.Reason, intent.Status, intent.RefundID, intent.ErrorCode,
 			intent.ErrorMessage, intent.Attempts, created, finished)

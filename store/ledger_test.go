@@ -16,7 +16,7 @@ import (
 
 func intentFor(charge string, amount int64, operator string) reconcile.RefundIntent {
 	return reconcile.RefundIntent{
-		Key: reconcile.RefundKey(charge, amount), ChargeID: charge, KeptChargeID: "ch_keep", GroupID: "grp_1",
+		Key: reconcile.RefundKey(charge, 0, amount), ChargeID: charge, KeptChargeID: "ch_keep", GroupID: "grp_1",
 		Amount: amount, Currency: "usd", Operator: operator, Reason: "duplicate",
 	}
 }
@@ -139,29 +139,28 @@ func TestFinishRefundOutcomes(t *testing.T) {
 	}
 }
 
-func TestDryRunRecordNeverBlocksARealRefund(t *testing.T) {
-	ctx := context.Background()
-	s := openTemp(t)
-	dry := intentFor("ch_1", 500, "ann")
-	dry.Status = reconcile.RefundWouldRefund
-	if _, created, err := s.BeginRefund(ctx, dry); err != nil || !created {
-		t.Fatalf("dry run: %v, %v", created, err)
-	}
-	// Another dry run finds the record.
-	if got, created, err := s.BeginRefund(ctx, dry); err != nil || created || got.Status != reconcile.RefundWouldRefund {
-		t.Fatalf("second dry run: %+v, %v, %v", got, created, err)
-	}
-	real := intentFor("ch_1", 500, "bob")
-	got, created, err := s.BeginRefund(ctx, real)
-	if err != nil || !created || got.Status != reconcile.RefundPending || got.Operator != "bob" {
-		t.Fatalf("real refund after a dry run: %+v, %v, %v; want a new pending intent by bob", got, created, err)
-	}
-	// And a dry run after the real intent does not downgrade it.
-	if got, created, _ := s.BeginRefund(ctx, dry); created || got.Status != reconcile.RefundPending {
-		t.Errorf("dry run after the real intent: %+v, created %v", got, created)
-	}
-	if pending, _ := s.PendingRefunds(ctx); len(pending) != 1 {
-		t.Errorf("pending = %+v, want the real intent", pending)
+// TestBeginRefundNeverReplacesAnIntent: whatever the existing intent's status,
+// a second BeginRefund with its key returns it unchanged. (Dry runs cannot get
+// in a real refund's way: their keys carry a prefix of their own.)
+func TestBeginRefundNeverReplacesAnIntent(t *testing.T) {
+	for _, status := range []string{reconcile.RefundWouldRefund, reconcile.RefundPending} {
+		t.Run(status, func(t *testing.T) {
+			ctx := context.Background()
+			s := openTemp(t)
+			first := intentFor("ch_1", 500, "ann")
+			first.Status = status
+			if _, created, err := s.BeginRefund(ctx, first); err != nil || !created {
+				t.Fatalf("first intent: %v, %v", created, err)
+			}
+			for _, again := range []string{reconcile.RefundPending, reconcile.RefundWouldRefund} {
+				second := intentFor("ch_1", 500, "bob")
+				second.Status = again
+				got, created, err := s.BeginRefund(ctx, second)
+				if err != nil || created || got.Status != status || got.Operator != "ann" {
+					t.Errorf("%s intent with the key of a %s one: %+v, created %v, %v; want the first intent unchanged", again, status, got, created, err)
+				}
+			}
+		})
 	}
 }
 

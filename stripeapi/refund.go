@@ -44,8 +44,6 @@ const (
 	// trusted: Stripe keeps keys for at least 24 hours, and the hour of margin
 	// covers clock skew and the time a retry takes.
 	keyTrust = 23 * time.Hour
-	// maxKeyLen is Stripe's limit on an Idempotency-Key.
-	maxKeyLen = 255
 	// dryRunPrefix marks ledger keys of --dry-run intents. They never equal a
 	// real refund key, so a dry run can neither block nor be mistaken for a refund.
 	dryRunPrefix = "dry-run-"
@@ -132,8 +130,10 @@ func (r *Refunder) now() time.Time {
 }
 
 // Refund refunds each planned intent exactly once. Each plan needs ChargeID,
-// Amount and Currency, and should name KeptChargeID and GroupID (sent as
-// metadata); the Refunder fills in the key, operator, reason and status.
+// Amount, Currency and its Key (reconcile.RefundKey, computed by the planner
+// from the charge as stored, or the stored key of an intent in flight), and
+// should name KeptChargeID and GroupID (sent as metadata); the Refunder fills
+// in the operator, reason and status.
 // progress, when non-nil, is called after each charge. A Stripe refusal or a
 // network failure is an Outcome; the error is for a ledger failure (nothing
 // more is attempted then) or a cancelled context.
@@ -174,8 +174,9 @@ func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 		if err := ctx.Err(); err != nil {
 			return outcomes, err
 		}
-		if it.Key != reconcile.RefundKey(it.ChargeID, it.Amount) {
-			// A dry-run intent interrupted before it was marked: it must never be sent.
+		if strings.HasPrefix(it.Key, dryRunPrefix) {
+			// A dry-run intent interrupted before it was marked: it must never be
+			// sent. Any other pending intent may have moved money: it is settled.
 			if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundWouldRefund, "", "", "", nil); err != nil {
 				return outcomes, fmt.Errorf("close dry-run intent for charge %s: %w", it.ChargeID, err)
 			}
@@ -208,18 +209,25 @@ func (r *Refunder) ready() error {
 }
 
 func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (Outcome, error) {
-	if plan.ChargeID == "" || plan.Amount <= 0 {
+	switch {
+	case plan.ChargeID == "" || plan.Amount <= 0:
 		return Outcome{}, fmt.Errorf("refund plan for charge %q with amount %d: a charge id and a positive amount are required", plan.ChargeID, plan.Amount)
+	case plan.Key == "":
+		// Never recomputed here: only the planner knows what was refunded before.
+		return Outcome{}, fmt.Errorf("refund plan for charge %s has no idempotency key", plan.ChargeID)
+	case strings.HasPrefix(plan.Key, dryRunPrefix) && !r.DryRun:
+		return Outcome{}, fmt.Errorf("refund plan for charge %s has the dry-run key %q; a dry run is never sent", plan.ChargeID, plan.Key)
 	}
 	it := plan
-	it.Key = reconcile.RefundKey(plan.ChargeID, plan.Amount)
 	it.Status = reconcile.RefundPending
 	if r.DryRun {
-		it.Key = dryRunPrefix + it.Key
+		if !strings.HasPrefix(it.Key, dryRunPrefix) { // an interrupted dry run's intent has it already
+			it.Key = dryRunPrefix + it.Key
+		}
 		it.Status = reconcile.RefundWouldRefund
 	}
-	if len(it.Key) > maxKeyLen {
-		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(it.Key), maxKeyLen)
+	if len(it.Key) > reconcile.MaxIdempotencyKeyLen {
+		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(it.Key), reconcile.MaxIdempotencyKeyLen)
 	}
 	if it.Operator == "" {
 		it.Operator = r.Operator
@@ -319,17 +327,20 @@ func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, ref *
 }
 
 // chargeAfter is the charge as Stripe holds it after the refund: the refund's
-// expanded charge, else a fresh retrieve. It is best effort: when neither is
-// available the next sync brings the refund state.
+// expanded charge, else a fresh retrieve. It is observed at the server time of
+// the response that carried it (as sync's charges are), so the store's
+// newest-wins rule orders it against sync's on one clock. It is best effort:
+// when neither is available the next sync brings the refund state.
 func (r *Refunder) chargeAfter(ctx context.Context, chargeID string, ref *stripe.Refund) *reconcile.Charge {
-	ch := ref.Charge
-	if ch == nil || ch.Amount == 0 {
+	ch, resp := ref.Charge, ref.LastResponse
+	if ch == nil || ch.Amount == 0 || resp == nil {
 		var err error
 		if ch, err = r.Client.getCharge(ctx, chargeID); err != nil {
 			return nil
 		}
+		resp = ch.LastResponse
 	}
-	c := chargeFromStripe(ch, nil, r.now())
+	c := chargeFromStripe(ch, nil, servedAt(resp))
 	return &c
 }
 
@@ -344,6 +355,7 @@ func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause er
 			code = string(se.Type)
 		}
 	}
+	msg = r.Client.mask(msg) // a server may echo the key; the ledger never holds it
 	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundFailed, "", code, msg, nil); err != nil {
 		return Outcome{}, fmt.Errorf("record the refused refund of charge %s: %w", it.ChargeID, err)
 	}

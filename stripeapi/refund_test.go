@@ -197,10 +197,11 @@ func TestExplainRefundErrors(t *testing.T) {
 
 // Faults the recorder injects in POST /v1/refunds, on top of the sandbox's own.
 const (
-	faultNone        int32 = iota
-	faultBefore            // 503 before the sandbox sees the request: nothing refunded
-	faultAfter             // the sandbox refunds, the client gets a 500
-	faultAfterTimout       // the sandbox refunds, the client waits until it gives up
+	faultNone          int32 = iota
+	faultBefore              // 503 before the sandbox sees the request: nothing refunded
+	faultAfter               // the sandbox refunds, the client gets a 500
+	faultAfterTimout         // the sandbox refunds, the client waits until it gives up
+	faultRefuseEchoKey       // 400 whose message quotes the caller's API key
 )
 
 // refundRig is a sandbox behind a recording proxy, a client on it with short
@@ -214,6 +215,7 @@ type refundRig struct {
 	fault  atomic.Int32
 	posts  atomic.Int32 // POST /v1/refunds that reached the proxy
 	now    atomic.Int64 // the Refunder's clock (unix nanoseconds)
+	date   atomic.Value // when set (a string), the Date header of every response
 }
 
 var rigStart = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
@@ -260,6 +262,9 @@ func (rig *refundRig) refunder() *Refunder {
 }
 
 func (rig *refundRig) serve(w http.ResponseWriter, r *http.Request) {
+	if date, ok := rig.date.Load().(string); ok {
+		w.Header().Set("Date", date)
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/refunds" {
 		rig.events.add(r.Method + " " + r.URL.Path)
 		rig.sb.ServeHTTP(w, r)
@@ -277,6 +282,11 @@ func (rig *refundRig) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprint(w, `{"error":{"type":"api_error","message":"injected failure after the refund"}}`)
+	case faultRefuseEchoKey:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":{"type":"invalid_request_error","code":"parameter_invalid","message":"cannot refund with %s"}}`,
+			strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	case faultAfterTimout:
 		rig.sb.ServeHTTP(httptest.NewRecorder(), r)
 		<-r.Context().Done()
@@ -291,7 +301,8 @@ func (rig *refundRig) duplicatePair(amount int64) reconcile.RefundIntent {
 	spec := sandbox.ChargeSpec{Amount: amount, Customer: "cus_" + fmt.Sprint(rig.posts.Load()), Email: "lee@example.com"}
 	kept := rig.sb.AddCharge(spec)
 	dup := rig.sb.AddCharge(spec)
-	return reconcile.RefundIntent{ChargeID: dup, KeptChargeID: kept, GroupID: "grp_" + kept, Amount: amount, Currency: "usd"}
+	return reconcile.RefundIntent{ChargeID: dup, KeptChargeID: kept, GroupID: "grp_" + kept, Amount: amount, Currency: "usd",
+		Key: reconcile.RefundKey(dup, 0, amount)}
 }
 
 // assertRefundedOnce checks the sandbox holds exactly one refund of the plan's
@@ -303,7 +314,7 @@ func (rig *refundRig) assertRefundedOnce(t *testing.T, plan reconcile.RefundInte
 		t.Fatalf("charge %s has %d refunds on the sandbox, want exactly 1: %+v", plan.ChargeID, len(refunds), refunds)
 	}
 	got := refunds[0]
-	key := reconcile.RefundKey(plan.ChargeID, plan.Amount)
+	key := plan.Key
 	if got.Amount != plan.Amount || got.Reason != "duplicate" || got.IdempotencyKey != key {
 		t.Errorf("refund = amount %d reason %q key %q, want %d duplicate %q", got.Amount, got.Reason, got.IdempotencyKey, plan.Amount, key)
 	}
@@ -336,7 +347,7 @@ func TestRefundRecordsIntentBeforeCallingStripe(t *testing.T) {
 			t.Fatalf("outcome %d = %+v, want a fresh refund", i, o)
 		}
 		rig.assertRefundedOnce(t, plan)
-		key := reconcile.RefundKey(plan.ChargeID, plan.Amount)
+		key := plan.Key
 		// The protocol's order: intent committed, attempt counted, request sent, outcome recorded.
 		want := []string{"begin " + key, "attempt " + key, "POST /v1/refunds " + key, "finish " + key + " refunded"}
 		if got := subsequence(rig.events.list(), want); got != len(want) {
@@ -497,7 +508,7 @@ func TestResumeOldIntentLooksForItsRefundFirst(t *testing.T) {
 			if got := rig.posts.Load(); got != tc.wantPosts {
 				t.Errorf("%d refund requests, want %d", got, tc.wantPosts)
 			}
-			if subsequence(rig.events.list(), []string{"GET /v1/refunds", "finish " + reconcile.RefundKey(plan.ChargeID, plan.Amount) + " refunded"}) != 2 {
+			if subsequence(rig.events.list(), []string{"GET /v1/refunds", "finish " + plan.Key + " refunded"}) != 2 {
 				t.Errorf("Stripe's refunds were not listed before the outcome was recorded: %v", rig.events.list())
 			}
 			rig.assertRefundedOnce(t, plan)
@@ -590,7 +601,8 @@ func TestRefundRefusalsAreExplained(t *testing.T) {
 				t.Fatalf("scenario %s has charges %v", tc.scenario, ids)
 			}
 			amount, currency := chargeOf(t, rig.sb, ids[0]) // the full amount: what a stale store would plan
-			plan := reconcile.RefundIntent{ChargeID: ids[1], KeptChargeID: ids[0], GroupID: "grp_x", Amount: amount, Currency: currency}
+			plan := reconcile.RefundIntent{ChargeID: ids[1], KeptChargeID: ids[0], GroupID: "grp_x", Amount: amount, Currency: currency,
+				Key: reconcile.RefundKey(ids[1], 0, amount)}
 			before := len(rig.sb.RefundsFor(ids[1]))
 			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
 			if err != nil {
@@ -603,7 +615,7 @@ func TestRefundRefusalsAreExplained(t *testing.T) {
 			if strings.Contains(o.Err.Error(), tc.key) {
 				t.Errorf("the error shows the API key: %v", o.Err)
 			}
-			it := rig.ledger.intent(reconcile.RefundKey(plan.ChargeID, plan.Amount))
+			it := rig.ledger.intent(plan.Key)
 			if it.Status != reconcile.RefundFailed || (tc.wantCode != "" && it.ErrorCode != tc.wantCode) || it.ErrorMessage == "" {
 				t.Errorf("ledger = status %q code %q message %q, want %q %q and Stripe's message", it.Status, it.ErrorCode, it.ErrorMessage, reconcile.RefundFailed, tc.wantCode)
 			}
@@ -670,7 +682,7 @@ func TestResumeNeverSendsAnInterruptedDryRun(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
 	plan := rig.duplicatePair(2400)
 	// A dry run killed between its intent and marking it would_refund.
-	plan.Key = dryRunPrefix + reconcile.RefundKey(plan.ChargeID, plan.Amount)
+	plan.Key = dryRunPrefix + plan.Key
 	if _, _, err := rig.ledger.BeginRefund(context.Background(), plan); err != nil {
 		t.Fatal(err)
 	}
@@ -738,7 +750,11 @@ func TestRefundRejectsBadPlansBeforeAnyWrite(t *testing.T) {
 	}{
 		{"no charge", reconcile.RefundIntent{Amount: 100, Currency: "usd"}, "a charge id and a positive amount are required"},
 		{"zero amount", reconcile.RefundIntent{ChargeID: "ch_1", Currency: "usd"}, "a charge id and a positive amount are required"},
-		{"key over 255 characters", reconcile.RefundIntent{ChargeID: "ch_" + strings.Repeat("x", 250), Amount: 100, Currency: "usd"}, "over Stripe's limit of 255"},
+		{"no key", reconcile.RefundIntent{ChargeID: "ch_1", Amount: 100, Currency: "usd"}, "has no idempotency key"},
+		{"a dry run's key", reconcile.RefundIntent{ChargeID: "ch_1", Amount: 100, Currency: "usd", Key: dryRunPrefix + reconcile.RefundKey("ch_1", 0, 100)},
+			"a dry run is never sent"},
+		{"key over 255 characters", reconcile.RefundIntent{ChargeID: "ch_" + strings.Repeat("x", 250), Amount: 100, Currency: "usd",
+			Key: reconcile.RefundKey("ch_"+strings.Repeat("x", 250), 0, 100)}, "over Stripe's limit of 255"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -790,7 +806,8 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 	ledger := newMemLedger(nil)
 	now := time.Now().UTC()
 	r := &Refunder{Client: client, Ledger: ledger, Operator: "ana", Version: "1.2.3", Now: func() time.Time { return now }}
-	plan := reconcile.RefundIntent{ChargeID: "ch_dup", KeptChargeID: "ch_kept", GroupID: "grp_1", Amount: 1200, Currency: "usd"}
+	plan := reconcile.RefundIntent{ChargeID: "ch_dup", KeptChargeID: "ch_kept", GroupID: "grp_1", Amount: 1200, Currency: "usd",
+		Key: reconcile.RefundKey("ch_dup", 300, 1200)}
 
 	tests := []struct {
 		name    string
@@ -802,7 +819,7 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 		{"resume an intent older than the key lifetime", func() ([]Outcome, error) {
 			old := plan
 			old.ChargeID, old.Amount, old.Operator = "ch_old", 500, "ana"
-			old.Key, old.CreatedAt = reconcile.RefundKey(old.ChargeID, old.Amount), now.Add(-30*time.Hour)
+			old.Key, old.CreatedAt = reconcile.RefundKey(old.ChargeID, 0, old.Amount), now.Add(-30*time.Hour)
 			if _, _, err := ledger.BeginRefund(context.Background(), old); err != nil {
 				return nil, err
 			}
@@ -847,11 +864,90 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 					if !reflect.DeepEqual(req.form, want) {
 						t.Errorf("refund form = %v, want %v", req.form, want)
 					}
-					if req.key != reconcile.RefundKey(it.ChargeID, it.Amount) {
-						t.Errorf("Idempotency-Key = %q, want %q", req.key, reconcile.RefundKey(it.ChargeID, it.Amount))
+					if req.key != it.Key || it.Key == "" {
+						t.Errorf("Idempotency-Key = %q, want the intent's %q", req.key, it.Key)
 					}
 				}
 			}
 		})
+	}
+}
+
+// TestResumeSettlesEveryRealIntent: any pending intent without the dry-run
+// prefix may have moved money, whatever its key looks like (an older key
+// format included), so Resume settles it with that key and never records it
+// as a dry run.
+func TestResumeSettlesEveryRealIntent(t *testing.T) {
+	tests := []struct {
+		name string
+		key  func(plan reconcile.RefundIntent) string
+	}{
+		{"current key", func(p reconcile.RefundIntent) string { return reconcile.RefundKey(p.ChargeID, 0, p.Amount) }},
+		{"older key format", func(p reconcile.RefundIntent) string {
+			return fmt.Sprintf("doublecheck-refund-%s-%d", p.ChargeID, p.Amount)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+			plan := rig.duplicatePair(2400)
+			plan.Key, plan.Operator, plan.Status = tc.key(plan), "ana", reconcile.RefundPending
+			if _, _, err := rig.ledger.BeginRefund(context.Background(), plan); err != nil {
+				t.Fatal(err)
+			}
+			outcomes, err := rig.refunder().Resume(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(outcomes) != 1 || outcomes[0].Err != nil || outcomes[0].Intent.Status != reconcile.RefundSucceeded {
+				t.Fatalf("resume outcomes = %+v, want the intent refunded", outcomes)
+			}
+			refunds := rig.sb.RefundsFor(plan.ChargeID)
+			if len(refunds) != 1 || refunds[0].IdempotencyKey != plan.Key || refunds[0].Amount != plan.Amount {
+				t.Fatalf("refunds = %+v, want one of %d sent with the stored key %q", refunds, plan.Amount, plan.Key)
+			}
+			if it := rig.ledger.intent(plan.Key); it.Status != reconcile.RefundSucceeded || it.RefundID != refunds[0].ID {
+				t.Errorf("ledger intent = %+v, want refunded by %s", it, refunds[0].ID)
+			}
+		})
+	}
+}
+
+// TestRefusalInTheLedgerHidesTheKey: a Stripe message quoting the API key is
+// masked before it is recorded.
+func TestRefusalInTheLedgerHidesTheKey(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+	plan := rig.duplicatePair(2400)
+	rig.fault.Store(faultRefuseEchoKey)
+	outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+	if err != nil || len(outcomes) != 1 || outcomes[0].Err == nil || outcomes[0].Pending {
+		t.Fatalf("outcomes = %+v, %v; want one refusal", outcomes, err)
+	}
+	it := rig.ledger.intent(outcomes[0].Intent.Key)
+	if it.Status != reconcile.RefundFailed || it.ErrorCode != "parameter_invalid" || !strings.Contains(it.ErrorMessage, "cannot refund with") {
+		t.Fatalf("ledger intent = %+v, want the refusal recorded", it)
+	}
+	for name, text := range map[string]string{"ledger message": it.ErrorMessage, "outcome": outcomes[0].String()} {
+		if strings.Contains(text, sandbox.TestKey) {
+			t.Errorf("the %s shows the API key: %q", name, text)
+		}
+	}
+}
+
+// TestRefundedChargeIsObservedOnTheServerClock: the charge state recorded with
+// a refund carries the time of Stripe's answer, as sync's observations do, so
+// the store's newest-wins rule compares times from one clock.
+func TestRefundedChargeIsObservedOnTheServerClock(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+	plan := rig.duplicatePair(2400)
+	served := rigStart.Add(-3 * time.Hour) // the server's clock, behind ours
+	rig.date.Store(served.Format(http.TimeFormat))
+	if _, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil); err != nil {
+		t.Fatal(err)
+	}
+	after, ok := rig.ledger.charges[plan.ChargeID]
+	if !ok || !after.Observed.Equal(served) || after.AmountRefunded != plan.Amount {
+		t.Errorf("recorded charge: found %v, refunded %d observed at %v; want refunded %d observed at %v",
+			ok, after.AmountRefunded, after.Observed, plan.Amount, served)
 	}
 }

@@ -67,7 +67,7 @@ func planRefunds(groups []*reconcile.Group, operator string) refundPlan {
 				line.Kind, line.Amount, line.Reason = "skip", m.Unrefunded(), orText(m.NotRefundable, "nothing left to refund")
 			default:
 				p.Requests = append(p.Requests, RefundRequest{GroupID: g.ID, ChargeID: m.ID, KeptChargeID: kept.ID,
-					Amount: m.Refundable, Currency: m.Currency, Operator: operator})
+					Amount: m.Refundable, RefundedBefore: m.AlreadyRefunded(), Currency: m.Currency, Operator: operator})
 				totals[m.Currency] += m.Refundable
 			}
 			p.Lines = append(p.Lines, line)

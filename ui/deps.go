@@ -37,14 +37,17 @@ type Syncer interface {
 }
 
 // RefundRequest asks for one suspect charge to be refunded through the
-// exactly-once protocol. Amount is the charge's refundable amount in minor units.
+// exactly-once protocol. Amount is the charge's refundable amount in minor units;
+// RefundedBefore is what was already refunded on it (Member.AlreadyRefunded),
+// part of the refund's idempotency key.
 type RefundRequest struct {
-	GroupID      string
-	ChargeID     string
-	KeptChargeID string
-	Amount       int64
-	Currency     string
-	Operator     string
+	GroupID        string
+	ChargeID       string
+	KeptChargeID   string
+	Amount         int64
+	RefundedBefore int64
+	Currency       string
+	Operator       string
 }
 
 // RefundResult is the outcome of one RefundRequest. Err, when set, is one sentence

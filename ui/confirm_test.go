@@ -1,0 +1,40 @@
+package ui
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"doublecheck/reconcile"
+)
+
+// TestPlanRefundsCarriesWhatWasRefundedBefore: each request says how much of
+// the charge was refunded before it, so the next part of a charge refunded in
+// parts gets a key of its own (reconcile.RefundKey).
+func TestPlanRefundsCarriesWhatWasRefundedBefore(t *testing.T) {
+	tests := []struct {
+		name           string
+		stored         int64 // AmountRefunded as synced
+		refundable     int64 // after the ledger's own refunds
+		wantBefore     int64
+		wantRequestFor int64
+	}{
+		{"untouched", 0, 4999, 0, 4999},
+		{"partly refunded, synced", 1000, 3999, 1000, 3999},
+		{"partly refunded by doublecheck, not synced yet", 0, 2999, 2000, 2999},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dup := charge("ch_2", time.Second, 4999, "usd", reconcile.Duplicate)
+			dup.AmountRefunded, dup.Refundable = tc.stored, tc.refundable
+			g := group("grp_ch_1", reconcile.High, reconcile.Open, reconcile.CauseNoKey, "cus_1", nil,
+				charge("ch_1", 0, 4999, "usd", reconcile.Keep), dup)
+			got := planRefunds([]*reconcile.Group{&g}, "ana").Requests
+			want := []RefundRequest{{GroupID: "grp_ch_1", ChargeID: "ch_2", KeptChargeID: "ch_1", Amount: tc.wantRequestFor,
+				RefundedBefore: tc.wantBefore, Currency: "usd", Operator: "ana"}}
+			if !slices.Equal(got, want) {
+				t.Errorf("requests = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
