@@ -67,14 +67,24 @@ type Refunder interface {
 	Refund(ctx context.Context, requests []RefundRequest, progress func(RefundResult)) error
 }
 
+// Resumer finishes the refunds that earlier runs left pending (a crash, a
+// network failure), each with its own idempotency key, and returns one result per
+// intent it touched; none when nothing was pending. The dashboard runs it at
+// start and after every successful sync, and shows the outcomes.
+type Resumer interface {
+	Resume(ctx context.Context) ([]RefundResult, error)
+}
+
 // Deps are the dashboard's collaborators. Loader and Decider are required; Syncer
 // is nil when there is no account to sync (e.g. an imported store); Refunder is nil
-// in --read-only mode.
+// in --read-only mode; Resumer is nil when pending refunds are not resumed
+// (--read-only, --dry-run).
 type Deps struct {
 	Loader   Loader
 	Decider  Decider
 	Syncer   Syncer
 	Refunder Refunder
+	Resumer  Resumer
 }
 
 // Config is what the dashboard shows and how it behaves.

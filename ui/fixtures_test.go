@@ -382,3 +382,21 @@ func listedIDs(m Model) []string {
 	}
 	return ids
 }
+
+// fakeResumer hands out the results of resuming pending refunds, one batch per
+// call; later calls find nothing pending.
+type fakeResumer struct {
+	calls   int
+	batches [][]RefundResult
+	err     error
+}
+
+func (r *fakeResumer) Resume(context.Context) ([]RefundResult, error) {
+	r.calls++
+	if len(r.batches) == 0 {
+		return nil, r.err
+	}
+	next := r.batches[0]
+	r.batches = r.batches[1:]
+	return next, r.err
+}

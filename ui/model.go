@@ -70,7 +70,7 @@ type (
 		watch  bool // started by the --watch timer, which must be re-armed
 		at     time.Time
 	}
-	watchTickMsg  struct{}
+	watchTickMsg  struct{} // starts a background sync: the first at start, then every Watch
 	exportDoneMsg struct {
 		path   string
 		groups int
@@ -83,6 +83,11 @@ type (
 	refundDoneMsg struct {
 		err    error
 		groups []string
+	}
+	startResumeMsg struct{}
+	resumeDoneMsg  struct {
+		results []RefundResult
+		err     error
 	}
 	flashExpiredMsg struct{ id int }
 )
@@ -129,8 +134,9 @@ type Model struct {
 	syncing     bool
 	refunding   bool
 	refundTotal int
-	refundDone  int
-	refundFail  int
+	refundDone  int // outcomes received so far, whatever they were
+	refundTally refundCounts
+	resuming    bool // the Resumer is finishing earlier runs' pending refunds
 	outcomes    map[string]string // charge id → this session's refund outcome
 	quitArmed   bool              // q pressed once while refunds run
 }
@@ -169,14 +175,18 @@ func New(cfg Config, deps Deps) Model {
 }
 
 // Init starts the first load (with a spinner, so the first frame appears before
-// detection finishes) and, when watching, a first sync right away: the stored
-// data shows at once and the fresh data follows.
+// detection finishes), a first sync right away whenever there is an account
+// (Watch only decides whether it repeats) and the resumption of pending
+// refunds: the stored data shows at once and the fresh data follows.
 func (m Model) Init() tea.Cmd {
-	var watch tea.Cmd
-	if m.watching() {
-		watch = func() tea.Msg { return watchTickMsg{} }
+	var sync, resume tea.Cmd
+	if m.deps.Syncer != nil {
+		sync = func() tea.Msg { return watchTickMsg{} }
 	}
-	return tea.Batch(m.status.spinner.Tick, m.loadCmd(m.loadSeq), watch)
+	if m.deps.Resumer != nil {
+		resume = func() tea.Msg { return startResumeMsg{} }
+	}
+	return tea.Batch(m.status.spinner.Tick, m.loadCmd(m.loadSeq), sync, resume)
 }
 
 // Update handles one message and then re-derives what depends on state: which
@@ -213,6 +223,10 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.applyRefundProgress(msg)
 	case refundDoneMsg:
 		return m.applyRefundDone(msg)
+	case startResumeMsg:
+		return m, m.startResume()
+	case resumeDoneMsg:
+		return m.applyResume(msg)
 	case flashExpiredMsg:
 		m.status.Expire(msg.id)
 		return m, nil
@@ -620,7 +634,7 @@ func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
 		return m, tea.Batch(next, m.flash(levelError, fmt.Sprintf("sync failed: %v; showing stored data, %s", msg.err, retry)))
 	}
 	m.header.syncErr, m.header.lastSync = nil, msg.at
-	cmds := []tea.Cmd{next, m.reload()}
+	cmds := []tea.Cmd{next, m.reload(), m.startResume()}
 	if !msg.watch {
 		cmds = append(cmds, m.flash(levelInfo, fmt.Sprintf("synced: %d %s updated", msg.result.Charges, plural(msg.result.Charges, "charge", "charges"))))
 	}
@@ -686,7 +700,7 @@ func (m Model) updateConfirm(msg tea.KeyMsg) (Model, tea.Cmd) {
 func (m *Model) startRefund(plan refundPlan) tea.Cmd {
 	n := len(plan.Requests)
 	m.refunding, m.quitArmed = true, false
-	m.refundTotal, m.refundDone, m.refundFail = n, 0, 0
+	m.refundTotal, m.refundDone, m.refundTally = n, 0, refundCounts{}
 	groups := make([]string, 0, plan.Groups)
 	for _, l := range plan.Lines {
 		if l.Kind == "keep" {
@@ -727,20 +741,7 @@ func (m *Model) refundProgressText() string {
 func (m Model) applyRefundProgress(msg refundProgressMsg) (Model, tea.Cmd) {
 	r := msg.result
 	m.refundDone++
-	level, text := levelInfo, "refunded "+r.RefundID
-	switch {
-	case r.Pending:
-		level, text = levelWarn, "pending: the outcome is unknown and the refund will be resumed with the same idempotency key"
-		if r.Err != nil {
-			text = "pending: " + r.Err.Error() + "; it will be resumed with the same idempotency key"
-		}
-	case r.Err != nil:
-		m.refundFail++
-		level, text = levelError, "refund failed: "+r.Err.Error()
-	case m.cfg.DryRun:
-		text = "would refund (dry run, nothing sent)"
-	}
-	m.outcomes[r.ChargeID] = text
+	level, text := m.recordOutcome(r, &m.refundTally)
 	m.status.Start(activityRefund, m.refundProgressText())
 	m.showSelected()
 	return m, tea.Batch(waitForEvent(msg.events), m.flash(level, fmt.Sprintf("%s: %s", r.ChargeID, text)))
@@ -752,18 +753,108 @@ func (m Model) applyRefundDone(msg refundDoneMsg) (Model, tea.Cmd) {
 	for _, id := range msg.groups {
 		delete(m.table.marked, id)
 	}
-	var flash tea.Cmd
+	level, text := m.refundTally.summary(m.cfg.DryRun)
+	if msg.err != nil {
+		level, text = levelError, fmt.Sprintf("refunds stopped after %d of %d (%s): %v", m.refundDone, m.refundTotal, text, msg.err)
+	} else if m.refundTally.pending+m.refundTally.failed > 0 {
+		text += "; the detail pane says why"
+	}
+	return m, tea.Batch(m.flash(level, text), m.reload())
+}
+
+// recordOutcome puts one refund's outcome in the detail pane (this session's
+// outcomes), counts it in tally and returns its flash level and sentence.
+func (m *Model) recordOutcome(r RefundResult, tally *refundCounts) (flashLevel, string) {
+	level, text := levelInfo, "refunded "+r.RefundID
+	switch {
+	case r.Pending:
+		tally.pending++
+		level, text = levelWarn, "pending: the outcome is unknown and the refund will be resumed with the same idempotency key"
+		if r.Err != nil {
+			text = "pending: " + r.Err.Error() + "; it will be resumed with the same idempotency key"
+		}
+	case r.Err != nil:
+		tally.failed++
+		level, text = levelError, "refund failed: "+r.Err.Error()
+	case m.cfg.DryRun:
+		tally.ok++
+		text = "would refund (dry run, nothing sent)"
+	default:
+		tally.ok++
+	}
+	m.outcomes[r.ChargeID] = text
+	return level, text
+}
+
+// refundCounts tallies what became of a batch (or of resumed refunds), each
+// outcome apart: "done" would hide a pending or a failed refund.
+type refundCounts struct{ ok, pending, failed int }
+
+// summary is the tally in one line, at the level of its worst outcome.
+func (c refundCounts) summary(dryRun bool) (flashLevel, string) {
+	verb := "refunded"
+	if dryRun {
+		verb = "recorded as would-refund (dry run, nothing sent)"
+	}
+	parts := []string{fmt.Sprintf("%d %s", c.ok, verb)}
+	level := levelInfo
+	if c.pending > 0 {
+		level = levelWarn
+		parts = append(parts, fmt.Sprintf("%d pending (network failure: will be resumed with the same key)", c.pending))
+	}
+	if c.failed > 0 {
+		level = levelError
+		parts = append(parts, fmt.Sprintf("%d failed", c.failed))
+	}
+	return level, strings.Join(parts, ", ")
+}
+
+// --- resuming pending refunds --------------------------------------------
+
+// startResume finishes the refunds earlier runs left pending, at start and
+// after each successful sync. It waits for a running batch: the next sync
+// tries again.
+func (m *Model) startResume() tea.Cmd {
+	if m.deps.Resumer == nil || m.resuming || m.refunding {
+		return nil
+	}
+	m.resuming = true
+	resumer, ctx := m.deps.Resumer, m.ctx
+	return tea.Batch(m.status.Start(activityResume, "resuming pending refunds…"), func() tea.Msg {
+		results, err := resumer.Resume(ctx)
+		return resumeDoneMsg{results: results, err: err}
+	})
+}
+
+func (m Model) applyResume(msg resumeDoneMsg) (Model, tea.Cmd) {
+	m.resuming = false
+	m.status.Stop(activityResume)
+	var (
+		tally    refundCounts
+		failures []string
+	)
+	for _, r := range msg.results {
+		if level, text := m.recordOutcome(r, &tally); level != levelInfo {
+			failures = append(failures, r.ChargeID+" "+text)
+		}
+	}
+	n := len(msg.results)
+	level, text := tally.summary(m.cfg.DryRun)
+	text = fmt.Sprintf("resumed %d pending %s: %s", n, plural(n, "refund", "refunds"), text)
+	if len(failures) > 0 {
+		text += " — " + strings.Join(failures, "; ")
+	}
 	switch {
 	case msg.err != nil:
-		flash = m.flash(levelError, fmt.Sprintf("refunds stopped after %d of %d: %v", m.refundDone, m.refundTotal, msg.err))
-	case m.refundFail > 0:
-		flash = m.flash(levelError, fmt.Sprintf("%d of %d refunds failed; the detail pane says why", m.refundFail, m.refundTotal))
-	case m.cfg.DryRun:
-		flash = m.flash(levelInfo, fmt.Sprintf("dry run: recorded %d would-refund %s; nothing was sent", m.refundTotal, plural(m.refundTotal, "decision", "decisions")))
-	default:
-		flash = m.flash(levelInfo, fmt.Sprintf("%d of %d refunds done", m.refundDone, m.refundTotal))
+		if n == 0 {
+			text = "could not resume pending refunds"
+		}
+		return m, tea.Batch(m.flash(levelError, fmt.Sprintf("%s: %v", text, msg.err)), m.reload())
+	case n == 0:
+		return m, nil // nothing was pending
 	}
-	return m, tea.Batch(flash, m.reload())
+	m.showSelected()
+	return m, tea.Batch(m.flash(level, text), m.reload())
 }
 
 // --- status and layout ----------------------------------------------------
@@ -810,7 +901,7 @@ func (m *Model) keyState(md mode) keyState {
 		canSync:     m.deps.Syncer != nil && !m.syncing,
 		canExport:   m.loaded,
 		live:        m.cfg.Live,
-		refundReady: !m.refunding,
+		refundReady: !m.refunding && !m.resuming,
 	}
 }
 

@@ -425,7 +425,7 @@ func TestRefundBatchProgressAndOutcomes(t *testing.T) {
 	if m.refundDone != 3 || m.refunding {
 		t.Errorf("progress %d/%d, running %v", m.refundDone, m.refundTotal, m.refunding)
 	}
-	if !strings.Contains(m.status.flashText, "1 of 3 refunds failed") || m.status.flashLevel != levelError {
+	if want := "1 refunded, 1 pending (network failure: will be resumed with the same key), 1 failed; the detail pane says why"; m.status.flashText != want || m.status.flashLevel != levelError {
 		t.Errorf("flash %q", m.status.flashText)
 	}
 	content := m.detail.render(m.table.Selected(), m.outcomes) // grp_ch_1001
@@ -616,7 +616,7 @@ func TestHeader(t *testing.T) {
 		want []string
 	}{
 		{"test mode", nil, []string{"Acme Books (acct_1Nv0FGQ9)", "TEST", "5 open", "1 resolved", "1 dismissed",
-			"at risk", "240.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:02:00 (3 min ago)",
+			"at risk", "240.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:05:00 (just now)",
 			"refunded by doublecheck 99.00 USD", "dismissed 20.00 USD", "causes no_key 2 · unknown 2"}},
 		{"live read-only dry run", func(c *Config) { c.Live, c.ReadOnly, c.DryRun = true, true, true }, []string{"LIVE", "read-only", "dry run"}},
 	}
@@ -778,4 +778,143 @@ func TestEscClearsTheFilterThenTheMarks(t *testing.T) {
 	if len(m.table.marked) != 0 {
 		t.Errorf("second esc kept %d marks", len(m.table.marked))
 	}
+}
+
+// TestRefundBatchSummary: the batch's last word counts each outcome apart, at the
+// level of the worst one; a pending or failed refund is never "done".
+func TestRefundBatchSummary(t *testing.T) {
+	tests := []struct {
+		name      string
+		fail      map[string]error
+		pending   map[string]bool
+		dryRun    bool
+		wantLevel flashLevel
+		wantFlash string
+	}{
+		{"all refunded", nil, nil, false, levelInfo, "2 refunded"},
+		{"one pending", nil, map[string]bool{"ch_2002": true}, false, levelWarn,
+			"1 refunded, 1 pending (network failure: will be resumed with the same key); the detail pane says why"},
+		{"only failures", map[string]error{"ch_1002": errors.New("x"), "ch_2002": errors.New("y")}, nil, false, levelError,
+			"0 refunded, 2 failed; the detail pane says why"},
+		{"pending and failed", map[string]error{"ch_1002": errors.New("x")}, map[string]bool{"ch_2002": true}, false, levelError,
+			"0 refunded, 1 pending (network failure: will be resumed with the same key), 1 failed; the detail pane says why"},
+		{"dry run", nil, nil, true, levelInfo, "2 recorded as would-refund (dry run, nothing sent)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(fixtureReport())
+			h.refunder.fail, h.refunder.pending = tt.fail, tt.pending
+			cfg := testConfig()
+			cfg.DryRun = tt.dryRun
+			m := press(t, h.start(t, cfg), "space", "space", "r", "y")
+			if m.status.flashText != tt.wantFlash || m.status.flashLevel != tt.wantLevel {
+				t.Errorf("flash %q at level %d, want %q at %d", m.status.flashText, m.status.flashLevel, tt.wantFlash, tt.wantLevel)
+			}
+		})
+	}
+}
+
+// TestFirstSyncWhateverWatch: opening the dashboard syncs once whenever there is
+// an account; --watch only decides whether it repeats.
+func TestFirstSyncWhateverWatch(t *testing.T) {
+	for _, watch := range []time.Duration{0, 30 * time.Second} {
+		t.Run(watch.String(), func(t *testing.T) {
+			h := newHarness(reconcile.Report{})
+			cfg := testConfig()
+			cfg.Watch, cfg.LastSync = watch, time.Time{}
+			h.syncer.onSync = func() { h.store.report = fixtureReport() }
+			var timers []time.Duration
+			m := New(cfg, h.deps())
+			m.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
+				if _, ok := msg.(watchTickMsg); ok {
+					timers = append(timers, d)
+				}
+				return nil
+			}
+			m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+			m = drain(t, m, m.Init())
+			if h.syncer.calls != 1 {
+				t.Fatalf("opening ran %d syncs, want 1", h.syncer.calls)
+			}
+			if len(m.table.rows) != 5 {
+				t.Errorf("the first sync's groups are not listed: %v", listedIDs(m))
+			}
+			wantTimers := 0
+			if watch > 0 {
+				wantTimers = 1
+			}
+			if len(timers) != wantTimers {
+				t.Errorf("%d watch timers armed, want %d", len(timers), wantTimers)
+			}
+		})
+	}
+}
+
+// TestResumePendingRefunds: pending refunds are resumed at start and after each
+// successful sync, and what became of them shows in the status bar and the
+// detail pane.
+func TestResumePendingRefunds(t *testing.T) {
+	h := newHarness(fixtureReport())
+	resumer := &fakeResumer{batches: [][]RefundResult{
+		{{ChargeID: "ch_1002", RefundID: "re_1002"}, {ChargeID: "ch_3002", Err: errors.New("the charge is disputed")}},
+		{{ChargeID: "ch_2002", RefundID: "re_2002"}},
+	}}
+	deps := h.deps()
+	deps.Resumer = resumer
+	m := newTestModel(testConfig(), deps)
+	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = drain(t, m, m.Init())
+	// Init resumes, and so does the first sync's success: both batches are used.
+	if resumer.calls != 2 {
+		t.Fatalf("resumed %d times, want at start and after the first sync", resumer.calls)
+	}
+	if got := m.outcomes["ch_3002"]; got != "refund failed: the charge is disputed" {
+		t.Errorf("ch_3002 outcome %q", got)
+	}
+	if got := m.outcomes["ch_1002"]; got != "refunded re_1002" {
+		t.Errorf("ch_1002 outcome %q", got)
+	}
+
+	tests := []struct {
+		name      string
+		results   []RefundResult
+		err       error
+		wantLevel flashLevel
+		wantFlash string
+	}{
+		{"refunded", []RefundResult{{ChargeID: "ch_1002", RefundID: "re_1"}, {ChargeID: "ch_2002", RefundID: "re_2"}}, nil,
+			levelInfo, "resumed 2 pending refunds: 2 refunded"},
+		{"still pending", []RefundResult{{ChargeID: "ch_1002", Pending: true}}, nil, levelWarn,
+			"resumed 1 pending refund: 0 refunded, 1 pending (network failure: will be resumed with the same key) — ch_1002 pending: the outcome is unknown and the refund will be resumed with the same idempotency key"},
+		{"failed", []RefundResult{{ChargeID: "ch_1002", Err: errors.New("already refunded outside doublecheck")}}, nil, levelError,
+			"resumed 1 pending refund: 0 refunded, 1 failed — ch_1002 refund failed: already refunded outside doublecheck"},
+		{"ledger unreadable", nil, errors.New("store: database is locked"), levelError,
+			"could not resume pending refunds: store: database is locked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := m
+			m.outcomes = map[string]string{}
+			resumer.batches, resumer.err = [][]RefundResult{tt.results}, tt.err
+			m = press(t, m, "R") // a successful sync resumes
+			if m.status.flashText != tt.wantFlash || m.status.flashLevel != tt.wantLevel {
+				t.Errorf("flash %q at %d, want %q at %d", m.status.flashText, m.status.flashLevel, tt.wantFlash, tt.wantLevel)
+			}
+		})
+	}
+
+	t.Run("nothing pending, failed sync", func(t *testing.T) {
+		calls := resumer.calls
+		resumer.batches, resumer.err = nil, nil
+		m := press(t, m, "R")
+		if !strings.HasPrefix(m.status.flashText, "synced:") {
+			t.Errorf("nothing pending changed the flash to %q", m.status.flashText)
+		}
+		h.syncer.err = errors.New("offline")
+		defer func() { h.syncer.err = nil }()
+		press(t, m, "R")
+		if resumer.calls != calls+1 {
+			t.Errorf("resumed %d times, want once (after the successful sync only)", resumer.calls-calls)
+		}
+	})
 }

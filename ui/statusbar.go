@@ -23,6 +23,7 @@ const (
 	activityLoad activity = iota
 	activitySync
 	activityRefund
+	activityResume
 	activityExport
 	activityCount
 )
