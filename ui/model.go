@@ -136,7 +136,7 @@ type Model struct {
 	refundTotal int
 	refundDone  int // outcomes received so far, whatever they were
 	refundTally refundCounts
-	resuming    bool // the Resumer is finishing earlier runs' pending refunds
+	resuming    bool              // the Resumer is finishing earlier runs' pending refunds
 	outcomes    map[string]string // charge id → this session's refund outcome
 	quitArmed   bool              // q pressed once while refunds run
 }
