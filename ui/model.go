@@ -131,6 +131,9 @@ type Model struct {
 	confidence int  // index into confidenceSteps
 	allStatus  bool // `s`: false shows open groups only
 
+	// What the filters hide, counted only when they leave the list empty.
+	hiddenByStatus, hiddenByConfidence int
+
 	syncing     bool
 	refunding   bool
 	refundTotal int
@@ -398,17 +401,57 @@ func (m *Model) refilter() {
 		rows = append(rows, i)
 	}
 	m.table.SetRows(groups, rows)
-	switch {
-	case !m.loaded:
-		m.table.empty = "loading…"
-	case len(groups) == 0:
-		m.table.empty = "no duplicate charges found: nothing to do"
-	case m.query != "":
-		m.table.empty = "no group matches " + fmt.Sprintf("%q", m.query) + " (esc clears the filter)"
-	default:
-		m.table.empty = "no " + m.statusLabel() + " groups at " + confidenceSteps[m.confidence].label + " (f and s change the filters)"
+	m.hiddenByStatus, m.hiddenByConfidence = 0, 0
+	if len(rows) == 0 {
+		// Only an empty list says what the filters hide, so only it pays for counting.
+		for i := range groups {
+			g := &groups[i]
+			if len(g.Charges) == 0 || (m.query != "" && !g.Matches(m.query)) {
+				continue
+			}
+			statusOK, confOK := m.allStatus || g.Status == reconcile.Open, confidenceRank(g.Confidence) >= minRank
+			switch {
+			case !statusOK && confOK:
+				m.hiddenByStatus++
+			case statusOK && !confOK:
+				m.hiddenByConfidence++
+			}
+		}
 	}
 	m.layout()
+}
+
+// emptyText is what the table says when it lists nothing: why, and which key
+// shows more. It depends on the sync state too, so it is derived on every update.
+func (m *Model) emptyText() string {
+	stored := len(m.report.Groups) > 0
+	neverSynced := m.deps.Syncer != nil && m.header.lastSync.IsZero()
+	switch {
+	case !m.loaded:
+		return "loading…"
+	case !stored && neverSynced && m.syncing:
+		return "syncing for the first time…"
+	case !stored && neverSynced && m.header.syncErr != nil:
+		return "nothing stored yet: the first sync failed (R retries)"
+	case !stored:
+		return "no duplicate charges found: nothing to do"
+	case m.query != "":
+		return fmt.Sprintf("no groups match %q (esc clears the filter)", m.query)
+	}
+	text := "no groups"
+	if !m.allStatus {
+		text = "no open groups"
+	}
+	if m.confidence > 0 {
+		text += " at " + confidenceSteps[m.confidence].label
+	}
+	if m.hiddenByStatus > 0 {
+		text += fmt.Sprintf("; s shows all %d", m.hiddenByStatus)
+	}
+	if m.hiddenByConfidence > 0 {
+		text += fmt.Sprintf("; %d more at lower confidence (f)", m.hiddenByConfidence)
+	}
+	return text
 }
 
 func (m *Model) showSelected() {
@@ -873,6 +916,7 @@ func (m *Model) flash(level flashLevel, text string) tea.Cmd {
 // header's counters from the state. It is cheap: O(marked groups).
 func (m *Model) refreshChrome() {
 	m.keys.setState(m.keyState(m.mode()))
+	m.table.empty = m.emptyText()
 	m.header.fresh, m.header.syncing = len(m.table.fresh), m.syncing
 	right := fmt.Sprintf("%s · %s", m.statusLabel(), confidenceSteps[m.confidence].label)
 	if n := len(m.table.marked); n > 0 {

@@ -918,3 +918,56 @@ func TestResumePendingRefunds(t *testing.T) {
 		}
 	})
 }
+
+// TestEmptyListSaysWhy: an empty list tells loading, a first sync, a filter
+// matching nothing and groups hidden by the filters apart from a clean account.
+func TestEmptyListSaysWhy(t *testing.T) {
+	closed := fixtureReport()
+	closed.Groups = closed.Groups[5:] // one resolved, one dismissed
+	mediumOnly := fixtureReport()
+	mediumOnly.Groups = []reconcile.Group{mediumOnly.Groups[2], mediumOnly.Groups[3], mediumOnly.Groups[4]}
+	tests := []struct {
+		name   string
+		report reconcile.Report
+		keys   []string
+		want   string
+	}{
+		{"clean account", reconcile.Report{}, nil, "no duplicate charges found: nothing to do"},
+		{"filter matches nothing", fixtureReport(), []string{"/", "z", "z", "z", "z"}, `no groups match "zzzz" (esc clears the filter)`},
+		{"status hides the rest", closed, nil, "no open groups; s shows all 2"},
+		{"confidence hides the rest", mediumOnly, []string{"f", "f"}, "no open groups at high only; 3 more at lower confidence (f)"},
+		{"both hide", closed, []string{"f", "f"}, "no open groups at high only; s shows all 1"}, // the dismissed medium one needs both
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := press(t, newHarness(tt.report).start(t, testConfig()), tt.keys...)
+			if len(m.table.rows) != 0 {
+				t.Fatalf("listed %v", listedIDs(m))
+			}
+			if view := m.table.View(); !strings.Contains(view, tt.want) {
+				t.Errorf("table says\n%s\nwant %q", view, tt.want)
+			}
+		})
+	}
+
+	t.Run("first load and first sync", func(t *testing.T) {
+		h := newHarness(reconcile.Report{})
+		cfg := testConfig()
+		cfg.LastSync = time.Time{}
+		m := send(t, newTestModel(cfg, h.deps()), tea.WindowSizeMsg{Width: 100, Height: 30})
+		if m.table.empty != "loading…" {
+			t.Errorf("before the first load: %q", m.table.empty)
+		}
+		// The sync is under way (its command not run yet) when the empty load lands.
+		next, _ := m.Update(watchTickMsg{})
+		next, _ = next.(Model).Update(reportLoadedMsg{seq: m.loadSeq})
+		m = next.(Model)
+		if !strings.Contains(m.table.View(), "syncing for the first time…") {
+			t.Errorf("during the first sync:\n%s", m.table.View())
+		}
+		m = send(t, m, syncDoneMsg{err: errors.New("offline")})
+		if !strings.Contains(m.table.View(), "nothing stored yet: the first sync failed (R retries)") {
+			t.Errorf("after a failed first sync:\n%s", m.table.View())
+		}
+	})
+}
