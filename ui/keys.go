@@ -16,8 +16,9 @@ type KeyMap struct {
 	// actions
 	Mark, ClearMarks key.Binding
 	Dismiss, Undo    key.Binding
+	DismissOff       key.Binding // `d` where nothing can be dismissed: explains why
 	Refund           key.Binding
-	RefundOff        key.Binding // `r` in read-only mode: explains instead of refunding
+	RefundOff        key.Binding // `r` where nothing can be refunded (or read-only): explains why
 	Sync, Export     key.Binding
 
 	// dialogs
@@ -39,8 +40,8 @@ func DefaultKeyMap() KeyMap {
 		Bottom:   b(k("G", "end"), "G", "bottom"),
 		PageUp:   b(k("pgup", "ctrl+b"), "pgup", "page up"),
 		PageDown: b(k("pgdown", "ctrl+f"), "pgdn", "page down"),
-		Focus:    b(k("enter", "tab"), "enter", "details"),
-		Back:     b(k("esc", "tab"), "esc", "back"),
+		Focus:    b(k("enter", "tab"), "enter/tab", "details"),
+		Back:     b(k("esc", "tab"), "esc/tab", "back to list"),
 
 		Filter:      b(k("/"), "/", "filter"),
 		ApplyFilter: b(k("enter"), "enter", "apply filter"),
@@ -51,6 +52,7 @@ func DefaultKeyMap() KeyMap {
 		Mark:       b(k(" "), "space", "mark"),
 		ClearMarks: b(k("esc"), "esc", "clear marks"),
 		Dismiss:    b(k("d"), "d", "dismiss"),
+		DismissOff: key.NewBinding(key.WithKeys("d")),
 		Undo:       b(k("u"), "u", "undo dismiss"),
 		Refund:     b(k("r"), "r", "refund"),
 		RefundOff:  key.NewBinding(key.WithKeys("r")),
@@ -75,7 +77,8 @@ func DefaultKeyMap() KeyMap {
 type keyState struct {
 	mode        mode
 	hasRows     bool // the list shows at least one group
-	canDismiss  bool // a target group is not dismissed yet
+	canDismiss  bool // a target group is open
+	canRefund   bool // a target group is open with a refundable duplicate
 	canUndo     bool // a target group is dismissed
 	hasQuery    bool // a filter is applied
 	hasMarks    bool // some groups are marked
@@ -84,11 +87,18 @@ type keyState struct {
 	canExport   bool // a report is loaded
 	live        bool // live mode: the refund dialog wants the typed word
 	refundReady bool // no refund batch is running
+	// reference lists every key of the list and the detail pane, whatever is
+	// selected: the `?` screen is where an operator learns the keys.
+	reference bool
 }
 
 // setState enables exactly the bindings that act in state s.
 func (k *KeyMap) setState(s keyState) {
 	list, detail := s.mode == modeList, s.mode == modeDetail
+	if s.reference {
+		list, detail = true, true
+		s.hasRows, s.canDismiss, s.canUndo, s.hasQuery, s.hasMarks, s.canRefund = true, true, true, true, true, true
+	}
 	browsing := list || detail
 	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
 		b.SetEnabled(browsing && (s.hasRows || detail))
@@ -103,11 +113,12 @@ func (k *KeyMap) setState(s keyState) {
 	k.Status.SetEnabled(browsing)
 
 	k.Mark.SetEnabled(browsing && s.hasRows)
-	k.ClearMarks.SetEnabled(list && !s.hasQuery && s.hasMarks) // esc clears the filter first
+	k.ClearMarks.SetEnabled(list && (s.reference || !s.hasQuery) && s.hasMarks) // esc clears the filter first
 	k.Dismiss.SetEnabled(browsing && s.canDismiss)
+	k.DismissOff.SetEnabled(browsing && !s.canDismiss)
 	k.Undo.SetEnabled(browsing && s.canUndo)
-	k.Refund.SetEnabled(browsing && s.hasRows && !s.readOnly && s.refundReady)
-	k.RefundOff.SetEnabled(browsing && s.readOnly)
+	k.Refund.SetEnabled(browsing && s.hasRows && s.canRefund && !s.readOnly && s.refundReady)
+	k.RefundOff.SetEnabled(browsing && !k.Refund.Enabled())
 	k.Sync.SetEnabled(browsing && s.canSync)
 	k.Export.SetEnabled(browsing && s.canExport)
 
@@ -126,10 +137,14 @@ func (k *KeyMap) setState(s keyState) {
 }
 
 // ShortHelp is the footer outside any component: the actions that work from
-// both panes. The root model puts the focused component's own help first.
+// both panes. The root model puts the focused component's own help first and
+// Essentials last, where the footer never cuts them off.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Filter, k.ClearFilter, k.ClearMarks, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export, k.Quit}
+	return []key.Binding{k.Filter, k.ClearFilter, k.ClearMarks, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export}
 }
+
+// Essentials are the keys the footer always shows, at its right end.
+func (k KeyMap) Essentials() []key.Binding { return []key.Binding{k.Help, k.Quit} }
 
 // FullHelp is the `?` screen, one column per kind of key.
 func (k KeyMap) FullHelp() [][]key.Binding {

@@ -312,7 +312,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		ids := m.targetIDs(isDismissed)
 		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, "")
 	case key.Matches(msg, m.keys.RefundOff):
-		return m, m.flash(levelWarn, "read-only: refunds are turned off")
+		return m, m.flash(levelWarn, m.whyNoRefund())
+	case key.Matches(msg, m.keys.DismissOff):
+		return m, m.flash(levelWarn, m.whyNoDismiss())
 	case key.Matches(msg, m.keys.Refund):
 		return m.openRefund()
 	case key.Matches(msg, m.keys.Sync):
@@ -492,8 +494,69 @@ func (m *Model) targetIDs(keep func(*reconcile.Group) bool) []string {
 	return ids
 }
 
-func notDismissed(g *reconcile.Group) bool { return g.Status != reconcile.Dismissed }
-func isDismissed(g *reconcile.Group) bool  { return g.Status == reconcile.Dismissed }
+func isOpen(g *reconcile.Group) bool      { return g.Status == reconcile.Open }
+func isDismissed(g *reconcile.Group) bool { return g.Status == reconcile.Dismissed }
+
+// hasRefundable is whether refunding g would send anything: the same test
+// planRefunds applies to each duplicate.
+func hasRefundable(g *reconcile.Group) bool {
+	if g.Status != reconcile.Open {
+		return false
+	}
+	for i := range g.Charges {
+		if c := &g.Charges[i]; c.Role == reconcile.Duplicate && c.Refundable > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// whyNoRefund is the flash for an `r` that cannot refund anything.
+func (m *Model) whyNoRefund() string {
+	switch {
+	case m.cfg.ReadOnly:
+		return "read-only: refunds are turned off"
+	case m.refunding:
+		return "a refund batch is running; wait for it to finish"
+	case m.resuming:
+		return "pending refunds are being resumed; try again in a moment"
+	}
+	groups := m.targets(anyGroup)
+	switch len(groups) {
+	case 0:
+		return "nothing to refund: no group is selected"
+	case 1:
+	default:
+		return fmt.Sprintf("nothing to refund in the %d marked groups: none is open with a refundable duplicate", len(groups))
+	}
+	g := groups[0]
+	switch g.Status {
+	case reconcile.Resolved:
+		return "nothing to refund in " + g.ID + ": every duplicate is already refunded"
+	case reconcile.Dismissed:
+		return "nothing to refund in " + g.ID + ": it was dismissed as legitimate (u reopens it)"
+	}
+	for i := range g.Charges {
+		if c := &g.Charges[i]; c.Role == reconcile.Duplicate && c.NotRefundable != "" {
+			return "nothing to refund in " + g.ID + ": " + c.ID + " " + c.NotRefundable
+		}
+	}
+	return "nothing to refund in " + g.ID + ": no duplicate has anything left to refund"
+}
+
+// whyNoDismiss is the flash for a `d` that cannot dismiss anything.
+func (m *Model) whyNoDismiss() string {
+	groups := m.targets(anyGroup)
+	switch {
+	case len(groups) == 0:
+		return "nothing to dismiss: no group is selected"
+	case len(groups) > 1:
+		return fmt.Sprintf("nothing to dismiss: none of the %d marked groups is open", len(groups))
+	case groups[0].Status == reconcile.Dismissed:
+		return groups[0].ID + " is already dismissed (u reopens it)"
+	}
+	return groups[0].ID + " is " + string(groups[0].Status) + ": only open groups can be dismissed"
+}
 func anyGroup(*reconcile.Group) bool       { return true }
 
 // --- loading --------------------------------------------------------------
@@ -560,7 +623,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 // --- decisions ------------------------------------------------------------
 
 func (m Model) openNote() (Model, tea.Cmd) {
-	m.noteTargets = m.targetIDs(notDismissed)
+	m.noteTargets = m.targetIDs(isOpen)
 	if len(m.noteTargets) == 0 {
 		return m, nil
 	}
@@ -705,15 +768,8 @@ func (m *Model) startExport() tea.Cmd {
 
 func (m Model) openRefund() (Model, tea.Cmd) {
 	plan := planRefunds(m.targets(anyGroup), m.cfg.Operator)
-	if len(plan.Requests) == 0 {
-		reason := "no duplicate charges left to refund"
-		for _, l := range plan.Lines {
-			if l.Kind == "skip" {
-				reason = l.ChargeID + " " + l.Reason
-				break
-			}
-		}
-		return m, m.flash(levelWarn, "nothing to refund: "+reason)
+	if len(plan.Requests) == 0 { // r is off then; a reload may have got here first
+		return m, m.flash(levelWarn, m.whyNoRefund())
 	}
 	m.confirm = newRefundDialog(m.styles, m.keys, plan, m.cfg.Live, m.cfg.DryRun)
 	m.modal = modeConfirm
@@ -937,7 +993,8 @@ func (m *Model) keyState(md mode) keyState {
 	return keyState{
 		mode:        md,
 		hasRows:     len(m.table.rows) > 0,
-		canDismiss:  len(m.targets(notDismissed)) > 0,
+		canDismiss:  len(m.targets(isOpen)) > 0,
+		canRefund:   len(m.targets(hasRefundable)) > 0,
 		canUndo:     len(m.targets(isDismissed)) > 0,
 		hasQuery:    m.query != "",
 		hasMarks:    len(m.table.marked) > 0,
@@ -1038,7 +1095,24 @@ func (m *Model) footerView() string {
 	default:
 		keys = append(m.table.ShortHelp(), m.keys.ShortHelp()...)
 	}
-	return m.help.ShortHelpView(keys)
+	essentials := m.help.ShortHelpView(m.keys.Essentials()) // off in dialogs, where they do not act
+	if essentials == "" {
+		return m.help.ShortHelpView(keys)
+	}
+	// The rest is cut to what fits before the essentials, which always show.
+	rest := m.help
+	rest.Width = max(m.width-lipgloss.Width(essentials)-3, 1)
+	left, cut := rest.ShortHelpView(keys), false
+	for lipgloss.Width(left) > rest.Width && len(keys) > 0 {
+		// help adds an item that does not fit when its "…" does not fit either.
+		keys, cut = keys[:len(keys)-1], true
+		left = rest.ShortHelpView(keys)
+	}
+	if cut && !strings.HasSuffix(left, m.help.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
+		left += " " + m.help.Styles.Ellipsis.Render(m.help.Ellipsis)
+	}
+	gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(essentials), 1)
+	return left + strings.Repeat(" ", gap) + essentials
 }
 
 func (m *Model) bodyView() string {
@@ -1084,7 +1158,9 @@ func clip(s string, width, height int) string {
 // opened from, not the help screen's own keys.
 func (m *Model) fullHelpView() string {
 	browsing := *m.keys
-	browsing.setState(m.keyState(m.focus))
+	state := m.keyState(m.focus)
+	state.reference = true
+	browsing.setState(state)
 	return m.styles.Dialog.Render(m.styles.DialogTitle.Render("Keys") + "\n\n" +
 		m.help.FullHelpView(browsing.FullHelp()) + "\n\n" + m.styles.Muted.Render("? or esc closes this help"))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -469,7 +470,12 @@ func TestRefundNotOffered(t *testing.T) {
 	}{
 		{"read-only", func(c *Config) { c.ReadOnly = true }, nil, []string{"r"}, "read-only: refunds are turned off"},
 		{"no refunder", nil, func(d *Deps) { d.Refunder = nil }, []string{"r"}, "read-only: refunds are turned off"},
-		{"resolved group", nil, nil, []string{"s", "G", "k", "r"}, "nothing to refund: ch_6002 group is resolved"},
+		{"resolved group", nil, nil, []string{"s", "G", "k", "r"}, "nothing to refund in grp_ch_6001: every duplicate is already refunded"},
+		{"dismissed group", nil, nil, []string{"s", "G", "r"}, "nothing to refund in grp_ch_7001: it was dismissed as legitimate (u reopens it)"},
+		{"marked closed groups", nil, nil, []string{"s", "G", "k", "space", "space", "r"},
+			"nothing to refund in the 2 marked groups: none is open with a refundable duplicate"},
+		{"d on a resolved group", nil, nil, []string{"s", "G", "k", "d"}, "grp_ch_6001 is resolved: only open groups can be dismissed"},
+		{"d on a dismissed group", nil, nil, []string{"s", "G", "d"}, "grp_ch_7001 is already dismissed (u reopens it)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -486,8 +492,12 @@ func TestRefundNotOffered(t *testing.T) {
 			m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 			m = drain(t, m, m.Init())
 			m = press(t, m, tt.keys...)
-			if m.modal == modeConfirm || h.refunder.calls != 0 {
-				t.Fatal("a refund dialog opened")
+			if m.modal != modeList || h.refunder.calls != 0 || len(h.store.decisions) != 0 {
+				t.Fatal("a dialog opened")
+			}
+			offered := map[string]string{"r": "r refund", "d": "d dismiss"}[tt.keys[len(tt.keys)-1]]
+			if footer := m.footerView(); strings.Contains(footer, offered) {
+				t.Errorf("footer offers a key that does nothing here: %s", footer)
 			}
 			if m.status.flashText != tt.flash {
 				t.Errorf("flash %q, want %q", m.status.flashText, tt.flash)
@@ -970,4 +980,30 @@ func TestEmptyListSaysWhy(t *testing.T) {
 			t.Errorf("after a failed first sync:\n%s", m.table.View())
 		}
 	})
+}
+
+// TestFooterAndFullHelp: ? and q are never cut off the footer, and the full help
+// lists every key of the list and the detail pane, whatever is selected.
+func TestFooterAndFullHelp(t *testing.T) {
+	list := newHarness(fixtureReport()).start(t, testConfig())
+	detail := press(t, list, "enter")
+	for width := minWidth; width <= 200; width++ {
+		for pane, m := range map[string]Model{"list": list, "detail": detail} {
+			m = send(t, m, tea.WindowSizeMsg{Width: width, Height: 30})
+			if footer := m.footerView(); !strings.HasSuffix(footer, "? help • q quit") || lipgloss.Width(footer) > width {
+				t.Errorf("at %d columns the %s footer is %q", width, pane, footer)
+			}
+		}
+	}
+	m := press(t, newHarness(fixtureReport()).start(t, testConfig()), "?")
+	help := m.fullHelpView()
+	for _, want := range []string{"enter/tab details", "esc/tab back to list", "u undo dismiss", "esc clear filter", "esc clear marks", "d dismiss", "r refund"} {
+		k, desc, _ := strings.Cut(want, " ")
+		if !regexp.MustCompile(regexp.QuoteMeta(k) + ` +` + regexp.QuoteMeta(desc)).MatchString(help) {
+			t.Errorf("full help lacks %q:\n%s", want, help)
+		}
+	}
+	if m = press(t, m, "?"); m.modal != modeList {
+		t.Error("? did not close the help")
+	}
 }
