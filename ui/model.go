@@ -557,7 +557,7 @@ func (m *Model) whyNoDismiss() string {
 	}
 	return groups[0].ID + " is " + string(groups[0].Status) + ": only open groups can be dismissed"
 }
-func anyGroup(*reconcile.Group) bool       { return true }
+func anyGroup(*reconcile.Group) bool { return true }
 
 // --- loading --------------------------------------------------------------
 
