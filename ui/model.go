@@ -496,6 +496,7 @@ func (m *Model) targetIDs(keep func(*reconcile.Group) bool) []string {
 
 func isOpen(g *reconcile.Group) bool      { return g.Status == reconcile.Open }
 func isDismissed(g *reconcile.Group) bool { return g.Status == reconcile.Dismissed }
+func anyGroup(*reconcile.Group) bool      { return true }
 
 // hasRefundable is whether refunding g would send anything: the same test
 // planRefunds applies to each duplicate.
@@ -557,7 +558,6 @@ func (m *Model) whyNoDismiss() string {
 	}
 	return groups[0].ID + " is " + string(groups[0].Status) + ": only open groups can be dismissed"
 }
-func anyGroup(*reconcile.Group) bool { return true }
 
 // --- loading --------------------------------------------------------------
 
