@@ -54,10 +54,21 @@ func (h header) View() string {
 		if h.fresh > 0 {
 			counts += "  " + s.New.Render(fmt.Sprintf("%d new", h.fresh))
 		}
-		atRisk := s.Muted.Render("at risk ") + h.perCurrency(func(c reconcile.CurrencyTotals) int64 { return c.AtRisk })
-		handled := s.Muted.Render("refunded by doublecheck ") + h.perCurrency(func(c reconcile.CurrencyTotals) int64 { return c.RefundedByUs }) +
-			s.Muted.Render("  dismissed ") + h.perCurrency(func(c reconcile.CurrencyTotals) int64 { return c.Dismissed })
-		lines = []string{first, spread(counts, atRisk, h.width), spread(handled, h.causes(), h.width)}
+		atRisk := h.perCurrency("at risk", func(c reconcile.CurrencyTotals) int64 { return c.AtRisk })
+		lines = []string{first}
+		// Money is never cut: when the counts and the risk do not fit on one line,
+		// the risk gets lines of its own (the layout measures the header).
+		if risk := h.moneyLines(h.width, atRisk); len(risk) == 1 && lipgloss.Width(counts)+1+lipgloss.Width(risk[0]) <= h.width {
+			lines = append(lines, spread(counts, risk[0], h.width))
+		} else {
+			lines = append(append(lines, counts), risk...)
+		}
+		handled := h.moneyLines(h.width,
+			h.perCurrency("refunded by doublecheck", func(c reconcile.CurrencyTotals) int64 { return c.RefundedByUs }),
+			h.perCurrency("dismissed", func(c reconcile.CurrencyTotals) int64 { return c.Dismissed }))
+		// The causes, the least important, take what room the last line leaves.
+		handled[len(handled)-1] = spread(handled[len(handled)-1], h.causes(), h.width)
+		lines = append(lines, handled...)
 	}
 	for i := range lines {
 		lines[i] = fit(lines[i], h.width)
@@ -65,15 +76,45 @@ func (h header) View() string {
 	return s.Header.Width(h.width).Render(strings.Join(lines, "\n"))
 }
 
-// perCurrency lists one figure of the summary per currency, "nothing" when all are zero.
-func (h header) perCurrency(figure func(reconcile.CurrencyTotals) int64) string {
-	var parts []string
+// perCurrency is a labelled figure of the summary, one item per currency (the
+// label goes with the first), or "nothing" when all are zero.
+func (h header) perCurrency(label string, figure func(reconcile.CurrencyTotals) int64) []string {
+	var items []string
 	for _, c := range h.summary.ByCurrency {
 		if v := figure(c); v > 0 {
-			parts = append(parts, h.styles.Money.Render(reconcile.FormatMoney(v, c.Currency)))
+			items = append(items, h.styles.Money.Render(reconcile.FormatMoney(v, c.Currency)))
 		}
 	}
-	return orText(strings.Join(parts, h.styles.Muted.Render(" · ")), h.styles.Resolved.Render("nothing"))
+	if len(items) == 0 {
+		items = []string{h.styles.Resolved.Render("nothing")}
+	}
+	items[0] = h.styles.Muted.Render(label+" ") + items[0]
+	return items
+}
+
+// moneyLines lays sections of money items out on lines of width w, filling each
+// line and moving an item that does not fit whole to the next one: a figure is
+// never cut.
+func (h header) moneyLines(w int, sections ...[]string) []string {
+	var lines []string
+	line := ""
+	for _, section := range sections {
+		for i, item := range section {
+			sep := "  " // between sections
+			if i > 0 {
+				sep = " · "
+			}
+			switch {
+			case line == "":
+				line = item
+			case lipgloss.Width(line)+lipgloss.Width(sep)+lipgloss.Width(item) <= w:
+				line += h.styles.Muted.Render(sep) + item
+			default:
+				lines, line = append(lines, line), item
+			}
+		}
+	}
+	return append(lines, line)
 }
 
 // causes counts the groups per cause, most frequent first, so engineering sees

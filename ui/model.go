@@ -106,6 +106,7 @@ type Model struct {
 
 	width, height int
 	body          int // height of the area between the header and the status bar
+	headerHeight  int // as measured by the last layout
 	header        header
 	table         groupTable
 	detail        detailPane
@@ -974,6 +975,9 @@ func (m *Model) refreshChrome() {
 	m.keys.setState(m.keyState(m.mode()))
 	m.table.empty = m.emptyText()
 	m.header.fresh, m.header.syncing = len(m.table.fresh), m.syncing
+	if m.width > 0 && lipgloss.Height(m.header.View()) != m.headerHeight {
+		m.layout() // e.g. "2 new" pushed the money at risk onto a line of its own
+	}
 	right := fmt.Sprintf("%s · %s", m.statusLabel(), confidenceSteps[m.confidence].label)
 	if n := len(m.table.marked); n > 0 {
 		right = fmt.Sprintf("%d marked · %s", n, right)
@@ -1036,7 +1040,8 @@ func (m *Model) layout() {
 }
 
 func (m *Model) bodyHeight() int {
-	chrome := lipgloss.Height(m.header.View()) + lipgloss.Height(m.status.View()) + lipgloss.Height(m.footerView())
+	m.headerHeight = lipgloss.Height(m.header.View())
+	chrome := m.headerHeight + lipgloss.Height(m.status.View()) + lipgloss.Height(m.footerView())
 	if bar := m.filterBar(); bar != "" {
 		chrome += lipgloss.Height(bar)
 	}

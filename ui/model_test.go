@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -1005,5 +1006,35 @@ func TestFooterAndFullHelp(t *testing.T) {
 	}
 	if m = press(t, m, "?"); m.modal != modeList {
 		t.Error("? did not close the help")
+	}
+}
+
+// TestHeaderNeverCutsMoney: at any width every money figure shows whole; when
+// the counts and the risk do not fit on one line the risk gets its own, and the
+// frame still fills the terminal exactly.
+func TestHeaderNeverCutsMoney(t *testing.T) {
+	report := fixtureReport()
+	for i, cur := range []string{"chf", "sek", "nok", "dkk", "pln"} { // eight currencies at risk
+		id := fmt.Sprintf("ch_9%d01", i)
+		report.Groups = append(report.Groups, group("grp_"+id, reconcile.High, reconcile.Open, reconcile.CauseNoKey, "cus_X",
+			[]string{"2 charges in 5 s"}, charge(id, 0, 500000, cur, reconcile.Keep), charge(id+"b", 5*time.Second, 500000, cur, reconcile.Duplicate)))
+	}
+	report = withSummary(report.Groups)
+	var figures []string
+	for _, c := range report.Summary.ByCurrency {
+		figures = append(figures, reconcile.FormatMoney(c.AtRisk, c.Currency))
+	}
+	m := newHarness(report).start(t, testConfig())
+	for width := minWidth; width <= 220; width++ {
+		m = send(t, m, tea.WindowSizeMsg{Width: width, Height: 30})
+		header := m.header.View()
+		for _, f := range append(figures, "99.00 USD", "20.00 USD") {
+			if !strings.Contains(header, f) {
+				t.Fatalf("at %d columns the header cuts %q:\n%s", width, f, header)
+			}
+		}
+		if got := strings.Count(m.View(), "\n") + 1; got != 30 {
+			t.Fatalf("at %d columns the frame is %d lines, want 30", width, got)
+		}
 	}
 }
