@@ -8,8 +8,10 @@ import (
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"doublecheck/reconcile"
 )
@@ -24,17 +26,20 @@ type refundPlan struct {
 	Lines    []planLine
 	Totals   []moneyTotal
 	Groups   int
+	Low      int // low-confidence groups: likely separate purchases, confirmed by typing the word
 }
 
 // planLine is one line of the dialog's listing.
 type planLine struct {
-	Kind     string // "keep", "refund" or "skip"
+	Kind     string // "group" (its confidence and headline), "keep", "refund" or "skip"
 	GroupID  string
 	ChargeID string
 	Amount   int64
 	Currency string
 	Customer string
-	Reason   string // why a skipped suspect is skipped
+	Reason   string // why a skipped suspect is skipped; a group's headline
+
+	Confidence reconcile.Confidence // of a "group" line
 }
 
 type moneyTotal struct {
@@ -50,6 +55,10 @@ func planRefunds(groups []*reconcile.Group, operator string) refundPlan {
 	totals := map[string]int64{}
 	for _, g := range groups {
 		p.Groups++
+		if g.Confidence == reconcile.Low {
+			p.Low++
+		}
+		p.Lines = append(p.Lines, planLine{Kind: "group", GroupID: g.ID, Confidence: g.Confidence, Reason: g.Headline()})
 		kept := &g.Charges[0]
 		p.Lines = append(p.Lines, planLine{Kind: "keep", GroupID: g.ID, ChargeID: kept.ID,
 			Amount: kept.Amount, Currency: kept.Currency, Customer: customerOf(kept)})
@@ -115,22 +124,32 @@ const (
 )
 
 // refundDialog asks before any money moves. Cancel is focused by default; in
-// test mode `y` confirms, in live mode only the typed word followed by enter does.
+// test mode `y` confirms, in live mode, and whenever a low-confidence group is
+// in the batch, only the typed word followed by enter does. Every charge is
+// listed in a scrolling body, and confirming stays off until the operator has
+// seen the end of it.
 type refundDialog struct {
 	styles *Styles
 	keys   *KeyMap
 	plan   refundPlan
 	live   bool
 	dryRun bool
+	typed  bool // the word must be typed: live mode or a low-confidence group
 	input  textinput.Model
 	onOK   bool // the Refund button has focus (test mode); false means Cancel
-	width  int
-	height int
+	body   viewport.Model
+	// seenAll turns true once the end of the listing has been on screen, and
+	// stays true.
+	seenAll bool
+	width   int
+	height  int
 }
 
 func newRefundDialog(styles *Styles, keys *KeyMap, plan refundPlan, live, dryRun bool) refundDialog {
-	d := refundDialog{styles: styles, keys: keys, plan: plan, live: live, dryRun: dryRun, input: newInput(styles, "type "+confirmWord)}
-	if live {
+	d := refundDialog{styles: styles, keys: keys, plan: plan, live: live, dryRun: dryRun,
+		typed: live || plan.Low > 0, input: newInput(styles, "type "+confirmWord), body: viewport.New(0, 0)}
+	d.body.KeyMap = viewport.KeyMap{} // scrolling goes through the dashboard's KeyMap
+	if d.typed {
 		d.input.Focus()
 	}
 	return d
@@ -148,24 +167,72 @@ func newInput(styles *Styles, placeholder string) textinput.Model {
 	return in
 }
 
-func (d *refundDialog) SetSize(width, height int) { d.width, d.height = width, height }
+// SetSize fits the dialog in width×height: the title, the totals and the buttons
+// always show, and the listing scrolls in what is left.
+func (d *refundDialog) SetSize(width, height int) {
+	d.width, d.height = width, height
+	frame := d.frame()
+	inner := d.innerWidth()
+	listing := d.listing(inner)
+	avail := height - frame.GetVerticalFrameSize() - len(d.head()) - len(d.tail(false))
+	rows := len(listing)
+	if rows > avail { // the scroll hint takes a line too
+		rows = avail - 1
+	}
+	d.body.Width, d.body.Height = inner, max(rows, 1)
+	d.body.SetContent(strings.Join(listing, "\n"))
+	d.seenAll = d.seenAll || d.body.AtBottom()
+}
+
+func (d *refundDialog) frame() lipgloss.Style {
+	if d.live {
+		return d.styles.DialogLive
+	}
+	return d.styles.Dialog
+}
+
+func (d *refundDialog) innerWidth() int {
+	return max(min(d.width-d.frame().GetHorizontalFrameSize(), 90), 20)
+}
+
+// scrollable is whether the listing is taller than the room it has.
+func (d *refundDialog) scrollable() bool { return d.body.TotalLineCount() > d.body.Height }
 
 func (d refundDialog) Update(msg tea.Msg) (refundDialog, dialogResult, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return d, dialogOpen, nil
 	}
-	if d.live {
+	switch {
+	case key.Matches(km, d.keys.DialogUp):
+		d.body.ScrollUp(1)
+		return d, dialogOpen, nil
+	case key.Matches(km, d.keys.DialogPageUp):
+		d.body.PageUp()
+		return d, dialogOpen, nil
+	case key.Matches(km, d.keys.DialogDown):
+		d.body.ScrollDown(1)
+		d.seenAll = d.seenAll || d.body.AtBottom()
+		return d, dialogOpen, nil
+	case key.Matches(km, d.keys.DialogPageDown):
+		d.body.PageDown()
+		d.seenAll = d.seenAll || d.body.AtBottom()
+		return d, dialogOpen, nil
+	}
+	if d.typed {
 		switch {
 		case km.Type == tea.KeyEsc:
 			return d, dialogCancelled, nil
 		case key.Matches(km, d.keys.Cancel) && d.input.Value() == "":
 			return d, dialogCancelled, nil
 		case key.Matches(km, d.keys.ConfirmTyped):
-			if strings.TrimSpace(d.input.Value()) == confirmWord {
+			switch {
+			case strings.TrimSpace(d.input.Value()) != confirmWord:
+				return d, dialogCancelled, nil // a stray enter
+			case d.seenAll:
 				return d, dialogConfirmed, nil
 			}
-			return d, dialogCancelled, nil
+			return d, dialogOpen, nil // the hint says to scroll to the end first
 		}
 		var cmd tea.Cmd
 		d.input, cmd = d.input.Update(msg)
@@ -179,81 +246,120 @@ func (d refundDialog) Update(msg tea.Msg) (refundDialog, dialogResult, tea.Cmd) 
 	case key.Matches(km, d.keys.SwitchButton):
 		d.onOK = !d.onOK
 	case key.Matches(km, d.keys.Press):
-		if d.onOK {
+		switch {
+		case !d.onOK:
+			return d, dialogCancelled, nil
+		case d.seenAll:
 			return d, dialogConfirmed, nil
 		}
-		return d, dialogCancelled, nil
 	}
 	return d, dialogOpen, nil
 }
 
-func (d refundDialog) View() string {
+// head is the fixed top: what is asked, the mode, and the warnings.
+func (d *refundDialog) head() []string {
 	s := d.styles
-	frame := s.Dialog
-	if d.live {
-		frame = s.DialogLive
-	}
-	inner := max(min(d.width-frame.GetHorizontalFrameSize(), 90), 20)
-
 	n := len(d.plan.Requests)
 	title := fmt.Sprintf("Refund %d duplicate %s in %d %s?", n, plural(n, "charge", "charges"),
 		d.plan.Groups, plural(d.plan.Groups, "group", "groups"))
-	var lines []string
 	mode := s.TestBadge.Render("TEST MODE")
 	if d.live {
 		mode = s.LiveBadge.Render("LIVE MODE — real money")
 	}
-	lines = append(lines, s.DialogTitle.Render(title)+"  "+mode)
+	lines := []string{s.DialogTitle.Render(title) + "  " + mode}
 	if d.dryRun {
 		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to Stripe; doublecheck only records what it would refund"))
 	}
-	lines = append(lines, "")
+	if d.plan.Low > 0 {
+		lines = append(lines, s.Error.Render(fmt.Sprintf("%d low-confidence %s: likely separate purchases, read each before refunding",
+			d.plan.Low, plural(d.plan.Low, "group", "groups"))))
+	}
+	return append(lines, "")
+}
 
-	var listing []string
+// tail is the fixed bottom: the total, the scroll hint and the way to confirm.
+func (d *refundDialog) tail(hint bool) []string {
+	s := d.styles
+	lines := []string{"", s.Bold.Render("total to refund: ") + s.Money.Render(orText(formatTotals(d.plan.Totals), "nothing"))}
+	if hint {
+		if below := d.body.TotalLineCount() - d.body.YOffset - d.body.Height; below > 0 && !d.seenAll {
+			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %d more %s below: scroll to the end (j/↓) to be able to confirm", below, plural(below, "line", "lines"))))
+		} else {
+			lines = append(lines, s.Muted.Render(fmt.Sprintf("lines %d–%d of %d (j/k scroll)", d.body.YOffset+1,
+				min(d.body.YOffset+d.body.Height, d.body.TotalLineCount()), d.body.TotalLineCount())))
+		}
+	}
+	lines = append(lines, "")
+	if d.typed {
+		why := "Type " + confirmWord + " and press enter to send; esc cancels."
+		if !d.live {
+			why = "A low-confidence group is in this batch: type " + confirmWord + " and press enter to send; esc cancels."
+		}
+		return append(lines, s.Error.Render(why), d.input.View())
+	}
+	// Brackets mark the focused button without colour too.
+	cancel, ok := s.ButtonFocused.Render("[Cancel]"), s.Button.Render(" Refund ")
+	if d.onOK {
+		cancel, ok = s.Button.Render(" Cancel "), s.ButtonFocused.Render("[Refund]")
+	}
+	keys := "   y refund · n/esc cancel"
+	if !d.seenAll {
+		keys = "   n/esc cancel"
+	}
+	return append(lines, lipgloss.JoinHorizontal(lipgloss.Top, cancel, "  ", ok)+s.Muted.Render(keys))
+}
+
+// listing is every line of the plan, per group: its confidence and headline
+// (with a warning for a low-confidence one), the kept charge, the charges to
+// refund and those skipped with the reason.
+func (d *refundDialog) listing(width int) []string {
+	s := d.styles
+	var out []string
+	wrapped := func(style lipgloss.Style, indent, text string) {
+		for _, l := range strings.Split(ansi.Wrap(text, max(width-len(indent), 10), ""), "\n") {
+			out = append(out, indent+style.Render(l))
+		}
+	}
 	for _, l := range d.plan.Lines {
 		money := cellRight(reconcile.FormatMoney(l.Amount, l.Currency), 14)
 		switch l.Kind {
+		case "group":
+			out = append(out, fit(s.Title.Render(l.GroupID)+"  "+confidenceStyle(s, l.Confidence).Render(string(l.Confidence))+
+				s.Muted.Render(" confidence"), width))
+			if l.Confidence == reconcile.Low {
+				wrapped(s.Error, "  ", "LOW CONFIDENCE: likely a separate purchase — "+strings.TrimPrefix(l.Reason, "likely legitimate: "))
+			} else {
+				wrapped(s.Muted, "  ", l.Reason)
+			}
 		case "keep":
-			listing = append(listing, s.Keep.Render("keep  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+l.Customer+s.Muted.Render("  ("+l.GroupID+")"))
+			out = append(out, fit("  "+s.Keep.Render("keep  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+l.Customer, width))
 		case "refund":
-			listing = append(listing, s.Duplicate.Render("refund")+" "+cell(l.ChargeID, 28)+" "+money+"  "+l.Customer)
+			out = append(out, fit("  "+s.Duplicate.Render("refund")+" "+cell(l.ChargeID, 28)+" "+money+"  "+l.Customer, width))
 		default:
-			listing = append(listing, s.Muted.Render("skip  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+s.Warn.Render(l.Reason))
+			out = append(out, fit("  "+s.Muted.Render("skip  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+s.Warn.Render(l.Reason), width))
 		}
 	}
-	tail := []string{"", s.Bold.Render("total to refund: ") + s.Money.Render(orText(formatTotals(d.plan.Totals), "nothing")), ""}
-	if d.live {
-		tail = append(tail, s.Error.Render("Type "+confirmWord+" and press enter to send; esc cancels."), d.input.View())
-	} else {
-		// Brackets mark the focused button without colour too.
-		cancel, ok := s.ButtonFocused.Render("[Cancel]"), s.Button.Render(" Refund ")
-		if d.onOK {
-			cancel, ok = s.Button.Render(" Cancel "), s.ButtonFocused.Render("[Refund]")
-		}
-		tail = append(tail, lipgloss.JoinHorizontal(lipgloss.Top, cancel, "  ", ok)+s.Muted.Render("   y refund · n/esc cancel"))
-	}
-	// Keep the dialog on screen: the title, the totals and the buttons always show,
-	// the listing gets what is left.
-	room := max(d.height-frame.GetVerticalFrameSize()-len(lines)-len(tail), 1)
-	if len(listing) > room {
-		more := len(listing) - room + 1
-		listing = append(listing[:room-1], s.Muted.Render(fmt.Sprintf("… and %d more lines", more)))
-	}
-	for _, l := range listing {
-		lines = append(lines, fit(l, inner))
-	}
-	lines = append(lines, tail...)
-	return frame.Render(strings.Join(lines, "\n"))
+	return out
+}
+
+func (d refundDialog) View() string {
+	lines := append(d.head(), d.body.View())
+	lines = append(lines, d.tail(d.scrollable())...)
+	return d.frame().Render(strings.Join(lines, "\n"))
 }
 
 // ShortHelp is the dialog's own keys; the KeyMap state leaves only those that
-// work in this mode (y in test mode, the typed word in live mode).
+// work now (y in test mode, the typed word otherwise, scrolling when the list
+// does not fit, confirming once its end was seen).
 func (d refundDialog) ShortHelp() []key.Binding {
-	cancel := d.keys.Cancel
-	if d.live {
+	cancel, scroll := d.keys.Cancel, d.keys.DialogDown
+	if d.typed {
 		cancel.SetHelp("esc", "cancel") // n is only a letter of the typed word here
 	}
-	return []key.Binding{d.keys.Confirm, d.keys.ConfirmTyped, d.keys.Press, d.keys.SwitchButton, cancel}
+	if !d.seenAll {
+		scroll.SetHelp("↓/j", "scroll to the end to confirm")
+	}
+	return []key.Binding{scroll, d.keys.Confirm, d.keys.ConfirmTyped, d.keys.Press, d.keys.SwitchButton, cancel}
 }
 
 func plural(n int, one, many string) string {

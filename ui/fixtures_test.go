@@ -90,10 +90,10 @@ func fixtureReport() reconcile.Report {
 	}
 
 	g5 := group("grp_ch_5001", reconcile.Low, reconcile.Open, reconcile.CauseUnknown, "alice@example.com",
-		[]string{"2 charges of the same amount 9 min apart on one email"},
+		[]string{"likely legitimate: different order_id on each charge", "different orders usually mean separate purchases; dismiss the group if the customer meant to pay more than once"},
 		charge("ch_5001", 3*time.Hour, 2500, "gbp", reconcile.Keep), charge("ch_5002", 3*time.Hour+9*time.Minute, 2500, "gbp", reconcile.Duplicate))
 	for i := range g5.Charges {
-		g5.Charges[i].Email = "alice@example.com"
+		g5.Charges[i].Email, g5.Charges[i].OrderRef = "alice@example.com", fmt.Sprintf("o-55%d", i)
 	}
 
 	g6 := group("grp_ch_6001", reconcile.High, reconcile.Resolved, reconcile.CauseNoKey, "cus_Zr8PkeW01b",

@@ -25,6 +25,8 @@ func TestGolden(t *testing.T) {
 		{"help_open", 100, 30, []string{"?"}, false},
 		{"refund_dialog", 100, 30, []string{"space", "space", "r"}, false},
 		{"refund_dialog_live", 100, 30, []string{"j", "r", "r", "e", "f"}, true},
+		{"refund_dialog_low_confidence", 100, 30, []string{"G", "r"}, false},
+		{"refund_dialog_scrolls", 100, 20, []string{"space", "space", "space", "space", "space", "r", "j", "j"}, false},
 		{"too_small", 50, 10, nil, false},
 	}
 	for _, tt := range tests {

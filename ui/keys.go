@@ -23,6 +23,7 @@ type KeyMap struct {
 
 	// dialogs
 	Confirm, ConfirmTyped, Cancel, SwitchButton, Press, Submit key.Binding
+	DialogUp, DialogDown, DialogPageUp, DialogPageDown         key.Binding // the refund listing
 
 	Help, CloseHelp, Quit, ForceQuit key.Binding
 }
@@ -66,6 +67,11 @@ func DefaultKeyMap() KeyMap {
 		Press:        b(k("enter"), "enter", "press button"),
 		Submit:       b(k("enter"), "enter", "dismiss"),
 
+		DialogUp:       b(k("k", "up"), "↑/k", "scroll up"),
+		DialogDown:     b(k("j", "down"), "↑/↓", "scroll"),
+		DialogPageUp:   b(k("pgup"), "pgup", "page up"),
+		DialogPageDown: b(k("pgdown"), "pgdn", "page down"),
+
 		Help:      b(k("?"), "?", "help"),
 		CloseHelp: b(k("?", "esc", "q"), "?/esc", "close help"),
 		Quit:      b(k("q"), "q", "quit"),
@@ -85,7 +91,9 @@ type keyState struct {
 	readOnly    bool
 	canSync     bool // there is a Syncer and no sync is running
 	canExport   bool // a report is loaded
-	live        bool // live mode: the refund dialog wants the typed word
+	typed       bool // the refund dialog wants the typed word (live mode, low confidence)
+	seenAll     bool // the refund dialog's listing was seen to its end
+	scrollable  bool // the refund dialog's listing does not fit
 	refundReady bool // no refund batch is running
 	// reference lists every key of the list and the detail pane, whatever is
 	// selected: the `?` screen is where an operator learns the keys.
@@ -123,11 +131,14 @@ func (k *KeyMap) setState(s keyState) {
 	k.Export.SetEnabled(browsing && s.canExport)
 
 	confirm := s.mode == modeConfirm
-	k.Confirm.SetEnabled(confirm && !s.live)
-	k.ConfirmTyped.SetEnabled(confirm && s.live)
+	k.Confirm.SetEnabled(confirm && !s.typed && s.seenAll)
+	k.ConfirmTyped.SetEnabled(confirm && s.typed)
 	k.Cancel.SetEnabled(confirm || s.mode == modeNote)
-	k.SwitchButton.SetEnabled(confirm && !s.live)
-	k.Press.SetEnabled(confirm && !s.live)
+	k.SwitchButton.SetEnabled(confirm && !s.typed)
+	k.Press.SetEnabled(confirm && !s.typed)
+	for _, b := range []*key.Binding{&k.DialogUp, &k.DialogDown, &k.DialogPageUp, &k.DialogPageDown} {
+		b.SetEnabled(confirm && s.scrollable)
+	}
 	k.Submit.SetEnabled(s.mode == modeNote)
 
 	k.Help.SetEnabled(browsing)

@@ -1005,7 +1005,9 @@ func (m *Model) keyState(md mode) keyState {
 		readOnly:    m.cfg.ReadOnly,
 		canSync:     m.deps.Syncer != nil && !m.syncing,
 		canExport:   m.loaded,
-		live:        m.cfg.Live,
+		typed:       m.confirm.typed,
+		seenAll:     m.confirm.seenAll,
+		scrollable:  m.confirm.scrollable(),
 		refundReady: !m.refunding && !m.resuming,
 	}
 }
@@ -1025,7 +1027,9 @@ func (m *Model) layout() {
 
 	body := m.bodyHeight()
 	m.body = body
-	m.confirm.SetSize(m.width, body)
+	if m.modal == modeConfirm {
+		m.confirm.SetSize(m.width, body)
+	}
 	frameW, frameH := m.styles.Pane.GetHorizontalFrameSize(), m.styles.Pane.GetVerticalFrameSize()
 	// The focused pane gets the larger share; a short list gives the rest of its
 	// share to the detail pane.

@@ -1038,3 +1038,77 @@ func TestHeaderNeverCutsMoney(t *testing.T) {
 		}
 	}
 }
+
+// TestRefundDialogLowConfidence: a low-confidence group shows its warning and
+// the batch wants the typed word, even in test mode.
+func TestRefundDialogLowConfidence(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "G", "r") // grp_ch_5001, low
+	view := m.confirm.View()
+	for _, want := range []string{"grp_ch_5001  low confidence", "LOW CONFIDENCE: likely a separate purchase — different order_id on each charge",
+		"type refund and press enter"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("dialog lacks %q:\n%s", want, view)
+		}
+	}
+	if m = press(t, m, "y"); m.modal != modeConfirm || h.refunder.calls != 0 {
+		t.Fatal("y confirmed a low-confidence batch")
+	}
+	if m = press(t, m, "enter"); m.modal != modeList || h.refunder.calls != 0 {
+		t.Fatal("a stray enter did not cancel")
+	}
+	m = typeText(t, press(t, m, "r"), "refund")
+	if m = press(t, m, "enter"); h.refunder.calls != 1 || h.refunder.requests[0].ChargeID != "ch_5002" {
+		t.Fatalf("typing refund did not refund ch_5002: %+v", h.refunder.requests)
+	}
+
+	// High-confidence groups show their confidence and headline, and y confirms.
+	m = press(t, newHarness(fixtureReport()).start(t, testConfig()), "r")
+	if view := m.confirm.View(); !strings.Contains(view, "grp_ch_1001  high confidence") ||
+		!strings.Contains(view, "same order_id o-1234 with 2 different idempotency keys") || m.confirm.typed {
+		t.Errorf("high-confidence dialog (typed %v):\n%s", m.confirm.typed, view)
+	}
+}
+
+// TestRefundDialogScrollsToConfirm: on a short terminal every charge can be
+// scrolled to, and confirming stays off until the end of the list was seen.
+func TestRefundDialogScrollsToConfirm(t *testing.T) {
+	report := fixtureReport()
+	report.Groups = report.Groups[:4] // no low-confidence group: y confirms once allowed
+	h := newHarness(withSummary(report.Groups))
+	m := send(t, h.start(t, testConfig()), tea.WindowSizeMsg{Width: 100, Height: 20})
+	m = press(t, m, "space", "space", "space", "space", "r")
+	if !m.confirm.scrollable() || m.confirm.seenAll {
+		t.Fatalf("the listing fits at 100×20: %d lines in %d", m.confirm.body.TotalLineCount(), m.confirm.body.Height)
+	}
+	if footer := m.footerView(); !strings.Contains(footer, "scroll to the end to confirm") || strings.Contains(footer, "y refund") {
+		t.Errorf("footer before scrolling: %s", footer)
+	}
+	if m = press(t, m, "y", "tab", "enter"); m.modal != modeConfirm || h.refunder.calls != 0 {
+		t.Fatal("confirmed before the end of the list was seen")
+	}
+	seen := map[string]bool{}
+	for i := 0; ; i++ {
+		if i > 50 {
+			t.Fatal("j never reaches the end of the list")
+		}
+		for _, id := range []string{"ch_1001", "ch_1002", "ch_2001", "ch_2002", "ch_2003", "ch_3001", "ch_3002", "ch_4001", "ch_4002"} {
+			if strings.Contains(m.View(), id) {
+				seen[id] = true
+			}
+		}
+		if m.confirm.seenAll {
+			break
+		}
+		m = press(t, m, "j")
+	}
+	if len(seen) != 9 {
+		t.Errorf("charges seen while scrolling: %v", seen)
+	}
+	if strings.Count(m.View(), "\n")+1 != 20 {
+		t.Error("the dialog pushed the frame past the terminal")
+	}
+	if m = press(t, m, "k", "y"); h.refunder.calls != 1 || len(h.refunder.requests) != 4 {
+		t.Fatalf("after scrolling to the end y did not refund the 4 suspects: %d calls, %+v", h.refunder.calls, h.refunder.requests)
+	}
+}
