@@ -67,7 +67,7 @@ Shared flags:
   --read-only        never refund
   --dry-run          record what a refund would do, call nothing
 
-Run 'doublecheck COMMAND --help' for a command's flags.
+Run 'doublecheck COMMAND --help' for a command's flags, 'doublecheck --version' for the version.
 `
 
 // command is one subcommand: its name, one-line summary and implementation.
@@ -90,9 +90,15 @@ func commands() []command {
 
 // Run executes one doublecheck command line and returns the process exit code.
 func Run(ctx context.Context, args []string, env Env) int {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprint(env.Stdout, usageText)
-		return exitOK
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "--help", "help":
+			fmt.Fprint(env.Stdout, usageText)
+			return exitOK
+		case "--version", "version":
+			fmt.Fprintln(env.Stdout, "doublecheck "+Version)
+			return exitOK
+		}
 	}
 	run := runDashboard
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {

@@ -84,8 +84,10 @@ func TestUsageErrors(t *testing.T) {
 		wantErr  string
 	}{
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
-		{"unknown flag", []string{"scan", "--frobnicate"}, exitUsage, "flag provided but not defined: -frobnicate"},
+		{"unknown flag", []string{"scan", "--frobnicate"}, exitUsage, "flag provided but not defined: --frobnicate"},
 		{"bad format", []string{"scan", "--format", "xml"}, exitUsage, `--format must be table, json or csv, not "xml"`},
+		{"bad duration", []string{"scan", "--window", "banana"}, exitUsage, `--window "banana" is not a duration such as 10m or 36h`},
+		{"bad number", []string{"refund", "--amount", "5.00"}, exitUsage, `--amount "5.00" is not a whole number`},
 		{"bad window", []string{"scan", "--window", "-1m"}, exitUsage, "--window must be a positive duration"},
 		{"bad confidence", []string{"scan", "--min-confidence", "sure"}, exitUsage, "--min-confidence must be low, medium or high"},
 		{"import without file", []string{"import"}, exitUsage, "missing argument"},
@@ -105,18 +107,21 @@ func TestUsageErrors(t *testing.T) {
 			if stdout != "" {
 				t.Errorf("errors belong on stderr, stdout got %q", stdout)
 			}
-			if tc.wantCode == exitUsage && !strings.Contains(stderr, "Usage:") {
-				t.Errorf("a usage error shows usage; stderr %q", stderr)
+			// Unknown flags and wrong arguments show the usage; a bad value gets one
+			// sentence and a pointer to --help.
+			if tc.wantCode == exitUsage && !strings.Contains(stderr, "Usage:") && !strings.Contains(stderr, "--help' for its flags") {
+				t.Errorf("a usage error shows usage or points to --help; stderr %q", stderr)
 			}
 		})
 	}
 }
 
-func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"help"}, {"scan", "--help"}} {
-		code, stdout, _ := runCLI(t, "", args...)
-		if code != 0 || !strings.Contains(stdout, "Usage:") {
-			t.Errorf("%v: exit %d, stdout %q", args, code, stdout)
+func TestHelpAndVersionExitZero(t *testing.T) {
+	for args, want := range map[string]string{"--help": "Usage:", "help": "Usage:", "scan --help": "--window duration",
+		"--version": "doublecheck " + Version, "version": "doublecheck " + Version} {
+		code, stdout, _ := runCLI(t, "", strings.Fields(args)...)
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("%s: exit %d, stdout lacks %q: %q", args, code, want, stdout)
 		}
 	}
 }
@@ -140,9 +145,10 @@ func TestImportScanExport(t *testing.T) {
 		if code != exitError {
 			t.Errorf("scan --exit-code with open groups exited %d, want 1", code)
 		}
+		// A scan of nothing must not pass for a clean account.
 		empty := filepath.Join(t.TempDir(), "empty.db")
-		if code, _, stderr := runCLI(t, "", "scan", "--exit-code", "--db", empty); code != 0 {
-			t.Errorf("scan --exit-code on an empty store exited %d: %s", code, stderr)
+		if code, _, stderr := runCLI(t, "", "scan", "--exit-code", "--db", empty); code != exitError || !strings.Contains(stderr, "holds no charges") {
+			t.Errorf("scan --exit-code on an empty store: exit %d, %q", code, stderr)
 		}
 	})
 

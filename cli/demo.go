@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	"doublecheck/reconcile"
 	"doublecheck/sandbox"
+	"doublecheck/store"
 )
 
 // demoRate is the demo's request budget against its own sandbox.
@@ -51,6 +54,9 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		defer os.RemoveAll(dir)
 		sh.db = filepath.Join(dir, "demo.db")
 	}
+	if err := importKeyLog(ctx, sh.db, srv); err != nil {
+		return err
+	}
 	// The demo is the sandbox and nothing else: ignore any real key or server.
 	sh.apiKey, sh.apiBase = sandbox.TestKey, url
 	if dash.sync.rate == 0 {
@@ -87,4 +93,25 @@ func serveSandbox(ctx context.Context, env Env, srv *sandbox.Server, addr string
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return shutdown(stopCtx)
+}
+
+// importKeyLog loads the sandbox merchant's idempotency-key log into the demo
+// store, through the same reader as `doublecheck keys import`, so the demo
+// shows what the log adds: double submits, retries whose first key had no
+// charge, keys that never charged.
+func importKeyLog(ctx context.Context, db string, srv *sandbox.Server) error {
+	var log bytes.Buffer
+	if err := srv.WriteKeyLogCSV(&log); err != nil {
+		return err
+	}
+	keys, err := reconcile.ReadKeyLog(&log, "the sandbox's key log")
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.SaveKeys(ctx, keys)
 }

@@ -80,9 +80,12 @@ func TestEndToEnd(t *testing.T) {
 	if _, stderr, code := run("sync"); code != 0 || !strings.Contains(stderr, "synced") {
 		t.Fatalf("sync: exit %d\n%s", code, stderr)
 	}
-	stdout, _, code := run("scan", "--format", "json", "--exit-code")
+	stdout, stderr, code := run("scan", "--format", "json", "--exit-code")
 	if code != 1 {
 		t.Errorf("scan --exit-code on an account with duplicates exited %d, want 1", code)
+	}
+	if !strings.Contains(stderr, sandbox.AccountName+" (test mode)") || !strings.Contains(stdout, `"livemode": false`) {
+		t.Errorf("scan does not say whose data and which mode: stderr %q", stderr)
 	}
 	var scan scanJSON
 	if err := json.Unmarshal([]byte(stdout), &scan); err != nil {
@@ -107,7 +110,7 @@ func TestEndToEnd(t *testing.T) {
 	if n := len(sb.RefundsFor(suspects[0])); n != 0 {
 		t.Fatalf("a refund without --yes reached Stripe (%d refunds)", n)
 	}
-	stdout, stderr, code := run("refund", "--group", group, "--yes", "--operator", "ana")
+	stdout, stderr, code = run("refund", "--group", group, "--yes", "--operator", "ana")
 	if code != 0 || !strings.Contains(stdout, suspects[0]) {
 		t.Fatalf("refund: exit %d\n%s%s", code, stdout, stderr)
 	}

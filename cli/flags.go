@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -86,14 +86,56 @@ func newFlags(name, synopsis string) *cmdFlags {
 	return &cmdFlags{FlagSet: fs, synopsis: synopsis}
 }
 
-// usage renders the synopsis and the flags.
+// usage renders the synopsis and the flags, spelt with two dashes as the
+// README and the help use them.
 func (f *cmdFlags) usage() string {
-	var b bytes.Buffer
+	var b strings.Builder
 	b.WriteString("Usage:\n  " + f.synopsis + "\n\nFlags:\n")
-	f.SetOutput(&b)
-	f.PrintDefaults()
-	f.SetOutput(io.Discard)
+	f.VisitAll(func(fl *flag.Flag) {
+		name, usage := flag.UnquoteUsage(fl)
+		b.WriteString("  --" + fl.Name)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		b.WriteString("\n        " + usage)
+		if fl.DefValue != "" && fl.DefValue != "0" && fl.DefValue != "false" {
+			b.WriteString(" (default " + fl.DefValue + ")")
+		}
+		b.WriteString("\n")
+	})
 	return b.String()
+}
+
+// hint points to the full usage without printing it: a bad value needs one
+// sentence, not a page of flags.
+func (f *cmdFlags) hint() string {
+	return "Run 'doublecheck " + f.Name() + " --help' for its flags.\n"
+}
+
+// parseError turns the flag package's messages into a sentence about the flag
+// as the user typed it. An unknown flag shows the usage; a bad value a hint.
+func (f *cmdFlags) parseError(err error) error {
+	msg := err.Error()
+	var value, name string
+	if _, scanErr := fmt.Sscanf(msg, "invalid value %q for flag -%s", &value, &name); scanErr == nil {
+		name = strings.TrimSuffix(name, ":")
+		want := "a valid value"
+		if getter, ok := f.Lookup(name).Value.(flag.Getter); ok {
+			switch getter.Get().(type) {
+			case time.Duration:
+				want = "a duration such as 10m or 36h"
+			case int, int64:
+				want = "a whole number"
+			case float64:
+				want = "a number"
+			case bool:
+				want = "true or false"
+			}
+		}
+		return &usageError{msg: fmt.Sprintf("--%s %q is not %s", name, value, want), usage: f.hint()}
+	}
+	msg = strings.Replace(msg, "provided but not defined: -", "provided but not defined: --", 1)
+	return &usageError{msg: msg, usage: f.usage()}
 }
 
 // parse parses flags that may come before or after positional arguments
@@ -107,7 +149,7 @@ func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]str
 				io.WriteString(stdout, f.usage())
 				return nil, err
 			}
-			return nil, &usageError{msg: err.Error(), usage: f.usage()}
+			return nil, f.parseError(err)
 		}
 		args = f.Args()
 		if len(args) == 0 {
@@ -118,7 +160,7 @@ func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]str
 	}
 	for _, valid := range f.checks {
 		if err := valid(); err != nil {
-			return nil, &usageError{msg: err.Error(), usage: f.usage()}
+			return nil, &usageError{msg: err.Error(), usage: f.hint()}
 		}
 	}
 	if len(rest) != positional {

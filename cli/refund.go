@@ -76,7 +76,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		refunder.Client, acct, st, err = sh.connect(ctx, env)
 		if err == nil {
 			live = acct.Live
-			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s\n", acct.Name, modeLabel(acct.Live), st.Path())
+			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path())
 		}
 	}
 	if err != nil {
@@ -219,14 +219,16 @@ func planRefund(report reconcile.Report, pending []reconcile.RefundIntent, charg
 	if g.Status == reconcile.Dismissed {
 		return refundPlan{}, fmt.Errorf("group %s was dismissed as legitimate; undo the dismissal in the dashboard (u) before refunding it", g.ID)
 	}
-	kept := g.Charges[0]
-	if chargeID == kept.ID {
-		return refundPlan{}, fmt.Errorf("charge %s is the charge kept in group %s (the customer's first payment); refund its duplicates with --group %s", chargeID, g.ID, g.ID)
-	}
 	var plan refundPlan
-	for _, m := range g.Charges[1:] {
-		if m.Role != reconcile.Duplicate || (chargeID != "" && m.ID != chargeID) {
+	for _, m := range g.Charges {
+		if chargeID != "" && m.ID != chargeID {
 			continue
+		}
+		if m.Role != reconcile.Duplicate {
+			if chargeID == "" {
+				continue
+			}
+			return refundPlan{}, fmt.Errorf("charge %s is the charge kept in group %s (the customer's first payment for its order, or a separate purchase); refund its duplicates with --group %s", chargeID, g.ID, g.ID)
 		}
 		inFlight := intentsFor(pending, m.ID)
 		switch {
@@ -254,7 +256,7 @@ func planRefund(report reconcile.Report, pending []reconcile.RefundIntent, charg
 				n = amount
 			}
 			plan.intents = append(plan.intents, reconcile.RefundIntent{
-				ChargeID: m.ID, KeptChargeID: kept.ID, GroupID: g.ID, Amount: n, Currency: m.Currency,
+				ChargeID: m.ID, KeptChargeID: g.KeptFor(&m).ID, GroupID: g.ID, Amount: n, Currency: m.Currency,
 				Key: reconcile.RefundKey(m.ID, m.AlreadyRefunded(), n),
 			})
 		}

@@ -187,13 +187,18 @@ func (w *refundWorld) assertAudit(t *testing.T, operator string) {
 	for _, it := range in.Refunds {
 		intents[it.ChargeID] = it
 	}
-	code, out := w.run(t, "", "export")
+	report := filepath.Join(t.TempDir(), "report.csv")
+	code, out := w.run(t, "", "export", "-o", report)
 	if code != 0 {
 		t.Fatalf("export exited %d:\n%s", code, out)
 	}
-	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil || len(rows) < 2 {
-		t.Fatalf("export is not a CSV report (%v):\n%s", err, out)
+		t.Fatalf("export is not a CSV report (%v):\n%s", err, data)
 	}
 	col := map[string]int{}
 	for i, name := range rows[0] {

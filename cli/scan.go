@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -34,7 +36,8 @@ func (r *reportFlags) register(fs *cmdFlags) {
 	fs.BoolVar(&r.listKeyless, "list-keyless", false, "list every charge that has no idempotency-key record, not just their count")
 }
 
-// report runs detection over the store the flags name.
+// report runs detection over the store the flags name, and says on stderr whose
+// data it is. An empty store is an error: a scan of nothing must not look clean.
 func (r *reportFlags) report(ctx context.Context, env Env) (reconcile.Report, error) {
 	opts := r.det.options()
 	opts.ListChargesWithoutKey = r.listKeyless
@@ -43,7 +46,27 @@ func (r *reportFlags) report(ctx context.Context, env Env) (reconcile.Report, er
 		return reconcile.Report{}, err
 	}
 	defer st.Close()
-	return detect(ctx, st, opts)
+	report, err := detect(ctx, st, opts)
+	if err != nil {
+		return report, err
+	}
+	if report.Summary.Charges == 0 {
+		return report, fmt.Errorf("the store %s holds no charges: run doublecheck sync, or doublecheck import FILE, first", st.Path())
+	}
+	if report.Account, report.Live, err = storeAccount(ctx, st); err != nil {
+		return report, err
+	}
+	describe(env, st, report.Account, report.Live)
+	return report, nil
+}
+
+// describe tells on stderr which store a command works on, and whose it is.
+func describe(env Env, st *store.Store, account string, live bool) {
+	if account == "" {
+		fmt.Fprintf(env.Stderr, "store %s (imported data)\n", st.Path())
+		return
+	}
+	fmt.Fprintf(env.Stderr, "%s (%s), store %s\n", account, modeLabel(live, env.StderrTerminal), st.Path())
 }
 
 func runScan(ctx context.Context, env Env, args []string) error {
@@ -63,7 +86,7 @@ func runScan(ctx context.Context, env Env, args []string) error {
 		"table": reconcile.WriteTable, "json": reconcile.WriteJSON, "csv": reconcile.WriteCSV,
 	}[format]
 	if !ok {
-		return &usageError{msg: fmt.Sprintf("--format must be table, json or csv, not %q", format), usage: fs.usage()}
+		return &usageError{msg: fmt.Sprintf("--format must be table, json or csv, not %q", format), usage: fs.hint()}
 	}
 	report, err := rf.report(ctx, env)
 	if err != nil {
@@ -96,7 +119,11 @@ func runExport(ctx context.Context, env Env, args []string) error {
 	if out == "" {
 		return reconcile.WriteCSV(env.Stdout, report)
 	}
-	return writeFileAtomic(out, func(w io.Writer) error { return reconcile.WriteCSV(w, report) })
+	if err := writeFileAtomic(out, func(w io.Writer) error { return reconcile.WriteCSV(w, report) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "wrote the report (%d groups, %d findings) to %s\n", len(report.Groups), len(report.Findings), out)
+	return nil
 }
 
 // writeFileAtomic writes path through a temporary file and a rename, so a failed
@@ -104,7 +131,11 @@ func runExport(ctx context.Context, env Env, args []string) error {
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".doublecheck-*.tmp")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err // the temporary name means nothing to the user
+		}
+		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"doublecheck/store"
 	"doublecheck/stripeapi"
@@ -28,7 +29,44 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 	if err != nil {
 		return nil, account{}, nil, err
 	}
+	// Offline commands on this store say whose data it is and in which mode.
+	if err := st.SetState(ctx, stateAccount, acct.Name); err != nil {
+		st.Close()
+		return nil, account{}, nil, err
+	}
+	if err := st.SetState(ctx, stateLive, strconv.FormatBool(acct.Live)); err != nil {
+		st.Close()
+		return nil, account{}, nil, err
+	}
 	return client, acct, st, nil
+}
+
+// The account a store holds, as the last command that asked Stripe found it.
+const (
+	stateAccount = "doublecheck.account"
+	stateLive    = "doublecheck.livemode"
+)
+
+// storeAccount is whose data st holds; empty when no command has asked Stripe
+// (an imported store).
+func storeAccount(ctx context.Context, st *store.Store) (name string, live bool, err error) {
+	if name, err = st.State(ctx, stateAccount); err != nil {
+		return "", false, err
+	}
+	value, err := st.State(ctx, stateLive)
+	return name, value == "true", err
+}
+
+// modeLabel is how the command line shows the mode: LIVE in red on a terminal.
+func modeLabel(live, terminal bool) string {
+	switch {
+	case !live:
+		return "test mode"
+	case terminal:
+		return "\x1b[1;31mLIVE mode\x1b[0m"
+	default:
+		return "LIVE mode"
+	}
 }
 
 // lookUpAccount resolves the key and server, and asks Stripe whose account it

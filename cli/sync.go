@@ -80,7 +80,7 @@ func runSync(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(env.Stderr, "syncing %s (%s) into %s\n", acct.Name, modeLabel(acct.Live), st.Path())
+	fmt.Fprintf(env.Stderr, "syncing %s (%s) into %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path())
 	meter := newSyncMeter(env.Stderr, env.StderrTerminal)
 	opts.Progress = meter.update
 	opts.Warn = meter.warn
@@ -89,16 +89,9 @@ func runSync(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "synced %d charges and %d events in %d requests (%s)\n",
-		res.Charges, res.Events, res.Requests, res.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(env.Stderr, "synced %s and %s in %s (%s)\n", count(res.Charges, "charge"), count(res.Events, "event"),
+		count(res.Requests, "request"), res.Elapsed.Round(time.Millisecond))
 	return nil
-}
-
-func modeLabel(live bool) string {
-	if live {
-		return "LIVE mode"
-	}
-	return "test mode"
 }
 
 // syncMeter shows sync progress on stderr: a redrawn bar on a terminal, a plain
@@ -157,4 +150,12 @@ func (m *syncMeter) endLine() {
 		fmt.Fprint(m.w, "\r\x1b[2K")
 		m.drawn = false
 	}
+}
+
+// count is "1 charge", "2 charges".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -24,7 +24,7 @@ const (
 type Role string
 
 const (
-	Keep      Role = "keep"      // the earliest charge: the one the customer meant to pay
+	Keep      Role = "keep"      // the earliest charge, or the first of an order (see doc.go "Roles"): never refunded
 	Duplicate Role = "duplicate" // a suspect to refund
 )
 
@@ -54,16 +54,17 @@ type Member struct {
 	IdempotencyKey string   // the key that created the charge, if any record names it
 	KeySources     []string // where that key was seen
 	OrderRef       string   // the order reference from metadata (Options.OrderField)
-	// Refundable is what may still be refunded on a duplicate: 0 for the kept
+	// Refundable is what may still be refunded on a duplicate: 0 for a kept
 	// charge, a disputed, fully refunded or already-refunding charge.
 	Refundable int64
 	// NotRefundable says why a duplicate cannot be refunded ("disputed: …"), empty
-	// when it can or when it is the kept charge.
+	// when it can or when it is a kept charge.
 	NotRefundable string
 	Decision      string    // latest decision or refund state, e.g. "dismissed", "refunded"
-	RefundID      string    // from the refund ledger
+	RefundID      string    // the latest succeeded refund in the ledger, whatever Decision says
 	Operator      string    // who decided
 	DecidedAt     time.Time // when
+	Note          string    // the operator's note on that decision (why a group was dismissed); empty for refund states
 }
 
 // AlreadyRefunded is what has been refunded on a refundable duplicate so far:
@@ -74,7 +75,9 @@ type Member struct {
 func (m *Member) AlreadyRefunded() int64 { return m.Amount - m.Refundable }
 
 // Group is a set of charges that look like one payment taken more than once.
-// Charges are ordered by created time; Charges[0] is the kept charge.
+// Charges are ordered by created time; Charges[0] is kept and names the group,
+// and in a group about a duplicated order the first charge of each order is
+// kept too (Role Keep): loop over Role, not Charges[1:].
 type Group struct {
 	ID       string // stable: derived from the earliest charge
 	Amount   int64
