@@ -107,6 +107,13 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 		"  ", statusStyle(s, g.Status).Render(string(g.Status)), s.Muted.Render("  cause "), string(g.Cause))
 	line(s.Muted.Render("identity "), g.Identity, s.Muted.Render(fmt.Sprintf(" · %d charges of %s in %s",
 		len(g.Charges), reconcile.FormatMoney(g.Amount, g.Currency), reconcile.HumanDuration(g.Span()))))
+	if d := dismissal(g); d != nil {
+		text := decisionText(d)
+		if d.Note != "" {
+			text += ": " + d.Note
+		}
+		wrapped("", s.Dismissed.Render(text))
+	}
 	line()
 	line(s.Bold.Render("Reasons"))
 	for _, r := range g.Reasons {
@@ -142,6 +149,20 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// dismissal is the member carrying a dismissed group's decision (the group-wide
+// one, on every member), nil when the group is not dismissed.
+func dismissal(g *reconcile.Group) *reconcile.Member {
+	if g.Status != reconcile.Dismissed {
+		return nil
+	}
+	for i := range g.Charges {
+		if m := &g.Charges[i]; m.Decision == reconcile.DecisionDismissed {
+			return m
+		}
+	}
+	return nil
 }
 
 func cardText(m *reconcile.Member) string {

@@ -107,6 +107,7 @@ func fixtureReport() reconcile.Report {
 		charge("ch_7001", 5*time.Hour, 2000, "usd", reconcile.Keep), charge("ch_7002", 5*time.Hour+6*time.Minute, 2000, "usd", reconcile.Duplicate))
 	for i := range g7.Charges {
 		g7.Charges[i].Email, g7.Charges[i].Decision, g7.Charges[i].Operator = "bob@example.org", reconcile.DecisionDismissed, "sam"
+		g7.Charges[i].DecidedAt, g7.Charges[i].Note = fixtureBase.Add(5*time.Hour+40*time.Minute), "repeat purchase: the customer bought a second ticket"
 	}
 	return withSummary([]reconcile.Group{g1, g2, g3, g4, g5, g6, g7})
 }

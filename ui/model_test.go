@@ -1112,3 +1112,16 @@ func TestRefundDialogScrollsToConfirm(t *testing.T) {
 		t.Fatalf("after scrolling to the end y did not refund the 4 suspects: %d calls, %+v", h.refunder.calls, h.refunder.requests)
 	}
 }
+
+// TestDetailPaneShowsTheDismissalNote: a dismissed group says who dismissed it,
+// when, and why.
+func TestDetailPaneShowsTheDismissalNote(t *testing.T) {
+	m := press(t, newHarness(fixtureReport()).start(t, testConfig()), "s", "G") // grp_ch_7001, dismissed
+	content := m.detail.render(m.table.Selected(), nil)
+	if want := "dismissed by sam at 2026-11-20 19:40: repeat purchase: the customer bought a second ticket"; !strings.Contains(content, want) {
+		t.Errorf("detail lacks %q:\n%s", want, content)
+	}
+	if content := m.detail.render(&m.report.Groups[0], nil); strings.Contains(content, "dismissed by") {
+		t.Errorf("an open group shows a dismissal:\n%s", content)
+	}
+}
