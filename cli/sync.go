@@ -106,7 +106,9 @@ type syncMeter struct {
 }
 
 func newSyncMeter(w io.Writer, terminal bool) *syncMeter {
-	return &syncMeter{w: w, terminal: terminal, bar: progress.New(progress.WithDefaultGradient(), progress.WithWidth(30))}
+	// The first line waits for an interval too: "0 charges" says nothing.
+	return &syncMeter{w: w, terminal: terminal, last: time.Now(),
+		bar: progress.New(progress.WithDefaultGradient(), progress.WithWidth(30))}
 }
 
 func (m *syncMeter) update(p stripeapi.SyncProgress) {
@@ -120,7 +122,7 @@ func (m *syncMeter) update(p stripeapi.SyncProgress) {
 		return
 	}
 	m.last = time.Now()
-	line := fmt.Sprintf("%d charges · %d pages · %.0f charges/s", p.Charges, p.Pages, p.Rate)
+	line := fmt.Sprintf("%s · %s · %.0f charges/s", count(p.Charges, "charge"), count(p.Pages, "page"), p.Rate)
 	if p.ETA > 0 {
 		line += " · ETA " + p.ETA.Round(time.Second).String()
 	}

@@ -23,6 +23,11 @@ func TestSyncMeter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			m := newSyncMeter(&out, tc.terminal)
+			m.update(progress) // too soon after the start: nothing yet
+			if out.Len() != 0 {
+				t.Errorf("progress drawn before the first interval: %q", out.String())
+			}
+			m.last = time.Time{} // an interval later
 			m.update(progress)
 			m.update(progress) // throttled: at most one line per interval
 			m.warn("events skipped")
