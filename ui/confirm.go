@@ -59,12 +59,12 @@ func planRefunds(groups []*reconcile.Group, operator string) refundPlan {
 			p.Low++
 		}
 		p.Lines = append(p.Lines, planLine{Kind: "group", GroupID: g.ID, Confidence: g.Confidence, Reason: g.Headline()})
-		kept := &g.Charges[0]
-		p.Lines = append(p.Lines, planLine{Kind: "keep", GroupID: g.ID, ChargeID: kept.ID,
-			Amount: kept.Amount, Currency: kept.Currency, Customer: customerOf(kept)})
 		for i := range g.Charges {
 			m := &g.Charges[i]
 			if m.Role != reconcile.Duplicate {
+				// A group about a duplicated order keeps the first charge of each order.
+				p.Lines = append(p.Lines, planLine{Kind: "keep", GroupID: g.ID, ChargeID: m.ID,
+					Amount: m.Amount, Currency: m.Currency, Customer: customerOf(m)})
 				continue
 			}
 			line := planLine{Kind: "refund", GroupID: g.ID, ChargeID: m.ID, Amount: m.Refundable,
@@ -75,7 +75,7 @@ func planRefunds(groups []*reconcile.Group, operator string) refundPlan {
 			case m.Refundable <= 0:
 				line.Kind, line.Amount, line.Reason = "skip", m.Unrefunded(), orText(m.NotRefundable, "nothing left to refund")
 			default:
-				p.Requests = append(p.Requests, RefundRequest{GroupID: g.ID, ChargeID: m.ID, KeptChargeID: kept.ID,
+				p.Requests = append(p.Requests, RefundRequest{GroupID: g.ID, ChargeID: m.ID, KeptChargeID: g.KeptFor(m).ID,
 					Amount: m.Refundable, RefundedBefore: m.AlreadyRefunded(), Currency: m.Currency, Operator: operator})
 				totals[m.Currency] += m.Refundable
 			}

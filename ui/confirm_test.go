@@ -38,3 +38,32 @@ func TestPlanRefundsCarriesWhatWasRefundedBefore(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanRefundsNamesEachSuspectsKeptCharge: in a group about a duplicated
+// order the first charge of each order is kept; each suspect's request names the
+// kept charge of its own order, and every kept charge is listed.
+func TestPlanRefundsNamesEachSuspectsKeptCharge(t *testing.T) {
+	members := []reconcile.Member{
+		charge("ch_1", 0, 1000, "usd", reconcile.Keep), charge("ch_2", time.Second, 1000, "usd", reconcile.Duplicate),
+		charge("ch_3", 2*time.Second, 1000, "usd", reconcile.Keep), charge("ch_4", 3*time.Second, 1000, "usd", reconcile.Duplicate),
+	}
+	for i, order := range []string{"o-1", "o-1", "o-2", "o-2"} {
+		members[i].OrderRef = order
+	}
+	g := group("grp_ch_1", reconcile.High, reconcile.Open, reconcile.CauseNoKey, "cus_1", nil, members...)
+	plan := planRefunds([]*reconcile.Group{&g}, "ana")
+	var kept []string
+	for _, r := range plan.Requests {
+		kept = append(kept, r.ChargeID+"→"+r.KeptChargeID)
+	}
+	if want := []string{"ch_2→ch_1", "ch_4→ch_3"}; !slices.Equal(kept, want) {
+		t.Errorf("requests %v, want %v", kept, want)
+	}
+	var lines []string
+	for _, l := range plan.Lines {
+		lines = append(lines, l.Kind+" "+l.ChargeID)
+	}
+	if want := []string{"group ", "keep ch_1", "refund ch_2", "keep ch_3", "refund ch_4"}; !slices.Equal(lines, want) {
+		t.Errorf("listing %v, want %v", lines, want)
+	}
+}
