@@ -84,8 +84,7 @@ type (
 		err    error
 		groups []string
 	}
-	startResumeMsg struct{}
-	resumeDoneMsg  struct {
+	resumeDoneMsg struct {
 		results []RefundResult
 		err     error
 	}
@@ -174,6 +173,11 @@ func New(cfg Config, deps Deps) Model {
 	m.detail = newDetailPane(m.styles, m.keys)
 	m.status = newStatusBar(m.styles)
 	m.status.Start(activityLoad, "loading groups…")
+	if deps.Resumer != nil {
+		// Resumed at start (Init), before the operator can plan new refunds.
+		m.resuming = true
+		m.status.Start(activityResume, resumingText)
+	}
 	m.refreshChrome()
 	return m
 }
@@ -187,8 +191,8 @@ func (m Model) Init() tea.Cmd {
 	if m.deps.Syncer != nil {
 		sync = func() tea.Msg { return watchTickMsg{} }
 	}
-	if m.deps.Resumer != nil {
-		resume = func() tea.Msg { return startResumeMsg{} }
+	if m.resuming {
+		resume = m.resumeCmd()
 	}
 	return tea.Batch(m.status.spinner.Tick, m.loadCmd(m.loadSeq), sync, resume)
 }
@@ -227,8 +231,6 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.applyRefundProgress(msg)
 	case refundDoneMsg:
 		return m.applyRefundDone(msg)
-	case startResumeMsg:
-		return m, m.startResume()
 	case resumeDoneMsg:
 		return m.applyResume(msg)
 	case flashExpiredMsg:
@@ -919,11 +921,17 @@ func (m *Model) startResume() tea.Cmd {
 		return nil
 	}
 	m.resuming = true
+	return tea.Batch(m.status.Start(activityResume, resumingText), m.resumeCmd())
+}
+
+const resumingText = "resuming pending refunds…"
+
+func (m *Model) resumeCmd() tea.Cmd {
 	resumer, ctx := m.deps.Resumer, m.ctx
-	return tea.Batch(m.status.Start(activityResume, "resuming pending refunds…"), func() tea.Msg {
+	return func() tea.Msg {
 		results, err := resumer.Resume(ctx)
 		return resumeDoneMsg{results: results, err: err}
-	})
+	}
 }
 
 func (m Model) applyResume(msg resumeDoneMsg) (Model, tea.Cmd) {

@@ -874,6 +874,11 @@ func TestResumePendingRefunds(t *testing.T) {
 	deps.Resumer = resumer
 	m := newTestModel(testConfig(), deps)
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	// The groups are loaded before the resume has answered: no new refund yet.
+	early := send(t, m, reportLoadedMsg{seq: m.loadSeq, report: fixtureReport()})
+	if early = press(t, early, "r"); early.modal == modeConfirm || early.status.flashText != "pending refunds are being resumed; try again in a moment" {
+		t.Errorf("r while resuming: modal %v, flash %q", early.modal, early.status.flashText)
+	}
 	m = drain(t, m, m.Init())
 	// Init resumes, and so does the first sync's success: both batches are used.
 	if resumer.calls != 2 {
