@@ -174,10 +174,11 @@ func (d *refundDialog) SetSize(width, height int) {
 	frame := d.frame()
 	inner := d.innerWidth()
 	listing := d.listing(inner)
-	avail := height - frame.GetVerticalFrameSize() - len(d.head()) - len(d.tail(false))
+	plain := len(d.tail(false))
+	avail := height - frame.GetVerticalFrameSize() - len(d.head()) - plain
 	rows := len(listing)
-	if rows > avail { // the scroll hint takes a line too
-		rows = avail - 1
+	if rows > avail { // the scroll hint takes room too
+		rows = avail - (len(d.tail(true)) - plain)
 	}
 	d.body.Width, d.body.Height = inner, max(rows, 1)
 	d.body.SetContent(strings.Join(listing, "\n"))
@@ -274,7 +275,18 @@ func (d *refundDialog) head() []string {
 		lines = append(lines, s.Error.Render(fmt.Sprintf("%d low-confidence %s: likely separate purchases, read each before refunding",
 			d.plan.Low, plural(d.plan.Low, "group", "groups"))))
 	}
-	return append(lines, "")
+	return d.wrap(append(lines, ""))
+}
+
+// wrap breaks the fixed lines at the dialog's inner width: the frame grows to
+// its widest line, and a frame wider than the terminal loses its right border.
+func (d *refundDialog) wrap(lines []string) []string {
+	width := d.innerWidth()
+	var out []string
+	for _, l := range lines {
+		out = append(out, strings.Split(ansi.Wrap(l, width, ""), "\n")...)
+	}
+	return out
 }
 
 // tail is the fixed bottom: the total, the scroll hint and the way to confirm.
@@ -283,7 +295,7 @@ func (d *refundDialog) tail(hint bool) []string {
 	lines := []string{"", s.Bold.Render("total to refund: ") + s.Money.Render(orText(formatTotals(d.plan.Totals), "nothing"))}
 	if hint {
 		if below := d.body.TotalLineCount() - d.body.YOffset - d.body.Height; below > 0 && !d.seenAll {
-			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %d more %s below: scroll to the end (j/↓) to be able to confirm", below, plural(below, "line", "lines"))))
+			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %d more %s: scroll to the end (j/↓) to confirm", below, plural(below, "line", "lines"))))
 		} else {
 			lines = append(lines, s.Muted.Render(fmt.Sprintf("lines %d–%d of %d (j/k scroll)", d.body.YOffset+1,
 				min(d.body.YOffset+d.body.Height, d.body.TotalLineCount()), d.body.TotalLineCount())))
@@ -295,7 +307,7 @@ func (d *refundDialog) tail(hint bool) []string {
 		if !d.live {
 			why = "A low-confidence group is in this batch: type " + confirmWord + " and press enter to send; esc cancels."
 		}
-		return append(lines, s.Error.Render(why), d.input.View())
+		return d.wrap(append(lines, s.Error.Render(why), d.input.View()))
 	}
 	// Brackets mark the focused button without colour too.
 	cancel, ok := s.ButtonFocused.Render("[Cancel]"), s.Button.Render(" Refund ")
@@ -306,7 +318,7 @@ func (d *refundDialog) tail(hint bool) []string {
 	if !d.seenAll {
 		keys = "   n/esc cancel"
 	}
-	return append(lines, lipgloss.JoinHorizontal(lipgloss.Top, cancel, "  ", ok)+s.Muted.Render(keys))
+	return d.wrap(append(lines, lipgloss.JoinHorizontal(lipgloss.Top, cancel, "  ", ok)+s.Muted.Render(keys)))
 }
 
 // listing is every line of the plan, per group: its confidence and headline

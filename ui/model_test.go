@@ -1056,6 +1056,11 @@ func TestRefundDialogLowConfidence(t *testing.T) {
 			t.Errorf("dialog lacks %q:\n%s", want, view)
 		}
 	}
+	for width := minWidth; width <= 130; width++ {
+		if got := lipgloss.Width(send(t, m, tea.WindowSizeMsg{Width: width, Height: 30}).confirm.View()); got > width {
+			t.Fatalf("at %d columns the dialog is %d wide", width, got)
+		}
+	}
 	if m = press(t, m, "y"); m.modal != modeConfirm || h.refunder.calls != 0 {
 		t.Fatal("y confirmed a low-confidence batch")
 	}
@@ -1085,6 +1090,11 @@ func TestRefundDialogScrollsToConfirm(t *testing.T) {
 	m = press(t, m, "space", "space", "space", "space", "r")
 	if !m.confirm.scrollable() || m.confirm.seenAll {
 		t.Fatalf("the listing fits at 100×20: %d lines in %d", m.confirm.body.TotalLineCount(), m.confirm.body.Height)
+	}
+	for width := minWidth; width <= 130; width++ { // the whole frame, right border included, fits
+		if got := lipgloss.Width(send(t, m, tea.WindowSizeMsg{Width: width, Height: 20}).confirm.View()); got > width {
+			t.Fatalf("at %d columns the dialog is %d wide", width, got)
+		}
 	}
 	if footer := m.footerView(); !strings.Contains(footer, "scroll to the end to confirm") || strings.Contains(footer, "y refund") {
 		t.Errorf("footer before scrolling: %s", footer)
