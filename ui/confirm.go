@@ -141,6 +141,7 @@ type refundDialog struct {
 	// seenAll turns true once the end of the listing has been on screen, and
 	// stays true.
 	seenAll bool
+	compact bool // no blank separator lines: the terminal is short
 	width   int
 	height  int
 }
@@ -174,6 +175,10 @@ func (d *refundDialog) SetSize(width, height int) {
 	frame := d.frame()
 	inner := d.innerWidth()
 	listing := d.listing(inner)
+	d.compact = false
+	if height-frame.GetVerticalFrameSize()-len(d.head())-len(d.tail(true)) < 3 {
+		d.compact = true // the listing needs the room more than the blank lines do
+	}
 	plain := len(d.tail(false))
 	avail := height - frame.GetVerticalFrameSize() - len(d.head()) - plain
 	rows := len(listing)
@@ -275,7 +280,15 @@ func (d *refundDialog) head() []string {
 		lines = append(lines, s.Error.Render(fmt.Sprintf("%d low-confidence %s: likely separate purchases, read each before refunding",
 			d.plan.Low, plural(d.plan.Low, "group", "groups"))))
 	}
-	return d.wrap(append(lines, ""))
+	return d.wrap(append(lines, d.gap()...))
+}
+
+// gap is a blank separator line, left out on a terminal too short for it.
+func (d *refundDialog) gap() []string {
+	if d.compact {
+		return nil
+	}
+	return []string{""}
 }
 
 // wrap breaks the fixed lines at the dialog's inner width: the frame grows to
@@ -292,7 +305,7 @@ func (d *refundDialog) wrap(lines []string) []string {
 // tail is the fixed bottom: the total, the scroll hint and the way to confirm.
 func (d *refundDialog) tail(hint bool) []string {
 	s := d.styles
-	lines := []string{"", s.Bold.Render("total to refund: ") + s.Money.Render(orText(formatTotals(d.plan.Totals), "nothing"))}
+	lines := append(d.gap(), s.Bold.Render("total to refund: ")+s.Money.Render(orText(formatTotals(d.plan.Totals), "nothing")))
 	if hint {
 		if below := d.body.TotalLineCount() - d.body.YOffset - d.body.Height; below > 0 && !d.seenAll {
 			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %d more %s: scroll to the end (j/↓) to confirm", below, plural(below, "line", "lines"))))
@@ -301,7 +314,7 @@ func (d *refundDialog) tail(hint bool) []string {
 				min(d.body.YOffset+d.body.Height, d.body.TotalLineCount()), d.body.TotalLineCount())))
 		}
 	}
-	lines = append(lines, "")
+	lines = append(lines, d.gap()...)
 	if d.typed {
 		why := "Type " + confirmWord + " and press enter to send; esc cancels."
 		if !d.live {

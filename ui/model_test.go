@@ -1096,6 +1096,11 @@ func TestRefundDialogScrollsToConfirm(t *testing.T) {
 			t.Fatalf("at %d columns the dialog is %d wide", width, got)
 		}
 	}
+	for height := minHeight; height <= 20; height++ { // the buttons and the bottom border always show
+		if view := send(t, m, tea.WindowSizeMsg{Width: minWidth, Height: height}).View(); !strings.Contains(view, "[Cancel]") || !strings.Contains(view, "╰") {
+			t.Fatalf("at %d×%d the dialog is cut:\n%s", minWidth, height, view)
+		}
+	}
 	if footer := m.footerView(); !strings.Contains(footer, "scroll to the end to confirm") || strings.Contains(footer, "y refund") {
 		t.Errorf("footer before scrolling: %s", footer)
 	}
