@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"doublecheck/reconcile"
@@ -73,10 +72,12 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	}
 	if !sh.readOnly {
 		refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun}
-		if err := resumePending(ctx, env, refunder); err != nil {
-			return err
-		}
 		deps.Refunder = refundAdapter{refunder}
+		if !sh.dryRun {
+			// Resumed by the dashboard itself (at start and after each sync), so the
+			// outcomes show in its status bar instead of behind the alt screen.
+			deps.Resumer = refundAdapter{refunder}
+		}
 	}
 	lastSync, err := lastSyncTime(ctx, st)
 	if err != nil {
@@ -92,20 +93,6 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		ExportDir: dash.exportDir,
 		LastSync:  lastSync,
 	}, deps))
-}
-
-// resumePending finishes refunds a crash or a network failure left unfinished,
-// before the operator can plan new ones (DESIGN: pending intents are retried at
-// start-up with the same key).
-func resumePending(ctx context.Context, env Env, refunder *stripeapi.Refunder) error {
-	if refunder.DryRun {
-		return nil
-	}
-	outcomes, err := refunder.Resume(ctx)
-	for _, o := range outcomes {
-		fmt.Fprintf(env.Stderr, "resumed refund: %s\n", o)
-	}
-	return err
 }
 
 func lastSyncTime(ctx context.Context, st *store.Store) (time.Time, error) {
@@ -165,8 +152,20 @@ func (r refundAdapter) Refund(ctx context.Context, requests []ui.RefundRequest, 
 			GroupID: req.GroupID, Amount: req.Amount, Currency: req.Currency,
 			Key: reconcile.RefundKey(req.ChargeID, req.RefundedBefore, req.Amount)}
 	}
-	_, err := r.refunder.Refund(ctx, plans, func(o stripeapi.Outcome) {
-		progress(ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err})
-	})
+	_, err := r.refunder.Refund(ctx, plans, func(o stripeapi.Outcome) { progress(uiResult(o)) })
 	return err
+}
+
+// Resume finishes the refunds earlier runs left pending (ui.Resumer).
+func (r refundAdapter) Resume(ctx context.Context) ([]ui.RefundResult, error) {
+	outcomes, err := r.refunder.Resume(ctx)
+	results := make([]ui.RefundResult, len(outcomes))
+	for i, o := range outcomes {
+		results[i] = uiResult(o)
+	}
+	return results, err
+}
+
+func uiResult(o stripeapi.Outcome) ui.RefundResult {
+	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err}
 }
