@@ -142,26 +142,28 @@ func (h header) causes() string {
 }
 
 func (h header) syncText() string {
-	now := h.cfg.Now()
-	switch {
-	case !h.canSync:
+	if !h.canSync {
 		return "sync off: no account"
+	}
+	// The last good sync stays in view while a sync runs or after one failed:
+	// how fresh the data is matters most when syncing is in trouble.
+	fresh := "never synced"
+	if !h.lastSync.IsZero() {
+		age := "just now"
+		if d := h.cfg.Now().Sub(h.lastSync); d >= time.Minute {
+			age = reconcile.HumanDuration(d) + " ago"
+		}
+		fresh = "synced " + h.lastSync.Local().Format("15:04:05") + " (" + age + ")"
+	}
+	switch {
 	case h.syncing:
-		return "syncing…"
+		return fresh + " · syncing…"
 	case h.syncErr != nil:
-		return "last sync failed"
-	case h.lastSync.IsZero():
-		return "never synced"
+		return fresh + " · last sync failed"
+	case h.cfg.Watch > 0 && !h.lastSync.IsZero():
+		return fresh + " · every " + h.cfg.Watch.String()
 	}
-	age := "just now"
-	if d := now.Sub(h.lastSync); d >= time.Minute {
-		age = reconcile.HumanDuration(d) + " ago"
-	}
-	text := "synced " + h.lastSync.Local().Format("15:04:05") + " (" + age + ")"
-	if h.cfg.Watch > 0 {
-		text += " · every " + h.cfg.Watch.String()
-	}
-	return text
+	return fresh
 }
 
 // spread puts left and right on one line of width w, right aligned; when they

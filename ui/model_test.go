@@ -552,8 +552,8 @@ func TestBackgroundSync(t *testing.T) {
 		!strings.Contains(m.status.flashText, "retrying in 30s") {
 		t.Errorf("flash %q", m.status.flashText)
 	}
-	if !strings.Contains(m.header.View(), "last sync failed") {
-		t.Errorf("header:\n%s", m.header.View())
+	if !strings.Contains(m.header.View(), "synced 16:05:00 (just now) · last sync failed") {
+		t.Errorf("the header should keep the last good sync beside the failure:\n%s", m.header.View())
 	}
 	if m = press(t, m, "g"); selectedID(m) != "grp_ch_1001" {
 		t.Error("navigation stopped working after a failed sync")
