@@ -238,12 +238,9 @@ func (s *Server) captureCharge(c *call) response {
 	if errResp := checkParams(c, "amount"); errResp != nil {
 		return *errResp
 	}
-	amount, hasAmount, errResp := parseInt(c, "amount")
+	amount, hasAmount, errResp := positiveAmount(c)
 	if errResp != nil {
 		return *errResp
-	}
-	if hasAmount && amount <= 0 {
-		return invalidParam("amount", "parameter_invalid_integer", "Invalid positive integer")
 	}
 	id := c.r.PathValue("id")
 	ch, ok := s.data.chargeByID[id]
@@ -409,12 +406,9 @@ func (s *Server) createRefund(c *call) response {
 		"instructions_email", "refund_application_fee", "reverse_transfer"); errResp != nil {
 		return *errResp
 	}
-	amount, hasAmount, errResp := parseInt(c, "amount")
+	amount, hasAmount, errResp := positiveAmount(c)
 	if errResp != nil {
 		return *errResp
-	}
-	if hasAmount && amount <= 0 {
-		return invalidParam("amount", "parameter_invalid_integer", "Invalid positive integer")
 	}
 	reason := c.form.Get("reason")
 	if reason != "" && !slices.Contains(refundReasons, reason) {
@@ -549,4 +543,15 @@ func money(minor int64, currency string) string {
 		return fmt.Sprintf("%s%d", sym, minor)
 	}
 	return fmt.Sprintf("%s%d.%02d", sym, minor/100, minor%100)
+}
+
+// positiveAmount reads the optional amount parameter, which must be a positive
+// integer when given.
+func positiveAmount(c *call) (int64, bool, *response) {
+	amount, given, errResp := parseInt(c, "amount")
+	if errResp == nil && given && amount <= 0 {
+		r := invalidParam("amount", "parameter_invalid_integer", "Invalid positive integer")
+		errResp = &r
+	}
+	return amount, given, errResp
 }
