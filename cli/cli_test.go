@@ -357,3 +357,29 @@ func TestCheckTransport(t *testing.T) {
 		}
 	}
 }
+
+// TestImportedLiveDataShowsLive: charges exported from a live account are shown
+// as LIVE even though no command has asked Stripe about the store.
+func TestImportedLiveDataShowsLive(t *testing.T) {
+	data, err := os.ReadFile(sampleCharges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"test data", string(data), "imported data (test mode)"},
+		{"live data", strings.ReplaceAll(string(data), `"livemode":false`, `"livemode":true`), "imported data (LIVE mode)"},
+	} {
+		file, db := filepath.Join(dir, tc.name+".jsonl"), filepath.Join(dir, tc.name+".db")
+		os.WriteFile(file, []byte(tc.content), 0o600)
+		if code, _, stderr := runCLI(t, "", "import", file, "--db", db); code != 0 {
+			t.Fatalf("import: %s", stderr)
+		}
+		_, _, stderr := runCLI(t, "", "scan", "--db", db)
+		if !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: scan says %q, want %q", tc.name, stderr, tc.want)
+		}
+	}
+}

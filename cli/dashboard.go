@@ -52,47 +52,49 @@ func runDashboard(ctx context.Context, env Env, args []string) error {
 }
 
 // dashboard opens the account's store and runs the dashboard on it: detection
-// on load, background sync, dismissals and refunds through the ledger.
+// on load, background sync, dismissals and refunds through the ledger. With
+// --db and no key at all, it opens that store offline: triage and export work,
+// sync and refunds are off.
 func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *dashboardFlags) error {
 	if !env.Terminal {
 		return errNoTerminal
 	}
 	opts, syncOpts := det.options(), dash.sync.options(time.Now())
+	operator := operatorName(dash.operator, env)
+	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir}
+
 	client, acct, st, err := sh.connect(ctx, env)
+	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
+	if offline {
+		st, err = store.Open(ctx, sh.db)
+	}
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-
-	operator := operatorName(dash.operator, env)
-	deps := ui.Deps{
-		Loader:  detector{st, opts},
-		Decider: decider{st},
-		Syncer:  syncer{client, st, syncOpts},
-	}
-	if !sh.readOnly {
-		refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun}
-		deps.Refunder = refundAdapter{refunder}
-		if !sh.dryRun {
-			// Resumed by the dashboard itself (at start and after each sync), so the
-			// outcomes show in its status bar instead of behind the alt screen.
-			deps.Resumer = refundAdapter{refunder}
+	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st}}
+	if offline {
+		cfg.ReadOnly = true
+		if cfg.Account, cfg.Live, err = storeAccount(ctx, st); err != nil {
+			return err
+		}
+	} else {
+		cfg.Account, cfg.Live = acct.Name, acct.Live
+		deps.Syncer = syncer{client, st, syncOpts}
+		if !sh.readOnly {
+			refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun}
+			deps.Refunder = refundAdapter{refunder}
+			if !sh.dryRun {
+				// Resumed by the dashboard itself (at start and after each sync), so the
+				// outcomes show in its status bar instead of behind the alt screen.
+				deps.Resumer = refundAdapter{refunder}
+			}
 		}
 	}
-	lastSync, err := lastSyncTime(ctx, st)
-	if err != nil {
+	if cfg.LastSync, err = lastSyncTime(ctx, st); err != nil {
 		return err
 	}
-	return ui.Run(ctx, ui.New(ui.Config{
-		Account:   acct.Name,
-		Live:      acct.Live,
-		ReadOnly:  sh.readOnly,
-		DryRun:    sh.dryRun,
-		Watch:     dash.watch,
-		Operator:  operator,
-		ExportDir: dash.exportDir,
-		LastSync:  lastSync,
-	}, deps))
+	return ui.Run(ctx, ui.New(cfg, deps))
 }
 
 func lastSyncTime(ctx context.Context, st *store.Store) (time.Time, error) {

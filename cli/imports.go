@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"doublecheck/reconcile"
 	"doublecheck/store"
@@ -16,7 +17,19 @@ const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSON
 func runImport(ctx context.Context, env Env, args []string) error {
 	return importFile(ctx, env, args,
 		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"),
-		stripeapi.DecodeCharges, (*store.Store).SaveCharges, "charges")
+		stripeapi.DecodeCharges, saveImportedCharges, "charges")
+}
+
+// saveImportedCharges stores imported charges and, when any of them is live,
+// marks the store live: live data shows as LIVE even without an account.
+func saveImportedCharges(st *store.Store, ctx context.Context, charges []reconcile.Charge) error {
+	if err := st.SaveCharges(ctx, charges); err != nil {
+		return err
+	}
+	if slices.ContainsFunc(charges, func(c reconcile.Charge) bool { return c.Livemode }) {
+		return st.SetState(ctx, stateLive, "true")
+	}
+	return nil
 }
 
 func runKeys(ctx context.Context, env Env, args []string) error {

@@ -63,8 +63,7 @@ func (r *reportFlags) report(ctx context.Context, env Env) (reconcile.Report, er
 // describe tells on stderr which store a command works on, and whose it is.
 func describe(env Env, st *store.Store, account string, live bool) {
 	if account == "" {
-		fmt.Fprintf(env.Stderr, "store %s (imported data)\n", st.Path())
-		return
+		account = "imported data"
 	}
 	fmt.Fprintf(env.Stderr, "%s (%s), store %s\n", account, modeLabel(live, env.StderrTerminal), st.Path())
 }
