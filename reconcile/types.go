@@ -81,6 +81,35 @@ const (
 	RefundWouldRefund = "would_refund"  // --dry-run: recorded, never sent
 )
 
+// Refund attempt states beyond the intent states above, which an attempt also
+// takes (pending: Stripe gave no answer; refunded; refund_failed).
+const (
+	// RefundAttemptStarted is an attempt with no outcome recorded: still
+	// running, or the process died during it.
+	RefundAttemptStarted = "started"
+	// RefundAdopted is an attempt that found the intent's refund among Stripe's
+	// refunds for the charge instead of sending it (an intent older than the
+	// key lifetime, or a key Stripe had seen with other parameters). Its
+	// intent is recorded as refunded.
+	RefundAdopted = "adopted"
+)
+
+// RefundAttempt is one try at settling a refund intent, kept for the audit: an
+// intent's attempts are numbered 1, 2, 3… per Key and never rewritten once
+// finished. Operator is who ran the attempt, which may differ from the
+// intent's creator on a resume.
+type RefundAttempt struct {
+	Key          string
+	Attempt      int
+	Operator     string
+	StartedAt    time.Time
+	FinishedAt   time.Time // zero while Status is RefundAttemptStarted
+	Status       string
+	RefundID     string
+	ErrorCode    string
+	ErrorMessage string
+}
+
 // RefundIntent is one row of the refund ledger: written and committed before any
 // network call, finished with the outcome. Key is the Stripe Idempotency-Key and is
 // deterministic per charge and amount, so a retry after a crash replays the first

@@ -124,16 +124,27 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	return stored, inserted, nil
 }
 
-// MarkAttempt counts one more attempt to send the refund with this key; it is
-// called before each request so the audit shows retries, even ones cut short by
-// a crash.
-func (s *Store) MarkAttempt(ctx context.Context, key string) error {
+// MarkAttempt begins one more attempt, run by operator, to settle the intent
+// with this key: the intent's attempts count goes up and an attempt row
+// (status started, numbered by the new count) is added in one transaction,
+// before the attempt sends or looks up anything, so the audit shows every
+// attempt, even one cut short by a crash.
+func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
 	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE refund_intents SET attempts = attempts + 1 WHERE key = ?`, key)
+		var attempt int
+		err := tx.QueryRowContext(ctx, `UPDATE refund_intents SET attempts = attempts + 1 WHERE key = ?
+			RETURNING attempts`, key).Scan(&attempt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %q", ErrNoIntent, key)
+		}
 		if err != nil {
 			return err
 		}
-		return requireOneRow(res, key)
+		_, err = tx.ExecContext(ctx, `INSERT INTO refund_attempts (key, attempt, operator, opened_by,
+			started_at, finished_at, status, refund_id, error_code, error_message)
+			VALUES (?, ?, ?, ?, ?, 0, ?, '', '', '')`,
+			key, attempt, operator, s.handle, time.Now().UnixNano(), reconcile.RefundAttemptStarted)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("mark refund attempt %s in %s: %w", key, s.path, err)
@@ -144,34 +155,34 @@ func (s *Store) MarkAttempt(ctx context.Context, key string) error {
 // ErrNoIntent is returned for a refund key that has no intent in the ledger.
 var ErrNoIntent = errors.New("no refund intent with this key")
 
-func requireOneRow(res sql.Result, key string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("%w: %q", ErrNoIntent, key)
-	}
-	return nil
-}
-
 // FinishRefund records the outcome of the refund with this key and, when
 // chargeAfter is not nil, the charge's new refund state (newest Observed wins, as
-// in SaveCharges; a zero Observed means now), in one transaction. Status pending records an error that
-// leaves the intent to be resumed. An intent recorded as refunded cannot be
-// changed any more: money moved, and the ledger must keep saying so.
+// in SaveCharges; a zero Observed means now), in one transaction. Status pending
+// records an error that leaves the intent to be resumed; status adopted (a
+// refund found in Stripe rather than sent) records the intent as refunded.
+// The same transaction completes, with this outcome, the latest attempt this
+// Store began for the key with MarkAttempt that is still open; with none open
+// (a dry run, or reopening a refused intent) only the intent changes.
+// An intent recorded as refunded cannot be changed any more: money moved, and
+// the ledger must keep saying so. A pending outcome for it (another process's
+// attempt settled it meanwhile) is kept in its attempt only; any other
+// outcome is refused.
 func (s *Store) FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error {
+	intentStatus := status
 	switch status {
 	case reconcile.RefundPending, reconcile.RefundSucceeded, reconcile.RefundFailed, reconcile.RefundWouldRefund:
+	case reconcile.RefundAdopted:
+		intentStatus = reconcile.RefundSucceeded
 	default:
 		return fmt.Errorf("finish refund %s: unknown status %q", key, status)
 	}
-	if status == reconcile.RefundSucceeded && refundID == "" {
-		return fmt.Errorf("finish refund %s: a succeeded refund needs its refund id", key)
+	if intentStatus == reconcile.RefundSucceeded && refundID == "" {
+		return fmt.Errorf("finish refund %s: a refunded intent needs its refund id", key)
 	}
-	var finished int64
+	now := time.Now().UnixNano()
+	var intentFinished int64
 	if status != reconcile.RefundPending {
-		finished = time.Now().UnixNano()
+		intentFinished = now
 	}
 	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
 		var current string
@@ -182,11 +193,21 @@ func (s *Store) FinishRefund(ctx context.Context, key, status, refundID, errCode
 		if err != nil {
 			return err
 		}
-		if current == reconcile.RefundSucceeded && status != reconcile.RefundSucceeded {
+		settled := current == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded
+		if settled && intentStatus != reconcile.RefundPending {
 			return fmt.Errorf("the intent is already recorded as refunded; refusing to change it to %q", status)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refund_intents SET status = ?, refund_id = ?, error_code = ?,
-			error_message = ?, finished_at = ? WHERE key = ?`, status, refundID, errCode, errMsg, finished, key); err != nil {
+		if !settled {
+			if _, err := tx.ExecContext(ctx, `UPDATE refund_intents SET status = ?, refund_id = ?, error_code = ?,
+				error_message = ?, finished_at = ? WHERE key = ?`, intentStatus, refundID, errCode, errMsg, intentFinished, key); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refund_attempts SET status = ?, refund_id = ?, error_code = ?,
+			error_message = ?, finished_at = ?
+			WHERE key = ? AND attempt = (SELECT max(attempt) FROM refund_attempts
+				WHERE key = ? AND opened_by = ? AND status = ?)`,
+			status, refundID, errCode, errMsg, now, key, key, s.handle, reconcile.RefundAttemptStarted); err != nil {
 			return err
 		}
 		if chargeAfter == nil {
@@ -202,6 +223,32 @@ func (s *Store) FinishRefund(ctx context.Context, key, status, refundID, errCode
 		return fmt.Errorf("finish refund %s in %s: %w", key, s.path, err)
 	}
 	return nil
+}
+
+// RefundAttempts returns every attempt recorded for the intent with this key,
+// in the order they began (none for an unknown key or a dry run).
+func (s *Store) RefundAttempts(ctx context.Context, key string) ([]reconcile.RefundAttempt, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT key, attempt, operator, started_at, finished_at, status,
+		refund_id, error_code, error_message FROM refund_attempts WHERE key = ? ORDER BY attempt`, key)
+	if err != nil {
+		return nil, fmt.Errorf("read refund attempts %s from %s: %w", key, s.path, err)
+	}
+	defer rows.Close()
+	var attempts []reconcile.RefundAttempt
+	for rows.Next() {
+		var a reconcile.RefundAttempt
+		var started, finished int64
+		if err := rows.Scan(&a.Key, &a.Attempt, &a.Operator, &started, &finished, &a.Status,
+			&a.RefundID, &a.ErrorCode, &a.ErrorMessage); err != nil {
+			return nil, fmt.Errorf("read refund attempts %s from %s: %w", key, s.path, err)
+		}
+		a.StartedAt, a.FinishedAt = decodeTime(started), decodeTime(finished)
+		attempts = append(attempts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read refund attempts %s from %s: %w", key, s.path, err)
+	}
+	return attempts, nil
 }
 
 // PendingRefunds returns the intents whose outcome is unknown, oldest first: the

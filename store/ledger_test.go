@@ -47,7 +47,7 @@ func TestRefundLedgerLifecycle(t *testing.T) {
 	}
 
 	for range 2 {
-		if err := s.MarkAttempt(ctx, first.Key); err != nil {
+		if err := s.MarkAttempt(ctx, first.Key, "ann"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -320,7 +320,7 @@ func TestDefaultPath(t *testing.T) {
 
 func TestErrNoIntentIsWrapped(t *testing.T) {
 	s := openTemp(t)
-	err := s.MarkAttempt(context.Background(), "doublecheck-refund-ch_missing-100")
+	err := s.MarkAttempt(context.Background(), "doublecheck-refund-ch_missing-100", "ann")
 	if !errors.Is(err, ErrNoIntent) {
 		t.Errorf("MarkAttempt on an unknown key: %v, want ErrNoIntent", err)
 	}

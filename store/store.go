@@ -7,6 +7,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -50,6 +51,10 @@ type Store struct {
 	// reader is a small pool of query-only connections; under WAL they read a
 	// consistent snapshot while the writer commits.
 	reader *sql.DB
+	// handle names this Store in the refund attempts it begins (process id and
+	// a random part), so FinishRefund completes this handle's own attempt and
+	// never one another process has in flight with the same key.
+	handle string
 }
 
 // Open opens the store at path, creating it (mode 0600, parent directory 0700)
@@ -81,7 +86,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetConnMaxIdleTime(0)
 	writer.SetConnMaxLifetime(0)
 
-	s := &Store{path: path, writer: writer}
+	s := &Store{path: path, writer: writer, handle: fmt.Sprintf("%d-%s", os.Getpid(), rand.Text())}
 	if err := s.checkAndMigrate(ctx, size); err != nil {
 		writer.Close()
 		return nil, err

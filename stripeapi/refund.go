@@ -22,10 +22,14 @@ type Ledger interface {
 	// BeginRefund commits a pending intent keyed by intent.Key, or returns the
 	// existing intent for that key with false.
 	BeginRefund(ctx context.Context, intent reconcile.RefundIntent) (reconcile.RefundIntent, bool, error)
-	// MarkAttempt counts one more request sent for the intent.
-	MarkAttempt(ctx context.Context, key string) error
-	// FinishRefund records the outcome and, when chargeAfter is non-nil, the
-	// charge's new refund state, in one transaction.
+	// MarkAttempt begins one more attempt, run by operator, to settle the
+	// intent: its attempts count and an audit row of the attempt, committed
+	// before the attempt looks up or sends anything.
+	MarkAttempt(ctx context.Context, key, operator string) error
+	// FinishRefund records the outcome (reconcile.RefundAdopted records the
+	// intent as refunded) in the intent and in the attempt this ledger last
+	// began for it and, when chargeAfter is non-nil, the charge's new refund
+	// state, in one transaction.
 	FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error
 	// PendingRefunds lists the intents whose outcome is unknown.
 	PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error)
@@ -68,7 +72,7 @@ func crashPoint(step string) {
 type Refunder struct {
 	Client   *Client
 	Ledger   Ledger
-	Operator string // who refunds: --operator, else the OS user
+	Operator string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
 	Version  string // doublecheck's version, sent as metadata
 	DryRun   bool   // record would_refund intents, never call Stripe
 	Now      func() time.Time
@@ -271,59 +275,61 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (
 	return o, err
 }
 
-// settle brings a pending intent to an outcome: adopt a refund Stripe already
-// has for an old intent, else send the refund with the intent's key.
+// settle brings a pending intent to an outcome in one attempt, recorded
+// before anything is looked up or sent: adopt a refund Stripe already has for
+// an old intent, else send the refund with the intent's key. Every way out of
+// an attempt records its outcome, so the audit keeps each one.
 func (r *Refunder) settle(ctx context.Context, it reconcile.RefundIntent) (Outcome, error) {
+	if err := r.Ledger.MarkAttempt(ctx, it.Key, r.Operator); err != nil {
+		return Outcome{}, fmt.Errorf("record the refund attempt for charge %s: %w", it.ChargeID, err)
+	}
+	it.Attempts++
 	if !it.CreatedAt.IsZero() && r.now().Sub(it.CreatedAt) > keyTrust {
 		found, err := r.findRefund(ctx, it)
 		if err != nil {
-			return r.unknown(it, err), nil
+			return r.unknown(ctx, it, err)
 		}
 		if found != nil {
-			o, err := r.succeed(ctx, it, found)
-			o.Adopted = true
-			return o, err
+			return r.succeed(ctx, it, found, true)
 		}
 	}
-	if err := r.Ledger.MarkAttempt(ctx, it.Key); err != nil {
-		return Outcome{}, fmt.Errorf("count the refund attempt for charge %s: %w", it.ChargeID, err)
-	}
-	it.Attempts++
 	ref, err := r.Client.createRefund(ctx, it, r.Version)
 	if err != nil {
 		var se *stripe.Error
 		switch {
 		case transient(err):
-			return r.unknown(it, err), nil
+			return r.unknown(ctx, it, err)
 		case errors.As(err, &se) && se.Type == stripe.ErrorTypeIdempotency:
 			// The key was used with other parameters (another operator or
 			// version sent it first): that refund exists, so adopt it.
 			found, ferr := r.findRefund(ctx, it)
 			if ferr != nil {
-				return r.unknown(it, ferr), nil
+				return r.unknown(ctx, it, ferr)
 			}
 			if found != nil {
-				o, err := r.succeed(ctx, it, found)
-				o.Adopted = true
-				return o, err
+				return r.succeed(ctx, it, found, true)
 			}
 		}
 		return r.fail(ctx, it, err)
 	}
 	crashPoint("after-stripe")
-	return r.succeed(ctx, it, ref)
+	return r.succeed(ctx, it, ref, false)
 }
 
-// succeed records a refund Stripe returned or that was found for the intent,
-// with the charge's new refund state.
-func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, ref *stripe.Refund) (Outcome, error) {
+// succeed records a refund Stripe returned, or that was found for the intent
+// (adopted), with the charge's new refund state.
+func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, ref *stripe.Refund, adopted bool) (Outcome, error) {
+	status := reconcile.RefundSucceeded
+	if adopted {
+		status = reconcile.RefundAdopted
+	}
 	after := r.chargeAfter(ctx, it.ChargeID, ref)
-	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundSucceeded, ref.ID, "", "", after); err != nil {
+	if err := r.Ledger.FinishRefund(ctx, it.Key, status, ref.ID, "", "", after); err != nil {
 		return Outcome{}, fmt.Errorf("record refund %s of charge %s (Stripe has it; a resume will record it): %w", ref.ID, it.ChargeID, err)
 	}
 	it.Status, it.RefundID, it.ErrorCode, it.ErrorMessage = reconcile.RefundSucceeded, ref.ID, "", ""
 	it.FinishedAt = r.now()
-	return Outcome{Intent: it}, nil
+	return Outcome{Intent: it, Adopted: adopted}, nil
 }
 
 // chargeAfter is the charge as Stripe holds it after the refund: the refund's
@@ -347,15 +353,7 @@ func (r *Refunder) chargeAfter(ctx context.Context, chargeID string, ref *stripe
 // fail records Stripe's refusal. Resume leaves a refused intent alone; only a
 // new Refund of the same plan (the operator asking again) reopens it.
 func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause error) (Outcome, error) {
-	code, msg := "error", cause.Error()
-	var se *stripe.Error
-	if errors.As(cause, &se) {
-		code, msg = string(se.Code), se.Msg
-		if code == "" {
-			code = string(se.Type)
-		}
-	}
-	msg = r.Client.mask(msg) // a server may echo the key; the ledger never holds it
+	code, msg := r.errorRecord(cause)
 	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundFailed, "", code, msg, nil); err != nil {
 		return Outcome{}, fmt.Errorf("record the refused refund of charge %s: %w", it.ChargeID, err)
 	}
@@ -364,9 +362,33 @@ func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause er
 	return Outcome{Intent: it, Err: explain(it, cause)}, nil
 }
 
-// unknown is an outcome Stripe did not give: the intent stays pending.
-func (r *Refunder) unknown(it reconcile.RefundIntent, cause error) Outcome {
-	return Outcome{Intent: it, Pending: true, Err: explain(it, cause)}
+// unknown records an attempt Stripe gave no outcome for: the intent stays
+// pending, and the attempt keeps the error. The record is written even when
+// ctx was cancelled (the operator interrupted the attempt): it is one local
+// write, and the audit must show why the attempt ended.
+func (r *Refunder) unknown(ctx context.Context, it reconcile.RefundIntent, cause error) (Outcome, error) {
+	code, msg := r.errorRecord(cause)
+	if err := r.Ledger.FinishRefund(context.WithoutCancel(ctx), it.Key, reconcile.RefundPending, "", code, msg, nil); err != nil {
+		return Outcome{}, fmt.Errorf("record the unanswered refund attempt for charge %s: %w", it.ChargeID, err)
+	}
+	it.ErrorCode, it.ErrorMessage = code, msg
+	return Outcome{Intent: it, Pending: true, Err: explain(it, cause)}, nil
+}
+
+// errorRecord is the code and message the ledger keeps for a failed attempt:
+// Stripe's error code (else its type) and message, or "network" and the
+// reason no answer came. The API key is masked out of the message: a server
+// may echo it, and the ledger never holds it.
+func (r *Refunder) errorRecord(cause error) (code, msg string) {
+	code, msg = "network", shortReason(cause)
+	var se *stripe.Error
+	if errors.As(cause, &se) {
+		code, msg = string(se.Code), se.Msg
+		if code == "" {
+			code = string(se.Type)
+		}
+	}
+	return code, r.Client.mask(msg)
 }
 
 // findRefund looks for a refund of the intent among Stripe's refunds for its

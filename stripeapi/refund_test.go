@@ -31,19 +31,21 @@ import (
 // log shared with the HTTP recorder, so tests can prove the intent is committed
 // before any request.
 type memLedger struct {
-	mu      sync.Mutex
-	intents map[string]reconcile.RefundIntent
-	charges map[string]reconcile.Charge // chargeAfter of each FinishRefund
-	events  *eventLog
-	now     func() time.Time
+	mu       sync.Mutex
+	intents  map[string]reconcile.RefundIntent
+	attempts map[string][]reconcile.RefundAttempt
+	charges  map[string]reconcile.Charge // chargeAfter of each FinishRefund
+	events   *eventLog
+	now      func() time.Time
 }
 
 func newMemLedger(events *eventLog) *memLedger {
 	return &memLedger{
-		intents: map[string]reconcile.RefundIntent{},
-		charges: map[string]reconcile.Charge{},
-		events:  events,
-		now:     func() time.Time { return time.Now().UTC() },
+		intents:  map[string]reconcile.RefundIntent{},
+		attempts: map[string][]reconcile.RefundAttempt{},
+		charges:  map[string]reconcile.Charge{},
+		events:   events,
+		now:      func() time.Time { return time.Now().UTC() },
 	}
 }
 
@@ -72,7 +74,7 @@ func (l *memLedger) BeginRefund(ctx context.Context, it reconcile.RefundIntent) 
 	return it, true, nil
 }
 
-func (l *memLedger) MarkAttempt(ctx context.Context, key string) error {
+func (l *memLedger) MarkAttempt(ctx context.Context, key, operator string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	it, ok := l.intents[key]
@@ -81,10 +83,15 @@ func (l *memLedger) MarkAttempt(ctx context.Context, key string) error {
 	}
 	it.Attempts++
 	l.intents[key] = it
-	l.events.add("attempt " + key)
+	l.attempts[key] = append(l.attempts[key], reconcile.RefundAttempt{Key: key, Attempt: it.Attempts,
+		Operator: operator, StartedAt: l.now(), Status: reconcile.RefundAttemptStarted})
+	l.events.add("attempt " + key + " by " + operator)
 	return nil
 }
 
+// FinishRefund has the store's semantics: adopted records the intent as
+// refunded; a refunded intent takes no other outcome, except that a pending
+// one is kept in its attempt; the latest open attempt gets the outcome.
 func (l *memLedger) FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -92,12 +99,29 @@ func (l *memLedger) FinishRefund(ctx context.Context, key, status, refundID, err
 	if !ok {
 		return fmt.Errorf("finish refund: no intent %q", key)
 	}
-	if it.Status == reconcile.RefundSucceeded && status != reconcile.RefundSucceeded {
+	intentStatus := status
+	if status == reconcile.RefundAdopted {
+		intentStatus = reconcile.RefundSucceeded
+	}
+	settled := it.Status == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded
+	if settled && intentStatus != reconcile.RefundPending {
 		return fmt.Errorf("finish refund %q: already refunded, refusing %q", key, status)
 	}
-	it.Status, it.RefundID, it.ErrorCode, it.ErrorMessage = status, refundID, errCode, errMsg
-	it.FinishedAt = l.now()
-	l.intents[key] = it
+	if !settled {
+		it.Status, it.RefundID, it.ErrorCode, it.ErrorMessage = intentStatus, refundID, errCode, errMsg
+		it.FinishedAt = time.Time{} // a pending intent is not finished
+		if intentStatus != reconcile.RefundPending {
+			it.FinishedAt = l.now()
+		}
+		l.intents[key] = it
+	}
+	attempts := l.attempts[key]
+	for i := len(attempts) - 1; i >= 0; i-- {
+		if a := &attempts[i]; a.Status == reconcile.RefundAttemptStarted {
+			a.Status, a.RefundID, a.ErrorCode, a.ErrorMessage, a.FinishedAt = status, refundID, errCode, errMsg, l.now()
+			break
+		}
+	}
 	if chargeAfter != nil {
 		l.charges[chargeAfter.ID] = *chargeAfter
 	}
@@ -122,6 +146,12 @@ func (l *memLedger) intent(key string) reconcile.RefundIntent {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.intents[key]
+}
+
+func (l *memLedger) attemptsOf(key string) []reconcile.RefundAttempt {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.attempts[key])
 }
 
 // eventLog is an ordered, concurrency-safe list of what happened.
@@ -349,7 +379,7 @@ func TestRefundRecordsIntentBeforeCallingStripe(t *testing.T) {
 		rig.assertRefundedOnce(t, plan)
 		key := plan.Key
 		// The protocol's order: intent committed, attempt counted, request sent, outcome recorded.
-		want := []string{"begin " + key, "attempt " + key, "POST /v1/refunds " + key, "finish " + key + " refunded"}
+		want := []string{"begin " + key, "attempt " + key + " by ana", "POST /v1/refunds " + key, "finish " + key + " refunded"}
 		if got := subsequence(rig.events.list(), want); got != len(want) {
 			t.Errorf("events %v: only the first %d of %v happen in that order", rig.events.list(), got, want)
 		}
@@ -360,6 +390,41 @@ func TestRefundRecordsIntentBeforeCallingStripe(t *testing.T) {
 		if line := o.String(); !strings.Contains(line, plan.ChargeID) || !strings.Contains(line, o.Intent.RefundID) ||
 			!strings.Contains(line, reconcile.FormatMoney(plan.Amount, "usd")) {
 			t.Errorf("outcome line %q lacks the charge, amount or refund id", line)
+		}
+	}
+}
+
+// attemptWant is what one recorded attempt should say; refundID "*" is any
+// non-empty id, code "" is any non-empty code when msg is set.
+type attemptWant struct {
+	operator, status, refundID, code, msg string
+}
+
+// assertAttempts checks the ledger's attempts for key, in order: who ran each,
+// its outcome, the refund id or the error, and its times.
+func assertAttempts(t *testing.T, l *memLedger, key string, want []attemptWant) {
+	t.Helper()
+	got := l.attemptsOf(key)
+	if len(got) != len(want) {
+		t.Fatalf("attempts of %s = %+v, want %d: %+v", key, got, len(want), want)
+	}
+	for i, w := range want {
+		a := got[i]
+		ok := a.Attempt == i+1 && a.Operator == w.operator && a.Status == w.status &&
+			!a.StartedAt.IsZero() && !a.FinishedAt.IsZero()
+		switch w.refundID {
+		case "*":
+			ok = ok && a.RefundID != ""
+		default:
+			ok = ok && a.RefundID == w.refundID
+		}
+		if w.msg != "" {
+			ok = ok && strings.Contains(a.ErrorMessage, w.msg) && (a.ErrorCode == w.code || w.code == "" && a.ErrorCode != "")
+		} else {
+			ok = ok && a.ErrorCode == "" && a.ErrorMessage == ""
+		}
+		if !ok {
+			t.Errorf("attempt %d of %s = %+v, want #%d %+v, started and finished", i+1, key, a, i+1, w)
 		}
 	}
 }
@@ -382,10 +447,14 @@ func TestRefundTwiceRefundsOnce(t *testing.T) {
 		operator  string // of the second run; another one changes the request's metadata
 		wantPosts int32
 		adopted   bool
+		attempts  []attemptWant // in the ledger of the second run
 	}{
-		{"same ledger: the intent is reused, nothing sent", false, "bo", 1, false},
-		{"lost ledger: Stripe replays the first refund", true, "ana", 2, false},
-		{"lost ledger, another operator: the key's refund is found and adopted", true, "bo", 2, true},
+		{"same ledger: the intent is reused, nothing sent", false, "bo", 1, false,
+			[]attemptWant{{"ana", reconcile.RefundSucceeded, "*", "", ""}}},
+		{"lost ledger: Stripe replays the first refund", true, "ana", 2, false,
+			[]attemptWant{{"ana", reconcile.RefundSucceeded, "*", "", ""}}},
+		{"lost ledger, another operator: the key's refund is found and adopted", true, "bo", 2, true,
+			[]attemptWant{{"bo", reconcile.RefundAdopted, "*", "", ""}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -420,18 +489,21 @@ func TestRefundTwiceRefundsOnce(t *testing.T) {
 				t.Errorf("%d refund requests sent, want %d", got, tc.wantPosts)
 			}
 			rig.assertRefundedOnce(t, plan)
+			assertAttempts(t, rig.ledger, plan.Key, tc.attempts)
 		})
 	}
 }
 
 func TestRefundUnknownOutcomeStaysPendingAndResumes(t *testing.T) {
 	tests := []struct {
-		name  string
-		fault int32
+		name     string
+		fault    int32
+		wantCode string // the first attempt's recorded error
+		wantMsg  string
 	}{
-		{"Stripe down before it ran", faultBefore},
-		{"refund applied, then a 500", faultAfter},
-		{"refund applied, then no answer", faultAfterTimout},
+		{"Stripe down before it ran", faultBefore, "api_error", "injected outage"},
+		{"refund applied, then a 500", faultAfter, "api_error", "injected failure after the refund"},
+		{"refund applied, then no answer", faultAfterTimout, "network", "timed out"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -454,8 +526,16 @@ func TestRefundUnknownOutcomeStaysPendingAndResumes(t *testing.T) {
 				t.Fatalf("pending intents = %+v, want the one intent with 1 attempt", pending)
 			}
 
+			if it := pending[0]; it.ErrorCode != tc.wantCode || !strings.Contains(it.ErrorMessage, tc.wantMsg) {
+				t.Errorf("pending intent error = %q %q, want %q %q", it.ErrorCode, it.ErrorMessage, tc.wantCode, tc.wantMsg)
+			}
+
+			// Someone else resumes it: the attempt is theirs, the intent (and
+			// the request's metadata, so Stripe replays it) stays ana's.
 			rig.fault.Store(faultNone)
-			resumed, err := rig.refunder().Resume(context.Background())
+			resumer := rig.refunder()
+			resumer.Operator = "bo"
+			resumed, err := resumer.Resume(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -463,6 +543,10 @@ func TestRefundUnknownOutcomeStaysPendingAndResumes(t *testing.T) {
 				t.Fatalf("resume = %+v, want the refund recorded", resumed)
 			}
 			rig.assertRefundedOnce(t, plan)
+			assertAttempts(t, rig.ledger, plan.Key, []attemptWant{
+				{"ana", reconcile.RefundPending, "", tc.wantCode, tc.wantMsg},
+				{"bo", reconcile.RefundSucceeded, resumed[0].Intent.RefundID, "", ""},
+			})
 			if pending, _ := rig.ledger.PendingRefunds(context.Background()); len(pending) != 0 {
 				t.Errorf("still pending after resume: %+v", pending)
 			}
@@ -508,10 +592,18 @@ func TestResumeOldIntentLooksForItsRefundFirst(t *testing.T) {
 			if got := rig.posts.Load(); got != tc.wantPosts {
 				t.Errorf("%d refund requests, want %d", got, tc.wantPosts)
 			}
-			if subsequence(rig.events.list(), []string{"GET /v1/refunds", "finish " + plan.Key + " refunded"}) != 2 {
-				t.Errorf("Stripe's refunds were not listed before the outcome was recorded: %v", rig.events.list())
+			outcome := reconcile.RefundSucceeded
+			if tc.adopted {
+				outcome = reconcile.RefundAdopted
+			}
+			if subsequence(rig.events.list(), []string{"attempt " + plan.Key + " by ana", "GET /v1/refunds", "finish " + plan.Key + " " + outcome}) != 3 {
+				t.Errorf("the attempt was not recorded, then Stripe's refunds listed, before the outcome %q: %v", outcome, rig.events.list())
 			}
 			rig.assertRefundedOnce(t, plan)
+			assertAttempts(t, rig.ledger, plan.Key, []attemptWant{
+				{"ana", reconcile.RefundPending, "", "api_error", "injected"},
+				{"ana", outcome, resumed[0].Intent.RefundID, "", ""},
+			})
 		})
 	}
 }
@@ -637,12 +729,21 @@ func TestRefusedRefundCanBeRetriedWithABetterKey(t *testing.T) {
 	if err != nil || first[0].Err == nil || first[0].Pending {
 		t.Fatalf("restricted key: %+v, %v; want a refusal", first, err)
 	}
+	refusal := rig.ledger.intent(plan.Key)
+	if refusal.ErrorCode == "" || refusal.ErrorMessage == "" {
+		t.Fatalf("the refusal was recorded without its error: %+v", refusal)
+	}
 	rig.client = rig.newClient(sandbox.TestKey)
 	second, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
 	if err != nil || second[0].Err != nil || !second[0].Reused {
 		t.Fatalf("full key: %+v, %v; want the reused intent refunded", second, err)
 	}
 	rig.assertRefundedOnce(t, plan)
+	// Reopening the intent kept the refusal, in the first attempt.
+	assertAttempts(t, rig.ledger, plan.Key, []attemptWant{
+		{"ana", reconcile.RefundFailed, "", refusal.ErrorCode, refusal.ErrorMessage},
+		{"ana", reconcile.RefundSucceeded, second[0].Intent.RefundID, "", ""},
+	})
 }
 
 func TestDryRunCallsNothing(t *testing.T) {
