@@ -75,6 +75,9 @@ func (l *memLedger) BeginRefund(ctx context.Context, it reconcile.RefundIntent) 
 }
 
 func (l *memLedger) MarkAttempt(ctx context.Context, key, operator string) error {
+	if err := ctx.Err(); err != nil { // as the store: a cancelled write is not made
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	it, ok := l.intents[key]
@@ -93,6 +96,9 @@ func (l *memLedger) MarkAttempt(ctx context.Context, key, operator string) error
 // refunded; a refunded intent takes no other outcome, except that a pending
 // one is kept in its attempt; the latest open attempt gets the outcome.
 func (l *memLedger) FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error {
+	if err := ctx.Err(); err != nil { // as the store: a cancelled write is not made
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	it, ok := l.intents[key]
@@ -1050,5 +1056,30 @@ func TestRefundedChargeIsObservedOnTheServerClock(t *testing.T) {
 	if !ok || !after.Observed.Equal(served) || after.AmountRefunded != plan.Amount {
 		t.Errorf("recorded charge: found %v, refunded %d observed at %v; want refunded %d observed at %v",
 			ok, after.AmountRefunded, after.Observed, plan.Amount, served)
+	}
+}
+
+// TestInterruptedAttemptIsRecorded: an operator who interrupts a refund in
+// flight (the context is cancelled) leaves a pending intent, and its attempt
+// records why it ended.
+func TestInterruptedAttemptIsRecorded(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
+	plan := rig.duplicatePair(2400)
+	rig.fault.Store(faultAfterTimout)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for rig.posts.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	outcomes, err := rig.refunder().Refund(ctx, []reconcile.RefundIntent{plan}, nil)
+	if err != nil || len(outcomes) != 1 || !outcomes[0].Pending {
+		t.Fatalf("outcomes = %+v, %v; want one pending", outcomes, err)
+	}
+	assertAttempts(t, rig.ledger, plan.Key, []attemptWant{{"ana", reconcile.RefundPending, "", "network", "interrupted"}})
+	if it := rig.ledger.intent(plan.Key); it.Status != reconcile.RefundPending || it.ErrorMessage != "interrupted" {
+		t.Errorf("intent = %+v, want pending, interrupted", it)
 	}
 }
