@@ -16,6 +16,9 @@ import (
 // demoRate is the demo's request budget against its own sandbox.
 const demoRate = 500
 
+// demoArrivalEvery is how often a new order reaches the demo's sandbox.
+const demoArrivalEvery = 10 * time.Second
+
 func runDemo(ctx context.Context, env Env, args []string) error {
 	var (
 		sh    shared
@@ -33,7 +36,9 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
 		return err
 	}
-	srv := sandbox.New(sandbox.Options{Seed: seed})
+	// Orders keep arriving while the demo runs (every fourth a fresh duplicate),
+	// so the background sync has something new to find and highlight.
+	srv := sandbox.New(sandbox.Options{Seed: seed, ArrivalEvery: demoArrivalEvery})
 	if serve != "" {
 		return serveSandbox(ctx, env, srv, serve)
 	}
