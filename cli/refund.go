@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os/user"
-	"sort"
 	"strings"
 
 	"doublecheck/reconcile"
@@ -307,16 +306,7 @@ func confirmRefund(in io.Reader, out io.Writer, intents []reconcile.RefundIntent
 			it.ChargeID, reconcile.FormatMoney(it.Amount, it.Currency), it.KeptChargeID, it.GroupID)
 		totals[it.Currency] += it.Amount
 	}
-	currencies := make([]string, 0, len(totals))
-	for cur := range totals {
-		currencies = append(currencies, cur)
-	}
-	sort.Strings(currencies)
-	parts := make([]string, len(currencies))
-	for i, cur := range currencies {
-		parts[i] = reconcile.FormatMoney(totals[cur], cur)
-	}
-	fmt.Fprintf(out, "total: %s\n", strings.Join(parts, ", "))
+	fmt.Fprintf(out, "total: %s\n", reconcile.FormatTotals(totals, ", "))
 	want := "y"
 	if live {
 		want = "refund"

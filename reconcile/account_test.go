@@ -50,3 +50,18 @@ func TestReportSaysWhoseDataItIs(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatTotals(t *testing.T) {
+	for _, tc := range []struct {
+		totals map[string]int64
+		want   string
+	}{
+		{map[string]int64{"usd": 4999, "eur": 12000, "jpy": 3000}, "120.00 EUR · 3000 JPY · 49.99 USD"},
+		{map[string]int64{"kwd": 1500}, "1.500 KWD"},
+		{map[string]int64{}, ""},
+	} {
+		if got := FormatTotals(tc.totals, " · "); got != tc.want {
+			t.Errorf("FormatTotals(%v) = %q, want %q", tc.totals, got, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,21 @@ func FormatAmount(minor int64, currency string) string {
 // FormatMoney is FormatAmount followed by the upper-case currency code: "20.00 USD".
 func FormatMoney(minor int64, currency string) string {
 	return FormatAmount(minor, currency) + " " + strings.ToUpper(currency)
+}
+
+// FormatTotals is one FormatMoney per currency, in currency order, joined by sep:
+// "120.00 EUR · 49.99 USD". Amounts in different currencies are never added up.
+func FormatTotals(totals map[string]int64, sep string) string {
+	currencies := make([]string, 0, len(totals))
+	for cur := range totals {
+		currencies = append(currencies, cur)
+	}
+	slices.Sort(currencies)
+	parts := make([]string, len(currencies))
+	for i, cur := range currencies {
+		parts[i] = FormatMoney(totals[cur], cur)
+	}
+	return strings.Join(parts, sep)
 }
 
 // LibraryGeneratedKey reports whether an idempotency key has the

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -24,7 +23,7 @@ const confirmWord = "refund"
 type refundPlan struct {
 	Requests []RefundRequest
 	Lines    []planLine
-	Totals   []moneyTotal
+	Totals   map[string]int64 // per currency
 	Groups   int
 	Low      int // low-confidence groups: likely separate purchases, confirmed by typing the word
 }
@@ -42,17 +41,12 @@ type planLine struct {
 	Confidence reconcile.Confidence // of a "group" line
 }
 
-type moneyTotal struct {
-	Currency string
-	Amount   int64
-}
-
 // planRefunds lists what refunding groups would do. Only open groups' suspects
 // with something left to refund become requests; everything else is listed as
 // skipped with the reason, so the operator sees the whole picture.
 func planRefunds(groups []*reconcile.Group, operator string) refundPlan {
 	var p refundPlan
-	totals := map[string]int64{}
+	p.Totals = map[string]int64{}
 	for _, g := range groups {
 		p.Groups++
 		if g.Confidence == reconcile.Low {
@@ -77,15 +71,11 @@ func planRefunds(groups []*reconcile.Group, operator string) refundPlan {
 			default:
 				p.Requests = append(p.Requests, RefundRequest{GroupID: g.ID, ChargeID: m.ID, KeptChargeID: g.KeptFor(m).ID,
 					Amount: m.Refundable, RefundedBefore: m.AlreadyRefunded(), Currency: m.Currency, Operator: operator})
-				totals[m.Currency] += m.Refundable
+				p.Totals[m.Currency] += m.Refundable
 			}
 			p.Lines = append(p.Lines, line)
 		}
 	}
-	for cur, amount := range totals {
-		p.Totals = append(p.Totals, moneyTotal{Currency: cur, Amount: amount})
-	}
-	sort.Slice(p.Totals, func(i, j int) bool { return p.Totals[i].Currency < p.Totals[j].Currency })
 	return p
 }
 
@@ -104,14 +94,6 @@ func orText(s, fallback string) string {
 		return fallback
 	}
 	return s
-}
-
-func formatTotals(totals []moneyTotal) string {
-	parts := make([]string, len(totals))
-	for i, t := range totals {
-		parts[i] = reconcile.FormatMoney(t.Amount, t.Currency)
-	}
-	return strings.Join(parts, " · ")
 }
 
 // dialogResult is what a key did to a dialog.
@@ -305,7 +287,7 @@ func (d *refundDialog) wrap(lines []string) []string {
 // tail is the fixed bottom: the total, the scroll hint and the way to confirm.
 func (d *refundDialog) tail(hint bool) []string {
 	s := d.styles
-	lines := append(d.gap(), s.Bold.Render("total to refund: ")+s.Money.Render(orText(formatTotals(d.plan.Totals), "nothing")))
+	lines := append(d.gap(), s.Bold.Render("total to refund: ")+s.Money.Render(orText(reconcile.FormatTotals(d.plan.Totals, " · "), "nothing")))
 	if hint {
 		if below := d.body.TotalLineCount() - d.body.YOffset - d.body.Height; below > 0 && !d.seenAll {
 			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %d more %s: scroll to the end (j/↓) to confirm", below, plural(below, "line", "lines"))))
