@@ -232,29 +232,17 @@ func (s *Server) addEvent(typ string, at int64, requestID, idemKey string, c *ch
 
 func (st *store) add(c *charge) {
 	st.chargeByID[c.ID] = c
-	if st.bulk {
-		st.charges = append(st.charges, c)
-		return
-	}
-	st.charges = insertSorted(st.charges, c)
+	st.charges = place(st.bulk, st.charges, c)
 }
 
 func (st *store) addEvent(e *event) {
 	st.eventByID[e.ID] = e
-	if st.bulk {
-		st.events = append(st.events, e)
-		return
-	}
-	st.events = insertSorted(st.events, e)
+	st.events = place(st.bulk, st.events, e)
 }
 
 func (st *store) addRefund(r *refund) {
 	st.refundByID[r.ID] = r
-	if st.bulk {
-		st.refunds = append(st.refunds, r)
-		return
-	}
-	st.refunds = insertSorted(st.refunds, r)
+	st.refunds = place(st.bulk, st.refunds, r)
 }
 
 // dispute opens a dispute on c and emits charge.dispute.created.

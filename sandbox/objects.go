@@ -134,6 +134,15 @@ func newStore() *store {
 }
 
 // insertSorted puts x into the newest-first slice at its place.
+// place adds x to list: appended while the store is generated in bulk (sorted
+// once at the end), else inserted in order.
+func place[T interface{ key() sortKey }](bulk bool, list []T, x T) []T {
+	if bulk {
+		return append(list, x)
+	}
+	return insertSorted(list, x)
+}
+
 func insertSorted[T interface{ key() sortKey }](list []T, x T) []T {
 	k := x.key()
 	i, _ := slices.BinarySearchFunc(list, k, func(e T, k sortKey) int {
