@@ -123,12 +123,7 @@ func (d detector) Load(ctx context.Context) (reconcile.Report, error) {
 type decider struct{ store *store.Store }
 
 func (d decider) Decide(ctx context.Context, decisions []reconcile.Decision) error {
-	for _, dec := range decisions {
-		if err := d.store.RecordDecision(ctx, dec); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.store.RecordDecisions(ctx, decisions)
 }
 
 // syncer is one incremental sync of the account into the store.

@@ -389,27 +389,33 @@ func setState(ctx context.Context, tx *sql.Tx, name, value string) error {
 	return nil
 }
 
-// RecordDecision appends an operator's decision; the latest one for a group or
-// charge is the one that counts.
-func (s *Store) RecordDecision(ctx context.Context, d reconcile.Decision) error {
-	if d.GroupID == "" && d.ChargeID == "" {
-		return errors.New("record decision: it names neither a group nor a charge")
-	}
-	if d.Kind == "" {
-		return errors.New("record decision: the decision kind is empty")
-	}
-	if d.At.IsZero() {
-		d.At = time.Now()
-	}
-	at, err := encodeTime(d.At, "decision time")
-	if err != nil {
-		return fmt.Errorf("record decision: %w", err)
+// RecordDecisions appends operators' decisions in one transaction (marked groups
+// dismissed together are all dismissed or none is); the latest one for a group or
+// charge wins when detection reads them.
+func (s *Store) RecordDecisions(ctx context.Context, decisions []reconcile.Decision) error {
+	ats := make([]int64, len(decisions))
+	for i, d := range decisions {
+		switch {
+		case d.GroupID == "" && d.ChargeID == "":
+			return errors.New("record decision: it names neither a group nor a charge")
+		case d.Kind == "":
+			return errors.New("record decision: the decision kind is empty")
+		}
+		if d.At.IsZero() {
+			d.At = time.Now()
+		}
+		at, err := encodeTime(d.At, "decision time")
+		if err != nil {
+			return fmt.Errorf("record decision: %w", err)
+		}
+		ats[i] = at
 	}
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO decisions (group_id, charge_id, kind, operator, at, note)
-			VALUES (?, ?, ?, ?, ?, ?)`, d.GroupID, d.ChargeID, d.Kind, d.Operator, at, d.Note)
-		if err != nil {
-			return fmt.Errorf("record decision in %s: %w", s.path, err)
+		for i, d := range decisions {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (group_id, charge_id, kind, operator, at, note)
+				VALUES (?, ?, ?, ?, ?, ?)`, d.GroupID, d.ChargeID, d.Kind, d.Operator, ats[i], d.Note); err != nil {
+				return fmt.Errorf("record decision in %s: %w", s.path, err)
+			}
 		}
 		return nil
 	})

@@ -294,10 +294,11 @@ func TestDecisionsRoundTripInOrder(t *testing.T) {
 		{GroupID: "g1", Kind: reconcile.DecisionUndismissed, Operator: "bob", At: baseTime.Add(time.Minute)},
 		{GroupID: "g2", ChargeID: "ch_2", Kind: "would_refund", Operator: "ann", At: baseTime.Add(-time.Hour)},
 	}
-	for _, d := range decisions {
-		if err := s.RecordDecision(ctx, d); err != nil {
-			t.Fatal(err)
-		}
+	if err := s.RecordDecisions(ctx, decisions[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordDecisions(ctx, decisions[1:]); err != nil {
+		t.Fatal(err)
 	}
 	in, err := s.LoadInput(ctx)
 	if err != nil {
@@ -308,17 +309,24 @@ func TestDecisionsRoundTripInOrder(t *testing.T) {
 	}
 
 	before := time.Now()
-	if err := s.RecordDecision(ctx, reconcile.Decision{GroupID: "g3", Kind: reconcile.DecisionDismissed}); err != nil {
+	if err := s.RecordDecisions(ctx, []reconcile.Decision{{GroupID: "g3", Kind: reconcile.DecisionDismissed}}); err != nil {
 		t.Fatal(err)
 	}
 	in, _ = s.LoadInput(ctx)
 	if at := in.Decisions[len(in.Decisions)-1].At; at.Before(before) {
 		t.Errorf("a decision without a time got %v, want now", at)
 	}
+	// A batch with one bad decision stores none of them: marked groups are
+	// dismissed together or not at all.
+	stored := len(in.Decisions)
 	for _, bad := range []reconcile.Decision{{Kind: reconcile.DecisionDismissed}, {GroupID: "g1"}} {
-		if err := s.RecordDecision(ctx, bad); err == nil {
-			t.Errorf("RecordDecision(%+v) succeeded", bad)
+		batch := []reconcile.Decision{{GroupID: "g4", Kind: reconcile.DecisionDismissed}, bad}
+		if err := s.RecordDecisions(ctx, batch); err == nil {
+			t.Errorf("RecordDecisions with %+v succeeded", bad)
 		}
+	}
+	if in, _ = s.LoadInput(ctx); len(in.Decisions) != stored {
+		t.Errorf("a failed batch stored %d decisions", len(in.Decisions)-stored)
 	}
 }
 
