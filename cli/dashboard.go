@@ -142,13 +142,7 @@ func (s syncer) Sync(ctx context.Context) (ui.SyncResult, error) {
 // protocol, the same Refunder `doublecheck refund` uses.
 type refundAdapter struct{ refunder *stripeapi.Refunder }
 
-func (r refundAdapter) Refund(ctx context.Context, requests []ui.RefundRequest, progress func(ui.RefundResult)) error {
-	plans := make([]reconcile.RefundIntent, len(requests))
-	for i, req := range requests {
-		plans[i] = reconcile.RefundIntent{ChargeID: req.ChargeID, KeptChargeID: req.KeptChargeID,
-			GroupID: req.GroupID, Amount: req.Amount, Currency: req.Currency,
-			Key: reconcile.RefundKey(req.ChargeID, req.RefundedBefore, req.Amount)}
-	}
+func (r refundAdapter) Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(ui.RefundResult)) error {
 	_, err := r.refunder.Refund(ctx, plans, func(o stripeapi.Outcome) { progress(uiResult(o)) })
 	return err
 }

@@ -254,10 +254,7 @@ func planRefund(report reconcile.Report, pending []reconcile.RefundIntent, charg
 			if amount > 0 {
 				n = amount
 			}
-			plan.intents = append(plan.intents, reconcile.RefundIntent{
-				ChargeID: m.ID, KeptChargeID: g.KeptFor(&m).ID, GroupID: g.ID, Amount: n, Currency: m.Currency,
-				Key: reconcile.RefundKey(m.ID, m.AlreadyRefunded(), n),
-			})
+			plan.intents = append(plan.intents, g.RefundIntent(&m, n))
 		}
 	}
 	return plan, nil

@@ -74,6 +74,17 @@ type Member struct {
 // part of a charge refunded in parts never reuses the previous part's key.
 func (m *Member) AlreadyRefunded() int64 { return m.Amount - m.Refundable }
 
+// RefundIntent plans the refund of amount on the duplicate m of g: the charge it
+// duplicates, and the idempotency key. The dashboard and the refund command
+// both plan through it, so the same money always gets the same key.
+func (g *Group) RefundIntent(m *Member, amount int64) RefundIntent {
+	return RefundIntent{
+		Key:      RefundKey(m.ID, m.AlreadyRefunded(), amount),
+		ChargeID: m.ID, KeptChargeID: g.KeptFor(m).ID, GroupID: g.ID,
+		Amount: amount, Currency: m.Currency,
+	}
+}
+
 // Group is a set of charges that look like one payment taken more than once.
 // Charges are ordered by created time; Charges[0] is kept and names the group,
 // and in a group about a duplicated order the first charge of each order is

@@ -21,7 +21,7 @@ const confirmWord = "refund"
 // refundPlan is what `r` would do: the requests to send, the charges kept, the
 // suspects skipped with the reason, and the total per currency.
 type refundPlan struct {
-	Requests []RefundRequest
+	Requests []reconcile.RefundIntent // planned by reconcile.Group.RefundIntent
 	Lines    []planLine
 	Totals   map[string]int64 // per currency
 	Groups   int
@@ -44,7 +44,7 @@ type planLine struct {
 // planRefunds lists what refunding groups would do. Only open groups' suspects
 // with something left to refund become requests; everything else is listed as
 // skipped with the reason, so the operator sees the whole picture.
-func planRefunds(groups []*reconcile.Group, operator string) refundPlan {
+func planRefunds(groups []*reconcile.Group) refundPlan {
 	var p refundPlan
 	p.Totals = map[string]int64{}
 	for _, g := range groups {
@@ -69,8 +69,7 @@ func planRefunds(groups []*reconcile.Group, operator string) refundPlan {
 			case m.Refundable <= 0:
 				line.Kind, line.Amount, line.Reason = "skip", m.Unrefunded(), orText(m.NotRefundable, "nothing left to refund")
 			default:
-				p.Requests = append(p.Requests, RefundRequest{GroupID: g.ID, ChargeID: m.ID, KeptChargeID: g.KeptFor(m).ID,
-					Amount: m.Refundable, RefundedBefore: m.AlreadyRefunded(), Currency: m.Currency, Operator: operator})
+				p.Requests = append(p.Requests, g.RefundIntent(m, m.Refundable))
 				p.Totals[m.Currency] += m.Refundable
 			}
 			p.Lines = append(p.Lines, line)

@@ -8,9 +8,9 @@ import (
 	"doublecheck/reconcile"
 )
 
-// TestPlanRefundsCarriesWhatWasRefundedBefore: each request says how much of
-// the charge was refunded before it, so the next part of a charge refunded in
-// parts gets a key of its own (reconcile.RefundKey).
+// TestPlanRefundsCarriesWhatWasRefundedBefore: each planned refund's key counts
+// what was refunded on the charge before it, so the next part of a charge
+// refunded in parts gets a key of its own (reconcile.RefundKey).
 func TestPlanRefundsCarriesWhatWasRefundedBefore(t *testing.T) {
 	tests := []struct {
 		name           string
@@ -29,9 +29,9 @@ func TestPlanRefundsCarriesWhatWasRefundedBefore(t *testing.T) {
 			dup.AmountRefunded, dup.Refundable = tc.stored, tc.refundable
 			g := group("grp_ch_1", reconcile.High, reconcile.Open, reconcile.CauseNoKey, "cus_1", nil,
 				charge("ch_1", 0, 4999, "usd", reconcile.Keep), dup)
-			got := planRefunds([]*reconcile.Group{&g}, "ana").Requests
-			want := []RefundRequest{{GroupID: "grp_ch_1", ChargeID: "ch_2", KeptChargeID: "ch_1", Amount: tc.wantRequestFor,
-				RefundedBefore: tc.wantBefore, Currency: "usd", Operator: "ana"}}
+			got := planRefunds([]*reconcile.Group{&g}).Requests
+			want := []reconcile.RefundIntent{{Key: reconcile.RefundKey("ch_2", tc.wantBefore, tc.wantRequestFor),
+				GroupID: "grp_ch_1", ChargeID: "ch_2", KeptChargeID: "ch_1", Amount: tc.wantRequestFor, Currency: "usd"}}
 			if !slices.Equal(got, want) {
 				t.Errorf("requests = %+v, want %+v", got, want)
 			}
@@ -51,7 +51,7 @@ func TestPlanRefundsNamesEachSuspectsKeptCharge(t *testing.T) {
 		members[i].OrderRef = order
 	}
 	g := group("grp_ch_1", reconcile.High, reconcile.Open, reconcile.CauseNoKey, "cus_1", nil, members...)
-	plan := planRefunds([]*reconcile.Group{&g}, "ana")
+	plan := planRefunds([]*reconcile.Group{&g})
 	var kept []string
 	for _, r := range plan.Requests {
 		kept = append(kept, r.ChargeID+"→"+r.KeptChargeID)

@@ -36,21 +36,7 @@ type Syncer interface {
 	Sync(ctx context.Context) (SyncResult, error)
 }
 
-// RefundRequest asks for one suspect charge to be refunded through the
-// exactly-once protocol. Amount is the charge's refundable amount in minor units;
-// RefundedBefore is what was already refunded on it (Member.AlreadyRefunded),
-// part of the refund's idempotency key.
-type RefundRequest struct {
-	GroupID        string
-	ChargeID       string
-	KeptChargeID   string
-	Amount         int64
-	RefundedBefore int64
-	Currency       string
-	Operator       string
-}
-
-// RefundResult is the outcome of one RefundRequest. Err, when set, is one sentence
+// RefundResult is the outcome of one planned refund. Err, when set, is one sentence
 // a person can act on; Pending means the outcome is unknown (network failure) and
 // the intent will be resumed with the same idempotency key.
 type RefundResult struct {
@@ -64,7 +50,7 @@ type RefundResult struct {
 // it happens. The returned error is for the batch as a whole (e.g. the ledger could
 // not be opened); per-charge failures arrive through progress.
 type Refunder interface {
-	Refund(ctx context.Context, requests []RefundRequest, progress func(RefundResult)) error
+	Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(RefundResult)) error
 }
 
 // Resumer finishes the refunds that earlier runs left pending (a crash, a

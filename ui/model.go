@@ -770,7 +770,7 @@ func (m *Model) startExport() tea.Cmd {
 // --- refunds --------------------------------------------------------------
 
 func (m Model) openRefund() (Model, tea.Cmd) {
-	plan := planRefunds(m.targets(anyGroup), m.cfg.Operator)
+	plan := planRefunds(m.targets(anyGroup))
 	if len(plan.Requests) == 0 { // r is off then; a reload may have got here first
 		return m, m.flash(levelWarn, m.whyNoRefund())
 	}
