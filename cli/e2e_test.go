@@ -36,7 +36,7 @@ func builtBinary(t *testing.T) string {
 			return
 		}
 		binaryPath = filepath.Join(dir, "doublecheck")
-		out, err := exec.Command("go", "build", "-o", binaryPath, "doublecheck").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "crashtest", "-o", binaryPath, "doublecheck").CombinedOutput()
 		if err != nil {
 			binaryErr = &buildError{err: err, out: string(out)}
 		}

@@ -20,7 +20,6 @@ import (
 	"doublecheck/reconcile"
 	"doublecheck/sandbox"
 	"doublecheck/store"
-	"doublecheck/stripeapi"
 )
 
 // refundWorld is a sandbox listening on loopback, a store synced from it, and
@@ -373,7 +372,7 @@ func TestRefundBinaryCrashAndConcurrency(t *testing.T) {
 
 			code, out := w.child(t, bin, point, "refund", "--group", w.group.ID, "--yes")
 			if code != -int(syscall.SIGKILL) {
-				t.Fatalf("with %s=%s the refund ended with %d, want SIGKILL:\n%s", stripeapi.CrashEnv, point, code, out)
+				t.Fatalf("with %s=%s the refund ended with %d, want SIGKILL:\n%s", crashEnv, point, code, out)
 			}
 			wantFirst := map[string]int{"before-intent": 0, "after-intent": 0, "after-stripe": 1}[point]
 			if n := len(w.sb.RefundsFor(first)); n != wantFirst {
@@ -426,6 +425,10 @@ func TestRefundBinaryCrashAndConcurrency(t *testing.T) {
 	})
 }
 
+// crashEnv is read by the crashtest build of stripeapi (builtBinary builds with
+// -tags crashtest): the process SIGKILLs itself at the named protocol step.
+const crashEnv = "DOUBLECHECK_CRASH_AT"
+
 // child runs the binary against the world; crashAt sets DOUBLECHECK_CRASH_AT.
 // The code is the exit status, or minus the signal that killed it.
 func (w *refundWorld) child(t *testing.T, bin, crashAt string, args ...string) (int, string) {
@@ -434,7 +437,7 @@ func (w *refundWorld) child(t *testing.T, bin, crashAt string, args ...string) (
 	cmd := exec.Command(bin, args...)
 	env := []string{"HOME=" + w.home, "XDG_DATA_HOME=" + w.home, "PATH=" + os.Getenv("PATH")}
 	if crashAt != "" {
-		env = append(env, stripeapi.CrashEnv+"="+crashAt)
+		env = append(env, crashEnv+"="+crashAt)
 	}
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()

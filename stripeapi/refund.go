@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	stripe "github.com/stripe/stripe-go/v76"
@@ -52,19 +51,6 @@ const (
 	// real refund key, so a dry run can neither block nor be mistaken for a refund.
 	dryRunPrefix = "dry-run-"
 )
-
-// CrashEnv names the test hook that makes the process SIGKILL itself at one step
-// of the protocol: "before-intent", "after-intent" (committed, nothing sent) or
-// "after-stripe" (Stripe refunded, the outcome not yet recorded). The end-to-end
-// crash tests use it to prove a resume refunds each charge exactly once.
-const CrashEnv = "DOUBLECHECK_CRASH_AT"
-
-func crashPoint(step string) {
-	if os.Getenv(CrashEnv) == step {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // the signal is on its way; never run past the crash point
-	}
-}
 
 // Refunder runs the exactly-once refund protocol: intent committed to the Ledger,
 // refund sent to Stripe with the intent's deterministic idempotency key, outcome
