@@ -95,6 +95,28 @@ func TestAccount(t *testing.T) {
 	}
 }
 
+// Stripe refuses GET /v1/account to every restricted key, whatever its
+// permissions, and names the account in the message; a server without the
+// endpoint answers 404.
+func TestAccountRefusedToRestrictedKeys(t *testing.T) {
+	_, ts := start(t, Options{Seed: 1, Ordinary: 10})
+	for _, key := range []string{RestrictedKey, NoReadKey, NoRefundKey} {
+		rep := request(t, ts, http.MethodGet, "/v1/account", key, nil, nil)
+		e := decode[testError](t, rep).Error
+		if rep.status != http.StatusForbidden || !strings.Contains(e.Message, "on account '"+AccountID+"'") ||
+			strings.Contains(e.Message, key) {
+			t.Errorf("%s: HTTP %d %+v", key, rep.status, e)
+		}
+	}
+	if rep := request(t, ts, http.MethodGet, "/v1/charges", RestrictedKey, nil, nil); rep.status != http.StatusOK {
+		t.Errorf("the restricted key cannot list charges: HTTP %d", rep.status)
+	}
+	_, none := start(t, Options{Seed: 1, Ordinary: 10, NoAccount: true})
+	if rep := request(t, none, http.MethodGet, "/v1/account", TestKey, nil, nil); rep.status != http.StatusNotFound {
+		t.Errorf("NoAccount: HTTP %d, want 404", rep.status)
+	}
+}
+
 // TestChargesPaging walks every page at several sizes: each charge exactly once,
 // newest first with ties by id, and the same set as the server holds.
 func TestChargesPaging(t *testing.T) {

@@ -518,17 +518,31 @@ func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
 
 func TestAccount(t *testing.T) {
 	_, base := newSandbox(t, sandbox.Options{Seed: 8, Ordinary: -1})
+	_, noAccount := newSandbox(t, sandbox.Options{Seed: 8, Ordinary: -1, NoAccount: true})
 	for _, tt := range []struct {
-		secret string
-		live   bool
-	}{{sandbox.TestKey, false}, {sandbox.LiveKey, true}} {
-		acct, err := testClient(t, tt.secret, base).Account(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := (Account{ID: sandbox.AccountID, Name: sandbox.AccountName, Live: tt.live}); acct != want {
-			t.Errorf("Account() = %+v, want %+v", acct, want)
-		}
+		name    string
+		secret  string
+		base    string
+		want    Account
+		unknown string
+	}{
+		{"secret key", sandbox.TestKey, base, Account{ID: sandbox.AccountID, Name: sandbox.AccountName}, ""},
+		{"live key", sandbox.LiveKey, base, Account{ID: sandbox.AccountID, Name: sandbox.AccountName, Live: true}, ""},
+		{"restricted key: the id from Stripe's 403", sandbox.RestrictedKey, base,
+			Account{ID: sandbox.AccountID, Name: sandbox.AccountID}, "the account's name"},
+		{"server without /v1/account", sandbox.TestKey, noAccount, Account{}, "which account the key opens (" + noAccount + " has no /v1/account)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			acct, err := testClient(t, tt.secret, tt.base).Account(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			unknown := acct.Unknown
+			acct.Unknown = ""
+			if acct != tt.want || !strings.HasPrefix(unknown, tt.unknown) || (tt.unknown == "") != (unknown == "") {
+				t.Errorf("Account() = %+v (unknown %q), want %+v (unknown %q…)", acct, unknown, tt.want, tt.unknown)
+			}
+		})
 	}
 }
 
