@@ -25,6 +25,9 @@ type groupFacts struct {
 	orderCount map[string]int
 	allOrdered bool                // every charge has an order ref
 	appKeys    map[string]struct{} // distinct application keys
+	// ambiguousKeys counts the application keys that are bare UUIDs, which a
+	// Stripe library may have made (AmbiguousKey).
+	ambiguousKeys int
 	anyKey     bool
 	keyless    int              // charges without an application key
 	firstKeyed int              // index of the first charge with an application key, -1 if none
@@ -67,6 +70,9 @@ func factsOf(ms []Member, keys [][]string) groupFacts {
 			f.anyKey = true
 			f.keyUses[k] = append(f.keyUses[k], i)
 			if !LibraryGeneratedKey(k) {
+				if _, seen := f.appKeys[k]; !seen && AmbiguousKey(k) {
+					f.ambiguousKeys++
+				}
 				f.appKeys[k] = struct{}{}
 				appKey = true
 			}
@@ -276,6 +282,10 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 		v.Reasons = append(v.Reasons, tie)
 	}
 	v.Reasons = append(v.Reasons, string(v.Cause)+": "+fix)
+	if (v.Cause == CauseNewKeyPerRetry || v.Cause == CauseDoubleSubmit) && f.ambiguousKeys > 0 {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("ambiguous: %d of the keys are bare UUIDs, which stripe-python, -ruby, -php, -java and -dotnet also send on their automatic retries; "+
+			"if the application sets no key of its own, these are one request retried by the library and the cause is no_key", f.ambiguousKeys))
+	}
 	for _, o := range f.orders {
 		if o != order && f.orderCount[o] > 1 {
 			v.Reasons = append(v.Reasons, fmt.Sprintf("same %s %s on %d charges too", field, o, f.orderCount[o]))

@@ -30,7 +30,7 @@ func TestAuth(t *testing.T) {
 		{"no-read key on charges", "GET", "/v1/charges", NoReadKey, nil, 403, "permission_error"},
 		{"no-read key on a charge", "GET", "/v1/charges/ch_x", NoReadKey, nil, 403, "permission_error"},
 		{"no-read key on events", "GET", "/v1/events", NoReadKey, nil, 403, "permission_error"},
-		{"no-read key on account", "GET", "/v1/account", NoReadKey, nil, 200, ""},
+		{"no-read key on account: no restricted key reads it", "GET", "/v1/account", NoReadKey, nil, 403, "invalid_request_error"},
 		{"no-refund key reads", "GET", "/v1/charges", NoRefundKey, nil, 200, ""},
 		{"no-refund key reads events", "GET", "/v1/events", NoRefundKey, nil, 200, ""},
 		{"no-refund key refunds", "POST", "/v1/refunds", NoRefundKey, nil, 403, "permission_error"},
