@@ -28,12 +28,12 @@ type groupFacts struct {
 	// ambiguousKeys counts the application keys that are bare UUIDs, which a
 	// Stripe library may have made (AmbiguousKey).
 	ambiguousKeys int
-	anyKey     bool
-	keyless    int              // charges without an application key
-	firstKeyed int              // index of the first charge with an application key, -1 if none
-	firstBare  int              // index of the first charge without one, -1 if none
-	keyUses    map[string][]int // key → indices of the charges carrying it
-	strongTie  bool             // all charges share a customer id or a card
+	anyKey        bool
+	keyless       int              // charges without an application key
+	firstKeyed    int              // index of the first charge with an application key, -1 if none
+	firstBare     int              // index of the first charge without one, -1 if none
+	keyUses       map[string][]int // key → indices of the charges carrying it
+	strongTie     bool             // all charges share a customer id or a card
 }
 
 // factsOf reads the evidence off ms, charges in created order, and keys[i], all
