@@ -283,15 +283,30 @@ func TestVerdicts(t *testing.T) {
 		name       string
 		charges    []Charge
 		keys       []KeyRecord
+		requests   []RequestRecord
+		checkouts  []CheckoutRecord
 		confidence Confidence
 		cause      Cause
 		headline   string
 		reason     string // another reason that must be present
 	}{
 		{name: "no key, tight timing on one customer",
-			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 20*time.Second), charge("ch_c", 41*time.Second)},
+			charges:    []Charge{charge("ch_a", 0, intent("")), charge("ch_b", 20*time.Second, intent("")), charge("ch_c", 41*time.Second, intent(""))},
+			requests:   []RequestRecord{{Object: "ch_a"}, {Object: "ch_b"}, {Object: "ch_c"}},
 			confidence: High, cause: CauseNoKey, headline: "3 charges in 41 s, no idempotency key",
 			reason: "no_key: the application sent no Idempotency-Key"},
+		{name: "no event and no log entry: not known, never no_key",
+			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 20*time.Second), charge("ch_c", 41*time.Second)},
+			confidence: High, cause: CauseUnknown, headline: "3 charges in 41 s, keys not known",
+			reason: "unknown: nothing recorded the requests that created ch_a, ch_b, ch_c, so whether they carried an idempotency key is not known (Stripe lists events for 30 days only, and imported files carry none); import the application's key log with `doublecheck keys import`, or run `doublecheck sync` within 30 days of the charges"},
+		{name: "an event of a charge without a PaymentIntent saw no key: no_key",
+			charges:    []Charge{charge("ch_a", 0, intent("")), charge("ch_b", 20*time.Second, intent(""))},
+			requests:   []RequestRecord{{Object: "ch_a"}, {Object: "ch_b"}},
+			confidence: High, cause: CauseNoKey, headline: "2 charges in 20 s, no idempotency key"},
+		{name: "a browser-confirmed charge's keyless event is not evidence: the PaymentIntent's is",
+			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 20*time.Second)},
+			requests:   []RequestRecord{{Object: "ch_a"}, {Object: "ch_b"}},
+			confidence: High, cause: CauseUnknown, headline: "2 charges in 20 s, keys not known"},
 		{name: "only library keys count as no key",
 			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 5*time.Second)},
 			keys:       []KeyRecord{eventKey(lib1, "ch_a"), eventKey(lib2, "ch_b")},
@@ -310,12 +325,20 @@ func TestVerdicts(t *testing.T) {
 		{name: "a retry without a key is no key",
 			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 12*time.Second)},
 			keys:       []KeyRecord{eventKey("k-1", "ch_a")},
+			requests:   bare("ch_b"),
 			confidence: High, cause: CauseNoKey, headline: "2 charges in 12 s, 1 of 2 charges without an idempotency key"},
+		{name: "a keyed charge and one not known: not known",
+			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 12*time.Second)},
+			keys:       []KeyRecord{eventKey("k-1", "ch_a")},
+			confidence: High, cause: CauseUnknown, headline: "2 charges in 12 s, keys not known",
+			reason: "unknown: nothing recorded the requests that created ch_b,"},
 		{name: "email only is medium",
 			charges:    []Charge{charge("ch_a", 0, guest, email("a@x.io")), charge("ch_b", 30*time.Second, guest, email("a@x.io"))},
+			requests:   bare("ch_a", "ch_b"),
 			confidence: Medium, cause: CauseNoKey, headline: "2 charges in 30 s, no idempotency key", reason: "same email a@x.io"},
 		{name: "minutes apart is medium",
 			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 7*time.Minute)},
+			requests:   bare("ch_a", "ch_b"),
 			confidence: Medium, cause: CauseNoKey, headline: "2 charges in 7 min, no idempotency key"},
 		{name: "new key per retry of one order",
 			charges:    []Charge{charge("ch_a", 0, order("o-1234")), charge("ch_b", 40*time.Second, order("o-1234"))},
@@ -348,18 +371,37 @@ func TestVerdicts(t *testing.T) {
 			reason: "unknown: Stripe should have replayed the first charge"},
 		{name: "same order without keys is no key",
 			charges:    []Charge{charge("ch_a", 0, order("o-12")), charge("ch_b", 30*h, order("o-12"))},
+			requests:   bare("ch_a", "ch_b"),
 			confidence: High, cause: CauseNoKey, headline: "same order_id o-12 on 2 charges, no idempotency key"},
 		{name: "different orders: likely legitimate",
 			charges:    []Charge{charge("ch_a", 0, order("o-1")), charge("ch_b", 20*time.Second, order("o-2"))},
 			confidence: Low, cause: CauseUnknown, headline: "likely legitimate: different order_id on each charge"},
 		{name: "disputed suspect explained",
 			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 20*time.Second, disputed)},
+			requests:   bare("ch_a", "ch_b"),
 			confidence: High, cause: CauseNoKey, headline: "2 charges in 20 s, no idempotency key",
 			reason: "ch_b is disputed: Stripe won't refund a charge under dispute; answer the dispute instead"},
+		{name: "two PaymentIntents for one order, each created with its own key",
+			charges:    []Charge{charge("ch_a", 0, order("o-31")), charge("ch_b", 50*time.Second, order("o-31"))},
+			requests:   []RequestRecord{{Object: "pi_a", Key: "pi-create-o-31-1"}, {Object: "pi_b", Key: "pi-create-o-31-2"}, {Object: "ch_a"}, {Object: "ch_b"}},
+			confidence: High, cause: CauseNewKeyPerRetry, headline: "same order_id o-31 on 2 PaymentIntents, each created with its own idempotency key",
+			reason: "new_key_per_retry: the server created a new PaymentIntent for each attempt at order_id o-31; reuse the order's PaymentIntent instead of creating one per attempt"},
+		{name: "two PaymentIntents for one order, created without an application key",
+			charges:    []Charge{charge("ch_a", 0, order("o-32")), charge("ch_b", 50*time.Second, order("o-32"))},
+			requests:   []RequestRecord{{Object: "pi_a"}, {Object: "pi_b", Key: "1732871234567890123_Ab-x9z"}},
+			confidence: High, cause: CauseNoKey, headline: "same order_id o-32 on 2 charges, no idempotency key from the application (only keys generated by the Stripe library)",
+			reason: "no_key: the server created each PaymentIntent without an Idempotency-Key of its own"},
+		{name: "two Checkout Sessions completed for one client_reference_id",
+			charges:  []Charge{charge("ch_a", 0), charge("ch_b", 90*time.Second)},
+			requests: []RequestRecord{{Object: "pi_a"}, {Object: "pi_b"}},
+			checkouts: []CheckoutRecord{{Session: "cs_1", PaymentIntent: "pi_a", ClientReferenceID: "cart-9"},
+				{Session: "cs_2", PaymentIntent: "pi_b", Metadata: map[string]string{"order_id": "cart-9"}}},
+			confidence: High, cause: CauseDoubleCheckout, headline: "2 Checkout Sessions completed for one cart (client_reference_id or order_id cart-9)",
+			reason: "double_checkout: the customer completed 2 Checkout Sessions for cart-9; before creating a session for a cart, reuse its open session, or expire it"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			g := onlyGroup(t, Detect(Input{Charges: tc.charges, Keys: tc.keys}, DefaultOptions()))
+			g := onlyGroup(t, Detect(Input{Charges: tc.charges, Keys: tc.keys, Requests: tc.requests, Checkouts: tc.checkouts}, DefaultOptions()))
 			if g.Confidence != tc.confidence || g.Cause != tc.cause {
 				t.Errorf("confidence %s cause %s, want %s %s (reasons %q)", g.Confidence, g.Cause, tc.confidence, tc.cause, g.Reasons)
 			}
@@ -532,6 +574,7 @@ func TestSummary(t *testing.T) {
 			charge("ch_x", 9*time.Hour, customer("cus_x"), status("failed")),
 		},
 		Decisions: []Decision{{GroupID: "grp_d", Kind: DecisionDismissed, At: t0}},
+		Requests:  bare("ch_a", "ch_b", "ch_c", "ch_d", "ch_e", "ch_f", "ch_g"),
 		Refunds: []RefundIntent{
 			{ChargeID: "ch_c", Amount: 2000, Currency: "usd", Status: RefundPending, CreatedAt: t0},
 			{ChargeID: "ch_g", Amount: 2000, Currency: "eur", Status: RefundSucceeded, CreatedAt: t0},
@@ -551,5 +594,11 @@ func TestSummary(t *testing.T) {
 	}
 	if s.Causes[CauseNoKey] != 3 {
 		t.Errorf("causes %v", s.Causes)
+	}
+	// Without the events, nothing says the requests carried no key: the same
+	// groups are counted unknown, never no_key.
+	in.Requests = nil
+	if s := Detect(in, DefaultOptions()).Summary; s.Causes[CauseNoKey] != 0 || s.Causes[CauseUnknown] != 3 {
+		t.Errorf("causes without evidence %v, want unknown 3", s.Causes)
 	}
 }

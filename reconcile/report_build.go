@@ -221,6 +221,13 @@ func (x *index) group(idx []int32, led *ledger) Group {
 		m.Charge = ch[i]
 		m.OrderRef = x.order[i]
 		m.IdempotencyKey, m.KeySources, keys[k] = x.displayKey(int(i))
+		m.KeyEvidence, m.keyFromIntent = x.keyEvidence(&m.Charge, keys[k])
+		if m.KeyEvidence == EvidenceAppKey {
+			m.keyFromIntent = slices.Contains(m.KeySources, SourcePaymentIntent)
+		}
+		if co := x.checkoutOf(&m.Charge); co != nil {
+			m.CheckoutSession = co.Session
+		}
 	}
 	assignRoles(g.Charges)
 	for k := range g.Charges {
