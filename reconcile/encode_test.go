@@ -138,7 +138,7 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("group keys %v, want %v", got, want)
 	}
 	c := g["charges"].([]any)[1].(map[string]any)
-	wantCharge := []string{"amount", "amount_refunded", "card_last4", "created", "customer", "decision", "disputed", "email", "id", "idempotency_key", "order_ref", "role"}
+	wantCharge := []string{"amount", "amount_refunded", "card_last4", "created", "customer", "decision", "disputed", "email", "id", "idempotency_key", "key_evidence", "order_ref", "role"}
 	if got := keysOf(c); !slices.Equal(got, wantCharge) {
 		t.Errorf("charge keys %v, want %v", got, wantCharge)
 	}

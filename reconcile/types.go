@@ -60,6 +60,12 @@ type RequestRecord struct {
 	SeenAt time.Time
 }
 
+// Observations are what a sync learned from events besides charges and keys.
+type Observations struct {
+	Requests  []RequestRecord
+	Checkouts []CheckoutRecord
+}
+
 // CheckoutRecord is a completed Checkout Session: the cart its PaymentIntent's
 // charges pay for.
 type CheckoutRecord struct {

@@ -58,6 +58,8 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /v1/charges", permRead, (*Server).listCharges)
 	handle("GET /v1/charges/{id}", permRead, (*Server).getCharge)
 	handle("POST /v1/charges/{id}/capture", permChargeWrite, (*Server).captureCharge)
+	handle("GET /v1/payment_intents/{id}", permRead, (*Server).getPaymentIntent)
+	handle("GET /v1/checkout/sessions/{id}", permRead, (*Server).getCheckoutSession)
 	handle("GET /v1/events", permRead, (*Server).listEvents)
 	handle("GET /v1/events/{id}", permRead, (*Server).getEvent)
 	handle("GET /v1/refunds", permRead, (*Server).listRefunds)

@@ -132,9 +132,12 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 			reconcile.FormatMoney(m.Amount, m.Currency),
 			s.Muted.Render("  refunded "), reconcile.FormatMoney(m.AmountRefunded, m.Currency))
 		line(indent, cardText(m), s.Muted.Render(" · "), orDash(m.Email), s.Muted.Render(" · order "), orDash(m.OrderRef))
-		if m.IdempotencyKey == "" {
-			line(indent, s.Muted.Render("key — none recorded"))
-		} else {
+		switch {
+		case m.IdempotencyKey == "" && m.KeyEvidence == reconcile.EvidenceUnknown:
+			line(indent, s.Muted.Render("key — not known: no event or key-log entry recorded the request"))
+		case m.IdempotencyKey == "":
+			line(indent, s.Muted.Render("key — none: its event recorded the request without one"))
+		default:
 			line(indent, s.Muted.Render("key "), m.IdempotencyKey, s.Muted.Render(" (from "+strings.Join(m.KeySources, ", ")+")"))
 			switch {
 			case reconcile.LibraryGeneratedKey(m.IdempotencyKey):
