@@ -602,3 +602,31 @@ func TestSummary(t *testing.T) {
 		t.Errorf("causes without evidence %v, want unknown 3", s.Causes)
 	}
 }
+
+// TestChargeWithoutKeyFindingSaysWhatIsKnown: a charge with no key on record
+// was sent without one only when an event saw its request; otherwise whether
+// it had one is not known, and the finding says so.
+func TestChargeWithoutKeyFindingSaysWhatIsKnown(t *testing.T) {
+	in := Input{
+		Charges:  []Charge{charge("ch_seen", 0, intent("")), charge("ch_old", time.Hour, customer("cus_2"), intent(""))},
+		Requests: []RequestRecord{{Object: "ch_seen"}},
+	}
+	opts := DefaultOptions()
+	opts.ListChargesWithoutKey = true
+	want := map[string]string{
+		"ch_seen": "its event recorded the request without an idempotency key",
+		"ch_old":  "whether it had one is not known",
+	}
+	for _, f := range Detect(in, opts).Findings {
+		if f.Kind != KindChargeWithoutKey {
+			continue
+		}
+		if !strings.Contains(f.Detail, want[f.ChargeID]) {
+			t.Errorf("%s: detail %q, want it to say %q", f.ChargeID, f.Detail, want[f.ChargeID])
+		}
+		delete(want, f.ChargeID)
+	}
+	if len(want) != 0 {
+		t.Errorf("no finding for %v", want)
+	}
+}

@@ -227,7 +227,7 @@ func WriteTable(w io.Writer, r Report) error {
 		}
 	}
 	s := r.Summary
-	fmt.Fprintf(tw, "\n%s, %s: %d open, %d resolved, %d dismissed; %s without an idempotency key\n",
+	fmt.Fprintf(tw, "\n%s, %s: %d open, %d resolved, %d dismissed; %s with no idempotency key on record\n",
 		plural(s.Charges, "charge"), plural(s.Groups, "group"), s.Open, s.Resolved, s.Dismissed, plural(s.ChargesWithoutKey, "charge"))
 	if len(s.ByCurrency) > 0 {
 		fmt.Fprintln(tw, "CURRENCY\tAT RISK\tREFUNDED BY DOUBLECHECK\tDISMISSED\tOPEN\tRESOLVED\tDISMISSED GROUPS")
