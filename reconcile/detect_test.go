@@ -396,7 +396,7 @@ func TestVerdicts(t *testing.T) {
 			requests: []RequestRecord{{Object: "pi_a"}, {Object: "pi_b"}},
 			checkouts: []CheckoutRecord{{Session: "cs_1", PaymentIntent: "pi_a", ClientReferenceID: "cart-9"},
 				{Session: "cs_2", PaymentIntent: "pi_b", Metadata: map[string]string{"order_id": "cart-9"}}},
-			confidence: High, cause: CauseDoubleCheckout, headline: "2 Checkout Sessions completed for one cart (client_reference_id or order_id cart-9)",
+			confidence: High, cause: CauseDoubleCheckout, headline: "2 Checkout Sessions completed for one cart, cart-9",
 			reason: "double_checkout: the customer completed 2 Checkout Sessions for cart-9; before creating a session for a cart, reuse its open session, or expire it"},
 	}
 	for _, tc := range cases {

@@ -242,7 +242,7 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 	case order != "" && sessionsOf(ms, order) >= 2:
 		v.Cause = CauseDoubleCheckout
 		n := sessionsOf(ms, order)
-		headline = fmt.Sprintf("%d Checkout Sessions completed for one cart (client_reference_id or %s %s)", n, field, order)
+		headline = fmt.Sprintf("%d Checkout Sessions completed for one cart, %s", n, order)
 		fix = fmt.Sprintf("the customer completed %d Checkout Sessions for %s; before creating a session for a cart, reuse its open session, or expire it (POST /v1/checkout/sessions/{id}/expire) when a new one is made", n, order)
 	case key != "" && keyGap > keyLifetime:
 		v.Cause = CauseKeyReusedExpiry
