@@ -153,9 +153,9 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 	case errors.Is(err, ErrPermission) && errors.As(err, &se):
 		if m := accountRE.FindStringSubmatch(se.Msg); m != nil {
 			return Account{ID: m[1], Name: m[1], Live: c.key.Live,
-				Unknown: "the account's name (Stripe shows no restricted key the account)"}, nil
+				Unknown: "the account's name (Stripe never shows it to a restricted key)"}, nil
 		}
-		return Account{Live: c.key.Live, Unknown: "which account the key opens (Stripe shows no restricted key the account)"}, nil
+		return Account{Live: c.key.Live, Unknown: "which account the key opens (Stripe never shows it to a restricted key)"}, nil
 	case errors.Is(err, ErrNotFound):
 		return Account{Live: c.key.Live, Unknown: fmt.Sprintf("which account the key opens (%s has no /v1/account)", c.APIBase())}, nil
 	case err != nil:
