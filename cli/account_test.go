@@ -68,7 +68,7 @@ func TestAccountLookupIsBestEffort(t *testing.T) {
 	}{
 		{"server without /v1/account, nothing known: pass --db",
 			[]string{"sync", "--api-key", sandbox.TestKey, "--api-base", noAccount},
-			1, "cannot tell whose account the key opens, so which store to use: which account the key opens (" + noAccount + " has no /v1/account); pass --db", ""},
+			1, "cannot tell which store to use: could not learn which account the key opens (" + noAccount + " has no /v1/account); pass --db", ""},
 		{"server without /v1/account, --db: carry on, said once",
 			[]string{"sync", "--api-key", sandbox.TestKey, "--api-base", noAccount, "--db", db},
 			0, "note: could not learn which account the key opens (" + noAccount + " has no /v1/account); working on the store " + db, ""},

@@ -108,7 +108,7 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 		case ok && (acct.ID == "" || acct.ID == known.ID):
 			acct = known // learned earlier, by a key that could read it or from Stripe's 403
 		case acct.ID == "" && s.db == "":
-			return nil, account{}, fmt.Errorf("cannot tell whose account the key opens, so which store to use: %s; pass --db", acct.Unknown)
+			return nil, account{}, fmt.Errorf("cannot tell which store to use: could not learn %s; pass --db", acct.Unknown)
 		default:
 			where := acct.ID
 			if where == "" {
