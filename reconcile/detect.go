@@ -108,15 +108,31 @@ func (x *index) attachIntents() {
 		return
 	}
 	var extra []KeyRecord
+	intentKey := map[string]string{} // charge → its PaymentIntent's create key, for charges whose PaymentIntent was seen
 	for i := range x.in.Charges {
 		c := &x.in.Charges[i]
-		if r := x.requests[c.PaymentIntent]; c.PaymentIntent != "" && r != nil && r.Key != "" {
+		r := x.requests[c.PaymentIntent]
+		if c.PaymentIntent == "" || r == nil {
+			continue
+		}
+		intentKey[c.ID] = r.Key
+		if r.Key != "" {
 			extra = append(extra, KeyRecord{Key: r.Key, ChargeID: c.ID, Sources: []string{SourcePaymentIntent}, SeenAt: r.SeenAt})
 		}
 	}
-	if len(extra) > 0 {
-		x.in.Keys = append(slices.Clip(x.in.Keys), extra...)
+	if len(intentKey) == 0 {
+		return
 	}
+	// A charge event's other key is the confirmation's (Stripe.js in the
+	// browser may send its own): the PaymentIntent's create request decides.
+	keys := make([]KeyRecord, 0, len(x.in.Keys)+len(extra))
+	for _, k := range x.in.Keys {
+		if pk, seen := intentKey[k.ChargeID]; seen && k.ChargeID != "" && k.Key != pk && slices.Equal(k.Sources, []string{SourceEvent}) {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	x.in.Keys = append(keys, extra...)
 }
 
 // keyEvidence is what is known about the request that created charge c, given

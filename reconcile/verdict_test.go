@@ -111,11 +111,12 @@ func TestNoKeyReasonNamesTheRequestWithoutKey(t *testing.T) {
 			keys:   []KeyRecord{eventKey("k-1", "ch_a"), eventKey("1234567890123456789_AbC123", "ch_b")},
 			reason: "no_key: the retry ch_b was sent without the Idempotency-Key k-1 that the first attempt ch_a used"},
 		{name: "no key at all",
-			reason: "no_key: the server created each PaymentIntent without an Idempotency-Key of its own"},
+			reason: "no_key: the application sent no Idempotency-Key of its own"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := Input{Charges: []Charge{charge("ch_a", 0), charge("ch_b", 12*time.Second)}, Keys: tc.keys, Requests: bare("ch_a", "ch_b")}
+			in := Input{Charges: []Charge{charge("ch_a", 0, intent("")), charge("ch_b", 12*time.Second, intent(""))}, Keys: tc.keys,
+				Requests: []RequestRecord{{Object: "ch_a"}, {Object: "ch_b"}}}
 			g := onlyGroup(t, Detect(in, DefaultOptions()))
 			if g.Cause != CauseNoKey {
 				t.Fatalf("cause %s, want no_key", g.Cause)
