@@ -49,6 +49,7 @@ type scanJSON struct {
 	Groups []struct {
 		ID      string `json:"id"`
 		Status  string `json:"status"`
+		Cause   string `json:"cause"`
 		Charges []struct {
 			ID             string `json:"id"`
 			Role           string `json:"role"`
@@ -138,6 +139,12 @@ func TestImportScanExport(t *testing.T) {
 	}
 	if got.Summary.Open == 0 || len(got.Groups) == 0 {
 		t.Fatalf("the sample account has duplicates, scan found none")
+	}
+	// Imported files carry no events: nothing says a request had no key.
+	for _, g := range got.Groups {
+		if g.Cause == "no_key" || g.Cause == "double_submit" {
+			t.Errorf("group %s of an imported store is %s, though no event recorded its requests", g.ID, g.Cause)
+		}
 	}
 
 	t.Run("exit code", func(t *testing.T) {

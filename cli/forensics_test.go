@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,8 +20,9 @@ type forensics struct {
 		Confidence string `json:"confidence"`
 		Reasons    []string
 		Charges    []struct {
-			ID   string `json:"id"`
-			Role string `json:"role"`
+			ID          string `json:"id"`
+			Role        string `json:"role"`
+			KeyEvidence string `json:"key_evidence"`
 		} `json:"charges"`
 	} `json:"groups"`
 	Findings []struct {
@@ -79,6 +81,16 @@ func TestCausesAndFindings(t *testing.T) {
 		"retry_new_key/2":           "new_key_per_retry", // older than the events: the key log tells
 		"key_reused_after_expiry/1": "key_reused_after_expiry",
 		"key_reused_after_expiry/2": "key_reused_after_expiry",
+		"intent_per_attempt/1":      "new_key_per_retry",
+		"intent_per_attempt/2":      "unknown", // older than the events: not known
+		"intent_without_key/1":      "no_key",
+		"double_checkout/1":         "double_checkout", // the sessions' client_reference_id
+		"double_checkout/2":         "unknown",         // older than the events: no session, no key known
+		"double_checkout/3":         "double_checkout", // the sessions' metadata order_id
+	}
+	fixes := map[string]string{
+		"intent_per_attempt/1": "reuse the order's PaymentIntent instead of creating one per attempt",
+		"double_checkout/1":    "reuse its open session, or expire it",
 	}
 	for _, sc := range sb.ScenarioList() {
 		t.Run(sc.Name, func(t *testing.T) {
@@ -98,6 +110,20 @@ func TestCausesAndFindings(t *testing.T) {
 			}
 			if g.Cause != "unknown" && !strings.Contains(strings.Join(g.Reasons, " "), g.Cause+":") {
 				t.Errorf("%s: no reason says what to fix for %s: %q", sc.Name, g.Cause, g.Reasons)
+			}
+			if fix := fixes[sc.Name]; !strings.Contains(strings.Join(g.Reasons, " "), fix) {
+				t.Errorf("%s: no reason says %q: %q", sc.Name, fix, g.Reasons)
+			}
+			// Never accused without evidence: no_key needs a charge known to
+			// have been sent without an application key.
+			if g.Cause == "no_key" && !slices.ContainsFunc(g.Charges, func(c struct {
+				ID          string `json:"id"`
+				Role        string `json:"role"`
+				KeyEvidence string `json:"key_evidence"`
+			}) bool {
+				return c.KeyEvidence == "no_application_key"
+			}) {
+				t.Errorf("%s: no_key without a charge known to have been sent without a key: %+v", sc.Name, g.Charges)
 			}
 		})
 	}

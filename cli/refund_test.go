@@ -29,12 +29,18 @@ type refundWorld struct {
 	url   string
 	db    string
 	home  string
+	key   string // the API key every command uses: sandbox.TestKey unless set before sync
 	group reconcile.Group
 }
 
 func newRefundWorld(t *testing.T, opts sandbox.Options) *refundWorld {
 	t.Helper()
-	w := &refundWorld{home: t.TempDir()}
+	return newRefundWorldWithKey(t, opts, sandbox.TestKey)
+}
+
+func newRefundWorldWithKey(t *testing.T, opts sandbox.Options, key string) *refundWorld {
+	t.Helper()
+	w := &refundWorld{home: t.TempDir(), key: key}
 	// Commands remember accounts under the data dir: keep it inside the test.
 	t.Setenv("XDG_DATA_HOME", w.home)
 	t.Setenv("HOME", w.home)
@@ -91,7 +97,7 @@ func (w *refundWorld) runEnv(t *testing.T, stdin string, terminal bool, args ...
 	var out bytes.Buffer
 	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &out,
 		Getenv: func(string) string { return "" }, Home: w.home, Terminal: terminal}
-	args = append(args, "--db", w.db, "--api-key", sandbox.TestKey, "--api-base", w.url)
+	args = append(args, "--db", w.db, "--api-key", w.key, "--api-base", w.url)
 	return Run(context.Background(), args, env), out.String()
 }
 
@@ -433,7 +439,7 @@ const crashEnv = "DOUBLECHECK_CRASH_AT"
 // The code is the exit status, or minus the signal that killed it.
 func (w *refundWorld) child(t *testing.T, bin, crashAt string, args ...string) (int, string) {
 	t.Helper()
-	args = append(args, "--db", w.db, "--api-key", sandbox.TestKey, "--api-base", w.url)
+	args = append(args, "--db", w.db, "--api-key", w.key, "--api-base", w.url)
 	cmd := exec.Command(bin, args...)
 	env := []string{"HOME=" + w.home, "XDG_DATA_HOME=" + w.home, "PATH=" + os.Getenv("PATH")}
 	if crashAt != "" {

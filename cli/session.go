@@ -29,6 +29,12 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 	if err != nil {
 		return nil, account{}, nil, err
 	}
+	if acct.Name == "" { // not known: the store may still remember whose it is
+		if acct.Name, _, err = storeAccount(ctx, st); err != nil {
+			st.Close()
+			return nil, account{}, nil, err
+		}
+	}
 	// Offline commands on this store say whose data it is and in which mode.
 	if err := st.SetState(ctx, stateAccount, acct.Name); err != nil {
 		st.Close()
@@ -71,7 +77,11 @@ func modeLabel(live, terminal bool) string {
 
 // lookUpAccount resolves the key and server, and asks Stripe whose account it
 // is. The answer is remembered (by the key's redacted form, never the key) so
-// offline commands find the same store later.
+// offline commands find the same store later. The lookup is best effort: what
+// Stripe will not say (a restricted key never reads the account) or a failed
+// lookup is made up from what is known — the account remembered for the key,
+// else --db — with one line on stderr saying what could not be learned. Only a
+// rejected key, or nothing known at all, stops the command.
 func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client, account, error) {
 	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
 	if err != nil {
@@ -83,11 +93,34 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 	}
 	client := stripeapi.NewClient(key, base)
 	acct, err := client.Account(ctx)
-	if err != nil {
+	if errors.Is(err, stripeapi.ErrBadKey) || ctx.Err() != nil {
 		return nil, account{}, err
 	}
-	if err := rememberAccount(key.String(), acct); err != nil {
-		return nil, account{}, err
+	if err != nil {
+		acct = account{Live: key.Live, Unknown: "the account (" + err.Error() + ")"}
+	}
+	if acct.Unknown != "" {
+		known, ok := rememberedAccount(key.String())
+		if !ok && acct.ID != "" {
+			known, ok = accountByID(acct.ID)
+		}
+		switch {
+		case ok && (acct.ID == "" || acct.ID == known.ID):
+			acct = known // learned earlier, by a key that could read it or from Stripe's 403
+		case acct.ID == "" && s.db == "":
+			return nil, account{}, fmt.Errorf("cannot tell which store to use: could not learn %s; pass --db", acct.Unknown)
+		default:
+			where := acct.ID
+			if where == "" {
+				where = "the store " + s.db
+			}
+			fmt.Fprintf(env.Stderr, "note: could not learn %s; working on %s\n", acct.Unknown, where)
+		}
+	}
+	if acct.ID != "" {
+		if err := rememberAccount(key.String(), acct); err != nil {
+			return nil, account{}, err
+		}
 	}
 	return client, acct, nil
 }
@@ -150,6 +183,17 @@ func readAccounts() map[string]account {
 func rememberedAccount(redactedKey string) (account, bool) {
 	acct, ok := readAccounts()[redactedKey]
 	return acct, ok
+}
+
+// accountByID is what another key learned about the account id, such as its
+// name, which a restricted key cannot read.
+func accountByID(id string) (account, bool) {
+	for _, acct := range readAccounts() {
+		if acct.ID == id && acct.Name != id {
+			return acct, true
+		}
+	}
+	return account{}, false
 }
 
 func rememberAccount(redactedKey string, acct account) error {

@@ -50,6 +50,10 @@ type index struct {
 	// than one eligible charge carries; link collects them.
 	multiOrders [][]int32
 	sorter      evidenceSorter
+	// requests are Input.Requests by object id, checkouts Input.Checkouts by
+	// PaymentIntent; nil when there are none.
+	requests  map[string]*RequestRecord
+	checkouts map[string]*CheckoutRecord
 }
 
 // newIndex reads what every kind of evidence needs off the charges; attachKeys
@@ -77,7 +81,88 @@ func newIndex(in Input, opts Options) *index {
 		}
 		x.classSeed[i] = currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F
 	}
+	x.attachIntents()
 	return x
+}
+
+// attachIntents indexes what events said about creating requests and
+// Checkout Sessions, and gives every charge of a PaymentIntent created with a
+// key that key, as a record from SourcePaymentIntent: the server's create call
+// is the request whose key says whether it retried correctly.
+func (x *index) attachIntents() {
+	if len(x.in.Requests) > 0 {
+		x.requests = make(map[string]*RequestRecord, len(x.in.Requests))
+		for i := range x.in.Requests {
+			x.requests[x.in.Requests[i].Object] = &x.in.Requests[i]
+		}
+	}
+	if len(x.in.Checkouts) > 0 {
+		x.checkouts = make(map[string]*CheckoutRecord, len(x.in.Checkouts))
+		for i := range x.in.Checkouts {
+			if pi := x.in.Checkouts[i].PaymentIntent; pi != "" {
+				x.checkouts[pi] = &x.in.Checkouts[i]
+			}
+		}
+	}
+	if x.requests == nil {
+		return
+	}
+	var extra []KeyRecord
+	intentKey := map[string]string{} // charge → its PaymentIntent's create key, for charges whose PaymentIntent was seen
+	for i := range x.in.Charges {
+		c := &x.in.Charges[i]
+		r := x.requests[c.PaymentIntent]
+		if c.PaymentIntent == "" || r == nil {
+			continue
+		}
+		intentKey[c.ID] = r.Key
+		if r.Key != "" {
+			extra = append(extra, KeyRecord{Key: r.Key, ChargeID: c.ID, Sources: []string{SourcePaymentIntent}, SeenAt: r.SeenAt})
+		}
+	}
+	if len(intentKey) == 0 {
+		return
+	}
+	// A charge event's other key is the confirmation's (Stripe.js in the
+	// browser may send its own): the PaymentIntent's create request decides.
+	keys := make([]KeyRecord, 0, len(x.in.Keys)+len(extra))
+	for _, k := range x.in.Keys {
+		if pk, seen := intentKey[k.ChargeID]; seen && k.ChargeID != "" && k.Key != pk && slices.Equal(k.Sources, []string{SourceEvent}) {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	x.in.Keys = append(keys, extra...)
+}
+
+// keyEvidence is what is known about the request that created charge c, given
+// keys, all its distinct keys; fromIntent says the evidence is its
+// PaymentIntent's create request. A charge's own event counts only without a
+// PaymentIntent: with one, that event may be the browser's confirmation.
+func (x *index) keyEvidence(c *Charge, keys []string) (e KeyEvidence, fromIntent bool) {
+	piSeen := c.PaymentIntent != "" && x.requests[c.PaymentIntent] != nil
+	for _, k := range keys {
+		if !LibraryGeneratedKey(k) {
+			return EvidenceAppKey, false
+		}
+	}
+	switch {
+	case len(keys) > 0:
+		return EvidenceNoAppKey, piSeen
+	case piSeen:
+		return EvidenceNoAppKey, true
+	case c.PaymentIntent == "" && x.requests[c.ID] != nil:
+		return EvidenceNoAppKey, false
+	}
+	return EvidenceUnknown, false
+}
+
+// checkoutOf is the completed Checkout Session of charge c, if known.
+func (x *index) checkoutOf(c *Charge) *CheckoutRecord {
+	if c.PaymentIntent == "" {
+		return nil
+	}
+	return x.checkouts[c.PaymentIntent]
 }
 
 // attachKeys gives every charge its keys, with a counting sort so that each
@@ -98,6 +183,13 @@ func (x *index) attachKeys() {
 			}
 		}
 		x.order[i] = c.Metadata[x.opts.OrderField]
+	}
+	if x.checkouts != nil {
+		for i := range in.Charges {
+			if co := x.checkoutOf(&in.Charges[i]); co != nil && x.order[i] == "" {
+				x.order[i] = co.orderRef(x.opts.OrderField)
+			}
+		}
 	}
 	recCharge := x.joinKeys()
 	for r, ci := range recCharge {

@@ -34,22 +34,41 @@
 // the window) is medium. Separate purchases take no part in the confidence, the
 // cause or the timing and identity reasons.
 //
+// # Evidence
+//
+// A charge's key evidence (Member.KeyEvidence) is the application's key (a key
+// record from an event, the key log or metadata, or the key of the
+// payment_intent.created request of its PaymentIntent), "sent without an
+// application key" (a RequestRecord of the charge — only without a
+// PaymentIntent, whose charge event may be the browser's confirmation — or of
+// its PaymentIntent with no key, or only keys a Stripe library made), or not
+// known (nothing recorded the request: Stripe lists events for 30 days only,
+// and imported files carry none). A completed Checkout Session's
+// client_reference_id, else its metadata order field, is the order reference
+// of its PaymentIntent's charges.
+//
 // # Causes
 //
 // The first that applies wins: different orders, none shared → unknown (likely
-// legitimate); the same key on charges more than 24 h apart →
+// legitimate); one order paid through two or more completed Checkout Sessions
+// → double_checkout; the same key on charges more than 24 h apart →
 // key_reused_after_expiry; one order with two or more application keys →
-// new_key_per_retry; a charge without an application key (none, or only a
-// library-generated `<19 digits>_<6 chars>` key) → no_key; charges under 10 s
-// apart with different keys and no order reference → double_submit; otherwise
-// unknown. Each cause's reason says what to fix.
+// new_key_per_retry (across PaymentIntents its fix is to reuse the order's
+// PaymentIntent); a charge known to have been sent without an application key
+// → no_key; a charge whose key evidence is not known → unknown, with a reason
+// naming those charges and how to supply the evidence; charges under 10 s
+// apart with different application keys and no order reference →
+// double_submit; otherwise unknown. Each cause's reason says what to fix.
+// Application keys that are bare UUIDs add an "ambiguous:" reason to
+// new_key_per_retry and double_submit: stripe-python and others send one on
+// their automatic retries.
 //
 // no_key deliberately covers a group where some charges carry an application key
-// and others carry none: the application sent no key on that request, and that
-// is the bug. Its reason names the request: "the retry ch_b was sent without the
-// Idempotency-Key k-1 that the first attempt ch_a used", or, when the keyless
-// charge came first, "the first attempt ch_a was sent without an
-// Idempotency-Key, unlike ch_b (k-1)".
+// and others are known to carry none: the application sent no key on that
+// request, and that is the bug. Its reason names the request: "the retry ch_b
+// was sent without the Idempotency-Key k-1 that the first attempt ch_a used",
+// or, when the keyless charge came first, "the first attempt ch_a was sent
+// without an Idempotency-Key, unlike ch_b (k-1)".
 //
 // # Status
 //

@@ -42,9 +42,11 @@ type (
 		Email          string `json:"email"`
 		CardLast4      string `json:"card_last4"`
 		IdempotencyKey string `json:"idempotency_key"`
-		OrderRef       string `json:"order_ref"`
-		Disputed       bool   `json:"disputed"`
-		Decision       string `json:"decision"`
+		// KeyEvidence: application_key, no_application_key or not_known.
+		KeyEvidence KeyEvidence `json:"key_evidence"`
+		OrderRef    string      `json:"order_ref"`
+		Disputed    bool        `json:"disputed"`
+		Decision    string      `json:"decision"`
 	}
 	jsonFinding struct {
 		Kind      string   `json:"kind"`
@@ -101,7 +103,7 @@ func WriteJSON(w io.Writer, r Report) error {
 			jg.Charges = append(jg.Charges, jsonCharge{
 				ID: m.ID, Role: m.Role, Created: utcTime(m.Created), Amount: m.Amount,
 				AmountRefunded: m.AmountRefunded, Customer: m.Customer, Email: m.Email,
-				CardLast4: m.CardLast4, IdempotencyKey: m.IdempotencyKey, OrderRef: m.OrderRef,
+				CardLast4: m.CardLast4, IdempotencyKey: m.IdempotencyKey, KeyEvidence: m.KeyEvidence, OrderRef: m.OrderRef,
 				Disputed: m.Disputed, Decision: m.Decision,
 			})
 		}
@@ -225,7 +227,7 @@ func WriteTable(w io.Writer, r Report) error {
 		}
 	}
 	s := r.Summary
-	fmt.Fprintf(tw, "\n%s, %s: %d open, %d resolved, %d dismissed; %s without an idempotency key\n",
+	fmt.Fprintf(tw, "\n%s, %s: %d open, %d resolved, %d dismissed; %s with no idempotency key on record\n",
 		plural(s.Charges, "charge"), plural(s.Groups, "group"), s.Open, s.Resolved, s.Dismissed, plural(s.ChargesWithoutKey, "charge"))
 	if len(s.ByCurrency) > 0 {
 		fmt.Fprintln(tw, "CURRENCY\tAT RISK\tREFUNDED BY DOUBLECHECK\tDISMISSED\tOPEN\tRESOLVED\tDISMISSED GROUPS")

@@ -104,6 +104,7 @@ func sampleReport(t *testing.T) Report {
 			{Key: "\tk-tab", ChargeID: "ch_a", Sources: []string{SourceEvent, SourceLog}},
 			{Key: "lost", OrderRef: "\ro-1", Sources: []string{SourceLog}, SeenAt: time.Date(2026, 11, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))},
 		},
+		Requests: bare("ch_b"),
 		Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 500, Currency: "usd", Status: RefundSucceeded, RefundID: "re_1", Operator: "ann",
 			CreatedAt: t0, FinishedAt: t0.Add(time.Second)}},
 	}
@@ -137,7 +138,7 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("group keys %v, want %v", got, want)
 	}
 	c := g["charges"].([]any)[1].(map[string]any)
-	wantCharge := []string{"amount", "amount_refunded", "card_last4", "created", "customer", "decision", "disputed", "email", "id", "idempotency_key", "order_ref", "role"}
+	wantCharge := []string{"amount", "amount_refunded", "card_last4", "created", "customer", "decision", "disputed", "email", "id", "idempotency_key", "key_evidence", "order_ref", "role"}
 	if got := keysOf(c); !slices.Equal(got, wantCharge) {
 		t.Errorf("charge keys %v, want %v", got, wantCharge)
 	}

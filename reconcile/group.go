@@ -36,7 +36,23 @@ const (
 	CauseNewKeyPerRetry  Cause = "new_key_per_retry"
 	CauseKeyReusedExpiry Cause = "key_reused_after_expiry"
 	CauseDoubleSubmit    Cause = "double_submit"
+	CauseDoubleCheckout  Cause = "double_checkout"
 	CauseUnknown         Cause = "unknown"
+)
+
+// KeyEvidence is what is known about the key of the request that created a
+// charge (or its PaymentIntent).
+type KeyEvidence string
+
+const (
+	// EvidenceAppKey: the application's key is known (an event, the key log or metadata).
+	EvidenceAppKey KeyEvidence = "application_key"
+	// EvidenceNoAppKey: the request is known to have carried no key of the
+	// application's (an event recorded none, or a key a Stripe library made).
+	EvidenceNoAppKey KeyEvidence = "no_application_key"
+	// EvidenceUnknown: nothing recorded the request (no event within Stripe's
+	// 30 days, an imported file, no key-log entry).
+	EvidenceUnknown KeyEvidence = "not_known"
 )
 
 // Verdict is the explanation of a group: how sure, why it happened, and the human
@@ -53,7 +69,14 @@ type Member struct {
 	Role           Role
 	IdempotencyKey string   // the key that created the charge, if any record names it
 	KeySources     []string // where that key was seen
-	OrderRef       string   // the order reference from metadata (Options.OrderField)
+	OrderRef       string   // the order reference from metadata (Options.OrderField), else its Checkout Session's
+	// KeyEvidence says whether the application's key, its absence, or nothing
+	// is known about the request that created the charge.
+	KeyEvidence     KeyEvidence
+	CheckoutSession string // the completed Checkout Session that paid it, if known
+	// keyFromIntent: the key evidence is the request that created the
+	// charge's PaymentIntent.
+	keyFromIntent bool
 	// Refundable is what may still be refunded on a duplicate: 0 for a kept
 	// charge, a disputed, fully refunded or already-refunding charge.
 	Refundable int64
@@ -135,4 +158,6 @@ type Input struct {
 	Keys      []KeyRecord
 	Decisions []Decision
 	Refunds   []RefundIntent
+	Requests  []RequestRecord  // what events recorded about creating requests
+	Checkouts []CheckoutRecord // completed Checkout Sessions
 }

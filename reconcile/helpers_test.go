@@ -84,3 +84,13 @@ func onlyGroup(t interface {
 	}
 	return r.Groups[0]
 }
+
+// bare records that an event saw the request creating each charge's
+// PaymentIntent (pi_ + the charge id's rest, as charge makes it) carry no key.
+func bare(chargeIDs ...string) []RequestRecord {
+	var out []RequestRecord
+	for _, id := range chargeIDs {
+		out = append(out, RequestRecord{Object: "pi_" + strings.TrimPrefix(id, "ch_")})
+	}
+	return out
+}

@@ -82,10 +82,20 @@ func FormatTotals(totals map[string]int64, sep string) string {
 	return strings.Join(parts, sep)
 }
 
-// LibraryGeneratedKey reports whether an idempotency key has the
-// `<19 digits>_<6 chars>` shape a Stripe library generates when the application
-// supplied none.
+// LibraryGeneratedKey reports whether an idempotency key has a shape only a
+// Stripe library gives the keys it makes when the application supplied none,
+// so the request carried no key of the application's:
+//   - stripe-go: NewIdempotencyKey is fmt.Sprintf("%v_%v", time.Now().UnixNano(),
+//     base64.URLEncoding.EncodeToString(4 random bytes)[:6]) (stripe-go v76
+//     params.go): 19 digits, '_', 6 characters of A–Z a–z 0–9 - _;
+//   - stripe-node: `stripe-node-retry-${uuid4()}` on a POST when network
+//     retries are on (stripe-node RequestSender._defaultIdempotencyKey).
+//
+// Other libraries send a bare UUID: see AmbiguousKey.
 func LibraryGeneratedKey(key string) bool {
+	if uuid, ok := strings.CutPrefix(key, "stripe-node-retry-"); ok {
+		return isUUID(uuid)
+	}
 	if len(key) != 26 || key[19] != '_' {
 		return false
 	}
@@ -96,8 +106,38 @@ func LibraryGeneratedKey(key string) bool {
 	}
 	for i := 20; i < 26; i++ {
 		c := key[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
 			return false
+		}
+	}
+	return true
+}
+
+// AmbiguousKey reports whether a key is a bare UUID, which cannot be told
+// apart from a library's automatic key: stripe-python puts str(uuid.uuid4())
+// on every POST without a key (_api_requestor.py request_headers), stripe-ruby
+// SecureRandom.uuid when retries are on (api_requestor.rb), and stripe-php,
+// -java and -dotnet a random UUID on their automatic retries (by their
+// documentation; not checked in their source here). An application may use a
+// UUID too, so causes that count application keys say so rather than guess.
+func AmbiguousKey(key string) bool { return isUUID(key) }
+
+// isUUID is the 8-4-4-4-12 hexadecimal form, either case.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
 		}
 	}
 	return true

@@ -221,6 +221,13 @@ func (x *index) group(idx []int32, led *ledger) Group {
 		m.Charge = ch[i]
 		m.OrderRef = x.order[i]
 		m.IdempotencyKey, m.KeySources, keys[k] = x.displayKey(int(i))
+		m.KeyEvidence, m.keyFromIntent = x.keyEvidence(&m.Charge, keys[k])
+		if m.KeyEvidence == EvidenceAppKey {
+			m.keyFromIntent = slices.Contains(m.KeySources, SourcePaymentIntent)
+		}
+		if co := x.checkoutOf(&m.Charge); co != nil {
+			m.CheckoutSession = co.Session
+		}
 	}
 	assignRoles(g.Charges)
 	for k := range g.Charges {
@@ -431,10 +438,13 @@ func (x *index) findings() []Finding {
 		for i := range ch {
 			if x.eligible[i] && x.keyStart[i] == x.keyStart[i+1] {
 				c := &ch[i]
+				detail := "no idempotency key on record, and whether it had one is not known: no event (Stripe keeps 30 days) and no key-log entry recorded its request"
+				if e, _ := x.keyEvidence(c, nil); e == EvidenceNoAppKey {
+					detail = "its event recorded the request without an idempotency key: created outside the application (e.g. in the Dashboard) or by code that sends none"
+				}
 				out = append(out, Finding{
 					Kind: KindChargeWithoutKey, ChargeID: c.ID, OrderRef: x.order[i],
-					Amount: c.Amount, Currency: c.Currency, Created: c.Created,
-					Detail: "no idempotency key record: created outside the application (e.g. in the Dashboard) or its event is older than Stripe's 30 days",
+					Amount: c.Amount, Currency: c.Currency, Created: c.Created, Detail: detail,
 				})
 			}
 		}

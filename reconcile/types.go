@@ -43,7 +43,47 @@ const (
 	SourceEvent    = "event"    // request.idempotency_key of the charge's charge.succeeded event
 	SourceLog      = "log"      // the merchant's own key log (doublecheck keys import)
 	SourceMetadata = "metadata" // a charge metadata field
+	// SourcePaymentIntent: the key of the request that created the charge's
+	// PaymentIntent (its payment_intent.created event). With Stripe.js the
+	// charge's own event is the browser's confirmation; this is the server's call.
+	SourcePaymentIntent = "payment_intent"
 )
+
+// RequestRecord is what a Stripe event recorded about the API request that
+// created a charge (charge.succeeded, charge.failed) or a PaymentIntent
+// (payment_intent.created): its Idempotency-Key, "" when it carried none. It is
+// the evidence that tells "sent without a key" from "not known": Stripe lists
+// events for 30 days only and imported files carry none.
+type RequestRecord struct {
+	Object string // ch_…, py_… or pi_…
+	Key    string // "" when the request carried no Idempotency-Key
+	SeenAt time.Time
+}
+
+// Observations are what a sync learned from events besides charges and keys.
+type Observations struct {
+	Requests  []RequestRecord
+	Checkouts []CheckoutRecord
+}
+
+// CheckoutRecord is a completed Checkout Session: the cart its PaymentIntent's
+// charges pay for.
+type CheckoutRecord struct {
+	Session           string // cs_…
+	PaymentIntent     string
+	ClientReferenceID string            // the merchant's cart or order reference, if set
+	Metadata          map[string]string // the session's own metadata (not copied to the charge)
+	CompletedAt       time.Time
+}
+
+// orderRef is the session's order reference: client_reference_id, else the
+// order field of its metadata.
+func (c *CheckoutRecord) orderRef(field string) string {
+	if c.ClientReferenceID != "" {
+		return c.ClientReferenceID
+	}
+	return c.Metadata[field]
+}
 
 // KeyRecord is one idempotency key and what is known about it. A key seen from
 // several sources is one record listing them all.

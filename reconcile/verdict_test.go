@@ -63,7 +63,7 @@ func TestSharedOrderAmongOtherOrders(t *testing.T) {
 	medium.MinConfidence = Medium
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := Input{Charges: tc.charges, Decisions: tc.decisions}
+			in := Input{Charges: tc.charges, Decisions: tc.decisions, Requests: bare("ch_a", "ch_b", "ch_c", "ch_d")}
 			r := Detect(in, DefaultOptions())
 			g := onlyGroup(t, r)
 			var roles []Role
@@ -115,7 +115,8 @@ func TestNoKeyReasonNamesTheRequestWithoutKey(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := Input{Charges: []Charge{charge("ch_a", 0), charge("ch_b", 12*time.Second)}, Keys: tc.keys}
+			in := Input{Charges: []Charge{charge("ch_a", 0, intent("")), charge("ch_b", 12*time.Second, intent(""))}, Keys: tc.keys,
+				Requests: []RequestRecord{{Object: "ch_a"}, {Object: "ch_b"}}}
 			g := onlyGroup(t, Detect(in, DefaultOptions()))
 			if g.Cause != CauseNoKey {
 				t.Fatalf("cause %s, want no_key", g.Cause)

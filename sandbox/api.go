@@ -220,6 +220,24 @@ func (s *Server) getCharge(c *call) response {
 	return jsonResponse(http.StatusOK, ch.wire(c.livemode))
 }
 
+func (s *Server) getPaymentIntent(c *call) response {
+	id := c.r.PathValue("id")
+	pi, ok := s.data.intents[id]
+	if !ok || pi.Created > c.now.Unix() {
+		return missing("payment_intent", id, "intent")
+	}
+	return jsonResponse(http.StatusOK, pi.wire(c.livemode))
+}
+
+func (s *Server) getCheckoutSession(c *call) response {
+	id := c.r.PathValue("id")
+	cs, ok := s.data.sessions[id]
+	if !ok || cs.Created > c.now.Unix() {
+		return missing("checkout.session", id, "session")
+	}
+	return jsonResponse(http.StatusOK, cs.wire(c.livemode))
+}
+
 // stored marks a response of an endpoint that began executing: Stripe keeps
 // it under the idempotency key, error or not.
 func stored(r response) response {

@@ -30,7 +30,7 @@ func TestAuth(t *testing.T) {
 		{"no-read key on charges", "GET", "/v1/charges", NoReadKey, nil, 403, "permission_error"},
 		{"no-read key on a charge", "GET", "/v1/charges/ch_x", NoReadKey, nil, 403, "permission_error"},
 		{"no-read key on events", "GET", "/v1/events", NoReadKey, nil, 403, "permission_error"},
-		{"no-read key on account", "GET", "/v1/account", NoReadKey, nil, 200, ""},
+		{"no-read key on account: no restricted key reads it", "GET", "/v1/account", NoReadKey, nil, 403, "invalid_request_error"},
 		{"no-refund key reads", "GET", "/v1/charges", NoRefundKey, nil, 200, ""},
 		{"no-refund key reads events", "GET", "/v1/events", NoRefundKey, nil, 200, ""},
 		{"no-refund key refunds", "POST", "/v1/refunds", NoRefundKey, nil, 403, "permission_error"},
@@ -92,6 +92,28 @@ func TestAccount(t *testing.T) {
 	if acct.ID != AccountID || acct.Object != "account" || acct.BusinessProfile.Name != AccountName ||
 		acct.Settings.Dashboard.DisplayName != AccountName {
 		t.Errorf("account %+v", acct)
+	}
+}
+
+// Stripe refuses GET /v1/account to every restricted key, whatever its
+// permissions, and names the account in the message; a server without the
+// endpoint answers 404.
+func TestAccountRefusedToRestrictedKeys(t *testing.T) {
+	_, ts := start(t, Options{Seed: 1, Ordinary: 10})
+	for _, key := range []string{RestrictedKey, NoReadKey, NoRefundKey} {
+		rep := request(t, ts, http.MethodGet, "/v1/account", key, nil, nil)
+		e := decode[testError](t, rep).Error
+		if rep.status != http.StatusForbidden || !strings.Contains(e.Message, "on account '"+AccountID+"'") ||
+			strings.Contains(e.Message, key) {
+			t.Errorf("%s: HTTP %d %+v", key, rep.status, e)
+		}
+	}
+	if rep := request(t, ts, http.MethodGet, "/v1/charges", RestrictedKey, nil, nil); rep.status != http.StatusOK {
+		t.Errorf("the restricted key cannot list charges: HTTP %d", rep.status)
+	}
+	_, none := start(t, Options{Seed: 1, Ordinary: 10, NoAccount: true})
+	if rep := request(t, none, http.MethodGet, "/v1/account", TestKey, nil, nil); rep.status != http.StatusNotFound {
+		t.Errorf("NoAccount: HTTP %d, want 404", rep.status)
 	}
 }
 

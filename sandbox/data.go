@@ -164,7 +164,30 @@ type chargeOpts struct {
 	failed      bool
 	failureCode string
 	uncaptured  bool
+	confirm     confirmation
+	// checkout: the Checkout Session's client_reference_id and own metadata
+	// (confirm == byCheckout).
+	clientRef   string
+	sessionMeta map[string]string
 }
+
+// confirmation is who confirmed a new PaymentIntent, which decides what its
+// payment_intent.created and its charge's charge.succeeded events record.
+type confirmation int
+
+const (
+	// byServer: the server creates and confirms in one call (confirm=true):
+	// both events show that request and its key.
+	byServer confirmation = iota
+	// byBrowser: the server creates the PaymentIntent with its key; Stripe.js
+	// confirms it from the browser, so charge.succeeded shows the browser's
+	// request, with no idempotency key.
+	byBrowser
+	// byCheckout: Stripe Checkout creates the PaymentIntent itself (no API
+	// request of the merchant's) and the customer confirms on Stripe's page;
+	// checkout.session.completed follows.
+	byCheckout
+)
 
 var failureMessages = map[string]string{
 	"card_declined":      "Your card was declined.",
@@ -192,8 +215,12 @@ func (s *Server) createCharge(p person, at, amount int64, currency string, o cha
 		Invoice:       o.invoice,
 		RiskScore:     5 + s.idRNG.IntN(50),
 	}
+	var pi *paymentIntent
 	if c.PaymentIntent == "" {
 		c.PaymentIntent = s.newID("pi_3", 23)
+		pi = &paymentIntent{ID: c.PaymentIntent, Created: at, Amount: amount, Currency: currency, Customer: p.customer,
+			Description: o.description, Metadata: o.metadata}
+		s.data.intents[pi.ID] = pi
 	}
 	if c.Captured {
 		c.AmountCaptured = amount
@@ -212,6 +239,9 @@ func (s *Server) createCharge(p person, at, amount int64, currency string, o cha
 		c.RequestID = s.newID("req_", 14)
 		c.IdempotencyKey = o.key
 	}
+	if pi != nil {
+		s.createIntentEvents(c, pi, at, o)
+	}
 	s.data.add(c)
 	s.data.paymentIntent[c.PaymentIntent] = append(s.data.paymentIntent[c.PaymentIntent], c.ID)
 	typ := "charge.succeeded"
@@ -220,6 +250,36 @@ func (s *Server) createCharge(p person, at, amount int64, currency string, o cha
 	}
 	s.addEvent(typ, at, c.RequestID, c.IdempotencyKey, c, nil, nil)
 	return c
+}
+
+// createIntentEvents records payment_intent.created for c's new PaymentIntent
+// as o.confirm says, and makes c's own request the browser's when the browser
+// confirmed it; with Checkout, the session and checkout.session.completed too.
+// Callers hold s.mu.
+func (s *Server) createIntentEvents(c *charge, pi *paymentIntent, at int64, o chargeOpts) {
+	created := *pi
+	requestID, key := c.RequestID, c.IdempotencyKey
+	switch o.confirm {
+	case byBrowser, byCheckout:
+		created.Created = at - 3 - int64(s.idRNG.IntN(20)) // the customer types their card meanwhile
+		pi.Created = created.Created
+		requestID, key = "", ""
+		if o.confirm == byBrowser {
+			requestID, key = s.newID("req_", 14), c.IdempotencyKey
+		}
+		if c.RequestID != "" {
+			c.RequestID, c.IdempotencyKey = s.newID("req_", 14), "" // Stripe.js sends no key
+		}
+	}
+	s.data.addEvent(&event{ID: s.newID("evt_3", 23), Type: "payment_intent.created", Created: created.Created,
+		RequestID: requestID, IdempotencyKey: key, Intent: &created})
+	pi.LatestCharge, pi.Succeeded = c.ID, c.Captured
+	if o.confirm == byCheckout {
+		cs := &checkoutSession{ID: s.newID("cs_test_a1", 50), Created: created.Created - 60, Amount: c.Amount, Currency: c.Currency,
+			Customer: c.Customer, ClientReferenceID: o.clientRef, Metadata: o.sessionMeta, PaymentIntent: pi.ID}
+		s.data.sessions[cs.ID] = cs
+		s.data.addEvent(&event{ID: s.newID("evt_1", 23), Type: "checkout.session.completed", Created: at + 1, Session: cs})
+	}
 }
 
 // addEvent records an event with a snapshot of the charge as it is now.

@@ -16,9 +16,11 @@
 // /v1/refunds/{id}. expand[] is accepted and ignored; other unknown parameters
 // get Stripe's 400.
 //
-// Keys: TestKey, LiveKey (livemode objects over the same data), NoReadKey (403
-// permission_error on everything but the account) and NoRefundKey (403 on POST
-// /v1/refunds). Missing or unknown keys get 401. Errors use Stripe's envelope
+// Keys: TestKey, LiveKey (livemode objects over the same data), RestrictedKey
+// (everything doublecheck needs), NoReadKey (403 permission_error on reads) and
+// NoRefundKey (403 on POST /v1/refunds). GET /v1/account answers 403 to every
+// restricted key, with Stripe's message naming the account; with
+// Options.NoAccount it answers 404 to all. Missing or unknown keys get 401. Errors use Stripe's envelope
 // {"error":{"type","code","message","param","doc_url"}}; keys are never echoed.
 //
 // Idempotency: a POST with an Idempotency-Key is stored per API key for
@@ -32,7 +34,7 @@
 // without Stripe-Should-Retry, so stripe-go does not retry it), ErrorRate (500
 // or 503 api_error), TimeoutRate (hang until the client gives up),
 // FailAfterCommitRate (a refund is made and stored, then the answer is a 500 or
-// a hang), NoEvents (/v1/events is 404). They draw from an RNG seeded by
+// a hang), NoEvents (/v1/events is 404), NoAccount (/v1/account is 404). They draw from an RNG seeded by
 // Options.Seed, so a sequence of requests meets the same faults every run.
 //
 // Data: Options.Ordinary (3000) everyday charges over Options.Span (60 days) —

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -176,5 +177,90 @@ func TestDisputeEvent(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no charge.dispute.created event with the dispute of %s", id)
+	}
+}
+
+// TestPaymentIntentAndCheckoutEvents: a PaymentIntent the server creates and
+// Stripe.js confirms has a payment_intent.created event with the server's
+// request and key, while its charge.succeeded shows the browser's request
+// without a key; Checkout creates the PaymentIntent itself (no request of the
+// merchant's), and checkout.session.completed names the cart.
+func TestPaymentIntentAndCheckoutEvents(t *testing.T) {
+	s, ts := start(t, Options{Seed: 5, Ordinary: 50})
+	events := walk[testEvent](t, ts, "/v1/events", nil, 100)
+	byObject := map[string][]testEvent{}
+	for _, e := range events {
+		ref := decodeRaw[struct {
+			ID            string `json:"id"`
+			PaymentIntent string `json:"payment_intent"`
+		}](t, e.Data.Object)
+		byObject[ref.ID] = append(byObject[ref.ID], e)
+		if e.Type == "checkout.session.completed" {
+			byObject[ref.PaymentIntent] = append(byObject[ref.PaymentIntent], e)
+		}
+	}
+	only := func(id, typ string) testEvent {
+		t.Helper()
+		for _, e := range byObject[id] {
+			if e.Type == typ {
+				return e
+			}
+		}
+		t.Fatalf("no %s event for %s", typ, id)
+		return testEvent{}
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "null"
+		}
+		return *p
+	}
+	for i := range 2 {
+		ch := chargeByID(t, s, scenarioCharge(t, s, "intent_per_attempt/1", i))
+		created, succeeded := only(ch.PaymentIntent, "payment_intent.created"), only(ch.ID, "charge.succeeded")
+		if created.Request.ID == nil || created.Request.IdempotencyKey == nil || !strings.HasPrefix(*created.Request.IdempotencyKey, "pi-o-") {
+			t.Errorf("intent_per_attempt/1 #%d: payment_intent.created request %s key %s, want the server's key", i, str(created.Request.ID), str(created.Request.IdempotencyKey))
+		}
+		if succeeded.Request.ID == nil || *succeeded.Request.ID == *created.Request.ID || succeeded.Request.IdempotencyKey != nil {
+			t.Errorf("intent_per_attempt/1 #%d: charge.succeeded request %s key %s, want the browser's request without a key",
+				i, str(succeeded.Request.ID), str(succeeded.Request.IdempotencyKey))
+		}
+		pi := decode[struct {
+			ID           string            `json:"id"`
+			Object       string            `json:"object"`
+			Status       string            `json:"status"`
+			LatestCharge string            `json:"latest_charge"`
+			Metadata     map[string]string `json:"metadata"`
+		}](t, get(t, ts, "/v1/payment_intents/"+ch.PaymentIntent, nil))
+		if pi.Object != "payment_intent" || pi.Status != "succeeded" || pi.LatestCharge != ch.ID || pi.Metadata["order_id"] != order(ch) {
+			t.Errorf("GET the PaymentIntent: %+v", pi)
+		}
+	}
+	if k := only(chargeByID(t, s, scenarioCharge(t, s, "intent_without_key/1", 0)).PaymentIntent, "payment_intent.created").Request; k.ID == nil || k.IdempotencyKey != nil {
+		t.Errorf("intent_without_key/1: request %s key %s, want a request without a key", str(k.ID), str(k.IdempotencyKey))
+	}
+	var carts []string
+	for i := range 2 {
+		ch := chargeByID(t, s, scenarioCharge(t, s, "double_checkout/1", i))
+		if r := only(ch.PaymentIntent, "payment_intent.created").Request; r.ID != nil {
+			t.Errorf("double_checkout/1: Checkout's PaymentIntent has request %s, want none of the merchant's", *r.ID)
+		}
+		cs := decodeRaw[struct {
+			ID                string `json:"id"`
+			ClientReferenceID string `json:"client_reference_id"`
+			Status            string `json:"status"`
+		}](t, only(ch.PaymentIntent, "checkout.session.completed").Data.Object)
+		if cs.Status != "complete" || cs.ClientReferenceID == "" {
+			t.Errorf("double_checkout/1: session %+v", cs)
+		}
+		if got := decode[struct {
+			ID string `json:"id"`
+		}](t, get(t, ts, "/v1/checkout/sessions/"+cs.ID, nil)); got.ID != cs.ID {
+			t.Errorf("GET the session: %+v", got)
+		}
+		carts = append(carts, cs.ClientReferenceID)
+	}
+	if carts[0] != carts[1] {
+		t.Errorf("double_checkout/1: carts %v, want one", carts)
 	}
 }

@@ -40,6 +40,10 @@ type permission int
 
 const (
 	permNone permission = iota
+	// permAccount is GET /v1/account: Stripe answers 403 to every restricted
+	// key there, since no permission a restricted key can hold grants it
+	// (dj-stripe PR #1131, stripe-node issue #2246).
+	permAccount
 	permRead
 	permChargeWrite
 	permRefundWrite
@@ -50,10 +54,12 @@ func (s *Server) routes() *http.ServeMux {
 	handle := func(pattern string, perm permission, h handlerFunc) {
 		m.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, pattern, perm, h) })
 	}
-	handle("GET /v1/account", permNone, (*Server).getAccount)
+	handle("GET /v1/account", permAccount, (*Server).getAccount)
 	handle("GET /v1/charges", permRead, (*Server).listCharges)
 	handle("GET /v1/charges/{id}", permRead, (*Server).getCharge)
 	handle("POST /v1/charges/{id}/capture", permChargeWrite, (*Server).captureCharge)
+	handle("GET /v1/payment_intents/{id}", permRead, (*Server).getPaymentIntent)
+	handle("GET /v1/checkout/sessions/{id}", permRead, (*Server).getCheckoutSession)
 	handle("GET /v1/events", permRead, (*Server).listEvents)
 	handle("GET /v1/events/{id}", permRead, (*Server).getEvent)
 	handle("GET /v1/refunds", permRead, (*Server).listRefunds)
@@ -83,6 +89,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, p
 	if errResp := authorize(apiKey, perm); errResp != nil {
 		s.write(w, *errResp)
 		return
+	}
+	if perm == permAccount && s.opts.NoAccount {
+		h = (*Server).unrecognizedURL
 	}
 	if !s.wait(r.Context(), s.opts.Latency) {
 		return // the client gave up (or the server is closing): nobody to answer
@@ -268,7 +277,7 @@ func authenticate(r *http.Request) (string, *response) {
 		return "", &resp
 	}
 	switch key {
-	case TestKey, LiveKey, NoReadKey, NoRefundKey:
+	case TestKey, LiveKey, RestrictedKey, NoReadKey, NoRefundKey:
 		return key, nil
 	}
 	resp := errorResponse(http.StatusUnauthorized, apiError{
@@ -291,6 +300,14 @@ func redactKey(key string) string {
 func authorize(key string, perm permission) *response {
 	var missing string
 	switch {
+	case perm == permAccount && strings.HasPrefix(key, "rk_"):
+		// Stripe's words for it, naming the account (dj-stripe PR #1131).
+		resp := errorResponse(http.StatusForbidden, apiError{
+			Type: "invalid_request_error",
+			Message: fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account '%s'. "+
+				"This is a restricted API key, but the required permissions are not available for use by restricted keys.", redactKey(key), AccountID),
+		})
+		return &resp
 	case key == NoReadKey && perm != permNone:
 		missing = map[permission]string{permRead: "rak_charge_read", permChargeWrite: "rak_charge_write",
 			permRefundWrite: "rak_refund_write"}[perm]

@@ -85,6 +85,33 @@ type refund struct {
 
 func (r *refund) key() sortKey { return sortKey{r.Created, r.ID} }
 
+// paymentIntent is the sandbox's PaymentIntent: created by the server's
+// request (or by Stripe itself for Checkout and invoices), confirmed by the
+// server in the same call or later by the browser.
+type paymentIntent struct {
+	ID           string
+	Created      int64
+	Amount       int64
+	Currency     string
+	Customer     string
+	Description  string
+	Metadata     map[string]string // copied to its charges when confirmed
+	LatestCharge string
+	Succeeded    bool
+}
+
+// checkoutSession is a completed Stripe Checkout Session.
+type checkoutSession struct {
+	ID                string
+	Created           int64
+	Amount            int64
+	Currency          string
+	Customer          string
+	ClientReferenceID string
+	Metadata          map[string]string // the session's own: not copied to the charge
+	PaymentIntent     string
+}
+
 type dispute struct {
 	ID            string
 	Created       int64
@@ -103,6 +130,8 @@ type event struct {
 	IdempotencyKey string  // "" → null
 	Charge         *charge // snapshot of the charge at the time of the event
 	Dispute        *dispute
+	Intent         *paymentIntent   // payment_intent.* events: a snapshot
+	Session        *checkoutSession // checkout.session.* events
 	Previous       map[string]any
 }
 
@@ -120,7 +149,9 @@ type store struct {
 	keyLog        []KeyLogEntry
 	nextOrder     int
 	paymentIntent map[string][]string // payment intent → charge ids, oldest first
-	bulk          bool                // generating: append now, sort once at the end
+	intents       map[string]*paymentIntent
+	sessions      map[string]*checkoutSession
+	bulk          bool // generating: append now, sort once at the end
 }
 
 func newStore() *store {
@@ -129,6 +160,8 @@ func newStore() *store {
 		refundByID:    map[string]*refund{},
 		eventByID:     map[string]*event{},
 		paymentIntent: map[string][]string{},
+		intents:       map[string]*paymentIntent{},
+		sessions:      map[string]*checkoutSession{},
 		nextOrder:     10000,
 	}
 }
@@ -494,10 +527,76 @@ func (e *event) wire(livemode bool) eventJSON {
 		Type:       e.Type,
 		Data:       eventDataJSON{PreviousAttributes: e.Previous},
 	}
-	if e.Dispute != nil {
+	switch {
+	case e.Intent != nil:
+		out.Data.Object = e.Intent.wire(livemode)
+	case e.Session != nil:
+		out.Data.Object = e.Session.wire(livemode)
+	case e.Dispute != nil:
 		out.Data.Object = e.Dispute.wire(livemode)
-	} else {
+	default:
 		out.Data.Object = e.Charge.wire(livemode)
+	}
+	return out
+}
+
+type paymentIntentJSON struct {
+	ID                 string            `json:"id"`
+	Object             string            `json:"object"`
+	Amount             int64             `json:"amount"`
+	AmountReceived     int64             `json:"amount_received"`
+	CaptureMethod      string            `json:"capture_method"`
+	ConfirmationMethod string            `json:"confirmation_method"`
+	Created            int64             `json:"created"`
+	Currency           string            `json:"currency"`
+	Customer           *string           `json:"customer"`
+	Description        *string           `json:"description"`
+	LatestCharge       *string           `json:"latest_charge"`
+	Livemode           bool              `json:"livemode"`
+	Metadata           map[string]string `json:"metadata"`
+	Status             string            `json:"status"`
+}
+
+func (p *paymentIntent) wire(livemode bool) paymentIntentJSON {
+	out := paymentIntentJSON{
+		ID: p.ID, Object: "payment_intent", Amount: p.Amount, CaptureMethod: "automatic", ConfirmationMethod: "automatic",
+		Created: p.Created, Currency: p.Currency, Customer: nullable(p.Customer), Description: nullable(p.Description),
+		LatestCharge: nullable(p.LatestCharge), Livemode: livemode, Metadata: p.Metadata, Status: "requires_payment_method",
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	if p.Succeeded {
+		out.AmountReceived, out.Status = p.Amount, "succeeded"
+	}
+	return out
+}
+
+type checkoutSessionJSON struct {
+	ID                string            `json:"id"`
+	Object            string            `json:"object"`
+	AmountTotal       int64             `json:"amount_total"`
+	ClientReferenceID *string           `json:"client_reference_id"`
+	Created           int64             `json:"created"`
+	Currency          string            `json:"currency"`
+	Customer          *string           `json:"customer"`
+	Livemode          bool              `json:"livemode"`
+	Metadata          map[string]string `json:"metadata"`
+	Mode              string            `json:"mode"`
+	PaymentIntent     *string           `json:"payment_intent"`
+	PaymentStatus     string            `json:"payment_status"`
+	Status            string            `json:"status"`
+	URL               *string           `json:"url"`
+}
+
+func (cs *checkoutSession) wire(livemode bool) checkoutSessionJSON {
+	out := checkoutSessionJSON{
+		ID: cs.ID, Object: "checkout.session", AmountTotal: cs.Amount, ClientReferenceID: nullable(cs.ClientReferenceID),
+		Created: cs.Created, Currency: cs.Currency, Customer: nullable(cs.Customer), Livemode: livemode, Metadata: cs.Metadata,
+		Mode: "payment", PaymentIntent: nullable(cs.PaymentIntent), PaymentStatus: "paid", Status: "complete",
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
 	}
 	return out
 }

@@ -17,8 +17,12 @@ import (
 const (
 	TestKey = "sk_test_doublecheck_sandbox"
 	LiveKey = "sk_live_doublecheck_sandbox" // same data, objects have livemode=true
+	// RestrictedKey is the restricted key the README recommends: read charges,
+	// events, PaymentIntents and Checkout Sessions, write refunds. Like every
+	// restricted key it gets 403 from GET /v1/account.
+	RestrictedKey = "rk_test_doublecheck_restricted"
 	// NoReadKey is a restricted key without read access: charges, events and refunds
-	// answer 403. Only GET /v1/account works.
+	// answer 403.
 	NoReadKey = "rk_test_doublecheck_noread"
 	// NoRefundKey is a restricted key that reads everything but may not create refunds.
 	NoRefundKey = "rk_test_doublecheck_norefund"
@@ -66,6 +70,7 @@ type Options struct {
 	// something for a dashboard's watch mode to find. 0: nothing arrives.
 	ArrivalEvery time.Duration
 	NoEvents     bool          // /v1/events answers 404, as on a server without it
+	NoAccount    bool          // /v1/account answers 404, as on a Stripe-compatible server without it
 	KeyTTL       time.Duration // idempotency key lifetime on the server clock; default 24h
 }
 

@@ -31,6 +31,9 @@ var scenarioKinds = []scenarioKind{
 	{"disputed", 2, true, (*gen).disputed},
 	{"same_payment_intent", 1, false, (*gen).samePaymentIntent},
 	{"triple_retry", 2, true, (*gen).tripleRetry},
+	{"intent_per_attempt", 2, true, (*gen).intentPerAttempt},
+	{"intent_without_key", 1, true, (*gen).intentWithoutKey},
+	{"double_checkout", 3, true, (*gen).doubleCheckout},
 }
 
 // scenarios seeds every kind. Odd instances fall within the last 30 days (their
@@ -303,4 +306,51 @@ func (g *gen) tripleRetry(inst int, t int64) (string, []*charge) {
 		how = "a new application key per attempt"
 	}
 	return fmt.Sprintf("retry loop charged order %s three times in under a minute, %s", order, how), out
+}
+
+// browserOrder pays order with a PaymentIntent the server creates with key
+// ("" for none) and Stripe.js confirms: the PaymentIntent's metadata (the order)
+// is copied to the charge, whose own event carries no key.
+func (g *gen) browserOrder(p person, at, amount int64, order, desc, key string) *charge {
+	return g.s.createCharge(p, at, amount, "usd", chargeOpts{
+		description: "Order " + order + ": " + desc, metadata: map[string]string{"order_id": order},
+		key: key, request: true, confirm: byBrowser,
+	})
+}
+
+func (g *gen) intentPerAttempt(inst int, t int64) (string, []*charge) {
+	p := g.person(false)
+	amount, desc := g.cart("usd")
+	order := g.order()
+	t2 := t + g.secs(60, 240)
+	k1, k2 := fmt.Sprintf("pi-%s-%d", order, t), fmt.Sprintf("pi-%s-%d", order, t2)
+	c1, c2 := g.browserOrder(p, t, amount, order, desc, k1), g.browserOrder(p, t2, amount, order, desc, k2)
+	return fmt.Sprintf("the payment page reloaded and the server created a second PaymentIntent for order %s, each with its own key; Stripe.js confirmed both", order),
+		[]*charge{c1, c2}
+}
+
+func (g *gen) intentWithoutKey(inst int, t int64) (string, []*charge) {
+	p := g.person(false)
+	amount, desc := g.cart("usd")
+	order := g.order()
+	t2 := t + g.secs(20, 90)
+	return fmt.Sprintf("the server created two PaymentIntents for order %s without an idempotency key; Stripe.js confirmed both", order),
+		[]*charge{g.browserOrder(p, t, amount, order, desc, ""), g.browserOrder(p, t2, amount, order, desc, "")}
+}
+
+// doubleCheckout: two Checkout Sessions for one cart, both completed. The cart
+// is the sessions' client_reference_id (or, in the third instance, their own
+// metadata, which Stripe does not copy to the charge): the charges carry no
+// order at all.
+func (g *gen) doubleCheckout(inst int, t int64) (string, []*charge) {
+	p := g.person(false)
+	amount, desc := g.cart("usd")
+	cart := fmt.Sprintf("cart-%d", 5000+g.rng.IntN(5000))
+	opts := chargeOpts{description: "Checkout: " + desc, request: true, confirm: byCheckout, clientRef: cart}
+	if inst == 3 {
+		opts.clientRef, opts.sessionMeta = "", map[string]string{"order_id": cart}
+	}
+	t2 := t + g.secs(30, 300)
+	return fmt.Sprintf("the customer completed two Checkout Sessions for %s (a second tab)", cart),
+		[]*charge{g.s.createCharge(p, t, amount, "usd", opts), g.s.createCharge(p, t2, amount, "usd", opts)}
 }

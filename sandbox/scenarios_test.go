@@ -131,6 +131,24 @@ func TestScenarioShapes(t *testing.T) {
 			}
 			return ""
 		},
+		"intent_per_attempt": func(cs []testCharge) string {
+			if len(cs) != 2 || !sameAmount(cs) || order(cs[0]) == "" || order(cs[0]) != order(cs[1]) || cs[0].PaymentIntent == cs[1].PaymentIntent {
+				return "want 2 charges of one order on two PaymentIntents"
+			}
+			return ""
+		},
+		"intent_without_key": func(cs []testCharge) string {
+			if len(cs) != 2 || !sameAmount(cs) || order(cs[0]) == "" || order(cs[0]) != order(cs[1]) || cs[0].PaymentIntent == cs[1].PaymentIntent {
+				return "want 2 charges of one order on two PaymentIntents"
+			}
+			return ""
+		},
+		"double_checkout": func(cs []testCharge) string {
+			if len(cs) != 2 || !sameAmount(cs) || order(cs[0]) != "" || fp(cs[0]) != fp(cs[1]) || cs[0].PaymentIntent == cs[1].PaymentIntent {
+				return "want 2 charges on one card, two PaymentIntents, no order in the charges' metadata"
+			}
+			return ""
+		},
 		"triple_retry": func(cs []testCharge) string {
 			if len(cs) != 3 || !sameAmount(cs) || span(cs) >= 60 {
 				return "want 3 charges of one amount in under a minute"
@@ -335,7 +353,8 @@ func TestAddCharge(t *testing.T) {
 		order(c) != "o-99999" || fp(c) == "" || c.Status != "succeeded" || !c.Captured {
 		t.Errorf("added charge %+v", c)
 	}
-	events := decode[testList[testEvent]](t, get(t, ts, "/v1/events", url.Values{"limit": {"1"}}))
+	// Its PaymentIntent's payment_intent.created has the same second.
+	events := decode[testList[testEvent]](t, get(t, ts, "/v1/events", url.Values{"limit": {"1"}, "type": {"charge.succeeded"}}))
 	if len(events.Data) != 1 || events.Data[0].Type != "charge.succeeded" || events.Data[0].Request.IdempotencyKey == nil ||
 		*events.Data[0].Request.IdempotencyKey != "key-o-99999" {
 		t.Errorf("newest event %+v", events.Data)

@@ -188,14 +188,18 @@ func (s *Store) SaveCharges(ctx context.Context, charges []reconcile.Charge) err
 }
 
 // SaveSyncBatch stores one unit of sync progress in one transaction: charges, key
-// records and the sync state (cursors) that says they were fetched. A sync killed
-// at any point resumes from a cursor that matches the data.
-func (s *Store) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, state map[string]string) error {
+// records, what events said about requests and Checkout Sessions, and the sync
+// state (cursors) that says they were fetched. A sync killed at any point
+// resumes from a cursor that matches the data.
+func (s *Store) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, obs reconcile.Observations, state map[string]string) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		if err := saveCharges(ctx, tx, charges); err != nil {
 			return fmt.Errorf("save sync batch to %s: %w", s.path, err)
 		}
 		if err := saveKeys(ctx, tx, keys); err != nil {
+			return fmt.Errorf("save sync batch to %s: %w", s.path, err)
+		}
+		if err := saveObservations(ctx, tx, obs); err != nil {
 			return fmt.Errorf("save sync batch to %s: %w", s.path, err)
 		}
 		for name, value := range state {
@@ -220,6 +224,56 @@ func (s *Store) SaveKeys(ctx context.Context, keys []reconcile.KeyRecord) error 
 		}
 		return nil
 	})
+}
+
+// saveObservations upserts request records and Checkout Sessions: an event
+// read again (an overlapping sync) says the same thing.
+func saveObservations(ctx context.Context, tx *sql.Tx, obs reconcile.Observations) error {
+	if len(obs.Requests) > 0 {
+		put, err := tx.PrepareContext(ctx, `INSERT INTO requests (object_id, idempotency_key, seen_at) VALUES (?, ?, ?)
+			ON CONFLICT (object_id) DO UPDATE SET idempotency_key = excluded.idempotency_key, seen_at = excluded.seen_at`)
+		if err != nil {
+			return fmt.Errorf("prepare request upsert: %w", err)
+		}
+		defer put.Close()
+		for _, r := range obs.Requests {
+			seen, err := encodeTime(r.SeenAt, "seen time")
+			if err != nil {
+				return fmt.Errorf("request of %s: %w", r.Object, err)
+			}
+			if _, err := put.ExecContext(ctx, r.Object, r.Key, seen); err != nil {
+				return fmt.Errorf("save request of %s: %w", r.Object, err)
+			}
+		}
+	}
+	if len(obs.Checkouts) > 0 {
+		put, err := tx.PrepareContext(ctx, `INSERT INTO checkout_sessions (id, payment_intent, client_reference_id, metadata, completed_at)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET payment_intent = excluded.payment_intent,
+				client_reference_id = excluded.client_reference_id, metadata = excluded.metadata, completed_at = excluded.completed_at`)
+		if err != nil {
+			return fmt.Errorf("prepare checkout session upsert: %w", err)
+		}
+		defer put.Close()
+		for _, c := range obs.Checkouts {
+			at, err := encodeTime(c.CompletedAt, "completed time")
+			if err != nil {
+				return fmt.Errorf("checkout session %s: %w", c.Session, err)
+			}
+			metadata := ""
+			if len(c.Metadata) > 0 {
+				b, err := json.Marshal(c.Metadata)
+				if err != nil {
+					return fmt.Errorf("checkout session %s: encode metadata: %w", c.Session, err)
+				}
+				metadata = string(b)
+			}
+			if _, err := put.ExecContext(ctx, c.Session, c.PaymentIntent, c.ClientReferenceID, metadata, at); err != nil {
+				return fmt.Errorf("save checkout session %s: %w", c.Session, err)
+			}
+		}
+	}
+	return nil
 }
 
 // storedKey is one key_records row.

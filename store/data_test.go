@@ -166,10 +166,10 @@ func TestWritesAreAllOrNothing(t *testing.T) {
 		{"sync batch with a bad key record", func(s *Store) error {
 			return s.SaveSyncBatch(ctx, fakeCharges(0, 50, true),
 				[]reconcile.KeyRecord{{Key: "k1", Sources: []string{"event"}}, {Key: ""}},
-				map[string]string{"cursor": "ch_49"})
+				reconcile.Observations{}, map[string]string{"cursor": "ch_49"})
 		}, "key record 2 of 2: the idempotency key is empty"},
 		{"sync batch with a bad state name", func(s *Store) error {
-			return s.SaveSyncBatch(ctx, fakeCharges(0, 50, true), nil, map[string]string{"": "x"})
+			return s.SaveSyncBatch(ctx, fakeCharges(0, 50, true), nil, reconcile.Observations{}, map[string]string{"": "x"})
 		}, "state name is empty"},
 		{"key records with an empty key", func(s *Store) error {
 			return s.SaveKeys(ctx, []reconcile.KeyRecord{{Key: "k1"}, {Key: "k2"}, {}})
@@ -179,7 +179,7 @@ func TestWritesAreAllOrNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := openTemp(t)
 			if err := s.SaveSyncBatch(ctx, good, []reconcile.KeyRecord{{Key: "old", Sources: []string{"log"}}},
-				map[string]string{"cursor": "before"}); err != nil {
+				reconcile.Observations{}, map[string]string{"cursor": "before"}); err != nil {
 				t.Fatal(err)
 			}
 			before := countRows(t, s)
@@ -202,7 +202,7 @@ func TestSyncBatchSavesChargesKeysAndState(t *testing.T) {
 	s := openTemp(t)
 	charges := fakeCharges(0, 3, true)
 	keys := []reconcile.KeyRecord{{Key: "k-0", ChargeID: charges[0].ID, Sources: []string{"event"}, SeenAt: baseTime}}
-	if err := s.SaveSyncBatch(ctx, charges, keys, map[string]string{"charges.cursor": charges[2].ID, "events.cursor": "evt_9"}); err != nil {
+	if err := s.SaveSyncBatch(ctx, charges, keys, reconcile.Observations{}, map[string]string{"charges.cursor": charges[2].ID, "events.cursor": "evt_9"}); err != nil {
 		t.Fatal(err)
 	}
 	in, err := s.LoadInput(ctx)
@@ -222,6 +222,36 @@ func TestSyncBatchSavesChargesKeysAndState(t *testing.T) {
 	}
 	if got, _ := s.State(ctx, "events.cursor"); got != "evt_10" {
 		t.Errorf("after SetState: %q, want evt_10", got)
+	}
+}
+
+// TestSyncBatchSavesObservations: what events said about creating requests
+// (a key, or none) and completed Checkout Sessions loads back as saved, and an
+// event read again by an overlapping sync changes nothing.
+func TestSyncBatchSavesObservations(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	obs := reconcile.Observations{
+		Requests: []reconcile.RequestRecord{{Object: "pi_1", Key: "pi-create-o-1", SeenAt: baseTime}, {Object: "ch_2", SeenAt: baseTime}},
+		Checkouts: []reconcile.CheckoutRecord{{Session: "cs_1", PaymentIntent: "pi_1", ClientReferenceID: "cart-1", CompletedAt: baseTime},
+			{Session: "cs_2", PaymentIntent: "pi_2", Metadata: map[string]string{"order_id": "o-2"}, CompletedAt: baseTime}},
+	}
+	for range 2 {
+		if err := s.SaveSyncBatch(ctx, nil, nil, obs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in, err := s.LoadInput(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(in.Requests, func(a, b reconcile.RequestRecord) int { return strings.Compare(b.Object, a.Object) })
+	if !slices.Equal(in.Requests, obs.Requests) {
+		t.Errorf("requests %+v, want %+v", in.Requests, obs.Requests)
+	}
+	if len(in.Checkouts) != 2 || in.Checkouts[0].ClientReferenceID != "cart-1" || in.Checkouts[1].Metadata["order_id"] != "o-2" ||
+		!in.Checkouts[0].CompletedAt.Equal(baseTime) || in.Checkouts[1].PaymentIntent != "pi_2" {
+		t.Errorf("checkouts %+v", in.Checkouts)
 	}
 }
 

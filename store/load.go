@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -26,6 +27,12 @@ func (s *Store) LoadInput(ctx context.Context) (reconcile.Input, error) {
 	}
 	if in.Keys, err = loadKeys(ctx, tx); err != nil {
 		return in, fmt.Errorf("load key records from %s: %w", s.path, err)
+	}
+	if in.Requests, err = loadRequests(ctx, tx); err != nil {
+		return in, fmt.Errorf("load request records from %s: %w", s.path, err)
+	}
+	if in.Checkouts, err = loadCheckouts(ctx, tx); err != nil {
+		return in, fmt.Errorf("load checkout sessions from %s: %w", s.path, err)
 	}
 	if in.Decisions, err = loadDecisions(ctx, tx); err != nil {
 		return in, fmt.Errorf("load decisions from %s: %w", s.path, err)
@@ -143,6 +150,50 @@ func loadKeys(ctx context.Context, tx *sql.Tx) ([]reconcile.KeyRecord, error) {
 		keys = append(keys, k)
 	}
 	return keys, rows.Err()
+}
+
+func loadRequests(ctx context.Context, tx *sql.Tx) ([]reconcile.RequestRecord, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT object_id, idempotency_key, seen_at FROM requests`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []reconcile.RequestRecord
+	for rows.Next() {
+		var r reconcile.RequestRecord
+		var seen int64
+		if err := rows.Scan(&r.Object, &r.Key, &seen); err != nil {
+			return nil, err
+		}
+		r.SeenAt = decodeTime(seen)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func loadCheckouts(ctx context.Context, tx *sql.Tx) ([]reconcile.CheckoutRecord, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, payment_intent, client_reference_id, metadata, completed_at FROM checkout_sessions`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []reconcile.CheckoutRecord
+	for rows.Next() {
+		var c reconcile.CheckoutRecord
+		var metadata string
+		var at int64
+		if err := rows.Scan(&c.Session, &c.PaymentIntent, &c.ClientReferenceID, &metadata, &at); err != nil {
+			return nil, err
+		}
+		if metadata != "" {
+			if err := json.Unmarshal([]byte(metadata), &c.Metadata); err != nil {
+				return nil, fmt.Errorf("checkout session %s: metadata: %w", c.Session, err)
+			}
+		}
+		c.CompletedAt = decodeTime(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 func loadDecisions(ctx context.Context, tx *sql.Tx) ([]reconcile.Decision, error) {

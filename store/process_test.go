@@ -65,7 +65,7 @@ func TestHelperProcess(t *testing.T) {
 		}
 		for n := next; ; n++ {
 			charges, keys := crashBatchData(n)
-			if err := s.SaveSyncBatch(ctx, charges, keys, map[string]string{"cursor": strconv.Itoa(n)}); err != nil {
+			if err := s.SaveSyncBatch(ctx, charges, keys, reconcile.Observations{}, map[string]string{"cursor": strconv.Itoa(n)}); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(5)
 			}
@@ -244,7 +244,7 @@ func TestLoadInputDuringSyncSeesWholeBatches(t *testing.T) {
 	go func() {
 		for n := 1; n <= 30; n++ {
 			charges, keys := crashBatchData(n)
-			if err := s.SaveSyncBatch(ctx, charges, keys, map[string]string{"cursor": strconv.Itoa(n)}); err != nil {
+			if err := s.SaveSyncBatch(ctx, charges, keys, reconcile.Observations{}, map[string]string{"cursor": strconv.Itoa(n)}); err != nil {
 				done <- err
 				return
 			}

@@ -123,13 +123,24 @@ func burst(perSecond float64) int { return max(1, int(perSecond/2)) }
 
 // Account is who the key belongs to.
 type Account struct {
-	ID   string
+	ID   string // "" when the server would not say
 	Name string // the dashboard display name, else the business name, else the email, else ID
 	Live bool
+	// Unknown says what the lookup could not learn, as a phrase ("the
+	// account's name: …"); "" when it learned everything. It is not remembered.
+	Unknown string `json:"-"`
 }
 
-// Account asks Stripe whose account the key opens. It is the cheapest way to
-// check a key before a sync.
+// accountRE finds the account Stripe names in a restricted key's 403; a masked
+// id ("acct_1AbC***") does not match.
+var accountRE = regexp.MustCompile(`on account '(acct_[A-Za-z0-9]+)'`)
+
+// Account asks Stripe whose account the key opens. The lookup is best effort:
+// Stripe answers GET /v1/account with 403 to every restricted key, whatever its
+// permissions (dj-stripe PR #1131, stripe-node issue #2246), but names the
+// account in the message, and some Stripe-compatible servers have no such
+// endpoint (404). Both return what is known, with Unknown saying what is not;
+// a rejected key (401) and every other failure are errors.
 func (c *Client) Account(ctx context.Context) (Account, error) {
 	var acct stripe.Account
 	params := &stripe.AccountParams{}
@@ -137,7 +148,17 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 	err := c.call(ctx, func() error {
 		return c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
 	})
-	if err != nil {
+	var se *stripe.Error
+	switch {
+	case errors.Is(err, ErrPermission) && errors.As(err, &se):
+		if m := accountRE.FindStringSubmatch(se.Msg); m != nil {
+			return Account{ID: m[1], Name: m[1], Live: c.key.Live,
+				Unknown: "the account's name (Stripe never shows it to a restricted key)"}, nil
+		}
+		return Account{Live: c.key.Live, Unknown: "which account the key opens (Stripe never shows it to a restricted key)"}, nil
+	case errors.Is(err, ErrNotFound):
+		return Account{Live: c.key.Live, Unknown: fmt.Sprintf("which account the key opens (%s has no /v1/account)", c.APIBase())}, nil
+	case err != nil:
 		return Account{}, fmt.Errorf("look up the account: %w", err)
 	}
 	name := acct.ID

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,9 +20,9 @@ import (
 
 // Sink is where a sync puts what it fetched; *store.Store satisfies it.
 type Sink interface {
-	// SaveSyncBatch saves charges, key records and sync state in one
+	// SaveSyncBatch saves charges, key records, observations and sync state in one
 	// transaction; a state value of "" unsets the name.
-	SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, state map[string]string) error
+	SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, obs reconcile.Observations, state map[string]string) error
 	// State reads one sync state value, "" when unset.
 	State(ctx context.Context, name string) (string, error)
 }
@@ -37,6 +38,7 @@ const (
 	stateChargesSince  = "stripe.charges.since"        // created (unix) from which a complete backfill holds every charge
 	stateEventsNewest  = "stripe.events.newest"        // created (unix) of the newest event of the last complete sync
 	stateDisputesSeen  = "stripe.events.disputes_seen" // dispute events in the overlap already handled (JSON id → created)
+	stateEventTypes    = "stripe.events.types"         // the event types the last complete sync read, comma-separated
 )
 
 const (
@@ -75,6 +77,11 @@ const (
 	eventChargeRefunded  = "charge.refunded"
 	eventChargeCaptured  = "charge.captured"
 	eventDisputeCreated  = "charge.dispute.created"
+	// The request that created a PaymentIntent: with Stripe.js the charge's
+	// own event is the browser's confirmation, and this is the server's call.
+	eventIntentCreated = "payment_intent.created"
+	// A completed Checkout Session: its client_reference_id names the cart.
+	eventCheckoutCompleted = "checkout.session.completed"
 )
 
 // SyncOptions tune a sync. The zero value is a sensible sync.
@@ -248,7 +255,7 @@ func (r *syncRun) load(ctx context.Context) error {
 		return err
 	}
 	state := map[string]string{statePlan: string(mustJSON(r.plan))}
-	if err := r.sink.SaveSyncBatch(ctx, nil, nil, state); err != nil {
+	if err := r.sink.SaveSyncBatch(ctx, nil, nil, reconcile.Observations{}, state); err != nil {
 		return fmt.Errorf("save the sync plan: %w", err)
 	}
 	return nil
@@ -292,6 +299,13 @@ func (r *syncRun) newPlan(ctx context.Context) error {
 		evNewest, err := r.unixState(ctx, stateEventsNewest)
 		if err != nil {
 			return err
+		}
+		types, err := r.sink.State(ctx, stateEventTypes)
+		if err != nil {
+			return err
+		}
+		if types != strings.Join(eventTypes, ",") {
+			evNewest = 0 // read before with fewer types: read it all again
 		}
 		evFresh := eventsFrom
 		if evNewest > 0 {
@@ -427,7 +441,7 @@ func (r *syncRun) runSlice(ctx context.Context, i int) error {
 			st.Fetched += n
 		}
 		state := map[string]string{sliceKey(i): string(mustJSON(st))}
-		if err := r.sink.SaveSyncBatch(ctx, b.charges, b.keys, state); err != nil {
+		if err := r.sink.SaveSyncBatch(ctx, b.charges, b.keys, b.obs, state); err != nil {
 			return fmt.Errorf("save synced %s: %w", spec.Kind, err)
 		}
 		r.pageDone(i, st, spec.Kind, len(page.Data), len(b.keys))
@@ -459,7 +473,7 @@ func (r *syncRun) skipEvents(ctx context.Context, i int, cause error) error {
 	st := r.states[i]
 	r.mu.Unlock()
 	st.Done = true
-	if err := r.sink.SaveSyncBatch(ctx, nil, nil, map[string]string{sliceKey(i): string(mustJSON(st))}); err != nil {
+	if err := r.sink.SaveSyncBatch(ctx, nil, nil, reconcile.Observations{}, map[string]string{sliceKey(i): string(mustJSON(st))}); err != nil {
 		return fmt.Errorf("save sync progress: %w", err)
 	}
 	r.mu.Lock()
@@ -585,6 +599,7 @@ func (r *syncRun) finish(ctx context.Context) error {
 		}
 		evNewest := max(prevEv, eventsNewest, evFrom)
 		state[stateEventsNewest] = strconv.FormatInt(evNewest, 10)
+		state[stateEventTypes] = strings.Join(eventTypes, ",")
 		inOverlap := map[string]int64{}
 		for _, m := range []map[string]int64{r.disputesSeen, r.disputes} {
 			for id, created := range m {
@@ -595,7 +610,7 @@ func (r *syncRun) finish(ctx context.Context) error {
 		}
 		state[stateDisputesSeen] = string(mustJSON(inOverlap))
 	}
-	if err := r.sink.SaveSyncBatch(ctx, nil, nil, state); err != nil {
+	if err := r.sink.SaveSyncBatch(ctx, nil, nil, reconcile.Observations{}, state); err != nil {
 		return fmt.Errorf("save the sync's completion: %w", err)
 	}
 	return nil
@@ -676,8 +691,7 @@ func (c *Client) listPage(ctx context.Context, spec sliceSpec, after string) (*r
 	case kindCharges:
 		params, path = &stripe.ChargeListParams{ListParams: list, CreatedRange: created}, "/v1/charges"
 	default:
-		params, path = &stripe.EventListParams{ListParams: list, CreatedRange: created, Types: stripe.StringSlice([]string{
-			eventChargeSucceeded, eventChargeFailed, eventChargeCaptured, eventChargeRefunded, eventDisputeCreated})}, "/v1/events"
+		params, path = &stripe.EventListParams{ListParams: list, CreatedRange: created, Types: stripe.StringSlice(eventTypes)}, "/v1/events"
 	}
 	query := &form.Values{}
 	form.AppendTo(query, params)
@@ -692,10 +706,17 @@ func (c *Client) listPage(ctx context.Context, spec sliceSpec, after string) (*r
 	return page, nil
 }
 
+// eventTypes are the events sync reads. A store whose last sync read other
+// types reads the whole 30 days again, so the new kinds of evidence reach
+// every charge Stripe still has events for.
+var eventTypes = []string{eventChargeSucceeded, eventChargeFailed, eventChargeCaptured, eventChargeRefunded,
+	eventDisputeCreated, eventIntentCreated, eventCheckoutCompleted}
+
 // batch is what one page turns into.
 type batch struct {
 	charges        []reconcile.Charge
 	keys           []reconcile.KeyRecord
+	obs            reconcile.Observations
 	lastID         string
 	newest, oldest int64
 }
@@ -759,6 +780,27 @@ func (r *syncRun) eventsBatch(ctx context.Context, items []json.RawMessage) (bat
 				b.keys = append(b.keys, reconcile.KeyRecord{Key: ev.Request.IdempotencyKey, ChargeID: ch.ID,
 					Sources: []string{reconcile.SourceEvent}, SeenAt: observed})
 			}
+			if createdByRequest {
+				b.seeRequest(&ev, ch.ID, observed)
+			}
+		case eventIntentCreated:
+			var pi struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil || pi.ID == "" {
+				return batch{}, fmt.Errorf("event %s (%s): not a PaymentIntent: %v", ev.ID, ev.Type, err)
+			}
+			b.seeRequest(&ev, pi.ID, observed)
+		case eventCheckoutCompleted:
+			var cs stripe.CheckoutSession
+			if err := json.Unmarshal(ev.Data.Raw, &cs); err != nil || cs.ID == "" {
+				return batch{}, fmt.Errorf("event %s (%s): not a Checkout Session: %v", ev.ID, ev.Type, err)
+			}
+			if cs.PaymentIntent == nil || cs.PaymentIntent.ID == "" {
+				continue // a subscription or setup session: no payment of its own
+			}
+			b.obs.Checkouts = append(b.obs.Checkouts, reconcile.CheckoutRecord{Session: cs.ID, PaymentIntent: cs.PaymentIntent.ID,
+				ClientReferenceID: cs.ClientReferenceID, Metadata: cs.Metadata, CompletedAt: observed})
 		case eventDisputeCreated:
 			var d stripe.Dispute
 			if err := json.Unmarshal(ev.Data.Raw, &d); err != nil {
@@ -776,6 +818,17 @@ func (r *syncRun) eventsBatch(ctx context.Context, items []json.RawMessage) (bat
 	}
 	b.charges = append(b.charges, charges...)
 	return b, nil
+}
+
+// seeRequest records what the event says about the API request that created
+// object: its key, or that it carried none. An event with no request id was
+// not caused by an API request (Stripe made the object itself, as for an
+// invoice's charge), so it says nothing about keys.
+func (b *batch) seeRequest(ev *stripe.Event, object string, at time.Time) {
+	if ev.Request == nil || ev.Request.ID == "" {
+		return
+	}
+	b.obs.Requests = append(b.obs.Requests, reconcile.RequestRecord{Object: object, Key: ev.Request.IdempotencyKey, SeenAt: at})
 }
 
 type disputeEvent struct {

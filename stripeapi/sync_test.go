@@ -27,6 +27,8 @@ type memSink struct {
 	mu        sync.Mutex
 	charges   map[string]reconcile.Charge
 	keys      map[string]reconcile.KeyRecord
+	requests  map[string]reconcile.RequestRecord  // by object id
+	checkouts map[string]reconcile.CheckoutRecord // by session id
 	state     map[string]string
 	batches   int
 	failAfter int // > 0: every batch after this many saved ones fails
@@ -35,10 +37,11 @@ type memSink struct {
 var errSinkFull = errors.New("disk full")
 
 func newMemSink() *memSink {
-	return &memSink{charges: map[string]reconcile.Charge{}, keys: map[string]reconcile.KeyRecord{}, state: map[string]string{}}
+	return &memSink{charges: map[string]reconcile.Charge{}, keys: map[string]reconcile.KeyRecord{}, state: map[string]string{},
+		requests: map[string]reconcile.RequestRecord{}, checkouts: map[string]reconcile.CheckoutRecord{}}
 }
 
-func (s *memSink) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, state map[string]string) error {
+func (s *memSink) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, obs reconcile.Observations, state map[string]string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -60,6 +63,12 @@ func (s *memSink) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge,
 			k.ChargeID = old.ChargeID
 		}
 		s.keys[k.Key] = k
+	}
+	for _, r := range obs.Requests {
+		s.requests[r.Object] = r
+	}
+	for _, c := range obs.Checkouts {
+		s.checkouts[c.Session] = c
 	}
 	for name, v := range state {
 		if v == "" {
@@ -518,17 +527,31 @@ func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
 
 func TestAccount(t *testing.T) {
 	_, base := newSandbox(t, sandbox.Options{Seed: 8, Ordinary: -1})
+	_, noAccount := newSandbox(t, sandbox.Options{Seed: 8, Ordinary: -1, NoAccount: true})
 	for _, tt := range []struct {
-		secret string
-		live   bool
-	}{{sandbox.TestKey, false}, {sandbox.LiveKey, true}} {
-		acct, err := testClient(t, tt.secret, base).Account(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := (Account{ID: sandbox.AccountID, Name: sandbox.AccountName, Live: tt.live}); acct != want {
-			t.Errorf("Account() = %+v, want %+v", acct, want)
-		}
+		name    string
+		secret  string
+		base    string
+		want    Account
+		unknown string
+	}{
+		{"secret key", sandbox.TestKey, base, Account{ID: sandbox.AccountID, Name: sandbox.AccountName}, ""},
+		{"live key", sandbox.LiveKey, base, Account{ID: sandbox.AccountID, Name: sandbox.AccountName, Live: true}, ""},
+		{"restricted key: the id from Stripe's 403", sandbox.RestrictedKey, base,
+			Account{ID: sandbox.AccountID, Name: sandbox.AccountID}, "the account's name"},
+		{"server without /v1/account", sandbox.TestKey, noAccount, Account{}, "which account the key opens (" + noAccount + " has no /v1/account)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			acct, err := testClient(t, tt.secret, tt.base).Account(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			unknown := acct.Unknown
+			acct.Unknown = ""
+			if acct != tt.want || !strings.HasPrefix(unknown, tt.unknown) || (tt.unknown == "") != (unknown == "") {
+				t.Errorf("Account() = %+v (unknown %q), want %+v (unknown %q…)", acct, unknown, tt.want, tt.unknown)
+			}
+		})
 	}
 }
 
@@ -665,5 +688,53 @@ func TestSyncSeesLaterCapture(t *testing.T) {
 				t.Errorf("no group holds %s and the captured %s", firstID, holdID)
 			}
 		})
+	}
+}
+
+// TestSyncReadsIntentAndCheckoutEvents: sync keeps what payment_intent.created
+// and charge.succeeded events say about the creating request (the key, or
+// that there was none) and the Checkout Sessions that completed, and a store
+// synced before it read those types reads the 30 days of events again.
+func TestSyncReadsIntentAndCheckoutEvents(t *testing.T) {
+	sb, base := newSandbox(t, sandbox.Options{Seed: 5, Ordinary: 50})
+	c := testClient(t, sandbox.TestKey, base)
+	sink := newMemSink()
+	ctx := context.Background()
+	if _, err := c.Sync(ctx, sink, fast); err != nil {
+		t.Fatal(err)
+	}
+	perAttempt := sb.Scenarios()["intent_per_attempt/1"]
+	for _, id := range perAttempt {
+		ch, _ := sink.charge(id)
+		if r, ok := sink.requests[ch.PaymentIntent]; !ok || !strings.HasPrefix(r.Key, "pi-o-") {
+			t.Errorf("PaymentIntent %s of %s: request %+v (found %v), want the server's key", ch.PaymentIntent, id, r, ok)
+		}
+		if r, ok := sink.requests[id]; !ok || r.Key != "" {
+			t.Errorf("charge %s: request %+v (found %v), want the browser's, without a key", id, r, ok)
+		}
+	}
+	carts := map[string]bool{}
+	for _, id := range sb.Scenarios()["double_checkout/1"] {
+		ch, _ := sink.charge(id)
+		for _, cs := range sink.checkouts {
+			if cs.PaymentIntent == ch.PaymentIntent {
+				carts[cs.ClientReferenceID] = true
+			}
+		}
+	}
+	if len(carts) != 1 || carts[""] {
+		t.Errorf("double_checkout/1 carts %v, want one client_reference_id", carts)
+	}
+
+	// A store an older doublecheck synced: its events state names fewer types.
+	sink.state[stateEventTypes] = "charge.succeeded,charge.failed"
+	clear(sink.requests)
+	res, err := c.Sync(ctx, sink, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events < 50 || len(sink.requests) == 0 || sink.state[stateEventTypes] != strings.Join(eventTypes, ",") {
+		t.Errorf("after a sync by an older version: %d events read, %d requests, types %q; want the 30 days read again",
+			res.Events, len(sink.requests), sink.state[stateEventTypes])
 	}
 }

@@ -93,7 +93,7 @@ func TestDetailPaneExplainsTheGroup(t *testing.T) {
 	content := m.detail.render(m.table.Selected(), nil)
 	for _, want := range []string{
 		"ch_2001", "ch_2002", "ch_2003", "KEEP", "DUPLICATE", "120.00 EUR", "mastercard ••••5454",
-		"maria.rossi@example.it", "3 charges in 41 s, no idempotency key", "key — none recorded",
+		"maria.rossi@example.it", "3 charges in 41 s, no idempotency key", "key — none: its event recorded the request without one",
 		"cannot refund: disputed: the customer opened a dispute", "2026-11-20 15:00:20",
 	} {
 		if !strings.Contains(content, want) {
