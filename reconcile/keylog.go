@@ -18,30 +18,27 @@ var keyLogColumns = []string{"idempotency_key", "order_ref", "charge_id", "creat
 
 // ReadKeyLog reads the merchant's own log of idempotency keys: CSV with a header
 // row (idempotency_key, order_ref, optional charge_id and created_at in RFC 3339)
-// or JSONL with the same fields, told apart by a first non-space byte of '{'.
+// or JSONL with the same fields, told apart by a first non-space byte of '{'; a
+// byte-order mark is accepted and invalid UTF-8 refused (see TextFile).
 // name is used in errors, which give the line. It returns every record or an
 // error, never part of the file.
 func ReadKeyLog(r io.Reader, name string) ([]KeyRecord, error) {
-	br := bufio.NewReaderSize(r, 64*1024)
-	// Peek, not read, past leading blank space, so that line numbers stay right.
-	for n := 1; ; n++ {
-		b, err := br.Peek(n)
-		if len(b) < n {
-			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: the key log is empty", name)
-			}
-			if !errors.Is(err, bufio.ErrBufferFull) {
-				return nil, fmt.Errorf("read %s: %w", name, err)
-			}
-			return readKeyCSV(br, name)
-		}
-		switch b[n-1] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return readKeyJSONL(br, name)
-		}
-		return readKeyCSV(br, name)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if data, err = TextFile(data, name); err != nil {
+		return nil, err
+	}
+	// Leading blank space is skipped only to choose the format, so that line
+	// numbers stay right.
+	switch first := bytes.TrimLeft(data, " \t\r\n"); {
+	case len(first) == 0:
+		return nil, fmt.Errorf("%s: the key log is empty", name)
+	case first[0] == '{':
+		return readKeyJSONL(bytes.NewReader(data), name)
+	default:
+		return readKeyCSV(bytes.NewReader(data), name)
 	}
 }
 
@@ -85,7 +82,7 @@ func readKeyCSV(r io.Reader, name string) ([]KeyRecord, error) {
 	}
 	col := map[string]int{}
 	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		h = strings.ToLower(strings.TrimSpace(h))
 		col[h] = i
 	}
 	for _, req := range keyLogColumns[:2] {

@@ -30,6 +30,9 @@ func TestReadKeyLog(t *testing.T) {
 				{Key: "k-2", Sources: []string{SourceLog}},
 			}},
 		{name: "header only", file: "idempotency_key,order_ref\n"},
+		{name: "jsonl with a BOM",
+			file: "\ufeff{\"idempotency_key\":\"k-1\",\"order_ref\":\"o-1\"}\n",
+			want: []KeyRecord{{Key: "k-1", OrderRef: "o-1", Sources: []string{SourceLog}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,6 +70,8 @@ func TestReadKeyLogErrors(t *testing.T) {
 		{"empty file", "  \n", "keys.csv", "keys.csv: the key log is empty"},
 		{"bad json line", "{\"idempotency_key\":\"k-1\"}\n{\"idempotency_key\":\n", "keys.jsonl", "keys.jsonl line 2: not a JSON object"},
 		{"json bad time", "{\"idempotency_key\":\"k-1\",\"created_at\":\"20/11/2026\"}\n", "keys.jsonl", `keys.jsonl line 1: created_at "20/11/2026" is not RFC 3339`},
+		{"invalid UTF-8 in csv", "idempotency_key,order_ref\nk-1,o-1\nk-2,o-\xfe2\n", "keys.csv", "keys.csv line 3 (byte 7 of the line): not valid UTF-8"},
+		{"invalid UTF-8 in jsonl", "{\"idempotency_key\":\"k-\xc0\"}\n", "keys.jsonl", "keys.jsonl line 1"},
 		{"json missing key", "\n\n{\"order_ref\":\"o-1\"}\n", "keys.jsonl", "keys.jsonl line 3: idempotency_key is empty"},
 	}
 	for _, tc := range cases {

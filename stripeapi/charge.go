@@ -56,8 +56,10 @@ func chargeFromStripe(ch *stripe.Charge, raw []byte, observed time.Time) reconci
 	return c
 }
 
-// decodeCharge decodes one Stripe charge object. It refuses anything that is not
-// a charge, so a file of refunds or customers is not imported as empty charges.
+// decodeCharge decodes one Stripe charge object, from a file or from Stripe. It
+// refuses anything that is not a charge, so a file of refunds or customers is
+// not imported as empty charges, and any charge reconcile.ValidateCharge finds
+// impossible (a negative amount, an unknown currency or status…).
 func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
 	var ch stripe.Charge
 	// Decoded as the plain struct: stripe.Charge's own UnmarshalJSON only adds
@@ -82,7 +84,11 @@ func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
 	if observed.IsZero() {
 		observed = knownAsOf(&ch)
 	}
-	return chargeFromStripe(&ch, raw, observed), nil
+	c := chargeFromStripe(&ch, raw, observed)
+	if err := reconcile.ValidateCharge(c, time.Now()); err != nil {
+		return reconcile.Charge{}, err
+	}
+	return c, nil
 }
 
 type plainCharge stripe.Charge
@@ -110,6 +116,9 @@ func DecodeCharges(r io.Reader, name string) ([]reconcile.Charge, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if data, err = reconcile.TextFile(data, name); err != nil {
+		return nil, err
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {

@@ -58,6 +58,9 @@ func TestDecodeChargesFormats(t *testing.T) {
 		{"list with data before object", `{"data":[` + chargeFull + "," + chargeGuest + `],"object":"list"}`},
 		{"bare array", "[\n" + chargeFull + ",\n" + chargeGuest + "\n]"},
 		{"JSONL with blank lines and CRLF", "\n" + chargeFull + "\r\n\r\n" + chargeGuest + "\n\n"},
+		{"JSONL with a byte-order mark", "\ufeff" + chargeFull + "\n" + chargeGuest + "\n"},
+		{"array with a byte-order mark", "\ufeff[" + chargeFull + "," + chargeGuest + "]"},
+		{"list response with a byte-order mark", "\ufeff{\"object\":\"list\",\"data\":[" + chargeFull + "," + chargeGuest + "]}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +96,15 @@ func TestDecodeChargesErrors(t *testing.T) {
 		{"list syntax error", "{\"object\":\"list\",\n\"data\":[" + chargeFull + ",,]}", []string{"line 2", "invalid JSON"}},
 		{"not a list object", "{\n \"object\": \"charge\",\n \"id\": \"ch_1\"\n}", []string{"not a Stripe list response", `"charge"`}},
 		{"garbage after array", "[" + chargeFull + "] [", []string{"unexpected data after the JSON document"}},
+		{"invalid UTF-8", chargeFull + "\n" + strings.Replace(chargeGuest, "guest@", "gu\xffest@", 1) + "\n", []string{"in.json line 2", "not valid UTF-8"}},
+		{"negative amount", chargeGuest + "\n" + strings.Replace(chargeGuest, `"amount":999`, `"amount":-5000`, 1), []string{"in.json line 2", "amount -5000 is negative"}},
+		{"refunded above amount", strings.Replace(chargeFull, `"amount_refunded":400`, `"amount_refunded":2500`, 1), []string{"in.json line 1", "amount_refunded 2500 is more than its amount 2400"}},
+		{"negative refunded", strings.Replace(chargeFull, `"amount_refunded":400`, `"amount_refunded":-1`, 1), []string{"line 1", "amount_refunded -1 is negative"}},
+		{"unknown currency", strings.Replace(chargeFull, `"USD"`, `"xyz"`, 1), []string{"line 1", `currency "xyz"`}},
+		{"markup currency", "[" + chargeGuest + ",\n" + strings.Replace(chargeFull, `"USD"`, `"<script>"`, 1) + "]", []string{"element 1 (line 2", `currency "<script>"`}},
+		{"unknown status", strings.Replace(chargeFull, `"succeeded"`, `"hacked"`, 1), []string{"line 1", `status "hacked"`}},
+		{"not a charge id", strings.Replace(chargeFull, `"ch_1full"`, `"cus_1"`, 1), []string{"line 1", `id "cus_1" is not a Stripe charge id`}},
+		{"created in 1970", strings.Replace(chargeFull, `"created":1700000000`, `"created":1`, 1), []string{"line 1", "before Stripe existed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
