@@ -43,7 +43,7 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 // importFile decodes a whole file (or stdin for "-") before anything is stored,
 // then saves it in one transaction: a bad line anywhere means nothing is imported.
 func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags,
-	decode func(r io.Reader, name string) ([]T, error),
+	decode func(r io.Reader, name string) (items []T, repeated int, err error),
 	save func(*store.Store, context.Context, []T) error, noun string) error {
 	var sh shared
 	sh.register(fs)
@@ -52,7 +52,7 @@ func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags
 		return err
 	}
 	path := rest[0]
-	items, err := decodeFile(env, path, decode)
+	items, repeated, err := decodeFile(env, path, decode)
 	if err != nil {
 		return err
 	}
@@ -64,17 +64,25 @@ func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags
 	if err := save(st, ctx, items); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
-	fmt.Fprintf(env.Stderr, "imported %d %s from %s into %s\n", len(items), noun, path, st.Path())
+	fmt.Fprintf(env.Stderr, "imported %d %s%s from %s into %s\n", len(items), noun, repeatNote(repeated), path, st.Path())
 	return nil
 }
 
-func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, error)) ([]T, error) {
+// repeatNote says how many records of a file were repeats, stored once.
+func repeatNote(repeated int) string {
+	if repeated == 0 {
+		return ""
+	}
+	return " (" + plural(repeated, "repeated record") + ", each stored once)"
+}
+
+func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, int, error)) ([]T, int, error) {
 	if path == "-" {
 		return decode(env.Stdin, "standard input")
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, 0, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	defer f.Close()
 	return decode(f, path)

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,9 +113,6 @@ func NewRepeats(what string) *Repeats {
 	return &Repeats{what: what, first: map[string]firstSeen{}}
 }
 
-// errConflict marks a conflicting repeat.
-var errConflict = errors.New("conflicting repeat")
-
 // Seen records that the record id, with content, is on line. It reports whether
 // the record is a repeat to skip; an error when the same id came earlier with
 // other contents, naming both lines.
@@ -127,8 +123,8 @@ func (r *Repeats) Seen(id, content string, line int) (repeat bool, err error) {
 		return false, nil
 	}
 	if prev.content != content {
-		return false, fmt.Errorf("%w: %s %s is also on line %d with different contents; keep the right one and import again",
-			errConflict, r.what, id, prev.line)
+		return false, fmt.Errorf("%s %s is also on line %d, with different contents; keep the right one and import again",
+			r.what, id, prev.line)
 	}
 	r.Repeated++
 	return true, nil

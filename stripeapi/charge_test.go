@@ -28,7 +28,7 @@ const (
 )
 
 func TestChargeFromStripeFields(t *testing.T) {
-	charges, err := DecodeCharges(strings.NewReader(chargeFull+"\n"+chargeGuest), "charges.jsonl")
+	charges, _, err := DecodeCharges(strings.NewReader(chargeFull+"\n"+chargeGuest), "charges.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestDecodeChargesFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			charges, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
+			charges, _, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +108,7 @@ func TestDecodeChargesErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			charges, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
+			charges, _, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
 			if err == nil {
 				t.Fatalf("decoded %d charges, want an error", len(charges))
 			}
@@ -129,8 +129,51 @@ func TestDecodeChargesErrors(t *testing.T) {
 
 func TestDecodeChargesReadError(t *testing.T) {
 	boom := errors.New("disk on fire")
-	_, err := DecodeCharges(iotest.ErrReader(boom), "in.json")
+	_, _, err := DecodeCharges(iotest.ErrReader(boom), "in.json")
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "read in.json") {
 		t.Fatalf("error %v, want the read error wrapped with the file name", err)
+	}
+}
+
+func TestDecodeChargesRepeats(t *testing.T) {
+	// The same charge twice, once re-indented: one charge and one repeat.
+	pretty := strings.ReplaceAll(chargeGuest, `","`, `", "`)
+	changed := strings.Replace(chargeGuest, `"amount":999`, `"amount":998`, 1)
+	tests := []struct {
+		name         string
+		input        string
+		wantCharges  int
+		wantRepeated int
+		wantErr      []string
+	}{
+		{"distinct", chargeFull + "\n" + chargeGuest, 2, 0, nil},
+		{"identical lines", chargeFull + "\n" + chargeGuest + "\n" + chargeGuest + "\n" + chargeFull + "\n", 2, 2, nil},
+		{"identical but spaced differently", "[" + chargeGuest + ",\n" + pretty + "]", 1, 1, nil},
+		{"conflict names both lines", chargeGuest + "\n" + chargeFull + "\n\n" + changed + "\n", 0, 0,
+			[]string{"in.json line 4", "charge ch_2guest is also on line 1, with different contents"}},
+		{"conflict in an array", "[" + chargeGuest + ",\n" + chargeFull + ",\n" + changed + "]", 0, 0,
+			[]string{"element 2 (line 3", "charge ch_2guest is also on line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			charges, repeated, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("decoded %d charges, want an error", len(charges))
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not contain %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(charges) != tt.wantCharges || repeated != tt.wantRepeated {
+				t.Errorf("got %d charges and %d repeats, want %d and %d", len(charges), repeated, tt.wantCharges, tt.wantRepeated)
+			}
+		})
 	}
 }
