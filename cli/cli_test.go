@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"doublecheck/sandbox"
+	"doublecheck/store"
 	"doublecheck/stripeapi"
 )
 
@@ -148,6 +149,11 @@ func TestImportScanExport(t *testing.T) {
 		}
 		// A scan of nothing must not pass for a clean account.
 		empty := filepath.Join(t.TempDir(), "empty.db")
+		st, err := store.Open(context.Background(), empty)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
 		if code, _, stderr := runCLI(t, "", "scan", "--exit-code", "--db", empty); code != exitError || !strings.Contains(stderr, "holds no charges") {
 			t.Errorf("scan --exit-code on an empty store: exit %d, %q", code, stderr)
 		}

@@ -92,40 +92,66 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 	return client, acct, nil
 }
 
-// openStore opens --db, else the store of acct.
+// openStore opens --db, else the store of acct, creating it if need be.
 func (s *shared) openStore(ctx context.Context, acct account) (*store.Store, error) {
-	path := s.db
-	if path == "" {
-		var err error
-		if path, err = store.DefaultPath(acct.ID, acct.Live); err != nil {
-			return nil, err
-		}
+	path, err := s.storePath(acct)
+	if err != nil {
+		return nil, err
 	}
 	return store.Open(ctx, path)
 }
 
-// openLocalStore opens the store for a command that does not need Stripe: --db,
-// else the store of the account the key belongs to (remembered from an earlier
-// command, or asked of Stripe once), else the "local" store used without a key.
-func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+// storePath is --db, else the default store of acct.
+func (s *shared) storePath(acct account) (string, error) {
 	if s.db != "" {
-		return store.Open(ctx, s.db)
+		return s.db, nil
 	}
-	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
-	if errors.Is(err, stripeapi.ErrNoKey) {
-		return s.openStore(ctx, account{ID: "local"})
-	}
+	return store.DefaultPath(acct.ID, acct.Live)
+}
+
+// openLocalStore opens, creating it if need be, the store of a command that
+// writes without needing Stripe (see localStorePath).
+func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+	path, err := s.localStorePath(ctx, env)
 	if err != nil {
 		return nil, err
 	}
+	return store.Open(ctx, path)
+}
+
+// readLocalStore opens the store of a command that only reads (see
+// localStorePath) read-only: it creates nothing where a mistyped --db points,
+// and works on a store it may not write.
+func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+	path, err := s.localStorePath(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return store.OpenReadOnly(ctx, path)
+}
+
+// localStorePath is the store of a command that does not need Stripe: --db,
+// else the store of the account the key belongs to (remembered from an earlier
+// command, or asked of Stripe once), else the "local" store used without a key.
+func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
+	if s.db != "" {
+		return s.db, nil
+	}
+	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
+	if errors.Is(err, stripeapi.ErrNoKey) {
+		return s.storePath(account{ID: "local"})
+	}
+	if err != nil {
+		return "", err
+	}
 	if acct, ok := rememberedAccount(key.String()); ok {
-		return s.openStore(ctx, acct)
+		return s.storePath(acct)
 	}
 	_, acct, err := s.lookUpAccount(ctx, env)
 	if err != nil {
-		return nil, fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
+		return "", fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
 	}
-	return s.openStore(ctx, acct)
+	return s.storePath(acct)
 }
 
 // accountsFile maps redacted keys to their accounts, beside the stores.
