@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -161,5 +162,23 @@ func TestReadingCommandsCreateNoStore(t *testing.T) {
 				t.Errorf("%s was created", dir)
 			}
 		})
+	}
+}
+
+// TestStoreGivenAsDBIsMadePrivate: a store is 0600 whatever created the file.
+func TestStoreGivenAsDBIsMadePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix file modes")
+	}
+	db := filepath.Join(t.TempDir(), "shared.db")
+	if err := os.WriteFile(db, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(db, 0o644) // whatever the umask
+	if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", db); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	if info, err := os.Stat(db); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", info.Mode().Perm(), err)
 	}
 }

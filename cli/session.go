@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"doublecheck/store"
 	"doublecheck/stripeapi"
@@ -70,7 +71,7 @@ func modeLabel(live, terminal bool) string {
 }
 
 // lookUpAccount resolves the key and server, and asks Stripe whose account it
-// is. The answer is remembered (by the key's redacted form, never the key) so
+// is. The answer is remembered (by the key's fingerprint, never the key) so
 // offline commands find the same store later.
 func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client, account, error) {
 	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
@@ -86,7 +87,7 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 	if err != nil {
 		return nil, account{}, err
 	}
-	if err := rememberAccount(key.String(), acct); err != nil {
+	if err := rememberAccount(key, acct); err != nil {
 		return nil, account{}, err
 	}
 	return client, acct, nil
@@ -144,17 +145,37 @@ func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if acct, ok := rememberedAccount(key.String()); ok {
+	accounts := readAccounts()
+	if acct, ok := accounts[key.Fingerprint()]; ok {
 		return s.storePath(acct)
 	}
-	_, acct, err := s.lookUpAccount(ctx, env)
+	// Accounts used to be remembered by the key's redacted form, which two keys
+	// can share; such an entry is trusted only when Stripe cannot be reached
+	// soon to ask, and asking replaces it.
+	legacy, hasLegacy := accounts[key.String()]
+	lookupCtx := ctx
+	if hasLegacy {
+		var cancel context.CancelFunc
+		lookupCtx, cancel = context.WithTimeout(ctx, legacyLookupTimeout)
+		defer cancel()
+	}
+	_, acct, err := s.lookUpAccount(lookupCtx, env)
 	if err != nil {
+		unreachable := errors.Is(err, stripeapi.ErrUnreachable) || errors.Is(err, stripeapi.ErrServer) ||
+			(errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil)
+		if hasLegacy && unreachable {
+			return s.storePath(legacy)
+		}
 		return "", fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
 	}
 	return s.storePath(acct)
 }
 
-// accountsFile maps redacted keys to their accounts, beside the stores.
+// legacyLookupTimeout bounds the wait for Stripe before an offline command uses
+// an account remembered the old way, rather than the half minute of retries.
+const legacyLookupTimeout = 3 * time.Second
+
+// accountsFile maps key fingerprints to their accounts, beside the stores.
 func accountsFile() (string, error) {
 	path, err := store.DefaultPath("local", false)
 	if err != nil {
@@ -173,17 +194,16 @@ func readAccounts() map[string]account {
 	return accounts
 }
 
-func rememberedAccount(redactedKey string) (account, bool) {
-	acct, ok := readAccounts()[redactedKey]
-	return acct, ok
-}
-
-func rememberAccount(redactedKey string, acct account) error {
+// rememberAccount records that key opens acct, by the key's fingerprint, and
+// drops an entry under its redacted form left by an older doublecheck.
+func rememberAccount(key stripeapi.Key, acct account) error {
 	accounts := readAccounts()
-	if accounts[redactedKey] == acct {
+	_, legacy := accounts[key.String()]
+	if accounts[key.Fingerprint()] == acct && !legacy {
 		return nil
 	}
-	accounts[redactedKey] = acct
+	accounts[key.Fingerprint()] = acct
+	delete(accounts, key.String())
 	path, err := accountsFile()
 	if err != nil {
 		return err
