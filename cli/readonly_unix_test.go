@@ -3,13 +3,41 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"doublecheck/reconcile"
+	"doublecheck/store"
 )
+
+const offlineHelperEnv = "DOUBLECHECK_CLI_OFFLINE_HELPER"
+
+// TestOfflineStoreHelper is the child of TestReadOnlyStoreIsReadNotDamaged: it
+// opens the store as the offline dashboard does, and tries a dismissal.
+func TestOfflineStoreHelper(t *testing.T) {
+	path := os.Getenv(offlineHelperEnv)
+	if path == "" {
+		return
+	}
+	ctx := context.Background()
+	st, err := openOffline(ctx, path)
+	if err != nil {
+		fmt.Println("openOffline:", err)
+		os.Exit(0)
+	}
+	report, err := detect(ctx, st, reconcile.DefaultOptions())
+	fmt.Println("groups:", len(report.Groups), err)
+	err = decider{st}.Decide(ctx, []reconcile.Decision{{GroupID: report.Groups[0].ID, Kind: reconcile.DecisionDismissed}})
+	fmt.Println("dismiss:", errors.Is(err, store.ErrReadOnly), err)
+	os.Exit(0)
+}
 
 // TestReadOnlyStoreIsReadNotDamaged: scan and export read a healthy store in a
 // read-only directory or file; import says the store is read-only, never
@@ -69,6 +97,21 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			if code, stdout, stderr := run("export", "--db", db); code != 0 || !strings.HasPrefix(stdout, "kind,") {
 				t.Errorf("export: exit %d, stderr %q", code, stderr)
 			}
+			// The offline dashboard reads it, and a dismissal says it was not saved.
+			exe, _ = os.ReadFile(os.Args[0])
+			helper := filepath.Join(top, "cli.test")
+			if err := os.WriteFile(helper, exe, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(helper, "-test.run=^TestOfflineStoreHelper$")
+			cmd.Env = append(os.Environ(), offlineHelperEnv+"="+db)
+			if os.Geteuid() == 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			}
+			if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "openOffline:") || !strings.Contains(string(out), "dismiss: true") {
+				t.Errorf("offline dashboard on a read-only store: %v\n%s", err, out)
+			}
+
 			code, _, stderr := run("import", sample, "--db", db)
 			if code != exitError || !strings.Contains(stderr, "read-only") || strings.Contains(stderr, "damaged or") {
 				t.Errorf("import into a read-only store: exit %d, stderr %q; want 1 saying read-only, not damaged", code, stderr)
