@@ -182,3 +182,27 @@ func TestStoreGivenAsDBIsMadePrivate(t *testing.T) {
 		t.Errorf("mode %v (%v), want 0600", info.Mode().Perm(), err)
 	}
 }
+
+// TestKeysImportIntoASyncedStoreNeedsConsent: the key log follows the same
+// rule as charges for the store of the key's account.
+func TestKeysImportIntoASyncedStoreNeedsConsent(t *testing.T) {
+	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
+	env, out := accountEnv(t, sandbox.TestKey, url)
+	if code := Run(context.Background(), []string{"sync"}, env); code != 0 {
+		t.Fatalf("sync exited %d:\n%s", code, out)
+	}
+	for _, tc := range []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{nil, exitError, "refusing to import 141 idempotency keys from ../testdata/keys.csv into the store"},
+		{[]string{"--yes"}, exitOK, "imported 141 idempotency keys from ../testdata/keys.csv into"},
+	} {
+		out.Reset()
+		code := Run(context.Background(), append([]string{"keys", "import", "../testdata/keys.csv"}, tc.args...), env)
+		if code != tc.wantCode || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("keys import %v: exit %d, %q; want %d and %q", tc.args, code, out, tc.wantCode, tc.want)
+		}
+	}
+}
