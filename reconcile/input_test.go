@@ -75,12 +75,17 @@ func TestValidateCharge(t *testing.T) {
 	}
 }
 
-func TestKnownCurrencyUsesStripeDecimals(t *testing.T) {
-	// Every currency Stripe gives other decimals than two is a known currency,
-	// so the table and decimals() cannot drift apart.
-	for _, c := range append(append([]string{}, zeroDecimal...), threeDecimal...) {
-		if !KnownCurrency(c) {
-			t.Errorf("%s has Stripe decimals but is not a known currency", c)
+func TestCurrencyDecimals(t *testing.T) {
+	for _, tc := range []struct {
+		code  string
+		known bool
+		want  int
+	}{
+		{"usd", true, 2}, {"EUR", true, 2}, {"jpy", true, 0}, {"krw", true, 0}, {"kwd", true, 3},
+		{"hrk", true, 2}, {"ves", true, 2}, {"xyz", false, 2}, {"xts", false, 2}, {"", false, 2},
+	} {
+		if KnownCurrency(tc.code) != tc.known || decimals(tc.code) != tc.want {
+			t.Errorf("%q: known %v, decimals %d; want %v, %d", tc.code, KnownCurrency(tc.code), decimals(tc.code), tc.known, tc.want)
 		}
 	}
 }
