@@ -3,6 +3,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,9 +48,12 @@ func TestReadOnlyStoreIsNotDamaged(t *testing.T) {
 	for _, tc := range []struct {
 		name              string
 		fileMode, dirMode os.FileMode
+		damage            bool
 	}{
-		{"read-only directory", 0o666, 0o555},
-		{"read-only file", 0o444, 0o755},
+		{"read-only directory", 0o666, 0o555, false},
+		{"read-only file", 0o444, 0o755, false},
+		// Read-only is no excuse to hide real damage.
+		{"damaged read-only file", 0o444, 0o755, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			top := t.TempDir()
@@ -62,7 +66,19 @@ func TestReadOnlyStoreIsNotDamaged(t *testing.T) {
 			if err := s.SetState(context.Background(), "account", "Acme"); err != nil {
 				t.Fatal(err)
 			}
+			if tc.damage {
+				if err := s.SaveCharges(context.Background(), fakeCharges(0, 3000, true)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			s.Close()
+			if tc.damage {
+				data, _ := os.ReadFile(path)
+				copy(data[len(data)/2:], bytes.Repeat([]byte{0xA5, 0x5A, 0x13, 0x77}, 4096))
+				if err := os.WriteFile(path, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			before, _ := os.ReadFile(path)
 			for p, mode := range map[string]os.FileMode{filepath.Dir(top): 0o755, top: 0o755, path: tc.fileMode, dir: tc.dirMode} {
 				if err := os.Chmod(p, mode); err != nil {
@@ -87,6 +103,12 @@ func TestReadOnlyStoreIsNotDamaged(t *testing.T) {
 			}
 			got := string(out)
 			t.Log(got)
+			if tc.damage {
+				if strings.Count(got, "damaged or not a doublecheck store") != 2 || strings.Contains(got, "is read-only") {
+					t.Errorf("both opens should report the damage, not read-only:\n%s", got)
+				}
+				return
+			}
 			if !strings.Contains(got, "OpenReadOnly: read Acme <nil>") {
 				t.Errorf("OpenReadOnly did not read the store:\n%s", got)
 			}

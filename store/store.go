@@ -65,7 +65,11 @@ type Store struct {
 // path points.
 var ErrNoStore = errors.New("no such store")
 
-// ErrReadOnly is a healthy store that this process cannot write: the file, its
+// ErrDamaged is a file SQLite cannot read as a doublecheck store, or whose
+// integrity check fails.
+var ErrDamaged = errors.New("the database is damaged or not a doublecheck store")
+
+// ErrReadOnly is a store that this process cannot write: the file, its
 // directory or the file system is read-only. It is never reported as damage.
 var ErrReadOnly = errors.New("the store is read-only")
 
@@ -85,6 +89,22 @@ func OpenExisting(ctx context.Context, path string) (*Store, error) {
 }
 
 func open(ctx context.Context, path string, create bool) (*Store, error) {
+	s, err := openWritable(ctx, path, create)
+	if errors.Is(err, ErrReadOnly) {
+		// Read-only is not damage, but a read-only file may be damaged too: the
+		// checks a read-only open makes tell which to report.
+		ro, roErr := OpenReadOnly(ctx, path)
+		if errors.Is(roErr, ErrDamaged) {
+			return nil, roErr
+		}
+		if roErr == nil {
+			ro.Close()
+		}
+	}
+	return s, err
+}
+
+func openWritable(ctx context.Context, path string, create bool) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open store: no database path given")
 	}
@@ -267,7 +287,7 @@ func readOnlyError(path string, err error) error {
 	if errors.As(err, &pathErr) {
 		err = pathErr.Err // the path is already in the message
 	}
-	return fmt.Errorf("open store %s: %w (%v): it is not damaged and was left unchanged; commands that only read it (scan, export, the dashboard with --db and no key) still work", path, ErrReadOnly, err)
+	return fmt.Errorf("open store %s: %w (%v), which is no sign of damage; it was left unchanged, and commands that only read it (scan, export, the dashboard with --db and no key) still work", path, ErrReadOnly, err)
 }
 
 // migration is one numbered file of migrations/.
@@ -461,7 +481,7 @@ func (s *Store) damaged(err error) error {
 	if isReadOnly(err) {
 		return readOnlyError(s.path, err)
 	}
-	return fmt.Errorf("open store %s: the database is damaged or not a doublecheck store (it was left unchanged): %w", s.path, err)
+	return fmt.Errorf("open store %s: %w (it was left unchanged): %w", s.path, ErrDamaged, err)
 }
 
 // apply runs one migration and records its version in one transaction. The
