@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"doublecheck/sandbox"
+	"doublecheck/store"
 	"doublecheck/stripeapi"
 )
 
@@ -154,6 +156,11 @@ func TestImportScanExport(t *testing.T) {
 		}
 		// A scan of nothing must not pass for a clean account.
 		empty := filepath.Join(t.TempDir(), "empty.db")
+		st, err := store.Open(context.Background(), empty)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
 		if code, _, stderr := runCLI(t, "", "scan", "--exit-code", "--db", empty); code != exitError || !strings.Contains(stderr, "holds no charges") {
 			t.Errorf("scan --exit-code on an empty store: exit %d, %q", code, stderr)
 		}
@@ -388,5 +395,52 @@ func TestImportedLiveDataShowsLive(t *testing.T) {
 		if !strings.Contains(stderr, tc.want) {
 			t.Errorf("%s: scan says %q, want %q", tc.name, stderr, tc.want)
 		}
+	}
+}
+
+// TestImportRepeats: a charge repeated in a file is stored once and counted as
+// a repeat; a charge repeated with other contents refuses the file, naming both
+// lines. The key log likewise.
+func TestImportRepeats(t *testing.T) {
+	data, err := os.ReadFile(sampleCharges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	n := len(lines)
+	changed := strings.Replace(lines[4], `"description":`, `"description":"changed","x":`, 1)
+	for _, tc := range []struct {
+		name, content, wantErr, wantOut string
+	}{
+		{"identical repeats", string(data) + lines[0] + "\n" + lines[1] + "\n" + lines[0] + "\n", "",
+			"imported 462 charges (3 repeated records, each stored once)"},
+		{"conflicting repeat", string(data) + "\n" + changed + "\n", fmt.Sprintf("line %d", n+2), "also on line 5, with different contents"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file, db := filepath.Join(dir, "charges.jsonl"), filepath.Join(dir, "s.db")
+			os.WriteFile(file, []byte(tc.content), 0o600)
+			code, _, stderr := runCLI(t, "", "import", file, "--db", db)
+			if tc.wantErr != "" {
+				if code != exitError || !strings.Contains(stderr, tc.wantErr) || !strings.Contains(stderr, tc.wantOut) {
+					t.Fatalf("exit %d, stderr %q; want 1, %q and %q", code, stderr, tc.wantErr, tc.wantOut)
+				}
+				return
+			}
+			if code != 0 || !strings.Contains(stderr, tc.wantOut) {
+				t.Fatalf("exit %d, stderr %q; want %q", code, stderr, tc.wantOut)
+			}
+			if got := scanStore(t, db); got.Summary.Charges != 462 {
+				t.Errorf("store holds %d charges, want 462", got.Summary.Charges)
+			}
+		})
+	}
+
+	db := filepath.Join(t.TempDir(), "s.db")
+	keys := filepath.Join(t.TempDir(), "keys.csv")
+	os.WriteFile(keys, []byte("idempotency_key,order_ref,charge_id\nk-1,o-1,\nk-1,o-1,\nk-1,o-2,\n"), 0o600)
+	code, _, stderr := runCLI(t, "", "keys", "import", keys, "--db", db)
+	if code != exitError || !strings.Contains(stderr, "line 4") || !strings.Contains(stderr, "also on line 2") {
+		t.Errorf("conflicting key log: exit %d, stderr %q; want 1 naming lines 4 and 2", code, stderr)
 	}
 }

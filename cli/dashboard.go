@@ -66,7 +66,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	client, acct, st, err := sh.connect(ctx, env)
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
 	if offline {
-		st, err = store.Open(ctx, sh.db)
+		st, err = openOffline(ctx, sh.db)
 	}
 	if err != nil {
 		return err
@@ -95,6 +95,17 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	return ui.Run(ctx, ui.New(cfg, deps))
+}
+
+// openOffline opens the store the offline dashboard was given: never a new one
+// where a mistyped path points, and read-only when it cannot be written (then
+// dismissals say so when tried).
+func openOffline(ctx context.Context, path string) (*store.Store, error) {
+	st, err := store.OpenExisting(ctx, path)
+	if errors.Is(err, store.ErrReadOnly) {
+		return store.OpenReadOnly(ctx, path)
+	}
+	return st, err
 }
 
 func lastSyncTime(ctx context.Context, st *store.Store) (time.Time, error) {

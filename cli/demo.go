@@ -109,7 +109,7 @@ func importKeyLog(ctx context.Context, db string, srv *sandbox.Server) error {
 	if err := srv.WriteKeyLogCSV(&log); err != nil {
 		return err
 	}
-	keys, err := reconcile.ReadKeyLog(&log, "the sandbox's key log")
+	keys, _, err := reconcile.ReadKeyLog(&log, "the sandbox's key log")
 	if err != nil {
 		return err
 	}

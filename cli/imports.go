@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
+	"strconv"
+	"strings"
 
 	"doublecheck/reconcile"
 	"doublecheck/store"
@@ -20,16 +23,60 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		stripeapi.DecodeCharges, saveImportedCharges, "charges")
 }
 
-// saveImportedCharges stores imported charges and, when any of them is live,
-// marks the store live: live data shows as LIVE even without an account.
+// saveImportedCharges stores imported charges in a store of their mode, and
+// records that mode: live data shows as LIVE even without an account, and a
+// file of the other mode is refused later. A file that mixes modes, or whose
+// mode is not the store's, is refused: test charges among live ones would be
+// offered for refund as live duplicates, and the other way round hidden.
 func saveImportedCharges(st *store.Store, ctx context.Context, charges []reconcile.Charge) error {
-	if err := st.SaveCharges(ctx, charges); err != nil {
+	if len(charges) == 0 {
+		return nil
+	}
+	fileLive := charges[0].Livemode
+	for _, c := range charges[1:] {
+		if c.Livemode != fileLive {
+			return fmt.Errorf("the file mixes modes: %s is %s and %s is %s; import each mode into a store of its own",
+				charges[0].ID, modeName(fileLive), c.ID, modeName(c.Livemode))
+		}
+	}
+	storeLive, known, err := storeMode(ctx, st)
+	if err != nil {
 		return err
 	}
-	if slices.ContainsFunc(charges, func(c reconcile.Charge) bool { return c.Livemode }) {
-		return st.SetState(ctx, stateLive, "true")
+	if known && storeLive != fileLive {
+		return fmt.Errorf("the file holds %s charges but the store %s holds %s data; nothing was stored: import it into another store with --db PATH",
+			modeName(fileLive), st.Path(), modeName(storeLive))
 	}
-	return nil
+	return st.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, map[string]string{stateLive: strconv.FormatBool(fileLive)})
+}
+
+// storeMode is the mode of the data in st: the one recorded by a command that
+// asked Stripe or by an import, else that of the charges it holds. known is
+// false for a store without charges or a recorded mode.
+func storeMode(ctx context.Context, st *store.Store) (live, known bool, err error) {
+	value, err := st.State(ctx, stateLive)
+	if err != nil {
+		return false, false, err
+	}
+	if value != "" {
+		return value == "true", true, nil
+	}
+	hasLive, hasTest, err := st.ChargeModes(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	if hasLive && hasTest {
+		return false, false, fmt.Errorf("the store %s already holds both live and test charges; import into another store with --db PATH", st.Path())
+	}
+	return hasLive, hasLive || hasTest, nil
+}
+
+// modeName is how an error names a mode.
+func modeName(live bool) string {
+	if live {
+		return "LIVE"
+	}
+	return "test-mode"
 }
 
 func runKeys(ctx context.Context, env Env, args []string) error {
@@ -43,16 +90,20 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 // importFile decodes a whole file (or stdin for "-") before anything is stored,
 // then saves it in one transaction: a bad line anywhere means nothing is imported.
 func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags,
-	decode func(r io.Reader, name string) ([]T, error),
+	decode func(r io.Reader, name string) (items []T, repeated int, err error),
 	save func(*store.Store, context.Context, []T) error, noun string) error {
-	var sh shared
+	var (
+		sh  shared
+		yes bool
+	)
 	sh.register(fs)
+	fs.BoolVar(&yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
 	rest, err := fs.parse(args, 1, env.Stdout)
 	if err != nil {
 		return err
 	}
 	path := rest[0]
-	items, err := decodeFile(env, path, decode)
+	items, repeated, err := decodeFile(env, path, decode)
 	if err != nil {
 		return err
 	}
@@ -61,20 +112,73 @@ func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags
 		return err
 	}
 	defer st.Close()
+	if sh.db == "" && !yes {
+		// Standard input holds the file, so only --yes can agree to it.
+		canAsk := env.Terminal && path != "-"
+		if err := agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%d %s from %s", len(items), noun, path), canAsk); err != nil {
+			return err
+		}
+	}
 	if err := save(st, ctx, items); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
-	fmt.Fprintf(env.Stderr, "imported %d %s from %s into %s\n", len(items), noun, path, st.Path())
+	fmt.Fprintf(env.Stderr, "imported %d %s%s from %s into %s\n", len(items), noun, repeatNote(repeated), path, st.Path())
 	return nil
 }
 
-func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, error)) ([]T, error) {
+// errImportCancelled is the answer no to agreeToSyncedStore.
+var errImportCancelled = errors.New("import cancelled: nothing was stored")
+
+// agreeToSyncedStore lets an import into a store that holds data synced from
+// Stripe go ahead only when the operator agrees on a terminal; without one it
+// refuses and says how to agree (--yes) or choose another store (--db). The
+// store was not named: it is the one the key's account syncs into, and a
+// file mixed into it shows as that account's own data.
+func agreeToSyncedStore(ctx context.Context, env Env, st *store.Store, what string, canAsk bool) error {
+	account, live, err := storeAccount(ctx, st)
+	if err != nil {
+		return err
+	}
+	lastSync, err := st.State(ctx, stripeapi.StateLastSync)
+	if err != nil {
+		return err
+	}
+	if account == "" && lastSync == "" {
+		return nil
+	}
+	if account == "" {
+		account = "an account"
+	}
+	holder := fmt.Sprintf("the store %s, which holds the synced data of %s (%s)", st.Path(), account, modeLabel(live, false))
+	if !canAsk {
+		return fmt.Errorf("refusing to import %s into %s: pass --db PATH for another store, or --yes to import into this one", what, holder)
+	}
+	fmt.Fprintf(env.Stdout, "Import %s into %s? [y/N] ", what, holder)
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read confirmation: %w", err)
+	}
+	if answer := strings.TrimSpace(line); !strings.EqualFold(answer, "y") && !strings.EqualFold(answer, "yes") {
+		return errImportCancelled
+	}
+	return nil
+}
+
+// repeatNote says how many records of a file were repeats, stored once.
+func repeatNote(repeated int) string {
+	if repeated == 0 {
+		return ""
+	}
+	return " (" + plural(repeated, "repeated record") + ", each stored once)"
+}
+
+func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, int, error)) ([]T, int, error) {
 	if path == "-" {
 		return decode(env.Stdin, "standard input")
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, 0, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	defer f.Close()
 	return decode(f, path)

@@ -41,7 +41,7 @@ func (r *reportFlags) register(fs *cmdFlags) {
 func (r *reportFlags) report(ctx context.Context, env Env) (reconcile.Report, error) {
 	opts := r.det.options()
 	opts.ListChargesWithoutKey = r.listKeyless
-	st, err := r.sh.openLocalStore(ctx, env)
+	st, err := r.sh.readLocalStore(ctx, env)
 	if err != nil {
 		return reconcile.Report{}, err
 	}

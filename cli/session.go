@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"doublecheck/store"
 	"doublecheck/stripeapi"
@@ -76,7 +77,7 @@ func modeLabel(live, terminal bool) string {
 }
 
 // lookUpAccount resolves the key and server, and asks Stripe whose account it
-// is. The answer is remembered (by the key's redacted form, never the key) so
+// is. The answer is remembered (by the key's fingerprint, never the key) so
 // offline commands find the same store later. The lookup is best effort: what
 // Stripe will not say (a restricted key never reads the account) or a failed
 // lookup is made up from what is known — the account remembered for the key,
@@ -100,7 +101,7 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 		acct = account{Live: key.Live, Unknown: "the account (" + err.Error() + ")"}
 	}
 	if acct.Unknown != "" {
-		known, ok := rememberedAccount(key.String())
+		known, ok := rememberedAccount(key)
 		if !ok && acct.ID != "" {
 			known, ok = accountByID(acct.ID)
 		}
@@ -108,7 +109,7 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 		case ok && (acct.ID == "" || acct.ID == known.ID):
 			acct = known // learned earlier, by a key that could read it or from Stripe's 403
 		case acct.ID == "" && s.db == "":
-			return nil, account{}, fmt.Errorf("cannot tell which store to use: could not learn %s; pass --db", acct.Unknown)
+			return nil, account{}, &unknownStoreError{what: acct.Unknown, cause: err}
 		default:
 			where := acct.ID
 			if where == "" {
@@ -118,50 +119,112 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 		}
 	}
 	if acct.ID != "" {
-		if err := rememberAccount(key.String(), acct); err != nil {
+		if err := rememberAccount(key, acct); err != nil {
 			return nil, account{}, err
 		}
 	}
 	return client, acct, nil
 }
 
-// openStore opens --db, else the store of acct.
+// unknownStoreError is a lookup that learned too little to pick a store. It
+// unwraps to the lookup's failure, so a caller can tell an unreachable Stripe.
+type unknownStoreError struct {
+	what  string
+	cause error
+}
+
+func (e *unknownStoreError) Error() string {
+	return "cannot tell which store to use: could not learn " + e.what + "; pass --db"
+}
+
+func (e *unknownStoreError) Unwrap() error { return e.cause }
+
+// openStore opens --db, else the store of acct, creating it if need be.
 func (s *shared) openStore(ctx context.Context, acct account) (*store.Store, error) {
-	path := s.db
-	if path == "" {
-		var err error
-		if path, err = store.DefaultPath(acct.ID, acct.Live); err != nil {
-			return nil, err
-		}
+	path, err := s.storePath(acct)
+	if err != nil {
+		return nil, err
 	}
 	return store.Open(ctx, path)
 }
 
-// openLocalStore opens the store for a command that does not need Stripe: --db,
-// else the store of the account the key belongs to (remembered from an earlier
-// command, or asked of Stripe once), else the "local" store used without a key.
-func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+// storePath is --db, else the default store of acct.
+func (s *shared) storePath(acct account) (string, error) {
 	if s.db != "" {
-		return store.Open(ctx, s.db)
+		return s.db, nil
 	}
-	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
-	if errors.Is(err, stripeapi.ErrNoKey) {
-		return s.openStore(ctx, account{ID: "local"})
-	}
+	return store.DefaultPath(acct.ID, acct.Live)
+}
+
+// openLocalStore opens, creating it if need be, the store of a command that
+// writes without needing Stripe (see localStorePath).
+func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+	path, err := s.localStorePath(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	if acct, ok := rememberedAccount(key.String()); ok {
-		return s.openStore(ctx, acct)
-	}
-	_, acct, err := s.lookUpAccount(ctx, env)
-	if err != nil {
-		return nil, fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
-	}
-	return s.openStore(ctx, acct)
+	return store.Open(ctx, path)
 }
 
-// accountsFile maps redacted keys to their accounts, beside the stores.
+// readLocalStore opens the store of a command that only reads (see
+// localStorePath) read-only: it creates nothing where a mistyped --db points,
+// and works on a store it may not write.
+func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+	path, err := s.localStorePath(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return store.OpenReadOnly(ctx, path)
+}
+
+// localStorePath is the store of a command that does not need Stripe: --db,
+// else the store of the account the key belongs to (remembered from an earlier
+// command, or asked of Stripe once), else the "local" store used without a key.
+func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
+	if s.db != "" {
+		return s.db, nil
+	}
+	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
+	if errors.Is(err, stripeapi.ErrNoKey) {
+		return s.storePath(account{ID: "local"})
+	}
+	if err != nil {
+		return "", err
+	}
+	accounts := readAccounts()
+	if acct, ok := accounts[key.Fingerprint()]; ok {
+		return s.storePath(acct)
+	}
+	// Accounts used to be remembered by the key's redacted form, which two keys
+	// can share; such an entry is trusted only when Stripe cannot be reached
+	// soon to ask, and asking replaces it.
+	legacy, hasLegacy := accounts[key.String()]
+	lookupCtx := ctx
+	if hasLegacy {
+		var cancel context.CancelFunc
+		lookupCtx, cancel = context.WithTimeout(ctx, legacyLookupTimeout)
+		defer cancel()
+	}
+	_, acct, err := s.lookUpAccount(lookupCtx, env)
+	if err != nil {
+		unreachable := errors.Is(err, stripeapi.ErrUnreachable) || errors.Is(err, stripeapi.ErrServer) ||
+			(errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil)
+		if hasLegacy && unreachable {
+			return s.storePath(legacy)
+		}
+		if errors.As(err, new(*unknownStoreError)) {
+			return "", err
+		}
+		return "", fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
+	}
+	return s.storePath(acct)
+}
+
+// legacyLookupTimeout bounds the wait for Stripe before an offline command uses
+// an account remembered the old way, rather than the half minute of retries.
+const legacyLookupTimeout = 3 * time.Second
+
+// accountsFile maps key fingerprints to their accounts, beside the stores.
 func accountsFile() (string, error) {
 	path, err := store.DefaultPath("local", false)
 	if err != nil {
@@ -180,8 +243,9 @@ func readAccounts() map[string]account {
 	return accounts
 }
 
-func rememberedAccount(redactedKey string) (account, bool) {
-	acct, ok := readAccounts()[redactedKey]
+// rememberedAccount is the account remembered for key by its fingerprint.
+func rememberedAccount(key stripeapi.Key) (account, bool) {
+	acct, ok := readAccounts()[key.Fingerprint()]
 	return acct, ok
 }
 
@@ -196,12 +260,16 @@ func accountByID(id string) (account, bool) {
 	return account{}, false
 }
 
-func rememberAccount(redactedKey string, acct account) error {
+// rememberAccount records that key opens acct, by the key's fingerprint, and
+// drops an entry under its redacted form left by an older doublecheck.
+func rememberAccount(key stripeapi.Key, acct account) error {
 	accounts := readAccounts()
-	if accounts[redactedKey] == acct {
+	_, legacy := accounts[key.String()]
+	if accounts[key.Fingerprint()] == acct && !legacy {
 		return nil
 	}
-	accounts[redactedKey] = acct
+	accounts[key.Fingerprint()] = acct
+	delete(accounts, key.String())
 	path, err := accountsFile()
 	if err != nil {
 		return err

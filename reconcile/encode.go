@@ -195,14 +195,46 @@ func WriteCSV(w io.Writer, r Report) error {
 	return nil
 }
 
-// neutralizeCell defuses spreadsheet formulas: a cell starting with = + - @, a
-// tab or a carriage return gets a leading single quote. Negative amounts are
-// treated the same way, so every such cell reads back the same.
+// neutralizeCell defuses spreadsheet formulas as OWASP advises for CSV
+// injection: a cell whose first visible character is = + - or @ (full-width or
+// small forms included, which spreadsheets fold to the ASCII ones), or that
+// starts with a tab or a carriage return, gets a leading single quote. Leading
+// spaces and invisible characters (zero-width spaces, joiners, byte-order marks)
+// are skipped first, since a spreadsheet may strip them before it reads the
+// formula. Negative amounts are treated the same way, so every such cell reads
+// back the same.
 func neutralizeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\r':
+			return "'" + s
+		case unicode.IsSpace(r) || unicode.Is(unicode.Cf, r):
+			continue
+		case strings.ContainsRune("=+-@", foldFormWidth(r)):
+			return "'" + s
+		}
+		return s
 	}
 	return s
+}
+
+// foldFormWidth maps the full-width (U+FF01–U+FF5E) and small (U+FE62, U+FE63,
+// U+FE66, U+FE6B) forms of ASCII punctuation, and the minus sign U+2212, to
+// their ASCII characters.
+func foldFormWidth(r rune) rune {
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return r - 0xFF01 + '!'
+	case r == 0xFE62:
+		return '+'
+	case r == 0xFE63 || r == 0x2212:
+		return '-'
+	case r == 0xFE66:
+		return '='
+	case r == 0xFE6B:
+		return '@'
+	}
+	return r
 }
 
 // WriteTable writes scan's human table: one line per group, then the summary.

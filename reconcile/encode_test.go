@@ -236,12 +236,45 @@ func TestWriteCSV(t *testing.T) {
 }
 
 func TestNeutralizeCell(t *testing.T) {
-	for in, want := range map[string]string{
-		"=1+2": "'=1+2", "+1": "'+1", "-1": "'-1", "-5.00": "'-5.00", "@SUM(A1)": "'@SUM(A1)",
-		"\tx": "'\tx", "\rx": "'\rx", "a=b": "a=b", "": "", "20.00": "20.00", " =x": " =x",
+	for _, tc := range []struct{ in, want string }{
+		{"=1+2", "'=1+2"},
+		{"+1", "'+1"},
+		{"-1", "'-1"},
+		{"-5.00", "'-5.00"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tx", "'\tx"},
+		{"\rx", "'\rx"},
+		{"a=b", "a=b"},
+		{"", ""},
+		{"20.00", "20.00"},
+		{"   ", "   "},
+		// Behind leading spaces and invisible characters.
+		{" =x", "' =x"},
+		{"  +1", "'  +1"},
+		{"\n=x", "'\n=x"},
+		{" \t x", "' \t x"},
+		{"\u200b=HYPERLINK(\"x\")", "'\u200b=HYPERLINK(\"x\")"},
+		{"\u200c\u200d-1", "'\u200c\u200d-1"},
+		{"\ufeff@x", "'\ufeff@x"},
+		{"\u2060+1", "'\u2060+1"},
+		{"\u00a0=x", "'\u00a0=x"},
+		{"\u3000=x", "'\u3000=x"},
+		// Full-width and small forms.
+		{"＝1+2", "'＝1+2"},
+		{"＋1", "'＋1"},
+		{"－1", "'－1"},
+		{"＠SUM(A1)", "'＠SUM(A1)"},
+		{"\ufe66x", "'\ufe66x"},
+		{"\u2212 1", "'\u2212 1"},
+		{" \u200b＝x", "' \u200b＝x"},
+		// Visible text first: untouched.
+		{" a=b", " a=b"},
+		{"\u200bab", "\u200bab"},
+		{"ＡＢ", "ＡＢ"},
+		{"cus_1 =x", "cus_1 =x"},
 	} {
-		if got := neutralizeCell(in); got != want {
-			t.Errorf("neutralizeCell(%q) = %q, want %q", in, got, want)
+		if got := neutralizeCell(tc.in); got != tc.want {
+			t.Errorf("neutralizeCell(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -18,31 +18,60 @@ var keyLogColumns = []string{"idempotency_key", "order_ref", "charge_id", "creat
 
 // ReadKeyLog reads the merchant's own log of idempotency keys: CSV with a header
 // row (idempotency_key, order_ref, optional charge_id and created_at in RFC 3339)
-// or JSONL with the same fields, told apart by a first non-space byte of '{'.
-// name is used in errors, which give the line. It returns every record or an
-// error, never part of the file.
-func ReadKeyLog(r io.Reader, name string) ([]KeyRecord, error) {
-	br := bufio.NewReaderSize(r, 64*1024)
-	// Peek, not read, past leading blank space, so that line numbers stay right.
-	for n := 1; ; n++ {
-		b, err := br.Peek(n)
-		if len(b) < n {
-			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: the key log is empty", name)
-			}
-			if !errors.Is(err, bufio.ErrBufferFull) {
-				return nil, fmt.Errorf("read %s: %w", name, err)
-			}
-			return readKeyCSV(br, name)
-		}
-		switch b[n-1] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return readKeyJSONL(br, name)
-		}
-		return readKeyCSV(br, name)
+// or JSONL with the same fields, told apart by a first non-space byte of '{'; a
+// byte-order mark is accepted and invalid UTF-8 refused (see TextFile).
+// name is used in errors, which give the line. It returns every record once,
+// with the number of repeated rows it left out, or an error, never part of the
+// file. A key logged twice for one charge with another order or time is an
+// error naming both lines.
+func ReadKeyLog(r io.Reader, name string) (records []KeyRecord, repeated int, err error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", name, err)
 	}
+	if data, err = TextFile(data, name); err != nil {
+		return nil, 0, err
+	}
+	log := keyLog{repeats: NewRepeats("key record")}
+	// Leading blank space is skipped only to choose the format, so that line
+	// numbers stay right.
+	switch first := bytes.TrimLeft(data, " \t\r\n"); {
+	case len(first) == 0:
+		return nil, 0, fmt.Errorf("%s: the key log is empty", name)
+	case first[0] == '{':
+		err = log.readJSONL(bytes.NewReader(data), name)
+	default:
+		err = log.readCSV(bytes.NewReader(data), name)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return log.records, log.repeats.Repeated, nil
+}
+
+// keyLog collects the records of one key log, each once.
+type keyLog struct {
+	records []KeyRecord
+	repeats *Repeats
+}
+
+// add validates row, found on line, and keeps its record unless it repeats
+// one already kept. A record is one key for one charge.
+func (l *keyLog) add(row keyLogRow, line int) error {
+	rec, err := row.record()
+	if err != nil {
+		return err
+	}
+	id := fmt.Sprintf("%q", rec.Key)
+	if rec.ChargeID != "" {
+		id += " for charge " + rec.ChargeID
+	}
+	repeat, err := l.repeats.Seen(id, rec.OrderRef+"\x00"+rec.SeenAt.String(), line)
+	if err != nil || repeat {
+		return err
+	}
+	l.records = append(l.records, rec)
+	return nil
 }
 
 // keyLogRow is one row of a key log before validation.
@@ -76,40 +105,39 @@ func (row keyLogRow) record() (KeyRecord, error) {
 	return k, nil
 }
 
-func readKeyCSV(r io.Reader, name string) ([]KeyRecord, error) {
+func (l *keyLog) readCSV(r io.Reader, name string) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // checked below, with a clearer message
 	header, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("%s: header: %w", name, err)
+		return fmt.Errorf("%s: header: %w", name, err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		h = strings.ToLower(strings.TrimSpace(h))
 		col[h] = i
 	}
 	for _, req := range keyLogColumns[:2] {
 		if _, ok := col[req]; !ok {
-			return nil, fmt.Errorf("%s line 1: the header has no %s column (need %s; optional %s)",
+			return fmt.Errorf("%s line 1: the header has no %s column (need %s; optional %s)",
 				name, req, strings.Join(keyLogColumns[:2], ", "), strings.Join(keyLogColumns[2:], ", "))
 		}
 	}
-	var out []KeyRecord
 	for {
 		fields, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return nil
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s line %d: %w", name, pe.Line, pe.Err)
+				return fmt.Errorf("%s line %d: %w", name, pe.Line, pe.Err)
 			}
-			return nil, fmt.Errorf("read %s: %w", name, err)
+			return fmt.Errorf("read %s: %w", name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(fields) != len(header) {
-			return nil, fmt.Errorf("%s line %d: %d fields, but the header has %d", name, line, len(fields), len(header))
+			return fmt.Errorf("%s line %d: %d fields, but the header has %d", name, line, len(fields), len(header))
 		}
 		get := func(c string) string {
 			if i, ok := col[c]; ok {
@@ -117,18 +145,16 @@ func readKeyCSV(r io.Reader, name string) ([]KeyRecord, error) {
 			}
 			return ""
 		}
-		rec, err := keyLogRow{Key: get("idempotency_key"), OrderRef: get("order_ref"), ChargeID: get("charge_id"), CreatedAt: get("created_at")}.record()
-		if err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", name, line, err)
+		row := keyLogRow{Key: get("idempotency_key"), OrderRef: get("order_ref"), ChargeID: get("charge_id"), CreatedAt: get("created_at")}
+		if err := l.add(row, line); err != nil {
+			return fmt.Errorf("%s line %d: %w", name, line, err)
 		}
-		out = append(out, rec)
 	}
 }
 
-func readKeyJSONL(r io.Reader, name string) ([]KeyRecord, error) {
+func (l *keyLog) readJSONL(r io.Reader, name string) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
-	var out []KeyRecord
 	for line := 1; sc.Scan(); line++ {
 		text := bytes.TrimSpace(sc.Bytes())
 		if len(text) == 0 {
@@ -136,16 +162,14 @@ func readKeyJSONL(r io.Reader, name string) ([]KeyRecord, error) {
 		}
 		var row keyLogRow
 		if err := json.Unmarshal(text, &row); err != nil {
-			return nil, fmt.Errorf("%s line %d: not a JSON object with idempotency_key, order_ref, charge_id, created_at: %w", name, line, err)
+			return fmt.Errorf("%s line %d: not a JSON object with idempotency_key, order_ref, charge_id, created_at: %w", name, line, err)
 		}
-		rec, err := row.record()
-		if err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", name, line, err)
+		if err := l.add(row, line); err != nil {
+			return fmt.Errorf("%s line %d: %w", name, line, err)
 		}
-		out = append(out, rec)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return fmt.Errorf("read %s: %w", name, err)
 	}
-	return out, nil
+	return nil
 }

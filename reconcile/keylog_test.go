@@ -30,10 +30,13 @@ func TestReadKeyLog(t *testing.T) {
 				{Key: "k-2", Sources: []string{SourceLog}},
 			}},
 		{name: "header only", file: "idempotency_key,order_ref\n"},
+		{name: "jsonl with a BOM",
+			file: "\ufeff{\"idempotency_key\":\"k-1\",\"order_ref\":\"o-1\"}\n",
+			want: []KeyRecord{{Key: "k-1", OrderRef: "o-1", Sources: []string{SourceLog}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ReadKeyLog(iotest.OneByteReader(strings.NewReader(tc.file)), "keys")
+			got, _, err := ReadKeyLog(iotest.OneByteReader(strings.NewReader(tc.file)), "keys")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,11 +70,13 @@ func TestReadKeyLogErrors(t *testing.T) {
 		{"empty file", "  \n", "keys.csv", "keys.csv: the key log is empty"},
 		{"bad json line", "{\"idempotency_key\":\"k-1\"}\n{\"idempotency_key\":\n", "keys.jsonl", "keys.jsonl line 2: not a JSON object"},
 		{"json bad time", "{\"idempotency_key\":\"k-1\",\"created_at\":\"20/11/2026\"}\n", "keys.jsonl", `keys.jsonl line 1: created_at "20/11/2026" is not RFC 3339`},
+		{"invalid UTF-8 in csv", "idempotency_key,order_ref\nk-1,o-1\nk-2,o-\xfe2\n", "keys.csv", "keys.csv line 3 (byte 7 of the line): not valid UTF-8"},
+		{"invalid UTF-8 in jsonl", "{\"idempotency_key\":\"k-\xc0\"}\n", "keys.jsonl", "keys.jsonl line 1"},
 		{"json missing key", "\n\n{\"order_ref\":\"o-1\"}\n", "keys.jsonl", "keys.jsonl line 3: idempotency_key is empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ReadKeyLog(strings.NewReader(tc.file), tc.name2)
+			got, _, err := ReadKeyLog(strings.NewReader(tc.file), tc.name2)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
@@ -83,8 +88,41 @@ func TestReadKeyLogErrors(t *testing.T) {
 }
 
 func TestReadKeyLogReadError(t *testing.T) {
-	_, err := ReadKeyLog(iotest.ErrReader(iotest.ErrTimeout), "keys.csv")
+	_, _, err := ReadKeyLog(iotest.ErrReader(iotest.ErrTimeout), "keys.csv")
 	if err == nil || !strings.Contains(err.Error(), "keys.csv") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestReadKeyLogRepeats(t *testing.T) {
+	cases := []struct {
+		name, file   string
+		wantRecords  int
+		wantRepeated int
+		wantErr      string
+	}{
+		{"identical rows counted once", "idempotency_key,order_ref,charge_id\nk-1,o-1,ch_1\nk-2,o-2,\nk-1,o-1,ch_1\nk-2,o-2,\n", 2, 2, ""},
+		{"one key for two charges is two records", "idempotency_key,order_ref,charge_id\nk-1,o-1,ch_1\nk-1,o-1,ch_2\n", 2, 0, ""},
+		{"conflicting order", "idempotency_key,order_ref,charge_id\nk-1,o-1,ch_1\nk-2,o-2,\nk-1,o-9,ch_1\n", 0, 0,
+			`keys line 4: key record "k-1" for charge ch_1 is also on line 2, with different contents`},
+		{"conflicting time in jsonl", "{\"idempotency_key\":\"k-1\",\"created_at\":\"2026-11-20T09:30:00Z\"}\n{\"idempotency_key\":\"k-1\",\"created_at\":\"2026-11-20T09:31:00Z\"}\n", 0, 0,
+			`keys line 2: key record "k-1" is also on line 1`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, repeated, err := ReadKeyLog(strings.NewReader(tc.file), "keys")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.wantRecords || repeated != tc.wantRepeated {
+				t.Errorf("got %d records and %d repeats, want %d and %d", len(got), repeated, tc.wantRecords, tc.wantRepeated)
+			}
+		})
 	}
 }

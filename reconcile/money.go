@@ -21,24 +21,12 @@ func RefundKey(chargeID string, refundedBefore, amount int64) string {
 	return "doublecheck-refund-" + chargeID + "-" + strconv.FormatInt(refundedBefore, 10) + "-" + strconv.FormatInt(amount, 10)
 }
 
-// Currencies whose minor unit is not a hundredth, per Stripe's list.
-var (
-	zeroDecimal  = []string{"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
-	threeDecimal = []string{"bhd", "jod", "kwd", "omr", "tnd"}
-)
-
-// decimals is the number of digits after the point in the currency's major unit.
+// decimals is the number of digits after the point in the currency's major
+// unit, as Stripe counts amounts (see currencies); two for a code it does not
+// know.
 func decimals(currency string) int {
-	c := strings.ToLower(currency)
-	for _, z := range zeroDecimal {
-		if c == z {
-			return 0
-		}
-	}
-	for _, t := range threeDecimal {
-		if c == t {
-			return 3
-		}
+	if d, ok := currencies[strings.ToLower(currency)]; ok {
+		return d
 	}
 	return 2
 }

@@ -187,6 +187,18 @@ func (s *Store) SaveCharges(ctx context.Context, charges []reconcile.Charge) err
 	})
 }
 
+// ChargeModes reports whether the store holds live charges and whether it holds
+// test charges.
+func (s *Store) ChargeModes(ctx context.Context) (live, test bool, err error) {
+	err = s.reader.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM charges WHERE livemode = 1),
+		EXISTS (SELECT 1 FROM charges WHERE livemode = 0)`).Scan(&live, &test)
+	if err != nil {
+		return false, false, fmt.Errorf("read the modes of %s: %w", s.path, err)
+	}
+	return live, test, nil
+}
+
 // SaveSyncBatch stores one unit of sync progress in one transaction: charges, key
 // records, what events said about requests and Checkout Sessions, and the sync
 // state (cursors) that says they were fetched. A sync killed at any point

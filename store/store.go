@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
@@ -55,12 +56,55 @@ type Store struct {
 	// a random part), so FinishRefund completes this handle's own attempt and
 	// never one another process has in flight with the same key.
 	handle string
+	// readOnly is set by OpenReadOnly: every write is refused with ErrReadOnly.
+	readOnly bool
 }
 
+// ErrNoStore is returned by OpenExisting and OpenReadOnly when nothing is at
+// the path: commands that only read never create a store where a mistyped
+// path points.
+var ErrNoStore = errors.New("no such store")
+
+// ErrDamaged is a file SQLite cannot read as a doublecheck store, or whose
+// integrity check fails.
+var ErrDamaged = errors.New("the database is damaged or not a doublecheck store")
+
+// ErrReadOnly is a store that this process cannot write: the file, its
+// directory or the file system is read-only. It is never reported as damage.
+var ErrReadOnly = errors.New("the store is read-only")
+
 // Open opens the store at path, creating it (mode 0600, parent directory 0700)
-// when it does not exist, and brings its schema up to date. A file that is not a
-// doublecheck SQLite database, or is corrupt, is reported and left untouched.
+// when it does not exist, and brings its schema up to date. An existing file is
+// made private (0600) too, whoever created it. A file that is not a doublecheck
+// SQLite database, or is corrupt, is reported and left untouched; one that
+// cannot be written is reported as read-only (ErrReadOnly).
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, true)
+}
+
+// OpenExisting is Open for a store that must already exist: with nothing at
+// path it creates nothing and returns ErrNoStore.
+func OpenExisting(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, false)
+}
+
+func open(ctx context.Context, path string, create bool) (*Store, error) {
+	s, err := openWritable(ctx, path, create)
+	if errors.Is(err, ErrReadOnly) {
+		// Read-only is not damage, but a read-only file may be damaged too: the
+		// checks a read-only open makes tell which to report.
+		ro, roErr := OpenReadOnly(ctx, path)
+		if errors.Is(roErr, ErrDamaged) {
+			return nil, roErr
+		}
+		if roErr == nil {
+			ro.Close()
+		}
+	}
+	return s, err
+}
+
+func openWritable(ctx context.Context, path string, create bool) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open store: no database path given")
 	}
@@ -68,7 +112,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	size, err := prepareFile(path)
+	size, err := prepareFile(path, create)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +146,48 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// OpenReadOnly opens an existing store for reading only, for commands that
+// never write (scan, export): it creates nothing (ErrNoStore), migrates nothing
+// and works on a read-only file, directory or mount. The store is checked as
+// Open checks it; every write through it returns ErrReadOnly.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: no database path given")
+	}
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	size, err := checkFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openReadOnly(ctx, path, size, "mode=ro")
+	if errors.Is(err, ErrReadOnly) {
+		// In a read-only directory SQLite cannot create the -shm file a WAL
+		// database is read through (SQLITE_READONLY_DIRECTORY); it can still
+		// read the file as immutable, which is what a read-only directory or
+		// mount holds.
+		s, err = openReadOnly(ctx, path, size, "mode=ro", "immutable=1")
+	}
+	return s, err
+}
+
+func openReadOnly(ctx context.Context, path string, size int64, params ...string) (*Store, error) {
+	db, err := sql.Open("sqlite", dsn(path, params...))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	s := &Store{path: path, writer: db, reader: db, readOnly: true}
+	if err := s.check(ctx, size); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 // dsn is the modernc.org/sqlite data source name for path: a file: URI, so that
 // any character in the path is escaped rather than read as a parameter.
 func dsn(path string, params ...string) string {
@@ -113,26 +199,60 @@ func dsn(path string, params ...string) string {
 	return u.String()
 }
 
-// prepareFile makes sure path can be handed to SQLite: a new file is created
-// here with mode 0600 (SQLite would use 0644 and give its -wal/-shm files the
-// same mode), an existing non-empty one must start with the SQLite header. It
-// returns the size of the file.
-func prepareFile(path string) (int64, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return 0, fmt.Errorf("open store %s: create directory: %w", path, err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		if err := f.Close(); err != nil {
+// prepareFile makes sure path can be handed to SQLite for writing: a new file
+// is created here (when create is set) with mode 0600 (SQLite would use 0644
+// and give its -wal/-shm files the same mode), an existing one is made 0600 and
+// must start with the SQLite header if it is not empty. It returns the size of
+// the file.
+func prepareFile(path string, create bool) (int64, error) {
+	if create {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return 0, fmt.Errorf("open store %s: create directory: %w", path, err)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			if err := f.Close(); err != nil {
+				return 0, fmt.Errorf("open store %s: %w", path, err)
+			}
+			return 0, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
 			return 0, fmt.Errorf("open store %s: %w", path, err)
 		}
-		return 0, nil
 	}
-	if !errors.Is(err, fs.ErrExist) {
+	size, err := checkFile(path)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return 0, readOnlyError(path, err)
+		}
 		return 0, fmt.Errorf("open store %s: %w", path, err)
 	}
+	defer f.Close()
+	// Private whatever created it: the store holds customers' emails and the
+	// refund ledger. SQLite gives the -wal and -shm files the database's mode
+	// when it creates them; ones that already exist are made private too. A file
+	// of another user's cannot be changed and is used as it is.
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if info, err := os.Stat(p); err == nil && info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, info.Mode().Perm()&0o600); err != nil && !errors.Is(err, fs.ErrPermission) {
+				return 0, fmt.Errorf("open store %s: make it private: %w", path, err)
+			}
+		}
+	}
+	return size, nil
+}
 
-	f, err = os.Open(path)
+// checkFile makes sure an existing path may be a store: a file (ErrNoStore when
+// there is none), empty or starting with the SQLite header. It returns its size.
+func checkFile(path string) (int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("%w at %s: check the --db path, or run doublecheck sync or doublecheck import to create one", ErrNoStore, path)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -158,6 +278,16 @@ func prepareFile(path string) (int64, error) {
 		return 0, fmt.Errorf("open store %s: the file is not an SQLite database; pass another --db path", path)
 	}
 	return info.Size(), nil
+}
+
+// readOnlyError says that the store at path cannot be written, and that this
+// is no damage.
+func readOnlyError(path string, err error) error {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		err = pathErr.Err // the path is already in the message
+	}
+	return fmt.Errorf("open store %s: %w (%v), which is no sign of damage; it was left unchanged, and commands that only read it (scan, export, the dashboard with --db and no key) still work", path, ErrReadOnly, err)
 }
 
 // migration is one numbered file of migrations/.
@@ -206,24 +336,9 @@ func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
 	if err != nil {
 		return err
 	}
-	current, err := s.schemaVersion(ctx)
+	current, err := s.checkedVersion(ctx, size, len(all))
 	if err != nil {
 		return err
-	}
-	if current > len(all) {
-		return fmt.Errorf("open store %s: database schema version %d is newer than this doublecheck supports (%d); upgrade doublecheck", s.path, current, len(all))
-	}
-	// quick_check walks every page: 2-3 s for a store of a million charges
-	// (2 GB) on a shared 2-core machine. Below quickCheckMaxBytes, and before any
-	// migration, that is a fair price for never writing into a damaged file.
-	// Above it, start-up stays fast and damage is still found by SQLite when
-	// a page is read ("database disk image is malformed", with the path); the
-	// statement then fails and its transaction rolls back, leaving the file
-	// as it was.
-	if current > 0 && (size <= quickCheckMaxBytes || current < len(all)) {
-		if err := s.quickCheck(ctx); err != nil {
-			return err
-		}
 	}
 	if current == 0 {
 		// 16 KB pages hold ten raw charges each: fewer, larger writes made
@@ -239,6 +354,50 @@ func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
 		if err := s.apply(ctx, m); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkedVersion is the schema version of the file, after checking that this
+// doublecheck can read it and that it is healthy.
+func (s *Store) checkedVersion(ctx context.Context, size int64, latest int) (int, error) {
+	current, err := s.schemaVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if current > latest {
+		return 0, fmt.Errorf("open store %s: database schema version %d is newer than this doublecheck supports (%d); upgrade doublecheck", s.path, current, latest)
+	}
+	// quick_check walks every page: 2-3 s for a store of a million charges
+	// (2 GB) on a shared 2-core machine. Below quickCheckMaxBytes, and before any
+	// migration, that is a fair price for never writing into a damaged file.
+	// Above it, start-up stays fast and damage is still found by SQLite when
+	// a page is read ("database disk image is malformed", with the path); the
+	// statement then fails and its transaction rolls back, leaving the file
+	// as it was.
+	if current > 0 && (size <= quickCheckMaxBytes || current < latest) {
+		if err := s.quickCheck(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return current, nil
+}
+
+// check is checkAndMigrate for a store opened read-only: the file must already
+// hold the current schema, since nothing may be written to it.
+func (s *Store) check(ctx context.Context, size int64) error {
+	all, err := migrations()
+	if err != nil {
+		return err
+	}
+	current, err := s.checkedVersion(ctx, size, len(all))
+	switch {
+	case err != nil:
+		return err
+	case current == 0:
+		return fmt.Errorf("%w at %s: the file is empty; run doublecheck sync or doublecheck import to fill it", ErrNoStore, s.path)
+	case current < len(all):
+		return fmt.Errorf("open store %s: its schema (version %d) needs an upgrade to version %d, which only a command that writes can do (doublecheck sync or doublecheck import with write access)", s.path, current, len(all))
 	}
 	return nil
 }
@@ -267,6 +426,13 @@ func (s *Store) enableWAL(ctx context.Context) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// isReadOnly reports whether err is SQLite's "attempt to write a readonly
+// database", in any of its variants (read-only file, directory, mount).
+func isReadOnly(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_READONLY
 }
 
 // isBusy reports whether err is SQLite's "database is locked".
@@ -309,8 +475,13 @@ func (s *Store) quickCheck(ctx context.Context) error {
 	return nil
 }
 
+// damaged explains a failure to read the file: damage, or a store SQLite may
+// not write to (which is not damage).
 func (s *Store) damaged(err error) error {
-	return fmt.Errorf("open store %s: the database is damaged or not a doublecheck store (it was left unchanged): %w", s.path, err)
+	if isReadOnly(err) {
+		return readOnlyError(s.path, err)
+	}
+	return fmt.Errorf("open store %s: %w (it was left unchanged): %w", s.path, ErrDamaged, err)
 }
 
 // apply runs one migration and records its version in one transaction. The
@@ -344,7 +515,7 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 // Close closes the store's connections.
 func (s *Store) Close() error {
 	var errs []error
-	if s.reader != nil {
+	if s.reader != nil && s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
 	}
 	errs = append(errs, s.writer.Close())
@@ -360,8 +531,14 @@ func (s *Store) Path() string { return s.path }
 // withTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when fn
 // returns nil; otherwise nothing fn did is kept.
 func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.readOnly {
+		return s.refuseWrite()
+	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
+		if isReadOnly(err) {
+			return readOnlyError(s.path, err)
+		}
 		return fmt.Errorf("begin transaction on %s: %w", s.path, err)
 	}
 	if err := fn(tx); err != nil {
@@ -369,9 +546,17 @@ func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		if isReadOnly(err) {
+			return readOnlyError(s.path, err)
+		}
 		return fmt.Errorf("commit to %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// refuseWrite is every write on a store opened read-only.
+func (s *Store) refuseWrite() error {
+	return fmt.Errorf("store %s is open read-only: nothing was changed: %w", s.path, ErrReadOnly)
 }
 
 // withLedgerTx is withTx with synchronous=FULL: under WAL, FULL fsyncs the log at
@@ -380,6 +565,9 @@ func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // The pragma cannot change inside a transaction, so it is set on the single
 // writer connection around it and restored after.
 func (s *Store) withLedgerTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.readOnly {
+		return s.refuseWrite()
+	}
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("refund ledger on %s: %w", s.path, err)

@@ -56,8 +56,10 @@ func chargeFromStripe(ch *stripe.Charge, raw []byte, observed time.Time) reconci
 	return c
 }
 
-// decodeCharge decodes one Stripe charge object. It refuses anything that is not
-// a charge, so a file of refunds or customers is not imported as empty charges.
+// decodeCharge decodes one Stripe charge object, from a file or from Stripe. It
+// refuses anything that is not a charge, so a file of refunds or customers is
+// not imported as empty charges, and any charge reconcile.ValidateCharge finds
+// impossible (a negative amount, an unknown currency or status…).
 func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
 	var ch stripe.Charge
 	// Decoded as the plain struct: stripe.Charge's own UnmarshalJSON only adds
@@ -82,7 +84,11 @@ func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
 	if observed.IsZero() {
 		observed = knownAsOf(&ch)
 	}
-	return chargeFromStripe(&ch, raw, observed), nil
+	c := chargeFromStripe(&ch, raw, observed)
+	if err := reconcile.ValidateCharge(c, time.Now()); err != nil {
+		return reconcile.Charge{}, err
+	}
+	return c, nil
 }
 
 type plainCharge stripe.Charge
@@ -102,138 +108,164 @@ func knownAsOf(ch *stripe.Charge) time.Time {
 
 // DecodeCharges reads Stripe charge objects from a Stripe list response
 // ({"object":"list","data":[…]}), a bare JSON array, or JSONL (one charge per
-// line; blank lines are fine). It returns every charge or, on the first problem,
-// none and one sentence naming the file and the line, or the element and its
-// byte offset. Each object goes through stripe-go's Charge type and the same
-// conversion sync uses.
-func DecodeCharges(r io.Reader, name string) ([]reconcile.Charge, error) {
+// line; blank lines are fine). It returns every charge once, with the number of
+// repeats it left out (the same charge again, byte for byte once compacted), or,
+// on the first problem, none and one sentence naming the file and the line, or
+// the element and its byte offset. A charge repeated with other contents is such
+// a problem: which one is right is not for an import to guess. Each object goes
+// through stripe-go's Charge type and the same conversion sync uses.
+func DecodeCharges(r io.Reader, name string) (charges []reconcile.Charge, repeated int, err error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, 0, fmt.Errorf("read %s: %w", name, err)
+	}
+	if data, err = reconcile.TextFile(data, name); err != nil {
+		return nil, 0, err
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%s is empty: expected Stripe charges as a JSON list response or JSONL", name)
+		return nil, 0, fmt.Errorf("%s is empty: expected Stripe charges as a JSON list response or JSONL", name)
 	}
-	if trimmed[0] == '[' {
-		return decodeArray(data, name)
+	f := chargeFile{repeats: reconcile.NewRepeats("charge")}
+	switch {
+	case trimmed[0] == '[':
+		err = f.decodeArray(data, name)
+	case isJSONL(trimmed):
+		err = f.decodeLines(data, name)
+	default:
+		err = f.decodeList(data, name)
 	}
-	// JSONL has a whole JSON value on its first line; a list response is either
-	// on one line (then its object says "list") or spread over many.
+	if err != nil {
+		return nil, 0, err
+	}
+	return f.charges, f.repeats.Repeated, nil
+}
+
+// isJSONL tells JSONL, which has a whole JSON value on its first line, from a
+// list response, which is either on one line (then its object says "list") or
+// spread over many.
+func isJSONL(trimmed []byte) bool {
 	first, _, _ := bytes.Cut(trimmed, []byte("\n"))
 	var head struct {
 		Object string `json:"object"`
 	}
-	if json.Valid(first) && (json.Unmarshal(first, &head) != nil || head.Object != "list") {
-		return decodeLines(data, name)
+	return json.Valid(first) && (json.Unmarshal(first, &head) != nil || head.Object != "list")
+}
+
+// chargeFile collects the charges of one file, each once.
+type chargeFile struct {
+	charges []reconcile.Charge
+	repeats *reconcile.Repeats
+}
+
+// add decodes the charge object raw, found on line, and keeps it unless it
+// repeats one already kept.
+func (f *chargeFile) add(raw []byte, line int) error {
+	c, err := decodeCharge(raw, time.Time{})
+	if err != nil {
+		return err
 	}
-	return decodeList(data, name)
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	repeat, err := f.repeats.Seen(c.ID, compact.String(), line)
+	if err != nil || repeat {
+		return err
+	}
+	f.charges = append(f.charges, c)
+	return nil
 }
 
 // decodeLines reads JSONL: one charge object per line.
-func decodeLines(data []byte, name string) ([]reconcile.Charge, error) {
-	var charges []reconcile.Charge
+func (f *chargeFile) decodeLines(data []byte, name string) error {
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
 		if !json.Valid(line) {
-			return nil, fmt.Errorf("%s line %d: %s", name, n+1, jsonProblem(line))
+			return fmt.Errorf("%s line %d: %s", name, n+1, jsonProblem(line))
 		}
-		c, err := decodeCharge(line, time.Time{})
-		if err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", name, n+1, err)
+		if err := f.add(line, n+1); err != nil {
+			return fmt.Errorf("%s line %d: %w", name, n+1, err)
 		}
-		charges = append(charges, c)
 	}
-	return charges, nil
+	return nil
 }
 
 // decodeList reads a Stripe list response and decodes its data array.
-func decodeList(data []byte, name string) ([]reconcile.Charge, error) {
+func (f *chargeFile) decodeList(data []byte, name string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if _, err := dec.Token(); err != nil { // the '{' DecodeCharges saw
-		return nil, syntaxProblem(name, data, dec, err)
+		return syntaxProblem(name, data, dec, err)
 	}
-	var (
-		charges []reconcile.Charge
-		object  string
-	)
+	var object string
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, syntaxProblem(name, data, dec, err)
+			return syntaxProblem(name, data, dec, err)
 		}
 		if tok == "object" {
 			if err := dec.Decode(&object); err != nil {
-				return nil, syntaxProblem(name, data, dec, err)
+				return syntaxProblem(name, data, dec, err)
 			}
 			continue
 		}
 		if tok != "data" {
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
-				return nil, syntaxProblem(name, data, dec, err)
+				return syntaxProblem(name, data, dec, err)
 			}
 			continue
 		}
-		if charges, err = decodeElements(dec, data, name); err != nil {
-			return nil, err
+		if err := f.decodeElements(dec, data, name); err != nil {
+			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, syntaxProblem(name, data, dec, err)
+		return syntaxProblem(name, data, dec, err)
 	}
 	if object != "list" {
-		return nil, fmt.Errorf(`%s: a JSON object that is not a Stripe list response (its "object" is %q); expected {"object":"list","data":[…]}, a JSON array or JSONL`, name, object)
+		return fmt.Errorf(`%s: a JSON object that is not a Stripe list response (its "object" is %q); expected {"object":"list","data":[…]}, a JSON array or JSONL`, name, object)
 	}
-	if err := trailing(dec, data, name); err != nil {
-		return nil, err
-	}
-	return charges, nil
+	return trailing(dec, data, name)
 }
 
 // decodeArray reads a bare JSON array of charges.
-func decodeArray(data []byte, name string) ([]reconcile.Charge, error) {
+func (f *chargeFile) decodeArray(data []byte, name string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	charges, err := decodeElements(dec, data, name)
-	if err != nil {
-		return nil, err
+	if err := f.decodeElements(dec, data, name); err != nil {
+		return err
 	}
-	if err := trailing(dec, data, name); err != nil {
-		return nil, err
-	}
-	return charges, nil
+	return trailing(dec, data, name)
 }
 
 // decodeElements decodes the array at the decoder's position, one element at a
 // time so an error can name the element and where it starts.
-func decodeElements(dec *json.Decoder, data []byte, name string) ([]reconcile.Charge, error) {
+func (f *chargeFile) decodeElements(dec *json.Decoder, data []byte, name string) error {
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, syntaxProblem(name, data, dec, err)
+		return syntaxProblem(name, data, dec, err)
 	}
 	if tok != json.Delim('[') {
-		return nil, fmt.Errorf("%s: expected an array of charges at byte %d", name, dec.InputOffset())
+		return fmt.Errorf("%s: expected an array of charges at byte %d", name, dec.InputOffset())
 	}
-	var charges []reconcile.Charge
 	for i := 0; dec.More(); i++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, syntaxProblem(name, data, dec, err)
+			return syntaxProblem(name, data, dec, err)
 		}
 		start := dec.InputOffset() - int64(len(raw))
-		c, err := decodeCharge(raw, time.Time{})
-		if err != nil {
-			return nil, fmt.Errorf("%s: element %d (line %d, byte %d): %w", name, i, lineAt(data, start), start, err)
+		line := lineAt(data, start)
+		if err := f.add(raw, line); err != nil {
+			return fmt.Errorf("%s: element %d (line %d, byte %d): %w", name, i, line, start, err)
 		}
-		charges = append(charges, c)
 	}
 	if _, err := dec.Token(); err != nil { // ']'
-		return nil, syntaxProblem(name, data, dec, err)
+		return syntaxProblem(name, data, dec, err)
 	}
-	return charges, nil
+	return nil
 }
 
 // trailing refuses anything after the JSON document.

@@ -28,7 +28,7 @@ const (
 )
 
 func TestChargeFromStripeFields(t *testing.T) {
-	charges, err := DecodeCharges(strings.NewReader(chargeFull+"\n"+chargeGuest), "charges.jsonl")
+	charges, _, err := DecodeCharges(strings.NewReader(chargeFull+"\n"+chargeGuest), "charges.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +58,13 @@ func TestDecodeChargesFormats(t *testing.T) {
 		{"list with data before object", `{"data":[` + chargeFull + "," + chargeGuest + `],"object":"list"}`},
 		{"bare array", "[\n" + chargeFull + ",\n" + chargeGuest + "\n]"},
 		{"JSONL with blank lines and CRLF", "\n" + chargeFull + "\r\n\r\n" + chargeGuest + "\n\n"},
+		{"JSONL with a byte-order mark", "\ufeff" + chargeFull + "\n" + chargeGuest + "\n"},
+		{"array with a byte-order mark", "\ufeff[" + chargeFull + "," + chargeGuest + "]"},
+		{"list response with a byte-order mark", "\ufeff{\"object\":\"list\",\"data\":[" + chargeFull + "," + chargeGuest + "]}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			charges, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
+			charges, _, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,10 +96,19 @@ func TestDecodeChargesErrors(t *testing.T) {
 		{"list syntax error", "{\"object\":\"list\",\n\"data\":[" + chargeFull + ",,]}", []string{"line 2", "invalid JSON"}},
 		{"not a list object", "{\n \"object\": \"charge\",\n \"id\": \"ch_1\"\n}", []string{"not a Stripe list response", `"charge"`}},
 		{"garbage after array", "[" + chargeFull + "] [", []string{"unexpected data after the JSON document"}},
+		{"invalid UTF-8", chargeFull + "\n" + strings.Replace(chargeGuest, "guest@", "gu\xffest@", 1) + "\n", []string{"in.json line 2", "not valid UTF-8"}},
+		{"negative amount", chargeGuest + "\n" + strings.Replace(chargeGuest, `"amount":999`, `"amount":-5000`, 1), []string{"in.json line 2", "amount -5000 is negative"}},
+		{"refunded above amount", strings.Replace(chargeFull, `"amount_refunded":400`, `"amount_refunded":2500`, 1), []string{"in.json line 1", "amount_refunded 2500 is more than its amount 2400"}},
+		{"negative refunded", strings.Replace(chargeFull, `"amount_refunded":400`, `"amount_refunded":-1`, 1), []string{"line 1", "amount_refunded -1 is negative"}},
+		{"unknown currency", strings.Replace(chargeFull, `"USD"`, `"xyz"`, 1), []string{"line 1", `currency "xyz"`}},
+		{"markup currency", "[" + chargeGuest + ",\n" + strings.Replace(chargeFull, `"USD"`, `"<script>"`, 1) + "]", []string{"element 1 (line 2", `currency "<script>"`}},
+		{"unknown status", strings.Replace(chargeFull, `"succeeded"`, `"hacked"`, 1), []string{"line 1", `status "hacked"`}},
+		{"not a charge id", strings.Replace(chargeFull, `"ch_1full"`, `"cus_1"`, 1), []string{"line 1", `id "cus_1" is not a Stripe charge id`}},
+		{"created in 1970", strings.Replace(chargeFull, `"created":1700000000`, `"created":1`, 1), []string{"line 1", "before Stripe existed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			charges, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
+			charges, _, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
 			if err == nil {
 				t.Fatalf("decoded %d charges, want an error", len(charges))
 			}
@@ -117,8 +129,51 @@ func TestDecodeChargesErrors(t *testing.T) {
 
 func TestDecodeChargesReadError(t *testing.T) {
 	boom := errors.New("disk on fire")
-	_, err := DecodeCharges(iotest.ErrReader(boom), "in.json")
+	_, _, err := DecodeCharges(iotest.ErrReader(boom), "in.json")
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "read in.json") {
 		t.Fatalf("error %v, want the read error wrapped with the file name", err)
+	}
+}
+
+func TestDecodeChargesRepeats(t *testing.T) {
+	// The same charge twice, once re-indented: one charge and one repeat.
+	pretty := strings.ReplaceAll(chargeGuest, `","`, `", "`)
+	changed := strings.Replace(chargeGuest, `"amount":999`, `"amount":998`, 1)
+	tests := []struct {
+		name         string
+		input        string
+		wantCharges  int
+		wantRepeated int
+		wantErr      []string
+	}{
+		{"distinct", chargeFull + "\n" + chargeGuest, 2, 0, nil},
+		{"identical lines", chargeFull + "\n" + chargeGuest + "\n" + chargeGuest + "\n" + chargeFull + "\n", 2, 2, nil},
+		{"identical but spaced differently", "[" + chargeGuest + ",\n" + pretty + "]", 1, 1, nil},
+		{"conflict names both lines", chargeGuest + "\n" + chargeFull + "\n\n" + changed + "\n", 0, 0,
+			[]string{"in.json line 4", "charge ch_2guest is also on line 1, with different contents"}},
+		{"conflict in an array", "[" + chargeGuest + ",\n" + chargeFull + ",\n" + changed + "]", 0, 0,
+			[]string{"element 2 (line 3", "charge ch_2guest is also on line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			charges, repeated, err := DecodeCharges(strings.NewReader(tt.input), "in.json")
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("decoded %d charges, want an error", len(charges))
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not contain %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(charges) != tt.wantCharges || repeated != tt.wantRepeated {
+				t.Errorf("got %d charges and %d repeats, want %d and %d", len(charges), repeated, tt.wantCharges, tt.wantRepeated)
+			}
+		})
 	}
 }

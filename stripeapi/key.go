@@ -8,6 +8,8 @@ import (
 	"github.com/stripe/stripe-go/v76"
 
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +27,15 @@ type Key struct {
 	Secret string // never print, log or store it
 	Source string // "--api-key", "STRIPE_API_KEY" or the stripe CLI config path
 	Live   bool   // a live-mode key: money is real
+}
+
+// Fingerprint identifies the whole key without revealing it: the hex SHA-256
+// of the secret. Unlike the redacted form, which shows only the prefix and the
+// last four characters, two keys never share it; and the key cannot be read
+// back from it.
+func (k Key) Fingerprint() string {
+	sum := sha256.Sum256([]byte(k.Secret))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // keyPrefixes are the key kinds doublecheck accepts, and their mode.

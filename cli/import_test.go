@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"doublecheck/sandbox"
+)
+
+// accountEnv is an environment whose key is key on the sandbox at url, with
+// its own data dir shared by every command run in it.
+func accountEnv(t *testing.T, key, url string) (Env, *bytes.Buffer) {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", home)
+	var out bytes.Buffer
+	return Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Home: home,
+		Getenv: func(name string) string {
+			return map[string]string{"STRIPE_API_KEY": key, "STRIPE_API_BASE": url}[name]
+		}}, &out
+}
+
+// TestImportNeverMixesIntoASyncedStore: a file goes into the store the key's
+// account syncs into only when the operator agrees, and never into a store of
+// the other mode.
+func TestImportNeverMixesIntoASyncedStore(t *testing.T) {
+	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
+	for _, tc := range []struct {
+		name, key string
+		args      []string
+		stdin     string
+		terminal  bool
+		wantCode  int
+		want      []string
+	}{
+		{"LIVE store, no terminal", sandbox.LiveKey, nil, "", false, exitError,
+			[]string{"refusing to import 462 charges from ../testdata/charges.jsonl into the store", "synced data of", "LIVE mode", "--db PATH", "--yes"}},
+		{"LIVE store, --yes: the modes differ", sandbox.LiveKey, []string{"--yes"}, "", false, exitError,
+			[]string{"the file holds test-mode charges but the store", "holds LIVE data", "nothing was stored"}},
+		{"LIVE store, the operator agrees: the modes differ", sandbox.LiveKey, nil, "y\n", true, exitError,
+			[]string{"Import 462 charges", "[y/N]", "the file holds test-mode charges but the store", "holds LIVE data"}},
+		{"test store, the operator declines", sandbox.TestKey, nil, "\n", true, exitError,
+			[]string{"Import 462 charges", "test mode", "import cancelled: nothing was stored"}},
+		{"test store, the operator agrees", sandbox.TestKey, nil, "yes\n", true, exitOK,
+			[]string{"imported 462 charges from ../testdata/charges.jsonl into " + "STORE"}},
+		{"test store, --yes", sandbox.TestKey, []string{"--yes"}, "", false, exitOK,
+			[]string{"imported 462 charges from ../testdata/charges.jsonl into " + "STORE"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, out := accountEnv(t, tc.key, url)
+			if code := Run(context.Background(), []string{"sync"}, env); code != 0 {
+				t.Fatalf("sync exited %d:\n%s", code, out)
+			}
+			before := scanOutput(t, env, out)
+			out.Reset()
+			env.Stdin, env.Terminal = strings.NewReader(tc.stdin), tc.terminal
+			code := Run(context.Background(), append([]string{"import", sampleCharges}, tc.args...), env)
+			got := out.String()
+			if code != tc.wantCode {
+				t.Fatalf("import exited %d, want %d:\n%s", code, tc.wantCode, got)
+			}
+			paths, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_DATA_HOME"), "doublecheck", "*.db"))
+			if len(paths) != 1 {
+				t.Fatalf("stores %v, want the account's one", paths)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, strings.ReplaceAll(w, "STORE", paths[0])) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+			if after := scanOutput(t, env, out); tc.wantCode != exitOK && after != before {
+				t.Errorf("a refused import changed the store")
+			}
+		})
+	}
+}
+
+// scanOutput is what scan --format json prints for env's store.
+func scanOutput(t *testing.T, env Env, out *bytes.Buffer) string {
+	t.Helper()
+	var stdout bytes.Buffer
+	env.Stdout, env.Stderr = &stdout, out
+	if code := Run(context.Background(), []string{"scan", "--format", "json"}, env); code != 0 {
+		t.Fatalf("scan exited %d:\n%s", code, out)
+	}
+	return stdout.String()
+}
+
+// TestImportRefusesMixedModes: with --db, the operator chose the store, yet a
+// file of the other mode, or of both modes, is still refused.
+func TestImportRefusesMixedModes(t *testing.T) {
+	data, err := os.ReadFile(sampleCharges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := strings.ReplaceAll(string(data), `"livemode":false`, `"livemode":true`)
+	lines := strings.SplitAfter(string(data), "\n")
+	mixed := strings.Join(lines[:5], "") + strings.SplitAfter(live, "\n")[5] + strings.Join(lines[6:], "")
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	testFile, liveFile, mixedFile := write("test.jsonl", string(data)), write("live.jsonl", live), write("mixed.jsonl", mixed)
+
+	for _, tc := range []struct {
+		name        string
+		first, then string
+		want        string
+	}{
+		{"live file into a test store", testFile, liveFile, "the file holds LIVE charges but the store"},
+		{"test file into a live store", liveFile, testFile, "the file holds test-mode charges but the store"},
+		{"a file of both modes", "", mixedFile, "the file mixes modes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "s.db")
+			if tc.first != "" {
+				if code, _, stderr := runCLI(t, "", "import", tc.first, "--db", db); code != 0 {
+					t.Fatalf("first import: %s", stderr)
+				}
+			}
+			code, _, stderr := runCLI(t, "", "import", tc.then, "--db", db)
+			if code != exitError || !strings.Contains(stderr, tc.then) || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 1 naming the file and %q", code, stderr, tc.want)
+			}
+			if tc.first == "" {
+				return
+			}
+			if got := scanStore(t, db); got.Summary.Charges != 462 {
+				t.Errorf("the store holds %d charges after a refused import, want 462", got.Summary.Charges)
+			}
+		})
+	}
+}
+
+// TestReadingCommandsCreateNoStore: scan, export and the offline dashboard on a
+// mistyped --db say so and create nothing.
+func TestReadingCommandsCreateNoStore(t *testing.T) {
+	for _, args := range [][]string{{"scan"}, {"export"}, {"scan", "--format", "csv"}, {}} {
+		t.Run(strings.Join(append([]string{"doublecheck"}, args...), " "), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "typo")
+			db := filepath.Join(dir, "stroe.db")
+			home := t.TempDir()
+			t.Setenv("XDG_DATA_HOME", home)
+			var out bytes.Buffer
+			// A terminal, so that the dashboard gets as far as its store.
+			env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Home: home,
+				Getenv: func(string) string { return "" }, Terminal: true}
+			code := Run(context.Background(), append(args, "--db", db), env)
+			if code != exitError || !strings.Contains(out.String(), "no such store at "+db) {
+				t.Errorf("exit %d, output %q; want 1 and no such store", code, out.String())
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("%s was created", dir)
+			}
+		})
+	}
+}
+
+// TestStoreGivenAsDBIsMadePrivate: a store is 0600 whatever created the file.
+func TestStoreGivenAsDBIsMadePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix file modes")
+	}
+	db := filepath.Join(t.TempDir(), "shared.db")
+	if err := os.WriteFile(db, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(db, 0o644) // whatever the umask
+	if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", db); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	if info, err := os.Stat(db); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", info.Mode().Perm(), err)
+	}
+}
+
+// TestKeysImportIntoASyncedStoreNeedsConsent: the key log follows the same
+// rule as charges for the store of the key's account.
+func TestKeysImportIntoASyncedStoreNeedsConsent(t *testing.T) {
+	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
+	env, out := accountEnv(t, sandbox.TestKey, url)
+	if code := Run(context.Background(), []string{"sync"}, env); code != 0 {
+		t.Fatalf("sync exited %d:\n%s", code, out)
+	}
+	for _, tc := range []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{nil, exitError, "refusing to import 141 idempotency keys from ../testdata/keys.csv into the store"},
+		{[]string{"--yes"}, exitOK, "imported 141 idempotency keys from ../testdata/keys.csv into"},
+	} {
+		out.Reset()
+		code := Run(context.Background(), append([]string{"keys", "import", "../testdata/keys.csv"}, tc.args...), env)
+		if code != tc.wantCode || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("keys import %v: exit %d, %q; want %d and %q", tc.args, code, out, tc.wantCode, tc.want)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+//go:build unix
+
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"doublecheck/reconcile"
+	"doublecheck/store"
+)
+
+const offlineHelperEnv = "DOUBLECHECK_CLI_OFFLINE_HELPER"
+
+// TestOfflineStoreHelper is the child of TestReadOnlyStoreIsReadNotDamaged: it
+// opens the store as the offline dashboard does, and tries a dismissal.
+func TestOfflineStoreHelper(t *testing.T) {
+	path := os.Getenv(offlineHelperEnv)
+	if path == "" {
+		return
+	}
+	ctx := context.Background()
+	st, err := openOffline(ctx, path)
+	if err != nil {
+		fmt.Println("openOffline:", err)
+		os.Exit(0)
+	}
+	report, err := detect(ctx, st, reconcile.DefaultOptions())
+	fmt.Println("groups:", len(report.Groups), err)
+	err = decider{st}.Decide(ctx, []reconcile.Decision{{GroupID: report.Groups[0].ID, Kind: reconcile.DecisionDismissed}})
+	fmt.Println("dismiss:", errors.Is(err, store.ErrReadOnly), err)
+	os.Exit(0)
+}
+
+// TestReadOnlyStoreIsReadNotDamaged: scan and export read a healthy store in a
+// read-only directory or file; import says the store is read-only, never
+// damaged, and changes nothing. Permissions do not stop root, so as root the
+// binary runs as nobody.
+func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
+	bin := builtBinary(t)
+	for _, tc := range []struct {
+		name              string
+		fileMode, dirMode os.FileMode
+	}{
+		{"read-only directory", 0o666, 0o555},
+		{"read-only file", 0o444, 0o755},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			top := t.TempDir()
+			dir := filepath.Join(top, "stores")
+			db := filepath.Join(dir, "s.db")
+			if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", db); code != 0 {
+				t.Fatalf("import: %s", stderr)
+			}
+			before, _ := os.ReadFile(db)
+			// The binary and the sample must be reachable by the other user.
+			sample := filepath.Join(top, "charges.jsonl")
+			data, _ := os.ReadFile(sampleCharges)
+			exe, _ := os.ReadFile(bin)
+			if os.WriteFile(sample, data, 0o644) != nil || os.WriteFile(filepath.Join(top, "doublecheck"), exe, 0o755) != nil {
+				t.Fatal("cannot copy the binary and the sample")
+			}
+			for p, mode := range map[string]os.FileMode{filepath.Dir(top): 0o755, top: 0o755, db: tc.fileMode, dir: tc.dirMode} {
+				if err := os.Chmod(p, mode); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+
+			run := func(args ...string) (int, string, string) {
+				cmd := exec.Command(filepath.Join(top, "doublecheck"), args...)
+				cmd.Env = []string{"HOME=" + top, "XDG_DATA_HOME=" + top, "PATH=/usr/bin:/bin"}
+				if os.Geteuid() == 0 {
+					cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				}
+				var stdout, stderr strings.Builder
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				err := cmd.Run()
+				code := 0
+				if exit, ok := err.(*exec.ExitError); ok {
+					code = exit.ExitCode()
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				return code, stdout.String(), stderr.String()
+			}
+			if code, stdout, stderr := run("scan", "--db", db); code != 0 || !strings.Contains(stdout, "open") {
+				t.Errorf("scan: exit %d, stderr %q", code, stderr)
+			}
+			if code, stdout, stderr := run("export", "--db", db); code != 0 || !strings.HasPrefix(stdout, "kind,") {
+				t.Errorf("export: exit %d, stderr %q", code, stderr)
+			}
+			// The offline dashboard reads it, and a dismissal says it was not saved.
+			exe, _ = os.ReadFile(os.Args[0])
+			helper := filepath.Join(top, "cli.test")
+			if err := os.WriteFile(helper, exe, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(helper, "-test.run=^TestOfflineStoreHelper$")
+			cmd.Env = append(os.Environ(), offlineHelperEnv+"="+db)
+			if os.Geteuid() == 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			}
+			if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "openOffline:") || !strings.Contains(string(out), "dismiss: true") {
+				t.Errorf("offline dashboard on a read-only store: %v\n%s", err, out)
+			}
+
+			code, _, stderr := run("import", sample, "--db", db)
+			if code != exitError || !strings.Contains(stderr, "read-only") || strings.Contains(stderr, "damaged or") {
+				t.Errorf("import into a read-only store: exit %d, stderr %q; want 1 saying read-only, not damaged", code, stderr)
+			}
+			if after, _ := os.ReadFile(db); string(after) != string(before) {
+				t.Error("the store file changed")
+			}
+		})
+	}
+}

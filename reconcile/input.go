@@ -1,0 +1,131 @@
+package reconcile
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// utf8BOM is the byte-order mark spreadsheet programs and some editors put at
+// the start of a UTF-8 file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// TextFile checks that data, the whole of a file named name, is UTF-8 text, and
+// returns it without a leading byte-order mark. Invalid UTF-8 is refused with
+// its line: decoders would otherwise turn it into U+FFFD and store a changed
+// value without a word.
+func TextFile(data []byte, name string) ([]byte, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if utf8.Valid(data) {
+		return data, nil
+	}
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		if !utf8.Valid(line) {
+			col := 0
+			for len(line) > 0 {
+				r, size := utf8.DecodeRune(line)
+				if r == utf8.RuneError && size <= 1 {
+					break
+				}
+				col += size
+				line = line[size:]
+			}
+			return nil, fmt.Errorf("%s line %d (byte %d of the line): not valid UTF-8 text; save the file as UTF-8", name, n+1, col+1)
+		}
+	}
+	return data, nil // not reached: some line was invalid
+}
+
+// Charge statuses Stripe documents for a charge object.
+var chargeStatuses = []string{"succeeded", "pending", "failed"}
+
+// chargeIDPrefixes are the ids Stripe gives charge objects: ch_ for card and
+// most other charges, py_ for charges of some payment methods (such as bank
+// debits) and of connected accounts' payments.
+var chargeIDPrefixes = []string{"ch_", "py_"}
+
+// stripeFounded is a floor for a charge's created time: nothing was charged
+// through Stripe before 2009 (stripe-mock's fixtures date from February 2009).
+var stripeFounded = time.Date(2009, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// maxClockSkew is how far in the future a created time may be, for clocks that
+// disagree a little.
+const maxClockSkew = 24 * time.Hour
+
+// ValidateCharge refuses a charge no Stripe account can hold: one whose id is
+// not a charge id, whose currency is not an ISO 4217 currency, whose amounts are
+// negative or refund more than was charged, whose status is unknown, or which
+// was created before Stripe existed or after now. The error names the field, so
+// that with its file and line an operator can find it. Every way charges come in
+// from a file goes through here: an impossible charge would otherwise count in
+// the money at risk or make a group look resolved.
+func ValidateCharge(c Charge, now time.Time) error {
+	switch {
+	case !hasChargeIDPrefix(c.ID) || len(c.ID) <= 3 || strings.ContainsFunc(c.ID, notIDRune):
+		return fmt.Errorf("id %q is not a Stripe charge id (ch_… or py_…)", c.ID)
+	case !KnownCurrency(c.Currency):
+		return fmt.Errorf("charge %s: currency %q is not an ISO 4217 currency code", c.ID, c.Currency)
+	case c.Amount < 0:
+		return fmt.Errorf("charge %s: amount %d is negative", c.ID, c.Amount)
+	case c.AmountRefunded < 0:
+		return fmt.Errorf("charge %s: amount_refunded %d is negative", c.ID, c.AmountRefunded)
+	case c.AmountRefunded > c.Amount:
+		return fmt.Errorf("charge %s: amount_refunded %d is more than its amount %d", c.ID, c.AmountRefunded, c.Amount)
+	case !slices.Contains(chargeStatuses, c.Status):
+		return fmt.Errorf("charge %s: status %q is not one of %s", c.ID, c.Status, strings.Join(chargeStatuses, ", "))
+	case c.Created.Before(stripeFounded):
+		return fmt.Errorf("charge %s: created %s is before Stripe existed", c.ID, c.Created.UTC().Format(time.RFC3339))
+	case c.Created.After(now.Add(maxClockSkew)):
+		return fmt.Errorf("charge %s: created %s is in the future", c.ID, c.Created.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func hasChargeIDPrefix(id string) bool {
+	return slices.ContainsFunc(chargeIDPrefixes, func(p string) bool { return strings.HasPrefix(id, p) })
+}
+
+// notIDRune is a character Stripe never puts in an object id.
+func notIDRune(r rune) bool {
+	return !(r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
+}
+
+// Repeats finds records that occur more than once in one file. A record
+// repeated with the same contents is counted (Repeated) and kept once; a record
+// whose id comes back with different contents is a conflict nobody can settle
+// by picking one, so the file is refused.
+type Repeats struct {
+	what     string // "charge", "key record": for messages
+	first    map[string]firstSeen
+	Repeated int
+}
+
+type firstSeen struct {
+	line    int
+	content string
+}
+
+// NewRepeats tracks repeats of records called what ("charge").
+func NewRepeats(what string) *Repeats {
+	return &Repeats{what: what, first: map[string]firstSeen{}}
+}
+
+// Seen records that the record id, with content, is on line. It reports whether
+// the record is a repeat to skip; an error when the same id came earlier with
+// other contents, naming both lines.
+func (r *Repeats) Seen(id, content string, line int) (repeat bool, err error) {
+	prev, ok := r.first[id]
+	if !ok {
+		r.first[id] = firstSeen{line: line, content: content}
+		return false, nil
+	}
+	if prev.content != content {
+		return false, fmt.Errorf("%s %s is also on line %d, with different contents; keep the right one and import again",
+			r.what, id, prev.line)
+	}
+	r.Repeated++
+	return true, nil
+}

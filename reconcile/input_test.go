@@ -1,0 +1,91 @@
+package reconcile
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTextFile(t *testing.T) {
+	cases := []struct {
+		name, in, want, err string
+	}{
+		{"plain", "a\nb\n", "a\nb\n", ""},
+		{"byte-order mark dropped", "\ufeff{\"a\":1}\n", "{\"a\":1}\n", ""},
+		{"only the leading mark", "a\ufeff\n", "a\ufeff\n", ""},
+		{"invalid UTF-8 names its line", "ok\nfine\nbad \xff here\n", "", "f.jsonl line 3 (byte 5 of the line): not valid UTF-8"},
+		{"truncated sequence", "caf\xc3", "", "f.jsonl line 1 (byte 4 of the line)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := TextFile([]byte(tc.in), "f.jsonl")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || string(got) != tc.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidateCharge(t *testing.T) {
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	good := Charge{ID: "ch_1", Amount: 3000, AmountRefunded: 1000, Currency: "usd", Status: "succeeded",
+		Created: now.Add(-time.Hour)}
+	cases := []struct {
+		name   string
+		change func(*Charge)
+		want   string // empty: valid
+	}{
+		{"valid", func(*Charge) {}, ""},
+		{"py_ id", func(c *Charge) { c.ID = "py_3Abc" }, ""},
+		{"zero-decimal currency upper case", func(c *Charge) { c.Currency = "JPY" }, ""},
+		{"fully refunded", func(c *Charge) { c.AmountRefunded = 3000 }, ""},
+		{"pending", func(c *Charge) { c.Status = "pending" }, ""},
+		{"a few minutes ahead", func(c *Charge) { c.Created = now.Add(5 * time.Minute) }, ""},
+		{"negative amount", func(c *Charge) { c.Amount = -5000; c.AmountRefunded = 0 }, "amount -5000 is negative"},
+		{"negative refunded", func(c *Charge) { c.AmountRefunded = -1 }, "amount_refunded -1 is negative"},
+		{"refunded above amount", func(c *Charge) { c.AmountRefunded = 3001 }, "amount_refunded 3001 is more than its amount 3000"},
+		{"unknown currency", func(c *Charge) { c.Currency = "xyz" }, `currency "xyz" is not an ISO 4217 currency code`},
+		{"markup currency", func(c *Charge) { c.Currency = "<script>" }, `currency "<script>"`},
+		{"test currency", func(c *Charge) { c.Currency = "xts" }, `currency "xts"`},
+		{"unknown status", func(c *Charge) { c.Status = "hacked" }, `status "hacked" is not one of succeeded, pending, failed`},
+		{"refund id", func(c *Charge) { c.ID = "re_1" }, `id "re_1" is not a Stripe charge id`},
+		{"bare prefix", func(c *Charge) { c.ID = "ch_" }, `id "ch_"`},
+		{"id with markup", func(c *Charge) { c.ID = "ch_<b>" }, `id "ch_<b>"`},
+		{"created at the epoch", func(c *Charge) { c.Created = time.Unix(0, 0) }, "created 1970-01-01T00:00:00Z is before Stripe existed"},
+		{"created next year", func(c *Charge) { c.Created = now.AddDate(1, 0, 0) }, "created 2027-11-29T10:00:00Z is in the future"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good
+			tc.change(&c)
+			err := ValidateCharge(c, now)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused a valid charge: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCurrencyDecimals(t *testing.T) {
+	for _, tc := range []struct {
+		code  string
+		known bool
+		want  int
+	}{
+		{"usd", true, 2}, {"EUR", true, 2}, {"jpy", true, 0}, {"krw", true, 0}, {"kwd", true, 3},
+		{"hrk", true, 2}, {"ves", true, 2}, {"xyz", false, 2}, {"xts", false, 2}, {"", false, 2},
+	} {
+		if KnownCurrency(tc.code) != tc.known || decimals(tc.code) != tc.want {
+			t.Errorf("%q: known %v, decimals %d; want %v, %d", tc.code, KnownCurrency(tc.code), decimals(tc.code), tc.known, tc.want)
+		}
+	}
+}

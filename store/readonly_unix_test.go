@@ -1,0 +1,123 @@
+//go:build unix
+
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+const readOnlyHelperEnv = "DOUBLECHECK_STORE_READONLY_HELPER"
+
+// TestReadOnlyHelper is the child of TestReadOnlyStoreIsNotDamaged: it opens
+// the store at its argument every way and prints what each said.
+func TestReadOnlyHelper(t *testing.T) {
+	path := os.Getenv(readOnlyHelperEnv)
+	if path == "" {
+		return
+	}
+	ctx := context.Background()
+	if s, err := OpenReadOnly(ctx, path); err != nil {
+		fmt.Println("OpenReadOnly:", err)
+	} else {
+		value, err := s.State(ctx, "account")
+		fmt.Println("OpenReadOnly: read", value, err)
+		s.Close()
+	}
+	s, err := Open(ctx, path)
+	if err == nil {
+		err = s.SetState(ctx, "account", "changed")
+		s.Close()
+	}
+	fmt.Println("Open:", err, errors.Is(err, ErrReadOnly))
+	os.Exit(0)
+}
+
+// TestReadOnlyStoreIsNotDamaged: a healthy store in a read-only directory, or a
+// read-only file, is read by OpenReadOnly and called read-only, never damaged,
+// by Open. Permissions do not stop root, so as root the child runs as nobody.
+func TestReadOnlyStoreIsNotDamaged(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		fileMode, dirMode os.FileMode
+		damage            bool
+	}{
+		{"read-only directory", 0o666, 0o555, false},
+		{"read-only file", 0o444, 0o755, false},
+		// Read-only is no excuse to hide real damage.
+		{"damaged read-only file", 0o444, 0o755, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			top := t.TempDir()
+			dir := filepath.Join(top, "stores")
+			path := filepath.Join(dir, "s.db")
+			s, err := Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetState(context.Background(), "account", "Acme"); err != nil {
+				t.Fatal(err)
+			}
+			if tc.damage {
+				if err := s.SaveCharges(context.Background(), fakeCharges(0, 3000, true)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Close()
+			if tc.damage {
+				data, _ := os.ReadFile(path)
+				copy(data[len(data)/2:], bytes.Repeat([]byte{0xA5, 0x5A, 0x13, 0x77}, 4096))
+				if err := os.WriteFile(path, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, _ := os.ReadFile(path)
+			for p, mode := range map[string]os.FileMode{filepath.Dir(top): 0o755, top: 0o755, path: tc.fileMode, dir: tc.dirMode} {
+				if err := os.Chmod(p, mode); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+
+			// The test binary's own directory is private to this user.
+			helper := filepath.Join(top, "store.test")
+			if bin, err := os.ReadFile(os.Args[0]); err != nil || os.WriteFile(helper, bin, 0o755) != nil {
+				t.Fatalf("copy the test binary: %v", err)
+			}
+			cmd := exec.Command(helper, "-test.run=^TestReadOnlyHelper$")
+			cmd.Env = append(os.Environ(), readOnlyHelperEnv+"="+path)
+			if os.Geteuid() == 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			}
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("helper: %v\n%s", err, out)
+			}
+			got := string(out)
+			t.Log(got)
+			if tc.damage {
+				if strings.Count(got, "damaged or not a doublecheck store") != 2 || strings.Contains(got, "is read-only") {
+					t.Errorf("both opens should report the damage, not read-only:\n%s", got)
+				}
+				return
+			}
+			if !strings.Contains(got, "OpenReadOnly: read Acme <nil>") {
+				t.Errorf("OpenReadOnly did not read the store:\n%s", got)
+			}
+			if !strings.Contains(got, "is read-only") || !strings.Contains(got, "true") || strings.Contains(got, "damaged or") {
+				t.Errorf("Open should say read-only (ErrReadOnly), never damaged:\n%s", got)
+			}
+			if after, _ := os.ReadFile(path); string(after) != string(before) {
+				t.Error("the store file changed")
+			}
+		})
+	}
+}
