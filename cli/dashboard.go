@@ -142,7 +142,7 @@ func (s syncer) Sync(ctx context.Context) (ui.SyncResult, error) {
 // protocol, the same Refunder `doublecheck refund` uses.
 type refundAdapter struct{ refunder *stripeapi.Refunder }
 
-func (r refundAdapter) Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(ui.RefundResult)) error {
+func (r refundAdapter) Refund(ctx context.Context, plans []reconcile.RefundRequest, progress func(ui.RefundResult)) error {
 	_, err := r.refunder.Refund(ctx, plans, func(o stripeapi.Outcome) { progress(uiResult(o)) })
 	return err
 }

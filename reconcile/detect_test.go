@@ -213,13 +213,13 @@ func TestStatusAndRefundability(t *testing.T) {
 		{name: "dismissed wins over refunded", status: Dismissed, notRefundable: notRefundableDone, decision: DecisionDismissed, in: Input{Charges: pair(refunded(2000)),
 			Decisions: []Decision{{GroupID: "grp_a", Kind: DecisionDismissed, At: at(1)}}}},
 		{name: "pending refund intent", status: Open, notRefundable: notRefundablePending, decision: RefundPending, in: Input{Charges: pair(),
-			Refunds: []RefundIntent{{Key: RefundKey("ch_b", 0, 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd", Status: RefundPending, CreatedAt: at(1)}}}},
+			Refunds: []RefundIntent{{RefundRequest: RefundRequest{Key: RefundKey("ch_b", 0, 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd"}, Status: RefundPending, CreatedAt: at(1)}}}},
 		{name: "refund in the ledger before the next sync resolves", status: Resolved, notRefundable: notRefundableDone, decision: RefundSucceeded, in: Input{Charges: pair(),
-			Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 2000, Currency: "usd", Status: RefundSucceeded, RefundID: "re_1", CreatedAt: at(1), FinishedAt: at(2)}}}},
+			Refunds: []RefundIntent{{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000, Currency: "usd"}, Status: RefundSucceeded, RefundID: "re_1", CreatedAt: at(1), FinishedAt: at(2)}}}},
 		{name: "failed refund stays refundable", status: Open, refundable: 2000, decision: RefundFailed, in: Input{Charges: pair(),
-			Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 2000, Status: RefundFailed, CreatedAt: at(1)}}}},
+			Refunds: []RefundIntent{{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000}, Status: RefundFailed, CreatedAt: at(1)}}}},
 		{name: "dry run stays refundable", status: Open, refundable: 2000, decision: RefundWouldRefund, in: Input{Charges: pair(),
-			Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 2000, Status: RefundWouldRefund, CreatedAt: at(1)}}}},
+			Refunds: []RefundIntent{{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000}, Status: RefundWouldRefund, CreatedAt: at(1)}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,8 +243,9 @@ func TestMemberDecisionIsTheLatest(t *testing.T) {
 			{GroupID: "grp_a", Kind: DecisionDismissed, Operator: "ann", At: t0.Add(time.Hour)},
 			{GroupID: "grp_a", Kind: DecisionUndismissed, Operator: "bob", At: t0.Add(2 * time.Hour)},
 		},
-		Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 2000, Status: RefundSucceeded, RefundID: "re_9", Operator: "cat",
-			CreatedAt: t0.Add(3 * time.Hour), FinishedAt: t0.Add(3*time.Hour + time.Second)}},
+		Refunds: []RefundIntent{{
+			RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000}, Status: RefundSucceeded, RefundID: "re_9", Operator: "cat", CreatedAt: t0.Add(3 * time.Hour), FinishedAt: t0.Add(3*time.Hour + time.Second),
+		}},
 	}
 	g := onlyGroup(t, Detect(in, DefaultOptions()))
 	keep, dup := g.Charges[0], g.Charges[1]
@@ -497,8 +498,8 @@ func TestSummary(t *testing.T) {
 		},
 		Decisions: []Decision{{GroupID: "grp_d", Kind: DecisionDismissed, At: t0}},
 		Refunds: []RefundIntent{
-			{ChargeID: "ch_c", Amount: 2000, Currency: "usd", Status: RefundPending, CreatedAt: t0},
-			{ChargeID: "ch_g", Amount: 2000, Currency: "eur", Status: RefundSucceeded, CreatedAt: t0},
+			{RefundRequest: RefundRequest{ChargeID: "ch_c", Amount: 2000, Currency: "usd"}, Status: RefundPending, CreatedAt: t0},
+			{RefundRequest: RefundRequest{ChargeID: "ch_g", Amount: 2000, Currency: "eur"}, Status: RefundSucceeded, CreatedAt: t0},
 		},
 	}
 	s := Detect(in, DefaultOptions()).Summary

@@ -65,6 +65,9 @@ type Member struct {
 	Operator      string    // who decided
 	DecidedAt     time.Time // when
 	Note          string    // the operator's note on that decision (why a group was dismissed); empty for refund states
+	// InFlight are the refunds of this charge begun and not finished (a crash,
+	// no answer from Stripe), with their stored keys: the money may have moved.
+	InFlight []RefundRequest
 }
 
 // AlreadyRefunded is what has been refunded on a refundable duplicate so far:
@@ -74,11 +77,10 @@ type Member struct {
 // part of a charge refunded in parts never reuses the previous part's key.
 func (m *Member) AlreadyRefunded() int64 { return m.Amount - m.Refundable }
 
-// RefundIntent plans the refund of amount on the duplicate m of g: the charge it
-// duplicates, and the idempotency key. The dashboard and the refund command
-// both plan through it, so the same money always gets the same key.
-func (g *Group) RefundIntent(m *Member, amount int64) RefundIntent {
-	return RefundIntent{
+// RefundRequest is the refund of amount on the duplicate m of g: the charge it
+// duplicates, and the idempotency key, so the same money always gets the same key.
+func (g *Group) RefundRequest(m *Member, amount int64) RefundRequest {
+	return RefundRequest{
 		Key:      RefundKey(m.ID, m.AlreadyRefunded(), amount),
 		ChargeID: m.ID, KeptChargeID: g.KeptFor(m).ID, GroupID: g.ID,
 		Amount: amount, Currency: m.Currency,

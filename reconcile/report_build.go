@@ -120,7 +120,7 @@ type chargeRefunds struct {
 	succeededAt  time.Time
 	pending      int64 // amount of pending intents
 	refunded     int64 // amount of succeeded intents
-	inFlight     bool
+	inFlight     []RefundRequest
 	hasLatest    bool
 	hasSucceeded bool
 }
@@ -174,7 +174,7 @@ func newLedger(in Input) *ledger {
 		switch ri.Status {
 		case RefundPending:
 			cr.pending += ri.Amount
-			cr.inFlight = true
+			cr.inFlight = append(cr.inFlight, ri.RefundRequest)
 		case RefundSucceeded:
 			cr.refunded += ri.Amount
 		}
@@ -329,11 +329,14 @@ func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
 			m.NotRefundable = notRefundableDone
 		case m.Disputed:
 			m.NotRefundable = notRefundableDisputed
-		case cr != nil && cr.inFlight:
+		case cr != nil && len(cr.inFlight) > 0:
 			m.NotRefundable = notRefundablePending
 		default:
 			m.Refundable = left
 		}
+	}
+	if cr != nil && m.Role == Duplicate {
+		m.InFlight = cr.inFlight
 	}
 	var at time.Time
 	for _, d := range []Decision{led.byCharge[m.ID], led.groupWide[groupID]} {

@@ -13,8 +13,9 @@ import (
 func TestRefundIDSurvivesLaterAttempts(t *testing.T) {
 	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 	attempt := func(status, refundID, operator string, h int) RefundIntent {
-		return RefundIntent{ChargeID: "ch_b", Amount: 500, Currency: "usd", Status: status, RefundID: refundID,
-			Operator: operator, CreatedAt: at(h), FinishedAt: at(h).Add(time.Second)}
+		return RefundIntent{
+			RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 500, Currency: "usd"}, Status: status, RefundID: refundID, Operator: operator, CreatedAt: at(h), FinishedAt: at(h).Add(time.Second),
+		}
 	}
 	cases := []struct {
 		name      string
@@ -42,7 +43,7 @@ func TestRefundIDSurvivesLaterAttempts(t *testing.T) {
 			decision: RefundSucceeded, refundID: "re_2", operator: "bob", decidedAt: at(2).Add(time.Second)},
 		{name: "a refund in flight after a refund",
 			refunds: []RefundIntent{attempt(RefundSucceeded, "re_1", "ann", 1),
-				{ChargeID: "ch_b", Amount: 500, Currency: "usd", Status: RefundPending, Operator: "bob", CreatedAt: at(2)}},
+				{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 500, Currency: "usd"}, Status: RefundPending, Operator: "bob", CreatedAt: at(2)}},
 			decision: RefundPending, refundID: "re_1", operator: "bob", decidedAt: at(2)},
 		{name: "a later decision keeps the refund id",
 			refunds:   []RefundIntent{attempt(RefundSucceeded, "re_1", "ann", 1)},

@@ -115,19 +115,14 @@ type RefundAttempt struct {
 // deterministic per charge and amount, so a retry after a crash replays the first
 // result instead of refunding twice.
 type RefundIntent struct {
-	Key          string
-	ChargeID     string
-	KeptChargeID string
-	GroupID      string
-	Amount       int64
-	Currency     string
-	Operator     string
-	Reason       string
-	Status       string
-	RefundID     string
-	ErrorCode    string
-	ErrorMessage string
-	Attempts     int
-	CreatedAt    time.Time
-	FinishedAt   time.Time
+	RefundRequest // what was asked: the charge, the amount and the key
+	Operator      string
+	Reason        string
+	Status        string
+	RefundID      string
+	ErrorCode     string
+	ErrorMessage  string
+	Attempts      int
+	CreatedAt     time.Time
+	FinishedAt    time.Time
 }

@@ -16,8 +16,7 @@ import (
 
 func intentFor(charge string, amount int64, operator string) reconcile.RefundIntent {
 	return reconcile.RefundIntent{
-		Key: reconcile.RefundKey(charge, 0, amount), ChargeID: charge, KeptChargeID: "ch_keep", GroupID: "grp_1",
-		Amount: amount, Currency: "usd", Operator: operator, Reason: "duplicate",
+		RefundRequest: reconcile.RefundRequest{Key: reconcile.RefundKey(charge, 0, amount), ChargeID: charge, KeptChargeID: "ch_keep", GroupID: "grp_1", Amount: amount, Currency: "usd"}, Operator: operator, Reason: "duplicate",
 	}
 }
 

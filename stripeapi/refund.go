@@ -119,15 +119,15 @@ func (r *Refunder) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Refund refunds each planned intent exactly once. Each plan needs ChargeID,
-// Amount, Currency and its Key (reconcile.RefundKey, computed by the planner
-// from the charge as stored, or the stored key of an intent in flight), and
-// should name KeptChargeID and GroupID (sent as metadata); the Refunder fills
-// in the operator, reason and status.
+// Refund refunds each planned request exactly once (reconcile.PlanRefunds
+// plans them: a new refund's key computed from the charge as stored, or the
+// stored key of an intent in flight). Each needs ChargeID, Amount, Currency and
+// Key, and should name KeptChargeID and GroupID (sent as metadata); the
+// Refunder records the intent with the operator, reason and status.
 // progress, when non-nil, is called after each charge. A Stripe refusal or a
 // network failure is an Outcome; the error is for a ledger failure (nothing
 // more is attempted then) or a cancelled context.
-func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(Outcome)) ([]Outcome, error) {
+func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundRequest, progress func(Outcome)) ([]Outcome, error) {
 	if err := r.ready(); err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (r *Refunder) ready() error {
 	return nil
 }
 
-func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (Outcome, error) {
+func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) (Outcome, error) {
 	switch {
 	case plan.ChargeID == "" || plan.Amount <= 0:
 		return Outcome{}, fmt.Errorf("refund plan for charge %q with amount %d: a charge id and a positive amount are required", plan.ChargeID, plan.Amount)
@@ -208,7 +208,7 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (
 	case strings.HasPrefix(plan.Key, dryRunPrefix) && !r.DryRun:
 		return Outcome{}, fmt.Errorf("refund plan for charge %s has the dry-run key %q; a dry run is never sent", plan.ChargeID, plan.Key)
 	}
-	it := plan
+	it := reconcile.RefundIntent{RefundRequest: plan}
 	it.Status = reconcile.RefundPending
 	if r.DryRun {
 		if !strings.HasPrefix(it.Key, dryRunPrefix) { // an interrupted dry run's intent has it already
@@ -219,14 +219,7 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (
 	if len(it.Key) > reconcile.MaxIdempotencyKeyLen {
 		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(it.Key), reconcile.MaxIdempotencyKeyLen)
 	}
-	if it.Operator == "" {
-		it.Operator = r.Operator
-	}
-	if it.Reason == "" {
-		it.Reason = string(stripe.RefundReasonDuplicate)
-	}
-	it.CreatedAt = r.now()
-	it.RefundID, it.ErrorCode, it.ErrorMessage, it.Attempts, it.FinishedAt = "", "", "", 0, time.Time{}
+	it.Operator, it.Reason, it.CreatedAt = r.Operator, string(stripe.RefundReasonDuplicate), r.now()
 
 	crashPoint("before-intent")
 	rec, created, err := r.Ledger.BeginRefund(ctx, it)

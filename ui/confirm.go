@@ -18,76 +18,6 @@ import (
 // confirmWord is what a live-mode operator types to let money move.
 const confirmWord = "refund"
 
-// refundPlan is what `r` would do: the requests to send, the charges kept, the
-// suspects skipped with the reason, and the total per currency.
-type refundPlan struct {
-	Requests []reconcile.RefundIntent // planned by reconcile.Group.RefundIntent
-	Lines    []planLine
-	Totals   map[string]int64 // per currency
-	Groups   int
-	Low      int // low-confidence groups: likely separate purchases, confirmed by typing the word
-}
-
-// planLine is one line of the dialog's listing.
-type planLine struct {
-	Kind     string // "group" (its confidence and headline), "keep", "refund" or "skip"
-	GroupID  string
-	ChargeID string
-	Amount   int64
-	Currency string
-	Customer string
-	Reason   string // why a skipped suspect is skipped; a group's headline
-
-	Confidence reconcile.Confidence // of a "group" line
-}
-
-// planRefunds lists what refunding groups would do. Only open groups' suspects
-// with something left to refund become requests; everything else is listed as
-// skipped with the reason, so the operator sees the whole picture.
-func planRefunds(groups []*reconcile.Group) refundPlan {
-	var p refundPlan
-	p.Totals = map[string]int64{}
-	for _, g := range groups {
-		p.Groups++
-		if g.Confidence == reconcile.Low {
-			p.Low++
-		}
-		p.Lines = append(p.Lines, planLine{Kind: "group", GroupID: g.ID, Confidence: g.Confidence, Reason: g.Headline()})
-		for i := range g.Charges {
-			m := &g.Charges[i]
-			if m.Role != reconcile.Duplicate {
-				// A group about a duplicated order keeps the first charge of each order.
-				p.Lines = append(p.Lines, planLine{Kind: "keep", GroupID: g.ID, ChargeID: m.ID,
-					Amount: m.Amount, Currency: m.Currency, Customer: customerOf(m)})
-				continue
-			}
-			line := planLine{Kind: "refund", GroupID: g.ID, ChargeID: m.ID, Amount: m.Refundable,
-				Currency: m.Currency, Customer: customerOf(m)}
-			switch {
-			case g.Status != reconcile.Open:
-				line.Kind, line.Amount, line.Reason = "skip", m.Unrefunded(), "group is "+string(g.Status)
-			case m.Refundable <= 0:
-				line.Kind, line.Amount, line.Reason = "skip", m.Unrefunded(), orText(m.NotRefundable, "nothing left to refund")
-			default:
-				p.Requests = append(p.Requests, g.RefundIntent(m, m.Refundable))
-				p.Totals[m.Currency] += m.Refundable
-			}
-			p.Lines = append(p.Lines, line)
-		}
-	}
-	return p
-}
-
-func customerOf(m *reconcile.Member) string {
-	switch {
-	case m.Customer != "":
-		return m.Customer
-	case m.Email != "":
-		return m.Email
-	}
-	return "guest"
-}
-
 func orText(s, fallback string) string {
 	if s == "" {
 		return fallback
@@ -112,7 +42,7 @@ const (
 type refundDialog struct {
 	styles *Styles
 	keys   *KeyMap
-	plan   refundPlan
+	plan   reconcile.RefundPlan
 	live   bool
 	dryRun bool
 	typed  bool // the word must be typed: live mode or a low-confidence group
@@ -127,7 +57,7 @@ type refundDialog struct {
 	height  int
 }
 
-func newRefundDialog(styles *Styles, keys *KeyMap, plan refundPlan, live, dryRun bool) refundDialog {
+func newRefundDialog(styles *Styles, keys *KeyMap, plan reconcile.RefundPlan, live, dryRun bool) refundDialog {
 	d := refundDialog{styles: styles, keys: keys, plan: plan, live: live, dryRun: dryRun,
 		typed: live || plan.Low > 0, input: newInput(styles, "type "+confirmWord), body: viewport.New(0, 0)}
 	d.body.KeyMap = viewport.KeyMap{} // scrolling goes through the dashboard's KeyMap
@@ -329,7 +259,7 @@ func (d *refundDialog) listing(width int) []string {
 	for _, l := range d.plan.Lines {
 		money := cellRight(reconcile.FormatMoney(l.Amount, l.Currency), 14)
 		switch l.Kind {
-		case "group":
+		case reconcile.PlanGroup:
 			out = append(out, fit(s.Title.Render(l.GroupID)+"  "+confidenceStyle(s, l.Confidence).Render(string(l.Confidence))+
 				s.Muted.Render(" confidence"), width))
 			if l.Confidence == reconcile.Low {
@@ -337,10 +267,14 @@ func (d *refundDialog) listing(width int) []string {
 			} else {
 				wrapped(s.Muted, "  ", l.Reason)
 			}
-		case "keep":
+		case reconcile.PlanKeep:
 			out = append(out, fit("  "+s.Keep.Render("keep  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+l.Customer, width))
-		case "refund":
+		case reconcile.PlanRefund:
 			out = append(out, fit("  "+s.Duplicate.Render("refund")+" "+cell(l.ChargeID, 28)+" "+money+"  "+l.Customer, width))
+		case reconcile.PlanResume:
+			out = append(out, fit("  "+s.Duplicate.Render("finish")+" "+cell(l.ChargeID, 28)+" "+money+"  "+s.Warn.Render("refund in progress: finished with its own key"), width))
+		case reconcile.PlanDone:
+			out = append(out, fit("  "+s.Muted.Render("done  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+s.Muted.Render(strings.TrimSpace(l.Reason+" "+l.RefundID)), width))
 		default:
 			out = append(out, fit("  "+s.Muted.Render("skip  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+s.Warn.Render(l.Reason), width))
 		}

@@ -50,7 +50,7 @@ type RefundResult struct {
 // it happens. The returned error is for the batch as a whole (e.g. the ledger could
 // not be opened); per-charge failures arrive through progress.
 type Refunder interface {
-	Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(RefundResult)) error
+	Refund(ctx context.Context, plans []reconcile.RefundRequest, progress func(RefundResult)) error
 }
 
 // Resumer finishes the refunds that earlier runs left pending (a crash, a

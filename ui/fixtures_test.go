@@ -241,12 +241,12 @@ func (s *fakeSyncer) Sync(context.Context) (SyncResult, error) {
 
 type fakeRefunder struct {
 	calls    int
-	requests []reconcile.RefundIntent
+	requests []reconcile.RefundRequest
 	fail     map[string]error // charge id → the sentence the refunder would report
 	pending  map[string]bool
 }
 
-func (r *fakeRefunder) Refund(_ context.Context, reqs []reconcile.RefundIntent, progress func(RefundResult)) error {
+func (r *fakeRefunder) Refund(_ context.Context, reqs []reconcile.RefundRequest, progress func(RefundResult)) error {
 	r.calls++
 	r.requests = append(r.requests, reqs...)
 	for _, req := range reqs {

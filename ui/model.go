@@ -501,20 +501,6 @@ func isOpen(g *reconcile.Group) bool      { return g.Status == reconcile.Open }
 func isDismissed(g *reconcile.Group) bool { return g.Status == reconcile.Dismissed }
 func anyGroup(*reconcile.Group) bool      { return true }
 
-// hasRefundable is whether refunding g would send anything: the same test
-// planRefunds applies to each duplicate.
-func hasRefundable(g *reconcile.Group) bool {
-	if g.Status != reconcile.Open {
-		return false
-	}
-	for i := range g.Charges {
-		if c := &g.Charges[i]; c.Role == reconcile.Duplicate && c.Refundable > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // whyNoRefund is the flash for an `r` that cannot refund anything.
 func (m *Model) whyNoRefund() string {
 	switch {
@@ -770,8 +756,8 @@ func (m *Model) startExport() tea.Cmd {
 // --- refunds --------------------------------------------------------------
 
 func (m Model) openRefund() (Model, tea.Cmd) {
-	plan := planRefunds(m.targets(anyGroup))
-	if len(plan.Requests) == 0 { // r is off then; a reload may have got here first
+	plan, err := reconcile.PlanRefunds(m.targets(anyGroup), reconcile.PlanScope{})
+	if err != nil || len(plan.Requests) == 0 { // r is off then; a reload may have got here first
 		return m, m.flash(levelWarn, m.whyNoRefund())
 	}
 	m.confirm = newRefundDialog(m.styles, m.keys, plan, m.cfg.Live, m.cfg.DryRun)
@@ -799,13 +785,13 @@ func (m Model) updateConfirm(msg tea.KeyMsg) (Model, tea.Cmd) {
 
 // startRefund runs the batch in a command and streams each outcome back through
 // a channel, so the progress line moves while the batch runs.
-func (m *Model) startRefund(plan refundPlan) tea.Cmd {
+func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
 	n := len(plan.Requests)
 	m.refunding, m.quitArmed = true, false
 	m.refundTotal, m.refundDone, m.refundTally = n, 0, refundCounts{}
 	groups := make([]string, 0, plan.Groups)
 	for _, l := range plan.Lines {
-		if l.Kind == "keep" {
+		if l.Kind == reconcile.PlanGroup {
 			groups = append(groups, l.GroupID)
 		}
 	}
@@ -1006,7 +992,7 @@ func (m *Model) keyState(md mode) keyState {
 		mode:        md,
 		hasRows:     len(m.table.rows) > 0,
 		canDismiss:  len(m.targets(isOpen)) > 0,
-		canRefund:   len(m.targets(hasRefundable)) > 0,
+		canRefund:   len(m.targets((*reconcile.Group).HasRefund)) > 0,
 		canUndo:     len(m.targets(isDismissed)) > 0,
 		hasQuery:    m.query != "",
 		hasMarks:    len(m.table.marked) > 0,

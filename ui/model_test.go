@@ -375,7 +375,7 @@ func TestRefundDialog(t *testing.T) {
 				}
 				return
 			}
-			want := []reconcile.RefundIntent{{Key: reconcile.RefundKey("ch_1002", 0, 4999),
+			want := []reconcile.RefundRequest{{Key: reconcile.RefundKey("ch_1002", 0, 4999),
 				GroupID: "grp_ch_1001", ChargeID: "ch_1002", KeptChargeID: "ch_1001", Amount: 4999, Currency: "usd"}}
 			if !slices.Equal(h.refunder.requests, want) {
 				t.Errorf("requests %+v, want %+v", h.refunder.requests, want)
