@@ -216,7 +216,7 @@ func (w *refundWorld) assertAudit(t *testing.T, operator string) {
 				row = r
 			}
 		}
-		if row == nil || row[col["decision"]] != reconcile.RefundSucceeded || row[col["refund_id"]] != refundID ||
+		if row == nil || row[col["decision"]] != string(reconcile.RefundSucceeded) || row[col["refund_id"]] != refundID ||
 			row[col["operator"]] != operator || row[col["decided_at"]] == "" ||
 			row[col["amount_refunded"]] != reconcile.FormatAmount(m.Amount, m.Currency) {
 			t.Errorf("report row for %s = %v, want decision refunded, refund %s, operator %s, decided_at, fully refunded", m.ID, row, refundID, operator)

@@ -341,14 +341,14 @@ func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
 	var at time.Time
 	for _, d := range []Decision{led.byCharge[m.ID], led.groupWide[groupID]} {
 		if d.Kind != "" && (m.Decision == "" || !d.At.Before(at)) {
-			m.Decision, m.Operator, m.DecidedAt, m.Note, at = d.Kind, d.Operator, d.At, d.Note, d.At
+			m.Decision, m.Operator, m.DecidedAt, m.Note, at = string(d.Kind), d.Operator, d.At, d.Note, d.At
 		}
 	}
 	if cr == nil || !cr.hasLatest {
 		return
 	}
 	if st, stAt := cr.state(); m.Decision == "" || !stAt.Before(at) {
-		m.Decision, m.Operator, m.DecidedAt, m.Note = st.Status, st.Operator, stAt, ""
+		m.Decision, m.Operator, m.DecidedAt, m.Note = string(st.Status), st.Operator, stAt, ""
 	}
 	// The refund id names the latest refund that happened, whatever came after it
 	// (a pending retry, a dismissal): the report is the audit trail of money out.

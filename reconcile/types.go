@@ -55,10 +55,13 @@ type KeyRecord struct {
 	SeenAt   time.Time
 }
 
-// Decision kinds an operator (or the refund protocol) records against a charge.
+// DecisionKind is what an operator decided about a group.
+type DecisionKind string
+
+// Decision kinds an operator records against a group.
 const (
-	DecisionDismissed   = "dismissed"   // the operator says the group is legitimate
-	DecisionUndismissed = "undismissed" // undo of a dismissal; the latest decision wins
+	DecisionDismissed   DecisionKind = "dismissed"   // the operator says the group is legitimate
+	DecisionUndismissed DecisionKind = "undismissed" // undo of a dismissal; the latest decision wins
 )
 
 // Decision is an operator's verdict on a group, stored so it survives re-syncs and
@@ -67,18 +70,21 @@ const (
 type Decision struct {
 	GroupID  string
 	ChargeID string
-	Kind     string
+	Kind     DecisionKind
 	Operator string
 	At       time.Time
 	Note     string
 }
 
+// RefundStatus is the state of a refund intent or of one attempt at it.
+type RefundStatus string
+
 // Refund intent states.
 const (
-	RefundPending     = "pending"       // intent committed, outcome unknown: resume with the same key
-	RefundSucceeded   = "refunded"      // Stripe returned a refund
-	RefundFailed      = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
-	RefundWouldRefund = "would_refund"  // --dry-run: recorded, never sent
+	RefundPending     RefundStatus = "pending"       // intent committed, outcome unknown: resume with the same key
+	RefundSucceeded   RefundStatus = "refunded"      // Stripe returned a refund
+	RefundFailed      RefundStatus = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
+	RefundWouldRefund RefundStatus = "would_refund"  // --dry-run: recorded, never sent
 )
 
 // Refund attempt states beyond the intent states above, which an attempt also
@@ -86,13 +92,27 @@ const (
 const (
 	// RefundAttemptStarted is an attempt with no outcome recorded: still
 	// running, or the process died during it.
-	RefundAttemptStarted = "started"
+	RefundAttemptStarted RefundStatus = "started"
 	// RefundAdopted is an attempt that found the intent's refund among Stripe's
 	// refunds for the charge instead of sending it (an intent older than the
 	// key lifetime, or a key Stripe had seen with other parameters). Its
 	// intent is recorded as refunded.
-	RefundAdopted = "adopted"
+	RefundAdopted RefundStatus = "adopted"
 )
+
+// RefundOutcome is what one attempt at a refund intent came to, as the ledger
+// records it.
+type RefundOutcome struct {
+	// Status is pending (no answer: resume with the same key), refunded,
+	// adopted (found in Stripe: the intent is recorded as refunded),
+	// refund_failed or would_refund.
+	Status       RefundStatus
+	RefundID     string // Stripe's refund, when refunded or adopted
+	ErrorCode    string // Stripe's error code (else its type), or "network"
+	ErrorMessage string
+	// ChargeAfter, when not nil, is the charge's refund state after the refund.
+	ChargeAfter *Charge
+}
 
 // RefundAttempt is one try at settling a refund intent, kept for the audit: an
 // intent's attempts are numbered 1, 2, 3… per Key and never rewritten once
@@ -104,7 +124,7 @@ type RefundAttempt struct {
 	Operator     string
 	StartedAt    time.Time
 	FinishedAt   time.Time // zero while Status is RefundAttemptStarted
-	Status       string
+	Status       RefundStatus
 	RefundID     string
 	ErrorCode    string
 	ErrorMessage string
@@ -118,7 +138,7 @@ type RefundIntent struct {
 	RefundRequest // what was asked: the charge, the amount and the key
 	Operator      string
 	Reason        string
-	Status        string
+	Status        RefundStatus
 	RefundID      string
 	ErrorCode     string
 	ErrorMessage  string

@@ -27,9 +27,9 @@ type Ledger interface {
 	MarkAttempt(ctx context.Context, key, operator string) error
 	// FinishRefund records the outcome (reconcile.RefundAdopted records the
 	// intent as refunded) in the intent and in the attempt this ledger last
-	// began for it and, when chargeAfter is non-nil, the charge's new refund
-	// state, in one transaction.
-	FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error
+	// began for it and, when outcome.ChargeAfter is non-nil, the charge's new
+	// refund state, in one transaction.
+	FinishRefund(ctx context.Context, key string, outcome reconcile.RefundOutcome) error
 	// PendingRefunds lists the intents whose outcome is unknown.
 	PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error)
 }
@@ -167,7 +167,7 @@ func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 		if strings.HasPrefix(it.Key, dryRunPrefix) {
 			// A dry-run intent interrupted before it was marked: it must never be
 			// sent. Any other pending intent may have moved money: it is settled.
-			if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundWouldRefund, "", "", "", nil); err != nil {
+			if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: reconcile.RefundWouldRefund}); err != nil {
 				return outcomes, fmt.Errorf("close dry-run intent for charge %s: %w", it.ChargeID, err)
 			}
 			continue
@@ -230,7 +230,7 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 
 	if r.DryRun {
 		if created || rec.Status != reconcile.RefundWouldRefund {
-			if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundWouldRefund, "", "", "", nil); err != nil {
+			if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundOutcome{Status: reconcile.RefundWouldRefund}); err != nil {
 				return Outcome{}, fmt.Errorf("record the dry run for charge %s: %w", plan.ChargeID, err)
 			}
 			rec.Status = reconcile.RefundWouldRefund
@@ -244,7 +244,7 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 	case reconcile.RefundFailed:
 		// Asked again after a refusal (a dispute closed, a better key): reopen
 		// the intent first so a crash after the call still leaves it pending.
-		if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundPending, "", "", "", nil); err != nil {
+		if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending}); err != nil {
 			return Outcome{}, fmt.Errorf("reopen the refund intent for charge %s: %w", plan.ChargeID, err)
 		}
 		rec.Status, rec.ErrorCode, rec.ErrorMessage = reconcile.RefundPending, "", ""
@@ -303,7 +303,7 @@ func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, ref *
 		status = reconcile.RefundAdopted
 	}
 	after := r.chargeAfter(ctx, it.ChargeID, ref)
-	if err := r.Ledger.FinishRefund(ctx, it.Key, status, ref.ID, "", "", after); err != nil {
+	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: status, RefundID: ref.ID, ChargeAfter: after}); err != nil {
 		return Outcome{}, fmt.Errorf("record refund %s of charge %s (Stripe has it; a resume will record it): %w", ref.ID, it.ChargeID, err)
 	}
 	it.Status, it.RefundID, it.ErrorCode, it.ErrorMessage = reconcile.RefundSucceeded, ref.ID, "", ""
@@ -333,7 +333,7 @@ func (r *Refunder) chargeAfter(ctx context.Context, chargeID string, ref *stripe
 // new Refund of the same plan (the operator asking again) reopens it.
 func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause error) (Outcome, error) {
 	code, msg := r.errorRecord(cause)
-	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundFailed, "", code, msg, nil); err != nil {
+	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: code, ErrorMessage: msg}); err != nil {
 		return Outcome{}, fmt.Errorf("record the refused refund of charge %s: %w", it.ChargeID, err)
 	}
 	it.Status, it.ErrorCode, it.ErrorMessage = reconcile.RefundFailed, code, msg
@@ -347,7 +347,7 @@ func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause er
 // write, and the audit must show why the attempt ended.
 func (r *Refunder) unknown(ctx context.Context, it reconcile.RefundIntent, cause error) (Outcome, error) {
 	code, msg := r.errorRecord(cause)
-	if err := r.Ledger.FinishRefund(context.WithoutCancel(ctx), it.Key, reconcile.RefundPending, "", code, msg, nil); err != nil {
+	if err := r.Ledger.FinishRefund(context.WithoutCancel(ctx), it.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending, ErrorCode: code, ErrorMessage: msg}); err != nil {
 		return Outcome{}, fmt.Errorf("record the unanswered refund attempt for charge %s: %w", it.ChargeID, err)
 	}
 	it.ErrorCode, it.ErrorMessage = code, msg

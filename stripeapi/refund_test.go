@@ -95,7 +95,8 @@ func (l *memLedger) MarkAttempt(ctx context.Context, key, operator string) error
 // FinishRefund has the store's semantics: adopted records the intent as
 // refunded; a refunded intent takes no other outcome, except that a pending
 // one is kept in its attempt; the latest open attempt gets the outcome.
-func (l *memLedger) FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error {
+func (l *memLedger) FinishRefund(ctx context.Context, key string, out reconcile.RefundOutcome) error {
+	status, refundID, errCode, errMsg, chargeAfter := out.Status, out.RefundID, out.ErrorCode, out.ErrorMessage, out.ChargeAfter
 	if err := ctx.Err(); err != nil { // as the store: a cancelled write is not made
 		return err
 	}
@@ -131,7 +132,7 @@ func (l *memLedger) FinishRefund(ctx context.Context, key, status, refundID, err
 	if chargeAfter != nil {
 		l.charges[chargeAfter.ID] = *chargeAfter
 	}
-	l.events.add("finish " + key + " " + status)
+	l.events.add("finish " + key + " " + string(status))
 	return nil
 }
 
@@ -403,7 +404,9 @@ func TestRefundRecordsIntentBeforeCallingStripe(t *testing.T) {
 // attemptWant is what one recorded attempt should say; refundID "*" is any
 // non-empty id, code "" is any non-empty code when msg is set.
 type attemptWant struct {
-	operator, status, refundID, code, msg string
+	operator            string
+	status              reconcile.RefundStatus
+	refundID, code, msg string
 }
 
 // assertAttempts checks the ledger's attempts for key, in order: who ran each,
@@ -602,7 +605,7 @@ func TestResumeOldIntentLooksForItsRefundFirst(t *testing.T) {
 			if tc.adopted {
 				outcome = reconcile.RefundAdopted
 			}
-			if subsequence(rig.events.list(), []string{"attempt " + plan.Key + " by ana", "GET /v1/refunds", "finish " + plan.Key + " " + outcome}) != 3 {
+			if subsequence(rig.events.list(), []string{"attempt " + plan.Key + " by ana", "GET /v1/refunds", "finish " + plan.Key + " " + string(outcome)}) != 3 {
 				t.Errorf("the attempt was not recorded, then Stripe's refunds listed, before the outcome %q: %v", outcome, rig.events.list())
 			}
 			rig.assertRefundedOnce(t, plan)

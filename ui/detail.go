@@ -158,7 +158,7 @@ func dismissal(g *reconcile.Group) *reconcile.Member {
 		return nil
 	}
 	for i := range g.Charges {
-		if m := &g.Charges[i]; m.Decision == reconcile.DecisionDismissed {
+		if m := &g.Charges[i]; m.Decision == string(reconcile.DecisionDismissed) {
 			return m
 		}
 	}

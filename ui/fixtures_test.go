@@ -100,13 +100,13 @@ func fixtureReport() reconcile.Report {
 		[]string{"2 charges in 12 s, no idempotency key"},
 		charge("ch_6001", 4*time.Hour, 9900, "usd", reconcile.Keep), charge("ch_6002", 4*time.Hour+12*time.Second, 9900, "usd", reconcile.Duplicate))
 	g6.Charges[1].AmountRefunded, g6.Charges[1].Refunded, g6.Charges[1].Refundable = 9900, true, 0
-	g6.Charges[1].Decision, g6.Charges[1].RefundID, g6.Charges[1].Operator = reconcile.RefundSucceeded, "re_6002", "sam"
+	g6.Charges[1].Decision, g6.Charges[1].RefundID, g6.Charges[1].Operator = string(reconcile.RefundSucceeded), "re_6002", "sam"
 
 	g7 := group("grp_ch_7001", reconcile.Medium, reconcile.Dismissed, reconcile.CauseUnknown, "bob@example.org",
 		[]string{"2 charges of the same amount 6 min apart on one email"},
 		charge("ch_7001", 5*time.Hour, 2000, "usd", reconcile.Keep), charge("ch_7002", 5*time.Hour+6*time.Minute, 2000, "usd", reconcile.Duplicate))
 	for i := range g7.Charges {
-		g7.Charges[i].Email, g7.Charges[i].Decision, g7.Charges[i].Operator = "bob@example.org", reconcile.DecisionDismissed, "sam"
+		g7.Charges[i].Email, g7.Charges[i].Decision, g7.Charges[i].Operator = "bob@example.org", string(reconcile.DecisionDismissed), "sam"
 		g7.Charges[i].DecidedAt, g7.Charges[i].Note = fixtureBase.Add(5*time.Hour+40*time.Minute), "repeat purchase: the customer bought a second ticket"
 	}
 	return withSummary([]reconcile.Group{g1, g2, g3, g4, g5, g6, g7})
@@ -145,7 +145,7 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 		for _, m := range g.Charges {
 			switch {
 			case m.Role != reconcile.Duplicate:
-			case m.Decision == reconcile.RefundSucceeded:
+			case m.Decision == string(reconcile.RefundSucceeded):
 				t.RefundedByUs += m.AmountRefunded
 			case g.Status == reconcile.Dismissed:
 				t.Dismissed += m.Amount

@@ -60,7 +60,7 @@ type (
 		err    error
 	}
 	decidedMsg struct {
-		kind   string
+		kind   reconcile.DecisionKind
 		groups []string
 		err    error
 	}
@@ -641,7 +641,7 @@ func (m Model) updateNote(msg tea.KeyMsg) (Model, tea.Cmd) {
 }
 
 // decideCmd persists one decision per group through the Decider.
-func (m *Model) decideCmd(kind string, groups []string, note string) tea.Cmd {
+func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, note string) tea.Cmd {
 	if len(groups) == 0 {
 		return nil
 	}
