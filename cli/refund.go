@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os/user"
@@ -38,17 +39,21 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	det.register(fs)
 	fs.StringVar(&chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
 	fs.StringVar(&groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
-	fs.Int64Var(&amount, "amount", 0, "refund only `N` (minor units, e.g. cents) of --charge instead of all that is left")
+	fs.Int64Var(&amount, "amount", 0, "refund only `N` (minor units, e.g. cents; 1 or more) of --charge; without it, all that is left")
 	fs.BoolVar(&yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
 	fs.BoolVar(&resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
 	fs.StringVar(&operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
 	fs.check(func() error {
+		// 0 is a value given, not "all that is left": only a missing
+		// --amount refunds the whole remainder.
+		amountGiven := false
+		fs.Visit(func(f *flag.Flag) { amountGiven = amountGiven || f.Name == "amount" })
 		switch {
 		case chargeID != "" && groupID != "":
 			return errors.New("pass --charge or --group, not both")
 		case chargeID == "" && groupID == "" && !resume:
 			return errors.New("pass --charge ID or --group ID (or --resume)")
-		case amount < 0 || (amount > 0 && chargeID == ""):
+		case amountGiven && (amount <= 0 || chargeID == ""):
 			return errors.New("--amount must be a positive number of minor units, with --charge")
 		}
 		return nil
