@@ -80,8 +80,11 @@ func newInput(styles *Styles, placeholder string) textinput.Model {
 }
 
 // SetSize fits the dialog in width×height: the title, the totals and the buttons
-// always show, and the listing scrolls in what is left.
+// always show, and the listing scrolls in what is left. After a resize the end
+// of the listing counts as seen only if it is on screen now: a listing that no
+// longer fits must be scrolled to its end again before it can be confirmed.
 func (d *refundDialog) SetSize(width, height int) {
+	resized := width != d.width || height != d.height
 	d.width, d.height = width, height
 	frame := d.frame()
 	inner := d.innerWidth()
@@ -98,7 +101,7 @@ func (d *refundDialog) SetSize(width, height int) {
 	}
 	d.body.Width, d.body.Height = inner, max(rows, 1)
 	d.body.SetContent(strings.Join(listing, "\n"))
-	d.seenAll = d.seenAll || d.body.AtBottom()
+	d.seenAll = d.body.AtBottom() || (d.seenAll && !resized)
 }
 
 func (d *refundDialog) frame() lipgloss.Style {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -259,6 +260,13 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m, tea.Quit
 	}
+	if m.tooSmall() {
+		// Nothing is on screen to act on: a hidden dialog must not take keys.
+		if slices.Contains(m.keys.Quit.Keys(), msg.String()) { // the binding is off in a dialog
+			return m.quit()
+		}
+		return m, nil
+	}
 	switch m.modal {
 	case modeConfirm:
 		return m.updateConfirm(msg)
@@ -276,11 +284,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 
 	switch {
 	case key.Matches(msg, m.keys.Quit):
-		if m.refunding && !m.quitArmed {
-			m.quitArmed = true
-			return m, m.flash(levelWarn, "refunds are still running; press q again to quit (pending ones resume on the next start)")
-		}
-		return m, tea.Quit
+		return m.quit()
 	case key.Matches(msg, m.keys.Help):
 		m.modal = modeHelp
 		return m, nil
@@ -343,6 +347,21 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.showSelected()
 	}
 	return m, nil
+}
+
+// quit ends the program; while refunds run it asks for a second q first.
+func (m Model) quit() (Model, tea.Cmd) {
+	if m.refunding && !m.quitArmed {
+		m.quitArmed = true
+		return m, m.flash(levelWarn, "refunds are still running; press q again to quit (pending ones resume on the next start)")
+	}
+	return m, tea.Quit
+}
+
+// tooSmall is whether the terminal is below the minimum: only the size
+// message shows, and only quitting works.
+func (m *Model) tooSmall() bool {
+	return m.width > 0 && m.height > 0 && (m.width < minWidth || m.height < minHeight)
 }
 
 func (m Model) updateFilter(msg tea.KeyMsg) (Model, tea.Cmd) {
@@ -1052,7 +1071,7 @@ func (m Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
 		return m.status.spinner.View() + " loading…"
 	}
-	if m.width < minWidth || m.height < minHeight {
+	if m.tooSmall() {
 		return m.tooSmallView()
 	}
 	parts := []string{m.header.View()}

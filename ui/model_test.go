@@ -1146,3 +1146,57 @@ func TestDetailPaneShowsTheDismissalNote(t *testing.T) {
 		t.Errorf("an open group shows a dismissal:\n%s", content)
 	}
 }
+
+// TestTooSmallTerminalOnlyQuits: while the terminal is below the minimum the
+// dialog is hidden, so its keys (and every other key but quit) do nothing; a
+// dialog that no longer fits after a resize must be scrolled to its end again
+// before it can be confirmed.
+func TestTooSmallTerminalOnlyQuits(t *testing.T) {
+	report := fixtureReport()
+	report.Groups = report.Groups[:4] // no low-confidence group: y confirms once allowed
+	tests := []struct {
+		name       string
+		size       tea.WindowSizeMsg // the terminal after the dialog was seen in full
+		keys       []string
+		wantCalls  int
+		wantModal  mode
+		wantQuit   bool
+		wantScroll bool // the listing must be seen to its end again
+	}{
+		{"y on the too-small screen sends nothing", tea.WindowSizeMsg{Width: 40, Height: 10}, []string{"y"}, 0, modeConfirm, false, false},
+		{"tab enter on the too-small screen sends nothing", tea.WindowSizeMsg{Width: 100, Height: 10}, []string{"tab", "enter"}, 0, modeConfirm, false, false},
+		{"esc on the too-small screen does nothing", tea.WindowSizeMsg{Width: 40, Height: 40}, []string{"esc", "y"}, 0, modeConfirm, false, false},
+		{"q quits on the too-small screen", tea.WindowSizeMsg{Width: 40, Height: 10}, []string{"q"}, 0, modeConfirm, true, false},
+		{"a dialog that no longer fits wants its end seen again", tea.WindowSizeMsg{Width: 100, Height: 20}, []string{"y"}, 0, modeConfirm, false, true},
+		{"a dialog that still fits confirms", tea.WindowSizeMsg{Width: 110, Height: 45}, []string{"y"}, 1, modeList, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(withSummary(report.Groups))
+			m := send(t, h.start(t, testConfig()), tea.WindowSizeMsg{Width: 120, Height: 50})
+			m = press(t, m, "space", "space", "space", "space", "r")
+			if m.modal != modeConfirm || !m.confirm.seenAll {
+				t.Fatalf("the dialog should be open and seen in full at 120×50")
+			}
+			m = send(t, m, tc.size)
+			var quit bool
+			for _, k := range tc.keys {
+				next, cmd := m.Update(keyMsg(k))
+				m = next.(Model)
+				if cmd != nil {
+					if _, ok := cmd().(tea.QuitMsg); ok {
+						quit = true
+						continue
+					}
+				}
+				m = drain(t, m, cmd)
+			}
+			if h.refunder.calls != tc.wantCalls || m.modal != tc.wantModal || quit != tc.wantQuit {
+				t.Fatalf("refunds %d, modal %v, quit %v; want %d, %v, %v", h.refunder.calls, m.modal, quit, tc.wantCalls, tc.wantModal, tc.wantQuit)
+			}
+			if tc.wantScroll && m.confirm.seenAll {
+				t.Errorf("the dialog no longer fits but still counts as seen to its end")
+			}
+		})
+	}
+}
