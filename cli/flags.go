@@ -26,7 +26,7 @@ func (s *shared) register(fs *cmdFlags) {
 	fs.StringVar(&s.apiKey, "api-key", "", "Stripe secret or restricted `KEY` (default: STRIPE_API_KEY, then the stripe CLI's config)")
 	fs.StringVar(&s.apiBase, "api-base", "", "Stripe-compatible server `URL` (default: STRIPE_API_BASE, then https://api.stripe.com)")
 	fs.BoolVar(&s.readOnly, "read-only", false, "never refund: the refund key and command are turned off")
-	fs.BoolVar(&s.dryRun, "dry-run", false, "record what a refund would do and call nothing")
+	fs.BoolVar(&s.dryRun, "dry-run", false, "rehearse refunds: show what would be refunded; send and record nothing")
 }
 
 // detection are the flags that shape duplicate detection.

@@ -317,7 +317,11 @@ func TestRefundDryRunCallsNothing(t *testing.T) {
 	if got := w.sb.Stats().Requests - before; got != 0 {
 		t.Errorf("a dry run sent %d requests", got)
 	}
-	// The real refund afterwards is not blocked by the dry run's records.
+	// A rehearsal is not a decision: the report shows none.
+	if code, out := w.run(t, "", "export"); code != 0 || strings.Contains(out, string(reconcile.RefundWouldRefund)) {
+		t.Errorf("the report after a dry run (exit %d) shows it as a decision:\n%s", code, out)
+	}
+	// The real refund afterwards is not blocked by the dry run.
 	if code, out := w.run(t, "", "refund", "--group", w.group.ID, "--yes"); code != 0 {
 		t.Fatalf("refund after a dry run exited %d:\n%s", code, out)
 	}

@@ -218,7 +218,7 @@ func TestStatusAndRefundability(t *testing.T) {
 			Refunds: []RefundIntent{{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000, Currency: "usd"}, Status: RefundSucceeded, RefundID: "re_1", CreatedAt: at(1), FinishedAt: at(2)}}}},
 		{name: "failed refund stays refundable", status: Open, refundable: 2000, decision: string(RefundFailed), in: Input{Charges: pair(),
 			Refunds: []RefundIntent{{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000}, Status: RefundFailed, CreatedAt: at(1)}}}},
-		{name: "dry run stays refundable", status: Open, refundable: 2000, decision: string(RefundWouldRefund), in: Input{Charges: pair(),
+		{name: "dry run stays refundable and decides nothing", status: Open, refundable: 2000, in: Input{Charges: pair(),
 			Refunds: []RefundIntent{{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000}, Status: RefundWouldRefund, CreatedAt: at(1)}}}},
 	}
 	for _, tc := range cases {

@@ -126,10 +126,10 @@ type chargeRefunds struct {
 }
 
 // state is the refund state the report shows: the latest intent, except that a
-// refused attempt or a dry run after a refund that happened shows that refund,
-// so the report never says "refund_failed" for money that was given back.
+// refused attempt after a refund that happened shows that refund, so the
+// report never says "refund_failed" for money that was given back.
 func (cr *chargeRefunds) state() (RefundIntent, time.Time) {
-	if cr.hasSucceeded && (cr.latest.Status == RefundFailed || cr.latest.Status == RefundWouldRefund) {
+	if cr.hasSucceeded && cr.latest.Status == RefundFailed {
 		return cr.succeeded, cr.succeededAt
 	}
 	return cr.latest, cr.latestAt
@@ -166,6 +166,9 @@ func newLedger(in Input) *ledger {
 		}
 	}
 	for _, ri := range in.Refunds {
+		if ri.Rehearsal() {
+			continue // a dry run decided nothing and moved nothing
+		}
 		cr := l.refunds[ri.ChargeID]
 		if cr == nil {
 			cr = &chargeRefunds{}
@@ -543,7 +546,7 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		}
 	}
 	for _, ri := range in.Refunds {
-		if ri.Status == RefundSucceeded {
+		if ri.Status == RefundSucceeded && !ri.Rehearsal() {
 			cur(ri.Currency).RefundedByUs += ri.Amount
 		}
 	}

@@ -1,6 +1,9 @@
 package reconcile
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Charge is the part of a Stripe charge that detection and the report need.
 type Charge struct {
@@ -84,8 +87,21 @@ const (
 	RefundPending     RefundStatus = "pending"       // intent committed, outcome unknown: resume with the same key
 	RefundSucceeded   RefundStatus = "refunded"      // Stripe returned a refund
 	RefundFailed      RefundStatus = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
-	RefundWouldRefund RefundStatus = "would_refund"  // --dry-run: recorded, never sent
+	// RefundWouldRefund is a --dry-run outcome: shown, never sent, never
+	// recorded. Older versions recorded rehearsals in the ledger with this
+	// status, under keys starting with DryRunKeyPrefix; detection ignores them.
+	RefundWouldRefund RefundStatus = "would_refund"
 )
+
+// DryRunKeyPrefix began the ledger keys of the rehearsals older versions
+// recorded, so they never equal a real refund's key.
+const DryRunKeyPrefix = "dry-run-"
+
+// Rehearsal is whether the intent is a dry run an older version recorded: not
+// a refund, not a decision.
+func (r *RefundIntent) Rehearsal() bool {
+	return r.Status == RefundWouldRefund || strings.HasPrefix(r.Key, DryRunKeyPrefix)
+}
 
 // Refund attempt states beyond the intent states above, which an attempt also
 // takes (pending: Stripe gave no answer; refunded; refund_failed).

@@ -47,9 +47,6 @@ const (
 	// trusted: Stripe keeps keys for at least 24 hours, and the hour of margin
 	// covers clock skew and the time a retry takes.
 	keyTrust = 23 * time.Hour
-	// dryRunPrefix marks ledger keys of --dry-run intents. They never equal a
-	// real refund key, so a dry run can neither block nor be mistaken for a refund.
-	dryRunPrefix = "dry-run-"
 )
 
 // Refunder runs the exactly-once refund protocol: intent committed to the Ledger,
@@ -60,7 +57,7 @@ type Refunder struct {
 	Ledger   Ledger
 	Operator string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
 	Version  string // doublecheck's version, sent as metadata
-	DryRun   bool   // record would_refund intents, never call Stripe
+	DryRun   bool   // a rehearsal: report would_refund outcomes, record and send nothing
 	Now      func() time.Time
 }
 
@@ -164,9 +161,13 @@ func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 		if err := ctx.Err(); err != nil {
 			return outcomes, err
 		}
-		if strings.HasPrefix(it.Key, dryRunPrefix) {
-			// A dry-run intent interrupted before it was marked: it must never be
-			// sent. Any other pending intent may have moved money: it is settled.
+		if it.Rehearsal() {
+			// An older version's dry run, interrupted before it was marked: it
+			// must never be sent. Any other pending intent may have moved money:
+			// it is settled.
+			if r.DryRun {
+				continue // a dry run writes nothing
+			}
 			if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: reconcile.RefundWouldRefund}); err != nil {
 				return outcomes, fmt.Errorf("close dry-run intent for charge %s: %w", it.ChargeID, err)
 			}
@@ -205,21 +206,20 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 	case plan.Key == "":
 		// Never recomputed here: only the planner knows what was refunded before.
 		return Outcome{}, fmt.Errorf("refund plan for charge %s has no idempotency key", plan.ChargeID)
-	case strings.HasPrefix(plan.Key, dryRunPrefix) && !r.DryRun:
+	case strings.HasPrefix(plan.Key, reconcile.DryRunKeyPrefix):
 		return Outcome{}, fmt.Errorf("refund plan for charge %s has the dry-run key %q; a dry run is never sent", plan.ChargeID, plan.Key)
 	}
-	it := reconcile.RefundIntent{RefundRequest: plan}
-	it.Status = reconcile.RefundPending
+	if len(plan.Key) > reconcile.MaxIdempotencyKeyLen {
+		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(plan.Key), reconcile.MaxIdempotencyKeyLen)
+	}
+	it := reconcile.RefundIntent{RefundRequest: plan, Status: reconcile.RefundPending,
+		Operator: r.Operator, Reason: string(stripe.RefundReasonDuplicate), CreatedAt: r.now()}
 	if r.DryRun {
-		if !strings.HasPrefix(it.Key, dryRunPrefix) { // an interrupted dry run's intent has it already
-			it.Key = dryRunPrefix + it.Key
-		}
+		// A rehearsal: nothing is recorded or sent, so it can neither stand in
+		// a real refund's way nor read as a decision in the report.
 		it.Status = reconcile.RefundWouldRefund
+		return Outcome{Intent: it}, nil
 	}
-	if len(it.Key) > reconcile.MaxIdempotencyKeyLen {
-		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(it.Key), reconcile.MaxIdempotencyKeyLen)
-	}
-	it.Operator, it.Reason, it.CreatedAt = r.Operator, string(stripe.RefundReasonDuplicate), r.now()
 
 	crashPoint("before-intent")
 	rec, created, err := r.Ledger.BeginRefund(ctx, it)
@@ -227,16 +227,6 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 		return Outcome{}, fmt.Errorf("record the refund intent for charge %s: %w", plan.ChargeID, err)
 	}
 	crashPoint("after-intent")
-
-	if r.DryRun {
-		if created || rec.Status != reconcile.RefundWouldRefund {
-			if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundOutcome{Status: reconcile.RefundWouldRefund}); err != nil {
-				return Outcome{}, fmt.Errorf("record the dry run for charge %s: %w", plan.ChargeID, err)
-			}
-			rec.Status = reconcile.RefundWouldRefund
-		}
-		return Outcome{Intent: rec, Reused: !created}, nil
-	}
 
 	switch rec.Status {
 	case reconcile.RefundSucceeded:

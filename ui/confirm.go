@@ -188,7 +188,7 @@ func (d *refundDialog) head() []string {
 	}
 	lines := []string{s.DialogTitle.Render(title) + "  " + mode}
 	if d.dryRun {
-		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to Stripe; doublecheck only records what it would refund"))
+		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to Stripe or recorded (a rehearsal)"))
 	}
 	if d.plan.Low > 0 {
 		lines = append(lines, s.Error.Render(fmt.Sprintf("%d low-confidence %s: likely separate purchases, read each before refunding",

@@ -885,7 +885,7 @@ func (m *Model) recordOutcome(r RefundResult, tally *refundCounts) (flashLevel, 
 		level, text = levelError, "refund failed: "+r.Err.Error()
 	case m.cfg.DryRun:
 		tally.ok++
-		text = "would refund (dry run, nothing sent)"
+		text = "would refund (dry run: nothing sent or recorded)"
 	default:
 		tally.ok++
 	}
@@ -901,7 +901,7 @@ type refundCounts struct{ ok, pending, failed int }
 func (c refundCounts) summary(dryRun bool) (flashLevel, string) {
 	verb := "refunded"
 	if dryRun {
-		verb = "recorded as would-refund (dry run, nothing sent)"
+		verb = "would be refunded (dry run: nothing sent or recorded)"
 	}
 	parts := []string{fmt.Sprintf("%d %s", c.ok, verb)}
 	level := levelInfo

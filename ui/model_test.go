@@ -810,7 +810,7 @@ func TestRefundBatchSummary(t *testing.T) {
 			"0 refunded, 2 failed; the detail pane says why"},
 		{"pending and failed", map[string]error{"ch_1002": errors.New("x")}, map[string]bool{"ch_2002": true}, false, levelError,
 			"0 refunded, 1 pending (network failure: will be resumed with the same key), 1 failed; the detail pane says why"},
-		{"dry run", nil, nil, true, levelInfo, "2 recorded as would-refund (dry run, nothing sent)"},
+		{"dry run", nil, nil, true, levelInfo, "2 would be refunded (dry run: nothing sent or recorded)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
