@@ -36,7 +36,7 @@ func TestRefundIDSurvivesLaterAttempts(t *testing.T) {
 			refunds:  []RefundIntent{attempt(RefundFailed, "", "bob", 1), attempt(RefundSucceeded, "re_2", "ann", 2)},
 			decision: string(RefundSucceeded), refundID: "re_2", operator: "ann", decidedAt: at(2).Add(time.Second)},
 		{name: "a dry run older versions recorded is no decision",
-			refunds:  []RefundIntent{attempt(RefundWouldRefund, "", "bob", 1)}},
+			refunds: []RefundIntent{attempt(RefundWouldRefund, "", "bob", 1)}},
 		{name: "a refund after a dry run",
 			refunds:  []RefundIntent{attempt(RefundWouldRefund, "", "bob", 1), attempt(RefundSucceeded, "re_2", "ann", 2)},
 			decision: string(RefundSucceeded), refundID: "re_2", operator: "ann", decidedAt: at(2).Add(time.Second)},

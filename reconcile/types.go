@@ -84,9 +84,9 @@ type RefundStatus string
 
 // Refund intent states.
 const (
-	RefundPending     RefundStatus = "pending"       // intent committed, outcome unknown: resume with the same key
-	RefundSucceeded   RefundStatus = "refunded"      // Stripe returned a refund
-	RefundFailed      RefundStatus = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
+	RefundPending   RefundStatus = "pending"       // intent committed, outcome unknown: resume with the same key
+	RefundSucceeded RefundStatus = "refunded"      // Stripe returned a refund
+	RefundFailed    RefundStatus = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
 	// RefundWouldRefund is a --dry-run outcome: shown, never sent, never
 	// recorded. Older versions recorded rehearsals in the ledger with this
 	// status, under keys starting with DryRunKeyPrefix; detection ignores them.
