@@ -108,6 +108,15 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		if len(all) == 0 && !sh.dryRun {
 			fmt.Fprintln(env.Stderr, "no pending refunds to resume")
 		}
+		if len(all) > 0 {
+			report, err := detect(ctx, st, opts)
+			if err != nil {
+				return err
+			}
+			for _, line := range neverAttempted(report, all) {
+				fmt.Fprintln(env.Stdout, line)
+			}
+		}
 		return refundFailures(all, nil)
 	}
 
@@ -228,6 +237,34 @@ func planLineText(l reconcile.PlanLine) string {
 		return fmt.Sprintf("%s  %s  %s", l.ChargeID, money, l.Reason)
 	}
 	return fmt.Sprintf("%s  %s  not refundable: %s", l.ChargeID, money, l.Reason)
+}
+
+// neverAttempted is one line per suspect of the resumed refunds' groups that
+// still has money to refund and no refund begun: a crash may have stopped a
+// batch before it got to them, and a resume finishes only what was begun.
+func neverAttempted(report reconcile.Report, resumed []stripeapi.Outcome) []string {
+	groups := map[string]bool{}
+	for _, o := range resumed {
+		groups[o.Intent.GroupID] = true
+	}
+	var lines []string
+	for i := range report.Groups {
+		g := &report.Groups[i]
+		if !groups[g.ID] {
+			continue
+		}
+		plan, err := reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.PlanScope{})
+		if err != nil {
+			continue
+		}
+		for _, l := range plan.Lines {
+			if l.Kind == reconcile.PlanRefund {
+				lines = append(lines, fmt.Sprintf("%s  %s  never attempted: doublecheck refund --group %s refunds it",
+					l.ChargeID, reconcile.FormatMoney(l.Amount, l.Currency), g.ID))
+			}
+		}
+	}
+	return lines
 }
 
 // findGroup is the group with id groupID, or the group holding chargeID.

@@ -540,3 +540,57 @@ func TestRefundPartsOfACharge(t *testing.T) {
 		})
 	}
 }
+
+// TestPendingRefundAfterACrash: an intent a crash left pending (committed,
+// never sent) makes its group pending in scan's table, JSON and CSV, with the
+// command that finishes it, and fails scan --exit-code; refund --resume
+// finishes it and names the suspects of its group that were never attempted.
+func TestPendingRefundAfterACrash(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	first := w.suspects()[0]
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := reconcile.PlanRefunds([]*reconcile.Group{&w.group}, reconcile.PlanScope{ChargeID: first.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	intent := reconcile.RefundIntent{RefundRequest: plan.Requests[0], Operator: "ann", Reason: "duplicate"}
+	if _, _, err := st.BeginRefund(context.Background(), intent); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	for _, tc := range []struct {
+		format string
+		want   []string
+	}{
+		{"table", []string{w.group.ID + "  high        pending", reconcile.ResumeCommand}},
+		{"json", []string{`"status": "pending"`, reconcile.ResumeCommand}},
+		{"csv", []string{"," + w.group.ID + ",high,pending,", reconcile.ResumeCommand}},
+	} {
+		code, out := w.run(t, "", "scan", "--format", tc.format, "--exit-code")
+		if code != 1 {
+			t.Errorf("scan --format %s --exit-code exited %d with a refund pending, want 1", tc.format, code)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("scan --format %s lacks %q:\n%s", tc.format, want, out)
+			}
+		}
+	}
+
+	code, out := w.run(t, "", "refund", "--resume")
+	if code != 0 || !strings.Contains(out, "resumed refund: "+first.ID) {
+		t.Fatalf("refund --resume exited %d:\n%s", code, out)
+	}
+	for _, m := range w.suspects()[1:] {
+		if line := lineWith(out, m.ID); !strings.Contains(line, "never attempted") || !strings.Contains(line, "--group "+w.group.ID) {
+			t.Errorf("refund --resume does not name %s, never attempted, with the command that refunds it:\n%s", m.ID, out)
+		}
+		if n := len(w.sb.RefundsFor(m.ID)); n != 0 {
+			t.Errorf("resume refunded %s, which had no intent", m.ID)
+		}
+	}
+}

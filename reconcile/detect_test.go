@@ -212,7 +212,7 @@ func TestStatusAndRefundability(t *testing.T) {
 			Decisions: []Decision{{GroupID: "grp_b", Kind: DecisionDismissed, At: at(1)}}}},
 		{name: "dismissed wins over refunded", status: Dismissed, notRefundable: notRefundableDone, decision: string(DecisionDismissed), in: Input{Charges: pair(refunded(2000)),
 			Decisions: []Decision{{GroupID: "grp_a", Kind: DecisionDismissed, At: at(1)}}}},
-		{name: "pending refund intent", status: Open, notRefundable: notRefundablePending, decision: string(RefundPending), in: Input{Charges: pair(),
+		{name: "pending refund intent", status: Pending, notRefundable: notRefundablePending, decision: string(RefundPending), in: Input{Charges: pair(),
 			Refunds: []RefundIntent{{RefundRequest: RefundRequest{Key: RefundKey("ch_b", 0, 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd"}, Status: RefundPending, CreatedAt: at(1)}}}},
 		{name: "refund in the ledger before the next sync resolves", status: Resolved, notRefundable: notRefundableDone, decision: string(RefundSucceeded), in: Input{Charges: pair(),
 			Refunds: []RefundIntent{{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000, Currency: "usd"}, Status: RefundSucceeded, RefundID: "re_1", CreatedAt: at(1), FinishedAt: at(2)}}}},
@@ -503,7 +503,9 @@ func TestSummary(t *testing.T) {
 		},
 	}
 	s := Detect(in, DefaultOptions()).Summary
-	if s.Charges != 8 || s.Groups != 3 || s.Open != 1 || s.Resolved != 1 || s.Dismissed != 1 {
+	// ch_c's refund in flight makes its group pending, not open: it still
+	// counts in the money at risk.
+	if s.Charges != 8 || s.Groups != 3 || s.Open != 0 || s.Pending != 1 || s.Resolved != 1 || s.Dismissed != 1 {
 		t.Errorf("counts %+v", s)
 	}
 	want := []CurrencyTotals{

@@ -15,10 +15,30 @@ const (
 type Status string
 
 const (
-	Open      Status = "open"
+	Open Status = "open"
+	// Pending: a refund of a suspect was begun and not finished (a crash, no
+	// answer from Stripe), so the money may have moved; ResumeCommand (or the
+	// dashboard, which resumes at start and after each sync) finishes it.
+	Pending   Status = "pending"
 	Resolved  Status = "resolved"  // every suspect fully refunded
 	Dismissed Status = "dismissed" // the operator judged it legitimate
 )
+
+// ResumeCommand finishes the refunds a crash or a network failure left pending.
+const ResumeCommand = "doublecheck refund --resume"
+
+// NextStep is what the operator must do about the group before anything else,
+// or "": for a pending group, finish its refund in flight.
+func (g *Group) NextStep() string {
+	if g.Status != Pending {
+		return ""
+	}
+	return "a refund is pending and the money may have moved: " + ResumeCommand + " finishes it"
+}
+
+// NeedsAction is whether the group is open or has a refund pending: both count
+// in the money at risk and in scan --exit-code.
+func (g *Group) NeedsAction() bool { return g.Status == Open || g.Status == Pending }
 
 // Role of a charge in its group.
 type Role string

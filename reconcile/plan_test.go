@@ -1,9 +1,12 @@
 package reconcile
 
 import (
+	"bytes"
+	"io"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func planMember(id, order string, role Role, refunded, refundable int64) Member {
@@ -109,4 +112,44 @@ func memberByID(g *Group, id string) *Member {
 		}
 	}
 	return nil
+}
+
+// TestPendingRefundShowsEverywhere: a refund begun and not finished makes its
+// group pending (never plain open) in the table, the JSON and the CSV, each
+// with the command that finishes it.
+func TestPendingRefundShowsEverywhere(t *testing.T) {
+	in := Input{
+		Charges: []Charge{charge("ch_a", 0), charge("ch_b", time.Minute)},
+		Refunds: []RefundIntent{{RefundRequest: RefundRequest{Key: RefundKey("ch_b", 0, 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd"},
+			Status: RefundPending, CreatedAt: t0}},
+	}
+	r := Detect(in, DefaultOptions())
+	g := onlyGroup(t, r)
+	if g.Status != Pending || !g.NeedsAction() || r.Summary.Pending != 1 || r.Summary.ByCurrency[0].AtRisk != 2000 {
+		t.Fatalf("status %s, summary %+v; want pending with 20.00 at risk", g.Status, r.Summary)
+	}
+	for _, tc := range []struct {
+		name  string
+		write func(io.Writer, Report) error
+		want  []string
+	}{
+		{"table", WriteTable, []string{"pending", "1 group with a refund pending", ResumeCommand}},
+		{"json", WriteJSON, []string{`"status": "pending"`, `"pending": 1`, `"next_step": "a refund is pending and the money may have moved: ` + ResumeCommand}},
+		{"csv", WriteCSV, []string{",pending,", ResumeCommand}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tc.write(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("%s lacks %q:\n%s", tc.name, w, buf.String())
+				}
+			}
+			if strings.Contains(buf.String(), " open ") || strings.Contains(buf.String(), ",open,") || strings.Contains(buf.String(), `"status": "open"`) {
+				t.Errorf("%s shows the pending group as open:\n%s", tc.name, buf.String())
+			}
+		})
+	}
 }

@@ -82,17 +82,22 @@ func (g *Group) RefundableTotal() int64 {
 	return sum
 }
 
-// sortGroups orders open groups first, then the most certain, then the newest
-// (amounts in different currencies cannot be ranked against each other).
+// sortGroups orders pending groups first, then open ones, then the most
+// certain, then the newest (amounts in different currencies cannot be ranked
+// against each other).
 func sortGroups(groups []Group) {
-	slices.SortFunc(groups, func(a, b Group) int {
-		if ao, bo := a.Status == Open, b.Status == Open; ao != bo {
-			if ao {
-				return -1
-			}
+	rank := func(g *Group) int {
+		switch g.Status {
+		case Pending:
+			return 0
+		case Open:
 			return 1
 		}
+		return 2
+	}
+	slices.SortFunc(groups, func(a, b Group) int {
 		return cmp.Or(
+			cmp.Compare(rank(&a), rank(&b)),
 			cmp.Compare(b.Confidence.rank(), a.Confidence.rank()),
 			b.Charges[len(b.Charges)-1].Created.Compare(a.Charges[len(a.Charges)-1].Created),
 			strings.Compare(a.ID, b.ID))
@@ -230,7 +235,9 @@ func (x *index) group(idx []int32, led *ledger) Group {
 		x.applyLedger(&g.Charges[k], g.ID, led)
 	}
 	g.Status = Open
-	if d, ok := led.groupDismissal[g.ID]; ok && d.Kind == DecisionDismissed {
+	if g.inFlight() {
+		g.Status = Pending // before a dismissal: money may have moved either way
+	} else if d, ok := led.groupDismissal[g.ID]; ok && d.Kind == DecisionDismissed {
 		g.Status = Dismissed
 	} else if g.allSuspectsRefunded(led) {
 		g.Status = Resolved
@@ -309,6 +316,15 @@ func effectiveRefunded(c *Charge, led *ledger) int64 {
 		r = c.Amount
 	}
 	return r
+}
+
+func (g *Group) inFlight() bool {
+	for i := range g.Charges {
+		if len(g.Charges[i].InFlight) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *Group) allSuspectsRefunded(led *ledger) bool {
@@ -520,8 +536,12 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		t := cur(g.Currency)
 		s.Causes[g.Cause]++
 		switch g.Status {
-		case Open:
-			s.Open++
+		case Open, Pending:
+			if g.Status == Open {
+				s.Open++
+			} else {
+				s.Pending++
+			}
 			t.OpenGroups++
 			for _, m := range g.Charges {
 				if m.Role != Duplicate {

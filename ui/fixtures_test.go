@@ -127,8 +127,12 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 			byCur[g.Currency] = t
 		}
 		switch g.Status {
-		case reconcile.Open:
-			r.Summary.Open++
+		case reconcile.Open, reconcile.Pending:
+			if g.Status == reconcile.Open {
+				r.Summary.Open++
+			} else {
+				r.Summary.Pending++
+			}
 			t.OpenGroups++
 			for _, m := range g.Charges {
 				if m.Role == reconcile.Duplicate {

@@ -416,7 +416,7 @@ func (m *Model) refilter() {
 		if len(g.Charges) == 0 { // not a group detection makes; never list (and index) it
 			continue
 		}
-		if (!m.allStatus && g.Status != reconcile.Open) || confidenceRank(g.Confidence) < minRank {
+		if (!m.allStatus && !g.NeedsAction()) || confidenceRank(g.Confidence) < minRank {
 			continue
 		}
 		if m.query != "" && !g.Matches(m.query) {
@@ -433,7 +433,7 @@ func (m *Model) refilter() {
 			if len(g.Charges) == 0 || (m.query != "" && !g.Matches(m.query)) {
 				continue
 			}
-			statusOK, confOK := m.allStatus || g.Status == reconcile.Open, confidenceRank(g.Confidence) >= minRank
+			statusOK, confOK := m.allStatus || g.NeedsAction(), confidenceRank(g.Confidence) >= minRank
 			switch {
 			case !statusOK && confOK:
 				m.hiddenByStatus++

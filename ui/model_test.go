@@ -1200,3 +1200,30 @@ func TestTooSmallTerminalOnlyQuits(t *testing.T) {
 		})
 	}
 }
+
+// TestPendingRefundShowsInTheDashboard: a group whose refund was begun and not
+// finished is listed among the groups to act on as pending (never plain
+// open), the header counts it, the detail pane gives the command that
+// finishes it, and r finishes it with its stored key.
+func TestPendingRefundShowsInTheDashboard(t *testing.T) {
+	dup := charge("ch_9002", time.Minute, 2500, "usd", reconcile.Duplicate)
+	dup.InFlight = []reconcile.RefundRequest{{Key: "doublecheck-refund-ch_9002-0-2500", ChargeID: "ch_9002", KeptChargeID: "ch_9001",
+		GroupID: "grp_ch_9001", Amount: 2500, Currency: "usd"}}
+	g := group("grp_ch_9001", reconcile.High, reconcile.Pending, reconcile.CauseNoKey, "cus_9", []string{"2 charges in 60 s"},
+		charge("ch_9001", 0, 2500, "usd", reconcile.Keep), dup)
+	h := newHarness(withSummary([]reconcile.Group{g}))
+	m := h.start(t, testConfig())
+	view := m.View()
+	for _, want := range []string{"pending", "1 pending", reconcile.ResumeCommand} {
+		if !strings.Contains(view, want) {
+			t.Errorf("the dashboard lacks %q:\n%s", want, view)
+		}
+	}
+	if ids := listedIDs(m); !slices.Equal(ids, []string{"grp_ch_9001"}) {
+		t.Fatalf("listed %v, want the pending group among the groups to act on", ids)
+	}
+	m = press(t, m, "r", "y")
+	if !slices.Equal(h.refunder.requests, dup.InFlight) {
+		t.Errorf("r sent %+v, want the refund in flight with its stored key", h.refunder.requests)
+	}
+}
