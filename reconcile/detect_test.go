@@ -496,7 +496,7 @@ func TestSummary(t *testing.T) {
 			charge("ch_f", 2*time.Hour, customer("cus_f"), currency("eur")), charge("ch_g", 2*time.Hour+time.Second, customer("cus_f"), currency("eur"), refunded(2000)), // resolved
 			charge("ch_x", 9*time.Hour, customer("cus_x"), status("failed")),
 		},
-		Decisions: []Decision{{GroupID: "grp_d", Kind: DecisionDismissed, At: t0}},
+		Decisions: []Decision{{GroupID: "grp_d", Kind: DecisionDismissed, At: t0, Charges: []string{"ch_d", "ch_e"}}},
 		Refunds: []RefundIntent{
 			{RefundRequest: RefundRequest{ChargeID: "ch_c", Amount: 2000, Currency: "usd"}, Status: RefundPending, CreatedAt: t0},
 			{RefundRequest: RefundRequest{ChargeID: "ch_g", Amount: 2000, Currency: "eur"}, Status: RefundSucceeded, CreatedAt: t0},

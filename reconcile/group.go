@@ -90,6 +90,10 @@ type Member struct {
 	InFlight []RefundRequest
 }
 
+// DismissedAsLegitimate is whether an operator's dismissal covers this charge
+// (in a group a newer suspect reopened, the earlier ones stay judged).
+func (m *Member) DismissedAsLegitimate() bool { return m.Decision == string(DecisionDismissed) }
+
 // AlreadyRefunded is what has been refunded on a refundable duplicate so far:
 // Stripe's figure, or doublecheck's own recorded refunds when a sync has not
 // brought them in yet. It is the refundedBefore of RefundKey, so the dashboard

@@ -135,7 +135,7 @@ func (p *RefundPlan) planSuspect(g *Group, m *Member, amount int64) error {
 		if line.Reason == "" {
 			line.Reason = planNothingLeft
 		}
-	case g.Status == Dismissed:
+	case g.Status == Dismissed || m.DismissedAsLegitimate():
 		line.Kind, line.Amount, line.Reason = PlanSkip, m.Refundable, planDismissed
 	case amount > m.Refundable:
 		return fmt.Errorf("--amount %d is more than the %s left to refund on charge %s",

@@ -234,17 +234,41 @@ func (x *index) group(idx []int32, led *ledger) Group {
 	for k := range g.Charges {
 		x.applyLedger(&g.Charges[k], g.ID, led)
 	}
+	dismissal, dismissed := led.groupDismissal[g.ID]
+	dismissed = dismissed && dismissal.Kind == DecisionDismissed
+	var fresh []string // suspects the dismissal did not cover
+	if dismissed {
+		fresh = g.uncovered(&dismissal)
+	}
 	g.Status = Open
-	if g.inFlight() {
+	switch {
+	case g.inFlight():
 		g.Status = Pending // before a dismissal: money may have moved either way
-	} else if d, ok := led.groupDismissal[g.ID]; ok && d.Kind == DecisionDismissed {
+	case dismissed && len(fresh) == 0:
 		g.Status = Dismissed
-	} else if g.allSuspectsRefunded(led) {
+	case g.allSuspectsRefunded(led):
 		g.Status = Resolved
 	}
 	g.Identity = identityLabel(g.Charges)
 	g.Verdict = classify(&g, keys, x.loggedKeys, x.opts)
+	if len(fresh) > 0 {
+		// The headline: what reopened the group is what the operator must judge.
+		g.Reasons = append([]string{fmt.Sprintf("new since dismissed by %s %s: %s",
+			cmp.Or(dismissal.Operator, "an operator"), dismissal.At.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(fresh, ", "))},
+			g.Reasons...)
+	}
 	return g
+}
+
+// uncovered are the ids of the suspects dismissal d did not cover.
+func (g *Group) uncovered(d *Decision) []string {
+	var ids []string
+	for i := range g.Charges {
+		if m := &g.Charges[i]; m.Role == Duplicate && !d.Covers(m) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
 }
 
 // KeptFor is the kept charge that suspect m duplicates: in a group about a
@@ -359,6 +383,9 @@ func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
 	}
 	var at time.Time
 	for _, d := range []Decision{led.byCharge[m.ID], led.groupWide[groupID]} {
+		if d.Kind == DecisionDismissed && !d.Covers(m) {
+			continue // a charge the operator never saw was not judged legitimate
+		}
 		if d.Kind != "" && (m.Decision == "" || !d.At.Before(at)) {
 			m.Decision, m.Operator, m.DecidedAt, m.Note, at = string(d.Kind), d.Operator, d.At, d.Note, d.At
 		}
@@ -544,7 +571,7 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 			}
 			t.OpenGroups++
 			for _, m := range g.Charges {
-				if m.Role != Duplicate {
+				if m.Role != Duplicate || m.DismissedAsLegitimate() {
 					continue
 				}
 				t.AtRisk += m.Refundable

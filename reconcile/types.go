@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -77,6 +78,20 @@ type Decision struct {
 	Operator string
 	At       time.Time
 	Note     string
+	// Charges are the charges of the group the operator saw when deciding: a
+	// dismissal covers them and no other (a suspect that joins the group
+	// later reopens it).
+	Charges []string
+}
+
+// Covers is whether the decision was made with charge m in view: m is among
+// its Charges or, for a decision recorded before they were kept, m was
+// created by the time of the decision (a later charge cannot have been seen).
+func (d *Decision) Covers(m *Member) bool {
+	if len(d.Charges) > 0 {
+		return slices.Contains(d.Charges, m.ID)
+	}
+	return !m.Created.After(d.At)
 }
 
 // RefundStatus is the state of a refund intent or of one attempt at it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 
 	"doublecheck/reconcile"
@@ -146,7 +147,7 @@ func loadKeys(ctx context.Context, tx *sql.Tx) ([]reconcile.KeyRecord, error) {
 }
 
 func loadDecisions(ctx context.Context, tx *sql.Tx) ([]reconcile.Decision, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT group_id, charge_id, kind, operator, at, note FROM decisions ORDER BY id`)
+	rows, err := tx.QueryContext(ctx, `SELECT group_id, charge_id, kind, operator, at, note, charge_ids FROM decisions ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +156,14 @@ func loadDecisions(ctx context.Context, tx *sql.Tx) ([]reconcile.Decision, error
 	for rows.Next() {
 		var d reconcile.Decision
 		var at int64
-		if err := rows.Scan(&d.GroupID, &d.ChargeID, &d.Kind, &d.Operator, &at, &d.Note); err != nil {
+		var covered string
+		if err := rows.Scan(&d.GroupID, &d.ChargeID, &d.Kind, &d.Operator, &at, &d.Note, &covered); err != nil {
 			return nil, err
 		}
 		d.At = decodeTime(at)
+		if covered != "" {
+			d.Charges = strings.Fields(covered)
+		}
 		decisions = append(decisions, d)
 	}
 	return decisions, rows.Err()

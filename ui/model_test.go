@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -198,8 +199,8 @@ func TestDismissAndUndo(t *testing.T) {
 	m = press(t, m, "enter")
 
 	want := []reconcile.Decision{{GroupID: "grp_ch_2001", Kind: reconcile.DecisionDismissed, Operator: "ops@acme.test",
-		At: fixtureNow, Note: "repeat purchase, confirmed by phone"}}
-	if len(h.store.decisions) != 1 || !slices.Equal(h.store.decisions[0], want) {
+		At: fixtureNow, Note: "repeat purchase, confirmed by phone", Charges: []string{"ch_2001", "ch_2002", "ch_2003"}}}
+	if len(h.store.decisions) != 1 || !reflect.DeepEqual(h.store.decisions[0], want) {
 		t.Fatalf("decisions %+v, want %+v", h.store.decisions, want)
 	}
 	if slices.Contains(listedIDs(m), "grp_ch_2001") {
