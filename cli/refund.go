@@ -9,13 +9,14 @@ import (
 	"io"
 	"os/user"
 	"strings"
+	"time"
 
 	"doublecheck/reconcile"
 	"doublecheck/store"
 	"doublecheck/stripeapi"
 )
 
-const refundSynopsis = "doublecheck refund --charge ID | --group ID [--amount N] [--yes] [--resume] [--dry-run] [--operator NAME]"
+const refundSynopsis = "doublecheck refund --charge ID | --group ID [--amount N] [--yes] [--resume] [--dry-run] [--operator NAME] [--refund-deadline 60s]"
 
 // errReadOnly is the answer to any refund under --read-only.
 var errReadOnly = errors.New("refunds are turned off by --read-only; run without it to refund")
@@ -33,6 +34,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		yes      bool
 		resume   bool
 		operator string
+		deadline time.Duration
 	)
 	fs := newFlags("refund", refundSynopsis)
 	sh.register(fs)
@@ -43,6 +45,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
 	fs.BoolVar(&resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
 	fs.StringVar(&operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
+	registerRefundDeadline(fs, &deadline)
 	fs.check(func() error {
 		// 0 is a value given, not "all that is left": only a missing
 		// --amount refunds the whole remainder.
@@ -66,7 +69,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	}
 	opts := det.options()
 
-	refunder := &stripeapi.Refunder{Operator: operatorName(operator, env), Version: Version, DryRun: sh.dryRun}
+	refunder := &stripeapi.Refunder{Operator: operatorName(operator, env), Version: Version, DryRun: sh.dryRun, Deadline: deadline}
 	var (
 		st   *store.Store
 		live bool

@@ -6,6 +6,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -593,4 +598,45 @@ func TestPendingRefundAfterACrash(t *testing.T) {
 			t.Errorf("resume refunded %s, which had no intent", m.ID)
 		}
 	}
+}
+
+// TestRefundDeadline: a Stripe that accepts the refund request and never
+// answers holds the command only until --refund-deadline: the refund stays
+// pending, the command says so with the resume command and exits non-zero.
+func TestRefundDeadline(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	target, err := url.Parse(w.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	hanging := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/refunds" {
+			// Accepted, read, never answered (a read body lets the server see
+			// the client hang up).
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+			return
+		}
+		proxy.ServeHTTP(rw, r)
+	}))
+	defer hanging.Close()
+
+	var out bytes.Buffer
+	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Home: w.home}
+	code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "200ms",
+		"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging.URL}, env)
+	if code == 0 || !strings.Contains(out.String(), "no answer within the refund deadline of 200ms") ||
+		!strings.Contains(out.String(), "stayed pending (run doublecheck refund --resume later)") {
+		t.Fatalf("exit %d, output:\n%s\nwant non-zero, the deadline and the resume command", code, out.String())
+	}
+	for _, g := range w.report(t).Groups {
+		if g.ID == w.group.ID && g.Status != reconcile.Pending {
+			t.Errorf("group %s is %s after the deadline, want pending", g.ID, g.Status)
+		}
+	}
+	if code, out := w.run(t, "", "refund", "--resume"); code != 0 {
+		t.Fatalf("refund --resume exited %d:\n%s", code, out)
+	}
+	w.assertOneRefundEach(t)
 }

@@ -58,7 +58,44 @@ type Refunder struct {
 	Operator string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
 	Version  string // doublecheck's version, sent as metadata
 	DryRun   bool   // a rehearsal: report would_refund outcomes, record and send nothing
+	// Deadline bounds the time one refund may wait for Stripe, all retries
+	// included (0: no bound beyond each request's own timeout). Past it the
+	// intent stays pending, to be resumed with the same key.
+	Deadline time.Duration
 	Now      func() time.Time
+}
+
+// DefaultRefundDeadline is how long one refund may wait for Stripe: without
+// it, a server that accepts the connection and never answers holds a refund
+// for every attempt's 30 s timeout, about 4.4 minutes.
+const DefaultRefundDeadline = 60 * time.Second
+
+// deadlineError is a refund that got no answer from Stripe within the
+// Refunder's deadline.
+type deadlineError struct{ limit time.Duration }
+
+func (e *deadlineError) Error() string {
+	return fmt.Sprintf("no answer within the refund deadline of %s", e.limit)
+}
+func (e *deadlineError) Unwrap() error { return context.DeadlineExceeded }
+
+// network is the context for one refund's calls to Stripe: ctx bounded by
+// the Deadline. Ledger writes keep ctx, so the outcome is recorded even when
+// the deadline has passed.
+func (r *Refunder) network(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.Deadline <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, r.Deadline)
+}
+
+// cause is err, or a deadlineError when the refund's deadline (not the
+// caller) cut the call short.
+func (r *Refunder) cause(ctx, net context.Context, err error) error {
+	if ctx.Err() == nil && errors.Is(net.Err(), context.DeadlineExceeded) {
+		return &deadlineError{limit: r.Deadline}
+	}
+	return err
 }
 
 // Outcome is what happened to one refund intent.
@@ -253,46 +290,48 @@ func (r *Refunder) settle(ctx context.Context, it reconcile.RefundIntent) (Outco
 		return Outcome{}, fmt.Errorf("record the refund attempt for charge %s: %w", it.ChargeID, err)
 	}
 	it.Attempts++
+	net, cancel := r.network(ctx)
+	defer cancel()
 	if !it.CreatedAt.IsZero() && r.now().Sub(it.CreatedAt) > keyTrust {
-		found, err := r.findRefund(ctx, it)
+		found, err := r.findRefund(net, it)
 		if err != nil {
-			return r.unknown(ctx, it, err)
+			return r.unknown(ctx, it, r.cause(ctx, net, err))
 		}
 		if found != nil {
-			return r.succeed(ctx, it, found, true)
+			return r.succeed(ctx, net, it, found, true)
 		}
 	}
-	ref, err := r.Client.createRefund(ctx, it, r.Version)
+	ref, err := r.Client.createRefund(net, it, r.Version)
 	if err != nil {
 		var se *stripe.Error
 		switch {
 		case transient(err):
-			return r.unknown(ctx, it, err)
+			return r.unknown(ctx, it, r.cause(ctx, net, err))
 		case errors.As(err, &se) && se.Type == stripe.ErrorTypeIdempotency:
 			// The key was used with other parameters (another operator or
 			// version sent it first): that refund exists, so adopt it.
-			found, ferr := r.findRefund(ctx, it)
+			found, ferr := r.findRefund(net, it)
 			if ferr != nil {
-				return r.unknown(ctx, it, ferr)
+				return r.unknown(ctx, it, r.cause(ctx, net, ferr))
 			}
 			if found != nil {
-				return r.succeed(ctx, it, found, true)
+				return r.succeed(ctx, net, it, found, true)
 			}
 		}
 		return r.fail(ctx, it, err)
 	}
 	crashPoint("after-stripe")
-	return r.succeed(ctx, it, ref, false)
+	return r.succeed(ctx, net, it, ref, false)
 }
 
 // succeed records a refund Stripe returned, or that was found for the intent
-// (adopted), with the charge's new refund state.
-func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, ref *stripe.Refund, adopted bool) (Outcome, error) {
+// (adopted), with the charge's new refund state (looked up within net).
+func (r *Refunder) succeed(ctx, net context.Context, it reconcile.RefundIntent, ref *stripe.Refund, adopted bool) (Outcome, error) {
 	status := reconcile.RefundSucceeded
 	if adopted {
 		status = reconcile.RefundAdopted
 	}
-	after := r.chargeAfter(ctx, it.ChargeID, ref)
+	after := r.chargeAfter(net, it.ChargeID, ref)
 	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: status, RefundID: ref.ID, ChargeAfter: after}); err != nil {
 		return Outcome{}, fmt.Errorf("record refund %s of charge %s (Stripe has it; a resume will record it): %w", ref.ID, it.ChargeID, err)
 	}
@@ -407,8 +446,8 @@ func explain(it reconcile.RefundIntent, err error) error {
 	e := &RefundError{ChargeID: it.ChargeID, err: err}
 	var se *stripe.Error
 	if transient(err) {
-		e.msg = fmt.Sprintf("no answer from Stripe for the refund of charge %s (%s); the intent stays pending and will be resumed",
-			it.ChargeID, shortReason(err))
+		e.msg = fmt.Sprintf("no answer from Stripe for the refund of charge %s (%s); the intent stays pending and will be resumed (%s finishes it now)",
+			it.ChargeID, shortReason(err), reconcile.ResumeCommand)
 		return e
 	}
 	errors.As(err, &se)
@@ -433,7 +472,10 @@ func explain(it reconcile.RefundIntent, err error) error {
 func shortReason(err error) string {
 	var se *stripe.Error
 	var ue *url.Error
+	var de *deadlineError
 	switch {
+	case errors.As(err, &de):
+		return de.Error()
 	case errors.As(err, &se) && se.Msg != "":
 		return fmt.Sprintf("HTTP %d: %s", se.HTTPStatusCode, strings.TrimSuffix(se.Msg, "."))
 	case errors.As(err, &se):

@@ -1092,3 +1092,38 @@ func TestInterruptedAttemptIsRecorded(t *testing.T) {
 		t.Errorf("intent = %+v, want pending, interrupted", it)
 	}
 }
+
+// TestRefundDeadline: a Stripe that accepts the connection and never answers
+// (the sandbox's hanging endpoint, with a request timeout far longer than the
+// test) holds each refund only until the Refunder's deadline; past it the
+// intent stays pending with the reason and the resume command, and the batch
+// goes on to the next refund.
+func TestRefundDeadline(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true, TimeoutRate: 1})
+	rig.client.http.Timeout = time.Hour // as Stripe's 30 s per attempt × 8 attempts: never reached here
+	plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(900)}
+	r := rig.refunder()
+	r.Deadline = 100 * time.Millisecond
+	outcomes, err := r.Refund(context.Background(), plans, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outcomes) != len(plans) {
+		t.Fatalf("%d outcomes for %d refunds: the batch stopped at the deadline", len(outcomes), len(plans))
+	}
+	for i, o := range outcomes {
+		if !o.Pending || o.Err == nil || !strings.Contains(o.Err.Error(), "no answer within the refund deadline of 100ms") ||
+			!strings.Contains(o.Err.Error(), reconcile.ResumeCommand) {
+			t.Errorf("outcome %d = %+v, want pending past the deadline, with the resume command", i, o)
+		}
+	}
+	pending, _ := rig.ledger.PendingRefunds(context.Background())
+	if len(pending) != len(plans) {
+		t.Fatalf("pending intents = %+v, want both", pending)
+	}
+	for _, it := range pending {
+		if it.ErrorCode != "network" || !strings.Contains(it.ErrorMessage, "refund deadline") {
+			t.Errorf("intent %s recorded %q %q, want the deadline", it.Key, it.ErrorCode, it.ErrorMessage)
+		}
+	}
+}

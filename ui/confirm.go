@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -23,6 +24,37 @@ func orText(s, fallback string) string {
 		return fallback
 	}
 	return s
+}
+
+// refundRun is the refund batch in flight, once the dialog is confirmed: how
+// to stop it, and whether the operator did.
+type refundRun struct {
+	cancel  context.CancelFunc
+	stopped bool
+}
+
+// start derives the batch's context from ctx.
+func (r *refundRun) start(ctx context.Context) context.Context {
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.stopped = false
+	return ctx
+}
+
+// stop cancels the batch: nothing more is sent, and a refund in flight is
+// interrupted, so its intent stays pending with the same key.
+func (r *refundRun) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		r.stopped = true
+	}
+}
+
+// finish releases the batch's context.
+func (r *refundRun) finish() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.cancel = nil
 }
 
 // dialogResult is what a key did to a dialog.

@@ -140,6 +140,7 @@ type Model struct {
 	refundTotal int
 	refundDone  int // outcomes received so far, whatever they were
 	refundTally refundCounts
+	run         refundRun         // the batch in flight: x stops it
 	resuming    bool              // the Resumer is finishing earlier runs' pending refunds
 	outcomes    map[string]string // charge id → this session's refund outcome
 	quitArmed   bool              // q pressed once while refunds run
@@ -318,6 +319,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Undo):
 		ids := m.targetIDs(isDismissed)
 		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, "")
+	case key.Matches(msg, m.keys.StopRefunds):
+		m.run.stop()
+		return m, m.flash(levelWarn, "stopping refunds: nothing more is sent; a refund in flight stays pending and is resumed ("+reconcile.ResumeCommand+")")
 	case key.Matches(msg, m.keys.RefundOff):
 		return m, m.flash(levelWarn, m.whyNoRefund())
 	case key.Matches(msg, m.keys.DismissOff):
@@ -822,7 +826,7 @@ func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
 		}
 	}
 	events := make(chan tea.Msg, n+1)
-	refunder, ctx, requests := m.deps.Refunder, m.ctx, plan.Requests
+	refunder, ctx, requests := m.deps.Refunder, m.run.start(m.ctx), plan.Requests
 	run := func() tea.Msg {
 		err := refunder.Refund(ctx, requests, func(r RefundResult) {
 			events <- refundProgressMsg{result: r, events: events}
@@ -863,14 +867,20 @@ func (m Model) applyRefundProgress(msg refundProgressMsg) (Model, tea.Cmd) {
 
 func (m Model) applyRefundDone(msg refundDoneMsg) (Model, tea.Cmd) {
 	m.refunding, m.quitArmed = false, false
+	stopped := m.run.stopped
+	m.run.finish()
 	m.status.Stop(activityRefund)
 	for _, id := range msg.groups {
 		delete(m.table.marked, id)
 	}
 	level, text := m.refundTally.summary(m.cfg.DryRun)
-	if msg.err != nil {
+	switch {
+	case stopped:
+		level, text = levelWarn, fmt.Sprintf("refunds stopped by you after %d of %d (%s); the rest were not begun; a pending one is finished at the next sync or by %s",
+			m.refundDone, m.refundTotal, text, reconcile.ResumeCommand)
+	case msg.err != nil:
 		level, text = levelError, fmt.Sprintf("refunds stopped after %d of %d (%s): %v", m.refundDone, m.refundTotal, text, msg.err)
-	} else if m.refundTally.pending+m.refundTally.failed > 0 {
+	case m.refundTally.pending+m.refundTally.failed > 0:
 		text += "; the detail pane says why"
 	}
 	return m, tea.Batch(m.flash(level, text), m.reload())
@@ -1024,6 +1034,7 @@ func (m *Model) keyState(md mode) keyState {
 		hasMarks:    len(m.table.marked) > 0,
 		readOnly:    m.cfg.ReadOnly,
 		canSync:     m.deps.Syncer != nil && !m.syncing,
+		refunding:   m.refunding,
 		canExport:   m.loaded,
 		typed:       m.confirm.typed,
 		seenAll:     m.confirm.seenAll,

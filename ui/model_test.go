@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -1226,5 +1227,45 @@ func TestPendingRefundShowsInTheDashboard(t *testing.T) {
 	m = press(t, m, "r", "y")
 	if !slices.Equal(h.refunder.requests, dup.InFlight) {
 		t.Errorf("r sent %+v, want the refund in flight with its stored key", h.refunder.requests)
+	}
+}
+
+// stoppableRefunder is a Stripe that never answers: each refund runs until
+// its context is cancelled, then stays pending, as the Refunder reports it.
+type stoppableRefunder struct{ sawCancelled bool }
+
+func (r *stoppableRefunder) Refund(ctx context.Context, reqs []reconcile.RefundRequest, progress func(RefundResult)) error {
+	if ctx.Err() == nil {
+		return errors.New("the batch ran to its end: nothing stopped it")
+	}
+	r.sawCancelled = true
+	progress(RefundResult{ChargeID: reqs[0].ChargeID, Pending: true, Err: errors.New("no answer from Stripe (interrupted)")})
+	return ctx.Err()
+}
+
+// TestStopRefunds: while a batch runs, x stops it: its context is cancelled
+// (nothing more is sent, the refund in flight stays pending) and the status
+// bar says so with the command that finishes it.
+func TestStopRefunds(t *testing.T) {
+	h := newHarness(fixtureReport())
+	refunder := &stoppableRefunder{}
+	deps := h.deps()
+	deps.Refunder = refunder
+	m := newTestModel(testConfig(), deps)
+	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = drain(t, m, m.Init())
+	m = press(t, m, "r")
+	next, run := m.Update(keyMsg("y")) // the batch starts; its command has not run yet
+	m = next.(Model)
+	if !m.refunding || !strings.Contains(m.footerView(), "x stop refunds") {
+		t.Fatalf("refunding %v, footer %q: want x offered while the batch runs", m.refunding, m.footerView())
+	}
+	m = press(t, m, "x")
+	m = drain(t, m, run)
+	if !refunder.sawCancelled {
+		t.Fatal("x did not cancel the batch's context")
+	}
+	if m.refunding || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand) {
+		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refunding, m.status.flashText)
 	}
 }
