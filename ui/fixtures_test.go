@@ -292,7 +292,13 @@ func (h *harness) deps() Deps {
 // start builds the model at 100×30 and runs its first load to completion.
 func (h *harness) start(t testing.TB, cfg Config) Model {
 	t.Helper()
-	m := newTestModel(cfg, h.deps())
+	return startWith(t, cfg, h.deps())
+}
+
+// startWith is start with other collaborators.
+func startWith(t testing.TB, cfg Config, deps Deps) Model {
+	t.Helper()
+	m := newTestModel(cfg, deps)
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	return drain(t, m, m.Init())
 }

@@ -1247,14 +1247,10 @@ func (r *stoppableRefunder) Refund(ctx context.Context, reqs []reconcile.RefundR
 // (nothing more is sent, the refund in flight stays pending) and the status
 // bar says so with the command that finishes it.
 func TestStopRefunds(t *testing.T) {
-	h := newHarness(fixtureReport())
 	refunder := &stoppableRefunder{}
-	deps := h.deps()
+	deps := newHarness(fixtureReport()).deps()
 	deps.Refunder = refunder
-	m := newTestModel(testConfig(), deps)
-	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
-	m = drain(t, m, m.Init())
-	m = press(t, m, "r")
+	m := press(t, startWith(t, testConfig(), deps), "r")
 	next, run := m.Update(keyMsg("y")) // the batch starts; its command has not run yet
 	m = next.(Model)
 	if !m.refunding || !strings.Contains(m.footerView(), "x stop refunds") {
