@@ -44,7 +44,7 @@ func OSEnv() Env {
 // Exit codes: scripts rely on them.
 const (
 	exitOK    = 0
-	exitError = 1 // also: scan --exit-code found open groups
+	exitError = 1 // also: scan --exit-code found open or pending groups
 	exitUsage = 2
 )
 
