@@ -44,7 +44,7 @@ func OSEnv() Env {
 // Exit codes: scripts rely on them.
 const (
 	exitOK    = 0
-	exitError = 1 // also: scan --exit-code found open groups
+	exitError = 1 // also: scan --exit-code found open or pending groups
 	exitUsage = 2
 )
 
@@ -65,7 +65,7 @@ Shared flags:
   --api-key KEY      Stripe secret or restricted key (default: STRIPE_API_KEY, then the stripe CLI's config)
   --api-base URL     Stripe-compatible server (default: STRIPE_API_BASE, then api.stripe.com)
   --read-only        never refund
-  --dry-run          record what a refund would do, call nothing
+  --dry-run          rehearse refunds: send and record nothing
 
 Run 'doublecheck COMMAND --help' for a command's flags, 'doublecheck --version' for the version.
 `

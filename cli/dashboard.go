@@ -19,6 +19,7 @@ type dashboardFlags struct {
 	watch     time.Duration
 	operator  string
 	exportDir string
+	deadline  time.Duration // one refund's wait for Stripe
 	sync      syncFlags
 }
 
@@ -27,6 +28,7 @@ func (d *dashboardFlags) register(fs *cmdFlags) {
 	fs.StringVar(&d.operator, "operator", "", "`NAME` recorded with each decision and refund (default: your OS user)")
 	fs.StringVar(&d.exportDir, "export-dir", ".", "`DIR` where e writes CSV reports")
 	d.sync.register(fs)
+	registerRefundDeadline(fs, &d.deadline)
 	fs.check(func() error {
 		if d.watch < 0 {
 			return errors.New("--watch must not be negative")
@@ -82,7 +84,8 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		cfg.Account, cfg.Live = acct.Name, acct.Live
 		deps.Syncer = syncer{client, st, syncOpts}
 		if !sh.readOnly {
-			refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun}
+			refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
 				// Resumed by the dashboard itself (at start and after each sync), so the
@@ -153,7 +156,7 @@ func (s syncer) Sync(ctx context.Context) (ui.SyncResult, error) {
 // protocol, the same Refunder `doublecheck refund` uses.
 type refundAdapter struct{ refunder *stripeapi.Refunder }
 
-func (r refundAdapter) Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(ui.RefundResult)) error {
+func (r refundAdapter) Refund(ctx context.Context, plans []reconcile.RefundRequest, progress func(ui.RefundResult)) error {
 	_, err := r.refunder.Refund(ctx, plans, func(o stripeapi.Outcome) { progress(uiResult(o)) })
 	return err
 }

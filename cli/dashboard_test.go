@@ -41,7 +41,7 @@ func TestDashboardDecisionsReachTheStore(t *testing.T) {
 		}
 		return out
 	}
-	decide := func(kind string) {
+	decide := func(kind reconcile.DecisionKind) {
 		t.Helper()
 		var ds []reconcile.Decision
 		for _, id := range marked {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"doublecheck/reconcile"
+	"doublecheck/stripeapi"
 )
 
 // shared are the flags every command accepts, so scripts can pass one set to all.
@@ -26,7 +27,20 @@ func (s *shared) register(fs *cmdFlags) {
 	fs.StringVar(&s.apiKey, "api-key", "", "Stripe secret or restricted `KEY` (default: STRIPE_API_KEY, then the stripe CLI's config)")
 	fs.StringVar(&s.apiBase, "api-base", "", "Stripe-compatible server `URL` (default: STRIPE_API_BASE, then https://api.stripe.com)")
 	fs.BoolVar(&s.readOnly, "read-only", false, "never refund: the refund key and command are turned off")
-	fs.BoolVar(&s.dryRun, "dry-run", false, "record what a refund would do and call nothing")
+	fs.BoolVar(&s.dryRun, "dry-run", false, "rehearse refunds: show what would be refunded; send and record nothing")
+}
+
+// registerRefundDeadline adds --refund-deadline, the time one refund may wait
+// for Stripe, to the commands that refund.
+func registerRefundDeadline(fs *cmdFlags, deadline *time.Duration) {
+	fs.DurationVar(deadline, "refund-deadline", stripeapi.DefaultRefundDeadline,
+		"give up waiting for Stripe on one refund after `DURATION`, retries included; the refund stays pending and doublecheck refund --resume finishes it")
+	fs.check(func() error {
+		if *deadline <= 0 {
+			return errors.New("--refund-deadline must be a positive duration such as 60s")
+		}
+		return nil
+	})
 }
 
 // detection are the flags that shape duplicate detection.

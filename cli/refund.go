@@ -4,17 +4,19 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os/user"
 	"strings"
+	"time"
 
 	"doublecheck/reconcile"
 	"doublecheck/store"
 	"doublecheck/stripeapi"
 )
 
-const refundSynopsis = "doublecheck refund --charge ID | --group ID [--amount N] [--yes] [--resume] [--dry-run] [--operator NAME]"
+const refundSynopsis = "doublecheck refund --charge ID | --group ID [--amount N] [--yes] [--resume] [--dry-run] [--operator NAME] [--refund-deadline 60s]"
 
 // errReadOnly is the answer to any refund under --read-only.
 var errReadOnly = errors.New("refunds are turned off by --read-only; run without it to refund")
@@ -32,23 +34,29 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		yes      bool
 		resume   bool
 		operator string
+		deadline time.Duration
 	)
 	fs := newFlags("refund", refundSynopsis)
 	sh.register(fs)
 	det.register(fs)
 	fs.StringVar(&chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
 	fs.StringVar(&groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
-	fs.Int64Var(&amount, "amount", 0, "refund only `N` (minor units, e.g. cents) of --charge instead of all that is left")
+	fs.Int64Var(&amount, "amount", 0, "refund only `N` (minor units, e.g. cents; 1 or more) of --charge; without it, all that is left")
 	fs.BoolVar(&yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
 	fs.BoolVar(&resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
 	fs.StringVar(&operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
+	registerRefundDeadline(fs, &deadline)
 	fs.check(func() error {
+		// 0 is a value given, not "all that is left": only a missing
+		// --amount refunds the whole remainder.
+		amountGiven := false
+		fs.Visit(func(f *flag.Flag) { amountGiven = amountGiven || f.Name == "amount" })
 		switch {
 		case chargeID != "" && groupID != "":
 			return errors.New("pass --charge or --group, not both")
 		case chargeID == "" && groupID == "" && !resume:
 			return errors.New("pass --charge ID or --group ID (or --resume)")
-		case amount < 0 || (amount > 0 && chargeID == ""):
+		case amountGiven && (amount <= 0 || chargeID == ""):
 			return errors.New("--amount must be a positive number of minor units, with --charge")
 		}
 		return nil
@@ -61,7 +69,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	}
 	opts := det.options()
 
-	refunder := &stripeapi.Refunder{Operator: operatorName(operator, env), Version: Version, DryRun: sh.dryRun}
+	refunder := &stripeapi.Refunder{Operator: operatorName(operator, env), Version: Version, DryRun: sh.dryRun, Deadline: deadline}
 	var (
 		st   *store.Store
 		live bool
@@ -103,6 +111,15 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		if len(all) == 0 && !sh.dryRun {
 			fmt.Fprintln(env.Stderr, "no pending refunds to resume")
 		}
+		if len(all) > 0 {
+			report, err := detect(ctx, st, opts)
+			if err != nil {
+				return err
+			}
+			for _, line := range neverAttempted(report, all) {
+				fmt.Fprintln(env.Stdout, line)
+			}
+		}
 		return refundFailures(all, nil)
 	}
 
@@ -110,25 +127,27 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	pending, err := st.PendingRefunds(ctx)
+	plan, err := planRefund(report, chargeID, groupID, amount)
 	if err != nil {
 		return err
 	}
-	plan, err := planRefund(report, pending, chargeID, groupID, amount)
-	if err != nil {
-		return err
+	var refused []string
+	for _, l := range plan.Lines {
+		switch l.Kind {
+		case reconcile.PlanDone:
+			fmt.Fprintln(env.Stdout, planLineText(l))
+		case reconcile.PlanSkip:
+			refused = append(refused, planLineText(l))
+		}
 	}
-	for _, line := range plan.done {
+	for _, line := range refused {
 		fmt.Fprintln(env.Stdout, line)
 	}
-	for _, line := range plan.refused {
-		fmt.Fprintln(env.Stdout, line)
-	}
-	if len(plan.intents) > 0 && !sh.dryRun && !yes {
+	if len(plan.Requests) > 0 && !sh.dryRun && !yes {
 		if !env.Terminal {
 			return errNeedYes
 		}
-		ok, err := confirmRefund(env.Stdin, env.Stderr, plan.intents, live)
+		ok, err := confirmRefund(env.Stdin, env.Stderr, plan, live)
 		if err != nil {
 			return err
 		}
@@ -137,13 +156,13 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 			return exitStatus(exitError)
 		}
 	}
-	outcomes, err := refunder.Refund(ctx, plan.intents, func(o stripeapi.Outcome) {
+	outcomes, err := refunder.Refund(ctx, plan.Requests, func(o stripeapi.Outcome) {
 		fmt.Fprintln(env.Stdout, o)
 	})
 	if err != nil {
 		return err
 	}
-	return refundFailures(append(all, outcomes...), plan.refused)
+	return refundFailures(append(all, outcomes...), refused)
 }
 
 func plural(n int, noun string) string {
@@ -196,81 +215,59 @@ func operatorName(flagValue string, env Env) string {
 	return "unknown"
 }
 
-// refundPlan is what one refund command will do.
-type refundPlan struct {
-	intents []reconcile.RefundIntent // to refund now (or finish, when in flight)
-	done    []string                 // one line per charge that needs no refund
-	refused []string                 // one line per charge that cannot be refunded, with the reason
-}
-
-// planRefund finds the duplicates to refund: those of --group, or --charge in
-// its group (with --amount, only that much of it), each with its idempotency
-// key: per charge, amount refunded before and amount, so each part of a charge
-// refunded in parts is a refund of its own. A duplicate whose refund is in
-// flight (another run began it) is planned as that intent, with its stored key,
-// so it is finished instead of being refused; while it is in flight the charge
-// is not refundable, so no second key can be derived for the same money.
-func planRefund(report reconcile.Report, pending []reconcile.RefundIntent, chargeID, groupID string, amount int64) (refundPlan, error) {
+// planRefund plans the refund of --group, or of --charge in its group (with
+// --amount, only that much of it), through the plan the dashboard uses.
+func planRefund(report reconcile.Report, chargeID, groupID string, amount int64) (reconcile.RefundPlan, error) {
 	g, err := findGroup(report, chargeID, groupID)
 	if err != nil {
-		return refundPlan{}, err
+		return reconcile.RefundPlan{}, err
 	}
 	if g.Status == reconcile.Dismissed {
-		return refundPlan{}, fmt.Errorf("group %s was dismissed as legitimate; undo the dismissal in the dashboard (u) before refunding it", g.ID)
+		return reconcile.RefundPlan{}, fmt.Errorf("group %s was dismissed as legitimate; undo the dismissal in the dashboard (u) before refunding it", g.ID)
 	}
-	var plan refundPlan
-	for _, m := range g.Charges {
-		if chargeID != "" && m.ID != chargeID {
-			continue
-		}
-		if m.Role != reconcile.Duplicate {
-			if chargeID == "" {
-				continue
-			}
-			return refundPlan{}, fmt.Errorf("charge %s is the charge kept in group %s (the customer's first payment for its order, or a separate purchase); refund its duplicates with --group %s", chargeID, g.ID, g.ID)
-		}
-		inFlight := intentsFor(pending, m.ID)
-		switch {
-		case m.Refundable <= 0 && len(inFlight) > 0:
-			plan.intents = append(plan.intents, inFlight...)
-		case m.Refundable <= 0 && m.Decision == reconcile.RefundSucceeded && m.RefundID != "":
-			plan.done = append(plan.done, fmt.Sprintf("%s  %s  %s (already refunded by doublecheck)",
-				m.ID, reconcile.FormatMoney(m.AmountRefunded, m.Currency), m.RefundID))
-		case m.Refundable <= 0 && !m.Disputed && m.AmountRefunded >= m.Amount:
-			plan.done = append(plan.done, fmt.Sprintf("%s  %s  already refunded outside doublecheck",
-				m.ID, reconcile.FormatMoney(m.AmountRefunded, m.Currency)))
-		case m.Refundable <= 0:
-			reason := m.NotRefundable
-			if reason == "" {
-				reason = "nothing is left to refund"
-			}
-			plan.refused = append(plan.refused, fmt.Sprintf("%s  %s  not refundable: %s",
-				m.ID, reconcile.FormatMoney(m.Amount-m.AmountRefunded, m.Currency), reason))
-		case amount > m.Refundable:
-			return refundPlan{}, fmt.Errorf("--amount %d is more than the %s left to refund on charge %s",
-				amount, reconcile.FormatMoney(m.Refundable, m.Currency), m.ID)
-		default:
-			n := m.Refundable
-			if amount > 0 {
-				n = amount
-			}
-			plan.intents = append(plan.intents, g.RefundIntent(&m, n))
-		}
-	}
-	return plan, nil
+	return reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.PlanScope{ChargeID: chargeID, Amount: amount})
 }
 
-// intentsFor are the pending intents of one charge, as plans with their stored
-// keys (never recomputed: the charge's refund state may have moved since).
-func intentsFor(pending []reconcile.RefundIntent, chargeID string) []reconcile.RefundIntent {
-	var out []reconcile.RefundIntent
-	for _, it := range pending {
-		if it.ChargeID == chargeID {
-			out = append(out, reconcile.RefundIntent{Key: it.Key, ChargeID: it.ChargeID, KeptChargeID: it.KeptChargeID,
-				GroupID: it.GroupID, Amount: it.Amount, Currency: it.Currency})
+// planLineText is the line the command prints for a suspect that needs no
+// refund (done) or cannot have one (skip).
+func planLineText(l reconcile.PlanLine) string {
+	money := reconcile.FormatMoney(l.Amount, l.Currency)
+	switch l.Kind {
+	case reconcile.PlanDone:
+		if l.RefundID != "" {
+			return fmt.Sprintf("%s  %s  %s (%s)", l.ChargeID, money, l.RefundID, l.Reason)
+		}
+		return fmt.Sprintf("%s  %s  %s", l.ChargeID, money, l.Reason)
+	}
+	return fmt.Sprintf("%s  %s  not refundable: %s", l.ChargeID, money, l.Reason)
+}
+
+// neverAttempted is one line per suspect of the resumed refunds' groups that
+// still has money to refund and no refund begun: a crash may have stopped a
+// batch before it got to them, and a resume finishes only what was begun.
+func neverAttempted(report reconcile.Report, resumed []stripeapi.Outcome) []string {
+	groups := map[string]bool{}
+	for _, o := range resumed {
+		groups[o.Intent.GroupID] = true
+	}
+	var lines []string
+	for i := range report.Groups {
+		g := &report.Groups[i]
+		if !groups[g.ID] {
+			continue
+		}
+		plan, err := reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.PlanScope{})
+		if err != nil {
+			continue
+		}
+		for _, l := range plan.Lines {
+			if l.Kind == reconcile.PlanRefund {
+				lines = append(lines, fmt.Sprintf("%s  %s  never attempted: doublecheck refund --group %s refunds it",
+					l.ChargeID, reconcile.FormatMoney(l.Amount, l.Currency), g.ID))
+			}
 		}
 	}
-	return out
+	return lines
 }
 
 // findGroup is the group with id groupID, or the group holding chargeID.
@@ -296,14 +293,12 @@ func findGroup(report reconcile.Report, chargeID, groupID string) (*reconcile.Gr
 
 // confirmRefund lists the plan and asks: y in test mode, the typed word
 // "refund" in live mode. Anything else, including an empty line, cancels.
-func confirmRefund(in io.Reader, out io.Writer, intents []reconcile.RefundIntent, live bool) (bool, error) {
-	totals := map[string]int64{}
-	for _, it := range intents {
+func confirmRefund(in io.Reader, out io.Writer, plan reconcile.RefundPlan, live bool) (bool, error) {
+	for _, rq := range plan.Requests {
 		fmt.Fprintf(out, "  refund %s  %s  (duplicate of %s, group %s)\n",
-			it.ChargeID, reconcile.FormatMoney(it.Amount, it.Currency), it.KeptChargeID, it.GroupID)
-		totals[it.Currency] += it.Amount
+			rq.ChargeID, reconcile.FormatMoney(rq.Amount, rq.Currency), rq.KeptChargeID, rq.GroupID)
 	}
-	fmt.Fprintf(out, "total: %s\n", reconcile.FormatTotals(totals, ", "))
+	fmt.Fprintf(out, "total: %s\n", reconcile.FormatTotals(plan.Totals, ", "))
 	want := "y"
 	if live {
 		want = "refund"

@@ -6,6 +6,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,7 +227,7 @@ func (w *refundWorld) assertAudit(t *testing.T, operator string) {
 				row = r
 			}
 		}
-		if row == nil || row[col["decision"]] != reconcile.RefundSucceeded || row[col["refund_id"]] != refundID ||
+		if row == nil || row[col["decision"]] != string(reconcile.RefundSucceeded) || row[col["refund_id"]] != refundID ||
 			row[col["operator"]] != operator || row[col["decided_at"]] == "" ||
 			row[col["amount_refunded"]] != reconcile.FormatAmount(m.Amount, m.Currency) {
 			t.Errorf("report row for %s = %v, want decision refunded, refund %s, operator %s, decided_at, fully refunded", m.ID, row, refundID, operator)
@@ -257,6 +262,9 @@ func TestRefundCommandRefusals(t *testing.T) {
 		{"the kept charge", []string{"refund", "--charge", kept, "--yes"}, "", false, 1, "is the charge kept in group " + gid},
 		{"unknown group", []string{"refund", "--group", "grp_nope", "--yes"}, "", false, 1, "no duplicate group grp_nope"},
 		{"amount too large", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "99999999", "--yes"}, "", false, 1, "is more than the"},
+		{"amount zero", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0", "--yes"}, "", false, 2, "--amount must be a positive number"},
+		{"amount negative", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "-5", "--yes"}, "", false, 2, "--amount must be a positive number"},
+		{"amount with --group", []string{"refund", "--group", gid, "--amount", "100", "--yes"}, "", false, 2, "--amount must be a positive number"},
 		{"charge and group", []string{"refund", "--group", gid, "--charge", kept}, "", false, 2, "pass --charge or --group, not both"},
 		{"nothing to refund", []string{"refund"}, "", false, 2, "pass --charge ID or --group ID"},
 		{"terminal, answer n", []string{"refund", "--group", gid}, "n\n", true, 1, "cancelled: nothing was refunded"},
@@ -320,7 +328,11 @@ func TestRefundDryRunCallsNothing(t *testing.T) {
 	if got := w.sb.Stats().Requests - before; got != 0 {
 		t.Errorf("a dry run sent %d requests", got)
 	}
-	// The real refund afterwards is not blocked by the dry run's records.
+	// A rehearsal is not a decision: the report shows none.
+	if code, out := w.run(t, "", "export"); code != 0 || strings.Contains(out, string(reconcile.RefundWouldRefund)) {
+		t.Errorf("the report after a dry run (exit %d) shows it as a decision:\n%s", code, out)
+	}
+	// The real refund afterwards is not blocked by the dry run.
 	if code, out := w.run(t, "", "refund", "--group", w.group.ID, "--yes"); code != 0 {
 		t.Fatalf("refund after a dry run exited %d:\n%s", code, out)
 	}
@@ -328,11 +340,11 @@ func TestRefundDryRunCallsNothing(t *testing.T) {
 }
 
 func TestConfirmRefund(t *testing.T) {
-	intents := []reconcile.RefundIntent{
+	plan := reconcile.RefundPlan{Requests: []reconcile.RefundRequest{
 		{ChargeID: "ch_a", KeptChargeID: "ch_k", GroupID: "grp_1", Amount: 2000, Currency: "usd"},
 		{ChargeID: "ch_b", KeptChargeID: "ch_k", GroupID: "grp_1", Amount: 500, Currency: "usd"},
 		{ChargeID: "ch_c", KeptChargeID: "ch_j", GroupID: "grp_2", Amount: 3200, Currency: "jpy"},
-	}
+	}, Totals: map[string]int64{"usd": 2500, "jpy": 3200}}
 	tests := []struct {
 		name  string
 		live  bool
@@ -350,7 +362,7 @@ func TestConfirmRefund(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			got, err := confirmRefund(strings.NewReader(tc.input), &out, intents, tc.live)
+			got, err := confirmRefund(strings.NewReader(tc.input), &out, plan, tc.live)
 			if err != nil || got != tc.want {
 				t.Fatalf("confirm = %v, %v; want %v", got, err, tc.want)
 			}
@@ -540,44 +552,97 @@ func TestRefundPartsOfACharge(t *testing.T) {
 	}
 }
 
-// TestPlanRefundKeys: a new refund's key is derived from what was refunded on
-// the charge before it (the ledger's own refunds included, before a sync brings
-// them); a refund in flight keeps its stored key, whatever its format.
-func TestPlanRefundKeys(t *testing.T) {
-	member := func(id string, role reconcile.Role, refunded, refundable int64) reconcile.Member {
-		return reconcile.Member{Charge: reconcile.Charge{ID: id, Amount: 2000, AmountRefunded: refunded, Currency: "usd"},
-			Role: role, Refundable: refundable}
+// TestPendingRefundAfterACrash: an intent a crash left pending (committed,
+// never sent) makes its group pending in scan's table, JSON and CSV, with the
+// command that finishes it, and fails scan --exit-code; refund --resume
+// finishes it and names the suspects of its group that were never attempted.
+func TestPendingRefundAfterACrash(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	first := w.suspects()[0]
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tests := []struct {
-		name     string
-		dup      reconcile.Member
-		pending  []reconcile.RefundIntent
-		amount   int64
-		wantKeys []string
+	plan, err := reconcile.PlanRefunds([]*reconcile.Group{&w.group}, reconcile.PlanScope{ChargeID: first.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	intent := reconcile.RefundIntent{RefundRequest: plan.Requests[0], Operator: "ann", Reason: "duplicate"}
+	if _, _, err := st.BeginRefund(context.Background(), intent); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	for _, tc := range []struct {
+		format string
+		want   []string
 	}{
-		{"whole charge", member("ch_d", reconcile.Duplicate, 0, 2000), nil, 0, []string{"doublecheck-refund-ch_d-0-2000"}},
-		{"a part", member("ch_d", reconcile.Duplicate, 0, 2000), nil, 500, []string{"doublecheck-refund-ch_d-0-500"}},
-		{"the rest after a synced part", member("ch_d", reconcile.Duplicate, 1000, 1000), nil, 0, []string{"doublecheck-refund-ch_d-1000-1000"}},
-		{"the rest after a part not synced yet", member("ch_d", reconcile.Duplicate, 0, 1000), nil, 0, []string{"doublecheck-refund-ch_d-1000-1000"}},
-		{"in flight keeps its stored key", member("ch_d", reconcile.Duplicate, 0, 0),
-			[]reconcile.RefundIntent{{Key: "doublecheck-refund-ch_d-2000", ChargeID: "ch_d", Amount: 2000, Currency: "usd", Status: reconcile.RefundPending}},
-			0, []string{"doublecheck-refund-ch_d-2000"}},
+		{"table", []string{w.group.ID + "  high        pending", reconcile.ResumeCommand}},
+		{"json", []string{`"status": "pending"`, reconcile.ResumeCommand}},
+		{"csv", []string{"," + w.group.ID + ",high,pending,", reconcile.ResumeCommand}},
+	} {
+		code, out := w.run(t, "", "scan", "--format", tc.format, "--exit-code")
+		if code != 1 {
+			t.Errorf("scan --format %s --exit-code exited %d with a refund pending, want 1", tc.format, code)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("scan --format %s lacks %q:\n%s", tc.format, want, out)
+			}
+		}
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			report := reconcile.Report{Groups: []reconcile.Group{{ID: "grp_k", Status: reconcile.Open,
-				Charges: []reconcile.Member{member("ch_k", reconcile.Keep, 0, 0), tc.dup}}}}
-			plan, err := planRefund(report, tc.pending, "ch_d", "", tc.amount)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var keys []string
-			for _, it := range plan.intents {
-				keys = append(keys, it.Key)
-			}
-			if !slices.Equal(keys, tc.wantKeys) {
-				t.Errorf("planned keys %v, want %v", keys, tc.wantKeys)
-			}
-		})
+
+	code, out := w.run(t, "", "refund", "--resume")
+	if code != 0 || !strings.Contains(out, "resumed refund: "+first.ID) {
+		t.Fatalf("refund --resume exited %d:\n%s", code, out)
 	}
+	for _, m := range w.suspects()[1:] {
+		if line := lineWith(out, m.ID); !strings.Contains(line, "never attempted") || !strings.Contains(line, "--group "+w.group.ID) {
+			t.Errorf("refund --resume does not name %s, never attempted, with the command that refunds it:\n%s", m.ID, out)
+		}
+		if n := len(w.sb.RefundsFor(m.ID)); n != 0 {
+			t.Errorf("resume refunded %s, which had no intent", m.ID)
+		}
+	}
+}
+
+// TestRefundDeadline: a Stripe that accepts the refund request and never
+// answers holds the command only until --refund-deadline: the refund stays
+// pending, the command says so with the resume command and exits non-zero.
+func TestRefundDeadline(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	target, err := url.Parse(w.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	hanging := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/refunds" {
+			// Accepted, read, never answered (a read body lets the server see
+			// the client hang up).
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+			return
+		}
+		proxy.ServeHTTP(rw, r)
+	}))
+	defer hanging.Close()
+
+	var out bytes.Buffer
+	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Home: w.home}
+	code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "200ms",
+		"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging.URL}, env)
+	if code == 0 || !strings.Contains(out.String(), "no answer within the refund deadline of 200ms") ||
+		!strings.Contains(out.String(), "stayed pending (run doublecheck refund --resume later)") {
+		t.Fatalf("exit %d, output:\n%s\nwant non-zero, the deadline and the resume command", code, out.String())
+	}
+	for _, g := range w.report(t).Groups {
+		if g.ID == w.group.ID && g.Status != reconcile.Pending {
+			t.Errorf("group %s is %s after the deadline, want pending", g.ID, g.Status)
+		}
+	}
+	if code, out := w.run(t, "", "refund", "--resume"); code != 0 {
+		t.Fatalf("refund --resume exited %d:\n%s", code, out)
+	}
+	w.assertOneRefundEach(t)
 }

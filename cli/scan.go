@@ -77,7 +77,7 @@ func runScan(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("scan", "doublecheck scan [--format table|json|csv] [--window 10m] [--exit-code]")
 	rf.register(fs)
 	fs.StringVar(&format, "format", "table", "output `FORMAT`: table, json or csv")
-	fs.BoolVar(&exitOnOpen, "exit-code", false, "exit 1 when open duplicate groups exist (for scripts and CI)")
+	fs.BoolVar(&exitOnOpen, "exit-code", false, "exit 1 when open duplicate groups (or groups with a refund pending) exist (for scripts and CI)")
 	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func runScan(ctx context.Context, env Env, args []string) error {
 	if err := write(env.Stdout, report); err != nil {
 		return fmt.Errorf("write scan: %w", err)
 	}
-	if exitOnOpen && report.Summary.Open > 0 {
+	if exitOnOpen && report.Summary.Open+report.Summary.Pending > 0 {
 		return exitStatus(exitError)
 	}
 	return nil

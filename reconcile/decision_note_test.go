@@ -19,7 +19,7 @@ func TestDecisionNoteReachesMembers(t *testing.T) {
 		{"dismissed with a note", Input{Decisions: []Decision{dismissal}}, dismissal.Note, dismissal.Note},
 		{"undone later", Input{Decisions: []Decision{dismissal, {GroupID: "grp_a", Kind: DecisionUndismissed, At: t0.Add(2 * time.Hour)}}}, "", ""},
 		{"refunded after the dismissal", Input{Decisions: []Decision{dismissal},
-			Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 2000, Status: RefundSucceeded, RefundID: "re_1", CreatedAt: t0.Add(2 * time.Hour)}}},
+			Refunds: []RefundIntent{{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 2000}, Status: RefundSucceeded, RefundID: "re_1", CreatedAt: t0.Add(2 * time.Hour)}}},
 			dismissal.Note, ""},
 	}
 	for _, tc := range cases {

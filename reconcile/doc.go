@@ -82,8 +82,7 @@
 // A charge's decision, operator and time are those of the latest of: an
 // operator's decision about it or its group, and its refund-ledger state. The
 // ledger state is the latest refund intent, except that a refused attempt
-// (refund_failed) or a dry run (would_refund) after a succeeded refund shows that
-// refund ("refunded", its operator and time): the report never says a charge
+// (refund_failed) after a succeeded refund shows that refund ("refunded", its operator and time): the report never says a charge
 // failed to refund when money went back. A pending intent after a refund shows
 // as pending. The refund id is always that of the latest succeeded refund, if
 // any, whatever decision is shown, so the CSV stays an audit trail of money out.

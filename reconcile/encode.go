@@ -30,6 +30,7 @@ type (
 		Currency   string       `json:"currency"`
 		Identity   string       `json:"identity"`
 		Reasons    []string     `json:"reasons"`
+		NextStep   string       `json:"next_step,omitempty"`
 		Charges    []jsonCharge `json:"charges"`
 	}
 	jsonCharge struct {
@@ -65,6 +66,7 @@ type (
 		Charges           int            `json:"charges"`
 		Groups            int            `json:"groups"`
 		Open              int            `json:"open"`
+		Pending           int            `json:"pending"`
 		Resolved          int            `json:"resolved"`
 		Dismissed         int            `json:"dismissed"`
 		ChargesWithoutKey int            `json:"charges_without_key"`
@@ -97,7 +99,7 @@ func WriteJSON(w io.Writer, r Report) error {
 		jg := jsonGroup{
 			ID: g.ID, Confidence: g.Confidence, Status: g.Status, Cause: g.Cause,
 			Amount: g.Amount, Currency: g.Currency, Identity: g.Identity,
-			Reasons: append([]string{}, g.Reasons...), Charges: []jsonCharge{},
+			Reasons: append([]string{}, g.Reasons...), NextStep: g.NextStep(), Charges: []jsonCharge{},
 		}
 		for _, m := range g.Charges {
 			jg.Charges = append(jg.Charges, jsonCharge{
@@ -118,7 +120,7 @@ func WriteJSON(w io.Writer, r Report) error {
 	s := r.Summary
 	out.Summary = jsonSummary{
 		Account: r.Account, Livemode: r.Live,
-		Charges: s.Charges, Groups: s.Groups, Open: s.Open, Resolved: s.Resolved, Dismissed: s.Dismissed,
+		Charges: s.Charges, Groups: s.Groups, Open: s.Open, Pending: s.Pending, Resolved: s.Resolved, Dismissed: s.Dismissed,
 		ChargesWithoutKey: s.ChargesWithoutKey, Causes: map[Cause]int{}, ByCurrency: []jsonCurrency{},
 	}
 	for c, n := range s.Causes {
@@ -158,6 +160,9 @@ func WriteCSV(w io.Writer, r Report) error {
 	}
 	for _, g := range r.Groups {
 		reasons := strings.Join(g.Reasons, "; ")
+		if next := g.NextStep(); next != "" {
+			reasons = next + "; " + reasons
+		}
 		for _, m := range g.Charges {
 			row := []string{
 				KindDuplicate, g.ID, string(g.Confidence), string(g.Status), string(g.Cause), string(m.Role),
@@ -259,8 +264,16 @@ func WriteTable(w io.Writer, r Report) error {
 		}
 	}
 	s := r.Summary
-	fmt.Fprintf(tw, "\n%s, %s: %d open, %d resolved, %d dismissed; %s with no idempotency key on record\n",
-		plural(s.Charges, "charge"), plural(s.Groups, "group"), s.Open, s.Resolved, s.Dismissed, plural(s.ChargesWithoutKey, "charge"))
+	pending := ""
+	if s.Pending > 0 {
+		pending = fmt.Sprintf(" %d pending,", s.Pending)
+	}
+	fmt.Fprintf(tw, "\n%s, %s: %d open,%s %d resolved, %d dismissed; %s with no idempotency key on record\n",
+		plural(s.Charges, "charge"), plural(s.Groups, "group"), s.Open, pending, s.Resolved, s.Dismissed, plural(s.ChargesWithoutKey, "charge"))
+	if s.Pending > 0 {
+		fmt.Fprintf(tw, "%s with a refund pending: the money may have moved; %s finishes it\n",
+			plural(s.Pending, "group"), ResumeCommand)
+	}
 	if len(s.ByCurrency) > 0 {
 		fmt.Fprintln(tw, "CURRENCY\tAT RISK\tREFUNDED BY DOUBLECHECK\tDISMISSED\tOPEN\tRESOLVED\tDISMISSED GROUPS")
 		for _, t := range s.ByCurrency {

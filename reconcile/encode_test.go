@@ -105,8 +105,9 @@ func sampleReport(t *testing.T) Report {
 			{Key: "lost", OrderRef: "\ro-1", Sources: []string{SourceLog}, SeenAt: time.Date(2026, 11, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))},
 		},
 		Requests: bare("ch_b"),
-		Refunds: []RefundIntent{{ChargeID: "ch_b", Amount: 500, Currency: "usd", Status: RefundSucceeded, RefundID: "re_1", Operator: "ann",
-			CreatedAt: t0, FinishedAt: t0.Add(time.Second)}},
+		Refunds: []RefundIntent{{
+			RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 500, Currency: "usd"}, Status: RefundSucceeded, RefundID: "re_1", Operator: "ann", CreatedAt: t0, FinishedAt: t0.Add(time.Second),
+		}},
 	}
 	opts := DefaultOptions()
 	opts.ListChargesWithoutKey = true

@@ -15,10 +15,30 @@ const (
 type Status string
 
 const (
-	Open      Status = "open"
+	Open Status = "open"
+	// Pending: a refund of a suspect was begun and not finished (a crash, no
+	// answer from Stripe), so the money may have moved; ResumeCommand (or the
+	// dashboard, which resumes at start and after each sync) finishes it.
+	Pending   Status = "pending"
 	Resolved  Status = "resolved"  // every suspect fully refunded
 	Dismissed Status = "dismissed" // the operator judged it legitimate
 )
+
+// ResumeCommand finishes the refunds a crash or a network failure left pending.
+const ResumeCommand = "doublecheck refund --resume"
+
+// NextStep is what the operator must do about the group before anything else,
+// or "": for a pending group, finish its refund in flight.
+func (g *Group) NextStep() string {
+	if g.Status != Pending {
+		return ""
+	}
+	return "a refund is pending and the money may have moved: " + ResumeCommand + " finishes it"
+}
+
+// NeedsAction is whether the group is open or has a refund pending: both count
+// in the money at risk and in scan --exit-code.
+func (g *Group) NeedsAction() bool { return g.Status == Open || g.Status == Pending }
 
 // Role of a charge in its group.
 type Role string
@@ -88,7 +108,14 @@ type Member struct {
 	Operator      string    // who decided
 	DecidedAt     time.Time // when
 	Note          string    // the operator's note on that decision (why a group was dismissed); empty for refund states
+	// InFlight are the refunds of this charge begun and not finished (a crash,
+	// no answer from Stripe), with their stored keys: the money may have moved.
+	InFlight []RefundRequest
 }
+
+// DismissedAsLegitimate is whether an operator's dismissal covers this charge
+// (in a group a newer suspect reopened, the earlier ones stay judged).
+func (m *Member) DismissedAsLegitimate() bool { return m.Decision == string(DecisionDismissed) }
 
 // AlreadyRefunded is what has been refunded on a refundable duplicate so far:
 // Stripe's figure, or doublecheck's own recorded refunds when a sync has not
@@ -97,11 +124,10 @@ type Member struct {
 // part of a charge refunded in parts never reuses the previous part's key.
 func (m *Member) AlreadyRefunded() int64 { return m.Amount - m.Refundable }
 
-// RefundIntent plans the refund of amount on the duplicate m of g: the charge it
-// duplicates, and the idempotency key. The dashboard and the refund command
-// both plan through it, so the same money always gets the same key.
-func (g *Group) RefundIntent(m *Member, amount int64) RefundIntent {
-	return RefundIntent{
+// RefundRequest is the refund of amount on the duplicate m of g: the charge it
+// duplicates, and the idempotency key, so the same money always gets the same key.
+func (g *Group) RefundRequest(m *Member, amount int64) RefundRequest {
+	return RefundRequest{
 		Key:      RefundKey(m.ID, m.AlreadyRefunded(), amount),
 		ChargeID: m.ID, KeptChargeID: g.KeptFor(m).ID, GroupID: g.ID,
 		Amount: amount, Currency: m.Currency,

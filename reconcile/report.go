@@ -29,7 +29,7 @@ type CurrencyTotals struct {
 	AtRisk          int64 // open suspects' unrefunded amounts
 	RefundedByUs    int64 // refunded through doublecheck's ledger
 	Dismissed       int64 // suspects in dismissed groups
-	OpenGroups      int
+	OpenGroups      int   // open or pending
 	ResolvedGroups  int
 	DismissedGroups int
 }
@@ -39,6 +39,7 @@ type Summary struct {
 	Charges           int // charges considered (all loaded)
 	Groups            int
 	Open              int
+	Pending           int // groups with a refund begun and not finished
 	Resolved          int
 	Dismissed         int
 	ByCurrency        []CurrencyTotals // sorted by currency

@@ -82,17 +82,22 @@ func (g *Group) RefundableTotal() int64 {
 	return sum
 }
 
-// sortGroups orders open groups first, then the most certain, then the newest
-// (amounts in different currencies cannot be ranked against each other).
+// sortGroups orders pending groups first, then open ones, then the most
+// certain, then the newest (amounts in different currencies cannot be ranked
+// against each other).
 func sortGroups(groups []Group) {
-	slices.SortFunc(groups, func(a, b Group) int {
-		if ao, bo := a.Status == Open, b.Status == Open; ao != bo {
-			if ao {
-				return -1
-			}
+	rank := func(g *Group) int {
+		switch g.Status {
+		case Pending:
+			return 0
+		case Open:
 			return 1
 		}
+		return 2
+	}
+	slices.SortFunc(groups, func(a, b Group) int {
 		return cmp.Or(
+			cmp.Compare(rank(&a), rank(&b)),
 			cmp.Compare(b.Confidence.rank(), a.Confidence.rank()),
 			b.Charges[len(b.Charges)-1].Created.Compare(a.Charges[len(a.Charges)-1].Created),
 			strings.Compare(a.ID, b.ID))
@@ -120,16 +125,16 @@ type chargeRefunds struct {
 	succeededAt  time.Time
 	pending      int64 // amount of pending intents
 	refunded     int64 // amount of succeeded intents
-	inFlight     bool
+	inFlight     []RefundRequest
 	hasLatest    bool
 	hasSucceeded bool
 }
 
 // state is the refund state the report shows: the latest intent, except that a
-// refused attempt or a dry run after a refund that happened shows that refund,
-// so the report never says "refund_failed" for money that was given back.
+// refused attempt after a refund that happened shows that refund, so the
+// report never says "refund_failed" for money that was given back.
 func (cr *chargeRefunds) state() (RefundIntent, time.Time) {
-	if cr.hasSucceeded && (cr.latest.Status == RefundFailed || cr.latest.Status == RefundWouldRefund) {
+	if cr.hasSucceeded && cr.latest.Status == RefundFailed {
 		return cr.succeeded, cr.succeededAt
 	}
 	return cr.latest, cr.latestAt
@@ -166,6 +171,9 @@ func newLedger(in Input) *ledger {
 		}
 	}
 	for _, ri := range in.Refunds {
+		if ri.Rehearsal() {
+			continue // a dry run decided nothing and moved nothing
+		}
 		cr := l.refunds[ri.ChargeID]
 		if cr == nil {
 			cr = &chargeRefunds{}
@@ -174,7 +182,7 @@ func newLedger(in Input) *ledger {
 		switch ri.Status {
 		case RefundPending:
 			cr.pending += ri.Amount
-			cr.inFlight = true
+			cr.inFlight = append(cr.inFlight, ri.RefundRequest)
 		case RefundSucceeded:
 			cr.refunded += ri.Amount
 		}
@@ -233,15 +241,41 @@ func (x *index) group(idx []int32, led *ledger) Group {
 	for k := range g.Charges {
 		x.applyLedger(&g.Charges[k], g.ID, led)
 	}
+	dismissal, dismissed := led.groupDismissal[g.ID]
+	dismissed = dismissed && dismissal.Kind == DecisionDismissed
+	var fresh []string // suspects the dismissal did not cover
+	if dismissed {
+		fresh = g.uncovered(&dismissal)
+	}
 	g.Status = Open
-	if d, ok := led.groupDismissal[g.ID]; ok && d.Kind == DecisionDismissed {
+	switch {
+	case g.inFlight():
+		g.Status = Pending // before a dismissal: money may have moved either way
+	case dismissed && len(fresh) == 0:
 		g.Status = Dismissed
-	} else if g.allSuspectsRefunded(led) {
+	case g.allSuspectsRefunded(led):
 		g.Status = Resolved
 	}
 	g.Identity = identityLabel(g.Charges)
 	g.Verdict = classify(&g, keys, x.loggedKeys, x.opts)
+	if len(fresh) > 0 {
+		// The headline: what reopened the group is what the operator must judge.
+		g.Reasons = append([]string{fmt.Sprintf("new since dismissed by %s %s: %s",
+			cmp.Or(dismissal.Operator, "an operator"), dismissal.At.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(fresh, ", "))},
+			g.Reasons...)
+	}
 	return g
+}
+
+// uncovered are the ids of the suspects dismissal d did not cover.
+func (g *Group) uncovered(d *Decision) []string {
+	var ids []string
+	for i := range g.Charges {
+		if m := &g.Charges[i]; m.Role == Duplicate && !d.Covers(m) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
 }
 
 // KeptFor is the kept charge that suspect m duplicates: in a group about a
@@ -315,6 +349,15 @@ func effectiveRefunded(c *Charge, led *ledger) int64 {
 	return r
 }
 
+func (g *Group) inFlight() bool {
+	for i := range g.Charges {
+		if len(g.Charges[i].InFlight) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (g *Group) allSuspectsRefunded(led *ledger) bool {
 	for _, m := range g.Charges {
 		if m.Role == Duplicate && effectiveRefunded(&m.Charge, led) < m.Amount {
@@ -336,23 +379,29 @@ func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
 			m.NotRefundable = notRefundableDone
 		case m.Disputed:
 			m.NotRefundable = notRefundableDisputed
-		case cr != nil && cr.inFlight:
+		case cr != nil && len(cr.inFlight) > 0:
 			m.NotRefundable = notRefundablePending
 		default:
 			m.Refundable = left
 		}
 	}
+	if cr != nil && m.Role == Duplicate {
+		m.InFlight = cr.inFlight
+	}
 	var at time.Time
 	for _, d := range []Decision{led.byCharge[m.ID], led.groupWide[groupID]} {
+		if d.Kind == DecisionDismissed && !d.Covers(m) {
+			continue // a charge the operator never saw was not judged legitimate
+		}
 		if d.Kind != "" && (m.Decision == "" || !d.At.Before(at)) {
-			m.Decision, m.Operator, m.DecidedAt, m.Note, at = d.Kind, d.Operator, d.At, d.Note, d.At
+			m.Decision, m.Operator, m.DecidedAt, m.Note, at = string(d.Kind), d.Operator, d.At, d.Note, d.At
 		}
 	}
 	if cr == nil || !cr.hasLatest {
 		return
 	}
 	if st, stAt := cr.state(); m.Decision == "" || !stAt.Before(at) {
-		m.Decision, m.Operator, m.DecidedAt, m.Note = st.Status, st.Operator, stAt, ""
+		m.Decision, m.Operator, m.DecidedAt, m.Note = string(st.Status), st.Operator, stAt, ""
 	}
 	// The refund id names the latest refund that happened, whatever came after it
 	// (a pending retry, a dismissal): the report is the audit trail of money out.
@@ -524,11 +573,15 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		t := cur(g.Currency)
 		s.Causes[g.Cause]++
 		switch g.Status {
-		case Open:
-			s.Open++
+		case Open, Pending:
+			if g.Status == Open {
+				s.Open++
+			} else {
+				s.Pending++
+			}
 			t.OpenGroups++
 			for _, m := range g.Charges {
-				if m.Role != Duplicate {
+				if m.Role != Duplicate || m.DismissedAsLegitimate() {
 					continue
 				}
 				t.AtRisk += m.Refundable
@@ -550,7 +603,7 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		}
 	}
 	for _, ri := range in.Refunds {
-		if ri.Status == RefundSucceeded {
+		if ri.Status == RefundSucceeded && !ri.Rehearsal() {
 			cur(ri.Currency).RefundedByUs += ri.Amount
 		}
 	}

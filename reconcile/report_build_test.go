@@ -12,9 +12,10 @@ import (
 // attempt, dry run or dismissal never hides it from the member or the report.
 func TestRefundIDSurvivesLaterAttempts(t *testing.T) {
 	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
-	attempt := func(status, refundID, operator string, h int) RefundIntent {
-		return RefundIntent{ChargeID: "ch_b", Amount: 500, Currency: "usd", Status: status, RefundID: refundID,
-			Operator: operator, CreatedAt: at(h), FinishedAt: at(h).Add(time.Second)}
+	attempt := func(status RefundStatus, refundID, operator string, h int) RefundIntent {
+		return RefundIntent{
+			RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 500, Currency: "usd"}, Status: status, RefundID: refundID, Operator: operator, CreatedAt: at(h), FinishedAt: at(h).Add(time.Second),
+		}
 	}
 	cases := []struct {
 		name      string
@@ -27,27 +28,29 @@ func TestRefundIDSurvivesLaterAttempts(t *testing.T) {
 	}{
 		{name: "a refused attempt after a refund",
 			refunds:  []RefundIntent{attempt(RefundSucceeded, "re_1", "ann", 1), attempt(RefundFailed, "", "bob", 2)},
-			decision: RefundSucceeded, refundID: "re_1", operator: "ann", decidedAt: at(1).Add(time.Second)},
+			decision: string(RefundSucceeded), refundID: "re_1", operator: "ann", decidedAt: at(1).Add(time.Second)},
 		{name: "a dry run after a refund",
 			refunds:  []RefundIntent{attempt(RefundSucceeded, "re_1", "ann", 1), attempt(RefundWouldRefund, "", "bob", 2)},
-			decision: RefundSucceeded, refundID: "re_1", operator: "ann", decidedAt: at(1).Add(time.Second)},
+			decision: string(RefundSucceeded), refundID: "re_1", operator: "ann", decidedAt: at(1).Add(time.Second)},
 		{name: "a refund after a refused attempt",
 			refunds:  []RefundIntent{attempt(RefundFailed, "", "bob", 1), attempt(RefundSucceeded, "re_2", "ann", 2)},
-			decision: RefundSucceeded, refundID: "re_2", operator: "ann", decidedAt: at(2).Add(time.Second)},
+			decision: string(RefundSucceeded), refundID: "re_2", operator: "ann", decidedAt: at(2).Add(time.Second)},
+		{name: "a dry run older versions recorded is no decision",
+			refunds: []RefundIntent{attempt(RefundWouldRefund, "", "bob", 1)}},
 		{name: "a refund after a dry run",
 			refunds:  []RefundIntent{attempt(RefundWouldRefund, "", "bob", 1), attempt(RefundSucceeded, "re_2", "ann", 2)},
-			decision: RefundSucceeded, refundID: "re_2", operator: "ann", decidedAt: at(2).Add(time.Second)},
+			decision: string(RefundSucceeded), refundID: "re_2", operator: "ann", decidedAt: at(2).Add(time.Second)},
 		{name: "two partial refunds name the latest",
 			refunds:  []RefundIntent{attempt(RefundSucceeded, "re_2", "bob", 2), attempt(RefundSucceeded, "re_1", "ann", 1)},
-			decision: RefundSucceeded, refundID: "re_2", operator: "bob", decidedAt: at(2).Add(time.Second)},
+			decision: string(RefundSucceeded), refundID: "re_2", operator: "bob", decidedAt: at(2).Add(time.Second)},
 		{name: "a refund in flight after a refund",
 			refunds: []RefundIntent{attempt(RefundSucceeded, "re_1", "ann", 1),
-				{ChargeID: "ch_b", Amount: 500, Currency: "usd", Status: RefundPending, Operator: "bob", CreatedAt: at(2)}},
-			decision: RefundPending, refundID: "re_1", operator: "bob", decidedAt: at(2)},
+				{RefundRequest: RefundRequest{ChargeID: "ch_b", Amount: 500, Currency: "usd"}, Status: RefundPending, Operator: "bob", CreatedAt: at(2)}},
+			decision: string(RefundPending), refundID: "re_1", operator: "bob", decidedAt: at(2)},
 		{name: "a later decision keeps the refund id",
 			refunds:   []RefundIntent{attempt(RefundSucceeded, "re_1", "ann", 1)},
 			decisions: []Decision{{GroupID: "grp_a", Kind: DecisionUndismissed, Operator: "cat", At: at(3)}},
-			decision:  DecisionUndismissed, refundID: "re_1", operator: "cat", decidedAt: at(3)},
+			decision:  string(DecisionUndismissed), refundID: "re_1", operator: "cat", decidedAt: at(3)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

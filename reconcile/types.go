@@ -1,6 +1,10 @@
 package reconcile
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Charge is the part of a Stripe charge that detection and the report need.
 type Charge struct {
@@ -95,10 +99,13 @@ type KeyRecord struct {
 	SeenAt   time.Time
 }
 
-// Decision kinds an operator (or the refund protocol) records against a charge.
+// DecisionKind is what an operator decided about a group.
+type DecisionKind string
+
+// Decision kinds an operator records against a group.
 const (
-	DecisionDismissed   = "dismissed"   // the operator says the group is legitimate
-	DecisionUndismissed = "undismissed" // undo of a dismissal; the latest decision wins
+	DecisionDismissed   DecisionKind = "dismissed"   // the operator says the group is legitimate
+	DecisionUndismissed DecisionKind = "undismissed" // undo of a dismissal; the latest decision wins
 )
 
 // Decision is an operator's verdict on a group, stored so it survives re-syncs and
@@ -107,32 +114,76 @@ const (
 type Decision struct {
 	GroupID  string
 	ChargeID string
-	Kind     string
+	Kind     DecisionKind
 	Operator string
 	At       time.Time
 	Note     string
+	// Charges are the charges of the group the operator saw when deciding: a
+	// dismissal covers them and no other (a suspect that joins the group
+	// later reopens it).
+	Charges []string
 }
+
+// Covers is whether the decision was made with charge m in view: m is among
+// its Charges or, for a decision recorded before they were kept, m was
+// created by the time of the decision (a later charge cannot have been seen).
+func (d *Decision) Covers(m *Member) bool {
+	if len(d.Charges) > 0 {
+		return slices.Contains(d.Charges, m.ID)
+	}
+	return !m.Created.After(d.At)
+}
+
+// RefundStatus is the state of a refund intent or of one attempt at it.
+type RefundStatus string
 
 // Refund intent states.
 const (
-	RefundPending     = "pending"       // intent committed, outcome unknown: resume with the same key
-	RefundSucceeded   = "refunded"      // Stripe returned a refund
-	RefundFailed      = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
-	RefundWouldRefund = "would_refund"  // --dry-run: recorded, never sent
+	RefundPending   RefundStatus = "pending"       // intent committed, outcome unknown: resume with the same key
+	RefundSucceeded RefundStatus = "refunded"      // Stripe returned a refund
+	RefundFailed    RefundStatus = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
+	// RefundWouldRefund is a --dry-run outcome: shown, never sent, never
+	// recorded. Older versions recorded rehearsals in the ledger with this
+	// status, under keys starting with DryRunKeyPrefix; detection ignores them.
+	RefundWouldRefund RefundStatus = "would_refund"
 )
+
+// DryRunKeyPrefix began the ledger keys of the rehearsals older versions
+// recorded, so they never equal a real refund's key.
+const DryRunKeyPrefix = "dry-run-"
+
+// Rehearsal is whether the intent is a dry run an older version recorded: not
+// a refund, not a decision.
+func (r *RefundIntent) Rehearsal() bool {
+	return r.Status == RefundWouldRefund || strings.HasPrefix(r.Key, DryRunKeyPrefix)
+}
 
 // Refund attempt states beyond the intent states above, which an attempt also
 // takes (pending: Stripe gave no answer; refunded; refund_failed).
 const (
 	// RefundAttemptStarted is an attempt with no outcome recorded: still
 	// running, or the process died during it.
-	RefundAttemptStarted = "started"
+	RefundAttemptStarted RefundStatus = "started"
 	// RefundAdopted is an attempt that found the intent's refund among Stripe's
 	// refunds for the charge instead of sending it (an intent older than the
 	// key lifetime, or a key Stripe had seen with other parameters). Its
 	// intent is recorded as refunded.
-	RefundAdopted = "adopted"
+	RefundAdopted RefundStatus = "adopted"
 )
+
+// RefundOutcome is what one attempt at a refund intent came to, as the ledger
+// records it.
+type RefundOutcome struct {
+	// Status is pending (no answer: resume with the same key), refunded,
+	// adopted (found in Stripe: the intent is recorded as refunded),
+	// refund_failed or would_refund.
+	Status       RefundStatus
+	RefundID     string // Stripe's refund, when refunded or adopted
+	ErrorCode    string // Stripe's error code (else its type), or "network"
+	ErrorMessage string
+	// ChargeAfter, when not nil, is the charge's refund state after the refund.
+	ChargeAfter *Charge
+}
 
 // RefundAttempt is one try at settling a refund intent, kept for the audit: an
 // intent's attempts are numbered 1, 2, 3… per Key and never rewritten once
@@ -144,7 +195,7 @@ type RefundAttempt struct {
 	Operator     string
 	StartedAt    time.Time
 	FinishedAt   time.Time // zero while Status is RefundAttemptStarted
-	Status       string
+	Status       RefundStatus
 	RefundID     string
 	ErrorCode    string
 	ErrorMessage string
@@ -155,19 +206,14 @@ type RefundAttempt struct {
 // deterministic per charge and amount, so a retry after a crash replays the first
 // result instead of refunding twice.
 type RefundIntent struct {
-	Key          string
-	ChargeID     string
-	KeptChargeID string
-	GroupID      string
-	Amount       int64
-	Currency     string
-	Operator     string
-	Reason       string
-	Status       string
-	RefundID     string
-	ErrorCode    string
-	ErrorMessage string
-	Attempts     int
-	CreatedAt    time.Time
-	FinishedAt   time.Time
+	RefundRequest // what was asked: the charge, the amount and the key
+	Operator      string
+	Reason        string
+	Status        RefundStatus
+	RefundID      string
+	ErrorCode     string
+	ErrorMessage  string
+	Attempts      int
+	CreatedAt     time.Time
+	FinishedAt    time.Time
 }

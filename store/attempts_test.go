@@ -13,20 +13,23 @@ import (
 // ledgerStep is one ledger write in an attempts scenario: MarkAttempt when
 // operator is set, else FinishRefund with the outcome.
 type ledgerStep struct {
-	operator              string
-	status, id, code, msg string
+	operator      string
+	status        reconcile.RefundStatus
+	id, code, msg string
 }
 
 func attemptBy(operator string) ledgerStep { return ledgerStep{operator: operator} }
 
-func finish(status, id, code, msg string) ledgerStep {
+func finish(status reconcile.RefundStatus, id, code, msg string) ledgerStep {
 	return ledgerStep{status: status, id: id, code: code, msg: msg}
 }
 
 // attemptSummary is what an attempt says, without its times.
 type attemptSummary struct {
-	attempt                         int
-	operator, status, id, code, msg string
+	attempt       int
+	operator      string
+	status        reconcile.RefundStatus
+	id, code, msg string
 }
 
 func summarize(attempts []reconcile.RefundAttempt) []attemptSummary {
@@ -42,7 +45,7 @@ func TestRefundAttemptsKeepEveryOutcome(t *testing.T) {
 		name       string
 		steps      []ledgerStep
 		want       []attemptSummary
-		wantIntent string // the intent's status at the end
+		wantIntent reconcile.RefundStatus // the intent's status at the end
 	}{
 		{"network failure, then refunded on a resume by someone else",
 			[]ledgerStep{attemptBy("ann"), finish(reconcile.RefundPending, "", "network", "timed out"),
@@ -83,7 +86,7 @@ func TestRefundAttemptsKeepEveryOutcome(t *testing.T) {
 				if step.operator != "" {
 					err = s.MarkAttempt(ctx, intent.Key, step.operator)
 				} else {
-					err = s.FinishRefund(ctx, intent.Key, step.status, step.id, step.code, step.msg, nil)
+					err = s.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: step.status, RefundID: step.id, ErrorCode: step.code, ErrorMessage: step.msg})
 				}
 				if err != nil {
 					t.Fatalf("step %+v: %v", step, err)
@@ -138,10 +141,10 @@ func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
 		func() error { return ann.MarkAttempt(ctx, intent.Key, "ann") },
 		func() error { return bob.MarkAttempt(ctx, intent.Key, "bob") },
 		func() error {
-			return ann.FinishRefund(ctx, intent.Key, reconcile.RefundSucceeded, "re_1", "", "", nil)
+			return ann.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "re_1"})
 		},
 		func() error {
-			return bob.FinishRefund(ctx, intent.Key, reconcile.RefundPending, "", "idempotency_key_in_use", "in use", nil)
+			return bob.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending, ErrorCode: "idempotency_key_in_use", ErrorMessage: "in use"})
 		},
 	} {
 		if err := step(); err != nil {
@@ -164,7 +167,7 @@ func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
 	if err := bob.MarkAttempt(ctx, intent.Key, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	err = bob.FinishRefund(ctx, intent.Key, reconcile.RefundFailed, "", "charge_already_refunded", "already", nil)
+	err = bob.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_already_refunded", ErrorMessage: "already"})
 	if err == nil || !strings.Contains(err.Error(), "already recorded as refunded") {
 		t.Errorf("a refusal after the refund: %v, want it refused", err)
 	}
@@ -182,7 +185,7 @@ func TestRefundAttemptsAreAppendOnly(t *testing.T) {
 	if err := s.MarkAttempt(ctx, intent.Key, "ann"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishRefund(ctx, intent.Key, reconcile.RefundFailed, "", "charge_disputed", "disputed", nil); err != nil {
+	if err := s.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_disputed", ErrorMessage: "disputed"}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct{ name, sql, want string }{
@@ -248,7 +251,7 @@ func TestVersion1StoreMigratesToRefundAttempts(t *testing.T) {
 	if err := s.MarkAttempt(ctx, key, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishRefund(ctx, key, reconcile.RefundSucceeded, "re_1", "", "", nil); err != nil {
+	if err := s.FinishRefund(ctx, key, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "re_1"}); err != nil {
 		t.Fatal(err)
 	}
 	attempts, err := s.RefundAttempts(ctx, key)

@@ -466,6 +466,8 @@ func (s *Store) RecordDecisions(ctx context.Context, decisions []reconcile.Decis
 			return errors.New("record decision: it names neither a group nor a charge")
 		case d.Kind == "":
 			return errors.New("record decision: the decision kind is empty")
+		case slices.ContainsFunc(d.Charges, func(id string) bool { return id == "" || strings.ContainsAny(id, " \t\n") }):
+			return fmt.Errorf("record decision on %s: a charge id it covers is empty or holds white space", d.GroupID)
 		}
 		if d.At.IsZero() {
 			d.At = time.Now()
@@ -478,8 +480,8 @@ func (s *Store) RecordDecisions(ctx context.Context, decisions []reconcile.Decis
 	}
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		for i, d := range decisions {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (group_id, charge_id, kind, operator, at, note)
-				VALUES (?, ?, ?, ?, ?, ?)`, d.GroupID, d.ChargeID, d.Kind, d.Operator, ats[i], d.Note); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (group_id, charge_id, kind, operator, at, note, charge_ids)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, d.GroupID, d.ChargeID, d.Kind, d.Operator, ats[i], d.Note, strings.Join(d.Charges, " ")); err != nil {
 				return fmt.Errorf("record decision in %s: %w", s.path, err)
 			}
 		}

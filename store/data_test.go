@@ -320,7 +320,7 @@ func TestDecisionsRoundTripInOrder(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	decisions := []reconcile.Decision{
-		{GroupID: "g1", Kind: reconcile.DecisionDismissed, Operator: "ann", At: baseTime, Note: "same customer buys twice daily"},
+		{GroupID: "g1", Kind: reconcile.DecisionDismissed, Operator: "ann", At: baseTime, Note: "same customer buys twice daily", Charges: []string{"ch_1", "ch_9"}},
 		{GroupID: "g1", Kind: reconcile.DecisionUndismissed, Operator: "bob", At: baseTime.Add(time.Minute)},
 		{GroupID: "g2", ChargeID: "ch_2", Kind: "would_refund", Operator: "ann", At: baseTime.Add(-time.Hour)},
 	}

@@ -33,7 +33,7 @@ func scanIntent(row scanner) (reconcile.RefundIntent, error) {
 
 // queryIntents returns the intents with the given status (all when status is ""),
 // oldest first.
-func queryIntents(ctx context.Context, q querier, status string) ([]reconcile.RefundIntent, error) {
+func queryIntents(ctx context.Context, q querier, status reconcile.RefundStatus) ([]reconcile.RefundIntent, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+intentColumns+` FROM refund_intents
 		WHERE ? = '' OR status = ? ORDER BY created_at, key`, status, status)
 	if err != nil {
@@ -156,7 +156,7 @@ func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
 var ErrNoIntent = errors.New("no refund intent with this key")
 
 // FinishRefund records the outcome of the refund with this key and, when
-// chargeAfter is not nil, the charge's new refund state (newest Observed wins, as
+// outcome.ChargeAfter is not nil, the charge's new refund state (newest Observed wins, as
 // in SaveCharges; a zero Observed means now), in one transaction. Status pending
 // records an error that leaves the intent to be resumed; status adopted (a
 // refund found in Stripe rather than sent) records the intent as refunded.
@@ -167,7 +167,8 @@ var ErrNoIntent = errors.New("no refund intent with this key")
 // the ledger must keep saying so. A pending outcome for it (another process's
 // attempt settled it meanwhile) is kept in its attempt only; any other
 // outcome is refused.
-func (s *Store) FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error {
+func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.RefundOutcome) error {
+	status, refundID, errCode, errMsg, chargeAfter := outcome.Status, outcome.RefundID, outcome.ErrorCode, outcome.ErrorMessage, outcome.ChargeAfter
 	intentStatus := status
 	switch status {
 	case reconcile.RefundPending, reconcile.RefundSucceeded, reconcile.RefundFailed, reconcile.RefundWouldRefund:
@@ -185,7 +186,7 @@ func (s *Store) FinishRefund(ctx context.Context, key, status, refundID, errCode
 		intentFinished = now
 	}
 	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
-		var current string
+		var current reconcile.RefundStatus
 		err := tx.QueryRowContext(ctx, `SELECT status FROM refund_intents WHERE key = ?`, key).Scan(&current)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %q", ErrNoIntent, key)

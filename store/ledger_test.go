@@ -16,8 +16,7 @@ import (
 
 func intentFor(charge string, amount int64, operator string) reconcile.RefundIntent {
 	return reconcile.RefundIntent{
-		Key: reconcile.RefundKey(charge, 0, amount), ChargeID: charge, KeptChargeID: "ch_keep", GroupID: "grp_1",
-		Amount: amount, Currency: "usd", Operator: operator, Reason: "duplicate",
+		RefundRequest: reconcile.RefundRequest{Key: reconcile.RefundKey(charge, 0, amount), ChargeID: charge, KeptChargeID: "ch_keep", GroupID: "grp_1", Amount: amount, Currency: "usd"}, Operator: operator, Reason: "duplicate",
 	}
 }
 
@@ -62,7 +61,7 @@ func TestRefundLedgerLifecycle(t *testing.T) {
 	// Observed left zero: the refund outcome is the newest thing known.
 	after := reconcile.Charge{ID: "ch_dup", Amount: 2000, AmountRefunded: 2000, Refunded: true, Currency: "usd",
 		Status: "succeeded", Captured: true}
-	if err := s.FinishRefund(ctx, first.Key, reconcile.RefundSucceeded, "re_1", "", "", &after); err != nil {
+	if err := s.FinishRefund(ctx, first.Key, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "re_1", ChargeAfter: &after}); err != nil {
 		t.Fatalf("FinishRefund: %v", err)
 	}
 	in, err := s.LoadInput(ctx)
@@ -84,7 +83,7 @@ func TestRefundLedgerLifecycle(t *testing.T) {
 	}
 
 	// Money moved: the ledger refuses to forget it.
-	err = s.FinishRefund(ctx, first.Key, reconcile.RefundFailed, "", "charge_already_refunded", "already", nil)
+	err = s.FinishRefund(ctx, first.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_already_refunded", ErrorMessage: "already"})
 	if err == nil || !strings.Contains(err.Error(), "already recorded as refunded") {
 		t.Errorf("overwriting a refunded intent: %v", err)
 	}
@@ -94,7 +93,8 @@ func TestFinishRefundOutcomes(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name                    string
-		status, id, code, msg   string
+		status                  reconcile.RefundStatus
+		id, code, msg           string
 		wantErr                 string
 		wantPending, wantFinish bool
 	}{
@@ -111,7 +111,7 @@ func TestFinishRefundOutcomes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = s.FinishRefund(ctx, intent.Key, tt.status, tt.id, tt.code, tt.msg, nil)
+			err = s.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: tt.status, RefundID: tt.id, ErrorCode: tt.code, ErrorMessage: tt.msg})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tt.wantErr)
@@ -134,7 +134,7 @@ func TestFinishRefundOutcomes(t *testing.T) {
 		})
 	}
 	s := openTemp(t)
-	if err := s.FinishRefund(ctx, "doublecheck-refund-ch_none-1", reconcile.RefundFailed, "", "x", "y", nil); !errors.Is(err, ErrNoIntent) {
+	if err := s.FinishRefund(ctx, "doublecheck-refund-ch_none-1", reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "x", ErrorMessage: "y"}); !errors.Is(err, ErrNoIntent) {
 		t.Errorf("FinishRefund of an unknown key: %v, want ErrNoIntent", err)
 	}
 }
@@ -143,8 +143,8 @@ func TestFinishRefundOutcomes(t *testing.T) {
 // a second BeginRefund with its key returns it unchanged. (Dry runs cannot get
 // in a real refund's way: their keys carry a prefix of their own.)
 func TestBeginRefundNeverReplacesAnIntent(t *testing.T) {
-	for _, status := range []string{reconcile.RefundWouldRefund, reconcile.RefundPending} {
-		t.Run(status, func(t *testing.T) {
+	for _, status := range []reconcile.RefundStatus{reconcile.RefundWouldRefund, reconcile.RefundPending} {
+		t.Run(string(status), func(t *testing.T) {
 			ctx := context.Background()
 			s := openTemp(t)
 			first := intentFor("ch_1", 500, "ann")
@@ -152,7 +152,7 @@ func TestBeginRefundNeverReplacesAnIntent(t *testing.T) {
 			if _, created, err := s.BeginRefund(ctx, first); err != nil || !created {
 				t.Fatalf("first intent: %v, %v", created, err)
 			}
-			for _, again := range []string{reconcile.RefundPending, reconcile.RefundWouldRefund} {
+			for _, again := range []reconcile.RefundStatus{reconcile.RefundPending, reconcile.RefundWouldRefund} {
 				second := intentFor("ch_1", 500, "bob")
 				second.Status = again
 				got, created, err := s.BeginRefund(ctx, second)

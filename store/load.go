@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"doublecheck/reconcile"
@@ -197,7 +198,7 @@ func loadCheckouts(ctx context.Context, tx *sql.Tx) ([]reconcile.CheckoutRecord,
 }
 
 func loadDecisions(ctx context.Context, tx *sql.Tx) ([]reconcile.Decision, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT group_id, charge_id, kind, operator, at, note FROM decisions ORDER BY id`)
+	rows, err := tx.QueryContext(ctx, `SELECT group_id, charge_id, kind, operator, at, note, charge_ids FROM decisions ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -206,10 +207,14 @@ func loadDecisions(ctx context.Context, tx *sql.Tx) ([]reconcile.Decision, error
 	for rows.Next() {
 		var d reconcile.Decision
 		var at int64
-		if err := rows.Scan(&d.GroupID, &d.ChargeID, &d.Kind, &d.Operator, &at, &d.Note); err != nil {
+		var covered string
+		if err := rows.Scan(&d.GroupID, &d.ChargeID, &d.Kind, &d.Operator, &at, &d.Note, &covered); err != nil {
 			return nil, err
 		}
 		d.At = decodeTime(at)
+		if covered != "" {
+			d.Charges = strings.Fields(covered)
+		}
 		decisions = append(decisions, d)
 	}
 	return decisions, rows.Err()

@@ -27,9 +27,9 @@ type Ledger interface {
 	MarkAttempt(ctx context.Context, key, operator string) error
 	// FinishRefund records the outcome (reconcile.RefundAdopted records the
 	// intent as refunded) in the intent and in the attempt this ledger last
-	// began for it and, when chargeAfter is non-nil, the charge's new refund
-	// state, in one transaction.
-	FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error
+	// began for it and, when outcome.ChargeAfter is non-nil, the charge's new
+	// refund state, in one transaction.
+	FinishRefund(ctx context.Context, key string, outcome reconcile.RefundOutcome) error
 	// PendingRefunds lists the intents whose outcome is unknown.
 	PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error)
 }
@@ -47,9 +47,6 @@ const (
 	// trusted: Stripe keeps keys for at least 24 hours, and the hour of margin
 	// covers clock skew and the time a retry takes.
 	keyTrust = 23 * time.Hour
-	// dryRunPrefix marks ledger keys of --dry-run intents. They never equal a
-	// real refund key, so a dry run can neither block nor be mistaken for a refund.
-	dryRunPrefix = "dry-run-"
 )
 
 // Refunder runs the exactly-once refund protocol: intent committed to the Ledger,
@@ -60,8 +57,45 @@ type Refunder struct {
 	Ledger   Ledger
 	Operator string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
 	Version  string // doublecheck's version, sent as metadata
-	DryRun   bool   // record would_refund intents, never call Stripe
+	DryRun   bool   // a rehearsal: report would_refund outcomes, record and send nothing
+	// Deadline bounds the time one refund may wait for Stripe, all retries
+	// included (0: no bound beyond each request's own timeout). Past it the
+	// intent stays pending, to be resumed with the same key.
+	Deadline time.Duration
 	Now      func() time.Time
+}
+
+// DefaultRefundDeadline is how long one refund may wait for Stripe: without
+// it, a server that accepts the connection and never answers holds a refund
+// for every attempt's 30 s timeout, about 4.4 minutes.
+const DefaultRefundDeadline = 60 * time.Second
+
+// deadlineError is a refund that got no answer from Stripe within the
+// Refunder's deadline.
+type deadlineError struct{ limit time.Duration }
+
+func (e *deadlineError) Error() string {
+	return fmt.Sprintf("no answer within the refund deadline of %s", e.limit)
+}
+func (e *deadlineError) Unwrap() error { return context.DeadlineExceeded }
+
+// network is the context for one refund's calls to Stripe: ctx bounded by
+// the Deadline. Ledger writes keep ctx, so the outcome is recorded even when
+// the deadline has passed.
+func (r *Refunder) network(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.Deadline <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, r.Deadline)
+}
+
+// cause is err, or a deadlineError when the refund's deadline (not the
+// caller) cut the call short.
+func (r *Refunder) cause(ctx, net context.Context, err error) error {
+	if ctx.Err() == nil && errors.Is(net.Err(), context.DeadlineExceeded) {
+		return &deadlineError{limit: r.Deadline}
+	}
+	return err
 }
 
 // Outcome is what happened to one refund intent.
@@ -119,15 +153,15 @@ func (r *Refunder) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Refund refunds each planned intent exactly once. Each plan needs ChargeID,
-// Amount, Currency and its Key (reconcile.RefundKey, computed by the planner
-// from the charge as stored, or the stored key of an intent in flight), and
-// should name KeptChargeID and GroupID (sent as metadata); the Refunder fills
-// in the operator, reason and status.
+// Refund refunds each planned request exactly once (reconcile.PlanRefunds
+// plans them: a new refund's key computed from the charge as stored, or the
+// stored key of an intent in flight). Each needs ChargeID, Amount, Currency and
+// Key, and should name KeptChargeID and GroupID (sent as metadata); the
+// Refunder records the intent with the operator, reason and status.
 // progress, when non-nil, is called after each charge. A Stripe refusal or a
 // network failure is an Outcome; the error is for a ledger failure (nothing
 // more is attempted then) or a cancelled context.
-func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(Outcome)) ([]Outcome, error) {
+func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundRequest, progress func(Outcome)) ([]Outcome, error) {
 	if err := r.ready(); err != nil {
 		return nil, err
 	}
@@ -164,10 +198,14 @@ func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 		if err := ctx.Err(); err != nil {
 			return outcomes, err
 		}
-		if strings.HasPrefix(it.Key, dryRunPrefix) {
-			// A dry-run intent interrupted before it was marked: it must never be
-			// sent. Any other pending intent may have moved money: it is settled.
-			if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundWouldRefund, "", "", "", nil); err != nil {
+		if it.Rehearsal() {
+			// An older version's dry run, interrupted before it was marked: it
+			// must never be sent. Any other pending intent may have moved money:
+			// it is settled.
+			if r.DryRun {
+				continue // a dry run writes nothing
+			}
+			if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: reconcile.RefundWouldRefund}); err != nil {
 				return outcomes, fmt.Errorf("close dry-run intent for charge %s: %w", it.ChargeID, err)
 			}
 			continue
@@ -198,35 +236,27 @@ func (r *Refunder) ready() error {
 	return nil
 }
 
-func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (Outcome, error) {
+func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) (Outcome, error) {
 	switch {
 	case plan.ChargeID == "" || plan.Amount <= 0:
 		return Outcome{}, fmt.Errorf("refund plan for charge %q with amount %d: a charge id and a positive amount are required", plan.ChargeID, plan.Amount)
 	case plan.Key == "":
 		// Never recomputed here: only the planner knows what was refunded before.
 		return Outcome{}, fmt.Errorf("refund plan for charge %s has no idempotency key", plan.ChargeID)
-	case strings.HasPrefix(plan.Key, dryRunPrefix) && !r.DryRun:
+	case strings.HasPrefix(plan.Key, reconcile.DryRunKeyPrefix):
 		return Outcome{}, fmt.Errorf("refund plan for charge %s has the dry-run key %q; a dry run is never sent", plan.ChargeID, plan.Key)
 	}
-	it := plan
-	it.Status = reconcile.RefundPending
+	if len(plan.Key) > reconcile.MaxIdempotencyKeyLen {
+		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(plan.Key), reconcile.MaxIdempotencyKeyLen)
+	}
+	it := reconcile.RefundIntent{RefundRequest: plan, Status: reconcile.RefundPending,
+		Operator: r.Operator, Reason: string(stripe.RefundReasonDuplicate), CreatedAt: r.now()}
 	if r.DryRun {
-		if !strings.HasPrefix(it.Key, dryRunPrefix) { // an interrupted dry run's intent has it already
-			it.Key = dryRunPrefix + it.Key
-		}
+		// A rehearsal: nothing is recorded or sent, so it can neither stand in
+		// a real refund's way nor read as a decision in the report.
 		it.Status = reconcile.RefundWouldRefund
+		return Outcome{Intent: it}, nil
 	}
-	if len(it.Key) > reconcile.MaxIdempotencyKeyLen {
-		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(it.Key), reconcile.MaxIdempotencyKeyLen)
-	}
-	if it.Operator == "" {
-		it.Operator = r.Operator
-	}
-	if it.Reason == "" {
-		it.Reason = string(stripe.RefundReasonDuplicate)
-	}
-	it.CreatedAt = r.now()
-	it.RefundID, it.ErrorCode, it.ErrorMessage, it.Attempts, it.FinishedAt = "", "", "", 0, time.Time{}
 
 	crashPoint("before-intent")
 	rec, created, err := r.Ledger.BeginRefund(ctx, it)
@@ -235,23 +265,13 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundIntent) (
 	}
 	crashPoint("after-intent")
 
-	if r.DryRun {
-		if created || rec.Status != reconcile.RefundWouldRefund {
-			if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundWouldRefund, "", "", "", nil); err != nil {
-				return Outcome{}, fmt.Errorf("record the dry run for charge %s: %w", plan.ChargeID, err)
-			}
-			rec.Status = reconcile.RefundWouldRefund
-		}
-		return Outcome{Intent: rec, Reused: !created}, nil
-	}
-
 	switch rec.Status {
 	case reconcile.RefundSucceeded:
 		return Outcome{Intent: rec, Reused: true, Recorded: true}, nil
 	case reconcile.RefundFailed:
 		// Asked again after a refusal (a dispute closed, a better key): reopen
 		// the intent first so a crash after the call still leaves it pending.
-		if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundPending, "", "", "", nil); err != nil {
+		if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending}); err != nil {
 			return Outcome{}, fmt.Errorf("reopen the refund intent for charge %s: %w", plan.ChargeID, err)
 		}
 		rec.Status, rec.ErrorCode, rec.ErrorMessage = reconcile.RefundPending, "", ""
@@ -270,47 +290,49 @@ func (r *Refunder) settle(ctx context.Context, it reconcile.RefundIntent) (Outco
 		return Outcome{}, fmt.Errorf("record the refund attempt for charge %s: %w", it.ChargeID, err)
 	}
 	it.Attempts++
+	net, cancel := r.network(ctx)
+	defer cancel()
 	if !it.CreatedAt.IsZero() && r.now().Sub(it.CreatedAt) > keyTrust {
-		found, err := r.findRefund(ctx, it)
+		found, err := r.findRefund(net, it)
 		if err != nil {
-			return r.unknown(ctx, it, err)
+			return r.unknown(ctx, it, r.cause(ctx, net, err))
 		}
 		if found != nil {
-			return r.succeed(ctx, it, found, true)
+			return r.succeed(ctx, net, it, found, true)
 		}
 	}
-	ref, err := r.Client.createRefund(ctx, it, r.Version)
+	ref, err := r.Client.createRefund(net, it, r.Version)
 	if err != nil {
 		var se *stripe.Error
 		switch {
 		case transient(err):
-			return r.unknown(ctx, it, err)
+			return r.unknown(ctx, it, r.cause(ctx, net, err))
 		case errors.As(err, &se) && se.Type == stripe.ErrorTypeIdempotency:
 			// The key was used with other parameters (another operator or
 			// version sent it first): that refund exists, so adopt it.
-			found, ferr := r.findRefund(ctx, it)
+			found, ferr := r.findRefund(net, it)
 			if ferr != nil {
-				return r.unknown(ctx, it, ferr)
+				return r.unknown(ctx, it, r.cause(ctx, net, ferr))
 			}
 			if found != nil {
-				return r.succeed(ctx, it, found, true)
+				return r.succeed(ctx, net, it, found, true)
 			}
 		}
 		return r.fail(ctx, it, err)
 	}
 	crashPoint("after-stripe")
-	return r.succeed(ctx, it, ref, false)
+	return r.succeed(ctx, net, it, ref, false)
 }
 
 // succeed records a refund Stripe returned, or that was found for the intent
-// (adopted), with the charge's new refund state.
-func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, ref *stripe.Refund, adopted bool) (Outcome, error) {
+// (adopted), with the charge's new refund state (looked up within net).
+func (r *Refunder) succeed(ctx, net context.Context, it reconcile.RefundIntent, ref *stripe.Refund, adopted bool) (Outcome, error) {
 	status := reconcile.RefundSucceeded
 	if adopted {
 		status = reconcile.RefundAdopted
 	}
-	after := r.chargeAfter(ctx, it.ChargeID, ref)
-	if err := r.Ledger.FinishRefund(ctx, it.Key, status, ref.ID, "", "", after); err != nil {
+	after := r.chargeAfter(net, it.ChargeID, ref)
+	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: status, RefundID: ref.ID, ChargeAfter: after}); err != nil {
 		return Outcome{}, fmt.Errorf("record refund %s of charge %s (Stripe has it; a resume will record it): %w", ref.ID, it.ChargeID, err)
 	}
 	it.Status, it.RefundID, it.ErrorCode, it.ErrorMessage = reconcile.RefundSucceeded, ref.ID, "", ""
@@ -340,7 +362,7 @@ func (r *Refunder) chargeAfter(ctx context.Context, chargeID string, ref *stripe
 // new Refund of the same plan (the operator asking again) reopens it.
 func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause error) (Outcome, error) {
 	code, msg := r.errorRecord(cause)
-	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundFailed, "", code, msg, nil); err != nil {
+	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: code, ErrorMessage: msg}); err != nil {
 		return Outcome{}, fmt.Errorf("record the refused refund of charge %s: %w", it.ChargeID, err)
 	}
 	it.Status, it.ErrorCode, it.ErrorMessage = reconcile.RefundFailed, code, msg
@@ -354,7 +376,7 @@ func (r *Refunder) fail(ctx context.Context, it reconcile.RefundIntent, cause er
 // write, and the audit must show why the attempt ended.
 func (r *Refunder) unknown(ctx context.Context, it reconcile.RefundIntent, cause error) (Outcome, error) {
 	code, msg := r.errorRecord(cause)
-	if err := r.Ledger.FinishRefund(context.WithoutCancel(ctx), it.Key, reconcile.RefundPending, "", code, msg, nil); err != nil {
+	if err := r.Ledger.FinishRefund(context.WithoutCancel(ctx), it.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending, ErrorCode: code, ErrorMessage: msg}); err != nil {
 		return Outcome{}, fmt.Errorf("record the unanswered refund attempt for charge %s: %w", it.ChargeID, err)
 	}
 	it.ErrorCode, it.ErrorMessage = code, msg
@@ -424,8 +446,8 @@ func explain(it reconcile.RefundIntent, err error) error {
 	e := &RefundError{ChargeID: it.ChargeID, err: err}
 	var se *stripe.Error
 	if transient(err) {
-		e.msg = fmt.Sprintf("no answer from Stripe for the refund of charge %s (%s); the intent stays pending and will be resumed",
-			it.ChargeID, shortReason(err))
+		e.msg = fmt.Sprintf("no answer from Stripe for the refund of charge %s (%s); the intent stays pending and will be resumed (%s finishes it now)",
+			it.ChargeID, shortReason(err), reconcile.ResumeCommand)
 		return e
 	}
 	errors.As(err, &se)
@@ -450,7 +472,10 @@ func explain(it reconcile.RefundIntent, err error) error {
 func shortReason(err error) string {
 	var se *stripe.Error
 	var ue *url.Error
+	var de *deadlineError
 	switch {
+	case errors.As(err, &de):
+		return de.Error()
 	case errors.As(err, &se) && se.Msg != "":
 		return fmt.Sprintf("HTTP %d: %s", se.HTTPStatusCode, strings.TrimSuffix(se.Msg, "."))
 	case errors.As(err, &se):

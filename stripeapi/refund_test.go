@@ -95,7 +95,8 @@ func (l *memLedger) MarkAttempt(ctx context.Context, key, operator string) error
 // FinishRefund has the store's semantics: adopted records the intent as
 // refunded; a refunded intent takes no other outcome, except that a pending
 // one is kept in its attempt; the latest open attempt gets the outcome.
-func (l *memLedger) FinishRefund(ctx context.Context, key, status, refundID, errCode, errMsg string, chargeAfter *reconcile.Charge) error {
+func (l *memLedger) FinishRefund(ctx context.Context, key string, out reconcile.RefundOutcome) error {
+	status, refundID, errCode, errMsg, chargeAfter := out.Status, out.RefundID, out.ErrorCode, out.ErrorMessage, out.ChargeAfter
 	if err := ctx.Err(); err != nil { // as the store: a cancelled write is not made
 		return err
 	}
@@ -131,7 +132,7 @@ func (l *memLedger) FinishRefund(ctx context.Context, key, status, refundID, err
 	if chargeAfter != nil {
 		l.charges[chargeAfter.ID] = *chargeAfter
 	}
-	l.events.add("finish " + key + " " + status)
+	l.events.add("finish " + key + " " + string(status))
 	return nil
 }
 
@@ -182,7 +183,7 @@ func (e *eventLog) list() []string {
 }
 
 func TestExplainRefundErrors(t *testing.T) {
-	it := reconcile.RefundIntent{ChargeID: "ch_dup", Amount: 2000, Currency: "usd"}
+	it := reconcile.RefundIntent{RefundRequest: reconcile.RefundRequest{ChargeID: "ch_dup", Amount: 2000, Currency: "usd"}}
 	tests := []struct {
 		name      string
 		err       error
@@ -333,17 +334,17 @@ func (rig *refundRig) serve(w http.ResponseWriter, r *http.Request) {
 
 // duplicatePair adds a kept charge and its duplicate and returns the plan to
 // refund the duplicate.
-func (rig *refundRig) duplicatePair(amount int64) reconcile.RefundIntent {
+func (rig *refundRig) duplicatePair(amount int64) reconcile.RefundRequest {
 	spec := sandbox.ChargeSpec{Amount: amount, Customer: "cus_" + fmt.Sprint(rig.posts.Load()), Email: "lee@example.com"}
 	kept := rig.sb.AddCharge(spec)
 	dup := rig.sb.AddCharge(spec)
-	return reconcile.RefundIntent{ChargeID: dup, KeptChargeID: kept, GroupID: "grp_" + kept, Amount: amount, Currency: "usd",
+	return reconcile.RefundRequest{ChargeID: dup, KeptChargeID: kept, GroupID: "grp_" + kept, Amount: amount, Currency: "usd",
 		Key: reconcile.RefundKey(dup, 0, amount)}
 }
 
 // assertRefundedOnce checks the sandbox holds exactly one refund of the plan's
 // amount with doublecheck's metadata and key, and the ledger agrees.
-func (rig *refundRig) assertRefundedOnce(t *testing.T, plan reconcile.RefundIntent) {
+func (rig *refundRig) assertRefundedOnce(t *testing.T, plan reconcile.RefundRequest) {
 	t.Helper()
 	refunds := rig.sb.RefundsFor(plan.ChargeID)
 	if len(refunds) != 1 {
@@ -368,7 +369,7 @@ func (rig *refundRig) assertRefundedOnce(t *testing.T, plan reconcile.RefundInte
 
 func TestRefundRecordsIntentBeforeCallingStripe(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
-	plans := []reconcile.RefundIntent{rig.duplicatePair(2400), rig.duplicatePair(1500)}
+	plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(1500)}
 	var seen []string
 	outcomes, err := rig.refunder().Refund(context.Background(), plans, func(o Outcome) { seen = append(seen, o.Intent.ChargeID) })
 	if err != nil {
@@ -403,7 +404,9 @@ func TestRefundRecordsIntentBeforeCallingStripe(t *testing.T) {
 // attemptWant is what one recorded attempt should say; refundID "*" is any
 // non-empty id, code "" is any non-empty code when msg is set.
 type attemptWant struct {
-	operator, status, refundID, code, msg string
+	operator            string
+	status              reconcile.RefundStatus
+	refundID, code, msg string
 }
 
 // assertAttempts checks the ledger's attempts for key, in order: who ran each,
@@ -466,7 +469,7 @@ func TestRefundTwiceRefundsOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
 			plan := rig.duplicatePair(2400)
-			first, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+			first, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -475,7 +478,7 @@ func TestRefundTwiceRefundsOnce(t *testing.T) {
 			}
 			r := rig.refunder()
 			r.Operator = tc.operator
-			second, err := r.Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+			second, err := r.Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -516,7 +519,7 @@ func TestRefundUnknownOutcomeStaysPendingAndResumes(t *testing.T) {
 			rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
 			plan := rig.duplicatePair(2400)
 			rig.fault.Store(tc.fault)
-			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -581,7 +584,7 @@ func TestResumeOldIntentLooksForItsRefundFirst(t *testing.T) {
 			plan := rig.duplicatePair(3000)
 			plan.Amount = 1500
 			rig.fault.Store(tc.fault)
-			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
 			if err != nil || !outcomes[0].Pending {
 				t.Fatalf("first run = %+v, %v; want pending", outcomes, err)
 			}
@@ -602,7 +605,7 @@ func TestResumeOldIntentLooksForItsRefundFirst(t *testing.T) {
 			if tc.adopted {
 				outcome = reconcile.RefundAdopted
 			}
-			if subsequence(rig.events.list(), []string{"attempt " + plan.Key + " by ana", "GET /v1/refunds", "finish " + plan.Key + " " + outcome}) != 3 {
+			if subsequence(rig.events.list(), []string{"attempt " + plan.Key + " by ana", "GET /v1/refunds", "finish " + plan.Key + " " + string(outcome)}) != 3 {
 				t.Errorf("the attempt was not recorded, then Stripe's refunds listed, before the outcome %q: %v", outcome, rig.events.list())
 			}
 			rig.assertRefundedOnce(t, plan)
@@ -617,7 +620,7 @@ func TestResumeOldIntentLooksForItsRefundFirst(t *testing.T) {
 func TestRefundFlakyAPIRefundsEachSuspectExactlyOnce(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true, Seed: 7,
 		ErrorRate: 0.15, TimeoutRate: 0.15, FailAfterCommitRate: 0.3})
-	var plans []reconcile.RefundIntent
+	var plans []reconcile.RefundRequest
 	for i := range 12 {
 		plans = append(plans, rig.duplicatePair(int64(1000+i*100)))
 	}
@@ -699,10 +702,10 @@ func TestRefundRefusalsAreExplained(t *testing.T) {
 				t.Fatalf("scenario %s has charges %v", tc.scenario, ids)
 			}
 			amount, currency := chargeOf(t, rig.sb, ids[0]) // the full amount: what a stale store would plan
-			plan := reconcile.RefundIntent{ChargeID: ids[1], KeptChargeID: ids[0], GroupID: "grp_x", Amount: amount, Currency: currency,
+			plan := reconcile.RefundRequest{ChargeID: ids[1], KeptChargeID: ids[0], GroupID: "grp_x", Amount: amount, Currency: currency,
 				Key: reconcile.RefundKey(ids[1], 0, amount)}
 			before := len(rig.sb.RefundsFor(ids[1]))
-			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+			outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -731,7 +734,7 @@ func TestRefusedRefundCanBeRetriedWithABetterKey(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
 	plan := rig.duplicatePair(2400)
 	rig.client = rig.newClient(sandbox.NoRefundKey)
-	first, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+	first, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
 	if err != nil || first[0].Err == nil || first[0].Pending {
 		t.Fatalf("restricted key: %+v, %v; want a refusal", first, err)
 	}
@@ -740,7 +743,7 @@ func TestRefusedRefundCanBeRetriedWithABetterKey(t *testing.T) {
 		t.Fatalf("the refusal was recorded without its error: %+v", refusal)
 	}
 	rig.client = rig.newClient(sandbox.TestKey)
-	second, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+	second, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
 	if err != nil || second[0].Err != nil || !second[0].Reused {
 		t.Fatalf("full key: %+v, %v; want the reused intent refunded", second, err)
 	}
@@ -754,7 +757,7 @@ func TestRefusedRefundCanBeRetriedWithABetterKey(t *testing.T) {
 
 func TestDryRunCallsNothing(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
-	plans := []reconcile.RefundIntent{rig.duplicatePair(2400), rig.duplicatePair(900)}
+	plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(900)}
 	before := rig.sb.Stats().Requests
 	dry := rig.refunder()
 	dry.DryRun = true
@@ -764,7 +767,7 @@ func TestDryRunCallsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, o := range outcomes {
-			if o.Err != nil || o.Intent.Status != reconcile.RefundWouldRefund || o.Reused != (run == 1) ||
+			if o.Err != nil || o.Intent.Status != reconcile.RefundWouldRefund || o.Reused ||
 				!strings.Contains(o.String(), "would refund") {
 				t.Errorf("run %d: outcome %+v (%q), want would_refund", run, o, o)
 			}
@@ -773,8 +776,12 @@ func TestDryRunCallsNothing(t *testing.T) {
 	if got := rig.sb.Stats().Requests - before; got != 0 || rig.posts.Load() != 0 {
 		t.Fatalf("a dry run sent %d requests", got)
 	}
-	if pending, _ := rig.ledger.PendingRefunds(context.Background()); len(pending) != 0 {
-		t.Errorf("a dry run left pending intents: %+v", pending)
+	// A rehearsal is not a decision: the ledger holds nothing of it.
+	rig.ledger.mu.Lock()
+	recorded := len(rig.ledger.intents)
+	rig.ledger.mu.Unlock()
+	if recorded != 0 {
+		t.Errorf("a dry run recorded %d intents", recorded)
 	}
 	// A dry run never stands in the way of the real refund.
 	if _, err := rig.refunder().Refund(context.Background(), plans, nil); err != nil {
@@ -789,8 +796,8 @@ func TestResumeNeverSendsAnInterruptedDryRun(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
 	plan := rig.duplicatePair(2400)
 	// A dry run killed between its intent and marking it would_refund.
-	plan.Key = dryRunPrefix + plan.Key
-	if _, _, err := rig.ledger.BeginRefund(context.Background(), plan); err != nil {
+	plan.Key = reconcile.DryRunKeyPrefix + plan.Key
+	if _, _, err := rig.ledger.BeginRefund(context.Background(), reconcile.RefundIntent{RefundRequest: plan}); err != nil {
 		t.Fatal(err)
 	}
 	outcomes, err := rig.refunder().Resume(context.Background())
@@ -816,7 +823,7 @@ func TestConcurrentRefundsOfOneGroupRefundOnce(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rig := newRefundRig(t, sandbox.Options{NoScenarios: true, Latency: 5 * time.Millisecond})
-			plans := []reconcile.RefundIntent{rig.duplicatePair(2400), rig.duplicatePair(2400), rig.duplicatePair(700)}
+			plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(2400), rig.duplicatePair(700)}
 			results := make([][]Outcome, 2)
 			var wg sync.WaitGroup
 			for i := range results {
@@ -852,21 +859,21 @@ func TestConcurrentRefundsOfOneGroupRefundOnce(t *testing.T) {
 func TestRefundRejectsBadPlansBeforeAnyWrite(t *testing.T) {
 	tests := []struct {
 		name string
-		plan reconcile.RefundIntent
+		plan reconcile.RefundRequest
 		want string
 	}{
-		{"no charge", reconcile.RefundIntent{Amount: 100, Currency: "usd"}, "a charge id and a positive amount are required"},
-		{"zero amount", reconcile.RefundIntent{ChargeID: "ch_1", Currency: "usd"}, "a charge id and a positive amount are required"},
-		{"no key", reconcile.RefundIntent{ChargeID: "ch_1", Amount: 100, Currency: "usd"}, "has no idempotency key"},
-		{"a dry run's key", reconcile.RefundIntent{ChargeID: "ch_1", Amount: 100, Currency: "usd", Key: dryRunPrefix + reconcile.RefundKey("ch_1", 0, 100)},
+		{"no charge", reconcile.RefundRequest{Amount: 100, Currency: "usd"}, "a charge id and a positive amount are required"},
+		{"zero amount", reconcile.RefundRequest{ChargeID: "ch_1", Currency: "usd"}, "a charge id and a positive amount are required"},
+		{"no key", reconcile.RefundRequest{ChargeID: "ch_1", Amount: 100, Currency: "usd"}, "has no idempotency key"},
+		{"a dry run's key", reconcile.RefundRequest{ChargeID: "ch_1", Amount: 100, Currency: "usd", Key: reconcile.DryRunKeyPrefix + reconcile.RefundKey("ch_1", 0, 100)},
 			"a dry run is never sent"},
-		{"key over 255 characters", reconcile.RefundIntent{ChargeID: "ch_" + strings.Repeat("x", 250), Amount: 100, Currency: "usd",
+		{"key over 255 characters", reconcile.RefundRequest{ChargeID: "ch_" + strings.Repeat("x", 250), Amount: 100, Currency: "usd",
 			Key: reconcile.RefundKey("ch_"+strings.Repeat("x", 250), 0, 100)}, "over Stripe's limit of 255"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
-			_, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{tc.plan}, nil)
+			_, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{tc.plan}, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -913,7 +920,7 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 	ledger := newMemLedger(nil)
 	now := time.Now().UTC()
 	r := &Refunder{Client: client, Ledger: ledger, Operator: "ana", Version: "1.2.3", Now: func() time.Time { return now }}
-	plan := reconcile.RefundIntent{ChargeID: "ch_dup", KeptChargeID: "ch_kept", GroupID: "grp_1", Amount: 1200, Currency: "usd",
+	plan := reconcile.RefundRequest{ChargeID: "ch_dup", KeptChargeID: "ch_kept", GroupID: "grp_1", Amount: 1200, Currency: "usd",
 		Key: reconcile.RefundKey("ch_dup", 300, 1200)}
 
 	tests := []struct {
@@ -921,10 +928,10 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 		run     func() ([]Outcome, error)
 		wantReq []string // method and path of each request, in order
 	}{
-		{"refund", func() ([]Outcome, error) { return r.Refund(context.Background(), []reconcile.RefundIntent{plan}, nil) },
+		{"refund", func() ([]Outcome, error) { return r.Refund(context.Background(), []reconcile.RefundRequest{plan}, nil) },
 			[]string{"POST /v1/refunds", "GET /v1/charges/ch_dup"}},
 		{"resume an intent older than the key lifetime", func() ([]Outcome, error) {
-			old := plan
+			old := reconcile.RefundIntent{RefundRequest: plan}
 			old.ChargeID, old.Amount, old.Operator = "ch_old", 500, "ana"
 			old.Key, old.CreatedAt = reconcile.RefundKey(old.ChargeID, 0, old.Amount), now.Add(-30*time.Hour)
 			if _, _, err := ledger.BeginRefund(context.Background(), old); err != nil {
@@ -987,18 +994,20 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 func TestResumeSettlesEveryRealIntent(t *testing.T) {
 	tests := []struct {
 		name string
-		key  func(plan reconcile.RefundIntent) string
+		key  func(plan reconcile.RefundRequest) string
 	}{
-		{"current key", func(p reconcile.RefundIntent) string { return reconcile.RefundKey(p.ChargeID, 0, p.Amount) }},
-		{"older key format", func(p reconcile.RefundIntent) string {
+		{"current key", func(p reconcile.RefundRequest) string { return reconcile.RefundKey(p.ChargeID, 0, p.Amount) }},
+		{"older key format", func(p reconcile.RefundRequest) string {
 			return fmt.Sprintf("doublecheck-refund-%s-%d", p.ChargeID, p.Amount)
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
-			plan := rig.duplicatePair(2400)
-			plan.Key, plan.Operator, plan.Status = tc.key(plan), "ana", reconcile.RefundPending
+			rq := rig.duplicatePair(2400)
+			rq.Key = tc.key(rq)
+			plan := reconcile.RefundIntent{RefundRequest: rq}
+			plan.Operator, plan.Status = "ana", reconcile.RefundPending
 			if _, _, err := rig.ledger.BeginRefund(context.Background(), plan); err != nil {
 				t.Fatal(err)
 			}
@@ -1026,7 +1035,7 @@ func TestRefusalInTheLedgerHidesTheKey(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
 	plan := rig.duplicatePair(2400)
 	rig.fault.Store(faultRefuseEchoKey)
-	outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil)
+	outcomes, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
 	if err != nil || len(outcomes) != 1 || outcomes[0].Err == nil || outcomes[0].Pending {
 		t.Fatalf("outcomes = %+v, %v; want one refusal", outcomes, err)
 	}
@@ -1049,7 +1058,7 @@ func TestRefundedChargeIsObservedOnTheServerClock(t *testing.T) {
 	plan := rig.duplicatePair(2400)
 	served := rigStart.Add(-3 * time.Hour) // the server's clock, behind ours
 	rig.date.Store(served.Format(http.TimeFormat))
-	if _, err := rig.refunder().Refund(context.Background(), []reconcile.RefundIntent{plan}, nil); err != nil {
+	if _, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil); err != nil {
 		t.Fatal(err)
 	}
 	after, ok := rig.ledger.charges[plan.ChargeID]
@@ -1074,12 +1083,47 @@ func TestInterruptedAttemptIsRecorded(t *testing.T) {
 		}
 		cancel()
 	}()
-	outcomes, err := rig.refunder().Refund(ctx, []reconcile.RefundIntent{plan}, nil)
+	outcomes, err := rig.refunder().Refund(ctx, []reconcile.RefundRequest{plan}, nil)
 	if err != nil || len(outcomes) != 1 || !outcomes[0].Pending {
 		t.Fatalf("outcomes = %+v, %v; want one pending", outcomes, err)
 	}
 	assertAttempts(t, rig.ledger, plan.Key, []attemptWant{{"ana", reconcile.RefundPending, "", "network", "interrupted"}})
 	if it := rig.ledger.intent(plan.Key); it.Status != reconcile.RefundPending || it.ErrorMessage != "interrupted" {
 		t.Errorf("intent = %+v, want pending, interrupted", it)
+	}
+}
+
+// TestRefundDeadline: a Stripe that accepts the connection and never answers
+// (the sandbox's hanging endpoint, with a request timeout far longer than the
+// test) holds each refund only until the Refunder's deadline; past it the
+// intent stays pending with the reason and the resume command, and the batch
+// goes on to the next refund.
+func TestRefundDeadline(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true, TimeoutRate: 1})
+	rig.client.http.Timeout = time.Hour // as Stripe's 30 s per attempt × 8 attempts: never reached here
+	plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(900)}
+	r := rig.refunder()
+	r.Deadline = 100 * time.Millisecond
+	outcomes, err := r.Refund(context.Background(), plans, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outcomes) != len(plans) {
+		t.Fatalf("%d outcomes for %d refunds: the batch stopped at the deadline", len(outcomes), len(plans))
+	}
+	for i, o := range outcomes {
+		if !o.Pending || o.Err == nil || !strings.Contains(o.Err.Error(), "no answer within the refund deadline of 100ms") ||
+			!strings.Contains(o.Err.Error(), reconcile.ResumeCommand) {
+			t.Errorf("outcome %d = %+v, want pending past the deadline, with the resume command", i, o)
+		}
+	}
+	pending, _ := rig.ledger.PendingRefunds(context.Background())
+	if len(pending) != len(plans) {
+		t.Fatalf("pending intents = %+v, want both", pending)
+	}
+	for _, it := range pending {
+		if it.ErrorCode != "network" || !strings.Contains(it.ErrorMessage, "refund deadline") {
+			t.Errorf("intent %s recorded %q %q, want the deadline", it.Key, it.ErrorCode, it.ErrorMessage)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -18,81 +19,42 @@ import (
 // confirmWord is what a live-mode operator types to let money move.
 const confirmWord = "refund"
 
-// refundPlan is what `r` would do: the requests to send, the charges kept, the
-// suspects skipped with the reason, and the total per currency.
-type refundPlan struct {
-	Requests []reconcile.RefundIntent // planned by reconcile.Group.RefundIntent
-	Lines    []planLine
-	Totals   map[string]int64 // per currency
-	Groups   int
-	Low      int // low-confidence groups: likely separate purchases, confirmed by typing the word
-}
-
-// planLine is one line of the dialog's listing.
-type planLine struct {
-	Kind     string // "group" (its confidence and headline), "keep", "refund" or "skip"
-	GroupID  string
-	ChargeID string
-	Amount   int64
-	Currency string
-	Customer string
-	Reason   string // why a skipped suspect is skipped; a group's headline
-
-	Confidence reconcile.Confidence // of a "group" line
-}
-
-// planRefunds lists what refunding groups would do. Only open groups' suspects
-// with something left to refund become requests; everything else is listed as
-// skipped with the reason, so the operator sees the whole picture.
-func planRefunds(groups []*reconcile.Group) refundPlan {
-	var p refundPlan
-	p.Totals = map[string]int64{}
-	for _, g := range groups {
-		p.Groups++
-		if g.Confidence == reconcile.Low {
-			p.Low++
-		}
-		p.Lines = append(p.Lines, planLine{Kind: "group", GroupID: g.ID, Confidence: g.Confidence, Reason: g.Headline()})
-		for i := range g.Charges {
-			m := &g.Charges[i]
-			if m.Role != reconcile.Duplicate {
-				// A group about a duplicated order keeps the first charge of each order.
-				p.Lines = append(p.Lines, planLine{Kind: "keep", GroupID: g.ID, ChargeID: m.ID,
-					Amount: m.Amount, Currency: m.Currency, Customer: customerOf(m)})
-				continue
-			}
-			line := planLine{Kind: "refund", GroupID: g.ID, ChargeID: m.ID, Amount: m.Refundable,
-				Currency: m.Currency, Customer: customerOf(m)}
-			switch {
-			case g.Status != reconcile.Open:
-				line.Kind, line.Amount, line.Reason = "skip", m.Unrefunded(), "group is "+string(g.Status)
-			case m.Refundable <= 0:
-				line.Kind, line.Amount, line.Reason = "skip", m.Unrefunded(), orText(m.NotRefundable, "nothing left to refund")
-			default:
-				p.Requests = append(p.Requests, g.RefundIntent(m, m.Refundable))
-				p.Totals[m.Currency] += m.Refundable
-			}
-			p.Lines = append(p.Lines, line)
-		}
-	}
-	return p
-}
-
-func customerOf(m *reconcile.Member) string {
-	switch {
-	case m.Customer != "":
-		return m.Customer
-	case m.Email != "":
-		return m.Email
-	}
-	return "guest"
-}
-
 func orText(s, fallback string) string {
 	if s == "" {
 		return fallback
 	}
 	return s
+}
+
+// refundRun is the refund batch in flight, once the dialog is confirmed: how
+// to stop it, and whether the operator did.
+type refundRun struct {
+	cancel  context.CancelFunc
+	stopped bool
+}
+
+// start derives the batch's context from ctx.
+func (r *refundRun) start(ctx context.Context) context.Context {
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.stopped = false
+	return ctx
+}
+
+// stop cancels the batch: nothing more is sent, and a refund in flight is
+// interrupted, so its intent stays pending with the same key.
+func (r *refundRun) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		r.stopped = true
+	}
+}
+
+// finish releases the batch's context.
+func (r *refundRun) finish() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.cancel = nil
 }
 
 // dialogResult is what a key did to a dialog.
@@ -112,7 +74,7 @@ const (
 type refundDialog struct {
 	styles *Styles
 	keys   *KeyMap
-	plan   refundPlan
+	plan   reconcile.RefundPlan
 	live   bool
 	dryRun bool
 	typed  bool // the word must be typed: live mode or a low-confidence group
@@ -127,7 +89,7 @@ type refundDialog struct {
 	height  int
 }
 
-func newRefundDialog(styles *Styles, keys *KeyMap, plan refundPlan, live, dryRun bool) refundDialog {
+func newRefundDialog(styles *Styles, keys *KeyMap, plan reconcile.RefundPlan, live, dryRun bool) refundDialog {
 	d := refundDialog{styles: styles, keys: keys, plan: plan, live: live, dryRun: dryRun,
 		typed: live || plan.Low > 0, input: newInput(styles, "type "+confirmWord), body: viewport.New(0, 0)}
 	d.body.KeyMap = viewport.KeyMap{} // scrolling goes through the dashboard's KeyMap
@@ -150,8 +112,11 @@ func newInput(styles *Styles, placeholder string) textinput.Model {
 }
 
 // SetSize fits the dialog in width×height: the title, the totals and the buttons
-// always show, and the listing scrolls in what is left.
+// always show, and the listing scrolls in what is left. After a resize the end
+// of the listing counts as seen only if it is on screen now: a listing that no
+// longer fits must be scrolled to its end again before it can be confirmed.
 func (d *refundDialog) SetSize(width, height int) {
+	resized := width != d.width || height != d.height
 	d.width, d.height = width, height
 	frame := d.frame()
 	inner := d.innerWidth()
@@ -168,7 +133,7 @@ func (d *refundDialog) SetSize(width, height int) {
 	}
 	d.body.Width, d.body.Height = inner, max(rows, 1)
 	d.body.SetContent(strings.Join(listing, "\n"))
-	d.seenAll = d.seenAll || d.body.AtBottom()
+	d.seenAll = d.body.AtBottom() || (d.seenAll && !resized)
 }
 
 func (d *refundDialog) frame() lipgloss.Style {
@@ -255,7 +220,7 @@ func (d *refundDialog) head() []string {
 	}
 	lines := []string{s.DialogTitle.Render(title) + "  " + mode}
 	if d.dryRun {
-		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to Stripe; doublecheck only records what it would refund"))
+		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to Stripe or recorded (a rehearsal)"))
 	}
 	if d.plan.Low > 0 {
 		lines = append(lines, s.Error.Render(fmt.Sprintf("%d low-confidence %s: likely separate purchases, read each before refunding",
@@ -329,7 +294,7 @@ func (d *refundDialog) listing(width int) []string {
 	for _, l := range d.plan.Lines {
 		money := cellRight(reconcile.FormatMoney(l.Amount, l.Currency), 14)
 		switch l.Kind {
-		case "group":
+		case reconcile.PlanGroup:
 			out = append(out, fit(s.Title.Render(l.GroupID)+"  "+confidenceStyle(s, l.Confidence).Render(string(l.Confidence))+
 				s.Muted.Render(" confidence"), width))
 			if l.Confidence == reconcile.Low {
@@ -337,10 +302,14 @@ func (d *refundDialog) listing(width int) []string {
 			} else {
 				wrapped(s.Muted, "  ", l.Reason)
 			}
-		case "keep":
+		case reconcile.PlanKeep:
 			out = append(out, fit("  "+s.Keep.Render("keep  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+l.Customer, width))
-		case "refund":
+		case reconcile.PlanRefund:
 			out = append(out, fit("  "+s.Duplicate.Render("refund")+" "+cell(l.ChargeID, 28)+" "+money+"  "+l.Customer, width))
+		case reconcile.PlanResume:
+			out = append(out, fit("  "+s.Duplicate.Render("finish")+" "+cell(l.ChargeID, 28)+" "+money+"  "+s.Warn.Render("refund in progress: finished with its own key"), width))
+		case reconcile.PlanDone:
+			out = append(out, fit("  "+s.Muted.Render("done  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+s.Muted.Render(strings.TrimSpace(l.Reason+" "+l.RefundID)), width))
 		default:
 			out = append(out, fit("  "+s.Muted.Render("skip  ")+" "+cell(l.ChargeID, 28)+" "+money+"  "+s.Warn.Render(l.Reason), width))
 		}

@@ -50,7 +50,7 @@ type RefundResult struct {
 // it happens. The returned error is for the batch as a whole (e.g. the ledger could
 // not be opened); per-charge failures arrive through progress.
 type Refunder interface {
-	Refund(ctx context.Context, plans []reconcile.RefundIntent, progress func(RefundResult)) error
+	Refund(ctx context.Context, plans []reconcile.RefundRequest, progress func(RefundResult)) error
 }
 
 // Resumer finishes the refunds that earlier runs left pending (a crash, a
@@ -78,7 +78,7 @@ type Config struct {
 	Account   string        // account name or id, shown in the header
 	Live      bool          // live-mode key: LIVE badge in red, typed refund confirmation
 	ReadOnly  bool          // refunds are turned off
-	DryRun    bool          // refunds are recorded as "would refund", nothing is sent
+	DryRun    bool          // refunds are rehearsed: shown as "would refund", nothing is sent or recorded
 	Watch     time.Duration // background sync interval; 0 turns it off
 	Operator  string        // recorded with every decision and refund
 	ExportDir string        // where `e` writes CSV reports; "" means the working directory

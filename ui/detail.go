@@ -107,6 +107,9 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 		"  ", statusStyle(s, g.Status).Render(string(g.Status)), s.Muted.Render("  cause "), string(g.Cause))
 	line(s.Muted.Render("identity "), g.Identity, s.Muted.Render(fmt.Sprintf(" · %d charges of %s in %s",
 		len(g.Charges), reconcile.FormatMoney(g.Amount, g.Currency), reconcile.HumanDuration(g.Span()))))
+	if next := g.NextStep(); next != "" {
+		wrapped("", s.Warn.Render(next+" (the dashboard resumes it at start and after each sync)"))
+	}
 	if d := dismissal(g); d != nil {
 		text := decisionText(d)
 		if d.Note != "" {
@@ -164,7 +167,7 @@ func dismissal(g *reconcile.Group) *reconcile.Member {
 		return nil
 	}
 	for i := range g.Charges {
-		if m := &g.Charges[i]; m.Decision == reconcile.DecisionDismissed {
+		if m := &g.Charges[i]; m.Decision == string(reconcile.DecisionDismissed) {
 			return m
 		}
 	}
@@ -218,6 +221,8 @@ func statusStyle(s *Styles, st reconcile.Status) *lipgloss.Style {
 		return &s.Resolved
 	case reconcile.Dismissed:
 		return &s.Dismissed
+	case reconcile.Pending:
+		return &s.Warn
 	}
 	return &s.Open
 }

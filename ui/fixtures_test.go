@@ -100,13 +100,13 @@ func fixtureReport() reconcile.Report {
 		[]string{"2 charges in 12 s, no idempotency key"},
 		charge("ch_6001", 4*time.Hour, 9900, "usd", reconcile.Keep), charge("ch_6002", 4*time.Hour+12*time.Second, 9900, "usd", reconcile.Duplicate))
 	g6.Charges[1].AmountRefunded, g6.Charges[1].Refunded, g6.Charges[1].Refundable = 9900, true, 0
-	g6.Charges[1].Decision, g6.Charges[1].RefundID, g6.Charges[1].Operator = reconcile.RefundSucceeded, "re_6002", "sam"
+	g6.Charges[1].Decision, g6.Charges[1].RefundID, g6.Charges[1].Operator = string(reconcile.RefundSucceeded), "re_6002", "sam"
 
 	g7 := group("grp_ch_7001", reconcile.Medium, reconcile.Dismissed, reconcile.CauseUnknown, "bob@example.org",
 		[]string{"2 charges of the same amount 6 min apart on one email"},
 		charge("ch_7001", 5*time.Hour, 2000, "usd", reconcile.Keep), charge("ch_7002", 5*time.Hour+6*time.Minute, 2000, "usd", reconcile.Duplicate))
 	for i := range g7.Charges {
-		g7.Charges[i].Email, g7.Charges[i].Decision, g7.Charges[i].Operator = "bob@example.org", reconcile.DecisionDismissed, "sam"
+		g7.Charges[i].Email, g7.Charges[i].Decision, g7.Charges[i].Operator = "bob@example.org", string(reconcile.DecisionDismissed), "sam"
 		g7.Charges[i].DecidedAt, g7.Charges[i].Note = fixtureBase.Add(5*time.Hour+40*time.Minute), "repeat purchase: the customer bought a second ticket"
 	}
 	return withSummary([]reconcile.Group{g1, g2, g3, g4, g5, g6, g7})
@@ -127,8 +127,12 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 			byCur[g.Currency] = t
 		}
 		switch g.Status {
-		case reconcile.Open:
-			r.Summary.Open++
+		case reconcile.Open, reconcile.Pending:
+			if g.Status == reconcile.Open {
+				r.Summary.Open++
+			} else {
+				r.Summary.Pending++
+			}
 			t.OpenGroups++
 			for _, m := range g.Charges {
 				if m.Role == reconcile.Duplicate {
@@ -145,7 +149,7 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 		for _, m := range g.Charges {
 			switch {
 			case m.Role != reconcile.Duplicate:
-			case m.Decision == reconcile.RefundSucceeded:
+			case m.Decision == string(reconcile.RefundSucceeded):
 				t.RefundedByUs += m.AmountRefunded
 			case g.Status == reconcile.Dismissed:
 				t.Dismissed += m.Amount
@@ -241,12 +245,12 @@ func (s *fakeSyncer) Sync(context.Context) (SyncResult, error) {
 
 type fakeRefunder struct {
 	calls    int
-	requests []reconcile.RefundIntent
+	requests []reconcile.RefundRequest
 	fail     map[string]error // charge id → the sentence the refunder would report
 	pending  map[string]bool
 }
 
-func (r *fakeRefunder) Refund(_ context.Context, reqs []reconcile.RefundIntent, progress func(RefundResult)) error {
+func (r *fakeRefunder) Refund(_ context.Context, reqs []reconcile.RefundRequest, progress func(RefundResult)) error {
 	r.calls++
 	r.requests = append(r.requests, reqs...)
 	for _, req := range reqs {
@@ -288,7 +292,13 @@ func (h *harness) deps() Deps {
 // start builds the model at 100×30 and runs its first load to completion.
 func (h *harness) start(t testing.TB, cfg Config) Model {
 	t.Helper()
-	m := newTestModel(cfg, h.deps())
+	return startWith(t, cfg, h.deps())
+}
+
+// startWith is start with other collaborators.
+func startWith(t testing.TB, cfg Config, deps Deps) Model {
+	t.Helper()
+	m := newTestModel(cfg, deps)
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	return drain(t, m, m.Init())
 }

@@ -51,6 +51,9 @@ func (h header) View() string {
 		sum := h.summary
 		counts := fmt.Sprintf("%s open  %s resolved  %s dismissed",
 			s.Bold.Render(fmt.Sprint(sum.Open)), s.Bold.Render(fmt.Sprint(sum.Resolved)), s.Bold.Render(fmt.Sprint(sum.Dismissed)))
+		if sum.Pending > 0 {
+			counts = s.Warn.Render(fmt.Sprintf("%d pending", sum.Pending)) + "  " + counts
+		}
 		if h.fresh > 0 {
 			counts += "  " + s.New.Render(fmt.Sprintf("%d new", h.fresh))
 		}

@@ -19,6 +19,7 @@ type KeyMap struct {
 	DismissOff       key.Binding // `d` where nothing can be dismissed: explains why
 	Refund           key.Binding
 	RefundOff        key.Binding // `r` where nothing can be refunded (or read-only): explains why
+	StopRefunds      key.Binding // while a batch runs: send no more, leave the one in flight pending
 	Sync, Export     key.Binding
 
 	// dialogs
@@ -50,15 +51,16 @@ func DefaultKeyMap() KeyMap {
 		Confidence:  b(k("f"), "f", "confidence"),
 		Status:      b(k("s"), "s", "status"),
 
-		Mark:       b(k(" "), "space", "mark"),
-		ClearMarks: b(k("esc"), "esc", "clear marks"),
-		Dismiss:    b(k("d"), "d", "dismiss"),
-		DismissOff: key.NewBinding(key.WithKeys("d")),
-		Undo:       b(k("u"), "u", "undo dismiss"),
-		Refund:     b(k("r"), "r", "refund"),
-		RefundOff:  key.NewBinding(key.WithKeys("r")),
-		Sync:       b(k("R"), "R", "sync now"),
-		Export:     b(k("e"), "e", "export csv"),
+		Mark:        b(k(" "), "space", "mark"),
+		ClearMarks:  b(k("esc"), "esc", "clear marks"),
+		Dismiss:     b(k("d"), "d", "dismiss"),
+		DismissOff:  key.NewBinding(key.WithKeys("d")),
+		Undo:        b(k("u"), "u", "undo dismiss"),
+		Refund:      b(k("r"), "r", "refund"),
+		RefundOff:   key.NewBinding(key.WithKeys("r")),
+		StopRefunds: b(k("x"), "x", "stop refunds"),
+		Sync:        b(k("R"), "R", "sync now"),
+		Export:      b(k("e"), "e", "export csv"),
 
 		Confirm:      b(k("y", "Y"), "y", "refund"),
 		ConfirmTyped: b(k("enter"), "enter", "confirm (type refund)"),
@@ -95,6 +97,7 @@ type keyState struct {
 	seenAll     bool // the refund dialog's listing was seen to its end
 	scrollable  bool // the refund dialog's listing does not fit
 	refundReady bool // no refund batch is running
+	refunding   bool // a refund batch is running
 	// reference lists every key of the list and the detail pane, whatever is
 	// selected: the `?` screen is where an operator learns the keys.
 	reference bool
@@ -127,6 +130,7 @@ func (k *KeyMap) setState(s keyState) {
 	k.Undo.SetEnabled(browsing && s.canUndo)
 	k.Refund.SetEnabled(browsing && s.hasRows && s.canRefund && !s.readOnly && s.refundReady)
 	k.RefundOff.SetEnabled(browsing && !k.Refund.Enabled())
+	k.StopRefunds.SetEnabled(browsing && s.refunding)
 	k.Sync.SetEnabled(browsing && s.canSync)
 	k.Export.SetEnabled(browsing && s.canExport)
 
@@ -151,7 +155,7 @@ func (k *KeyMap) setState(s keyState) {
 // both panes. The root model puts the focused component's own help first and
 // Essentials last, where the footer never cuts them off.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Filter, k.ClearFilter, k.ClearMarks, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export}
+	return []key.Binding{k.StopRefunds, k.Filter, k.ClearFilter, k.ClearMarks, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export}
 }
 
 // Essentials are the keys the footer always shows, at its right end.
@@ -162,7 +166,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Focus, k.Back},
 		{k.Filter, k.ClearFilter, k.Confidence, k.Status, k.Mark, k.ClearMarks},
-		{k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export},
+		{k.Dismiss, k.Undo, k.Refund, k.StopRefunds, k.Sync, k.Export},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ type (
 		err    error
 	}
 	decidedMsg struct {
-		kind   string
+		kind   reconcile.DecisionKind
 		groups []string
 		err    error
 	}
@@ -139,6 +140,7 @@ type Model struct {
 	refundTotal int
 	refundDone  int // outcomes received so far, whatever they were
 	refundTally refundCounts
+	run         refundRun         // the batch in flight: x stops it
 	resuming    bool              // the Resumer is finishing earlier runs' pending refunds
 	outcomes    map[string]string // charge id → this session's refund outcome
 	quitArmed   bool              // q pressed once while refunds run
@@ -259,6 +261,13 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m, tea.Quit
 	}
+	if m.tooSmall() {
+		// Nothing is on screen to act on: a hidden dialog must not take keys.
+		if slices.Contains(m.keys.Quit.Keys(), msg.String()) { // the binding is off in a dialog
+			return m.quit()
+		}
+		return m, nil
+	}
 	switch m.modal {
 	case modeConfirm:
 		return m.updateConfirm(msg)
@@ -276,11 +285,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 
 	switch {
 	case key.Matches(msg, m.keys.Quit):
-		if m.refunding && !m.quitArmed {
-			m.quitArmed = true
-			return m, m.flash(levelWarn, "refunds are still running; press q again to quit (pending ones resume on the next start)")
-		}
-		return m, tea.Quit
+		return m.quit()
 	case key.Matches(msg, m.keys.Help):
 		m.modal = modeHelp
 		return m, nil
@@ -314,6 +319,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Undo):
 		ids := m.targetIDs(isDismissed)
 		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, "")
+	case key.Matches(msg, m.keys.StopRefunds):
+		m.run.stop()
+		return m, m.flash(levelWarn, "stopping refunds: nothing more is sent; a refund in flight stays pending and is resumed ("+reconcile.ResumeCommand+")")
 	case key.Matches(msg, m.keys.RefundOff):
 		return m, m.flash(levelWarn, m.whyNoRefund())
 	case key.Matches(msg, m.keys.DismissOff):
@@ -343,6 +351,21 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.showSelected()
 	}
 	return m, nil
+}
+
+// quit ends the program; while refunds run it asks for a second q first.
+func (m Model) quit() (Model, tea.Cmd) {
+	if m.refunding && !m.quitArmed {
+		m.quitArmed = true
+		return m, m.flash(levelWarn, "refunds are still running; press q again to quit (pending ones resume on the next start)")
+	}
+	return m, tea.Quit
+}
+
+// tooSmall is whether the terminal is below the minimum: only the size
+// message shows, and only quitting works.
+func (m *Model) tooSmall() bool {
+	return m.width > 0 && m.height > 0 && (m.width < minWidth || m.height < minHeight)
 }
 
 func (m Model) updateFilter(msg tea.KeyMsg) (Model, tea.Cmd) {
@@ -397,7 +420,7 @@ func (m *Model) refilter() {
 		if len(g.Charges) == 0 { // not a group detection makes; never list (and index) it
 			continue
 		}
-		if (!m.allStatus && g.Status != reconcile.Open) || confidenceRank(g.Confidence) < minRank {
+		if (!m.allStatus && !g.NeedsAction()) || confidenceRank(g.Confidence) < minRank {
 			continue
 		}
 		if m.query != "" && !g.Matches(m.query) {
@@ -414,7 +437,7 @@ func (m *Model) refilter() {
 			if len(g.Charges) == 0 || (m.query != "" && !g.Matches(m.query)) {
 				continue
 			}
-			statusOK, confOK := m.allStatus || g.Status == reconcile.Open, confidenceRank(g.Confidence) >= minRank
+			statusOK, confOK := m.allStatus || g.NeedsAction(), confidenceRank(g.Confidence) >= minRank
 			switch {
 			case !statusOK && confOK:
 				m.hiddenByStatus++
@@ -500,20 +523,6 @@ func (m *Model) targetIDs(keep func(*reconcile.Group) bool) []string {
 func isOpen(g *reconcile.Group) bool      { return g.Status == reconcile.Open }
 func isDismissed(g *reconcile.Group) bool { return g.Status == reconcile.Dismissed }
 func anyGroup(*reconcile.Group) bool      { return true }
-
-// hasRefundable is whether refunding g would send anything: the same test
-// planRefunds applies to each duplicate.
-func hasRefundable(g *reconcile.Group) bool {
-	if g.Status != reconcile.Open {
-		return false
-	}
-	for i := range g.Charges {
-		if c := &g.Charges[i]; c.Role == reconcile.Duplicate && c.Refundable > 0 {
-			return true
-		}
-	}
-	return false
-}
 
 // whyNoRefund is the flash for an `r` that cannot refund anything.
 func (m *Model) whyNoRefund() string {
@@ -655,7 +664,7 @@ func (m Model) updateNote(msg tea.KeyMsg) (Model, tea.Cmd) {
 }
 
 // decideCmd persists one decision per group through the Decider.
-func (m *Model) decideCmd(kind string, groups []string, note string) tea.Cmd {
+func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, note string) tea.Cmd {
 	if len(groups) == 0 {
 		return nil
 	}
@@ -663,6 +672,13 @@ func (m *Model) decideCmd(kind string, groups []string, note string) tea.Cmd {
 	decisions := make([]reconcile.Decision, len(groups))
 	for i, id := range groups {
 		decisions[i] = reconcile.Decision{GroupID: id, Kind: kind, Operator: m.cfg.Operator, At: at, Note: note}
+		if gi, ok := m.index[id]; ok && kind == reconcile.DecisionDismissed {
+			// A dismissal covers the charges on screen: one that joins the
+			// group later reopens it.
+			for _, c := range m.report.Groups[gi].Charges {
+				decisions[i].Charges = append(decisions[i].Charges, c.ID)
+			}
+		}
 	}
 	decider, ctx := m.deps.Decider, m.ctx
 	return func() tea.Msg {
@@ -770,8 +786,8 @@ func (m *Model) startExport() tea.Cmd {
 // --- refunds --------------------------------------------------------------
 
 func (m Model) openRefund() (Model, tea.Cmd) {
-	plan := planRefunds(m.targets(anyGroup))
-	if len(plan.Requests) == 0 { // r is off then; a reload may have got here first
+	plan, err := reconcile.PlanRefunds(m.targets(anyGroup), reconcile.PlanScope{})
+	if err != nil || len(plan.Requests) == 0 { // r is off then; a reload may have got here first
 		return m, m.flash(levelWarn, m.whyNoRefund())
 	}
 	m.confirm = newRefundDialog(m.styles, m.keys, plan, m.cfg.Live, m.cfg.DryRun)
@@ -799,18 +815,18 @@ func (m Model) updateConfirm(msg tea.KeyMsg) (Model, tea.Cmd) {
 
 // startRefund runs the batch in a command and streams each outcome back through
 // a channel, so the progress line moves while the batch runs.
-func (m *Model) startRefund(plan refundPlan) tea.Cmd {
+func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
 	n := len(plan.Requests)
 	m.refunding, m.quitArmed = true, false
 	m.refundTotal, m.refundDone, m.refundTally = n, 0, refundCounts{}
 	groups := make([]string, 0, plan.Groups)
 	for _, l := range plan.Lines {
-		if l.Kind == "keep" {
+		if l.Kind == reconcile.PlanGroup {
 			groups = append(groups, l.GroupID)
 		}
 	}
 	events := make(chan tea.Msg, n+1)
-	refunder, ctx, requests := m.deps.Refunder, m.ctx, plan.Requests
+	refunder, ctx, requests := m.deps.Refunder, m.run.start(m.ctx), plan.Requests
 	run := func() tea.Msg {
 		err := refunder.Refund(ctx, requests, func(r RefundResult) {
 			events <- refundProgressMsg{result: r, events: events}
@@ -851,14 +867,20 @@ func (m Model) applyRefundProgress(msg refundProgressMsg) (Model, tea.Cmd) {
 
 func (m Model) applyRefundDone(msg refundDoneMsg) (Model, tea.Cmd) {
 	m.refunding, m.quitArmed = false, false
+	stopped := m.run.stopped
+	m.run.finish()
 	m.status.Stop(activityRefund)
 	for _, id := range msg.groups {
 		delete(m.table.marked, id)
 	}
 	level, text := m.refundTally.summary(m.cfg.DryRun)
-	if msg.err != nil {
+	switch {
+	case stopped:
+		level, text = levelWarn, fmt.Sprintf("refunds stopped by you after %d of %d (%s); the rest were not begun; a pending one is finished at the next sync or by %s",
+			m.refundDone, m.refundTotal, text, reconcile.ResumeCommand)
+	case msg.err != nil:
 		level, text = levelError, fmt.Sprintf("refunds stopped after %d of %d (%s): %v", m.refundDone, m.refundTotal, text, msg.err)
-	} else if m.refundTally.pending+m.refundTally.failed > 0 {
+	case m.refundTally.pending+m.refundTally.failed > 0:
 		text += "; the detail pane says why"
 	}
 	return m, tea.Batch(m.flash(level, text), m.reload())
@@ -880,7 +902,7 @@ func (m *Model) recordOutcome(r RefundResult, tally *refundCounts) (flashLevel, 
 		level, text = levelError, "refund failed: "+r.Err.Error()
 	case m.cfg.DryRun:
 		tally.ok++
-		text = "would refund (dry run, nothing sent)"
+		text = "would refund (dry run: nothing sent or recorded)"
 	default:
 		tally.ok++
 	}
@@ -896,7 +918,7 @@ type refundCounts struct{ ok, pending, failed int }
 func (c refundCounts) summary(dryRun bool) (flashLevel, string) {
 	verb := "refunded"
 	if dryRun {
-		verb = "recorded as would-refund (dry run, nothing sent)"
+		verb = "would be refunded (dry run: nothing sent or recorded)"
 	}
 	parts := []string{fmt.Sprintf("%d %s", c.ok, verb)}
 	level := levelInfo
@@ -1006,12 +1028,13 @@ func (m *Model) keyState(md mode) keyState {
 		mode:        md,
 		hasRows:     len(m.table.rows) > 0,
 		canDismiss:  len(m.targets(isOpen)) > 0,
-		canRefund:   len(m.targets(hasRefundable)) > 0,
+		canRefund:   len(m.targets((*reconcile.Group).HasRefund)) > 0,
 		canUndo:     len(m.targets(isDismissed)) > 0,
 		hasQuery:    m.query != "",
 		hasMarks:    len(m.table.marked) > 0,
 		readOnly:    m.cfg.ReadOnly,
 		canSync:     m.deps.Syncer != nil && !m.syncing,
+		refunding:   m.refunding,
 		canExport:   m.loaded,
 		typed:       m.confirm.typed,
 		seenAll:     m.confirm.seenAll,
@@ -1066,7 +1089,7 @@ func (m Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
 		return m.status.spinner.View() + " loading…"
 	}
-	if m.width < minWidth || m.height < minHeight {
+	if m.tooSmall() {
 		return m.tooSmallView()
 	}
 	parts := []string{m.header.View()}

@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -198,8 +200,8 @@ func TestDismissAndUndo(t *testing.T) {
 	m = press(t, m, "enter")
 
 	want := []reconcile.Decision{{GroupID: "grp_ch_2001", Kind: reconcile.DecisionDismissed, Operator: "ops@acme.test",
-		At: fixtureNow, Note: "repeat purchase, confirmed by phone"}}
-	if len(h.store.decisions) != 1 || !slices.Equal(h.store.decisions[0], want) {
+		At: fixtureNow, Note: "repeat purchase, confirmed by phone", Charges: []string{"ch_2001", "ch_2002", "ch_2003"}}}
+	if len(h.store.decisions) != 1 || !reflect.DeepEqual(h.store.decisions[0], want) {
 		t.Fatalf("decisions %+v, want %+v", h.store.decisions, want)
 	}
 	if slices.Contains(listedIDs(m), "grp_ch_2001") {
@@ -375,7 +377,7 @@ func TestRefundDialog(t *testing.T) {
 				}
 				return
 			}
-			want := []reconcile.RefundIntent{{Key: reconcile.RefundKey("ch_1002", 0, 4999),
+			want := []reconcile.RefundRequest{{Key: reconcile.RefundKey("ch_1002", 0, 4999),
 				GroupID: "grp_ch_1001", ChargeID: "ch_1002", KeptChargeID: "ch_1001", Amount: 4999, Currency: "usd"}}
 			if !slices.Equal(h.refunder.requests, want) {
 				t.Errorf("requests %+v, want %+v", h.refunder.requests, want)
@@ -810,7 +812,7 @@ func TestRefundBatchSummary(t *testing.T) {
 			"0 refunded, 2 failed; the detail pane says why"},
 		{"pending and failed", map[string]error{"ch_1002": errors.New("x")}, map[string]bool{"ch_2002": true}, false, levelError,
 			"0 refunded, 1 pending (network failure: will be resumed with the same key), 1 failed; the detail pane says why"},
-		{"dry run", nil, nil, true, levelInfo, "2 recorded as would-refund (dry run, nothing sent)"},
+		{"dry run", nil, nil, true, levelInfo, "2 would be refunded (dry run: nothing sent or recorded)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1144,5 +1146,122 @@ func TestDetailPaneShowsTheDismissalNote(t *testing.T) {
 	}
 	if content := m.detail.render(&m.report.Groups[0], nil); strings.Contains(content, "dismissed by") {
 		t.Errorf("an open group shows a dismissal:\n%s", content)
+	}
+}
+
+// TestTooSmallTerminalOnlyQuits: while the terminal is below the minimum the
+// dialog is hidden, so its keys (and every other key but quit) do nothing; a
+// dialog that no longer fits after a resize must be scrolled to its end again
+// before it can be confirmed.
+func TestTooSmallTerminalOnlyQuits(t *testing.T) {
+	report := fixtureReport()
+	report.Groups = report.Groups[:4] // no low-confidence group: y confirms once allowed
+	tests := []struct {
+		name       string
+		size       tea.WindowSizeMsg // the terminal after the dialog was seen in full
+		keys       []string
+		wantCalls  int
+		wantModal  mode
+		wantQuit   bool
+		wantScroll bool // the listing must be seen to its end again
+	}{
+		{"y on the too-small screen sends nothing", tea.WindowSizeMsg{Width: 40, Height: 10}, []string{"y"}, 0, modeConfirm, false, false},
+		{"tab enter on the too-small screen sends nothing", tea.WindowSizeMsg{Width: 100, Height: 10}, []string{"tab", "enter"}, 0, modeConfirm, false, false},
+		{"esc on the too-small screen does nothing", tea.WindowSizeMsg{Width: 40, Height: 40}, []string{"esc", "y"}, 0, modeConfirm, false, false},
+		{"q quits on the too-small screen", tea.WindowSizeMsg{Width: 40, Height: 10}, []string{"q"}, 0, modeConfirm, true, false},
+		{"a dialog that no longer fits wants its end seen again", tea.WindowSizeMsg{Width: 100, Height: 20}, []string{"y"}, 0, modeConfirm, false, true},
+		{"a dialog that still fits confirms", tea.WindowSizeMsg{Width: 110, Height: 45}, []string{"y"}, 1, modeList, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(withSummary(report.Groups))
+			m := send(t, h.start(t, testConfig()), tea.WindowSizeMsg{Width: 120, Height: 50})
+			m = press(t, m, "space", "space", "space", "space", "r")
+			if m.modal != modeConfirm || !m.confirm.seenAll {
+				t.Fatalf("the dialog should be open and seen in full at 120×50")
+			}
+			m = send(t, m, tc.size)
+			var quit bool
+			for _, k := range tc.keys {
+				next, cmd := m.Update(keyMsg(k))
+				m = next.(Model)
+				if cmd != nil {
+					if _, ok := cmd().(tea.QuitMsg); ok {
+						quit = true
+						continue
+					}
+				}
+				m = drain(t, m, cmd)
+			}
+			if h.refunder.calls != tc.wantCalls || m.modal != tc.wantModal || quit != tc.wantQuit {
+				t.Fatalf("refunds %d, modal %v, quit %v; want %d, %v, %v", h.refunder.calls, m.modal, quit, tc.wantCalls, tc.wantModal, tc.wantQuit)
+			}
+			if tc.wantScroll && m.confirm.seenAll {
+				t.Errorf("the dialog no longer fits but still counts as seen to its end")
+			}
+		})
+	}
+}
+
+// TestPendingRefundShowsInTheDashboard: a group whose refund was begun and not
+// finished is listed among the groups to act on as pending (never plain
+// open), the header counts it, the detail pane gives the command that
+// finishes it, and r finishes it with its stored key.
+func TestPendingRefundShowsInTheDashboard(t *testing.T) {
+	dup := charge("ch_9002", time.Minute, 2500, "usd", reconcile.Duplicate)
+	dup.InFlight = []reconcile.RefundRequest{{Key: "doublecheck-refund-ch_9002-0-2500", ChargeID: "ch_9002", KeptChargeID: "ch_9001",
+		GroupID: "grp_ch_9001", Amount: 2500, Currency: "usd"}}
+	g := group("grp_ch_9001", reconcile.High, reconcile.Pending, reconcile.CauseNoKey, "cus_9", []string{"2 charges in 60 s"},
+		charge("ch_9001", 0, 2500, "usd", reconcile.Keep), dup)
+	h := newHarness(withSummary([]reconcile.Group{g}))
+	m := h.start(t, testConfig())
+	view := m.View()
+	for _, want := range []string{"pending", "1 pending", reconcile.ResumeCommand} {
+		if !strings.Contains(view, want) {
+			t.Errorf("the dashboard lacks %q:\n%s", want, view)
+		}
+	}
+	if ids := listedIDs(m); !slices.Equal(ids, []string{"grp_ch_9001"}) {
+		t.Fatalf("listed %v, want the pending group among the groups to act on", ids)
+	}
+	m = press(t, m, "r", "y")
+	if !slices.Equal(h.refunder.requests, dup.InFlight) {
+		t.Errorf("r sent %+v, want the refund in flight with its stored key", h.refunder.requests)
+	}
+}
+
+// stoppableRefunder is a Stripe that never answers: each refund runs until
+// its context is cancelled, then stays pending, as the Refunder reports it.
+type stoppableRefunder struct{ sawCancelled bool }
+
+func (r *stoppableRefunder) Refund(ctx context.Context, reqs []reconcile.RefundRequest, progress func(RefundResult)) error {
+	if ctx.Err() == nil {
+		return errors.New("the batch ran to its end: nothing stopped it")
+	}
+	r.sawCancelled = true
+	progress(RefundResult{ChargeID: reqs[0].ChargeID, Pending: true, Err: errors.New("no answer from Stripe (interrupted)")})
+	return ctx.Err()
+}
+
+// TestStopRefunds: while a batch runs, x stops it: its context is cancelled
+// (nothing more is sent, the refund in flight stays pending) and the status
+// bar says so with the command that finishes it.
+func TestStopRefunds(t *testing.T) {
+	refunder := &stoppableRefunder{}
+	deps := newHarness(fixtureReport()).deps()
+	deps.Refunder = refunder
+	m := press(t, startWith(t, testConfig(), deps), "r")
+	next, run := m.Update(keyMsg("y")) // the batch starts; its command has not run yet
+	m = next.(Model)
+	if !m.refunding || !strings.Contains(m.footerView(), "x stop refunds") {
+		t.Fatalf("refunding %v, footer %q: want x offered while the batch runs", m.refunding, m.footerView())
+	}
+	m = press(t, m, "x")
+	m = drain(t, m, run)
+	if !refunder.sawCancelled {
+		t.Fatal("x did not cancel the batch's context")
+	}
+	if m.refunding || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand) {
+		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refunding, m.status.flashText)
 	}
 }

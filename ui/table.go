@@ -197,6 +197,8 @@ func (t *groupTable) row(g *reconcile.Group, selected bool, c columns) string {
 		return t.styles.Resolved.Render(text)
 	case g.Status == reconcile.Dismissed:
 		return t.styles.Dismissed.Render(text)
+	case g.Status == reconcile.Pending:
+		return t.styles.Warn.Render(text)
 	}
 	return t.styles.Row.Render(text)
 }

@@ -1,0 +1,155 @@
+package reconcile
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func planMember(id, order string, role Role, refunded, refundable int64) Member {
+	return Member{Charge: Charge{ID: id, Amount: 2000, AmountRefunded: refunded, Currency: "usd", Customer: "cus_1"},
+		Role: role, OrderRef: order, Refundable: refundable}
+}
+
+// TestPlanRefunds: one plan for the dashboard and the refund command. A new
+// refund's key counts what was refunded on the charge before it (the ledger's
+// own refunds included, before a sync brings them); a refund in flight is
+// planned as itself, with its stored key, whatever its format; each suspect
+// names the kept charge of its own order; suspects that need or take no
+// refund are listed with the reason.
+func TestPlanRefunds(t *testing.T) {
+	inFlight := planMember("ch_d", "", Duplicate, 0, 0)
+	inFlight.NotRefundable = notRefundablePending
+	inFlight.InFlight = []RefundRequest{{Key: "doublecheck-refund-ch_d-2000", ChargeID: "ch_d", KeptChargeID: "ch_k", GroupID: "grp_k", Amount: 2000, Currency: "usd"}}
+	done := planMember("ch_d", "", Duplicate, 2000, 0)
+	done.NotRefundable, done.RefundID = notRefundableDone, "re_1"
+	disputed := planMember("ch_d", "", Duplicate, 0, 0)
+	disputed.Disputed, disputed.NotRefundable = true, notRefundableDisputed
+	tests := []struct {
+		name      string
+		members   []Member
+		status    Status
+		scope     PlanScope
+		wantKeys  []string
+		wantLines []string // kind charge
+		wantErr   string
+	}{
+		{"whole charge", []Member{planMember("ch_k", "", Keep, 0, 0), planMember("ch_d", "", Duplicate, 0, 2000)}, Open, PlanScope{},
+			[]string{"doublecheck-refund-ch_d-0-2000"}, []string{"group ", "keep ch_k", "refund ch_d"}, ""},
+		{"a part", []Member{planMember("ch_k", "", Keep, 0, 0), planMember("ch_d", "", Duplicate, 0, 2000)}, Open, PlanScope{ChargeID: "ch_d", Amount: 500},
+			[]string{"doublecheck-refund-ch_d-0-500"}, []string{"group ", "keep ch_k", "refund ch_d"}, ""},
+		{"the rest after a synced part", []Member{planMember("ch_k", "", Keep, 0, 0), planMember("ch_d", "", Duplicate, 1000, 1000)}, Open, PlanScope{},
+			[]string{"doublecheck-refund-ch_d-1000-1000"}, []string{"group ", "keep ch_k", "refund ch_d"}, ""},
+		{"the rest after a part not synced yet", []Member{planMember("ch_k", "", Keep, 0, 0), planMember("ch_d", "", Duplicate, 0, 1000)}, Open, PlanScope{},
+			[]string{"doublecheck-refund-ch_d-1000-1000"}, []string{"group ", "keep ch_k", "refund ch_d"}, ""},
+		{"in flight is finished with its stored key", []Member{planMember("ch_k", "", Keep, 0, 0), inFlight}, Open, PlanScope{},
+			[]string{"doublecheck-refund-ch_d-2000"}, []string{"group ", "keep ch_k", "resume ch_d"}, ""},
+		{"in flight in a dismissed group is still finished", []Member{planMember("ch_k", "", Keep, 0, 0), inFlight}, Dismissed, PlanScope{},
+			[]string{"doublecheck-refund-ch_d-2000"}, []string{"group ", "keep ch_k", "resume ch_d"}, ""},
+		{"already refunded", []Member{planMember("ch_k", "", Keep, 0, 0), done}, Resolved, PlanScope{},
+			nil, []string{"group ", "keep ch_k", "done ch_d"}, ""},
+		{"disputed", []Member{planMember("ch_k", "", Keep, 0, 0), disputed}, Open, PlanScope{},
+			nil, []string{"group ", "keep ch_k", "skip ch_d"}, ""},
+		{"dismissed", []Member{planMember("ch_k", "", Keep, 0, 0), planMember("ch_d", "", Duplicate, 0, 2000)}, Dismissed, PlanScope{},
+			nil, []string{"group ", "keep ch_k", "skip ch_d"}, ""},
+		{"each suspect names its own order's kept charge", []Member{planMember("ch_1", "o-1", Keep, 0, 0), planMember("ch_2", "o-1", Duplicate, 0, 2000),
+			planMember("ch_3", "o-2", Keep, 0, 0), planMember("ch_4", "o-2", Duplicate, 0, 2000)}, Open, PlanScope{},
+			[]string{"doublecheck-refund-ch_2-0-2000", "doublecheck-refund-ch_4-0-2000"},
+			[]string{"group ", "keep ch_1", "refund ch_2", "keep ch_3", "refund ch_4"}, ""},
+		{"a kept charge is refused", []Member{planMember("ch_k", "", Keep, 0, 0), planMember("ch_d", "", Duplicate, 0, 2000)}, Open, PlanScope{ChargeID: "ch_k"},
+			nil, nil, "is the charge kept"},
+		{"more than is left is refused", []Member{planMember("ch_k", "", Keep, 0, 0), planMember("ch_d", "", Duplicate, 1500, 500)}, Open, PlanScope{ChargeID: "ch_d", Amount: 600},
+			nil, nil, "more than the 5.00 USD left"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := Group{ID: "grp_k", Status: tc.status, Charges: tc.members}
+			plan, err := PlanRefunds([]*Group{&g}, tc.scope)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys, lines []string
+			var total int64
+			for _, rq := range plan.Requests {
+				keys = append(keys, rq.Key)
+				total += rq.Amount
+				if rq.GroupID != "grp_k" || rq.KeptChargeID != g.KeptFor(memberByID(&g, rq.ChargeID)).ID {
+					t.Errorf("request %+v does not name its group and kept charge", rq)
+				}
+			}
+			for _, l := range plan.Lines {
+				lines = append(lines, string(l.Kind)+" "+l.ChargeID)
+			}
+			if !slices.Equal(keys, tc.wantKeys) {
+				t.Errorf("planned keys %v, want %v", keys, tc.wantKeys)
+			}
+			if !slices.Equal(lines, tc.wantLines) {
+				t.Errorf("listing %v, want %v", lines, tc.wantLines)
+			}
+			if plan.Totals["usd"] != total {
+				t.Errorf("total %d, want the requests' %d", plan.Totals["usd"], total)
+			}
+			if g.HasRefund() != (len(keys) > 0) {
+				t.Errorf("HasRefund = %v with %d requests", g.HasRefund(), len(keys))
+			}
+		})
+	}
+}
+
+func memberByID(g *Group, id string) *Member {
+	for i := range g.Charges {
+		if g.Charges[i].ID == id {
+			return &g.Charges[i]
+		}
+	}
+	return nil
+}
+
+// TestPendingRefundShowsEverywhere: a refund begun and not finished makes its
+// group pending (never plain open) in the table, the JSON and the CSV, each
+// with the command that finishes it.
+func TestPendingRefundShowsEverywhere(t *testing.T) {
+	in := Input{
+		Charges: []Charge{charge("ch_a", 0), charge("ch_b", time.Minute)},
+		Refunds: []RefundIntent{{RefundRequest: RefundRequest{Key: RefundKey("ch_b", 0, 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd"},
+			Status: RefundPending, CreatedAt: t0}},
+	}
+	r := Detect(in, DefaultOptions())
+	g := onlyGroup(t, r)
+	if g.Status != Pending || !g.NeedsAction() || r.Summary.Pending != 1 || r.Summary.ByCurrency[0].AtRisk != 2000 {
+		t.Fatalf("status %s, summary %+v; want pending with 20.00 at risk", g.Status, r.Summary)
+	}
+	for _, tc := range []struct {
+		name  string
+		write func(io.Writer, Report) error
+		want  []string
+	}{
+		{"table", WriteTable, []string{"pending", "1 group with a refund pending", ResumeCommand}},
+		{"json", WriteJSON, []string{`"status": "pending"`, `"pending": 1`, `"next_step": "a refund is pending and the money may have moved: ` + ResumeCommand}},
+		{"csv", WriteCSV, []string{",pending,", ResumeCommand}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tc.write(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("%s lacks %q:\n%s", tc.name, w, buf.String())
+				}
+			}
+			if strings.Contains(buf.String(), " open ") || strings.Contains(buf.String(), ",open,") || strings.Contains(buf.String(), `"status": "open"`) {
+				t.Errorf("%s shows the pending group as open:\n%s", tc.name, buf.String())
+			}
+		})
+	}
+}
