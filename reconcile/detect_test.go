@@ -322,7 +322,8 @@ func TestVerdicts(t *testing.T) {
 			charges:    []Charge{charge("ch_a", 0, order("o-6")), charge("ch_b", 5*time.Second, order("o-6"))},
 			keys:       []KeyRecord{eventKey("954fc873-dce4-416c-8692-4043909caba5", "ch_a"), eventKey("0b7e2c1a-41f3-4f0e-9d2b-8a1c3e5f7a90", "ch_b")},
 			confidence: High, cause: CauseNewKeyPerRetry, headline: "same order_id o-6 with 2 different idempotency keys",
-			reason: "ambiguous: 2 of the keys are bare UUIDs, which stripe-python, -ruby, -php, -java and -dotnet also send on their automatic retries"},
+			reason: "ambiguous: 2 of the keys are bare UUIDs, which stripe-python, -java and -dotnet put on every POST sent without a key (stripe-ruby and -php when their retries are on); " +
+				"if these are library keys, the library made one key per call, so the application created the charge twice without a key of its own; the cause is then no_key"},
 		{name: "a retry without a key is no key",
 			charges:    []Charge{charge("ch_a", 0), charge("ch_b", 12*time.Second)},
 			keys:       []KeyRecord{eventKey("k-1", "ch_a")},

@@ -60,8 +60,9 @@
 // apart with different application keys and no order reference →
 // double_submit; otherwise unknown. Each cause's reason says what to fix.
 // Application keys that are bare UUIDs add an "ambiguous:" reason to
-// new_key_per_retry and double_submit: stripe-python and others send one on
-// their automatic retries.
+// new_key_per_retry and double_submit: stripe-python, -java and -dotnet put
+// one on every POST sent without a key, one per call, so two of them may be
+// two keyless calls (no_key).
 //
 // no_key deliberately covers a group where some charges carry an application key
 // and others are known to carry none: the application sent no key on that

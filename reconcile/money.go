@@ -102,12 +102,15 @@ func LibraryGeneratedKey(key string) bool {
 }
 
 // AmbiguousKey reports whether a key is a bare UUID, which cannot be told
-// apart from a library's automatic key: stripe-python puts str(uuid.uuid4())
-// on every POST without a key (_api_requestor.py request_headers), stripe-ruby
-// SecureRandom.uuid when retries are on (api_requestor.rb), and stripe-php,
-// -java and -dotnet a random UUID on their automatic retries (by their
-// documentation; not checked in their source here). An application may use a
-// UUID too, so causes that count application keys say so rather than guess.
+// apart from a library's automatic key. A library makes it once per call and
+// reuses it on that call's retries. stripe-python puts str(uuid.uuid4()) on
+// every POST without a key (_api_requestor.py request_headers); stripe-java
+// UUID.randomUUID() on every POST without one (StripeRequest.buildHeaders);
+// stripe-dotnet Guid.NewGuid() likewise (StripeRequest.BuildStripeHeaders);
+// stripe-php $randomGenerator->uuid() on a POST when Stripe::$maxNetworkRetries
+// > 0 (HttpClient/CurlClient.php); stripe-ruby SecureRandom.uuid when retries
+// are on (api_requestor.rb). An application may use a UUID too, so causes that
+// count application keys say so rather than guess.
 func AmbiguousKey(key string) bool { return isUUID(key) }
 
 // isUUID is the 8-4-4-4-12 hexadecimal form, either case.

@@ -323,8 +323,11 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 	}
 	v.Reasons = append(v.Reasons, string(v.Cause)+": "+fix)
 	if (v.Cause == CauseNewKeyPerRetry || v.Cause == CauseDoubleSubmit) && f.ambiguousKeys > 0 {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("ambiguous: %d of the keys are bare UUIDs, which stripe-python, -ruby, -php, -java and -dotnet also send on their automatic retries; "+
-			"if the application sets no key of its own, these are one request retried by the library and the cause is no_key", f.ambiguousKeys))
+		// A library makes its key once per call and reuses it on its own
+		// retries, so Stripe replays them: two library UUIDs are two calls.
+		v.Reasons = append(v.Reasons, fmt.Sprintf("ambiguous: %d of the keys are bare UUIDs, which stripe-python, -java and -dotnet put on every POST sent without a key "+
+			"(stripe-ruby and -php when their retries are on); if these are library keys, the library made one key per call, "+
+			"so the application created the charge twice without a key of its own; the cause is then no_key", f.ambiguousKeys))
 	}
 	for _, o := range f.orders {
 		if o != order && f.orderCount[o] > 1 {
