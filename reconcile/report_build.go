@@ -229,6 +229,7 @@ func (x *index) group(idx []int32, led *ledger) Group {
 		m.Charge = ch[i]
 		m.OrderRef = x.order[i]
 		m.IdempotencyKey, m.KeySources, keys[k] = x.displayKey(int(i))
+		keys[k] = x.withoutConfirmationKeys(int(i), keys[k])
 		m.KeyEvidence, m.keyFromIntent = x.keyEvidence(&m.Charge, keys[k])
 		if m.KeyEvidence == EvidenceAppKey {
 			m.keyFromIntent = slices.Contains(m.KeySources, SourcePaymentIntent)
@@ -334,6 +335,26 @@ func (x *index) displayKey(i int) (key string, sources []string, all []string) {
 		}
 	}
 	return key, bestSources, all
+}
+
+// withoutConfirmationKeys drops from keys, the distinct keys of charge i, those
+// only its own events carry when it is on a PaymentIntent whose create request
+// is not known: that event's request confirmed the PaymentIntent (Stripe.js in
+// the browser, or the server), so its key says nothing about how the
+// PaymentIntent was created. A key in the key log or metadata still counts.
+func (x *index) withoutConfirmationKeys(i int, keys []string) []string {
+	c := &x.in.Charges[i]
+	if c.PaymentIntent == "" || x.requests[c.PaymentIntent] != nil {
+		return keys
+	}
+	return slices.DeleteFunc(keys, func(k string) bool {
+		for _, occ := range x.chargeKeys(i) {
+			if occ.key == k && (occ.rec < 0 || !slices.Equal(x.in.Keys[occ.rec].Sources, []string{SourceEvent})) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // effectiveRefunded is the larger of what Stripe last said and what our ledger

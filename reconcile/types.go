@@ -49,7 +49,8 @@ const (
 	SourceMetadata = "metadata" // a charge metadata field
 	// SourcePaymentIntent: the key of the request that created the charge's
 	// PaymentIntent (its payment_intent.created event). With Stripe.js the
-	// charge's own event is the browser's confirmation; this is the server's call.
+	// charge's own event is the browser's confirmation (whether Stripe.js puts a
+	// key of its own on it is not verified); this is the server's call.
 	SourcePaymentIntent = "payment_intent"
 )
 

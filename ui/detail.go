@@ -140,6 +140,9 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 			line(indent, s.Muted.Render("key — not known: no event or key-log entry recorded the request"))
 		case m.IdempotencyKey == "":
 			line(indent, s.Muted.Render("key — none: its event recorded the request without one"))
+		case m.KeyEvidence == reconcile.EvidenceUnknown:
+			line(indent, s.Muted.Render("key "), m.IdempotencyKey, s.Muted.Render(" (from "+strings.Join(m.KeySources, ", ")+")"))
+			line(indent, s.Muted.Render("    the confirmation's, not the create call's: not known, as its PaymentIntent's create request is not"))
 		default:
 			line(indent, s.Muted.Render("key "), m.IdempotencyKey, s.Muted.Render(" (from "+strings.Join(m.KeySources, ", ")+")"))
 			switch {
