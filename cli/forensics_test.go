@@ -74,23 +74,25 @@ func TestCausesAndFindings(t *testing.T) {
 	}
 
 	wantCause := map[string]string{
-		"double_click/1":            "no_key", // only keys a Stripe library generated
-		"double_click/2":            "double_submit",
-		"double_click/3":            "no_key",
-		"retry_new_key/1":           "new_key_per_retry",
-		"retry_new_key/2":           "new_key_per_retry", // older than the events: the key log tells
-		"key_reused_after_expiry/1": "key_reused_after_expiry",
-		"key_reused_after_expiry/2": "key_reused_after_expiry",
-		"intent_per_attempt/1":      "new_key_per_retry",
-		"intent_per_attempt/2":      "unknown", // older than the events: not known
-		"intent_without_key/1":      "no_key",
-		"double_checkout/1":         "double_checkout", // the sessions' client_reference_id
-		"double_checkout/2":         "unknown",         // older than the events: no session, no key known
-		"double_checkout/3":         "double_checkout", // the sessions' metadata order_id
+		"double_click/1":               "no_key", // only keys a Stripe library generated
+		"double_click/2":               "double_submit",
+		"double_click/3":               "no_key",
+		"retry_new_key/1":              "new_key_per_retry",
+		"retry_new_key/2":              "new_key_per_retry", // older than the events: the key log tells
+		"key_reused_after_expiry/1":    "key_reused_after_expiry",
+		"key_reused_after_expiry/2":    "key_reused_after_expiry",
+		"intent_per_attempt/1":         "new_key_per_retry",
+		"intent_per_attempt/2":         "unknown", // older than the events: not known
+		"intent_without_key/1":         "no_key",
+		"double_checkout/1":            "double_checkout", // the sessions' client_reference_id
+		"double_checkout/2":            "unknown",         // older than the events: no session, no key known
+		"double_checkout/3":            "double_checkout", // the sessions' metadata order_id
+		"checkout_without_reference/1": "unknown",         // Stripe made the PaymentIntents; no cart to compare
 	}
 	fixes := map[string]string{
-		"intent_per_attempt/1": "reuse the order's PaymentIntent instead of creating one per attempt",
-		"double_checkout/1":    "reuse its open session, or expire it",
+		"intent_per_attempt/1":         "reuse the order's PaymentIntent instead of creating one per attempt",
+		"double_checkout/1":            "reuse its open session, or expire it",
+		"checkout_without_reference/1": "Stripe Checkout created these PaymentIntents (sessions cs_",
 	}
 	for _, sc := range sb.ScenarioList() {
 		t.Run(sc.Name, func(t *testing.T) {

@@ -140,6 +140,9 @@ func (x *index) attachIntents() {
 // PaymentIntent's create request. A charge's own event counts only without a
 // PaymentIntent: with one, that event may be the browser's confirmation.
 func (x *index) keyEvidence(c *Charge, keys []string) (e KeyEvidence, fromIntent bool) {
+	if x.checkoutOf(c) != nil {
+		return EvidenceCheckout, false
+	}
 	piSeen := c.PaymentIntent != "" && x.requests[c.PaymentIntent] != nil
 	for _, k := range keys {
 		if !LibraryGeneratedKey(k) {

@@ -43,7 +43,9 @@
 // PaymentIntent, whose charge event may be the browser's confirmation — or of
 // its PaymentIntent with no key, or only keys a Stripe library made), or not
 // known (nothing recorded the request: Stripe lists events for 30 days only,
-// and imported files carry none). A completed Checkout Session's
+// and imported files carry none), or made by Stripe Checkout (a completed
+// Checkout Session paid it: Stripe created the PaymentIntent, so no request of
+// the application's exists). A completed Checkout Session's
 // client_reference_id, else its metadata order field, is the order reference
 // of its PaymentIntent's charges.
 //
@@ -58,7 +60,10 @@
 // → no_key; a charge whose key evidence is not known → unknown, with a reason
 // naming those charges and how to supply the evidence; charges under 10 s
 // apart with different application keys and no order reference →
-// double_submit; otherwise unknown. Each cause's reason says what to fix.
+// double_submit; otherwise unknown. A group Stripe Checkout made wholly, with
+// no shared cart, is unknown too (after new_key_per_retry), its reason naming
+// the sessions and, for those without client_reference_id, saying to set it.
+// Each cause's reason says what to fix.
 // Application keys that are bare UUIDs add an "ambiguous:" reason to
 // new_key_per_retry and double_submit: stripe-python, -java and -dotnet put
 // one on every POST sent without a key, one per call, so two of them may be

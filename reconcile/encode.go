@@ -43,7 +43,7 @@ type (
 		Email          string `json:"email"`
 		CardLast4      string `json:"card_last4"`
 		IdempotencyKey string `json:"idempotency_key"`
-		// KeyEvidence: application_key, no_application_key or not_known.
+		// KeyEvidence: application_key, no_application_key, not_known or made_by_checkout.
 		KeyEvidence KeyEvidence `json:"key_evidence"`
 		OrderRef    string      `json:"order_ref"`
 		Disputed    bool        `json:"disputed"`

@@ -73,6 +73,10 @@ const (
 	// EvidenceUnknown: nothing recorded the request (no event within Stripe's
 	// 30 days, an imported file, no key-log entry).
 	EvidenceUnknown KeyEvidence = "not_known"
+	// EvidenceCheckout: Stripe Checkout (a session the application created, or
+	// a Payment Link's) created the PaymentIntent, so no request or key of the
+	// application's exists to know.
+	EvidenceCheckout KeyEvidence = "made_by_checkout"
 )
 
 // Verdict is the explanation of a group: how sure, why it happened, and the human

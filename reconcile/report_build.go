@@ -509,8 +509,11 @@ func (x *index) findings() []Finding {
 			if x.eligible[i] && x.keyStart[i] == x.keyStart[i+1] {
 				c := &ch[i]
 				detail := "no idempotency key on record, and whether it had one is not known: no event (Stripe keeps 30 days) and no key-log entry recorded its request"
-				if e, _ := x.keyEvidence(c, nil); e == EvidenceNoAppKey {
+				switch e, _ := x.keyEvidence(c, nil); e {
+				case EvidenceNoAppKey:
 					detail = "its event recorded the request without an idempotency key: created outside the application (e.g. in the Dashboard) or by code that sends none"
+				case EvidenceCheckout:
+					detail = "made by Stripe Checkout (session " + x.checkoutOf(c).Session + "): Stripe created its PaymentIntent, so no request or key of the application's exists"
 				}
 				out = append(out, Finding{
 					Kind: KindChargeWithoutKey, ChargeID: c.ID, OrderRef: x.order[i],

@@ -31,6 +31,7 @@ type groupFacts struct {
 	anyKey        bool
 	keyless       int              // charges known to have been sent without an application key
 	notKnown      []string         // charges nothing recorded the creating request of
+	sessions      []string         // the Checkout Sessions that made the charges Stripe Checkout made
 	viaIntent     bool             // some key evidence is a PaymentIntent's create request
 	firstKeyed    int              // index of the first charge with an application key, -1 if none
 	firstBare     int              // index of the first charge known to be without one, -1 if none
@@ -88,6 +89,8 @@ func factsOf(ms []Member, keys [][]string) groupFacts {
 			if f.firstKeyed < 0 {
 				f.firstKeyed = i
 			}
+		case EvidenceCheckout:
+			f.sessions = append(f.sessions, m.CheckoutSession)
 		default:
 			f.notKnown = append(f.notKnown, m.ID)
 		}
@@ -255,6 +258,21 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 		if f.viaIntent {
 			headline = fmt.Sprintf("same %s %s on %d PaymentIntents, each created with its own idempotency key", field, order, f.orderCount[order])
 			fix = fmt.Sprintf("the server created a new PaymentIntent for each attempt at %s %s; reuse the order's PaymentIntent instead of creating one per attempt (store its id with the order, or create it with a key derived from the order)", field, order)
+		}
+	case len(f.sessions) == f.n:
+		v.Cause = CauseUnknown
+		sessions := strings.Join(f.sessions, ", ")
+		headline = fmt.Sprintf("%s, made by Stripe Checkout (sessions %s)", timing, sessions)
+		fix = fmt.Sprintf("Stripe Checkout created these PaymentIntents (sessions %s), so no request or idempotency key of the application's is involved", sessions)
+		var unreferenced []string
+		for i := range ms {
+			if ms[i].OrderRef == "" {
+				unreferenced = append(unreferenced, ms[i].CheckoutSession)
+			}
+		}
+		if len(unreferenced) > 0 {
+			fix += fmt.Sprintf("; %s carry no client_reference_id, so whether they were one cart paid twice (double_checkout) is not known: "+
+				"set client_reference_id to the cart id when creating a session (for a Payment Link, add ?client_reference_id=<cart> to its URL)", strings.Join(unreferenced, ", "))
 		}
 	case f.keyless > 0:
 		v.Cause = CauseNoKey

@@ -169,6 +169,7 @@ type chargeOpts struct {
 	// (confirm == byCheckout).
 	clientRef   string
 	sessionMeta map[string]string
+	paymentLink string // the Payment Link whose session it is, if any
 }
 
 // confirmation is who confirmed a new PaymentIntent, which decides what its
@@ -281,7 +282,7 @@ func (s *Server) createIntentEvents(c *charge, pi *paymentIntent, at int64, o ch
 	pi.LatestCharge, pi.Succeeded = c.ID, c.Captured
 	if o.confirm == byCheckout {
 		cs := &checkoutSession{ID: s.newID("cs_test_a1", 50), Created: created.Created - 60, Amount: c.Amount, Currency: c.Currency,
-			Customer: c.Customer, ClientReferenceID: o.clientRef, Metadata: o.sessionMeta, PaymentIntent: pi.ID}
+			Customer: c.Customer, ClientReferenceID: o.clientRef, Metadata: o.sessionMeta, PaymentIntent: pi.ID, PaymentLink: o.paymentLink}
 		s.data.sessions[cs.ID] = cs
 		s.data.addEvent(&event{ID: s.newID("evt_1", 23), Type: "checkout.session.completed", Created: at + 1, Session: cs})
 	}

@@ -110,6 +110,7 @@ type checkoutSession struct {
 	ClientReferenceID string
 	Metadata          map[string]string // the session's own: not copied to the charge
 	PaymentIntent     string
+	PaymentLink       string // plink_…, when a Payment Link made the session
 }
 
 type dispute struct {
@@ -584,6 +585,7 @@ type checkoutSessionJSON struct {
 	Metadata          map[string]string `json:"metadata"`
 	Mode              string            `json:"mode"`
 	PaymentIntent     *string           `json:"payment_intent"`
+	PaymentLink       *string           `json:"payment_link"`
 	PaymentStatus     string            `json:"payment_status"`
 	Status            string            `json:"status"`
 	URL               *string           `json:"url"`
@@ -593,7 +595,7 @@ func (cs *checkoutSession) wire(livemode bool) checkoutSessionJSON {
 	out := checkoutSessionJSON{
 		ID: cs.ID, Object: "checkout.session", AmountTotal: cs.Amount, ClientReferenceID: nullable(cs.ClientReferenceID),
 		Created: cs.Created, Currency: cs.Currency, Customer: nullable(cs.Customer), Livemode: livemode, Metadata: cs.Metadata,
-		Mode: "payment", PaymentIntent: nullable(cs.PaymentIntent), PaymentStatus: "paid", Status: "complete",
+		Mode: "payment", PaymentIntent: nullable(cs.PaymentIntent), PaymentLink: nullable(cs.PaymentLink), PaymentStatus: "paid", Status: "complete",
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}

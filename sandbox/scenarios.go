@@ -34,6 +34,7 @@ var scenarioKinds = []scenarioKind{
 	{"intent_per_attempt", 2, true, (*gen).intentPerAttempt},
 	{"intent_without_key", 1, true, (*gen).intentWithoutKey},
 	{"double_checkout", 3, true, (*gen).doubleCheckout},
+	{"checkout_without_reference", 1, true, (*gen).checkoutWithoutReference},
 }
 
 // scenarios seeds every kind. Odd instances fall within the last 30 days (their
@@ -352,5 +353,18 @@ func (g *gen) doubleCheckout(inst int, t int64) (string, []*charge) {
 	}
 	t2 := t + g.secs(30, 300)
 	return fmt.Sprintf("the customer completed two Checkout Sessions for %s (a second tab)", cart),
+		[]*charge{g.s.createCharge(p, t, amount, "usd", opts), g.s.createCharge(p, t2, amount, "usd", opts)}
+}
+
+// checkoutWithoutReference: a customer pays one Payment Link twice. Its
+// sessions carry no client_reference_id (a link has none unless its URL adds
+// one), so whether the two were one cart is not known.
+func (g *gen) checkoutWithoutReference(inst int, t int64) (string, []*charge) {
+	p := g.person(false)
+	amount, desc := g.cart("usd")
+	link := g.s.newID("plink_1", 23)
+	opts := chargeOpts{description: "Payment Link: " + desc, request: true, confirm: byCheckout, paymentLink: link}
+	t2 := t + g.secs(60, 600)
+	return fmt.Sprintf("the customer paid Payment Link %s twice; its sessions carry no client_reference_id", link),
 		[]*charge{g.s.createCharge(p, t, amount, "usd", opts), g.s.createCharge(p, t2, amount, "usd", opts)}
 }

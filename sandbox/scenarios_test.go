@@ -149,6 +149,12 @@ func TestScenarioShapes(t *testing.T) {
 			}
 			return ""
 		},
+		"checkout_without_reference": func(cs []testCharge) string {
+			if len(cs) != 2 || !sameAmount(cs) || order(cs[0]) != "" || fp(cs[0]) != fp(cs[1]) || cs[0].PaymentIntent == cs[1].PaymentIntent {
+				return "want 2 charges on one card, two PaymentIntents, no order"
+			}
+			return ""
+		},
 		"triple_retry": func(cs []testCharge) string {
 			if len(cs) != 3 || !sameAmount(cs) || span(cs) >= 60 {
 				return "want 3 charges of one amount in under a minute"

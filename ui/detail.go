@@ -136,6 +136,11 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 			s.Muted.Render("  refunded "), reconcile.FormatMoney(m.AmountRefunded, m.Currency))
 		line(indent, cardText(m), s.Muted.Render(" · "), orDash(m.Email), s.Muted.Render(" · order "), orDash(m.OrderRef))
 		switch {
+		case m.KeyEvidence == reconcile.EvidenceCheckout:
+			line(indent, s.Muted.Render("key — none: made by Stripe Checkout (session "+m.CheckoutSession+"), which created its PaymentIntent"))
+			if m.OrderRef == "" {
+				line(indent, s.Muted.Render("    the session has no client_reference_id: set it to the cart id to tell one cart paid twice"))
+			}
 		case m.IdempotencyKey == "" && m.KeyEvidence == reconcile.EvidenceUnknown:
 			line(indent, s.Muted.Render("key — not known: no event or key-log entry recorded the request"))
 		case m.IdempotencyKey == "":

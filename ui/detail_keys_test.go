@@ -22,6 +22,12 @@ func TestDetailPaneKeyLines(t *testing.T) {
 		{"a charge event's key without the PaymentIntent's create request is not known",
 			reconcile.Member{IdempotencyKey: "browser-1", KeySources: []string{"event"}, KeyEvidence: reconcile.EvidenceUnknown},
 			"the confirmation's, not the create call's: not known, as its PaymentIntent's create request is not"},
+		{"a charge Stripe Checkout made has no key to know",
+			reconcile.Member{CheckoutSession: "cs_test_1", KeyEvidence: reconcile.EvidenceCheckout},
+			"key — none: made by Stripe Checkout (session cs_test_1), which created its PaymentIntent"},
+		{"a Checkout session without client_reference_id says to set one",
+			reconcile.Member{CheckoutSession: "cs_test_1", KeyEvidence: reconcile.EvidenceCheckout},
+			"the session has no client_reference_id: set it to the cart id"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
