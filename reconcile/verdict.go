@@ -32,7 +32,7 @@ type groupFacts struct {
 	keyless       int              // charges known to have been sent without an application key
 	notKnown      []string         // charges nothing recorded the creating request of
 	sessions      []string         // the Checkout Sessions that made the charges Stripe Checkout made
-	viaIntent     bool             // some key evidence is a PaymentIntent's create request
+	intentBare    []int            // indices of the charges whose PaymentIntent is known to have been created without an application key
 	firstKeyed    int              // index of the first charge with an application key, -1 if none
 	firstBare     int              // index of the first charge known to be without one, -1 if none
 	keyUses       map[string][]int // key → indices of the charges carrying it
@@ -68,7 +68,6 @@ func factsOf(ms []Member, keys [][]string) groupFacts {
 			}
 			f.orderCount[m.OrderRef]++
 		}
-		f.viaIntent = f.viaIntent || m.keyFromIntent
 		for _, k := range keys[i] {
 			f.anyKey = true
 			f.keyUses[k] = append(f.keyUses[k], i)
@@ -81,6 +80,9 @@ func factsOf(ms []Member, keys [][]string) groupFacts {
 		}
 		switch m.KeyEvidence {
 		case EvidenceNoAppKey:
+			if m.keyFromIntent {
+				f.intentBare = append(f.intentBare, i)
+			}
 			f.keyless++
 			if f.firstBare < 0 {
 				f.firstBare = i
@@ -184,6 +186,22 @@ func (f *groupFacts) sharedKey(ms []Member) (key string, gap time.Duration) {
 	return key, gap
 }
 
+// intentKeysOf counts the distinct PaymentIntents of order's charges whose
+// create request's application key is known, and those keys, and names the
+// charges.
+func intentKeysOf(ms []Member, order string) (intents, keys int, charges []string) {
+	pis, ks := map[string]struct{}{}, map[string]struct{}{}
+	for i := range ms {
+		m := &ms[i]
+		if m.OrderRef == order && m.KeyEvidence == EvidenceAppKey && m.keyFromIntent {
+			pis[m.PaymentIntent] = struct{}{}
+			ks[m.IdempotencyKey] = struct{}{}
+			charges = append(charges, m.ID)
+		}
+	}
+	return len(pis), len(ks), charges
+}
+
 // appKeysOf counts the distinct application keys used for order: those on its
 // charges and those logged for it without a charge.
 func appKeysOf(ms []Member, keys [][]string, order string, logged []string) int {
@@ -255,9 +273,9 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 		v.Cause = CauseNewKeyPerRetry
 		headline = fmt.Sprintf("same %s %s with %d different idempotency keys", field, order, orderKeys)
 		fix = fmt.Sprintf("the client generated a new Idempotency-Key for each retry of %s %s; reuse one key per order", field, order)
-		if f.viaIntent {
-			headline = fmt.Sprintf("same %s %s on %d PaymentIntents, each created with its own idempotency key", field, order, f.orderCount[order])
-			fix = fmt.Sprintf("the server created a new PaymentIntent for each attempt at %s %s; reuse the order's PaymentIntent instead of creating one per attempt (store its id with the order, or create it with a key derived from the order)", field, order)
+		if intents, keys, charges := intentKeysOf(ms, order); intents >= 2 && keys >= 2 {
+			headline = fmt.Sprintf("same %s %s on %d PaymentIntents created with %d different idempotency keys (%s)", field, order, intents, keys, strings.Join(charges, ", "))
+			fix = fmt.Sprintf("the server created a new PaymentIntent for each attempt at %s %s (%s); reuse the order's PaymentIntent instead of creating one per attempt (store its id with the order, or create it with a key derived from the order)", field, order, strings.Join(charges, ", "))
 		}
 	case len(f.sessions) == f.n:
 		v.Cause = CauseUnknown
@@ -372,8 +390,17 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 // the sentence names it.
 func (f *groupFacts) missingKeyFix(ms []Member) string {
 	if f.firstKeyed < 0 {
-		if f.viaIntent {
-			return "the server created each PaymentIntent without an Idempotency-Key of its own, so a retry created another; create one PaymentIntent per order, with a key derived from the order, and reuse it"
+		var intentCharges []string
+		for _, i := range f.intentBare {
+			intentCharges = append(intentCharges, ms[i].ID)
+		}
+		switch {
+		case len(f.intentBare) == f.keyless && f.keyless >= 2:
+			return fmt.Sprintf("the server created the PaymentIntents of %s without an Idempotency-Key of its own, so a retry created another; "+
+				"create one PaymentIntent per order, with a key derived from the order, and reuse it", strings.Join(intentCharges, ", "))
+		case len(f.intentBare) > 0:
+			return fmt.Sprintf("the application sent no Idempotency-Key of its own, so a retry charged again (the PaymentIntent of %s was created without one); "+
+				"send one key per order on every request that creates a charge or a PaymentIntent", strings.Join(intentCharges, ", "))
 		}
 		return "the application sent no Idempotency-Key of its own, so a retry charged again; send one key per order on every charge request"
 	}
