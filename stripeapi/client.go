@@ -32,6 +32,8 @@ const (
 	maxAttempts    = 8 // one request and seven retries: about half a minute of backoff
 	retryBase      = 500 * time.Millisecond
 	retryCap       = 10 * time.Second
+	// accountLookupTimeout bounds Account's single attempt.
+	accountLookupTimeout = 5 * time.Second
 )
 
 // Client talks to Stripe (or any Stripe-compatible server) with one key. Every
@@ -140,15 +142,34 @@ var accountRE = regexp.MustCompile(`on account '(acct_[A-Za-z0-9]+)'`)
 // permissions (dj-stripe PR #1131, stripe-node issue #2246), but names the
 // account in the message, and some Stripe-compatible servers have no such
 // endpoint (404). Both return what is known, with Unknown saying what is not;
-// a rejected key (401) and every other failure are errors.
+// a rejected key (401) and every other failure are errors. It is one attempt
+// of at most accountLookupTimeout, never retried: every command, a refund
+// resume included, starts with it, and what it learns is a nicety.
 func (c *Client) Account(ctx context.Context) (Account, error) {
 	var acct stripe.Account
+	lookupCtx, cancel := context.WithTimeout(ctx, accountLookupTimeout)
+	defer cancel()
 	params := &stripe.AccountParams{}
-	params.Context = ctx
-	err := c.call(ctx, func() error {
-		return c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
-	})
+	params.Context = lookupCtx
+	err := c.limiter.Wait(lookupCtx)
+	if err == nil {
+		c.requests.Add(1)
+		err = c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
+	}
 	var se *stripe.Error
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return Account{}, ctx.Err()
+	case err != nil && lookupCtx.Err() != nil:
+		err = &apiError{kind: ErrUnreachable, err: err, msg: fmt.Sprintf("no answer from %s within %s", c.APIBase(), accountLookupTimeout)}
+	case errors.As(err, &se) && (se.HTTPStatusCode >= 500 || se.HTTPStatusCode == http.StatusTooManyRequests):
+		kind := ErrServer
+		if se.HTTPStatusCode == http.StatusTooManyRequests {
+			kind = ErrRateLimited
+		}
+		err = &apiError{kind: kind, err: err, msg: fmt.Sprintf("%s answered HTTP %d", c.APIBase(), se.HTTPStatusCode)}
+	}
+	err = c.explain(err)
 	switch {
 	case errors.Is(err, ErrPermission) && errors.As(err, &se):
 		if m := accountRE.FindStringSubmatch(se.Msg); m != nil {
