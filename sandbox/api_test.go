@@ -103,7 +103,8 @@ func TestAccountRefusedToRestrictedKeys(t *testing.T) {
 	for _, key := range []string{RestrictedKey, NoReadKey, NoRefundKey} {
 		rep := request(t, ts, http.MethodGet, "/v1/account", key, nil, nil)
 		e := decode[testError](t, rep).Error
-		if rep.status != http.StatusForbidden || !strings.Contains(e.Message, "on account '"+AccountID+"'") ||
+		// Stripe's wording as of 2025 (stripe-node issue #2246).
+		if rep.status != http.StatusForbidden || !strings.Contains(e.Message, "on account '"+AccountID+"'. Having the 'rak_accounts_kyc_id_numbers_read' permission would allow this request to continue.") ||
 			strings.Contains(e.Message, key) {
 			t.Errorf("%s: HTTP %d %+v", key, rep.status, e)
 		}

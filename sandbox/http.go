@@ -301,11 +301,13 @@ func authorize(key string, perm permission) *response {
 	var missing string
 	switch {
 	case perm == permAccount && strings.HasPrefix(key, "rk_"):
-		// Stripe's words for it, naming the account (dj-stripe PR #1131).
+		// Stripe's words for it, naming the account, as of 2025 (stripe-node
+		// issue #2246; dj-stripe PR #1131 shows the 2020 form): no permission
+		// a restricted key can have grants it.
 		resp := errorResponse(http.StatusForbidden, apiError{
 			Type: "invalid_request_error",
 			Message: fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account '%s'. "+
-				"This is a restricted API key, but the required permissions are not available for use by restricted keys.", redactKey(key), AccountID),
+				"Having the 'rak_accounts_kyc_id_numbers_read' permission would allow this request to continue.", redactKey(key), AccountID),
 		})
 		return &resp
 	case key == NoReadKey && perm != permNone:

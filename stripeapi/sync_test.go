@@ -528,6 +528,10 @@ func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
 func TestAccount(t *testing.T) {
 	_, base := newSandbox(t, sandbox.Options{Seed: 8, Ordinary: -1})
 	_, noAccount := newSandbox(t, sandbox.Options{Seed: 8, Ordinary: -1, NoAccount: true})
+	const refused = "The provided key 'rk_test_*********qs8Kgd' does not have the required permissions for this endpoint on account "
+	form2020, _ := accountServer(t, http.StatusForbidden, refused+"'acct_1PJBLEBBLEfV'. This is a restricted API key, but the required permissions are not available for use by restricted keys.")
+	form2025, _ := accountServer(t, http.StatusForbidden, refused+"'acct_1PJBLEBBLEfV'. Having the 'rak_accounts_kyc_id_numbers_read' permission would allow this request to continue.")
+	masked, _ := accountServer(t, http.StatusForbidden, refused+"'acct_1Ab***'. Having the 'rak_accounts_kyc_id_numbers_read' permission would allow this request to continue.")
 	for _, tt := range []struct {
 		name    string
 		secret  string
@@ -540,6 +544,9 @@ func TestAccount(t *testing.T) {
 		{"restricted key: the id from Stripe's 403", sandbox.RestrictedKey, base,
 			Account{ID: sandbox.AccountID, Name: sandbox.AccountID}, "the account's name"},
 		{"server without /v1/account", sandbox.TestKey, noAccount, Account{}, "which account the key opens (" + noAccount + " has no /v1/account)"},
+		{"Stripe's 403 as of 2020", sandbox.RestrictedKey, form2020, Account{ID: "acct_1PJBLEBBLEfV", Name: "acct_1PJBLEBBLEfV"}, "the account's name"},
+		{"Stripe's 403 as of 2025", sandbox.RestrictedKey, form2025, Account{ID: "acct_1PJBLEBBLEfV", Name: "acct_1PJBLEBBLEfV"}, "the account's name"},
+		{"a masked account id is no id", sandbox.RestrictedKey, masked, Account{}, "which account the key opens"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			acct, err := testClient(t, tt.secret, tt.base).Account(context.Background())
