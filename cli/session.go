@@ -100,23 +100,27 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 	if err != nil {
 		acct = account{Live: key.Live, Unknown: "the account (" + err.Error() + ")"}
 	}
-	if acct.Unknown != "" {
+	if unknown := acct.Unknown; unknown != "" {
 		known, ok := rememberedAccount(key)
 		if !ok && acct.ID != "" {
 			known, ok = accountByID(acct.ID)
 		}
+		var where string
 		switch {
 		case ok && (acct.ID == "" || acct.ID == known.ID):
 			acct = known // learned earlier, by a key that could read it or from Stripe's 403
-		case acct.ID == "" && s.db == "":
-			return nil, account{}, &unknownStoreError{what: acct.Unknown, cause: err}
-		default:
-			where := acct.ID
-			if where == "" {
-				where = "the store " + s.db
+			where = known.ID + ", as remembered"
+			if known.Name != known.ID {
+				where = known.Name + " (" + where + ")"
 			}
-			fmt.Fprintf(env.Stderr, "note: could not learn %s; working on %s\n", acct.Unknown, where)
+		case acct.ID == "" && s.db == "":
+			return nil, account{}, &unknownStoreError{what: unknown, cause: err}
+		case acct.ID == "":
+			where = "the store " + s.db
+		default:
+			where = acct.ID
 		}
+		fmt.Fprintf(env.Stderr, "note: could not learn %s; working on %s\n", unknown, where)
 	}
 	if acct.ID != "" {
 		if err := rememberAccount(key, acct); err != nil {
