@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"doublecheck/sandbox"
+	"doublecheck/stripeapi"
 )
 
 // TestRestrictedKeyEndToEnd: the restricted key the README recommends cannot
@@ -54,6 +55,10 @@ func TestAccountLookupIsBestEffort(t *testing.T) {
 			Getenv: func(string) string { return "" }, Home: home}
 		return Run(context.Background(), args, env), stdout.String(), stderr.String()
 	}
+	testKey, err := stripeapi.ParseKey(sandbox.TestKey, "--api-key")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -67,6 +72,12 @@ func TestAccountLookupIsBestEffort(t *testing.T) {
 		{"server without /v1/account, --db: carry on, said once",
 			[]string{"sync", "--api-key", sandbox.TestKey, "--api-base", noAccount, "--db", db},
 			0, "note: could not learn which account the key opens (" + noAccount + " has no /v1/account); working on the store " + db, ""},
+		{"a store synced without the account says so, with the key redacted",
+			[]string{"sync", "--api-key", sandbox.TestKey, "--api-base", noAccount, "--db", db},
+			0, "syncing unknown account (key " + testKey.Redacted() + ") (test mode) into " + db, sandbox.TestKey},
+		{"and it is not called imported data",
+			[]string{"scan", "--api-key", sandbox.TestKey, "--db", db},
+			0, "unknown account (key " + testKey.Redacted() + ") (test mode), store " + db, "imported data"},
 		{"restricted key: the account id from the 403, its name unknown, once",
 			[]string{"sync", "--api-key", sandbox.RestrictedKey, "--api-base", url},
 			0, "note: could not learn the account's name (Stripe never shows it to a restricted key); working on " + sandbox.AccountID, ""},

@@ -36,6 +36,9 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 			return nil, account{}, nil, err
 		}
 	}
+	if acct.Name == "" { // synced data, unlike an import: say with which key (redacted, never the key)
+		acct.Name = "unknown account (key " + client.Key().Redacted() + ")"
+	}
 	// Offline commands on this store say whose data it is and in which mode.
 	if err := st.SetState(ctx, stateAccount, acct.Name); err != nil {
 		st.Close()
@@ -55,7 +58,8 @@ const (
 )
 
 // storeAccount is whose data st holds; empty when no command has asked Stripe
-// (an imported store).
+// (an imported store). A store synced without learning the account holds
+// "unknown account (key rk_test_…abcd)", with the key redacted.
 func storeAccount(ctx context.Context, st *store.Store) (name string, live bool, err error) {
 	if name, err = st.State(ctx, stateAccount); err != nil {
 		return "", false, err
