@@ -221,6 +221,9 @@ func (s *Server) getCharge(c *call) response {
 }
 
 func (s *Server) getPaymentIntent(c *call) response {
+	if errResp := intentsRefused(c, nil); errResp != nil {
+		return *errResp
+	}
 	id := c.r.PathValue("id")
 	pi, ok := s.data.intents[id]
 	if !ok || pi.Created > c.now.Unix() {
@@ -343,6 +346,13 @@ func (s *Server) listEvents(c *call) response {
 	}
 	if typ != "" && len(types) > 0 {
 		return invalidParam("types", "", "You may only specify one of these parameters: type, types.")
+	}
+	requested := types
+	if typ != "" {
+		requested = []string{strings.TrimSuffix(typ, "*")}
+	}
+	if errResp := intentsRefused(c, requested); errResp != nil {
+		return *errResp
 	}
 	keep := func(e *event) bool {
 		switch {

@@ -17,8 +17,9 @@
 // get Stripe's 400.
 //
 // Keys: TestKey, LiveKey (livemode objects over the same data), RestrictedKey
-// (everything doublecheck needs), NoReadKey (403 permission_error on reads) and
-// NoRefundKey (403 on POST /v1/refunds). GET /v1/account answers 403 to every
+// (everything doublecheck needs), NoReadKey (403 permission_error on reads),
+// NoRefundKey (403 on POST /v1/refunds), NoIntentKey (403 on PaymentIntents and
+// payment_intent.* events). GET /v1/account answers 403 to every
 // restricted key, with Stripe's message naming the account; with
 // Options.NoAccount it answers 404 to all. Missing or unknown keys get 401. Errors use Stripe's envelope
 // {"error":{"type","code","message","param","doc_url"}}; keys are never echoed.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -277,7 +278,7 @@ func authenticate(r *http.Request) (string, *response) {
 		return "", &resp
 	}
 	switch key {
-	case TestKey, LiveKey, RestrictedKey, NoReadKey, NoRefundKey:
+	case TestKey, LiveKey, RestrictedKey, NoReadKey, NoRefundKey, NoIntentKey:
 		return key, nil
 	}
 	resp := errorResponse(http.StatusUnauthorized, apiError{
@@ -318,11 +319,32 @@ func authorize(key string, perm permission) *response {
 	default:
 		return nil
 	}
-	resp := errorResponse(http.StatusForbidden, apiError{
+	resp := lacksPermission(key, missing)
+	return &resp
+}
+
+// lacksPermission is Stripe's 403 to a restricted key without the permission
+// missing.
+func lacksPermission(key, missing string) response {
+	return errorResponse(http.StatusForbidden, apiError{
 		Type: "permission_error",
 		Message: fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account '%s'. "+
 			"Having the '%s' permission would allow this request to continue.", redactKey(key), AccountID, missing),
 	})
+}
+
+// intentsRefused is the 403 to NoIntentKey where PaymentIntents are read: a
+// PaymentIntent, or events that may carry one (payment_intent.* requested, or
+// every type). How Stripe lists events to a key lacking the permission of
+// their objects is not documented; the sandbox refuses, as for the object.
+func intentsRefused(c *call, types []string) *response {
+	if c.apiKey != NoIntentKey {
+		return nil
+	}
+	if types != nil && !slices.ContainsFunc(types, func(t string) bool { return strings.HasPrefix(t, "payment_intent.") }) {
+		return nil
+	}
+	resp := lacksPermission(c.apiKey, "rak_payment_intent_read")
 	return &resp
 }
 

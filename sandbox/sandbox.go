@@ -26,6 +26,9 @@ const (
 	NoReadKey = "rk_test_doublecheck_noread"
 	// NoRefundKey is a restricted key that reads everything but may not create refunds.
 	NoRefundKey = "rk_test_doublecheck_norefund"
+	// NoIntentKey is RestrictedKey without PaymentIntents: Read: it may not
+	// retrieve a PaymentIntent or list payment_intent.* events.
+	NoIntentKey = "rk_test_doublecheck_nointent"
 )
 
 // The sandbox account.

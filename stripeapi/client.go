@@ -330,6 +330,9 @@ var permissionNames = map[string]string{
 	"rak_refund_write": "Refunds: Write",
 	"rak_event_read":   "Events: Read",
 	"rak_dispute_read": "Disputes: Read",
+	// The ids Stripe's Dashboard takes for these (apikeys/create?permissions[]=…).
+	"rak_payment_intent_read":   "PaymentIntents: Read",
+	"rak_checkout_session_read": "Checkout Sessions: Read",
 }
 
 // explain turns a failed request into one sentence an operator can act on. The
