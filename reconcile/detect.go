@@ -123,8 +123,10 @@ func (x *index) attachIntents() {
 	if len(intentKey) == 0 {
 		return
 	}
-	// A charge event's other key is the confirmation's (Stripe.js in the
-	// browser may send its own): the PaymentIntent's create request decides.
+	// A charge event's other key is the confirmation's (whether Stripe.js in
+	// the browser sends one of its own is not verified; a server confirm may):
+	// the PaymentIntent's create request decides. Without that request, see
+	// withoutConfirmationKeys.
 	keys := make([]KeyRecord, 0, len(x.in.Keys)+len(extra))
 	for _, k := range x.in.Keys {
 		if pk, seen := intentKey[k.ChargeID]; seen && k.ChargeID != "" && k.Key != pk && slices.Equal(k.Sources, []string{SourceEvent}) {
