@@ -49,6 +49,7 @@ func TestAccountLookupIsBestEffort(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", home)
 	t.Setenv("HOME", home)
 	db := filepath.Join(t.TempDir(), "given.db")
+	liveDB := filepath.Join(t.TempDir(), "live.db")
 	run := func(args ...string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
 		env := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
@@ -78,14 +79,18 @@ func TestAccountLookupIsBestEffort(t *testing.T) {
 		{"and it is not called imported data",
 			[]string{"scan", "--api-key", sandbox.TestKey, "--db", db},
 			0, "unknown account (key " + testKey.Redacted() + ") (test mode), store " + db, "imported data"},
-		{"restricted key: the account id from the 403, its name unknown, once",
+		{"a live key learns the name, in live mode only", []string{"sync", "--api-key", sandbox.LiveKey, "--api-base", url, "--db", liveDB},
+			0, sandbox.AccountName, "note:"},
+		{"restricted key: the account id from the 403, its name unknown (the live key's is not its mode's), once",
 			[]string{"sync", "--api-key", sandbox.RestrictedKey, "--api-base", url},
-			0, "note: could not learn the account's name (Stripe never shows it to a restricted key); working on " + sandbox.AccountID, ""},
+			0, "note: could not learn the account's name (Stripe never shows it to a restricted key); working on " + sandbox.AccountID, "LIVE"},
 		{"restricted key again: the account remembered, said once",
 			[]string{"sync", "--api-key", sandbox.RestrictedKey, "--api-base", url},
 			0, "note: could not learn the account's name (Stripe never shows it to a restricted key); working on " + sandbox.AccountID + ", as remembered", ""},
 		{"a secret key learns the name", []string{"sync", "--api-key", sandbox.TestKey, "--api-base", url},
 			0, sandbox.AccountName, "note:"},
+		{"the restricted key then shows it", []string{"sync", "--api-key", sandbox.RestrictedKey, "--api-base", url},
+			0, "working on " + sandbox.AccountName + " (" + sandbox.AccountID + ", as remembered)", ""},
 		{"refund --resume is not blocked by the lookup",
 			[]string{"refund", "--resume", "--api-key", sandbox.TestKey, "--api-base", noAccount, "--db", db},
 			0, "no pending refunds to resume", ""},

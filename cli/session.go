@@ -106,8 +106,14 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 	}
 	if unknown := acct.Unknown; unknown != "" {
 		known, ok := rememberedAccount(key)
-		if !ok && acct.ID != "" {
-			known, ok = accountByID(acct.ID)
+		id := acct.ID
+		if id == "" && ok {
+			id = known.ID
+		}
+		if id != "" && (!ok || known.Name == known.ID) { // a name another key of the account learned
+			if named, found := accountByID(id, key.Live); found {
+				known, ok = named, true
+			}
 		}
 		var where string
 		switch {
@@ -257,11 +263,12 @@ func rememberedAccount(key stripeapi.Key) (account, bool) {
 	return acct, ok
 }
 
-// accountByID is what another key learned about the account id, such as its
-// name, which a restricted key cannot read.
-func accountByID(id string) (account, bool) {
+// accountByID is what another key of the same mode learned about the account
+// id, such as its name, which a restricted key cannot read. The mode must
+// match: a test key's store is never a live key's.
+func accountByID(id string, live bool) (account, bool) {
 	for _, acct := range readAccounts() {
-		if acct.ID == id && acct.Name != id {
+		if acct.ID == id && acct.Live == live && acct.Name != id {
 			return acct, true
 		}
 	}
