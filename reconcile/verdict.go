@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,7 +32,8 @@ type groupFacts struct {
 	anyKey        bool
 	keyless       int              // charges known to have been sent without an application key
 	notKnown      []string         // charges nothing recorded the creating request of
-	sessions      []string         // the Checkout Sessions that made the charges Stripe Checkout made
+	checkoutMade  int              // charges Stripe Checkout made
+	sessions      []string         // their distinct Checkout Sessions
 	intentBare    []int            // indices of the charges whose PaymentIntent is known to have been created without an application key
 	firstKeyed    int              // index of the first charge with an application key, -1 if none
 	firstBare     int              // index of the first charge known to be without one, -1 if none
@@ -92,7 +94,10 @@ func factsOf(ms []Member, keys [][]string) groupFacts {
 				f.firstKeyed = i
 			}
 		case EvidenceCheckout:
-			f.sessions = append(f.sessions, m.CheckoutSession)
+			f.checkoutMade++
+			if !slices.Contains(f.sessions, m.CheckoutSession) {
+				f.sessions = append(f.sessions, m.CheckoutSession)
+			}
 		default:
 			f.notKnown = append(f.notKnown, m.ID)
 		}
@@ -277,14 +282,14 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 			headline = fmt.Sprintf("same %s %s on %d PaymentIntents created with %d different idempotency keys (%s)", field, order, intents, keys, strings.Join(charges, ", "))
 			fix = fmt.Sprintf("the server created a new PaymentIntent for each attempt at %s %s (%s); reuse the order's PaymentIntent instead of creating one per attempt (store its id with the order, or create it with a key derived from the order)", field, order, strings.Join(charges, ", "))
 		}
-	case len(f.sessions) == f.n:
+	case f.checkoutMade == f.n:
 		v.Cause = CauseUnknown
 		sessions := strings.Join(f.sessions, ", ")
 		headline = fmt.Sprintf("%s, made by Stripe Checkout (sessions %s)", timing, sessions)
 		fix = fmt.Sprintf("Stripe Checkout created these PaymentIntents (sessions %s), so no request or idempotency key of the application's is involved", sessions)
 		var unreferenced []string
 		for i := range ms {
-			if ms[i].OrderRef == "" {
+			if ms[i].OrderRef == "" && !slices.Contains(unreferenced, ms[i].CheckoutSession) {
 				unreferenced = append(unreferenced, ms[i].CheckoutSession)
 			}
 		}
@@ -390,17 +395,25 @@ func classify(g *Group, keys [][]string, logged map[string][]string, opts Option
 // the sentence names it.
 func (f *groupFacts) missingKeyFix(ms []Member) string {
 	if f.firstKeyed < 0 {
-		var intentCharges []string
+		var intentCharges, intents []string
 		for _, i := range f.intentBare {
 			intentCharges = append(intentCharges, ms[i].ID)
+			if !slices.Contains(intents, ms[i].PaymentIntent) {
+				intents = append(intents, ms[i].PaymentIntent)
+			}
 		}
+		named := strings.Join(intentCharges, ", ")
 		switch {
-		case len(f.intentBare) == f.keyless && f.keyless >= 2:
+		case len(f.intentBare) == f.keyless && len(intents) >= 2:
 			return fmt.Sprintf("the server created the PaymentIntents of %s without an Idempotency-Key of its own, so a retry created another; "+
-				"create one PaymentIntent per order, with a key derived from the order, and reuse it", strings.Join(intentCharges, ", "))
+				"create one PaymentIntent per order, with a key derived from the order, and reuse it", named)
 		case len(f.intentBare) > 0:
-			return fmt.Sprintf("the application sent no Idempotency-Key of its own, so a retry charged again (the PaymentIntent of %s was created without one); "+
-				"send one key per order on every request that creates a charge or a PaymentIntent", strings.Join(intentCharges, ", "))
+			what := "the PaymentIntent of " + named + " was"
+			if len(intents) > 1 {
+				what = "the PaymentIntents of " + named + " were"
+			}
+			return fmt.Sprintf("the application sent no Idempotency-Key of its own, so a retry charged again (%s created without one); "+
+				"send one key per order on every request that creates a charge or a PaymentIntent", what)
 		}
 		return "the application sent no Idempotency-Key of its own, so a retry charged again; send one key per order on every charge request"
 	}
