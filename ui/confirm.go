@@ -212,8 +212,7 @@ func (d refundDialog) Update(msg tea.Msg) (refundDialog, dialogResult, tea.Cmd) 
 func (d *refundDialog) head() []string {
 	s := d.styles
 	n := len(d.plan.Requests)
-	title := fmt.Sprintf("Refund %d duplicate %s in %d %s?", n, plural(n, "charge", "charges"),
-		d.plan.Groups, plural(d.plan.Groups, "group", "groups"))
+	title := fmt.Sprintf("Refund %s in %s?", reconcile.Plural(n, "duplicate charge"), reconcile.Plural(d.plan.Groups, "group"))
 	mode := s.TestBadge.Render("TEST MODE")
 	if d.live {
 		mode = s.LiveBadge.Render("LIVE MODE — real money")
@@ -223,8 +222,8 @@ func (d *refundDialog) head() []string {
 		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to Stripe or recorded (a rehearsal)"))
 	}
 	if d.plan.Low > 0 {
-		lines = append(lines, s.Error.Render(fmt.Sprintf("%d low-confidence %s: likely separate purchases, read each before refunding",
-			d.plan.Low, plural(d.plan.Low, "group", "groups"))))
+		lines = append(lines, s.Error.Render(fmt.Sprintf("%s: likely separate purchases, read each before refunding",
+			reconcile.Plural(d.plan.Low, "low-confidence group"))))
 	}
 	return d.wrap(append(lines, d.gap()...))
 }
@@ -254,7 +253,7 @@ func (d *refundDialog) tail(hint bool) []string {
 	lines := append(d.gap(), s.Bold.Render("total to refund: ")+s.Money.Render(orText(reconcile.FormatTotals(d.plan.Totals, " · "), "nothing")))
 	if hint {
 		if below := d.body.TotalLineCount() - d.body.YOffset - d.body.Height; below > 0 && !d.seenAll {
-			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %d more %s: scroll to the end (j/↓) to confirm", below, plural(below, "line", "lines"))))
+			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %s: scroll to the end (j/↓) to confirm", reconcile.Plural(below, "more line"))))
 		} else {
 			lines = append(lines, s.Muted.Render(fmt.Sprintf("lines %d–%d of %d (j/k scroll)", d.body.YOffset+1,
 				min(d.body.YOffset+d.body.Height, d.body.TotalLineCount()), d.body.TotalLineCount())))
@@ -337,13 +336,6 @@ func (d refundDialog) ShortHelp() []key.Binding {
 	return []key.Binding{scroll, d.keys.Confirm, d.keys.ConfirmTyped, d.keys.Press, d.keys.SwitchButton, cancel}
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // noteDialog asks for the optional note of a dismissal.
 type noteDialog struct {
 	styles *Styles
@@ -355,7 +347,7 @@ type noteDialog struct {
 
 func newNoteDialog(styles *Styles, keys *KeyMap, groups int) (noteDialog, tea.Cmd) {
 	d := noteDialog{styles: styles, keys: keys, input: newInput(styles, "optional note, e.g. repeat purchase confirmed by customer"),
-		title: fmt.Sprintf("Dismiss %d %s as legitimate", groups, plural(groups, "group", "groups"))}
+		title: fmt.Sprintf("Dismiss %s as legitimate", reconcile.Plural(groups, "group"))}
 	cmd := d.input.Focus()
 	return d, cmd
 }

@@ -29,7 +29,8 @@ type KeyMap struct {
 	Help, CloseHelp, Quit, ForceQuit key.Binding
 }
 
-// DefaultKeyMap is the key table of issue 4 and the refund dialog of issue 5.
+// DefaultKeyMap is the dashboard's key table (README, "The dashboard"),
+// the refund dialog's keys included.
 func DefaultKeyMap() KeyMap {
 	b := func(keys []string, helpKey, desc string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(helpKey, desc))

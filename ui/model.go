@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -40,18 +41,8 @@ const (
 // Confidence filter steps for `f`.
 var confidenceSteps = []struct {
 	label string
-	min   int
-}{{"all confidence", 0}, {"medium and above", 1}, {"high only", 2}}
-
-func confidenceRank(c reconcile.Confidence) int {
-	switch c {
-	case reconcile.High:
-		return 2
-	case reconcile.Medium:
-		return 1
-	}
-	return 0
-}
+	min   reconcile.Confidence
+}{{"all confidence", ""}, {"medium and above", reconcile.Medium}, {"high only", reconcile.High}}
 
 // Messages: results of the commands, each carrying what Update needs.
 type (
@@ -228,7 +219,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.err != nil {
 			return m, m.flash(levelError, msg.err.Error())
 		}
-		return m, m.flash(levelInfo, fmt.Sprintf("exported %d %s to %s", msg.groups, plural(msg.groups, "group", "groups"), msg.path))
+		return m, m.flash(levelInfo, fmt.Sprintf("exported %s to %s", reconcile.Plural(msg.groups, "group"), msg.path))
 	case refundProgressMsg:
 		return m.applyRefundProgress(msg)
 	case refundDoneMsg:
@@ -407,20 +398,20 @@ func (m *Model) statusLabel() string {
 	if m.allStatus {
 		return "all"
 	}
-	return "open"
+	return "open + pending"
 }
 
 // refilter recomputes the listed rows from the report and the three filters.
 func (m *Model) refilter() {
 	groups := m.report.Groups
-	minRank := confidenceSteps[m.confidence].min
+	minRank := confidenceSteps[m.confidence].min.Rank()
 	rows := make([]int, 0, len(groups))
 	for i := range groups {
 		g := &groups[i]
 		if len(g.Charges) == 0 { // not a group detection makes; never list (and index) it
 			continue
 		}
-		if (!m.allStatus && !g.NeedsAction()) || confidenceRank(g.Confidence) < minRank {
+		if (!m.allStatus && !g.NeedsAction()) || g.Confidence.Rank() < minRank {
 			continue
 		}
 		if m.query != "" && !g.Matches(m.query) {
@@ -437,7 +428,7 @@ func (m *Model) refilter() {
 			if len(g.Charges) == 0 || (m.query != "" && !g.Matches(m.query)) {
 				continue
 			}
-			statusOK, confOK := m.allStatus || g.NeedsAction(), confidenceRank(g.Confidence) >= minRank
+			statusOK, confOK := m.allStatus || g.NeedsAction(), g.Confidence.Rank() >= minRank
 			switch {
 			case !statusOK && confOK:
 				m.hiddenByStatus++
@@ -627,7 +618,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	m.header.loaded, m.header.summary = true, m.report.Summary
 	m.refilter()
 	if added > 0 {
-		return m, m.flash(levelInfo, fmt.Sprintf("%d new %s found (marked +)", added, plural(added, "group", "groups")))
+		return m, m.flash(levelInfo, fmt.Sprintf("%s found (marked +)", reconcile.Plural(added, "new group")))
 	}
 	return m, nil
 }
@@ -691,7 +682,7 @@ func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, note str
 
 func (m Model) applyDecided(msg decidedMsg) (Model, tea.Cmd) {
 	n := len(msg.groups)
-	what := fmt.Sprintf("%d %s", n, plural(n, "group", "groups"))
+	what := reconcile.Plural(n, "group")
 	if msg.err != nil {
 		verb := "dismissal"
 		if msg.kind == reconcile.DecisionUndismissed {
@@ -761,7 +752,7 @@ func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
 	m.header.syncErr, m.header.lastSync = nil, msg.at
 	cmds := []tea.Cmd{next, m.reload(), m.startResume()}
 	if !msg.watch {
-		cmds = append(cmds, m.flash(levelInfo, fmt.Sprintf("synced: %d %s updated", msg.result.Charges, plural(msg.result.Charges, "charge", "charges"))))
+		cmds = append(cmds, m.flash(levelInfo, fmt.Sprintf("synced: %s updated", reconcile.Plural(msg.result.Charges, "charge"))))
 	}
 	return m, tea.Batch(cmds...)
 }
@@ -859,7 +850,7 @@ func (m *Model) refundProgressText() string {
 func (m Model) applyRefundProgress(msg refundProgressMsg) (Model, tea.Cmd) {
 	r := msg.result
 	m.refundDone++
-	level, text := m.recordOutcome(r, &m.refundTally)
+	level, text, _ := m.recordOutcome(r, &m.refundTally)
 	m.status.Start(activityRefund, m.refundProgressText())
 	m.showSelected()
 	return m, tea.Batch(waitForEvent(msg.events), m.flash(level, fmt.Sprintf("%s: %s", r.ChargeID, text)))
@@ -887,16 +878,19 @@ func (m Model) applyRefundDone(msg refundDoneMsg) (Model, tea.Cmd) {
 }
 
 // recordOutcome puts one refund's outcome in the detail pane (this session's
-// outcomes), counts it in tally and returns its flash level and sentence.
-func (m *Model) recordOutcome(r RefundResult, tally *refundCounts) (flashLevel, string) {
-	level, text := levelInfo, "refunded "+r.RefundID
+// outcomes), counts it in tally and returns its flash level and sentence, and
+// the sentence without what happens next, for a list that already says it.
+func (m *Model) recordOutcome(r RefundResult, tally *refundCounts) (level flashLevel, text, brief string) {
+	level, text = levelInfo, "refunded "+r.RefundID
 	switch {
 	case r.Pending:
 		tally.pending++
-		level, text = levelWarn, "pending: the outcome is unknown and the refund will be resumed with the same idempotency key"
+		level, text = levelWarn, "pending: the outcome is unknown"
 		if r.Err != nil {
-			text = "pending: " + r.Err.Error() + "; it will be resumed with the same idempotency key"
+			text = "pending: " + r.Err.Error()
 		}
+		brief = text
+		text += "; it will be resumed with the same idempotency key"
 	case r.Err != nil:
 		tally.failed++
 		level, text = levelError, "refund failed: "+r.Err.Error()
@@ -907,7 +901,7 @@ func (m *Model) recordOutcome(r RefundResult, tally *refundCounts) (flashLevel, 
 		tally.ok++
 	}
 	m.outcomes[r.ChargeID] = text
-	return level, text
+	return level, text, cmp.Or(brief, text)
 }
 
 // refundCounts tallies what became of a batch (or of resumed refunds), each
@@ -964,13 +958,13 @@ func (m Model) applyResume(msg resumeDoneMsg) (Model, tea.Cmd) {
 		failures []string
 	)
 	for _, r := range msg.results {
-		if level, text := m.recordOutcome(r, &tally); level != levelInfo {
-			failures = append(failures, r.ChargeID+" "+text)
+		if level, _, brief := m.recordOutcome(r, &tally); level != levelInfo {
+			failures = append(failures, r.ChargeID+" "+brief)
 		}
 	}
 	n := len(msg.results)
 	level, text := tally.summary(m.cfg.DryRun)
-	text = fmt.Sprintf("resumed %d pending %s: %s", n, plural(n, "refund", "refunds"), text)
+	text = fmt.Sprintf("resumed %s: %s", reconcile.Plural(n, "pending refund"), text)
 	if len(failures) > 0 {
 		text += " — " + strings.Join(failures, "; ")
 	}

@@ -904,7 +904,7 @@ func TestResumePendingRefunds(t *testing.T) {
 		{"refunded", []RefundResult{{ChargeID: "ch_1002", RefundID: "re_1"}, {ChargeID: "ch_2002", RefundID: "re_2"}}, nil,
 			levelInfo, "resumed 2 pending refunds: 2 refunded"},
 		{"still pending", []RefundResult{{ChargeID: "ch_1002", Pending: true}}, nil, levelWarn,
-			"resumed 1 pending refund: 0 refunded, 1 pending (network failure: will be resumed with the same key) — ch_1002 pending: the outcome is unknown and the refund will be resumed with the same idempotency key"},
+			"resumed 1 pending refund: 0 refunded, 1 pending (network failure: will be resumed with the same key) — ch_1002 pending: the outcome is unknown"},
 		{"failed", []RefundResult{{ChargeID: "ch_1002", Err: errors.New("already refunded outside doublecheck")}}, nil, levelError,
 			"resumed 1 pending refund: 0 refunded, 1 failed — ch_1002 refund failed: already refunded outside doublecheck"},
 		{"ledger unreadable", nil, errors.New("store: database is locked"), levelError,
