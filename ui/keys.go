@@ -9,10 +9,6 @@ type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Focus, Back                             key.Binding
 
-	// filters
-	Filter, ApplyFilter, ClearFilter key.Binding
-	Confidence, Status               key.Binding
-
 	// actions
 	Mark, ClearMarks key.Binding
 	Dismiss, Undo    key.Binding
@@ -45,12 +41,6 @@ func DefaultKeyMap() KeyMap {
 		PageDown: b(k("pgdown", "ctrl+f"), "pgdn", "page down"),
 		Focus:    b(k("enter", "tab"), "enter/tab", "details"),
 		Back:     b(k("esc", "tab"), "esc/tab", "back to list"),
-
-		Filter:      b(k("/"), "/", "filter"),
-		ApplyFilter: b(k("enter"), "enter", "apply filter"),
-		ClearFilter: b(k("esc"), "esc", "clear filter"),
-		Confidence:  b(k("f"), "f", "confidence"),
-		Status:      b(k("s"), "s", "status"),
 
 		Mark:        b(k(" "), "space", "mark"),
 		ClearMarks:  b(k("esc"), "esc", "clear marks"),
@@ -118,12 +108,6 @@ func (k *KeyMap) setState(s keyState) {
 	k.Focus.SetEnabled(list && s.hasRows)
 	k.Back.SetEnabled(detail)
 
-	k.Filter.SetEnabled(browsing)
-	k.ApplyFilter.SetEnabled(s.mode == modeFilter)
-	k.ClearFilter.SetEnabled(s.mode == modeFilter || (list && s.hasQuery))
-	k.Confidence.SetEnabled(browsing)
-	k.Status.SetEnabled(browsing)
-
 	k.Mark.SetEnabled(browsing && s.hasRows)
 	k.ClearMarks.SetEnabled(list && (s.reference || !s.hasQuery) && s.hasMarks) // esc clears the filter first
 	k.Dismiss.SetEnabled(browsing && s.canDismiss)
@@ -152,13 +136,6 @@ func (k *KeyMap) setState(s keyState) {
 	k.ForceQuit.SetEnabled(true)
 }
 
-// ShortHelp is the footer outside any component: the actions that work from
-// both panes. The root model puts the focused component's own help first and
-// Essentials last, where the footer never cuts them off.
-func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.StopRefunds, k.Filter, k.ClearFilter, k.ClearMarks, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export}
-}
-
 // Essentials are the keys the footer always shows, at its right end.
 func (k KeyMap) Essentials() []key.Binding { return []key.Binding{k.Help, k.Quit} }
 
@@ -166,7 +143,7 @@ func (k KeyMap) Essentials() []key.Binding { return []key.Binding{k.Help, k.Quit
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Focus, k.Back},
-		{k.Filter, k.ClearFilter, k.Confidence, k.Status, k.Mark, k.ClearMarks},
+		{k.Mark, k.ClearMarks},
 		{k.Dismiss, k.Undo, k.Refund, k.StopRefunds, k.Sync, k.Export},
 		{k.Help, k.Quit, k.ForceQuit},
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -37,12 +36,6 @@ const (
 	modeNote                // the dismiss note
 	modeHelp                // the full help
 )
-
-// Confidence filter steps for `f`.
-var confidenceSteps = []struct {
-	label string
-	min   reconcile.Confidence
-}{{"all confidence", ""}, {"medium and above", reconcile.Medium}, {"high only", reconcile.High}}
 
 // Messages: results of the commands, each carrying what Update needs.
 type (
@@ -81,7 +74,17 @@ type (
 		err     error
 	}
 	flashExpiredMsg struct{ id int }
+	// flashMsg is a component's sentence for the status bar.
+	flashMsg struct {
+		level flashLevel
+		text  string
+	}
 )
+
+// flashCmd asks the root to flash text: components do not own the status bar.
+func flashCmd(level flashLevel, text string) tea.Cmd {
+	return func() tea.Msg { return flashMsg{level: level, text: text} }
+}
 
 // Model is the dashboard's root model. It routes keys (dialogs first, then the
 // filter input, then global keys, then the focused pane) and runs every piece of
@@ -103,14 +106,13 @@ type Model struct {
 	detail        detailPane
 	status        statusBar
 	help          help.Model
-	filter        textinput.Model
+	filter        groupFilter
 	confirm       refundDialog
 	note          noteDialog
 	noteTargets   []string
 
-	focus     mode // modeList or modeDetail
-	modal     mode // modeConfirm, modeNote, modeHelp, or modeList for none
-	filtering bool
+	focus mode // modeList or modeDetail
+	modal mode // modeConfirm, modeNote, modeHelp, or modeList for none
 
 	report   reconcile.Report
 	index    map[string]int  // group id → index in report.Groups
@@ -118,13 +120,6 @@ type Model struct {
 	loaded   bool
 	baseline bool // the next load decides what counts as already seen
 	loadSeq  int
-
-	query      string
-	confidence int  // index into confidenceSteps
-	allStatus  bool // `s`: false shows open groups only
-
-	// What the filters hide, counted only when they leave the list empty.
-	hiddenByStatus, hiddenByConfidence int
 
 	syncing     bool
 	refunding   bool
@@ -152,7 +147,7 @@ func New(cfg Config, deps Deps) Model {
 		cfg: cfg, deps: deps, ctx: context.Background(), keys: &keys, styles: &styles,
 		after:    func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
 		help:     help.New(),
-		filter:   newInput(&styles, "customer, email, charge id, order or key"),
+		filter:   newGroupFilter(&styles),
 		index:    map[string]int{},
 		known:    map[string]bool{},
 		outcomes: map[string]string{},
@@ -160,7 +155,6 @@ func New(cfg Config, deps Deps) Model {
 		baseline: true,
 	}
 	m.help.Styles = styles.Help
-	m.filter.Prompt = "/ "
 	m.header = header{styles: m.styles, cfg: cfg, lastSync: cfg.LastSync, canSync: deps.Syncer != nil}
 	m.table = newGroupTable(m.styles, m.keys)
 	m.detail = newDetailPane(m.styles, m.keys)
@@ -226,6 +220,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.applyRefundDone(msg)
 	case resumeDoneMsg:
 		return m.applyResume(msg)
+	case flashMsg:
+		return m, m.flash(msg.level, msg.text)
 	case flashExpiredMsg:
 		m.status.Expire(msg.id)
 		return m, nil
@@ -242,7 +238,7 @@ func (m *Model) mode() mode {
 	switch {
 	case m.modal != modeList:
 		return m.modal
-	case m.filtering:
+	case m.filter.Editing():
 		return modeFilter
 	}
 	return m.focus
@@ -270,7 +266,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if m.filtering {
+	if m.filter.Editing() || m.filter.Wants(msg) {
 		return m.updateFilter(msg)
 	}
 
@@ -280,24 +276,6 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Help):
 		m.modal = modeHelp
 		return m, nil
-	case key.Matches(msg, m.keys.Filter):
-		m.filtering, m.focus = true, modeList
-		m.filter.SetValue(m.query)
-		m.filter.CursorEnd()
-		cmd := m.filter.Focus()
-		m.layout()
-		return m, cmd
-	case key.Matches(msg, m.keys.ClearFilter):
-		m.setQuery("")
-		return m, nil
-	case key.Matches(msg, m.keys.Confidence):
-		m.confidence = (m.confidence + 1) % len(confidenceSteps)
-		m.refilter()
-		return m, m.flash(levelInfo, "showing "+confidenceSteps[m.confidence].label)
-	case key.Matches(msg, m.keys.Status):
-		m.allStatus = !m.allStatus
-		m.refilter()
-		return m, m.flash(levelInfo, "showing "+m.statusLabel()+" groups")
 	case key.Matches(msg, m.keys.Mark):
 		m.table.ToggleMark()
 		m.showSelected()
@@ -359,21 +337,10 @@ func (m *Model) tooSmall() bool {
 	return m.width > 0 && m.height > 0 && (m.width < minWidth || m.height < minHeight)
 }
 
+// updateFilter gives the filter a key; the arrows, which still move through
+// the matches while typing, go to the table.
 func (m Model) updateFilter(msg tea.KeyMsg) (Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.ApplyFilter):
-		m.filtering = false
-		m.filter.Blur()
-		m.layout()
-		return m, nil
-	case key.Matches(msg, m.keys.ClearFilter):
-		m.filtering = false
-		m.filter.Blur()
-		m.setQuery("")
-		m.layout()
-		return m, nil
-	case msg.Type == tea.KeyUp || msg.Type == tea.KeyDown:
-		// arrows still move through the matches while typing
+	if !m.filter.Wants(msg) {
 		var moved bool
 		if m.table, moved = m.table.Update(msg); moved {
 			m.showSelected()
@@ -382,61 +349,16 @@ func (m Model) updateFilter(msg tea.KeyMsg) (Model, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	m.filter, cmd = m.filter.Update(msg)
-	if v := m.filter.Value(); v != m.query {
-		m.setQuery(v)
+	if m.filter.Editing() {
+		m.focus = modeList // typing narrows the list, so the list has the focus
 	}
+	m.refilter()
 	return m, cmd
 }
 
-func (m *Model) setQuery(q string) {
-	m.query = q
-	m.filter.SetValue(q)
-	m.refilter()
-}
-
-func (m *Model) statusLabel() string {
-	if m.allStatus {
-		return "all"
-	}
-	return "open + pending"
-}
-
-// refilter recomputes the listed rows from the report and the three filters.
+// refilter lists the rows the filter passes.
 func (m *Model) refilter() {
-	groups := m.report.Groups
-	minRank := confidenceSteps[m.confidence].min.Rank()
-	rows := make([]int, 0, len(groups))
-	for i := range groups {
-		g := &groups[i]
-		if len(g.Charges) == 0 { // not a group detection makes; never list (and index) it
-			continue
-		}
-		if (!m.allStatus && !g.NeedsAction()) || g.Confidence.Rank() < minRank {
-			continue
-		}
-		if m.query != "" && !g.Matches(m.query) {
-			continue
-		}
-		rows = append(rows, i)
-	}
-	m.table.SetRows(groups, rows)
-	m.hiddenByStatus, m.hiddenByConfidence = 0, 0
-	if len(rows) == 0 {
-		// Only an empty list says what the filters hide, so only it pays for counting.
-		for i := range groups {
-			g := &groups[i]
-			if len(g.Charges) == 0 || (m.query != "" && !g.Matches(m.query)) {
-				continue
-			}
-			statusOK, confOK := m.allStatus || g.NeedsAction(), g.Confidence.Rank() >= minRank
-			switch {
-			case !statusOK && confOK:
-				m.hiddenByStatus++
-			case statusOK && !confOK:
-				m.hiddenByConfidence++
-			}
-		}
-	}
+	m.table.SetRows(m.report.Groups, m.filter.Rows())
 	m.layout()
 }
 
@@ -454,23 +376,8 @@ func (m *Model) emptyText() string {
 		return "nothing stored yet: the first sync failed (R retries)"
 	case !stored:
 		return "no duplicate charges found: nothing to do"
-	case m.query != "":
-		return fmt.Sprintf("no groups match %q (esc clears the filter)", m.query)
 	}
-	text := "no groups"
-	if !m.allStatus {
-		text = "no open groups"
-	}
-	if m.confidence > 0 {
-		text += " at " + confidenceSteps[m.confidence].label
-	}
-	if m.hiddenByStatus > 0 {
-		text += fmt.Sprintf("; s shows all %d", m.hiddenByStatus)
-	}
-	if m.hiddenByConfidence > 0 {
-		text += fmt.Sprintf("; %d more at lower confidence (f)", m.hiddenByConfidence)
-	}
-	return text
+	return m.filter.EmptyText()
 }
 
 func (m *Model) showSelected() {
@@ -616,6 +523,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 		}
 	}
 	m.header.loaded, m.header.summary = true, m.report.Summary
+	m.filter.SetGroups(m.report.Groups)
 	m.refilter()
 	if added > 0 {
 		return m, m.flash(levelInfo, fmt.Sprintf("%s found (marked +)", reconcile.Plural(added, "new group")))
@@ -694,7 +602,7 @@ func (m Model) applyDecided(msg decidedMsg) (Model, tea.Cmd) {
 		delete(m.table.marked, id)
 	}
 	text := "dismissed " + what + " as legitimate (u undoes)"
-	if !m.allStatus {
+	if !m.filter.ShowsAll() {
 		text = "dismissed " + what + " as legitimate (s shows dismissed groups, u undoes)"
 	}
 	if msg.kind == reconcile.DecisionUndismissed {
@@ -1002,7 +910,8 @@ func (m *Model) refreshChrome() {
 	if m.width > 0 && lipgloss.Height(m.header.View()) != m.headerHeight {
 		m.layout() // e.g. "2 new" pushed the money at risk onto a line of its own
 	}
-	right := fmt.Sprintf("%s · %s", m.statusLabel(), confidenceSteps[m.confidence].label)
+	m.filter.SetListFocus(m.focus == modeList)
+	right := m.filter.Label()
 	if n := len(m.table.marked); n > 0 {
 		right = fmt.Sprintf("%d marked · %s", n, right)
 	}
@@ -1024,7 +933,7 @@ func (m *Model) keyState(md mode) keyState {
 		canDismiss:  len(m.targets(isOpen)) > 0,
 		canRefund:   len(m.targets((*reconcile.Group).HasRefund)) > 0,
 		canUndo:     len(m.targets(isDismissed)) > 0,
-		hasQuery:    m.query != "",
+		hasQuery:    m.filter.Query() != "",
 		hasMarks:    len(m.table.marked) > 0,
 		readOnly:    m.cfg.ReadOnly,
 		canSync:     m.deps.Syncer != nil && !m.syncing,
@@ -1047,7 +956,7 @@ func (m *Model) layout() {
 	m.header.SetSize(m.width)
 	m.status.SetSize(m.width)
 	m.help.Width = m.width
-	m.filter.Width = max(m.width-lipgloss.Width(m.filter.Prompt)-1, 1)
+	m.filter.SetSize(m.width, m.height)
 	m.note.SetSize(m.width)
 
 	body := m.bodyHeight()
@@ -1071,7 +980,7 @@ func (m *Model) layout() {
 func (m *Model) bodyHeight() int {
 	m.headerHeight = lipgloss.Height(m.header.View())
 	chrome := m.headerHeight + lipgloss.Height(m.status.View()) + lipgloss.Height(m.footerView())
-	if bar := m.filterBar(); bar != "" {
+	if bar := m.filter.View(); bar != "" {
 		chrome += lipgloss.Height(bar)
 	}
 	return max(m.height-chrome, 0)
@@ -1087,7 +996,7 @@ func (m Model) View() string {
 		return m.tooSmallView()
 	}
 	parts := []string{m.header.View()}
-	if bar := m.filterBar(); bar != "" {
+	if bar := m.filter.View(); bar != "" {
 		parts = append(parts, bar)
 	}
 	parts = append(parts, m.bodyView(), m.status.View(), m.footerView())
@@ -1098,16 +1007,6 @@ func (m *Model) tooSmallView() string {
 	msg := m.styles.TooSmall.Render("terminal too small") + "\n" +
 		m.styles.Muted.Render(fmt.Sprintf("%d×%d; doublecheck needs at least %d×%d", m.width, m.height, minWidth, minHeight))
 	return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
-}
-
-func (m *Model) filterBar() string {
-	switch {
-	case m.filtering:
-		return m.filter.View()
-	case m.query != "":
-		return m.styles.Muted.Render("filter: ") + m.query + m.styles.Muted.Render("  (/ edits, esc clears)")
-	}
-	return ""
 }
 
 // footerView is the short help of whatever has the keys: a dialog or the filter
@@ -1123,11 +1022,11 @@ func (m *Model) footerView() string {
 	case modeHelp:
 		keys = []key.Binding{m.keys.CloseHelp}
 	case modeFilter:
-		keys = []key.Binding{m.keys.ApplyFilter, m.keys.ClearFilter}
+		keys = m.filter.ShortHelp()
 	case modeDetail:
-		keys = append(m.detail.ShortHelp(), m.keys.ShortHelp()...)
+		keys = append(m.detail.ShortHelp(), m.browseHelp()...)
 	default:
-		keys = append(m.table.ShortHelp(), m.keys.ShortHelp()...)
+		keys = append(m.table.ShortHelp(), m.browseHelp()...)
 	}
 	essentials := m.help.ShortHelpView(m.keys.Essentials()) // off in dialogs, where they do not act
 	if essentials == "" {
@@ -1195,6 +1094,17 @@ func (m *Model) fullHelpView() string {
 	state := m.keyState(m.focus)
 	state.reference = true
 	browsing.setState(state)
+	columns := browsing.FullHelp()
+	columns[1] = append(m.filter.FullHelp()[0], columns[1]...)
 	return m.styles.Dialog.Render(m.styles.DialogTitle.Render("Keys") + "\n\n" +
-		m.help.FullHelpView(browsing.FullHelp()) + "\n\n" + m.styles.Muted.Render("? or esc closes this help"))
+		m.help.FullHelpView(columns) + "\n\n" + m.styles.Muted.Render("? or esc closes this help"))
+}
+
+// browseHelp is the footer's keys after the focused pane's: those that act on
+// the list from either pane.
+func (m *Model) browseHelp() []key.Binding {
+	k := m.keys
+	keys := []key.Binding{k.StopRefunds}
+	keys = append(keys, m.filter.ShortHelp()...)
+	return append(keys, k.ClearMarks, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export)
 }

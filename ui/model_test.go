@@ -134,7 +134,7 @@ func TestFilter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(fixtureReport())
 			m := press(t, h.start(t, testConfig()), "/")
-			if !m.filtering {
+			if !m.filter.Editing() {
 				t.Fatal("/ did not open the filter")
 			}
 			m = typeText(t, m, tt.typed)
@@ -142,8 +142,8 @@ func TestFilter(t *testing.T) {
 			if got := listedIDs(m); !slices.Equal(got, tt.want) {
 				t.Errorf("listed %v, want %v", got, tt.want)
 			}
-			if m.query != tt.query {
-				t.Errorf("query %q, want %q", m.query, tt.query)
+			if m.filter.Query() != tt.query {
+				t.Errorf("query %q, want %q", m.filter.Query(), tt.query)
 			}
 		})
 	}
@@ -153,8 +153,8 @@ func TestFilterTypingDoesNotTriggerKeys(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "/")
 	m = typeText(t, m, "dqr") // dismiss, quit, refund keys while typing
-	if m.modal != modeList || m.query != "dqr" || h.refunder.calls != 0 || len(h.store.decisions) != 0 {
-		t.Errorf("typing acted on keys: modal %v, query %q", m.modal, m.query)
+	if m.modal != modeList || m.filter.Query() != "dqr" || h.refunder.calls != 0 || len(h.store.decisions) != 0 {
+		t.Errorf("typing acted on keys: modal %v, query %q", m.modal, m.filter.Query())
 	}
 }
 
@@ -785,8 +785,8 @@ func TestEscClearsTheFilterThenTheMarks(t *testing.T) {
 	m := press(t, h.start(t, testConfig()), "space", "space", "/")
 	m = typeText(t, m, "example")
 	m = press(t, m, "enter", "esc")
-	if m.query != "" || len(m.table.marked) != 2 {
-		t.Fatalf("first esc: query %q, %d marked; want the filter cleared, marks kept", m.query, len(m.table.marked))
+	if m.filter.Query() != "" || len(m.table.marked) != 2 {
+		t.Fatalf("first esc: query %q, %d marked; want the filter cleared, marks kept", m.filter.Query(), len(m.table.marked))
 	}
 	m = press(t, m, "esc")
 	if len(m.table.marked) != 0 {
