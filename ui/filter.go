@@ -138,40 +138,45 @@ func (f *groupFilter) Wants(msg tea.KeyMsg) bool {
 // Update handles a key the filter wants. The listed rows may change; the
 // returned command carries the input's cursor and any flash.
 func (f groupFilter) Update(msg tea.Msg) (groupFilter, tea.Cmd) {
+	cmd := f.update(msg)
+	f.updateKeys()
+	return f, cmd
+}
+
+func (f *groupFilter) update(msg tea.Msg) tea.Cmd {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return f, nil
+		return nil
 	}
-	defer f.updateKeys()
 	if f.editing {
 		switch {
 		case key.Matches(km, f.keys.Apply):
 			f.stopEditing()
-			return f, nil
+			return nil
 		case key.Matches(km, f.keys.Clear):
 			f.stopEditing()
 			f.setQuery("")
-			return f, nil
+			return nil
 		}
 		var cmd tea.Cmd
 		f.input, cmd = f.input.Update(km)
 		if v := f.input.Value(); v != f.query {
 			f.setQuery(v)
 		}
-		return f, cmd
+		return cmd
 	}
 	switch {
 	case key.Matches(km, f.keys.Filter):
 		f.editing = true
 		f.input.SetValue(f.query)
 		f.input.CursorEnd()
-		return f, f.input.Focus()
+		return f.input.Focus()
 	case key.Matches(km, f.keys.Clear):
 		f.setQuery("")
 	case key.Matches(km, f.keys.Confidence):
 		f.confidence = (f.confidence + 1) % len(confidenceSteps)
 		f.rebase()
-		return f, flashCmd(levelInfo, "showing "+confidenceSteps[f.confidence].label)
+		return flashCmd(levelInfo, "showing "+confidenceSteps[f.confidence].label)
 	case key.Matches(km, f.keys.Status):
 		f.allStatus = !f.allStatus
 		f.rebase()
@@ -179,9 +184,9 @@ func (f groupFilter) Update(msg tea.Msg) (groupFilter, tea.Cmd) {
 		if f.allStatus {
 			status = "all"
 		}
-		return f, flashCmd(levelInfo, "showing "+status+" groups")
+		return flashCmd(levelInfo, "showing "+status+" groups")
 	}
-	return f, nil
+	return nil
 }
 
 func (f *groupFilter) stopEditing() {

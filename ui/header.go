@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/lipgloss"
 
@@ -22,14 +21,20 @@ type header struct {
 
 	loaded   bool
 	summary  reconcile.Summary
-	fresh    int       // new groups not viewed yet
-	syncing  bool      // a sync is running
-	syncErr  error     // the last sync's failure, nil after a success
-	lastSync time.Time // zero when never synced
-	canSync  bool      // there is an account to sync
+	fresh    int    // new groups not viewed yet
+	syncText string // the sync status's view: how fresh the data is
 }
 
 func (h *header) SetSize(width int) { h.width = width }
+
+// SetSummary shows a loaded report's summary.
+func (h *header) SetSummary(s reconcile.Summary) { h.loaded, h.summary = true, s }
+
+// SetFresh shows how many new groups were not viewed yet.
+func (h *header) SetFresh(n int) { h.fresh = n }
+
+// SetSync shows how fresh the data is.
+func (h *header) SetSync(text string) { h.syncText = text }
 
 func (h header) View() string {
 	s := h.styles
@@ -44,7 +49,7 @@ func (h header) View() string {
 	if h.cfg.DryRun {
 		left += " " + s.ModeBadge.Render("dry run")
 	}
-	first := spread(left, s.Muted.Render(h.syncText()), h.width)
+	first := spread(left, s.Muted.Render(h.syncText), h.width)
 
 	lines := []string{first, s.Muted.Render("loading…")}
 	if h.loaded {
@@ -142,31 +147,6 @@ func (h header) causes() string {
 		return ""
 	}
 	return h.styles.Muted.Render("causes ") + strings.Join(parts, h.styles.Muted.Render(" · "))
-}
-
-func (h header) syncText() string {
-	if !h.canSync {
-		return "sync off: no account"
-	}
-	// The last good sync stays in view while a sync runs or after one failed:
-	// how fresh the data is matters most when syncing is in trouble.
-	fresh := "never synced"
-	if !h.lastSync.IsZero() {
-		age := "just now"
-		if d := h.cfg.Now().Sub(h.lastSync); d >= time.Minute {
-			age = reconcile.HumanDuration(d) + " ago"
-		}
-		fresh = "synced " + h.lastSync.Local().Format("15:04:05") + " (" + age + ")"
-	}
-	switch {
-	case h.syncing:
-		return fresh + " · syncing…"
-	case h.syncErr != nil:
-		return fresh + " · last sync failed"
-	case h.cfg.Watch > 0 && !h.lastSync.IsZero():
-		return fresh + " · every " + h.cfg.Watch.String()
-	}
-	return fresh
 }
 
 // spread puts left and right on one line of width w, right aligned; when they

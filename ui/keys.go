@@ -16,7 +16,7 @@ type KeyMap struct {
 	Refund           key.Binding
 	RefundOff        key.Binding // `r` where nothing can be refunded (or read-only): explains why
 	StopRefunds      key.Binding // while a batch runs: send no more, leave the one in flight pending
-	Sync, Export     key.Binding
+	Export           key.Binding
 
 	// dialogs
 	Confirm, ConfirmTyped, Cancel, SwitchButton, Press, Submit key.Binding
@@ -50,7 +50,6 @@ func DefaultKeyMap() KeyMap {
 		Refund:      b(k("r"), "r", "refund"),
 		RefundOff:   key.NewBinding(key.WithKeys("r")),
 		StopRefunds: b(k("x"), "x", "stop refunds"),
-		Sync:        b(k("R"), "R", "sync now"),
 		Export:      b(k("e"), "e", "export csv"),
 
 		Confirm:      b(k("y", "Y"), "y", "refund"),
@@ -82,7 +81,6 @@ type keyState struct {
 	hasQuery    bool // a filter is applied
 	hasMarks    bool // some groups are marked
 	readOnly    bool
-	canSync     bool // there is a Syncer and no sync is running
 	canExport   bool // a report is loaded
 	typed       bool // the refund dialog wants the typed word (live mode, low confidence)
 	seenAll     bool // the refund dialog's listing was seen to its end
@@ -116,7 +114,6 @@ func (k *KeyMap) setState(s keyState) {
 	k.Refund.SetEnabled(browsing && s.hasRows && s.canRefund && !s.readOnly && s.refundReady)
 	k.RefundOff.SetEnabled(browsing && !k.Refund.Enabled())
 	k.StopRefunds.SetEnabled(browsing && s.refunding)
-	k.Sync.SetEnabled(browsing && s.canSync)
 	k.Export.SetEnabled(browsing && s.canExport)
 
 	confirm := s.mode == modeConfirm
@@ -144,7 +141,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Focus, k.Back},
 		{k.Mark, k.ClearMarks},
-		{k.Dismiss, k.Undo, k.Refund, k.StopRefunds, k.Sync, k.Export},
+		{k.Dismiss, k.Undo, k.Refund, k.StopRefunds, k.Export},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }

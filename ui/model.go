@@ -107,6 +107,7 @@ type Model struct {
 	status        statusBar
 	help          help.Model
 	filter        groupFilter
+	sync          syncStatus
 	confirm       refundDialog
 	note          noteDialog
 	noteTargets   []string
@@ -121,7 +122,6 @@ type Model struct {
 	baseline bool // the next load decides what counts as already seen
 	loadSeq  int
 
-	syncing     bool
 	refunding   bool
 	refundTotal int
 	refundDone  int // outcomes received so far, whatever they were
@@ -155,7 +155,8 @@ func New(cfg Config, deps Deps) Model {
 		baseline: true,
 	}
 	m.help.Styles = styles.Help
-	m.header = header{styles: m.styles, cfg: cfg, lastSync: cfg.LastSync, canSync: deps.Syncer != nil}
+	m.header = header{styles: m.styles, cfg: cfg}
+	m.sync = newSyncStatus(cfg, deps.Syncer != nil)
 	m.table = newGroupTable(m.styles, m.keys)
 	m.detail = newDetailPane(m.styles, m.keys)
 	m.status = newStatusBar(m.styles)
@@ -206,6 +207,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.applyDecided(msg)
 	case watchTickMsg:
 		return m, m.startSync(true)
+	case syncRequestedMsg:
+		return m, m.startSync(false)
 	case syncDoneMsg:
 		return m.applySync(msg)
 	case exportDoneMsg:
@@ -269,6 +272,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	if m.filter.Editing() || m.filter.Wants(msg) {
 		return m.updateFilter(msg)
 	}
+	if m.sync.Wants(msg) {
+		var cmd tea.Cmd
+		m.sync, cmd = m.sync.Update(msg)
+		return m, cmd
+	}
 
 	switch {
 	case key.Matches(msg, m.keys.Quit):
@@ -297,8 +305,6 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m, m.flash(levelWarn, m.whyNoDismiss())
 	case key.Matches(msg, m.keys.Refund):
 		return m.openRefund()
-	case key.Matches(msg, m.keys.Sync):
-		return m, m.startSync(false)
 	case key.Matches(msg, m.keys.Export):
 		return m, m.startExport()
 	case key.Matches(msg, m.keys.Focus):
@@ -366,13 +372,13 @@ func (m *Model) refilter() {
 // shows more. It depends on the sync state too, so it is derived on every update.
 func (m *Model) emptyText() string {
 	stored := len(m.report.Groups) > 0
-	neverSynced := m.deps.Syncer != nil && m.header.lastSync.IsZero()
+	neverSynced := m.sync.NeverSynced()
 	switch {
 	case !m.loaded:
 		return "loading…"
-	case !stored && neverSynced && m.syncing:
+	case !stored && neverSynced && m.sync.Syncing():
 		return "syncing for the first time…"
-	case !stored && neverSynced && m.header.syncErr != nil:
+	case !stored && neverSynced && m.sync.Failed():
 		return "nothing stored yet: the first sync failed (R retries)"
 	case !stored:
 		return "no duplicate charges found: nothing to do"
@@ -499,7 +505,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	// Groups are new when they were not in an earlier load of a synced store: the
 	// first sync of an empty store is the baseline, not 40 "new" groups.
 	markNew := !m.baseline
-	m.baseline = m.baseline && m.header.lastSync.IsZero()
+	m.baseline = m.baseline && m.sync.NeverSynced()
 	m.loaded = true
 	m.report = msg.report
 	m.index = make(map[string]int, len(m.report.Groups))
@@ -522,7 +528,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 			}
 		}
 	}
-	m.header.loaded, m.header.summary = true, m.report.Summary
+	m.header.SetSummary(m.report.Summary)
 	m.filter.SetGroups(m.report.Groups)
 	m.refilter()
 	if added > 0 {
@@ -624,17 +630,13 @@ func (m *Model) watchCmd() tea.Cmd {
 }
 
 func (m *Model) startSync(watch bool) tea.Cmd {
-	if m.deps.Syncer == nil {
-		return nil
-	}
-	if m.syncing {
-		// Only the timer gets here (R is off while a sync runs): try at the next tick.
+	if !m.sync.Begin() {
+		// Only the timer gets here while a sync runs (R is off then): try at the next tick.
 		if watch {
 			return m.watchCmd()
 		}
 		return nil
 	}
-	m.syncing = true
 	syncer, ctx, now := m.deps.Syncer, m.ctx, m.cfg.Now
 	return tea.Batch(m.status.Start(activitySync, "syncing…"), func() tea.Msg {
 		result, err := syncer.Sync(ctx)
@@ -642,27 +644,19 @@ func (m *Model) startSync(watch bool) tea.Cmd {
 	})
 }
 
+// applySync records the sync's outcome; a good one reloads the groups and
+// resumes pending refunds.
 func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
-	m.syncing = false
+	var flash, next tea.Cmd
+	m.sync, flash = m.sync.Update(msg)
 	m.status.Stop(activitySync)
-	var next tea.Cmd
 	if msg.watch {
 		next = m.watchCmd()
 	}
 	if msg.err != nil {
-		m.header.syncErr = msg.err
-		retry := "press R to retry"
-		if m.cfg.Watch > 0 {
-			retry = "retrying in " + m.cfg.Watch.String()
-		}
-		return m, tea.Batch(next, m.flash(levelError, fmt.Sprintf("sync failed: %v; showing stored data, %s", msg.err, retry)))
+		return m, tea.Batch(flash, next)
 	}
-	m.header.syncErr, m.header.lastSync = nil, msg.at
-	cmds := []tea.Cmd{next, m.reload(), m.startResume()}
-	if !msg.watch {
-		cmds = append(cmds, m.flash(levelInfo, fmt.Sprintf("synced: %s updated", reconcile.Plural(msg.result.Charges, "charge"))))
-	}
-	return m, tea.Batch(cmds...)
+	return m, tea.Batch(flash, next, m.reload(), m.startResume())
 }
 
 // --- export ---------------------------------------------------------------
@@ -906,7 +900,8 @@ func (m *Model) flash(level flashLevel, text string) tea.Cmd {
 func (m *Model) refreshChrome() {
 	m.keys.setState(m.keyState(m.mode()))
 	m.table.empty = m.emptyText()
-	m.header.fresh, m.header.syncing = len(m.table.fresh), m.syncing
+	m.header.SetFresh(len(m.table.fresh))
+	m.header.SetSync(m.sync.View())
 	if m.width > 0 && lipgloss.Height(m.header.View()) != m.headerHeight {
 		m.layout() // e.g. "2 new" pushed the money at risk onto a line of its own
 	}
@@ -936,7 +931,6 @@ func (m *Model) keyState(md mode) keyState {
 		hasQuery:    m.filter.Query() != "",
 		hasMarks:    len(m.table.marked) > 0,
 		readOnly:    m.cfg.ReadOnly,
-		canSync:     m.deps.Syncer != nil && !m.syncing,
 		refunding:   m.refunding,
 		canExport:   m.loaded,
 		typed:       m.confirm.typed,
@@ -1096,6 +1090,8 @@ func (m *Model) fullHelpView() string {
 	browsing.setState(state)
 	columns := browsing.FullHelp()
 	columns[1] = append(m.filter.FullHelp()[0], columns[1]...)
+	actions := columns[2] // R goes before e, the last
+	columns[2] = append(append(actions[:len(actions)-1:len(actions)-1], m.sync.FullHelp()[0]...), actions[len(actions)-1])
 	return m.styles.Dialog.Render(m.styles.DialogTitle.Render("Keys") + "\n\n" +
 		m.help.FullHelpView(columns) + "\n\n" + m.styles.Muted.Render("? or esc closes this help"))
 }
@@ -1106,5 +1102,7 @@ func (m *Model) browseHelp() []key.Binding {
 	k := m.keys
 	keys := []key.Binding{k.StopRefunds}
 	keys = append(keys, m.filter.ShortHelp()...)
-	return append(keys, k.ClearMarks, k.Dismiss, k.Undo, k.Refund, k.Sync, k.Export)
+	keys = append(keys, k.ClearMarks, k.Dismiss, k.Undo, k.Refund)
+	keys = append(keys, m.sync.ShortHelp()...)
+	return append(keys, k.Export)
 }

@@ -601,7 +601,7 @@ func TestSyncOffWithoutAccount(t *testing.T) {
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	m = drain(t, m, m.Init())
 	m = press(t, m, "R")
-	if h.syncer.calls != 0 || m.keys.Sync.Enabled() || !strings.Contains(m.header.View(), "sync off") {
+	if h.syncer.calls != 0 || m.sync.Wants(keyMsg("R")) || !strings.Contains(m.header.View(), "sync off") {
 		t.Errorf("sync offered without an account:\n%s", m.header.View())
 	}
 }
