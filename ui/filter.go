@@ -119,11 +119,14 @@ func (f *groupFilter) ShowsAll() bool { return f.allStatus }
 
 // Label is what the status bar says about the filters.
 func (f *groupFilter) Label() string {
-	status := "open + pending"
+	return f.statusLabel() + " · " + confidenceSteps[f.confidence].label
+}
+
+func (f *groupFilter) statusLabel() string {
 	if f.allStatus {
-		status = "all"
+		return "all"
 	}
-	return status + " · " + confidenceSteps[f.confidence].label
+	return "open + pending"
 }
 
 // Wants is whether msg is one of the filter's live keys. While typing the
@@ -180,11 +183,7 @@ func (f *groupFilter) update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, f.keys.Status):
 		f.allStatus = !f.allStatus
 		f.rebase()
-		status := "open + pending"
-		if f.allStatus {
-			status = "all"
-		}
-		return flashCmd(levelInfo, "showing "+status+" groups")
+		return flashCmd(levelInfo, "showing "+f.statusLabel()+" groups")
 	}
 	return nil
 }

@@ -13,14 +13,10 @@ type KeyMap struct {
 	Mark, ClearMarks key.Binding
 	Dismiss, Undo    key.Binding
 	DismissOff       key.Binding // `d` where nothing can be dismissed: explains why
-	Refund           key.Binding
-	RefundOff        key.Binding // `r` where nothing can be refunded (or read-only): explains why
-	StopRefunds      key.Binding // while a batch runs: send no more, leave the one in flight pending
 	Export           key.Binding
 
 	// dialogs
-	Confirm, ConfirmTyped, Cancel, SwitchButton, Press, Submit key.Binding
-	DialogUp, DialogDown, DialogPageUp, DialogPageDown         key.Binding // the refund listing
+	Cancel, Submit key.Binding
 
 	Help, CloseHelp, Quit, ForceQuit key.Binding
 }
@@ -42,27 +38,15 @@ func DefaultKeyMap() KeyMap {
 		Focus:    b(k("enter", "tab"), "enter/tab", "details"),
 		Back:     b(k("esc", "tab"), "esc/tab", "back to list"),
 
-		Mark:        b(k(" "), "space", "mark"),
-		ClearMarks:  b(k("esc"), "esc", "clear marks"),
-		Dismiss:     b(k("d"), "d", "dismiss"),
-		DismissOff:  key.NewBinding(key.WithKeys("d")),
-		Undo:        b(k("u"), "u", "undo dismiss"),
-		Refund:      b(k("r"), "r", "refund"),
-		RefundOff:   key.NewBinding(key.WithKeys("r")),
-		StopRefunds: b(k("x"), "x", "stop refunds"),
-		Export:      b(k("e"), "e", "export csv"),
+		Mark:       b(k(" "), "space", "mark"),
+		ClearMarks: b(k("esc"), "esc", "clear marks"),
+		Dismiss:    b(k("d"), "d", "dismiss"),
+		DismissOff: key.NewBinding(key.WithKeys("d")),
+		Undo:       b(k("u"), "u", "undo dismiss"),
+		Export:     b(k("e"), "e", "export csv"),
 
-		Confirm:      b(k("y", "Y"), "y", "refund"),
-		ConfirmTyped: b(k("enter"), "enter", "confirm (type refund)"),
-		Cancel:       b(k("esc", "n", "N"), "n/esc", "cancel"),
-		SwitchButton: b(k("tab", "shift+tab", "left", "right", "h", "l"), "tab", "switch"),
-		Press:        b(k("enter"), "enter", "press button"),
-		Submit:       b(k("enter"), "enter", "dismiss"),
-
-		DialogUp:       b(k("k", "up"), "↑/k", "scroll up"),
-		DialogDown:     b(k("j", "down"), "↑/↓", "scroll"),
-		DialogPageUp:   b(k("pgup"), "pgup", "page up"),
-		DialogPageDown: b(k("pgdown"), "pgdn", "page down"),
+		Cancel: b(k("esc", "n", "N"), "n/esc", "cancel"),
+		Submit: b(k("enter"), "enter", "dismiss"),
 
 		Help:      b(k("?"), "?", "help"),
 		CloseHelp: b(k("?", "esc", "q"), "?/esc", "close help"),
@@ -73,20 +57,14 @@ func DefaultKeyMap() KeyMap {
 
 // keyState is what decides which bindings are live.
 type keyState struct {
-	mode        mode
-	hasRows     bool // the list shows at least one group
-	canDismiss  bool // a target group is open
-	canRefund   bool // a target group is open with a refundable duplicate
-	canUndo     bool // a target group is dismissed
-	hasQuery    bool // a filter is applied
-	hasMarks    bool // some groups are marked
-	readOnly    bool
-	canExport   bool // a report is loaded
-	typed       bool // the refund dialog wants the typed word (live mode, low confidence)
-	seenAll     bool // the refund dialog's listing was seen to its end
-	scrollable  bool // the refund dialog's listing does not fit
-	refundReady bool // no refund batch is running
-	refunding   bool // a refund batch is running
+	mode       mode
+	hasRows    bool // the list shows at least one group
+	canDismiss bool // a target group is open
+	canUndo    bool // a target group is dismissed
+	hasQuery   bool // a filter is applied
+	hasMarks   bool // some groups are marked
+	readOnly   bool
+	canExport  bool // a report is loaded
 	// reference lists every key of the list and the detail pane, whatever is
 	// selected: the `?` screen is where an operator learns the keys.
 	reference bool
@@ -97,7 +75,7 @@ func (k *KeyMap) setState(s keyState) {
 	list, detail := s.mode == modeList, s.mode == modeDetail
 	if s.reference {
 		list, detail = true, true
-		s.hasRows, s.canDismiss, s.canUndo, s.hasQuery, s.hasMarks, s.canRefund = true, true, true, true, true, true
+		s.hasRows, s.canDismiss, s.canUndo, s.hasQuery, s.hasMarks = true, true, true, true, true
 	}
 	browsing := list || detail
 	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
@@ -111,20 +89,9 @@ func (k *KeyMap) setState(s keyState) {
 	k.Dismiss.SetEnabled(browsing && s.canDismiss)
 	k.DismissOff.SetEnabled(browsing && !s.canDismiss)
 	k.Undo.SetEnabled(browsing && s.canUndo)
-	k.Refund.SetEnabled(browsing && s.hasRows && s.canRefund && !s.readOnly && s.refundReady)
-	k.RefundOff.SetEnabled(browsing && !k.Refund.Enabled())
-	k.StopRefunds.SetEnabled(browsing && s.refunding)
 	k.Export.SetEnabled(browsing && s.canExport)
 
-	confirm := s.mode == modeConfirm
-	k.Confirm.SetEnabled(confirm && !s.typed && s.seenAll)
-	k.ConfirmTyped.SetEnabled(confirm && s.typed)
-	k.Cancel.SetEnabled(confirm || s.mode == modeNote)
-	k.SwitchButton.SetEnabled(confirm && !s.typed)
-	k.Press.SetEnabled(confirm && !s.typed)
-	for _, b := range []*key.Binding{&k.DialogUp, &k.DialogDown, &k.DialogPageUp, &k.DialogPageDown} {
-		b.SetEnabled(confirm && s.scrollable)
-	}
+	k.Cancel.SetEnabled(s.mode == modeNote)
 	k.Submit.SetEnabled(s.mode == modeNote)
 
 	k.Help.SetEnabled(browsing)
@@ -141,7 +108,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Focus, k.Back},
 		{k.Mark, k.ClearMarks},
-		{k.Dismiss, k.Undo, k.Refund, k.StopRefunds, k.Export},
+		{k.Dismiss, k.Undo, k.Export},
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -61,18 +60,6 @@ type (
 		groups int
 		err    error
 	}
-	refundProgressMsg struct {
-		result RefundResult
-		events <-chan tea.Msg
-	}
-	refundDoneMsg struct {
-		err    error
-		groups []string
-	}
-	resumeDoneMsg struct {
-		results []RefundResult
-		err     error
-	}
 	flashExpiredMsg struct{ id int }
 	// flashMsg is a component's sentence for the status bar.
 	flashMsg struct {
@@ -108,12 +95,12 @@ type Model struct {
 	help          help.Model
 	filter        groupFilter
 	sync          syncStatus
-	confirm       refundDialog
+	refund        refundFlow
 	note          noteDialog
 	noteTargets   []string
 
 	focus mode // modeList or modeDetail
-	modal mode // modeConfirm, modeNote, modeHelp, or modeList for none
+	modal mode // modeNote, modeHelp, or modeList for none
 
 	report   reconcile.Report
 	index    map[string]int  // group id → index in report.Groups
@@ -121,15 +108,6 @@ type Model struct {
 	loaded   bool
 	baseline bool // the next load decides what counts as already seen
 	loadSeq  int
-
-	refunding   bool
-	refundTotal int
-	refundDone  int // outcomes received so far, whatever they were
-	refundTally refundCounts
-	run         refundRun         // the batch in flight: x stops it
-	resuming    bool              // the Resumer is finishing earlier runs' pending refunds
-	outcomes    map[string]string // charge id → this session's refund outcome
-	quitArmed   bool              // q pressed once while refunds run
 }
 
 // New builds the dashboard. deps.Loader and deps.Decider are required; a nil
@@ -150,7 +128,6 @@ func New(cfg Config, deps Deps) Model {
 		filter:   newGroupFilter(&styles),
 		index:    map[string]int{},
 		known:    map[string]bool{},
-		outcomes: map[string]string{},
 		loadSeq:  1,
 		baseline: true,
 	}
@@ -161,11 +138,10 @@ func New(cfg Config, deps Deps) Model {
 	m.detail = newDetailPane(m.styles, m.keys)
 	m.status = newStatusBar(m.styles)
 	m.status.Start(activityLoad, "loading groups…")
-	if deps.Resumer != nil {
-		// Resumed at start (Init), before the operator can plan new refunds.
-		m.resuming = true
-		m.status.Start(activityResume, resumingText)
-	}
+	// Pending refunds are resumed at start (Init), before the operator can plan
+	// new ones.
+	m.refund = newRefundFlow(m.styles, cfg, deps.Resumer != nil)
+	m.status.Set(activityResume, m.refund.Resuming())
 	m.refreshChrome()
 	return m
 }
@@ -179,7 +155,7 @@ func (m Model) Init() tea.Cmd {
 	if m.deps.Syncer != nil {
 		sync = func() tea.Msg { return watchTickMsg{} }
 	}
-	if m.resuming {
+	if m.refund.Resuming() != "" {
 		resume = m.resumeCmd()
 	}
 	return tea.Batch(m.status.spinner.Tick, m.loadCmd(m.loadSeq), sync, resume)
@@ -217,12 +193,13 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, m.flash(levelError, msg.err.Error())
 		}
 		return m, m.flash(levelInfo, fmt.Sprintf("exported %s to %s", reconcile.Plural(msg.groups, "group"), msg.path))
-	case refundProgressMsg:
-		return m.applyRefundProgress(msg)
-	case refundDoneMsg:
-		return m.applyRefundDone(msg)
-	case resumeDoneMsg:
-		return m.applyResume(msg)
+	case refundConfirmedMsg:
+		return m, m.startRefund(msg.plan)
+	case refundProgressMsg, refundDoneMsg, resumeDoneMsg:
+		return m.updateRefund(msg)
+	case storeChangedMsg:
+		m.table.Unmark(msg.settled)
+		return m, m.reload()
 	case flashMsg:
 		return m, m.flash(msg.level, msg.text)
 	case flashExpiredMsg:
@@ -239,8 +216,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 // mode is what the keys act on right now.
 func (m *Model) mode() mode {
 	switch {
-	case m.modal != modeList:
-		return m.modal
+	case m.dialog() != modeList:
+		return m.dialog()
 	case m.filter.Editing():
 		return modeFilter
 	}
@@ -258,9 +235,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.refund.DialogOpen() {
+		return m.updateRefund(msg)
+	}
 	switch m.modal {
-	case modeConfirm:
-		return m.updateConfirm(msg)
 	case modeNote:
 		return m.updateNote(msg)
 	case modeHelp:
@@ -271,6 +249,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	}
 	if m.filter.Editing() || m.filter.Wants(msg) {
 		return m.updateFilter(msg)
+	}
+	if m.refund.Wants(msg) {
+		return m.updateRefund(msg)
 	}
 	if m.sync.Wants(msg) {
 		var cmd tea.Cmd
@@ -296,15 +277,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Undo):
 		ids := m.targetIDs(isDismissed)
 		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, "")
-	case key.Matches(msg, m.keys.StopRefunds):
-		m.run.stop()
-		return m, m.flash(levelWarn, "stopping refunds: nothing more is sent; a refund in flight stays pending and is resumed ("+reconcile.ResumeCommand+")")
-	case key.Matches(msg, m.keys.RefundOff):
-		return m, m.flash(levelWarn, m.whyNoRefund())
 	case key.Matches(msg, m.keys.DismissOff):
 		return m, m.flash(levelWarn, m.whyNoDismiss())
-	case key.Matches(msg, m.keys.Refund):
-		return m.openRefund()
 	case key.Matches(msg, m.keys.Export):
 		return m, m.startExport()
 	case key.Matches(msg, m.keys.Focus):
@@ -328,10 +302,18 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	return m, nil
 }
 
+// dialog is the dialog that has the keys: modeConfirm, modeNote, modeHelp, or
+// modeList for none.
+func (m *Model) dialog() mode {
+	if m.refund.DialogOpen() {
+		return modeConfirm
+	}
+	return m.modal
+}
+
 // quit ends the program; while refunds run it asks for a second q first.
 func (m Model) quit() (Model, tea.Cmd) {
-	if m.refunding && !m.quitArmed {
-		m.quitArmed = true
+	if m.refund.HoldQuit() {
 		return m, m.flash(levelWarn, "refunds are still running; press q again to quit (pending ones resume on the next start)")
 	}
 	return m, tea.Quit
@@ -387,7 +369,7 @@ func (m *Model) emptyText() string {
 }
 
 func (m *Model) showSelected() {
-	m.detail.SetGroup(m.table.Selected(), m.outcomes)
+	m.detail.SetGroup(m.table.Selected(), m.refund.Outcomes())
 }
 
 // targets are the groups an action applies to: the marked ones, else the
@@ -427,39 +409,6 @@ func (m *Model) targetIDs(keep func(*reconcile.Group) bool) []string {
 func isOpen(g *reconcile.Group) bool      { return g.Status == reconcile.Open }
 func isDismissed(g *reconcile.Group) bool { return g.Status == reconcile.Dismissed }
 func anyGroup(*reconcile.Group) bool      { return true }
-
-// whyNoRefund is the flash for an `r` that cannot refund anything.
-func (m *Model) whyNoRefund() string {
-	switch {
-	case m.cfg.ReadOnly:
-		return "read-only: refunds are turned off"
-	case m.refunding:
-		return "a refund batch is running; wait for it to finish"
-	case m.resuming:
-		return "pending refunds are being resumed; try again in a moment"
-	}
-	groups := m.targets(anyGroup)
-	switch len(groups) {
-	case 0:
-		return "nothing to refund: no group is selected"
-	case 1:
-	default:
-		return fmt.Sprintf("nothing to refund in the %d marked groups: none is open with a refundable duplicate", len(groups))
-	}
-	g := groups[0]
-	switch g.Status {
-	case reconcile.Resolved:
-		return "nothing to refund in " + g.ID + ": every duplicate is already refunded"
-	case reconcile.Dismissed:
-		return "nothing to refund in " + g.ID + ": it was dismissed as legitimate (u reopens it)"
-	}
-	for i := range g.Charges {
-		if c := &g.Charges[i]; c.Role == reconcile.Duplicate && c.NotRefundable != "" {
-			return "nothing to refund in " + g.ID + ": " + c.ID + " " + c.NotRefundable
-		}
-	}
-	return "nothing to refund in " + g.ID + ": no duplicate has anything left to refund"
-}
 
 // whyNoDismiss is the flash for a `d` that cannot dismiss anything.
 func (m *Model) whyNoDismiss() string {
@@ -656,7 +605,8 @@ func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
 		return m, tea.Batch(flash, next)
 	}
-	return m, tea.Batch(flash, next, m.reload(), m.startResume())
+	// The flash first: what the reload and the resumption say comes after it.
+	return m, tea.Sequence(flash, tea.Batch(next, m.reload(), m.startResume()))
 }
 
 // --- export ---------------------------------------------------------------
@@ -678,48 +628,21 @@ func (m *Model) startExport() tea.Cmd {
 
 // --- refunds --------------------------------------------------------------
 
-func (m Model) openRefund() (Model, tea.Cmd) {
-	plan, err := reconcile.PlanRefunds(m.targets(anyGroup), reconcile.PlanScope{})
-	if err != nil || len(plan.Requests) == 0 { // r is off then; a reload may have got here first
-		return m, m.flash(levelWarn, m.whyNoRefund())
-	}
-	m.confirm = newRefundDialog(m.styles, m.keys, plan, m.cfg.Live, m.cfg.DryRun)
-	m.modal = modeConfirm
-	m.layout()
-	return m, nil
-}
-
-func (m Model) updateConfirm(msg tea.KeyMsg) (Model, tea.Cmd) {
-	var (
-		result dialogResult
-		cmd    tea.Cmd
-	)
-	m.confirm, result, cmd = m.confirm.Update(msg)
-	switch result {
-	case dialogCancelled:
-		m.modal = modeList
-		return m, m.flash(levelInfo, "refund cancelled: nothing was sent")
-	case dialogConfirmed:
-		m.modal = modeList
-		return m, m.startRefund(m.confirm.plan)
-	}
-	return m, cmd
-}
-
-// startRefund runs the batch in a command and streams each outcome back through
-// a channel, so the progress line moves while the batch runs.
+// startRefund runs a confirmed plan through the Refunder in a command and
+// streams each outcome back through a channel, so the progress line moves
+// while the batch runs.
 func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
-	n := len(plan.Requests)
-	m.refunding, m.quitArmed = true, false
-	m.refundTotal, m.refundDone, m.refundTally = n, 0, refundCounts{}
+	if m.deps.Refunder == nil {
+		return nil
+	}
 	groups := make([]string, 0, plan.Groups)
 	for _, l := range plan.Lines {
 		if l.Kind == reconcile.PlanGroup {
 			groups = append(groups, l.GroupID)
 		}
 	}
-	events := make(chan tea.Msg, n+1)
-	refunder, ctx, requests := m.deps.Refunder, m.run.start(m.ctx), plan.Requests
+	events := make(chan tea.Msg, len(plan.Requests)+1)
+	refunder, ctx, requests := m.deps.Refunder, m.refund.Begin(m.ctx, plan), plan.Requests
 	run := func() tea.Msg {
 		err := refunder.Refund(ctx, requests, func(r RefundResult) {
 			events <- refundProgressMsg{result: r, events: events}
@@ -728,121 +651,27 @@ func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
 		close(events)
 		return nil
 	}
-	return tea.Batch(m.status.Start(activityRefund, m.refundProgressText()), run, waitForEvent(events))
+	return tea.Batch(m.status.Start(activityRefund, m.refund.Progress()), run, waitForEvent(events))
 }
 
-func waitForEvent(events <-chan tea.Msg) tea.Cmd {
-	return func() tea.Msg {
-		msg, ok := <-events
-		if !ok {
-			return nil
-		}
-		return msg
-	}
+// updateRefund gives the refund flow a message and shows its progress.
+func (m Model) updateRefund(msg tea.Msg) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	m.refund, cmd = m.refund.Update(msg)
+	spin := tea.Batch(m.status.Set(activityRefund, m.refund.Progress()), m.status.Set(activityResume, m.refund.Resuming()))
+	m.layout() // the dialog's size; this session's outcomes in the detail pane
+	return m, tea.Batch(cmd, spin)
 }
-
-func (m *Model) refundProgressText() string {
-	verb := "refunding"
-	if m.cfg.DryRun {
-		verb = "recording"
-	}
-	return fmt.Sprintf("%s %d/%d…", verb, m.refundDone, m.refundTotal)
-}
-
-func (m Model) applyRefundProgress(msg refundProgressMsg) (Model, tea.Cmd) {
-	r := msg.result
-	m.refundDone++
-	level, text, _ := m.recordOutcome(r, &m.refundTally)
-	m.status.Start(activityRefund, m.refundProgressText())
-	m.showSelected()
-	return m, tea.Batch(waitForEvent(msg.events), m.flash(level, fmt.Sprintf("%s: %s", r.ChargeID, text)))
-}
-
-func (m Model) applyRefundDone(msg refundDoneMsg) (Model, tea.Cmd) {
-	m.refunding, m.quitArmed = false, false
-	stopped := m.run.stopped
-	m.run.finish()
-	m.status.Stop(activityRefund)
-	for _, id := range msg.groups {
-		delete(m.table.marked, id)
-	}
-	level, text := m.refundTally.summary(m.cfg.DryRun)
-	switch {
-	case stopped:
-		level, text = levelWarn, fmt.Sprintf("refunds stopped by you after %d of %d (%s); the rest were not begun; a pending one is finished at the next sync or by %s",
-			m.refundDone, m.refundTotal, text, reconcile.ResumeCommand)
-	case msg.err != nil:
-		level, text = levelError, fmt.Sprintf("refunds stopped after %d of %d (%s): %v", m.refundDone, m.refundTotal, text, msg.err)
-	case m.refundTally.pending+m.refundTally.failed > 0:
-		text += "; the detail pane says why"
-	}
-	return m, tea.Batch(m.flash(level, text), m.reload())
-}
-
-// recordOutcome puts one refund's outcome in the detail pane (this session's
-// outcomes), counts it in tally and returns its flash level and sentence, and
-// the sentence without what happens next, for a list that already says it.
-func (m *Model) recordOutcome(r RefundResult, tally *refundCounts) (level flashLevel, text, brief string) {
-	level, text = levelInfo, "refunded "+r.RefundID
-	switch {
-	case r.Pending:
-		tally.pending++
-		level, text = levelWarn, "pending: the outcome is unknown"
-		if r.Err != nil {
-			text = "pending: " + r.Err.Error()
-		}
-		brief = text
-		text += "; it will be resumed with the same idempotency key"
-	case r.Err != nil:
-		tally.failed++
-		level, text = levelError, "refund failed: "+r.Err.Error()
-	case m.cfg.DryRun:
-		tally.ok++
-		text = "would refund (dry run: nothing sent or recorded)"
-	default:
-		tally.ok++
-	}
-	m.outcomes[r.ChargeID] = text
-	return level, text, cmp.Or(brief, text)
-}
-
-// refundCounts tallies what became of a batch (or of resumed refunds), each
-// outcome apart: "done" would hide a pending or a failed refund.
-type refundCounts struct{ ok, pending, failed int }
-
-// summary is the tally in one line, at the level of its worst outcome.
-func (c refundCounts) summary(dryRun bool) (flashLevel, string) {
-	verb := "refunded"
-	if dryRun {
-		verb = "would be refunded (dry run: nothing sent or recorded)"
-	}
-	parts := []string{fmt.Sprintf("%d %s", c.ok, verb)}
-	level := levelInfo
-	if c.pending > 0 {
-		level = levelWarn
-		parts = append(parts, fmt.Sprintf("%d pending (network failure: will be resumed with the same key)", c.pending))
-	}
-	if c.failed > 0 {
-		level = levelError
-		parts = append(parts, fmt.Sprintf("%d failed", c.failed))
-	}
-	return level, strings.Join(parts, ", ")
-}
-
-// --- resuming pending refunds --------------------------------------------
 
 // startResume finishes the refunds earlier runs left pending, at start and
 // after each successful sync. It waits for a running batch: the next sync
 // tries again.
 func (m *Model) startResume() tea.Cmd {
-	if m.deps.Resumer == nil || m.resuming || m.refunding {
+	if m.deps.Resumer == nil || !m.refund.BeginResume() {
 		return nil
 	}
-	m.resuming = true
-	return tea.Batch(m.status.Start(activityResume, resumingText), m.resumeCmd())
+	return tea.Batch(m.status.Start(activityResume, m.refund.Resuming()), m.resumeCmd())
 }
-
-const resumingText = "resuming pending refunds…"
 
 func (m *Model) resumeCmd() tea.Cmd {
 	resumer, ctx := m.deps.Resumer, m.ctx
@@ -850,37 +679,6 @@ func (m *Model) resumeCmd() tea.Cmd {
 		results, err := resumer.Resume(ctx)
 		return resumeDoneMsg{results: results, err: err}
 	}
-}
-
-func (m Model) applyResume(msg resumeDoneMsg) (Model, tea.Cmd) {
-	m.resuming = false
-	m.status.Stop(activityResume)
-	var (
-		tally    refundCounts
-		failures []string
-	)
-	for _, r := range msg.results {
-		if level, _, brief := m.recordOutcome(r, &tally); level != levelInfo {
-			failures = append(failures, r.ChargeID+" "+brief)
-		}
-	}
-	n := len(msg.results)
-	level, text := tally.summary(m.cfg.DryRun)
-	text = fmt.Sprintf("resumed %s: %s", reconcile.Plural(n, "pending refund"), text)
-	if len(failures) > 0 {
-		text += " — " + strings.Join(failures, "; ")
-	}
-	switch {
-	case msg.err != nil:
-		if n == 0 {
-			text = "could not resume pending refunds"
-		}
-		return m, tea.Batch(m.flash(levelError, fmt.Sprintf("%s: %v", text, msg.err)), m.reload())
-	case n == 0:
-		return m, nil // nothing was pending
-	}
-	m.showSelected()
-	return m, tea.Batch(m.flash(level, text), m.reload())
 }
 
 // --- status and layout ----------------------------------------------------
@@ -906,6 +704,7 @@ func (m *Model) refreshChrome() {
 		m.layout() // e.g. "2 new" pushed the money at risk onto a line of its own
 	}
 	m.filter.SetListFocus(m.focus == modeList)
+	m.refund.SetTargets(m.targets(anyGroup), len(m.table.rows) > 0)
 	right := m.filter.Label()
 	if n := len(m.table.marked); n > 0 {
 		right = fmt.Sprintf("%d marked · %s", n, right)
@@ -923,20 +722,14 @@ func (m *Model) refreshChrome() {
 // keyState describes the state for KeyMap.setState, as if md were the mode.
 func (m *Model) keyState(md mode) keyState {
 	return keyState{
-		mode:        md,
-		hasRows:     len(m.table.rows) > 0,
-		canDismiss:  len(m.targets(isOpen)) > 0,
-		canRefund:   len(m.targets((*reconcile.Group).HasRefund)) > 0,
-		canUndo:     len(m.targets(isDismissed)) > 0,
-		hasQuery:    m.filter.Query() != "",
-		hasMarks:    len(m.table.marked) > 0,
-		readOnly:    m.cfg.ReadOnly,
-		refunding:   m.refunding,
-		canExport:   m.loaded,
-		typed:       m.confirm.typed,
-		seenAll:     m.confirm.seenAll,
-		scrollable:  m.confirm.scrollable(),
-		refundReady: !m.refunding && !m.resuming,
+		mode:       md,
+		hasRows:    len(m.table.rows) > 0,
+		canDismiss: len(m.targets(isOpen)) > 0,
+		canUndo:    len(m.targets(isDismissed)) > 0,
+		hasQuery:   m.filter.Query() != "",
+		hasMarks:   len(m.table.marked) > 0,
+		readOnly:   m.cfg.ReadOnly,
+		canExport:  m.loaded,
 	}
 }
 
@@ -955,9 +748,7 @@ func (m *Model) layout() {
 
 	body := m.bodyHeight()
 	m.body = body
-	if m.modal == modeConfirm {
-		m.confirm.SetSize(m.width, body)
-	}
+	m.refund.SetSize(m.width, body)
 	frameW, frameH := m.styles.Pane.GetHorizontalFrameSize(), m.styles.Pane.GetVerticalFrameSize()
 	// The focused pane gets the larger share; a short list gives the rest of its
 	// share to the detail pane.
@@ -1010,7 +801,7 @@ func (m *Model) footerView() string {
 	var keys []key.Binding
 	switch m.mode() {
 	case modeConfirm:
-		keys = m.confirm.ShortHelp()
+		keys = m.refund.ShortHelp()
 	case modeNote:
 		keys = m.note.ShortHelp()
 	case modeHelp:
@@ -1050,8 +841,8 @@ func (m *Model) bodyView() string {
 	switch {
 	case m.modal == modeHelp:
 		return center(m.fullHelpView())
-	case m.modal == modeConfirm:
-		return center(m.confirm.View())
+	case m.refund.DialogOpen():
+		return center(m.refund.View())
 	case m.modal == modeNote:
 		return center(m.note.View())
 	case !m.loaded:
@@ -1090,8 +881,9 @@ func (m *Model) fullHelpView() string {
 	browsing.setState(state)
 	columns := browsing.FullHelp()
 	columns[1] = append(m.filter.FullHelp()[0], columns[1]...)
-	actions := columns[2] // R goes before e, the last
-	columns[2] = append(append(actions[:len(actions)-1:len(actions)-1], m.sync.FullHelp()[0]...), actions[len(actions)-1])
+	actions := columns[2] // d, u, e: r, x and R go before e
+	actions = append(actions[:2:2], m.refund.FullHelp()[0]...)
+	columns[2] = append(append(actions, m.sync.FullHelp()[0]...), browsing.Export)
 	return m.styles.Dialog.Render(m.styles.DialogTitle.Render("Keys") + "\n\n" +
 		m.help.FullHelpView(columns) + "\n\n" + m.styles.Muted.Render("? or esc closes this help"))
 }
@@ -1100,9 +892,9 @@ func (m *Model) fullHelpView() string {
 // the list from either pane.
 func (m *Model) browseHelp() []key.Binding {
 	k := m.keys
-	keys := []key.Binding{k.StopRefunds}
+	keys := m.refund.ShortHelp()
 	keys = append(keys, m.filter.ShortHelp()...)
-	keys = append(keys, k.ClearMarks, k.Dismiss, k.Undo, k.Refund)
+	keys = append(keys, k.ClearMarks, k.Dismiss, k.Undo)
 	keys = append(keys, m.sync.ShortHelp()...)
 	return append(keys, k.Export)
 }

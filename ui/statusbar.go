@@ -76,6 +76,15 @@ func (s *statusBar) Start(a activity, text string) tea.Cmd {
 
 func (s *statusBar) Stop(a activity) { s.busy[a] = "" }
 
+// Set shows text for an activity, or stops it when text is "".
+func (s *statusBar) Set(a activity, text string) tea.Cmd {
+	if text == "" {
+		s.Stop(a)
+		return nil
+	}
+	return s.Start(a, text)
+}
+
 func (s *statusBar) Busy() bool {
 	for _, t := range s.busy {
 		if t != "" {

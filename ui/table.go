@@ -123,6 +123,13 @@ func (t *groupTable) ToggleMark() {
 	t.moveTo(t.cursor + 1)
 }
 
+// Unmark removes the marks of groups (settled by a refund or a decision).
+func (t *groupTable) Unmark(groups []string) {
+	for _, id := range groups {
+		delete(t.marked, id)
+	}
+}
+
 // clampOffset keeps the cursor on screen.
 func (t *groupTable) clampOffset() {
 	t.cursor = clamp(t.cursor, 0, max(len(t.rows)-1, 0))
