@@ -73,14 +73,17 @@ func flashCmd(level flashLevel, text string) tea.Cmd {
 	return func() tea.Msg { return flashMsg{level: level, text: text} }
 }
 
-// Model is the dashboard's root model. It routes keys (dialogs first, then the
-// filter input, then global keys, then the focused pane) and runs every piece of
-// I/O in a tea.Cmd.
+// Model is the dashboard's root model. It owns the loaded report and the
+// collaborators (Deps), lays out its components and routes messages to them:
+// keys to the open dialog, else to the component whose live key it is; the
+// components' intents (refundConfirmedMsg, dismissConfirmedMsg,
+// syncRequestedMsg, storeChangedMsg, flashMsg) become calls on Deps, run in a
+// tea.Cmd. It reads the components only through their methods.
 type Model struct {
 	cfg    Config
 	deps   Deps
 	ctx    context.Context
-	keys   *KeyMap
+	keys   rootKeys
 	styles *Styles
 	// after schedules msg after d; tea.Tick in production, replaceable in tests.
 	after func(d time.Duration, msg tea.Msg) tea.Cmd
@@ -88,19 +91,19 @@ type Model struct {
 	width, height int
 	body          int // height of the area between the header and the status bar
 	headerHeight  int // as measured by the last layout
-	header        header
-	table         groupTable
-	detail        detailPane
-	status        statusBar
-	help          help.Model
-	filter        groupFilter
-	sync          syncStatus
-	refund        refundFlow
-	note          noteDialog
-	noteTargets   []string
+
+	header   header      // account, freshness, counts and money
+	table    groupTable  // the listed groups, the selection and the marks
+	detail   detailPane  // the selected group explained
+	filter   groupFilter // which groups are listed
+	refund   refundFlow  // r, its dialog, the running batch and x
+	sync     syncStatus  // R and how fresh the data is
+	note     noteDialog  // d's note
+	helpView helpScreen  // the ? screen
+	status   statusBar   // flashes, background work, the position
+	footer   help.Model  // the live keys' short help
 
 	focus mode // modeList or modeDetail
-	modal mode // modeNote, modeHelp, or modeList for none
 
 	report   reconcile.Report
 	index    map[string]int  // group id → index in report.Groups
@@ -120,23 +123,25 @@ func New(cfg Config, deps Deps) Model {
 		cfg.ExportDir = "."
 	}
 	cfg.ReadOnly = cfg.ReadOnly || deps.Refunder == nil
-	keys, styles := DefaultKeyMap(), DefaultStyles()
+	styles := DefaultStyles()
 	m := Model{
-		cfg: cfg, deps: deps, ctx: context.Background(), keys: &keys, styles: &styles,
+		cfg: cfg, deps: deps, ctx: context.Background(), keys: defaultRootKeys(), styles: &styles,
 		after:    func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
-		help:     help.New(),
+		header:   header{styles: &styles, cfg: cfg},
+		table:    newGroupTable(&styles),
+		detail:   newDetailPane(&styles),
 		filter:   newGroupFilter(&styles),
+		sync:     newSyncStatus(cfg, deps.Syncer != nil),
+		note:     newNoteDialog(&styles),
+		helpView: newHelpScreen(&styles),
+		status:   newStatusBar(&styles),
+		footer:   help.New(),
 		index:    map[string]int{},
 		known:    map[string]bool{},
 		loadSeq:  1,
 		baseline: true,
 	}
-	m.help.Styles = styles.Help
-	m.header = header{styles: m.styles, cfg: cfg}
-	m.sync = newSyncStatus(cfg, deps.Syncer != nil)
-	m.table = newGroupTable(m.styles, m.keys)
-	m.detail = newDetailPane(m.styles, m.keys)
-	m.status = newStatusBar(m.styles)
+	m.footer.Styles = styles.Help
 	m.status.Start(activityLoad, "loading groups…")
 	// Pending refunds are resumed at start (Init), before the operator can plan
 	// new ones.
@@ -158,7 +163,7 @@ func (m Model) Init() tea.Cmd {
 	if m.refund.Resuming() != "" {
 		resume = m.resumeCmd()
 	}
-	return tea.Batch(m.status.spinner.Tick, m.loadCmd(m.loadSeq), sync, resume)
+	return tea.Batch(m.status.Tick(), m.loadCmd(m.loadSeq), sync, resume)
 }
 
 // Update handles one message and then re-derives what depends on state: which
@@ -188,13 +193,11 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case syncDoneMsg:
 		return m.applySync(msg)
 	case exportDoneMsg:
-		m.status.Stop(activityExport)
-		if msg.err != nil {
-			return m, m.flash(levelError, msg.err.Error())
-		}
-		return m, m.flash(levelInfo, fmt.Sprintf("exported %s to %s", reconcile.Plural(msg.groups, "group"), msg.path))
+		return m.applyExport(msg)
 	case refundConfirmedMsg:
 		return m, m.startRefund(msg.plan)
+	case dismissConfirmedMsg:
+		return m, m.decideCmd(reconcile.DecisionDismissed, msg.groups, msg.note)
 	case refundProgressMsg, refundDoneMsg, resumeDoneMsg:
 		return m.updateRefund(msg)
 	case storeChangedMsg:
@@ -202,10 +205,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.reload()
 	case flashMsg:
 		return m, m.flash(msg.level, msg.text)
-	case flashExpiredMsg:
-		m.status.Expire(msg.id)
-		return m, nil
-	case spinner.TickMsg:
+	case flashExpiredMsg, spinner.TickMsg:
 		var cmd tea.Cmd
 		m.status, cmd = m.status.Update(msg)
 		return m, cmd
@@ -224,6 +224,8 @@ func (m *Model) mode() mode {
 	return m.focus
 }
 
+// handleKey gives a key to the open dialog, else to the filter's input, else
+// to the component whose live key it is; what is left is the root's own.
 func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m, tea.Quit
@@ -235,68 +237,60 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if m.refund.DialogOpen() {
+	var cmd tea.Cmd
+	switch {
+	case m.refund.DialogOpen():
 		return m.updateRefund(msg)
-	}
-	switch m.modal {
-	case modeNote:
-		return m.updateNote(msg)
-	case modeHelp:
-		if key.Matches(msg, m.keys.CloseHelp) {
-			m.modal = modeList
-		}
-		return m, nil
-	}
-	if m.filter.Editing() || m.filter.Wants(msg) {
+	case m.note.IsOpen():
+		m.note, cmd = m.note.Update(msg)
+		return m, cmd
+	case m.helpView.IsOpen():
+		m.helpView, cmd = m.helpView.Update(msg)
+		return m, cmd
+	case m.filter.Editing(), m.filter.Wants(msg):
 		return m.updateFilter(msg)
-	}
-	if m.refund.Wants(msg) {
+	case m.refund.Wants(msg):
 		return m.updateRefund(msg)
-	}
-	if m.sync.Wants(msg) {
-		var cmd tea.Cmd
+	case m.sync.Wants(msg):
 		m.sync, cmd = m.sync.Update(msg)
 		return m, cmd
+	case m.focus == modeDetail && m.detail.Wants(msg):
+		var back bool
+		if m.detail, back = m.detail.Update(msg); back {
+			m.focus = modeList
+			m.layout()
+		}
+		return m, nil
+	case m.table.Wants(msg):
+		return m.updateTable(msg)
 	}
-
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		return m.quit()
 	case key.Matches(msg, m.keys.Help):
-		m.modal = modeHelp
-		return m, nil
-	case key.Matches(msg, m.keys.Mark):
-		m.table.ToggleMark()
-		m.showSelected()
-		return m, nil
-	case key.Matches(msg, m.keys.ClearMarks):
-		clear(m.table.marked)
-		return m, nil
+		m.helpView.Open(m.fullHelp())
 	case key.Matches(msg, m.keys.Dismiss):
-		return m.openNote()
-	case key.Matches(msg, m.keys.Undo):
-		ids := m.targetIDs(isDismissed)
-		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, "")
+		return m, m.note.Open(m.targetIDs(isOpen))
 	case key.Matches(msg, m.keys.DismissOff):
 		return m, m.flash(levelWarn, m.whyNoDismiss())
+	case key.Matches(msg, m.keys.Undo):
+		return m, m.decideCmd(reconcile.DecisionUndismissed, m.targetIDs(isDismissed), "")
 	case key.Matches(msg, m.keys.Export):
 		return m, m.startExport()
-	case key.Matches(msg, m.keys.Focus):
+	}
+	return m, nil
+}
+
+// updateTable gives the table a key: a move shows the newly selected group,
+// enter/tab focuses the detail pane.
+func (m Model) updateTable(msg tea.KeyMsg) (Model, tea.Cmd) {
+	var event tableEvent
+	m.table, event = m.table.Update(msg)
+	switch event {
+	case tableFocusDetail:
 		m.focus = modeDetail
 		m.layout()
-		return m, nil
-	case key.Matches(msg, m.keys.Back):
-		m.focus = modeList
-		m.layout()
-		return m, nil
-	}
-
-	if m.focus == modeDetail {
-		m.detail = m.detail.Update(msg)
-		return m, nil
-	}
-	var moved bool
-	if m.table, moved = m.table.Update(msg); moved {
+	case tableMoved:
 		m.showSelected()
 	}
 	return m, nil
@@ -305,10 +299,15 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 // dialog is the dialog that has the keys: modeConfirm, modeNote, modeHelp, or
 // modeList for none.
 func (m *Model) dialog() mode {
-	if m.refund.DialogOpen() {
+	switch {
+	case m.refund.DialogOpen():
 		return modeConfirm
+	case m.note.IsOpen():
+		return modeNote
+	case m.helpView.IsOpen():
+		return modeHelp
 	}
-	return m.modal
+	return modeList
 }
 
 // quit ends the program; while refunds run it asks for a second q first.
@@ -329,11 +328,7 @@ func (m *Model) tooSmall() bool {
 // the matches while typing, go to the table.
 func (m Model) updateFilter(msg tea.KeyMsg) (Model, tea.Cmd) {
 	if !m.filter.Wants(msg) {
-		var moved bool
-		if m.table, moved = m.table.Update(msg); moved {
-			m.showSelected()
-		}
-		return m, nil
+		return m.updateTable(msg)
 	}
 	var cmd tea.Cmd
 	m.filter, cmd = m.filter.Update(msg)
@@ -376,9 +371,9 @@ func (m *Model) showSelected() {
 // selected one; keep filters them.
 func (m *Model) targets(keep func(*reconcile.Group) bool) []*reconcile.Group {
 	var out []*reconcile.Group
-	if len(m.table.marked) > 0 {
-		idx := make([]int, 0, len(m.table.marked))
-		for id := range m.table.marked {
+	if marked := m.table.Marked(); len(marked) > 0 {
+		idx := make([]int, 0, len(marked))
+		for _, id := range marked {
 			if i, ok := m.index[id]; ok {
 				idx = append(idx, i)
 			}
@@ -465,18 +460,12 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 		if !m.known[id] {
 			m.known[id] = true
 			if markNew {
-				m.table.fresh[id] = true
+				m.table.MarkFresh(id)
 				added++
 			}
 		}
 	}
-	for _, set := range []map[string]bool{m.table.fresh, m.table.marked} {
-		for id := range set {
-			if _, ok := m.index[id]; !ok {
-				delete(set, id)
-			}
-		}
-	}
+	m.table.Forget(func(id string) bool { _, ok := m.index[id]; return ok })
 	m.header.SetSummary(m.report.Summary)
 	m.filter.SetGroups(m.report.Groups)
 	m.refilter()
@@ -487,35 +476,6 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 }
 
 // --- decisions ------------------------------------------------------------
-
-func (m Model) openNote() (Model, tea.Cmd) {
-	m.noteTargets = m.targetIDs(isOpen)
-	if len(m.noteTargets) == 0 {
-		return m, nil
-	}
-	var cmd tea.Cmd
-	m.note, cmd = newNoteDialog(m.styles, m.keys, len(m.noteTargets))
-	m.note.SetSize(m.width)
-	m.modal = modeNote
-	return m, cmd
-}
-
-func (m Model) updateNote(msg tea.KeyMsg) (Model, tea.Cmd) {
-	var (
-		result dialogResult
-		cmd    tea.Cmd
-	)
-	m.note, result, cmd = m.note.Update(msg)
-	switch result {
-	case dialogCancelled:
-		m.modal = modeList
-		return m, m.flash(levelInfo, "dismiss cancelled")
-	case dialogConfirmed:
-		m.modal = modeList
-		return m, m.decideCmd(reconcile.DecisionDismissed, m.noteTargets, m.note.Note())
-	}
-	return m, cmd
-}
 
 // decideCmd persists one decision per group through the Decider.
 func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, note string) tea.Cmd {
@@ -553,9 +513,7 @@ func (m Model) applyDecided(msg decidedMsg) (Model, tea.Cmd) {
 		}
 		return m, m.flash(levelError, fmt.Sprintf("could not save the %s of %s: %v", verb, what, msg.err))
 	}
-	for _, id := range msg.groups {
-		delete(m.table.marked, id)
-	}
+	m.table.Unmark(msg.groups)
 	text := "dismissed " + what + " as legitimate (u undoes)"
 	if !m.filter.ShowsAll() {
 		text = "dismissed " + what + " as legitimate (s shows dismissed groups, u undoes)"
@@ -614,7 +572,7 @@ func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
 func (m *Model) startExport() tea.Cmd {
 	// The report is replaced, never modified, on reload, so the command may read
 	// these slices after Update returns.
-	groups, rows, findings, summary := m.report.Groups, m.table.rows, m.report.Findings, m.report.Summary
+	groups, rows, findings, summary := m.report.Groups, m.table.Rows(), m.report.Findings, m.report.Summary
 	path := exportPath(m.cfg.ExportDir, m.cfg.Account, m.cfg.Now())
 	return tea.Batch(m.status.Start(activityExport, "exporting…"), func() tea.Msg {
 		view := reconcile.Report{Groups: make([]reconcile.Group, len(rows)), Findings: findings, Summary: summary}
@@ -624,6 +582,14 @@ func (m *Model) startExport() tea.Cmd {
 		abs, err := writeReport(path, view)
 		return exportDoneMsg{path: abs, groups: len(rows), err: err}
 	})
+}
+
+func (m Model) applyExport(msg exportDoneMsg) (Model, tea.Cmd) {
+	m.status.Stop(activityExport)
+	if msg.err != nil {
+		return m, m.flash(levelError, msg.err.Error())
+	}
+	return m, m.flash(levelInfo, fmt.Sprintf("exported %s to %s", reconcile.Plural(msg.groups, "group"), msg.path))
 }
 
 // --- refunds --------------------------------------------------------------
@@ -693,44 +659,31 @@ func (m *Model) flash(level flashLevel, text string) tea.Cmd {
 	return m.after(ttl, flashExpiredMsg{id: id})
 }
 
-// refreshChrome re-derives live keys, the status bar's right side and the
-// header's counters from the state. It is cheap: O(marked groups).
+// refreshChrome tells the components what they derive from the rest (the
+// focus, the targeted groups, the empty list's reason, how fresh the data is)
+// and re-derives the root's live keys, the status bar's right side and the
+// header's counters. It is cheap: O(marked groups).
 func (m *Model) refreshChrome() {
-	m.keys.setState(m.keyState(m.mode()))
-	m.table.empty = m.emptyText()
-	m.header.SetFresh(len(m.table.fresh))
+	browsing := m.mode() == modeList || m.mode() == modeDetail
+	m.keys.update(rootState{browsing: browsing, canDismiss: len(m.targets(isOpen)) > 0,
+		canUndo: len(m.targets(isDismissed)) > 0, canExport: m.loaded})
+	m.filter.SetListFocus(m.focus == modeList)
+	m.table.SetFocus(m.focus == modeList, m.filter.Query() == "")
+	m.table.SetEmpty(m.emptyText())
+	m.refund.SetTargets(m.targets(anyGroup), len(m.table.Rows()) > 0)
+	m.header.SetFresh(m.table.FreshCount())
 	m.header.SetSync(m.sync.View())
 	if m.width > 0 && lipgloss.Height(m.header.View()) != m.headerHeight {
 		m.layout() // e.g. "2 new" pushed the money at risk onto a line of its own
 	}
-	m.filter.SetListFocus(m.focus == modeList)
-	m.refund.SetTargets(m.targets(anyGroup), len(m.table.rows) > 0)
 	right := m.filter.Label()
-	if n := len(m.table.marked); n > 0 {
+	if n := m.table.MarkCount(); n > 0 {
 		right = fmt.Sprintf("%d marked · %s", n, right)
 	}
 	if m.loaded {
-		pos := 0
-		if len(m.table.rows) > 0 {
-			pos = m.table.cursor + 1
-		}
-		right += fmt.Sprintf(" · %d/%d", pos, len(m.table.rows))
+		right += fmt.Sprintf(" · %d/%d", m.table.Position(), len(m.table.Rows()))
 	}
-	m.status.right = right
-}
-
-// keyState describes the state for KeyMap.setState, as if md were the mode.
-func (m *Model) keyState(md mode) keyState {
-	return keyState{
-		mode:       md,
-		hasRows:    len(m.table.rows) > 0,
-		canDismiss: len(m.targets(isOpen)) > 0,
-		canUndo:    len(m.targets(isDismissed)) > 0,
-		hasQuery:   m.filter.Query() != "",
-		hasMarks:   len(m.table.marked) > 0,
-		readOnly:   m.cfg.ReadOnly,
-		canExport:  m.loaded,
-	}
+	m.status.SetRight(right)
 }
 
 // layout sizes every component from the window and the measured height of the
@@ -742,9 +695,10 @@ func (m *Model) layout() {
 	}
 	m.header.SetSize(m.width)
 	m.status.SetSize(m.width)
-	m.help.Width = m.width
+	m.footer.Width = m.width
 	m.filter.SetSize(m.width, m.height)
-	m.note.SetSize(m.width)
+	m.note.SetSize(m.width, m.height)
+	m.helpView.SetSize(m.width, m.height)
 
 	body := m.bodyHeight()
 	m.body = body
@@ -756,7 +710,7 @@ func (m *Model) layout() {
 	if m.focus == modeDetail {
 		share = body * 2 / 5
 	}
-	tableOuter := max(min(frameH+1+max(len(m.table.rows), 1), share), frameH+2)
+	tableOuter := max(min(frameH+1+max(len(m.table.Rows()), 1), share), frameH+2)
 	m.table.SetSize(m.width-frameW, tableOuter-frameH)
 	m.detail.SetSize(m.width-frameW, body-tableOuter-frameH)
 	m.showSelected()
@@ -775,7 +729,7 @@ func (m *Model) bodyHeight() int {
 
 func (m Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
-		return m.status.spinner.View() + " loading…"
+		return m.status.Spinner() + " loading…"
 	}
 	if m.tooSmall() {
 		return m.tooSmallView()
@@ -805,7 +759,7 @@ func (m *Model) footerView() string {
 	case modeNote:
 		keys = m.note.ShortHelp()
 	case modeHelp:
-		keys = []key.Binding{m.keys.CloseHelp}
+		keys = m.helpView.ShortHelp()
 	case modeFilter:
 		keys = m.filter.ShortHelp()
 	case modeDetail:
@@ -813,12 +767,12 @@ func (m *Model) footerView() string {
 	default:
 		keys = append(m.table.ShortHelp(), m.browseHelp()...)
 	}
-	essentials := m.help.ShortHelpView(m.keys.Essentials()) // off in dialogs, where they do not act
+	essentials := m.footer.ShortHelpView(m.keys.Essentials()) // off in dialogs, where they do not act
 	if essentials == "" {
-		return m.help.ShortHelpView(keys)
+		return m.footer.ShortHelpView(keys)
 	}
 	// The rest is cut to what fits before the essentials, which always show.
-	rest := m.help
+	rest := m.footer
 	rest.Width = max(m.width-lipgloss.Width(essentials)-3, 1)
 	left, cut := rest.ShortHelpView(keys), false
 	for lipgloss.Width(left) > rest.Width && len(keys) > 0 {
@@ -826,8 +780,8 @@ func (m *Model) footerView() string {
 		keys, cut = keys[:len(keys)-1], true
 		left = rest.ShortHelpView(keys)
 	}
-	if cut && !strings.HasSuffix(left, m.help.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
-		left += " " + m.help.Styles.Ellipsis.Render(m.help.Ellipsis)
+	if cut && !strings.HasSuffix(left, m.footer.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
+		left += " " + m.footer.Styles.Ellipsis.Render(m.footer.Ellipsis)
 	}
 	gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(essentials), 1)
 	return left + strings.Repeat(" ", gap) + essentials
@@ -839,22 +793,22 @@ func (m *Model) bodyView() string {
 		return clip(lipgloss.Place(m.width, body, lipgloss.Center, lipgloss.Center, s), m.width, body)
 	}
 	switch {
-	case m.modal == modeHelp:
-		return center(m.fullHelpView())
+	case m.helpView.IsOpen():
+		return center(m.helpView.View())
 	case m.refund.DialogOpen():
 		return center(m.refund.View())
-	case m.modal == modeNote:
+	case m.note.IsOpen():
 		return center(m.note.View())
 	case !m.loaded:
-		return center(m.status.spinner.View() + " loading groups…")
+		return center(m.status.Spinner() + " loading groups…")
 	}
 	tablePane, detailPane := m.styles.PaneFocused, m.styles.Pane
 	if m.focus == modeDetail {
 		tablePane, detailPane = m.styles.Pane, m.styles.PaneFocused
 	}
 	frameW := tablePane.GetHorizontalFrameSize()
-	return tablePane.Width(m.width-frameW).Height(m.table.height).Render(m.table.View()) + "\n" +
-		detailPane.Width(m.width-frameW).Height(m.detail.viewport.Height).Render(m.detail.View())
+	return tablePane.Width(m.width-frameW).Height(m.table.Height()).Render(m.table.View()) + "\n" +
+		detailPane.Width(m.width-frameW).Height(m.detail.Height()).Render(m.detail.View())
 }
 
 // clip cuts s to at most width columns and height lines: Place pads but never
@@ -872,29 +826,29 @@ func clip(s string, width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
-// fullHelpView lists the keys that work in the list or detail pane the help was
-// opened from, not the help screen's own keys.
-func (m *Model) fullHelpView() string {
-	browsing := *m.keys
-	state := m.keyState(m.focus)
-	state.reference = true
-	browsing.setState(state)
-	columns := browsing.FullHelp()
-	columns[1] = append(m.filter.FullHelp()[0], columns[1]...)
-	actions := columns[2] // d, u, e: r, x and R go before e
-	actions = append(actions[:2:2], m.refund.FullHelp()[0]...)
-	columns[2] = append(append(actions, m.sync.FullHelp()[0]...), browsing.Export)
-	return m.styles.Dialog.Render(m.styles.DialogTitle.Render("Keys") + "\n\n" +
-		m.help.FullHelpView(columns) + "\n\n" + m.styles.Muted.Render("? or esc closes this help"))
+// fullHelp is the `?` screen's columns: every key of the list and the detail
+// pane, whatever is selected (the screen is where an operator learns them) —
+// moving, filtering and marking, acting, and the dashboard's own.
+func (m *Model) fullHelp() [][]key.Binding {
+	table, detail := m.table.FullHelp(), m.detail.FullHelp()
+	k := defaultRootKeys()
+	k.Export.SetEnabled(m.loaded)
+	actions := append([]key.Binding{k.Dismiss, k.Undo}, m.refund.FullHelp()[0]...)
+	actions = append(actions, m.sync.FullHelp()[0]...)
+	return [][]key.Binding{
+		append(table[0], detail[0]...),
+		append(m.filter.FullHelp()[0], table[1]...),
+		append(actions, k.Export),
+		{k.Help, k.Quit, k.ForceQuit},
+	}
 }
 
 // browseHelp is the footer's keys after the focused pane's: those that act on
 // the list from either pane.
 func (m *Model) browseHelp() []key.Binding {
-	k := m.keys
 	keys := m.refund.ShortHelp()
 	keys = append(keys, m.filter.ShortHelp()...)
-	keys = append(keys, k.ClearMarks, k.Dismiss, k.Undo)
+	keys = append(keys, m.keys.Dismiss, m.keys.Undo)
 	keys = append(keys, m.sync.ShortHelp()...)
-	return append(keys, k.Export)
+	return append(keys, m.keys.Export)
 }

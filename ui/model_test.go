@@ -1006,7 +1006,7 @@ func TestFooterAndFullHelp(t *testing.T) {
 		}
 	}
 	m := press(t, newHarness(fixtureReport()).start(t, testConfig()), "?")
-	help := m.fullHelpView()
+	help := m.helpView.View()
 	for _, want := range []string{"enter/tab details", "esc/tab back to list", "u undo dismiss", "esc clear filter", "esc clear marks", "d dismiss", "r refund"} {
 		k, desc, _ := strings.Cut(want, " ")
 		if !regexp.MustCompile(regexp.QuoteMeta(k) + ` +` + regexp.QuoteMeta(desc)).MatchString(help) {
