@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -76,8 +77,8 @@ type refundFlow struct {
 	run       refundRun
 	quitArmed bool // q pressed once while the batch runs
 	resuming  bool // the Resumer is finishing earlier runs' pending refunds
-	// outcomes is this session's outcome per charge id, for the detail pane.
-	// The map is shared by copies of the flow; only the latest writes to it.
+	// outcomes is this session's outcome per charge id, for the detail pane;
+	// copied on write, so a copy of the flow keeps its own.
 	outcomes map[string]string
 }
 
@@ -191,6 +192,7 @@ func (r *refundFlow) update(msg tea.Msg) tea.Cmd {
 			return flashCmd(levelWarn, r.whyNoRefund())
 		}
 	case refundProgressMsg:
+		r.outcomes = maps.Clone(r.outcomes) // copied on write: a copy of the flow keeps its own
 		r.done++
 		level, text, _ := r.record(msg.result, &r.tally)
 		// In sequence: the flash shows before the next outcome (or the summary) replaces it.
@@ -252,6 +254,7 @@ func (r *refundFlow) finish(msg refundDoneMsg) tea.Cmd {
 
 func (r *refundFlow) resumed(msg resumeDoneMsg) tea.Cmd {
 	r.resuming = false
+	r.outcomes = maps.Clone(r.outcomes)
 	var (
 		tally    refundCounts
 		failures []string

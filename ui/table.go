@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 
@@ -24,8 +25,11 @@ type groupTable struct {
 	cursor int               // index into rows
 	offset int               // first row on screen
 
-	marked map[string]bool // group ids marked with space
-	fresh  map[string]bool // group ids that appeared in a reload and were not viewed yet
+	// Group ids marked with space, and those that appeared in a reload and were
+	// not viewed yet. Both are copied on write: a copy of the table (of the
+	// model) keeps its own.
+	marked map[string]bool
+	fresh  map[string]bool
 
 	width, height int    // inner size, column header included
 	empty         string // shown when there are no rows
@@ -153,7 +157,7 @@ func (t *groupTable) update(msg tea.Msg) tableEvent {
 		t.toggleMark()
 		return tableMoved
 	case key.Matches(km, t.keys.ClearMarks):
-		clear(t.marked)
+		t.marked = map[string]bool{}
 		return tableMoved
 	}
 	if len(t.rows) == 0 {
@@ -186,7 +190,7 @@ func (t *groupTable) moveTo(i int) {
 	t.cursor = i
 	t.clampOffset()
 	if g := t.Selected(); g != nil {
-		delete(t.fresh, g.ID)
+		t.fresh = without(t.fresh, g.ID)
 	}
 }
 
@@ -223,7 +227,10 @@ func (t *groupTable) Marked() []string {
 }
 
 // MarkFresh marks a group new until it is viewed; FreshCount counts those.
-func (t *groupTable) MarkFresh(id string) { t.fresh[id] = true }
+func (t *groupTable) MarkFresh(id string) {
+	t.fresh = maps.Clone(t.fresh)
+	t.fresh[id] = true
+}
 
 func (t *groupTable) FreshCount() int { return len(t.fresh) }
 
@@ -232,14 +239,32 @@ func (t *groupTable) MarkCount() int { return len(t.marked) }
 
 // Forget drops the marks and the new flags of groups that are no longer loaded.
 func (t *groupTable) Forget(loaded func(id string) bool) {
-	for _, set := range []map[string]bool{t.fresh, t.marked} {
+	gone := func(set map[string]bool) []string {
+		var ids []string
 		for id := range set {
 			if !loaded(id) {
-				delete(set, id)
+				ids = append(ids, id)
 			}
 		}
+		return ids
 	}
+	t.fresh, t.marked = without(t.fresh, gone(t.fresh)...), without(t.marked, gone(t.marked)...)
 	t.updateKeys()
+}
+
+// without is set less ids: set itself when it holds none of them, else a copy.
+func without(set map[string]bool, ids ...string) map[string]bool {
+	copied := false
+	for _, id := range ids {
+		if !set[id] {
+			continue
+		}
+		if !copied {
+			set, copied = maps.Clone(set), true
+		}
+		delete(set, id)
+	}
+	return set
 }
 
 // toggleMark marks or unmarks the selected group and moves down, like most
@@ -250,8 +275,9 @@ func (t *groupTable) toggleMark() {
 		return
 	}
 	if t.marked[g.ID] {
-		delete(t.marked, g.ID)
+		t.marked = without(t.marked, g.ID)
 	} else {
+		t.marked = maps.Clone(t.marked)
 		t.marked[g.ID] = true
 	}
 	t.moveTo(t.cursor + 1)
@@ -259,9 +285,7 @@ func (t *groupTable) toggleMark() {
 
 // Unmark removes the marks of groups (settled by a refund or a decision).
 func (t *groupTable) Unmark(groups []string) {
-	for _, id := range groups {
-		delete(t.marked, id)
-	}
+	t.marked = without(t.marked, groups...)
 	t.updateKeys()
 }
 
