@@ -23,20 +23,50 @@ type header struct {
 	summary  reconcile.Summary
 	fresh    int    // new groups not viewed yet
 	syncText string // the sync status's view: how fresh the data is
+
+	// view is rendered when something shown changes, not on every frame: the
+	// root measures the header after every message.
+	view string
 }
 
-func (h *header) SetSize(width int) { h.width = width }
+func newHeader(styles *Styles, cfg Config) header {
+	h := header{styles: styles, cfg: cfg}
+	h.view = h.render()
+	return h
+}
+
+func (h *header) SetSize(width int) {
+	if width != h.width {
+		h.width = width
+		h.view = h.render()
+	}
+}
 
 // SetSummary shows a loaded report's summary.
-func (h *header) SetSummary(s reconcile.Summary) { h.loaded, h.summary = true, s }
+func (h *header) SetSummary(s reconcile.Summary) {
+	h.loaded, h.summary = true, s
+	h.view = h.render()
+}
 
 // SetFresh shows how many new groups were not viewed yet.
-func (h *header) SetFresh(n int) { h.fresh = n }
+func (h *header) SetFresh(n int) {
+	if n != h.fresh {
+		h.fresh = n
+		h.view = h.render()
+	}
+}
 
 // SetSync shows how fresh the data is.
-func (h *header) SetSync(text string) { h.syncText = text }
+func (h *header) SetSync(text string) {
+	if text != h.syncText {
+		h.syncText = text
+		h.view = h.render()
+	}
+}
 
-func (h header) View() string {
+func (h header) View() string { return h.view }
+
+func (h header) render() string {
 	s := h.styles
 	badge := s.TestBadge.Render("TEST")
 	if h.cfg.Live {

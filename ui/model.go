@@ -127,7 +127,7 @@ func New(cfg Config, deps Deps) Model {
 	m := Model{
 		cfg: cfg, deps: deps, ctx: context.Background(), keys: defaultRootKeys(), styles: &styles,
 		after:    func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
-		header:   header{styles: &styles, cfg: cfg},
+		header:   newHeader(&styles, cfg),
 		table:    newGroupTable(&styles),
 		detail:   newDetailPane(&styles),
 		filter:   newGroupFilter(&styles),
