@@ -16,6 +16,7 @@ func BenchmarkKeypress1k(b *testing.B) { benchmarkKeypress(b, 1_000) }
 func benchmarkKeypress(b *testing.B, groups int) {
 	m := newHarness(manyGroups(groups)).start(b, testConfig())
 	down := keyMsg("j")
+	var cpu cpuMeter
 	b.ReportAllocs()
 	for b.Loop() {
 		if m.table.cursor == len(m.table.rows)-1 {
@@ -24,10 +25,13 @@ func benchmarkKeypress(b *testing.B, groups int) {
 			m = press(b, m, "g")
 			b.StartTimer()
 		}
+		cpu.start(b)
 		next, _ := m.Update(down)
 		m = next.(Model)
 		_ = m.View()
+		cpu.stop(b)
 	}
+	cpu.report(b)
 	if m.table.cursor == 0 {
 		b.Fatal("the cursor never moved")
 	}
