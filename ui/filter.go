@@ -53,8 +53,7 @@ type groupFilter struct {
 	listFocus  bool   // the list (not the detail pane) has the keys: esc clears the query there
 
 	groups []reconcile.Group // the loaded report's, never modified
-	text   string            // every group's reconcile.SearchText, end to end: scans read memory in order
-	ends   []int             // group i's text is text[ends[i-1]:ends[i]]; empty for a group without charges
+	index  searchIndex       // their search texts
 	base   []int             // groups that pass status and confidence, in report order
 	steps  []filterStep      // results of successive prefixes of the query, shortest first
 	rows   []int             // the listed groups
@@ -77,18 +76,39 @@ func newGroupFilter(styles *Styles) groupFilter {
 	return f
 }
 
-// SetGroups indexes a newly loaded report's groups and filters them.
-func (f *groupFilter) SetGroups(groups []reconcile.Group) {
-	f.groups = groups
-	f.ends = make([]int, len(groups))
+// searchIndex is every group's reconcile.SearchText, end to end in one string
+// so that a scan reads memory in order. It is built with the report, in the
+// load's command, off the event loop.
+type searchIndex struct {
+	text string
+	ends []int // group i's text is text[ends[i-1]:ends[i]]; empty for a group without charges
+}
+
+func newSearchIndex(groups []reconcile.Group) searchIndex {
+	x := searchIndex{ends: make([]int, len(groups))}
 	var b strings.Builder
 	for i := range groups {
 		if len(groups[i].Charges) > 0 { // not a group detection makes; never list (and index) it
 			b.WriteString(groups[i].SearchText())
 		}
-		f.ends[i] = b.Len()
+		x.ends[i] = b.Len()
 	}
-	f.text = b.String()
+	x.text = b.String()
+	return x
+}
+
+// group is group i's search text.
+func (x *searchIndex) group(i int) string {
+	start := 0
+	if i > 0 {
+		start = x.ends[i-1]
+	}
+	return x.text[start:x.ends[i]]
+}
+
+// SetGroups filters a newly loaded report's groups; index is theirs.
+func (f *groupFilter) SetGroups(groups []reconcile.Group, index searchIndex) {
+	f.groups, f.index = groups, index
 	f.rebase()
 }
 
@@ -286,27 +306,19 @@ func (f *groupFilter) setQuery(q string) {
 // modified, so they may share.
 func (f *groupFilter) narrow(from []int, q string) []int {
 	for k, i := range from {
-		if strings.Contains(f.searchText(i), q) {
+		if strings.Contains(f.index.group(i), q) {
 			continue
 		}
 		rows := make([]int, k, len(from))
 		copy(rows, from[:k])
 		for _, i := range from[k+1:] {
-			if strings.Contains(f.searchText(i), q) {
+			if strings.Contains(f.index.group(i), q) {
 				rows = append(rows, i)
 			}
 		}
 		return rows
 	}
 	return from
-}
-
-func (f *groupFilter) searchText(i int) string {
-	start := 0
-	if i > 0 {
-		start = f.ends[i-1]
-	}
-	return f.text[start:f.ends[i]]
 }
 
 // rebase recomputes the groups that pass status and confidence, then the

@@ -41,6 +41,7 @@ type (
 	reportLoadedMsg struct {
 		seq    int
 		report reconcile.Report
+		index  searchIndex // the filter's, of report.Groups
 		err    error
 	}
 	decidedMsg struct {
@@ -428,7 +429,10 @@ func (m *Model) loadCmd(seq int) tea.Cmd {
 			return reportLoadedMsg{seq: seq, err: fmt.Errorf("the dashboard was started without a store to load")}
 		}
 		report, err := loader.Load(ctx)
-		return reportLoadedMsg{seq: seq, report: report, err: err}
+		if err != nil {
+			return reportLoadedMsg{seq: seq, err: err}
+		}
+		return reportLoadedMsg{seq: seq, report: report, index: newSearchIndex(report.Groups)}
 	}
 }
 
@@ -453,24 +457,24 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	m.loaded = true
 	m.report = msg.report
 	m.index = make(map[string]int, len(m.report.Groups))
-	added := 0
+	var added []string
 	for i := range m.report.Groups {
 		id := m.report.Groups[i].ID
 		m.index[id] = i
 		if !m.known[id] {
 			m.known[id] = true
 			if markNew {
-				m.table.MarkFresh(id)
-				added++
+				added = append(added, id)
 			}
 		}
 	}
+	m.table.MarkFresh(added)
 	m.table.Forget(func(id string) bool { _, ok := m.index[id]; return ok })
 	m.header.SetSummary(m.report.Summary)
-	m.filter.SetGroups(m.report.Groups)
+	m.filter.SetGroups(m.report.Groups, msg.index)
 	m.refilter()
-	if added > 0 {
-		return m, m.flash(levelInfo, fmt.Sprintf("%s found (marked +)", reconcile.Plural(added, "new group")))
+	if len(added) > 0 {
+		return m, m.flash(levelInfo, fmt.Sprintf("%s found (marked +)", reconcile.Plural(len(added), "new group")))
 	}
 	return m, nil
 }

@@ -879,7 +879,8 @@ func TestResumePendingRefunds(t *testing.T) {
 	m := newTestModel(testConfig(), deps)
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	// The groups are loaded before the resume has answered: no new refund yet.
-	early := send(t, m, reportLoadedMsg{seq: m.loadSeq, report: fixtureReport()})
+	report := fixtureReport()
+	early := send(t, m, reportLoadedMsg{seq: m.loadSeq, report: report, index: newSearchIndex(report.Groups)})
 	if early = press(t, early, "r"); early.dialog() == modeConfirm || early.status.flashText != "pending refunds are being resumed; try again in a moment" {
 		t.Errorf("r while resuming: modal %v, flash %q", early.dialog(), early.status.flashText)
 	}

@@ -226,10 +226,15 @@ func (t *groupTable) Marked() []string {
 	return ids
 }
 
-// MarkFresh marks a group new until it is viewed; FreshCount counts those.
-func (t *groupTable) MarkFresh(id string) {
+// MarkFresh marks groups new until they are viewed; FreshCount counts those.
+func (t *groupTable) MarkFresh(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
 	t.fresh = maps.Clone(t.fresh)
-	t.fresh[id] = true
+	for _, id := range ids {
+		t.fresh[id] = true
+	}
 }
 
 func (t *groupTable) FreshCount() int { return len(t.fresh) }
