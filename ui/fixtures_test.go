@@ -401,6 +401,30 @@ func deliver(update func(tea.Msg) (tea.Model, tea.Cmd), msg tea.Msg, queue []tea
 	return queue
 }
 
+// intent runs cmd (and the commands of its batches) and returns the message
+// of type T it produces: a component's intent, for a test that delivers it
+// without running the rest.
+func intent[T tea.Msg](t testing.TB, cmd tea.Cmd) T {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case T:
+			return msg
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		}
+	}
+	var zero T
+	t.Fatalf("no %T among the commands", zero)
+	return zero
+}
+
 // sequence is the commands of tea.Sequence, whose message type is unexported.
 func sequence(msg tea.Msg) ([]tea.Cmd, bool) {
 	v := reflect.ValueOf(msg)

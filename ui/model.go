@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -602,8 +603,8 @@ func (m Model) applyExport(msg exportDoneMsg) (Model, tea.Cmd) {
 // streams each outcome back through a channel, so the progress line moves
 // while the batch runs.
 func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
-	if m.deps.Refunder == nil {
-		return nil
+	if m.deps.Refunder == nil { // r is off then: the flow never confirms
+		return func() tea.Msg { return refundDoneMsg{err: errors.New("refunds are turned off")} }
 	}
 	groups := make([]string, 0, plan.Groups)
 	for _, l := range plan.Lines {
@@ -612,7 +613,7 @@ func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
 		}
 	}
 	events := make(chan tea.Msg, len(plan.Requests)+1)
-	refunder, ctx, requests := m.deps.Refunder, m.refund.Begin(m.ctx, plan), plan.Requests
+	refunder, ctx, requests := m.deps.Refunder, m.refund.Context(m.ctx), plan.Requests
 	run := func() tea.Msg {
 		err := refunder.Refund(ctx, requests, func(r RefundResult) {
 			events <- refundProgressMsg{result: r, events: events}

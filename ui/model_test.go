@@ -456,7 +456,7 @@ func TestRefundProgressLine(t *testing.T) {
 	m := press(t, h.start(t, testConfig()), "space", "space", "g", "r")
 	// Update without running the commands, so the batch is seen mid-way.
 	next, confirmed := m.Update(keyMsg("y"))
-	next, _ = next.(Model).Update(confirmed())
+	next, _ = next.(Model).Update(intent[refundConfirmedMsg](t, confirmed))
 	m = next.(Model)
 	next, _ = m.Update(refundProgressMsg{result: RefundResult{ChargeID: "ch_1002", RefundID: "re_1"}, events: make(chan tea.Msg)})
 	m = next.(Model)
@@ -1254,7 +1254,7 @@ func TestStopRefunds(t *testing.T) {
 	deps.Refunder = refunder
 	m := press(t, startWith(t, testConfig(), deps), "r")
 	next, confirmed := m.Update(keyMsg("y"))
-	next, run := next.(Model).Update(confirmed()) // the batch starts; its command has not run yet
+	next, run := next.(Model).Update(intent[refundConfirmedMsg](t, confirmed)) // the batch starts; its command has not run yet
 	m = next.(Model)
 	if !m.refund.Running() || !strings.Contains(m.footerView(), "x stop refunds") {
 		t.Fatalf("refunding %v, footer %q: want x offered while the batch runs", m.refund.Running(), m.footerView())
@@ -1266,5 +1266,22 @@ func TestStopRefunds(t *testing.T) {
 	}
 	if m.refund.Running() || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand) {
 		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refund.Running(), m.status.flashText)
+	}
+}
+
+// TestConfirmedRefundsArePlannedOnce: from the moment the dialog is
+// confirmed, before the root has started the batch, r plans nothing: a second
+// dialog would send the same refunds again.
+func TestConfirmedRefundsArePlannedOnce(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "r")
+	next, confirmed := m.Update(keyMsg("y")) // the confirmation is not delivered yet
+	m = press(t, next.(Model), "r")
+	if m.dialog() == modeConfirm {
+		t.Fatal("r opened a second refund dialog before the first batch started")
+	}
+	m = drain(t, m, confirmed)
+	if h.refunder.calls != 1 || len(h.refunder.requests) != 1 {
+		t.Errorf("%d batches of %d refunds, want one of 1", h.refunder.calls, len(h.refunder.requests))
 	}
 }

@@ -133,14 +133,9 @@ func (r *refundFlow) Resuming() string {
 	return ""
 }
 
-// Begin starts a confirmed batch: it returns the context the batch runs in,
-// which x cancels.
-func (r *refundFlow) Begin(ctx context.Context, plan reconcile.RefundPlan) context.Context {
-	r.running, r.quitArmed = true, false
-	r.total, r.done, r.tally = len(plan.Requests), 0, refundCounts{}
-	r.updateKeys()
-	return r.run.start(ctx)
-}
+// Context is the context the confirmed batch runs in, derived from ctx: x
+// cancels it (even when pressed before the root asked for it).
+func (r *refundFlow) Context(ctx context.Context) context.Context { return r.run.start(ctx) }
 
 // BeginResume marks the resumption of pending refunds as started; false when
 // one runs already or a batch does (the next sync tries again).
@@ -227,8 +222,12 @@ func (r *refundFlow) updateDialog(msg tea.KeyMsg) tea.Cmd {
 		r.dialogOpen = false
 		return flashCmd(levelInfo, "refund cancelled: nothing was sent")
 	case dialogConfirmed:
+		// The batch counts as running from here, not from when the root gets
+		// the message: a second r in between must not plan the same refunds.
 		r.dialogOpen = false
 		plan := r.dialog.plan
+		r.running, r.quitArmed = true, false
+		r.total, r.done, r.tally, r.run = len(plan.Requests), 0, refundCounts{}, refundRun{}
 		return func() tea.Msg { return refundConfirmedMsg{plan: plan} }
 	}
 	return cmd
@@ -428,19 +427,22 @@ type refundRun struct {
 	stopped bool
 }
 
-// start derives the batch's context from ctx.
+// start derives the batch's context from ctx; it is cancelled already when
+// the batch was stopped before it started.
 func (r *refundRun) start(ctx context.Context) context.Context {
 	ctx, r.cancel = context.WithCancel(ctx)
-	r.stopped = false
+	if r.stopped {
+		r.cancel()
+	}
 	return ctx
 }
 
 // stop cancels the batch: nothing more is sent, and a refund in flight is
 // interrupted, so its intent stays pending with the same key.
 func (r *refundRun) stop() {
+	r.stopped = true
 	if r.cancel != nil {
 		r.cancel()
-		r.stopped = true
 	}
 }
 
