@@ -276,7 +276,9 @@ func (f *groupFilter) EmptyText() string {
 // earlier result whose query q extends.
 func (f *groupFilter) setQuery(q string) {
 	f.query = q
-	f.input.SetValue(q)
+	if f.input.Value() != q { // typed: the input has it already, cursor and all
+		f.input.SetValue(q)
+	}
 	norm := reconcile.SearchQuery(q)
 	if norm == "" {
 		f.steps, f.rows = nil, f.base
