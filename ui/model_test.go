@@ -427,8 +427,8 @@ func TestRefundBatchProgressAndOutcomes(t *testing.T) {
 	if h.refunder.calls != 1 || len(h.refunder.requests) != 3 {
 		t.Fatalf("refunder got %d calls and %d requests, want one batch of 3", h.refunder.calls, len(h.refunder.requests))
 	}
-	if m.refund.done != 3 || m.refund.Running() {
-		t.Errorf("progress %d/%d, running %v", m.refund.done, m.refund.total, m.refund.Running())
+	if m.refund.done != 3 || m.refund.running {
+		t.Errorf("progress %d/%d, running %v", m.refund.done, m.refund.total, m.refund.running)
 	}
 	if want := "1 refunded, 1 pending (network failure: will be resumed with the same key), 1 failed; the detail pane says why"; m.status.flashText != want || m.status.flashLevel != levelError {
 		t.Errorf("flash %q", m.status.flashText)
@@ -1256,16 +1256,16 @@ func TestStopRefunds(t *testing.T) {
 	next, confirmed := m.Update(keyMsg("y"))
 	next, run := next.(Model).Update(intent[refundConfirmedMsg](t, confirmed)) // the batch starts; its command has not run yet
 	m = next.(Model)
-	if !m.refund.Running() || !strings.Contains(m.footerView(), "x stop refunds") {
-		t.Fatalf("refunding %v, footer %q: want x offered while the batch runs", m.refund.Running(), m.footerView())
+	if !m.refund.running || !strings.Contains(m.footerView(), "x stop refunds") {
+		t.Fatalf("refunding %v, footer %q: want x offered while the batch runs", m.refund.running, m.footerView())
 	}
 	m = press(t, m, "x")
 	m = drain(t, m, run)
 	if !refunder.sawCancelled {
 		t.Fatal("x did not cancel the batch's context")
 	}
-	if m.refund.Running() || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand) {
-		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refund.Running(), m.status.flashText)
+	if m.refund.running || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand) {
+		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refund.running, m.status.flashText)
 	}
 }
 

@@ -106,9 +106,6 @@ func (r *refundFlow) SetSize(width, height int) {
 // DialogOpen is whether the confirmation dialog has the keys.
 func (r *refundFlow) DialogOpen() bool { return r.dialogOpen }
 
-// Running is whether a batch runs.
-func (r *refundFlow) Running() bool { return r.running }
-
 // Outcomes are this session's refund outcomes by charge id; read only.
 func (r *refundFlow) Outcomes() map[string]string { return r.outcomes }
 
