@@ -630,7 +630,7 @@ func (m Model) updateRefund(msg tea.Msg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.refund, cmd = m.refund.Update(msg)
 	spin := tea.Batch(m.status.Set(activityRefund, m.refund.Progress()), m.status.Set(activityResume, m.refund.Resuming()))
-	m.layout() // the dialog's size; this session's outcomes in the detail pane
+	m.showSelected() // this session's outcomes show in the detail pane
 	return m, tea.Batch(cmd, spin)
 }
 
