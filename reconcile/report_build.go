@@ -38,7 +38,7 @@ func Detect(in Input, opts Options) Report {
 	}
 	for _, m := range members {
 		g := x.group(m, led)
-		if opts.MinConfidence == "" || g.Confidence.rank() >= opts.MinConfidence.rank() {
+		if opts.MinConfidence == "" || g.Confidence.Rank() >= opts.MinConfidence.Rank() {
 			groups = append(groups, g)
 		}
 	}
@@ -61,7 +61,9 @@ func ParseConfidence(s string) (Confidence, error) {
 	return "", fmt.Errorf("confidence %q is not one of high, medium, low", s)
 }
 
-func (c Confidence) rank() int {
+// Rank orders confidence levels: High 3, Medium 2, Low 1, none 0. Filters
+// (--min-confidence, the dashboard's f) keep groups ranked at least as high.
+func (c Confidence) Rank() int {
 	switch c {
 	case High:
 		return 3
@@ -98,7 +100,7 @@ func sortGroups(groups []Group) {
 	slices.SortFunc(groups, func(a, b Group) int {
 		return cmp.Or(
 			cmp.Compare(rank(&a), rank(&b)),
-			cmp.Compare(b.Confidence.rank(), a.Confidence.rank()),
+			cmp.Compare(b.Confidence.Rank(), a.Confidence.Rank()),
 			b.Charges[len(b.Charges)-1].Created.Compare(a.Charges[len(a.Charges)-1].Created),
 			strings.Compare(a.ID, b.ID))
 	})

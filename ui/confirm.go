@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -26,37 +25,6 @@ func orText(s, fallback string) string {
 	return s
 }
 
-// refundRun is the refund batch in flight, once the dialog is confirmed: how
-// to stop it, and whether the operator did.
-type refundRun struct {
-	cancel  context.CancelFunc
-	stopped bool
-}
-
-// start derives the batch's context from ctx.
-func (r *refundRun) start(ctx context.Context) context.Context {
-	ctx, r.cancel = context.WithCancel(ctx)
-	r.stopped = false
-	return ctx
-}
-
-// stop cancels the batch: nothing more is sent, and a refund in flight is
-// interrupted, so its intent stays pending with the same key.
-func (r *refundRun) stop() {
-	if r.cancel != nil {
-		r.cancel()
-		r.stopped = true
-	}
-}
-
-// finish releases the batch's context.
-func (r *refundRun) finish() {
-	if r.cancel != nil {
-		r.cancel()
-	}
-	r.cancel = nil
-}
-
 // dialogResult is what a key did to a dialog.
 type dialogResult int
 
@@ -73,7 +41,7 @@ const (
 // seen the end of it.
 type refundDialog struct {
 	styles *Styles
-	keys   *KeyMap
+	keys   confirmKeys
 	plan   reconcile.RefundPlan
 	live   bool
 	dryRun bool
@@ -89,14 +57,48 @@ type refundDialog struct {
 	height  int
 }
 
-func newRefundDialog(styles *Styles, keys *KeyMap, plan reconcile.RefundPlan, live, dryRun bool) refundDialog {
-	d := refundDialog{styles: styles, keys: keys, plan: plan, live: live, dryRun: dryRun,
+// confirmKeys are the refund dialog's keys.
+type confirmKeys struct {
+	Confirm, ConfirmTyped, Cancel, SwitchButton, Press key.Binding
+	Up, Down, PageUp, PageDown                         key.Binding // the listing
+}
+
+func defaultConfirmKeys() confirmKeys {
+	return confirmKeys{
+		Confirm:      key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "refund")),
+		ConfirmTyped: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm (type refund)")),
+		Cancel:       key.NewBinding(key.WithKeys("esc", "n", "N"), key.WithHelp("n/esc", "cancel")),
+		SwitchButton: key.NewBinding(key.WithKeys("tab", "shift+tab", "left", "right", "h", "l"), key.WithHelp("tab", "switch")),
+		Press:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "press button")),
+		Up:           key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "scroll up")),
+		Down:         key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↑/↓", "scroll")),
+		PageUp:       key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown:     key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+	}
+}
+
+func newRefundDialog(styles *Styles, plan reconcile.RefundPlan, live, dryRun bool) refundDialog {
+	d := refundDialog{styles: styles, keys: defaultConfirmKeys(), plan: plan, live: live, dryRun: dryRun,
 		typed: live || plan.Low > 0, input: newInput(styles, "type "+confirmWord), body: viewport.New(0, 0)}
-	d.body.KeyMap = viewport.KeyMap{} // scrolling goes through the dashboard's KeyMap
+	d.body.KeyMap = viewport.KeyMap{} // scrolling goes through the dialog's own keys
 	if d.typed {
 		d.input.Focus()
 	}
+	d.updateKeys()
 	return d
+}
+
+// updateKeys enables exactly the keys that act now: y in test mode once the
+// end of the listing was seen, the typed word otherwise, scrolling when the
+// listing does not fit.
+func (d *refundDialog) updateKeys() {
+	d.keys.Confirm.SetEnabled(!d.typed && d.seenAll)
+	d.keys.ConfirmTyped.SetEnabled(d.typed)
+	d.keys.SwitchButton.SetEnabled(!d.typed)
+	d.keys.Press.SetEnabled(!d.typed)
+	for _, b := range []*key.Binding{&d.keys.Up, &d.keys.Down, &d.keys.PageUp, &d.keys.PageDown} {
+		b.SetEnabled(d.scrollable())
+	}
 }
 
 // newInput is a text input in the dashboard's colours with a steady cursor: no
@@ -134,6 +136,7 @@ func (d *refundDialog) SetSize(width, height int) {
 	d.body.Width, d.body.Height = inner, max(rows, 1)
 	d.body.SetContent(strings.Join(listing, "\n"))
 	d.seenAll = d.body.AtBottom() || (d.seenAll && !resized)
+	d.updateKeys()
 }
 
 func (d *refundDialog) frame() lipgloss.Style {
@@ -151,69 +154,74 @@ func (d *refundDialog) innerWidth() int {
 func (d *refundDialog) scrollable() bool { return d.body.TotalLineCount() > d.body.Height }
 
 func (d refundDialog) Update(msg tea.Msg) (refundDialog, dialogResult, tea.Cmd) {
+	result, cmd := d.update(msg)
+	d.updateKeys()
+	return d, result, cmd
+}
+
+func (d *refundDialog) update(msg tea.Msg) (dialogResult, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return d, dialogOpen, nil
+		return dialogOpen, nil
 	}
 	switch {
-	case key.Matches(km, d.keys.DialogUp):
+	case key.Matches(km, d.keys.Up):
 		d.body.ScrollUp(1)
-		return d, dialogOpen, nil
-	case key.Matches(km, d.keys.DialogPageUp):
+		return dialogOpen, nil
+	case key.Matches(km, d.keys.PageUp):
 		d.body.PageUp()
-		return d, dialogOpen, nil
-	case key.Matches(km, d.keys.DialogDown):
+		return dialogOpen, nil
+	case key.Matches(km, d.keys.Down):
 		d.body.ScrollDown(1)
 		d.seenAll = d.seenAll || d.body.AtBottom()
-		return d, dialogOpen, nil
-	case key.Matches(km, d.keys.DialogPageDown):
+		return dialogOpen, nil
+	case key.Matches(km, d.keys.PageDown):
 		d.body.PageDown()
 		d.seenAll = d.seenAll || d.body.AtBottom()
-		return d, dialogOpen, nil
+		return dialogOpen, nil
 	}
 	if d.typed {
 		switch {
 		case km.Type == tea.KeyEsc:
-			return d, dialogCancelled, nil
+			return dialogCancelled, nil
 		case key.Matches(km, d.keys.Cancel) && d.input.Value() == "":
-			return d, dialogCancelled, nil
+			return dialogCancelled, nil
 		case key.Matches(km, d.keys.ConfirmTyped):
 			switch {
 			case strings.TrimSpace(d.input.Value()) != confirmWord:
-				return d, dialogCancelled, nil // a stray enter
+				return dialogCancelled, nil // a stray enter
 			case d.seenAll:
-				return d, dialogConfirmed, nil
+				return dialogConfirmed, nil
 			}
-			return d, dialogOpen, nil // the hint says to scroll to the end first
+			return dialogOpen, nil // the hint says to scroll to the end first
 		}
 		var cmd tea.Cmd
 		d.input, cmd = d.input.Update(msg)
-		return d, dialogOpen, cmd
+		return dialogOpen, cmd
 	}
 	switch {
 	case key.Matches(km, d.keys.Confirm):
-		return d, dialogConfirmed, nil
+		return dialogConfirmed, nil
 	case key.Matches(km, d.keys.Cancel):
-		return d, dialogCancelled, nil
+		return dialogCancelled, nil
 	case key.Matches(km, d.keys.SwitchButton):
 		d.onOK = !d.onOK
 	case key.Matches(km, d.keys.Press):
 		switch {
 		case !d.onOK:
-			return d, dialogCancelled, nil
+			return dialogCancelled, nil
 		case d.seenAll:
-			return d, dialogConfirmed, nil
+			return dialogConfirmed, nil
 		}
 	}
-	return d, dialogOpen, nil
+	return dialogOpen, nil
 }
 
 // head is the fixed top: what is asked, the mode, and the warnings.
 func (d *refundDialog) head() []string {
 	s := d.styles
 	n := len(d.plan.Requests)
-	title := fmt.Sprintf("Refund %d duplicate %s in %d %s?", n, plural(n, "charge", "charges"),
-		d.plan.Groups, plural(d.plan.Groups, "group", "groups"))
+	title := fmt.Sprintf("Refund %s in %s?", reconcile.Plural(n, "duplicate charge"), reconcile.Plural(d.plan.Groups, "group"))
 	mode := s.TestBadge.Render("TEST MODE")
 	if d.live {
 		mode = s.LiveBadge.Render("LIVE MODE — real money")
@@ -223,8 +231,8 @@ func (d *refundDialog) head() []string {
 		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to Stripe or recorded (a rehearsal)"))
 	}
 	if d.plan.Low > 0 {
-		lines = append(lines, s.Error.Render(fmt.Sprintf("%d low-confidence %s: likely separate purchases, read each before refunding",
-			d.plan.Low, plural(d.plan.Low, "group", "groups"))))
+		lines = append(lines, s.Error.Render(fmt.Sprintf("%s: likely separate purchases, read each before refunding",
+			reconcile.Plural(d.plan.Low, "low-confidence group"))))
 	}
 	return d.wrap(append(lines, d.gap()...))
 }
@@ -254,7 +262,7 @@ func (d *refundDialog) tail(hint bool) []string {
 	lines := append(d.gap(), s.Bold.Render("total to refund: ")+s.Money.Render(orText(reconcile.FormatTotals(d.plan.Totals, " · "), "nothing")))
 	if hint {
 		if below := d.body.TotalLineCount() - d.body.YOffset - d.body.Height; below > 0 && !d.seenAll {
-			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %d more %s: scroll to the end (j/↓) to confirm", below, plural(below, "line", "lines"))))
+			lines = append(lines, s.Warn.Render(fmt.Sprintf("↓ %s: scroll to the end (j/↓) to confirm", reconcile.Plural(below, "more line"))))
 		} else {
 			lines = append(lines, s.Muted.Render(fmt.Sprintf("lines %d–%d of %d (j/k scroll)", d.body.YOffset+1,
 				min(d.body.YOffset+d.body.Height, d.body.TotalLineCount()), d.body.TotalLineCount())))
@@ -323,11 +331,11 @@ func (d refundDialog) View() string {
 	return d.frame().Render(strings.Join(lines, "\n"))
 }
 
-// ShortHelp is the dialog's own keys; the KeyMap state leaves only those that
-// work now (y in test mode, the typed word otherwise, scrolling when the list
-// does not fit, confirming once its end was seen).
+// ShortHelp is the dialog's keys that work now (y in test mode, the typed
+// word otherwise, scrolling when the list does not fit, confirming once its end
+// was seen).
 func (d refundDialog) ShortHelp() []key.Binding {
-	cancel, scroll := d.keys.Cancel, d.keys.DialogDown
+	cancel, scroll := d.keys.Cancel, d.keys.Down
 	if d.typed {
 		cancel.SetHelp("esc", "cancel") // n is only a letter of the typed word here
 	}
@@ -335,58 +343,4 @@ func (d refundDialog) ShortHelp() []key.Binding {
 		scroll.SetHelp("↓/j", "scroll to the end to confirm")
 	}
 	return []key.Binding{scroll, d.keys.Confirm, d.keys.ConfirmTyped, d.keys.Press, d.keys.SwitchButton, cancel}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// noteDialog asks for the optional note of a dismissal.
-type noteDialog struct {
-	styles *Styles
-	keys   *KeyMap
-	title  string
-	input  textinput.Model
-	width  int
-}
-
-func newNoteDialog(styles *Styles, keys *KeyMap, groups int) (noteDialog, tea.Cmd) {
-	d := noteDialog{styles: styles, keys: keys, input: newInput(styles, "optional note, e.g. repeat purchase confirmed by customer"),
-		title: fmt.Sprintf("Dismiss %d %s as legitimate", groups, plural(groups, "group", "groups"))}
-	cmd := d.input.Focus()
-	return d, cmd
-}
-
-func (d *noteDialog) SetSize(width int) {
-	d.width = width
-	d.input.Width = max(min(width-12, 70), 10)
-}
-
-func (d noteDialog) Update(msg tea.Msg) (noteDialog, dialogResult, tea.Cmd) {
-	if km, ok := msg.(tea.KeyMsg); ok {
-		switch {
-		case key.Matches(km, d.keys.Submit):
-			return d, dialogConfirmed, nil
-		case km.Type == tea.KeyEsc:
-			return d, dialogCancelled, nil
-		}
-	}
-	var cmd tea.Cmd
-	d.input, cmd = d.input.Update(msg)
-	return d, dialogOpen, cmd
-}
-
-func (d noteDialog) ShortHelp() []key.Binding { return []key.Binding{d.keys.Submit, d.keys.Cancel} }
-
-func (d noteDialog) Note() string { return strings.TrimSpace(d.input.Value()) }
-
-func (d noteDialog) View() string {
-	s := d.styles
-	return s.Dialog.Render(strings.Join([]string{
-		s.DialogTitle.Render(d.title), "", d.input.View(), "",
-		s.Muted.Render("enter dismiss · esc cancel"),
-	}, "\n"))
 }

@@ -17,16 +17,34 @@ import (
 // reasons, and why a suspect cannot be refunded. It scrolls when focused.
 type detailPane struct {
 	styles   *Styles
-	keys     *KeyMap
+	keys     detailKeys
 	viewport viewport.Model
 	width    int
 	groupID  string // the group shown, to keep the scroll position across reloads
 }
 
-func newDetailPane(styles *Styles, keys *KeyMap) detailPane {
+// detailKeys are the pane's keys while it has the focus.
+type detailKeys struct {
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Back                                    key.Binding // to the list
+}
+
+func defaultDetailKeys() detailKeys {
+	return detailKeys{
+		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "scroll up")),
+		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "scroll down")),
+		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		Back:     key.NewBinding(key.WithKeys("esc", "tab"), key.WithHelp("esc/tab", "back to list")),
+	}
+}
+
+func newDetailPane(styles *Styles) detailPane {
 	vp := viewport.New(0, 0)
-	vp.KeyMap = viewport.KeyMap{} // scrolling goes through the dashboard's KeyMap (d/u are taken)
-	return detailPane{styles: styles, keys: keys, viewport: vp}
+	vp.KeyMap = viewport.KeyMap{} // scrolling goes through the pane's own keys (d/u are taken)
+	return detailPane{styles: styles, keys: defaultDetailKeys(), viewport: vp}
 }
 
 // SetSize sets the inner size (inside the pane border).
@@ -35,13 +53,25 @@ func (d *detailPane) SetSize(width, height int) {
 	d.viewport.Width, d.viewport.Height = width, max(height, 1)
 }
 
-// Update scrolls the pane.
-func (d detailPane) Update(msg tea.Msg) detailPane {
+// Height is the pane's inner height.
+func (d *detailPane) Height() int { return d.viewport.Height }
+
+// Wants is whether msg is one of the pane's keys; the root asks only while the
+// pane has the focus.
+func (d *detailPane) Wants(msg tea.KeyMsg) bool {
+	k := &d.keys
+	return key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Back)
+}
+
+// Update scrolls the pane; back reports esc/tab, which returns to the list.
+func (d detailPane) Update(msg tea.Msg) (_ detailPane, back bool) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return d
+		return d, false
 	}
 	switch {
+	case key.Matches(km, d.keys.Back):
+		return d, true
 	case key.Matches(km, d.keys.Up):
 		d.viewport.ScrollUp(1)
 	case key.Matches(km, d.keys.Down):
@@ -55,7 +85,7 @@ func (d detailPane) Update(msg tea.Msg) detailPane {
 	case key.Matches(km, d.keys.Bottom):
 		d.viewport.GotoBottom()
 	}
-	return d
+	return d, false
 }
 
 func (d detailPane) View() string { return d.viewport.View() }
@@ -75,13 +105,14 @@ func (d *detailPane) SetGroup(g *reconcile.Group, outcomes map[string]string) {
 	d.groupID = id
 }
 
-// ShortHelp is the pane's own keys: the arrows scroll here.
+// ShortHelp is the pane's keys for the footer: the arrows scroll here.
 func (d detailPane) ShortHelp() []key.Binding {
-	up, down := d.keys.Up, d.keys.Down
-	up.SetHelp("↑/k", "scroll up")
-	down.SetHelp("↓/j", "scroll down")
-	return []key.Binding{up, down, d.keys.Back}
+	return []key.Binding{d.keys.Up, d.keys.Down, d.keys.Back}
 }
+
+// FullHelp is the pane's own column entry of the `?` screen: its moving keys
+// are the list's.
+func (d detailPane) FullHelp() [][]key.Binding { return [][]key.Binding{{d.keys.Back}} }
 
 func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) string {
 	s := d.styles

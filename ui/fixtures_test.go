@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -357,6 +358,11 @@ func typeText(t testing.TB, m Model, s string) Model {
 func drain(t testing.TB, m Model, cmd tea.Cmd) Model {
 	t.Helper()
 	queue := []tea.Cmd{cmd}
+	update := func(msg tea.Msg) (tea.Model, tea.Cmd) {
+		next, more := m.Update(msg)
+		m = next.(Model)
+		return next, more
+	}
 	for steps := 0; len(queue) > 0; steps++ {
 		if steps > 10_000 {
 			t.Fatal("commands never settle")
@@ -366,17 +372,67 @@ func drain(t testing.TB, m Model, cmd tea.Cmd) Model {
 		if c == nil {
 			continue
 		}
-		switch msg := c().(type) {
-		case nil, spinner.TickMsg, tea.QuitMsg:
-		case tea.BatchMsg:
-			queue = append(queue, msg...)
-		default:
-			next, more := m.Update(msg)
-			m = next.(Model)
-			queue = append(queue, more)
-		}
+		queue = deliver(update, c(), queue)
 	}
 	return m
+}
+
+// deliver hands msg to update the way the program does and queues the
+// commands that follow: a batch's commands run in any order (here, queued), a
+// sequence's one after the other, each message delivered before the next
+// command runs.
+func deliver(update func(tea.Msg) (tea.Model, tea.Cmd), msg tea.Msg, queue []tea.Cmd) []tea.Cmd {
+	switch msg := msg.(type) {
+	case nil, spinner.TickMsg, tea.QuitMsg:
+	case tea.BatchMsg:
+		queue = append(queue, msg...)
+	default:
+		if seq, ok := sequence(msg); ok {
+			for _, c := range seq {
+				if c != nil {
+					queue = deliver(update, c(), queue)
+				}
+			}
+			break
+		}
+		_, more := update(msg)
+		queue = append(queue, more)
+	}
+	return queue
+}
+
+// intent runs cmd (and the commands of its batches) and returns the message
+// of type T it produces: a component's intent, for a test that delivers it
+// without running the rest.
+func intent[T tea.Msg](t testing.TB, cmd tea.Cmd) T {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case T:
+			return msg
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		}
+	}
+	var zero T
+	t.Fatalf("no %T among the commands", zero)
+	return zero
+}
+
+// sequence is the commands of tea.Sequence, whose message type is unexported.
+func sequence(msg tea.Msg) ([]tea.Cmd, bool) {
+	v := reflect.ValueOf(msg)
+	cmds := reflect.TypeOf([]tea.Cmd(nil))
+	if v.Kind() != reflect.Slice || !v.Type().ConvertibleTo(cmds) {
+		return nil, false
+	}
+	return v.Convert(cmds).Interface().([]tea.Cmd), true
 }
 
 func selectedID(m Model) string {

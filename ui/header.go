@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/lipgloss"
 
@@ -22,16 +21,52 @@ type header struct {
 
 	loaded   bool
 	summary  reconcile.Summary
-	fresh    int       // new groups not viewed yet
-	syncing  bool      // a sync is running
-	syncErr  error     // the last sync's failure, nil after a success
-	lastSync time.Time // zero when never synced
-	canSync  bool      // there is an account to sync
+	fresh    int    // new groups not viewed yet
+	syncText string // the sync status's view: how fresh the data is
+
+	// view is rendered when something shown changes, not on every frame: the
+	// root measures the header after every message.
+	view string
 }
 
-func (h *header) SetSize(width int) { h.width = width }
+func newHeader(styles *Styles, cfg Config) header {
+	h := header{styles: styles, cfg: cfg}
+	h.view = h.render()
+	return h
+}
 
-func (h header) View() string {
+func (h *header) SetSize(width int) {
+	if width != h.width {
+		h.width = width
+		h.view = h.render()
+	}
+}
+
+// SetSummary shows a loaded report's summary.
+func (h *header) SetSummary(s reconcile.Summary) {
+	h.loaded, h.summary = true, s
+	h.view = h.render()
+}
+
+// SetFresh shows how many new groups were not viewed yet.
+func (h *header) SetFresh(n int) {
+	if n != h.fresh {
+		h.fresh = n
+		h.view = h.render()
+	}
+}
+
+// SetSync shows how fresh the data is.
+func (h *header) SetSync(text string) {
+	if text != h.syncText {
+		h.syncText = text
+		h.view = h.render()
+	}
+}
+
+func (h header) View() string { return h.view }
+
+func (h header) render() string {
 	s := h.styles
 	badge := s.TestBadge.Render("TEST")
 	if h.cfg.Live {
@@ -44,7 +79,7 @@ func (h header) View() string {
 	if h.cfg.DryRun {
 		left += " " + s.ModeBadge.Render("dry run")
 	}
-	first := spread(left, s.Muted.Render(h.syncText()), h.width)
+	first := spread(left, s.Muted.Render(h.syncText), h.width)
 
 	lines := []string{first, s.Muted.Render("loading…")}
 	if h.loaded {
@@ -142,31 +177,6 @@ func (h header) causes() string {
 		return ""
 	}
 	return h.styles.Muted.Render("causes ") + strings.Join(parts, h.styles.Muted.Render(" · "))
-}
-
-func (h header) syncText() string {
-	if !h.canSync {
-		return "sync off: no account"
-	}
-	// The last good sync stays in view while a sync runs or after one failed:
-	// how fresh the data is matters most when syncing is in trouble.
-	fresh := "never synced"
-	if !h.lastSync.IsZero() {
-		age := "just now"
-		if d := h.cfg.Now().Sub(h.lastSync); d >= time.Minute {
-			age = reconcile.HumanDuration(d) + " ago"
-		}
-		fresh = "synced " + h.lastSync.Local().Format("15:04:05") + " (" + age + ")"
-	}
-	switch {
-	case h.syncing:
-		return fresh + " · syncing…"
-	case h.syncErr != nil:
-		return fresh + " · last sync failed"
-	case h.cfg.Watch > 0 && !h.lastSync.IsZero():
-		return fresh + " · every " + h.cfg.Watch.String()
-	}
-	return fresh
 }
 
 // spread puts left and right on one line of width w, right aligned; when they

@@ -134,7 +134,7 @@ func TestFilter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(fixtureReport())
 			m := press(t, h.start(t, testConfig()), "/")
-			if !m.filtering {
+			if !m.filter.Editing() {
 				t.Fatal("/ did not open the filter")
 			}
 			m = typeText(t, m, tt.typed)
@@ -142,8 +142,8 @@ func TestFilter(t *testing.T) {
 			if got := listedIDs(m); !slices.Equal(got, tt.want) {
 				t.Errorf("listed %v, want %v", got, tt.want)
 			}
-			if m.query != tt.query {
-				t.Errorf("query %q, want %q", m.query, tt.query)
+			if m.filter.Query() != tt.query {
+				t.Errorf("query %q, want %q", m.filter.Query(), tt.query)
 			}
 		})
 	}
@@ -153,8 +153,8 @@ func TestFilterTypingDoesNotTriggerKeys(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "/")
 	m = typeText(t, m, "dqr") // dismiss, quit, refund keys while typing
-	if m.modal != modeList || m.query != "dqr" || h.refunder.calls != 0 || len(h.store.decisions) != 0 {
-		t.Errorf("typing acted on keys: modal %v, query %q", m.modal, m.query)
+	if m.dialog() != modeList || m.filter.Query() != "dqr" || h.refunder.calls != 0 || len(h.store.decisions) != 0 {
+		t.Errorf("typing acted on keys: modal %v, query %q", m.dialog(), m.filter.Query())
 	}
 }
 
@@ -193,7 +193,7 @@ func TestSelectionSurvivesFiltering(t *testing.T) {
 func TestDismissAndUndo(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "j", "d")
-	if m.modal != modeNote {
+	if m.dialog() != modeNote {
 		t.Fatal("d did not ask for a note")
 	}
 	m = typeText(t, m, "repeat purchase, confirmed by phone")
@@ -249,7 +249,7 @@ func TestDismissMarkedGroupsAsOneBatch(t *testing.T) {
 func TestDismissCancelAndFailure(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "d", "esc")
-	if len(h.store.decisions) != 0 || m.modal != modeList {
+	if len(h.store.decisions) != 0 || m.dialog() != modeList {
 		t.Fatalf("esc did not cancel: %+v", h.store.decisions)
 	}
 	h.store.decideErr = errors.New("database is locked")
@@ -273,7 +273,7 @@ func TestUndoOnlyWhenDismissed(t *testing.T) {
 		t.Errorf("on a dismissed group: undo %v, dismiss %v", m.keys.Undo.Enabled(), m.keys.Dismiss.Enabled())
 	}
 	m = press(t, m, "d")
-	if m.modal == modeNote {
+	if m.dialog() == modeNote {
 		t.Error("d on a dismissed group opened the note")
 	}
 }
@@ -360,12 +360,12 @@ func TestRefundDialog(t *testing.T) {
 			cfg.Live = tt.live
 			h := newHarness(fixtureReport())
 			m := press(t, h.start(t, cfg), "r")
-			if m.modal != modeConfirm {
+			if m.dialog() != modeConfirm {
 				t.Fatal("r did not open the refund dialog")
 			}
 			m = typeText(t, m, tt.typed)
 			m = press(t, m, tt.keys...)
-			if m.modal != modeList {
+			if m.dialog() != modeList {
 				t.Errorf("dialog still open")
 			}
 			if tt.confirmed != (h.refunder.calls == 1) {
@@ -391,7 +391,7 @@ func TestRefundDialogListsEverything(t *testing.T) {
 	cfg.DryRun = true
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, cfg), "space", "space", "r") // mark 1001 and 2001
-	view := m.confirm.View()
+	view := m.refund.View()
 	for _, want := range []string{
 		"Refund 2 duplicate charges in 2 groups?", "TEST MODE",
 		"keep", "ch_1001", "cus_NfJ2kQ8aLm", "refund", "ch_1002", "49.99 USD", "ch_2002", "120.00 EUR",
@@ -402,7 +402,7 @@ func TestRefundDialogListsEverything(t *testing.T) {
 			t.Errorf("dialog lacks %q:\n%s", want, view)
 		}
 	}
-	if got := len(m.confirm.plan.Requests); got != 2 {
+	if got := len(m.refund.dialog.plan.Requests); got != 2 {
 		t.Errorf("%d requests, want 2 (the disputed charge is skipped)", got)
 	}
 }
@@ -412,7 +412,7 @@ func TestRefundLiveDialogWantsTheWord(t *testing.T) {
 	cfg.Live = true
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, cfg), "r")
-	view := m.confirm.View()
+	view := m.refund.View()
 	if !strings.Contains(view, "LIVE MODE") || !strings.Contains(view, "Type refund and press enter") {
 		t.Errorf("live dialog:\n%s", view)
 	}
@@ -427,20 +427,20 @@ func TestRefundBatchProgressAndOutcomes(t *testing.T) {
 	if h.refunder.calls != 1 || len(h.refunder.requests) != 3 {
 		t.Fatalf("refunder got %d calls and %d requests, want one batch of 3", h.refunder.calls, len(h.refunder.requests))
 	}
-	if m.refundDone != 3 || m.refunding {
-		t.Errorf("progress %d/%d, running %v", m.refundDone, m.refundTotal, m.refunding)
+	if m.refund.done != 3 || m.refund.running {
+		t.Errorf("progress %d/%d, running %v", m.refund.done, m.refund.total, m.refund.running)
 	}
 	if want := "1 refunded, 1 pending (network failure: will be resumed with the same key), 1 failed; the detail pane says why"; m.status.flashText != want || m.status.flashLevel != levelError {
 		t.Errorf("flash %q", m.status.flashText)
 	}
-	content := m.detail.render(m.table.Selected(), m.outcomes) // grp_ch_1001
+	content := m.detail.render(m.table.Selected(), m.refund.Outcomes()) // grp_ch_1001
 	if !strings.Contains(content, "refund failed: ch_1002 was already refunded outside doublecheck") {
 		t.Errorf("detail lacks the failure:\n%s", content)
 	}
-	if got := m.outcomes["ch_2002"]; got != "refunded re_ch_2002" {
+	if got := m.refund.Outcomes()["ch_2002"]; got != "refunded re_ch_2002" {
 		t.Errorf("ch_2002 outcome %q", got)
 	}
-	if got := m.outcomes["ch_3002"]; !strings.Contains(got, "pending") || !strings.Contains(got, "same idempotency key") {
+	if got := m.refund.Outcomes()["ch_3002"]; !strings.Contains(got, "pending") || !strings.Contains(got, "same idempotency key") {
 		t.Errorf("ch_3002 outcome %q", got)
 	}
 	if len(m.table.marked) != 0 {
@@ -455,7 +455,8 @@ func TestRefundProgressLine(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "space", "space", "g", "r")
 	// Update without running the commands, so the batch is seen mid-way.
-	next, _ := m.Update(keyMsg("y"))
+	next, confirmed := m.Update(keyMsg("y"))
+	next, _ = next.(Model).Update(intent[refundConfirmedMsg](t, confirmed))
 	m = next.(Model)
 	next, _ = m.Update(refundProgressMsg{result: RefundResult{ChargeID: "ch_1002", RefundID: "re_1"}, events: make(chan tea.Msg)})
 	m = next.(Model)
@@ -496,7 +497,7 @@ func TestRefundNotOffered(t *testing.T) {
 			m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 			m = drain(t, m, m.Init())
 			m = press(t, m, tt.keys...)
-			if m.modal != modeList || h.refunder.calls != 0 || len(h.store.decisions) != 0 {
+			if m.dialog() != modeList || h.refunder.calls != 0 || len(h.store.decisions) != 0 {
 				t.Fatal("a dialog opened")
 			}
 			offered := map[string]string{"r": "r refund", "d": "d dismiss"}[tt.keys[len(tt.keys)-1]]
@@ -601,7 +602,7 @@ func TestSyncOffWithoutAccount(t *testing.T) {
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	m = drain(t, m, m.Init())
 	m = press(t, m, "R")
-	if h.syncer.calls != 0 || m.keys.Sync.Enabled() || !strings.Contains(m.header.View(), "sync off") {
+	if h.syncer.calls != 0 || m.sync.Wants(keyMsg("R")) || !strings.Contains(m.header.View(), "sync off") {
 		t.Errorf("sync offered without an account:\n%s", m.header.View())
 	}
 }
@@ -785,8 +786,8 @@ func TestEscClearsTheFilterThenTheMarks(t *testing.T) {
 	m := press(t, h.start(t, testConfig()), "space", "space", "/")
 	m = typeText(t, m, "example")
 	m = press(t, m, "enter", "esc")
-	if m.query != "" || len(m.table.marked) != 2 {
-		t.Fatalf("first esc: query %q, %d marked; want the filter cleared, marks kept", m.query, len(m.table.marked))
+	if m.filter.Query() != "" || len(m.table.marked) != 2 {
+		t.Fatalf("first esc: query %q, %d marked; want the filter cleared, marks kept", m.filter.Query(), len(m.table.marked))
 	}
 	m = press(t, m, "esc")
 	if len(m.table.marked) != 0 {
@@ -878,19 +879,20 @@ func TestResumePendingRefunds(t *testing.T) {
 	m := newTestModel(testConfig(), deps)
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	// The groups are loaded before the resume has answered: no new refund yet.
-	early := send(t, m, reportLoadedMsg{seq: m.loadSeq, report: fixtureReport()})
-	if early = press(t, early, "r"); early.modal == modeConfirm || early.status.flashText != "pending refunds are being resumed; try again in a moment" {
-		t.Errorf("r while resuming: modal %v, flash %q", early.modal, early.status.flashText)
+	report := fixtureReport()
+	early := send(t, m, reportLoadedMsg{seq: m.loadSeq, report: report, index: newSearchIndex(report.Groups)})
+	if early = press(t, early, "r"); early.dialog() == modeConfirm || early.status.flashText != "pending refunds are being resumed; try again in a moment" {
+		t.Errorf("r while resuming: modal %v, flash %q", early.dialog(), early.status.flashText)
 	}
 	m = drain(t, m, m.Init())
 	// Init resumes, and so does the first sync's success: both batches are used.
 	if resumer.calls != 2 {
 		t.Fatalf("resumed %d times, want at start and after the first sync", resumer.calls)
 	}
-	if got := m.outcomes["ch_3002"]; got != "refund failed: the charge is disputed" {
+	if got := m.refund.Outcomes()["ch_3002"]; got != "refund failed: the charge is disputed" {
 		t.Errorf("ch_3002 outcome %q", got)
 	}
-	if got := m.outcomes["ch_1002"]; got != "refunded re_1002" {
+	if got := m.refund.Outcomes()["ch_1002"]; got != "refunded re_1002" {
 		t.Errorf("ch_1002 outcome %q", got)
 	}
 
@@ -904,7 +906,7 @@ func TestResumePendingRefunds(t *testing.T) {
 		{"refunded", []RefundResult{{ChargeID: "ch_1002", RefundID: "re_1"}, {ChargeID: "ch_2002", RefundID: "re_2"}}, nil,
 			levelInfo, "resumed 2 pending refunds: 2 refunded"},
 		{"still pending", []RefundResult{{ChargeID: "ch_1002", Pending: true}}, nil, levelWarn,
-			"resumed 1 pending refund: 0 refunded, 1 pending (network failure: will be resumed with the same key) — ch_1002 pending: the outcome is unknown and the refund will be resumed with the same idempotency key"},
+			"resumed 1 pending refund: 0 refunded, 1 pending (network failure: will be resumed with the same key) — ch_1002 pending: the outcome is unknown"},
 		{"failed", []RefundResult{{ChargeID: "ch_1002", Err: errors.New("already refunded outside doublecheck")}}, nil, levelError,
 			"resumed 1 pending refund: 0 refunded, 1 failed — ch_1002 refund failed: already refunded outside doublecheck"},
 		{"ledger unreadable", nil, errors.New("store: database is locked"), levelError,
@@ -913,7 +915,7 @@ func TestResumePendingRefunds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := m
-			m.outcomes = map[string]string{}
+			m.refund.outcomes = map[string]string{}
 			resumer.batches, resumer.err = [][]RefundResult{tt.results}, tt.err
 			m = press(t, m, "R") // a successful sync resumes
 			if m.status.flashText != tt.wantFlash || m.status.flashLevel != tt.wantLevel {
@@ -1005,14 +1007,14 @@ func TestFooterAndFullHelp(t *testing.T) {
 		}
 	}
 	m := press(t, newHarness(fixtureReport()).start(t, testConfig()), "?")
-	help := m.fullHelpView()
+	help := m.helpView.View()
 	for _, want := range []string{"enter/tab details", "esc/tab back to list", "u undo dismiss", "esc clear filter", "esc clear marks", "d dismiss", "r refund"} {
 		k, desc, _ := strings.Cut(want, " ")
 		if !regexp.MustCompile(regexp.QuoteMeta(k) + ` +` + regexp.QuoteMeta(desc)).MatchString(help) {
 			t.Errorf("full help lacks %q:\n%s", want, help)
 		}
 	}
-	if m = press(t, m, "?"); m.modal != modeList {
+	if m = press(t, m, "?"); m.dialog() != modeList {
 		t.Error("? did not close the help")
 	}
 }
@@ -1052,7 +1054,7 @@ func TestHeaderNeverCutsMoney(t *testing.T) {
 func TestRefundDialogLowConfidence(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "G", "r") // grp_ch_5001, low
-	view := m.confirm.View()
+	view := m.refund.View()
 	for _, want := range []string{"grp_ch_5001  low confidence", "LOW CONFIDENCE: likely a separate purchase — different order_id on each charge",
 		"type refund and press enter"} {
 		if !strings.Contains(view, want) {
@@ -1060,14 +1062,14 @@ func TestRefundDialogLowConfidence(t *testing.T) {
 		}
 	}
 	for width := minWidth; width <= 130; width++ {
-		if got := lipgloss.Width(send(t, m, tea.WindowSizeMsg{Width: width, Height: 30}).confirm.View()); got > width {
+		if got := lipgloss.Width(send(t, m, tea.WindowSizeMsg{Width: width, Height: 30}).refund.View()); got > width {
 			t.Fatalf("at %d columns the dialog is %d wide", width, got)
 		}
 	}
-	if m = press(t, m, "y"); m.modal != modeConfirm || h.refunder.calls != 0 {
+	if m = press(t, m, "y"); m.dialog() != modeConfirm || h.refunder.calls != 0 {
 		t.Fatal("y confirmed a low-confidence batch")
 	}
-	if m = press(t, m, "enter"); m.modal != modeList || h.refunder.calls != 0 {
+	if m = press(t, m, "enter"); m.dialog() != modeList || h.refunder.calls != 0 {
 		t.Fatal("a stray enter did not cancel")
 	}
 	m = typeText(t, press(t, m, "r"), "refund")
@@ -1077,9 +1079,9 @@ func TestRefundDialogLowConfidence(t *testing.T) {
 
 	// High-confidence groups show their confidence and headline, and y confirms.
 	m = press(t, newHarness(fixtureReport()).start(t, testConfig()), "r")
-	if view := m.confirm.View(); !strings.Contains(view, "grp_ch_1001  high confidence") ||
-		!strings.Contains(view, "same order_id o-1234 with 2 different idempotency keys") || m.confirm.typed {
-		t.Errorf("high-confidence dialog (typed %v):\n%s", m.confirm.typed, view)
+	if view := m.refund.View(); !strings.Contains(view, "grp_ch_1001  high confidence") ||
+		!strings.Contains(view, "same order_id o-1234 with 2 different idempotency keys") || m.refund.dialog.typed {
+		t.Errorf("high-confidence dialog (typed %v):\n%s", m.refund.dialog.typed, view)
 	}
 }
 
@@ -1091,11 +1093,11 @@ func TestRefundDialogScrollsToConfirm(t *testing.T) {
 	h := newHarness(withSummary(report.Groups))
 	m := send(t, h.start(t, testConfig()), tea.WindowSizeMsg{Width: 100, Height: 20})
 	m = press(t, m, "space", "space", "space", "space", "r")
-	if !m.confirm.scrollable() || m.confirm.seenAll {
-		t.Fatalf("the listing fits at 100×20: %d lines in %d", m.confirm.body.TotalLineCount(), m.confirm.body.Height)
+	if !m.refund.dialog.scrollable() || m.refund.dialog.seenAll {
+		t.Fatalf("the listing fits at 100×20: %d lines in %d", m.refund.dialog.body.TotalLineCount(), m.refund.dialog.body.Height)
 	}
 	for width := minWidth; width <= 130; width++ { // the whole frame, right border included, fits
-		if got := lipgloss.Width(send(t, m, tea.WindowSizeMsg{Width: width, Height: 20}).confirm.View()); got > width {
+		if got := lipgloss.Width(send(t, m, tea.WindowSizeMsg{Width: width, Height: 20}).refund.View()); got > width {
 			t.Fatalf("at %d columns the dialog is %d wide", width, got)
 		}
 	}
@@ -1107,7 +1109,7 @@ func TestRefundDialogScrollsToConfirm(t *testing.T) {
 	if footer := m.footerView(); !strings.Contains(footer, "scroll to the end to confirm") || strings.Contains(footer, "y refund") {
 		t.Errorf("footer before scrolling: %s", footer)
 	}
-	if m = press(t, m, "y", "tab", "enter"); m.modal != modeConfirm || h.refunder.calls != 0 {
+	if m = press(t, m, "y", "tab", "enter"); m.dialog() != modeConfirm || h.refunder.calls != 0 {
 		t.Fatal("confirmed before the end of the list was seen")
 	}
 	seen := map[string]bool{}
@@ -1120,7 +1122,7 @@ func TestRefundDialogScrollsToConfirm(t *testing.T) {
 				seen[id] = true
 			}
 		}
-		if m.confirm.seenAll {
+		if m.refund.dialog.seenAll {
 			break
 		}
 		m = press(t, m, "j")
@@ -1177,7 +1179,7 @@ func TestTooSmallTerminalOnlyQuits(t *testing.T) {
 			h := newHarness(withSummary(report.Groups))
 			m := send(t, h.start(t, testConfig()), tea.WindowSizeMsg{Width: 120, Height: 50})
 			m = press(t, m, "space", "space", "space", "space", "r")
-			if m.modal != modeConfirm || !m.confirm.seenAll {
+			if m.dialog() != modeConfirm || !m.refund.dialog.seenAll {
 				t.Fatalf("the dialog should be open and seen in full at 120×50")
 			}
 			m = send(t, m, tc.size)
@@ -1193,10 +1195,10 @@ func TestTooSmallTerminalOnlyQuits(t *testing.T) {
 				}
 				m = drain(t, m, cmd)
 			}
-			if h.refunder.calls != tc.wantCalls || m.modal != tc.wantModal || quit != tc.wantQuit {
-				t.Fatalf("refunds %d, modal %v, quit %v; want %d, %v, %v", h.refunder.calls, m.modal, quit, tc.wantCalls, tc.wantModal, tc.wantQuit)
+			if h.refunder.calls != tc.wantCalls || m.dialog() != tc.wantModal || quit != tc.wantQuit {
+				t.Fatalf("refunds %d, modal %v, quit %v; want %d, %v, %v", h.refunder.calls, m.dialog(), quit, tc.wantCalls, tc.wantModal, tc.wantQuit)
 			}
-			if tc.wantScroll && m.confirm.seenAll {
+			if tc.wantScroll && m.refund.dialog.seenAll {
 				t.Errorf("the dialog no longer fits but still counts as seen to its end")
 			}
 		})
@@ -1251,17 +1253,35 @@ func TestStopRefunds(t *testing.T) {
 	deps := newHarness(fixtureReport()).deps()
 	deps.Refunder = refunder
 	m := press(t, startWith(t, testConfig(), deps), "r")
-	next, run := m.Update(keyMsg("y")) // the batch starts; its command has not run yet
+	next, confirmed := m.Update(keyMsg("y"))
+	next, run := next.(Model).Update(intent[refundConfirmedMsg](t, confirmed)) // the batch starts; its command has not run yet
 	m = next.(Model)
-	if !m.refunding || !strings.Contains(m.footerView(), "x stop refunds") {
-		t.Fatalf("refunding %v, footer %q: want x offered while the batch runs", m.refunding, m.footerView())
+	if !m.refund.running || !strings.Contains(m.footerView(), "x stop refunds") {
+		t.Fatalf("refunding %v, footer %q: want x offered while the batch runs", m.refund.running, m.footerView())
 	}
 	m = press(t, m, "x")
 	m = drain(t, m, run)
 	if !refunder.sawCancelled {
 		t.Fatal("x did not cancel the batch's context")
 	}
-	if m.refunding || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand) {
-		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refunding, m.status.flashText)
+	if m.refund.running || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand) {
+		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refund.running, m.status.flashText)
+	}
+}
+
+// TestConfirmedRefundsArePlannedOnce: from the moment the dialog is
+// confirmed, before the root has started the batch, r plans nothing: a second
+// dialog would send the same refunds again.
+func TestConfirmedRefundsArePlannedOnce(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "r")
+	next, confirmed := m.Update(keyMsg("y")) // the confirmation is not delivered yet
+	m = press(t, next.(Model), "r")
+	if m.dialog() == modeConfirm {
+		t.Fatal("r opened a second refund dialog before the first batch started")
+	}
+	m = drain(t, m, confirmed)
+	if h.refunder.calls != 1 || len(h.refunder.requests) != 1 {
+		t.Errorf("%d batches of %d refunds, want one of 1", h.refunder.calls, len(h.refunder.requests))
 	}
 }

@@ -40,7 +40,7 @@ type statusBar struct {
 	flashID    int // bumps on every flash so an old expiry does not clear a newer one
 
 	busy  [activityCount]string // text per running activity, "" when idle
-	right string                // position and marks, set by the root model
+	right string                // the filters, the marks and the position
 }
 
 func newStatusBar(styles *Styles) statusBar {
@@ -48,6 +48,15 @@ func newStatusBar(styles *Styles) statusBar {
 }
 
 func (s *statusBar) SetSize(width int) { s.width = width }
+
+// SetRight is the right side: the filters, the marks and the position.
+func (s *statusBar) SetRight(text string) { s.right = text }
+
+// Spinner is the spinner's frame, for other "loading" lines.
+func (s *statusBar) Spinner() string { return s.spinner.View() }
+
+// Tick starts the spinner.
+func (s *statusBar) Tick() tea.Cmd { return s.spinner.Tick }
 
 // Flash replaces the message and returns its id for the expiry timer.
 func (s *statusBar) Flash(level flashLevel, text string) int {
@@ -76,6 +85,15 @@ func (s *statusBar) Start(a activity, text string) tea.Cmd {
 
 func (s *statusBar) Stop(a activity) { s.busy[a] = "" }
 
+// Set shows text for an activity, or stops it when text is "".
+func (s *statusBar) Set(a activity, text string) tea.Cmd {
+	if text == "" {
+		s.Stop(a)
+		return nil
+	}
+	return s.Start(a, text)
+}
+
 func (s *statusBar) Busy() bool {
 	for _, t := range s.busy {
 		if t != "" {
@@ -85,13 +103,18 @@ func (s *statusBar) Busy() bool {
 	return false
 }
 
-// Update advances the spinner while there is work in progress and lets it stop
-// otherwise.
+// Update clears an expired flash, and advances the spinner while there is work
+// in progress and lets it stop otherwise.
 func (s statusBar) Update(msg tea.Msg) (statusBar, tea.Cmd) {
-	if _, ok := msg.(spinner.TickMsg); ok && s.Busy() {
-		var cmd tea.Cmd
-		s.spinner, cmd = s.spinner.Update(msg)
-		return s, cmd
+	switch msg := msg.(type) {
+	case flashExpiredMsg:
+		s.Expire(msg.id)
+	case spinner.TickMsg:
+		if s.Busy() {
+			var cmd tea.Cmd
+			s.spinner, cmd = s.spinner.Update(msg)
+			return s, cmd
+		}
 	}
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 
@@ -17,23 +18,60 @@ import (
 // number of groups (bubbles/table renders every row it is given).
 type groupTable struct {
 	styles *Styles
-	keys   *KeyMap
+	keys   tableKeys
 
 	groups []reconcile.Group // the loaded report's groups, never modified
 	rows   []int             // indices into groups that pass the filters, in order
 	cursor int               // index into rows
 	offset int               // first row on screen
 
-	marked map[string]bool // group ids marked with space
-	fresh  map[string]bool // group ids that appeared in a reload and were not viewed yet
+	// Group ids marked with space, and those that appeared in a reload and were
+	// not viewed yet. Both are copied on write: a copy of the table (of the
+	// model) keeps its own.
+	marked map[string]bool
+	fresh  map[string]bool
 
 	width, height int    // inner size, column header included
 	empty         string // shown when there are no rows
+	focused       bool   // the list, not the detail pane, has the keys
+	escFree       bool   // esc is not taken by something before the table (an applied filter)
 }
 
-func newGroupTable(styles *Styles, keys *KeyMap) groupTable {
-	return groupTable{styles: styles, keys: keys, marked: map[string]bool{}, fresh: map[string]bool{}}
+// tableKeys are the list's keys.
+type tableKeys struct {
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Focus                                   key.Binding // the detail pane
+	Mark, ClearMarks                        key.Binding
 }
+
+func defaultTableKeys() tableKeys {
+	return tableKeys{
+		Up:         key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:       key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		Top:        key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+		Bottom:     key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+		PageUp:     key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		Focus:      key.NewBinding(key.WithKeys("enter", "tab"), key.WithHelp("enter/tab", "details")),
+		Mark:       key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		ClearMarks: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear marks")),
+	}
+}
+
+func newGroupTable(styles *Styles) groupTable {
+	t := groupTable{styles: styles, keys: defaultTableKeys(), marked: map[string]bool{}, fresh: map[string]bool{}, focused: true, escFree: true}
+	t.updateKeys()
+	return t
+}
+
+// tableEvent is what a key did to the table, for the root.
+type tableEvent int
+
+const (
+	tableUnchanged   tableEvent = iota
+	tableMoved                  // the selection or the marks changed
+	tableFocusDetail            // enter/tab: the detail pane takes the keys
+)
 
 // SetSize sets the inner size (inside the pane border).
 func (t *groupTable) SetSize(width, height int) {
@@ -57,7 +95,32 @@ func (t *groupTable) SetRows(groups []reconcile.Group, rows []int) {
 		}
 	}
 	t.clampOffset()
+	t.updateKeys()
 }
+
+// SetFocus tells the table whether it has the keys, and whether esc reaches
+// it (an applied filter takes esc first).
+func (t *groupTable) SetFocus(focused, escFree bool) {
+	t.focused, t.escFree = focused, escFree
+	t.updateKeys()
+}
+
+// SetEmpty is what the table says when it lists nothing.
+func (t *groupTable) SetEmpty(text string) { t.empty = text }
+
+// Rows are the indices of the listed groups; the slice is never modified.
+func (t *groupTable) Rows() []int { return t.rows }
+
+// Position is the selected row counted from 1, 0 when the list is empty.
+func (t *groupTable) Position() int {
+	if len(t.rows) == 0 {
+		return 0
+	}
+	return t.cursor + 1
+}
+
+// Height is the table's inner height.
+func (t *groupTable) Height() int { return t.height }
 
 // Selected is the group under the cursor, nil when the list is empty.
 func (t *groupTable) Selected() *reconcile.Group {
@@ -69,11 +132,36 @@ func (t *groupTable) Selected() *reconcile.Group {
 
 func (t *groupTable) pageRows() int { return max(t.height-1, 1) }
 
-// Update moves the cursor; it reports whether the selection changed.
-func (t groupTable) Update(msg tea.Msg) (groupTable, bool) {
+// Wants is whether msg is one of the table's live keys.
+func (t *groupTable) Wants(msg tea.KeyMsg) bool {
+	k := &t.keys
+	return key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Focus, k.Mark, k.ClearMarks)
+}
+
+// Update moves the cursor and marks groups; the event says what changed.
+func (t groupTable) Update(msg tea.Msg) (groupTable, tableEvent) {
+	event := t.update(msg)
+	t.updateKeys()
+	return t, event
+}
+
+func (t *groupTable) update(msg tea.Msg) tableEvent {
 	km, ok := msg.(tea.KeyMsg)
-	if !ok || len(t.rows) == 0 {
-		return t, false
+	if !ok {
+		return tableUnchanged
+	}
+	switch {
+	case key.Matches(km, t.keys.Focus):
+		return tableFocusDetail
+	case key.Matches(km, t.keys.Mark):
+		t.toggleMark()
+		return tableMoved
+	case key.Matches(km, t.keys.ClearMarks):
+		t.marked = map[string]bool{}
+		return tableMoved
+	}
+	if len(t.rows) == 0 {
+		return tableUnchanged
 	}
 	before := t.cursor
 	switch {
@@ -91,7 +179,10 @@ func (t groupTable) Update(msg tea.Msg) (groupTable, bool) {
 		t.cursor = len(t.rows) - 1
 	}
 	t.moveTo(t.cursor)
-	return t, t.cursor != before
+	if t.cursor != before {
+		return tableMoved
+	}
+	return tableUnchanged
 }
 
 // moveTo puts the cursor on row i (clamped) and counts the group there as viewed.
@@ -99,28 +190,108 @@ func (t *groupTable) moveTo(i int) {
 	t.cursor = i
 	t.clampOffset()
 	if g := t.Selected(); g != nil {
-		delete(t.fresh, g.ID)
+		t.fresh = without(t.fresh, g.ID)
 	}
 }
 
-// ShortHelp is the list's own keys.
-func (t groupTable) ShortHelp() []key.Binding {
-	return []key.Binding{t.keys.Up, t.keys.Down, t.keys.Focus, t.keys.Mark}
+// updateKeys enables exactly the keys that act now: moving through a listed
+// group while the list has the keys; marking from either pane.
+func (t *groupTable) updateKeys() {
+	rows := len(t.rows) > 0
+	for _, b := range []*key.Binding{&t.keys.Up, &t.keys.Down, &t.keys.Top, &t.keys.Bottom, &t.keys.PageUp, &t.keys.PageDown, &t.keys.Focus} {
+		b.SetEnabled(t.focused && rows)
+	}
+	t.keys.Mark.SetEnabled(rows)
+	t.keys.ClearMarks.SetEnabled(t.focused && t.escFree && len(t.marked) > 0)
 }
 
-// ToggleMark marks or unmarks the selected group and moves down, like most
+// ShortHelp is the list's keys for the footer.
+func (t groupTable) ShortHelp() []key.Binding {
+	return []key.Binding{t.keys.Up, t.keys.Down, t.keys.Focus, t.keys.Mark, t.keys.ClearMarks}
+}
+
+// FullHelp is the list's columns of the `?` screen, every key as if a group
+// were listed and marked: moving, then marking.
+func (t groupTable) FullHelp() [][]key.Binding {
+	k := defaultTableKeys()
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Focus}, {k.Mark, k.ClearMarks}}
+}
+
+// Marked are the ids of the marked groups, in no order.
+func (t *groupTable) Marked() []string {
+	ids := make([]string, 0, len(t.marked))
+	for id := range t.marked {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// MarkFresh marks groups new until they are viewed; FreshCount counts those.
+func (t *groupTable) MarkFresh(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	t.fresh = maps.Clone(t.fresh)
+	for _, id := range ids {
+		t.fresh[id] = true
+	}
+}
+
+func (t *groupTable) FreshCount() int { return len(t.fresh) }
+
+// MarkCount is how many groups are marked.
+func (t *groupTable) MarkCount() int { return len(t.marked) }
+
+// Forget drops the marks and the new flags of groups that are no longer loaded.
+func (t *groupTable) Forget(loaded func(id string) bool) {
+	gone := func(set map[string]bool) []string {
+		var ids []string
+		for id := range set {
+			if !loaded(id) {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	t.fresh, t.marked = without(t.fresh, gone(t.fresh)...), without(t.marked, gone(t.marked)...)
+	t.updateKeys()
+}
+
+// without is set less ids: set itself when it holds none of them, else a copy.
+func without(set map[string]bool, ids ...string) map[string]bool {
+	copied := false
+	for _, id := range ids {
+		if !set[id] {
+			continue
+		}
+		if !copied {
+			set, copied = maps.Clone(set), true
+		}
+		delete(set, id)
+	}
+	return set
+}
+
+// toggleMark marks or unmarks the selected group and moves down, like most
 // file managers.
-func (t *groupTable) ToggleMark() {
+func (t *groupTable) toggleMark() {
 	g := t.Selected()
 	if g == nil {
 		return
 	}
 	if t.marked[g.ID] {
-		delete(t.marked, g.ID)
+		t.marked = without(t.marked, g.ID)
 	} else {
+		t.marked = maps.Clone(t.marked)
 		t.marked[g.ID] = true
 	}
 	t.moveTo(t.cursor + 1)
+}
+
+// Unmark removes the marks of groups (settled by a refund or a decision).
+func (t *groupTable) Unmark(groups []string) {
+	t.marked = without(t.marked, groups...)
+	t.updateKeys()
 }
 
 // clampOffset keeps the cursor on screen.

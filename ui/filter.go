@@ -1,0 +1,356 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"doublecheck/reconcile"
+)
+
+// Confidence filter steps for `f`.
+var confidenceSteps = []struct {
+	label string
+	min   reconcile.Confidence
+}{{"all confidence", ""}, {"medium and above", reconcile.Medium}, {"high only", reconcile.High}}
+
+// filterKeys are the filter's own keys.
+type filterKeys struct {
+	Filter, Apply, Clear, Confidence, Status key.Binding
+}
+
+func defaultFilterKeys() filterKeys {
+	return filterKeys{
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply filter")),
+		Clear:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		Confidence: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "confidence")),
+		Status:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "status")),
+	}
+}
+
+// groupFilter decides which groups the table lists: the `/` query over
+// customer, email, charge id, order ref and key, the confidence step (`f`) and
+// the status (`s`, open and pending groups or all).
+//
+// A keystroke at 100k groups must not rescan them all: each group's search
+// text is lower-cased once per load, and a query that extends an earlier one
+// narrows that one's result (a group that does not contain "ab" cannot contain
+// "abc"). Results are kept per query prefix, so backspace pops back to one.
+type groupFilter struct {
+	styles *Styles
+	keys   filterKeys
+	input  textinput.Model
+
+	editing    bool   // the input has the keys
+	query      string // as typed; matched trimmed and lower-cased
+	confidence int    // index into confidenceSteps
+	allStatus  bool   // false lists only the groups that need action
+	listFocus  bool   // the list (not the detail pane) has the keys: esc clears the query there
+
+	groups []reconcile.Group // the loaded report's, never modified
+	index  searchIndex       // their search texts
+	base   []int             // groups that pass status and confidence, in report order
+	steps  []filterStep      // results of successive prefixes of the query, shortest first
+	rows   []int             // the listed groups
+
+	// What status and confidence hide, counted only when they leave the list
+	// empty without a query: only then does the table say so.
+	hiddenByStatus, hiddenByConfidence int
+}
+
+// filterStep is the result of one query: the groups (of base) that contain it.
+type filterStep struct {
+	query string // normalized
+	rows  []int
+}
+
+func newGroupFilter(styles *Styles) groupFilter {
+	f := groupFilter{styles: styles, keys: defaultFilterKeys(), input: newInput(styles, "customer, email, charge id, order or key"), listFocus: true}
+	f.input.Prompt = "/ "
+	f.updateKeys()
+	return f
+}
+
+// searchIndex is every group's reconcile.SearchText, end to end in one string
+// so that a scan reads memory in order. It is built with the report, in the
+// load's command, off the event loop.
+type searchIndex struct {
+	text string
+	ends []int // group i's text is text[ends[i-1]:ends[i]]; empty for a group without charges
+}
+
+func newSearchIndex(groups []reconcile.Group) searchIndex {
+	x := searchIndex{ends: make([]int, len(groups))}
+	var b strings.Builder
+	for i := range groups {
+		if len(groups[i].Charges) > 0 { // not a group detection makes; never list (and index) it
+			b.WriteString(groups[i].SearchText())
+		}
+		x.ends[i] = b.Len()
+	}
+	x.text = b.String()
+	return x
+}
+
+// group is group i's search text.
+func (x *searchIndex) group(i int) string {
+	start := 0
+	if i > 0 {
+		start = x.ends[i-1]
+	}
+	return x.text[start:x.ends[i]]
+}
+
+// SetGroups filters a newly loaded report's groups; index is theirs.
+func (f *groupFilter) SetGroups(groups []reconcile.Group, index searchIndex) {
+	f.groups, f.index = groups, index
+	f.rebase()
+}
+
+// SetSize fits the input to the terminal's width.
+func (f *groupFilter) SetSize(width, _ int) {
+	f.input.Width = max(width-lipgloss.Width(f.input.Prompt)-1, 1)
+}
+
+// SetListFocus tells the filter whether the list has the keys: esc clears the
+// query only there (in the detail pane it goes back to the list).
+func (f *groupFilter) SetListFocus(list bool) {
+	f.listFocus = list
+	f.updateKeys()
+}
+
+// Rows are the indices of the listed groups, in report order. The slice is
+// never modified.
+func (f *groupFilter) Rows() []int { return f.rows }
+
+// Editing is whether the `/` input has the keys.
+func (f *groupFilter) Editing() bool { return f.editing }
+
+// Query is the query as typed.
+func (f *groupFilter) Query() string { return f.query }
+
+// ShowsAll is whether `s` shows every status.
+func (f *groupFilter) ShowsAll() bool { return f.allStatus }
+
+// Label is what the status bar says about the filters.
+func (f *groupFilter) Label() string {
+	return f.statusLabel() + " · " + confidenceSteps[f.confidence].label
+}
+
+func (f *groupFilter) statusLabel() string {
+	if f.allStatus {
+		return "all"
+	}
+	return "open + pending"
+}
+
+// Wants is whether msg is one of the filter's live keys. While typing the
+// filter takes every key but the arrows, which still move through the matches.
+func (f *groupFilter) Wants(msg tea.KeyMsg) bool {
+	if f.editing {
+		return msg.Type != tea.KeyUp && msg.Type != tea.KeyDown
+	}
+	return key.Matches(msg, f.keys.Filter, f.keys.Clear, f.keys.Confidence, f.keys.Status)
+}
+
+// Update handles a key the filter wants. The listed rows may change; the
+// returned command carries the input's cursor and any flash.
+func (f groupFilter) Update(msg tea.Msg) (groupFilter, tea.Cmd) {
+	cmd := f.update(msg)
+	f.updateKeys()
+	return f, cmd
+}
+
+func (f *groupFilter) update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	if f.editing {
+		switch {
+		case key.Matches(km, f.keys.Apply):
+			f.stopEditing()
+			return nil
+		case key.Matches(km, f.keys.Clear):
+			f.stopEditing()
+			f.setQuery("")
+			return nil
+		}
+		var cmd tea.Cmd
+		f.input, cmd = f.input.Update(km)
+		if v := f.input.Value(); v != f.query {
+			f.setQuery(v)
+		}
+		return cmd
+	}
+	switch {
+	case key.Matches(km, f.keys.Filter):
+		f.editing = true
+		f.input.SetValue(f.query)
+		f.input.CursorEnd()
+		return f.input.Focus()
+	case key.Matches(km, f.keys.Clear):
+		f.setQuery("")
+	case key.Matches(km, f.keys.Confidence):
+		f.confidence = (f.confidence + 1) % len(confidenceSteps)
+		f.rebase()
+		return flashCmd(levelInfo, "showing "+confidenceSteps[f.confidence].label)
+	case key.Matches(km, f.keys.Status):
+		f.allStatus = !f.allStatus
+		f.rebase()
+		return flashCmd(levelInfo, "showing "+f.statusLabel()+" groups")
+	}
+	return nil
+}
+
+func (f *groupFilter) stopEditing() {
+	f.editing = false
+	f.input.Blur()
+}
+
+// updateKeys enables exactly the keys that act now.
+func (f *groupFilter) updateKeys() {
+	f.keys.Filter.SetEnabled(!f.editing)
+	f.keys.Confidence.SetEnabled(!f.editing)
+	f.keys.Status.SetEnabled(!f.editing)
+	f.keys.Apply.SetEnabled(f.editing)
+	f.keys.Clear.SetEnabled(f.editing || (f.listFocus && f.query != ""))
+}
+
+// ShortHelp is the filter's keys for the footer: enter and esc while typing,
+// else `/` and (with a query) esc.
+func (f groupFilter) ShortHelp() []key.Binding {
+	if f.editing {
+		return []key.Binding{f.keys.Apply, f.keys.Clear}
+	}
+	return []key.Binding{f.keys.Filter, f.keys.Clear}
+}
+
+// FullHelp is the filter's column of the `?` screen: every key it has outside
+// the input, as if a query were applied.
+func (f groupFilter) FullHelp() [][]key.Binding {
+	k := defaultFilterKeys()
+	return [][]key.Binding{{k.Filter, k.Clear, k.Confidence, k.Status}}
+}
+
+// View is the filter's line above the table: the input while typing, the query
+// once applied, nothing without one.
+func (f groupFilter) View() string {
+	switch {
+	case f.editing:
+		return f.input.View()
+	case f.query != "":
+		return f.styles.Muted.Render("filter: ") + f.query + f.styles.Muted.Render("  (/ edits, esc clears)")
+	}
+	return ""
+}
+
+// EmptyText is why the filters list nothing, and which key shows more; "" when
+// the report has no groups at all (the root says why).
+func (f *groupFilter) EmptyText() string {
+	if f.query != "" {
+		return fmt.Sprintf("no groups match %q (esc clears the filter)", f.query)
+	}
+	text := "no groups"
+	if !f.allStatus {
+		text = "no open groups"
+	}
+	if f.confidence > 0 {
+		text += " at " + confidenceSteps[f.confidence].label
+	}
+	if f.hiddenByStatus > 0 {
+		text += fmt.Sprintf("; s shows all %d", f.hiddenByStatus)
+	}
+	if f.hiddenByConfidence > 0 {
+		text += fmt.Sprintf("; %d more at lower confidence (f)", f.hiddenByConfidence)
+	}
+	return text
+}
+
+// setQuery lists the groups of base that contain q, starting from the longest
+// earlier result whose query q extends.
+func (f *groupFilter) setQuery(q string) {
+	f.query = q
+	if f.input.Value() != q { // typed: the input has it already, cursor and all
+		f.input.SetValue(q)
+	}
+	norm := reconcile.SearchQuery(q)
+	if norm == "" {
+		f.steps, f.rows = nil, f.base
+		return
+	}
+	n := len(f.steps)
+	for n > 0 && !strings.HasPrefix(norm, f.steps[n-1].query) {
+		n--
+	}
+	from := f.base
+	if n > 0 {
+		from = f.steps[n-1].rows
+		if f.steps[n-1].query == norm {
+			f.steps, f.rows = f.steps[:n:n], from
+			return
+		}
+	}
+	rows := f.narrow(from, norm)
+	// The full slice expression makes append copy: earlier copies of the model
+	// keep their own stack.
+	f.steps = append(f.steps[:n:n], filterStep{query: norm, rows: rows})
+	f.rows = rows
+}
+
+// narrow is the groups of from whose search text contains q. When all of them
+// do (the first letters of most queries), it is from itself: results are never
+// modified, so they may share.
+func (f *groupFilter) narrow(from []int, q string) []int {
+	for k, i := range from {
+		if strings.Contains(f.index.group(i), q) {
+			continue
+		}
+		rows := make([]int, k, len(from))
+		copy(rows, from[:k])
+		for _, i := range from[k+1:] {
+			if strings.Contains(f.index.group(i), q) {
+				rows = append(rows, i)
+			}
+		}
+		return rows
+	}
+	return from
+}
+
+// rebase recomputes the groups that pass status and confidence, then the
+// query over them.
+func (f *groupFilter) rebase() {
+	minRank := confidenceSteps[f.confidence].min.Rank()
+	base := make([]int, 0, len(f.groups))
+	for i := range f.groups {
+		g := &f.groups[i]
+		if len(g.Charges) == 0 || (!f.allStatus && !g.NeedsAction()) || g.Confidence.Rank() < minRank {
+			continue
+		}
+		base = append(base, i)
+	}
+	f.base, f.steps = base, nil
+	f.hiddenByStatus, f.hiddenByConfidence = 0, 0
+	if len(base) == 0 {
+		for i := range f.groups {
+			g := &f.groups[i]
+			if len(g.Charges) == 0 {
+				continue
+			}
+			statusOK, confOK := f.allStatus || g.NeedsAction(), g.Confidence.Rank() >= minRank
+			switch {
+			case !statusOK && confOK:
+				f.hiddenByStatus++
+			case statusOK && !confOK:
+				f.hiddenByConfidence++
+			}
+		}
+	}
+	f.setQuery(f.query)
+}
