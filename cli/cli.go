@@ -8,38 +8,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 )
 
 // Version is doublecheck's version, sent with refunds as metadata.
 var Version = "0.1.0-dev"
-
-// Env is the outside world a command may touch; tests substitute every part.
-type Env struct {
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
-	Getenv func(string) string
-	Home   string
-	// Terminal reports whether stdin and stdout are a terminal (the dashboard and
-	// interactive confirmations need one).
-	Terminal bool
-	// StderrTerminal reports whether stderr is a terminal (sync draws a progress bar).
-	StderrTerminal bool
-}
-
-// OSEnv is the real process environment.
-func OSEnv() Env {
-	home, _ := os.UserHomeDir()
-	return Env{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Getenv: os.Getenv, Home: home,
-		Terminal:       isTerminal(os.Stdin) && isTerminal(os.Stdout),
-		StderrTerminal: isTerminal(os.Stderr),
-	}
-}
 
 // Exit codes: scripts rely on them.
 const (

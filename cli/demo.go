@@ -52,7 +52,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	defer shutdown(context.Background())
 
 	if sh.db == "" {
-		dir, err := demoDir()
+		dir, err := demoDir(env)
 		if err != nil {
 			return err
 		}
@@ -72,15 +72,11 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 }
 
 // demoDir is a fresh directory for the demo's store under the user's cache dir.
-func demoDir() (string, error) {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
-	if err := os.MkdirAll(filepath.Join(base, "doublecheck"), 0o700); err != nil {
+func demoDir(env Env) (string, error) {
+	if err := os.MkdirAll(env.CacheDir, 0o700); err != nil {
 		return "", fmt.Errorf("demo store: %w", err)
 	}
-	dir, err := os.MkdirTemp(filepath.Join(base, "doublecheck"), "demo-*")
+	dir, err := os.MkdirTemp(env.CacheDir, "demo-*")
 	if err != nil {
 		return "", fmt.Errorf("demo store: %w", err)
 	}

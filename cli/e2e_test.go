@@ -57,6 +57,7 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 // TestEndToEnd is the headless workflow with the built binary against the
 // sandbox on loopback: sync → scan → refund → export.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	bin := builtBinary(t)
 	sb, url := listenSandbox(t, sandbox.Options{Seed: 11, Ordinary: 300})
 	home := t.TempDir()
@@ -198,6 +199,7 @@ func (s *screen) waitFor(t *testing.T, offset int, want ...string) int {
 // TestDashboardInTerminal runs `doublecheck demo` in a real pseudo-terminal and
 // checks what a person sees after a few keys.
 func TestDashboardInTerminal(t *testing.T) {
+	t.Parallel()
 	bin := builtBinary(t)
 	home := t.TempDir()
 	cmd := exec.Command(bin, "demo")

@@ -44,6 +44,7 @@ func TestOfflineStoreHelper(t *testing.T) {
 // damaged, and changes nothing. Permissions do not stop root, so as root the
 // binary runs as nobody.
 func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
+	t.Parallel()
 	bin := builtBinary(t)
 	for _, tc := range []struct {
 		name              string
@@ -53,6 +54,7 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 		{"read-only file", 0o444, 0o755},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			top := t.TempDir()
 			dir := filepath.Join(top, "stores")
 			db := filepath.Join(dir, "s.db")

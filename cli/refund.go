@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os/user"
 	"strings"
 	"time"
 
@@ -206,13 +205,7 @@ func operatorName(flagValue string, env Env) string {
 	if flagValue = strings.TrimSpace(flagValue); flagValue != "" {
 		return flagValue
 	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if name := env.Getenv("USER"); name != "" {
-		return name
-	}
-	return "unknown"
+	return env.User
 }
 
 // planRefund plans the refund of --group, or of --charge in its group (with

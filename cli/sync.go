@@ -74,7 +74,7 @@ func runSync(ctx context.Context, env Env, args []string) error {
 	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
 		return err
 	}
-	opts := sf.options(time.Now())
+	opts := sf.options(env.Now())
 	client, acct, st, err := sh.connect(ctx, env)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSyncMeter(t *testing.T) {
+	t.Parallel()
 	progress := stripeapi.SyncProgress{Charges: 1200, Pages: 12, Rate: 2250, Fraction: 0.5, ETA: 3 * time.Second}
 	for _, tc := range []struct {
 		name     string
@@ -54,6 +55,7 @@ func TestSyncMeter(t *testing.T) {
 }
 
 func TestParseSince(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	for in, want := range map[string]time.Time{
 		"90d":                  now.AddDate(0, 0, -90),
