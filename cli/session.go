@@ -48,6 +48,14 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 	return client, acct, st, nil
 }
 
+// keyNote says which key a command uses and where it came from, so an
+// operator with several keys set up can tell: "key sk_test_…4f2a from
+// STRIPE_API_KEY". The key shows only in its redacted form.
+func keyNote(client *stripeapi.Client) string {
+	key := client.Key()
+	return "key " + key.Redacted() + " from " + key.Source
+}
+
 // The account a store holds, as the last command that asked Stripe found it.
 const (
 	stateAccount = "doublecheck.account"
