@@ -233,8 +233,10 @@ func (f *cmdFlags) parseError(err error) error {
 		}
 		return &usageError{msg: fmt.Sprintf("%s %q is not %s", flagName(name), value, want), usage: f.hint()}
 	}
-	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		msg = "flag provided but not defined: " + flagName(name)
+	for _, prefix := range []string{"flag provided but not defined: -", "flag needs an argument: -"} {
+		if name, ok := strings.CutPrefix(msg, prefix); ok {
+			msg = strings.TrimSuffix(prefix, "-") + flagName(name)
+		}
 	}
 	return &usageError{msg: msg, usage: f.hint()}
 }
@@ -269,7 +271,7 @@ func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]str
 		if len(rest) < positional {
 			msg = "missing argument"
 		}
-		return nil, &usageError{msg: msg, usage: "Usage:\n  " + f.synopsis + "\n" + f.hint()}
+		return nil, &usageError{msg: msg, usage: "Usage: " + f.synopsis + "\n" + f.hint()}
 	}
 	return rest, nil
 }
