@@ -2,13 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
+	"doublecheck/internal/atomicfile"
 	"doublecheck/reconcile"
 	"doublecheck/store"
 )
@@ -140,38 +137,9 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	if out == "" {
 		return reconcile.WriteCSV(env.Stdout, report)
 	}
-	if err := writeFileAtomic(out, func(w io.Writer) error { return reconcile.WriteCSV(w, report) }); err != nil {
+	if err := atomicfile.Write(out, func(w io.Writer) error { return reconcile.WriteCSV(w, report) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "wrote the report (%d groups, %d findings) to %s\n", len(report.Groups), len(report.Findings), out)
-	return nil
-}
-
-// writeFileAtomic writes path through a temporary file and a rename, so a failed
-// export never leaves half a report where a good one was.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".doublecheck-*.tmp")
-	if err != nil {
-		var pathErr *fs.PathError
-		if errors.As(err, &pathErr) {
-			err = pathErr.Err // the temporary name means nothing to the user
-		}
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
 	return nil
 }

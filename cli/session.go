@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"doublecheck/internal/atomicfile"
 	"doublecheck/store"
 	"doublecheck/stripeapi"
 )
@@ -289,11 +291,10 @@ func rememberAccount(dir string, key stripeapi.Key, acct account) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("remember account: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return fmt.Errorf("remember account: %w", err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // checkTransport refuses to send a live key in clear text anywhere but this
