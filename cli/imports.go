@@ -181,7 +181,7 @@ func repeatNote(repeated int) string {
 	if repeated == 0 {
 		return ""
 	}
-	return " (" + plural(repeated, "repeated record") + ", each stored once)"
+	return " (" + reconcile.Plural(repeated, "repeated record") + ", each stored once)"
 }
 
 func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, int, error)) ([]T, int, error) {

@@ -172,13 +172,6 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	return refundFailures(append(all, outcomes...), refused)
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // refundFailures is the command's verdict: nil when every refund went through,
 // else one sentence counting what did not (each has its line above).
 func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
@@ -193,13 +186,13 @@ func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
 	}
 	var parts []string
 	if failed > 0 {
-		parts = append(parts, plural(failed, "refund")+" failed")
+		parts = append(parts, reconcile.Plural(failed, "refund")+" failed")
 	}
 	if len(refused) > 0 {
-		parts = append(parts, plural(len(refused), "charge")+" cannot be refunded")
+		parts = append(parts, reconcile.Plural(len(refused), "charge")+" cannot be refunded")
 	}
 	if pending > 0 {
-		parts = append(parts, plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
+		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
 	}
 	if len(parts) == 0 {
 		return nil

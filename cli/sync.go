@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/progress"
 
+	"doublecheck/reconcile"
 	"doublecheck/stripeapi"
 )
 
@@ -98,8 +99,8 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "synced %s and %s in %s (%s)\n", count(res.Charges, "charge"), count(res.Events, "event"),
-		count(res.Requests, "request"), res.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(env.Stderr, "synced %s and %s in %s (%s)\n", reconcile.Plural(res.Charges, "charge"), reconcile.Plural(res.Events, "event"),
+		reconcile.Plural(res.Requests, "request"), res.Elapsed.Round(time.Millisecond))
 	return nil
 }
 
@@ -131,7 +132,7 @@ func (m *syncMeter) update(p stripeapi.SyncProgress) {
 		return
 	}
 	m.last = time.Now()
-	line := fmt.Sprintf("%s · %s · %.0f charges/s", count(p.Charges, "charge"), count(p.Pages, "page"), p.Rate)
+	line := fmt.Sprintf("%s · %s · %.0f charges/s", reconcile.Plural(p.Charges, "charge"), reconcile.Plural(p.Pages, "page"), p.Rate)
 	if p.ETA > 0 {
 		line += " · ETA " + p.ETA.Round(time.Second).String()
 	}
@@ -161,12 +162,4 @@ func (m *syncMeter) endLine() {
 		fmt.Fprint(m.w, "\r\x1b[2K")
 		m.drawn = false
 	}
-}
-
-// count is "1 charge", "2 charges".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }

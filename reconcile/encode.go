@@ -269,10 +269,10 @@ func WriteTable(w io.Writer, r Report) error {
 		pending = fmt.Sprintf(" %d pending,", s.Pending)
 	}
 	fmt.Fprintf(tw, "\n%s, %s: %d open,%s %d resolved, %d dismissed; %s with no idempotency key on record\n",
-		plural(s.Charges, "charge"), plural(s.Groups, "group"), s.Open, pending, s.Resolved, s.Dismissed, plural(s.ChargesWithoutKey, "charge"))
+		Plural(s.Charges, "charge"), Plural(s.Groups, "group"), s.Open, pending, s.Resolved, s.Dismissed, Plural(s.ChargesWithoutKey, "charge"))
 	if s.Pending > 0 {
 		fmt.Fprintf(tw, "%s with a refund pending: the money may have moved; %s finishes it\n",
-			plural(s.Pending, "group"), ResumeCommand)
+			Plural(s.Pending, "group"), ResumeCommand)
 	}
 	if len(s.ByCurrency) > 0 {
 		fmt.Fprintln(tw, "CURRENCY\tAT RISK\tREFUNDED BY DOUBLECHECK\tDISMISSED\tOPEN\tRESOLVED\tDISMISSED GROUPS")
@@ -298,8 +298,8 @@ func WriteTable(w io.Writer, r Report) error {
 	return nil
 }
 
-// plural is "1 charge" or "3 charges".
-func plural(n int, noun string) string {
+// Plural is "1 charge" or "3 charges": a count and a noun that takes an s.
+func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
