@@ -123,6 +123,9 @@ func route(args []string, cmds []*command) (*command, []string, error) {
 func named(word string, before, after []string, cmds []*command) (*command, []string, error) {
 	name := word
 	if word == "keys" {
+		if len(after) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, after[0]) {
+			after = append([]string{"import"}, after...)
+		}
 		if len(after) == 0 || after[0] != "import" {
 			return nil, nil, &usageError{msg: "keys needs a subcommand", usage: "Usage:\n  " + keysSynopsis + "\n"}
 		}

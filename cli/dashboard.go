@@ -72,7 +72,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	}
 	opts, syncOpts := det.options(), dash.sync.options()
 	operator := operatorName(dash.operator, env)
-	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir}
+	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now}
 
 	client, acct, st, err := sh.connect(ctx, env)
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
