@@ -137,7 +137,7 @@ type cmdFlags struct {
 }
 
 // check adds a validation that parse runs; its error is reported like a parse
-// error, with the command's usage.
+// error, with a pointer to the command's help.
 func (f *cmdFlags) check(valid func() error) { f.checks = append(f.checks, valid) }
 
 // hide leaves flags out of the help: accepted for scripts, unused by the command.
