@@ -91,7 +91,7 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 	}
 	defer st.Close()
 	fmt.Fprintf(env.Stderr, "syncing %s (%s) into %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
-	meter := newSyncMeter(env.Stderr, env.StderrTerminal)
+	meter := newSyncMeter(env.Stderr, env.StderrTerminal, env.Now)
 	syncOpts.Progress = meter.update
 	syncOpts.Warn = meter.warn
 	res, err := client.Sync(ctx, st, syncOpts)
@@ -111,13 +111,14 @@ type syncMeter struct {
 	w        io.Writer
 	terminal bool
 	bar      progress.Model
+	now      func() time.Time
 	last     time.Time
 	drawn    bool
 }
 
-func newSyncMeter(w io.Writer, terminal bool) *syncMeter {
+func newSyncMeter(w io.Writer, terminal bool, now func() time.Time) *syncMeter {
 	// The first line waits for an interval too: "0 charges" says nothing.
-	return &syncMeter{w: w, terminal: terminal, last: time.Now(),
+	return &syncMeter{w: w, terminal: terminal, now: now, last: now(),
 		bar: progress.New(progress.WithDefaultGradient(), progress.WithWidth(30))}
 }
 
@@ -128,10 +129,10 @@ func (m *syncMeter) update(p stripeapi.SyncProgress) {
 	if m.terminal {
 		interval = 100 * time.Millisecond
 	}
-	if time.Since(m.last) < interval {
+	if m.now().Sub(m.last) < interval {
 		return
 	}
-	m.last = time.Now()
+	m.last = m.now()
 	line := fmt.Sprintf("%s · %s · %.0f charges/s", reconcile.Plural(p.Charges, "charge"), reconcile.Plural(p.Pages, "page"), p.Rate)
 	if p.ETA > 0 {
 		line += " · ETA " + p.ETA.Round(time.Second).String()

@@ -23,12 +23,13 @@ func TestSyncMeter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			m := newSyncMeter(&out, tc.terminal)
+			clock := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+			m := newSyncMeter(&out, tc.terminal, func() time.Time { return clock })
 			m.update(progress) // too soon after the start: nothing yet
 			if out.Len() != 0 {
 				t.Errorf("progress drawn before the first interval: %q", out.String())
 			}
-			m.last = time.Time{} // an interval later
+			clock = clock.Add(5 * time.Second) // an interval later
 			m.update(progress)
 			m.update(progress) // throttled: at most one line per interval
 			m.warn("events skipped")
