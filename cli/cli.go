@@ -109,7 +109,14 @@ func route(args []string, cmds []*command) (*command, []string, error) {
 		}
 		fl := lookupFlag(cmds, name)
 		if fl == nil {
-			return nil, nil, &usageError{msg: "flag provided but not defined: " + flagName(name), usage: rootHint}
+			msg := "flag provided but not defined: " + flagName(name)
+			for _, c := range cmds {
+				if near := c.flags.nearest(name); near != "" {
+					msg += "; did you mean " + flagName(near) + "?"
+					break
+				}
+			}
+			return nil, nil, &usageError{msg: msg, usage: rootHint}
 		}
 		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
 			i++ // its value

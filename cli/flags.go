@@ -233,12 +233,58 @@ func (f *cmdFlags) parseError(err error) error {
 		}
 		return &usageError{msg: fmt.Sprintf("%s %q is not %s", flagName(name), value, want), usage: f.hint()}
 	}
-	for _, prefix := range []string{"flag provided but not defined: -", "flag needs an argument: -"} {
-		if name, ok := strings.CutPrefix(msg, prefix); ok {
-			msg = strings.TrimSuffix(prefix, "-") + flagName(name)
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		msg = "flag needs an argument: " + flagName(name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		msg = "flag provided but not defined: " + flagName(name)
+		if near := f.nearest(name); near != "" {
+			msg += "; did you mean " + flagName(near) + "?"
 		}
 	}
 	return &usageError{msg: msg, usage: f.hint()}
+}
+
+// nearest is the flag in the help whose name is a slip away from a mistyped
+// one (--dryrun, --dry_run, --windwo), or "": one edit, two for names of six
+// letters or more, so a short name is not matched to an unrelated one.
+func (f *cmdFlags) nearest(typed string) string {
+	best, bestDist := "", max(1, min(2, len(typed)/3))+1
+	f.VisitAll(func(fl *flag.Flag) {
+		if f.hidden[fl.Name] {
+			return
+		}
+		if d := editDistance(typed, fl.Name); d < bestDist {
+			best, bestDist = fl.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Damerau–Levenshtein distance (optimal string alignment)
+// between a and b: a swap of two neighbours counts as one edit.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // parse parses flags that may come before or after positional arguments
