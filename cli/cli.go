@@ -1,6 +1,8 @@
-// Package cli implements doublecheck's commands. main.go only calls Run; every
-// command here parses its flags, builds the pieces it needs (store, Stripe client,
-// sandbox, dashboard) and returns an exit code.
+// Package cli implements doublecheck's commands. main.go only calls Run. Every
+// command is an options struct, a parse step that fills it from the command line
+// (newXCmd) and a run step (runX) that builds the pieces it needs (store, Stripe
+// client, sandbox, dashboard). What a command touches on the machine comes from
+// Env, never from the process.
 package cli
 
 import (
