@@ -17,6 +17,7 @@ import (
 // syncs, refunds, and resumes a refund a crash left pending, through the built
 // binary against the sandbox.
 func TestRestrictedKeyEndToEnd(t *testing.T) {
+	t.Parallel()
 	bin := builtBinary(t)
 	w := newRefundWorldWithKey(t, sandbox.Options{}, sandbox.RestrictedKey)
 	first := w.suspects()[0].ID
@@ -43,17 +44,16 @@ func TestRestrictedKeyEndToEnd(t *testing.T) {
 // account is said once, in one line, and the command carries on with what is
 // known; only a rejected key, or nothing known at all, stops it.
 func TestAccountLookupIsBestEffort(t *testing.T) {
+	t.Parallel()
 	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 40})
 	_, noAccount := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 40, NoAccount: true})
-	home := t.TempDir()
-	t.Setenv("XDG_DATA_HOME", home)
-	t.Setenv("HOME", home)
+	base := testEnv(t, "", nil, nil)
 	db := filepath.Join(t.TempDir(), "given.db")
 	liveDB := filepath.Join(t.TempDir(), "live.db")
 	run := func(args ...string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
-		env := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
-			Getenv: func(string) string { return "" }, Home: home}
+		env := base
+		env.Stdout, env.Stderr = &stdout, &stderr
 		return Run(context.Background(), args, env), stdout.String(), stderr.String()
 	}
 	testKey, err := stripeapi.ParseKey(sandbox.TestKey, "--api-key")

@@ -16,6 +16,7 @@ import (
 // TestAccountsAreRememberedByWholeKey: two keys with the same prefix and last
 // four characters do not share an account's store.
 func TestAccountsAreRememberedByWholeKey(t *testing.T) {
+	t.Parallel()
 	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
 	env, out := accountEnv(t, sandbox.TestKey, url)
 	if code := Run(context.Background(), []string{"sync"}, env); code != 0 {
@@ -37,7 +38,7 @@ func TestAccountsAreRememberedByWholeKey(t *testing.T) {
 	if code := Run(context.Background(), []string{"scan"}, env); code != exitError || !strings.Contains(out.String(), "cannot tell which account's store to use") {
 		t.Errorf("scan with another key of the same redacted form: exit %d, %q; want it to ask Stripe, which rejects the key", code, out)
 	}
-	data, _ := os.ReadFile(filepath.Join(os.Getenv("XDG_DATA_HOME"), "doublecheck", "accounts.json"))
+	data, _ := os.ReadFile(filepath.Join(env.DataDir, "accounts.json"))
 	if strings.Contains(string(data), a.String()) || !strings.Contains(string(data), a.Fingerprint()) {
 		t.Errorf("accounts.json should key accounts by fingerprint only:\n%s", data)
 	}
@@ -47,13 +48,14 @@ func TestAccountsAreRememberedByWholeKey(t *testing.T) {
 // under the redacted key is used while Stripe cannot be reached, and replaced
 // by the fingerprint once Stripe answers.
 func TestLegacyRememberedAccount(t *testing.T) {
+	t.Parallel()
 	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
 	env, out := accountEnv(t, sandbox.TestKey, url)
 	if code := Run(context.Background(), []string{"sync"}, env); code != 0 {
 		t.Fatalf("sync exited %d:\n%s", code, out)
 	}
 	key, _ := stripeapi.ParseKey(sandbox.TestKey, "test")
-	path := filepath.Join(os.Getenv("XDG_DATA_HOME"), "doublecheck", "accounts.json")
+	path := filepath.Join(env.DataDir, "accounts.json")
 	var accounts map[string]account
 	data, _ := os.ReadFile(path)
 	if err := json.Unmarshal(data, &accounts); err != nil {

@@ -1,6 +1,8 @@
-// Package cli implements doublecheck's commands. main.go only calls Run; every
-// command here parses its flags, builds the pieces it needs (store, Stripe client,
-// sandbox, dashboard) and returns an exit code.
+// Package cli implements doublecheck's commands. main.go only calls Run. Every
+// command is an options struct, a parse step that fills it from the command line
+// (newXCmd) and a run step (runX) that builds the pieces it needs (store, Stripe
+// client, sandbox, dashboard). What a command touches on the machine comes from
+// Env, never from the process.
 package cli
 
 import (
@@ -8,38 +10,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
+	"slices"
 	"strings"
 )
 
 // Version is doublecheck's version, sent with refunds as metadata.
 var Version = "0.1.0-dev"
-
-// Env is the outside world a command may touch; tests substitute every part.
-type Env struct {
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
-	Getenv func(string) string
-	Home   string
-	// Terminal reports whether stdin and stdout are a terminal (the dashboard and
-	// interactive confirmations need one).
-	Terminal bool
-	// StderrTerminal reports whether stderr is a terminal (sync draws a progress bar).
-	StderrTerminal bool
-}
-
-// OSEnv is the real process environment.
-func OSEnv() Env {
-	home, _ := os.UserHomeDir()
-	return Env{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Getenv: os.Getenv, Home: home,
-		Terminal:       isTerminal(os.Stdin) && isTerminal(os.Stdout),
-		StderrTerminal: isTerminal(os.Stderr),
-	}
-}
 
 // Exit codes: scripts rely on them.
 const (
@@ -60,62 +36,129 @@ Usage:
   doublecheck refund                 refund suspects headlessly (--charge ID | --group ID)
   doublecheck keys import FILE       load the merchant's idempotency-key log (CSV or JSONL)
 
-Shared flags:
-  --db PATH          the store (default: one file per account and mode under your data dir)
-  --api-key KEY      Stripe secret or restricted key (default: STRIPE_API_KEY, then the stripe CLI's config)
-  --api-base URL     Stripe-compatible server (default: STRIPE_API_BASE, then api.stripe.com)
-  --read-only        never refund
-  --dry-run          rehearse refunds: send and record nothing
-
+Flags may come before the command too: doublecheck --db PATH scan.
 Run 'doublecheck COMMAND --help' for a command's flags, 'doublecheck --version' for the version.
+
+Flags of the dashboard:
 `
 
-// command is one subcommand: its name, one-line summary and implementation.
-type command struct {
-	name string
-	run  func(ctx context.Context, env Env, args []string) error
-}
+// dashboardName names the dashboard's flag set: it is doublecheck without a command.
+const dashboardName = "doublecheck"
 
-func commands() []command {
-	return []command{
-		{"demo", runDemo},
-		{"import", runImport},
-		{"sync", runSync},
-		{"scan", runScan},
-		{"export", runExport},
-		{"refund", runRefund},
-		{"keys", runKeys},
+// commands are doublecheck's commands, bound to env. The first is the
+// dashboard, which runs when no command is named.
+func commands(env Env) []*command {
+	return []*command{
+		newDashboardCmd(env, nil),
+		newDemoCmd(env, nil),
+		newImportCmd(env, nil),
+		newSyncCmd(env, nil),
+		newScanCmd(env, nil),
+		newExportCmd(env, nil),
+		newRefundCmd(env, nil),
+		newKeysImportCmd(env, nil),
 	}
 }
 
 // Run executes one doublecheck command line and returns the process exit code.
 func Run(ctx context.Context, args []string, env Env) int {
+	return run(ctx, args, env, commands(env))
+}
+
+func run(ctx context.Context, args []string, env Env, cmds []*command) int {
 	if len(args) > 0 {
 		switch args[0] {
-		case "-h", "--help", "help":
-			fmt.Fprint(env.Stdout, usageText)
+		case "-h", "--help", "-help", "help":
+			if args[0] == "help" && len(args) > 1 { // help COMMAND
+				if cmd, _, err := route(args[1:], cmds); err == nil && cmd != cmds[0] {
+					fmt.Fprint(env.Stdout, cmd.flags.usage())
+					return exitOK
+				}
+			}
+			fmt.Fprint(env.Stdout, usageText+cmds[0].flags.flagList())
 			return exitOK
 		case "--version", "version":
 			fmt.Fprintln(env.Stdout, "doublecheck "+Version)
 			return exitOK
 		}
 	}
-	run := runDashboard
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		run = nil
-		for _, c := range commands() {
-			if c.name == args[0] {
-				run = c.run
-				args = args[1:]
-				break
-			}
+	cmd, args, err := route(args, cmds)
+	if err != nil {
+		return exitCode(env, err)
+	}
+	return exitCode(env, cmd.execute(ctx, env.Stdout, args))
+}
+
+// rootHint points to the overview, for what goes wrong before a command is known.
+const rootHint = "Run 'doublecheck --help' for its flags and commands.\n"
+
+// route finds the command a command line names, and the arguments it gets.
+// Flags may come before the command, as with git and kubectl (doublecheck --db
+// PATH scan): they go to the command with the rest. Without a command word it is
+// the dashboard.
+func route(args []string, cmds []*command) (*command, []string, error) {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			break
 		}
-		if run == nil {
-			fmt.Fprintf(env.Stderr, "doublecheck: unknown command %q\n\n%s", args[0], usageText)
-			return exitUsage
+		if arg == "-" || !strings.HasPrefix(arg, "-") {
+			return named(arg, args[:i], args[i+1:], cmds)
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if hasValue || name == "h" || name == "help" {
+			continue
+		}
+		fl := lookupFlag(cmds, name)
+		if fl == nil {
+			msg := "flag provided but not defined: " + flagName(name)
+			for _, c := range cmds {
+				if near := c.flags.nearest(name); near != "" {
+					msg += "; did you mean " + flagName(near) + "?"
+					break
+				}
+			}
+			return nil, nil, &usageError{msg: msg, usage: rootHint}
+		}
+		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			i++ // its value
 		}
 	}
-	return exitCode(env, run(ctx, env, args))
+	return cmds[0], args, nil
+}
+
+// named is the command called word, given the flags before it and the
+// arguments after it.
+func named(word string, before, after []string, cmds []*command) (*command, []string, error) {
+	name := word
+	if word == "keys" {
+		if len(after) > 0 && slices.Contains([]string{"-h", "-help", "--help"}, after[0]) {
+			after = append([]string{"import"}, after...)
+		}
+		if len(after) == 0 || after[0] != "import" {
+			return nil, nil, &usageError{msg: "keys needs a subcommand", usage: "Usage:\n  " + keysSynopsis + "\n"}
+		}
+		name, after = "keys import", after[1:]
+	}
+	for _, c := range cmds[1:] {
+		if c.flags.Name() == name {
+			return c, append(slices.Clone(before), after...), nil
+		}
+	}
+	return nil, nil, &usageError{
+		msg:   fmt.Sprintf("unknown command %q; the commands are demo, import, sync, scan, export, refund and keys import", word),
+		usage: rootHint,
+	}
+}
+
+// lookupFlag is the flag called name in any command, or nil.
+func lookupFlag(cmds []*command, name string) *flag.Flag {
+	for _, c := range cmds {
+		if fl := c.flags.Lookup(name); fl != nil {
+			return fl
+		}
+	}
+	return nil
 }
 
 // usageError is bad command-line input: usage goes to stderr and the exit is 2.

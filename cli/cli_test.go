@@ -6,26 +6,36 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"doublecheck/sandbox"
 	"doublecheck/store"
 	"doublecheck/stripeapi"
 )
 
+// testEnv is a machine of the test's own: home, data and cache dirs in a
+// temporary directory, no environment variables, no terminal, the user
+// "tester". Tests that use it run in parallel.
+func testEnv(t *testing.T, stdin string, stdout, stderr io.Writer) Env {
+	t.Helper()
+	home := t.TempDir()
+	return Env{Stdin: strings.NewReader(stdin), Stdout: stdout, Stderr: stderr,
+		Getenv: func(string) string { return "" }, Home: home,
+		DataDir: filepath.Join(home, "doublecheck"), CacheDir: filepath.Join(home, "cache"),
+		User: "tester", Now: time.Now}
+}
+
 // runCLI runs one command line in-process without a terminal and returns the
 // exit code, stdout and stderr. The data dir is the test's own.
 func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	home := t.TempDir()
-	t.Setenv("XDG_DATA_HOME", home)
 	var stdout, stderr bytes.Buffer
-	env := Env{Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(string) string { return "" }, Home: home}
-	code := Run(context.Background(), args, env)
+	code := Run(context.Background(), args, testEnv(t, stdin, &stdout, &stderr))
 	return code, stdout.String(), stderr.String()
 }
 
@@ -80,6 +90,7 @@ func scanStore(t *testing.T, db string) scanJSON {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -100,6 +111,7 @@ func TestUsageErrors(t *testing.T) {
 		{"dashboard without terminal", []string{"demo"}, exitError, "needs a terminal; use `doublecheck scan`"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, "", tc.args...)
 			if code != tc.wantCode {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tc.wantCode, stderr)
@@ -120,6 +132,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelpAndVersionExitZero(t *testing.T) {
+	t.Parallel()
 	for args, want := range map[string]string{"--help": "Usage:", "help": "Usage:", "scan --help": "--window duration",
 		"--version": "doublecheck " + Version, "version": "doublecheck " + Version} {
 		code, stdout, _ := runCLI(t, "", strings.Fields(args)...)
@@ -130,6 +143,7 @@ func TestHelpAndVersionExitZero(t *testing.T) {
 }
 
 func TestImportScanExport(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "s.db")
 	if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", db); code != 0 {
 		t.Fatalf("import exited %d: %s", code, stderr)
@@ -218,6 +232,7 @@ func TestImportScanExport(t *testing.T) {
 }
 
 func TestImportIsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	good, err := os.ReadFile(sampleCharges)
 	if err != nil {
 		t.Fatal(err)
@@ -233,6 +248,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 		{"empty", "", "is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			file := filepath.Join(dir, "charges.jsonl")
 			if err := os.WriteFile(file, []byte(tc.content), 0o600); err != nil {
@@ -259,6 +275,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 }
 
 func TestKeysImport(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "s.db")
 	if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", db); code != 0 {
 		t.Fatalf("import exited %d: %s", code, stderr)
@@ -284,6 +301,7 @@ func TestKeysImport(t *testing.T) {
 }
 
 func TestNotADatabaseIsLeftAlone(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "notes.db")
 	content := []byte("these are my notes, not a database\n")
 	os.WriteFile(db, content, 0o600)
@@ -299,14 +317,14 @@ func TestNotADatabaseIsLeftAlone(t *testing.T) {
 // TestAPIKeyNeverLeaks syncs with a key and looks for it everywhere doublecheck
 // writes: output, the store file, the accounts file and the report.
 func TestAPIKeyNeverLeaks(t *testing.T) {
+	t.Parallel()
 	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 50})
-	home := t.TempDir()
-	t.Setenv("XDG_DATA_HOME", home)
 	var out bytes.Buffer
-	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Home: home,
-		Getenv: func(name string) string {
-			return map[string]string{"STRIPE_API_KEY": sandbox.TestKey, "STRIPE_API_BASE": url}[name]
-		}}
+	env := testEnv(t, "", &out, &out)
+	home := env.Home
+	env.Getenv = func(name string) string {
+		return map[string]string{"STRIPE_API_KEY": sandbox.TestKey, "STRIPE_API_BASE": url}[name]
+	}
 	for _, args := range [][]string{{"sync"}, {"scan"}, {"export"}, {"scan", "--format", "json"}} {
 		if code := Run(context.Background(), args, env); code != 0 {
 			t.Fatalf("%v exited %d:\n%s", args, code, out.String())
@@ -350,6 +368,7 @@ func countLines(t *testing.T, path string) int {
 }
 
 func TestCheckTransport(t *testing.T) {
+	t.Parallel()
 	live, _ := stripeapi.ParseKey("sk_live_0123456789abcdefghijkl", "test")
 	test, _ := stripeapi.ParseKey("sk_test_0123456789abcdefghijkl", "test")
 	for _, tc := range []struct {
@@ -375,6 +394,7 @@ func TestCheckTransport(t *testing.T) {
 // TestImportedLiveDataShowsLive: charges exported from a live account are shown
 // as LIVE even though no command has asked Stripe about the store.
 func TestImportedLiveDataShowsLive(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(sampleCharges)
 	if err != nil {
 		t.Fatal(err)
@@ -402,6 +422,7 @@ func TestImportedLiveDataShowsLive(t *testing.T) {
 // a repeat; a charge repeated with other contents refuses the file, naming both
 // lines. The key log likewise.
 func TestImportRepeats(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(sampleCharges)
 	if err != nil {
 		t.Fatal(err)
@@ -417,6 +438,7 @@ func TestImportRepeats(t *testing.T) {
 		{"conflicting repeat", string(data) + "\n" + changed + "\n", fmt.Sprintf("line %d", n+2), "also on line 5, with different contents"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			file, db := filepath.Join(dir, "charges.jsonl"), filepath.Join(dir, "s.db")
 			os.WriteFile(file, []byte(tc.content), 0o600)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"doublecheck/reconcile"
@@ -21,13 +22,14 @@ type dashboardFlags struct {
 	exportDir string
 	deadline  time.Duration // one refund's wait for Stripe
 	sync      syncFlags
+	demo      bool // on the built-in sandbox: the key is the sandbox's, not the operator's
 }
 
-func (d *dashboardFlags) register(fs *cmdFlags) {
+func (d *dashboardFlags) register(fs *cmdFlags, now func() time.Time) {
 	fs.DurationVar(&d.watch, "watch", 30*time.Second, "sync in the background every `INTERVAL` (0 turns it off)")
 	fs.StringVar(&d.operator, "operator", "", "`NAME` recorded with each decision and refund (default: your OS user)")
 	fs.StringVar(&d.exportDir, "export-dir", ".", "`DIR` where e writes CSV reports")
-	d.sync.register(fs)
+	d.sync.register(fs, now)
 	registerRefundDeadline(fs, &d.deadline)
 	fs.check(func() error {
 		if d.watch < 0 {
@@ -37,20 +39,27 @@ func (d *dashboardFlags) register(fs *cmdFlags) {
 	})
 }
 
-func runDashboard(ctx context.Context, env Env, args []string) error {
-	var (
-		sh   shared
-		det  detection
-		dash dashboardFlags
-	)
-	fs := newFlags("doublecheck", "doublecheck [flags]   (the dashboard; see 'doublecheck help' for commands)")
-	sh.register(fs)
-	det.register(fs)
-	dash.register(fs)
-	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
-		return err
-	}
-	return dashboard(ctx, env, &sh, &det, &dash)
+// dashboardOptions are what doublecheck without a command was asked for.
+type dashboardOptions struct {
+	env  Env
+	sh   shared
+	det  detection
+	dash dashboardFlags
+}
+
+func newDashboardCmd(env Env, runF func(context.Context, *dashboardOptions) error) *command {
+	opts := &dashboardOptions{env: env}
+	fs := newFlags(dashboardName, "doublecheck [flags]   (the dashboard; see 'doublecheck help' for commands)")
+	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.det.register(fs)
+	opts.dash.register(fs, env.Now)
+	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
+		return runner(runF, runDashboard)(ctx, opts)
+	}}
+}
+
+func runDashboard(ctx context.Context, opts *dashboardOptions) error {
+	return dashboard(ctx, opts.env, &opts.sh, &opts.det, &opts.dash)
 }
 
 // dashboard opens the account's store and runs the dashboard on it: detection
@@ -61,14 +70,17 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	if !env.Terminal {
 		return errNoTerminal
 	}
-	opts, syncOpts := det.options(), dash.sync.options(time.Now())
+	opts, syncOpts := det.options(), dash.sync.options()
 	operator := operatorName(dash.operator, env)
-	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir}
+	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now}
 
 	client, acct, st, err := sh.connect(ctx, env)
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
 	if offline {
 		st, err = openOffline(ctx, sh.db)
+	}
+	if errors.Is(err, stripeapi.ErrNoKey) {
+		return fmt.Errorf("%w; to look around without an account, run doublecheck demo", err)
 	}
 	if err != nil {
 		return err
@@ -82,6 +94,9 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		}
 	} else {
 		cfg.Account, cfg.Live = acct.Name, acct.Live
+		if !dash.demo {
+			fmt.Fprintf(env.Stderr, "dashboard on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+		}
 		deps.Syncer = syncer{client, st, syncOpts}
 		if !sh.readOnly {
 			refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,

@@ -13,6 +13,7 @@ import (
 // through the adapters it is wired with: decisions land in the real store and
 // re-detection reads them back, for every marked group at once.
 func TestDashboardDecisionsReachTheStore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "s.db")
 	if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", db); code != 0 {

@@ -19,28 +19,36 @@ const demoRate = 500
 // demoArrivalEvery is how often a new order reaches the demo's sandbox.
 const demoArrivalEvery = 10 * time.Second
 
-func runDemo(ctx context.Context, env Env, args []string) error {
-	var (
-		sh    shared
-		det   detection
-		dash  dashboardFlags
-		serve string
-		seed  int64
-	)
+// demoOptions are what doublecheck demo was asked for.
+type demoOptions struct {
+	env   Env
+	sh    shared
+	det   detection
+	dash  dashboardFlags
+	serve string // only run the sandbox, on this address
+	seed  int64
+}
+
+func newDemoCmd(env Env, runF func(context.Context, *demoOptions) error) *command {
+	opts := &demoOptions{env: env}
 	fs := newFlags("demo", "doublecheck demo [--serve ADDR]")
-	sh.register(fs)
-	det.register(fs)
-	dash.register(fs)
-	fs.StringVar(&serve, "serve", "", "only run the sandbox on `ADDR` (e.g. 127.0.0.1:12111) for curl or other Stripe clients")
-	fs.Int64Var(&seed, "seed", 1, "the sandbox's random `SEED`: the same seed gives the same account")
-	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
-		return err
-	}
+	opts.sh.register(fs, usesRefunds) // the demo's key and server are the sandbox's
+	opts.det.register(fs)
+	opts.dash.register(fs, env.Now)
+	fs.StringVar(&opts.serve, "serve", "", "only run the sandbox on `ADDR` (e.g. 127.0.0.1:12111) for curl or other Stripe clients")
+	fs.Int64Var(&opts.seed, "seed", 1, "the sandbox's random `SEED`: the same seed gives the same account")
+	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
+		return runner(runF, runDemo)(ctx, opts)
+	}}
+}
+
+func runDemo(ctx context.Context, opts *demoOptions) error {
+	env, sh, dash := opts.env, &opts.sh, &opts.dash
 	// Orders keep arriving while the demo runs (every fourth a fresh duplicate),
 	// so the background sync has something new to find and highlight.
-	srv := sandbox.New(sandbox.Options{Seed: seed, ArrivalEvery: demoArrivalEvery})
-	if serve != "" {
-		return serveSandbox(ctx, env, srv, serve)
+	srv := sandbox.New(sandbox.Options{Seed: opts.seed, ArrivalEvery: demoArrivalEvery})
+	if opts.serve != "" {
+		return serveSandbox(ctx, env, srv, opts.serve)
 	}
 	if !env.Terminal {
 		return errNoTerminal
@@ -52,7 +60,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	defer shutdown(context.Background())
 
 	if sh.db == "" {
-		dir, err := demoDir()
+		dir, err := demoDir(env)
 		if err != nil {
 			return err
 		}
@@ -64,23 +72,20 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	}
 	// The demo is the sandbox and nothing else: ignore any real key or server.
 	sh.apiKey, sh.apiBase = sandbox.TestKey, url
+	dash.demo = true
 	if dash.sync.rate == 0 {
 		// No production traffic shares this server's limit: sync at loopback speed.
 		dash.sync.rate = demoRate
 	}
-	return dashboard(ctx, env, &sh, &det, &dash)
+	return dashboard(ctx, env, sh, &opts.det, dash)
 }
 
 // demoDir is a fresh directory for the demo's store under the user's cache dir.
-func demoDir() (string, error) {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
-	if err := os.MkdirAll(filepath.Join(base, "doublecheck"), 0o700); err != nil {
+func demoDir(env Env) (string, error) {
+	if err := os.MkdirAll(env.CacheDir, 0o700); err != nil {
 		return "", fmt.Errorf("demo store: %w", err)
 	}
-	dir, err := os.MkdirTemp(filepath.Join(base, "doublecheck"), "demo-*")
+	dir, err := os.MkdirTemp(env.CacheDir, "demo-*")
 	if err != nil {
 		return "", fmt.Errorf("demo store: %w", err)
 	}

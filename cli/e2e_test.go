@@ -17,6 +17,7 @@ import (
 	"github.com/creack/pty"
 
 	"doublecheck/sandbox"
+	"doublecheck/stripeapi"
 )
 
 var (
@@ -57,6 +58,7 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 // TestEndToEnd is the headless workflow with the built binary against the
 // sandbox on loopback: sync → scan → refund → export.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	bin := builtBinary(t)
 	sb, url := listenSandbox(t, sandbox.Options{Seed: 11, Ordinary: 300})
 	home := t.TempDir()
@@ -198,6 +200,7 @@ func (s *screen) waitFor(t *testing.T, offset int, want ...string) int {
 // TestDashboardInTerminal runs `doublecheck demo` in a real pseudo-terminal and
 // checks what a person sees after a few keys.
 func TestDashboardInTerminal(t *testing.T) {
+	t.Parallel()
 	bin := builtBinary(t)
 	home := t.TempDir()
 	cmd := exec.Command(bin, "demo")
@@ -236,6 +239,46 @@ func TestDashboardInTerminal(t *testing.T) {
 	press(strings.Split("zzz-no-such-customer", "")...)
 	at = scr.waitFor(t, at, "zzz-no-such-customer", "0/")
 	press("\x1b", "q")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the dashboard exited with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("q did not quit the dashboard")
+	}
+}
+
+// TestDashboardNamesItsKey: the dashboard on an account says, before it takes
+// the screen, which key it uses and where it found it.
+func TestDashboardNamesItsKey(t *testing.T) {
+	t.Parallel()
+	bin := builtBinary(t)
+	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 20})
+	key, err := stripeapi.ParseKey(sandbox.TestKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	cmd := exec.Command(bin, "--watch", "0")
+	cmd.Env = []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color",
+		"STRIPE_API_KEY=" + sandbox.TestKey, "STRIPE_API_BASE=" + url}
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 35, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var scr screen
+	go io.Copy(&scr, tty)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	}()
+	scr.waitFor(t, 0, "key "+key.Redacted()+" from STRIPE_API_KEY", sandbox.AccountName, "TEST")
+	tty.WriteString("q")
 	select {
 	case err := <-done:
 		if err != nil {

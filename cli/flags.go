@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +14,8 @@ import (
 	"doublecheck/stripeapi"
 )
 
-// shared are the flags every command accepts, so scripts can pass one set to all.
+// shared are the flags every command accepts, so scripts can pass one set to
+// all. A command's help lists only those it uses (see sharedUse).
 type shared struct {
 	db       string
 	apiKey   string
@@ -22,12 +24,27 @@ type shared struct {
 	dryRun   bool
 }
 
-func (s *shared) register(fs *cmdFlags) {
+// sharedUse says which shared flags beyond --db a command uses; the others are
+// accepted and left out of its help.
+type sharedUse int
+
+const (
+	usesStripe  sharedUse = 1 << iota // --api-key, --api-base: the key's account or Stripe itself
+	usesRefunds                       // --read-only, --dry-run
+)
+
+func (s *shared) register(fs *cmdFlags, uses sharedUse) {
 	fs.StringVar(&s.db, "db", "", "the store `PATH` (default: one file per account and mode under your data dir)")
 	fs.StringVar(&s.apiKey, "api-key", "", "Stripe secret or restricted `KEY` (default: STRIPE_API_KEY, then the stripe CLI's config)")
 	fs.StringVar(&s.apiBase, "api-base", "", "Stripe-compatible server `URL` (default: STRIPE_API_BASE, then https://api.stripe.com)")
 	fs.BoolVar(&s.readOnly, "read-only", false, "never refund: the refund key and command are turned off")
 	fs.BoolVar(&s.dryRun, "dry-run", false, "rehearse refunds: show what would be refunded; send and record nothing")
+	if uses&usesStripe == 0 {
+		fs.hide("api-key", "api-base")
+	}
+	if uses&usesRefunds == 0 {
+		fs.hide("read-only", "dry-run")
+	}
 }
 
 // registerRefundDeadline adds --refund-deadline, the time one refund may wait
@@ -83,31 +100,88 @@ func (d *detection) options() reconcile.Options {
 	return opts
 }
 
+// command is one doublecheck command, built as the GitHub CLI builds its own
+// (NewCmdX(f, runF)): a constructor binds the flags to the command's options
+// struct — that is the parse step, testable alone — and run hands the options,
+// once parsed and checked, to the command's run step, or to the runF a test gave.
+type command struct {
+	flags *cmdFlags
+	args  int // how many positional arguments it takes
+	run   func(ctx context.Context, args []string) error
+}
+
+// execute parses args into the command's options and runs it.
+func (c *command) execute(ctx context.Context, stdout io.Writer, args []string) error {
+	rest, err := c.flags.parse(args, c.args, stdout)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx, rest)
+}
+
+// runner is the run step a command calls: the test's runF when one was given.
+func runner[O any](runF, run func(context.Context, *O) error) func(context.Context, *O) error {
+	if runF != nil {
+		return runF
+	}
+	return run
+}
+
 // cmdFlags is one command's flag set and its synopsis, for usage messages.
 type cmdFlags struct {
 	*flag.FlagSet
 	synopsis string
-	checks   []func() error // flag validations, run after parsing
+	checks   []func() error    // flag validations, run after parsing
+	hidden   map[string]bool   // accepted, left out of the help
+	short    map[string]string // long name → its one-letter alias
 }
 
 // check adds a validation that parse runs; its error is reported like a parse
-// error, with the command's usage.
+// error, with a pointer to the command's help.
 func (f *cmdFlags) check(valid func() error) { f.checks = append(f.checks, valid) }
+
+// hide leaves flags out of the help: accepted for scripts, unused by the command.
+func (f *cmdFlags) hide(names ...string) {
+	for _, name := range names {
+		f.hidden[name] = true
+	}
+}
+
+// alias makes -letter another name for --name.
+func (f *cmdFlags) alias(letter, name string) {
+	f.Var(f.Lookup(name).Value, letter, "")
+	f.short[name] = letter
+	f.hidden[letter] = true
+}
 
 func newFlags(name, synopsis string) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by exitCode
-	return &cmdFlags{FlagSet: fs, synopsis: synopsis}
+	return &cmdFlags{FlagSet: fs, synopsis: synopsis, hidden: map[string]bool{}, short: map[string]string{}}
 }
 
-// usage renders the synopsis and the flags, spelt with two dashes as the
-// README and the help use them.
+// usage renders the synopsis and the flags the command uses, spelt with two
+// dashes as the README and the help use them.
 func (f *cmdFlags) usage() string {
 	var b strings.Builder
 	b.WriteString("Usage:\n  " + f.synopsis + "\n\nFlags:\n")
+	b.WriteString(f.flagList())
+	return b.String()
+}
+
+// flagList is one entry per flag the command uses.
+func (f *cmdFlags) flagList() string {
+	var b strings.Builder
 	f.VisitAll(func(fl *flag.Flag) {
+		if f.hidden[fl.Name] {
+			return
+		}
 		name, usage := flag.UnquoteUsage(fl)
-		b.WriteString("  --" + fl.Name)
+		b.WriteString("  ")
+		if letter, ok := f.short[fl.Name]; ok {
+			b.WriteString("-" + letter + ", ")
+		}
+		b.WriteString("--" + fl.Name)
 		if name != "" {
 			b.WriteString(" " + name)
 		}
@@ -123,11 +197,22 @@ func (f *cmdFlags) usage() string {
 // hint points to the full usage without printing it: a bad value needs one
 // sentence, not a page of flags.
 func (f *cmdFlags) hint() string {
+	if f.Name() == dashboardName {
+		return rootHint
+	}
 	return "Run 'doublecheck " + f.Name() + " --help' for its flags.\n"
 }
 
-// parseError turns the flag package's messages into a sentence about the flag
-// as the user typed it. An unknown flag shows the usage; a bad value a hint.
+// flagName is a flag as the user types it: -o, --db.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// parseError turns the flag package's messages into one sentence about the
+// flag as the user typed it, and a pointer to the command's help.
 func (f *cmdFlags) parseError(err error) error {
 	msg := err.Error()
 	var value, name string
@@ -146,10 +231,60 @@ func (f *cmdFlags) parseError(err error) error {
 				want = "true or false"
 			}
 		}
-		return &usageError{msg: fmt.Sprintf("--%s %q is not %s", name, value, want), usage: f.hint()}
+		return &usageError{msg: fmt.Sprintf("%s %q is not %s", flagName(name), value, want), usage: f.hint()}
 	}
-	msg = strings.Replace(msg, "provided but not defined: -", "provided but not defined: --", 1)
-	return &usageError{msg: msg, usage: f.usage()}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		msg = "flag needs an argument: " + flagName(name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		msg = "flag provided but not defined: " + flagName(name)
+		if near := f.nearest(name); near != "" {
+			msg += "; did you mean " + flagName(near) + "?"
+		}
+	}
+	return &usageError{msg: msg, usage: f.hint()}
+}
+
+// nearest is the flag in the help whose name is a slip away from a mistyped
+// one (--dryrun, --dry_run, --windwo), or "": one edit, two for names of six
+// letters or more, so a short name is not matched to an unrelated one.
+func (f *cmdFlags) nearest(typed string) string {
+	best, bestDist := "", max(1, min(2, len(typed)/3))+1
+	f.VisitAll(func(fl *flag.Flag) {
+		if f.hidden[fl.Name] {
+			return
+		}
+		if d := editDistance(typed, fl.Name); d < bestDist {
+			best, bestDist = fl.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Damerau–Levenshtein distance (optimal string alignment)
+// between a and b: a swap of two neighbours counts as one edit.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // parse parses flags that may come before or after positional arguments
@@ -182,7 +317,7 @@ func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]str
 		if len(rest) < positional {
 			msg = "missing argument"
 		}
-		return nil, &usageError{msg: msg, usage: f.usage()}
+		return nil, &usageError{msg: msg, usage: "Usage: " + f.synopsis + "\n" + f.hint()}
 	}
 	return rest, nil
 }

@@ -39,6 +39,7 @@ type forensics struct {
 // TestCausesAndFindings checks the cause of every duplicate scenario and every
 // reconciliation kind against the sandbox's seeded story.
 func TestCausesAndFindings(t *testing.T) {
+	t.Parallel()
 	sb, url := listenSandbox(t, sandbox.Options{Seed: 21, Ordinary: 300})
 	dir := t.TempDir()
 	db := filepath.Join(dir, "s.db")

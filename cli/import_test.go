@@ -16,19 +16,19 @@ import (
 // its own data dir shared by every command run in it.
 func accountEnv(t *testing.T, key, url string) (Env, *bytes.Buffer) {
 	t.Helper()
-	home := t.TempDir()
-	t.Setenv("XDG_DATA_HOME", home)
 	var out bytes.Buffer
-	return Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Home: home,
-		Getenv: func(name string) string {
-			return map[string]string{"STRIPE_API_KEY": key, "STRIPE_API_BASE": url}[name]
-		}}, &out
+	env := testEnv(t, "", &out, &out)
+	env.Getenv = func(name string) string {
+		return map[string]string{"STRIPE_API_KEY": key, "STRIPE_API_BASE": url}[name]
+	}
+	return env, &out
 }
 
 // TestImportNeverMixesIntoASyncedStore: a file goes into the store the key's
 // account syncs into only when the operator agrees, and never into a store of
 // the other mode.
 func TestImportNeverMixesIntoASyncedStore(t *testing.T) {
+	t.Parallel()
 	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
 	for _, tc := range []struct {
 		name, key string
@@ -52,6 +52,7 @@ func TestImportNeverMixesIntoASyncedStore(t *testing.T) {
 			[]string{"imported 462 charges from ../testdata/charges.jsonl into " + "STORE"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			env, out := accountEnv(t, tc.key, url)
 			if code := Run(context.Background(), []string{"sync"}, env); code != 0 {
 				t.Fatalf("sync exited %d:\n%s", code, out)
@@ -64,7 +65,7 @@ func TestImportNeverMixesIntoASyncedStore(t *testing.T) {
 			if code != tc.wantCode {
 				t.Fatalf("import exited %d, want %d:\n%s", code, tc.wantCode, got)
 			}
-			paths, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_DATA_HOME"), "doublecheck", "*.db"))
+			paths, _ := filepath.Glob(filepath.Join(env.DataDir, "*.db"))
 			if len(paths) != 1 {
 				t.Fatalf("stores %v, want the account's one", paths)
 			}
@@ -94,6 +95,7 @@ func scanOutput(t *testing.T, env Env, out *bytes.Buffer) string {
 // TestImportRefusesMixedModes: with --db, the operator chose the store, yet a
 // file of the other mode, or of both modes, is still refused.
 func TestImportRefusesMixedModes(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(sampleCharges)
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +123,7 @@ func TestImportRefusesMixedModes(t *testing.T) {
 		{"a file of both modes", "", mixedFile, "the file mixes modes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			db := filepath.Join(t.TempDir(), "s.db")
 			if tc.first != "" {
 				if code, _, stderr := runCLI(t, "", "import", tc.first, "--db", db); code != 0 {
@@ -144,16 +147,15 @@ func TestImportRefusesMixedModes(t *testing.T) {
 // TestReadingCommandsCreateNoStore: scan, export and the offline dashboard on a
 // mistyped --db say so and create nothing.
 func TestReadingCommandsCreateNoStore(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"scan"}, {"export"}, {"scan", "--format", "csv"}, {}} {
 		t.Run(strings.Join(append([]string{"doublecheck"}, args...), " "), func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "typo")
 			db := filepath.Join(dir, "stroe.db")
-			home := t.TempDir()
-			t.Setenv("XDG_DATA_HOME", home)
 			var out bytes.Buffer
-			// A terminal, so that the dashboard gets as far as its store.
-			env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Home: home,
-				Getenv: func(string) string { return "" }, Terminal: true}
+			env := testEnv(t, "", &out, &out)
+			env.Terminal = true // so that the dashboard gets as far as its store
 			code := Run(context.Background(), append(args, "--db", db), env)
 			if code != exitError || !strings.Contains(out.String(), "no such store at "+db) {
 				t.Errorf("exit %d, output %q; want 1 and no such store", code, out.String())
@@ -167,6 +169,7 @@ func TestReadingCommandsCreateNoStore(t *testing.T) {
 
 // TestStoreGivenAsDBIsMadePrivate: a store is 0600 whatever created the file.
 func TestStoreGivenAsDBIsMadePrivate(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("no Unix file modes")
 	}
@@ -186,6 +189,7 @@ func TestStoreGivenAsDBIsMadePrivate(t *testing.T) {
 // TestKeysImportIntoASyncedStoreNeedsConsent: the key log follows the same
 // rule as charges for the store of the key's account.
 func TestKeysImportIntoASyncedStoreNeedsConsent(t *testing.T) {
+	t.Parallel()
 	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
 	env, out := accountEnv(t, sandbox.TestKey, url)
 	if code := Run(context.Background(), []string{"sync"}, env); code != 0 {

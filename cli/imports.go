@@ -17,10 +17,21 @@ import (
 
 const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSONL: idempotency_key, order_ref, charge_id, created_at)"
 
-func runImport(ctx context.Context, env Env, args []string) error {
-	return importFile(ctx, env, args,
-		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"),
-		stripeapi.DecodeCharges, saveImportedCharges, "charges")
+// importOptions are what doublecheck import or doublecheck keys import was asked for.
+type importOptions struct {
+	env  Env
+	sh   shared
+	yes  bool
+	path string // the file, - for standard input
+}
+
+func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *command {
+	return newImportFileCmd(env, runF, runImport,
+		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"))
+}
+
+func runImport(ctx context.Context, opts *importOptions) error {
+	return importFile(ctx, opts, stripeapi.DecodeCharges, saveImportedCharges, "charges")
 }
 
 // saveImportedCharges stores imported charges in a store of their mode, and
@@ -79,30 +90,31 @@ func modeName(live bool) string {
 	return "test-mode"
 }
 
-func runKeys(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] != "import" {
-		return &usageError{msg: "keys needs a subcommand", usage: "Usage:\n  " + keysSynopsis + "\n"}
-	}
-	return importFile(ctx, env, args[1:], newFlags("keys import", keysSynopsis),
-		reconcile.ReadKeyLog, (*store.Store).SaveKeys, "idempotency keys")
+func newKeysImportCmd(env Env, runF func(context.Context, *importOptions) error) *command {
+	return newImportFileCmd(env, runF, runKeysImport, newFlags("keys import", keysSynopsis))
+}
+
+func runKeysImport(ctx context.Context, opts *importOptions) error {
+	return importFile(ctx, opts, reconcile.ReadKeyLog, (*store.Store).SaveKeys, "idempotency keys")
+}
+
+// newImportFileCmd is a command that imports one file: the flags both imports take.
+func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) error, fs *cmdFlags) *command {
+	opts := &importOptions{env: env}
+	opts.sh.register(fs, usesStripe)
+	fs.BoolVar(&opts.yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
+	return &command{flags: fs, args: 1, run: func(ctx context.Context, args []string) error {
+		opts.path = args[0]
+		return runner(runF, run)(ctx, opts)
+	}}
 }
 
 // importFile decodes a whole file (or stdin for "-") before anything is stored,
 // then saves it in one transaction: a bad line anywhere means nothing is imported.
-func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags,
+func importFile[T any](ctx context.Context, opts *importOptions,
 	decode func(r io.Reader, name string) (items []T, repeated int, err error),
 	save func(*store.Store, context.Context, []T) error, noun string) error {
-	var (
-		sh  shared
-		yes bool
-	)
-	sh.register(fs)
-	fs.BoolVar(&yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
-	rest, err := fs.parse(args, 1, env.Stdout)
-	if err != nil {
-		return err
-	}
-	path := rest[0]
+	env, sh, yes, path := opts.env, &opts.sh, opts.yes, opts.path
 	items, repeated, err := decodeFile(env, path, decode)
 	if err != nil {
 		return err
@@ -169,7 +181,7 @@ func repeatNote(repeated int) string {
 	if repeated == 0 {
 		return ""
 	}
-	return " (" + plural(repeated, "repeated record") + ", each stored once)"
+	return " (" + reconcile.Plural(repeated, "repeated record") + ", each stored once)"
 }
 
 func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, int, error)) ([]T, int, error) {

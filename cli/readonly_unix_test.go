@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"doublecheck/reconcile"
 	"doublecheck/store"
@@ -44,6 +45,7 @@ func TestOfflineStoreHelper(t *testing.T) {
 // damaged, and changes nothing. Permissions do not stop root, so as root the
 // binary runs as nobody.
 func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
+	t.Parallel()
 	bin := builtBinary(t)
 	for _, tc := range []struct {
 		name              string
@@ -53,6 +55,7 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 		{"read-only file", 0o444, 0o755},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			top := t.TempDir()
 			dir := filepath.Join(top, "stores")
 			db := filepath.Join(dir, "s.db")
@@ -75,14 +78,18 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			t.Cleanup(func() { os.Chmod(dir, 0o755) })
 
 			run := func(args ...string) (int, string, string) {
-				cmd := exec.Command(filepath.Join(top, "doublecheck"), args...)
-				cmd.Env = []string{"HOME=" + top, "XDG_DATA_HOME=" + top, "PATH=/usr/bin:/bin"}
-				if os.Geteuid() == 0 {
-					cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-				}
 				var stdout, stderr strings.Builder
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				err := cmd.Run()
+				err := whileBusy(func() error {
+					cmd := exec.Command(filepath.Join(top, "doublecheck"), args...)
+					cmd.Env = []string{"HOME=" + top, "XDG_DATA_HOME=" + top, "PATH=/usr/bin:/bin"}
+					if os.Geteuid() == 0 {
+						cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+					}
+					stdout.Reset()
+					stderr.Reset()
+					cmd.Stdout, cmd.Stderr = &stdout, &stderr
+					return cmd.Run()
+				})
 				code := 0
 				if exit, ok := err.(*exec.ExitError); ok {
 					code = exit.ExitCode()
@@ -103,12 +110,17 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			if err := os.WriteFile(helper, exe, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(helper, "-test.run=^TestOfflineStoreHelper$")
-			cmd.Env = append(os.Environ(), offlineHelperEnv+"="+db)
-			if os.Geteuid() == 0 {
-				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-			}
-			if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "openOffline:") || !strings.Contains(string(out), "dismiss: true") {
+			var out []byte
+			err := whileBusy(func() (err error) {
+				cmd := exec.Command(helper, "-test.run=^TestOfflineStoreHelper$")
+				cmd.Env = append(os.Environ(), offlineHelperEnv+"="+db)
+				if os.Geteuid() == 0 {
+					cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				}
+				out, err = cmd.CombinedOutput()
+				return err
+			})
+			if err != nil || strings.Contains(string(out), "openOffline:") || !strings.Contains(string(out), "dismiss: true") {
 				t.Errorf("offline dashboard on a read-only store: %v\n%s", err, out)
 			}
 
@@ -121,4 +133,17 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// whileBusy runs start again while the kernel says the program it runs, just
+// copied, is busy: a process that a parallel test forks at that moment holds
+// the copy's file open until it execs.
+func whileBusy(start func() error) error {
+	for range 50 {
+		if err := start(); !errors.Is(err, syscall.ETXTBSY) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return start()
 }

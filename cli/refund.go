@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os/user"
 	"strings"
 	"time"
 
@@ -24,52 +23,60 @@ var errReadOnly = errors.New("refunds are turned off by --read-only; run without
 // errNeedYes protects scripts and pipes from refunding without an explicit yes.
 var errNeedYes = errors.New("refusing to refund without --yes when stdin is not a terminal")
 
-func runRefund(ctx context.Context, env Env, args []string) error {
-	var (
-		sh       shared
-		det      detection
-		chargeID string
-		groupID  string
-		amount   int64
-		yes      bool
-		resume   bool
-		operator string
-		deadline time.Duration
-	)
+// refundOptions are what doublecheck refund was asked for.
+type refundOptions struct {
+	env      Env
+	sh       shared
+	det      detection
+	chargeID string
+	groupID  string
+	amount   int64 // minor units of --charge; 0 refunds all that is left
+	yes      bool
+	resume   bool
+	operator string
+	deadline time.Duration
+}
+
+func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *command {
+	opts := &refundOptions{env: env}
 	fs := newFlags("refund", refundSynopsis)
-	sh.register(fs)
-	det.register(fs)
-	fs.StringVar(&chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
-	fs.StringVar(&groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
-	fs.Int64Var(&amount, "amount", 0, "refund only `N` (minor units, e.g. cents; 1 or more) of --charge; without it, all that is left")
-	fs.BoolVar(&yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
-	fs.BoolVar(&resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
-	fs.StringVar(&operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
-	registerRefundDeadline(fs, &deadline)
+	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.det.register(fs)
+	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
+	fs.StringVar(&opts.groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
+	fs.Int64Var(&opts.amount, "amount", 0, "refund only `N` (minor units, e.g. cents; 1 or more) of --charge; without it, all that is left")
+	fs.BoolVar(&opts.yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
+	fs.BoolVar(&opts.resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
+	fs.StringVar(&opts.operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
+	registerRefundDeadline(fs, &opts.deadline)
 	fs.check(func() error {
 		// 0 is a value given, not "all that is left": only a missing
 		// --amount refunds the whole remainder.
 		amountGiven := false
 		fs.Visit(func(f *flag.Flag) { amountGiven = amountGiven || f.Name == "amount" })
 		switch {
-		case chargeID != "" && groupID != "":
+		case opts.chargeID != "" && opts.groupID != "":
 			return errors.New("pass --charge or --group, not both")
-		case chargeID == "" && groupID == "" && !resume:
+		case opts.chargeID == "" && opts.groupID == "" && !opts.resume:
 			return errors.New("pass --charge ID or --group ID (or --resume)")
-		case amountGiven && (amount <= 0 || chargeID == ""):
+		case amountGiven && (opts.amount <= 0 || opts.chargeID == ""):
 			return errors.New("--amount must be a positive number of minor units, with --charge")
 		}
 		return nil
 	})
-	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
-		return err
-	}
+	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
+		return runner(runF, runRefund)(ctx, opts)
+	}}
+}
+
+func runRefund(ctx context.Context, opts *refundOptions) error {
+	env, sh, chargeID, groupID := opts.env, &opts.sh, opts.chargeID, opts.groupID
 	if sh.readOnly {
 		return errReadOnly
 	}
-	opts := det.options()
+	detectOpts := opts.det.options()
 
-	refunder := &stripeapi.Refunder{Operator: operatorName(operator, env), Version: Version, DryRun: sh.dryRun, Deadline: deadline}
+	refunder := &stripeapi.Refunder{Operator: operatorName(opts.operator, env), Version: Version, DryRun: sh.dryRun, Deadline: opts.deadline}
 	var (
 		st   *store.Store
 		live bool
@@ -83,7 +90,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		refunder.Client, acct, st, err = sh.connect(ctx, env)
 		if err == nil {
 			live = acct.Live
-			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path())
+			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(refunder.Client))
 		}
 	}
 	if err != nil {
@@ -104,7 +111,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		all = resumed
-	} else if resume {
+	} else if opts.resume {
 		fmt.Fprintln(env.Stderr, "dry run: pending refunds are not resumed")
 	}
 	if chargeID == "" && groupID == "" {
@@ -112,7 +119,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintln(env.Stderr, "no pending refunds to resume")
 		}
 		if len(all) > 0 {
-			report, err := detect(ctx, st, opts)
+			report, err := detect(ctx, st, detectOpts)
 			if err != nil {
 				return err
 			}
@@ -123,11 +130,11 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		return refundFailures(all, nil)
 	}
 
-	report, err := detect(ctx, st, opts)
+	report, err := detect(ctx, st, detectOpts)
 	if err != nil {
 		return err
 	}
-	plan, err := planRefund(report, chargeID, groupID, amount)
+	plan, err := planRefund(report, chargeID, groupID, opts.amount)
 	if err != nil {
 		return err
 	}
@@ -143,7 +150,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	for _, line := range refused {
 		fmt.Fprintln(env.Stdout, line)
 	}
-	if len(plan.Requests) > 0 && !sh.dryRun && !yes {
+	if len(plan.Requests) > 0 && !sh.dryRun && !opts.yes {
 		if !env.Terminal {
 			return errNeedYes
 		}
@@ -165,13 +172,6 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	return refundFailures(append(all, outcomes...), refused)
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // refundFailures is the command's verdict: nil when every refund went through,
 // else one sentence counting what did not (each has its line above).
 func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
@@ -186,13 +186,13 @@ func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
 	}
 	var parts []string
 	if failed > 0 {
-		parts = append(parts, plural(failed, "refund")+" failed")
+		parts = append(parts, reconcile.Plural(failed, "refund")+" failed")
 	}
 	if len(refused) > 0 {
-		parts = append(parts, plural(len(refused), "charge")+" cannot be refunded")
+		parts = append(parts, reconcile.Plural(len(refused), "charge")+" cannot be refunded")
 	}
 	if pending > 0 {
-		parts = append(parts, plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
+		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
 	}
 	if len(parts) == 0 {
 		return nil
@@ -206,13 +206,7 @@ func operatorName(flagValue string, env Env) string {
 	if flagValue = strings.TrimSpace(flagValue); flagValue != "" {
 		return flagValue
 	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if name := env.Getenv("USER"); name != "" {
-		return name
-	}
-	return "unknown"
+	return env.User
 }
 
 // planRefund plans the refund of --group, or of --charge in its group (with

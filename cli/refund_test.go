@@ -46,9 +46,6 @@ func newRefundWorld(t *testing.T, opts sandbox.Options) *refundWorld {
 func newRefundWorldWithKey(t *testing.T, opts sandbox.Options, key string) *refundWorld {
 	t.Helper()
 	w := &refundWorld{home: t.TempDir(), key: key}
-	// Commands remember accounts under the data dir: keep it inside the test.
-	t.Setenv("XDG_DATA_HOME", w.home)
-	t.Setenv("HOME", w.home)
 	if opts.Seed == 0 {
 		opts.Seed = 5
 	}
@@ -100,10 +97,18 @@ func (w *refundWorld) run(t *testing.T, stdin string, args ...string) (int, stri
 func (w *refundWorld) runEnv(t *testing.T, stdin string, terminal bool, args ...string) (int, string) {
 	t.Helper()
 	var out bytes.Buffer
-	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &out,
-		Getenv: func(string) string { return "" }, Home: w.home, Terminal: terminal}
+	env := w.env(t, stdin, &out)
+	env.Terminal = terminal
 	args = append(args, "--db", w.db, "--api-key", w.key, "--api-base", w.url)
 	return Run(context.Background(), args, env), out.String()
+}
+
+// env is the world's machine: commands run in it share the data dir of the
+// world's home, as the children of child do (XDG_DATA_HOME is the home).
+func (w *refundWorld) env(t *testing.T, stdin string, out io.Writer) Env {
+	env := testEnv(t, stdin, out, out)
+	env.Home, env.DataDir = w.home, filepath.Join(w.home, "doublecheck")
+	return env
 }
 
 func (w *refundWorld) suspects() []reconcile.Member { return w.group.Charges[1:] }
@@ -142,6 +147,7 @@ func (w *refundWorld) assertNotOverRefunded(t *testing.T, chargeID string) {
 func (w *refundWorld) refundPosts() int { return w.sb.Stats().ByPath["POST /v1/refunds"] }
 
 func TestRefundCommand(t *testing.T) {
+	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
 	gid := w.group.ID
 
@@ -246,6 +252,7 @@ func lineWith(out, s string) string {
 }
 
 func TestRefundCommandRefusals(t *testing.T) {
+	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
 	gid := w.group.ID
 	kept := w.group.Charges[0].ID
@@ -288,6 +295,7 @@ func TestRefundCommandRefusals(t *testing.T) {
 }
 
 func TestRefundCommandDisputedSuspect(t *testing.T) {
+	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
 	disputed := w.sb.Scenarios()["disputed/1"]
 	code, out := w.run(t, "", "refund", "--charge", disputed[1], "--yes")
@@ -301,6 +309,7 @@ func TestRefundCommandDisputedSuspect(t *testing.T) {
 }
 
 func TestRefundCommandPartialAmountAndConfirmation(t *testing.T) {
+	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
 	m := w.suspects()[0]
 	code, out := w.runEnv(t, "y\n", true, "refund", "--charge", m.ID, "--amount", "100")
@@ -319,6 +328,7 @@ func TestRefundCommandPartialAmountAndConfirmation(t *testing.T) {
 }
 
 func TestRefundDryRunCallsNothing(t *testing.T) {
+	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
 	before := w.sb.Stats().Requests
 	code, out := w.run(t, "", "refund", "--group", w.group.ID, "--dry-run")
@@ -340,6 +350,7 @@ func TestRefundDryRunCallsNothing(t *testing.T) {
 }
 
 func TestConfirmRefund(t *testing.T) {
+	t.Parallel()
 	plan := reconcile.RefundPlan{Requests: []reconcile.RefundRequest{
 		{ChargeID: "ch_a", KeptChargeID: "ch_k", GroupID: "grp_1", Amount: 2000, Currency: "usd"},
 		{ChargeID: "ch_b", KeptChargeID: "ch_k", GroupID: "grp_1", Amount: 500, Currency: "usd"},
@@ -382,9 +393,11 @@ func TestConfirmRefund(t *testing.T) {
 // SIGKILLed at each step of the refund protocol, then resumed; and two at once
 // on the same group. Every suspect ends with exactly one refund.
 func TestRefundBinaryCrashAndConcurrency(t *testing.T) {
+	t.Parallel()
 	bin := builtBinary(t)
 	for _, point := range []string{"before-intent", "after-intent", "after-stripe"} {
 		t.Run("crash "+point, func(t *testing.T) {
+			t.Parallel()
 			w := newRefundWorld(t, sandbox.Options{})
 			first := w.suspects()[0].ID
 
@@ -421,6 +434,7 @@ func TestRefundBinaryCrashAndConcurrency(t *testing.T) {
 		})
 	}
 	t.Run("two processes at once", func(t *testing.T) {
+		t.Parallel()
 		w := newRefundWorld(t, sandbox.Options{Latency: 20 * time.Millisecond})
 		var wg sync.WaitGroup
 		codes, outs := make([]int, 2), make([]string, 2)
@@ -494,6 +508,7 @@ func (w *refundWorld) assertNoPending(t *testing.T) {
 // group: each part is its own refund (its own key), so nothing is mistaken for
 // an earlier part and the group ends resolved.
 func TestRefundPartsOfACharge(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		parts func(amount int64) []int64 // --amount of each --charge run before --group
@@ -503,6 +518,7 @@ func TestRefundPartsOfACharge(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			w := newRefundWorld(t, sandbox.Options{})
 			m := w.suspects()[0]
 			parts := tc.parts(m.Refundable)
@@ -557,6 +573,7 @@ func TestRefundPartsOfACharge(t *testing.T) {
 // command that finishes it, and fails scan --exit-code; refund --resume
 // finishes it and names the suspects of its group that were never attempted.
 func TestPendingRefundAfterACrash(t *testing.T) {
+	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
 	first := w.suspects()[0]
 	st, err := store.Open(context.Background(), w.db)
@@ -610,6 +627,7 @@ func TestPendingRefundAfterACrash(t *testing.T) {
 // answers holds the command only until --refund-deadline: the refund stays
 // pending, the command says so with the resume command and exits non-zero.
 func TestRefundDeadline(t *testing.T) {
+	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
 	target, err := url.Parse(w.url)
 	if err != nil {
@@ -629,7 +647,7 @@ func TestRefundDeadline(t *testing.T) {
 	defer hanging.Close()
 
 	var out bytes.Buffer
-	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Home: w.home}
+	env := w.env(t, "", &out)
 	code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "200ms",
 		"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging.URL}, env)
 	if code == 0 || !strings.Contains(out.String(), "no answer within the refund deadline of 200ms") ||

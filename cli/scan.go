@@ -2,13 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
+	"doublecheck/internal/atomicfile"
 	"doublecheck/reconcile"
 	"doublecheck/store"
 )
@@ -31,7 +28,7 @@ type reportFlags struct {
 }
 
 func (r *reportFlags) register(fs *cmdFlags) {
-	r.sh.register(fs)
+	r.sh.register(fs, usesStripe)
 	r.det.register(fs)
 	fs.BoolVar(&r.listKeyless, "list-keyless", false, "list every charge that has no idempotency-key record, not just their count")
 }
@@ -68,88 +65,81 @@ func describe(env Env, st *store.Store, account string, live bool) {
 	fmt.Fprintf(env.Stderr, "%s (%s), store %s\n", account, modeLabel(live, env.StderrTerminal), st.Path())
 }
 
-func runScan(ctx context.Context, env Env, args []string) error {
-	var (
-		rf         reportFlags
-		format     string
-		exitOnOpen bool
-	)
+// scanOptions are what doublecheck scan was asked for.
+type scanOptions struct {
+	env      Env
+	report   reportFlags
+	format   string // table, json or csv
+	exitCode bool   // exit 1 when open or pending groups exist
+}
+
+// reportWriters are scan's output formats.
+var reportWriters = map[string]func(io.Writer, reconcile.Report) error{
+	"table": reconcile.WriteTable, "json": reconcile.WriteJSON, "csv": reconcile.WriteCSV,
+}
+
+func newScanCmd(env Env, runF func(context.Context, *scanOptions) error) *command {
+	opts := &scanOptions{env: env}
 	fs := newFlags("scan", "doublecheck scan [--format table|json|csv] [--window 10m] [--exit-code]")
-	rf.register(fs)
-	fs.StringVar(&format, "format", "table", "output `FORMAT`: table, json or csv")
-	fs.BoolVar(&exitOnOpen, "exit-code", false, "exit 1 when open duplicate groups (or groups with a refund pending) exist (for scripts and CI)")
-	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
-		return err
-	}
-	write, ok := map[string]func(io.Writer, reconcile.Report) error{
-		"table": reconcile.WriteTable, "json": reconcile.WriteJSON, "csv": reconcile.WriteCSV,
-	}[format]
-	if !ok {
-		return &usageError{msg: fmt.Sprintf("--format must be table, json or csv, not %q", format), usage: fs.hint()}
-	}
-	report, err := rf.report(ctx, env)
+	opts.report.register(fs)
+	fs.StringVar(&opts.format, "format", "table", "output `FORMAT`: table, json or csv")
+	fs.BoolVar(&opts.exitCode, "exit-code", false, "exit 1 when open duplicate groups (or groups with a refund pending) exist (for scripts and CI)")
+	fs.check(func() error {
+		if reportWriters[opts.format] == nil {
+			return fmt.Errorf("--format must be table, json or csv, not %q", opts.format)
+		}
+		return nil
+	})
+	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
+		return runner(runF, runScan)(ctx, opts)
+	}}
+}
+
+func runScan(ctx context.Context, opts *scanOptions) error {
+	env := opts.env
+	report, err := opts.report.report(ctx, env)
 	if err != nil {
 		return err
 	}
-	if err := write(env.Stdout, report); err != nil {
+	if err := reportWriters[opts.format](env.Stdout, report); err != nil {
 		return fmt.Errorf("write scan: %w", err)
 	}
-	if exitOnOpen && report.Summary.Open+report.Summary.Pending > 0 {
+	if opts.exitCode && report.Summary.Open+report.Summary.Pending > 0 {
 		return exitStatus(exitError)
 	}
 	return nil
 }
 
-func runExport(ctx context.Context, env Env, args []string) error {
-	var (
-		rf  reportFlags
-		out string
-	)
+// exportOptions are what doublecheck export was asked for.
+type exportOptions struct {
+	env    Env
+	report reportFlags
+	output string // the report's file; standard output when empty
+}
+
+func newExportCmd(env Env, runF func(context.Context, *exportOptions) error) *command {
+	opts := &exportOptions{env: env}
 	fs := newFlags("export", "doublecheck export [-o FILE]")
-	rf.register(fs)
-	fs.StringVar(&out, "o", "", "write the report to `FILE` (default: standard output)")
-	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
-		return err
-	}
-	report, err := rf.report(ctx, env)
+	opts.report.register(fs)
+	fs.StringVar(&opts.output, "output", "", "write the report to `FILE` (default: standard output)")
+	fs.alias("o", "output")
+	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
+		return runner(runF, runExport)(ctx, opts)
+	}}
+}
+
+func runExport(ctx context.Context, opts *exportOptions) error {
+	env, out := opts.env, opts.output
+	report, err := opts.report.report(ctx, env)
 	if err != nil {
 		return err
 	}
 	if out == "" {
 		return reconcile.WriteCSV(env.Stdout, report)
 	}
-	if err := writeFileAtomic(out, func(w io.Writer) error { return reconcile.WriteCSV(w, report) }); err != nil {
+	if err := atomicfile.Write(out, func(w io.Writer) error { return reconcile.WriteCSV(w, report) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "wrote the report (%d groups, %d findings) to %s\n", len(report.Groups), len(report.Findings), out)
-	return nil
-}
-
-// writeFileAtomic writes path through a temporary file and a rename, so a failed
-// export never leaves half a report where a good one was.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".doublecheck-*.tmp")
-	if err != nil {
-		var pathErr *fs.PathError
-		if errors.As(err, &pathErr) {
-			err = pathErr.Err // the temporary name means nothing to the user
-		}
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
 	return nil
 }

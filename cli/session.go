@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"doublecheck/internal/atomicfile"
 	"doublecheck/store"
 	"doublecheck/stripeapi"
 )
@@ -26,7 +28,7 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 	if err != nil {
 		return nil, account{}, nil, err
 	}
-	st, err := s.openStore(ctx, acct)
+	st, err := s.openStore(ctx, env, acct)
 	if err != nil {
 		return nil, account{}, nil, err
 	}
@@ -49,6 +51,14 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 		return nil, account{}, nil, err
 	}
 	return client, acct, st, nil
+}
+
+// keyNote says which key a command uses and where it came from, so an
+// operator with several keys set up can tell: "key sk_test_…4f2a from
+// STRIPE_API_KEY". The key shows only in its redacted form.
+func keyNote(client *stripeapi.Client) string {
+	key := client.Key()
+	return "key " + key.Redacted() + " from " + key.Source
 }
 
 // The account a store holds, as the last command that asked Stripe found it.
@@ -105,13 +115,13 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 		acct = account{Live: key.Live, Unknown: "the account (" + err.Error() + ")"}
 	}
 	if unknown := acct.Unknown; unknown != "" {
-		known, ok := rememberedAccount(key)
+		known, ok := rememberedAccount(env.DataDir, key)
 		id := acct.ID
 		if id == "" && ok {
 			id = known.ID
 		}
 		if id != "" && (!ok || known.Name == known.ID) { // a name another key of the account learned
-			if named, found := accountByID(id, key.Live); found {
+			if named, found := accountByID(env.DataDir, id, key.Live); found {
 				known, ok = named, true
 			}
 		}
@@ -133,7 +143,7 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 		fmt.Fprintf(env.Stderr, "note: could not learn %s; working on %s\n", unknown, where)
 	}
 	if acct.ID != "" {
-		if err := rememberAccount(key, acct); err != nil {
+		if err := rememberAccount(env.DataDir, key, acct); err != nil {
 			return nil, account{}, err
 		}
 	}
@@ -154,8 +164,8 @@ func (e *unknownStoreError) Error() string {
 func (e *unknownStoreError) Unwrap() error { return e.cause }
 
 // openStore opens --db, else the store of acct, creating it if need be.
-func (s *shared) openStore(ctx context.Context, acct account) (*store.Store, error) {
-	path, err := s.storePath(acct)
+func (s *shared) openStore(ctx context.Context, env Env, acct account) (*store.Store, error) {
+	path, err := s.storePath(env, acct)
 	if err != nil {
 		return nil, err
 	}
@@ -163,11 +173,11 @@ func (s *shared) openStore(ctx context.Context, acct account) (*store.Store, err
 }
 
 // storePath is --db, else the default store of acct.
-func (s *shared) storePath(acct account) (string, error) {
+func (s *shared) storePath(env Env, acct account) (string, error) {
 	if s.db != "" {
 		return s.db, nil
 	}
-	return store.DefaultPath(acct.ID, acct.Live)
+	return store.DefaultPath(env.DataDir, acct.ID, acct.Live)
 }
 
 // openLocalStore opens, creating it if need be, the store of a command that
@@ -200,14 +210,14 @@ func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
 	}
 	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
 	if errors.Is(err, stripeapi.ErrNoKey) {
-		return s.storePath(account{ID: "local"})
+		return s.storePath(env, account{ID: "local"})
 	}
 	if err != nil {
 		return "", err
 	}
-	accounts := readAccounts()
+	accounts := readAccounts(env.DataDir)
 	if acct, ok := accounts[key.Fingerprint()]; ok {
-		return s.storePath(acct)
+		return s.storePath(env, acct)
 	}
 	// Accounts used to be remembered by the key's redacted form, which two keys
 	// can share; such an entry is trusted only when Stripe cannot be reached
@@ -224,32 +234,32 @@ func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
 		unreachable := errors.Is(err, stripeapi.ErrUnreachable) || errors.Is(err, stripeapi.ErrServer) ||
 			(errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil)
 		if hasLegacy && unreachable {
-			return s.storePath(legacy)
+			return s.storePath(env, legacy)
 		}
 		if errors.As(err, new(*unknownStoreError)) {
 			return "", err
 		}
 		return "", fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
 	}
-	return s.storePath(acct)
+	return s.storePath(env, acct)
 }
 
 // legacyLookupTimeout bounds the wait for Stripe before an offline command uses
 // an account remembered the old way, rather than the half minute of retries.
 const legacyLookupTimeout = 3 * time.Second
 
-// accountsFile maps key fingerprints to their accounts, beside the stores.
-func accountsFile() (string, error) {
-	path, err := store.DefaultPath("local", false)
-	if err != nil {
-		return "", err
+// accountsFile maps key fingerprints to their accounts, beside the stores in
+// the data directory dir.
+func accountsFile(dir string) (string, error) {
+	if dir == "" {
+		return "", errors.New("remember account: no data directory (set HOME or XDG_DATA_HOME)")
 	}
-	return filepath.Join(filepath.Dir(path), "accounts.json"), nil
+	return filepath.Join(dir, "accounts.json"), nil
 }
 
-func readAccounts() map[string]account {
+func readAccounts(dir string) map[string]account {
 	accounts := map[string]account{}
-	if path, err := accountsFile(); err == nil {
+	if path, err := accountsFile(dir); err == nil {
 		if data, err := os.ReadFile(path); err == nil {
 			_ = json.Unmarshal(data, &accounts) // a damaged file only costs one lookup
 		}
@@ -258,16 +268,16 @@ func readAccounts() map[string]account {
 }
 
 // rememberedAccount is the account remembered for key by its fingerprint.
-func rememberedAccount(key stripeapi.Key) (account, bool) {
-	acct, ok := readAccounts()[key.Fingerprint()]
+func rememberedAccount(dir string, key stripeapi.Key) (account, bool) {
+	acct, ok := readAccounts(dir)[key.Fingerprint()]
 	return acct, ok
 }
 
 // accountByID is what another key of the same mode learned about the account
 // id, such as its name, which a restricted key cannot read. The mode must
 // match: a test key's store is never a live key's.
-func accountByID(id string, live bool) (account, bool) {
-	for _, acct := range readAccounts() {
+func accountByID(dir, id string, live bool) (account, bool) {
+	for _, acct := range readAccounts(dir) {
 		if acct.ID == id && acct.Live == live && acct.Name != id {
 			return acct, true
 		}
@@ -277,15 +287,15 @@ func accountByID(id string, live bool) (account, bool) {
 
 // rememberAccount records that key opens acct, by the key's fingerprint, and
 // drops an entry under its redacted form left by an older doublecheck.
-func rememberAccount(key stripeapi.Key, acct account) error {
-	accounts := readAccounts()
+func rememberAccount(dir string, key stripeapi.Key, acct account) error {
+	accounts := readAccounts(dir)
 	_, legacy := accounts[key.String()]
 	if accounts[key.Fingerprint()] == acct && !legacy {
 		return nil
 	}
 	accounts[key.Fingerprint()] = acct
 	delete(accounts, key.String())
-	path, err := accountsFile()
+	path, err := accountsFile(dir)
 	if err != nil {
 		return err
 	}
@@ -296,11 +306,10 @@ func rememberAccount(key stripeapi.Key, acct account) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("remember account: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return fmt.Errorf("remember account: %w", err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // checkTransport refuses to send a live key in clear text anywhere but this

@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/progress"
 
+	"doublecheck/reconcile"
 	"doublecheck/stripeapi"
 )
 
@@ -20,14 +21,17 @@ type syncFlags struct {
 	since       string
 	concurrency int
 	rate        float64
+	from        time.Time // since, read against the clock when the flags are checked
 }
 
-func (f *syncFlags) register(fs *cmdFlags) {
+// register adds the sync flags; now is the clock --since counts back from.
+func (f *syncFlags) register(fs *cmdFlags, now func() time.Time) {
 	fs.StringVar(&f.since, "since", "90d", "backfill charges created after `WHEN`: a span like 90d or 36h, or a date like 2026-01-31")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "parallel `WORKERS` for the backfill (default: enough to use the rate, at least 8)")
 	fs.Float64Var(&f.rate, "rate", 0, "client-side request `LIMIT` per second (default 10 in test mode, 20 in live mode)")
 	fs.check(func() error {
-		switch _, err := parseSince(f.since, time.Now()); {
+		var err error
+		switch f.from, err = parseSince(f.since, now()); {
 		case err != nil:
 			return err
 		case f.concurrency < 0:
@@ -39,10 +43,9 @@ func (f *syncFlags) register(fs *cmdFlags) {
 	})
 }
 
-// options are the sync options the flags ask for (already validated).
-func (f *syncFlags) options(now time.Time) stripeapi.SyncOptions {
-	since, _ := parseSince(f.since, now)
-	return stripeapi.SyncOptions{Since: since, Concurrency: f.concurrency, Rate: f.rate}
+// options are the sync options the flags ask for (already checked).
+func (f *syncFlags) options() stripeapi.SyncOptions {
+	return stripeapi.SyncOptions{Since: f.from, Concurrency: f.concurrency, Rate: f.rate}
 }
 
 // parseSince reads "90d", "36h", "2026-01-31" or an RFC 3339 time.
@@ -63,34 +66,41 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--since %q is neither a span like 90d or 36h nor a date like 2026-01-31", s)
 }
 
-func runSync(ctx context.Context, env Env, args []string) error {
-	var (
-		sh shared
-		sf syncFlags
-	)
+// syncOptions are what doublecheck sync was asked for.
+type syncOptions struct {
+	env  Env
+	sh   shared
+	sync syncFlags
+}
+
+func newSyncCmd(env Env, runF func(context.Context, *syncOptions) error) *command {
+	opts := &syncOptions{env: env}
 	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N]")
-	sh.register(fs)
-	sf.register(fs)
-	if _, err := fs.parse(args, 0, env.Stdout); err != nil {
-		return err
-	}
-	opts := sf.options(time.Now())
-	client, acct, st, err := sh.connect(ctx, env)
+	opts.sh.register(fs, usesStripe)
+	opts.sync.register(fs, env.Now)
+	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
+		return runner(runF, runSync)(ctx, opts)
+	}}
+}
+
+func runSync(ctx context.Context, opts *syncOptions) error {
+	env, syncOpts := opts.env, opts.sync.options()
+	client, acct, st, err := opts.sh.connect(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(env.Stderr, "syncing %s (%s) into %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path())
-	meter := newSyncMeter(env.Stderr, env.StderrTerminal)
-	opts.Progress = meter.update
-	opts.Warn = meter.warn
-	res, err := client.Sync(ctx, st, opts)
+	fmt.Fprintf(env.Stderr, "syncing %s (%s) into %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+	meter := newSyncMeter(env.Stderr, env.StderrTerminal, env.Now)
+	syncOpts.Progress = meter.update
+	syncOpts.Warn = meter.warn
+	res, err := client.Sync(ctx, st, syncOpts)
 	meter.done()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "synced %s and %s in %s (%s)\n", count(res.Charges, "charge"), count(res.Events, "event"),
-		count(res.Requests, "request"), res.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(env.Stderr, "synced %s and %s in %s (%s)\n", reconcile.Plural(res.Charges, "charge"), reconcile.Plural(res.Events, "event"),
+		reconcile.Plural(res.Requests, "request"), res.Elapsed.Round(time.Millisecond))
 	return nil
 }
 
@@ -101,13 +111,14 @@ type syncMeter struct {
 	w        io.Writer
 	terminal bool
 	bar      progress.Model
+	now      func() time.Time
 	last     time.Time
 	drawn    bool
 }
 
-func newSyncMeter(w io.Writer, terminal bool) *syncMeter {
+func newSyncMeter(w io.Writer, terminal bool, now func() time.Time) *syncMeter {
 	// The first line waits for an interval too: "0 charges" says nothing.
-	return &syncMeter{w: w, terminal: terminal, last: time.Now(),
+	return &syncMeter{w: w, terminal: terminal, now: now, last: now(),
 		bar: progress.New(progress.WithDefaultGradient(), progress.WithWidth(30))}
 }
 
@@ -118,11 +129,11 @@ func (m *syncMeter) update(p stripeapi.SyncProgress) {
 	if m.terminal {
 		interval = 100 * time.Millisecond
 	}
-	if time.Since(m.last) < interval {
+	if m.now().Sub(m.last) < interval {
 		return
 	}
-	m.last = time.Now()
-	line := fmt.Sprintf("%s · %s · %.0f charges/s", count(p.Charges, "charge"), count(p.Pages, "page"), p.Rate)
+	m.last = m.now()
+	line := fmt.Sprintf("%s · %s · %.0f charges/s", reconcile.Plural(p.Charges, "charge"), reconcile.Plural(p.Pages, "page"), p.Rate)
 	if p.ETA > 0 {
 		line += " · ETA " + p.ETA.Round(time.Second).String()
 	}
@@ -152,12 +163,4 @@ func (m *syncMeter) endLine() {
 		fmt.Fprint(m.w, "\r\x1b[2K")
 		m.drawn = false
 	}
-}
-
-// count is "1 charge", "2 charges".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSyncMeter(t *testing.T) {
+	t.Parallel()
 	progress := stripeapi.SyncProgress{Charges: 1200, Pages: 12, Rate: 2250, Fraction: 0.5, ETA: 3 * time.Second}
 	for _, tc := range []struct {
 		name     string
@@ -22,12 +23,13 @@ func TestSyncMeter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			m := newSyncMeter(&out, tc.terminal)
+			clock := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+			m := newSyncMeter(&out, tc.terminal, func() time.Time { return clock })
 			m.update(progress) // too soon after the start: nothing yet
 			if out.Len() != 0 {
 				t.Errorf("progress drawn before the first interval: %q", out.String())
 			}
-			m.last = time.Time{} // an interval later
+			clock = clock.Add(5 * time.Second) // an interval later
 			m.update(progress)
 			m.update(progress) // throttled: at most one line per interval
 			m.warn("events skipped")
@@ -54,6 +56,7 @@ func TestSyncMeter(t *testing.T) {
 }
 
 func TestParseSince(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	for in, want := range map[string]time.Time{
 		"90d":                  now.AddDate(0, 0, -90),

@@ -75,15 +75,6 @@ func (c Confidence) Rank() int {
 	return 0
 }
 
-// RefundableTotal is what may still be refunded on the group's suspects, in its currency.
-func (g *Group) RefundableTotal() int64 {
-	var sum int64
-	for i := range g.Charges {
-		sum += g.Charges[i].Refundable
-	}
-	return sum
-}
-
 // sortGroups orders pending groups first, then open ones, then the most
 // certain, then the newest (amounts in different currencies cannot be ranked
 // against each other).

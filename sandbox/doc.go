@@ -66,6 +66,6 @@
 // objects dated after the server clock.
 //
 // Scenarios, ScenarioList, KeyLog/WriteKeyLogCSV (the merchant's own key log),
-// Charges, ChargeJSON, RefundsFor, AddCharge, Capture, Stats, Now, SetNow and
-// Advance let tests look inside and move the clock.
+// Charges, ChargeJSON, RefundsFor, AddCharge, Capture, Stats, Now and Advance
+// let tests look inside and move the clock.
 package sandbox

@@ -48,7 +48,7 @@ const EventRetention = 30 * 24 * time.Hour
 type Options struct {
 	Seed int64 // seeds the data and the fault injection; same seed → same data
 	// Now is the server clock's start. Zero: the clock follows the wall clock.
-	// Set: the clock is frozen at Now (and moves only with SetNow/Advance), which
+	// Set: the clock is frozen at Now (and moves only with Advance), which
 	// makes the data byte-for-byte reproducible.
 	Now         time.Time
 	Span        time.Duration // how far back ordinary charges go; default 60 days
@@ -168,13 +168,6 @@ func (s *Server) nowLocked() time.Time {
 		return s.base.Add(s.offset)
 	}
 	return time.Now().Add(s.offset)
-}
-
-// SetNow freezes the server clock at t.
-func (s *Server) SetNow(t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.base, s.offset, s.frozen = t, 0, true
 }
 
 // Advance moves the server clock forward by d (for example past the 24 h

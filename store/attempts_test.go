@@ -92,7 +92,7 @@ func TestRefundAttemptsKeepEveryOutcome(t *testing.T) {
 					t.Fatalf("step %+v: %v", step, err)
 				}
 			}
-			attempts, err := s.RefundAttempts(ctx, intent.Key)
+			attempts, err := s.refundAttempts(ctx, intent.Key)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +151,7 @@ func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	attempts, err := bob.RefundAttempts(ctx, intent.Key)
+	attempts, err := bob.refundAttempts(ctx, intent.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestRefundAttemptsAreAppendOnly(t *testing.T) {
 			}
 		})
 	}
-	attempts, err := s.RefundAttempts(ctx, intent.Key)
+	attempts, err := s.refundAttempts(ctx, intent.Key)
 	if err != nil || len(attempts) != 1 || attempts[0].Status != reconcile.RefundFailed || attempts[0].ErrorCode != "charge_disputed" {
 		t.Errorf("attempts = %+v, %v; want the refusal unchanged", attempts, err)
 	}
@@ -245,7 +245,7 @@ func TestVersion1StoreMigratesToRefundAttempts(t *testing.T) {
 	if err != nil || len(pending) != 1 || pending[0].Key != key || pending[0].Attempts != 2 || pending[0].ErrorCode != "network" {
 		t.Fatalf("pending = %+v, %v; want the old intent unchanged", pending, err)
 	}
-	if attempts, err := s.RefundAttempts(ctx, key); err != nil || len(attempts) != 0 {
+	if attempts, err := s.refundAttempts(ctx, key); err != nil || len(attempts) != 0 {
 		t.Fatalf("attempts before any new one = %+v, %v; want none (none were recorded)", attempts, err)
 	}
 	if err := s.MarkAttempt(ctx, key, "bob"); err != nil {
@@ -254,7 +254,7 @@ func TestVersion1StoreMigratesToRefundAttempts(t *testing.T) {
 	if err := s.FinishRefund(ctx, key, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "re_1"}); err != nil {
 		t.Fatal(err)
 	}
-	attempts, err := s.RefundAttempts(ctx, key)
+	attempts, err := s.refundAttempts(ctx, key)
 	want := []attemptSummary{{3, "bob", reconcile.RefundSucceeded, "re_1", "", ""}}
 	if got := summarize(attempts); err != nil || len(got) != 1 || got[0] != want[0] {
 		t.Errorf("attempts = %+v, %v; want %+v", got, err, want)

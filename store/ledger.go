@@ -226,9 +226,9 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 	return nil
 }
 
-// RefundAttempts returns every attempt recorded for the intent with this key,
+// refundAttempts returns every attempt recorded for the intent with this key,
 // in the order they began (none for an unknown key or a dry run).
-func (s *Store) RefundAttempts(ctx context.Context, key string) ([]reconcile.RefundAttempt, error) {
+func (s *Store) refundAttempts(ctx context.Context, key string) ([]reconcile.RefundAttempt, error) {
 	rows, err := s.reader.QueryContext(ctx, `SELECT key, attempt, operator, started_at, finished_at, status,
 		refund_id, error_code, error_message FROM refund_attempts WHERE key = ? ORDER BY attempt`, key)
 	if err != nil {

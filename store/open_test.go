@@ -287,31 +287,28 @@ func TestConcurrentFirstOpensMigrateOnce(t *testing.T) {
 }
 
 func TestDefaultPath(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
+	t.Parallel()
 	tests := []struct {
-		name, xdg, account string
+		name, dir, account string
 		live               bool
 		want, wantErr      string
 	}{
-		{"xdg test mode", "/data", "acct_123", false, "/data/doublecheck/acct_123-test.db", ""},
-		{"xdg live mode", "/data", "acct_123", true, "/data/doublecheck/acct_123-live.db", ""},
-		{"no xdg", "", "acct_9", false, filepath.Join(home, ".local/share/doublecheck/acct_9-test.db"), ""},
-		{"relative xdg is ignored", "rel/dir", "acct_9", true, filepath.Join(home, ".local/share/doublecheck/acct_9-live.db"), ""},
-		{"path characters are replaced", "/data", "../../etc/pass wd", false, "/data/doublecheck/______etc_pass_wd-test.db", ""},
-		{"empty account", "/data", " ", false, "", "account id is empty"},
+		{"test mode", "/data/doublecheck", "acct_123", false, "/data/doublecheck/acct_123-test.db", ""},
+		{"live mode", "/data/doublecheck", "acct_123", true, "/data/doublecheck/acct_123-live.db", ""},
+		{"path characters are replaced", "/data/doublecheck", "../../etc/pass wd", false, "/data/doublecheck/______etc_pass_wd-test.db", ""},
+		{"empty account", "/data/doublecheck", " ", false, "", "account id is empty"},
+		{"no data directory", "", "acct_9", false, "", "no data directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("XDG_DATA_HOME", tt.xdg)
-			got, err := DefaultPath(tt.account, tt.live)
+			got, err := DefaultPath(filepath.FromSlash(tt.dir), tt.account, tt.live)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || got != filepath.FromSlash(tt.want) {
 				t.Errorf("DefaultPath = %q, %v; want %q", got, err, tt.want)
 			}
 		})

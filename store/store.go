@@ -594,20 +594,16 @@ func (s *Store) withLedgerTx(ctx context.Context, fn func(*sql.Tx) error) error 
 }
 
 // DefaultPath is where the store for a Stripe account and mode lives by default:
-// $XDG_DATA_HOME/doublecheck/<account>-<test|live>.db, with ~/.local/share when
-// XDG_DATA_HOME is unset. Characters other than letters, digits, '-' and '_' in
-// the account id become '_', so the id cannot leave the directory.
-func DefaultPath(account string, live bool) (string, error) {
+// <dir>/<account>-<test|live>.db, dir being doublecheck's data directory
+// ($XDG_DATA_HOME/doublecheck, which the caller resolves). Characters other
+// than letters, digits, '-' and '_' in the account id become '_', so the id
+// cannot leave the directory.
+func DefaultPath(dir, account string, live bool) (string, error) {
 	if strings.TrimSpace(account) == "" {
 		return "", errors.New("default database path: the Stripe account id is empty")
 	}
-	base := os.Getenv("XDG_DATA_HOME")
-	if !filepath.IsAbs(base) { // the XDG spec says to ignore relative values
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("default database path: %w", err)
-		}
-		base = filepath.Join(home, ".local", "share")
+	if dir == "" {
+		return "", errors.New("default database path: no data directory (set HOME or XDG_DATA_HOME), or pass --db PATH")
 	}
 	mode := "test"
 	if live {
@@ -620,5 +616,5 @@ func DefaultPath(account string, live bool) (string, error) {
 		}
 		return '_'
 	}, account)
-	return filepath.Join(base, "doublecheck", name+"-"+mode+".db"), nil
+	return filepath.Join(dir, name+"-"+mode+".db"), nil
 }

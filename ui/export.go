@@ -1,13 +1,14 @@
 package ui
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"doublecheck/internal/atomicfile"
 	"doublecheck/reconcile"
 )
 
@@ -32,27 +33,9 @@ func writeReport(path string, r reconcile.Report) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("export: creating %s: %w", dir, err)
 	}
-	// CreateTemp makes the file private (0600), which suits a report full of
-	// customer emails.
-	tmp, err := os.CreateTemp(dir, ".doublecheck-export-*.csv")
-	if err != nil {
-		return "", fmt.Errorf("export: writing to %s: %w", dir, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	w := bufio.NewWriter(tmp)
-	if err := reconcile.WriteCSV(w, r); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("export: writing the CSV report: %w", err)
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("export: writing %s: %w", abs, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("export: writing %s: %w", abs, err)
-	}
-	if err := os.Rename(tmp.Name(), abs); err != nil {
-		return "", fmt.Errorf("export: saving %s: %w", abs, err)
+	// Private (0600), as atomicfile makes it: the report is full of customer emails.
+	if err := atomicfile.Write(abs, func(w io.Writer) error { return reconcile.WriteCSV(w, r) }); err != nil {
+		return "", fmt.Errorf("export: %w", err)
 	}
 	return abs, nil
 }
