@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,37 @@ func registerRefundDeadline(fs *cmdFlags, deadline *time.Duration) {
 		}
 		return nil
 	})
+}
+
+// minorUnits is a flag holding an amount in minor units (cents), written in
+// decimal digits only. flag.Int64Var reads "0500" as octal (320), "0x10" as
+// hex and accepts "1_000" and "+5": on the money path a typed amount means
+// exactly the digits typed, or it is refused.
+type minorUnits struct {
+	value int64
+	set   bool
+}
+
+// maxMinorUnits is the largest amount Stripe takes (8 digits): a larger one
+// cannot be a refund of a charge.
+const maxMinorUnits = reconcile.MaxAmount
+
+const minorUnitsWant = "a whole number of minor units in decimal digits only, at most 99999999 (500 is 5.00 USD)"
+
+func (m *minorUnits) String() string {
+	if m == nil || !m.set {
+		return ""
+	}
+	return strconv.FormatInt(m.value, 10)
+}
+
+func (m *minorUnits) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" || err != nil || n > maxMinorUnits {
+		return errors.New(minorUnitsWant)
+	}
+	m.value, m.set = n, true
+	return nil
 }
 
 // detection are the flags that shape duplicate detection.
@@ -134,6 +166,9 @@ func (f *cmdFlags) parseError(err error) error {
 	if _, scanErr := fmt.Sscanf(msg, "invalid value %q for flag -%s", &value, &name); scanErr == nil {
 		name = strings.TrimSuffix(name, ":")
 		want := "a valid value"
+		if _, ok := f.Lookup(name).Value.(*minorUnits); ok {
+			want = minorUnitsWant
+		}
 		if getter, ok := f.Lookup(name).Value.(flag.Getter); ok {
 			switch getter.Get().(type) {
 			case time.Duration:

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os/user"
@@ -30,7 +29,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		det      detection
 		chargeID string
 		groupID  string
-		amount   int64
+		amount   minorUnits
 		yes      bool
 		resume   bool
 		operator string
@@ -41,7 +40,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	det.register(fs)
 	fs.StringVar(&chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
 	fs.StringVar(&groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
-	fs.Int64Var(&amount, "amount", 0, "refund only `N` (minor units, e.g. cents; 1 or more) of --charge; without it, all that is left")
+	fs.Var(&amount, "amount", "refund only `N` of --charge: minor units (cents) in decimal digits only, 1 or more (500 is 5.00 USD); without it, all that is left")
 	fs.BoolVar(&yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
 	fs.BoolVar(&resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
 	fs.StringVar(&operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
@@ -49,14 +48,12 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 	fs.check(func() error {
 		// 0 is a value given, not "all that is left": only a missing
 		// --amount refunds the whole remainder.
-		amountGiven := false
-		fs.Visit(func(f *flag.Flag) { amountGiven = amountGiven || f.Name == "amount" })
 		switch {
 		case chargeID != "" && groupID != "":
 			return errors.New("pass --charge or --group, not both")
 		case chargeID == "" && groupID == "" && !resume:
 			return errors.New("pass --charge ID or --group ID (or --resume)")
-		case amountGiven && (amount <= 0 || chargeID == ""):
+		case amount.set && (amount.value <= 0 || chargeID == ""):
 			return errors.New("--amount must be a positive number of minor units, with --charge")
 		}
 		return nil
@@ -217,7 +214,7 @@ func operatorName(flagValue string, env Env) string {
 
 // planRefund plans the refund of --group, or of --charge in its group (with
 // --amount, only that much of it), through the plan the dashboard uses.
-func planRefund(report reconcile.Report, chargeID, groupID string, amount int64) (reconcile.RefundPlan, error) {
+func planRefund(report reconcile.Report, chargeID, groupID string, amount minorUnits) (reconcile.RefundPlan, error) {
 	g, err := findGroup(report, chargeID, groupID)
 	if err != nil {
 		return reconcile.RefundPlan{}, err
@@ -225,7 +222,8 @@ func planRefund(report reconcile.Report, chargeID, groupID string, amount int64)
 	if g.Status == reconcile.Dismissed {
 		return reconcile.RefundPlan{}, fmt.Errorf("group %s was dismissed as legitimate; undo the dismissal in the dashboard (u) before refunding it", g.ID)
 	}
-	return reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.PlanScope{ChargeID: chargeID, Amount: amount})
+	scope := reconcile.PlanScope{ChargeID: chargeID, WholeRemainder: !amount.set, Amount: amount.value}
+	return reconcile.PlanRefunds([]*reconcile.Group{g}, scope)
 }
 
 // planLineText is the line the command prints for a suspect that needs no
@@ -256,7 +254,7 @@ func neverAttempted(report reconcile.Report, resumed []stripeapi.Outcome) []stri
 		if !groups[g.ID] {
 			continue
 		}
-		plan, err := reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.PlanScope{})
+		plan, err := reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.AllThatIsLeft)
 		if err != nil {
 			continue
 		}

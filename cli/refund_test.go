@@ -263,7 +263,14 @@ func TestRefundCommandRefusals(t *testing.T) {
 		{"unknown group", []string{"refund", "--group", "grp_nope", "--yes"}, "", false, 1, "no duplicate group grp_nope"},
 		{"amount too large", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "99999999", "--yes"}, "", false, 1, "is more than the"},
 		{"amount zero", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0", "--yes"}, "", false, 2, "--amount must be a positive number"},
-		{"amount negative", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "-5", "--yes"}, "", false, 2, "--amount must be a positive number"},
+		{"amount negative", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "-5", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount in octal notation", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0o500", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount in hex", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0x10", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount in binary", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0b11", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount with underscores", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "1_000", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount with a plus sign", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "+5", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount in major units", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "5.00", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount above Stripe's 8 digits", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "100000000", "--yes"}, "", false, 2, "at most 99999999"},
 		{"amount with --group", []string{"refund", "--group", gid, "--amount", "100", "--yes"}, "", false, 2, "--amount must be a positive number"},
 		{"charge and group", []string{"refund", "--group", gid, "--charge", kept}, "", false, 2, "pass --charge or --group, not both"},
 		{"nothing to refund", []string{"refund"}, "", false, 2, "pass --charge ID or --group ID"},
@@ -315,6 +322,19 @@ func TestRefundCommandPartialAmountAndConfirmation(t *testing.T) {
 		if n := len(w.sb.RefundsFor(other.ID)); n != 0 {
 			t.Errorf("--charge %s also refunded %s", m.ID, other.ID)
 		}
+	}
+}
+
+// TestRefundAmountIsDecimal: a leading zero is a decimal digit, never octal:
+// --amount 0500 refunds 5.00, not 3.20.
+func TestRefundAmountIsDecimal(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	m := w.suspects()[0]
+	if code, out := w.run(t, "", "refund", "--charge", m.ID, "--amount", "0500", "--yes"); code != 0 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	if refunds := w.sb.RefundsFor(m.ID); len(refunds) != 1 || refunds[0].Amount != 500 {
+		t.Fatalf("refunds of %s = %+v, want one of 500", m.ID, refunds)
 	}
 }
 
@@ -563,7 +583,7 @@ func TestPendingRefundAfterACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := reconcile.PlanRefunds([]*reconcile.Group{&w.group}, reconcile.PlanScope{ChargeID: first.ID})
+	plan, err := reconcile.PlanRefunds([]*reconcile.Group{&w.group}, reconcile.PlanScope{ChargeID: first.ID, WholeRemainder: true})
 	if err != nil {
 		t.Fatal(err)
 	}

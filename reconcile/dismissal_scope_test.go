@@ -44,7 +44,7 @@ func TestDismissalCoversTheChargesSeen(t *testing.T) {
 			if tc.status == Open && (r.Summary.Open != 1 || !strings.HasPrefix(g.Headline(), tc.headline)) {
 				t.Errorf("open %d, headline %q; want 1 open, %q", r.Summary.Open, g.Headline(), tc.headline)
 			}
-			plan, err := PlanRefunds([]*Group{&g}, PlanScope{})
+			plan, err := PlanRefunds([]*Group{&g}, AllThatIsLeft)
 			if err != nil {
 				t.Fatal(err)
 			}

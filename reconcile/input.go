@@ -39,6 +39,12 @@ func TextFile(data []byte, name string) ([]byte, error) {
 	return data, nil // not reached: some line was invalid
 }
 
+// MaxAmount is the largest amount of a charge, in minor units: "The amount
+// value supports up to eight digits (e.g., a value of 99999999 for a USD charge
+// of $999,999.99)" (Stripe's API reference for a charge's amount, also in
+// stripe-go v76 charge.go; https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+const MaxAmount = 99_999_999
+
 // Charge statuses Stripe documents for a charge object.
 var chargeStatuses = []string{"succeeded", "pending", "failed"}
 

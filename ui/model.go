@@ -786,7 +786,7 @@ func (m *Model) startExport() tea.Cmd {
 // --- refunds --------------------------------------------------------------
 
 func (m Model) openRefund() (Model, tea.Cmd) {
-	plan, err := reconcile.PlanRefunds(m.targets(anyGroup), reconcile.PlanScope{})
+	plan, err := reconcile.PlanRefunds(m.targets(anyGroup), reconcile.AllThatIsLeft)
 	if err != nil || len(plan.Requests) == 0 { // r is off then; a reload may have got here first
 		return m, m.flash(levelWarn, m.whyNoRefund())
 	}
