@@ -21,6 +21,9 @@ type shared struct {
 	apiBase  string
 	readOnly bool
 	dryRun   bool
+	// keylessLive, when set, picks local-live.db or local-test.db as the store
+	// used without a key: the mode of an imported file.
+	keylessLive *bool
 }
 
 func (s *shared) register(fs *cmdFlags) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"doublecheck/reconcile"
@@ -20,7 +19,13 @@ const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSON
 func runImport(ctx context.Context, env Env, args []string) error {
 	return importFile(ctx, env, args,
 		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"),
-		stripeapi.DecodeCharges, saveImportedCharges, "charges")
+		stripeapi.DecodeCharges, saveImportedCharges, chargesLive, "charges")
+}
+
+// chargesLive is the mode of an imported file, by its first charge (a file
+// that mixes modes is refused when it is saved).
+func chargesLive(charges []reconcile.Charge) bool {
+	return len(charges) > 0 && charges[0].Livemode
 }
 
 // saveImportedCharges stores imported charges in a store of their mode, and
@@ -39,36 +44,14 @@ func saveImportedCharges(st *store.Store, ctx context.Context, charges []reconci
 				charges[0].ID, modeName(fileLive), c.ID, modeName(c.Livemode))
 		}
 	}
-	storeLive, known, err := storeMode(ctx, st)
-	if err != nil {
+	var modeErr *store.ModeError
+	if err := st.FixMode(ctx, fileLive); errors.As(err, &modeErr) {
+		return fmt.Errorf("the file holds %s charges but the store %s is a %s store; nothing was stored: import it into another store with --db PATH",
+			modeName(fileLive), st.Path(), modeName(modeErr.StoreLive))
+	} else if err != nil {
 		return err
 	}
-	if known && storeLive != fileLive {
-		return fmt.Errorf("the file holds %s charges but the store %s holds %s data; nothing was stored: import it into another store with --db PATH",
-			modeName(fileLive), st.Path(), modeName(storeLive))
-	}
-	return st.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, map[string]string{stateLive: strconv.FormatBool(fileLive)})
-}
-
-// storeMode is the mode of the data in st: the one recorded by a command that
-// asked Stripe or by an import, else that of the charges it holds. known is
-// false for a store without charges or a recorded mode.
-func storeMode(ctx context.Context, st *store.Store) (live, known bool, err error) {
-	value, err := st.State(ctx, stateLive)
-	if err != nil {
-		return false, false, err
-	}
-	if value != "" {
-		return value == "true", true, nil
-	}
-	hasLive, hasTest, err := st.ChargeModes(ctx)
-	if err != nil {
-		return false, false, err
-	}
-	if hasLive && hasTest {
-		return false, false, fmt.Errorf("the store %s already holds both live and test charges; import into another store with --db PATH", st.Path())
-	}
-	return hasLive, hasLive || hasTest, nil
+	return st.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, nil)
 }
 
 // modeName is how an error names a mode.
@@ -84,14 +67,14 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 		return &usageError{msg: "keys needs a subcommand", usage: "Usage:\n  " + keysSynopsis + "\n"}
 	}
 	return importFile(ctx, env, args[1:], newFlags("keys import", keysSynopsis),
-		reconcile.ReadKeyLog, (*store.Store).SaveKeys, "idempotency keys")
+		reconcile.ReadKeyLog, (*store.Store).SaveKeys, nil, "idempotency keys")
 }
 
 // importFile decodes a whole file (or stdin for "-") before anything is stored,
 // then saves it in one transaction: a bad line anywhere means nothing is imported.
 func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags,
 	decode func(r io.Reader, name string) (items []T, repeated int, err error),
-	save func(*store.Store, context.Context, []T) error, noun string) error {
+	save func(*store.Store, context.Context, []T) error, fileLive func([]T) bool, noun string) error {
 	var (
 		sh  shared
 		yes bool
@@ -106,6 +89,10 @@ func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags
 	items, repeated, err := decodeFile(env, path, decode)
 	if err != nil {
 		return err
+	}
+	if fileLive != nil {
+		live := fileLive(items) // without a key, a live file goes into local-live.db
+		sh.keylessLive = &live
 	}
 	st, err := sh.openLocalStore(ctx, env)
 	if err != nil {

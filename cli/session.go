@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"doublecheck/store"
@@ -41,9 +40,11 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 		st.Close()
 		return nil, account{}, nil, err
 	}
-	if err := st.SetState(ctx, stateLive, strconv.FormatBool(acct.Live)); err != nil {
+	// The key's mode must be the store's: a store's mode is fixed by its first
+	// write, and a sync of the other mode would mix live and test data.
+	if err := st.FixMode(ctx, acct.Live); err != nil {
 		st.Close()
-		return nil, account{}, nil, err
+		return nil, account{}, nil, fmt.Errorf("the key is a %s key: %w; pass --db PATH for a store of its mode", modeName(acct.Live), err)
 	}
 	return client, acct, st, nil
 }
@@ -51,7 +52,7 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 // The account a store holds, as the last command that asked Stripe found it.
 const (
 	stateAccount = "doublecheck.account"
-	stateLive    = "doublecheck.livemode"
+	stateLive    = store.StateLivemode
 )
 
 // storeAccount is whose data st holds; empty when no command has asked Stripe
@@ -157,20 +158,30 @@ func (s *shared) storePath(acct account) (string, error) {
 }
 
 // openLocalStore opens, creating it if need be, the store of a command that
-// writes without needing Stripe (see localStorePath).
+// writes without needing Stripe (see localStorePath). A store found by the
+// key's account (or the keyless store of a mode) has that mode, fixed here
+// before anything is written: data of the other mode is refused.
 func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
-	path, err := s.localStorePath(ctx, env)
+	path, acct, err := s.localStorePath(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, path)
+	st, err := store.Open(ctx, path)
+	if err != nil || acct.ID == "" {
+		return st, err
+	}
+	if err := st.FixMode(ctx, acct.Live); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // readLocalStore opens the store of a command that only reads (see
 // localStorePath) read-only: it creates nothing where a mistyped --db points,
 // and works on a store it may not write.
 func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, error) {
-	path, err := s.localStorePath(ctx, env)
+	path, _, err := s.localStorePath(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -180,20 +191,26 @@ func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, err
 // localStorePath is the store of a command that does not need Stripe: --db,
 // else the store of the account the key belongs to (remembered from an earlier
 // command, or asked of Stripe once), else the "local" store used without a key.
-func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
+// acct is the account the path was chosen by (ID "" for --db): its mode is the
+// store's.
+func (s *shared) localStorePath(ctx context.Context, env Env) (string, account, error) {
 	if s.db != "" {
-		return s.db, nil
+		return s.db, account{}, nil
 	}
 	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
 	if errors.Is(err, stripeapi.ErrNoKey) {
-		return s.storePath(account{ID: "local"})
+		live := keylessLiveOnly()
+		if s.keylessLive != nil {
+			live = *s.keylessLive
+		}
+		return s.accountStorePath(account{ID: "local", Live: live})
 	}
 	if err != nil {
-		return "", err
+		return "", account{}, err
 	}
 	accounts := readAccounts()
 	if acct, ok := accounts[key.Fingerprint()]; ok {
-		return s.storePath(acct)
+		return s.accountStorePath(acct)
 	}
 	// Accounts used to be remembered by the key's redacted form, which two keys
 	// can share; such an entry is trusted only when Stripe cannot be reached
@@ -210,14 +227,37 @@ func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
 		unreachable := errors.Is(err, stripeapi.ErrUnreachable) || errors.Is(err, stripeapi.ErrServer) ||
 			(errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil)
 		if hasLegacy && unreachable {
-			return s.storePath(legacy)
+			return s.accountStorePath(legacy)
 		}
 		if errors.As(err, new(*unknownStoreError)) {
-			return "", err
+			return "", account{}, err
 		}
-		return "", fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
+		return "", account{}, fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
 	}
-	return s.storePath(acct)
+	return s.accountStorePath(acct)
+}
+
+// accountStorePath is the default store of acct, with acct.
+func (s *shared) accountStorePath(acct account) (string, account, error) {
+	path, err := s.storePath(acct)
+	return path, acct, err
+}
+
+// keylessLiveOnly is whether, of the two stores used without a key, only
+// local-live.db exists: commands that read then find a live file imported
+// without a key.
+func keylessLiveOnly() bool {
+	testPath, err := store.DefaultPath("local", false)
+	if err != nil {
+		return false
+	}
+	livePath, err := store.DefaultPath("local", true)
+	if err != nil {
+		return false
+	}
+	_, testErr := os.Stat(testPath)
+	_, liveErr := os.Stat(livePath)
+	return errors.Is(testErr, os.ErrNotExist) && liveErr == nil
 }
 
 // legacyLookupTimeout bounds the wait for Stripe before an offline command uses
