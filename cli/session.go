@@ -162,7 +162,7 @@ func (s *shared) storePath(acct account) (string, error) {
 // key's account (or the keyless store of a mode) has that mode, fixed here
 // before anything is written: data of the other mode is refused.
 func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
-	path, acct, err := s.localStorePath(ctx, env)
+	path, acct, err := s.localStorePath(ctx, env, true)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, err
 // localStorePath) read-only: it creates nothing where a mistyped --db points,
 // and works on a store it may not write.
 func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, error) {
-	path, _, err := s.localStorePath(ctx, env)
+	path, _, err := s.localStorePath(ctx, env, false)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,10 @@ func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, err
 // command, or asked of Stripe once), else the "local" store used without a key.
 // acct is the account the path was chosen by (ID "" for --db): its mode is the
 // store's.
-func (s *shared) localStorePath(ctx context.Context, env Env) (string, account, error) {
+// A command that writes (write) never uses an account remembered by the key's
+// redacted form, which two keys can share: it could write into another key's
+// store.
+func (s *shared) localStorePath(ctx context.Context, env Env, write bool) (string, account, error) {
 	if s.db != "" {
 		return s.db, account{}, nil
 	}
@@ -226,7 +229,11 @@ func (s *shared) localStorePath(ctx context.Context, env Env) (string, account, 
 	if err != nil {
 		unreachable := errors.Is(err, stripeapi.ErrUnreachable) || errors.Is(err, stripeapi.ErrServer) ||
 			(errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil)
+		if hasLegacy && unreachable && write {
+			return "", account{}, fmt.Errorf("cannot confirm which account the key opens: Stripe cannot be reached, and the key is remembered only by its redacted form %s, which another key can share; retry when Stripe answers, or pass --db: %w", key, err)
+		}
 		if hasLegacy && unreachable {
+			fmt.Fprintf(env.Stderr, "note: the account is unconfirmed: Stripe cannot be reached, and the key is remembered only by its redacted form %s, which another key can share; reading the store of %s\n", key, legacy.ID)
 			return s.accountStorePath(legacy)
 		}
 		if errors.As(err, new(*unknownStoreError)) {
