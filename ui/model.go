@@ -116,6 +116,7 @@ type Model struct {
 	confirm       refundDialog
 	note          noteDialog
 	noteTargets   []string
+	noteCharges   map[string][]string // group id → the charges on screen when the note opened
 
 	focus     mode // modeList or modeDetail
 	modal     mode // modeConfirm, modeNote, modeHelp, or modeList for none
@@ -318,7 +319,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m.openNote()
 	case key.Matches(msg, m.keys.Undo):
 		ids := m.targetIDs(isDismissed)
-		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, "")
+		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, nil, "")
 	case key.Matches(msg, m.keys.StopRefunds):
 		m.run.stop()
 		return m, m.flash(levelWarn, "stopping refunds: nothing more is sent; a refund in flight stays pending and is resumed ("+reconcile.ResumeCommand+")")
@@ -639,6 +640,16 @@ func (m Model) openNote() (Model, tea.Cmd) {
 	if len(m.noteTargets) == 0 {
 		return m, nil
 	}
+	// The dismissal covers the charges on screen now: a reload while the note
+	// is typed may add one the operator never saw.
+	m.noteCharges = map[string][]string{}
+	for _, id := range m.noteTargets {
+		if gi, ok := m.index[id]; ok {
+			for _, c := range m.report.Groups[gi].Charges {
+				m.noteCharges[id] = append(m.noteCharges[id], c.ID)
+			}
+		}
+	}
 	var cmd tea.Cmd
 	m.note, cmd = newNoteDialog(m.styles, m.keys, len(m.noteTargets))
 	m.note.SetSize(m.width)
@@ -658,27 +669,23 @@ func (m Model) updateNote(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m, m.flash(levelInfo, "dismiss cancelled")
 	case dialogConfirmed:
 		m.modal = modeList
-		return m, m.decideCmd(reconcile.DecisionDismissed, m.noteTargets, m.note.Note())
+		return m, m.decideCmd(reconcile.DecisionDismissed, m.noteTargets, m.noteCharges, m.note.Note())
 	}
 	return m, cmd
 }
 
-// decideCmd persists one decision per group through the Decider.
-func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, note string) tea.Cmd {
+// decideCmd persists one decision per group through the Decider; seen are the
+// charges of each group the operator saw when deciding.
+func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, seen map[string][]string, note string) tea.Cmd {
 	if len(groups) == 0 {
 		return nil
 	}
 	at := m.cfg.Now().UTC()
 	decisions := make([]reconcile.Decision, len(groups))
 	for i, id := range groups {
-		decisions[i] = reconcile.Decision{GroupID: id, Kind: kind, Operator: m.cfg.Operator, At: at, Note: note}
-		if gi, ok := m.index[id]; ok && kind == reconcile.DecisionDismissed {
-			// A dismissal covers the charges on screen: one that joins the
-			// group later reopens it.
-			for _, c := range m.report.Groups[gi].Charges {
-				decisions[i].Charges = append(decisions[i].Charges, c.ID)
-			}
-		}
+		// A dismissal covers the charges seen: one that joins the group later
+		// reopens it.
+		decisions[i] = reconcile.Decision{GroupID: id, Kind: kind, Operator: m.cfg.Operator, At: at, Note: note, Charges: seen[id]}
 	}
 	decider, ctx := m.deps.Decider, m.ctx
 	return func() tea.Msg {

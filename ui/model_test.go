@@ -225,6 +225,29 @@ func TestDismissAndUndo(t *testing.T) {
 	}
 }
 
+// TestDismissalCoversOnlyTheChargesSeen: a reload while the note is typed
+// adds a charge to the group; the dismissal covers the charges on screen when
+// the note opened, not the new one.
+func TestDismissalCoversOnlyTheChargesSeen(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "j", "d")
+	for i := range h.store.report.Groups {
+		if g := &h.store.report.Groups[i]; g.ID == "grp_ch_2001" {
+			late := g.Charges[len(g.Charges)-1]
+			late.ID = "ch_2004"
+			g.Charges = append(g.Charges, late)
+		}
+	}
+	m = drain(t, m, m.reload())
+	if m.modal != modeNote {
+		t.Fatal("the reload closed the note dialog")
+	}
+	m = press(t, m, "enter")
+	if len(h.store.decisions) != 1 || !slices.Equal(h.store.decisions[0][0].Charges, []string{"ch_2001", "ch_2002", "ch_2003"}) {
+		t.Fatalf("decisions %+v, want the three charges seen", h.store.decisions)
+	}
+}
+
 func TestDismissMarkedGroupsAsOneBatch(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "space", "j", "space", "d", "enter")
