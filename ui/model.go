@@ -319,7 +319,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m.openNote()
 	case key.Matches(msg, m.keys.Undo):
 		ids := m.targetIDs(isDismissed)
-		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, nil, "")
+		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, m.chargesOf(ids), "")
 	case key.Matches(msg, m.keys.StopRefunds):
 		m.run.stop()
 		return m, m.flash(levelWarn, "stopping refunds: nothing more is sent; a refund in flight stays pending and is resumed ("+reconcile.ResumeCommand+")")
@@ -642,19 +642,27 @@ func (m Model) openNote() (Model, tea.Cmd) {
 	}
 	// The dismissal covers the charges on screen now: a reload while the note
 	// is typed may add one the operator never saw.
-	m.noteCharges = map[string][]string{}
-	for _, id := range m.noteTargets {
-		if gi, ok := m.index[id]; ok {
-			for _, c := range m.report.Groups[gi].Charges {
-				m.noteCharges[id] = append(m.noteCharges[id], c.ID)
-			}
-		}
-	}
+	m.noteCharges = m.chargesOf(m.noteTargets)
 	var cmd tea.Cmd
 	m.note, cmd = newNoteDialog(m.styles, m.keys, len(m.noteTargets))
 	m.note.SetSize(m.width)
 	m.modal = modeNote
 	return m, cmd
+}
+
+// chargesOf are the ids of the charges on screen of each group in groups: a
+// decision lists them, so it finds its group under whatever id the group has
+// later (the id follows the earliest charge).
+func (m *Model) chargesOf(groups []string) map[string][]string {
+	seen := map[string][]string{}
+	for _, id := range groups {
+		if gi, ok := m.index[id]; ok {
+			for _, c := range m.report.Groups[gi].Charges {
+				seen[id] = append(seen[id], c.ID)
+			}
+		}
+	}
+	return seen
 }
 
 func (m Model) updateNote(msg tea.KeyMsg) (Model, tea.Cmd) {
