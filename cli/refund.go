@@ -109,11 +109,11 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintln(env.Stderr, "no pending refunds to resume")
 		}
 		if len(all) > 0 {
-			report, err := detect(ctx, st, opts)
+			in, err := st.LoadInput(ctx)
 			if err != nil {
 				return err
 			}
-			for _, line := range neverAttempted(report, all) {
+			for _, line := range neverAttempted(reconcile.Detect(in, opts), in.Refunds, all) {
 				fmt.Fprintln(env.Stdout, line)
 			}
 		}
@@ -242,11 +242,17 @@ func planLineText(l reconcile.PlanLine) string {
 
 // neverAttempted is one line per suspect of the resumed refunds' groups that
 // still has money to refund and no refund begun: a crash may have stopped a
-// batch before it got to them, and a resume finishes only what was begun.
-func neverAttempted(report reconcile.Report, resumed []stripeapi.Outcome) []string {
+// batch before it got to them, and a resume finishes only what was begun. A
+// charge with any intent in the ledger was attempted (a part an operator
+// chose, a refund Stripe refused): its remainder is not "never attempted".
+func neverAttempted(report reconcile.Report, intents []reconcile.RefundIntent, resumed []stripeapi.Outcome) []string {
 	groups := map[string]bool{}
 	for _, o := range resumed {
 		groups[o.Intent.GroupID] = true
+	}
+	attempted := map[string]bool{}
+	for _, ri := range intents {
+		attempted[ri.ChargeID] = attempted[ri.ChargeID] || !ri.Rehearsal()
 	}
 	var lines []string
 	for i := range report.Groups {
@@ -259,7 +265,7 @@ func neverAttempted(report reconcile.Report, resumed []stripeapi.Outcome) []stri
 			continue
 		}
 		for _, l := range plan.Lines {
-			if l.Kind == reconcile.PlanRefund {
+			if l.Kind == reconcile.PlanRefund && !attempted[l.ChargeID] {
 				lines = append(lines, fmt.Sprintf("%s  %s  never attempted: doublecheck refund --group %s refunds it",
 					l.ChargeID, reconcile.FormatMoney(l.Amount, l.Currency), g.ID))
 			}

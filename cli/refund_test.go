@@ -626,6 +626,32 @@ func TestPendingRefundAfterACrash(t *testing.T) {
 	}
 }
 
+// TestResumeNamesOnlyChargesNeverAttempted: refund --resume leaves out of its
+// "never attempted" list a charge the operator refunded part of (--amount), and
+// the resumed charge itself, whatever Stripe answered.
+func TestResumeNamesOnlyChargesNeverAttempted(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	crashed, partial := w.suspects()[0], w.suspects()[1]
+	if code, out := w.run(t, "", "refund", "--charge", partial.ID, "--amount", "500", "--yes"); code != 0 {
+		t.Fatalf("partial refund exited %d:\n%s", code, out)
+	}
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq := w.group.RefundRequest(&crashed, crashed.Refundable)
+	if _, _, err := st.BeginRefund(context.Background(), reconcile.RefundIntent{RefundRequest: rq, Operator: "ann", Reason: "duplicate"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	_, out := w.run(t, "", "refund", "--resume")
+	for _, m := range []reconcile.Member{crashed, partial} {
+		if line := lineWith(out, m.ID); strings.Contains(line, "never attempted") {
+			t.Errorf("refund --resume calls %s never attempted:\n%s", m.ID, out)
+		}
+	}
+}
+
 // TestRefundDeadline: a Stripe that accepts the refund request and never
 // answers holds the command only until --refund-deadline: the refund stays
 // pending, the command says so with the resume command and exits non-zero.
