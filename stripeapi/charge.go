@@ -28,6 +28,7 @@ func chargeFromStripe(ch *stripe.Charge, raw []byte, observed time.Time) reconci
 		Created:        time.Unix(ch.Created, 0).UTC(),
 		Amount:         ch.Amount,
 		AmountRefunded: ch.AmountRefunded,
+		AmountCaptured: ch.AmountCaptured,
 		Currency:       strings.ToLower(string(ch.Currency)),
 		Status:         string(ch.Status),
 		Captured:       ch.Captured,
