@@ -24,6 +24,8 @@ type shared struct {
 	// keylessLive, when set, picks local-live.db or local-test.db as the store
 	// used without a key: the mode of an imported file.
 	keylessLive *bool
+	// mustExist opens the store only if it exists (store.OpenExisting).
+	mustExist bool
 }
 
 func (s *shared) register(fs *cmdFlags) {

@@ -59,6 +59,7 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", db); code != 0 {
 				t.Fatalf("import: %s", stderr)
 			}
+			group := refundableGroup(t, db)
 			before, _ := os.ReadFile(db)
 			// The binary and the sample must be reachable by the other user.
 			sample := filepath.Join(top, "charges.jsonl")
@@ -97,6 +98,10 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			if code, stdout, stderr := run("export", "--db", db); code != 0 || !strings.HasPrefix(stdout, "kind,") {
 				t.Errorf("export: exit %d, stderr %q", code, stderr)
 			}
+			// A dry run is a rehearsal: it reads a store it may not write.
+			if code, stdout, stderr := run("refund", "--group", group, "--dry-run", "--db", db); code != 0 || !strings.Contains(stdout, "would refund") {
+				t.Errorf("refund --dry-run: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
 			// The offline dashboard reads it, and a dismissal says it was not saved.
 			exe, _ = os.ReadFile(os.Args[0])
 			helper := filepath.Join(top, "cli.test")
@@ -121,4 +126,25 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refundableGroup is the id of a group of the store at db with a refund to send.
+func refundableGroup(t *testing.T, db string) string {
+	t.Helper()
+	st, err := store.Open(context.Background(), db) // which leaves no -wal behind when it closes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	report, err := detect(context.Background(), st, reconcile.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range report.Groups {
+		if report.Groups[i].HasRefund() {
+			return report.Groups[i].ID
+		}
+	}
+	t.Fatal("no group with a refund to send in the sample")
+	return ""
 }

@@ -73,9 +73,12 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		err  error
 	)
 	if sh.dryRun {
-		// A dry run calls nothing: not even the account lookup.
-		st, err = sh.openLocalStore(ctx, env)
+		// A dry run is a rehearsal: it reads the store (read-only, so it
+		// creates nothing and works on a store it may not write) and calls
+		// nothing.
+		st, err = sh.readLocalStore(ctx, env)
 	} else {
+		sh.mustExist = true // a refund never needs a new store: a mistyped --db is refused
 		var acct account
 		refunder.Client, acct, st, err = sh.connect(ctx, env)
 		if err == nil {

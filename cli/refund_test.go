@@ -359,6 +359,35 @@ func TestRefundDryRunCallsNothing(t *testing.T) {
 	w.assertOneRefundEach(t)
 }
 
+// TestRefundNeverCreatesAStore: a mistyped --db on refund, --resume or
+// --dry-run says "no such store" and creates nothing; a dry run asks Stripe
+// nothing.
+func TestRefundNeverCreatesAStore(t *testing.T) {
+	sb, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 5})
+	for _, args := range [][]string{
+		{"refund", "--resume"},
+		{"refund", "--group", "grp_1", "--yes"},
+		{"refund", "--group", "grp_1", "--dry-run"},
+		{"refund", "--resume", "--dry-run"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			env, out := accountEnv(t, sandbox.TestKey, url)
+			missing := filepath.Join(t.TempDir(), "typo", "s.db")
+			before := sb.Stats().Requests
+			code := Run(context.Background(), append(args, "--db", missing), env)
+			if code != exitError || !strings.Contains(out.String(), "no such store") {
+				t.Fatalf("exit %d:\n%s\nwant 1 saying no such store", code, out)
+			}
+			if _, err := os.Stat(filepath.Dir(missing)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%v created %s", args, filepath.Dir(missing))
+			}
+			if got := sb.Stats().Requests - before; slices.Contains(args, "--dry-run") && got != 0 {
+				t.Errorf("a dry run sent %d requests", got)
+			}
+		})
+	}
+}
+
 func TestConfirmRefund(t *testing.T) {
 	plan := reconcile.RefundPlan{Requests: []reconcile.RefundRequest{
 		{ChargeID: "ch_a", KeptChargeID: "ch_k", GroupID: "grp_1", Amount: 2000, Currency: "usd"},

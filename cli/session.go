@@ -140,11 +140,15 @@ func (e *unknownStoreError) Error() string {
 
 func (e *unknownStoreError) Unwrap() error { return e.cause }
 
-// openStore opens --db, else the store of acct, creating it if need be.
+// openStore opens --db, else the store of acct, creating it if need be (unless
+// s.mustExist).
 func (s *shared) openStore(ctx context.Context, acct account) (*store.Store, error) {
 	path, err := s.storePath(acct)
 	if err != nil {
 		return nil, err
+	}
+	if s.mustExist {
+		return store.OpenExisting(ctx, path)
 	}
 	return store.Open(ctx, path)
 }
