@@ -45,6 +45,10 @@ func TextFile(data []byte, name string) ([]byte, error) {
 // stripe-go v76 charge.go; https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
 const MaxAmount = 99_999_999
 
+// TrimLineBOM returns a JSONL line without a leading byte-order mark: files
+// joined with cat carry each one's mark at the start of a later line.
+func TrimLineBOM(line []byte) []byte { return bytes.TrimPrefix(line, utf8BOM) }
+
 // Charge statuses Stripe documents for a charge object.
 var chargeStatuses = []string{"succeeded", "pending", "failed"}
 

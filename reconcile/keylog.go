@@ -156,7 +156,7 @@ func (l *keyLog) readJSONL(r io.Reader, name string) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for line := 1; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
+		text := bytes.TrimSpace(TrimLineBOM(bytes.TrimSpace(sc.Bytes())))
 		if len(text) == 0 {
 			continue
 		}

@@ -33,6 +33,9 @@ func TestReadKeyLog(t *testing.T) {
 		{name: "jsonl with a BOM",
 			file: "\ufeff{\"idempotency_key\":\"k-1\",\"order_ref\":\"o-1\"}\n",
 			want: []KeyRecord{{Key: "k-1", OrderRef: "o-1", Sources: []string{SourceLog}}}},
+		{name: "jsonl files joined with cat: a BOM on a later line",
+			file: "\ufeff{\"idempotency_key\":\"k-1\",\"order_ref\":\"o-1\"}\n\ufeff{\"idempotency_key\":\"k-2\",\"order_ref\":\"o-2\"}\n",
+			want: []KeyRecord{{Key: "k-1", OrderRef: "o-1", Sources: []string{SourceLog}}, {Key: "k-2", OrderRef: "o-2", Sources: []string{SourceLog}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
