@@ -82,10 +82,10 @@ const maxIDLength = 255
 // the money at risk or make a group look resolved.
 func ValidateCharge(c Charge, now time.Time) error {
 	switch {
-	case !hasChargeIDPrefix(c.ID) || len(c.ID) <= 3 || strings.ContainsFunc(c.ID, notIDRune):
-		return fmt.Errorf("id %q is not a Stripe charge id (ch_… or py_…)", c.ID)
 	case len(c.ID) > maxIDLength:
 		return fmt.Errorf("id %.20q… is %d characters long; Stripe ids are at most %d", c.ID, len(c.ID), maxIDLength)
+	case !isChargeID(c.ID):
+		return fmt.Errorf("id %q is not a Stripe charge id (ch_… or py_…)", c.ID)
 	case !KnownCurrency(c.Currency):
 		return fmt.Errorf("charge %s: currency %q is not an ISO 4217 currency code", c.ID, c.Currency)
 	case c.Amount < 0:
@@ -106,16 +106,29 @@ func ValidateCharge(c Charge, now time.Time) error {
 		return fmt.Errorf("charge %s: amount_captured %d is more than its amount %d", c.ID, c.AmountCaptured, c.Amount)
 	case !slices.Contains(chargeStatuses, c.Status):
 		return fmt.Errorf("charge %s: status %q is not one of %s", c.ID, c.Status, strings.Join(chargeStatuses, ", "))
-	case c.Created.Before(stripeFounded):
-		return fmt.Errorf("charge %s: created %s is before Stripe existed", c.ID, c.Created.UTC().Format(time.RFC3339))
-	case c.Created.After(now.Add(maxClockSkew)):
-		return fmt.Errorf("charge %s: created %s is in the future", c.ID, c.Created.UTC().Format(time.RFC3339))
+	}
+	if err := checkCreated(c.Created, now); err != nil {
+		return fmt.Errorf("charge %s: created %w", c.ID, err)
 	}
 	return nil
 }
 
-func hasChargeIDPrefix(id string) bool {
-	return slices.ContainsFunc(chargeIDPrefixes, func(p string) bool { return strings.HasPrefix(id, p) })
+// checkCreated refuses a time no Stripe object can have: before Stripe existed
+// or in the future.
+func checkCreated(t, now time.Time) error {
+	switch {
+	case t.Before(stripeFounded):
+		return fmt.Errorf("%s is before Stripe existed", t.UTC().Format(time.RFC3339))
+	case t.After(now.Add(maxClockSkew)):
+		return fmt.Errorf("%s is in the future", t.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// isChargeID is whether id has the form of a Stripe charge id.
+func isChargeID(id string) bool {
+	return slices.ContainsFunc(chargeIDPrefixes, func(p string) bool { return strings.HasPrefix(id, p) }) &&
+		len(id) > 3 && len(id) <= maxIDLength && !strings.ContainsFunc(id, notIDRune)
 }
 
 // notIDRune is a character Stripe never puts in an object id.
