@@ -271,3 +271,20 @@ func TestStoreModeIsFixedAtFirstWrite(t *testing.T) {
 		}
 	})
 }
+
+// TestImportCountsInWords: one charge is "1 charge".
+func TestImportCountsInWords(t *testing.T) {
+	data, err := os.ReadFile(sampleCharges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := filepath.Join(t.TempDir(), "one.jsonl")
+	first, _, _ := strings.Cut(string(data), "\n")
+	if err := os.WriteFile(one, []byte(first+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "", "import", one, "--db", filepath.Join(t.TempDir(), "s.db"))
+	if code != 0 || !strings.Contains(stderr, "imported 1 charge from") {
+		t.Errorf("exit %d, stderr %q; want \"imported 1 charge from\"", code, stderr)
+	}
+}

@@ -19,7 +19,7 @@ const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSON
 func runImport(ctx context.Context, env Env, args []string) error {
 	return importFile(ctx, env, args,
 		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"),
-		stripeapi.DecodeCharges, saveImportedCharges, chargesLive, "charges")
+		stripeapi.DecodeCharges, saveImportedCharges, chargesLive, "charge")
 }
 
 // chargesLive is the mode of an imported file, by its first charge (a file
@@ -67,7 +67,7 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 		return &usageError{msg: "keys needs a subcommand", usage: "Usage:\n  " + keysSynopsis + "\n"}
 	}
 	return importFile(ctx, env, args[1:], newFlags("keys import", keysSynopsis),
-		reconcile.ReadKeyLog, (*store.Store).SaveKeys, nil, "idempotency keys")
+		reconcile.ReadKeyLog, (*store.Store).SaveKeys, nil, "idempotency key")
 }
 
 // importFile decodes a whole file (or stdin for "-") before anything is stored,
@@ -102,14 +102,14 @@ func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags
 	if sh.db == "" && !yes {
 		// Standard input holds the file, so only --yes can agree to it.
 		canAsk := env.Terminal && path != "-"
-		if err := agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%d %s from %s", len(items), noun, path), canAsk); err != nil {
+		if err := agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%s from %s", plural(len(items), noun), path), canAsk); err != nil {
 			return err
 		}
 	}
 	if err := save(st, ctx, items); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
-	fmt.Fprintf(env.Stderr, "imported %d %s%s from %s into %s\n", len(items), noun, repeatNote(repeated), path, st.Path())
+	fmt.Fprintf(env.Stderr, "imported %s%s from %s into %s\n", plural(len(items), noun), repeatNote(repeated), path, st.Path())
 	return nil
 }
 

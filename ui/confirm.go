@@ -192,7 +192,11 @@ func (d refundDialog) Update(msg tea.Msg) (refundDialog, dialogResult, tea.Cmd) 
 	}
 	switch {
 	case key.Matches(km, d.keys.Confirm):
-		return d, dialogConfirmed, nil
+		// The dialog itself refuses, whatever key bindings allow: a refund
+		// is confirmed only with the end of its listing seen.
+		if d.seenAll {
+			return d, dialogConfirmed, nil
+		}
 	case key.Matches(km, d.keys.Cancel):
 		return d, dialogCancelled, nil
 	case key.Matches(km, d.keys.SwitchButton):

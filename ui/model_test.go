@@ -1288,3 +1288,31 @@ func TestStopRefunds(t *testing.T) {
 		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refunding, m.status.flashText)
 	}
 }
+
+// TestRefundDialogRefusesYUnseen: the dialog itself refuses y while the end of
+// its listing has not been seen, even with the y binding enabled.
+func TestRefundDialogRefusesYUnseen(t *testing.T) {
+	styles, keys := DefaultStyles(), DefaultKeyMap()
+	keys.Confirm.SetEnabled(true)
+	plan := reconcile.RefundPlan{Totals: map[string]int64{"usd": 4000}, Groups: 1}
+	for i := range 40 {
+		rq := reconcile.RefundRequest{ChargeID: fmt.Sprintf("ch_%d", i), GroupID: "grp_1", Amount: 100, Currency: "usd"}
+		plan.Requests = append(plan.Requests, rq)
+		plan.Lines = append(plan.Lines, reconcile.PlanLine{Kind: reconcile.PlanRefund, GroupID: "grp_1", ChargeID: rq.ChargeID, Amount: 100, Currency: "usd"})
+	}
+	d := newRefundDialog(&styles, &keys, plan, false, false)
+	d.SetSize(80, 12)
+	if d.seenAll {
+		t.Fatal("a 40-line listing fits in 12 rows")
+	}
+	d, result, _ := d.Update(keyMsg("y"))
+	if result == dialogConfirmed {
+		t.Fatal("y confirmed a refund whose listing was never seen to its end")
+	}
+	for range 100 {
+		d, _, _ = d.Update(keyMsg("pgdown"))
+	}
+	if _, result, _ = d.Update(keyMsg("y")); result != dialogConfirmed {
+		t.Errorf("y after seeing the whole listing gave %v, want confirmed", result)
+	}
+}
