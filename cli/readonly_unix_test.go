@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"doublecheck/reconcile"
+	"doublecheck/sandbox"
 	"doublecheck/store"
 )
 
@@ -36,6 +37,25 @@ func TestOfflineStoreHelper(t *testing.T) {
 	fmt.Println("groups:", len(report.Groups), err)
 	err = decider{st}.Decide(ctx, []reconcile.Decision{{GroupID: report.Groups[0].ID, Kind: reconcile.DecisionDismissed}})
 	fmt.Println("dismiss:", errors.Is(err, store.ErrReadOnly), err)
+	os.Exit(0)
+}
+
+const keyedHelperEnv = "DOUBLECHECK_CLI_KEYED_HELPER"
+
+// TestKeyedDashboardStoreHelper is the child of
+// TestReadOnlyStoreIsReadNotDamaged: it opens the store as the dashboard with
+// a key does (the key and server in STRIPE_API_KEY and STRIPE_API_BASE).
+func TestKeyedDashboardStoreHelper(t *testing.T) {
+	path := os.Getenv(keyedHelperEnv)
+	if path == "" {
+		return
+	}
+	env := Env{Stdout: os.Stdout, Stderr: os.Stdout, Getenv: os.Getenv, Home: os.Getenv("HOME")}
+	_, _, st, readOnlyStore, err := connectDashboard(context.Background(), env, &shared{db: path})
+	if err == nil {
+		st.Close()
+	}
+	fmt.Println("keyed dashboard: read-only", readOnlyStore, err)
 	os.Exit(0)
 }
 
@@ -115,6 +135,20 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			}
 			if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "openOffline:") || !strings.Contains(string(out), "dismiss: true") {
 				t.Errorf("offline dashboard on a read-only store: %v\n%s", err, out)
+			}
+
+			// The dashboard with a key opens it read-only, sync and refunds off.
+			_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 5})
+			dataDir := t.TempDir()
+			os.Chmod(dataDir, 0o777)
+			cmd = exec.Command(helper, "-test.run=^TestKeyedDashboardStoreHelper$")
+			cmd.Env = append(os.Environ(), keyedHelperEnv+"="+db, "STRIPE_API_KEY="+sandbox.TestKey, "STRIPE_API_BASE="+url,
+				"XDG_DATA_HOME="+dataDir, "HOME="+dataDir)
+			if os.Geteuid() == 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			}
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "keyed dashboard: read-only true <nil>") {
+				t.Errorf("dashboard with a key on a read-only store: %v\n%s", err, out)
 			}
 
 			code, _, stderr := run("import", sample, "--db", db)

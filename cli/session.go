@@ -27,7 +27,7 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 	}
 	st, err := s.openStore(ctx, acct)
 	if err != nil {
-		return nil, account{}, nil, err
+		return client, acct, nil, err // whose store it is, for a caller that opens it read-only
 	}
 	if acct.Name == "" { // not known: the store may still remember whose it is
 		if acct.Name, _, err = storeAccount(ctx, st); err != nil {

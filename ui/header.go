@@ -146,7 +146,7 @@ func (h header) causes() string {
 
 func (h header) syncText() string {
 	if !h.canSync {
-		return "sync off: no account"
+		return "sync off: " + orText(h.cfg.SyncOff, "no account")
 	}
 	// The last good sync stays in view while a sync runs or after one failed:
 	// how fresh the data is matters most when syncing is in trouble.

@@ -1316,3 +1316,18 @@ func TestRefundDialogRefusesYUnseen(t *testing.T) {
 		t.Errorf("y after seeing the whole listing gave %v, want confirmed", result)
 	}
 }
+
+// TestReadOnlyStoreSaysWhySyncIsOff: a dashboard on a store it may not write
+// says so where sync would show, and refunds are off.
+func TestReadOnlyStoreSaysWhySyncIsOff(t *testing.T) {
+	h := newHarness(fixtureReport())
+	cfg := testConfig()
+	cfg.ReadOnly, cfg.SyncOff = true, "the store is read-only"
+	m := startWith(t, cfg, Deps{Loader: h.store, Decider: h.store})
+	if view := m.View(); !strings.Contains(view, "sync off: the store is read-only") || !strings.Contains(view, "read-only") {
+		t.Errorf("the header does not say why sync is off:\n%s", view)
+	}
+	if m = press(t, m, "r"); m.modal == modeConfirm {
+		t.Error("r opened the refund dialog on a read-only store")
+	}
+}
