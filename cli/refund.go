@@ -175,9 +175,11 @@ func plural(n int, noun string) string {
 // refundFailures is the command's verdict: nil when every refund went through,
 // else one sentence counting what did not (each has its line above).
 func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
-	var failed, pending int
+	var failed, pending, notAttempted int
 	for _, o := range outcomes {
 		switch {
+		case o.NotAttempted:
+			notAttempted++
 		case o.Pending:
 			pending++
 		case o.Err != nil:
@@ -193,6 +195,9 @@ func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
 	}
 	if pending > 0 {
 		parts = append(parts, plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
+	}
+	if notAttempted > 0 {
+		parts = append(parts, plural(notAttempted, "refund")+" not attempted (the batch stopped at the deadline; run the same refund again after the resume)")
 	}
 	if len(parts) == 0 {
 		return nil

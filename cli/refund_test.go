@@ -708,8 +708,18 @@ func TestRefundDeadline(t *testing.T) {
 	code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "200ms",
 		"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging.URL}, env)
 	if code == 0 || !strings.Contains(out.String(), "no answer within the refund deadline of 200ms") ||
-		!strings.Contains(out.String(), "stayed pending (run doublecheck refund --resume later)") {
+		!strings.Contains(out.String(), "1 refund stayed pending (run doublecheck refund --resume later)") {
 		t.Fatalf("exit %d, output:\n%s\nwant non-zero, the deadline and the resume command", code, out.String())
+	}
+	// The batch stopped at the first refund without an answer: the rest were
+	// neither sent nor recorded, and say how to refund them.
+	for _, m := range w.suspects()[1:] {
+		if line := lineWith(out.String(), m.ID); !strings.Contains(line, "not attempted") || !strings.Contains(line, "doublecheck refund --group "+w.group.ID) {
+			t.Errorf("suspect %s after the deadline: %q, want not attempted with the command", m.ID, line)
+		}
+	}
+	if want := plural(len(w.suspects())-1, "refund") + " not attempted"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 	for _, g := range w.report(t).Groups {
 		if g.ID == w.group.ID && g.Status != reconcile.Pending {
@@ -718,6 +728,9 @@ func TestRefundDeadline(t *testing.T) {
 	}
 	if code, out := w.run(t, "", "refund", "--resume"); code != 0 {
 		t.Fatalf("refund --resume exited %d:\n%s", code, out)
+	}
+	if code, out := w.run(t, "", "refund", "--group", w.group.ID, "--yes"); code != 0 {
+		t.Fatalf("refund --group after the resume exited %d:\n%s", code, out)
 	}
 	w.assertOneRefundEach(t)
 }
