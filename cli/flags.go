@@ -26,6 +26,9 @@ type shared struct {
 	keylessLive *bool
 	// mustExist opens the store only if it exists (store.OpenExisting).
 	mustExist bool
+	// offline never asks Stripe, not even whose account the key opens: a
+	// dry run calls nothing.
+	offline bool
 }
 
 func (s *shared) register(fs *cmdFlags) {

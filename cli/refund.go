@@ -76,6 +76,7 @@ func runRefund(ctx context.Context, env Env, args []string) error {
 		// A dry run is a rehearsal: it reads the store (read-only, so it
 		// creates nothing and works on a store it may not write) and calls
 		// nothing.
+		sh.offline = true
 		st, err = sh.readLocalStore(ctx, env)
 	} else {
 		sh.mustExist = true // a refund never needs a new store: a mistyped --db is refused

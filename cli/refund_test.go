@@ -388,6 +388,21 @@ func TestRefundNeverCreatesAStore(t *testing.T) {
 	}
 }
 
+// TestDryRunNeverAsksStripe: without --db and with a key whose account is not
+// remembered, a dry run refuses rather than ask Stripe which store to use.
+func TestDryRunNeverAsksStripe(t *testing.T) {
+	sb, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 5})
+	env, out := accountEnv(t, sandbox.TestKey, url)
+	before := sb.Stats().Requests
+	code := Run(context.Background(), []string{"refund", "--group", "grp_1", "--dry-run"}, env)
+	if code != exitError || !strings.Contains(out.String(), "a dry run calls nothing: pass --db") {
+		t.Errorf("exit %d:\n%s\nwant 1 asking for --db", code, out)
+	}
+	if got := sb.Stats().Requests - before; got != 0 {
+		t.Errorf("a dry run sent %d requests", got)
+	}
+}
+
 func TestConfirmRefund(t *testing.T) {
 	plan := reconcile.RefundPlan{Requests: []reconcile.RefundRequest{
 		{ChargeID: "ch_a", KeptChargeID: "ch_k", GroupID: "grp_1", Amount: 2000, Currency: "usd"},

@@ -219,6 +219,9 @@ func (s *shared) localStorePath(ctx context.Context, env Env, write bool) (strin
 	if acct, ok := accounts[key.Fingerprint()]; ok {
 		return s.accountStorePath(acct)
 	}
+	if s.offline {
+		return "", account{}, errors.New("cannot tell which store to use without asking Stripe whose account the key opens, and a dry run calls nothing: pass --db, or run doublecheck sync once")
+	}
 	// Accounts used to be remembered by the key's redacted form, which two keys
 	// can share; such an entry is trusted only when Stripe cannot be reached
 	// soon to ask, and asking replaces it.
