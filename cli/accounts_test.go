@@ -79,8 +79,20 @@ func TestLegacyRememberedAccount(t *testing.T) {
 		env.Getenv = func(name string) string {
 			return map[string]string{"STRIPE_API_KEY": sandbox.TestKey, "STRIPE_API_BASE": tc.base}[name]
 		}
+		if tc.base == closed {
+			// A command that writes never trusts the redacted form: another
+			// key of that form would write into this account's store.
+			if code := Run(context.Background(), []string{"keys", "import", "../testdata/keys.csv"}, env); code != exitError ||
+				!strings.Contains(out.String(), "cannot confirm which account the key opens") {
+				t.Fatalf("keys import with only a legacy entry: exit %d:\n%s\nwant it refused", code, out)
+			}
+			out.Reset()
+		}
 		if code := Run(context.Background(), []string{"scan"}, env); code != 0 {
 			t.Fatalf("%s: scan exited %d:\n%s", tc.name, code, out)
+		}
+		if unconfirmed := strings.Contains(out.String(), "the account is unconfirmed"); unconfirmed != (tc.base == closed) {
+			t.Errorf("%s: scan said unconfirmed = %v:\n%s", tc.name, unconfirmed, out)
 		}
 	}
 	data, _ = os.ReadFile(path)

@@ -74,7 +74,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	operator := operatorName(dash.operator, env)
 	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now}
 
-	client, acct, st, err := sh.connect(ctx, env)
+	client, acct, st, readOnlyStore, err := connectDashboard(ctx, env, sh)
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
 	if offline {
 		st, err = openOffline(ctx, sh.db)
@@ -92,6 +92,9 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		if cfg.Account, cfg.Live, err = storeAccount(ctx, st); err != nil {
 			return err
 		}
+	} else if readOnlyStore {
+		cfg.Account, cfg.Live, cfg.ReadOnly = acct.Name, acct.Live, true
+		cfg.SyncOff = "the store is read-only"
 	} else {
 		cfg.Account, cfg.Live = acct.Name, acct.Live
 		if !dash.demo {
@@ -113,6 +116,22 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	return ui.Run(ctx, ui.New(cfg, deps))
+}
+
+// connectDashboard is connect for the dashboard: a store this user may not
+// write is opened read-only (readOnlyStore) for triage and export; sync and
+// refunds, which write, are off.
+func connectDashboard(ctx context.Context, env Env, sh *shared) (client *stripeapi.Client, acct account, st *store.Store, readOnlyStore bool, err error) {
+	client, acct, st, err = sh.connect(ctx, env)
+	if !errors.Is(err, store.ErrReadOnly) {
+		return client, acct, st, false, err
+	}
+	path, pathErr := sh.storePath(env, acct)
+	if pathErr != nil {
+		return nil, account{}, nil, false, err
+	}
+	st, err = store.OpenReadOnly(ctx, path)
+	return client, acct, st, err == nil, err
 }
 
 // openOffline opens the store the offline dashboard was given: never a new one

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,14 @@ type shared struct {
 	apiBase  string
 	readOnly bool
 	dryRun   bool
+	// keylessLive, when set, picks local-live.db or local-test.db as the store
+	// used without a key: the mode of an imported file.
+	keylessLive *bool
+	// mustExist opens the store only if it exists (store.OpenExisting).
+	mustExist bool
+	// offline never asks Stripe, not even whose account the key opens: a
+	// dry run calls nothing.
+	offline bool
 }
 
 // sharedUse says which shared flags beyond --db a command uses; the others are
@@ -58,6 +67,37 @@ func registerRefundDeadline(fs *cmdFlags, deadline *time.Duration) {
 		}
 		return nil
 	})
+}
+
+// minorUnits is a flag holding an amount in minor units (cents), written in
+// decimal digits only. flag.Int64Var reads "0500" as octal (320), "0x10" as
+// hex and accepts "1_000" and "+5": on the money path a typed amount means
+// exactly the digits typed, or it is refused.
+type minorUnits struct {
+	value int64
+	set   bool
+}
+
+// maxMinorUnits is the largest amount Stripe takes (8 digits): a larger one
+// cannot be a refund of a charge.
+const maxMinorUnits = reconcile.MaxAmount
+
+const minorUnitsWant = "a whole number of minor units in decimal digits only, at most 99999999 (500 is 5.00 USD)"
+
+func (m *minorUnits) String() string {
+	if m == nil || !m.set {
+		return ""
+	}
+	return strconv.FormatInt(m.value, 10)
+}
+
+func (m *minorUnits) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" || err != nil || n > maxMinorUnits {
+		return errors.New(minorUnitsWant)
+	}
+	m.value, m.set = n, true
+	return nil
 }
 
 // detection are the flags that shape duplicate detection.
@@ -219,6 +259,9 @@ func (f *cmdFlags) parseError(err error) error {
 	if _, scanErr := fmt.Sscanf(msg, "invalid value %q for flag -%s", &value, &name); scanErr == nil {
 		name = strings.TrimSuffix(name, ":")
 		want := "a valid value"
+		if _, ok := f.Lookup(name).Value.(*minorUnits); ok {
+			want = minorUnitsWant
+		}
 		if getter, ok := f.Lookup(name).Value.(flag.Getter); ok {
 			switch getter.Get().(type) {
 			case time.Duration:

@@ -41,9 +41,9 @@ func TestImportNeverMixesIntoASyncedStore(t *testing.T) {
 		{"LIVE store, no terminal", sandbox.LiveKey, nil, "", false, exitError,
 			[]string{"refusing to import 462 charges from ../testdata/charges.jsonl into the store", "synced data of", "LIVE mode", "--db PATH", "--yes"}},
 		{"LIVE store, --yes: the modes differ", sandbox.LiveKey, []string{"--yes"}, "", false, exitError,
-			[]string{"the file holds test-mode charges but the store", "holds LIVE data", "nothing was stored"}},
+			[]string{"the file holds test-mode charges but the store", "is a LIVE store", "nothing was stored"}},
 		{"LIVE store, the operator agrees: the modes differ", sandbox.LiveKey, nil, "y\n", true, exitError,
-			[]string{"Import 462 charges", "[y/N]", "the file holds test-mode charges but the store", "holds LIVE data"}},
+			[]string{"Import 462 charges", "[y/N]", "the file holds test-mode charges but the store", "is a LIVE store"}},
 		{"test store, the operator declines", sandbox.TestKey, nil, "\n", true, exitError,
 			[]string{"Import 462 charges", "test mode", "import cancelled: nothing was stored"}},
 		{"test store, the operator agrees", sandbox.TestKey, nil, "yes\n", true, exitOK,
@@ -208,5 +208,88 @@ func TestKeysImportIntoASyncedStoreNeedsConsent(t *testing.T) {
 		if code != tc.wantCode || !strings.Contains(out.String(), tc.want) {
 			t.Errorf("keys import %v: exit %d, %q; want %d and %q", tc.args, code, out, tc.wantCode, tc.want)
 		}
+	}
+}
+
+// TestStoreModeIsFixedAtFirstWrite: a store's mode is fixed by the key it was
+// found by, or by its first write, even while it is empty; an import or a sync
+// of the other mode is refused, and without a key a live file goes into a live
+// store of its own.
+func TestStoreModeIsFixedAtFirstWrite(t *testing.T) {
+	t.Parallel()
+	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 5})
+	data, err := os.ReadFile(sampleCharges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveFile := filepath.Join(t.TempDir(), "live.jsonl")
+	if err := os.WriteFile(liveFile, []byte(strings.ReplaceAll(string(data), `"livemode":false`, `"livemode":true`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(env Env, out *bytes.Buffer, args ...string) (int, string) {
+		out.Reset()
+		code := Run(context.Background(), args, env)
+		return code, out.String()
+	}
+	stores := func(dataDir string) []string {
+		paths, _ := filepath.Glob(filepath.Join(dataDir, "*.db"))
+		for i, p := range paths {
+			paths[i] = filepath.Base(p)
+		}
+		return paths
+	}
+
+	t.Run("a live file into the empty store of a test key", func(t *testing.T) {
+		env, out := accountEnv(t, sandbox.TestKey, url)
+		code, got := run(env, out, "import", liveFile, "--yes")
+		if code != exitError || !strings.Contains(got, "the file holds LIVE charges but the store") || !strings.Contains(got, "is a test-mode store") {
+			t.Fatalf("exit %d:\n%s\nwant the live file refused", code, got)
+		}
+	})
+	t.Run("a sync of the other mode into an imported store", func(t *testing.T) {
+		env, out := accountEnv(t, sandbox.TestKey, url)
+		db := filepath.Join(t.TempDir(), "s.db")
+		if code, got := run(env, out, "import", liveFile, "--db", db); code != 0 {
+			t.Fatalf("import exited %d:\n%s", code, got)
+		}
+		code, got := run(env, out, "sync", "--db", db)
+		if code == 0 || !strings.Contains(got, "is a LIVE store and cannot take test-mode data") {
+			t.Fatalf("sync exited %d:\n%s\nwant the test key refused on the live store", code, got)
+		}
+		if got := scanStore(t, db); got.Summary.Charges != 462 {
+			t.Errorf("the store holds %d charges after a refused sync, want the 462 imported", got.Summary.Charges)
+		}
+	})
+	t.Run("without a key, each mode has its own store", func(t *testing.T) {
+		env, out := accountEnv(t, "", url)
+		if code, got := run(env, out, "import", liveFile); code != 0 || !strings.Contains(got, "local-live.db") {
+			t.Fatalf("import exited %d:\n%s\nwant it in local-live.db", code, got)
+		}
+		if code, got := run(env, out, "scan"); code == exitError || !strings.Contains(got, "LIVE") {
+			t.Errorf("scan without a key exited %d:\n%s\nwant the live store, said LIVE", code, got)
+		}
+		if code, got := run(env, out, "import", sampleCharges); code != 0 || !strings.Contains(got, "local-test.db") {
+			t.Fatalf("import exited %d:\n%s\nwant it in local-test.db", code, got)
+		}
+		if got := stores(env.DataDir); strings.Join(got, " ") != "local-live.db local-test.db" {
+			t.Errorf("stores %v, want one per mode", got)
+		}
+	})
+}
+
+// TestImportCountsInWords: one charge is "1 charge".
+func TestImportCountsInWords(t *testing.T) {
+	data, err := os.ReadFile(sampleCharges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := filepath.Join(t.TempDir(), "one.jsonl")
+	first, _, _ := strings.Cut(string(data), "\n")
+	if err := os.WriteFile(one, []byte(first+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "", "import", one, "--db", filepath.Join(t.TempDir(), "s.db"))
+	if code != 0 || !strings.Contains(stderr, "imported 1 charge from") {
+		t.Errorf("exit %d, stderr %q; want \"imported 1 charge from\"", code, stderr)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"doublecheck/reconcile"
@@ -31,7 +30,13 @@ func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *co
 }
 
 func runImport(ctx context.Context, opts *importOptions) error {
-	return importFile(ctx, opts, stripeapi.DecodeCharges, saveImportedCharges, "charges")
+	return importFile(ctx, opts, stripeapi.DecodeCharges, saveImportedCharges, chargesLive, "charge")
+}
+
+// chargesLive is the mode of an imported file, by its first charge (a file
+// that mixes modes is refused when it is saved).
+func chargesLive(charges []reconcile.Charge) bool {
+	return len(charges) > 0 && charges[0].Livemode
 }
 
 // saveImportedCharges stores imported charges in a store of their mode, and
@@ -50,36 +55,14 @@ func saveImportedCharges(st *store.Store, ctx context.Context, charges []reconci
 				charges[0].ID, modeName(fileLive), c.ID, modeName(c.Livemode))
 		}
 	}
-	storeLive, known, err := storeMode(ctx, st)
-	if err != nil {
+	var modeErr *store.ModeError
+	if err := st.FixMode(ctx, fileLive); errors.As(err, &modeErr) {
+		return fmt.Errorf("the file holds %s charges but the store %s is a %s store; nothing was stored: import it into another store with --db PATH",
+			modeName(fileLive), st.Path(), modeName(modeErr.StoreLive))
+	} else if err != nil {
 		return err
 	}
-	if known && storeLive != fileLive {
-		return fmt.Errorf("the file holds %s charges but the store %s holds %s data; nothing was stored: import it into another store with --db PATH",
-			modeName(fileLive), st.Path(), modeName(storeLive))
-	}
-	return st.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, map[string]string{stateLive: strconv.FormatBool(fileLive)})
-}
-
-// storeMode is the mode of the data in st: the one recorded by a command that
-// asked Stripe or by an import, else that of the charges it holds. known is
-// false for a store without charges or a recorded mode.
-func storeMode(ctx context.Context, st *store.Store) (live, known bool, err error) {
-	value, err := st.State(ctx, stateLive)
-	if err != nil {
-		return false, false, err
-	}
-	if value != "" {
-		return value == "true", true, nil
-	}
-	hasLive, hasTest, err := st.ChargeModes(ctx)
-	if err != nil {
-		return false, false, err
-	}
-	if hasLive && hasTest {
-		return false, false, fmt.Errorf("the store %s already holds both live and test charges; import into another store with --db PATH", st.Path())
-	}
-	return hasLive, hasLive || hasTest, nil
+	return st.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, nil)
 }
 
 // modeName is how an error names a mode.
@@ -95,7 +78,7 @@ func newKeysImportCmd(env Env, runF func(context.Context, *importOptions) error)
 }
 
 func runKeysImport(ctx context.Context, opts *importOptions) error {
-	return importFile(ctx, opts, reconcile.ReadKeyLog, (*store.Store).SaveKeys, "idempotency keys")
+	return importFile(ctx, opts, reconcile.ReadKeyLog, (*store.Store).SaveKeys, nil, "idempotency key")
 }
 
 // newImportFileCmd is a command that imports one file: the flags both imports take.
@@ -113,11 +96,15 @@ func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) e
 // then saves it in one transaction: a bad line anywhere means nothing is imported.
 func importFile[T any](ctx context.Context, opts *importOptions,
 	decode func(r io.Reader, name string) (items []T, repeated int, err error),
-	save func(*store.Store, context.Context, []T) error, noun string) error {
+	save func(*store.Store, context.Context, []T) error, fileLive func([]T) bool, noun string) error {
 	env, sh, yes, path := opts.env, &opts.sh, opts.yes, opts.path
 	items, repeated, err := decodeFile(env, path, decode)
 	if err != nil {
 		return err
+	}
+	if fileLive != nil {
+		live := fileLive(items) // without a key, a live file goes into local-live.db
+		sh.keylessLive = &live
 	}
 	st, err := sh.openLocalStore(ctx, env)
 	if err != nil {
@@ -127,14 +114,14 @@ func importFile[T any](ctx context.Context, opts *importOptions,
 	if sh.db == "" && !yes {
 		// Standard input holds the file, so only --yes can agree to it.
 		canAsk := env.Terminal && path != "-"
-		if err := agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%d %s from %s", len(items), noun, path), canAsk); err != nil {
+		if err := agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%s from %s", reconcile.Plural(len(items), noun), path), canAsk); err != nil {
 			return err
 		}
 	}
 	if err := save(st, ctx, items); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
-	fmt.Fprintf(env.Stderr, "imported %d %s%s from %s into %s\n", len(items), noun, repeatNote(repeated), path, st.Path())
+	fmt.Fprintf(env.Stderr, "imported %s%s from %s into %s\n", reconcile.Plural(len(items), noun), repeatNote(repeated), path, st.Path())
 	return nil
 }
 

@@ -107,7 +107,7 @@ func TestParse(t *testing.T) {
 		{"sync --since a date", []string{"--api-base", "http://127.0.0.1:1", "sync", "--since", "2026-01-31"},
 			&syncOptions{env: env, sh: shared{apiBase: "http://127.0.0.1:1"}, sync: syncFlags{since: "2026-01-31", from: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)}}},
 		{"refund", []string{"--dry-run", "refund", "--charge", "ch_1", "--amount", "500", "--yes", "--operator", "ana", "--refund-deadline", "5s"},
-			&refundOptions{env: env, sh: shared{dryRun: true}, det: det, chargeID: "ch_1", amount: 500, yes: true, operator: "ana", deadline: 5 * time.Second}},
+			&refundOptions{env: env, sh: shared{dryRun: true}, det: det, chargeID: "ch_1", amount: minorUnits{value: 500, set: true}, yes: true, operator: "ana", deadline: 5 * time.Second}},
 		{"refund --resume", []string{"refund", "--resume"},
 			&refundOptions{env: env, det: det, resume: true, deadline: stripeapi.DefaultRefundDeadline}},
 		{"the dashboard", nil, &dashboardOptions{env: env, det: det, dash: dash}},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"doublecheck/reconcile"
+	"doublecheck/sandbox"
 	"doublecheck/store"
 )
 
@@ -40,6 +41,26 @@ func TestOfflineStoreHelper(t *testing.T) {
 	os.Exit(0)
 }
 
+const keyedHelperEnv = "DOUBLECHECK_CLI_KEYED_HELPER"
+
+// TestKeyedDashboardStoreHelper is the child of
+// TestReadOnlyStoreIsReadNotDamaged: it opens the store as the dashboard with
+// a key does (the key and server in STRIPE_API_KEY and STRIPE_API_BASE).
+func TestKeyedDashboardStoreHelper(t *testing.T) {
+	path := os.Getenv(keyedHelperEnv)
+	if path == "" {
+		return
+	}
+	env := OSEnv()
+	env.Stderr = os.Stdout
+	_, _, st, readOnlyStore, err := connectDashboard(context.Background(), env, &shared{db: path})
+	if err == nil {
+		st.Close()
+	}
+	fmt.Println("keyed dashboard: read-only", readOnlyStore, err)
+	os.Exit(0)
+}
+
 // TestReadOnlyStoreIsReadNotDamaged: scan and export read a healthy store in a
 // read-only directory or file; import says the store is read-only, never
 // damaged, and changes nothing. Permissions do not stop root, so as root the
@@ -62,6 +83,7 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", db); code != 0 {
 				t.Fatalf("import: %s", stderr)
 			}
+			group := refundableGroup(t, db)
 			before, _ := os.ReadFile(db)
 			// The binary and the sample must be reachable by the other user.
 			sample := filepath.Join(top, "charges.jsonl")
@@ -104,6 +126,10 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			if code, stdout, stderr := run("export", "--db", db); code != 0 || !strings.HasPrefix(stdout, "kind,") {
 				t.Errorf("export: exit %d, stderr %q", code, stderr)
 			}
+			// A dry run is a rehearsal: it reads a store it may not write.
+			if code, stdout, stderr := run("refund", "--group", group, "--dry-run", "--db", db); code != 0 || !strings.Contains(stdout, "would refund") {
+				t.Errorf("refund --dry-run: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
 			// The offline dashboard reads it, and a dismissal says it was not saved.
 			exe, _ = os.ReadFile(os.Args[0])
 			helper := filepath.Join(top, "cli.test")
@@ -122,6 +148,20 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			})
 			if err != nil || strings.Contains(string(out), "openOffline:") || !strings.Contains(string(out), "dismiss: true") {
 				t.Errorf("offline dashboard on a read-only store: %v\n%s", err, out)
+			}
+
+			// The dashboard with a key opens it read-only, sync and refunds off.
+			_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 5})
+			dataDir := t.TempDir()
+			os.Chmod(dataDir, 0o777)
+			cmd := exec.Command(helper, "-test.run=^TestKeyedDashboardStoreHelper$")
+			cmd.Env = append(os.Environ(), keyedHelperEnv+"="+db, "STRIPE_API_KEY="+sandbox.TestKey, "STRIPE_API_BASE="+url,
+				"XDG_DATA_HOME="+dataDir, "HOME="+dataDir)
+			if os.Geteuid() == 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			}
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "keyed dashboard: read-only true <nil>") {
+				t.Errorf("dashboard with a key on a read-only store: %v\n%s", err, out)
 			}
 
 			code, _, stderr := run("import", sample, "--db", db)
@@ -146,4 +186,25 @@ func whileBusy(start func() error) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return start()
+}
+
+// refundableGroup is the id of a group of the store at db with a refund to send.
+func refundableGroup(t *testing.T, db string) string {
+	t.Helper()
+	st, err := store.Open(context.Background(), db) // which leaves no -wal behind when it closes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	report, err := detect(context.Background(), st, reconcile.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range report.Groups {
+		if report.Groups[i].HasRefund() {
+			return report.Groups[i].ID
+		}
+	}
+	t.Fatal("no group with a refund to send in the sample")
+	return ""
 }

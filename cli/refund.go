@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -30,7 +29,7 @@ type refundOptions struct {
 	det      detection
 	chargeID string
 	groupID  string
-	amount   int64 // minor units of --charge; 0 refunds all that is left
+	amount   minorUnits // of --charge; not set refunds all that is left
 	yes      bool
 	resume   bool
 	operator string
@@ -44,7 +43,7 @@ func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *co
 	opts.det.register(fs)
 	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
 	fs.StringVar(&opts.groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
-	fs.Int64Var(&opts.amount, "amount", 0, "refund only `N` (minor units, e.g. cents; 1 or more) of --charge; without it, all that is left")
+	fs.Var(&opts.amount, "amount", "refund only `N` of --charge: minor units (cents) in decimal digits only, 1 or more (500 is 5.00 USD); without it, all that is left")
 	fs.BoolVar(&opts.yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
 	fs.BoolVar(&opts.resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
 	fs.StringVar(&opts.operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
@@ -52,14 +51,12 @@ func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *co
 	fs.check(func() error {
 		// 0 is a value given, not "all that is left": only a missing
 		// --amount refunds the whole remainder.
-		amountGiven := false
-		fs.Visit(func(f *flag.Flag) { amountGiven = amountGiven || f.Name == "amount" })
 		switch {
 		case opts.chargeID != "" && opts.groupID != "":
 			return errors.New("pass --charge or --group, not both")
 		case opts.chargeID == "" && opts.groupID == "" && !opts.resume:
 			return errors.New("pass --charge ID or --group ID (or --resume)")
-		case amountGiven && (opts.amount <= 0 || opts.chargeID == ""):
+		case opts.amount.set && (opts.amount.value <= 0 || opts.chargeID == ""):
 			return errors.New("--amount must be a positive number of minor units, with --charge")
 		}
 		return nil
@@ -83,9 +80,13 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		err  error
 	)
 	if sh.dryRun {
-		// A dry run calls nothing: not even the account lookup.
-		st, err = sh.openLocalStore(ctx, env)
+		// A dry run is a rehearsal: it reads the store (read-only, so it
+		// creates nothing and works on a store it may not write) and calls
+		// nothing.
+		sh.offline = true
+		st, err = sh.readLocalStore(ctx, env)
 	} else {
+		sh.mustExist = true // a refund never needs a new store: a mistyped --db is refused
 		var acct account
 		refunder.Client, acct, st, err = sh.connect(ctx, env)
 		if err == nil {
@@ -119,11 +120,11 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 			fmt.Fprintln(env.Stderr, "no pending refunds to resume")
 		}
 		if len(all) > 0 {
-			report, err := detect(ctx, st, detectOpts)
+			in, err := st.LoadInput(ctx)
 			if err != nil {
 				return err
 			}
-			for _, line := range neverAttempted(report, all) {
+			for _, line := range neverAttempted(reconcile.Detect(in, detectOpts), in.Refunds, all) {
 				fmt.Fprintln(env.Stdout, line)
 			}
 		}
@@ -175,9 +176,11 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 // refundFailures is the command's verdict: nil when every refund went through,
 // else one sentence counting what did not (each has its line above).
 func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
-	var failed, pending int
+	var failed, pending, notAttempted int
 	for _, o := range outcomes {
 		switch {
+		case o.NotAttempted:
+			notAttempted++
 		case o.Pending:
 			pending++
 		case o.Err != nil:
@@ -193,6 +196,9 @@ func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
 	}
 	if pending > 0 {
 		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
+	}
+	if notAttempted > 0 {
+		parts = append(parts, reconcile.Plural(notAttempted, "refund")+" not attempted (the batch stopped at the deadline; run the same refund again after the resume)")
 	}
 	if len(parts) == 0 {
 		return nil
@@ -211,7 +217,7 @@ func operatorName(flagValue string, env Env) string {
 
 // planRefund plans the refund of --group, or of --charge in its group (with
 // --amount, only that much of it), through the plan the dashboard uses.
-func planRefund(report reconcile.Report, chargeID, groupID string, amount int64) (reconcile.RefundPlan, error) {
+func planRefund(report reconcile.Report, chargeID, groupID string, amount minorUnits) (reconcile.RefundPlan, error) {
 	g, err := findGroup(report, chargeID, groupID)
 	if err != nil {
 		return reconcile.RefundPlan{}, err
@@ -219,7 +225,8 @@ func planRefund(report reconcile.Report, chargeID, groupID string, amount int64)
 	if g.Status == reconcile.Dismissed {
 		return reconcile.RefundPlan{}, fmt.Errorf("group %s was dismissed as legitimate; undo the dismissal in the dashboard (u) before refunding it", g.ID)
 	}
-	return reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.PlanScope{ChargeID: chargeID, Amount: amount})
+	scope := reconcile.PlanScope{ChargeID: chargeID, WholeRemainder: !amount.set, Amount: amount.value}
+	return reconcile.PlanRefunds([]*reconcile.Group{g}, scope)
 }
 
 // planLineText is the line the command prints for a suspect that needs no
@@ -238,11 +245,17 @@ func planLineText(l reconcile.PlanLine) string {
 
 // neverAttempted is one line per suspect of the resumed refunds' groups that
 // still has money to refund and no refund begun: a crash may have stopped a
-// batch before it got to them, and a resume finishes only what was begun.
-func neverAttempted(report reconcile.Report, resumed []stripeapi.Outcome) []string {
+// batch before it got to them, and a resume finishes only what was begun. A
+// charge with any intent in the ledger was attempted (a part an operator
+// chose, a refund Stripe refused): its remainder is not "never attempted".
+func neverAttempted(report reconcile.Report, intents []reconcile.RefundIntent, resumed []stripeapi.Outcome) []string {
 	groups := map[string]bool{}
 	for _, o := range resumed {
 		groups[o.Intent.GroupID] = true
+	}
+	attempted := map[string]bool{}
+	for _, ri := range intents {
+		attempted[ri.ChargeID] = attempted[ri.ChargeID] || !ri.Rehearsal()
 	}
 	var lines []string
 	for i := range report.Groups {
@@ -250,12 +263,12 @@ func neverAttempted(report reconcile.Report, resumed []stripeapi.Outcome) []stri
 		if !groups[g.ID] {
 			continue
 		}
-		plan, err := reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.PlanScope{})
+		plan, err := reconcile.PlanRefunds([]*reconcile.Group{g}, reconcile.AllThatIsLeft)
 		if err != nil {
 			continue
 		}
 		for _, l := range plan.Lines {
-			if l.Kind == reconcile.PlanRefund {
+			if l.Kind == reconcile.PlanRefund && !attempted[l.ChargeID] {
 				lines = append(lines, fmt.Sprintf("%s  %s  never attempted: doublecheck refund --group %s refunds it",
 					l.ChargeID, reconcile.FormatMoney(l.Amount, l.Currency), g.ID))
 			}

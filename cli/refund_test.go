@@ -270,7 +270,14 @@ func TestRefundCommandRefusals(t *testing.T) {
 		{"unknown group", []string{"refund", "--group", "grp_nope", "--yes"}, "", false, 1, "no duplicate group grp_nope"},
 		{"amount too large", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "99999999", "--yes"}, "", false, 1, "is more than the"},
 		{"amount zero", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0", "--yes"}, "", false, 2, "--amount must be a positive number"},
-		{"amount negative", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "-5", "--yes"}, "", false, 2, "--amount must be a positive number"},
+		{"amount negative", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "-5", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount in octal notation", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0o500", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount in hex", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0x10", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount in binary", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "0b11", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount with underscores", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "1_000", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount with a plus sign", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "+5", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount in major units", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "5.00", "--yes"}, "", false, 2, "decimal digits only"},
+		{"amount above Stripe's 8 digits", []string{"refund", "--charge", w.suspects()[0].ID, "--amount", "100000000", "--yes"}, "", false, 2, "at most 99999999"},
 		{"amount with --group", []string{"refund", "--group", gid, "--amount", "100", "--yes"}, "", false, 2, "--amount must be a positive number"},
 		{"charge and group", []string{"refund", "--group", gid, "--charge", kept}, "", false, 2, "pass --charge or --group, not both"},
 		{"nothing to refund", []string{"refund"}, "", false, 2, "pass --charge ID or --group ID"},
@@ -327,6 +334,19 @@ func TestRefundCommandPartialAmountAndConfirmation(t *testing.T) {
 	}
 }
 
+// TestRefundAmountIsDecimal: a leading zero is a decimal digit, never octal:
+// --amount 0500 refunds 5.00, not 3.20.
+func TestRefundAmountIsDecimal(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	m := w.suspects()[0]
+	if code, out := w.run(t, "", "refund", "--charge", m.ID, "--amount", "0500", "--yes"); code != 0 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	if refunds := w.sb.RefundsFor(m.ID); len(refunds) != 1 || refunds[0].Amount != 500 {
+		t.Fatalf("refunds of %s = %+v, want one of 500", m.ID, refunds)
+	}
+}
+
 func TestRefundDryRunCallsNothing(t *testing.T) {
 	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
@@ -347,6 +367,50 @@ func TestRefundDryRunCallsNothing(t *testing.T) {
 		t.Fatalf("refund after a dry run exited %d:\n%s", code, out)
 	}
 	w.assertOneRefundEach(t)
+}
+
+// TestRefundNeverCreatesAStore: a mistyped --db on refund, --resume or
+// --dry-run says "no such store" and creates nothing; a dry run asks Stripe
+// nothing.
+func TestRefundNeverCreatesAStore(t *testing.T) {
+	sb, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 5})
+	for _, args := range [][]string{
+		{"refund", "--resume"},
+		{"refund", "--group", "grp_1", "--yes"},
+		{"refund", "--group", "grp_1", "--dry-run"},
+		{"refund", "--resume", "--dry-run"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			env, out := accountEnv(t, sandbox.TestKey, url)
+			missing := filepath.Join(t.TempDir(), "typo", "s.db")
+			before := sb.Stats().Requests
+			code := Run(context.Background(), append(args, "--db", missing), env)
+			if code != exitError || !strings.Contains(out.String(), "no such store") {
+				t.Fatalf("exit %d:\n%s\nwant 1 saying no such store", code, out)
+			}
+			if _, err := os.Stat(filepath.Dir(missing)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%v created %s", args, filepath.Dir(missing))
+			}
+			if got := sb.Stats().Requests - before; slices.Contains(args, "--dry-run") && got != 0 {
+				t.Errorf("a dry run sent %d requests", got)
+			}
+		})
+	}
+}
+
+// TestDryRunNeverAsksStripe: without --db and with a key whose account is not
+// remembered, a dry run refuses rather than ask Stripe which store to use.
+func TestDryRunNeverAsksStripe(t *testing.T) {
+	sb, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 5})
+	env, out := accountEnv(t, sandbox.TestKey, url)
+	before := sb.Stats().Requests
+	code := Run(context.Background(), []string{"refund", "--group", "grp_1", "--dry-run"}, env)
+	if code != exitError || !strings.Contains(out.String(), "a dry run calls nothing: pass --db") {
+		t.Errorf("exit %d:\n%s\nwant 1 asking for --db", code, out)
+	}
+	if got := sb.Stats().Requests - before; got != 0 {
+		t.Errorf("a dry run sent %d requests", got)
+	}
 }
 
 func TestConfirmRefund(t *testing.T) {
@@ -580,7 +644,7 @@ func TestPendingRefundAfterACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := reconcile.PlanRefunds([]*reconcile.Group{&w.group}, reconcile.PlanScope{ChargeID: first.ID})
+	plan, err := reconcile.PlanRefunds([]*reconcile.Group{&w.group}, reconcile.PlanScope{ChargeID: first.ID, WholeRemainder: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -623,6 +687,32 @@ func TestPendingRefundAfterACrash(t *testing.T) {
 	}
 }
 
+// TestResumeNamesOnlyChargesNeverAttempted: refund --resume leaves out of its
+// "never attempted" list a charge the operator refunded part of (--amount), and
+// the resumed charge itself, whatever Stripe answered.
+func TestResumeNamesOnlyChargesNeverAttempted(t *testing.T) {
+	w := newRefundWorld(t, sandbox.Options{})
+	crashed, partial := w.suspects()[0], w.suspects()[1]
+	if code, out := w.run(t, "", "refund", "--charge", partial.ID, "--amount", "500", "--yes"); code != 0 {
+		t.Fatalf("partial refund exited %d:\n%s", code, out)
+	}
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq := w.group.RefundRequest(&crashed, crashed.Refundable)
+	if _, _, err := st.BeginRefund(context.Background(), reconcile.RefundIntent{RefundRequest: rq, Operator: "ann", Reason: "duplicate"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	_, out := w.run(t, "", "refund", "--resume")
+	for _, m := range []reconcile.Member{crashed, partial} {
+		if line := lineWith(out, m.ID); strings.Contains(line, "never attempted") {
+			t.Errorf("refund --resume calls %s never attempted:\n%s", m.ID, out)
+		}
+	}
+}
+
 // TestRefundDeadline: a Stripe that accepts the refund request and never
 // answers holds the command only until --refund-deadline: the refund stays
 // pending, the command says so with the resume command and exits non-zero.
@@ -651,8 +741,18 @@ func TestRefundDeadline(t *testing.T) {
 	code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "200ms",
 		"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging.URL}, env)
 	if code == 0 || !strings.Contains(out.String(), "no answer within the refund deadline of 200ms") ||
-		!strings.Contains(out.String(), "stayed pending (run doublecheck refund --resume later)") {
+		!strings.Contains(out.String(), "1 refund stayed pending (run doublecheck refund --resume later)") {
 		t.Fatalf("exit %d, output:\n%s\nwant non-zero, the deadline and the resume command", code, out.String())
+	}
+	// The batch stopped at the first refund without an answer: the rest were
+	// neither sent nor recorded, and say how to refund them.
+	for _, m := range w.suspects()[1:] {
+		if line := lineWith(out.String(), m.ID); !strings.Contains(line, "not attempted") || !strings.Contains(line, "doublecheck refund --group "+w.group.ID) {
+			t.Errorf("suspect %s after the deadline: %q, want not attempted with the command", m.ID, line)
+		}
+	}
+	if want := reconcile.Plural(len(w.suspects())-1, "refund") + " not attempted"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 	for _, g := range w.report(t).Groups {
 		if g.ID == w.group.ID && g.Status != reconcile.Pending {
@@ -661,6 +761,9 @@ func TestRefundDeadline(t *testing.T) {
 	}
 	if code, out := w.run(t, "", "refund", "--resume"); code != 0 {
 		t.Fatalf("refund --resume exited %d:\n%s", code, out)
+	}
+	if code, out := w.run(t, "", "refund", "--group", w.group.ID, "--yes"); code != 0 {
+		t.Fatalf("refund --group after the resume exited %d:\n%s", code, out)
 	}
 	w.assertOneRefundEach(t)
 }

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"doublecheck/internal/atomicfile"
@@ -30,7 +29,7 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 	}
 	st, err := s.openStore(ctx, env, acct)
 	if err != nil {
-		return nil, account{}, nil, err
+		return client, acct, nil, err // whose store it is, for a caller that opens it read-only
 	}
 	if acct.Name == "" { // not known: the store may still remember whose it is
 		if acct.Name, _, err = storeAccount(ctx, st); err != nil {
@@ -46,9 +45,11 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 		st.Close()
 		return nil, account{}, nil, err
 	}
-	if err := st.SetState(ctx, stateLive, strconv.FormatBool(acct.Live)); err != nil {
+	// The key's mode must be the store's: a store's mode is fixed by its first
+	// write, and a sync of the other mode would mix live and test data.
+	if err := st.FixMode(ctx, acct.Live); err != nil {
 		st.Close()
-		return nil, account{}, nil, err
+		return nil, account{}, nil, fmt.Errorf("the key is a %s key: %w; pass --db PATH for a store of its mode", modeName(acct.Live), err)
 	}
 	return client, acct, st, nil
 }
@@ -64,7 +65,7 @@ func keyNote(client *stripeapi.Client) string {
 // The account a store holds, as the last command that asked Stripe found it.
 const (
 	stateAccount = "doublecheck.account"
-	stateLive    = "doublecheck.livemode"
+	stateLive    = store.StateLivemode
 )
 
 // storeAccount is whose data st holds; empty when no command has asked Stripe
@@ -163,11 +164,15 @@ func (e *unknownStoreError) Error() string {
 
 func (e *unknownStoreError) Unwrap() error { return e.cause }
 
-// openStore opens --db, else the store of acct, creating it if need be.
+// openStore opens --db, else the store of acct, creating it if need be (unless
+// s.mustExist).
 func (s *shared) openStore(ctx context.Context, env Env, acct account) (*store.Store, error) {
 	path, err := s.storePath(env, acct)
 	if err != nil {
 		return nil, err
+	}
+	if s.mustExist {
+		return store.OpenExisting(ctx, path)
 	}
 	return store.Open(ctx, path)
 }
@@ -181,20 +186,30 @@ func (s *shared) storePath(env Env, acct account) (string, error) {
 }
 
 // openLocalStore opens, creating it if need be, the store of a command that
-// writes without needing Stripe (see localStorePath).
+// writes without needing Stripe (see localStorePath). A store found by the
+// key's account (or the keyless store of a mode) has that mode, fixed here
+// before anything is written: data of the other mode is refused.
 func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
-	path, err := s.localStorePath(ctx, env)
+	path, acct, err := s.localStorePath(ctx, env, true)
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, path)
+	st, err := store.Open(ctx, path)
+	if err != nil || acct.ID == "" {
+		return st, err
+	}
+	if err := st.FixMode(ctx, acct.Live); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // readLocalStore opens the store of a command that only reads (see
 // localStorePath) read-only: it creates nothing where a mistyped --db points,
 // and works on a store it may not write.
 func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, error) {
-	path, err := s.localStorePath(ctx, env)
+	path, _, err := s.localStorePath(ctx, env, false)
 	if err != nil {
 		return nil, err
 	}
@@ -204,20 +219,32 @@ func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, err
 // localStorePath is the store of a command that does not need Stripe: --db,
 // else the store of the account the key belongs to (remembered from an earlier
 // command, or asked of Stripe once), else the "local" store used without a key.
-func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
+// acct is the account the path was chosen by (ID "" for --db): its mode is the
+// store's.
+// A command that writes (write) never uses an account remembered by the key's
+// redacted form, which two keys can share: it could write into another key's
+// store.
+func (s *shared) localStorePath(ctx context.Context, env Env, write bool) (string, account, error) {
 	if s.db != "" {
-		return s.db, nil
+		return s.db, account{}, nil
 	}
 	key, err := stripeapi.ResolveKey(s.apiKey, env.Getenv, env.Home)
 	if errors.Is(err, stripeapi.ErrNoKey) {
-		return s.storePath(env, account{ID: "local"})
+		live := keylessLiveOnly(env.DataDir)
+		if s.keylessLive != nil {
+			live = *s.keylessLive
+		}
+		return s.accountStorePath(env, account{ID: "local", Live: live})
 	}
 	if err != nil {
-		return "", err
+		return "", account{}, err
 	}
 	accounts := readAccounts(env.DataDir)
 	if acct, ok := accounts[key.Fingerprint()]; ok {
-		return s.storePath(env, acct)
+		return s.accountStorePath(env, acct)
+	}
+	if s.offline {
+		return "", account{}, errors.New("cannot tell which store to use without asking Stripe whose account the key opens, and a dry run calls nothing: pass --db, or run doublecheck sync once")
 	}
 	// Accounts used to be remembered by the key's redacted form, which two keys
 	// can share; such an entry is trusted only when Stripe cannot be reached
@@ -233,15 +260,42 @@ func (s *shared) localStorePath(ctx context.Context, env Env) (string, error) {
 	if err != nil {
 		unreachable := errors.Is(err, stripeapi.ErrUnreachable) || errors.Is(err, stripeapi.ErrServer) ||
 			(errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil)
+		if hasLegacy && unreachable && write {
+			return "", account{}, fmt.Errorf("cannot confirm which account the key opens: Stripe cannot be reached, and the key is remembered only by its redacted form %s, which another key can share; retry when Stripe answers, or pass --db: %w", key, err)
+		}
 		if hasLegacy && unreachable {
-			return s.storePath(env, legacy)
+			fmt.Fprintf(env.Stderr, "note: the account is unconfirmed: Stripe cannot be reached, and the key is remembered only by its redacted form %s, which another key can share; reading the store of %s\n", key, legacy.ID)
+			return s.accountStorePath(env, legacy)
 		}
 		if errors.As(err, new(*unknownStoreError)) {
-			return "", err
+			return "", account{}, err
 		}
-		return "", fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
+		return "", account{}, fmt.Errorf("cannot tell which account's store to use (pass --db): %w", err)
 	}
-	return s.storePath(env, acct)
+	return s.accountStorePath(env, acct)
+}
+
+// accountStorePath is the default store of acct, with acct.
+func (s *shared) accountStorePath(env Env, acct account) (string, account, error) {
+	path, err := s.storePath(env, acct)
+	return path, acct, err
+}
+
+// keylessLiveOnly is whether, of the two stores used without a key, only
+// local-live.db exists: commands that read then find a live file imported
+// without a key.
+func keylessLiveOnly(dataDir string) bool {
+	testPath, err := store.DefaultPath(dataDir, "local", false)
+	if err != nil {
+		return false
+	}
+	livePath, err := store.DefaultPath(dataDir, "local", true)
+	if err != nil {
+		return false
+	}
+	_, testErr := os.Stat(testPath)
+	_, liveErr := os.Stat(livePath)
+	return errors.Is(testErr, os.ErrNotExist) && liveErr == nil
 }
 
 // legacyLookupTimeout bounds the wait for Stripe before an offline command uses

@@ -204,8 +204,7 @@ func WriteCSV(w io.Writer, r Report) error {
 // injection: a cell whose first visible character is = + - or @ (full-width or
 // small forms included, which spreadsheets fold to the ASCII ones), or that
 // starts with a tab or a carriage return, gets a leading single quote. Leading
-// spaces and invisible characters (zero-width spaces, joiners, byte-order marks)
-// are skipped first, since a spreadsheet may strip them before it reads the
+// spaces and invisible characters (see invisible) are skipped first, since a spreadsheet may strip them before it reads the
 // formula. Negative amounts are treated the same way, so every such cell reads
 // back the same.
 func neutralizeCell(s string) string {
@@ -213,7 +212,7 @@ func neutralizeCell(s string) string {
 		switch {
 		case r == '\t' || r == '\r':
 			return "'" + s
-		case unicode.IsSpace(r) || unicode.Is(unicode.Cf, r):
+		case invisible(r):
 			continue
 		case strings.ContainsRune("=+-@", foldFormWidth(r)):
 			return "'" + s
@@ -221,6 +220,20 @@ func neutralizeCell(s string) string {
 		return s
 	}
 	return s
+}
+
+// invisible is a character a spreadsheet may drop or show as nothing before a
+// formula: spaces, control characters (NUL, ESC, DEL, U+0080…), format
+// characters (zero-width spaces, joiners, byte-order marks), combining marks,
+// variation selectors and other default-ignorable characters (U+034F), and the
+// blank letters U+2800 (Braille blank), U+3164 and U+FFA0 (Hangul fillers).
+func invisible(r rune) bool {
+	switch r {
+	case 0x2800, 0x3164, 0xFFA0:
+		return true
+	}
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.M,
+		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
 // foldFormWidth maps the full-width (U+FF01–U+FF5E) and small (U+FE62, U+FE63,

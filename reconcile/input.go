@@ -39,6 +39,16 @@ func TextFile(data []byte, name string) ([]byte, error) {
 	return data, nil // not reached: some line was invalid
 }
 
+// MaxAmount is the largest amount of a charge, in minor units: "The amount
+// value supports up to eight digits (e.g., a value of 99999999 for a USD charge
+// of $999,999.99)" (Stripe's API reference for a charge's amount, also in
+// stripe-go v76 charge.go; https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+const MaxAmount = 99_999_999
+
+// TrimLineBOM returns a JSONL line without a leading byte-order mark: files
+// joined with cat carry each one's mark at the start of a later line.
+func TrimLineBOM(line []byte) []byte { return bytes.TrimPrefix(line, utf8BOM) }
+
 // Charge statuses Stripe documents for a charge object.
 var chargeStatuses = []string{"succeeded", "pending", "failed"}
 
@@ -55,37 +65,70 @@ var stripeFounded = time.Date(2009, 1, 1, 0, 0, 0, 0, time.UTC)
 // disagree a little.
 const maxClockSkew = 24 * time.Hour
 
+// maxIDLength bounds an object id: Stripe's are a few dozen characters; 255
+// leaves room for any format to come and refuses a pasted document.
+const maxIDLength = 255
+
 // ValidateCharge refuses a charge no Stripe account can hold: one whose id is
-// not a charge id, whose currency is not an ISO 4217 currency, whose amounts are
-// negative or refund more than was charged, whose status is unknown, or which
-// was created before Stripe existed or after now. The error names the field, so
+// not a charge id or is over 255 characters, whose currency is not an ISO 4217
+// currency, whose amount is not 1 to 99999999 (MaxAmount), whose refunded or
+// captured amounts are negative or above the amount, whose refunded flag
+// disagrees with its refunded amount, whose status is unknown, or which was
+// created before Stripe existed or after now. The bounds also keep sums of
+// amounts (the money at risk) far from overflowing int64: 9.2e18 / 1e8 is 9.2e10
+// charges. The error names the field, so
 // that with its file and line an operator can find it. Every way charges come in
 // from a file goes through here: an impossible charge would otherwise count in
 // the money at risk or make a group look resolved.
 func ValidateCharge(c Charge, now time.Time) error {
 	switch {
-	case !hasChargeIDPrefix(c.ID) || len(c.ID) <= 3 || strings.ContainsFunc(c.ID, notIDRune):
+	case len(c.ID) > maxIDLength:
+		return fmt.Errorf("id %.20q… is %d characters long; Stripe ids are at most %d", c.ID, len(c.ID), maxIDLength)
+	case !isChargeID(c.ID):
 		return fmt.Errorf("id %q is not a Stripe charge id (ch_… or py_…)", c.ID)
 	case !KnownCurrency(c.Currency):
 		return fmt.Errorf("charge %s: currency %q is not an ISO 4217 currency code", c.ID, c.Currency)
 	case c.Amount < 0:
 		return fmt.Errorf("charge %s: amount %d is negative", c.ID, c.Amount)
+	case c.Amount == 0:
+		return fmt.Errorf("charge %s: amount is 0 or missing; a charge takes 1 minor unit or more", c.ID)
+	case c.Amount > MaxAmount:
+		return fmt.Errorf("charge %s: amount %d is more than Stripe's maximum of %d (8 digits)", c.ID, c.Amount, MaxAmount)
 	case c.AmountRefunded < 0:
 		return fmt.Errorf("charge %s: amount_refunded %d is negative", c.ID, c.AmountRefunded)
 	case c.AmountRefunded > c.Amount:
 		return fmt.Errorf("charge %s: amount_refunded %d is more than its amount %d", c.ID, c.AmountRefunded, c.Amount)
+	case c.Refunded != (c.AmountRefunded == c.Amount):
+		return fmt.Errorf("charge %s: refunded is %t but amount_refunded %d of amount %d disagrees (refunded means all of it)", c.ID, c.Refunded, c.AmountRefunded, c.Amount)
+	case c.AmountCaptured < 0:
+		return fmt.Errorf("charge %s: amount_captured %d is negative", c.ID, c.AmountCaptured)
+	case c.AmountCaptured > c.Amount:
+		return fmt.Errorf("charge %s: amount_captured %d is more than its amount %d", c.ID, c.AmountCaptured, c.Amount)
 	case !slices.Contains(chargeStatuses, c.Status):
 		return fmt.Errorf("charge %s: status %q is not one of %s", c.ID, c.Status, strings.Join(chargeStatuses, ", "))
-	case c.Created.Before(stripeFounded):
-		return fmt.Errorf("charge %s: created %s is before Stripe existed", c.ID, c.Created.UTC().Format(time.RFC3339))
-	case c.Created.After(now.Add(maxClockSkew)):
-		return fmt.Errorf("charge %s: created %s is in the future", c.ID, c.Created.UTC().Format(time.RFC3339))
+	}
+	if err := checkCreated(c.Created, now); err != nil {
+		return fmt.Errorf("charge %s: created %w", c.ID, err)
 	}
 	return nil
 }
 
-func hasChargeIDPrefix(id string) bool {
-	return slices.ContainsFunc(chargeIDPrefixes, func(p string) bool { return strings.HasPrefix(id, p) })
+// checkCreated refuses a time no Stripe object can have: before Stripe existed
+// or in the future.
+func checkCreated(t, now time.Time) error {
+	switch {
+	case t.Before(stripeFounded):
+		return fmt.Errorf("%s is before Stripe existed", t.UTC().Format(time.RFC3339))
+	case t.After(now.Add(maxClockSkew)):
+		return fmt.Errorf("%s is in the future", t.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// isChargeID is whether id has the form of a Stripe charge id.
+func isChargeID(id string) bool {
+	return slices.ContainsFunc(chargeIDPrefixes, func(p string) bool { return strings.HasPrefix(id, p) }) &&
+		len(id) > 3 && len(id) <= maxIDLength && !strings.ContainsFunc(id, notIDRune)
 }
 
 // notIDRune is a character Stripe never puts in an object id.

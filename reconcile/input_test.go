@@ -34,7 +34,7 @@ func TestTextFile(t *testing.T) {
 
 func TestValidateCharge(t *testing.T) {
 	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-	good := Charge{ID: "ch_1", Amount: 3000, AmountRefunded: 1000, Currency: "usd", Status: "succeeded",
+	good := Charge{ID: "ch_1", Amount: 3000, AmountRefunded: 1000, AmountCaptured: 3000, Currency: "usd", Status: "succeeded",
 		Created: now.Add(-time.Hour)}
 	cases := []struct {
 		name   string
@@ -44,10 +44,20 @@ func TestValidateCharge(t *testing.T) {
 		{"valid", func(*Charge) {}, ""},
 		{"py_ id", func(c *Charge) { c.ID = "py_3Abc" }, ""},
 		{"zero-decimal currency upper case", func(c *Charge) { c.Currency = "JPY" }, ""},
-		{"fully refunded", func(c *Charge) { c.AmountRefunded = 3000 }, ""},
+		{"fully refunded", func(c *Charge) { c.AmountRefunded, c.Refunded = 3000, true }, ""},
 		{"pending", func(c *Charge) { c.Status = "pending" }, ""},
 		{"a few minutes ahead", func(c *Charge) { c.Created = now.Add(5 * time.Minute) }, ""},
 		{"negative amount", func(c *Charge) { c.Amount = -5000; c.AmountRefunded = 0 }, "amount -5000 is negative"},
+		{"zero amount", func(c *Charge) { c.Amount, c.AmountRefunded = 0, 0 }, "amount is 0 or missing"},
+		{"Stripe's maximum", func(c *Charge) { c.Amount = 99_999_999 }, ""},
+		{"above Stripe's maximum", func(c *Charge) { c.Amount = 4e18 }, "more than Stripe's maximum of 99999999"},
+		{"refunded flag without the amount", func(c *Charge) { c.AmountRefunded, c.Refunded = 0, true }, "refunded is true but amount_refunded 0 of amount 3000"},
+		{"fully refunded without the flag", func(c *Charge) { c.AmountRefunded, c.Refunded = 3000, false }, "refunded is false but amount_refunded 3000"},
+		{"captured above the amount", func(c *Charge) { c.AmountCaptured = 3001 }, "amount_captured 3001 is more than its amount 3000"},
+		{"negative captured", func(c *Charge) { c.AmountCaptured = -1 }, "amount_captured -1 is negative"},
+		{"uncaptured", func(c *Charge) { c.AmountCaptured = 0 }, ""},
+		{"an id of 255 characters", func(c *Charge) { c.ID = "ch_" + strings.Repeat("a", 252) }, ""},
+		{"an id of 5000 characters", func(c *Charge) { c.ID = "ch_" + strings.Repeat("a", 4997) }, "is 5000 characters long; Stripe ids are at most 255"},
 		{"negative refunded", func(c *Charge) { c.AmountRefunded = -1 }, "amount_refunded -1 is negative"},
 		{"refunded above amount", func(c *Charge) { c.AmountRefunded = 3001 }, "amount_refunded 3001 is more than its amount 3000"},
 		{"unknown currency", func(c *Charge) { c.Currency = "xyz" }, `currency "xyz" is not an ISO 4217 currency code`},

@@ -32,7 +32,7 @@ func ReadKeyLog(r io.Reader, name string) (records []KeyRecord, repeated int, er
 	if data, err = TextFile(data, name); err != nil {
 		return nil, 0, err
 	}
-	log := keyLog{repeats: NewRepeats("key record")}
+	log := keyLog{repeats: NewRepeats("key record"), now: time.Now()}
 	// Leading blank space is skipped only to choose the format, so that line
 	// numbers stay right.
 	switch first := bytes.TrimLeft(data, " \t\r\n"); {
@@ -53,12 +53,13 @@ func ReadKeyLog(r io.Reader, name string) (records []KeyRecord, repeated int, er
 type keyLog struct {
 	records []KeyRecord
 	repeats *Repeats
+	now     time.Time // a created_at after it (and some clock skew) is refused
 }
 
 // add validates row, found on line, and keeps its record unless it repeats
 // one already kept. A record is one key for one charge.
 func (l *keyLog) add(row keyLogRow, line int) error {
-	rec, err := row.record()
+	rec, err := row.record(l.now)
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,12 @@ type keyLogRow struct {
 	CreatedAt string `json:"created_at"`
 }
 
-func (row keyLogRow) record() (KeyRecord, error) {
+// record is the row's record, refusing what no log of Stripe requests can
+// hold: an empty or over-long key, a charge_id that is not a charge id (the
+// log links a key to the charge it made; a PaymentIntent's key is found on its
+// payment_intent.created event by sync), a created_at that is not RFC 3339,
+// before Stripe existed or in the future.
+func (row keyLogRow) record(now time.Time) (KeyRecord, error) {
 	k := KeyRecord{
 		Key:      strings.TrimSpace(row.Key),
 		OrderRef: strings.TrimSpace(row.OrderRef),
@@ -94,11 +100,16 @@ func (row keyLogRow) record() (KeyRecord, error) {
 		return k, errors.New("idempotency_key is empty")
 	case len(k.Key) > MaxIdempotencyKeyLen:
 		return k, fmt.Errorf("idempotency_key is %d characters long; Stripe allows at most %d", len(k.Key), MaxIdempotencyKeyLen)
+	case k.ChargeID != "" && !isChargeID(k.ChargeID):
+		return k, fmt.Errorf("charge_id %.40q is not a Stripe charge id (ch_… or py_…); leave it empty if the log does not know the charge", k.ChargeID)
 	}
 	if at := strings.TrimSpace(row.CreatedAt); at != "" {
 		t, err := time.Parse(time.RFC3339, at)
 		if err != nil {
 			return k, fmt.Errorf("created_at %q is not RFC 3339 (like 2026-11-22T09:10:00Z)", at)
+		}
+		if err := checkCreated(t, now); err != nil {
+			return k, fmt.Errorf("created_at %w", err)
 		}
 		k.SeenAt = t.UTC()
 	}
@@ -131,7 +142,9 @@ func (l *keyLog) readCSV(r io.Reader, name string) error {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return fmt.Errorf("%s line %d: %w", name, pe.Line, pe.Err)
+				// StartLine: where the record begins, so an unclosed quote is
+				// reported on its own line, not on the line the file ends.
+				return fmt.Errorf("%s line %d: %w", name, pe.StartLine, pe.Err)
 			}
 			return fmt.Errorf("read %s: %w", name, err)
 		}
@@ -156,7 +169,7 @@ func (l *keyLog) readJSONL(r io.Reader, name string) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for line := 1; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
+		text := bytes.TrimSpace(TrimLineBOM(bytes.TrimSpace(sc.Bytes())))
 		if len(text) == 0 {
 			continue
 		}

@@ -33,6 +33,9 @@ func TestReadKeyLog(t *testing.T) {
 		{name: "jsonl with a BOM",
 			file: "\ufeff{\"idempotency_key\":\"k-1\",\"order_ref\":\"o-1\"}\n",
 			want: []KeyRecord{{Key: "k-1", OrderRef: "o-1", Sources: []string{SourceLog}}}},
+		{name: "jsonl files joined with cat: a BOM on a later line",
+			file: "\ufeff{\"idempotency_key\":\"k-1\",\"order_ref\":\"o-1\"}\n\ufeff{\"idempotency_key\":\"k-2\",\"order_ref\":\"o-2\"}\n",
+			want: []KeyRecord{{Key: "k-1", OrderRef: "o-1", Sources: []string{SourceLog}}, {Key: "k-2", OrderRef: "o-2", Sources: []string{SourceLog}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,6 +70,11 @@ func TestReadKeyLogErrors(t *testing.T) {
 		{"key too long", "idempotency_key,order_ref\n" + long + ",o\n", "keys.csv", "keys.csv line 2: idempotency_key is 256 characters long"},
 		{"wrong field count", "idempotency_key,order_ref\nk-1,o-1,extra\n", "keys.csv", "keys.csv line 2: 3 fields, but the header has 2"},
 		{"bad quoting", "idempotency_key,order_ref\nk-1,\"o-1\n", "keys.csv", "keys.csv line 2"},
+		{"an unclosed quote names the line it opens on", "idempotency_key,order_ref\nk-1,\"o-1\nk-2,o-2\nk-3,o-3\n", "keys.csv", "keys.csv line 2:"},
+		{"charge_id of a customer", "idempotency_key,order_ref,charge_id\nk-1,o-1,cus_123\n", "keys.csv", `keys.csv line 2: charge_id "cus_123" is not a Stripe charge id`},
+		{"charge_id of a PaymentIntent", "idempotency_key,order_ref,charge_id\nk-1,o-1,pi_123\n", "keys.csv", `charge_id "pi_123" is not a Stripe charge id`},
+		{"created_at in 2126", "idempotency_key,order_ref,created_at\nk-1,o-1,2126-01-01T00:00:00Z\n", "keys.csv", "keys.csv line 2: created_at 2126-01-01T00:00:00Z is in the future"},
+		{"created_at before Stripe", "{\"idempotency_key\":\"k-1\",\"created_at\":\"1999-01-01T00:00:00Z\"}\n", "keys.jsonl", "keys.jsonl line 1: created_at 1999-01-01T00:00:00Z is before Stripe existed"},
 		{"empty file", "  \n", "keys.csv", "keys.csv: the key log is empty"},
 		{"bad json line", "{\"idempotency_key\":\"k-1\"}\n{\"idempotency_key\":\n", "keys.jsonl", "keys.jsonl line 2: not a JSON object"},
 		{"json bad time", "{\"idempotency_key\":\"k-1\",\"created_at\":\"20/11/2026\"}\n", "keys.jsonl", `keys.jsonl line 1: created_at "20/11/2026" is not RFC 3339`},

@@ -51,10 +51,19 @@ type RefundPlan struct {
 }
 
 // PlanScope narrows a plan to one suspect and, optionally, to part of it.
+// The whole remainder is asked for explicitly, never implied by a zero Amount:
+// a mistyped amount must be refused, not turned into "all that is left".
 type PlanScope struct {
 	ChargeID string // only this suspect; "" plans every suspect of the groups
-	Amount   int64  // only this much of ChargeID; 0 plans all that is left
+	// WholeRemainder refunds all that is left of each suspect planned; without
+	// it, Amount (> 0, minor units) of ChargeID is refunded.
+	WholeRemainder bool
+	Amount         int64
 }
+
+// AllThatIsLeft is the scope of a plan that refunds every suspect of the
+// groups in full.
+var AllThatIsLeft = PlanScope{WholeRemainder: true}
 
 // Sentences of plan lines.
 const (
@@ -72,6 +81,14 @@ const (
 // is listed as done or skipped with the reason. With scope.ChargeID, only that
 // suspect is planned; refusing a kept charge or an amount over what is left.
 func PlanRefunds(groups []*Group, scope PlanScope) (RefundPlan, error) {
+	switch {
+	case scope.WholeRemainder && scope.Amount != 0:
+		return RefundPlan{}, fmt.Errorf("a refund of all that is left cannot also be of %d minor units", scope.Amount)
+	case !scope.WholeRemainder && scope.Amount <= 0:
+		return RefundPlan{}, fmt.Errorf("a partial refund must be of 1 minor unit or more, not %d", scope.Amount)
+	case !scope.WholeRemainder && scope.ChargeID == "":
+		return RefundPlan{}, fmt.Errorf("a partial refund of %d minor units needs the charge it applies to", scope.Amount)
+	}
 	p := RefundPlan{Totals: map[string]int64{}}
 	found := scope.ChargeID == ""
 	for _, g := range groups {
@@ -96,7 +113,7 @@ func PlanRefunds(groups []*Group, scope PlanScope) (RefundPlan, error) {
 				p.Lines = append(p.Lines, keepLine(g, m))
 				continue
 			}
-			if err := p.planSuspect(g, m, scope.Amount); err != nil {
+			if err := p.planSuspect(g, m, scope.Amount); err != nil { // 0 only with WholeRemainder
 				return RefundPlan{}, err
 			}
 		}
@@ -112,7 +129,8 @@ func keepLine(g *Group, m *Member) PlanLine {
 }
 
 // planSuspect adds the line (and the request, if any) of suspect m of g;
-// amount > 0 refunds only that much.
+// amount > 0 refunds only that much, amount 0 all that is left (PlanRefunds
+// has checked the scope).
 func (p *RefundPlan) planSuspect(g *Group, m *Member, amount int64) error {
 	line := PlanLine{GroupID: g.ID, ChargeID: m.ID, Currency: m.Currency, Customer: m.customerLabel()}
 	switch {
@@ -168,6 +186,6 @@ func (m *Member) customerLabel() string {
 // HasRefund is whether refunding g would send anything (a new refund or one in
 // flight), by its plan.
 func (g *Group) HasRefund() bool {
-	p, err := PlanRefunds([]*Group{g}, PlanScope{})
+	p, err := PlanRefunds([]*Group{g}, AllThatIsLeft)
 	return err == nil && len(p.Requests) > 0
 }

@@ -138,7 +138,26 @@ type ledger struct {
 	groupDismissal map[string]Decision // latest dismissed/undismissed per group
 	groupWide      map[string]Decision // latest decision about a whole group
 	byCharge       map[string]Decision // latest decision about one charge
-	refunds        map[string]*chargeRefunds
+	// coveredBy are the decisions about a whole group that list the charges
+	// they cover, by each of those charges: a group's id follows its earliest
+	// charge, so a charge older than the one kept when the operator decided
+	// gives the group another id, and the decision must still find it.
+	coveredBy map[string][]Decision
+	refunds   map[string]*chargeRefunds
+}
+
+// groupDecision is the latest of the decisions in byGroup recorded under g's
+// id and of the whole-group decisions covering any charge of g.
+func (l *ledger) groupDecision(g *Group, byGroup map[string]Decision) (Decision, bool) {
+	d, ok := byGroup[g.ID]
+	for i := range g.Charges {
+		for _, c := range l.coveredBy[g.Charges[i].ID] {
+			if !ok || c.At.After(d.At) {
+				d, ok = c, true
+			}
+		}
+	}
+	return d, ok
 }
 
 func newLedger(in Input) *ledger {
@@ -146,6 +165,7 @@ func newLedger(in Input) *ledger {
 		groupDismissal: map[string]Decision{},
 		groupWide:      map[string]Decision{},
 		byCharge:       map[string]Decision{},
+		coveredBy:      map[string][]Decision{},
 		refunds:        map[string]*chargeRefunds{},
 	}
 	later := func(m map[string]Decision, k string, d Decision) {
@@ -159,6 +179,9 @@ func newLedger(in Input) *ledger {
 		}
 		if d.ChargeID == "" {
 			later(l.groupWide, d.GroupID, d)
+			for _, id := range d.Charges {
+				l.coveredBy[id] = append(l.coveredBy[id], d)
+			}
 		} else {
 			later(l.byCharge, d.ChargeID, d)
 		}
@@ -232,10 +255,11 @@ func (x *index) group(idx []int32, led *ledger) Group {
 		}
 	}
 	assignRoles(g.Charges)
+	groupWide, _ := led.groupDecision(&g, led.groupWide)
 	for k := range g.Charges {
-		x.applyLedger(&g.Charges[k], g.ID, led)
+		x.applyLedger(&g.Charges[k], groupWide, led)
 	}
-	dismissal, dismissed := led.groupDismissal[g.ID]
+	dismissal, dismissed := led.groupDecision(&g, led.groupDismissal)
 	dismissed = dismissed && dismissal.Kind == DecisionDismissed
 	var fresh []string // suspects the dismissal did not cover
 	if dismissed {
@@ -261,11 +285,13 @@ func (x *index) group(idx []int32, led *ledger) Group {
 	return g
 }
 
-// uncovered are the ids of the suspects dismissal d did not cover.
+// uncovered are the ids of the charges dismissal d did not cover: new
+// suspects, or a charge older than those the operator saw, which is kept now
+// and makes them its suspects.
 func (g *Group) uncovered(d *Decision) []string {
 	var ids []string
 	for i := range g.Charges {
-		if m := &g.Charges[i]; m.Role == Duplicate && !d.Covers(m) {
+		if m := &g.Charges[i]; !d.Covers(m) {
 			ids = append(ids, m.ID)
 		}
 	}
@@ -384,7 +410,7 @@ func (g *Group) allSuspectsRefunded(led *ledger) bool {
 // applyLedger fills a member's refundability, its latest decision (an
 // operator's or the refund ledger's state, whichever is later) and the id of its
 // latest succeeded refund.
-func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
+func (x *index) applyLedger(m *Member, groupWide Decision, led *ledger) {
 	cr := led.refunds[m.ID]
 	if m.Role == Duplicate {
 		left := m.Amount - effectiveRefunded(&m.Charge, led)
@@ -403,7 +429,7 @@ func (x *index) applyLedger(m *Member, groupID string, led *ledger) {
 		m.InFlight = cr.inFlight
 	}
 	var at time.Time
-	for _, d := range []Decision{led.byCharge[m.ID], led.groupWide[groupID]} {
+	for _, d := range []Decision{led.byCharge[m.ID], groupWide} {
 		if d.Kind == DecisionDismissed && !d.Covers(m) {
 			continue // a charge the operator never saw was not judged legitimate
 		}

@@ -12,6 +12,7 @@ type Charge struct {
 	Created         time.Time // UTC
 	Amount          int64     // minor units, as Stripe gives them
 	AmountRefunded  int64
+	AmountCaptured  int64  // as Stripe gives it: checked on the way in (0 ≤ it ≤ Amount), not stored
 	Currency        string // lower case, e.g. "usd"
 	Status          string // "succeeded", "failed", "pending"
 	Captured        bool

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,6 +198,66 @@ func (s *Store) ChargeModes(ctx context.Context) (live, test bool, err error) {
 		return false, false, fmt.Errorf("read the modes of %s: %w", s.path, err)
 	}
 	return live, test, nil
+}
+
+// StateLivemode is the state that fixes a store's mode ("true" for live,
+// "false" for test), recorded by the first command that writes into it.
+const StateLivemode = "doublecheck.livemode"
+
+// ModeError is a write of one mode into a store of the other: test charges
+// among live ones would be offered for refund as live duplicates, and live
+// ones among test charges hidden as test data.
+type ModeError struct {
+	Path           string
+	StoreLive, Got bool
+}
+
+func (e *ModeError) Error() string {
+	return fmt.Sprintf("the store %s is a %s store and cannot take %s data", e.Path, modeName(e.StoreLive), modeName(e.Got))
+}
+
+func modeName(live bool) string {
+	if live {
+		return "LIVE"
+	}
+	return "test-mode"
+}
+
+// Mode is the store's mode: the one recorded when it was first written, else
+// (a store written before modes were recorded) that of the charges it holds.
+// known is false for a store never written.
+func (s *Store) Mode(ctx context.Context) (live, known bool, err error) {
+	value, err := s.State(ctx, StateLivemode)
+	if err != nil || value != "" {
+		return value == "true", value != "", err
+	}
+	hasLive, hasTest, err := s.ChargeModes(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	if hasLive && hasTest {
+		return false, false, fmt.Errorf("the store %s holds both live and test charges; use a store of its own for each mode (--db PATH)", s.path)
+	}
+	return hasLive, hasLive || hasTest, nil
+}
+
+// FixMode records live as the store's mode when it has none, and refuses
+// (*ModeError) when it has the other one. Every command that writes calls it
+// before writing, with the mode of its key or of its file: a store's mode is
+// fixed by its first write and never changes.
+func (s *Store) FixMode(ctx context.Context, live bool) error {
+	storeLive, known, err := s.Mode(ctx)
+	switch {
+	case err != nil:
+		return err
+	case known && storeLive != live:
+		return &ModeError{Path: s.path, StoreLive: storeLive, Got: live}
+	case known:
+		if v, err := s.State(ctx, StateLivemode); err != nil || v != "" {
+			return err
+		}
+	}
+	return s.SetState(ctx, StateLivemode, strconv.FormatBool(live))
 }
 
 // SaveSyncBatch stores one unit of sync progress in one transaction: charges, key

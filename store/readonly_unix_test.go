@@ -49,11 +49,13 @@ func TestReadOnlyStoreIsNotDamaged(t *testing.T) {
 		name              string
 		fileMode, dirMode os.FileMode
 		damage            bool
+		walWithoutShm     bool // a copy taken while the store was open: changes in its -wal, no -shm
 	}{
-		{"read-only directory", 0o666, 0o555, false},
-		{"read-only file", 0o444, 0o755, false},
+		{"read-only directory", 0o666, 0o555, false, false},
+		{"read-only file", 0o444, 0o755, false, false},
 		// Read-only is no excuse to hide real damage.
-		{"damaged read-only file", 0o444, 0o755, true},
+		{"damaged read-only file", 0o444, 0o755, true, false},
+		{"read-only directory, a -wal without -shm", 0o666, 0o555, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			top := t.TempDir()
@@ -70,6 +72,24 @@ func TestReadOnlyStoreIsNotDamaged(t *testing.T) {
 				if err := s.SaveCharges(context.Background(), fakeCharges(0, 3000, true)); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tc.walWithoutShm {
+				// The state is in the -wal until the store closes: copy the
+				// store and its -wal now, without the -shm.
+				copyTo := filepath.Join(top, "copy")
+				if err := os.MkdirAll(copyTo, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for _, suffix := range []string{"", "-wal"} {
+					data, err := os.ReadFile(path + suffix)
+					if err != nil || len(data) == 0 {
+						t.Fatalf("%s%s: %d bytes, %v; want changes in it", path, suffix, len(data), err)
+					}
+					if err := os.WriteFile(filepath.Join(copyTo, "s.db"+suffix), data, 0o666); err != nil {
+						t.Fatal(err)
+					}
+				}
+				dir, path = copyTo, filepath.Join(copyTo, "s.db")
 			}
 			s.Close()
 			if tc.damage {
@@ -106,6 +126,13 @@ func TestReadOnlyStoreIsNotDamaged(t *testing.T) {
 			if tc.damage {
 				if strings.Count(got, "damaged or not a doublecheck store") != 2 || strings.Contains(got, "is read-only") {
 					t.Errorf("both opens should report the damage, not read-only:\n%s", got)
+				}
+				return
+			}
+			if tc.walWithoutShm {
+				if strings.Count(got, "its -wal cannot be read without a -shm") != 2 || strings.Contains(got, "damaged or") ||
+					!strings.Contains(got, "copy the store with its -wal to a writable directory") || strings.Contains(got, "OpenReadOnly: read") {
+					t.Errorf("both opens should say the -wal needs a -shm, never damaged, and read nothing without the -wal:\n%s", got)
 				}
 				return
 			}

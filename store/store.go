@@ -163,14 +163,36 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	s, err := openReadOnly(ctx, path, size, "mode=ro")
-	if errors.Is(err, ErrReadOnly) {
+	if errors.Is(err, ErrReadOnly) && !hasWAL(path) {
 		// In a read-only directory SQLite cannot create the -shm file a WAL
 		// database is read through (SQLITE_READONLY_DIRECTORY); it can still
 		// read the file as immutable, which is what a read-only directory or
-		// mount holds.
+		// mount holds. Never with a -wal that holds changes: immutable ignores
+		// it, and a pending refund in it would vanish from what is read.
 		s, err = openReadOnly(ctx, path, size, "mode=ro", "immutable=1")
 	}
 	return s, err
+}
+
+// hasWAL is whether the store at path has a -wal file with changes in it.
+func hasWAL(path string) bool {
+	info, err := os.Stat(path + "-wal")
+	return err == nil && info.Size() > 0
+}
+
+// walWithoutShm is whether the store at path has changes in its -wal and no
+// -shm: SQLite reads a -wal through the -shm, and cannot create one where it
+// may not write ("unable to open database file", SQLITE_CANTOPEN), which is no
+// damage.
+func walWithoutShm(path string) bool {
+	_, err := os.Stat(path + "-shm")
+	return hasWAL(path) && errors.Is(err, fs.ErrNotExist)
+}
+
+// walReadOnlyError is the answer for a store walWithoutShm in a place SQLite
+// may not write.
+func walReadOnlyError(path string, err error) error {
+	return fmt.Errorf("open store %s: %w: its -wal cannot be read without a -shm, which SQLite may not create here (%v); this is no sign of damage: copy the store with its -wal to a writable directory and pass the copy as --db", path, ErrReadOnly, err)
 }
 
 func openReadOnly(ctx context.Context, path string, size int64, params ...string) (*Store, error) {
@@ -435,6 +457,12 @@ func isReadOnly(err error) bool {
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_READONLY
 }
 
+// isCantOpen reports whether err is SQLite's "unable to open database file".
+func isCantOpen(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CANTOPEN
+}
+
 // isBusy reports whether err is SQLite's "database is locked".
 func isBusy(err error) bool {
 	var e *sqlite.Error
@@ -478,7 +506,10 @@ func (s *Store) quickCheck(ctx context.Context) error {
 // damaged explains a failure to read the file: damage, or a store SQLite may
 // not write to (which is not damage).
 func (s *Store) damaged(err error) error {
-	if isReadOnly(err) {
+	switch {
+	case (isReadOnly(err) || isCantOpen(err)) && walWithoutShm(s.path):
+		return walReadOnlyError(s.path, err)
+	case isReadOnly(err):
 		return readOnlyError(s.path, err)
 	}
 	return fmt.Errorf("open store %s: %w (it was left unchanged): %w", s.path, ErrDamaged, err)

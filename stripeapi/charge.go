@@ -28,6 +28,7 @@ func chargeFromStripe(ch *stripe.Charge, raw []byte, observed time.Time) reconci
 		Created:        time.Unix(ch.Created, 0).UTC(),
 		Amount:         ch.Amount,
 		AmountRefunded: ch.AmountRefunded,
+		AmountCaptured: ch.AmountCaptured,
 		Currency:       strings.ToLower(string(ch.Currency)),
 		Status:         string(ch.Status),
 		Captured:       ch.Captured,
@@ -108,8 +109,9 @@ func knownAsOf(ch *stripe.Charge) time.Time {
 
 // DecodeCharges reads Stripe charge objects from a Stripe list response
 // ({"object":"list","data":[…]}), a bare JSON array, or JSONL (one charge per
-// line; blank lines are fine). It returns every charge once, with the number of
-// repeats it left out (the same charge again, byte for byte once compacted), or,
+// line; blank lines are fine; a byte-order mark may start any line). It returns
+// every charge once, with the number of repeats it left out (the same charge
+// again, whatever the order of its keys and its spacing), or,
 // on the first problem, none and one sentence naming the file and the line, or
 // the element and its byte offset. A charge repeated with other contents is such
 // a problem: which one is right is not for an import to guess. Each object goes
@@ -165,11 +167,11 @@ func (f *chargeFile) add(raw []byte, line int) error {
 	if err != nil {
 		return err
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil {
-		return fmt.Errorf("invalid JSON: %w", err)
+	content, err := canonicalJSON(raw)
+	if err != nil {
+		return err
 	}
-	repeat, err := f.repeats.Seen(c.ID, compact.String(), line)
+	repeat, err := f.repeats.Seen(c.ID, content, line)
 	if err != nil || repeat {
 		return err
 	}
@@ -177,10 +179,27 @@ func (f *chargeFile) add(raw []byte, line int) error {
 	return nil
 }
 
+// canonicalJSON is raw with its object keys sorted and no spacing, numbers
+// as written: the same charge with its keys in another order, or spaced
+// differently, is the same record.
+func canonicalJSON(raw []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return "", fmt.Errorf("invalid JSON: %w", err)
+	}
+	out, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		return "", fmt.Errorf("invalid JSON: %w", err)
+	}
+	return string(out), nil
+}
+
 // decodeLines reads JSONL: one charge object per line.
 func (f *chargeFile) decodeLines(data []byte, name string) error {
 	for n, line := range bytes.Split(data, []byte("\n")) {
-		line = bytes.TrimSpace(line)
+		line = bytes.TrimSpace(reconcile.TrimLineBOM(bytes.TrimSpace(line)))
 		if len(line) == 0 {
 			continue
 		}

@@ -1,8 +1,11 @@
 package stripeapi
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -149,6 +152,8 @@ func TestDecodeChargesRepeats(t *testing.T) {
 		{"distinct", chargeFull + "\n" + chargeGuest, 2, 0, nil},
 		{"identical lines", chargeFull + "\n" + chargeGuest + "\n" + chargeGuest + "\n" + chargeFull + "\n", 2, 2, nil},
 		{"identical but spaced differently", "[" + chargeGuest + ",\n" + pretty + "]", 1, 1, nil},
+		{"identical with the keys in another order", chargeGuest + "\n" + reorderKeys(t, chargeGuest) + "\n", 1, 1, nil},
+		{"files joined with cat: a byte-order mark on a later line", "\ufeff" + chargeFull + "\n\ufeff" + chargeGuest + "\n", 2, 0, nil},
 		{"conflict names both lines", chargeGuest + "\n" + chargeFull + "\n\n" + changed + "\n", 0, 0,
 			[]string{"in.json line 4", "charge ch_2guest is also on line 1, with different contents"}},
 		{"conflict in an array", "[" + chargeGuest + ",\n" + chargeFull + ",\n" + changed + "]", 0, 0,
@@ -176,4 +181,32 @@ func TestDecodeChargesRepeats(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reorderKeys is the JSON object obj with its top-level keys in reverse order.
+func reorderKeys(t *testing.T, obj string) string {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(obj), &fields); err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	slices.Reverse(keys)
+	var b strings.Builder
+	b.WriteString("{")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%q:%s", k, fields[k])
+	}
+	b.WriteString("}")
+	if b.String() == obj {
+		t.Fatal("reordering left the object as it was")
+	}
+	return b.String()
 }

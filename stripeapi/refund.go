@@ -113,6 +113,9 @@ type Outcome struct {
 	// Adopted means the refund was found among Stripe's refunds for the charge
 	// instead of being sent again (an intent older than the key lifetime).
 	Adopted bool
+	// NotAttempted means nothing was recorded or sent: the batch stopped after
+	// an earlier refund got no answer within the deadline.
+	NotAttempted bool
 	// Err explains a failure in one sentence; nil on success and in a dry run.
 	Err error
 }
@@ -166,7 +169,13 @@ func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundRequest, 
 		return nil, err
 	}
 	outcomes := make([]Outcome, 0, len(plans))
-	for _, plan := range plans {
+	report := func(o Outcome) {
+		outcomes = append(outcomes, o)
+		if progress != nil {
+			progress(o)
+		}
+	}
+	for i, plan := range plans {
 		if err := ctx.Err(); err != nil {
 			return outcomes, err
 		}
@@ -174,9 +183,17 @@ func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundRequest, 
 		if err != nil {
 			return outcomes, err
 		}
-		outcomes = append(outcomes, o)
-		if progress != nil {
-			progress(o)
+		report(o)
+		var de *deadlineError
+		if o.Pending && errors.As(o.Err, &de) {
+			// A Stripe that lets one refund wait out the deadline would hold
+			// each of the rest as long: the batch stops, nothing more is sent.
+			for _, rest := range plans[i+1:] {
+				report(Outcome{Intent: reconcile.RefundIntent{RefundRequest: rest}, NotAttempted: true,
+					Err: fmt.Errorf("not attempted: the refund of charge %s got no answer within the refund deadline, so the batch stopped; run %s, then doublecheck refund --group %s",
+						plan.ChargeID, reconcile.ResumeCommand, rest.GroupID)})
+			}
+			return outcomes, nil
 		}
 	}
 	return outcomes, nil

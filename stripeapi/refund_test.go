@@ -1095,13 +1095,13 @@ func TestInterruptedAttemptIsRecorded(t *testing.T) {
 
 // TestRefundDeadline: a Stripe that accepts the connection and never answers
 // (the sandbox's hanging endpoint, with a request timeout far longer than the
-// test) holds each refund only until the Refunder's deadline; past it the
-// intent stays pending with the reason and the resume command, and the batch
-// goes on to the next refund.
+// test) holds a refund only until the Refunder's deadline; past it the intent
+// stays pending with the reason and the resume command, and the batch stops:
+// the rest are not attempted (nothing recorded), each saying what to run.
 func TestRefundDeadline(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true, TimeoutRate: 1})
 	rig.client.http.Timeout = time.Hour // as Stripe's 30 s per attempt × 8 attempts: never reached here
-	plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(900)}
+	plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(900), rig.duplicatePair(500)}
 	r := rig.refunder()
 	r.Deadline = 100 * time.Millisecond
 	outcomes, err := r.Refund(context.Background(), plans, nil)
@@ -1109,21 +1109,23 @@ func TestRefundDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(outcomes) != len(plans) {
-		t.Fatalf("%d outcomes for %d refunds: the batch stopped at the deadline", len(outcomes), len(plans))
+		t.Fatalf("%d outcomes for %d refunds, want one each", len(outcomes), len(plans))
 	}
-	for i, o := range outcomes {
-		if !o.Pending || o.Err == nil || !strings.Contains(o.Err.Error(), "no answer within the refund deadline of 100ms") ||
-			!strings.Contains(o.Err.Error(), reconcile.ResumeCommand) {
-			t.Errorf("outcome %d = %+v, want pending past the deadline, with the resume command", i, o)
+	if o := outcomes[0]; !o.Pending || o.Err == nil || !strings.Contains(o.Err.Error(), "no answer within the refund deadline of 100ms") ||
+		!strings.Contains(o.Err.Error(), reconcile.ResumeCommand) {
+		t.Errorf("outcome 0 = %+v, want pending past the deadline, with the resume command", o)
+	}
+	for i, o := range outcomes[1:] {
+		if !o.NotAttempted || o.Pending || o.Err == nil || !strings.Contains(o.Err.Error(), "not attempted") ||
+			!strings.Contains(o.Err.Error(), "doublecheck refund --group "+plans[i+1].GroupID) {
+			t.Errorf("outcome %d = %+v, want not attempted, with the commands", i+1, o)
 		}
 	}
 	pending, _ := rig.ledger.PendingRefunds(context.Background())
-	if len(pending) != len(plans) {
-		t.Fatalf("pending intents = %+v, want both", pending)
+	if len(pending) != 1 || pending[0].Key != plans[0].Key {
+		t.Fatalf("pending intents = %+v, want only the first", pending)
 	}
-	for _, it := range pending {
-		if it.ErrorCode != "network" || !strings.Contains(it.ErrorMessage, "refund deadline") {
-			t.Errorf("intent %s recorded %q %q, want the deadline", it.Key, it.ErrorCode, it.ErrorMessage)
-		}
+	if it := pending[0]; it.ErrorCode != "network" || !strings.Contains(it.ErrorMessage, "refund deadline") {
+		t.Errorf("intent %s recorded %q %q, want the deadline", it.Key, it.ErrorCode, it.ErrorMessage)
 	}
 }

@@ -851,7 +851,14 @@ func (r *syncRun) disputedCharges(ctx context.Context, disputes []disputeEvent) 
 				errs[i] = fmt.Errorf("event %s (%s): %w", d.id, eventDisputeCreated, err)
 				return
 			}
-			charges[i] = chargeFromStripe(ch, nil, servedAt(ch.LastResponse))
+			c := chargeFromStripe(ch, nil, servedAt(ch.LastResponse))
+			// Checked as every charge that comes in is: an impossible one
+			// would count in the money at risk.
+			if err := reconcile.ValidateCharge(c, time.Now()); err != nil {
+				errs[i] = fmt.Errorf("event %s (%s): the server sent %w", d.id, eventDisputeCreated, err)
+				return
+			}
+			charges[i] = c
 		})
 	}
 	wg.Wait()

@@ -474,6 +474,26 @@ func TestDisputeEventRefetchesTheCharge(t *testing.T) {
 	}
 }
 
+// TestDisputedChargeIsValidated: the charge a dispute event makes sync fetch
+// again is checked like every other; an impossible one stops the sync.
+func TestDisputedChargeIsValidated(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"ch_bad","object":"charge","amount":-5,"amount_refunded":0,"currency":"usd","created":%d,"status":"succeeded","captured":true,"disputed":true}`,
+			time.Now().Add(-time.Hour).Unix())
+	}))
+	t.Cleanup(srv.Close)
+	ev, _ := json.Marshal(map[string]any{
+		"id": "evt_dispute", "object": "event", "type": eventDisputeCreated, "created": time.Now().Unix(),
+		"data": map[string]any{"object": map[string]any{"id": "dp_1", "object": "dispute", "charge": "ch_bad", "amount": 100}},
+	})
+	run := &syncRun{c: testClient(t, sandbox.TestKey, srv.URL)}
+	b, err := run.eventsBatch(context.Background(), []json.RawMessage{ev})
+	if err == nil || !strings.Contains(err.Error(), "amount -5 is negative") {
+		t.Fatalf("got %+v, %v; want the impossible charge refused", b.charges, err)
+	}
+}
+
 func TestSyncErrorsAreOneSentenceWithoutTheKey(t *testing.T) {
 	_, base := newSandbox(t, sandbox.Options{Seed: 7, Ordinary: 100})
 	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))

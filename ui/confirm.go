@@ -201,7 +201,11 @@ func (d *refundDialog) update(msg tea.Msg) (dialogResult, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(km, d.keys.Confirm):
-		return dialogConfirmed, nil
+		// The dialog itself refuses, whatever key bindings allow: a refund
+		// is confirmed only with the end of its listing seen.
+		if d.seenAll {
+			return dialogConfirmed, nil
+		}
 	case key.Matches(km, d.keys.Cancel):
 		return dialogCancelled, nil
 	case key.Matches(km, d.keys.SwitchButton):

@@ -83,5 +83,6 @@ type Config struct {
 	Operator  string        // recorded with every decision and refund
 	ExportDir string        // where `e` writes CSV reports; "" means the working directory
 	LastSync  time.Time     // when the store was last synced, zero if never
+	SyncOff   string        // why sync is off, when it is (default "no account")
 	Now       func() time.Time
 }

@@ -199,7 +199,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case refundConfirmedMsg:
 		return m, m.startRefund(msg.plan)
 	case dismissConfirmedMsg:
-		return m, m.decideCmd(reconcile.DecisionDismissed, msg.groups, msg.note)
+		return m, m.decideCmd(reconcile.DecisionDismissed, msg.groups, msg.charges, msg.note)
 	case refundProgressMsg, refundDoneMsg, resumeDoneMsg:
 		return m.updateRefund(msg)
 	case storeChangedMsg:
@@ -272,11 +272,15 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Help):
 		m.helpView.Open(m.fullHelp())
 	case key.Matches(msg, m.keys.Dismiss):
-		return m, m.note.Open(m.targetIDs(isOpen))
+		ids := m.targetIDs(isOpen)
+		// The dismissal covers the charges on screen now: a reload while the
+		// note is typed may add one the operator never saw.
+		return m, m.note.Open(ids, m.chargesOf(ids))
 	case key.Matches(msg, m.keys.DismissOff):
 		return m, m.flash(levelWarn, m.whyNoDismiss())
 	case key.Matches(msg, m.keys.Undo):
-		return m, m.decideCmd(reconcile.DecisionUndismissed, m.targetIDs(isDismissed), "")
+		ids := m.targetIDs(isDismissed)
+		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, m.chargesOf(ids), "")
 	case key.Matches(msg, m.keys.Export):
 		return m, m.startExport()
 	}
@@ -482,22 +486,33 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 
 // --- decisions ------------------------------------------------------------
 
-// decideCmd persists one decision per group through the Decider.
-func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, note string) tea.Cmd {
+// chargesOf are the ids of the charges on screen of each group in groups: a
+// decision lists them, so it finds its group under whatever id the group has
+// later (the id follows the earliest charge).
+func (m *Model) chargesOf(groups []string) map[string][]string {
+	seen := map[string][]string{}
+	for _, id := range groups {
+		if gi, ok := m.index[id]; ok {
+			for _, c := range m.report.Groups[gi].Charges {
+				seen[id] = append(seen[id], c.ID)
+			}
+		}
+	}
+	return seen
+}
+
+// decideCmd persists one decision per group through the Decider; seen are the
+// charges of each group the operator saw when deciding.
+func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, seen map[string][]string, note string) tea.Cmd {
 	if len(groups) == 0 {
 		return nil
 	}
 	at := m.cfg.Now().UTC()
 	decisions := make([]reconcile.Decision, len(groups))
 	for i, id := range groups {
-		decisions[i] = reconcile.Decision{GroupID: id, Kind: kind, Operator: m.cfg.Operator, At: at, Note: note}
-		if gi, ok := m.index[id]; ok && kind == reconcile.DecisionDismissed {
-			// A dismissal covers the charges on screen: one that joins the
-			// group later reopens it.
-			for _, c := range m.report.Groups[gi].Charges {
-				decisions[i].Charges = append(decisions[i].Charges, c.ID)
-			}
-		}
+		// A dismissal covers the charges seen: one that joins the group later
+		// reopens it.
+		decisions[i] = reconcile.Decision{GroupID: id, Kind: kind, Operator: m.cfg.Operator, At: at, Note: note, Charges: seen[id]}
 	}
 	decider, ctx := m.deps.Decider, m.ctx
 	return func() tea.Msg {

@@ -225,6 +225,29 @@ func TestDismissAndUndo(t *testing.T) {
 	}
 }
 
+// TestDismissalCoversOnlyTheChargesSeen: a reload while the note is typed
+// adds a charge to the group; the dismissal covers the charges on screen when
+// the note opened, not the new one.
+func TestDismissalCoversOnlyTheChargesSeen(t *testing.T) {
+	h := newHarness(fixtureReport())
+	m := press(t, h.start(t, testConfig()), "j", "d")
+	for i := range h.store.report.Groups {
+		if g := &h.store.report.Groups[i]; g.ID == "grp_ch_2001" {
+			late := g.Charges[len(g.Charges)-1]
+			late.ID = "ch_2004"
+			g.Charges = append(g.Charges, late)
+		}
+	}
+	m = drain(t, m, m.reload())
+	if m.dialog() != modeNote {
+		t.Fatal("the reload closed the note dialog")
+	}
+	m = press(t, m, "enter")
+	if len(h.store.decisions) != 1 || !slices.Equal(h.store.decisions[0][0].Charges, []string{"ch_2001", "ch_2002", "ch_2003"}) {
+		t.Fatalf("decisions %+v, want the three charges seen", h.store.decisions)
+	}
+}
+
 func TestDismissMarkedGroupsAsOneBatch(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "space", "j", "space", "d", "enter")
@@ -1283,5 +1306,47 @@ func TestConfirmedRefundsArePlannedOnce(t *testing.T) {
 	m = drain(t, m, confirmed)
 	if h.refunder.calls != 1 || len(h.refunder.requests) != 1 {
 		t.Errorf("%d batches of %d refunds, want one of 1", h.refunder.calls, len(h.refunder.requests))
+	}
+}
+
+// TestRefundDialogRefusesYUnseen: the dialog itself refuses y while the end of
+// its listing has not been seen, even with the y binding enabled.
+func TestRefundDialogRefusesYUnseen(t *testing.T) {
+	styles := DefaultStyles()
+	plan := reconcile.RefundPlan{Totals: map[string]int64{"usd": 4000}, Groups: 1}
+	for i := range 40 {
+		rq := reconcile.RefundRequest{ChargeID: fmt.Sprintf("ch_%d", i), GroupID: "grp_1", Amount: 100, Currency: "usd"}
+		plan.Requests = append(plan.Requests, rq)
+		plan.Lines = append(plan.Lines, reconcile.PlanLine{Kind: reconcile.PlanRefund, GroupID: "grp_1", ChargeID: rq.ChargeID, Amount: 100, Currency: "usd"})
+	}
+	d := newRefundDialog(&styles, plan, false, false)
+	d.SetSize(80, 12)
+	if d.seenAll {
+		t.Fatal("a 40-line listing fits in 12 rows")
+	}
+	d.keys.Confirm.SetEnabled(true) // as if a binding were wrongly left on
+	if result, _ := d.update(keyMsg("y")); result == dialogConfirmed {
+		t.Fatal("y confirmed a refund whose listing was never seen to its end")
+	}
+	for range 100 {
+		d, _, _ = d.Update(keyMsg("pgdown"))
+	}
+	if _, result, _ := d.Update(keyMsg("y")); result != dialogConfirmed {
+		t.Errorf("y after seeing the whole listing gave %v, want confirmed", result)
+	}
+}
+
+// TestReadOnlyStoreSaysWhySyncIsOff: a dashboard on a store it may not write
+// says so where sync would show, and refunds are off.
+func TestReadOnlyStoreSaysWhySyncIsOff(t *testing.T) {
+	h := newHarness(fixtureReport())
+	cfg := testConfig()
+	cfg.ReadOnly, cfg.SyncOff = true, "the store is read-only"
+	m := startWith(t, cfg, Deps{Loader: h.store, Decider: h.store})
+	if view := m.View(); !strings.Contains(view, "sync off: the store is read-only") || !strings.Contains(view, "read-only") {
+		t.Errorf("the header does not say why sync is off:\n%s", view)
+	}
+	if m = press(t, m, "r"); m.dialog() == modeConfirm {
+		t.Error("r opened the refund dialog on a read-only store")
 	}
 }

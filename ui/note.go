@@ -14,8 +14,9 @@ import (
 // dismissConfirmedMsg is the operator dismissing groups as legitimate, with
 // an optional note; the root stores the decisions through its Decider.
 type dismissConfirmedMsg struct {
-	groups []string
-	note   string
+	groups  []string
+	charges map[string][]string // group id → the charges on screen when the note opened
+	note    string
 }
 
 // noteKeys are the dismiss dialog's keys.
@@ -30,12 +31,13 @@ func defaultNoteKeys() noteKeys {
 
 // noteDialog asks for the optional note of a dismissal of some groups.
 type noteDialog struct {
-	styles *Styles
-	keys   noteKeys
-	open   bool
-	groups []string // the groups to dismiss
-	input  textinput.Model
-	width  int
+	styles  *Styles
+	keys    noteKeys
+	open    bool
+	groups  []string            // the groups to dismiss
+	charges map[string][]string // group id → the charges on screen when the note opened
+	input   textinput.Model
+	width   int
 }
 
 func newNoteDialog(styles *Styles) noteDialog {
@@ -43,9 +45,10 @@ func newNoteDialog(styles *Styles) noteDialog {
 		input: newInput(styles, "optional note, e.g. repeat purchase confirmed by customer")}
 }
 
-// Open asks about groups; the returned command starts the input.
-func (d *noteDialog) Open(groups []string) tea.Cmd {
-	d.open, d.groups = true, groups
+// Open asks about groups, whose charges on screen now are what the dismissal
+// will cover; the returned command starts the input.
+func (d *noteDialog) Open(groups []string, charges map[string][]string) tea.Cmd {
+	d.open, d.groups, d.charges = true, groups, charges
 	d.input.SetValue("")
 	return d.input.Focus()
 }
@@ -65,7 +68,7 @@ func (d noteDialog) Update(msg tea.Msg) (noteDialog, tea.Cmd) {
 		case key.Matches(km, d.keys.Submit):
 			d.open = false
 			d.input.Blur()
-			dismiss := dismissConfirmedMsg{groups: d.groups, note: strings.TrimSpace(d.input.Value())}
+			dismiss := dismissConfirmedMsg{groups: d.groups, charges: d.charges, note: strings.TrimSpace(d.input.Value())}
 			return d, func() tea.Msg { return dismiss }
 		case key.Matches(km, d.keys.Cancel):
 			d.open = false

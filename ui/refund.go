@@ -198,7 +198,7 @@ func (r *refundFlow) update(msg tea.Msg) tea.Cmd {
 }
 
 func (r *refundFlow) open() tea.Cmd {
-	plan, err := reconcile.PlanRefunds(r.targets, reconcile.PlanScope{})
+	plan, err := reconcile.PlanRefunds(r.targets, reconcile.AllThatIsLeft)
 	if err != nil || len(plan.Requests) == 0 { // r is off then; a reload may have got here first
 		return flashCmd(levelWarn, r.whyNoRefund())
 	}

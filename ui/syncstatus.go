@@ -27,6 +27,7 @@ type syncRequestedMsg struct{}
 type syncStatus struct {
 	keys     syncKeys
 	canSync  bool          // there is an account (a Syncer)
+	offWhy   string        // why sync is off, when it is (Config.SyncOff)
 	watch    time.Duration // background sync interval; 0 for none
 	now      func() time.Time
 	syncing  bool
@@ -35,7 +36,7 @@ type syncStatus struct {
 }
 
 func newSyncStatus(cfg Config, canSync bool) syncStatus {
-	s := syncStatus{keys: defaultSyncKeys(), canSync: canSync, watch: cfg.Watch, now: cfg.Now, lastSync: cfg.LastSync}
+	s := syncStatus{keys: defaultSyncKeys(), canSync: canSync, offWhy: orText(cfg.SyncOff, "no account"), watch: cfg.Watch, now: cfg.Now, lastSync: cfg.LastSync}
 	s.updateKeys()
 	return s
 }
@@ -112,7 +113,7 @@ func (s syncStatus) FullHelp() [][]key.Binding {
 // most when syncing is in trouble.
 func (s syncStatus) View() string {
 	if !s.canSync {
-		return "sync off: no account"
+		return "sync off: " + s.offWhy
 	}
 	fresh := "never synced"
 	if !s.lastSync.IsZero() {
