@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -20,34 +21,59 @@ const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSON
 func runImport(ctx context.Context, env Env, args []string) error {
 	return importFile(ctx, env, args,
 		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"),
-		stripeapi.DecodeCharges, saveImportedCharges, "charges")
+		importCharges, "charges")
 }
 
-// saveImportedCharges stores imported charges in a store of their mode, and
-// records that mode: live data shows as LIVE even without an account, and a
-// file of the other mode is refused later. A file that mixes modes, or whose
-// mode is not the store's, is refused: test charges among live ones would be
-// offered for refund as live duplicates, and the other way round hidden.
-func saveImportedCharges(st *store.Store, ctx context.Context, charges []reconcile.Charge) error {
-	if len(charges) == 0 {
-		return nil
-	}
-	fileLive := charges[0].Livemode
-	for _, c := range charges[1:] {
-		if c.Livemode != fileLive {
-			return fmt.Errorf("the file mixes modes: %s is %s and %s is %s; import each mode into a store of its own",
-				charges[0].ID, modeName(fileLive), c.ID, modeName(c.Livemode))
-		}
-	}
+// importer reads the file r, called name, into st in one transaction: all of
+// it or nothing. confirm is asked, with the number of distinct records and of
+// repeats left out, before anything is committed, and may refuse.
+type importer func(ctx context.Context, st *store.Store, r io.Reader, name string,
+	confirm func(count, repeated int) error) (count, repeated int, err error)
+
+// importCharges streams the charges of a file into st, and records their mode:
+// live data shows as LIVE even without an account, and a file of the other
+// mode is refused later. A file that mixes modes, or whose mode is not the
+// store's, is refused: test charges among live ones would be offered for
+// refund as live duplicates, and the other way round hidden.
+func importCharges(ctx context.Context, st *store.Store, r io.Reader, name string,
+	confirm func(count, repeated int) error) (count, repeated int, err error) {
+	// The mode of the data already stored: read before the import adds any.
 	storeLive, known, err := storeMode(ctx, st)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
-	if known && storeLive != fileLive {
-		return fmt.Errorf("the file holds %s charges but the store %s holds %s data; nothing was stored: import it into another store with --db PATH",
-			modeName(fileLive), st.Path(), modeName(storeLive))
-	}
-	return st.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, map[string]string{stateLive: strconv.FormatBool(fileLive)})
+	var firstID string
+	var fileLive bool
+	err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
+		err := stripeapi.StreamCharges(r, name, func(rec *stripeapi.ChargeRecord) error {
+			c := &rec.Charge
+			if firstID == "" {
+				firstID, fileLive = c.ID, c.Livemode
+			} else if c.Livemode != fileLive {
+				return fmt.Errorf("import %s: the file mixes modes: %s is %s and %s is %s; import each mode into a store of its own",
+					name, firstID, modeName(fileLive), c.ID, modeName(c.Livemode))
+			}
+			return imp.Add(rec.Charge, rec.Place, rec.Digest)
+		})
+		if err != nil {
+			return err
+		}
+		if count, repeated, err = imp.Counts(); err != nil {
+			return err
+		}
+		if err := confirm(count, repeated); err != nil {
+			return err
+		}
+		if count == 0 {
+			return nil
+		}
+		if known && storeLive != fileLive {
+			return fmt.Errorf("import %s: the file holds %s charges but the store %s holds %s data; nothing was stored: import it into another store with --db PATH",
+				name, modeName(fileLive), st.Path(), modeName(storeLive))
+		}
+		return imp.SetState(stateLive, strconv.FormatBool(fileLive))
+	})
+	return count, repeated, err
 }
 
 // storeMode is the mode of the data in st: the one recorded by a command that
@@ -83,46 +109,79 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] != "import" {
 		return &usageError{msg: "keys needs a subcommand", usage: "Usage:\n  " + keysSynopsis + "\n"}
 	}
-	return importFile(ctx, env, args[1:], newFlags("keys import", keysSynopsis),
-		reconcile.ReadKeyLog, (*store.Store).SaveKeys, "idempotency keys")
+	return importFile(ctx, env, args[1:], newFlags("keys import", keysSynopsis), importKeys, "idempotency keys")
 }
 
-// importFile decodes a whole file (or stdin for "-") before anything is stored,
-// then saves it in one transaction: a bad line anywhere means nothing is imported.
-func importFile[T any](ctx context.Context, env Env, args []string, fs *cmdFlags,
-	decode func(r io.Reader, name string) (items []T, repeated int, err error),
-	save func(*store.Store, context.Context, []T) error, noun string) error {
+// importKeys reads a key log whole (key logs are small: one row per order)
+// and saves it in one transaction.
+func importKeys(ctx context.Context, st *store.Store, r io.Reader, name string,
+	confirm func(count, repeated int) error) (count, repeated int, err error) {
+	records, repeated, err := reconcile.ReadKeyLog(r, name)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := confirm(len(records), repeated); err != nil {
+		return 0, 0, err
+	}
+	if err := st.SaveKeys(ctx, records); err != nil {
+		return 0, 0, fmt.Errorf("import %s: %w", name, err)
+	}
+	return len(records), repeated, nil
+}
+
+// importFile imports a file (or stdin for "-") into the store in one
+// transaction: a bad line anywhere means nothing is imported.
+func importFile(ctx context.Context, env Env, args []string, flags *cmdFlags, load importer, noun string) error {
 	var (
 		sh  shared
 		yes bool
 	)
-	sh.register(fs)
-	fs.BoolVar(&yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
-	rest, err := fs.parse(args, 1, env.Stdout)
+	sh.register(flags)
+	flags.BoolVar(&yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
+	rest, err := flags.parse(args, 1, env.Stdout)
 	if err != nil {
 		return err
 	}
 	path := rest[0]
-	items, repeated, err := decodeFile(env, path, decode)
+	r, name := io.Reader(env.Stdin), "standard input"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", path, err)
+		}
+		defer f.Close()
+		r, name = f, path
+	}
+	storePath, err := sh.localStorePath(ctx, env)
 	if err != nil {
 		return err
 	}
-	st, err := sh.openLocalStore(ctx, env)
+	_, statErr := os.Stat(storePath)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	st, err := store.Open(ctx, storePath)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if sh.db == "" && !yes {
+	confirm := func(count, _ int) error {
+		if sh.db != "" || yes {
+			return nil
+		}
 		// Standard input holds the file, so only --yes can agree to it.
 		canAsk := env.Terminal && path != "-"
-		if err := agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%d %s from %s", len(items), noun, path), canAsk); err != nil {
-			return err
+		return agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%d %s from %s", count, noun, path), canAsk)
+	}
+	count, repeated, err := load(ctx, st, r, name, confirm)
+	if err != nil {
+		if created {
+			// The file is read as it is stored, so the store exists before
+			// a bad line is found: one made for this import goes again.
+			st.Close()
+			removeStore(storePath)
 		}
+		return err
 	}
-	if err := save(st, ctx, items); err != nil {
-		return fmt.Errorf("import %s: %w", path, err)
-	}
-	fmt.Fprintf(env.Stderr, "imported %d %s%s from %s into %s\n", len(items), noun, repeatNote(repeated), path, st.Path())
+	fmt.Fprintf(env.Stderr, "imported %d %s%s from %s into %s\n", count, noun, repeatNote(repeated), path, st.Path())
 	return nil
 }
 
@@ -172,14 +231,9 @@ func repeatNote(repeated int) string {
 	return " (" + plural(repeated, "repeated record") + ", each stored once)"
 }
 
-func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, int, error)) ([]T, int, error) {
-	if path == "-" {
-		return decode(env.Stdin, "standard input")
+// removeStore deletes a store file and SQLite's files beside it.
+func removeStore(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(p)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	defer f.Close()
-	return decode(f, path)
 }
