@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 
 	"doublecheck/reconcile"
@@ -13,7 +15,7 @@ import (
 // ChargeImport is one all-or-nothing import of a file of charges, inside one
 // write transaction: charges are written as they come, so memory does not grow
 // with the file, and any error rolls all of them back. The ids already seen in
-// the file, with the line and a digest of each, are kept in a temporary table
+// the file, with the line and a digest of each, are kept in a scratch database
 // (on disk, not in memory): a charge repeated with the same digest is counted
 // and stored once, one repeated with another digest refuses the file.
 type ChargeImport struct {
@@ -44,15 +46,23 @@ const claimRows = 100
 // ImportCharges runs fn with an import into s and commits what it added when
 // fn returns nil; on any error nothing is stored.
 func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS temp.import_seen`); err != nil {
-			return fmt.Errorf("import into %s: %w", s.path, err)
-		}
-		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_seen (
-			id TEXT NOT NULL PRIMARY KEY, line INTEGER NOT NULL, digest BLOB NOT NULL) WITHOUT ROWID`); err != nil {
-			return fmt.Errorf("import into %s: %w", s.path, err)
-		}
-		lookup, err := tx.PrepareContext(ctx, `SELECT line, digest FROM import_seen WHERE id = ?`)
+	if s.readOnly {
+		return s.refuseWrite()
+	}
+	// One connection for the scratch database, the cache size and the
+	// transaction: the writer has only one, but a pinned one says so.
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("import into %s: %w", s.path, err)
+	}
+	defer conn.Close()
+	done, err := prepareImport(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("import into %s: %w", s.path, err)
+	}
+	defer done()
+	return s.withTxOn(ctx, conn, func(tx *sql.Tx) error {
+		lookup, err := tx.PrepareContext(ctx, `SELECT line, digest FROM import_scratch.seen WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("import into %s: %w", s.path, err)
 		}
@@ -62,14 +72,50 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 		if err := fn(imp); err != nil {
 			return err
 		}
-		if err := imp.flush(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DROP TABLE temp.import_seen`); err != nil {
-			return fmt.Errorf("import into %s: %w", s.path, err)
-		}
-		return nil
+		return imp.flush()
 	})
+}
+
+// importCacheKiB is the page cache of an import: a transaction that outgrows
+// the cache writes pages to the WAL and reads them back, which took more than
+// half of a large import's time with the default 2 MB.
+const importCacheKiB = 64 << 10
+
+// prepareImport attaches a scratch database, a file that is deleted after the
+// import, for the ids an import has seen (a million ids would otherwise be held
+// in memory), and enlarges conn's page cache; done undoes both.
+func prepareImport(ctx context.Context, conn *sql.Conn) (done func(), err error) {
+	f, err := os.CreateTemp("", "doublecheck-import-*.db")
+	if err != nil {
+		return nil, err
+	}
+	scratch := f.Name()
+	f.Close()
+	var cache int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		os.Remove(scratch)
+		return nil, err
+	}
+	done = func() {
+		bg := context.Background()
+		conn.ExecContext(bg, `PRAGMA cache_size = `+strconv.FormatInt(cache, 10))
+		conn.ExecContext(bg, `DETACH DATABASE import_scratch`)
+		os.Remove(scratch)
+	}
+	for _, stmt := range []string{
+		`ATTACH DATABASE '` + strings.ReplaceAll(scratch, "'", "''") + `' AS import_scratch`,
+		// Thrown away after the import: nothing to journal or sync.
+		`PRAGMA import_scratch.journal_mode = OFF`,
+		`PRAGMA import_scratch.synchronous = OFF`,
+		`PRAGMA cache_size = -` + strconv.Itoa(importCacheKiB),
+		`CREATE TABLE import_scratch.seen (id TEXT NOT NULL PRIMARY KEY, line INTEGER NOT NULL, digest BLOB NOT NULL) WITHOUT ROWID`,
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			done()
+			return nil, err
+		}
+	}
+	return done, nil
 }
 
 func (imp *ChargeImport) close() {
@@ -152,7 +198,7 @@ func (imp *ChargeImport) claimIDs(batch []pendingCharge) error {
 	if st == nil {
 		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(batch)), ", ")
 		var err error
-		st, err = imp.tx.PrepareContext(imp.ctx, `INSERT INTO import_seen (id, line, digest) VALUES `+values+`
+		st, err = imp.tx.PrepareContext(imp.ctx, `INSERT INTO import_scratch.seen (id, line, digest) VALUES `+values+`
 			ON CONFLICT (id) DO NOTHING RETURNING id`)
 		if err != nil {
 			return fmt.Errorf("prepare the import's record of ids: %w", err)
