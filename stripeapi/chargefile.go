@@ -179,11 +179,10 @@ func (h fileHead) isJSONL() bool {
 // chargeBatch is a run of raw charge objects, decoded by a worker; done is
 // closed when out (and err, the problem that ends the file) are ready.
 type chargeBatch struct {
-	raw   [][]byte
-	jsonl bool // raw objects are lines, not yet checked to be JSON
-	out   []ChargeRecord
-	err   error
-	done  chan struct{}
+	raw  [][]byte
+	out  []ChargeRecord
+	err  error
+	done chan struct{}
 }
 
 // decode fills out with the batch's charges, up to the first problem.
@@ -191,8 +190,10 @@ func (b *chargeBatch) decode() {
 	defer close(b.done)
 	var compact bytes.Buffer
 	for i, raw := range b.raw {
-		rec := &b.out[i]
-		if b.jsonl && !json.Valid(raw) {
+		// Compact also checks that a line is JSON, before decoding says
+		// what is wrong with the charge in it.
+		compact.Reset()
+		if err := json.Compact(&compact, raw); err != nil {
 			b.fail(i, errors.New(jsonProblem(raw)))
 			return
 		}
@@ -201,14 +202,9 @@ func (b *chargeBatch) decode() {
 			b.fail(i, err)
 			return
 		}
-		compact.Reset()
-		if err := json.Compact(&compact, raw); err != nil {
-			b.fail(i, fmt.Errorf("invalid JSON: %w", err))
-			return
-		}
 		sum := sha256.Sum256(compact.Bytes())
-		rec.Charge = c
-		copy(rec.Digest[:], sum[:])
+		b.out[i].Charge = c
+		copy(b.out[i].Digest[:], sum[:])
 	}
 }
 
@@ -222,17 +218,16 @@ func (b *chargeBatch) fail(i int, err error) {
 // splitter cuts a file into raw charge objects and hands them out in batches,
 // in order, to the decode workers (work) and to the emitter (batches).
 type splitter struct {
-	name           string
-	batches, work  chan *chargeBatch
-	stop           chan struct{}
-	current        *chargeBatch
-	currentIsJSONL bool
+	name          string
+	batches, work chan *chargeBatch
+	stop          chan struct{}
+	current       *chargeBatch
 }
 
 // add puts one raw object, found at place, into the current batch.
-func (s *splitter) add(raw []byte, place reconcile.Place, jsonl bool) bool {
+func (s *splitter) add(raw []byte, place reconcile.Place) bool {
 	if s.current == nil {
-		s.current = &chargeBatch{jsonl: jsonl, done: make(chan struct{})}
+		s.current = &chargeBatch{done: make(chan struct{})}
 	}
 	s.current.raw = append(s.current.raw, raw)
 	s.current.out = append(s.current.out, ChargeRecord{Place: place})
@@ -297,7 +292,7 @@ func (s *splitter) run(head fileHead, src *bufio.Reader) {
 // lines reads JSONL: one charge object per line.
 func (s *splitter) lines(head fileHead, src *bufio.Reader) {
 	n := head.lineNo
-	if !s.add(head.firstLine, reconcile.Place{File: s.name, Line: n, Element: -1}, true) {
+	if !s.add(head.firstLine, reconcile.Place{File: s.name, Line: n, Element: -1}) {
 		return
 	}
 	for {
@@ -310,7 +305,7 @@ func (s *splitter) lines(head fileHead, src *bufio.Reader) {
 			}
 			if line = bytes.TrimSpace(line); len(line) > 0 {
 				// ReadSlice's buffer is reused by the next read.
-				if !s.add(bytes.Clone(line), reconcile.Place{File: s.name, Line: n, Element: -1}, true) {
+				if !s.add(bytes.Clone(line), reconcile.Place{File: s.name, Line: n, Element: -1}) {
 					return
 				}
 			}
@@ -394,7 +389,7 @@ func (s *splitter) elements(dec *json.Decoder, doc *trackedReader) error {
 			return err
 		}
 		start := dec.InputOffset() - int64(len(raw))
-		if !s.add(raw, reconcile.Place{File: s.name, Line: doc.lineAt(start), Element: i, Byte: start}, false) {
+		if !s.add(raw, reconcile.Place{File: s.name, Line: doc.lineAt(start), Element: i, Byte: start}) {
 			return nil
 		}
 		doc.forget(start)
