@@ -24,28 +24,6 @@ type ChargeRecord struct {
 	Digest [16]byte
 }
 
-// DecodeCharges reads a whole file as StreamCharges does and returns every
-// charge once, with the number of repeats it left out (the same charge again,
-// byte for byte once compacted), or, on the first problem, none. A charge
-// repeated with other contents is such a problem.
-func DecodeCharges(r io.Reader, name string) (charges []reconcile.Charge, repeated int, err error) {
-	repeats := reconcile.NewRepeats("charge")
-	err = StreamCharges(r, name, func(rec *ChargeRecord) error {
-		repeat, err := repeats.Seen(rec.Charge.ID, string(rec.Digest[:]), rec.Place.Line)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rec.Place, err)
-		}
-		if !repeat {
-			charges = append(charges, rec.Charge)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return charges, repeats.Repeated, nil
-}
-
 // StreamCharges reads Stripe charge objects from a Stripe list response
 // ({"object":"list","data":[…]}), a bare JSON array, or JSONL (one charge per
 // line; blank lines are fine), and hands each to emit in the order of the file.
