@@ -58,12 +58,9 @@ const chargeColumnCount = 20
 // fifty charges.
 const chunkRows = 50
 
-// chunkStatements upsert n charges and their raw JSON.
-type chunkStatements struct{ charges, raw *sql.Stmt }
-
-func prepareChunk(ctx context.Context, tx *sql.Tx, n int) (*chunkStatements, error) {
-	values := strings.TrimSuffix(strings.Repeat("(?"+strings.Repeat(", ?", chargeColumnCount-1)+"), ", n), ", ")
-	charges, err := tx.PrepareContext(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES `+values+`
+// chargeUpsert ends an INSERT into charges: per charge, the newest observation
+// wins (ties go to the later write).
+const chargeUpsert = `
 ON CONFLICT (id) DO UPDATE SET
 	created = excluded.created, amount = excluded.amount, amount_refunded = excluded.amount_refunded,
 	currency = excluded.currency, status = excluded.status, captured = excluded.captured,
@@ -73,7 +70,14 @@ ON CONFLICT (id) DO UPDATE SET
 	payment_intent = excluded.payment_intent, description = excluded.description,
 	metadata = excluded.metadata, livemode = excluded.livemode, observed = excluded.observed,
 	load_record = excluded.load_record
-WHERE excluded.observed >= charges.observed`)
+WHERE excluded.observed >= charges.observed`
+
+// chunkStatements upsert n charges and their raw JSON.
+type chunkStatements struct{ charges, raw *sql.Stmt }
+
+func prepareChunk(ctx context.Context, tx *sql.Tx, n int) (*chunkStatements, error) {
+	values := strings.TrimSuffix(strings.Repeat("(?"+strings.Repeat(", ?", chargeColumnCount-1)+"), ", n), ", ")
+	charges, err := tx.PrepareContext(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES `+values+chargeUpsert)
 	if err != nil {
 		return nil, fmt.Errorf("prepare charge upsert: %w", err)
 	}

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"doublecheck/reconcile"
 )
@@ -128,5 +130,72 @@ func TestImportChargesRollsBack(t *testing.T) {
 	})
 	if err != nil || countRows(t, s)["charges"] != 1 {
 		t.Errorf("the next import: %v, %d charges; want it stored", err, countRows(t, s)["charges"])
+	}
+}
+
+// TestImportChargesStoresAsSaveChargesDoes: what an import stores loads back
+// field for field, with its raw JSON, and against charges already stored the
+// newest observation wins as in SaveCharges (ties to the import), raw JSON
+// going with it.
+func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	version := func(id string, refunded int64, observed time.Time, raw string) reconcile.Charge {
+		return reconcile.Charge{ID: id, Amount: 1000, AmountRefunded: refunded, Currency: "usd", Status: "succeeded",
+			Captured: true, Observed: observed, Raw: []byte(raw), Metadata: map[string]string{"order_id": id}}
+	}
+	s := openTemp(t)
+	stored := []reconcile.Charge{
+		version("ch_newer_in_store", 1000, t0.Add(time.Hour), `{"v":"store"}`),
+		version("ch_older_in_store", 0, t0, `{"v":"store"}`),
+		version("ch_tie", 0, t0, `{"v":"store"}`),
+	}
+	if err := s.SaveCharges(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	imported := append(fakeCharges(0, 2*copyRows+3, true), // several copy statements
+		version("ch_newer_in_store", 0, t0, `{"v":"file"}`),
+		version("ch_older_in_store", 500, t0.Add(time.Hour), `{"v":"file"}`),
+		version("ch_tie", 300, t0, `{"v":"file"}`))
+	err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+		for i, c := range imported {
+			if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i), byte(i >> 8)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := loadedCharges(t, s)
+	if len(got) != len(imported) {
+		t.Fatalf("the store holds %d charges, want %d", len(got), len(imported))
+	}
+	for _, c := range imported[:len(imported)-3] {
+		want := c
+		want.Raw = nil
+		if !reflect.DeepEqual(got[c.ID], want) {
+			t.Fatalf("charge %s loads as\n%+v\nwant\n%+v", c.ID, got[c.ID], want)
+		}
+		if raw := rawOf(t, s, c.ID); raw != string(c.Raw) {
+			t.Fatalf("charge %s raw JSON %q, want %q", c.ID, raw, c.Raw)
+		}
+	}
+	for _, tc := range []struct {
+		id           string
+		wantRefunded int64
+		wantRaw      string
+	}{
+		{"ch_newer_in_store", 1000, `{"v":"store"}`},
+		{"ch_older_in_store", 500, `{"v":"file"}`},
+		{"ch_tie", 300, `{"v":"file"}`},
+	} {
+		if r := got[tc.id].AmountRefunded; r != tc.wantRefunded {
+			t.Errorf("%s: amount refunded %d, want %d", tc.id, r, tc.wantRefunded)
+		}
+		if raw := rawOf(t, s, tc.id); raw != tc.wantRaw {
+			t.Errorf("%s: raw JSON %s, want %s", tc.id, raw, tc.wantRaw)
+		}
 	}
 }
