@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -77,7 +78,7 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 		return fmt.Errorf("import into %s: %w", s.path, err)
 	}
 	defer conn.Close()
-	done, err := prepareImport(ctx, conn)
+	done, err := prepareImport(ctx, conn, filepath.Dir(s.path))
 	if err != nil {
 		return fmt.Errorf("import into %s: %w", s.path, err)
 	}
@@ -108,11 +109,14 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 // the order of their ids.
 const importCacheKiB = 64 << 10
 
-// prepareImport attaches a scratch database, a file that is deleted after the
-// import, for the ids an import has seen and the charges it staged, and gives
-// it a larger page cache; done undoes it.
-func prepareImport(ctx context.Context, conn *sql.Conn) (done func(), err error) {
-	f, err := os.CreateTemp("", "doublecheck-import-*.db")
+// prepareImport attaches a scratch database for the ids an import has seen and
+// the charges it staged, and gives it a larger page cache; done undoes it. The
+// file is made in dir, the store's directory, and deleted after the import:
+// it is as large as the file's charges, and the temporary directory may be
+// memory (tmpfs) or too small, while the store's filesystem must take them
+// anyway.
+func prepareImport(ctx context.Context, conn *sql.Conn, dir string) (done func(), err error) {
+	f, err := os.CreateTemp(dir, ".doublecheck-import-*.db")
 	if err != nil {
 		return nil, err
 	}
