@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"doublecheck/reconcile"
@@ -30,39 +32,89 @@ func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *co
 }
 
 func runImport(ctx context.Context, opts *importOptions) error {
-	return importFile(ctx, opts, stripeapi.DecodeCharges, saveImportedCharges, chargesLive, "charge")
+	return importFile(ctx, opts, importCharges, peekChargesLive, "charge")
 }
 
-// chargesLive is the mode of an imported file, by its first charge (a file
-// that mixes modes is refused when it is saved).
-func chargesLive(charges []reconcile.Charge) bool {
-	return len(charges) > 0 && charges[0].Livemode
-}
+// importer reads the file r, called name, into st in one transaction: all of
+// it or nothing. confirm is asked, with the number of distinct records and of
+// repeats left out, before anything is committed, and may refuse.
+type importer func(ctx context.Context, st *store.Store, r io.Reader, name string,
+	confirm func(count, repeated int) error) (count, repeated int, err error)
 
-// saveImportedCharges stores imported charges in a store of their mode, and
-// records that mode: live data shows as LIVE even without an account, and a
-// file of the other mode is refused later. A file that mixes modes, or whose
-// mode is not the store's, is refused: test charges among live ones would be
-// offered for refund as live duplicates, and the other way round hidden.
-func saveImportedCharges(st *store.Store, ctx context.Context, charges []reconcile.Charge) error {
-	if len(charges) == 0 {
-		return nil
+// importCharges streams the charges of a file into st. A file that mixes
+// modes, or whose mode is not the store's, is refused: test charges among live
+// ones would be offered for refund as live duplicates, and the other way round
+// hidden. A store's mode is fixed by its first write, so an import into a store
+// without one records the file's: live data shows as LIVE even without an
+// account, and a file of the other mode is refused later.
+func importCharges(ctx context.Context, st *store.Store, r io.Reader, name string,
+	confirm func(count, repeated int) error) (count, repeated int, err error) {
+	// The store's mode: read before the import adds anything.
+	storeLive, known, err := st.Mode(ctx)
+	if err != nil {
+		return 0, 0, err
 	}
-	fileLive := charges[0].Livemode
-	for _, c := range charges[1:] {
-		if c.Livemode != fileLive {
-			return fmt.Errorf("the file mixes modes: %s is %s and %s is %s; import each mode into a store of its own",
-				charges[0].ID, modeName(fileLive), c.ID, modeName(c.Livemode))
+	var firstID string
+	var fileLive bool
+	err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
+		err := stripeapi.StreamCharges(r, name, func(rec *stripeapi.ChargeRecord) error {
+			c := &rec.Charge
+			if firstID == "" {
+				firstID, fileLive = c.ID, c.Livemode
+			} else if c.Livemode != fileLive {
+				return fmt.Errorf("import %s: the file mixes modes: %s is %s and %s is %s; import each mode into a store of its own",
+					name, firstID, modeName(fileLive), c.ID, modeName(c.Livemode))
+			}
+			return imp.Add(rec.Charge, rec.Place, rec.Digest)
+		})
+		if err != nil {
+			return err
 		}
+		if count, repeated, err = imp.Counts(); err != nil {
+			return err
+		}
+		if err := confirm(count, repeated); err != nil {
+			return err
+		}
+		switch {
+		case count == 0:
+			return nil
+		case known && storeLive != fileLive:
+			return fmt.Errorf("import %s: the file holds %s charges but the store %s is a %s store; nothing was stored: import it into another store with --db PATH",
+				name, modeName(fileLive), st.Path(), modeName(storeLive))
+		case known:
+			return nil
+		}
+		return imp.SetState(store.StateLivemode, strconv.FormatBool(fileLive))
+	})
+	return count, repeated, err
+}
+
+// errModeFound ends a peek at a file's first charge.
+var errModeFound = errors.New("mode found")
+
+// peekChargesLive reads the first charge of the file r to learn its mode
+// (without a key, a live file goes into a live store of its own), and returns
+// a reader that still starts at the beginning of the file.
+func peekChargesLive(r io.Reader, name string) (io.Reader, bool, error) {
+	var (
+		live bool
+		read bytes.Buffer
+	)
+	err := stripeapi.StreamCharges(io.TeeReader(r, &read), name, func(rec *stripeapi.ChargeRecord) error {
+		live = rec.Charge.Livemode
+		return errModeFound
+	})
+	if err != nil && !errors.Is(err, errModeFound) {
+		return nil, false, err
 	}
-	var modeErr *store.ModeError
-	if err := st.FixMode(ctx, fileLive); errors.As(err, &modeErr) {
-		return fmt.Errorf("the file holds %s charges but the store %s is a %s store; nothing was stored: import it into another store with --db PATH",
-			modeName(fileLive), st.Path(), modeName(modeErr.StoreLive))
-	} else if err != nil {
-		return err
+	if f, ok := r.(io.Seeker); ok {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, false, fmt.Errorf("read %s: %w", name, err)
+		}
+		return r, live, nil
 	}
-	return st.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, nil)
+	return io.MultiReader(&read, r), live, nil
 }
 
 // modeName is how an error names a mode.
@@ -78,7 +130,24 @@ func newKeysImportCmd(env Env, runF func(context.Context, *importOptions) error)
 }
 
 func runKeysImport(ctx context.Context, opts *importOptions) error {
-	return importFile(ctx, opts, reconcile.ReadKeyLog, (*store.Store).SaveKeys, nil, "idempotency key")
+	return importFile(ctx, opts, importKeys, nil, "idempotency key")
+}
+
+// importKeys reads a key log whole (key logs are small: one row per order)
+// and saves it in one transaction.
+func importKeys(ctx context.Context, st *store.Store, r io.Reader, name string,
+	confirm func(count, repeated int) error) (count, repeated int, err error) {
+	records, repeated, err := reconcile.ReadKeyLog(r, name)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := confirm(len(records), repeated); err != nil {
+		return 0, 0, err
+	}
+	if err := st.SaveKeys(ctx, records); err != nil {
+		return 0, 0, fmt.Errorf("import %s: %w", name, err)
+	}
+	return len(records), repeated, nil
 }
 
 // newImportFileCmd is a command that imports one file: the flags both imports take.
@@ -92,36 +161,55 @@ func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) e
 	}}
 }
 
-// importFile decodes a whole file (or stdin for "-") before anything is stored,
-// then saves it in one transaction: a bad line anywhere means nothing is imported.
-func importFile[T any](ctx context.Context, opts *importOptions,
-	decode func(r io.Reader, name string) (items []T, repeated int, err error),
-	save func(*store.Store, context.Context, []T) error, fileLive func([]T) bool, noun string) error {
+// importFile imports a file (or stdin for "-") into the store in one
+// transaction: a bad line anywhere means nothing is imported. peekLive, when
+// given, learns the file's mode first, for the store used without a key.
+func importFile(ctx context.Context, opts *importOptions, load importer,
+	peekLive func(io.Reader, string) (io.Reader, bool, error), noun string) error {
 	env, sh, yes, path := opts.env, &opts.sh, opts.yes, opts.path
-	items, repeated, err := decodeFile(env, path, decode)
-	if err != nil {
-		return err
+	r, name := io.Reader(env.Stdin), "standard input"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", path, err)
+		}
+		defer f.Close()
+		r, name = f, path
 	}
-	if fileLive != nil {
-		live := fileLive(items) // without a key, a live file goes into local-live.db
+	if peekLive != nil {
+		var (
+			live bool
+			err  error
+		)
+		if r, live, err = peekLive(r, name); err != nil {
+			return err
+		}
 		sh.keylessLive = &live
 	}
-	st, err := sh.openLocalStore(ctx, env)
+	st, created, err := sh.openLocalStore(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if sh.db == "" && !yes {
+	confirm := func(count, _ int) error {
+		if sh.db != "" || yes {
+			return nil
+		}
 		// Standard input holds the file, so only --yes can agree to it.
 		canAsk := env.Terminal && path != "-"
-		if err := agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%s from %s", reconcile.Plural(len(items), noun), path), canAsk); err != nil {
-			return err
+		return agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%s from %s", reconcile.Plural(count, noun), path), canAsk)
+	}
+	count, repeated, err := load(ctx, st, r, name, confirm)
+	if err != nil {
+		if created {
+			// The file is read as it is stored, so the store exists before
+			// a bad line is found: one made for this import goes again.
+			st.Close()
+			removeStore(st.Path())
 		}
+		return err
 	}
-	if err := save(st, ctx, items); err != nil {
-		return fmt.Errorf("import %s: %w", path, err)
-	}
-	fmt.Fprintf(env.Stderr, "imported %s%s from %s into %s\n", reconcile.Plural(len(items), noun), repeatNote(repeated), path, st.Path())
+	fmt.Fprintf(env.Stderr, "imported %s%s from %s into %s\n", reconcile.Plural(count, noun), repeatNote(repeated), path, st.Path())
 	return nil
 }
 
@@ -171,14 +259,9 @@ func repeatNote(repeated int) string {
 	return " (" + reconcile.Plural(repeated, "repeated record") + ", each stored once)"
 }
 
-func decodeFile[T any](env Env, path string, decode func(r io.Reader, name string) ([]T, int, error)) ([]T, int, error) {
-	if path == "-" {
-		return decode(env.Stdin, "standard input")
+// removeStore deletes a store file and SQLite's files beside it.
+func removeStore(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(p)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	defer f.Close()
-	return decode(f, path)
 }

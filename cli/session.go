@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -188,21 +189,23 @@ func (s *shared) storePath(env Env, acct account) (string, error) {
 // openLocalStore opens, creating it if need be, the store of a command that
 // writes without needing Stripe (see localStorePath). A store found by the
 // key's account (or the keyless store of a mode) has that mode, fixed here
-// before anything is written: data of the other mode is refused.
-func (s *shared) openLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+// before anything is written: data of the other mode is refused. created says
+// the store did not exist before.
+func (s *shared) openLocalStore(ctx context.Context, env Env) (st *store.Store, created bool, err error) {
 	path, acct, err := s.localStorePath(ctx, env, true)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	st, err := store.Open(ctx, path)
-	if err != nil || acct.ID == "" {
-		return st, err
+	_, statErr := os.Stat(path)
+	created = errors.Is(statErr, fs.ErrNotExist)
+	if st, err = store.Open(ctx, path); err != nil || acct.ID == "" {
+		return st, created, err
 	}
 	if err := st.FixMode(ctx, acct.Live); err != nil {
 		st.Close()
-		return nil, err
+		return nil, false, err
 	}
-	return st, nil
+	return st, created, nil
 }
 
 // readLocalStore opens the store of a command that only reads (see

@@ -23,17 +23,8 @@ func TextFile(data []byte, name string) ([]byte, error) {
 		return data, nil
 	}
 	for n, line := range bytes.Split(data, []byte("\n")) {
-		if !utf8.Valid(line) {
-			col := 0
-			for len(line) > 0 {
-				r, size := utf8.DecodeRune(line)
-				if r == utf8.RuneError && size <= 1 {
-					break
-				}
-				col += size
-				line = line[size:]
-			}
-			return nil, fmt.Errorf("%s line %d (byte %d of the line): not valid UTF-8 text; save the file as UTF-8", name, n+1, col+1)
+		if err := TextLine(line, name, n+1); err != nil {
+			return nil, err
 		}
 	}
 	return data, nil // not reached: some line was invalid
@@ -48,6 +39,41 @@ const MaxAmount = 99_999_999
 // TrimLineBOM returns a JSONL line without a leading byte-order mark: files
 // joined with cat carry each one's mark at the start of a later line.
 func TrimLineBOM(line []byte) []byte { return bytes.TrimPrefix(line, utf8BOM) }
+
+// TextLine refuses line n of the file name unless it is UTF-8, naming the
+// byte of the line where the text goes wrong.
+func TextLine(line []byte, name string, n int) error {
+	if utf8.Valid(line) {
+		return nil
+	}
+	col := 0
+	for len(line) > 0 {
+		r, size := utf8.DecodeRune(line)
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		col += size
+		line = line[size:]
+	}
+	return fmt.Errorf("%s line %d (byte %d of the line): not valid UTF-8 text; save the file as UTF-8", name, n, col+1)
+}
+
+// Place is where a record sits in a file, for messages: a line of a file of
+// lines (Element < 0), or an element of a JSON array, which starts at Byte on
+// Line.
+type Place struct {
+	File    string
+	Line    int
+	Element int
+	Byte    int64
+}
+
+func (p Place) String() string {
+	if p.Element < 0 {
+		return fmt.Sprintf("%s line %d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s: element %d (line %d, byte %d)", p.File, p.Element, p.Line, p.Byte)
+}
 
 // Charge statuses Stripe documents for a charge object.
 var chargeStatuses = []string{"succeeded", "pending", "failed"}
@@ -166,9 +192,15 @@ func (r *Repeats) Seen(id, content string, line int) (repeat bool, err error) {
 		return false, nil
 	}
 	if prev.content != content {
-		return false, fmt.Errorf("%s %s is also on line %d, with different contents; keep the right one and import again",
-			r.what, id, prev.line)
+		return false, ConflictError(r.what, id, prev.line)
 	}
 	r.Repeated++
 	return true, nil
+}
+
+// ConflictError is the refusal of a record, called what, whose id came on
+// firstLine with other contents: which one is right is not for an import to
+// guess.
+func ConflictError(what, id string, firstLine int) error {
+	return fmt.Errorf("%s %s is also on line %d, with different contents; keep the right one and import again", what, id, firstLine)
 }

@@ -66,31 +66,38 @@ func reportRates(b *testing.B, charges int, cpu time.Duration) {
 	b.ReportMetric(float64(charges)/cpu.Seconds(), "charges/cpu-s")
 }
 
-// BenchmarkLoadInput loads a store of one million charges for detection. The
-// fixture is built once per run (b.Loop runs the function body once).
+// BenchmarkLoadInput loads stores of 10k, 100k and 1M charges for detection.
+// Each fixture is built once per run (b.Loop runs the function body once).
 func BenchmarkLoadInput(b *testing.B) {
-	const total, batch = 1_000_000, 10_000
+	const batch = 10_000
 	ctx := context.Background()
-	s := openTemp(b)
-	for from := 0; from < total; from += batch {
-		if err := s.SaveCharges(ctx, fakeCharges(from, batch, true)); err != nil {
-			b.Fatal(err)
-		}
+	for _, size := range []struct {
+		name  string
+		total int
+	}{{"10k", 10_000}, {"100k", 100_000}, {"1M", 1_000_000}} {
+		b.Run(size.name, func(b *testing.B) {
+			s := openTemp(b)
+			for from := 0; from < size.total; from += batch {
+				if err := s.SaveCharges(ctx, fakeCharges(from, min(batch, size.total-from), true)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			cpuBefore := processCPU(b)
+			for b.Loop() {
+				in, err := s.LoadInput(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(in.Charges) != size.total {
+					b.Fatalf("loaded %d charges, want %d", len(in.Charges), size.total)
+				}
+			}
+			// The machine is shared: CPU time per load says what wall time
+			// would be on an idle machine better than ns/op does.
+			b.ReportMetric((processCPU(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
+		})
 	}
-	b.ReportAllocs()
-	cpuBefore := processCPU(b)
-	for b.Loop() {
-		in, err := s.LoadInput(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(in.Charges) != total {
-			b.Fatalf("loaded %d charges, want %d", len(in.Charges), total)
-		}
-	}
-	// The machine is shared: CPU time per load says what wall time would be on
-	// an idle machine better than ns/op does.
-	b.ReportMetric((processCPU(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // processCPU is the user+system CPU time the test process has used.

@@ -59,12 +59,9 @@ const chargeColumnCount = 20
 // fifty charges.
 const chunkRows = 50
 
-// chunkStatements upsert n charges and their raw JSON.
-type chunkStatements struct{ charges, raw *sql.Stmt }
-
-func prepareChunk(ctx context.Context, tx *sql.Tx, n int) (*chunkStatements, error) {
-	values := strings.TrimSuffix(strings.Repeat("(?"+strings.Repeat(", ?", chargeColumnCount-1)+"), ", n), ", ")
-	charges, err := tx.PrepareContext(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES `+values+`
+// chargeUpsert ends an INSERT into charges: per charge, the newest observation
+// wins (ties go to the later write).
+const chargeUpsert = `
 ON CONFLICT (id) DO UPDATE SET
 	created = excluded.created, amount = excluded.amount, amount_refunded = excluded.amount_refunded,
 	currency = excluded.currency, status = excluded.status, captured = excluded.captured,
@@ -74,7 +71,14 @@ ON CONFLICT (id) DO UPDATE SET
 	payment_intent = excluded.payment_intent, description = excluded.description,
 	metadata = excluded.metadata, livemode = excluded.livemode, observed = excluded.observed,
 	load_record = excluded.load_record
-WHERE excluded.observed >= charges.observed`)
+WHERE excluded.observed >= charges.observed`
+
+// chunkStatements upsert n charges and their raw JSON.
+type chunkStatements struct{ charges, raw *sql.Stmt }
+
+func prepareChunk(ctx context.Context, tx *sql.Tx, n int) (*chunkStatements, error) {
+	values := strings.TrimSuffix(strings.Repeat("(?"+strings.Repeat(", ?", chargeColumnCount-1)+"), ", n), ", ")
+	charges, err := tx.PrepareContext(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES `+values+chargeUpsert)
 	if err != nil {
 		return nil, fmt.Errorf("prepare charge upsert: %w", err)
 	}
@@ -132,38 +136,51 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 	return chargeArgs, append(rawArgs, c.ID, raw, observed), nil
 }
 
-// saveCharges upserts charges in chunks; per charge the newest Observed wins.
-// A chunk never holds one charge twice, so that within a batch too the later
-// of two equal observations wins, raw JSON included.
-func saveCharges(ctx context.Context, tx *sql.Tx, charges []reconcile.Charge) error {
-	statements := map[int]*chunkStatements{}
-	defer func() {
-		for _, st := range statements {
-			st.Close()
-		}
-	}()
-	chargeArgsBuf := make([]any, 0, chunkRows*chargeColumnCount)
-	rawArgsBuf := make([]any, 0, chunkRows*3)
-	inChunk := make(map[string]bool, chunkRows)
+// chargeWriter upserts charges in chunks, keeping its prepared statements
+// for the transaction: an import writes a million charges through one.
+type chargeWriter struct {
+	tx         *sql.Tx
+	statements map[int]*chunkStatements
+	chargeArgs []any
+	rawArgs    []any
+	inChunk    map[string]bool
+}
+
+func newChargeWriter(tx *sql.Tx) *chargeWriter {
+	return &chargeWriter{tx: tx, statements: map[int]*chunkStatements{},
+		chargeArgs: make([]any, 0, chunkRows*chargeColumnCount), rawArgs: make([]any, 0, chunkRows*3),
+		inChunk: make(map[string]bool, chunkRows)}
+}
+
+func (w *chargeWriter) Close() {
+	for _, st := range w.statements {
+		st.Close()
+	}
+}
+
+// write upserts charges; per charge the newest Observed wins. A chunk never
+// holds one charge twice, so that within a batch too the later of two equal
+// observations wins, raw JSON included.
+func (w *chargeWriter) write(ctx context.Context, charges []reconcile.Charge) error {
 	for first := 0; first < len(charges); {
-		chargeArgs, rawArgs := chargeArgsBuf[:0], rawArgsBuf[:0]
-		clear(inChunk)
+		chargeArgs, rawArgs := w.chargeArgs[:0], w.rawArgs[:0]
+		clear(w.inChunk)
 		end := first
-		for ; end < len(charges) && end-first < chunkRows && !inChunk[charges[end].ID]; end++ {
+		for ; end < len(charges) && end-first < chunkRows && !w.inChunk[charges[end].ID]; end++ {
 			var err error
 			if chargeArgs, rawArgs, err = appendChargeArgs(chargeArgs, rawArgs, &charges[end]); err != nil {
 				return fmt.Errorf("charge %d of %d: %w", end+1, len(charges), err)
 			}
-			inChunk[charges[end].ID] = true
+			w.inChunk[charges[end].ID] = true
 		}
 		n := end - first
-		st := statements[n]
+		st := w.statements[n]
 		if st == nil {
 			var err error
-			if st, err = prepareChunk(ctx, tx, n); err != nil {
+			if st, err = prepareChunk(ctx, w.tx, n); err != nil {
 				return err
 			}
-			statements[n] = st
+			w.statements[n] = st
 		}
 		if _, err := st.charges.ExecContext(ctx, chargeArgs...); err != nil {
 			return fmt.Errorf("save charges %d to %d of %d: %w", first+1, end, len(charges), err)
@@ -171,9 +188,19 @@ func saveCharges(ctx context.Context, tx *sql.Tx, charges []reconcile.Charge) er
 		if _, err := st.raw.ExecContext(ctx, rawArgs...); err != nil {
 			return fmt.Errorf("save raw JSON of charges %d to %d of %d: %w", first+1, end, len(charges), err)
 		}
+		// The arguments hold the charges' strings and raw JSON: let them go.
+		clear(chargeArgs)
+		clear(rawArgs)
 		first = end
 	}
 	return nil
+}
+
+// saveCharges upserts charges in chunks (see chargeWriter.write).
+func saveCharges(ctx context.Context, tx *sql.Tx, charges []reconcile.Charge) error {
+	w := newChargeWriter(tx)
+	defer w.Close()
+	return w.write(ctx, charges)
 }
 
 // SaveCharges stores charges in one transaction: all of them or, on any error,

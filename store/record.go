@@ -49,30 +49,42 @@ func loadRecord(c *reconcile.Charge, created, observed int64, metadata string) s
 	return string(buf)
 }
 
-// parseLoadRecord fills c from a load record. The strings of c are substrings of
-// rec and share its memory.
-func parseLoadRecord(rec string, c *reconcile.Charge) error {
+// parseLoadRecords fills charges from that many load records, concatenated.
+func parseLoadRecords(records string, charges []reconcile.Charge) error {
+	for i := range charges {
+		var err error
+		if records, err = parseLoadRecord(records, &charges[i]); err != nil {
+			return err
+		}
+	}
+	if records != "" {
+		return errors.New("load records have trailing bytes")
+	}
+	return nil
+}
+
+// parseLoadRecord fills c from the load record at the start of recs and returns
+// the records after it. The strings of c are substrings of recs and share its
+// memory.
+func parseLoadRecord(recs string, c *reconcile.Charge) (rest string, err error) {
 	var f [loadRecordFields]string
-	rest := rec
+	rest = recs
 	for i := range f {
 		colon := strings.IndexByte(rest, ':')
 		if colon < 0 {
-			return fmt.Errorf("load record is cut short at field %d", i+1)
+			return "", fmt.Errorf("load record is cut short at field %d", i+1)
 		}
 		n, err := strconv.Atoi(rest[:colon])
 		if err != nil || n < 0 || n > len(rest)-colon-1 {
-			return fmt.Errorf("load record has a bad length at field %d", i+1)
+			return "", fmt.Errorf("load record has a bad length at field %d", i+1)
 		}
 		f[i], rest = rest[colon+1:colon+1+n], rest[colon+1+n:]
-	}
-	if rest != "" {
-		return errors.New("load record has trailing bytes")
 	}
 	var ints [5]int64
 	for i := range ints {
 		n, err := strconv.ParseInt(f[i], 10, 64)
 		if err != nil {
-			return fmt.Errorf("load record field %d: %w", i+1, err)
+			return "", fmt.Errorf("load record field %d: %w", i+1, err)
 		}
 		ints[i] = n
 	}
@@ -89,11 +101,11 @@ func parseLoadRecord(rec string, c *reconcile.Charge) error {
 	if f[15] != "" {
 		m, err := decodeMetadata(f[15])
 		if err != nil {
-			return fmt.Errorf("charge %s: metadata: %w", c.ID, err)
+			return "", fmt.Errorf("charge %s: metadata: %w", c.ID, err)
 		}
 		c.Metadata = m
 	}
-	return nil
+	return rest, nil
 }
 
 // decodeMetadata decodes the metadata JSON the store wrote. Most metadata is a

@@ -121,7 +121,7 @@ func openWritable(ctx context.Context, path string, create bool) (*Store, error)
 	// the process; only a power loss or OS crash can lose the last commits, and
 	// everything but the refund ledger can be synced again from Stripe. Ledger
 	// writes switch the connection to FULL (see withLedgerTx).
-	writer, err := sql.Open("sqlite", dsn(path, "_txlock=immediate", "_pragma=synchronous(NORMAL)"))
+	writer, err := sql.Open("sqlite", dsn(path, "_txlock=immediate", "_pragma=synchronous(NORMAL)", "_pragma=temp_store(MEMORY)"))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -562,10 +562,17 @@ func (s *Store) Path() string { return s.path }
 // withTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when fn
 // returns nil; otherwise nothing fn did is kept.
 func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.withTxOn(ctx, s.writer, fn)
+}
+
+// withTxOn is withTx on db, the writer or one of its connections.
+func (s *Store) withTxOn(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(*sql.Tx) error) error {
 	if s.readOnly {
 		return s.refuseWrite()
 	}
-	tx, err := s.writer.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		if isReadOnly(err) {
 			return readOnlyError(s.path, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -209,4 +210,27 @@ func reorderKeys(t *testing.T, obj string) string {
 		t.Fatal("reordering left the object as it was")
 	}
 	return b.String()
+}
+
+// DecodeCharges reads a whole file through StreamCharges as an import does
+// (with the repeats kept in memory rather than in the store) and returns every
+// charge once, with the number of repeats it left out (the same charge again,
+// byte for byte once compacted), or, on the first problem, none. A charge
+// repeated with other contents is such a problem.
+func DecodeCharges(r io.Reader, name string) (charges []reconcile.Charge, repeated int, err error) {
+	repeats := reconcile.NewRepeats("charge")
+	err = StreamCharges(r, name, func(rec *ChargeRecord) error {
+		repeat, err := repeats.Seen(rec.Charge.ID, string(rec.Digest[:]), rec.Place.Line)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rec.Place, err)
+		}
+		if !repeat {
+			charges = append(charges, rec.Charge)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return charges, repeats.Repeated, nil
 }
