@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,9 +117,12 @@ func (d *detection) register(fs *cmdFlags) {
 		switch {
 		case d.window <= 0:
 			return errors.New("--window must be a positive duration such as 10m")
-		case !slices.Contains([]reconcile.Confidence{reconcile.Low, reconcile.Medium, reconcile.High}, reconcile.Confidence(d.minConf)):
+		}
+		conf, err := reconcile.ParseConfidence(d.minConf)
+		if err != nil || conf == "" {
 			return errors.New("--min-confidence must be low, medium or high")
 		}
+		d.minConf = string(conf)
 		return nil
 	})
 }

@@ -13,7 +13,7 @@ import (
 	"unicode"
 )
 
-// The JSON shape of `scan --format json` (issue 2, item 4). Amounts are in minor
+// The JSON shape of `scan --format json`. Amounts are in minor
 // units, times RFC 3339 in UTC.
 type (
 	jsonReport struct {

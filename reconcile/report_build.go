@@ -8,48 +8,6 @@ import (
 	"time"
 )
 
-// Detect finds the groups of charges that look like one payment taken more than
-// once, explains each, and adds the reconciliation findings and the summary.
-func Detect(in Input, opts Options) Report {
-	x := newIndex(in, opts)
-	uf := newUnionFind(len(in.Charges))
-	x.link(uf)
-	led := newLedger(in)
-	x.loggedKeys = x.keysWithoutCharge()
-
-	var groups []Group
-	slot := map[int32]int{} // union-find root → position in members
-	var members [][]int32
-	for i := range in.Charges {
-		if !x.eligible[i] {
-			continue
-		}
-		r := uf.find(int32(i))
-		if uf[r] >= -1 {
-			continue // a component of one charge
-		}
-		s, ok := slot[r]
-		if !ok {
-			s = len(members)
-			slot[r] = s
-			members = append(members, nil)
-		}
-		members[s] = append(members[s], int32(i))
-	}
-	for _, m := range members {
-		g := x.group(m, led)
-		if opts.MinConfidence == "" || g.Confidence.Rank() >= opts.MinConfidence.Rank() {
-			groups = append(groups, g)
-		}
-	}
-	sortGroups(groups)
-	return Report{
-		Groups:   groups,
-		Findings: x.findings(),
-		Summary:  summarize(in, groups, led, x.countChargesWithoutKey()),
-	}
-}
-
 // ParseConfidence reads a confidence level as the command line gives it.
 func ParseConfidence(s string) (Confidence, error) {
 	switch c := Confidence(strings.ToLower(strings.TrimSpace(s))); c {
