@@ -73,6 +73,7 @@ func (s *Server) routes() *http.ServeMux {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, perm permission, h handlerFunc) {
+	arrived := time.Now() // before any lock: the limiter counts arrivals, not when the server got round to them
 	s.mu.Lock()
 	requestID := s.requestID()
 	s.stats.Requests++
@@ -93,7 +94,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, p
 	if perm == permAccount && s.opts.NoAccount {
 		h = (*Server).unrecognizedURL
 	}
-	if !s.admit() {
+	if !s.admit(arrived) {
 		s.write(w, rateLimited())
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -266,23 +267,28 @@ func (s *Server) takeToken() bool {
 	return true
 }
 
-// admit runs the sliding-window limiter (WindowLimit) on the wall clock.
-func (s *Server) admit() bool {
+// admit runs the sliding-window limiter (WindowLimit) on the wall clock, for
+// a request that arrived at arrived.
+func (s *Server) admit(arrived time.Time) bool {
 	if s.opts.WindowLimit <= 0 {
 		return true
 	}
-	now := time.Now() // before the lock: its arrival, not when the server got round to it
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	expired := 0
-	for expired < len(s.admitted) && now.Sub(s.admitted[expired]) >= time.Second {
+	for expired < len(s.admitted) && arrived.Sub(s.admitted[expired]) >= time.Second {
 		expired++
 	}
 	s.admitted = s.admitted[expired:]
 	if len(s.admitted) >= s.opts.WindowLimit {
 		return false
 	}
-	s.admitted = append(s.admitted, now)
+	// Requests stamped at once may take the lock in either order.
+	at := len(s.admitted)
+	for at > 0 && s.admitted[at-1].After(arrived) {
+		at--
+	}
+	s.admitted = slices.Insert(s.admitted, at, arrived)
 	return true
 }
 

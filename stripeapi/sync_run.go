@@ -1,11 +1,13 @@
 package stripeapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"sort"
 	"sync"
 	"time"
 
@@ -24,10 +26,15 @@ type syncRun struct {
 	// mu guards what follows. It is held across every save, so checkpoints
 	// reach the store in the order they were made: a later save never carries
 	// an older picture of a slice than an earlier one.
-	mu                  sync.Mutex
-	cp                  checkpoint
-	legacy              []string         // an older version's state names, unset by the first save
-	pending             []int            // slices no worker has started
+	mu      sync.Mutex
+	cp      checkpoint
+	legacy  []string          // an older version's state names, unset by the first save
+	pending []int             // slices no worker has started
+	running map[int]*sliceRun // slices a worker is fetching
+	stopped bool              // a worker failed: the others stop too
+	// idle is where workers without a slice wait for one to become worth
+	// splitting, or for the last slice to finish.
+	idle                *sync.Cond
 	disputes            map[string]int64 // dispute events handled by this run
 	charges, events     int
 	keys, pages         int
@@ -95,15 +102,19 @@ func (r *syncRun) fetch(ctx context.Context) error {
 			}
 		}
 	}
+	r.running = map[int]*sliceRun{}
+	r.idle = sync.NewCond(&r.mu)
 	g, ctx := errgroup.WithContext(ctx)
-	for range min(r.opts.Concurrency*len(byKind), len(r.pending)) {
+	for range r.opts.Concurrency * len(byKind) {
 		g.Go(func() error {
 			for {
 				i, ok := r.nextSlice()
 				if !ok {
 					return nil
 				}
-				if err := r.runSlice(ctx, i); err != nil {
+				err := r.runSlice(ctx, i)
+				r.release(i, err != nil)
+				if err != nil {
 					return err
 				}
 			}
@@ -112,16 +123,83 @@ func (r *syncRun) fetch(ctx context.Context) error {
 	return g.Wait()
 }
 
-// nextSlice hands a worker the next slice to fetch; false when none is left.
+// sliceRun is what this run learned of a slice a worker is fetching, for
+// deciding whether to split it.
+type sliceRun struct {
+	seen        int   // items accepted by this run
+	top, bottom int64 // created of the newest and oldest of them
+}
+
+// minSplit is the least number of charges (or events) a slice must have left
+// to be split for an idle worker. More than a page left takes two requests one
+// after the other; split, the same two go side by side. Less than a page is
+// one request either way, and a split would only add one.
+const minSplit = pageSize * 3 / 2
+
+// nextSlice hands a worker the next slice to fetch: a planned one, else half
+// of the running slice with the most left. Without either it waits while
+// other slices run (one may become worth splitting); false when none is left
+// or the run stopped.
 func (r *syncRun) nextSlice() (int, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.pending) == 0 {
+	for {
+		switch {
+		case r.stopped:
+			return 0, false
+		case len(r.pending) > 0:
+			i := r.pending[0]
+			r.pending = r.pending[1:]
+			r.running[i] = &sliceRun{}
+			return i, true
+		}
+		if i, ok := r.splitLocked(); ok {
+			r.running[i] = &sliceRun{}
+			return i, true
+		}
+		if len(r.running) == 0 {
+			return 0, false
+		}
+		r.idle.Wait()
+	}
+}
+
+// release ends a worker's slice; failed stops the run.
+func (r *syncRun) release(i int, failed bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.running, i)
+	r.stopped = r.stopped || failed
+	r.idle.Broadcast()
+}
+
+// splitLocked takes the older half of the running slice with the most left,
+// as a new slice, so an idle worker shares the work instead of waiting for
+// the slowest slice: every worker stays busy to the end of the sync. The
+// remainder is estimated from what the slice has delivered so far, as if its
+// items were spread over its range like those. The running slice learns of
+// its new lower bound before its next page (see accept). r.mu is held.
+func (r *syncRun) splitLocked() (int, bool) {
+	best, most := -1, float64(minSplit)
+	for i, run := range r.running {
+		s := r.cp.Plan.Slices[i]
+		if run.seen == 0 || run.bottom-s.Lo < 2 {
+			continue
+		}
+		left := float64(run.seen) * float64(run.bottom-s.Lo) / float64(max(run.top-run.bottom, 1))
+		if left >= most {
+			best, most = i, left
+		}
+	}
+	if best < 0 {
 		return 0, false
 	}
-	i := r.pending[0]
-	r.pending = r.pending[1:]
-	return i, true
+	s := &r.cp.Plan.Slices[best]
+	mid := s.Lo + (r.running[best].bottom-s.Lo)/2
+	older := slice{sliceSpec: sliceSpec{Kind: s.Kind, Lo: s.Lo, Hi: mid}}
+	s.Lo = mid
+	r.cp.Plan.Slices = append(r.cp.Plan.Slices, older)
+	return len(r.cp.Plan.Slices) - 1, true
 }
 
 // runSlice pages through one slice, saving each page with the checkpoint.
@@ -134,55 +212,128 @@ func (r *syncRun) runSlice(ctx context.Context, i int) error {
 	r.mu.Lock()
 	s := r.cp.Plan.Slices[i]
 	r.mu.Unlock()
-	spec := s.sliceSpec
-	next := r.prefetch(ctx, spec, s.After)
-	for !s.Done {
+	next := r.prefetch(ctx, s.sliceSpec, s.After)
+	progress := s.sliceProgress
+	for !progress.Done {
 		fetched := <-next
-		page, err := fetched.page, fetched.err
-		if err != nil {
-			if spec.Kind == kindEvents && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrPermission)) {
-				return r.skipEvents(ctx, i, err)
+		if fetched.err != nil {
+			if s.Kind == kindEvents && (errors.Is(fetched.err, ErrNotFound) || errors.Is(fetched.err, ErrPermission)) {
+				return r.skipEvents(ctx, i, fetched.err)
 			}
-			return fmt.Errorf("sync %s: %w", spec.Kind, err)
+			return fmt.Errorf("sync %s: %w", s.Kind, fetched.err)
 		}
-		s.Done = !page.HasMore || len(page.Data) == 0
-		if !s.Done {
-			var last struct {
-				ID string `json:"id"`
+		data, last, done, err := r.accept(i, fetched)
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", s.Kind, err)
+		}
+		progress.Done = done
+		if !done {
+			if last.ID == progress.After {
+				return fmt.Errorf("sync %s: %s sent the same page again after %s; it does not page like Stripe", s.Kind, r.c.APIBase(), last.ID)
 			}
-			if err := json.Unmarshal(page.Data[len(page.Data)-1], &last); err != nil || last.ID == "" {
-				return fmt.Errorf("sync %s: the server sent an object without an id", spec.Kind)
-			}
-			if last.ID == s.After {
-				return fmt.Errorf("sync %s: %s sent the same page again after %s; it does not page like Stripe", spec.Kind, r.c.APIBase(), last.ID)
-			}
-			next = r.prefetch(ctx, spec, last.ID)
+			next = r.prefetch(ctx, r.spec(i), last.ID)
 		}
 		var b batch
-		switch spec.Kind {
+		switch s.Kind {
 		case kindCharges:
-			b, err = chargesBatch(page.Data, page.served)
+			b, err = chargesBatch(data, fetched.page.served)
 		default:
-			b, err = r.eventsBatch(ctx, page.Data)
+			b, err = r.eventsBatch(ctx, data)
 		}
 		if err != nil {
-			return fmt.Errorf("sync %s: %w", spec.Kind, err)
+			return fmt.Errorf("sync %s: %w", s.Kind, err)
 		}
-		if n := len(page.Data); n > 0 {
-			s.After = b.lastID
-			s.Newest = max(s.Newest, b.newest)
-			s.Oldest = b.oldest
-			s.Fetched += n
+		if n := len(data); n > 0 {
+			progress.After = b.lastID
+			progress.Newest = max(progress.Newest, b.newest)
+			progress.Oldest = b.oldest
+			progress.Fetched += n
 		}
-		if err := r.pageDone(ctx, i, s.sliceProgress, spec.Kind, len(page.Data), b); err != nil {
-			return fmt.Errorf("save synced %s: %w", spec.Kind, err)
+		if err := r.pageDone(ctx, i, progress, s.Kind, len(data), b); err != nil {
+			return fmt.Errorf("save synced %s: %w", s.Kind, err)
 		}
 	}
 	return nil
 }
 
+// spec is slice i's range now: a split may have raised its lower bound.
+func (r *syncRun) spec(i int) sliceSpec {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cp.Plan.Slices[i].sliceSpec
+}
+
+// itemHead is what paging needs of a listed object.
+type itemHead struct {
+	ID      string `json:"id"`
+	Created int64  `json:"created"`
+}
+
+func headOf(raw json.RawMessage) (itemHead, error) {
+	var h itemHead
+	if err := json.Unmarshal(raw, &h); err != nil || h.ID == "" {
+		return itemHead{}, errors.New("the server sent an object without an id")
+	}
+	return h, nil
+}
+
+// accept takes the items of a fetched page that still belong to slice i (a
+// prefix of the page), says whether the slice is done and returns the last
+// item taken. A page requested before a split raised the slice's lower bound
+// ends where the split-off slice begins: its older items are that slice's, so
+// nothing is fetched twice. The oldest item taken is recorded in the same
+// step, so a later split never cuts above it.
+func (r *syncRun) accept(i int, fetched fetchedPage) (data []json.RawMessage, last itemHead, done bool, err error) {
+	data = fetched.page.Data
+	done = !fetched.page.HasMore || len(data) == 0
+	if len(data) == 0 {
+		return data, itemHead{}, done, nil
+	}
+	if last, err = headOf(data[len(data)-1]); err != nil {
+		return nil, itemHead{}, false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if lo := r.cp.Plan.Slices[i].Lo; lo > fetched.lo && last.Created < lo {
+		// Pages list newest first: the split-off items are a suffix.
+		var bad error
+		keep := sort.Search(len(data), func(k int) bool {
+			h, err := headOf(data[k])
+			bad = cmp.Or(bad, err)
+			return h.Created < lo
+		})
+		if bad != nil {
+			return nil, itemHead{}, false, bad
+		}
+		data, done = data[:keep], true
+		if keep == 0 {
+			return data, itemHead{}, done, nil
+		}
+		if last, err = headOf(data[keep-1]); err != nil {
+			return nil, itemHead{}, false, err
+		}
+	}
+	if run := r.running[i]; run != nil {
+		if run.seen == 0 {
+			first, err := headOf(data[0])
+			if err != nil {
+				return nil, itemHead{}, false, err
+			}
+			run.top = first.Created
+		}
+		run.seen += len(data)
+		run.bottom = last.Created
+		r.idle.Broadcast()
+	}
+	if done {
+		delete(r.running, i) // nothing left to split
+	}
+	return data, last, done, nil
+}
+
 type fetchedPage struct {
 	page *rawPage
+	lo   int64 // the lower bound it was requested with
 	err  error
 }
 
@@ -191,7 +342,7 @@ func (r *syncRun) prefetch(ctx context.Context, spec sliceSpec, after string) <-
 	out := make(chan fetchedPage, 1)
 	go func() {
 		page, err := r.c.listPage(ctx, spec, after)
-		out <- fetchedPage{page, err}
+		out <- fetchedPage{page, spec.Lo, err}
 	}()
 	return out
 }
