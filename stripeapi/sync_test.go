@@ -858,3 +858,71 @@ func TestSyncUpgradesLegacyState(t *testing.T) {
 		})
 	}
 }
+
+// rangeRecorder notes the created[gte] of every charges list request.
+type rangeRecorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	lows map[string]bool
+}
+
+func (rr *rangeRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/charges" {
+		rr.mu.Lock()
+		rr.lows[r.URL.Query().Get("created[gte]")] = true
+		rr.mu.Unlock()
+	}
+	rr.next.ServeHTTP(w, r)
+}
+
+// All the charges lie in the newest of the planned slices: the workers whose
+// slices are empty take halves of it instead of idling until it ends, and
+// still nothing is fetched twice, in one run or across an interruption.
+func TestSyncSplitsTheSliceWithTheMostLeft(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{Seed: 13, Ordinary: 3000, Span: 2 * 24 * time.Hour, NoScenarios: true})
+	rec := &rangeRecorder{next: sb, lows: map[string]bool{}}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	want := serverCharges(t, sb)
+	opts := SyncOptions{Rate: 2000, Concurrency: 4, SkipEvents: true, Since: time.Now().Add(-40 * 24 * time.Hour)}
+
+	for _, tt := range []struct {
+		name      string
+		interrupt int // pages before the first run is killed; 0: not killed
+	}{{"one run", 0}, {"killed after 12 pages and resumed", 12}} {
+		t.Run(tt.name, func(t *testing.T) {
+			clear(rec.lows)
+			sink := newMemSink()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			first := opts
+			first.Progress = func(p SyncProgress) {
+				if p.Pages == tt.interrupt {
+					cancel()
+				}
+			}
+			res, err := testClient(t, sandbox.TestKey, srv.URL).Sync(ctx, sink, first)
+			fetched := res.Charges
+			if tt.interrupt > 0 {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("interrupted sync: %v", err)
+				}
+				if cp := sinkCheckpoint(t, sink); cp.Plan == nil || len(cp.Plan.Slices) <= opts.Concurrency {
+					t.Fatalf("interrupted sync saved %+v: want a plan with split slices", cp.Plan)
+				}
+				res, err = testClient(t, sandbox.TestKey, srv.URL).Sync(context.Background(), sink, opts)
+				fetched += res.Charges
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSameCharges(t, want, sink)
+			if fetched != len(want) {
+				t.Errorf("%d charges fetched for %d: some twice", fetched, len(want))
+			}
+			if len(rec.lows) <= opts.Concurrency {
+				t.Errorf("charges listed from %d lower bounds, as planned (%d): no slice was split", len(rec.lows), opts.Concurrency)
+			}
+		})
+	}
+}
