@@ -11,6 +11,9 @@ import (
 // requests in test mode, 100 in live mode, 25 per endpoint by default;
 // docs.stripe.com/rate-limits), a server may count them over a strict sliding
 // second, and requests that wait for a slot together must not leave together.
+// On top of the spacing, no more than the rate's worth of requests leave in
+// any second and a little (paceMargin): a sender the scheduler woke late
+// cannot make the next ones crowd into one window.
 //
 // The rate follows additive increase, multiplicative decrease, on the signal
 // the server gives: a 429 rate_limit to a request sent after the last cut
@@ -24,11 +27,12 @@ import (
 // past the configured rate.
 type pacer struct {
 	mu      sync.Mutex
-	target  float64   // the configured rate, requests per second: never exceeded
-	rate    float64   // the current rate
-	ceiling float64   // the rate the limit was last met at; target before any
-	next    time.Time // the earliest start of the next request
-	cut     time.Time // when the rate was last cut
+	target  float64     // the configured rate, requests per second: never exceeded
+	rate    float64     // the current rate
+	ceiling float64     // the rate the limit was last met at; target before any
+	next    time.Time   // the earliest start of the next request
+	sent    []time.Time // the latest turns, oldest first, at most the target's worth
+	cut     time.Time   // when the rate was last cut
 }
 
 const (
@@ -42,10 +46,9 @@ const (
 	// paceWindow is the span over which the server counts requests: a cut
 	// within it of the last one may be that one's echo.
 	paceWindow = time.Second
-	// paceLate is how late a turn may be taken and still keep its place on
-	// the grid: well under the slack the start just below the limit leaves
-	// in a second (3% of a second).
-	paceLate = 10 * time.Millisecond
+	// paceMargin is added to the second no more than the rate's worth of
+	// requests may leave in, for the jitter between leaving and arriving.
+	paceMargin = 20 * time.Millisecond
 )
 
 func newPacer(target float64) *pacer {
@@ -69,27 +72,42 @@ func (p *pacer) setTarget(target float64) {
 // wait blocks until the caller's turn to send and returns when that was; the
 // caller hands it back to report. Turns follow a grid 1/rate apart, so a
 // sender the scheduler wakes a little late costs no throughput; one woken
-// later than paceLate starts the grid again from when it actually went, so
-// the turns after it cannot crowd it into a burst.
+// later than half a turn starts the grid again from when it actually went,
+// so the turns after it are never closer than half the spacing.
 func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 	for {
 		p.mu.Lock()
 		now := time.Now()
-		if !now.Before(p.next) {
-			due := p.next
-			if now.Sub(due) > paceLate {
+		interval := time.Duration(float64(time.Second) / p.rate)
+		at := p.next
+		if perSecond := max(int(p.rate), 1); len(p.sent) >= perSecond {
+			at = latest(at, p.sent[len(p.sent)-perSecond].Add(paceWindow+paceMargin))
+		}
+		if !now.Before(at) {
+			due := at
+			if now.Sub(due) > interval/2 {
 				due = now
 			}
-			p.next = due.Add(time.Duration(float64(time.Second) / p.rate))
+			p.next = due.Add(interval)
+			if len(p.sent) >= int(p.target)+1 {
+				p.sent = p.sent[1:]
+			}
+			p.sent = append(p.sent, now)
 			p.mu.Unlock()
 			return now, nil
 		}
-		d := p.next.Sub(now)
 		p.mu.Unlock()
-		if err := sleep(ctx, d); err != nil {
+		if err := sleep(ctx, at.Sub(now)); err != nil {
 			return now, err
 		}
 	}
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // report adapts the rate to the answer to a request sent at sent: limited

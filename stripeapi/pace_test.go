@@ -63,16 +63,17 @@ func TestPacerAdaptsToTheServer(t *testing.T) {
 }
 
 // Requests that wait together leave one by one, 1/rate apart (less the
-// lateness the grid forgives), never as a burst.
+// lateness the grid forgives, half a turn), never as a burst, and never more
+// than the rate's worth in a second.
 func TestPacerSpacesRequests(t *testing.T) {
-	const rate = 100.0 // 10 ms apart
+	const rate = 20.0 // 50 ms apart
 	p := newPacer(rate / paceNear)
 	var (
 		mu   sync.Mutex
 		sent []time.Time
 		wg   sync.WaitGroup
 	)
-	for range 30 {
+	for range 45 {
 		wg.Go(func() {
 			at, err := p.wait(context.Background())
 			if err != nil {
@@ -85,10 +86,15 @@ func TestPacerSpacesRequests(t *testing.T) {
 	}
 	wg.Wait()
 	slices.SortFunc(sent, time.Time.Compare)
+	for i := int(rate); i < len(sent); i++ {
+		if span := sent[i].Sub(sent[i-int(rate)]); span < time.Second {
+			t.Fatalf("requests %d to %d left within %v, want at most %d in a second", i-int(rate), i, span, int(rate))
+		}
+	}
 	interval := time.Duration(float64(time.Second) / rate)
-	for i := 10; i < len(sent); i++ {
-		if gap := sent[i].Sub(sent[i-10]); gap < 10*interval-paceLate {
-			t.Fatalf("requests %d and %d left %v apart, want at least %v", i-10, i, gap, 10*interval-paceLate)
+	for i := 1; i < len(sent); i++ {
+		if gap := sent[i].Sub(sent[i-1]); gap < interval/2 {
+			t.Fatalf("requests %d and %d left %v apart, want at least %v", i-1, i, gap, interval/2)
 		}
 	}
 }
