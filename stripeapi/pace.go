@@ -11,9 +11,9 @@ import (
 // requests in test mode, 100 in live mode, 25 per endpoint by default;
 // docs.stripe.com/rate-limits), a server may count them over a strict sliding
 // second, and requests that wait for a slot together must not leave together.
-// On top of the spacing, no more than the rate's worth of requests leave in
-// any second and a little (paceMargin): a sender the scheduler woke late
-// cannot make the next ones crowd into one window.
+// On top of the spacing, no more than the configured rate's worth of
+// requests leave in any second and a little (paceMargin): a sender the
+// scheduler woke late cannot make the next ones crowd into one window.
 //
 // The rate follows additive increase, multiplicative decrease, on the signal
 // the server gives: a 429 rate_limit to a request sent after the last cut
@@ -48,7 +48,7 @@ const (
 	paceWindow = time.Second
 	// paceMargin is added to the second no more than the rate's worth of
 	// requests may leave in, for the jitter between leaving and arriving.
-	paceMargin = 20 * time.Millisecond
+	paceMargin = 30 * time.Millisecond
 )
 
 func newPacer(target float64) *pacer {
@@ -80,7 +80,7 @@ func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 		now := time.Now()
 		interval := time.Duration(float64(time.Second) / p.rate)
 		at := p.next
-		if perSecond := max(int(p.rate), 1); len(p.sent) >= perSecond {
+		if perSecond := max(int(p.target), 1); len(p.sent) >= perSecond {
 			at = latest(at, p.sent[len(p.sent)-perSecond].Add(paceWindow+paceMargin))
 		}
 		if !now.Before(at) {
@@ -89,7 +89,7 @@ func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 				due = now
 			}
 			p.next = due.Add(interval)
-			if len(p.sent) >= int(p.target)+1 {
+			if len(p.sent) >= max(int(p.target), 1) {
 				p.sent = p.sent[1:]
 			}
 			p.sent = append(p.sent, now)

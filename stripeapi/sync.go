@@ -33,10 +33,11 @@ const (
 	// DefaultConcurrency is the least number of slices fetched at once.
 	DefaultConcurrency = 8
 	maxConcurrency     = 64
-	// pageLatency is how long Stripe takes for a page of 100 objects, at the
-	// slow end: a worker waits that long per request, so keeping r requests per
-	// second in flight takes r × pageLatency workers.
-	pageLatency = 750 * time.Millisecond
+	// pageLatency is how long a worker takes per page of 100 objects, at the
+	// slow end: Stripe's answer and the worker reading it before it asks for
+	// the next. Keeping r requests per second in flight takes r × pageLatency
+	// workers; with fewer, a turn the pacer offers finds nobody ready.
+	pageLatency = time.Second
 	// eventRetention is how long Stripe keeps events.
 	eventRetention = 30 * 24 * time.Hour
 	// overlap is how far before the last high-water mark an incremental sync

@@ -46,7 +46,7 @@ func newPlan(cp checkpoint, opts SyncOptions, start, lastSync time.Time) *plan {
 }
 
 // autoConcurrency is the number of workers that keeps rate requests per second
-// in flight when each takes pageLatency: 8 at the default rates, 19 at 25/s,
+// in flight when each takes pageLatency: 10 and 20 at the default rates, 25 at 25/s,
 // and never more than maxConcurrency (every slice costs a partial page).
 func autoConcurrency(rate float64) int {
 	return min(maxConcurrency, max(DefaultConcurrency, int(math.Ceil(rate*pageLatency.Seconds()))))
