@@ -46,8 +46,9 @@ const (
 	// paceWindow is the span over which the server counts requests: a cut
 	// within it of the last one may be that one's echo.
 	paceWindow = time.Second
-	// paceMargin is added to the second no more than the rate's worth of
-	// requests may leave in, for the jitter between leaving and arriving.
+	// paceMargin is added to the second no more than the configured rate's
+	// worth of requests may leave in, for the jitter between leaving and
+	// arriving.
 	paceMargin = 30 * time.Millisecond
 )
 
