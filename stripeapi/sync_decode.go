@@ -162,7 +162,7 @@ type disputeEvent struct {
 }
 
 // disputedCharges fetches the charges of a page's dispute events, all at once
-// (the limiter still spaces them), so a page full of disputes costs one round
+// (the pacer still spaces them), so a page full of disputes costs one round
 // trip of waiting rather than one per dispute.
 func (r *syncRun) disputedCharges(ctx context.Context, disputes []disputeEvent) ([]reconcile.Charge, error) {
 	charges := make([]reconcile.Charge, len(disputes))
