@@ -12,7 +12,7 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/muesli/termenv v0.16.0
 	github.com/stripe/stripe-go/v76 v76.25.0
-	golang.org/x/time v0.16.0
+	golang.org/x/sync v0.24.0
 	modernc.org/sqlite v1.61.1
 )
 

@@ -74,6 +74,7 @@ func (s *Server) routes() *http.ServeMux {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, perm permission, h handlerFunc) {
+	arrived := time.Now() // before any lock: the limiter counts arrivals, not when the server got round to them
 	s.mu.Lock()
 	requestID := s.requestID()
 	s.stats.Requests++
@@ -94,14 +95,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, p
 	if perm == permAccount && s.opts.NoAccount {
 		h = (*Server).unrecognizedURL
 	}
+	if !s.admit(arrived) {
+		s.write(w, rateLimited())
+		return
+	}
 	if !s.wait(r.Context(), s.opts.Latency) {
 		return // the client gave up (or the server is closing): nobody to answer
 	}
 	if !s.takeToken() {
-		s.write(w, errorResponse(http.StatusTooManyRequests, apiError{
-			Type: "invalid_request_error", Code: "rate_limit",
-			Message: "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.",
-		}))
+		s.write(w, rateLimited())
 		return
 	}
 	if s.chance(s.opts.TimeoutRate) {
@@ -202,6 +204,14 @@ func (s *Server) write(w http.ResponseWriter, resp response) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(resp.body) // a client that went away is not the server's error
+}
+
+// rateLimited is Stripe's answer to a request over the rate limit.
+func rateLimited() response {
+	return errorResponse(http.StatusTooManyRequests, apiError{
+		Type: "invalid_request_error", Code: "rate_limit",
+		Message: "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.",
+	})
 }
 
 func (s *Server) serverError() response {

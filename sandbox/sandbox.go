@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -58,6 +59,14 @@ type Options struct {
 	Latency   time.Duration // added to every request; honours the client's cancel
 	RateLimit float64       // requests per second (token bucket); 0 = unlimited
 	RateBurst int           // bucket size; default ceil(RateLimit)
+	// WindowLimit, when set, is a strict sliding-window limiter instead: at
+	// most WindowLimit requests arrive in any one second, and the rest are
+	// answered 429 rate_limit at once, before the Latency (the limiter refuses
+	// a request before any work is done, which is what Latency stands for).
+	// Refused requests do not count against the window. It measures what a
+	// strict server does to a client that bursts; Stripe's own limiter is a
+	// token bucket, which forgives a short burst.
+	WindowLimit int
 	// ErrorRate is the fraction of requests answered with a 500 or 503 api_error
 	// before they run (nothing happens, nothing is stored under the idempotency key).
 	ErrorRate float64
@@ -94,6 +103,7 @@ type Server struct {
 	faultRNG *rand.Rand // fault decisions, independent of the data
 	tokens   float64
 	lastFill time.Time
+	admitted []time.Time // arrivals within the last second (WindowLimit), oldest first
 	data     *store
 	gen      *gen // the data generator, kept for arrivals
 	// arrivals made so far and when the next one is due (unix seconds)
@@ -250,6 +260,31 @@ func (s *Server) takeToken() bool {
 		return false
 	}
 	s.tokens--
+	return true
+}
+
+// admit runs the sliding-window limiter (WindowLimit) on the wall clock, for
+// a request that arrived at arrived.
+func (s *Server) admit(arrived time.Time) bool {
+	if s.opts.WindowLimit <= 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	expired := 0
+	for expired < len(s.admitted) && arrived.Sub(s.admitted[expired]) >= time.Second {
+		expired++
+	}
+	s.admitted = s.admitted[expired:]
+	if len(s.admitted) >= s.opts.WindowLimit {
+		return false
+	}
+	// Requests stamped at once may take the lock in either order.
+	at := len(s.admitted)
+	for at > 0 && s.admitted[at-1].After(arrived) {
+		at--
+	}
+	s.admitted = slices.Insert(s.admitted, at, arrived)
 	return true
 }
 

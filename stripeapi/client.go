@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
-	"golang.org/x/time/rate"
 )
 
 // Default request rates: a client-side budget that leaves most of Stripe's
@@ -37,7 +35,7 @@ const (
 )
 
 // Client talks to Stripe (or any Stripe-compatible server) with one key. Every
-// request goes through call: the shared token bucket, then retries with backoff
+// request goes through call: the shared pacer, then retries with backoff
 // for 429s, 5xx and network failures. It is safe for concurrent use.
 type Client struct {
 	key     Key
@@ -46,12 +44,7 @@ type Client struct {
 	backend stripe.Backend
 	http    *http.Client // its Timeout bounds each request
 
-	// limiter spaces requests. Its burst is half a second's worth: a sync
-	// starts its workers together, yet never bursts beyond what Stripe's own
-	// token bucket (a second's worth) tolerates. A 429 slows it down; successes
-	// bring it back to target.
-	limiter *rate.Limiter
-	target  atomic.Uint64 // math.Float64bits of the configured rate
+	pace *pacer // spaces every request; adapts to the server's 429s
 
 	syncMu sync.Mutex // one Sync at a time: two would race for the same plan
 
@@ -86,10 +79,9 @@ func NewClient(key Key, apiBase string) *Client {
 		api:       client.New(key.Secret, &stripe.Backends{API: backend, Connect: backend, Uploads: backend}),
 		backend:   backend,
 		http:      httpClient,
-		limiter:   rate.NewLimiter(rate.Limit(limit), burst(limit)),
+		pace:      newPacer(limit),
 		retryBase: retryBase,
 	}
-	c.target.Store(math.Float64bits(limit))
 	return c
 }
 
@@ -115,13 +107,9 @@ func (c *Client) Format(f fmt.State, verb rune) {
 // SetRate changes the client-side request budget (requests per second).
 func (c *Client) SetRate(perSecond float64) {
 	if perSecond > 0 {
-		c.target.Store(math.Float64bits(perSecond))
-		c.limiter.SetLimit(rate.Limit(perSecond))
-		c.limiter.SetBurst(burst(perSecond))
+		c.pace.setTarget(perSecond)
 	}
 }
-
-func burst(perSecond float64) int { return max(1, int(perSecond/2)) }
 
 // Account is who the key belongs to.
 type Account struct {
@@ -151,10 +139,11 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 	defer cancel()
 	params := &stripe.AccountParams{}
 	params.Context = lookupCtx
-	err := c.limiter.Wait(lookupCtx)
+	sent, err := c.pace.wait(lookupCtx)
 	if err == nil {
 		c.requests.Add(1)
 		err = c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
+		c.pace.report(sent, rateLimited(err), answered(err))
 	}
 	var se *stripe.Error
 	switch {
@@ -209,7 +198,7 @@ func (c *Client) getCharge(ctx context.Context, id string) (*stripe.Charge, erro
 	return ch, nil
 }
 
-// call runs one Stripe request under the rate limiter, retrying what may
+// call runs one Stripe request at the pacer's pace, retrying what may
 // succeed on a second try: 429 (Stripe's rate limit or a lock timeout), 409,
 // 5xx and network failures, with exponential backoff and jitter, at most
 // maxAttempts times and never past ctx. A POST is safe to retry only with an
@@ -224,15 +213,13 @@ func (c *Client) call(ctx context.Context, request func() error) error {
 				return werr
 			}
 		}
-		if werr := c.limiter.Wait(ctx); werr != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		sent, werr := c.pace.wait(ctx)
+		if werr != nil {
 			return werr
 		}
 		c.requests.Add(1)
 		err = request()
-		c.adapt(err)
+		c.pace.report(sent, rateLimited(err), answered(err))
 		if err == nil || !retryable(ctx, err) {
 			break
 		}
@@ -243,18 +230,18 @@ func (c *Client) call(ctx context.Context, request func() error) error {
 	return c.explain(err)
 }
 
-// adapt slows the shared limiter by a quarter on a 429 (someone else, such as
-// production traffic, is using the account's budget) and recovers it gently,
-// by 2% of the target per success.
-func (c *Client) adapt(err error) {
-	current, target := float64(c.limiter.Limit()), math.Float64frombits(c.target.Load())
+// rateLimited reports whether err is Stripe's rate limit. A 429 lock_timeout
+// is about one object, not the rate, and stripe-go retries it as such
+// (BackendImplementation.shouldRetry in stripe-go v76's stripe.go).
+func rateLimited(err error) bool {
 	var se *stripe.Error
-	switch {
-	case errors.As(err, &se) && se.HTTPStatusCode == http.StatusTooManyRequests:
-		c.limiter.SetLimit(rate.Limit(max(current*0.75, 1)))
-	case err == nil && current < target:
-		c.limiter.SetLimit(rate.Limit(min(current+target/50, target)))
-	}
+	return errors.As(err, &se) && se.HTTPStatusCode == http.StatusTooManyRequests && se.Code != stripe.ErrorCodeLockTimeout
+}
+
+// answered reports whether the server answered without refusing for the rate.
+func answered(err error) bool {
+	var se *stripe.Error
+	return err == nil || errors.As(err, &se) && se.HTTPStatusCode != http.StatusTooManyRequests
 }
 
 // backoff is the wait before retry number attempt: exponential from base,

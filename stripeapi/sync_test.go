@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,16 @@ func (s *memSink) State(ctx context.Context, name string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state[name], nil
+}
+
+// sinkCheckpoint is the checkpoint the sink holds.
+func sinkCheckpoint(t *testing.T, sink *memSink) checkpoint {
+	t.Helper()
+	var cp checkpoint
+	if err := json.Unmarshal([]byte(sink.state[stateCheckpoint]), &cp); err != nil {
+		t.Fatalf("checkpoint %q: %v", sink.state[stateCheckpoint], err)
+	}
+	return cp
 }
 
 func (s *memSink) charge(id string) (reconcile.Charge, bool) {
@@ -204,8 +215,11 @@ func TestSyncBackfillEqualsServer(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, sink.state[StateLastSync]); err != nil {
 		t.Errorf("last sync time %q: %v", sink.state[StateLastSync], err)
 	}
+	if cp := sinkCheckpoint(t, sink); cp.Plan != nil {
+		t.Errorf("plan %s left behind by a complete sync", cp.Plan.ID)
+	}
 	for name, value := range sink.state {
-		if strings.HasPrefix(name, stateSlicePrefix) || name == statePlan {
+		if name != stateCheckpoint && name != StateLastSync {
 			t.Errorf("state %s left behind by a complete sync", name)
 		}
 		if strings.Contains(value, sandbox.TestKey) {
@@ -753,15 +767,189 @@ func TestSyncReadsIntentAndCheckoutEvents(t *testing.T) {
 		t.Errorf("double_checkout/1 carts %v, want one client_reference_id", carts)
 	}
 
-	// A store an older doublecheck synced: its events state names fewer types.
-	sink.state[stateEventTypes] = "charge.succeeded,charge.failed"
+	// A store an older doublecheck synced: its checkpoint names fewer types.
+	cp := sinkCheckpoint(t, sink)
+	cp.EventTypes = "charge.succeeded,charge.failed"
+	sink.state[stateCheckpoint] = string(mustJSON(cp))
 	clear(sink.requests)
 	res, err := c.Sync(ctx, sink, fast)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Events < 50 || len(sink.requests) == 0 || sink.state[stateEventTypes] != strings.Join(eventTypes, ",") {
+	if types := sinkCheckpoint(t, sink).EventTypes; res.Events < 50 || len(sink.requests) == 0 || types != strings.Join(eventTypes, ",") {
 		t.Errorf("after a sync by an older version: %d events read, %d requests, types %q; want the 30 days read again",
-			res.Events, len(sink.requests), sink.state[stateEventTypes])
+			res.Events, len(sink.requests), types)
+	}
+}
+
+// asLegacyState rewrites the sink's checkpoint the way a version that kept its
+// bookkeeping under several state names stored it (the JSON shapes are that
+// version's, written out here rather than taken from this package's types).
+func asLegacyState(t *testing.T, sink *memSink) {
+	t.Helper()
+	cp := sinkCheckpoint(t, sink)
+	delete(sink.state, stateCheckpoint)
+	for name, v := range map[string]int64{"stripe.charges.newest": cp.ChargesNewest, "stripe.charges.since": cp.ChargesSince,
+		"stripe.events.newest": cp.EventsNewest} {
+		if v != 0 {
+			sink.state[name] = strconv.FormatInt(v, 10)
+		}
+	}
+	if cp.EventTypes != "" {
+		sink.state["stripe.events.types"] = cp.EventTypes
+		sink.state["stripe.events.disputes_seen"] = string(mustJSON(cp.DisputesSeen))
+	}
+	if cp.Plan == nil {
+		return
+	}
+	var specs []string
+	for i, s := range cp.Plan.Slices {
+		hi := ""
+		if s.Hi != 0 {
+			hi = fmt.Sprintf(`,"hi":%d`, s.Hi)
+		}
+		specs = append(specs, fmt.Sprintf(`{"kind":%q,"lo":%d%s}`, s.Kind, s.Lo, hi))
+		if s.Fetched > 0 || s.Done {
+			sink.state["stripe.sync.slice."+strconv.Itoa(i)] = fmt.Sprintf(`{"plan":%q,"after":%q,"newest":%d,"oldest":%d,"fetched":%d,"done":%v}`,
+				cp.Plan.ID, s.After, s.Newest, s.Oldest, s.Fetched, s.Done)
+		}
+	}
+	sink.state["stripe.sync.plan"] = fmt.Sprintf(`{"id":%q,"started":%d,"charges_from":%d,"incremental":%v,"slices":[%s]}`,
+		cp.Plan.ID, cp.Plan.Started, cp.Plan.ChargesFrom, cp.Plan.Incremental, strings.Join(specs, ","))
+}
+
+// A store synced by the version that kept its bookkeeping under several state
+// names: the next sync reads them, carries on as that version would have (a
+// half-done sync resumes, a complete one stays incremental, an unreadable plan
+// is planned again) and leaves one checkpoint behind.
+func TestSyncUpgradesLegacyState(t *testing.T) {
+	sb, base := newSandbox(t, sandbox.Options{Seed: 12, Ordinary: 3000})
+	want := serverCharges(t, sb)
+	tests := []struct {
+		name                  string
+		before                func(ctx context.Context) (context.Context, SyncOptions)
+		edit                  func(sink *memSink)
+		wantResumed, wantIncr bool
+		wantRequests          int // 0: not checked
+	}{
+		{"interrupted backfill", func(ctx context.Context) (context.Context, SyncOptions) {
+			ctx, cancel := context.WithCancel(ctx)
+			opts := fast
+			opts.Progress = func(p SyncProgress) {
+				if p.Pages == 7 {
+					cancel()
+				}
+			}
+			return ctx, opts
+		}, nil, true, false, 0},
+		{"complete sync", func(ctx context.Context) (context.Context, SyncOptions) { return ctx, fast }, nil, false, true, 2},
+		{"unreadable plan", func(ctx context.Context) (context.Context, SyncOptions) { return ctx, fast },
+			func(sink *memSink) {
+				delete(sink.state, "stripe.charges.newest")
+				sink.state["stripe.sync.plan"] = "{not json"
+				sink.state["stripe.sync.slice.3"] = `{"plan":"gone","after":"ch_x","fetched":100}`
+			}, false, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := newMemSink()
+			ctx, opts := tt.before(context.Background())
+			first, _ := testClient(t, sandbox.TestKey, base).Sync(ctx, sink, opts)
+			asLegacyState(t, sink)
+			if tt.edit != nil {
+				tt.edit(sink)
+			}
+			requests := sb.Stats().Requests
+			second, err := testClient(t, sandbox.TestKey, base).Sync(context.Background(), sink, fast)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if second.Resumed != tt.wantResumed || second.Incremental != tt.wantIncr {
+				t.Errorf("sync after the upgrade %+v: want resumed=%v incremental=%v", second, tt.wantResumed, tt.wantIncr)
+			}
+			assertSameCharges(t, want, sink)
+			if tt.wantResumed && first.Charges+second.Charges != len(want) {
+				t.Errorf("charges fetched: %d + %d, want %d in total: the old cursors were not followed", first.Charges, second.Charges, len(want))
+			}
+			if got := sb.Stats().Requests - requests; tt.wantRequests > 0 && got != tt.wantRequests {
+				t.Errorf("%d requests after the upgrade, want %d", got, tt.wantRequests)
+			}
+			if cp := sinkCheckpoint(t, sink); cp.Plan != nil || cp.ChargesNewest == 0 || cp.EventTypes != strings.Join(eventTypes, ",") {
+				t.Errorf("checkpoint after the upgrade %+v: want a complete sync's", cp)
+			}
+			for name := range sink.state {
+				if name != stateCheckpoint && name != StateLastSync {
+					t.Errorf("state %s left behind", name)
+				}
+			}
+		})
+	}
+}
+
+// rangeRecorder notes the created[gte] of every charges list request.
+type rangeRecorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	lows map[string]bool
+}
+
+func (rr *rangeRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/charges" {
+		rr.mu.Lock()
+		rr.lows[r.URL.Query().Get("created[gte]")] = true
+		rr.mu.Unlock()
+	}
+	rr.next.ServeHTTP(w, r)
+}
+
+// All the charges lie in the newest of the planned slices: the workers whose
+// slices are empty take halves of it instead of idling until it ends, and
+// still nothing is fetched twice, in one run or across an interruption.
+func TestSyncSplitsTheSliceWithTheMostLeft(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{Seed: 13, Ordinary: 3000, Span: 2 * 24 * time.Hour, NoScenarios: true})
+	rec := &rangeRecorder{next: sb, lows: map[string]bool{}}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	want := serverCharges(t, sb)
+	opts := SyncOptions{Rate: 2000, Concurrency: 4, SkipEvents: true, Since: time.Now().Add(-40 * 24 * time.Hour)}
+
+	for _, tt := range []struct {
+		name      string
+		interrupt int // pages before the first run is killed; 0: not killed
+	}{{"one run", 0}, {"killed after 12 pages and resumed", 12}} {
+		t.Run(tt.name, func(t *testing.T) {
+			clear(rec.lows)
+			sink := newMemSink()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			first := opts
+			first.Progress = func(p SyncProgress) {
+				if p.Pages == tt.interrupt {
+					cancel()
+				}
+			}
+			res, err := testClient(t, sandbox.TestKey, srv.URL).Sync(ctx, sink, first)
+			fetched := res.Charges
+			if tt.interrupt > 0 {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("interrupted sync: %v", err)
+				}
+				if cp := sinkCheckpoint(t, sink); cp.Plan == nil || len(cp.Plan.Slices) <= opts.Concurrency {
+					t.Fatalf("interrupted sync saved %+v: want a plan with split slices", cp.Plan)
+				}
+				res, err = testClient(t, sandbox.TestKey, srv.URL).Sync(context.Background(), sink, opts)
+				fetched += res.Charges
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSameCharges(t, want, sink)
+			if fetched != len(want) {
+				t.Errorf("%d charges fetched for %d: some twice", fetched, len(want))
+			}
+			if len(rec.lows) <= opts.Concurrency {
+				t.Errorf("charges listed from %d lower bounds, as planned (%d): no slice was split", len(rec.lows), opts.Concurrency)
+			}
+		})
 	}
 }
