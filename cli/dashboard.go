@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"runtime"
 	"time"
 
 	"doublecheck/reconcile"
@@ -74,7 +75,8 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	defer st.Close()
-	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st}}
+	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st},
+		Clipboard: osc52Clipboard{out: env.Stdout, getenv: env.Getenv}, Browser: newBrowser(runtime.GOOS, env.Getenv)}
 	if offline {
 		cfg.ReadOnly = true
 		if cfg.Account, cfg.Live, err = storeAccount(ctx, st); err != nil {

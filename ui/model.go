@@ -103,6 +103,7 @@ type Model struct {
 	note     noteDialog  // d's note
 	helpView helpScreen  // the ? screen
 	status   statusBar   // flashes, background work, the position
+	links    linkActions // c and o
 	footer   help.Model  // the live keys' short help
 
 	focus mode // modeList or modeDetail
@@ -137,6 +138,7 @@ func New(cfg Config, deps Deps) Model {
 		note:     newNoteDialog(&styles),
 		helpView: newHelpScreen(&styles),
 		status:   newStatusBar(&styles),
+		links:    newLinkActions(cfg.Live, deps.Clipboard != nil),
 		footer:   help.New(),
 		index:    map[string]int{},
 		known:    map[string]bool{},
@@ -207,6 +209,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.reload()
 	case flashMsg:
 		return m, m.flash(msg.level, msg.text)
+	case ioIntent:
+		return m, m.perform(msg)
 	case flashExpiredMsg, spinner.TickMsg:
 		var cmd tea.Cmd
 		m.status, cmd = m.status.Update(msg)
@@ -255,6 +259,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m.updateRefund(msg)
 	case m.sync.Wants(msg):
 		m.sync, cmd = m.sync.Update(msg)
+		return m, cmd
+	case m.links.Wants(msg):
+		m.links, cmd = m.links.Update(msg)
 		return m, cmd
 	case m.focus == modeDetail && m.detail.Wants(msg):
 		var back bool
@@ -652,6 +659,12 @@ func (m *Model) resumeCmd() tea.Cmd {
 	}
 }
 
+// perform runs a component's I/O intent on the Deps, off the update loop.
+func (m *Model) perform(intent ioIntent) tea.Cmd {
+	deps, ctx := m.deps, m.ctx
+	return func() tea.Msg { return intent.perform(ctx, deps) }
+}
+
 // --- status and layout ----------------------------------------------------
 
 // flash shows text in the status bar and clears it later; errors stay longer.
@@ -673,6 +686,12 @@ func (m *Model) refreshChrome() {
 	m.keys.update(rootState{browsing: browsing, canDismiss: len(m.targets(isOpen)) > 0,
 		canUndo: len(m.targets(isDismissed)) > 0, canExport: m.loaded})
 	m.filter.SetListFocus(m.focus == modeList)
+	m.detail.SetFocus(m.focus == modeDetail)
+	var charge *reconcile.Member
+	if m.focus == modeDetail {
+		charge = m.detail.SelectedCharge()
+	}
+	m.links.SetTarget(browsing, m.table.Selected(), charge)
 	m.table.SetFocus(m.focus == modeList, m.filter.Query() == "")
 	m.table.SetEmpty(m.emptyText())
 	m.refund.SetTargets(m.targets(anyGroup), len(m.table.Rows()) > 0)
@@ -843,7 +862,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(table[0], detail[0]...),
 		append(m.filter.FullHelp()[0], table[1]...),
-		append(actions, k.Export),
+		append(append(actions, k.Export), m.links.FullHelp()[0]...),
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }
@@ -855,5 +874,5 @@ func (m *Model) browseHelp() []key.Binding {
 	keys = append(keys, m.filter.ShortHelp()...)
 	keys = append(keys, m.keys.Dismiss, m.keys.Undo)
 	keys = append(keys, m.sync.ShortHelp()...)
-	return append(keys, m.keys.Export)
+	return append(append(keys, m.keys.Export), m.links.ShortHelp()...)
 }
