@@ -27,7 +27,7 @@ type dashboardFlags struct {
 func (d *dashboardFlags) register(fs *cmdFlags) {
 	fs.DurationVar(&d.watch, "watch", 30*time.Second, "sync in the background every `INTERVAL` (0 turns it off)")
 	fs.StringVar(&d.operator, "operator", "", "`NAME` recorded with each decision and refund (default: your OS user)")
-	fs.StringVar(&d.exportDir, "export-dir", ".", "`DIR` where e writes CSV reports")
+	fs.StringVar(&d.exportDir, "export-dir", "", "`DIR` e proposes for CSV reports (default: your download directory, else exports/ in the data directory)")
 	d.sync.register(fs)
 	registerRefundDeadline(fs, &d.deadline)
 	fs.check(func() error {
@@ -65,6 +65,9 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	opts, syncOpts := det.options(), dash.sync.options(time.Now())
 	operator := operatorName(dash.operator, env)
 	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir}
+	if cfg.ExportDir == "" {
+		cfg.ExportDir = exportDir(env)
+	}
 
 	client, acct, st, err := sh.connect(ctx, env)
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""

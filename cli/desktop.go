@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -77,4 +79,52 @@ func (b browser) Open(ctx context.Context, url string) error {
 		return fmt.Errorf("no browser opened (%s: %v)", name, err)
 	}
 	return nil
+}
+
+// exportDir is where the dashboard proposes to write reports, never the
+// working directory (which may be a repository or a shared folder): the
+// user's download directory when there is one (XDG_DOWNLOAD_DIR from the
+// environment or from user-dirs.dirs, else ~/Downloads), else exports/ under
+// doublecheck's data directory, which is made when the first report is written.
+func exportDir(env Env) string {
+	isDir := func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && fi.IsDir()
+	}
+	for _, dir := range []string{env.Getenv("XDG_DOWNLOAD_DIR"), userDirsDownload(env), filepath.Join(env.Home, "Downloads")} {
+		if filepath.IsAbs(dir) && isDir(dir) {
+			return dir
+		}
+	}
+	data := env.Getenv("XDG_DATA_HOME")
+	if !filepath.IsAbs(data) { // the XDG spec says to ignore relative values
+		data = filepath.Join(env.Home, ".local", "share")
+	}
+	return filepath.Join(data, "doublecheck", "exports")
+}
+
+// userDirsDownload is XDG_DOWNLOAD_DIR as xdg-user-dirs writes it in
+// $XDG_CONFIG_HOME/user-dirs.dirs (a shell fragment: XDG_DOWNLOAD_DIR="$HOME/Downloads"),
+// "" when it is not there.
+func userDirsDownload(env Env) string {
+	config := env.Getenv("XDG_CONFIG_HOME")
+	if !filepath.IsAbs(config) {
+		config = filepath.Join(env.Home, ".config")
+	}
+	data, err := os.ReadFile(filepath.Join(config, "user-dirs.dirs"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		value, ok := strings.CutPrefix(strings.TrimSpace(line), "XDG_DOWNLOAD_DIR=")
+		if !ok {
+			continue
+		}
+		value = strings.Trim(value, `"`)
+		if rest, ok := strings.CutPrefix(value, "$HOME"); ok {
+			value = env.Home + rest
+		}
+		return value
+	}
+	return ""
 }

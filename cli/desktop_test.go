@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -66,6 +68,53 @@ func TestBrowserOpen(t *testing.T) {
 			}
 			if (err == nil) != (tt.wantErr == "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("error %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestExportDir(t *testing.T) {
+	tests := []struct {
+		name  string
+		dirs  []string // made under home
+		files map[string]string
+		env   map[string]string // $H is home
+		want  string            // $H is home
+	}{
+		{name: "XDG_DOWNLOAD_DIR from the environment", dirs: []string{"dl", "Downloads"},
+			env: map[string]string{"XDG_DOWNLOAD_DIR": "$H/dl"}, want: "$H/dl"},
+		{name: "XDG_DOWNLOAD_DIR from user-dirs.dirs", dirs: []string{"Téléchargements", "Downloads"},
+			files: map[string]string{".config/user-dirs.dirs": "# written by xdg-user-dirs-update\nXDG_DESKTOP_DIR=\"$HOME/Bureau\"\nXDG_DOWNLOAD_DIR=\"$HOME/Téléchargements\"\n"},
+			want:  "$H/Téléchargements"},
+		{name: "~/Downloads", dirs: []string{"Downloads"}, want: "$H/Downloads"},
+		{name: "a download directory that does not exist is skipped", dirs: []string{"Downloads"},
+			env: map[string]string{"XDG_DOWNLOAD_DIR": "$H/gone"}, want: "$H/Downloads"},
+		{name: "a relative XDG_DOWNLOAD_DIR is ignored", dirs: []string{"dl"},
+			env: map[string]string{"XDG_DOWNLOAD_DIR": "dl"}, want: "$H/.local/share/doublecheck/exports"},
+		{name: "no download directory: the data directory's exports", want: "$H/.local/share/doublecheck/exports"},
+		{name: "XDG_DATA_HOME", env: map[string]string{"XDG_DATA_HOME": "$H/data"}, want: "$H/data/doublecheck/exports"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			home := t.TempDir()
+			expand := func(s string) string { return strings.ReplaceAll(s, "$H", home) }
+			for _, d := range tt.dirs {
+				if err := os.MkdirAll(filepath.Join(home, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name, body := range tt.files {
+				path := filepath.Join(home, name)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := Env{Home: home, Getenv: func(k string) string { return expand(tt.env[k]) }}
+			if got, want := exportDir(env), expand(tt.want); got != filepath.FromSlash(want) {
+				t.Errorf("export dir %s, want %s", got, want)
 			}
 		})
 	}

@@ -98,7 +98,7 @@ type Config struct {
 	DryRun    bool          // refunds are rehearsed: shown as "would refund", nothing is sent or recorded
 	Watch     time.Duration // background sync interval; 0 turns it off
 	Operator  string        // recorded with every decision and refund
-	ExportDir string        // where `e` writes CSV reports; "" means the working directory
+	ExportDir string        // the directory `e` proposes for CSV reports (the command line's choice)
 	LastSync  time.Time     // when the store was last synced, zero if never
 	Now       func() time.Time
 }

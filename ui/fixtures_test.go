@@ -279,6 +279,7 @@ func testConfig() Config {
 	return Config{
 		Account: "Acme Books (acct_1Nv0FGQ9)", Operator: "ops@acme.test", Watch: 0,
 		LastSync: fixtureNow.Add(-3 * time.Minute), Now: func() time.Time { return fixtureNow },
+		ExportDir: "/home/ops/Downloads", // tests that write set their own
 	}
 }
 

@@ -28,6 +28,7 @@ func TestGolden(t *testing.T) {
 		{"refund_dialog_low_confidence", 100, 30, []string{"G", "r"}, false},
 		{"refund_dialog_scrolls", 100, 20, []string{"space", "space", "space", "space", "space", "r", "j", "j"}, false},
 		{"too_small", 50, 10, nil, false},
+		{"export_prompt", 100, 30, []string{"f", "e", "tab"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

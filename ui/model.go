@@ -35,6 +35,7 @@ const (
 	modeConfirm             // the refund dialog
 	modeNote                // the dismiss note
 	modeHelp                // the full help
+	modeExport              // the export prompt
 )
 
 // Messages: results of the commands, each carrying what Update needs.
@@ -60,6 +61,7 @@ type (
 	exportDoneMsg struct {
 		path   string
 		groups int
+		scope  string // what was written: the whole report or the view
 		err    error
 	}
 	flashExpiredMsg struct{ id int }
@@ -103,8 +105,10 @@ type Model struct {
 	note     noteDialog  // d's note
 	helpView helpScreen  // the ? screen
 	status   statusBar   // flashes, background work, the position
-	links    linkActions // c and o
 	footer   help.Model  // the live keys' short help
+
+	links  linkActions  // c and o
+	export exportPrompt // e: the path and what to write
 
 	focus mode // modeList or modeDetail
 
@@ -122,9 +126,6 @@ func New(cfg Config, deps Deps) Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.ExportDir == "" {
-		cfg.ExportDir = "."
-	}
 	cfg.ReadOnly = cfg.ReadOnly || deps.Refunder == nil
 	styles := DefaultStyles()
 	m := Model{
@@ -139,6 +140,7 @@ func New(cfg Config, deps Deps) Model {
 		helpView: newHelpScreen(&styles),
 		status:   newStatusBar(&styles),
 		links:    newLinkActions(cfg.Live, deps.Clipboard != nil),
+		export:   newExportPrompt(&styles),
 		footer:   help.New(),
 		index:    map[string]int{},
 		known:    map[string]bool{},
@@ -253,6 +255,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case m.helpView.IsOpen():
 		m.helpView, cmd = m.helpView.Update(msg)
 		return m, cmd
+	case m.export.IsOpen():
+		m.export, cmd = m.export.Update(msg)
+		return m, cmd
 	case m.filter.Editing(), m.filter.Wants(msg):
 		return m.updateFilter(msg)
 	case m.refund.Wants(msg):
@@ -285,7 +290,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Undo):
 		return m, m.decideCmd(reconcile.DecisionUndismissed, m.targetIDs(isDismissed), "")
 	case key.Matches(msg, m.keys.Export):
-		return m, m.startExport()
+		return m, m.openExport()
 	}
 	return m, nil
 }
@@ -315,6 +320,8 @@ func (m *Model) dialog() mode {
 		return modeNote
 	case m.helpView.IsOpen():
 		return modeHelp
+	case m.export.IsOpen():
+		return modeExport
 	}
 	return modeList
 }
@@ -581,27 +588,26 @@ func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
 
 // --- export ---------------------------------------------------------------
 
-func (m *Model) startExport() tea.Cmd {
-	// The report is replaced, never modified, on reload, so the command may read
-	// these slices after Update returns.
-	groups, rows, findings, summary := m.report.Groups, m.table.Rows(), m.report.Findings, m.report.Summary
-	path := exportPath(m.cfg.ExportDir, m.cfg.Account, m.cfg.Now())
-	return tea.Batch(m.status.Start(activityExport, "exporting…"), func() tea.Msg {
-		view := reconcile.Report{Groups: make([]reconcile.Group, len(rows)), Findings: findings, Summary: summary}
-		for i, gi := range rows {
-			view.Groups[i] = groups[gi]
-		}
-		abs, err := writeReport(path, view)
-		return exportDoneMsg{path: abs, groups: len(rows), err: err}
-	})
+// openExport proposes a path for the report. The report is replaced, never
+// modified, on reload, so the prompt may keep these slices.
+func (m *Model) openExport() tea.Cmd {
+	rows := m.table.Rows()
+	view := reconcile.Report{Groups: make([]reconcile.Group, len(rows)), Findings: m.report.Findings, Summary: m.report.Summary}
+	for i, gi := range rows {
+		view.Groups[i] = m.report.Groups[gi]
+	}
+	label := m.filter.Label()
+	if q := m.filter.Query(); q != "" {
+		label = fmt.Sprintf("%q · %s", q, label)
+	}
+	return m.export.Open(exportPath(m.cfg.ExportDir, m.cfg.Account, m.cfg.Now()), m.report, view, label)
 }
 
 func (m Model) applyExport(msg exportDoneMsg) (Model, tea.Cmd) {
-	m.status.Stop(activityExport)
 	if msg.err != nil {
 		return m, m.flash(levelError, msg.err.Error())
 	}
-	return m, m.flash(levelInfo, fmt.Sprintf("exported %s to %s", reconcile.Plural(msg.groups, "group"), msg.path))
+	return m, m.flash(levelInfo, fmt.Sprintf("exported %s (%s) to %s", msg.scope, reconcile.Plural(msg.groups, "group"), msg.path))
 }
 
 // --- refunds --------------------------------------------------------------
@@ -723,6 +729,7 @@ func (m *Model) layout() {
 	m.filter.SetSize(m.width, m.height)
 	m.note.SetSize(m.width, m.height)
 	m.helpView.SetSize(m.width, m.height)
+	m.export.SetSize(m.width, m.height)
 
 	body := m.bodyHeight()
 	m.body = body
@@ -784,6 +791,8 @@ func (m *Model) footerView() string {
 		keys = m.note.ShortHelp()
 	case modeHelp:
 		keys = m.helpView.ShortHelp()
+	case modeExport:
+		keys = m.export.ShortHelp()
 	case modeFilter:
 		keys = m.filter.ShortHelp()
 	case modeDetail:
@@ -823,6 +832,8 @@ func (m *Model) bodyView() string {
 		return center(m.refund.View())
 	case m.note.IsOpen():
 		return center(m.note.View())
+	case m.export.IsOpen():
+		return center(m.export.View())
 	case !m.loaded:
 		return center(m.status.Spinner() + " loading groups…")
 	}
