@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -99,4 +100,29 @@ func TestExportInTerminal(t *testing.T) {
 	if stray, _ := os.ReadDir(cwd); len(stray) != 0 {
 		t.Errorf("the export wrote into the working directory: %v", stray)
 	}
+}
+
+// TestMouseInTerminal: the real binary asks the terminal for mouse reports,
+// and a click or a wheel notch (SGR mouse sequences, as xterm sends them) acts
+// on the pane under the pointer.
+func TestMouseInTerminal(t *testing.T) {
+	d := startDemo(t, t.TempDir(), t.TempDir())
+	// Cell motion tracking with SGR coordinates was asked for.
+	at := d.scr.waitFor(t, 0, "1/")
+	d.scr.mu.Lock()
+	raw := d.scr.raw.String()
+	d.scr.mu.Unlock()
+	if !strings.Contains(raw, "\x1b[?1002h") || !strings.Contains(raw, "\x1b[?1006h") {
+		t.Fatal("the dashboard did not turn on mouse reporting")
+	}
+	sgr := func(button, x, y int) string { return fmt.Sprintf("\x1b[<%d;%d;%dM", button, x, y) }
+	// On 120×35 the list's rows start near the top and the detail pane fills
+	// the bottom third; coordinates are 1-based.
+	d.press(sgr(65, 20, 10), sgr(65, 20, 10)) // two notches down over the list
+	at = d.scr.waitFor(t, at, "3/")
+	d.press(sgr(0, 20, 30)) // a click in the detail pane
+	at = d.scr.waitFor(t, at, "back to list")
+	d.press(sgr(0, 20, 7)) // a click on the list's first rows
+	d.scr.waitFor(t, at, "details")
+	d.quit()
 }

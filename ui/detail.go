@@ -79,6 +79,7 @@ func (d *detailPane) Wants(msg tea.KeyMsg) bool {
 func (d detailPane) Update(msg tea.Msg) (_ detailPane, back bool) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
+		d.mouse(msg)
 		return d, false
 	}
 	switch {

@@ -22,7 +22,10 @@ type exportConfirmedMsg struct {
 
 func (e exportConfirmedMsg) perform(context.Context, Deps) tea.Msg {
 	abs, err := writeReport(e.path, e.report)
-	return exportDoneMsg{path: abs, groups: len(e.report.Groups), scope: e.scope, err: err}
+	if err != nil {
+		return flashMsg{levelError, err.Error()}
+	}
+	return flashMsg{levelInfo, fmt.Sprintf("exported %s (%s) to %s", e.scope, reconcile.Plural(len(e.report.Groups), "group"), abs)}
 }
 
 // exportKeys are the export prompt's keys.

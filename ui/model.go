@@ -57,13 +57,7 @@ type (
 		watch  bool // started by the --watch timer, which must be re-armed
 		at     time.Time
 	}
-	watchTickMsg  struct{} // starts a background sync: the first at start, then every Watch
-	exportDoneMsg struct {
-		path   string
-		groups int
-		scope  string // what was written: the whole report or the view
-		err    error
-	}
+	watchTickMsg    struct{} // starts a background sync: the first at start, then every Watch
 	flashExpiredMsg struct{ id int }
 	// flashMsg is a component's sentence for the status bar.
 	flashMsg struct {
@@ -95,6 +89,7 @@ type Model struct {
 	width, height int
 	body          int // height of the area between the header and the status bar
 	headerHeight  int // as measured by the last layout
+	bodyTop       int // the body's first line, as measured by the last layout (for the mouse)
 
 	header   header      // account, freshness, counts and money
 	table    groupTable  // the listed groups, the selection and the marks
@@ -198,8 +193,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.startSync(false)
 	case syncDoneMsg:
 		return m.applySync(msg)
-	case exportDoneMsg:
-		return m.applyExport(msg)
+	case tea.MouseMsg:
+		return m.handleMouse(msg)
 	case refundConfirmedMsg:
 		return m, m.startRefund(msg.plan)
 	case dismissConfirmedMsg:
@@ -603,13 +598,6 @@ func (m *Model) openExport() tea.Cmd {
 	return m.export.Open(exportPath(m.cfg.ExportDir, m.cfg.Account, m.cfg.Now()), m.report, view, label)
 }
 
-func (m Model) applyExport(msg exportDoneMsg) (Model, tea.Cmd) {
-	if msg.err != nil {
-		return m, m.flash(levelError, msg.err.Error())
-	}
-	return m, m.flash(levelInfo, fmt.Sprintf("exported %s (%s) to %s", msg.scope, reconcile.Plural(msg.groups, "group"), msg.path))
-}
-
 // --- refunds --------------------------------------------------------------
 
 // startRefund runs a confirmed plan through the Refunder in a command and
@@ -749,11 +737,11 @@ func (m *Model) layout() {
 
 func (m *Model) bodyHeight() int {
 	m.headerHeight = lipgloss.Height(m.header.View())
-	chrome := m.headerHeight + lipgloss.Height(m.status.View()) + lipgloss.Height(m.footerView())
+	m.bodyTop = m.headerHeight
 	if bar := m.filter.View(); bar != "" {
-		chrome += lipgloss.Height(bar)
+		m.bodyTop += lipgloss.Height(bar)
 	}
-	return max(m.height-chrome, 0)
+	return max(m.height-m.bodyTop-lipgloss.Height(m.status.View())-lipgloss.Height(m.footerView()), 0)
 }
 
 // --- view -----------------------------------------------------------------

@@ -20,7 +20,7 @@ func Run(ctx context.Context, m Model) error {
 		return ErrNoTerminal
 	}
 	m.ctx = ctx
-	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
+	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx)).Run(); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
