@@ -7,6 +7,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
+
+	"doublecheck/reconcile"
 )
 
 // TestGolden runs the real program (teatest) at a fixed size and clock and
@@ -18,28 +20,35 @@ func TestGolden(t *testing.T) {
 		width, height int
 		keys          []string
 		live          bool
+		report        func() reconcile.Report // fixtureReport when nil
 	}{
-		{"initial_list", 100, 30, nil, false},
-		{"detail_open", 100, 30, []string{"j", "enter"}, false},
-		{"filter_active", 100, 30, []string{"/", "e", "x", "a", "m", "p", "l", "e", ".", "c", "o", "m"}, false},
-		{"help_open", 100, 30, []string{"?"}, false},
-		{"refund_dialog", 100, 30, []string{"space", "space", "r"}, false},
-		{"refund_dialog_live", 100, 30, []string{"j", "r", "r", "e", "f"}, true},
-		{"refund_dialog_low_confidence", 100, 30, []string{"G", "r"}, false},
-		{"refund_dialog_scrolls", 100, 20, []string{"space", "space", "space", "space", "space", "r", "j", "j"}, false},
-		{"too_small", 50, 10, nil, false},
-		{"export_prompt", 100, 30, []string{"f", "e", "tab"}, false},
+		{"initial_list", 100, 30, nil, false, nil},
+		{"detail_open", 100, 30, []string{"j", "enter"}, false, nil},
+		{"filter_active", 100, 30, []string{"/", "e", "x", "a", "m", "p", "l", "e", ".", "c", "o", "m"}, false, nil},
+		{"help_open", 100, 30, []string{"?"}, false, nil},
+		{"refund_dialog", 100, 30, []string{"space", "space", "r"}, false, nil},
+		{"refund_dialog_live", 100, 30, []string{"j", "r", "r", "e", "f"}, true, nil},
+		{"refund_dialog_low_confidence", 100, 30, []string{"G", "r"}, false, nil},
+		{"refund_dialog_scrolls", 100, 20, []string{"space", "space", "space", "space", "space", "r", "j", "j"}, false, nil},
+		{"too_small", 50, 10, nil, false, nil},
+		{"export_prompt", 100, 30, []string{"f", "e", "tab"}, false, nil},
+		{"trend_view", 100, 40, []string{"t"}, false, trendReport},
+		{"trend_view_small", 60, 15, []string{"t"}, false, trendReport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(fixtureReport())
+			report := fixtureReport
+			if tt.report != nil {
+				report = tt.report
+			}
+			h := newHarness(report())
 			cfg := testConfig()
 			cfg.Live = tt.live
 			// The start-up work (load, first sync, reload) runs to completion first,
 			// so the frame never depends on which background result landed when.
 			tm := teatest.NewTestModel(t, settled{h.start(t, cfg)}, teatest.WithInitialTermSize(tt.width, tt.height))
 			if tt.width >= minWidth {
-				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("cus_NfJ2kQ8aLm")) },
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("IDENTITY")) }, // the loaded list
 					teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 			}
 			for _, k := range tt.keys {

@@ -36,6 +36,7 @@ const (
 	modeNote                // the dismiss note
 	modeHelp                // the full help
 	modeExport              // the export prompt
+	modeTrend               // the trend view
 )
 
 // Messages: results of the commands, each carrying what Update needs.
@@ -104,6 +105,7 @@ type Model struct {
 
 	links  linkActions  // c and o
 	export exportPrompt // e: the path and what to write
+	trend  trendView    // t: duplicates and money per day
 
 	focus mode // modeList or modeDetail
 
@@ -136,6 +138,7 @@ func New(cfg Config, deps Deps) Model {
 		status:   newStatusBar(&styles),
 		links:    newLinkActions(cfg.Live, deps.Clipboard != nil),
 		export:   newExportPrompt(&styles),
+		trend:    newTrendView(&styles),
 		footer:   help.New(),
 		index:    map[string]int{},
 		known:    map[string]bool{},
@@ -253,6 +256,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case m.export.IsOpen():
 		m.export, cmd = m.export.Update(msg)
 		return m, cmd
+	case m.trend.Wants(msg):
+		m.trend, cmd = m.trend.Update(msg)
+		return m, cmd
 	case m.filter.Editing(), m.filter.Wants(msg):
 		return m.updateFilter(msg)
 	case m.refund.Wants(msg):
@@ -317,6 +323,8 @@ func (m *Model) dialog() mode {
 		return modeHelp
 	case m.export.IsOpen():
 		return modeExport
+	case m.trend.IsOpen():
+		return modeTrend
 	}
 	return modeList
 }
@@ -481,6 +489,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	m.table.MarkFresh(added)
 	m.table.Forget(func(id string) bool { _, ok := m.index[id]; return ok })
 	m.header.SetSummary(m.report.Summary)
+	m.trend.SetReport(m.report)
 	m.filter.SetGroups(m.report.Groups, msg.index)
 	m.refilter()
 	if len(added) > 0 {
@@ -686,6 +695,7 @@ func (m *Model) refreshChrome() {
 		charge = m.detail.SelectedCharge()
 	}
 	m.links.SetTarget(browsing, m.table.Selected(), charge)
+	m.trend.SetEnabled(browsing && m.loaded)
 	m.table.SetFocus(m.focus == modeList, m.filter.Query() == "")
 	m.table.SetEmpty(m.emptyText())
 	m.refund.SetTargets(m.targets(anyGroup), len(m.table.Rows()) > 0)
@@ -722,6 +732,7 @@ func (m *Model) layout() {
 	body := m.bodyHeight()
 	m.body = body
 	m.refund.SetSize(m.width, body)
+	m.trend.SetSize(m.width, body)
 	frameW, frameH := m.styles.Pane.GetHorizontalFrameSize(), m.styles.Pane.GetVerticalFrameSize()
 	// The focused pane gets the larger share; a short list gives the rest of its
 	// share to the detail pane.
@@ -781,6 +792,8 @@ func (m *Model) footerView() string {
 		keys = m.helpView.ShortHelp()
 	case modeExport:
 		keys = m.export.ShortHelp()
+	case modeTrend:
+		keys = m.trend.ShortHelp()
 	case modeFilter:
 		keys = m.filter.ShortHelp()
 	case modeDetail:
@@ -822,6 +835,8 @@ func (m *Model) bodyView() string {
 		return center(m.note.View())
 	case m.export.IsOpen():
 		return center(m.export.View())
+	case m.trend.IsOpen():
+		return clip(m.trend.View(), m.width, body)
 	case !m.loaded:
 		return center(m.status.Spinner() + " loading groups…")
 	}
@@ -861,7 +876,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(table[0], detail[0]...),
 		append(m.filter.FullHelp()[0], table[1]...),
-		append(append(actions, k.Export), m.links.FullHelp()[0]...),
+		append(append(append(actions, k.Export), m.links.FullHelp()[0]...), m.trend.FullHelp()[0]...),
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }
@@ -873,5 +888,5 @@ func (m *Model) browseHelp() []key.Binding {
 	keys = append(keys, m.filter.ShortHelp()...)
 	keys = append(keys, m.keys.Dismiss, m.keys.Undo)
 	keys = append(keys, m.sync.ShortHelp()...)
-	return append(append(keys, m.keys.Export), m.links.ShortHelp()...)
+	return append(append(append(keys, m.keys.Export), m.links.ShortHelp()...), m.trend.ShortHelp()...)
 }
