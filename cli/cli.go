@@ -58,6 +58,8 @@ Usage:
   doublecheck scan                   print suspected duplicates (--format table|json|csv)
   doublecheck export [-o FILE]       the reconciliation report as CSV
   doublecheck refund                 refund suspects headlessly (--charge ID | --group ID)
+  doublecheck dismiss --group ID     record a group as legitimate (--note TEXT), as the dashboard's d
+  doublecheck undo --group ID        reopen a dismissed group, as the dashboard's u
   doublecheck keys import FILE       load the merchant's idempotency-key log (CSV or JSONL)
 
 Shared flags:
@@ -84,6 +86,8 @@ func commands() []command {
 		{"scan", runScan},
 		{"export", runExport},
 		{"refund", runRefund},
+		{"dismiss", runDismiss},
+		{"undo", runUndo},
 		{"keys", runKeys},
 	}
 }

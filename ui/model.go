@@ -505,17 +505,14 @@ func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, note str
 	if len(groups) == 0 {
 		return nil
 	}
-	at := m.cfg.Now().UTC()
+	at := m.cfg.Now()
 	decisions := make([]reconcile.Decision, len(groups))
 	for i, id := range groups {
-		decisions[i] = reconcile.Decision{GroupID: id, Kind: kind, Operator: m.cfg.Operator, At: at, Note: note}
-		if gi, ok := m.index[id]; ok && kind == reconcile.DecisionDismissed {
-			// A dismissal covers the charges on screen: one that joins the
-			// group later reopens it.
-			for _, c := range m.report.Groups[gi].Charges {
-				decisions[i].Charges = append(decisions[i].Charges, c.ID)
-			}
+		g := &reconcile.Group{ID: id}
+		if gi, ok := m.index[id]; ok {
+			g = &m.report.Groups[gi] // a dismissal covers the charges on screen
 		}
+		decisions[i] = reconcile.GroupDecision(g, kind, m.cfg.Operator, note, at)
 	}
 	decider, ctx := m.deps.Decider, m.ctx
 	return func() tea.Msg {
