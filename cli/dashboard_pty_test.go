@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/creack/pty"
 )
 
@@ -124,5 +127,26 @@ func TestMouseInTerminal(t *testing.T) {
 	at = d.scr.waitFor(t, at, "back to list")
 	d.press(sgr(0, 20, 7)) // a click on the list's first rows
 	d.scr.waitFor(t, at, "details")
+	d.quit()
+}
+
+// TestCopyInTerminal: c writes the selected group's id to the terminal as an
+// OSC 52 sequence, whole (not cut by a frame), and says so.
+func TestCopyInTerminal(t *testing.T) {
+	d := startDemo(t, t.TempDir(), t.TempDir())
+	at := d.scr.waitFor(t, 0, "1/")
+	d.press("c")
+	d.scr.waitFor(t, at, "copied group id grp_")
+	d.scr.mu.Lock()
+	raw := d.scr.raw.String()
+	d.scr.mu.Unlock()
+	seq := regexp.MustCompile("\x1b]52;c;([A-Za-z0-9+/=]+)\x07").FindStringSubmatch(raw)
+	if seq == nil {
+		t.Fatal("no OSC 52 sequence reached the terminal")
+	}
+	id, err := base64.StdEncoding.DecodeString(seq[1])
+	if err != nil || !strings.HasPrefix(string(id), "grp_") || !strings.Contains(ansi.Strip(raw), "copied group id "+string(id)) {
+		t.Errorf("the clipboard got %q (%v); the screen does not name it", id, err)
+	}
 	d.quit()
 }

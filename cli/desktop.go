@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aymanbagabas/go-osc52/v2"
+
+	"doublecheck/ui"
 )
 
 // osc52Clipboard copies through the terminal: an OSC 52 sequence asks the
@@ -21,6 +23,14 @@ import (
 type osc52Clipboard struct {
 	out    io.Writer // the terminal
 	getenv func(string) string
+}
+
+var _ ui.TerminalClipboard = osc52Clipboard{}
+
+// WithOutput writes to the dashboard's own terminal output.
+func (c osc52Clipboard) WithOutput(w io.Writer) ui.Clipboard {
+	c.out = w
+	return c
 }
 
 func (c osc52Clipboard) Copy(text string) error {

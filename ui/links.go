@@ -27,8 +27,9 @@ func (r copyRequestedMsg) perform(_ context.Context, deps Deps) tea.Msg {
 	if err := deps.Clipboard.Copy(r.text); err != nil {
 		return flashMsg{levelError, fmt.Sprintf("could not copy %s: %v", r.text, err)}
 	}
-	// OSC 52 is fire and forget: a terminal that does not allow it says nothing.
-	return flashMsg{levelInfo, fmt.Sprintf("copied %s %s to the clipboard (OSC 52)", r.what, r.text)}
+	// OSC 52 is fire and forget: a terminal that does not allow it says
+	// nothing, so the line says what was sent, and how.
+	return flashMsg{levelInfo, fmt.Sprintf("copied %s %s (sent to the terminal's clipboard, OSC 52)", r.what, r.text)}
 }
 
 // openRequestedMsg asks for a charge's page in the Stripe Dashboard.

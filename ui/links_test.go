@@ -34,7 +34,7 @@ func TestCopyAndOpen(t *testing.T) {
 		wantFlash  string
 	}{
 		{name: "c in the list copies the group id", keys: []string{"j", "c"},
-			wantCopied: "grp_ch_2001", wantFlash: "copied group id grp_ch_2001 to the clipboard"},
+			wantCopied: "grp_ch_2001", wantFlash: "copied group id grp_ch_2001 (sent to the terminal's clipboard, OSC 52)"},
 		{name: "c in the detail pane copies the selected charge id", keys: []string{"j", "enter", "]", "]", "c"},
 			wantCopied: "ch_2003", wantFlash: "copied charge id ch_2003"},
 		{name: "[ goes back a charge and stops at the first", keys: []string{"enter", "]", "[", "[", "c"},
