@@ -36,7 +36,7 @@ func (r copyRequestedMsg) perform(_ context.Context, deps Deps) tea.Msg {
 type openRequestedMsg struct{ url, chargeID string }
 
 func (r openRequestedMsg) perform(ctx context.Context, deps Deps) tea.Msg {
-	why := "no browser is wired"
+	why := "no browser can open here"
 	if deps.Browser != nil {
 		err := deps.Browser.Open(ctx, r.url)
 		if err == nil {
@@ -44,8 +44,11 @@ func (r openRequestedMsg) perform(ctx context.Context, deps Deps) tea.Msg {
 		}
 		why = err.Error()
 	}
-	// The link stays on screen to be copied by hand, or with the terminal's
-	// own selection.
+	// Over SSH the browser is on the operator's side of the connection: the
+	// link goes to their clipboard when there is one, and shows either way.
+	if deps.Clipboard != nil && deps.Clipboard.Copy(r.url) == nil {
+		return flashMsg{levelWarn, fmt.Sprintf("%s; link copied (OSC 52): %s", why, r.url)}
+	}
 	return flashMsg{levelWarn, fmt.Sprintf("%s; open %s", why, r.url)}
 }
 

@@ -24,14 +24,15 @@ func (b *fakeBrowser) Open(_ context.Context, url string) error {
 func TestCopyAndOpen(t *testing.T) {
 	noDisplay := errors.New("no browser can open here: DISPLAY is not set")
 	tests := []struct {
-		name       string
-		live       bool
-		browserErr error
-		noBrowser  bool
-		keys       []string
-		wantCopied string
-		wantOpened string
-		wantFlash  string
+		name        string
+		live        bool
+		browserErr  error
+		noBrowser   bool
+		noClipboard bool
+		keys        []string
+		wantCopied  string
+		wantOpened  string
+		wantFlash   string
 	}{
 		{name: "c in the list copies the group id", keys: []string{"j", "c"},
 			wantCopied: "grp_ch_2001", wantFlash: "copied group id grp_ch_2001 (sent to the terminal's clipboard, OSC 52)"},
@@ -45,11 +46,14 @@ func TestCopyAndOpen(t *testing.T) {
 			wantOpened: "https://dashboard.stripe.com/payments/ch_1002"},
 		{name: "o in the detail pane opens the selected charge", keys: []string{"enter", "o"},
 			wantOpened: "https://dashboard.stripe.com/test/payments/ch_1001"},
-		{name: "a failing opener shows the link", browserErr: noDisplay, keys: []string{"o"},
-			wantOpened: "https://dashboard.stripe.com/test/payments/ch_1002",
-			wantFlash:  "no browser can open here: DISPLAY is not set; open https://dashboard.stripe.com/test/payments/ch_1002"},
+		{name: "a failing opener shows the link and copies it", browserErr: noDisplay, keys: []string{"o"},
+			wantOpened: "https://dashboard.stripe.com/test/payments/ch_1002", wantCopied: "https://dashboard.stripe.com/test/payments/ch_1002",
+			wantFlash: "no browser can open here: DISPLAY is not set; link copied (OSC 52): https://dashboard.stripe.com/test/payments/ch_1002"},
 		{name: "without a browser o shows the link", noBrowser: true, keys: []string{"o"},
-			wantFlash: "open https://dashboard.stripe.com/test/payments/ch_1002"},
+			wantCopied: "https://dashboard.stripe.com/test/payments/ch_1002",
+			wantFlash:  "link copied (OSC 52): https://dashboard.stripe.com/test/payments/ch_1002"},
+		{name: "without a browser or a clipboard o shows the link", noBrowser: true, noClipboard: true, keys: []string{"o"},
+			wantFlash: "no browser can open here; open https://dashboard.stripe.com/test/payments/ch_1002"},
 		{name: "c while typing a filter is text, not a copy", keys: []string{"/", "c"}},
 	}
 	for _, tt := range tests {
@@ -60,6 +64,9 @@ func TestCopyAndOpen(t *testing.T) {
 			deps.Clipboard, deps.Browser = clip, browser
 			if tt.noBrowser {
 				deps.Browser = nil
+			}
+			if tt.noClipboard {
+				deps.Clipboard = nil
 			}
 			cfg := testConfig()
 			cfg.Live = tt.live
