@@ -16,7 +16,8 @@ import "github.com/charmbracelet/bubbles/help"
 // export) and the root makes the call on the Deps it was given.
 //
 // The sync status is not a component of its own size: its view is the
-// header's freshness line.
+// header's freshness line. Nor are the link actions (c, o): they draw
+// nothing, their outcome is a flash.
 type component interface {
 	help.KeyMap
 	SetSize(width, height int)
@@ -31,5 +32,5 @@ var (
 	_ component = (*noteDialog)(nil)
 	_ component = (*helpScreen)(nil)
 	_ component = (*exportPrompt)(nil)
-	_ component = (*linkActions)(nil)
+	_ component = (*trendView)(nil)
 )

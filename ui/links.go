@@ -147,7 +147,3 @@ func (l linkActions) FullHelp() [][]key.Binding {
 	k.Copy.SetEnabled(l.copyOK)
 	return [][]key.Binding{{k.Copy, k.Open}}
 }
-
-// The actions draw nothing of their own: their outcome is a flash.
-func (l linkActions) SetSize(int, int) {}
-func (l linkActions) View() string     { return "" }
