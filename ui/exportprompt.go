@@ -3,11 +3,13 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"doublecheck/reconcile"
 )
@@ -52,6 +54,7 @@ type exportPrompt struct {
 	view     reconcile.Report
 	label    string // the list's filters, naming the view
 	width    int
+	height   int // the body's: the prompt drops its spacing when it is short
 }
 
 func newExportPrompt(styles *Styles) exportPrompt {
@@ -74,8 +77,8 @@ func (p *exportPrompt) Open(path string, whole, view reconcile.Report, label str
 // IsOpen is whether the prompt has the keys.
 func (p *exportPrompt) IsOpen() bool { return p.open }
 
-func (p *exportPrompt) SetSize(width, _ int) {
-	p.width = width
+func (p *exportPrompt) SetSize(width, height int) {
+	p.width, p.height = width, height
 	p.input.Width = max(min(width-14, 100), 10)
 }
 
@@ -124,7 +127,7 @@ func (p exportPrompt) View() string {
 		}
 		return s.Muted.Render("( ) " + text)
 	}
-	return s.Dialog.Render(strings.Join([]string{
+	lines := []string{
 		s.DialogTitle.Render("Export the report as CSV"), "",
 		p.input.View(), "",
 		choice(!p.filtered, fmt.Sprintf("whole report: %s, every status, with refund ids and decisions",
@@ -132,5 +135,15 @@ func (p exportPrompt) View() string {
 		choice(p.filtered, fmt.Sprintf("this view: %s (%s)", reconcile.Plural(len(p.view.Groups), "group"), p.label)),
 		"",
 		s.Muted.Render("enter write · tab whole report / this view · esc cancel"),
-	}, "\n"))
+	}
+	dialog := s.Dialog
+	// On a narrow terminal the lines wrap rather than run off the screen.
+	if room := p.width - dialog.GetHorizontalBorderSize(); lipgloss.Width(strings.Join(lines, "\n"))+dialog.GetHorizontalPadding() > room {
+		dialog = dialog.Width(room)
+	}
+	// On a short one the spacing and the keys (the footer has them) go first.
+	if lipgloss.Height(dialog.Render(strings.Join(lines, "\n"))) > p.height {
+		lines = slices.DeleteFunc(lines[:len(lines)-1], func(l string) bool { return l == "" })
+	}
+	return dialog.Render(strings.Join(lines, "\n"))
 }

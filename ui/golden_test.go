@@ -36,6 +36,7 @@ func TestGolden(t *testing.T) {
 		{"export_prompt", 100, 30, []string{"f", "e", "tab"}, false, nil, false, ""},
 		{"trend_view", 100, 40, []string{"t"}, false, trendReport, false, ""},
 		{"trend_view_small", 60, 15, []string{"t"}, false, trendReport, false, ""},
+		{"export_prompt_small", 60, 15, []string{"e"}, false, nil, false, ""},
 		{"copied_group_id", 100, 30, []string{"j", "c"}, false, nil, true, "copied group id"},
 		{"detail_second_charge", 100, 30, []string{"j", "enter", "]"}, false, nil, false, ""},
 	}

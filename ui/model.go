@@ -724,12 +724,12 @@ func (m *Model) layout() {
 	m.filter.SetSize(m.width, m.height)
 	m.note.SetSize(m.width, m.height)
 	m.helpView.SetSize(m.width, m.height)
-	m.export.SetSize(m.width, m.height)
 
 	body := m.bodyHeight()
 	m.body = body
 	m.refund.SetSize(m.width, body)
 	m.trend.SetSize(m.width, body)
+	m.export.SetSize(m.width, body)
 	frameW, frameH := m.styles.Pane.GetHorizontalFrameSize(), m.styles.Pane.GetVerticalFrameSize()
 	// The focused pane gets the larger share; a short list gives the rest of its
 	// share to the detail pane.
