@@ -34,6 +34,8 @@ Usage:
   doublecheck scan                   print suspected duplicates (--format table|json|csv)
   doublecheck export [-o FILE]       the reconciliation report as CSV
   doublecheck refund                 refund suspects headlessly (--charge ID | --group ID)
+  doublecheck dismiss --group ID     record a group as legitimate (--note TEXT), as the dashboard's d
+  doublecheck undo --group ID        reopen a dismissed group, as the dashboard's u
   doublecheck keys import FILE       load the merchant's idempotency-key log (CSV or JSONL)
 
 Flags may come before the command too: doublecheck --db PATH scan.
@@ -56,6 +58,8 @@ func commands(env Env) []*command {
 		newScanCmd(env, nil),
 		newExportCmd(env, nil),
 		newRefundCmd(env, nil),
+		newDismissCmd(env, nil),
+		newUndoCmd(env, nil),
 		newKeysImportCmd(env, nil),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"doublecheck/reconcile"
@@ -28,7 +29,7 @@ type dashboardFlags struct {
 func (d *dashboardFlags) register(fs *cmdFlags, now func() time.Time) {
 	fs.DurationVar(&d.watch, "watch", 30*time.Second, "sync in the background every `INTERVAL` (0 turns it off)")
 	fs.StringVar(&d.operator, "operator", "", "`NAME` recorded with each decision and refund (default: your OS user)")
-	fs.StringVar(&d.exportDir, "export-dir", ".", "`DIR` where e writes CSV reports")
+	fs.StringVar(&d.exportDir, "export-dir", "", "`DIR` e proposes for CSV reports (default: your download directory, else exports/ in the data directory)")
 	d.sync.register(fs, now)
 	registerRefundDeadline(fs, &d.deadline)
 	fs.check(func() error {
@@ -73,6 +74,9 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	opts, syncOpts := det.options(), dash.sync.options()
 	operator := operatorName(dash.operator, env)
 	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now}
+	if cfg.ExportDir == "" {
+		cfg.ExportDir = exportDir(env)
+	}
 
 	client, acct, st, readOnlyStore, err := connectDashboard(ctx, env, sh)
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
@@ -86,7 +90,8 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	defer st.Close()
-	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st}}
+	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st},
+		Clipboard: osc52Clipboard{out: env.Stdout, getenv: env.Getenv}, Browser: newBrowser(runtime.GOOS, env.Getenv)}
 	if offline {
 		cfg.ReadOnly = true
 		if cfg.Account, cfg.Live, err = storeAccount(ctx, st); err != nil {

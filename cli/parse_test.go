@@ -27,6 +27,8 @@ func stubCommands(env Env, got *any) []*command {
 		newScanCmd(env, capture[scanOptions](got)),
 		newExportCmd(env, capture[exportOptions](got)),
 		newRefundCmd(env, capture[refundOptions](got)),
+		newDismissCmd(env, capture[decisionOptions](got)),
+		newUndoCmd(env, capture[decisionOptions](got)),
 		newKeysImportCmd(env, capture[importOptions](got)),
 	}
 }
@@ -76,7 +78,7 @@ func TestParse(t *testing.T) {
 	def := reconcile.DefaultOptions()
 	det := detection{window: def.Window, orderField: def.OrderField, keyFields: strings.Join(def.KeyFields, ","), minConf: "low"}
 	sync := syncFlags{since: "90d", from: now.AddDate(0, 0, -90)}
-	dash := dashboardFlags{watch: 30 * time.Second, exportDir: ".", deadline: stripeapi.DefaultRefundDeadline, sync: sync}
+	dash := dashboardFlags{watch: 30 * time.Second, deadline: stripeapi.DefaultRefundDeadline, sync: sync}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -108,12 +110,16 @@ func TestParse(t *testing.T) {
 			&syncOptions{env: env, sh: shared{apiBase: "http://127.0.0.1:1"}, sync: syncFlags{since: "2026-01-31", from: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)}}},
 		{"refund", []string{"--dry-run", "refund", "--charge", "ch_1", "--amount", "500", "--yes", "--operator", "ana", "--refund-deadline", "5s"},
 			&refundOptions{env: env, sh: shared{dryRun: true}, det: det, chargeID: "ch_1", amount: minorUnits{value: 500, set: true}, yes: true, operator: "ana", deadline: 5 * time.Second}},
+		{"dismiss", []string{"dismiss", "--group", " grp_1 ", "--note", "repeat purchase", "--operator", "ana"},
+			&decisionOptions{env: env, det: det, kind: reconcile.DecisionDismissed, groupID: "grp_1", note: "repeat purchase", operator: "ana"}},
+		{"undo", []string{"--db", "s.db", "undo", "--group", "grp_1"},
+			&decisionOptions{env: env, sh: shared{db: "s.db"}, det: det, kind: reconcile.DecisionUndismissed, groupID: "grp_1"}},
 		{"refund --resume", []string{"refund", "--resume"},
 			&refundOptions{env: env, det: det, resume: true, deadline: stripeapi.DefaultRefundDeadline}},
 		{"the dashboard", nil, &dashboardOptions{env: env, det: det, dash: dash}},
 		{"the dashboard's flags", []string{"--db", "s.db", "--watch", "0", "--operator", "ana", "--since", "7d"},
 			&dashboardOptions{env: env, sh: shared{db: "s.db"}, det: det,
-				dash: dashboardFlags{operator: "ana", exportDir: ".", deadline: stripeapi.DefaultRefundDeadline,
+				dash: dashboardFlags{operator: "ana", deadline: stripeapi.DefaultRefundDeadline,
 					sync: syncFlags{since: "7d", from: now.AddDate(0, 0, -7)}}}},
 		{"demo", []string{"--read-only", "demo", "--seed", "7", "--serve", "127.0.0.1:0"},
 			&demoOptions{env: env, sh: shared{readOnly: true}, det: det, dash: dash, serve: "127.0.0.1:0", seed: 7}},

@@ -45,6 +45,9 @@ type Summary struct {
 	ByCurrency        []CurrencyTotals // sorted by currency
 	Causes            map[Cause]int
 	ChargesWithoutKey int
+	// FirstCharge and LastCharge bound the charges considered (the synced
+	// range), zero when there are none: the trend spans them.
+	FirstCharge, LastCharge time.Time
 }
 
 // Report is the result of detection over a store.

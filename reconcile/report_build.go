@@ -560,6 +560,14 @@ func (x *index) orderFinding(charges []int32) Finding {
 // summarize totals the reported groups per currency and cause.
 func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 	s := Summary{Charges: len(in.Charges), Groups: len(groups), Causes: map[Cause]int{}, ChargesWithoutKey: withoutKey}
+	for i := range in.Charges {
+		if c := in.Charges[i].Created; s.FirstCharge.IsZero() || c.Before(s.FirstCharge) {
+			s.FirstCharge = c
+		}
+		if c := in.Charges[i].Created; c.After(s.LastCharge) {
+			s.LastCharge = c
+		}
+	}
 	totals := map[string]*CurrencyTotals{}
 	cur := func(c string) *CurrencyTotals {
 		t := totals[c]

@@ -126,6 +126,18 @@ type Decision struct {
 	Charges []string
 }
 
+// GroupDecision is an operator's decision on the whole of g, as the dashboard
+// and the dismiss and undo commands record it. It lists the charges g holds
+// now: a dismissal covers them, so one that joins the group later reopens it,
+// and both find the group by them under whatever id it has later.
+func GroupDecision(g *Group, kind DecisionKind, operator, note string, at time.Time) Decision {
+	d := Decision{GroupID: g.ID, Kind: kind, Operator: operator, At: at.UTC(), Note: note}
+	for _, c := range g.Charges {
+		d.Charges = append(d.Charges, c.ID)
+	}
+	return d
+}
+
 // Covers is whether the decision was made with charge m in view: m is among
 // its Charges or, for a decision recorded before they were kept, m was
 // created by the time of the decision (a later charge cannot have been seen).

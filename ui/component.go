@@ -12,11 +12,12 @@ import "github.com/charmbracelet/bubbles/help"
 // value semantics want, and some say what a key did (the table's tableEvent,
 // the detail pane's back). A component that needs
 // I/O sends an intent message (refundConfirmedMsg, dismissConfirmedMsg,
-// syncRequestedMsg, storeChangedMsg, flashMsg) and the root makes the call on
-// the Deps it was given.
+// syncRequestedMsg, storeChangedMsg, flashMsg, or an ioIntent: copy, open,
+// export) and the root makes the call on the Deps it was given.
 //
 // The sync status is not a component of its own size: its view is the
-// header's freshness line.
+// header's freshness line. Nor are the link actions (c, o): they draw
+// nothing, their outcome is a flash.
 type component interface {
 	help.KeyMap
 	SetSize(width, height int)
@@ -30,4 +31,6 @@ var (
 	_ component = (*refundFlow)(nil)
 	_ component = (*noteDialog)(nil)
 	_ component = (*helpScreen)(nil)
+	_ component = (*exportPrompt)(nil)
+	_ component = (*trendView)(nil)
 )

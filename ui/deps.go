@@ -61,16 +61,33 @@ type Resumer interface {
 	Resume(ctx context.Context) ([]RefundResult, error)
 }
 
+// Clipboard puts text on the operator's clipboard. The command line's writes an
+// OSC 52 sequence to the terminal, which the terminal (even at the far end of
+// SSH) copies.
+type Clipboard interface {
+	Copy(text string) error
+}
+
+// Browser opens a link in the operator's browser. It returns an error when no
+// browser can open here (no display, no opener, the opener failed); the
+// dashboard then shows the link instead.
+type Browser interface {
+	Open(ctx context.Context, url string) error
+}
+
 // Deps are the dashboard's collaborators. Loader and Decider are required; Syncer
 // is nil when there is no account to sync (e.g. an imported store); Refunder is nil
 // in --read-only mode; Resumer is nil when pending refunds are not resumed
-// (--read-only, --dry-run).
+// (--read-only, --dry-run). A nil Clipboard turns `c` off; with a nil Browser
+// `o` shows the link.
 type Deps struct {
-	Loader   Loader
-	Decider  Decider
-	Syncer   Syncer
-	Refunder Refunder
-	Resumer  Resumer
+	Loader    Loader
+	Decider   Decider
+	Syncer    Syncer
+	Refunder  Refunder
+	Resumer   Resumer
+	Clipboard Clipboard
+	Browser   Browser
 }
 
 // Config is what the dashboard shows and how it behaves.
@@ -81,7 +98,7 @@ type Config struct {
 	DryRun    bool          // refunds are rehearsed: shown as "would refund", nothing is sent or recorded
 	Watch     time.Duration // background sync interval; 0 turns it off
 	Operator  string        // recorded with every decision and refund
-	ExportDir string        // where `e` writes CSV reports; "" means the working directory
+	ExportDir string        // the directory `e` proposes for CSV reports (the command line's choice)
 	LastSync  time.Time     // when the store was last synced, zero if never
 	SyncOff   string        // why sync is off, when it is (default "no account")
 	Now       func() time.Time

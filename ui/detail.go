@@ -21,12 +21,21 @@ type detailPane struct {
 	viewport viewport.Model
 	width    int
 	groupID  string // the group shown, to keep the scroll position across reloads
+
+	// What render draws, kept to redraw when the focus or the selected charge
+	// changes: c and o act on the selected charge while the pane has the focus.
+	group      *reconcile.Group
+	outcomes   map[string]string
+	charge     int  // index into group.Charges
+	focused    bool // the selected charge is marked only while the pane has the keys
+	chargeLine int  // the selected charge's first line, to scroll it into view
 }
 
 // detailKeys are the pane's keys while it has the focus.
 type detailKeys struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Back                                    key.Binding // to the list
+	NextCharge, PrevCharge                  key.Binding // which charge c and o act on
 }
 
 func defaultDetailKeys() detailKeys {
@@ -38,6 +47,9 @@ func defaultDetailKeys() detailKeys {
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
 		Back:     key.NewBinding(key.WithKeys("esc", "tab"), key.WithHelp("esc/tab", "back to list")),
+		// [ and ] as in vim's "previous/next section": j/k already scroll.
+		NextCharge: key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "select charge")),
+		PrevCharge: key.NewBinding(key.WithKeys("[")),
 	}
 }
 
@@ -60,13 +72,14 @@ func (d *detailPane) Height() int { return d.viewport.Height }
 // pane has the focus.
 func (d *detailPane) Wants(msg tea.KeyMsg) bool {
 	k := &d.keys
-	return key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Back)
+	return key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Back, k.NextCharge, k.PrevCharge)
 }
 
 // Update scrolls the pane; back reports esc/tab, which returns to the list.
 func (d detailPane) Update(msg tea.Msg) (_ detailPane, back bool) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
+		d.mouse(msg)
 		return d, false
 	}
 	switch {
@@ -84,8 +97,48 @@ func (d detailPane) Update(msg tea.Msg) (_ detailPane, back bool) {
 		d.viewport.GotoTop()
 	case key.Matches(km, d.keys.Bottom):
 		d.viewport.GotoBottom()
+	case key.Matches(km, d.keys.NextCharge):
+		d.selectCharge(d.charge + 1)
+	case key.Matches(km, d.keys.PrevCharge):
+		d.selectCharge(d.charge - 1)
 	}
 	return d, false
+}
+
+// selectCharge selects charge i (clamped) and scrolls its lines into view.
+func (d *detailPane) selectCharge(i int) {
+	if d.group == nil {
+		return
+	}
+	d.charge = clamp(i, 0, max(len(d.group.Charges)-1, 0))
+	d.redraw()
+	const chargeLines = 4 // a charge's first lines: amount, card, key, decision
+	if y := d.viewport.YOffset; d.chargeLine < y || d.chargeLine+chargeLines > y+d.viewport.Height {
+		d.viewport.SetYOffset(d.chargeLine)
+	}
+}
+
+// SelectedCharge is the charge c and o act on while the pane has the focus,
+// nil when no group is shown.
+func (d *detailPane) SelectedCharge() *reconcile.Member {
+	if d.group == nil || d.charge >= len(d.group.Charges) {
+		return nil
+	}
+	return &d.group.Charges[d.charge]
+}
+
+// SetFocus marks the selected charge while the pane has the keys.
+func (d *detailPane) SetFocus(focused bool) {
+	if focused != d.focused {
+		d.focused = focused
+		d.redraw()
+	}
+}
+
+func (d *detailPane) redraw() {
+	y := d.viewport.YOffset
+	d.viewport.SetContent(d.render(d.group, d.outcomes))
+	d.viewport.SetYOffset(y)
 }
 
 func (d detailPane) View() string { return d.viewport.View() }
@@ -98,6 +151,13 @@ func (d *detailPane) SetGroup(g *reconcile.Group, outcomes map[string]string) {
 	if g != nil {
 		id = g.ID
 	}
+	if id != d.groupID {
+		d.charge = 0
+	}
+	d.group, d.outcomes = g, outcomes
+	if g != nil {
+		d.charge = min(d.charge, max(len(g.Charges)-1, 0))
+	}
 	d.viewport.SetContent(d.render(g, outcomes))
 	if id != d.groupID {
 		d.viewport.GotoTop()
@@ -107,12 +167,14 @@ func (d *detailPane) SetGroup(g *reconcile.Group, outcomes map[string]string) {
 
 // ShortHelp is the pane's keys for the footer: the arrows scroll here.
 func (d detailPane) ShortHelp() []key.Binding {
-	return []key.Binding{d.keys.Up, d.keys.Down, d.keys.Back}
+	return []key.Binding{d.keys.Up, d.keys.Down, d.keys.NextCharge, d.keys.Back}
 }
 
 // FullHelp is the pane's own column entry of the `?` screen: its moving keys
 // are the list's.
-func (d detailPane) FullHelp() [][]key.Binding { return [][]key.Binding{{d.keys.Back}} }
+func (d detailPane) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{d.keys.Back, d.keys.NextCharge}}
+}
 
 func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) string {
 	s := d.styles
@@ -162,7 +224,11 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 			role = s.Duplicate.Render(cell("DUPLICATE", 10))
 		}
 		const indent = "             "
-		line("  ", role, " ", m.ID, "  ", m.Created.UTC().Format("2006-01-02 15:04:05"), "  ",
+		pointer := "  "
+		if d.focused && i == d.charge {
+			pointer, d.chargeLine = "▸ ", strings.Count(b.String(), "\n")
+		}
+		line(pointer, role, " ", m.ID, "  ", m.Created.UTC().Format("2006-01-02 15:04:05"), "  ",
 			reconcile.FormatMoney(m.Amount, m.Currency),
 			s.Muted.Render("  refunded "), reconcile.FormatMoney(m.AmountRefunded, m.Currency))
 		line(indent, cardText(m), s.Muted.Render(" · "), orDash(m.Email), s.Muted.Render(" · order "), orDash(m.OrderRef))

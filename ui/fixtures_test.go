@@ -158,6 +158,14 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 		}
 		r.Summary.Causes[g.Cause]++
 		r.Summary.Charges += len(g.Charges)
+		for _, m := range g.Charges {
+			if r.Summary.FirstCharge.IsZero() || m.Created.Before(r.Summary.FirstCharge) {
+				r.Summary.FirstCharge = m.Created
+			}
+			if m.Created.After(r.Summary.LastCharge) {
+				r.Summary.LastCharge = m.Created
+			}
+		}
 	}
 	r.Summary.Groups = len(groups)
 	for _, t := range byCur {
@@ -279,6 +287,7 @@ func testConfig() Config {
 	return Config{
 		Account: "Acme Books (acct_1Nv0FGQ9)", Operator: "ops@acme.test", Watch: 0,
 		LastSync: fixtureNow.Add(-3 * time.Minute), Now: func() time.Time { return fixtureNow },
+		ExportDir: "/home/ops/Downloads", // tests that write set their own
 	}
 }
 

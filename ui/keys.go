@@ -23,7 +23,7 @@ func defaultRootKeys() rootKeys {
 		Dismiss:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "dismiss")),
 		DismissOff: key.NewBinding(key.WithKeys("d")),
 		Undo:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo dismiss")),
-		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export csv")),
+		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export report")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:       key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),

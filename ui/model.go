@@ -35,6 +35,8 @@ const (
 	modeConfirm             // the refund dialog
 	modeNote                // the dismiss note
 	modeHelp                // the full help
+	modeExport              // the export prompt
+	modeTrend               // the trend view
 )
 
 // Messages: results of the commands, each carrying what Update needs.
@@ -56,12 +58,7 @@ type (
 		watch  bool // started by the --watch timer, which must be re-armed
 		at     time.Time
 	}
-	watchTickMsg  struct{} // starts a background sync: the first at start, then every Watch
-	exportDoneMsg struct {
-		path   string
-		groups int
-		err    error
-	}
+	watchTickMsg    struct{} // starts a background sync: the first at start, then every Watch
 	flashExpiredMsg struct{ id int }
 	// flashMsg is a component's sentence for the status bar.
 	flashMsg struct {
@@ -93,6 +90,7 @@ type Model struct {
 	width, height int
 	body          int // height of the area between the header and the status bar
 	headerHeight  int // as measured by the last layout
+	bodyTop       int // the body's first line, as measured by the last layout (for the mouse)
 
 	header   header      // account, freshness, counts and money
 	table    groupTable  // the listed groups, the selection and the marks
@@ -104,6 +102,10 @@ type Model struct {
 	helpView helpScreen  // the ? screen
 	status   statusBar   // flashes, background work, the position
 	footer   help.Model  // the live keys' short help
+
+	links  linkActions  // c and o
+	export exportPrompt // e: the path and what to write
+	trend  trendView    // t: duplicates and money per day
 
 	focus mode // modeList or modeDetail
 
@@ -121,9 +123,6 @@ func New(cfg Config, deps Deps) Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.ExportDir == "" {
-		cfg.ExportDir = "."
-	}
 	cfg.ReadOnly = cfg.ReadOnly || deps.Refunder == nil
 	styles := DefaultStyles()
 	m := Model{
@@ -137,6 +136,9 @@ func New(cfg Config, deps Deps) Model {
 		note:     newNoteDialog(&styles),
 		helpView: newHelpScreen(&styles),
 		status:   newStatusBar(&styles),
+		links:    newLinkActions(cfg.Live, deps.Clipboard != nil),
+		export:   newExportPrompt(&styles),
+		trend:    newTrendView(&styles),
 		footer:   help.New(),
 		index:    map[string]int{},
 		known:    map[string]bool{},
@@ -194,8 +196,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.startSync(false)
 	case syncDoneMsg:
 		return m.applySync(msg)
-	case exportDoneMsg:
-		return m.applyExport(msg)
+	case tea.MouseMsg:
+		return m.handleMouse(msg)
 	case refundConfirmedMsg:
 		return m, m.startRefund(msg.plan)
 	case dismissConfirmedMsg:
@@ -207,6 +209,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.reload()
 	case flashMsg:
 		return m, m.flash(msg.level, msg.text)
+	case ioIntent:
+		return m, m.perform(msg)
 	case flashExpiredMsg, spinner.TickMsg:
 		var cmd tea.Cmd
 		m.status, cmd = m.status.Update(msg)
@@ -249,12 +253,21 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case m.helpView.IsOpen():
 		m.helpView, cmd = m.helpView.Update(msg)
 		return m, cmd
+	case m.export.IsOpen():
+		m.export, cmd = m.export.Update(msg)
+		return m, cmd
+	case m.trend.Wants(msg):
+		m.trend, cmd = m.trend.Update(msg)
+		return m, cmd
 	case m.filter.Editing(), m.filter.Wants(msg):
 		return m.updateFilter(msg)
 	case m.refund.Wants(msg):
 		return m.updateRefund(msg)
 	case m.sync.Wants(msg):
 		m.sync, cmd = m.sync.Update(msg)
+		return m, cmd
+	case m.links.Wants(msg):
+		m.links, cmd = m.links.Update(msg)
 		return m, cmd
 	case m.focus == modeDetail && m.detail.Wants(msg):
 		var back bool
@@ -282,7 +295,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		ids := m.targetIDs(isDismissed)
 		return m, m.decideCmd(reconcile.DecisionUndismissed, ids, m.chargesOf(ids), "")
 	case key.Matches(msg, m.keys.Export):
-		return m, m.startExport()
+		return m, m.openExport()
 	}
 	return m, nil
 }
@@ -312,6 +325,10 @@ func (m *Model) dialog() mode {
 		return modeNote
 	case m.helpView.IsOpen():
 		return modeHelp
+	case m.export.IsOpen():
+		return modeExport
+	case m.trend.IsOpen():
+		return modeTrend
 	}
 	return modeList
 }
@@ -476,6 +493,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	m.table.MarkFresh(added)
 	m.table.Forget(func(id string) bool { _, ok := m.index[id]; return ok })
 	m.header.SetSummary(m.report.Summary)
+	m.trend.SetReport(m.report)
 	m.filter.SetGroups(m.report.Groups, msg.index)
 	m.refilter()
 	if len(added) > 0 {
@@ -507,12 +525,13 @@ func (m *Model) decideCmd(kind reconcile.DecisionKind, groups []string, seen map
 	if len(groups) == 0 {
 		return nil
 	}
-	at := m.cfg.Now().UTC()
+	at := m.cfg.Now()
 	decisions := make([]reconcile.Decision, len(groups))
 	for i, id := range groups {
-		// A dismissal covers the charges seen: one that joins the group later
-		// reopens it.
-		decisions[i] = reconcile.Decision{GroupID: id, Kind: kind, Operator: m.cfg.Operator, At: at, Note: note, Charges: seen[id]}
+		// A decision covers the charges seen when it was asked for: one that
+		// joins the group later reopens it.
+		decisions[i] = reconcile.GroupDecision(&reconcile.Group{ID: id}, kind, m.cfg.Operator, note, at)
+		decisions[i].Charges = seen[id]
 	}
 	decider, ctx := m.deps.Decider, m.ctx
 	return func() tea.Msg {
@@ -589,27 +608,19 @@ func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
 
 // --- export ---------------------------------------------------------------
 
-func (m *Model) startExport() tea.Cmd {
-	// The report is replaced, never modified, on reload, so the command may read
-	// these slices after Update returns.
-	groups, rows, findings, summary := m.report.Groups, m.table.Rows(), m.report.Findings, m.report.Summary
-	path := exportPath(m.cfg.ExportDir, m.cfg.Account, m.cfg.Now())
-	return tea.Batch(m.status.Start(activityExport, "exporting…"), func() tea.Msg {
-		view := reconcile.Report{Groups: make([]reconcile.Group, len(rows)), Findings: findings, Summary: summary}
-		for i, gi := range rows {
-			view.Groups[i] = groups[gi]
-		}
-		abs, err := writeReport(path, view)
-		return exportDoneMsg{path: abs, groups: len(rows), err: err}
-	})
-}
-
-func (m Model) applyExport(msg exportDoneMsg) (Model, tea.Cmd) {
-	m.status.Stop(activityExport)
-	if msg.err != nil {
-		return m, m.flash(levelError, msg.err.Error())
+// openExport proposes a path for the report. The report is replaced, never
+// modified, on reload, so the prompt may keep these slices.
+func (m *Model) openExport() tea.Cmd {
+	rows := m.table.Rows()
+	view := reconcile.Report{Groups: make([]reconcile.Group, len(rows)), Findings: m.report.Findings, Summary: m.report.Summary}
+	for i, gi := range rows {
+		view.Groups[i] = m.report.Groups[gi]
 	}
-	return m, m.flash(levelInfo, fmt.Sprintf("exported %s to %s", reconcile.Plural(msg.groups, "group"), msg.path))
+	label := m.filter.Label()
+	if q := m.filter.Query(); q != "" {
+		label = fmt.Sprintf("%q · %s", q, label)
+	}
+	return m.export.Open(exportPath(m.cfg.ExportDir, m.cfg.Account, m.cfg.Now()), m.report, view, label)
 }
 
 // --- refunds --------------------------------------------------------------
@@ -667,6 +678,12 @@ func (m *Model) resumeCmd() tea.Cmd {
 	}
 }
 
+// perform runs a component's I/O intent on the Deps, off the update loop.
+func (m *Model) perform(intent ioIntent) tea.Cmd {
+	deps, ctx := m.deps, m.ctx
+	return func() tea.Msg { return intent.perform(ctx, deps) }
+}
+
 // --- status and layout ----------------------------------------------------
 
 // flash shows text in the status bar and clears it later; errors stay longer.
@@ -688,6 +705,13 @@ func (m *Model) refreshChrome() {
 	m.keys.update(rootState{browsing: browsing, canDismiss: len(m.targets(isOpen)) > 0,
 		canUndo: len(m.targets(isDismissed)) > 0, canExport: m.loaded})
 	m.filter.SetListFocus(m.focus == modeList)
+	m.detail.SetFocus(m.focus == modeDetail)
+	var charge *reconcile.Member
+	if m.focus == modeDetail {
+		charge = m.detail.SelectedCharge()
+	}
+	m.links.SetTarget(browsing, m.table.Selected(), charge)
+	m.trend.SetEnabled(browsing && m.loaded)
 	m.table.SetFocus(m.focus == modeList, m.filter.Query() == "")
 	m.table.SetEmpty(m.emptyText())
 	m.refund.SetTargets(m.targets(anyGroup), len(m.table.Rows()) > 0)
@@ -723,6 +747,8 @@ func (m *Model) layout() {
 	body := m.bodyHeight()
 	m.body = body
 	m.refund.SetSize(m.width, body)
+	m.trend.SetSize(m.width, body)
+	m.export.SetSize(m.width, body)
 	frameW, frameH := m.styles.Pane.GetHorizontalFrameSize(), m.styles.Pane.GetVerticalFrameSize()
 	// The focused pane gets the larger share; a short list gives the rest of its
 	// share to the detail pane.
@@ -738,11 +764,11 @@ func (m *Model) layout() {
 
 func (m *Model) bodyHeight() int {
 	m.headerHeight = lipgloss.Height(m.header.View())
-	chrome := m.headerHeight + lipgloss.Height(m.status.View()) + lipgloss.Height(m.footerView())
+	m.bodyTop = m.headerHeight
 	if bar := m.filter.View(); bar != "" {
-		chrome += lipgloss.Height(bar)
+		m.bodyTop += lipgloss.Height(bar)
 	}
-	return max(m.height-chrome, 0)
+	return max(m.height-m.bodyTop-lipgloss.Height(m.status.View())-lipgloss.Height(m.footerView()), 0)
 }
 
 // --- view -----------------------------------------------------------------
@@ -780,6 +806,10 @@ func (m *Model) footerView() string {
 		keys = m.note.ShortHelp()
 	case modeHelp:
 		keys = m.helpView.ShortHelp()
+	case modeExport:
+		keys = m.export.ShortHelp()
+	case modeTrend:
+		keys = m.trend.ShortHelp()
 	case modeFilter:
 		keys = m.filter.ShortHelp()
 	case modeDetail:
@@ -819,6 +849,10 @@ func (m *Model) bodyView() string {
 		return center(m.refund.View())
 	case m.note.IsOpen():
 		return center(m.note.View())
+	case m.export.IsOpen():
+		return center(m.export.View())
+	case m.trend.IsOpen():
+		return clip(m.trend.View(), m.width, body)
 	case !m.loaded:
 		return center(m.status.Spinner() + " loading groups…")
 	}
@@ -858,7 +892,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(table[0], detail[0]...),
 		append(m.filter.FullHelp()[0], table[1]...),
-		append(actions, k.Export),
+		append(append(append(actions, k.Export), m.links.FullHelp()[0]...), m.trend.FullHelp()[0]...),
 		{k.Help, k.Quit, k.ForceQuit},
 	}
 }
@@ -870,5 +904,5 @@ func (m *Model) browseHelp() []key.Binding {
 	keys = append(keys, m.filter.ShortHelp()...)
 	keys = append(keys, m.keys.Dismiss, m.keys.Undo)
 	keys = append(keys, m.sync.ShortHelp()...)
-	return append(keys, m.keys.Export)
+	return append(append(append(keys, m.keys.Export), m.links.ShortHelp()...), m.trend.ShortHelp()...)
 }

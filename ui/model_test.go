@@ -306,7 +306,7 @@ func TestExportWritesTheFilteredView(t *testing.T) {
 	cfg := testConfig()
 	cfg.ExportDir = filepath.Join(dir, "reports")
 	h := newHarness(fixtureReport())
-	m := press(t, h.start(t, cfg), "f", "f", "e") // high confidence, open: 1001 and 2001
+	m := press(t, h.start(t, cfg), "f", "f", "e", "tab", "enter") // tab: this view, high confidence, open: 1001 and 2001
 
 	files, err := filepath.Glob(filepath.Join(cfg.ExportDir, "*.csv"))
 	if err != nil || len(files) != 1 {
@@ -350,7 +350,7 @@ func TestExportFailureIsOneSentence(t *testing.T) {
 	cfg := testConfig()
 	cfg.ExportDir = filepath.Join(blocker, "reports") // a directory under a file
 	h := newHarness(fixtureReport())
-	m := press(t, h.start(t, cfg), "e")
+	m := press(t, h.start(t, cfg), "e", "enter")
 	if m.status.flashLevel != levelError || !strings.HasPrefix(m.status.flashText, "export: creating") {
 		t.Errorf("flash %q at level %v", m.status.flashText, m.status.flashLevel)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sync"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/term"
@@ -20,11 +22,39 @@ func Run(ctx context.Context, m Model) error {
 		return ErrNoTerminal
 	}
 	m.ctx = ctx
-	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil {
+	out := terminalOutput{File: os.Stdout, mu: new(sync.Mutex)}
+	if c, ok := m.deps.Clipboard.(TerminalClipboard); ok {
+		m.deps.Clipboard = c.WithOutput(out)
+	}
+	p := tea.NewProgram(m, tea.WithOutput(out), tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx))
+	if _, err := p.Run(); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("running the dashboard: %w", err)
 	}
 	return nil
+}
+
+// TerminalClipboard is a Clipboard that writes to the terminal (OSC 52): Run
+// hands it the dashboard's own output, so its sequences never land in the
+// middle of a frame.
+type TerminalClipboard interface {
+	Clipboard
+	WithOutput(w io.Writer) Clipboard
+}
+
+// terminalOutput serializes writes to the terminal: the renderer draws frames
+// from its goroutine while a command may write an OSC 52 sequence from
+// another. Through the embedded *os.File it is still a terminal to Bubble Tea
+// (size, raw mode).
+type terminalOutput struct {
+	*os.File
+	mu *sync.Mutex
+}
+
+func (t terminalOutput) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.File.Write(p)
 }

@@ -24,7 +24,6 @@ const (
 	activitySync
 	activityRefund
 	activityResume
-	activityExport
 	activityCount
 )
 

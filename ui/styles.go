@@ -12,17 +12,20 @@ var palette = struct {
 	good, warn, bad, info, liveBg, testBg lipgloss.AdaptiveColor
 	selectedBg, onBadge                   lipgloss.AdaptiveColor
 }{
-	text:       lipgloss.AdaptiveColor{Light: "#1F2328", Dark: "#E6EDF3"},
-	muted:      lipgloss.AdaptiveColor{Light: "#656D76", Dark: "#8B949E"},
-	subtle:     lipgloss.AdaptiveColor{Light: "#D0D7DE", Dark: "#30363D"},
-	accent:     lipgloss.AdaptiveColor{Light: "#0969DA", Dark: "#58A6FF"},
-	border:     lipgloss.AdaptiveColor{Light: "#AFB8C1", Dark: "#484F58"},
-	good:       lipgloss.AdaptiveColor{Light: "#1A7F37", Dark: "#3FB950"},
-	warn:       lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#D29922"},
-	bad:        lipgloss.AdaptiveColor{Light: "#CF222E", Dark: "#F85149"},
-	info:       lipgloss.AdaptiveColor{Light: "#0969DA", Dark: "#79C0FF"},
+	text:   lipgloss.AdaptiveColor{Light: "#1F2328", Dark: "#E6EDF3"},
+	muted:  lipgloss.AdaptiveColor{Light: "#656D76", Dark: "#8B949E"},
+	subtle: lipgloss.AdaptiveColor{Light: "#D0D7DE", Dark: "#30363D"},
+	accent: lipgloss.AdaptiveColor{Light: "#0969DA", Dark: "#58A6FF"},
+	border: lipgloss.AdaptiveColor{Light: "#AFB8C1", Dark: "#484F58"},
+	good:   lipgloss.AdaptiveColor{Light: "#1A7F37", Dark: "#3FB950"},
+	warn:   lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#D29922"},
+	bad:    lipgloss.AdaptiveColor{Light: "#CF222E", Dark: "#F85149"},
+	info:   lipgloss.AdaptiveColor{Light: "#0969DA", Dark: "#79C0FF"},
+	// LIVE is red and TEST teal-blue: opposite hues, so the mode reads at a
+	// glance (and by colour-blind operators, who lose red-green, not red-blue);
+	// both dark enough for white text on a light or a dark terminal.
 	liveBg:     lipgloss.AdaptiveColor{Light: "#CF222E", Dark: "#DA3633"},
-	testBg:     lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#9E6A03"},
+	testBg:     lipgloss.AdaptiveColor{Light: "#0E7490", Dark: "#0E7490"},
 	selectedBg: lipgloss.AdaptiveColor{Light: "#DDF4FF", Dark: "#1F2D3D"},
 	onBadge:    lipgloss.AdaptiveColor{Light: "#FFFFFF", Dark: "#FFFFFF"},
 }

@@ -148,7 +148,7 @@ func (t groupTable) Update(msg tea.Msg) (groupTable, tableEvent) {
 func (t *groupTable) update(msg tea.Msg) tableEvent {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return tableUnchanged
+		return t.mouse(msg)
 	}
 	switch {
 	case key.Matches(km, t.keys.Focus):
