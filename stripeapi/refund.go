@@ -113,8 +113,9 @@ type Outcome struct {
 	// Adopted means the refund was found among Stripe's refunds for the charge
 	// instead of being sent again (an intent older than the key lifetime).
 	Adopted bool
-	// NotAttempted means nothing was recorded or sent: the batch stopped after
-	// an earlier refund got no answer within the deadline.
+	// NotAttempted means nothing was recorded or sent: the batch (or the
+	// resume) stopped after an earlier refund got no answer within the
+	// deadline. A resumed intent not attempted is Pending too.
 	NotAttempted bool
 	// Err explains a failure in one sentence; nil on success and in a dry run.
 	Err error
@@ -184,14 +185,9 @@ func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundRequest, 
 			return outcomes, err
 		}
 		report(o)
-		var de *deadlineError
-		if o.Pending && errors.As(o.Err, &de) {
-			// A Stripe that lets one refund wait out the deadline would hold
-			// each of the rest as long: the batch stops, nothing more is sent.
+		if o.HitDeadline() {
 			for _, rest := range plans[i+1:] {
-				report(Outcome{Intent: reconcile.RefundIntent{RefundRequest: rest}, NotAttempted: true,
-					Err: fmt.Errorf("not attempted: the refund of charge %s got no answer within the refund deadline, so the batch stopped; run %s, then doublecheck refund --group %s",
-						plan.ChargeID, reconcile.ResumeCommand, rest.GroupID)})
+				report(notAttempted(reconcile.RefundIntent{RefundRequest: rest}, plan.ChargeID, false))
 			}
 			return outcomes, nil
 		}
@@ -199,9 +195,35 @@ func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundRequest, 
 	return outcomes, nil
 }
 
+// HitDeadline reports whether the refund got no answer from Stripe within the
+// Refunder's deadline: a Stripe that let one refund wait that long would hold
+// each of the rest as long, so a batch or a resume stops after it.
+func (o Outcome) HitDeadline() bool {
+	var de *deadlineError
+	return o.Pending && errors.As(o.Err, &de)
+}
+
+// notAttempted is the outcome of a refund left alone because the refund of
+// charge stoppedAt hit the deadline: nothing is recorded or sent for it. A
+// pending intent a resume left alone stays pending; a new refund was never
+// begun, so it is asked for again after the resume.
+func notAttempted(it reconcile.RefundIntent, stoppedAt string, pending bool) Outcome {
+	o := Outcome{Intent: it, NotAttempted: true, Pending: pending, Reused: pending}
+	if pending {
+		o.Err = fmt.Errorf("not attempted: the refund of charge %s got no answer within the refund deadline, so the resume stopped; the refund of charge %s stays pending: run %s later",
+			stoppedAt, it.ChargeID, reconcile.ResumeCommand)
+		return o
+	}
+	o.Err = fmt.Errorf("not attempted: the refund of charge %s got no answer within the refund deadline, so the batch stopped; run %s, then doublecheck refund --group %s",
+		stoppedAt, reconcile.ResumeCommand, it.GroupID)
+	return o
+}
+
 // Resume retries every pending intent with its own key; one older than the key
 // lifetime is first looked up among Stripe's refunds for its charge. Run it at
-// start-up and from `doublecheck refund --resume`.
+// start-up and from `doublecheck refund --resume`. Like a batch, it stops at
+// the first refund that hits the deadline: the intents after it stay pending,
+// reported as not attempted.
 func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 	if err := r.ready(); err != nil {
 		return nil, err
@@ -210,7 +232,10 @@ func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list pending refund intents: %w", err)
 	}
-	var outcomes []Outcome
+	var (
+		outcomes  []Outcome
+		stoppedAt string // the charge whose refund hit the deadline
+	)
 	for _, it := range pending {
 		if err := ctx.Err(); err != nil {
 			return outcomes, err
@@ -232,12 +257,19 @@ func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 				Err: fmt.Errorf("dry run: the pending refund of charge %s was not resumed", it.ChargeID)})
 			continue
 		}
+		if stoppedAt != "" {
+			outcomes = append(outcomes, notAttempted(it, stoppedAt, true))
+			continue
+		}
 		o, err := r.settle(ctx, it)
 		if err != nil {
 			return outcomes, err
 		}
 		o.Reused = true
 		outcomes = append(outcomes, o)
+		if o.HitDeadline() {
+			stoppedAt = it.ChargeID
+		}
 	}
 	return outcomes, nil
 }

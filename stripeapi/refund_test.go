@@ -1129,3 +1129,51 @@ func TestRefundDeadline(t *testing.T) {
 		t.Errorf("intent %s recorded %q %q, want the deadline", it.Key, it.ErrorCode, it.ErrorMessage)
 	}
 }
+
+// TestResumeStopsAtTheDeadline: a resume against a Stripe that never answers
+// stops at the first intent that hits the deadline; the others stay pending,
+// untouched (no attempt recorded), each reported as not attempted with the
+// resume command.
+func TestResumeStopsAtTheDeadline(t *testing.T) {
+	rig := newRefundRig(t, sandbox.Options{NoScenarios: true, TimeoutRate: 1})
+	rig.client.http.Timeout = time.Hour // never reached here: only the deadline ends a request
+	var keys []string
+	for _, amount := range []int64{2400, 900, 500} {
+		it := reconcile.RefundIntent{RefundRequest: rig.duplicatePair(amount), Operator: "ana", Status: reconcile.RefundPending, CreatedAt: rig.clock()}
+		if _, _, err := rig.ledger.BeginRefund(context.Background(), it); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, it.Key)
+	}
+	r := rig.refunder()
+	r.Deadline = 100 * time.Millisecond
+	outcomes, err := r.Resume(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outcomes) != len(keys) {
+		t.Fatalf("%d outcomes for %d pending intents, want one each", len(outcomes), len(keys))
+	}
+	if o := outcomes[0]; !o.Pending || o.NotAttempted || o.Err == nil || !strings.Contains(o.Err.Error(), "no answer within the refund deadline") {
+		t.Errorf("outcome 0 = %+v, want the deadline hit", o)
+	}
+	for i, o := range outcomes[1:] {
+		if !o.NotAttempted || !o.Pending || o.Err == nil ||
+			!strings.Contains(o.Err.Error(), "so the resume stopped") || !strings.Contains(o.Err.Error(), reconcile.ResumeCommand) {
+			t.Errorf("outcome %d = %+v, want pending, not attempted, with the resume command", i+1, o)
+		}
+	}
+	pending, _ := rig.ledger.PendingRefunds(context.Background())
+	if len(pending) != len(keys) {
+		t.Fatalf("%d intents pending after the resume, want all %d", len(pending), len(keys))
+	}
+	for _, it := range pending {
+		wantAttempts := 0
+		if it.Key == outcomes[0].Intent.Key {
+			wantAttempts = 1
+		}
+		if it.Attempts != wantAttempts {
+			t.Errorf("intent %s has %d attempts, want %d", it.Key, it.Attempts, wantAttempts)
+		}
+	}
+}
