@@ -130,6 +130,15 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		}
 		return refundFailures(all, nil)
 	}
+	for _, o := range all {
+		if o.HitDeadline() {
+			// Stripe let a resumed refund wait out the deadline: a new batch
+			// would wait as long, so none is planned or sent.
+			fmt.Fprintf(env.Stderr, "no new refund sent: the resumed refund of charge %s got no answer within the refund deadline; run %s, then this command again\n",
+				o.Intent.ChargeID, reconcile.ResumeCommand)
+			return refundFailures(all, nil)
+		}
+	}
 
 	report, err := detect(ctx, st, detectOpts)
 	if err != nil {
@@ -179,10 +188,10 @@ func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
 	var failed, pending, notAttempted int
 	for _, o := range outcomes {
 		switch {
+		case o.Pending: // a resumed intent not attempted stays pending too
+			pending++
 		case o.NotAttempted:
 			notAttempted++
-		case o.Pending:
-			pending++
 		case o.Err != nil:
 			failed++
 		}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -719,27 +720,12 @@ func TestResumeNamesOnlyChargesNeverAttempted(t *testing.T) {
 func TestRefundDeadline(t *testing.T) {
 	t.Parallel()
 	w := newRefundWorld(t, sandbox.Options{})
-	target, err := url.Parse(w.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	hanging := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == "/v1/refunds" {
-			// Accepted, read, never answered (a read body lets the server see
-			// the client hang up).
-			_, _ = io.Copy(io.Discard, r.Body)
-			<-r.Context().Done()
-			return
-		}
-		proxy.ServeHTTP(rw, r)
-	}))
-	defer hanging.Close()
+	hanging, _ := hangingRefunds(t, w)
 
 	var out bytes.Buffer
 	env := w.env(t, "", &out)
 	code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "200ms",
-		"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging.URL}, env)
+		"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging}, env)
 	if code == 0 || !strings.Contains(out.String(), "no answer within the refund deadline of 200ms") ||
 		!strings.Contains(out.String(), "1 refund stayed pending (run doublecheck refund --resume later)") {
 		t.Fatalf("exit %d, output:\n%s\nwant non-zero, the deadline and the resume command", code, out.String())
@@ -766,4 +752,63 @@ func TestRefundDeadline(t *testing.T) {
 		t.Fatalf("refund --group after the resume exited %d:\n%s", code, out)
 	}
 	w.assertOneRefundEach(t)
+}
+
+// hangingRefunds is the world's Stripe behind a proxy that accepts every
+// refund request, reads it and never answers; posts counts those requests.
+func hangingRefunds(t *testing.T, w *refundWorld) (base string, posts *atomic.Int32) {
+	t.Helper()
+	target, err := url.Parse(w.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	posts = new(atomic.Int32)
+	hanging := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/refunds" {
+			posts.Add(1)
+			// Accepted, read, never answered (a read body lets the server see
+			// the client hang up).
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+			return
+		}
+		proxy.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(hanging.Close)
+	return hanging.URL, posts
+}
+
+// TestNoNewRefundAfterAResumeHitTheDeadline: when the resume that runs before
+// a --group refund gets no answer within the deadline, no new refund is
+// planned or sent (it would wait as long); the command says so with the
+// resume command and exits non-zero, the intent still pending.
+func TestNoNewRefundAfterAResumeHitTheDeadline(t *testing.T) {
+	t.Parallel()
+	w := newRefundWorld(t, sandbox.Options{})
+	hanging, posts := hangingRefunds(t, w)
+	refund := func() (int, string) {
+		var out bytes.Buffer
+		code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "100ms",
+			"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging}, w.env(t, "", &out))
+		return code, out.String()
+	}
+	refund() // leaves the first suspect's refund pending
+	before := posts.Load()
+	code, out := refund()
+	if sent := posts.Load() - before; sent != 1 {
+		t.Errorf("%d refund requests after the resume hit the deadline, want only the resume's:\n%s", sent, out)
+	}
+	if code == 0 || !strings.Contains(out, "no new refund sent") || !strings.Contains(out, reconcile.ResumeCommand) ||
+		!strings.Contains(out, "1 refund stayed pending") {
+		t.Errorf("exit %d, output:\n%s\nwant non-zero, no new refund, the resume command", code, out)
+	}
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if pending, err := st.PendingRefunds(context.Background()); err != nil || len(pending) != 1 {
+		t.Errorf("pending intents %+v (%v), want the resumed one only", pending, err)
+	}
 }
