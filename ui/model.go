@@ -603,7 +603,9 @@ func (m Model) applySync(msg syncDoneMsg) (Model, tea.Cmd) {
 		return m, tea.Batch(flash, next)
 	}
 	// The flash first: what the reload and the resumption say comes after it.
-	return m, tea.Sequence(flash, tea.Batch(next, m.reload(), m.startResume()))
+	// Both change m, so they run before it is returned.
+	after := tea.Batch(next, m.reload(), m.startResume())
+	return m, tea.Sequence(flash, after)
 }
 
 // --- export ---------------------------------------------------------------
@@ -671,7 +673,7 @@ func (m *Model) startResume() tea.Cmd {
 }
 
 func (m *Model) resumeCmd() tea.Cmd {
-	resumer, ctx := m.deps.Resumer, m.ctx
+	resumer, ctx := m.deps.Resumer, m.refund.ResumeContext(m.ctx)
 	return func() tea.Msg {
 		results, err := resumer.Resume(ctx)
 		return resumeDoneMsg{results: results, err: err}

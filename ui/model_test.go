@@ -1292,6 +1292,71 @@ func TestStopRefunds(t *testing.T) {
 	}
 }
 
+// blockingResumer is a Stripe that never answers a resume, once armed: the
+// resume runs until its context is cancelled, its refund left pending. The
+// time limit only keeps a resume nothing cancels from hanging the test.
+type blockingResumer struct{ armed, sawCancelled bool }
+
+func (r *blockingResumer) Resume(ctx context.Context) ([]RefundResult, error) {
+	if !r.armed {
+		return nil, nil
+	}
+	select {
+	case <-ctx.Done():
+		r.sawCancelled = true
+		return []RefundResult{{ChargeID: "ch_1002", Pending: true, Err: errors.New("no answer from Stripe (interrupted)")}}, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return nil, errors.New("the resume ran to its end: nothing stopped it")
+	}
+}
+
+// TestStopResume: while pending refunds are resumed (r is off then), x stops
+// the resume, the one Init starts and one a sync starts alike: its context is
+// cancelled, the refunds stay pending, the status bar says so with the
+// command that finishes them, and r works again.
+func TestStopResume(t *testing.T) {
+	tests := []struct {
+		name  string
+		start func(t *testing.T, deps Deps, resumer *blockingResumer) (Model, tea.Cmd) // the resume's command not run yet
+	}{
+		{"at start", func(t *testing.T, deps Deps, resumer *blockingResumer) (Model, tea.Cmd) {
+			deps.Syncer = nil // no sync to resume again
+			resumer.armed = true
+			m := send(t, newTestModel(testConfig(), deps), tea.WindowSizeMsg{Width: 100, Height: 30})
+			return m, m.Init()
+		}},
+		{"after a sync", func(t *testing.T, deps Deps, resumer *blockingResumer) (Model, tea.Cmd) {
+			m := startWith(t, testConfig(), deps)
+			resumer.armed = true
+			next, run := m.Update(syncDoneMsg{at: time.Now()}) // a good sync resumes
+			return next.(Model), run
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resumer := &blockingResumer{}
+			deps := newHarness(fixtureReport()).deps()
+			deps.Resumer = resumer
+			m, run := tt.start(t, deps, resumer)
+			if m.refund.Resuming() == "" || !strings.Contains(m.footerView(), "x stop refunds") {
+				t.Fatalf("resuming %q, footer %q: want x offered while the resume runs", m.refund.Resuming(), m.footerView())
+			}
+			m = press(t, m, "x")
+			m = drain(t, m, run)
+			if !resumer.sawCancelled {
+				t.Fatal("x did not cancel the resume's context")
+			}
+			if m.refund.Resuming() != "" || !strings.Contains(m.status.flashText, "stopped by you") ||
+				!strings.Contains(m.status.flashText, reconcile.ResumeCommand) || !strings.Contains(m.status.flashText, "ch_1002") {
+				t.Errorf("resuming %q, flash %q: want stopped, naming the pending refund and the resume command", m.refund.Resuming(), m.status.flashText)
+			}
+			if m = press(t, m, "r"); m.dialog() != modeConfirm {
+				t.Errorf("r after the stopped resume: modal %v, flash %q; want the refund dialog", m.dialog(), m.status.flashText)
+			}
+		})
+	}
+}
+
 // TestConfirmedRefundsArePlannedOnce: from the moment the dialog is
 // confirmed, before the root has started the batch, r plans nothing: a second
 // dialog would send the same refunds again.

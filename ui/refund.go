@@ -39,7 +39,7 @@ type (
 type refundKeys struct {
 	Refund    key.Binding
 	RefundOff key.Binding // `r` where nothing can be refunded (or read-only): explains why
-	Stop      key.Binding // while a batch runs: send no more, leave the one in flight pending
+	Stop      key.Binding // while a batch or a resume runs: send no more, leave the one in flight pending
 }
 
 func defaultRefundKeys() refundKeys {
@@ -77,6 +77,10 @@ type refundFlow struct {
 	run       refundRun
 	quitArmed bool // q pressed once while the batch runs
 	resuming  bool // the Resumer is finishing earlier runs' pending refunds
+	// resume is the resume in flight: x stops it as it stops a batch. A
+	// pointer, because Init, which cannot keep a change to the model, starts
+	// the first one; each resume gets its own.
+	resume *refundRun
 	// outcomes is this session's outcome per charge id, for the detail pane;
 	// copied on write, so a copy of the flow keeps its own.
 	outcomes map[string]string
@@ -84,7 +88,7 @@ type refundFlow struct {
 
 func newRefundFlow(styles *Styles, cfg Config, resuming bool) refundFlow {
 	r := refundFlow{styles: styles, keys: defaultRefundKeys(), live: cfg.Live, dryRun: cfg.DryRun, readOnly: cfg.ReadOnly,
-		resuming: resuming, outcomes: map[string]string{}}
+		resuming: resuming, resume: &refundRun{}, outcomes: map[string]string{}}
 	r.updateKeys()
 	return r
 }
@@ -124,7 +128,10 @@ func (r *refundFlow) Progress() string {
 // Resuming is the line for the status bar while pending refunds are resumed,
 // "" otherwise.
 func (r *refundFlow) Resuming() string {
-	if r.resuming {
+	switch {
+	case r.resuming && r.resume.stopped:
+		return "stopping the resume of pending refunds…"
+	case r.resuming:
 		return "resuming pending refunds…"
 	}
 	return ""
@@ -134,13 +141,17 @@ func (r *refundFlow) Resuming() string {
 // cancels it (even when pressed before the root asked for it).
 func (r *refundFlow) Context(ctx context.Context) context.Context { return r.run.start(ctx) }
 
+// ResumeContext is the context the resume runs in, derived from ctx: x
+// cancels it, as it cancels a batch.
+func (r *refundFlow) ResumeContext(ctx context.Context) context.Context { return r.resume.start(ctx) }
+
 // BeginResume marks the resumption of pending refunds as started; false when
 // one runs already or a batch does (the next sync tries again).
 func (r *refundFlow) BeginResume() bool {
 	if r.resuming || r.running {
 		return false
 	}
-	r.resuming = true
+	r.resuming, r.resume = true, &refundRun{}
 	r.updateKeys()
 	return true
 }
@@ -175,6 +186,9 @@ func (r *refundFlow) update(msg tea.Msg) tea.Cmd {
 			return r.updateDialog(msg)
 		}
 		switch {
+		case key.Matches(msg, r.keys.Stop) && r.resuming:
+			r.resume.stop()
+			return flashCmd(levelWarn, "stopping the resume: nothing more is sent; the pending refunds stay pending and are resumed after the next sync ("+reconcile.ResumeCommand+")")
 		case key.Matches(msg, r.keys.Stop):
 			r.run.stop()
 			return flashCmd(levelWarn, "stopping refunds: nothing more is sent; a refund in flight stays pending and is resumed ("+reconcile.ResumeCommand+")")
@@ -250,6 +264,8 @@ func (r *refundFlow) finish(msg refundDoneMsg) tea.Cmd {
 
 func (r *refundFlow) resumed(msg resumeDoneMsg) tea.Cmd {
 	r.resuming = false
+	stopped := r.resume.stopped
+	r.resume.finish()
 	r.outcomes = maps.Clone(r.outcomes)
 	var (
 		tally    refundCounts
@@ -268,6 +284,13 @@ func (r *refundFlow) resumed(msg resumeDoneMsg) tea.Cmd {
 	}
 	reload := func() tea.Msg { return storeChangedMsg{} }
 	switch {
+	case stopped:
+		text = fmt.Sprintf("resume stopped by you after %s; the rest stay pending and are resumed after the next sync or by %s",
+			reconcile.Plural(n, "pending refund"), reconcile.ResumeCommand)
+		if len(failures) > 0 {
+			text += " — " + strings.Join(failures, "; ")
+		}
+		return tea.Sequence(flashCmd(levelWarn, text), reload)
 	case msg.err != nil:
 		if n == 0 {
 			text = "could not resume pending refunds"
@@ -353,11 +376,11 @@ func (r *refundFlow) updateKeys() {
 	ready := !r.dialogOpen && !r.readOnly && !r.running && !r.resuming
 	r.keys.Refund.SetEnabled(ready && r.listed && r.refundable())
 	r.keys.RefundOff.SetEnabled(!r.dialogOpen && !r.keys.Refund.Enabled())
-	r.keys.Stop.SetEnabled(!r.dialogOpen && r.running)
+	r.keys.Stop.SetEnabled(!r.dialogOpen && (r.running || r.resuming))
 }
 
 // ShortHelp is the dialog's keys while it is open, else x (while a batch
-// runs) and r (when it would refund something).
+// or a resume runs) and r (when it would refund something).
 func (r refundFlow) ShortHelp() []key.Binding {
 	if r.dialogOpen {
 		return r.dialog.ShortHelp()
@@ -366,11 +389,11 @@ func (r refundFlow) ShortHelp() []key.Binding {
 }
 
 // FullHelp is the flow's column of the `?` screen: r whenever refunding is
-// possible at all, x while a batch runs.
+// possible at all, x while a batch or a resume runs.
 func (r refundFlow) FullHelp() [][]key.Binding {
 	k := defaultRefundKeys()
 	k.Refund.SetEnabled(!r.readOnly && !r.running && !r.resuming)
-	k.Stop.SetEnabled(r.running)
+	k.Stop.SetEnabled(r.running || r.resuming)
 	return [][]key.Binding{{k.Refund, k.Stop}}
 }
 
