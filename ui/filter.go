@@ -34,7 +34,7 @@ func defaultFilterKeys() filterKeys {
 }
 
 // groupFilter decides which groups the table lists: the `/` query over
-// customer, email, charge id, order ref and key, the confidence step (`f`) and
+// what the screen shows (reconcile.Group.SearchText), the confidence step (`f`) and
 // the status (`s`, open and pending groups or all).
 //
 // A keystroke at 100k groups must not rescan them all: each group's search
@@ -70,7 +70,7 @@ type filterStep struct {
 }
 
 func newGroupFilter(styles *Styles) groupFilter {
-	f := groupFilter{styles: styles, keys: defaultFilterKeys(), input: newInput(styles, "customer, email, charge id, order or key"), listFocus: true}
+	f := groupFilter{styles: styles, keys: defaultFilterKeys(), input: newInput(styles, "card 3733, amount, group, charge, customer, email, order or key"), listFocus: true}
 	f.input.Prompt = "/ "
 	f.updateKeys()
 	return f
