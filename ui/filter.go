@@ -20,7 +20,7 @@ var confidenceSteps = []struct {
 
 // filterKeys are the filter's own keys.
 type filterKeys struct {
-	Filter, Apply, Clear, Confidence, Status key.Binding
+	Filter, Apply, Clear, Confidence, Status, Sort key.Binding
 }
 
 func defaultFilterKeys() filterKeys {
@@ -30,10 +30,11 @@ func defaultFilterKeys() filterKeys {
 		Clear:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		Confidence: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "confidence")),
 		Status:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "status")),
+		Sort:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort")),
 	}
 }
 
-// groupFilter decides which groups the table lists: the `/` query over
+// groupFilter decides which groups the table lists, and in what order (S): the `/` query over
 // what the screen shows (reconcile.Group.SearchText), the confidence step (`f`) and
 // the status (`s`, open and pending groups or all).
 //
@@ -51,10 +52,12 @@ type groupFilter struct {
 	confidence int    // index into confidenceSteps
 	allStatus  bool   // false lists only the groups that need action
 	listFocus  bool   // the list (not the detail pane) has the keys: esc clears the query there
+	order      sortOrder
 
 	groups []reconcile.Group // the loaded report's, never modified
 	index  searchIndex       // their search texts
-	base   []int             // groups that pass status and confidence, in report order
+	sorted []int             // indices of groups in order
+	base   []int             // groups that pass status and confidence, in order
 	steps  []filterStep      // results of successive prefixes of the query, shortest first
 	rows   []int             // the listed groups
 
@@ -109,6 +112,7 @@ func (x *searchIndex) group(i int) string {
 // SetGroups filters a newly loaded report's groups; index is theirs.
 func (f *groupFilter) SetGroups(groups []reconcile.Group, index searchIndex) {
 	f.groups, f.index = groups, index
+	f.sorted = f.order.permutation(groups)
 	f.rebase()
 }
 
@@ -124,8 +128,8 @@ func (f *groupFilter) SetListFocus(list bool) {
 	f.updateKeys()
 }
 
-// Rows are the indices of the listed groups, in report order. The slice is
-// never modified.
+// Rows are the indices of the listed groups, in order. The slice is never
+// modified.
 func (f *groupFilter) Rows() []int { return f.rows }
 
 // Editing is whether the `/` input has the keys.
@@ -137,9 +141,12 @@ func (f *groupFilter) Query() string { return f.query }
 // ShowsAll is whether `s` shows every status.
 func (f *groupFilter) ShowsAll() bool { return f.allStatus }
 
-// Label is what the status bar says about the filters.
+// Sort is the order the groups are listed in.
+func (f *groupFilter) Sort() sortOrder { return f.order }
+
+// Label is what the status bar says about the filters and the order.
 func (f *groupFilter) Label() string {
-	return f.statusLabel() + " · " + confidenceSteps[f.confidence].label
+	return f.statusLabel() + " · " + confidenceSteps[f.confidence].label + " · sort: " + f.order.label()
 }
 
 func (f *groupFilter) statusLabel() string {
@@ -155,7 +162,7 @@ func (f *groupFilter) Wants(msg tea.KeyMsg) bool {
 	if f.editing {
 		return msg.Type != tea.KeyUp && msg.Type != tea.KeyDown
 	}
-	return key.Matches(msg, f.keys.Filter, f.keys.Clear, f.keys.Confidence, f.keys.Status)
+	return key.Matches(msg, f.keys.Filter, f.keys.Clear, f.keys.Confidence, f.keys.Status, f.keys.Sort)
 }
 
 // Update handles a key the filter wants. The listed rows may change; the
@@ -204,6 +211,11 @@ func (f *groupFilter) update(msg tea.Msg) tea.Cmd {
 		f.allStatus = !f.allStatus
 		f.rebase()
 		return flashCmd(levelInfo, "showing "+f.statusLabel()+" groups")
+	case key.Matches(km, f.keys.Sort):
+		f.order = (f.order + 1) % sortCount
+		f.sorted = f.order.permutation(f.groups)
+		f.rebase()
+		return flashCmd(levelInfo, "sorted by "+f.order.description())
 	}
 	return nil
 }
@@ -218,6 +230,7 @@ func (f *groupFilter) updateKeys() {
 	f.keys.Filter.SetEnabled(!f.editing)
 	f.keys.Confidence.SetEnabled(!f.editing)
 	f.keys.Status.SetEnabled(!f.editing)
+	f.keys.Sort.SetEnabled(!f.editing)
 	f.keys.Apply.SetEnabled(f.editing)
 	f.keys.Clear.SetEnabled(f.editing || (f.listFocus && f.query != ""))
 }
@@ -235,7 +248,7 @@ func (f groupFilter) ShortHelp() []key.Binding {
 // the input, as if a query were applied.
 func (f groupFilter) FullHelp() [][]key.Binding {
 	k := defaultFilterKeys()
-	return [][]key.Binding{{k.Filter, k.Clear, k.Confidence, k.Status}}
+	return [][]key.Binding{{k.Filter, k.Clear, k.Confidence, k.Status, k.Sort}}
 }
 
 // View is the filter's line above the table: the input while typing, the query
@@ -328,7 +341,7 @@ func (f *groupFilter) narrow(from []int, q string) []int {
 func (f *groupFilter) rebase() {
 	minRank := confidenceSteps[f.confidence].min.Rank()
 	base := make([]int, 0, len(f.groups))
-	for i := range f.groups {
+	for _, i := range f.sorted {
 		g := &f.groups[i]
 		if len(g.Charges) == 0 || (!f.allStatus && !g.NeedsAction()) || g.Confidence.Rank() < minRank {
 			continue

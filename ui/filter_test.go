@@ -24,6 +24,8 @@ func TestFilterNarrowsLikeAFullScan(t *testing.T) {
 		{"confidence under a query", []string{"/", "c", "u", "s", "_", "0", "0", "enter", "f", "f"}},
 		{"status under a query", []string{"/", "e", "x", "a", "m", "p", "l", "e", "enter", "s"}},
 		{"esc clears", []string{"/", "c", "u", "s", "_", "7", "enter", "esc"}},
+		{"sorted, then typing", []string{"S", "/", "c", "u", "s", "_", "0", "1"}},
+		{"typing, then sorted", []string{"/", "c", "u", "s", "_", "0", "enter", "S", "S"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +44,7 @@ func TestFilterNarrowsLikeAFullScan(t *testing.T) {
 func scanned(m Model) []string {
 	ids := []string{}
 	f := &m.filter
-	for i := range m.report.Groups {
+	for _, i := range f.Sort().permutation(m.report.Groups) {
 		g := &m.report.Groups[i]
 		if len(g.Charges) == 0 || (!f.ShowsAll() && !g.NeedsAction()) ||
 			g.Confidence.Rank() < confidenceSteps[f.confidence].min.Rank() || !g.Matches(f.Query()) {

@@ -675,6 +675,7 @@ func (m *Model) refreshChrome() {
 	m.filter.SetListFocus(m.focus == modeList)
 	m.table.SetFocus(m.focus == modeList, m.filter.Query() == "")
 	m.table.SetEmpty(m.emptyText())
+	m.table.SetSort(m.filter.Sort().column())
 	m.refund.SetTargets(m.targets(anyGroup), len(m.table.Rows()) > 0)
 	m.header.SetFresh(m.table.FreshCount())
 	m.header.SetSync(m.sync.View())

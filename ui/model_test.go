@@ -188,6 +188,45 @@ func TestConfidenceAndStatusCycling(t *testing.T) {
 	}
 }
 
+// TestSortOrders: S cycles the orders, each named in the status bar and
+// marked on its column, and triage (the report's order) comes back last.
+func TestSortOrders(t *testing.T) {
+	tests := []struct {
+		presses int
+		label   string
+		column  string
+		want    []string
+	}{
+		{0, "sort: triage", "", []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		// Per currency (EUR, GBP, JPY, USD), the most at risk first.
+		{1, "sort: at risk", "", []string{"grp_ch_2001", "grp_ch_5001", "grp_ch_4001", "grp_ch_1001", "grp_ch_3001"}},
+		{2, "sort: newest", "", []string{"grp_ch_5001", "grp_ch_3001", "grp_ch_2001", "grp_ch_1001", "grp_ch_4001"}},
+		{3, "sort: span", "SPAN ↑", []string{"grp_ch_3001", "grp_ch_1001", "grp_ch_2001", "grp_ch_5001", "grp_ch_4001"}},
+		{4, "sort: confidence", "CONF ↓", []string{"grp_ch_2001", "grp_ch_1001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		{5, "sort: triage", "", []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			m := newHarness(fixtureReport()).start(t, testConfig())
+			for range tt.presses {
+				m = press(t, m, "S")
+			}
+			if got := listedIDs(m); !slices.Equal(got, tt.want) {
+				t.Errorf("listed %v, want %v", got, tt.want)
+			}
+			// The flash (what the order is) covers the status bar's right side
+			// until it expires.
+			if !strings.Contains(m.status.right, tt.label) {
+				t.Errorf("the status bar says %q, not %q", m.status.right, tt.label)
+			}
+			view := m.View()
+			if tt.column != "" && !strings.Contains(view, tt.column) {
+				t.Errorf("the column header does not mark %q:\n%s", tt.column, view)
+			}
+		})
+	}
+}
+
 func TestSelectionSurvivesFiltering(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "j", "f", "f") // on grp_ch_2001, high only

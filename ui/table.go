@@ -35,6 +35,8 @@ type groupTable struct {
 	empty         string // shown when there are no rows
 	focused       bool   // the list, not the detail pane, has the keys
 	escFree       bool   // esc is not taken by something before the table (an applied filter)
+	sortColumn    string // the column the rows are sorted by, "" for none
+	sortArrow     string // its direction
 }
 
 // tableKeys are the list's keys.
@@ -103,6 +105,18 @@ func (t *groupTable) SetRows(groups []reconcile.Group, rows []int) {
 func (t *groupTable) SetFocus(focused, escFree bool) {
 	t.focused, t.escFree = focused, escFree
 	t.updateKeys()
+}
+
+// SetSort names the column the rows are sorted by and its direction, for the
+// column header's marker; "" for an order of several columns.
+func (t *groupTable) SetSort(column, arrow string) { t.sortColumn, t.sortArrow = column, arrow }
+
+// head is a column's name in the column header, with the sort's arrow.
+func (t *groupTable) head(name string) string {
+	if name == t.sortColumn {
+		return name + " " + t.sortArrow
+	}
+	return name
 }
 
 // SetEmpty is what the table says when it lists nothing.
@@ -326,8 +340,8 @@ func (t groupTable) View() string {
 	c := t.columns()
 	lines := make([]string, 0, t.height)
 	lines = append(lines, t.styles.ColumnHeader.Render(fit(
-		"   "+cell("CONF", c.conf)+" "+cell("STATUS", c.status)+" "+cell("IDENTITY", c.identity)+" "+
-			cellRight("AMOUNT", c.amount)+" "+cellRight("N", c.count)+" "+cellRight("SPAN", c.span)+" "+
+		"   "+cell(t.head("CONF"), c.conf)+" "+cell("STATUS", c.status)+" "+cell("IDENTITY", c.identity)+" "+
+			cellRight("AMOUNT", c.amount)+" "+cellRight("N", c.count)+" "+cellRight(t.head("SPAN"), c.span)+" "+
 			cell("REASON", c.reason), t.width)))
 	if len(t.rows) == 0 {
 		lines = append(lines, t.styles.Muted.Render(fit("   "+t.empty, t.width)))
