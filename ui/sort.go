@@ -14,11 +14,11 @@ type sortOrder int
 const (
 	// sortTriage is the report's own order: pending, then open, then the most
 	// certain, then the newest.
-	sortTriage sortOrder = iota
-	sortAtRisk           // per currency (amounts are never converted), the most at risk first
-	sortNewest           // the latest charge, newest first
-	sortSpan             // first to last charge, tightest first: the likeliest double submits
-	sortConfidence       // the most certain first, then the newest, whatever the status
+	sortTriage     sortOrder = iota
+	sortAtRisk               // per currency (amounts are never converted), the most at risk first
+	sortNewest               // the latest charge, newest first
+	sortSpan                 // first to last charge, tightest first: the likeliest double submits
+	sortConfidence           // the most certain first, then the newest, whatever the status
 	sortCount
 )
 
