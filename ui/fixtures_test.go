@@ -135,11 +135,7 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 				r.Summary.Pending++
 			}
 			t.OpenGroups++
-			for _, m := range g.Charges {
-				if m.Role == reconcile.Duplicate {
-					t.AtRisk += m.Unrefunded()
-				}
-			}
+			t.AtRisk += g.AtRisk()
 		case reconcile.Resolved:
 			r.Summary.Resolved++
 			t.ResolvedGroups++

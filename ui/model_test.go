@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,8 +200,8 @@ func TestSortOrders(t *testing.T) {
 	}{
 		{0, "sort: triage", "", []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
 		// Per currency (EUR, GBP, JPY, USD), the most at risk first.
-		{1, "sort: at risk", "", []string{"grp_ch_2001", "grp_ch_5001", "grp_ch_4001", "grp_ch_1001", "grp_ch_3001"}},
-		{2, "sort: newest", "", []string{"grp_ch_5001", "grp_ch_3001", "grp_ch_2001", "grp_ch_1001", "grp_ch_4001"}},
+		{1, "sort: at risk", "AT RISK ↓", []string{"grp_ch_2001", "grp_ch_5001", "grp_ch_4001", "grp_ch_1001", "grp_ch_3001"}},
+		{2, "sort: newest", "LATEST UTC ↓", []string{"grp_ch_5001", "grp_ch_3001", "grp_ch_2001", "grp_ch_1001", "grp_ch_4001"}},
 		{3, "sort: span", "SPAN ↑", []string{"grp_ch_3001", "grp_ch_1001", "grp_ch_2001", "grp_ch_5001", "grp_ch_4001"}},
 		{4, "sort: confidence", "CONF ↓", []string{"grp_ch_2001", "grp_ch_1001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
 		{5, "sort: triage", "", []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
@@ -222,6 +223,46 @@ func TestSortOrders(t *testing.T) {
 			view := m.View()
 			if tt.column != "" && !strings.Contains(view, tt.column) {
 				t.Errorf("the column header does not mark %q:\n%s", tt.column, view)
+			}
+		})
+	}
+}
+
+// TestColumns: the money at risk of the whole group (a 3-charge group of
+// 113.45 puts 226.90 at risk), plain column names, the latest charge with its
+// zone, and REASON takes what is left; the one-charge AMOUNT and then SPAN
+// give way on narrow terminals, money is never cut.
+func TestColumns(t *testing.T) {
+	three := group("grp_ch_9001", reconcile.High, reconcile.Open, reconcile.CauseNoKey, "cus_Three",
+		[]string{"3 charges in 50 s, no idempotency key"},
+		charge("ch_9001", 0, 11345, "usd", reconcile.Keep), charge("ch_9002", 20*time.Second, 11345, "usd", reconcile.Duplicate),
+		charge("ch_9003", 50*time.Second, 11345, "usd", reconcile.Duplicate))
+	tests := []struct {
+		width      int
+		want, miss []string
+	}{
+		{140, []string{"CONF", "STATUS", "IDENTITY", "AT RISK", "AMOUNT", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD", "113.45 USD", "11-20 14:00", "3 charges in 50 s, no idempotency key"}, []string{" N "}},
+		{80, []string{"AT RISK", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD"}, []string{"AMOUNT", "113.45"}},
+		{60, []string{"AT RISK", "CHARGES", "LATEST UTC", "226.90 USD"}, []string{"AMOUNT", "SPAN"}},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.width), func(t *testing.T) {
+			m := send(t, newHarness(withSummary([]reconcile.Group{three})).start(t, testConfig()), tea.WindowSizeMsg{Width: tt.width, Height: 30})
+			table := m.table.View()
+			for _, w := range tt.want {
+				if !strings.Contains(table, w) {
+					t.Errorf("the table lacks %q:\n%s", w, table)
+				}
+			}
+			for _, w := range tt.miss {
+				if strings.Contains(table, w) {
+					t.Errorf("the table shows %q:\n%s", w, table)
+				}
+			}
+			for _, l := range strings.Split(table, "\n") {
+				if lipgloss.Width(l) != m.table.width {
+					t.Errorf("a line is %d wide, not the table's %d: %q", lipgloss.Width(l), m.table.width, l)
+				}
 			}
 		})
 	}
@@ -676,7 +717,7 @@ func TestHeader(t *testing.T) {
 		want []string
 	}{
 		{"test mode", nil, []string{"Acme Books (acct_1Nv0FGQ9)", "TEST", "5 open", "1 resolved", "1 dismissed",
-			"at risk", "240.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:05:00 (just now)",
+			"at risk", "120.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:05:00 (just now)",
 			"refunded by doublecheck 99.00 USD", "dismissed 20.00 USD", "causes no_key 2 · unknown 2"}},
 		{"live read-only dry run", func(c *Config) { c.Live, c.ReadOnly, c.DryRun = true, true, true }, []string{"LIVE", "read-only", "dry run"}},
 	}

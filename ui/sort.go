@@ -45,7 +45,7 @@ func (o sortOrder) column() (col, arrow string) {
 	case sortAtRisk:
 		return "AT RISK", "↓"
 	case sortNewest:
-		return "LATEST", "↓"
+		return latestColumn, "↓"
 	case sortSpan:
 		return "SPAN", "↑"
 	case sortConfidence:
