@@ -29,14 +29,14 @@ func defaultFilterKeys() filterKeys {
 		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply filter")),
 		Clear:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		Confidence: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "confidence")),
-		Status:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "status")),
+		Status:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "view")),
 		Sort:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort")),
 	}
 }
 
 // groupFilter decides which groups the table lists, and in what order (S): the `/` query over
 // what the screen shows (reconcile.Group.SearchText), the confidence step (`f`) and
-// the status (`s`, open and pending groups or all).
+// the view (`s`: open and pending, dismissed, resolved or all).
 //
 // A keystroke at 100k groups must not rescan them all: each group's search
 // text is lower-cased once per load, and a query that extends an earlier one
@@ -50,7 +50,7 @@ type groupFilter struct {
 	editing    bool   // the input has the keys
 	query      string // as typed; matched trimmed and lower-cased
 	confidence int    // index into confidenceSteps
-	allStatus  bool   // false lists only the groups that need action
+	view       statusView
 	listFocus  bool   // the list (not the detail pane) has the keys: esc clears the query there
 	order      sortOrder
 
@@ -138,22 +138,46 @@ func (f *groupFilter) Editing() bool { return f.editing }
 // Query is the query as typed.
 func (f *groupFilter) Query() string { return f.query }
 
-// ShowsAll is whether `s` shows every status.
-func (f *groupFilter) ShowsAll() bool { return f.allStatus }
+// Shows is whether the view lists groups of status st.
+func (f *groupFilter) Shows(st reconcile.Status) bool {
+	g := reconcile.Group{Status: st}
+	return f.view.shows(&g)
+}
 
 // Sort is the order the groups are listed in.
 func (f *groupFilter) Sort() sortOrder { return f.order }
 
 // Label is what the status bar says about the filters and the order.
 func (f *groupFilter) Label() string {
-	return f.statusLabel() + " · " + confidenceSteps[f.confidence].label + " · sort: " + f.order.label()
+	return "view: " + f.view.label() + " · " + confidenceSteps[f.confidence].label + " · sort: " + f.order.label()
 }
 
-func (f *groupFilter) statusLabel() string {
-	if f.allStatus {
-		return "all"
+// statusView is which statuses the table lists, cycled by s.
+type statusView int
+
+const (
+	viewOpen      statusView = iota // open and pending: what needs action
+	viewDismissed                   // judged legitimate
+	viewResolved                    // every duplicate refunded
+	viewAll
+	viewCount
+)
+
+func (v statusView) label() string {
+	return [...]string{"open + pending", "dismissed", "resolved", "all"}[v]
+}
+
+// shows is whether the view lists g.
+func (v statusView) shows(g *reconcile.Group) bool {
+	switch v {
+	case viewOpen:
+		return g.NeedsAction()
+	case viewDismissed:
+		return g.Status == reconcile.Dismissed
+	case viewResolved:
+		return g.Status == reconcile.Resolved
 	}
-	return "open + pending"
+	return true
 }
 
 // Wants is whether msg is one of the filter's live keys. While typing the
@@ -208,9 +232,9 @@ func (f *groupFilter) update(msg tea.Msg) tea.Cmd {
 		f.rebase()
 		return flashCmd(levelInfo, "showing "+confidenceSteps[f.confidence].label)
 	case key.Matches(km, f.keys.Status):
-		f.allStatus = !f.allStatus
+		f.view = (f.view + 1) % viewCount
 		f.rebase()
-		return flashCmd(levelInfo, "showing "+f.statusLabel()+" groups")
+		return flashCmd(levelInfo, "showing "+f.view.label()+" groups (s shows the next view)")
 	case key.Matches(km, f.keys.Sort):
 		f.order = (f.order + 1) % sortCount
 		f.sorted = f.order.permutation(f.groups)
@@ -270,14 +294,17 @@ func (f *groupFilter) EmptyText() string {
 		return fmt.Sprintf("no groups match %q (esc clears the filter)", f.query)
 	}
 	text := "no groups"
-	if !f.allStatus {
+	switch f.view {
+	case viewOpen:
 		text = "no open groups"
+	case viewDismissed, viewResolved:
+		text = "no " + f.view.label() + " groups"
 	}
 	if f.confidence > 0 {
 		text += " at " + confidenceSteps[f.confidence].label
 	}
 	if f.hiddenByStatus > 0 {
-		text += fmt.Sprintf("; s shows all %d", f.hiddenByStatus)
+		text += fmt.Sprintf("; %d in other views (s)", f.hiddenByStatus)
 	}
 	if f.hiddenByConfidence > 0 {
 		text += fmt.Sprintf("; %d more at lower confidence (f)", f.hiddenByConfidence)
@@ -343,7 +370,7 @@ func (f *groupFilter) rebase() {
 	base := make([]int, 0, len(f.groups))
 	for _, i := range f.sorted {
 		g := &f.groups[i]
-		if len(g.Charges) == 0 || (!f.allStatus && !g.NeedsAction()) || g.Confidence.Rank() < minRank {
+		if len(g.Charges) == 0 || !f.view.shows(g) || g.Confidence.Rank() < minRank {
 			continue
 		}
 		base = append(base, i)
@@ -356,7 +383,7 @@ func (f *groupFilter) rebase() {
 			if len(g.Charges) == 0 {
 				continue
 			}
-			statusOK, confOK := f.allStatus || g.NeedsAction(), g.Confidence.Rank() >= minRank
+			statusOK, confOK := f.view.shows(g), g.Confidence.Rank() >= minRank
 			switch {
 			case !statusOK && confOK:
 				f.hiddenByStatus++

@@ -23,6 +23,7 @@ func TestFilterNarrowsLikeAFullScan(t *testing.T) {
 		{"case and spaces", []string{"/", " ", "C", "H", "_", "0", "0", "1"}},
 		{"confidence under a query", []string{"/", "c", "u", "s", "_", "0", "0", "enter", "f", "f"}},
 		{"status under a query", []string{"/", "e", "x", "a", "m", "p", "l", "e", "enter", "s"}},
+		{"every view under a query", []string{"/", "e", "x", "enter", "s", "s", "s", "s"}},
 		{"esc clears", []string{"/", "c", "u", "s", "_", "7", "enter", "esc"}},
 		{"sorted, then typing", []string{"S", "/", "c", "u", "s", "_", "0", "1"}},
 		{"typing, then sorted", []string{"/", "c", "u", "s", "_", "0", "enter", "S", "S"}},
@@ -46,7 +47,7 @@ func scanned(m Model) []string {
 	f := &m.filter
 	for _, i := range f.Sort().permutation(m.report.Groups) {
 		g := &m.report.Groups[i]
-		if len(g.Charges) == 0 || (!f.ShowsAll() && !g.NeedsAction()) ||
+		if len(g.Charges) == 0 || !f.view.shows(g) ||
 			g.Confidence.Rank() < confidenceSteps[f.confidence].min.Rank() || !g.Matches(f.Query()) {
 			continue
 		}

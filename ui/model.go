@@ -520,7 +520,7 @@ func (m Model) applyDecided(msg decidedMsg) (Model, tea.Cmd) {
 	}
 	m.table.Unmark(msg.groups)
 	text := "dismissed " + what + " as legitimate (u undoes)"
-	if !m.filter.ShowsAll() {
+	if !m.filter.Shows(reconcile.Dismissed) {
 		text = "dismissed " + what + " as legitimate (s shows dismissed groups, u undoes)"
 	}
 	if msg.kind == reconcile.DecisionUndismissed {

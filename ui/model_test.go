@@ -174,9 +174,11 @@ func TestConfidenceAndStatusCycling(t *testing.T) {
 		{[]string{"f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001"}},
 		{[]string{"f", "f"}, []string{"grp_ch_1001", "grp_ch_2001"}},
 		{[]string{"f", "f", "f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
-		{[]string{"s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001", "grp_ch_6001", "grp_ch_7001"}},
-		{[]string{"s", "s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
-		{[]string{"s", "f", "f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_6001"}},
+		{[]string{"s"}, []string{"grp_ch_7001"}},
+		{[]string{"s", "s"}, []string{"grp_ch_6001"}},
+		{[]string{"s", "s", "s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001", "grp_ch_6001", "grp_ch_7001"}},
+		{[]string{"s", "s", "s", "s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		{[]string{"s", "s", "s", "f", "f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_6001"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.keys, ","), func(t *testing.T) {
@@ -186,6 +188,18 @@ func TestConfidenceAndStatusCycling(t *testing.T) {
 				t.Errorf("listed %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestViewsAreNamed: s cycles open + pending, dismissed, resolved and all,
+// and the status bar names the view.
+func TestViewsAreNamed(t *testing.T) {
+	m := newHarness(fixtureReport()).start(t, testConfig())
+	for _, want := range []string{"view: open + pending", "view: dismissed", "view: resolved", "view: all", "view: open + pending"} {
+		if !strings.Contains(m.status.right, want) {
+			t.Errorf("the status bar says %q, want %q", m.status.right, want)
+		}
+		m = press(t, m, "s")
 	}
 }
 
@@ -297,8 +311,8 @@ func TestDismissAndUndo(t *testing.T) {
 		t.Errorf("flash %q", m.status.flashText)
 	}
 
-	// Show all groups, find the dismissed one, undo.
-	m = press(t, m, "s", "g", "j")
+	// The view of all groups (s three times), find the dismissed one, undo.
+	m = press(t, m, "s", "s", "s", "g", "j")
 	if selectedID(m) != "grp_ch_2001" {
 		t.Fatalf("selected %s, want grp_ch_2001", selectedID(m))
 	}
@@ -354,7 +368,7 @@ func TestUndoOnlyWhenDismissed(t *testing.T) {
 	if m.keys.Undo.Enabled() || strings.Contains(m.footerView(), "undo") {
 		t.Error("u is live on an open group")
 	}
-	m = press(t, m, "s", "G") // grp_ch_7001, dismissed
+	m = press(t, m, "s", "s", "s", "G") // grp_ch_7001, dismissed
 	if !m.keys.Undo.Enabled() || m.keys.Dismiss.Enabled() {
 		t.Errorf("on a dismissed group: undo %v, dismiss %v", m.keys.Undo.Enabled(), m.keys.Dismiss.Enabled())
 	}
@@ -561,12 +575,12 @@ func TestRefundNotOffered(t *testing.T) {
 	}{
 		{"read-only", func(c *Config) { c.ReadOnly = true }, nil, []string{"r"}, "read-only: refunds are turned off"},
 		{"no refunder", nil, func(d *Deps) { d.Refunder = nil }, []string{"r"}, "read-only: refunds are turned off"},
-		{"resolved group", nil, nil, []string{"s", "G", "k", "r"}, "nothing to refund in grp_ch_6001: every duplicate is already refunded"},
-		{"dismissed group", nil, nil, []string{"s", "G", "r"}, "nothing to refund in grp_ch_7001: it was dismissed as legitimate (u reopens it)"},
-		{"marked closed groups", nil, nil, []string{"s", "G", "k", "space", "space", "r"},
+		{"resolved group", nil, nil, []string{"s", "s", "s", "G", "k", "r"}, "nothing to refund in grp_ch_6001: every duplicate is already refunded"},
+		{"dismissed group", nil, nil, []string{"s", "s", "s", "G", "r"}, "nothing to refund in grp_ch_7001: it was dismissed as legitimate (u reopens it)"},
+		{"marked closed groups", nil, nil, []string{"s", "s", "s", "G", "k", "space", "space", "r"},
 			"nothing to refund in the 2 marked groups: none is open with a refundable duplicate"},
-		{"d on a resolved group", nil, nil, []string{"s", "G", "k", "d"}, "grp_ch_6001 is resolved: only open groups can be dismissed"},
-		{"d on a dismissed group", nil, nil, []string{"s", "G", "d"}, "grp_ch_7001 is already dismissed (u reopens it)"},
+		{"d on a resolved group", nil, nil, []string{"s", "s", "s", "G", "k", "d"}, "grp_ch_6001 is resolved: only open groups can be dismissed"},
+		{"d on a dismissed group", nil, nil, []string{"s", "s", "s", "G", "d"}, "grp_ch_7001 is already dismissed (u reopens it)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1041,9 +1055,9 @@ func TestEmptyListSaysWhy(t *testing.T) {
 	}{
 		{"clean account", reconcile.Report{}, nil, "no duplicate charges found: nothing to do"},
 		{"filter matches nothing", fixtureReport(), []string{"/", "z", "z", "z", "z"}, `no groups match "zzzz" (esc clears the filter)`},
-		{"status hides the rest", closed, nil, "no open groups; s shows all 2"},
+		{"status hides the rest", closed, nil, "no open groups; 2 in other views (s)"},
 		{"confidence hides the rest", mediumOnly, []string{"f", "f"}, "no open groups at high only; 3 more at lower confidence (f)"},
-		{"both hide", closed, []string{"f", "f"}, "no open groups at high only; s shows all 1"}, // the dismissed medium one needs both
+		{"both hide", closed, []string{"f", "f"}, "no open groups at high only; 1 in other views (s)"}, // the dismissed medium one needs both
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
