@@ -51,7 +51,7 @@ type groupFilter struct {
 	query      string // as typed; matched trimmed and lower-cased
 	confidence int    // index into confidenceSteps
 	view       statusView
-	listFocus  bool   // the list (not the detail pane) has the keys: esc clears the query there
+	listFocus  bool // the list (not the detail pane) has the keys: esc clears the query there
 	order      sortOrder
 
 	groups []reconcile.Group // the loaded report's, never modified
