@@ -53,6 +53,9 @@ type groupFilter struct {
 	view       statusView
 	listFocus  bool // the list (not the detail pane) has the keys: esc clears the query there
 	order      sortOrder
+	// pinned are groups listed whatever the view and the confidence: those
+	// just refunded, until the cursor moves, so the outcome stays in view.
+	pinned map[string]bool
 
 	groups []reconcile.Group // the loaded report's, never modified
 	index  searchIndex       // their search texts
@@ -143,6 +146,23 @@ func (f *groupFilter) Shows(st reconcile.Status) bool {
 	g := reconcile.Group{Status: st}
 	return f.view.shows(&g)
 }
+
+// Pin lists the groups ids whatever the view and the confidence hide, until
+// the next Pin; Pin() unpins. It reports whether the pins changed.
+func (f *groupFilter) Pin(ids ...string) bool {
+	if len(ids) == 0 && len(f.pinned) == 0 {
+		return false
+	}
+	f.pinned = make(map[string]bool, len(ids))
+	for _, id := range ids {
+		f.pinned[id] = true
+	}
+	f.rebase()
+	return true
+}
+
+// Pinned are the groups listed because they were just refunded; read only.
+func (f *groupFilter) Pinned() map[string]bool { return f.pinned }
 
 // Sort is the order the groups are listed in.
 func (f *groupFilter) Sort() sortOrder { return f.order }
@@ -370,7 +390,7 @@ func (f *groupFilter) rebase() {
 	base := make([]int, 0, len(f.groups))
 	for _, i := range f.sorted {
 		g := &f.groups[i]
-		if len(g.Charges) == 0 || !f.view.shows(g) || g.Confidence.Rank() < minRank {
+		if len(g.Charges) == 0 || (!f.pinned[g.ID] && (!f.view.shows(g) || g.Confidence.Rank() < minRank)) {
 			continue
 		}
 		base = append(base, i)

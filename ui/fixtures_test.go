@@ -245,6 +245,7 @@ type fakeRefunder struct {
 	requests []reconcile.RefundRequest
 	fail     map[string]error // charge id → the sentence the refunder would report
 	pending  map[string]bool
+	onRefund func() // changes the store after the batch, like the real ledger
 }
 
 func (r *fakeRefunder) Refund(_ context.Context, reqs []reconcile.RefundRequest, progress func(RefundResult)) error {
@@ -259,6 +260,9 @@ func (r *fakeRefunder) Refund(_ context.Context, reqs []reconcile.RefundRequest,
 		default:
 			progress(RefundResult{ChargeID: req.ChargeID, RefundID: "re_" + req.ChargeID})
 		}
+	}
+	if r.onRefund != nil {
+		r.onRefund()
 	}
 	return nil
 }

@@ -66,13 +66,17 @@ type (
 	// flashMsg is a component's sentence for the status bar.
 	flashMsg struct {
 		level flashLevel
+		kind  flashKind
 		text  string
 	}
 )
 
 // flashCmd asks the root to flash text: components do not own the status bar.
-func flashCmd(level flashLevel, text string) tea.Cmd {
-	return func() tea.Msg { return flashMsg{level: level, text: text} }
+func flashCmd(level flashLevel, text string) tea.Cmd { return flashKindCmd(level, flashNormal, text) }
+
+// flashKindCmd is flashCmd for a refund's outcome or a routine message.
+func flashKindCmd(level flashLevel, kind flashKind, text string) tea.Cmd {
+	return func() tea.Msg { return flashMsg{level: level, kind: kind, text: text} }
 }
 
 // Model is the dashboard's root model. It owns the loaded report and the
@@ -206,7 +210,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.table.Unmark(msg.settled)
 		return m, m.reload()
 	case flashMsg:
-		return m, m.flash(msg.level, msg.text)
+		return m, m.show(msg)
 	case flashExpiredMsg, spinner.TickMsg:
 		var cmd tea.Cmd
 		m.status, cmd = m.status.Update(msg)
@@ -293,6 +297,9 @@ func (m Model) updateTable(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.focus = modeDetail
 		m.layout()
 	case tableMoved:
+		if m.filter.Pin() { // the groups just refunded may leave the view now
+			m.refilter()
+		}
 		m.showSelected()
 	}
 	return m, nil
@@ -475,7 +482,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	m.filter.SetGroups(m.report.Groups, msg.index)
 	m.refilter()
 	if len(added) > 0 {
-		return m, m.flash(levelInfo, fmt.Sprintf("%s found (marked +)", reconcile.Plural(len(added), "new group")))
+		return m, m.show(flashMsg{levelInfo, flashRoutine, fmt.Sprintf("%s found (marked +)", reconcile.Plural(len(added), "new group"))})
 	}
 	return m, nil
 }
@@ -612,6 +619,10 @@ func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
 			groups = append(groups, l.GroupID)
 		}
 	}
+	// The groups stay listed (and the selected one selected) until the cursor
+	// moves, whatever the view: their outcome is what the operator looks at.
+	m.filter.Pin(groups...)
+	m.refilter()
 	events := make(chan tea.Msg, len(plan.Requests)+1)
 	refunder, ctx, requests := m.deps.Refunder, m.refund.Context(m.ctx), plan.Requests
 	run := func() tea.Msg {
@@ -654,11 +665,20 @@ func (m *Model) resumeCmd() tea.Cmd {
 
 // --- status and layout ----------------------------------------------------
 
-// flash shows text in the status bar and clears it later; errors stay longer.
+// flash shows text in the status bar and clears it later.
 func (m *Model) flash(level flashLevel, text string) tea.Cmd {
-	id := m.status.Flash(level, text)
+	return m.show(flashMsg{level: level, text: text})
+}
+
+// show flashes msg and clears it later; errors and refunds' outcomes stay
+// longer.
+func (m *Model) show(msg flashMsg) tea.Cmd {
+	id, shown := m.status.Flash(msg.level, msg.kind, msg.text)
+	if !shown {
+		return nil
+	}
 	ttl := 8 * time.Second
-	if level == levelError {
+	if msg.level == levelError || msg.kind == flashOutcome {
 		ttl = 30 * time.Second
 	}
 	return m.after(ttl, flashExpiredMsg{id: id})
@@ -676,6 +696,7 @@ func (m *Model) refreshChrome() {
 	m.table.SetFocus(m.focus == modeList, m.filter.Query() == "")
 	m.table.SetEmpty(m.emptyText())
 	m.table.SetSort(m.filter.Sort().column())
+	m.table.SetJustNow(m.filter.Pinned())
 	m.refund.SetTargets(m.targets(anyGroup), len(m.table.Rows()) > 0)
 	m.header.SetFresh(m.table.FreshCount())
 	m.header.SetSync(m.sync.View())

@@ -551,6 +551,54 @@ func TestRefundBatchProgressAndOutcomes(t *testing.T) {
 	}
 }
 
+// TestRefundOutcomeStaysInView: the group a refund resolved stays listed and
+// selected ("resolved just now") although the open view hides resolved
+// groups, its refund id shows in the detail pane, a routine sync does not
+// replace the outcome in the status bar; moving the cursor lets it go.
+func TestRefundOutcomeStaysInView(t *testing.T) {
+	h := newHarness(fixtureReport())
+	h.refunder.onRefund = func() {
+		h.store.mu.Lock()
+		defer h.store.mu.Unlock()
+		groups := slices.Clone(h.store.report.Groups)
+		g := &groups[0] // grp_ch_1001
+		g.Charges = slices.Clone(g.Charges)
+		g.Status = reconcile.Resolved
+		d := &g.Charges[1]
+		d.AmountRefunded, d.Refunded, d.Refundable = d.Amount, true, 0
+		d.Decision, d.RefundID = string(reconcile.RefundSucceeded), "re_ch_1002"
+		h.store.report = withSummary(groups)
+	}
+	m := press(t, h.start(t, testConfig()), "r", "y")
+	if h.refunder.calls != 1 {
+		t.Fatalf("refunder called %d times", h.refunder.calls)
+	}
+	if got := selectedID(m); got != "grp_ch_1001" {
+		t.Errorf("selected %s after the refund, want grp_ch_1001", got)
+	}
+	if !strings.Contains(m.table.View(), "resolved just now") {
+		t.Errorf("the table does not say resolved just now:\n%s", m.table.View())
+	}
+	if !strings.Contains(m.detail.View(), "re_ch_1002") {
+		t.Errorf("the detail pane lacks the refund id:\n%s", m.detail.View())
+	}
+	outcome := m.status.flashText
+	if !strings.Contains(outcome, "1 refunded") {
+		t.Fatalf("flash %q, want the batch's outcome", outcome)
+	}
+	m = press(t, m, "R") // a sync that goes as usual, then a reload
+	if h.syncer.calls < 2 || m.status.flashText != outcome {
+		t.Errorf("after a routine sync the flash is %q, want %q", m.status.flashText, outcome)
+	}
+	if got := selectedID(m); got != "grp_ch_1001" {
+		t.Errorf("selected %s after a sync, want grp_ch_1001", got)
+	}
+	m = press(t, m, "j")
+	if slices.Contains(listedIDs(m), "grp_ch_1001") || selectedID(m) != "grp_ch_2001" {
+		t.Errorf("after j: listed %v, selected %s; want the resolved group gone and grp_ch_2001 selected", listedIDs(m), selectedID(m))
+	}
+}
+
 func TestRefundProgressLine(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "space", "space", "g", "r")
@@ -848,7 +896,7 @@ func TestStatusBar(t *testing.T) {
 			s.SetSize(100)
 			s.right = "open · 3/9"
 			if tt.flash != "" {
-				s.Flash(levelInfo, tt.flash)
+				s.Flash(levelInfo, flashNormal, tt.flash)
 			}
 			if tt.busy != "" {
 				s.Start(activityRefund, tt.busy)
@@ -1027,7 +1075,9 @@ func TestResumePendingRefunds(t *testing.T) {
 	t.Run("nothing pending, failed sync", func(t *testing.T) {
 		calls := resumer.calls
 		resumer.batches, resumer.err = nil, nil
-		m := press(t, m, "R")
+		m := m
+		m.status.Expire(m.status.flashID) // the start's resumed outcome, which a sync's message would not replace
+		m = press(t, m, "R")
 		if !strings.HasPrefix(m.status.flashText, "synced:") {
 			t.Errorf("nothing pending changed the flash to %q", m.status.flashText)
 		}

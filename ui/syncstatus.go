@@ -85,11 +85,16 @@ func (s *syncStatus) update(msg tea.Msg) tea.Cmd {
 			if s.watch > 0 {
 				retry = "retrying in " + s.watch.String()
 			}
-			return flashCmd(levelError, fmt.Sprintf("sync failed: %v; showing stored data, %s", msg.err, retry))
+			// A background sync's failure is routine: the header says it too.
+			kind := flashNormal
+			if msg.watch {
+				kind = flashRoutine
+			}
+			return flashKindCmd(levelError, kind, fmt.Sprintf("sync failed: %v; showing stored data, %s", msg.err, retry))
 		}
 		s.err, s.lastSync = nil, msg.at
 		if !msg.watch {
-			return flashCmd(levelInfo, fmt.Sprintf("synced: %s updated", reconcile.Plural(msg.result.Charges, "charge")))
+			return flashKindCmd(levelInfo, flashRoutine, fmt.Sprintf("synced: %s updated", reconcile.Plural(msg.result.Charges, "charge")))
 		}
 	}
 	return nil

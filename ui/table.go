@@ -32,12 +32,13 @@ type groupTable struct {
 	marked map[string]bool
 	fresh  map[string]bool
 
-	width, height int    // inner size, column header included
-	empty         string // shown when there are no rows
-	focused       bool   // the list, not the detail pane, has the keys
-	escFree       bool   // esc is not taken by something before the table (an applied filter)
-	sortColumn    string // the column the rows are sorted by, "" for none
-	sortArrow     string // its direction
+	width, height int             // inner size, column header included
+	empty         string          // shown when there are no rows
+	focused       bool            // the list, not the detail pane, has the keys
+	escFree       bool            // esc is not taken by something before the table (an applied filter)
+	justNow       map[string]bool // groups refunded in this session and listed until the cursor moves; read only
+	sortColumn    string          // the column the rows are sorted by, "" for none
+	sortArrow     string          // its direction
 }
 
 // tableKeys are the list's keys.
@@ -107,6 +108,10 @@ func (t *groupTable) SetFocus(focused, escFree bool) {
 	t.focused, t.escFree = focused, escFree
 	t.updateKeys()
 }
+
+// SetJustNow are the groups a refund of this session resolved that stay
+// listed until the cursor moves (read only).
+func (t *groupTable) SetJustNow(ids map[string]bool) { t.justNow = ids }
 
 // SetSort names the column the rows are sorted by and its direction, for the
 // column header's marker; "" for an order of several columns.
@@ -342,7 +347,7 @@ const minReason = 16
 func (t *groupTable) layoutColumns() []column {
 	cols := []column{
 		{name: "CONF", text: func(g *reconcile.Group) string { return string(g.Confidence) }},
-		{name: "STATUS", text: func(g *reconcile.Group) string { return string(g.Status) }},
+		{name: "STATUS", text: t.statusText},
 		{name: "IDENTITY", text: func(g *reconcile.Group) string { return g.Identity }},
 		{name: "AT RISK", text: atRiskText, right: true},
 		{name: "AMOUNT", text: func(g *reconcile.Group) string { return reconcile.FormatMoney(g.Amount, g.Currency) }, right: true},
@@ -373,6 +378,15 @@ func (t *groupTable) layoutColumns() []column {
 	}
 	reason := column{name: "REASON", text: (*reconcile.Group).Headline, width: max(t.width-used, 0)}
 	return append(cols, reason)
+}
+
+// statusText is the group's status, "resolved just now" for a group resolved
+// by a refund of this session that is listed only until the cursor moves.
+func (t *groupTable) statusText(g *reconcile.Group) string {
+	if g.Status == reconcile.Resolved && t.justNow[g.ID] {
+		return "resolved just now"
+	}
+	return string(g.Status)
 }
 
 // latestColumn is the latest charge's column: its zone is in its name.
