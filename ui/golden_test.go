@@ -27,6 +27,10 @@ func TestGolden(t *testing.T) {
 		{"refund_dialog_live", 100, 30, []string{"j", "r", "r", "e", "f"}, true},
 		{"refund_dialog_low_confidence", 100, 30, []string{"G", "r"}, false},
 		{"refund_dialog_scrolls", 100, 20, []string{"space", "space", "space", "space", "space", "r", "j", "j"}, false},
+		{"list_80x24", 80, 24, nil, false},
+		{"help_80x24", 80, 24, []string{"?"}, false},
+		{"list_60x15", 60, 15, nil, false},
+		{"help_60x15_scrolled", 60, 15, []string{"?", "j", "j", "j"}, false},
 		{"too_small", 50, 10, nil, false},
 	}
 	for _, tt := range tests {
@@ -38,7 +42,7 @@ func TestGolden(t *testing.T) {
 			// so the frame never depends on which background result landed when.
 			tm := teatest.NewTestModel(t, settled{h.start(t, cfg)}, teatest.WithInitialTermSize(tt.width, tt.height))
 			if tt.width >= minWidth {
-				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("cus_NfJ2kQ8aLm")) },
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("cus_NfJ2kQ")) },
 					teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 			}
 			for _, k := range tt.keys {

@@ -97,6 +97,9 @@ type Model struct {
 	width, height int
 	body          int // height of the area between the header and the status bar
 	headerHeight  int // as measured by the last layout
+	// The panes' heights, borders included; 0 for a pane the terminal has no
+	// room for beside the focused one.
+	tableOuter, detailOuter int
 
 	header   header      // account, freshness, counts and money
 	table    groupTable  // the listed groups, the selection and the marks
@@ -725,11 +728,11 @@ func (m *Model) layout() {
 	m.footer.Width = m.width
 	m.filter.SetSize(m.width, m.height)
 	m.note.SetSize(m.width, m.height)
-	m.helpView.SetSize(m.width, m.height)
 
 	body := m.bodyHeight()
 	m.body = body
 	m.refund.SetSize(m.width, body)
+	m.helpView.SetSize(m.width, body)
 	frameW, frameH := m.styles.Pane.GetHorizontalFrameSize(), m.styles.Pane.GetVerticalFrameSize()
 	// The focused pane gets the larger share; a short list gives the rest of its
 	// share to the detail pane.
@@ -737,9 +740,22 @@ func (m *Model) layout() {
 	if m.focus == modeDetail {
 		share = body * 2 / 5
 	}
-	tableOuter := max(min(frameH+1+max(len(m.table.Rows()), 1), share), frameH+2)
+	rows := max(len(m.table.Rows()), 1)
+	tableOuter := max(min(frameH+1+rows, share), frameH+2)
+	if m.focus == modeList {
+		tableOuter = max(tableOuter, frameH+1+min(rows, 3)) // three rows at least, on the smallest terminal too
+	}
+	tableOuter = min(tableOuter, body)
+	detailOuter := body - tableOuter
+	if detailOuter <= frameH { // no line left for the detail pane: the focused pane takes the room
+		tableOuter, detailOuter = body, 0
+		if m.focus == modeDetail {
+			tableOuter, detailOuter = 0, body
+		}
+	}
+	m.tableOuter, m.detailOuter = tableOuter, detailOuter
 	m.table.SetSize(m.width-frameW, tableOuter-frameH)
-	m.detail.SetSize(m.width-frameW, body-tableOuter-frameH)
+	m.detail.SetSize(m.width-frameW, detailOuter-frameH)
 	m.showSelected()
 }
 
@@ -792,22 +808,33 @@ func (m *Model) footerView() string {
 	case modeDetail:
 		keys = append(m.detail.ShortHelp(), m.browseHelp()...)
 	default:
-		keys = append(m.table.ShortHelp(), m.browseHelp()...)
+		// The actions first: on a narrow terminal the moving keys are the
+		// ones an operator guesses.
+		keys = append(m.browseHelp(), m.table.ShortHelp()...)
 	}
 	essentials := m.footer.ShortHelpView(m.keys.Essentials()) // off in dialogs, where they do not act
 	if essentials == "" {
 		return m.footer.ShortHelpView(keys)
 	}
-	// The rest is cut to what fits before the essentials, which always show.
+	// The rest is cut to what fits before the essentials, which always show
+	// and then say that ? shows the keys left out.
+	unlimited := m.footer
+	unlimited.Width = 0
+	if all := unlimited.ShortHelpView(keys); lipgloss.Width(all)+3+lipgloss.Width(essentials) <= m.width {
+		return all + strings.Repeat(" ", m.width-lipgloss.Width(all)-lipgloss.Width(essentials)) + essentials
+	}
+	more := m.keys
+	more.Help.SetHelp("?", "more keys")
+	essentials = m.footer.ShortHelpView(more.Essentials())
 	rest := m.footer
 	rest.Width = max(m.width-lipgloss.Width(essentials)-3, 1)
-	left, cut := rest.ShortHelpView(keys), false
+	left := rest.ShortHelpView(keys)
 	for lipgloss.Width(left) > rest.Width && len(keys) > 0 {
 		// help adds an item that does not fit when its "…" does not fit either.
-		keys, cut = keys[:len(keys)-1], true
+		keys = keys[:len(keys)-1]
 		left = rest.ShortHelpView(keys)
 	}
-	if cut && !strings.HasSuffix(left, m.footer.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
+	if !strings.HasSuffix(left, m.footer.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
 		left += " " + m.footer.Styles.Ellipsis.Render(m.footer.Ellipsis)
 	}
 	gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(essentials), 1)
@@ -834,8 +861,14 @@ func (m *Model) bodyView() string {
 		tablePane, detailPane = m.styles.Pane, m.styles.PaneFocused
 	}
 	frameW := tablePane.GetHorizontalFrameSize()
-	return tablePane.Width(m.width-frameW).Height(m.table.Height()).Render(m.table.View()) + "\n" +
-		detailPane.Width(m.width-frameW).Height(m.detail.Height()).Render(m.detail.View())
+	var panes []string
+	if m.tableOuter > 0 {
+		panes = append(panes, tablePane.Width(m.width-frameW).Height(m.table.Height()).Render(m.table.View()))
+	}
+	if m.detailOuter > 0 {
+		panes = append(panes, detailPane.Width(m.width-frameW).Height(m.detail.Height()).Render(m.detail.View()))
+	}
+	return strings.Join(panes, "\n")
 }
 
 // clip cuts s to at most width columns and height lines: Place pads but never

@@ -257,7 +257,7 @@ func TestColumns(t *testing.T) {
 	}{
 		{140, []string{"CONF", "STATUS", "IDENTITY", "AT RISK", "AMOUNT", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD", "113.45 USD", "11-20 14:00", "3 charges in 50 s, no idempotency key"}, []string{" N "}},
 		{80, []string{"AT RISK", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD"}, []string{"AMOUNT", "113.45"}},
-		{60, []string{"AT RISK", "CHARGES", "LATEST UTC", "226.90 USD"}, []string{"AMOUNT", "SPAN"}},
+		{60, []string{"AT RISK", "LATEST UTC", "226.90 USD"}, []string{"AMOUNT", "SPAN", "CHARGES"}},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.width), func(t *testing.T) {
@@ -1151,8 +1151,14 @@ func TestFooterAndFullHelp(t *testing.T) {
 	for width := minWidth; width <= 200; width++ {
 		for pane, m := range map[string]Model{"list": list, "detail": detail} {
 			m = send(t, m, tea.WindowSizeMsg{Width: width, Height: 30})
-			if footer := m.footerView(); !strings.HasSuffix(footer, "? help • q quit") || lipgloss.Width(footer) > width {
+			// Every key shows, or the footer says ? shows the others.
+			footer := m.footerView()
+			cut := strings.HasSuffix(footer, "? more keys • q quit")
+			if !(cut || strings.HasSuffix(footer, "? help • q quit")) || lipgloss.Width(footer) > width {
 				t.Errorf("at %d columns the %s footer is %q", width, pane, footer)
+			}
+			if width >= 160 && cut {
+				t.Errorf("at %d columns the %s footer hides keys: %q", width, pane, footer)
 			}
 		}
 	}
@@ -1166,6 +1172,54 @@ func TestFooterAndFullHelp(t *testing.T) {
 	}
 	if m = press(t, m, "?"); m.dialog() != modeList {
 		t.Error("? did not close the help")
+	}
+}
+
+// TestSmallestTerminalKeepsThreeRows: at the 60×15 minimum the list shows at
+// least three groups; the detail pane, without a line of its own there, comes
+// back when it takes the focus.
+func TestSmallestTerminalKeepsThreeRows(t *testing.T) {
+	m := send(t, newHarness(fixtureReport()).start(t, testConfig()), tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
+	if rows := m.table.Height() - 1; rows < 3 {
+		t.Errorf("the table shows %d rows at %d×%d, want at least 3", rows, minWidth, minHeight)
+	}
+	for _, m := range []Model{m, press(t, m, "enter")} {
+		if lines := strings.Count(m.View(), "\n") + 1; lines > minHeight {
+			t.Errorf("the screen has %d lines at %d×%d", lines, minWidth, minHeight)
+		}
+	}
+	if m = press(t, m, "enter"); !strings.Contains(m.View(), "cause new_key_per_retry") {
+		t.Errorf("the focused detail pane does not show:\n%s", m.View())
+	}
+}
+
+// TestHelpFitsAndScrolls: at 80×24 and at the 60×15 minimum the help screen
+// is no wider than the terminal, and scrolling it shows every key.
+func TestHelpFitsAndScrolls(t *testing.T) {
+	want := []string{"enter/tab", "esc/tab", "/", "f", "s", "S", "space", "d", "u", "r", "R", "e", "ctrl+c"}
+	for _, size := range []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 60, Height: 15}} {
+		t.Run(fmt.Sprintf("%dx%d", size.Width, size.Height), func(t *testing.T) {
+			m := press(t, send(t, newHarness(fixtureReport()).start(t, testConfig()), size), "?")
+			var seen strings.Builder
+			for range 40 {
+				view := m.View()
+				if lines := strings.Split(view, "\n"); len(lines) > size.Height {
+					t.Fatalf("the screen has %d lines, the terminal %d", len(lines), size.Height)
+				}
+				for _, l := range strings.Split(view, "\n") {
+					if lipgloss.Width(l) > size.Width {
+						t.Fatalf("a line is %d wide at %d columns: %q", lipgloss.Width(l), size.Width, l)
+					}
+				}
+				seen.WriteString(m.helpView.View())
+				m = press(t, m, "j")
+			}
+			for _, k := range want {
+				if !regexp.MustCompile(`(^|\s)` + regexp.QuoteMeta(k) + ` +\w`).MatchString(seen.String()) {
+					t.Errorf("scrolling the help never shows %q", k)
+				}
+			}
+		})
 	}
 }
 

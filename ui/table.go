@@ -338,7 +338,7 @@ type column struct {
 
 // Columns that give way, in this order, when REASON would get fewer than
 // minReason columns: the amount of one charge (AT RISK and CHARGES say more),
-// then the span.
+// then the span, then the number of charges (the detail pane says both).
 const minReason = 16
 
 // layoutColumns are the columns that fit the width, each as wide as its
@@ -368,7 +368,7 @@ func (t *groupTable) layoutColumns() []column {
 		}
 		used += c.width + 1
 	}
-	for _, drop := range []string{"AMOUNT", "SPAN"} {
+	for _, drop := range []string{"AMOUNT", "SPAN", "CHARGES"} {
 		if t.width-used >= minReason {
 			break
 		}
