@@ -224,13 +224,17 @@ func (s *fakeStore) Decide(_ context.Context, ds []reconcile.Decision) error {
 }
 
 type fakeSyncer struct {
-	calls  int
-	err    error
-	onSync func() // changes the store, like new charges arriving
+	calls    int
+	err      error
+	onSync   func()         // changes the store, like new charges arriving
+	progress []SyncProgress // reported before the result
 }
 
-func (s *fakeSyncer) Sync(context.Context) (SyncResult, error) {
+func (s *fakeSyncer) Sync(_ context.Context, progress func(SyncProgress)) (SyncResult, error) {
 	s.calls++
+	for _, p := range s.progress {
+		progress(p)
+	}
 	if s.err != nil {
 		return SyncResult{}, s.err
 	}

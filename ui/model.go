@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -199,8 +200,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.startSync(true)
 	case syncRequestedMsg:
 		return m, m.startSync(false)
-	case syncDoneMsg:
-		return m.applySync(msg)
+	case syncProgressMsg, syncDoneMsg:
+		return m.updateSync(msg)
 	case exportDoneMsg:
 		return m.applyExport(msg)
 	case refundConfirmedMsg:
@@ -366,7 +367,7 @@ func (m *Model) emptyText() string {
 	case !m.loaded:
 		return "loading…"
 	case !stored && neverSynced && m.sync.Syncing():
-		return "syncing for the first time…"
+		return "syncing for the first time" + strings.TrimPrefix(m.sync.Activity(), "syncing") // its progress, once known
 	case !stored && neverSynced && m.sync.Failed():
 		return "nothing stored yet: the first sync failed (R retries)"
 	case !stored:
@@ -560,10 +561,34 @@ func (m *Model) startSync(watch bool) tea.Cmd {
 		return nil
 	}
 	syncer, ctx, now := m.deps.Syncer, m.ctx, m.cfg.Now
-	return tea.Batch(m.status.Start(activitySync, "syncing…"), func() tea.Msg {
-		result, err := syncer.Sync(ctx)
-		return syncDoneMsg{result: result, err: err, watch: watch, at: now()}
-	})
+	// Progress is news, not a record: one waits at most, newer ones are
+	// dropped while the loop is busy, and the outcome always has room, so the
+	// sync never waits for the loop.
+	events := make(chan tea.Msg, 2)
+	var mu sync.Mutex // the Syncer may report from several goroutines
+	run := func() tea.Msg {
+		result, err := syncer.Sync(ctx, func(p SyncProgress) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(events) == 0 {
+				events <- syncProgressMsg{progress: p, events: events}
+			}
+		})
+		events <- syncDoneMsg{result: result, err: err, watch: watch, at: now()}
+		close(events)
+		return nil
+	}
+	return tea.Batch(m.status.Start(activitySync, m.sync.Activity()), run, waitForEvent(events))
+}
+
+// updateSync shows a running sync's progress, or records its outcome.
+func (m Model) updateSync(msg tea.Msg) (Model, tea.Cmd) {
+	progress, ok := msg.(syncProgressMsg)
+	if !ok {
+		return m.applySync(msg.(syncDoneMsg))
+	}
+	m.sync, _ = m.sync.Update(progress)
+	return m, tea.Batch(m.status.Set(activitySync, m.sync.Activity()), waitForEvent(progress.events))
 }
 
 // applySync records the sync's outcome; a good one reloads the groups and

@@ -729,9 +729,11 @@ func TestSyncNowAndWatchTimer(t *testing.T) {
 	if h.syncer.calls != 1 || !slices.Equal(scheduled, []time.Duration{30 * time.Second}) {
 		t.Fatalf("Init ran %d syncs and scheduled %v, want a sync now and the next in 30s", h.syncer.calls, scheduled)
 	}
+	// Progress on the way changes nothing of the outcome.
+	h.syncer.progress = []SyncProgress{{Charges: 100, Rate: 50}, {Charges: 200, Rate: 60, Fraction: 1}}
 	m = press(t, m, "R")
-	if h.syncer.calls != 2 || !strings.Contains(m.status.flashText, "synced: 3 charges updated") {
-		t.Errorf("R: %d syncs, flash %q", h.syncer.calls, m.status.flashText)
+	if h.syncer.calls != 2 || !strings.Contains(m.status.flashText, "synced: 3 charges updated") || m.status.Busy() {
+		t.Errorf("R: %d syncs, flash %q, busy %v", h.syncer.calls, m.status.flashText, m.status.Busy())
 	}
 	if len(scheduled) != 1 {
 		t.Error("a manual sync started a second watch timer")
@@ -1135,6 +1137,17 @@ func TestEmptyListSaysWhy(t *testing.T) {
 		m = next.(Model)
 		if !strings.Contains(m.table.View(), "syncing for the first time…") {
 			t.Errorf("during the first sync:\n%s", m.table.View())
+		}
+		// Its progress, as doublecheck sync shows it, in the table and the status bar.
+		events := make(chan tea.Msg)
+		close(events) // the sync's next message: none here
+		m = send(t, m, syncProgressMsg{progress: SyncProgress{Charges: 1200, Fraction: 0.4, Rate: 300, ETA: 6 * time.Second}, events: events})
+		const progress = "1200 charges so far · 40% · 300 charges/s · ETA 6s"
+		if !strings.Contains(m.table.View(), "syncing for the first time: "+progress) {
+			t.Errorf("the first sync's progress:\n%s", m.table.View())
+		}
+		if !strings.Contains(m.status.View(), "syncing: "+progress) {
+			t.Errorf("the status bar: %q", m.status.View())
 		}
 		m = send(t, m, syncDoneMsg{err: errors.New("offline")})
 		if !strings.Contains(m.table.View(), "nothing stored yet: the first sync failed (R retries)") {
