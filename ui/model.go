@@ -859,7 +859,7 @@ func (m *Model) footerView() string {
 		keys = keys[:len(keys)-1]
 		left = rest.ShortHelpView(keys)
 	}
-	if !strings.HasSuffix(left, m.footer.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
+	if !strings.HasSuffix(ansi.Strip(left), m.footer.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
 		left += " " + m.footer.Styles.Ellipsis.Render(m.footer.Ellipsis)
 	}
 	gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(essentials), 1)

@@ -256,7 +256,7 @@ func TestColumns(t *testing.T) {
 		want, miss []string
 	}{
 		{140, []string{"CONF", "STATUS", "IDENTITY", "AT RISK", "AMOUNT", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD", "113.45 USD", "11-20 14:00", "3 charges in 50 s, no idempotency key"}, []string{" N "}},
-		{80, []string{"AT RISK", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD"}, []string{"AMOUNT", "113.45"}},
+		{90, []string{"AT RISK", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD"}, []string{"AMOUNT", "113.45"}},
 		{60, []string{"AT RISK", "LATEST UTC", "226.90 USD"}, []string{"AMOUNT", "SPAN", "CHARGES"}},
 	}
 	for _, tt := range tests {

@@ -339,7 +339,7 @@ type column struct {
 // Columns that give way, in this order, when REASON would get fewer than
 // minReason columns: the amount of one charge (AT RISK and CHARGES say more),
 // then the span, then the number of charges (the detail pane says both).
-const minReason = 16
+const minReason = 24
 
 // layoutColumns are the columns that fit the width, each as wide as its
 // header and the visible rows need (money is never cut); IDENTITY is capped to
@@ -371,6 +371,9 @@ func (t *groupTable) layoutColumns() []column {
 	for _, drop := range []string{"AMOUNT", "SPAN", "CHARGES"} {
 		if t.width-used >= minReason {
 			break
+		}
+		if drop == t.sortColumn {
+			continue // the order must stay visible
 		}
 		i := slices.IndexFunc(cols, func(c column) bool { return c.name == drop })
 		used -= cols[i].width + 1
