@@ -112,10 +112,13 @@ func (x *searchIndex) group(i int) string {
 	return x.text[start:x.ends[i]]
 }
 
-// SetGroups filters a newly loaded report's groups; index is theirs.
-func (f *groupFilter) SetGroups(groups []reconcile.Group, index searchIndex) {
-	f.groups, f.index = groups, index
-	f.sorted = f.order.permutation(groups)
+// SetGroups filters a newly loaded report's groups; index and sorted are
+// theirs, computed in the load's command.
+func (f *groupFilter) SetGroups(groups []reconcile.Group, index searchIndex, sorted sortedGroups) {
+	f.groups, f.index, f.sorted = groups, index, sorted.rows
+	if sorted.order != f.order || len(sorted.rows) != len(groups) { // S was pressed during the load
+		f.sorted = f.order.permutation(groups)
+	}
 	f.rebase()
 }
 

@@ -43,7 +43,8 @@ type (
 	reportLoadedMsg struct {
 		seq    int
 		report reconcile.Report
-		index  searchIndex // the filter's, of report.Groups
+		index  searchIndex  // the filter's, of report.Groups
+		sorted sortedGroups // report.Groups in the order of when the load began
 		err    error
 	}
 	decidedMsg struct {
@@ -435,7 +436,7 @@ func (m *Model) whyNoDismiss() string {
 // --- loading --------------------------------------------------------------
 
 func (m *Model) loadCmd(seq int) tea.Cmd {
-	loader, ctx := m.deps.Loader, m.ctx
+	loader, ctx, order := m.deps.Loader, m.ctx, m.filter.Sort()
 	return func() tea.Msg {
 		if loader == nil {
 			return reportLoadedMsg{seq: seq, err: fmt.Errorf("the dashboard was started without a store to load")}
@@ -444,7 +445,8 @@ func (m *Model) loadCmd(seq int) tea.Cmd {
 		if err != nil {
 			return reportLoadedMsg{seq: seq, err: err}
 		}
-		return reportLoadedMsg{seq: seq, report: report, index: newSearchIndex(report.Groups)}
+		return reportLoadedMsg{seq: seq, report: report, index: newSearchIndex(report.Groups),
+			sorted: sortedGroups{order, order.permutation(report.Groups)}}
 	}
 }
 
@@ -483,7 +485,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	m.table.MarkFresh(added)
 	m.table.Forget(func(id string) bool { _, ok := m.index[id]; return ok })
 	m.header.SetSummary(m.report.Summary)
-	m.filter.SetGroups(m.report.Groups, msg.index)
+	m.filter.SetGroups(m.report.Groups, msg.index, msg.sorted)
 	m.refilter()
 	if len(added) > 0 {
 		return m, m.show(flashMsg{levelInfo, flashRoutine, fmt.Sprintf("%s found (marked +)", reconcile.Plural(len(added), "new group"))})

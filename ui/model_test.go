@@ -229,6 +229,9 @@ func TestSortOrders(t *testing.T) {
 			if got := listedIDs(m); !slices.Equal(got, tt.want) {
 				t.Errorf("listed %v, want %v", got, tt.want)
 			}
+			if got := listedIDs(send(t, m, storeChangedMsg{})); !slices.Equal(got, tt.want) {
+				t.Errorf("after a reload: listed %v, want %v", got, tt.want)
+			}
 			// The flash (what the order is) covers the status bar's right side
 			// until it expires.
 			if !strings.Contains(m.status.right, tt.label) {

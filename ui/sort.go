@@ -54,6 +54,13 @@ func (o sortOrder) column() (col, arrow string) {
 	return "", ""
 }
 
+// sortedGroups is a report's groups in an order, sorted in the load's
+// command, off the event loop, like the search index.
+type sortedGroups struct {
+	order sortOrder
+	rows  []int
+}
+
 // permutation is the indices of groups in order o; ties keep the report's
 // order. Keys are computed once per group, not once per comparison.
 func (o sortOrder) permutation(groups []reconcile.Group) []int {
