@@ -186,9 +186,16 @@ type syncer struct {
 	opts   stripeapi.SyncOptions
 }
 
-func (s syncer) Sync(ctx context.Context) (ui.SyncResult, error) {
-	res, err := s.client.Sync(ctx, s.store, s.opts)
-	return ui.SyncResult{Charges: res.Charges, Events: res.Events}, err
+// Sync reports the progress `doublecheck sync` shows, and counts the charges
+// the sync changed, not those it fetched.
+func (s syncer) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.SyncResult, error) {
+	opts := s.opts
+	opts.Progress = func(p stripeapi.SyncProgress) {
+		progress(ui.SyncProgress{Charges: p.Charges, Rate: p.Rate, Fraction: p.Fraction, ETA: p.ETA})
+	}
+	before := s.store.ChargesChanged()
+	res, err := s.client.Sync(ctx, s.store, opts)
+	return ui.SyncResult{Charges: int(s.store.ChargesChanged() - before), Events: res.Events}, err
 }
 
 // refundAdapter runs the dashboard's refund batches through the exactly-once

@@ -75,17 +75,52 @@ func TestHumanDuration(t *testing.T) {
 
 func TestMatches(t *testing.T) {
 	r := Detect(Input{
-		Charges: []Charge{charge("ch_a", 0, email("Ann@Example.com"), order("O-77")), charge("ch_b", time.Minute)},
+		Charges: []Charge{charge("ch_a", 0, email("Ann@Example.com"), order("O-77"), card("fp")), charge("ch_b", time.Minute, card("fp"))},
 		Keys:    []KeyRecord{eventKey("checkout-9f", "ch_b")},
 	}, DefaultOptions())
 	g := onlyGroup(t, r)
 	for q, want := range map[string]bool{
 		"": true, "ann@example": true, "EXAMPLE.COM": true, "cus_1": true, "CH_B": true, "o-77": true,
-		"checkout-9F": true, "  ch_a ": true, "bob": false, "grp_": false, "usd": false,
+		"checkout-9F": true, "  ch_a ": true, "bob": false, "eur": false,
+		// What the dashboard shows: the group id, the card, the amount as typed
+		// and the money at risk.
+		g.ID: true, "grp_": true, "4242": true, "visa 4242": true, "…4242": true, "VISA …4242": true, "••••4242": true,
+		"visa 4243": false, "mastercard": false,
+		FormatAmount(g.Amount, g.Currency): true, FormatMoney(g.Amount, g.Currency): true, "usd": true,
 	} {
 		if got := g.Matches(q); got != want {
 			t.Errorf("Matches(%q) = %v, want %v", q, got, want)
 		}
+	}
+}
+
+// TestAtRisk: a group puts at risk what is left to refund on each duplicate,
+// not the amount of one charge; nothing once resolved or dismissed.
+func TestAtRisk(t *testing.T) {
+	three := []Charge{charge("ch_a", 0, amount(11345)), charge("ch_b", time.Minute, amount(11345)), charge("ch_c", 2*time.Minute, amount(11345))}
+	partly := append([]Charge{}, three...)
+	partly[2].AmountRefunded = 5000
+	tests := []struct {
+		name    string
+		charges []Charge
+		dismiss bool
+		want    int64
+	}{
+		{"three charges of 113.45", three, false, 22690},
+		{"one duplicate partly refunded", partly, false, 11345 + 6345},
+		{"dismissed", three, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{Charges: tt.charges}
+			if tt.dismiss {
+				in.Decisions = []Decision{{GroupID: "grp_a", Kind: DecisionDismissed, At: time.Now()}}
+			}
+			g := onlyGroup(t, Detect(in, DefaultOptions()))
+			if got := g.AtRisk(); got != tt.want {
+				t.Errorf("AtRisk() = %d, want %d", got, tt.want)
+			}
+		})
 	}
 }
 

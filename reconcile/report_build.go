@@ -74,7 +74,6 @@ type chargeRefunds struct {
 	latestAt     time.Time
 	succeeded    RefundIntent // the latest succeeded intent, if hasSucceeded
 	succeededAt  time.Time
-	pending      int64 // amount of pending intents
 	refunded     int64 // amount of succeeded intents
 	inFlight     []RefundRequest
 	hasLatest    bool
@@ -155,7 +154,6 @@ func newLedger(in Input) *ledger {
 		}
 		switch ri.Status {
 		case RefundPending:
-			cr.pending += ri.Amount
 			cr.inFlight = append(cr.inFlight, ri.RefundRequest)
 		case RefundSucceeded:
 			cr.refunded += ri.Amount
@@ -589,15 +587,7 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 				s.Pending++
 			}
 			t.OpenGroups++
-			for _, m := range g.Charges {
-				if m.Role != Duplicate || m.DismissedAsLegitimate() {
-					continue
-				}
-				t.AtRisk += m.Refundable
-				if cr := led.refunds[m.ID]; cr != nil {
-					t.AtRisk += cr.pending
-				}
-			}
+			t.AtRisk += g.AtRisk()
 		case Resolved:
 			s.Resolved++
 			t.ResolvedGroups++

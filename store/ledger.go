@@ -218,7 +218,8 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 		if after.Observed.IsZero() {
 			after.Observed = time.Now()
 		}
-		return saveCharges(ctx, tx, []reconcile.Charge{after})
+		_, err = saveCharges(ctx, tx, []reconcile.Charge{after}, false)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("finish refund %s in %s: %w", key, s.path, err)

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -58,6 +59,9 @@ type Store struct {
 	handle string
 	// readOnly is set by OpenReadOnly: every write is refused with ErrReadOnly.
 	readOnly bool
+	// changed counts the charges committed saves added or changed (see
+	// ChargesChanged).
+	changed atomic.Int64
 }
 
 // ErrNoStore is returned by OpenExisting and OpenReadOnly when nothing is at

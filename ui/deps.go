@@ -27,13 +27,22 @@ type Decider interface {
 
 // SyncResult is what one incremental sync brought in, for the status bar.
 type SyncResult struct {
-	Charges int // charges created or updated
+	Charges int // charges the sync added or changed, not those it fetched as they were stored
 	Events  int // events read
 }
 
-// Syncer runs one incremental sync of the account into the store.
+// SyncProgress is how far a running sync is: what `doublecheck sync` shows.
+type SyncProgress struct {
+	Charges  int           // charges fetched so far
+	Rate     float64       // charges per second so far
+	Fraction float64       // share of the charges fetched, 0..1; 0 when unknown
+	ETA      time.Duration // estimated time left; 0 when unknown
+}
+
+// Syncer runs one incremental sync of the account into the store, reporting
+// its progress through progress as it goes (from its own goroutine).
 type Syncer interface {
-	Sync(ctx context.Context) (SyncResult, error)
+	Sync(ctx context.Context, progress func(SyncProgress)) (SyncResult, error)
 }
 
 // RefundResult is the outcome of one planned refund. Err, when set, is one sentence

@@ -200,6 +200,20 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 		"  ", statusStyle(s, g.Status).Render(string(g.Status)), s.Muted.Render("  cause "), string(g.Cause))
 	line(s.Muted.Render("identity "), g.Identity, s.Muted.Render(fmt.Sprintf(" · %d charges of %s in %s",
 		len(g.Charges), reconcile.FormatMoney(g.Amount, g.Currency), reconcile.HumanDuration(g.Span()))))
+	// The refunds first, where they show without scrolling: the stored
+	// ones, else what this session saw happen.
+	var refunds []string
+	for i := range g.Charges {
+		switch m := &g.Charges[i]; {
+		case m.RefundID != "":
+			refunds = append(refunds, m.ID+" "+m.RefundID)
+		case outcomes[m.ID] != "":
+			refunds = append(refunds, m.ID+" "+outcomes[m.ID])
+		}
+	}
+	if len(refunds) > 0 {
+		wrapped(s.Muted.Render("refunds "), strings.Join(refunds, " · "))
+	}
 	if next := g.NextStep(); next != "" {
 		wrapped("", s.Warn.Render(next+" (the dashboard resumes it at start and after each sync)"))
 	}

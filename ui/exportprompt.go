@@ -25,9 +25,9 @@ type exportConfirmedMsg struct {
 func (e exportConfirmedMsg) perform(context.Context, Deps) tea.Msg {
 	abs, err := writeReport(e.path, e.report)
 	if err != nil {
-		return flashMsg{levelError, err.Error()}
+		return flashMsg{level: levelError, text: err.Error()}
 	}
-	return flashMsg{levelInfo, fmt.Sprintf("exported %s (%s) to %s", e.scope, reconcile.Plural(len(e.report.Groups), "group"), abs)}
+	return flashMsg{level: levelInfo, text: fmt.Sprintf("exported %s (%s) to %s", e.scope, reconcile.Plural(len(e.report.Groups), "group"), abs)}
 }
 
 // exportKeys are the export prompt's keys.

@@ -20,7 +20,7 @@ var confidenceSteps = []struct {
 
 // filterKeys are the filter's own keys.
 type filterKeys struct {
-	Filter, Apply, Clear, Confidence, Status key.Binding
+	Filter, Apply, Clear, Confidence, Status, Sort key.Binding
 }
 
 func defaultFilterKeys() filterKeys {
@@ -29,13 +29,14 @@ func defaultFilterKeys() filterKeys {
 		Apply:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply filter")),
 		Clear:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		Confidence: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "confidence")),
-		Status:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "status")),
+		Status:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "view")),
+		Sort:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort")),
 	}
 }
 
-// groupFilter decides which groups the table lists: the `/` query over
-// customer, email, charge id, order ref and key, the confidence step (`f`) and
-// the status (`s`, open and pending groups or all).
+// groupFilter decides which groups the table lists, and in what order (S): the `/` query over
+// what the screen shows (reconcile.Group.SearchText), the confidence step (`f`) and
+// the view (`s`: open and pending, dismissed, resolved or all).
 //
 // A keystroke at 100k groups must not rescan them all: each group's search
 // text is lower-cased once per load, and a query that extends an earlier one
@@ -49,12 +50,17 @@ type groupFilter struct {
 	editing    bool   // the input has the keys
 	query      string // as typed; matched trimmed and lower-cased
 	confidence int    // index into confidenceSteps
-	allStatus  bool   // false lists only the groups that need action
-	listFocus  bool   // the list (not the detail pane) has the keys: esc clears the query there
+	view       statusView
+	listFocus  bool // the list (not the detail pane) has the keys: esc clears the query there
+	order      sortOrder
+	// pinned are groups listed whatever the view and the confidence: those
+	// just refunded, until the cursor moves, so the outcome stays in view.
+	pinned map[string]bool
 
 	groups []reconcile.Group // the loaded report's, never modified
 	index  searchIndex       // their search texts
-	base   []int             // groups that pass status and confidence, in report order
+	sorted []int             // indices of groups in order
+	base   []int             // groups that pass status and confidence, in order
 	steps  []filterStep      // results of successive prefixes of the query, shortest first
 	rows   []int             // the listed groups
 
@@ -70,7 +76,7 @@ type filterStep struct {
 }
 
 func newGroupFilter(styles *Styles) groupFilter {
-	f := groupFilter{styles: styles, keys: defaultFilterKeys(), input: newInput(styles, "customer, email, charge id, order or key"), listFocus: true}
+	f := groupFilter{styles: styles, keys: defaultFilterKeys(), input: newInput(styles, "card 3733, amount, group, charge, customer, email, order or key"), listFocus: true}
 	f.input.Prompt = "/ "
 	f.updateKeys()
 	return f
@@ -106,9 +112,13 @@ func (x *searchIndex) group(i int) string {
 	return x.text[start:x.ends[i]]
 }
 
-// SetGroups filters a newly loaded report's groups; index is theirs.
-func (f *groupFilter) SetGroups(groups []reconcile.Group, index searchIndex) {
-	f.groups, f.index = groups, index
+// SetGroups filters a newly loaded report's groups; index and sorted are
+// theirs, computed in the load's command.
+func (f *groupFilter) SetGroups(groups []reconcile.Group, index searchIndex, sorted sortedGroups) {
+	f.groups, f.index, f.sorted = groups, index, sorted.rows
+	if sorted.order != f.order || len(sorted.rows) != len(groups) { // S was pressed during the load
+		f.sorted = f.order.permutation(groups)
+	}
 	f.rebase()
 }
 
@@ -124,8 +134,8 @@ func (f *groupFilter) SetListFocus(list bool) {
 	f.updateKeys()
 }
 
-// Rows are the indices of the listed groups, in report order. The slice is
-// never modified.
+// Rows are the indices of the listed groups, in order. The slice is never
+// modified.
 func (f *groupFilter) Rows() []int { return f.rows }
 
 // Editing is whether the `/` input has the keys.
@@ -134,19 +144,63 @@ func (f *groupFilter) Editing() bool { return f.editing }
 // Query is the query as typed.
 func (f *groupFilter) Query() string { return f.query }
 
-// ShowsAll is whether `s` shows every status.
-func (f *groupFilter) ShowsAll() bool { return f.allStatus }
-
-// Label is what the status bar says about the filters.
-func (f *groupFilter) Label() string {
-	return f.statusLabel() + " · " + confidenceSteps[f.confidence].label
+// Shows is whether the view lists groups of status st.
+func (f *groupFilter) Shows(st reconcile.Status) bool {
+	g := reconcile.Group{Status: st}
+	return f.view.shows(&g)
 }
 
-func (f *groupFilter) statusLabel() string {
-	if f.allStatus {
-		return "all"
+// Pin lists the groups ids whatever the view and the confidence hide, until
+// the next Pin; Pin() unpins. It reports whether the pins changed.
+func (f *groupFilter) Pin(ids ...string) bool {
+	if len(ids) == 0 && len(f.pinned) == 0 {
+		return false
 	}
-	return "open + pending"
+	f.pinned = make(map[string]bool, len(ids))
+	for _, id := range ids {
+		f.pinned[id] = true
+	}
+	f.rebase()
+	return true
+}
+
+// Pinned are the groups listed because they were just refunded; read only.
+func (f *groupFilter) Pinned() map[string]bool { return f.pinned }
+
+// Sort is the order the groups are listed in.
+func (f *groupFilter) Sort() sortOrder { return f.order }
+
+// Label is what the status bar says about the filters and the order.
+func (f *groupFilter) Label() string {
+	return "view: " + f.view.label() + " · " + confidenceSteps[f.confidence].label + " · sort: " + f.order.label()
+}
+
+// statusView is which statuses the table lists, cycled by s.
+type statusView int
+
+const (
+	viewOpen      statusView = iota // open and pending: what needs action
+	viewDismissed                   // judged legitimate
+	viewResolved                    // every duplicate refunded
+	viewAll
+	viewCount
+)
+
+func (v statusView) label() string {
+	return [...]string{"open + pending", "dismissed", "resolved", "all"}[v]
+}
+
+// shows is whether the view lists g.
+func (v statusView) shows(g *reconcile.Group) bool {
+	switch v {
+	case viewOpen:
+		return g.NeedsAction()
+	case viewDismissed:
+		return g.Status == reconcile.Dismissed
+	case viewResolved:
+		return g.Status == reconcile.Resolved
+	}
+	return true
 }
 
 // Wants is whether msg is one of the filter's live keys. While typing the
@@ -155,7 +209,7 @@ func (f *groupFilter) Wants(msg tea.KeyMsg) bool {
 	if f.editing {
 		return msg.Type != tea.KeyUp && msg.Type != tea.KeyDown
 	}
-	return key.Matches(msg, f.keys.Filter, f.keys.Clear, f.keys.Confidence, f.keys.Status)
+	return key.Matches(msg, f.keys.Filter, f.keys.Clear, f.keys.Confidence, f.keys.Status, f.keys.Sort)
 }
 
 // Update handles a key the filter wants. The listed rows may change; the
@@ -201,9 +255,14 @@ func (f *groupFilter) update(msg tea.Msg) tea.Cmd {
 		f.rebase()
 		return flashCmd(levelInfo, "showing "+confidenceSteps[f.confidence].label)
 	case key.Matches(km, f.keys.Status):
-		f.allStatus = !f.allStatus
+		f.view = (f.view + 1) % viewCount
 		f.rebase()
-		return flashCmd(levelInfo, "showing "+f.statusLabel()+" groups")
+		return flashCmd(levelInfo, "showing "+f.view.label()+" groups (s shows the next view)")
+	case key.Matches(km, f.keys.Sort):
+		f.order = (f.order + 1) % sortCount
+		f.sorted = f.order.permutation(f.groups)
+		f.rebase()
+		return flashCmd(levelInfo, "sorted by "+f.order.description())
 	}
 	return nil
 }
@@ -218,6 +277,7 @@ func (f *groupFilter) updateKeys() {
 	f.keys.Filter.SetEnabled(!f.editing)
 	f.keys.Confidence.SetEnabled(!f.editing)
 	f.keys.Status.SetEnabled(!f.editing)
+	f.keys.Sort.SetEnabled(!f.editing)
 	f.keys.Apply.SetEnabled(f.editing)
 	f.keys.Clear.SetEnabled(f.editing || (f.listFocus && f.query != ""))
 }
@@ -235,7 +295,7 @@ func (f groupFilter) ShortHelp() []key.Binding {
 // the input, as if a query were applied.
 func (f groupFilter) FullHelp() [][]key.Binding {
 	k := defaultFilterKeys()
-	return [][]key.Binding{{k.Filter, k.Clear, k.Confidence, k.Status}}
+	return [][]key.Binding{{k.Filter, k.Clear, k.Confidence, k.Status, k.Sort}}
 }
 
 // View is the filter's line above the table: the input while typing, the query
@@ -257,14 +317,17 @@ func (f *groupFilter) EmptyText() string {
 		return fmt.Sprintf("no groups match %q (esc clears the filter)", f.query)
 	}
 	text := "no groups"
-	if !f.allStatus {
+	switch f.view {
+	case viewOpen:
 		text = "no open groups"
+	case viewDismissed, viewResolved:
+		text = "no " + f.view.label() + " groups"
 	}
 	if f.confidence > 0 {
 		text += " at " + confidenceSteps[f.confidence].label
 	}
 	if f.hiddenByStatus > 0 {
-		text += fmt.Sprintf("; s shows all %d", f.hiddenByStatus)
+		text += fmt.Sprintf("; %d in other views (s)", f.hiddenByStatus)
 	}
 	if f.hiddenByConfidence > 0 {
 		text += fmt.Sprintf("; %d more at lower confidence (f)", f.hiddenByConfidence)
@@ -328,9 +391,9 @@ func (f *groupFilter) narrow(from []int, q string) []int {
 func (f *groupFilter) rebase() {
 	minRank := confidenceSteps[f.confidence].min.Rank()
 	base := make([]int, 0, len(f.groups))
-	for i := range f.groups {
+	for _, i := range f.sorted {
 		g := &f.groups[i]
-		if len(g.Charges) == 0 || (!f.allStatus && !g.NeedsAction()) || g.Confidence.Rank() < minRank {
+		if len(g.Charges) == 0 || (!f.pinned[g.ID] && (!f.view.shows(g) || g.Confidence.Rank() < minRank)) {
 			continue
 		}
 		base = append(base, i)
@@ -343,7 +406,7 @@ func (f *groupFilter) rebase() {
 			if len(g.Charges) == 0 {
 				continue
 			}
-			statusOK, confOK := f.allStatus || g.NeedsAction(), g.Confidence.Rank() >= minRank
+			statusOK, confOK := f.view.shows(g), g.Confidence.Rank() >= minRank
 			switch {
 			case !statusOK && confOK:
 				f.hiddenByStatus++

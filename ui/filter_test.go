@@ -23,7 +23,10 @@ func TestFilterNarrowsLikeAFullScan(t *testing.T) {
 		{"case and spaces", []string{"/", " ", "C", "H", "_", "0", "0", "1"}},
 		{"confidence under a query", []string{"/", "c", "u", "s", "_", "0", "0", "enter", "f", "f"}},
 		{"status under a query", []string{"/", "e", "x", "a", "m", "p", "l", "e", "enter", "s"}},
+		{"every view under a query", []string{"/", "e", "x", "enter", "s", "s", "s", "s"}},
 		{"esc clears", []string{"/", "c", "u", "s", "_", "7", "enter", "esc"}},
+		{"sorted, then typing", []string{"S", "/", "c", "u", "s", "_", "0", "1"}},
+		{"typing, then sorted", []string{"/", "c", "u", "s", "_", "0", "enter", "S", "S"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,9 +45,9 @@ func TestFilterNarrowsLikeAFullScan(t *testing.T) {
 func scanned(m Model) []string {
 	ids := []string{}
 	f := &m.filter
-	for i := range m.report.Groups {
+	for _, i := range f.Sort().permutation(m.report.Groups) {
 		g := &m.report.Groups[i]
-		if len(g.Charges) == 0 || (!f.ShowsAll() && !g.NeedsAction()) ||
+		if len(g.Charges) == 0 || !f.view.shows(g) ||
 			g.Confidence.Rank() < confidenceSteps[f.confidence].min.Rank() || !g.Matches(f.Query()) {
 			continue
 		}

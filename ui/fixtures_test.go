@@ -135,11 +135,7 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 				r.Summary.Pending++
 			}
 			t.OpenGroups++
-			for _, m := range g.Charges {
-				if m.Role == reconcile.Duplicate {
-					t.AtRisk += m.Unrefunded()
-				}
-			}
+			t.AtRisk += g.AtRisk()
 		case reconcile.Resolved:
 			r.Summary.Resolved++
 			t.ResolvedGroups++
@@ -236,13 +232,17 @@ func (s *fakeStore) Decide(_ context.Context, ds []reconcile.Decision) error {
 }
 
 type fakeSyncer struct {
-	calls  int
-	err    error
-	onSync func() // changes the store, like new charges arriving
+	calls    int
+	err      error
+	onSync   func()         // changes the store, like new charges arriving
+	progress []SyncProgress // reported before the result
 }
 
-func (s *fakeSyncer) Sync(context.Context) (SyncResult, error) {
+func (s *fakeSyncer) Sync(_ context.Context, progress func(SyncProgress)) (SyncResult, error) {
 	s.calls++
+	for _, p := range s.progress {
+		progress(p)
+	}
 	if s.err != nil {
 		return SyncResult{}, s.err
 	}
@@ -257,6 +257,7 @@ type fakeRefunder struct {
 	requests []reconcile.RefundRequest
 	fail     map[string]error // charge id → the sentence the refunder would report
 	pending  map[string]bool
+	onRefund func() // changes the store after the batch, like the real ledger
 }
 
 func (r *fakeRefunder) Refund(_ context.Context, reqs []reconcile.RefundRequest, progress func(RefundResult)) error {
@@ -271,6 +272,9 @@ func (r *fakeRefunder) Refund(_ context.Context, reqs []reconcile.RefundRequest,
 		default:
 			progress(RefundResult{ChargeID: req.ChargeID, RefundID: "re_" + req.ChargeID})
 		}
+	}
+	if r.onRefund != nil {
+		r.onRefund()
 	}
 	return nil
 }

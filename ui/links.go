@@ -22,14 +22,14 @@ type copyRequestedMsg struct{ text, what string }
 
 func (r copyRequestedMsg) perform(_ context.Context, deps Deps) tea.Msg {
 	if deps.Clipboard == nil { // c is off then
-		return flashMsg{levelWarn, "no clipboard here"}
+		return flashMsg{level: levelWarn, text: "no clipboard here"}
 	}
 	if err := deps.Clipboard.Copy(r.text); err != nil {
-		return flashMsg{levelError, fmt.Sprintf("could not copy %s: %v", r.text, err)}
+		return flashMsg{level: levelError, text: fmt.Sprintf("could not copy %s: %v", r.text, err)}
 	}
 	// OSC 52 is fire and forget: a terminal that does not allow it says
 	// nothing, so the line says what was sent, and how.
-	return flashMsg{levelInfo, fmt.Sprintf("copied %s %s (sent to the terminal's clipboard, OSC 52)", r.what, r.text)}
+	return flashMsg{level: levelInfo, text: fmt.Sprintf("copied %s %s (sent to the terminal's clipboard, OSC 52)", r.what, r.text)}
 }
 
 // openRequestedMsg asks for a charge's page in the Stripe Dashboard.
@@ -40,16 +40,16 @@ func (r openRequestedMsg) perform(ctx context.Context, deps Deps) tea.Msg {
 	if deps.Browser != nil {
 		err := deps.Browser.Open(ctx, r.url)
 		if err == nil {
-			return flashMsg{levelInfo, "opened " + r.chargeID + " in the Stripe Dashboard: " + r.url}
+			return flashMsg{level: levelInfo, text: "opened " + r.chargeID + " in the Stripe Dashboard: " + r.url}
 		}
 		why = err.Error()
 	}
 	// Over SSH the browser is on the operator's side of the connection: the
 	// link goes to their clipboard when there is one, and shows either way.
 	if deps.Clipboard != nil && deps.Clipboard.Copy(r.url) == nil {
-		return flashMsg{levelWarn, fmt.Sprintf("%s; link copied (OSC 52): %s", why, r.url)}
+		return flashMsg{level: levelWarn, text: fmt.Sprintf("%s; link copied (OSC 52): %s", why, r.url)}
 	}
-	return flashMsg{levelWarn, fmt.Sprintf("%s; open %s", why, r.url)}
+	return flashMsg{level: levelWarn, text: fmt.Sprintf("%s; open %s", why, r.url)}
 }
 
 // dashboardURL is a charge's page in the Stripe Dashboard; test-mode pages

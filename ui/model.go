@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -44,7 +45,8 @@ type (
 	reportLoadedMsg struct {
 		seq    int
 		report reconcile.Report
-		index  searchIndex // the filter's, of report.Groups
+		index  searchIndex  // the filter's, of report.Groups
+		sorted sortedGroups // report.Groups in the order of when the load began
 		err    error
 	}
 	decidedMsg struct {
@@ -63,13 +65,17 @@ type (
 	// flashMsg is a component's sentence for the status bar.
 	flashMsg struct {
 		level flashLevel
+		kind  flashKind
 		text  string
 	}
 )
 
 // flashCmd asks the root to flash text: components do not own the status bar.
-func flashCmd(level flashLevel, text string) tea.Cmd {
-	return func() tea.Msg { return flashMsg{level: level, text: text} }
+func flashCmd(level flashLevel, text string) tea.Cmd { return flashKindCmd(level, flashNormal, text) }
+
+// flashKindCmd is flashCmd for a refund's outcome or a routine message.
+func flashKindCmd(level flashLevel, kind flashKind, text string) tea.Cmd {
+	return func() tea.Msg { return flashMsg{level: level, kind: kind, text: text} }
 }
 
 // Model is the dashboard's root model. It owns the loaded report and the
@@ -91,6 +97,9 @@ type Model struct {
 	body          int // height of the area between the header and the status bar
 	headerHeight  int // as measured by the last layout
 	bodyTop       int // the body's first line, as measured by the last layout (for the mouse)
+	// The panes' heights, borders included; 0 for a pane the terminal has no
+	// room for beside the focused one.
+	tableOuter, detailOuter int
 
 	header   header      // account, freshness, counts and money
 	table    groupTable  // the listed groups, the selection and the marks
@@ -194,8 +203,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.startSync(true)
 	case syncRequestedMsg:
 		return m, m.startSync(false)
-	case syncDoneMsg:
-		return m.applySync(msg)
+	case syncProgressMsg, syncDoneMsg:
+		return m.updateSync(msg)
 	case tea.MouseMsg:
 		return m.handleMouse(msg)
 	case refundConfirmedMsg:
@@ -208,7 +217,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.table.Unmark(msg.settled)
 		return m, m.reload()
 	case flashMsg:
-		return m, m.flash(msg.level, msg.text)
+		return m, m.show(msg)
 	case ioIntent:
 		return m, m.perform(msg)
 	case flashExpiredMsg, spinner.TickMsg:
@@ -310,6 +319,9 @@ func (m Model) updateTable(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.focus = modeDetail
 		m.layout()
 	case tableMoved:
+		if m.filter.Pin() { // the groups just refunded may leave the view now
+			m.refilter()
+		}
 		m.showSelected()
 	}
 	return m, nil
@@ -377,7 +389,7 @@ func (m *Model) emptyText() string {
 	case !m.loaded:
 		return "loading…"
 	case !stored && neverSynced && m.sync.Syncing():
-		return "syncing for the first time…"
+		return "syncing for the first time" + strings.TrimPrefix(m.sync.Activity(), "syncing") // its progress, once known
 	case !stored && neverSynced && m.sync.Failed():
 		return "nothing stored yet: the first sync failed (R retries)"
 	case !stored:
@@ -445,7 +457,7 @@ func (m *Model) whyNoDismiss() string {
 // --- loading --------------------------------------------------------------
 
 func (m *Model) loadCmd(seq int) tea.Cmd {
-	loader, ctx := m.deps.Loader, m.ctx
+	loader, ctx, order := m.deps.Loader, m.ctx, m.filter.Sort()
 	return func() tea.Msg {
 		if loader == nil {
 			return reportLoadedMsg{seq: seq, err: fmt.Errorf("the dashboard was started without a store to load")}
@@ -454,7 +466,8 @@ func (m *Model) loadCmd(seq int) tea.Cmd {
 		if err != nil {
 			return reportLoadedMsg{seq: seq, err: err}
 		}
-		return reportLoadedMsg{seq: seq, report: report, index: newSearchIndex(report.Groups)}
+		return reportLoadedMsg{seq: seq, report: report, index: newSearchIndex(report.Groups),
+			sorted: sortedGroups{order, order.permutation(report.Groups)}}
 	}
 }
 
@@ -494,10 +507,10 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	m.table.Forget(func(id string) bool { _, ok := m.index[id]; return ok })
 	m.header.SetSummary(m.report.Summary)
 	m.trend.SetReport(m.report)
-	m.filter.SetGroups(m.report.Groups, msg.index)
+	m.filter.SetGroups(m.report.Groups, msg.index, msg.sorted)
 	m.refilter()
 	if len(added) > 0 {
-		return m, m.flash(levelInfo, fmt.Sprintf("%s found (marked +)", reconcile.Plural(len(added), "new group")))
+		return m, m.show(flashMsg{levelInfo, flashRoutine, fmt.Sprintf("%s found (marked +)", reconcile.Plural(len(added), "new group"))})
 	}
 	return m, nil
 }
@@ -554,7 +567,7 @@ func (m Model) applyDecided(msg decidedMsg) (Model, tea.Cmd) {
 	}
 	m.table.Unmark(msg.groups)
 	text := "dismissed " + what + " as legitimate (u undoes)"
-	if !m.filter.ShowsAll() {
+	if !m.filter.Shows(reconcile.Dismissed) {
 		text = "dismissed " + what + " as legitimate (s shows dismissed groups, u undoes)"
 	}
 	if msg.kind == reconcile.DecisionUndismissed {
@@ -584,10 +597,34 @@ func (m *Model) startSync(watch bool) tea.Cmd {
 		return nil
 	}
 	syncer, ctx, now := m.deps.Syncer, m.ctx, m.cfg.Now
-	return tea.Batch(m.status.Start(activitySync, "syncing…"), func() tea.Msg {
-		result, err := syncer.Sync(ctx)
-		return syncDoneMsg{result: result, err: err, watch: watch, at: now()}
-	})
+	// Progress is news, not a record: one waits at most, newer ones are
+	// dropped while the loop is busy, and the outcome always has room, so the
+	// sync never waits for the loop.
+	events := make(chan tea.Msg, 2)
+	var mu sync.Mutex // the Syncer may report from several goroutines
+	run := func() tea.Msg {
+		result, err := syncer.Sync(ctx, func(p SyncProgress) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(events) == 0 {
+				events <- syncProgressMsg{progress: p, events: events}
+			}
+		})
+		events <- syncDoneMsg{result: result, err: err, watch: watch, at: now()}
+		close(events)
+		return nil
+	}
+	return tea.Batch(m.status.Start(activitySync, m.sync.Activity()), run, waitForEvent(events))
+}
+
+// updateSync shows a running sync's progress, or records its outcome.
+func (m Model) updateSync(msg tea.Msg) (Model, tea.Cmd) {
+	progress, ok := msg.(syncProgressMsg)
+	if !ok {
+		return m.applySync(msg.(syncDoneMsg))
+	}
+	m.sync, _ = m.sync.Update(progress)
+	return m, tea.Batch(m.status.Set(activitySync, m.sync.Activity()), waitForEvent(progress.events))
 }
 
 // applySync records the sync's outcome; a good one reloads the groups and
@@ -640,6 +677,10 @@ func (m *Model) startRefund(plan reconcile.RefundPlan) tea.Cmd {
 			groups = append(groups, l.GroupID)
 		}
 	}
+	// The groups stay listed (and the selected one selected) until the cursor
+	// moves, whatever the view: their outcome is what the operator looks at.
+	m.filter.Pin(groups...)
+	m.refilter()
 	events := make(chan tea.Msg, len(plan.Requests)+1)
 	refunder, ctx, requests := m.deps.Refunder, m.refund.Context(m.ctx), plan.Requests
 	run := func() tea.Msg {
@@ -688,11 +729,20 @@ func (m *Model) perform(intent ioIntent) tea.Cmd {
 
 // --- status and layout ----------------------------------------------------
 
-// flash shows text in the status bar and clears it later; errors stay longer.
+// flash shows text in the status bar and clears it later.
 func (m *Model) flash(level flashLevel, text string) tea.Cmd {
-	id := m.status.Flash(level, text)
+	return m.show(flashMsg{level: level, text: text})
+}
+
+// show flashes msg and clears it later; errors and refunds' outcomes stay
+// longer.
+func (m *Model) show(msg flashMsg) tea.Cmd {
+	id, shown := m.status.Flash(msg.level, msg.kind, msg.text)
+	if !shown {
+		return nil
+	}
 	ttl := 8 * time.Second
-	if level == levelError {
+	if msg.level == levelError || msg.kind == flashOutcome {
 		ttl = 30 * time.Second
 	}
 	return m.after(ttl, flashExpiredMsg{id: id})
@@ -716,6 +766,8 @@ func (m *Model) refreshChrome() {
 	m.trend.SetEnabled(browsing && m.loaded)
 	m.table.SetFocus(m.focus == modeList, m.filter.Query() == "")
 	m.table.SetEmpty(m.emptyText())
+	m.table.SetSort(m.filter.Sort().column())
+	m.table.SetJustNow(m.filter.Pinned())
 	m.refund.SetTargets(m.targets(anyGroup), len(m.table.Rows()) > 0)
 	m.header.SetFresh(m.table.FreshCount())
 	m.header.SetSync(m.sync.View())
@@ -744,13 +796,13 @@ func (m *Model) layout() {
 	m.footer.Width = m.width
 	m.filter.SetSize(m.width, m.height)
 	m.note.SetSize(m.width, m.height)
-	m.helpView.SetSize(m.width, m.height)
 
 	body := m.bodyHeight()
 	m.body = body
 	m.refund.SetSize(m.width, body)
 	m.trend.SetSize(m.width, body)
 	m.export.SetSize(m.width, body)
+	m.helpView.SetSize(m.width, body)
 	frameW, frameH := m.styles.Pane.GetHorizontalFrameSize(), m.styles.Pane.GetVerticalFrameSize()
 	// The focused pane gets the larger share; a short list gives the rest of its
 	// share to the detail pane.
@@ -758,9 +810,22 @@ func (m *Model) layout() {
 	if m.focus == modeDetail {
 		share = body * 2 / 5
 	}
-	tableOuter := max(min(frameH+1+max(len(m.table.Rows()), 1), share), frameH+2)
+	rows := max(len(m.table.Rows()), 1)
+	tableOuter := max(min(frameH+1+rows, share), frameH+2)
+	if m.focus == modeList {
+		tableOuter = max(tableOuter, frameH+1+min(rows, 3)) // three rows at least, on the smallest terminal too
+	}
+	tableOuter = min(tableOuter, body)
+	detailOuter := body - tableOuter
+	if detailOuter <= frameH { // no line left for the detail pane: the focused pane takes the room
+		tableOuter, detailOuter = body, 0
+		if m.focus == modeDetail {
+			tableOuter, detailOuter = 0, body
+		}
+	}
+	m.tableOuter, m.detailOuter = tableOuter, detailOuter
 	m.table.SetSize(m.width-frameW, tableOuter-frameH)
-	m.detail.SetSize(m.width-frameW, body-tableOuter-frameH)
+	m.detail.SetSize(m.width-frameW, detailOuter-frameH)
 	m.showSelected()
 }
 
@@ -817,22 +882,33 @@ func (m *Model) footerView() string {
 	case modeDetail:
 		keys = append(m.detail.ShortHelp(), m.browseHelp()...)
 	default:
-		keys = append(m.table.ShortHelp(), m.browseHelp()...)
+		// The actions first: on a narrow terminal the moving keys are the
+		// ones an operator guesses.
+		keys = append(m.browseHelp(), m.table.ShortHelp()...)
 	}
 	essentials := m.footer.ShortHelpView(m.keys.Essentials()) // off in dialogs, where they do not act
 	if essentials == "" {
 		return m.footer.ShortHelpView(keys)
 	}
-	// The rest is cut to what fits before the essentials, which always show.
+	// The rest is cut to what fits before the essentials, which always show
+	// and then say that ? shows the keys left out.
+	unlimited := m.footer
+	unlimited.Width = 0
+	if all := unlimited.ShortHelpView(keys); lipgloss.Width(all)+3+lipgloss.Width(essentials) <= m.width {
+		return all + strings.Repeat(" ", m.width-lipgloss.Width(all)-lipgloss.Width(essentials)) + essentials
+	}
+	more := m.keys
+	more.Help.SetHelp("?", "more keys")
+	essentials = m.footer.ShortHelpView(more.Essentials())
 	rest := m.footer
 	rest.Width = max(m.width-lipgloss.Width(essentials)-3, 1)
-	left, cut := rest.ShortHelpView(keys), false
+	left := rest.ShortHelpView(keys)
 	for lipgloss.Width(left) > rest.Width && len(keys) > 0 {
 		// help adds an item that does not fit when its "…" does not fit either.
-		keys, cut = keys[:len(keys)-1], true
+		keys = keys[:len(keys)-1]
 		left = rest.ShortHelpView(keys)
 	}
-	if cut && !strings.HasSuffix(left, m.footer.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
+	if !strings.HasSuffix(ansi.Strip(left), m.footer.Ellipsis) && lipgloss.Width(left)+2 <= rest.Width {
 		left += " " + m.footer.Styles.Ellipsis.Render(m.footer.Ellipsis)
 	}
 	gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(essentials), 1)
@@ -863,8 +939,14 @@ func (m *Model) bodyView() string {
 		tablePane, detailPane = m.styles.Pane, m.styles.PaneFocused
 	}
 	frameW := tablePane.GetHorizontalFrameSize()
-	return tablePane.Width(m.width-frameW).Height(m.table.Height()).Render(m.table.View()) + "\n" +
-		detailPane.Width(m.width-frameW).Height(m.detail.Height()).Render(m.detail.View())
+	var panes []string
+	if m.tableOuter > 0 {
+		panes = append(panes, tablePane.Width(m.width-frameW).Height(m.table.Height()).Render(m.table.View()))
+	}
+	if m.detailOuter > 0 {
+		panes = append(panes, detailPane.Width(m.width-frameW).Height(m.detail.Height()).Render(m.detail.View()))
+	}
+	return strings.Join(panes, "\n")
 }
 
 // clip cuts s to at most width columns and height lines: Place pads but never

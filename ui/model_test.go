@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,12 @@ func TestFilter(t *testing.T) {
 		{"matches order ref case-insensitively", "O-1234", nil, []string{"grp_ch_1001"}, "O-1234"},
 		{"matches idempotency key", "order-77", nil, []string{"grp_ch_4001"}, "order-77"},
 		{"matches customer", "cus_q2x", nil, []string{"grp_ch_4001"}, "cus_q2x"},
+		{"matches the card's last four", "5454", nil, []string{"grp_ch_2001"}, "5454"},
+		{"matches brand and last four", "Mastercard 5454", nil, []string{"grp_ch_2001"}, "Mastercard 5454"},
+		{"matches last four as the table writes it", "…5454", nil, []string{"grp_ch_2001"}, "…5454"},
+		{"matches a group id", "grp_ch_300", nil, []string{"grp_ch_3001"}, "grp_ch_300"},
+		{"matches an amount as typed", "49.99", nil, []string{"grp_ch_1001"}, "49.99"},
+		{"matches an amount without decimals", "3000 jpy", nil, []string{"grp_ch_4001"}, "3000 jpy"},
 		{"nothing matches", "zzz", nil, []string{}, "zzz"},
 		{"backspace widens", "mariaz", []string{"backspace"}, []string{"grp_ch_2001"}, "maria"},
 		{"esc clears while typing", "maria", []string{"esc"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}, ""},
@@ -167,9 +174,11 @@ func TestConfidenceAndStatusCycling(t *testing.T) {
 		{[]string{"f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001"}},
 		{[]string{"f", "f"}, []string{"grp_ch_1001", "grp_ch_2001"}},
 		{[]string{"f", "f", "f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
-		{[]string{"s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001", "grp_ch_6001", "grp_ch_7001"}},
-		{[]string{"s", "s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
-		{[]string{"s", "f", "f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_6001"}},
+		{[]string{"s"}, []string{"grp_ch_7001"}},
+		{[]string{"s", "s"}, []string{"grp_ch_6001"}},
+		{[]string{"s", "s", "s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001", "grp_ch_6001", "grp_ch_7001"}},
+		{[]string{"s", "s", "s", "s"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		{[]string{"s", "s", "s", "f", "f"}, []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_6001"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.keys, ","), func(t *testing.T) {
@@ -177,6 +186,100 @@ func TestConfidenceAndStatusCycling(t *testing.T) {
 			m := press(t, h.start(t, testConfig()), tt.keys...)
 			if got := listedIDs(m); !slices.Equal(got, tt.want) {
 				t.Errorf("listed %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestViewsAreNamed: s cycles open + pending, dismissed, resolved and all,
+// and the status bar names the view.
+func TestViewsAreNamed(t *testing.T) {
+	m := newHarness(fixtureReport()).start(t, testConfig())
+	for _, want := range []string{"view: open + pending", "view: dismissed", "view: resolved", "view: all", "view: open + pending"} {
+		if !strings.Contains(m.status.right, want) {
+			t.Errorf("the status bar says %q, want %q", m.status.right, want)
+		}
+		m = press(t, m, "s")
+	}
+}
+
+// TestSortOrders: S cycles the orders, each named in the status bar and
+// marked on its column, and triage (the report's order) comes back last.
+func TestSortOrders(t *testing.T) {
+	tests := []struct {
+		presses int
+		label   string
+		column  string
+		want    []string
+	}{
+		{0, "sort: triage", "", []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		// Per currency (EUR, GBP, JPY, USD), the most at risk first.
+		{1, "sort: at risk", "AT RISK ↓", []string{"grp_ch_2001", "grp_ch_5001", "grp_ch_4001", "grp_ch_1001", "grp_ch_3001"}},
+		{2, "sort: newest", "LATEST UTC ↓", []string{"grp_ch_5001", "grp_ch_3001", "grp_ch_2001", "grp_ch_1001", "grp_ch_4001"}},
+		{3, "sort: span", "SPAN ↑", []string{"grp_ch_3001", "grp_ch_1001", "grp_ch_2001", "grp_ch_5001", "grp_ch_4001"}},
+		{4, "sort: confidence", "CONF ↓", []string{"grp_ch_2001", "grp_ch_1001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+		{5, "sort: triage", "", []string{"grp_ch_1001", "grp_ch_2001", "grp_ch_3001", "grp_ch_4001", "grp_ch_5001"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			m := newHarness(fixtureReport()).start(t, testConfig())
+			for range tt.presses {
+				m = press(t, m, "S")
+			}
+			if got := listedIDs(m); !slices.Equal(got, tt.want) {
+				t.Errorf("listed %v, want %v", got, tt.want)
+			}
+			if got := listedIDs(send(t, m, storeChangedMsg{})); !slices.Equal(got, tt.want) {
+				t.Errorf("after a reload: listed %v, want %v", got, tt.want)
+			}
+			// The flash (what the order is) covers the status bar's right side
+			// until it expires.
+			if !strings.Contains(m.status.right, tt.label) {
+				t.Errorf("the status bar says %q, not %q", m.status.right, tt.label)
+			}
+			view := m.View()
+			if tt.column != "" && !strings.Contains(view, tt.column) {
+				t.Errorf("the column header does not mark %q:\n%s", tt.column, view)
+			}
+		})
+	}
+}
+
+// TestColumns: the money at risk of the whole group (a 3-charge group of
+// 113.45 puts 226.90 at risk), plain column names, the latest charge with its
+// zone, and REASON takes what is left; the one-charge AMOUNT and then SPAN
+// give way on narrow terminals, money is never cut.
+func TestColumns(t *testing.T) {
+	three := group("grp_ch_9001", reconcile.High, reconcile.Open, reconcile.CauseNoKey, "cus_Three",
+		[]string{"3 charges in 50 s, no idempotency key"},
+		charge("ch_9001", 0, 11345, "usd", reconcile.Keep), charge("ch_9002", 20*time.Second, 11345, "usd", reconcile.Duplicate),
+		charge("ch_9003", 50*time.Second, 11345, "usd", reconcile.Duplicate))
+	tests := []struct {
+		width      int
+		want, miss []string
+	}{
+		{140, []string{"CONF", "STATUS", "IDENTITY", "AT RISK", "AMOUNT", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD", "113.45 USD", "11-20 14:00", "3 charges in 50 s, no idempotency key"}, []string{" N "}},
+		{90, []string{"AT RISK", "CHARGES", "SPAN", "LATEST UTC", "REASON", "226.90 USD"}, []string{"AMOUNT", "113.45"}},
+		{60, []string{"AT RISK", "LATEST UTC", "226.90 USD"}, []string{"AMOUNT", "SPAN", "CHARGES"}},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.width), func(t *testing.T) {
+			m := send(t, newHarness(withSummary([]reconcile.Group{three})).start(t, testConfig()), tea.WindowSizeMsg{Width: tt.width, Height: 30})
+			table := m.table.View()
+			for _, w := range tt.want {
+				if !strings.Contains(table, w) {
+					t.Errorf("the table lacks %q:\n%s", w, table)
+				}
+			}
+			for _, w := range tt.miss {
+				if strings.Contains(table, w) {
+					t.Errorf("the table shows %q:\n%s", w, table)
+				}
+			}
+			for _, l := range strings.Split(table, "\n") {
+				if lipgloss.Width(l) != m.table.width {
+					t.Errorf("a line is %d wide, not the table's %d: %q", lipgloss.Width(l), m.table.width, l)
+				}
 			}
 		})
 	}
@@ -211,8 +314,8 @@ func TestDismissAndUndo(t *testing.T) {
 		t.Errorf("flash %q", m.status.flashText)
 	}
 
-	// Show all groups, find the dismissed one, undo.
-	m = press(t, m, "s", "g", "j")
+	// The view of all groups (s three times), find the dismissed one, undo.
+	m = press(t, m, "s", "s", "s", "g", "j")
 	if selectedID(m) != "grp_ch_2001" {
 		t.Fatalf("selected %s, want grp_ch_2001", selectedID(m))
 	}
@@ -291,7 +394,7 @@ func TestUndoOnlyWhenDismissed(t *testing.T) {
 	if m.keys.Undo.Enabled() || strings.Contains(m.footerView(), "undo") {
 		t.Error("u is live on an open group")
 	}
-	m = press(t, m, "s", "G") // grp_ch_7001, dismissed
+	m = press(t, m, "s", "s", "s", "G") // grp_ch_7001, dismissed
 	if !m.keys.Undo.Enabled() || m.keys.Dismiss.Enabled() {
 		t.Errorf("on a dismissed group: undo %v, dismiss %v", m.keys.Undo.Enabled(), m.keys.Dismiss.Enabled())
 	}
@@ -474,6 +577,54 @@ func TestRefundBatchProgressAndOutcomes(t *testing.T) {
 	}
 }
 
+// TestRefundOutcomeStaysInView: the group a refund resolved stays listed and
+// selected ("resolved just now") although the open view hides resolved
+// groups, its refund id shows in the detail pane, a routine sync does not
+// replace the outcome in the status bar; moving the cursor lets it go.
+func TestRefundOutcomeStaysInView(t *testing.T) {
+	h := newHarness(fixtureReport())
+	h.refunder.onRefund = func() {
+		h.store.mu.Lock()
+		defer h.store.mu.Unlock()
+		groups := slices.Clone(h.store.report.Groups)
+		g := &groups[0] // grp_ch_1001
+		g.Charges = slices.Clone(g.Charges)
+		g.Status = reconcile.Resolved
+		d := &g.Charges[1]
+		d.AmountRefunded, d.Refunded, d.Refundable = d.Amount, true, 0
+		d.Decision, d.RefundID = string(reconcile.RefundSucceeded), "re_ch_1002"
+		h.store.report = withSummary(groups)
+	}
+	m := press(t, h.start(t, testConfig()), "r", "y")
+	if h.refunder.calls != 1 {
+		t.Fatalf("refunder called %d times", h.refunder.calls)
+	}
+	if got := selectedID(m); got != "grp_ch_1001" {
+		t.Errorf("selected %s after the refund, want grp_ch_1001", got)
+	}
+	if !strings.Contains(m.table.View(), "resolved just now") {
+		t.Errorf("the table does not say resolved just now:\n%s", m.table.View())
+	}
+	if !strings.Contains(m.detail.View(), "re_ch_1002") {
+		t.Errorf("the detail pane lacks the refund id:\n%s", m.detail.View())
+	}
+	outcome := m.status.flashText
+	if !strings.Contains(outcome, "1 refunded") {
+		t.Fatalf("flash %q, want the batch's outcome", outcome)
+	}
+	m = press(t, m, "R") // a sync that goes as usual, then a reload
+	if h.syncer.calls < 2 || m.status.flashText != outcome {
+		t.Errorf("after a routine sync the flash is %q, want %q", m.status.flashText, outcome)
+	}
+	if got := selectedID(m); got != "grp_ch_1001" {
+		t.Errorf("selected %s after a sync, want grp_ch_1001", got)
+	}
+	m = press(t, m, "j")
+	if slices.Contains(listedIDs(m), "grp_ch_1001") || selectedID(m) != "grp_ch_2001" {
+		t.Errorf("after j: listed %v, selected %s; want the resolved group gone and grp_ch_2001 selected", listedIDs(m), selectedID(m))
+	}
+}
+
 func TestRefundProgressLine(t *testing.T) {
 	h := newHarness(fixtureReport())
 	m := press(t, h.start(t, testConfig()), "space", "space", "g", "r")
@@ -498,12 +649,12 @@ func TestRefundNotOffered(t *testing.T) {
 	}{
 		{"read-only", func(c *Config) { c.ReadOnly = true }, nil, []string{"r"}, "read-only: refunds are turned off"},
 		{"no refunder", nil, func(d *Deps) { d.Refunder = nil }, []string{"r"}, "read-only: refunds are turned off"},
-		{"resolved group", nil, nil, []string{"s", "G", "k", "r"}, "nothing to refund in grp_ch_6001: every duplicate is already refunded"},
-		{"dismissed group", nil, nil, []string{"s", "G", "r"}, "nothing to refund in grp_ch_7001: it was dismissed as legitimate (u reopens it)"},
-		{"marked closed groups", nil, nil, []string{"s", "G", "k", "space", "space", "r"},
+		{"resolved group", nil, nil, []string{"s", "s", "s", "G", "k", "r"}, "nothing to refund in grp_ch_6001: every duplicate is already refunded"},
+		{"dismissed group", nil, nil, []string{"s", "s", "s", "G", "r"}, "nothing to refund in grp_ch_7001: it was dismissed as legitimate (u reopens it)"},
+		{"marked closed groups", nil, nil, []string{"s", "s", "s", "G", "k", "space", "space", "r"},
 			"nothing to refund in the 2 marked groups: none is open with a refundable duplicate"},
-		{"d on a resolved group", nil, nil, []string{"s", "G", "k", "d"}, "grp_ch_6001 is resolved: only open groups can be dismissed"},
-		{"d on a dismissed group", nil, nil, []string{"s", "G", "d"}, "grp_ch_7001 is already dismissed (u reopens it)"},
+		{"d on a resolved group", nil, nil, []string{"s", "s", "s", "G", "k", "d"}, "grp_ch_6001 is resolved: only open groups can be dismissed"},
+		{"d on a dismissed group", nil, nil, []string{"s", "s", "s", "G", "d"}, "grp_ch_7001 is already dismissed (u reopens it)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -604,9 +755,11 @@ func TestSyncNowAndWatchTimer(t *testing.T) {
 	if h.syncer.calls != 1 || !slices.Equal(scheduled, []time.Duration{30 * time.Second}) {
 		t.Fatalf("Init ran %d syncs and scheduled %v, want a sync now and the next in 30s", h.syncer.calls, scheduled)
 	}
+	// Progress on the way changes nothing of the outcome.
+	h.syncer.progress = []SyncProgress{{Charges: 100, Rate: 50}, {Charges: 200, Rate: 60, Fraction: 1}}
 	m = press(t, m, "R")
-	if h.syncer.calls != 2 || !strings.Contains(m.status.flashText, "synced: 3 charges updated") {
-		t.Errorf("R: %d syncs, flash %q", h.syncer.calls, m.status.flashText)
+	if h.syncer.calls != 2 || !strings.Contains(m.status.flashText, "synced: 3 charges updated") || m.status.Busy() {
+		t.Errorf("R: %d syncs, flash %q, busy %v", h.syncer.calls, m.status.flashText, m.status.Busy())
 	}
 	if len(scheduled) != 1 {
 		t.Error("a manual sync started a second watch timer")
@@ -654,7 +807,7 @@ func TestHeader(t *testing.T) {
 		want []string
 	}{
 		{"test mode", nil, []string{"Acme Books (acct_1Nv0FGQ9)", "TEST", "5 open", "1 resolved", "1 dismissed",
-			"at risk", "240.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:05:00 (just now)",
+			"at risk", "120.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:05:00 (just now)",
 			"refunded by doublecheck 99.00 USD", "dismissed 20.00 USD", "causes no_key 2 · unknown 2"}},
 		{"live read-only dry run", func(c *Config) { c.Live, c.ReadOnly, c.DryRun = true, true, true }, []string{"LIVE", "read-only", "dry run"}},
 	}
@@ -771,7 +924,7 @@ func TestStatusBar(t *testing.T) {
 			s.SetSize(100)
 			s.right = "open · 3/9"
 			if tt.flash != "" {
-				s.Flash(levelInfo, tt.flash)
+				s.Flash(levelInfo, flashNormal, tt.flash)
 			}
 			if tt.busy != "" {
 				s.Start(activityRefund, tt.busy)
@@ -950,7 +1103,9 @@ func TestResumePendingRefunds(t *testing.T) {
 	t.Run("nothing pending, failed sync", func(t *testing.T) {
 		calls := resumer.calls
 		resumer.batches, resumer.err = nil, nil
-		m := press(t, m, "R")
+		m := m
+		m.status.Expire(m.status.flashID) // the start's resumed outcome, which a sync's message would not replace
+		m = press(t, m, "R")
 		if !strings.HasPrefix(m.status.flashText, "synced:") {
 			t.Errorf("nothing pending changed the flash to %q", m.status.flashText)
 		}
@@ -978,9 +1133,9 @@ func TestEmptyListSaysWhy(t *testing.T) {
 	}{
 		{"clean account", reconcile.Report{}, nil, "no duplicate charges found: nothing to do"},
 		{"filter matches nothing", fixtureReport(), []string{"/", "z", "z", "z", "z"}, `no groups match "zzzz" (esc clears the filter)`},
-		{"status hides the rest", closed, nil, "no open groups; s shows all 2"},
+		{"status hides the rest", closed, nil, "no open groups; 2 in other views (s)"},
 		{"confidence hides the rest", mediumOnly, []string{"f", "f"}, "no open groups at high only; 3 more at lower confidence (f)"},
-		{"both hide", closed, []string{"f", "f"}, "no open groups at high only; s shows all 1"}, // the dismissed medium one needs both
+		{"both hide", closed, []string{"f", "f"}, "no open groups at high only; 1 in other views (s)"}, // the dismissed medium one needs both
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1009,6 +1164,17 @@ func TestEmptyListSaysWhy(t *testing.T) {
 		if !strings.Contains(m.table.View(), "syncing for the first time…") {
 			t.Errorf("during the first sync:\n%s", m.table.View())
 		}
+		// Its progress, as doublecheck sync shows it, in the table and the status bar.
+		events := make(chan tea.Msg)
+		close(events) // the sync's next message: none here
+		m = send(t, m, syncProgressMsg{progress: SyncProgress{Charges: 1200, Fraction: 0.4, Rate: 300, ETA: 6 * time.Second}, events: events})
+		const progress = "1200 charges so far · 40% · 300 charges/s · ETA 6s"
+		if !strings.Contains(m.table.View(), "syncing for the first time: "+progress) {
+			t.Errorf("the first sync's progress:\n%s", m.table.View())
+		}
+		if !strings.Contains(m.status.View(), "syncing: "+progress) {
+			t.Errorf("the status bar: %q", m.status.View())
+		}
 		m = send(t, m, syncDoneMsg{err: errors.New("offline")})
 		if !strings.Contains(m.table.View(), "nothing stored yet: the first sync failed (R retries)") {
 			t.Errorf("after a failed first sync:\n%s", m.table.View())
@@ -1021,11 +1187,17 @@ func TestEmptyListSaysWhy(t *testing.T) {
 func TestFooterAndFullHelp(t *testing.T) {
 	list := newHarness(fixtureReport()).start(t, testConfig())
 	detail := press(t, list, "enter")
-	for width := minWidth; width <= 200; width++ {
+	for width := minWidth; width <= 250; width++ {
 		for pane, m := range map[string]Model{"list": list, "detail": detail} {
 			m = send(t, m, tea.WindowSizeMsg{Width: width, Height: 30})
-			if footer := m.footerView(); !strings.HasSuffix(footer, "? help • q quit") || lipgloss.Width(footer) > width {
+			// Every key shows, or the footer says ? shows the others.
+			footer := m.footerView()
+			cut := strings.HasSuffix(footer, "? more keys • q quit")
+			if !(cut || strings.HasSuffix(footer, "? help • q quit")) || lipgloss.Width(footer) > width {
 				t.Errorf("at %d columns the %s footer is %q", width, pane, footer)
+			}
+			if width >= 230 && cut {
+				t.Errorf("at %d columns the %s footer hides keys: %q", width, pane, footer)
 			}
 		}
 	}
@@ -1039,6 +1211,54 @@ func TestFooterAndFullHelp(t *testing.T) {
 	}
 	if m = press(t, m, "?"); m.dialog() != modeList {
 		t.Error("? did not close the help")
+	}
+}
+
+// TestSmallestTerminalKeepsThreeRows: at the 60×15 minimum the list shows at
+// least three groups; the detail pane, without a line of its own there, comes
+// back when it takes the focus.
+func TestSmallestTerminalKeepsThreeRows(t *testing.T) {
+	m := send(t, newHarness(fixtureReport()).start(t, testConfig()), tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
+	if rows := m.table.Height() - 1; rows < 3 {
+		t.Errorf("the table shows %d rows at %d×%d, want at least 3", rows, minWidth, minHeight)
+	}
+	for _, m := range []Model{m, press(t, m, "enter")} {
+		if lines := strings.Count(m.View(), "\n") + 1; lines > minHeight {
+			t.Errorf("the screen has %d lines at %d×%d", lines, minWidth, minHeight)
+		}
+	}
+	if m = press(t, m, "enter"); !strings.Contains(m.View(), "cause new_key_per_retry") {
+		t.Errorf("the focused detail pane does not show:\n%s", m.View())
+	}
+}
+
+// TestHelpFitsAndScrolls: at 80×24 and at the 60×15 minimum the help screen
+// is no wider than the terminal, and scrolling it shows every key.
+func TestHelpFitsAndScrolls(t *testing.T) {
+	want := []string{"enter/tab", "esc/tab", "/", "f", "s", "S", "space", "d", "u", "r", "R", "e", "ctrl+c"}
+	for _, size := range []tea.WindowSizeMsg{{Width: 80, Height: 24}, {Width: 60, Height: 15}} {
+		t.Run(fmt.Sprintf("%dx%d", size.Width, size.Height), func(t *testing.T) {
+			m := press(t, send(t, newHarness(fixtureReport()).start(t, testConfig()), size), "?")
+			var seen strings.Builder
+			for range 40 {
+				view := m.View()
+				if lines := strings.Split(view, "\n"); len(lines) > size.Height {
+					t.Fatalf("the screen has %d lines, the terminal %d", len(lines), size.Height)
+				}
+				for _, l := range strings.Split(view, "\n") {
+					if lipgloss.Width(l) > size.Width {
+						t.Fatalf("a line is %d wide at %d columns: %q", lipgloss.Width(l), size.Width, l)
+					}
+				}
+				seen.WriteString(m.helpView.View())
+				m = press(t, m, "j")
+			}
+			for _, k := range want {
+				if !regexp.MustCompile(`(^|\s)` + regexp.QuoteMeta(k) + ` +\w`).MatchString(seen.String()) {
+					t.Errorf("scrolling the help never shows %q", k)
+				}
+			}
+		})
 	}
 }
 

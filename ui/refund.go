@@ -202,7 +202,7 @@ func (r *refundFlow) update(msg tea.Msg) tea.Cmd {
 		r.done++
 		level, text, _ := r.record(msg.result, &r.tally)
 		// In sequence: the flash shows before the next outcome (or the summary) replaces it.
-		return tea.Sequence(flashCmd(level, fmt.Sprintf("%s: %s", msg.result.ChargeID, text)), waitForEvent(msg.events))
+		return tea.Sequence(flashKindCmd(level, flashOutcome, fmt.Sprintf("%s: %s", msg.result.ChargeID, text)), waitForEvent(msg.events))
 	case refundDoneMsg:
 		return r.finish(msg)
 	case resumeDoneMsg:
@@ -259,7 +259,7 @@ func (r *refundFlow) finish(msg refundDoneMsg) tea.Cmd {
 		text += "; the detail pane says why"
 	}
 	groups := msg.groups
-	return tea.Sequence(flashCmd(level, text), func() tea.Msg { return storeChangedMsg{settled: groups} })
+	return tea.Sequence(flashKindCmd(level, flashOutcome, text), func() tea.Msg { return storeChangedMsg{settled: groups} })
 }
 
 func (r *refundFlow) resumed(msg resumeDoneMsg) tea.Cmd {
@@ -295,11 +295,11 @@ func (r *refundFlow) resumed(msg resumeDoneMsg) tea.Cmd {
 		if n == 0 {
 			text = "could not resume pending refunds"
 		}
-		return tea.Sequence(flashCmd(levelError, fmt.Sprintf("%s: %v", text, msg.err)), reload)
+		return tea.Sequence(flashKindCmd(levelError, flashOutcome, fmt.Sprintf("%s: %v", text, msg.err)), reload)
 	case n == 0:
 		return nil // nothing was pending
 	}
-	return tea.Sequence(flashCmd(level, text), reload)
+	return tea.Sequence(flashKindCmd(level, flashOutcome, text), reload)
 }
 
 // record keeps one refund's outcome for the detail pane, counts it in tally

@@ -10,6 +10,17 @@ import (
 
 type flashLevel int
 
+// flashKind says what a flash may replace: a refund's outcome stays until it
+// expires or something the operator did replaces it; a routine message (a
+// sync that went as usual, new groups found) never replaces it.
+type flashKind int
+
+const (
+	flashNormal  flashKind = iota
+	flashOutcome           // what became of refunds
+	flashRoutine           // background news, said again elsewhere (the header)
+)
+
 const (
 	levelInfo flashLevel = iota
 	levelWarn
@@ -36,6 +47,7 @@ type statusBar struct {
 
 	flashText  string
 	flashLevel flashLevel
+	flashKind  flashKind
 	flashID    int // bumps on every flash so an old expiry does not clear a newer one
 
 	busy  [activityCount]string // text per running activity, "" when idle
@@ -57,11 +69,15 @@ func (s *statusBar) Spinner() string { return s.spinner.View() }
 // Tick starts the spinner.
 func (s *statusBar) Tick() tea.Cmd { return s.spinner.Tick }
 
-// Flash replaces the message and returns its id for the expiry timer.
-func (s *statusBar) Flash(level flashLevel, text string) int {
+// Flash replaces the message and returns its id for the expiry timer; false
+// when it is routine and a refund's outcome is showing.
+func (s *statusBar) Flash(level flashLevel, kind flashKind, text string) (int, bool) {
+	if kind == flashRoutine && s.flashKind == flashOutcome && s.flashText != "" {
+		return 0, false
+	}
 	s.flashID++
-	s.flashText, s.flashLevel = text, level
-	return s.flashID
+	s.flashText, s.flashLevel, s.flashKind = text, level, kind
+	return s.flashID, true
 }
 
 // Expire clears the flash if it is still the one with id.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -21,6 +22,13 @@ func defaultSyncKeys() syncKeys {
 // through its Syncer.
 type syncRequestedMsg struct{}
 
+// syncProgressMsg is how far the running sync is; events delivers the next
+// message of the sync.
+type syncProgressMsg struct {
+	progress SyncProgress
+	events   <-chan tea.Msg
+}
+
 // syncStatus is the state of syncing with the account: whether there is one to
 // sync, whether a sync runs, when the last good one finished and whether the
 // latest failed. Its view is the header's freshness line.
@@ -31,8 +39,9 @@ type syncStatus struct {
 	watch    time.Duration // background sync interval; 0 for none
 	now      func() time.Time
 	syncing  bool
-	lastSync time.Time // zero when never synced
-	err      error     // the latest sync's failure, nil after a success
+	progress SyncProgress // of the running sync
+	lastSync time.Time    // zero when never synced
+	err      error        // the latest sync's failure, nil after a success
 }
 
 func newSyncStatus(cfg Config, canSync bool) syncStatus {
@@ -47,9 +56,29 @@ func (s *syncStatus) Begin() bool {
 	if !s.canSync || s.syncing {
 		return false
 	}
-	s.syncing = true
+	s.syncing, s.progress = true, SyncProgress{}
 	s.updateKeys()
 	return true
+}
+
+// Activity is the running sync's line for the status bar, with the figures
+// `doublecheck sync` shows: charges so far, share, rate and time left.
+func (s *syncStatus) Activity() string {
+	p := s.progress
+	if p.Charges == 0 {
+		return "syncing…"
+	}
+	parts := []string{"syncing: " + reconcile.Plural(p.Charges, "charge") + " so far"}
+	if p.Fraction > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f%%", 100*p.Fraction))
+	}
+	if p.Rate > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f charges/s", p.Rate))
+	}
+	if p.ETA > 0 {
+		parts = append(parts, "ETA "+p.ETA.Round(time.Second).String())
+	}
+	return strings.Join(parts, " · ")
 }
 
 // Syncing is whether a sync runs.
@@ -78,6 +107,8 @@ func (s *syncStatus) update(msg tea.Msg) tea.Cmd {
 		if key.Matches(msg, s.keys.Sync) {
 			return func() tea.Msg { return syncRequestedMsg{} }
 		}
+	case syncProgressMsg:
+		s.progress = msg.progress
 	case syncDoneMsg:
 		s.syncing = false
 		if msg.err != nil {
@@ -86,11 +117,16 @@ func (s *syncStatus) update(msg tea.Msg) tea.Cmd {
 			if s.watch > 0 {
 				retry = "retrying in " + s.watch.String()
 			}
-			return flashCmd(levelError, fmt.Sprintf("sync failed: %v; showing stored data, %s", msg.err, retry))
+			// A background sync's failure is routine: the header says it too.
+			kind := flashNormal
+			if msg.watch {
+				kind = flashRoutine
+			}
+			return flashKindCmd(levelError, kind, fmt.Sprintf("sync failed: %v; showing stored data, %s", msg.err, retry))
 		}
 		s.err, s.lastSync = nil, msg.at
 		if !msg.watch {
-			return flashCmd(levelInfo, fmt.Sprintf("synced: %s updated", reconcile.Plural(msg.result.Charges, "charge")))
+			return flashKindCmd(levelInfo, flashRoutine, fmt.Sprintf("synced: %s updated", reconcile.Plural(msg.result.Charges, "charge")))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,10 +32,13 @@ type groupTable struct {
 	marked map[string]bool
 	fresh  map[string]bool
 
-	width, height int    // inner size, column header included
-	empty         string // shown when there are no rows
-	focused       bool   // the list, not the detail pane, has the keys
-	escFree       bool   // esc is not taken by something before the table (an applied filter)
+	width, height int             // inner size, column header included
+	empty         string          // shown when there are no rows
+	focused       bool            // the list, not the detail pane, has the keys
+	escFree       bool            // esc is not taken by something before the table (an applied filter)
+	justNow       map[string]bool // groups refunded in this session and listed until the cursor moves; read only
+	sortColumn    string          // the column the rows are sorted by, "" for none
+	sortArrow     string          // its direction
 }
 
 // tableKeys are the list's keys.
@@ -103,6 +107,22 @@ func (t *groupTable) SetRows(groups []reconcile.Group, rows []int) {
 func (t *groupTable) SetFocus(focused, escFree bool) {
 	t.focused, t.escFree = focused, escFree
 	t.updateKeys()
+}
+
+// SetJustNow are the groups a refund of this session resolved that stay
+// listed until the cursor moves (read only).
+func (t *groupTable) SetJustNow(ids map[string]bool) { t.justNow = ids }
+
+// SetSort names the column the rows are sorted by and its direction, for the
+// column header's marker; "" for an order of several columns.
+func (t *groupTable) SetSort(column, arrow string) { t.sortColumn, t.sortArrow = column, arrow }
+
+// head is a column's name in the column header, with the sort's arrow.
+func (t *groupTable) head(name string) string {
+	if name == t.sortColumn {
+		return name + " " + t.sortArrow
+	}
+	return name
 }
 
 // SetEmpty is what the table says when it lists nothing.
@@ -307,15 +327,84 @@ func (t *groupTable) clampOffset() {
 	t.offset = clamp(t.offset, 0, max(len(t.rows)-visible, 0))
 }
 
-// columns are the widths of the fixed columns; the reason takes what is left.
-type columns struct{ conf, status, identity, amount, count, span, reason int }
+// column is one of the table's columns: its name in the column header, its
+// text for a group, and whether it is right-aligned (money and counts).
+type column struct {
+	name  string
+	text  func(g *reconcile.Group) string
+	right bool
+	width int
+}
 
-func (t *groupTable) columns() columns {
-	c := columns{conf: 6, status: 9, amount: 14, count: 3, span: 11}
-	c.identity = clamp(t.width/4, 12, 30)
-	const gutter, gaps = 3, 6
-	c.reason = max(t.width-gutter-gaps-c.conf-c.status-c.identity-c.amount-c.count-c.span, 0)
-	return c
+// Columns that give way, in this order, when REASON would get fewer than
+// minReason columns: the amount of one charge (AT RISK and CHARGES say more),
+// then the span, then the number of charges (the detail pane says both).
+const minReason = 24
+
+// layoutColumns are the columns that fit the width, each as wide as its
+// header and the visible rows need (money is never cut); IDENTITY is capped to
+// a fifth of the width, and REASON, last, gets the width that is left.
+func (t *groupTable) layoutColumns() []column {
+	cols := []column{
+		{name: "CONF", text: func(g *reconcile.Group) string { return string(g.Confidence) }},
+		{name: "STATUS", text: t.statusText},
+		{name: "IDENTITY", text: func(g *reconcile.Group) string { return g.Identity }},
+		{name: "AT RISK", text: atRiskText, right: true},
+		{name: "AMOUNT", text: func(g *reconcile.Group) string { return reconcile.FormatMoney(g.Amount, g.Currency) }, right: true},
+		{name: "CHARGES", text: func(g *reconcile.Group) string { return strconv.Itoa(len(g.Charges)) }, right: true},
+		{name: "SPAN", text: func(g *reconcile.Group) string { return reconcile.HumanDuration(g.Span()) }, right: true},
+		{name: latestColumn, text: func(g *reconcile.Group) string { return latest(g).UTC().Format("01-02 15:04") }},
+	}
+	end := min(t.offset+t.pageRows(), len(t.rows))
+	used := len(gutter)
+	for i := range cols {
+		c := &cols[i]
+		c.width = lipgloss.Width(t.head(c.name))
+		for _, gi := range t.rows[t.offset:end] {
+			c.width = max(c.width, lipgloss.Width(c.text(&t.groups[gi])))
+		}
+		if c.name == "IDENTITY" {
+			c.width = min(c.width, max(t.width/5, 10))
+		}
+		used += c.width + 1
+	}
+	for _, drop := range []string{"AMOUNT", "SPAN", "CHARGES"} {
+		if t.width-used >= minReason {
+			break
+		}
+		if drop == t.sortColumn {
+			continue // the order must stay visible
+		}
+		i := slices.IndexFunc(cols, func(c column) bool { return c.name == drop })
+		used -= cols[i].width + 1
+		cols = slices.Delete(cols, i, i+1)
+	}
+	reason := column{name: "REASON", text: (*reconcile.Group).Headline, width: max(t.width-used, 0)}
+	return append(cols, reason)
+}
+
+// statusText is the group's status, "resolved just now" for a group resolved
+// by a refund of this session that is listed only until the cursor moves.
+func (t *groupTable) statusText(g *reconcile.Group) string {
+	if g.Status == reconcile.Resolved && t.justNow[g.ID] {
+		return "resolved just now"
+	}
+	return string(g.Status)
+}
+
+// latestColumn is the latest charge's column: its zone is in its name.
+const latestColumn = "LATEST UTC"
+
+// gutter is the three columns before the first: the cursor, the mark and new.
+const gutter = "   "
+
+// atRiskText is the money the group puts at risk, "—" for a group that needs
+// no action (resolved or dismissed).
+func atRiskText(g *reconcile.Group) string {
+	if !g.NeedsAction() {
+		return "—"
+	}
+	return reconcile.FormatMoney(g.AtRisk(), g.Currency)
 }
 
 // View renders the column header and the visible rows only.
@@ -323,42 +412,39 @@ func (t groupTable) View() string {
 	if t.width <= 0 {
 		return ""
 	}
-	c := t.columns()
+	cols := t.layoutColumns()
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = align(t.head(c.name), c.width, c.right)
+	}
 	lines := make([]string, 0, t.height)
-	lines = append(lines, t.styles.ColumnHeader.Render(fit(
-		"   "+cell("CONF", c.conf)+" "+cell("STATUS", c.status)+" "+cell("IDENTITY", c.identity)+" "+
-			cellRight("AMOUNT", c.amount)+" "+cellRight("N", c.count)+" "+cellRight("SPAN", c.span)+" "+
-			cell("REASON", c.reason), t.width)))
+	lines = append(lines, t.styles.ColumnHeader.Render(fit(gutter+strings.Join(header, " "), t.width)))
 	if len(t.rows) == 0 {
-		lines = append(lines, t.styles.Muted.Render(fit("   "+t.empty, t.width)))
+		lines = append(lines, t.styles.Muted.Render(fit(gutter+t.empty, t.width)))
 	}
 	end := min(t.offset+t.pageRows(), len(t.rows))
 	for i := t.offset; i < end; i++ {
-		lines = append(lines, t.row(&t.groups[t.rows[i]], i == t.cursor, c))
+		lines = append(lines, t.row(&t.groups[t.rows[i]], i == t.cursor, cols))
 	}
 	return strings.Join(lines, "\n")
 }
 
-func (t *groupTable) row(g *reconcile.Group, selected bool, c columns) string {
-	gutter := []byte("   ")
+func (t *groupTable) row(g *reconcile.Group, selected bool, cols []column) string {
+	mark := []byte(gutter)
 	if selected {
-		gutter[0] = '>'
+		mark[0] = '>'
 	}
 	if t.marked[g.ID] {
-		gutter[1] = '*'
+		mark[1] = '*'
 	}
 	if t.fresh[g.ID] {
-		gutter[2] = '+'
+		mark[2] = '+'
 	}
-	reason := ""
-	if len(g.Reasons) > 0 {
-		reason = g.Reasons[0]
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		cells[i] = align(c.text(g), c.width, c.right)
 	}
-	text := string(gutter) + cell(string(g.Confidence), c.conf) + " " + cell(string(g.Status), c.status) + " " +
-		cell(g.Identity, c.identity) + " " + cellRight(reconcile.FormatMoney(g.Amount, g.Currency), c.amount) + " " +
-		cellRight(strconv.Itoa(len(g.Charges)), c.count) + " " + cellRight(reconcile.HumanDuration(g.Span()), c.span) + " " +
-		cell(reason, c.reason)
-	text = fit(text, t.width)
+	text := fit(string(mark)+strings.Join(cells, " "), t.width)
 	switch {
 	case selected:
 		return t.styles.RowSelected.Render(text)
@@ -372,6 +458,14 @@ func (t *groupTable) row(g *reconcile.Group, selected bool, c columns) string {
 		return t.styles.Warn.Render(text)
 	}
 	return t.styles.Row.Render(text)
+}
+
+// align is cellRight when right, else cell.
+func align(s string, w int, right bool) string {
+	if right {
+		return cellRight(s, w)
+	}
+	return cell(s, w)
 }
 
 // cell pads or truncates s to exactly w columns, left aligned.
