@@ -71,7 +71,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	if !env.Terminal {
 		return errNoTerminal
 	}
-	opts, syncOpts := det.options(), dash.sync.options()
+	opts, syncOpts := det.options(), dash.sync.options(env.Now)
 	operator := operatorName(dash.operator, env)
 	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now}
 	if cfg.ExportDir == "" {

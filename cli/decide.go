@@ -61,7 +61,7 @@ func newDecisionCmd(env Env, runF func(context.Context, *decisionOptions) error,
 func runDecision(ctx context.Context, opts *decisionOptions) error {
 	env, sh, kind, groupID := opts.env, &opts.sh, opts.kind, opts.groupID
 
-	path, _, err := sh.localStorePath(ctx, env, true)
+	path, acct, err := sh.localStorePath(ctx, env, true)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func runDecision(ctx context.Context, opts *decisionOptions) error {
 	// a mistyped --db points.
 	st, err := store.OpenExisting(ctx, path)
 	if err != nil {
-		return err
+		return sh.explainNoStore(err, path, acct)
 	}
 	defer st.Close()
 	account, live, err := storeAccount(ctx, st)

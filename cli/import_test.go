@@ -3,13 +3,19 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"doublecheck/reconcile"
 	"doublecheck/sandbox"
+	"doublecheck/store"
 )
 
 // accountEnv is an environment whose key is key on the sandbox at url, with
@@ -26,30 +32,43 @@ func accountEnv(t *testing.T, key, url string) (Env, *bytes.Buffer) {
 
 // TestImportNeverMixesIntoASyncedStore: a file goes into the store the key's
 // account syncs into only when the operator agrees, and never into a store of
-// the other mode.
+// the other mode, which is refused before any question. The question names the
+// file's charge objects (counted in a first pass; repeats among them are
+// stored once).
 func TestImportNeverMixesIntoASyncedStore(t *testing.T) {
 	t.Parallel()
 	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
+	sample, err := os.ReadFile(sampleCharges)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, key string
-		args      []string
+		args      []string // after import
 		stdin     string
 		terminal  bool
 		wantCode  int
 		want      []string
+		notWant   []string
 	}{
-		{"LIVE store, no terminal", sandbox.LiveKey, nil, "", false, exitError,
-			[]string{"refusing to import 462 charges from ../testdata/charges.jsonl into the store", "synced data of", "LIVE mode", "--db PATH", "--yes"}},
-		{"LIVE store, --yes: the modes differ", sandbox.LiveKey, []string{"--yes"}, "", false, exitError,
-			[]string{"the file holds test-mode charges but the store", "is a LIVE store", "nothing was stored"}},
-		{"LIVE store, the operator agrees: the modes differ", sandbox.LiveKey, nil, "y\n", true, exitError,
-			[]string{"Import 462 charges", "[y/N]", "the file holds test-mode charges but the store", "is a LIVE store"}},
-		{"test store, the operator declines", sandbox.TestKey, nil, "\n", true, exitError,
-			[]string{"Import 462 charges", "test mode", "import cancelled: nothing was stored"}},
-		{"test store, the operator agrees", sandbox.TestKey, nil, "yes\n", true, exitOK,
-			[]string{"imported 462 charges from ../testdata/charges.jsonl into " + "STORE"}},
-		{"test store, --yes", sandbox.TestKey, []string{"--yes"}, "", false, exitOK,
-			[]string{"imported 462 charges from ../testdata/charges.jsonl into " + "STORE"}},
+		{"test store, no terminal", sandbox.TestKey, []string{sampleCharges}, "", false, exitError,
+			[]string{"refusing to import 462 charge records from ../testdata/charges.jsonl into the store", "synced data of", "test mode", "--db PATH", "--yes"}, nil},
+		{"LIVE store, no terminal: the modes differ", sandbox.LiveKey, []string{sampleCharges}, "", false, exitError,
+			[]string{"the file holds test-mode charges but the store", "is a LIVE store"}, []string{"refusing to import 462"}},
+		{"LIVE store, --yes: the modes differ", sandbox.LiveKey, []string{sampleCharges, "--yes"}, "", false, exitError,
+			[]string{"the file holds test-mode charges but the store", "is a LIVE store", "nothing was stored"}, nil},
+		{"LIVE store on a terminal: the modes differ, so nothing is asked", sandbox.LiveKey, []string{sampleCharges}, "y\n", true, exitError,
+			[]string{"the file holds test-mode charges but the store", "is a LIVE store"}, []string{"[y/N]"}},
+		{"test store, the operator declines", sandbox.TestKey, []string{sampleCharges}, "\n", true, exitError,
+			[]string{"Import 462 charge records from ../testdata/charges.jsonl", "[y/N]", "test mode", "import cancelled: nothing was stored"}, nil},
+		{"test store, the operator agrees", sandbox.TestKey, []string{sampleCharges}, "yes\n", true, exitOK,
+			[]string{"Import 462 charge records", "imported 462 charges from ../testdata/charges.jsonl into " + "STORE"}, nil},
+		{"test store, --yes", sandbox.TestKey, []string{sampleCharges, "--yes"}, "", false, exitOK,
+			[]string{"imported 462 charges from ../testdata/charges.jsonl into " + "STORE"}, []string{"[y/N]"}},
+		{"test store, standard input on a terminal: it holds the file, not an answer", sandbox.TestKey, []string{"-"}, string(sample), true, exitError,
+			[]string{"refusing to import the charges of standard input into the store", "--yes"}, []string{"[y/N]"}},
+		{"test store, standard input with --yes", sandbox.TestKey, []string{"-", "--yes"}, string(sample), false, exitOK,
+			[]string{"imported 462 charges from standard input into " + "STORE"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -60,7 +79,7 @@ func TestImportNeverMixesIntoASyncedStore(t *testing.T) {
 			before := scanOutput(t, env, out)
 			out.Reset()
 			env.Stdin, env.Terminal = strings.NewReader(tc.stdin), tc.terminal
-			code := Run(context.Background(), append([]string{"import", sampleCharges}, tc.args...), env)
+			code := Run(context.Background(), append([]string{"import"}, tc.args...), env)
 			got := out.String()
 			if code != tc.wantCode {
 				t.Fatalf("import exited %d, want %d:\n%s", code, tc.wantCode, got)
@@ -74,11 +93,126 @@ func TestImportNeverMixesIntoASyncedStore(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", w, got)
 				}
 			}
+			for _, w := range tc.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("output has %q:\n%s", w, got)
+				}
+			}
 			if after := scanOutput(t, env, out); tc.wantCode != exitOK && after != before {
 				t.Errorf("a refused import changed the store")
 			}
 		})
 	}
+}
+
+// questionWriter collects what a command prints and closes asked when a
+// question ("[y/N]") has been printed.
+type questionWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	asked chan struct{}
+}
+
+func (w *questionWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if strings.Contains(w.buf.String(), "[y/N]") && w.asked != nil {
+		close(w.asked)
+		w.asked = nil
+	}
+	return n, err
+}
+
+func (w *questionWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestImportAsksBeforeLockingTheStore: while import waits for the operator's
+// answer, another process can still write to the store (a sync, a refund):
+// the question comes before the import takes the store's write lock.
+func TestImportAsksBeforeLockingTheStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 30})
+	env, out := accountEnv(t, sandbox.TestKey, url)
+	if code := Run(ctx, []string{"sync"}, env); code != 0 {
+		t.Fatalf("sync exited %d:\n%s", code, out)
+	}
+	paths, _ := filepath.Glob(filepath.Join(env.DataDir, "*.db"))
+	if len(paths) != 1 {
+		t.Fatalf("stores %v, want the account's one", paths)
+	}
+	answer, answerWriter := io.Pipe()
+	defer answerWriter.Close()
+	console := &questionWriter{asked: make(chan struct{})}
+	asked := console.asked
+	env.Stdin, env.Stdout, env.Stderr, env.Terminal = answer, console, console, true
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, []string{"import", sampleCharges}, env) }()
+	select {
+	case <-asked:
+	case code := <-done:
+		t.Fatalf("import exited %d without asking:\n%s", code, console)
+	}
+
+	other, err := store.Open(ctx, paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	decision := reconcile.Decision{GroupID: "grp_elsewhere", Kind: reconcile.DecisionDismissed, Operator: "bo", At: time.Now(), Charges: []string{"ch_elsewhere"}}
+	if err := other.RecordDecisions(ctx, []reconcile.Decision{decision}); err != nil {
+		t.Errorf("a write while import asks: %v", err)
+	}
+
+	if _, err := io.WriteString(answerWriter, "y\n"); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != exitOK || !strings.Contains(console.String(), "imported 462 charges") {
+		t.Fatalf("import exited %d after yes:\n%s", code, console)
+	}
+}
+
+// TestImportFromAPipe: standard input that is a pipe, which cannot seek back,
+// is read once, its first charge kept for the whole import.
+func TestImportFromAPipe(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(sampleCharges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() {
+		w.Write(data)
+		w.Close()
+	}()
+	var out bytes.Buffer
+	env := testEnv(t, "", &out, &out)
+	env.Stdin = r
+	db := filepath.Join(t.TempDir(), "s.db")
+	if code := Run(context.Background(), []string{"import", "-", "--db", db}, env); code != 0 || !strings.Contains(out.String(), "imported 462 charges from standard input") {
+		t.Fatalf("import from a pipe exited %d:\n%s", code, out.String())
+	}
+	if got := scanStore(t, db); got.Summary.Charges != 462 {
+		t.Errorf("the store holds %d charges, want 462", got.Summary.Charges)
+	}
+}
+
+// chargeIDOnLine is the id of the charge object on a line of JSONL.
+func chargeIDOnLine(t *testing.T, line string) string {
+	t.Helper()
+	var c struct{ ID string }
+	if err := json.Unmarshal([]byte(line), &c); err != nil || c.ID == "" {
+		t.Fatalf("no charge id on %q: %v", line, err)
+	}
+	return c.ID
 }
 
 // scanOutput is what scan --format json prints for env's store.
@@ -120,7 +254,8 @@ func TestImportRefusesMixedModes(t *testing.T) {
 	}{
 		{"live file into a test store", testFile, liveFile, "the file holds LIVE charges but the store"},
 		{"test file into a live store", liveFile, testFile, "the file holds test-mode charges but the store"},
-		{"a file of both modes", "", mixedFile, "the file mixes modes"},
+		{"a file of both modes", "", mixedFile, mixedFile + " line 6: charge " + chargeIDOnLine(t, lines[5]) +
+			": livemode is true (LIVE), but charge " + chargeIDOnLine(t, lines[0]) + " on line 1 is test-mode: the file mixes modes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -291,5 +426,31 @@ func TestImportCountsInWords(t *testing.T) {
 	code, _, stderr := runCLI(t, "", "import", one, "--db", filepath.Join(t.TempDir(), "s.db"))
 	if code != 0 || !strings.Contains(stderr, "imported 1 charge from") {
 		t.Errorf("exit %d, stderr %q; want \"imported 1 charge from\"", code, stderr)
+	}
+}
+
+// TestImportChecksCreatedByTheCommandsClock: a charge created after the
+// command's clock (Env.Now), not the machine's, is refused.
+func TestImportChecksCreatedByTheCommandsClock(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		now      time.Time
+		wantCode int
+		want     string
+	}{
+		{"a clock after the file's charges", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), exitOK, "imported 462 charges"},
+		{"a clock before the file's charges", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), exitError, sampleCharges + " line 1: charge "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			env := testEnv(t, "", &out, &out)
+			env.Now = func() time.Time { return tc.now }
+			code := Run(context.Background(), []string{"import", sampleCharges, "--db", filepath.Join(t.TempDir(), "s.db")}, env)
+			if code != tc.wantCode || !strings.Contains(out.String(), tc.want) || (code != exitOK && !strings.Contains(out.String(), "is in the future")) {
+				t.Errorf("exit %d:\n%s\nwant %d and %q", code, out.String(), tc.wantCode, tc.want)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"doublecheck/reconcile"
 	"doublecheck/store"
@@ -32,89 +33,171 @@ func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *co
 }
 
 func runImport(ctx context.Context, opts *importOptions) error {
-	return importFile(ctx, opts, importCharges, peekChargesLive, "charge")
+	return importFile(ctx, opts, importCharges, peekChargesMode, "charge")
 }
 
-// importer reads the file r, called name, into st in one transaction: all of
-// it or nothing. confirm is asked, with the number of distinct records and of
-// repeats left out, before anything is committed, and may refuse.
-type importer func(ctx context.Context, st *store.Store, r io.Reader, name string,
-	confirm func(count, repeated int) error) (count, repeated int, err error)
+// importInput is the file an import reads, and what was settled before the
+// import began.
+type importInput struct {
+	r    io.Reader
+	name string // the file's path, or "standard input"
+	// file is the file named on the command line, which can be read again
+	// from its start; nil for standard input, which cannot.
+	file *os.File
+	// live is the mode of the file's first charge, learned before the store is
+	// opened; nil for a key log or a file without charges.
+	live *bool
+	// now is the command's clock: a charge created after it is refused.
+	now time.Time
+	// agree, when the store needs the operator's consent, is called with what
+	// the import would add, before the import's transaction takes the store's
+	// write lock (a sync or refund waiting for it would fail); it may refuse.
+	// Nil when no consent is needed.
+	agree func(what string) error
+}
+
+// rewind goes back to the start of the file after a pass over it.
+func (in *importInput) rewind() error {
+	if _, err := in.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read %s: %w", in.name, err)
+	}
+	in.r = in.file
+	return nil
+}
+
+// importer reads in into st in one transaction: all of it or nothing. It
+// returns the number of distinct records stored and of repeats left out.
+type importer func(ctx context.Context, st *store.Store, in *importInput) (count, repeated int, err error)
 
 // importCharges streams the charges of a file into st. A file that mixes
 // modes, or whose mode is not the store's, is refused: test charges among live
 // ones would be offered for refund as live duplicates, and the other way round
 // hidden. A store's mode is fixed by its first write, so an import into a store
 // without one records the file's: live data shows as LIVE even without an
-// account, and a file of the other mode is refused later.
-func importCharges(ctx context.Context, st *store.Store, r io.Reader, name string,
-	confirm func(count, repeated int) error) (count, repeated int, err error) {
-	// The store's mode: read before the import adds anything.
-	storeLive, known, err := st.Mode(ctx)
-	if err != nil {
-		return 0, 0, err
+// account, and a file of the other mode is refused later. The mode and the
+// operator's consent are settled before the import's transaction begins.
+func importCharges(ctx context.Context, st *store.Store, in *importInput) (count, repeated int, err error) {
+	if in.live != nil {
+		if _, err := checkStoreMode(ctx, st, in.name, *in.live); err != nil {
+			return 0, 0, err
+		}
 	}
-	var firstID string
-	var fileLive bool
+	if in.agree != nil {
+		what := "the charges of " + in.name
+		if in.file != nil {
+			n, err := countCharges(in)
+			if err != nil {
+				return 0, 0, err
+			}
+			what = reconcile.Plural(n, "charge record") + " from " + in.name
+		}
+		if err := in.agree(what); err != nil {
+			return 0, 0, err
+		}
+	}
 	err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
-		err := stripeapi.StreamCharges(r, name, func(rec *stripeapi.ChargeRecord) error {
-			c := &rec.Charge
-			if firstID == "" {
-				firstID, fileLive = c.ID, c.Livemode
-			} else if c.Livemode != fileLive {
-				return fmt.Errorf("import %s: the file mixes modes: %s is %s and %s is %s; import each mode into a store of its own",
-					name, firstID, modeName(fileLive), c.ID, modeName(c.Livemode))
+		var modes fileModes
+		err := stripeapi.StreamCharges(in.r, in.name, in.now, func(rec *stripeapi.ChargeRecord) error {
+			if err := modes.check(rec); err != nil {
+				return err
 			}
 			return imp.Add(rec.Charge, rec.Place, rec.Digest)
 		})
 		if err != nil {
 			return err
 		}
-		if count, repeated, err = imp.Counts(); err != nil {
+		if count, repeated, err = imp.Counts(); err != nil || count == 0 {
 			return err
 		}
-		if err := confirm(count, repeated); err != nil {
+		// Again under the write lock: another import may have fixed the
+		// store's mode since it was checked.
+		if known, err := checkStoreMode(ctx, st, in.name, modes.live); err != nil || known {
 			return err
 		}
-		switch {
-		case count == 0:
-			return nil
-		case known && storeLive != fileLive:
-			return fmt.Errorf("import %s: the file holds %s charges but the store %s is a %s store; nothing was stored: import it into another store with --db PATH",
-				name, modeName(fileLive), st.Path(), modeName(storeLive))
-		case known:
-			return nil
-		}
-		return imp.SetState(store.StateLivemode, strconv.FormatBool(fileLive))
+		return imp.SetState(store.StateLivemode, strconv.FormatBool(modes.live))
 	})
 	return count, repeated, err
+}
+
+// checkStoreMode refuses a file of charges of the mode live, called name,
+// when st is fixed to the other mode; known is whether st's mode is fixed.
+func checkStoreMode(ctx context.Context, st *store.Store, name string, live bool) (known bool, err error) {
+	storeLive, known, err := st.Mode(ctx)
+	if err != nil {
+		return false, err
+	}
+	if known && storeLive != live {
+		return true, fmt.Errorf("import %s: the file holds %s charges but the store %s is a %s store; nothing was stored: import it into another store with --db PATH",
+			name, modeName(live), st.Path(), modeName(storeLive))
+	}
+	return known, nil
+}
+
+// fileModes refuses a file whose charges are not all of the mode of its first.
+type fileModes struct {
+	seen    bool
+	live    bool
+	firstID string
+	first   reconcile.Place
+}
+
+func (m *fileModes) check(rec *stripeapi.ChargeRecord) error {
+	c := &rec.Charge
+	if !m.seen {
+		m.seen, m.live, m.firstID, m.first = true, c.Livemode, c.ID, rec.Place
+		return nil
+	}
+	if c.Livemode == m.live {
+		return nil
+	}
+	return fmt.Errorf("%s: charge %s: livemode is %t (%s), but charge %s on line %d is %s: the file mixes modes; import each mode into a store of its own",
+		rec.Place, c.ID, c.Livemode, modeName(c.Livemode), m.firstID, m.first.Line, modeName(m.live))
+}
+
+// countCharges counts the charge objects of a file, for the question asked
+// before it is imported, in a first pass over it, which refuses a bad line or
+// a mix of modes before anything is asked; it leaves the file at its start.
+func countCharges(in *importInput) (int, error) {
+	var (
+		n     int
+		modes fileModes
+	)
+	err := stripeapi.StreamCharges(in.r, in.name, in.now, func(rec *stripeapi.ChargeRecord) error {
+		n++
+		return modes.check(rec)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, in.rewind()
 }
 
 // errModeFound ends a peek at a file's first charge.
 var errModeFound = errors.New("mode found")
 
-// peekChargesLive reads the first charge of the file r to learn its mode
-// (without a key, a live file goes into a live store of its own), and returns
-// a reader that still starts at the beginning of the file.
-func peekChargesLive(r io.Reader, name string) (io.Reader, bool, error) {
-	var (
-		live bool
-		read bytes.Buffer
-	)
-	err := stripeapi.StreamCharges(io.TeeReader(r, &read), name, func(rec *stripeapi.ChargeRecord) error {
-		live = rec.Charge.Livemode
+// peekChargesMode reads the first charge of the file to learn its mode
+// (without a key, a live file goes into a live store of its own; with one, a
+// file of the other mode than the store's is refused before anything else),
+// and leaves in reading from the beginning of the file.
+func peekChargesMode(in *importInput) error {
+	var read bytes.Buffer
+	r := in.r
+	if in.file == nil {
+		r = io.TeeReader(in.r, &read)
+	}
+	err := stripeapi.StreamCharges(r, in.name, in.now, func(rec *stripeapi.ChargeRecord) error {
+		live := rec.Charge.Livemode
+		in.live = &live
 		return errModeFound
 	})
 	if err != nil && !errors.Is(err, errModeFound) {
-		return nil, false, err
+		return err
 	}
-	if f, ok := r.(io.Seeker); ok {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, false, fmt.Errorf("read %s: %w", name, err)
-		}
-		return r, live, nil
+	if in.file != nil {
+		return in.rewind()
 	}
-	return io.MultiReader(&read, r), live, nil
+	in.r = io.MultiReader(&read, in.r)
+	return nil
 }
 
 // modeName is how an error names a mode.
@@ -135,17 +218,18 @@ func runKeysImport(ctx context.Context, opts *importOptions) error {
 
 // importKeys reads a key log whole (key logs are small: one row per order)
 // and saves it in one transaction.
-func importKeys(ctx context.Context, st *store.Store, r io.Reader, name string,
-	confirm func(count, repeated int) error) (count, repeated int, err error) {
-	records, repeated, err := reconcile.ReadKeyLog(r, name)
+func importKeys(ctx context.Context, st *store.Store, in *importInput) (count, repeated int, err error) {
+	records, repeated, err := reconcile.ReadKeyLog(in.r, in.name)
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := confirm(len(records), repeated); err != nil {
-		return 0, 0, err
+	if in.agree != nil {
+		if err := in.agree(reconcile.Plural(len(records), "idempotency key") + " from " + in.name); err != nil {
+			return 0, 0, err
+		}
 	}
 	if err := st.SaveKeys(ctx, records); err != nil {
-		return 0, 0, fmt.Errorf("import %s: %w", name, err)
+		return 0, 0, fmt.Errorf("import %s: %w", in.name, err)
 	}
 	return len(records), repeated, nil
 }
@@ -162,44 +246,41 @@ func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) e
 }
 
 // importFile imports a file (or stdin for "-") into the store in one
-// transaction: a bad line anywhere means nothing is imported. peekLive, when
+// transaction: a bad line anywhere means nothing is imported. peek, when
 // given, learns the file's mode first, for the store used without a key.
 func importFile(ctx context.Context, opts *importOptions, load importer,
-	peekLive func(io.Reader, string) (io.Reader, bool, error), noun string) error {
+	peek func(*importInput) error, noun string) error {
 	env, sh, yes, path := opts.env, &opts.sh, opts.yes, opts.path
-	r, name := io.Reader(env.Stdin), "standard input"
+	in := &importInput{r: env.Stdin, name: "standard input", now: env.Now()}
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
 			return fmt.Errorf("cannot read %s: %w", path, err)
 		}
 		defer f.Close()
-		r, name = f, path
+		in.r, in.name, in.file = f, path, f
 	}
-	if peekLive != nil {
-		var (
-			live bool
-			err  error
-		)
-		if r, live, err = peekLive(r, name); err != nil {
+	if peek != nil {
+		if err := peek(in); err != nil {
 			return err
 		}
-		sh.keylessLive = &live
+		sh.keylessLive = new(bool)
+		if in.live != nil {
+			*sh.keylessLive = *in.live
+		}
 	}
 	st, created, err := sh.openLocalStore(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	confirm := func(count, _ int) error {
-		if sh.db != "" || yes {
-			return nil
-		}
+	if sh.db == "" && !yes {
 		// Standard input holds the file, so only --yes can agree to it.
-		canAsk := env.Terminal && path != "-"
-		return agreeToSyncedStore(ctx, env, st, fmt.Sprintf("%s from %s", reconcile.Plural(count, noun), path), canAsk)
+		if in.agree, err = syncedStoreConsent(ctx, env, st, env.Terminal && in.file != nil); err != nil {
+			return err
+		}
 	}
-	count, repeated, err := load(ctx, st, r, name, confirm)
+	count, repeated, err := load(ctx, st, in)
 	if err != nil {
 		if created {
 			// The file is read as it is stored, so the store exists before
@@ -209,46 +290,49 @@ func importFile(ctx context.Context, opts *importOptions, load importer,
 		}
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "imported %s%s from %s into %s\n", reconcile.Plural(count, noun), repeatNote(repeated), path, st.Path())
+	fmt.Fprintf(env.Stderr, "imported %s%s from %s into %s\n", reconcile.Plural(count, noun), repeatNote(repeated), in.name, st.Path())
 	return nil
 }
 
-// errImportCancelled is the answer no to agreeToSyncedStore.
+// errImportCancelled is the answer no to the question of syncedStoreConsent.
 var errImportCancelled = errors.New("import cancelled: nothing was stored")
 
-// agreeToSyncedStore lets an import into a store that holds data synced from
-// Stripe go ahead only when the operator agrees on a terminal; without one it
-// refuses and says how to agree (--yes) or choose another store (--db). The
-// store was not named: it is the one the key's account syncs into, and a
-// file mixed into it shows as that account's own data.
-func agreeToSyncedStore(ctx context.Context, env Env, st *store.Store, what string, canAsk bool) error {
+// syncedStoreConsent is how an import gets the operator's consent to go into
+// st when st holds data synced from Stripe: the store was not named (--db), it
+// is the one the key's account syncs into, and a file mixed into it shows as
+// that account's own data. On a terminal (canAsk) the operator is asked;
+// without one the import is refused, saying how to agree (--yes) or choose
+// another store (--db). Nil when st holds no synced data.
+func syncedStoreConsent(ctx context.Context, env Env, st *store.Store, canAsk bool) (func(what string) error, error) {
 	account, live, err := storeAccount(ctx, st)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lastSync, err := st.State(ctx, stripeapi.StateLastSync)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if account == "" && lastSync == "" {
-		return nil
+		return nil, nil
 	}
 	if account == "" {
 		account = "an account"
 	}
 	holder := fmt.Sprintf("the store %s, which holds the synced data of %s (%s)", st.Path(), account, modeLabel(live, false))
-	if !canAsk {
-		return fmt.Errorf("refusing to import %s into %s: pass --db PATH for another store, or --yes to import into this one", what, holder)
-	}
-	fmt.Fprintf(env.Stdout, "Import %s into %s? [y/N] ", what, holder)
-	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read confirmation: %w", err)
-	}
-	if answer := strings.TrimSpace(line); !strings.EqualFold(answer, "y") && !strings.EqualFold(answer, "yes") {
-		return errImportCancelled
-	}
-	return nil
+	return func(what string) error {
+		if !canAsk {
+			return fmt.Errorf("refusing to import %s into %s: pass --db PATH for another store, or --yes to import into this one", what, holder)
+		}
+		fmt.Fprintf(env.Stdout, "Import %s into %s? [y/N] ", what, holder)
+		line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read confirmation: %w", err)
+		}
+		if answer := strings.TrimSpace(line); !strings.EqualFold(answer, "y") && !strings.EqualFold(answer, "yes") {
+			return errImportCancelled
+		}
+		return nil
+	}, nil
 }
 
 // repeatNote says how many records of a file were repeats, stored once.

@@ -173,10 +173,41 @@ func (s *shared) openStore(ctx context.Context, env Env, acct account) (*store.S
 		return nil, err
 	}
 	if s.mustExist {
-		return store.OpenExisting(ctx, path)
+		st, err := store.OpenExisting(ctx, path)
+		return st, s.explainNoStore(err, path, acct)
 	}
 	return store.Open(ctx, path)
 }
+
+// explainNoStore rephrases "no such store" for a store that was not named:
+// the default store of an account (or of imported data, without a key) that
+// no command has made yet is no mistyped --db path.
+func (s *shared) explainNoStore(err error, path string, acct account) error {
+	if s.db != "" || !errors.Is(err, store.ErrNoStore) {
+		return err
+	}
+	if _, statErr := os.Stat(path); !errors.Is(statErr, fs.ErrNotExist) {
+		return err // an empty file: the store's own words say so
+	}
+	return &noStoreYetError{acct: acct, path: path, err: err}
+}
+
+// noStoreYetError is the default store of acct, which does not exist yet.
+type noStoreYetError struct {
+	acct account
+	path string
+	err  error // store.ErrNoStore, wrapped
+}
+
+func (e *noStoreYetError) Error() string {
+	mode := modeLabel(e.acct.Live, false)
+	if e.acct.ID == keylessAccount {
+		return fmt.Sprintf("no store of imported data (%s) at %s yet: run doublecheck import first, or pass --db", mode, e.path)
+	}
+	return fmt.Sprintf("no store for account %s (%s) at %s yet: run doublecheck sync first, or pass --db", e.acct.ID, mode, e.path)
+}
+
+func (e *noStoreYetError) Unwrap() error { return e.err }
 
 // storePath is --db, else the default store of acct.
 func (s *shared) storePath(env Env, acct account) (string, error) {
@@ -212,11 +243,12 @@ func (s *shared) openLocalStore(ctx context.Context, env Env) (st *store.Store, 
 // localStorePath) read-only: it creates nothing where a mistyped --db points,
 // and works on a store it may not write.
 func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, error) {
-	path, _, err := s.localStorePath(ctx, env, false)
+	path, acct, err := s.localStorePath(ctx, env, false)
 	if err != nil {
 		return nil, err
 	}
-	return store.OpenReadOnly(ctx, path)
+	st, err := store.OpenReadOnly(ctx, path)
+	return st, s.explainNoStore(err, path, acct)
 }
 
 // localStorePath is the store of a command that does not need Stripe: --db,
@@ -237,7 +269,7 @@ func (s *shared) localStorePath(ctx context.Context, env Env, write bool) (strin
 		if s.keylessLive != nil {
 			live = *s.keylessLive
 		}
-		return s.accountStorePath(env, account{ID: "local", Live: live})
+		return s.accountStorePath(env, account{ID: keylessAccount, Live: live})
 	}
 	if err != nil {
 		return "", account{}, err
@@ -284,15 +316,19 @@ func (s *shared) accountStorePath(env Env, acct account) (string, account, error
 	return path, acct, err
 }
 
+// keylessAccount stands for the account in the names of the stores used
+// without a key (local-test.db, local-live.db), which hold imported data.
+const keylessAccount = "local"
+
 // keylessLiveOnly is whether, of the two stores used without a key, only
 // local-live.db exists: commands that read then find a live file imported
 // without a key.
 func keylessLiveOnly(dataDir string) bool {
-	testPath, err := store.DefaultPath(dataDir, "local", false)
+	testPath, err := store.DefaultPath(dataDir, keylessAccount, false)
 	if err != nil {
 		return false
 	}
-	livePath, err := store.DefaultPath(dataDir, "local", true)
+	livePath, err := store.DefaultPath(dataDir, keylessAccount, true)
 	if err != nil {
 		return false
 	}

@@ -43,9 +43,10 @@ func (f *syncFlags) register(fs *cmdFlags, now func() time.Time) {
 	})
 }
 
-// options are the sync options the flags ask for (already checked).
-func (f *syncFlags) options() stripeapi.SyncOptions {
-	return stripeapi.SyncOptions{Since: f.from, Concurrency: f.concurrency, Rate: f.rate}
+// options are the sync options the flags ask for (already checked); now is the
+// command's clock, which charges' created times are checked against.
+func (f *syncFlags) options(now func() time.Time) stripeapi.SyncOptions {
+	return stripeapi.SyncOptions{Since: f.from, Concurrency: f.concurrency, Rate: f.rate, Now: now}
 }
 
 // parseSince reads "90d", "36h", "2026-01-31" or an RFC 3339 time.
@@ -84,7 +85,8 @@ func newSyncCmd(env Env, runF func(context.Context, *syncOptions) error) *comman
 }
 
 func runSync(ctx context.Context, opts *syncOptions) error {
-	env, syncOpts := opts.env, opts.sync.options()
+	env := opts.env
+	syncOpts := opts.sync.options(env.Now)
 	client, acct, st, err := opts.sh.connect(ctx, env)
 	if err != nil {
 		return err

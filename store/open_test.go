@@ -322,3 +322,49 @@ func TestErrNoIntentIsWrapped(t *testing.T) {
 		t.Errorf("MarkAttempt on an unknown key: %v, want ErrNoIntent", err)
 	}
 }
+
+// TestWriteWhileAnotherHandleWritesIsBusy: a write that finds another handle
+// (another process, in practice) holding the write lock past the busy timeout
+// is refused with one sentence naming the store (after what was being done),
+// whichever kind of write it is.
+func TestWriteWhileAnotherHandleWritesIsBusy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		write func(context.Context, *Store) error
+	}{
+		{"a state write", func(ctx context.Context, s *Store) error { return s.SetState(ctx, "x", "1") }},
+		{"a refund ledger write", func(ctx context.Context, s *Store) error {
+			_, _, err := s.BeginRefund(ctx, intentFor("ch_1", 100, "bob"))
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "store.db")
+			holder, other := openAt(t, path), openAt(t, path)
+			locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+			go func() {
+				done <- holder.withTx(ctx, func(*sql.Tx) error {
+					close(locked)
+					<-release
+					return nil
+				})
+			}()
+			<-locked
+			err := tc.write(ctx, other)
+			close(release)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			want := "another doublecheck process is writing to the store " + other.Path() + "; try again when it has finished"
+			if err == nil || !strings.HasSuffix(err.Error(), want) || strings.Contains(err.Error(), "SQLITE_BUSY") || !errors.Is(err, ErrBusy) {
+				t.Fatalf("write while another handle writes: %v; want it to end %q (ErrBusy)", err, want)
+			}
+			if err := tc.write(ctx, other); err != nil {
+				t.Errorf("write once the other handle finished: %v", err)
+			}
+		})
+	}
+}

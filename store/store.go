@@ -578,10 +578,7 @@ func (s *Store) withTxOn(ctx context.Context, db interface {
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		if isReadOnly(err) {
-			return readOnlyError(s.path, err)
-		}
-		return fmt.Errorf("begin transaction on %s: %w", s.path, err)
+		return s.beginError("begin transaction on", err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
@@ -594,6 +591,38 @@ func (s *Store) withTxOn(ctx context.Context, db interface {
 		return fmt.Errorf("commit to %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// ErrBusy is a write that waited busyTimeout for another connection's write
+// lock: another doublecheck process (a sync, an import, a refund) is writing.
+var ErrBusy = errors.New("the store is busy")
+
+// busyError is ErrBusy as one sentence naming the store; SQLite's own words
+// ("database is locked (5) (SQLITE_BUSY)") are kept for errors.As only.
+type busyError struct {
+	path string
+	err  error
+}
+
+func (e *busyError) Error() string {
+	return "another doublecheck process is writing to the store " + e.path + "; try again when it has finished"
+}
+
+func (e *busyError) Is(target error) bool { return target == ErrBusy }
+
+func (e *busyError) Unwrap() error { return e.err }
+
+// beginError is why a write transaction could not begin, doing what (such as
+// "begin transaction on"): a read-only store and another writer's lock each
+// read as one sentence; anything else keeps SQLite's words.
+func (s *Store) beginError(doing string, err error) error {
+	switch {
+	case isReadOnly(err):
+		return readOnlyError(s.path, err)
+	case isBusy(err):
+		return &busyError{path: s.path, err: err}
+	}
+	return fmt.Errorf("%s %s: %w", doing, s.path, err)
 }
 
 // refuseWrite is every write on a store opened read-only.
@@ -623,7 +652,7 @@ func (s *Store) withLedgerTx(ctx context.Context, fn func(*sql.Tx) error) error 
 
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("refund ledger on %s: begin: %w", s.path, err)
+		return s.beginError("refund ledger: begin transaction on", err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()

@@ -58,8 +58,9 @@ func chargeFromStripe(ch *stripe.Charge, raw []byte, observed time.Time) reconci
 // decodeCharge decodes one Stripe charge object, from a file or from Stripe. It
 // refuses anything that is not a charge, so a file of refunds or customers is
 // not imported as empty charges, and any charge reconcile.ValidateCharge finds
-// impossible (a negative amount, an unknown currency or status…).
-func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
+// impossible (a negative amount, an unknown currency or status, created after
+// now, the command's clock…).
+func decodeCharge(raw []byte, observed, now time.Time) (reconcile.Charge, error) {
 	var ch stripe.Charge
 	// Decoded as the plain struct: stripe.Charge's own UnmarshalJSON only adds
 	// the case of a bare id string (which is no charge object) at the price of
@@ -84,7 +85,7 @@ func decodeCharge(raw []byte, observed time.Time) (reconcile.Charge, error) {
 		observed = knownAsOf(&ch)
 	}
 	c := chargeFromStripe(&ch, raw, observed)
-	if err := reconcile.ValidateCharge(c, time.Now()); err != nil {
+	if err := reconcile.ValidateCharge(c, now); err != nil {
 		return reconcile.Charge{}, err
 	}
 	return c, nil

@@ -219,7 +219,7 @@ func reorderKeys(t *testing.T, obj string) string {
 // repeated with other contents is such a problem.
 func DecodeCharges(r io.Reader, name string) (charges []reconcile.Charge, repeated int, err error) {
 	repeats := reconcile.NewRepeats("charge")
-	err = StreamCharges(r, name, func(rec *ChargeRecord) error {
+	err = StreamCharges(r, name, time.Now(), func(rec *ChargeRecord) error {
 		repeat, err := repeats.Seen(rec.Charge.ID, string(rec.Digest[:]), rec.Place.Line)
 		if err != nil {
 			return fmt.Errorf("%s: %w", rec.Place, err)

@@ -32,7 +32,8 @@ type ChargeRecord struct {
 // object goes through stripe-go's Charge type and the same conversion sync
 // uses. Objects are decoded on every core while emit runs, and only a few
 // batches of them are held at a time, so memory does not grow with the file.
-func StreamCharges(r io.Reader, name string, emit func(*ChargeRecord) error) error {
+// now is the command's clock: a charge created after it is refused.
+func StreamCharges(r io.Reader, name string, now time.Time, emit func(*ChargeRecord) error) error {
 	src := bufio.NewReaderSize(r, 1<<20)
 	head, err := readHead(src, name)
 	if err != nil {
@@ -41,7 +42,7 @@ func StreamCharges(r io.Reader, name string, emit func(*ChargeRecord) error) err
 	batches := make(chan *chargeBatch, 2*decodeWorkers)
 	work := make(chan *chargeBatch, 2*decodeWorkers)
 	stop := make(chan struct{})
-	split := splitter{name: name, batches: batches, work: work, stop: stop}
+	split := splitter{name: name, now: now, batches: batches, work: work, stop: stop}
 	go func() {
 		defer close(batches)
 		defer close(work)
@@ -161,6 +162,7 @@ type chargeBatch struct {
 	out  []ChargeRecord
 	err  error
 	done chan struct{}
+	now  time.Time // the clock a charge's created time is checked against
 }
 
 // decode fills out with the batch's charges, up to the first problem.
@@ -174,7 +176,7 @@ func (b *chargeBatch) decode() {
 			b.fail(i, errors.New(jsonProblem(raw)))
 			return
 		}
-		c, err := decodeCharge(raw, time.Time{})
+		c, err := decodeCharge(raw, time.Time{}, b.now)
 		if err != nil {
 			b.fail(i, err)
 			return
@@ -212,6 +214,7 @@ func (b *chargeBatch) fail(i int, err error) {
 // in order, to the decode workers (work) and to the emitter (batches).
 type splitter struct {
 	name          string
+	now           time.Time
 	batches, work chan *chargeBatch
 	stop          chan struct{}
 	current       *chargeBatch
@@ -220,7 +223,7 @@ type splitter struct {
 // add puts one raw object, found at place, into the current batch.
 func (s *splitter) add(raw []byte, place reconcile.Place) bool {
 	if s.current == nil {
-		s.current = &chargeBatch{done: make(chan struct{})}
+		s.current = &chargeBatch{done: make(chan struct{}), now: s.now}
 	}
 	s.current.raw = append(s.current.raw, raw)
 	s.current.out = append(s.current.out, ChargeRecord{Place: place})

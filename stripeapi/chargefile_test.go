@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStreamChargesLargeFiles: in files far larger than a batch or a read, a
@@ -40,7 +41,7 @@ func TestStreamChargesLargeFiles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ids []string
-			err := StreamCharges(strings.NewReader(tc.input), "big.json", func(rec *ChargeRecord) error {
+			err := StreamCharges(strings.NewReader(tc.input), "big.json", time.Now(), func(rec *ChargeRecord) error {
 				ids = append(ids, rec.Charge.ID)
 				return nil
 			})
@@ -64,7 +65,7 @@ func TestStreamChargesLargeFiles(t *testing.T) {
 func TestStreamChargesStopsOnEmitError(t *testing.T) {
 	input := strings.Repeat(chargeGuest+"\n", 2000)
 	calls := 0
-	err := StreamCharges(strings.NewReader(input), "in.json", func(*ChargeRecord) error {
+	err := StreamCharges(strings.NewReader(input), "in.json", time.Now(), func(*ChargeRecord) error {
 		calls++
 		if calls == 700 {
 			return fmt.Errorf("store refused")
@@ -73,5 +74,28 @@ func TestStreamChargesStopsOnEmitError(t *testing.T) {
 	})
 	if err == nil || err.Error() != "store refused" || calls != 700 {
 		t.Fatalf("error %v after %d calls, want the emitter's after 700", err, calls)
+	}
+}
+
+// TestStreamChargesChecksCreatedAgainstTheGivenClock: a charge created after
+// the clock the command runs by is refused, naming its line and field; the
+// clock is the caller's, not the machine's.
+func TestStreamChargesChecksCreatedAgainstTheGivenClock(t *testing.T) {
+	created := time.Unix(1700000000, 0) // chargeFull's
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want string // the error, "" for none
+	}{
+		{"created a day before now", created.Add(24 * time.Hour), ""},
+		{"created within the clock skew allowed", created.Add(-23 * time.Hour), ""},
+		{"created two days after now", created.Add(-48 * time.Hour), "in.json line 1: charge ch_1full: created 2023-11-14T22:13:20Z is in the future"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := StreamCharges(strings.NewReader(chargeFull), "in.json", tc.now, func(*ChargeRecord) error { return nil })
+			if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

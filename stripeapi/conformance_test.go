@@ -45,7 +45,7 @@ func TestStripeMockConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := chargesBatch(page.Data, page.served)
+		b, err := chargesBatch(page.Data, page.served, time.Now())
 		if err != nil || len(b.charges) == 0 || b.charges[0].ID == "" || b.charges[0].Currency == "" {
 			t.Fatalf("stripe-mock's charges decoded to %+v, %v", b.charges, err)
 		}
@@ -58,7 +58,7 @@ func TestStripeMockConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := (&syncRun{c: c}).eventsBatch(ctx, page.Data); err != nil {
+		if _, err := (&syncRun{c: c, opts: SyncOptions{Now: time.Now}}).eventsBatch(ctx, page.Data); err != nil {
 			t.Fatalf("stripe-mock's events: %v", err)
 		}
 	})

@@ -76,6 +76,9 @@ type SyncOptions struct {
 	Progress func(SyncProgress)
 	// Warn, when set, receives problems that do not stop the sync, once each.
 	Warn func(string)
+	// Now is the clock a charge's created time is checked against (a charge
+	// from the future is refused); nil means time.Now.
+	Now func() time.Time
 }
 
 // SyncProgress is a snapshot of a running sync.
@@ -118,6 +121,9 @@ func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncRes
 		if c.key.Live {
 			opts.Rate = DefaultLiveRate
 		}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = autoConcurrency(opts.Rate)

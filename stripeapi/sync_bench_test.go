@@ -43,7 +43,7 @@ func BenchmarkSync(b *testing.B) {
 		since := time.Now().Add(-span)
 		total := 0 // the charges in range (a few seeded scenarios lie further back)
 		for _, raw := range sb.Charges() {
-			if c, err := decodeCharge(raw, time.Time{}); err == nil && !c.Created.Before(since) {
+			if c, err := decodeCharge(raw, time.Time{}, time.Now()); err == nil && !c.Created.Before(since) {
 				total++
 			}
 		}

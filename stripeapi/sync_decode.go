@@ -53,10 +53,10 @@ func (b *batch) saw(id string, created int64) {
 	b.newest, b.oldest = max(b.newest, created), min(b.oldest, created)
 }
 
-func chargesBatch(items []json.RawMessage, fetchedAt time.Time) (batch, error) {
+func chargesBatch(items []json.RawMessage, fetchedAt, now time.Time) (batch, error) {
 	b := batch{charges: make([]reconcile.Charge, 0, len(items))}
 	for _, raw := range items {
-		ch, err := decodeCharge(raw, fetchedAt)
+		ch, err := decodeCharge(raw, fetchedAt, now)
 		if err != nil {
 			return batch{}, fmt.Errorf("the server sent %w", err)
 		}
@@ -94,7 +94,7 @@ func (r *syncRun) eventsBatch(ctx context.Context, items []json.RawMessage) (bat
 		observed := time.Unix(ev.Created, 0).UTC()
 		switch ev.Type {
 		case eventChargeSucceeded, eventChargeFailed, eventChargeCaptured, eventChargeRefunded:
-			ch, err := decodeCharge(ev.Data.Raw, observed)
+			ch, err := decodeCharge(ev.Data.Raw, observed, r.opts.Now())
 			if err != nil {
 				return batch{}, fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err)
 			}
@@ -176,7 +176,7 @@ func (r *syncRun) disputedCharges(ctx context.Context, disputes []disputeEvent) 
 			c := chargeFromStripe(ch, nil, servedAt(ch.LastResponse))
 			// Checked as every charge that comes in is: an impossible one
 			// would count in the money at risk.
-			if err := reconcile.ValidateCharge(c, time.Now()); err != nil {
+			if err := reconcile.ValidateCharge(c, r.opts.Now()); err != nil {
 				return fmt.Errorf("event %s (%s): the server sent %w", d.id, eventDisputeCreated, err)
 			}
 			charges[i] = c

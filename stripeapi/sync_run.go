@@ -236,7 +236,7 @@ func (r *syncRun) runSlice(ctx context.Context, i int) error {
 		var b batch
 		switch s.Kind {
 		case kindCharges:
-			b, err = chargesBatch(data, fetched.page.served)
+			b, err = chargesBatch(data, fetched.page.served, r.opts.Now())
 		default:
 			b, err = r.eventsBatch(ctx, data)
 		}

@@ -137,7 +137,7 @@ func serverCharges(t *testing.T, sb *sandbox.Server) map[string]reconcile.Charge
 	t.Helper()
 	out := map[string]reconcile.Charge{}
 	for _, raw := range sb.Charges() {
-		c, err := decodeCharge(raw, time.Time{})
+		c, err := decodeCharge(raw, time.Time{}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -477,7 +477,7 @@ func TestDisputeEventRefetchesTheCharge(t *testing.T) {
 		"id": "evt_dispute", "object": "event", "type": eventDisputeCreated, "created": time.Now().Unix(),
 		"data": map[string]any{"object": map[string]any{"id": "dp_1", "object": "dispute", "charge": disputed, "amount": 100}},
 	})
-	run := &syncRun{c: c}
+	run := &syncRun{c: c, opts: SyncOptions{Now: time.Now}}
 	b, err := run.eventsBatch(context.Background(), []json.RawMessage{ev})
 	if err != nil {
 		t.Fatal(err)
@@ -503,7 +503,7 @@ func TestDisputedChargeIsValidated(t *testing.T) {
 		"id": "evt_dispute", "object": "event", "type": eventDisputeCreated, "created": time.Now().Unix(),
 		"data": map[string]any{"object": map[string]any{"id": "dp_1", "object": "dispute", "charge": "ch_bad", "amount": 100}},
 	})
-	run := &syncRun{c: testClient(t, sandbox.TestKey, srv.URL)}
+	run := &syncRun{c: testClient(t, sandbox.TestKey, srv.URL), opts: SyncOptions{Now: time.Now}}
 	b, err := run.eventsBatch(context.Background(), []json.RawMessage{ev})
 	if err == nil || !strings.Contains(err.Error(), "amount -5 is negative") {
 		t.Fatalf("got %+v, %v; want the impossible charge refused", b.charges, err)
