@@ -126,7 +126,7 @@ func TestMouseInTerminal(t *testing.T) {
 	d.press(sgr(0, 20, 30)) // a click in the detail pane
 	at = d.scr.waitFor(t, at, "back to list")
 	d.press(sgr(0, 20, 7)) // a click on the list's first rows focuses the list:
-	d.press("j")            // j moves the selection again instead of scrolling the pane
+	d.press("j")           // j moves the selection again instead of scrolling the pane
 	d.scr.waitFor(t, at, "2/")
 	d.quit()
 }
