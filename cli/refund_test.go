@@ -789,14 +789,16 @@ func TestNoNewRefundAfterAResumeHitTheDeadline(t *testing.T) {
 	hanging, posts := hangingRefunds(t, w)
 	refund := func() (int, string) {
 		var out bytes.Buffer
-		code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "100ms",
+		code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "1s",
 			"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging}, w.env(t, "", &out))
 		return code, out.String()
 	}
 	refund() // leaves the first suspect's refund pending
 	before := posts.Load()
 	code, out := refund()
-	if sent := posts.Load() - before; sent != 1 {
+	// At most the resume's request: on a loaded machine the deadline may pass
+	// before it even reaches the server.
+	if sent := posts.Load() - before; sent > 1 {
 		t.Errorf("%d refund requests after the resume hit the deadline, want only the resume's:\n%s", sent, out)
 	}
 	if code == 0 || !strings.Contains(out, "no new refund sent") || !strings.Contains(out, reconcile.ResumeCommand) ||
