@@ -1,4 +1,4 @@
-module doublecheck
+module github.com/doublecheck-dev/doublecheck
 
 go 1.26.8
 

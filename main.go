@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"doublecheck/cli"
+	"github.com/doublecheck-dev/doublecheck/cli"
 )
 
 func main() {

@@ -8,8 +8,8 @@ import (
 	"syscall"
 	"testing"
 
-	"doublecheck/sandbox"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 // TestRestrictedKeyEndToEnd: the restricted key the README recommends cannot

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"doublecheck/sandbox"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 // TestAccountsAreRememberedByWholeKey: two keys with the same prefix and last

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // BenchmarkDashboardLoad is the dashboard's path from launch to the data of its

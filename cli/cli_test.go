@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/sandbox"
-	"doublecheck/store"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 // testEnv is a machine of the test's own: home, data and cache dirs in a

@@ -7,10 +7,10 @@ import (
 	"runtime"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/store"
-	"doublecheck/stripeapi"
-	"doublecheck/ui"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/ui"
 )
 
 // errNoTerminal is the dashboard's answer to a pipe or a script.

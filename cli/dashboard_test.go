@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"doublecheck/reconcile"
-	"doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // TestDashboardDecisionsReachTheStore follows the dashboard's dismiss and undo

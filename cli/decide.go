@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"doublecheck/reconcile"
-	"doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 const (

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"doublecheck/reconcile"
-	"doublecheck/sandbox"
-	"doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // storedDecisions are the decisions the store holds for group.

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/sandbox"
-	"doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // demoRate is the demo's request budget against its own sandbox.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/aymanbagabas/go-osc52/v2"
 
-	"doublecheck/ui"
+	"github.com/doublecheck-dev/doublecheck/ui"
 )
 
 // osc52Clipboard copies through the terminal: an OSC 52 sequence asks the

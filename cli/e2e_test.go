@@ -16,8 +16,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/creack/pty"
 
-	"doublecheck/sandbox"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 var (
@@ -37,7 +37,7 @@ func builtBinary(t *testing.T) string {
 			return
 		}
 		binaryPath = filepath.Join(dir, "doublecheck")
-		out, err := exec.Command("go", "build", "-tags", "crashtest", "-o", binaryPath, "doublecheck").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "crashtest", "-o", binaryPath, "github.com/doublecheck-dev/doublecheck").CombinedOutput()
 		if err != nil {
 			binaryErr = &buildError{err: err, out: string(out)}
 		}

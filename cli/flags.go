@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 // shared are the flags every command accepts, so scripts can pass one set to

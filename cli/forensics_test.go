@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // forensics is the scan of a sandbox account synced (events give keys) and

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/sandbox"
-	"doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // accountEnv is an environment whose key is key on the sandbox at url, with

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/store"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSONL: idempotency_key, order_ref, charge_id, created_at)"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // TestMissingDefaultStoreIsNoMistypedPath: a command that needs an existing

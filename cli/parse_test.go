@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/sandbox"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 // stubCommands are doublecheck's commands with their run steps replaced: each

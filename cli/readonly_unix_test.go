@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/sandbox"
-	"doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 const offlineHelperEnv = "DOUBLECHECK_CLI_OFFLINE_HELPER"

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/store"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 const refundSynopsis = "doublecheck refund --charge ID | --group ID [--amount N] [--yes] [--resume] [--dry-run] [--operator NAME] [--refund-deadline 60s]"

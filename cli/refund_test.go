@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
-	"doublecheck/sandbox"
-	"doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // refundWorld is a sandbox listening on loopback, a store synced from it, and

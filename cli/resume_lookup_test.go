@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // TestResumeDoesNotWaitOnTheAccountLookup: a refund a crash left pending is

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"doublecheck/internal/atomicfile"
-	"doublecheck/reconcile"
-	"doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/internal/atomicfile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // detect loads everything the store holds and runs detection on it.

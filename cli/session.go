@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"doublecheck/internal/atomicfile"
-	"doublecheck/store"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/internal/atomicfile"
+	"github.com/doublecheck-dev/doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 // account is who a key belongs to, as Stripe said.

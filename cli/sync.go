@@ -12,8 +12,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/progress"
 
-	"doublecheck/reconcile"
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 // syncFlags are the knobs of a sync, shared by the sync command and the dashboard.

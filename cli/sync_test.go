@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
 func TestSyncMeter(t *testing.T) {

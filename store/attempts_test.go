@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // ledgerStep is one ledger write in an attempts scenario: MarkAttempt when

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // TestChargesChangedCountsOnlyChanges: a sync batch counts the charges it

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // Times are stored as Unix nanoseconds, 0 for the zero time. UnixNano is defined

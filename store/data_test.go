@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // rawOf reads the stored raw JSON of a charge ("" when there is none).

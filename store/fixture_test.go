@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 var baseTime = time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // ChargeImport is one all-or-nothing import of a file of charges, inside one

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // TestImportChargesRepeatsAndConflicts: an import stores each charge of a file

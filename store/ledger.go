@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 const intentColumns = `key, charge_id, kept_charge_id, group_id, amount, currency, operator, reason,

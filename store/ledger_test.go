@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 func intentFor(charge string, amount int64, operator string) reconcile.RefundIntent {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // LoadInput reads everything detection needs from one consistent snapshot:

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // The tests below run this test binary again as a child process that uses the

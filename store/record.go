@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // The load record (charges.load_record) holds every charge field detection reads

@@ -10,7 +10,7 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v76"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // chargeFromStripe converts a stripe-go charge to what detection needs. Sync,

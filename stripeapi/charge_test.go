@@ -12,7 +12,7 @@ import (
 	"testing/iotest"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // Stripe charge objects as the API sends them (trimmed of fields doublecheck

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // ChargeRecord is one charge object read from a file: the charge, where it is,

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // stripe-go's own keys, straight from the library: every one is recognised as

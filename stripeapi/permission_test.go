@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // A restricted key without PaymentIntents: Read still syncs the charges; the

@@ -12,7 +12,7 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v76"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // Ledger is the refund ledger the exactly-once protocol writes to (DESIGN.md

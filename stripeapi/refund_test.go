@@ -22,8 +22,8 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v76"
 
-	"doublecheck/reconcile"
-	"doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // memLedger is an in-memory Ledger with the store's semantics (stripeapi never

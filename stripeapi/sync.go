@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // The sync is split by job: sync.go is its API and entry point, sync_plan.go

@@ -9,7 +9,7 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v76"
 
-	"doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // BenchmarkSync pulls 16k and 54k charges spread over 90 days from a sandbox

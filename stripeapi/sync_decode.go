@@ -10,7 +10,7 @@ import (
 	stripe "github.com/stripe/stripe-go/v76"
 	"golang.org/x/sync/errgroup"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // The event types sync reads.

@@ -18,8 +18,8 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v76"
 
-	"doublecheck/reconcile"
-	"doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // memSink is an in-memory Sink with the store's semantics: one atomic batch,

@@ -10,7 +10,7 @@ import (
 	"context"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // Loader reads the store and runs detection. It is the dashboard's only source of

@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // detailPane explains the selected group: every charge with its evidence, all the

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // TestDetailPaneKeyLines checks what the pane says about each charge's key

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"doublecheck/internal/atomicfile"
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/internal/atomicfile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // exportPath names a report file after the account and the time, so successive

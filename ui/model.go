@@ -17,7 +17,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // Below this size the dashboard shows a message instead of a broken layout.

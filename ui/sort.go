@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // sortOrder is the order the table lists the groups in, cycled by S.

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // groupTable is a windowed list of groups: it keeps indices into the report's
