@@ -151,3 +151,27 @@ func TestCopyInTerminal(t *testing.T) {
 	}
 	d.quit()
 }
+
+// TestResizeInTerminal: the real binary follows the terminal's size. Shrunk
+// below 60×15 with the refund dialog open, it says so and takes no key but
+// quit (y sends nothing); at 80×24 again the list is back, and the footer says
+// which keys wait behind ?.
+func TestResizeInTerminal(t *testing.T) {
+	d := startDemo(t, t.TempDir(), t.TempDir())
+	at := d.scr.waitFor(t, 0, "1/")
+	d.press("r")
+	at = d.scr.waitFor(t, at, "Refund")
+	if err := pty.Setsize(d.tty, &pty.Winsize{Rows: 10, Cols: 50}); err != nil {
+		t.Fatal(err)
+	}
+	at = d.scr.waitFor(t, at, "terminal too small")
+	d.press("y")
+	if err := pty.Setsize(d.tty, &pty.Winsize{Rows: 24, Cols: 80}); err != nil {
+		t.Fatal(err)
+	}
+	at = d.scr.waitFor(t, at, "Refund")
+	d.press("\x1b") // esc: the dialog, still unconfirmed, cancels
+	at = d.scr.waitFor(t, at, "refund cancelled: nothing was sent")
+	d.scr.waitFor(t, at, "? more keys")
+	d.quit()
+}
