@@ -24,10 +24,10 @@ func exportPath(dir, account string, now time.Time) string {
 // writeReport writes r as CSV to path through a temporary file in the same
 // directory, so a failed export never leaves a half-written report. It returns
 // the absolute path.
-func writeReport(path string, r reconcile.Report) (string, error) {
-	abs, err := filepath.Abs(path)
+func writeReport(path, base string, r reconcile.Report) (string, error) {
+	abs, err := exportTarget(path, base)
 	if err != nil {
-		return "", fmt.Errorf("export: resolving %s: %w", path, err)
+		return "", err
 	}
 	dir := filepath.Dir(abs)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -36,6 +36,28 @@ func writeReport(path string, r reconcile.Report) (string, error) {
 	// Private (0600), as atomicfile makes it: the report is full of customer emails.
 	if err := atomicfile.Write(abs, func(w io.Writer) error { return reconcile.WriteCSV(w, r) }); err != nil {
 		return "", fmt.Errorf("export: %w", err)
+	}
+	return abs, nil
+}
+
+// exportTarget is where a typed path writes: a leading ~ is the home
+// directory, and a relative path is relative to base, the directory the
+// prompt proposed — never the working directory, where a typed "~" would
+// otherwise become a directory of that name.
+func exportTarget(path, base string) (string, error) {
+	if path == "~" || strings.HasPrefix(path, "~/") || strings.HasPrefix(path, "~"+string(filepath.Separator)) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("export: %s: no home directory to expand ~ with: %w", path, err)
+		}
+		path = filepath.Join(home, path[1:])
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(base, path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("export: resolving %s: %w", path, err)
 	}
 	return abs, nil
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -18,16 +19,17 @@ import (
 // it holds, for the status line.
 type exportConfirmedMsg struct {
 	path   string
+	base   string // the proposed directory: a relative path is relative to it
 	report reconcile.Report
 	scope  string
 }
 
 func (e exportConfirmedMsg) perform(context.Context, Deps) tea.Msg {
-	abs, err := writeReport(e.path, e.report)
+	abs, err := writeReport(e.path, e.base, e.report)
 	if err != nil {
 		return flashMsg{level: levelError, text: err.Error()}
 	}
-	return flashMsg{level: levelInfo, text: fmt.Sprintf("exported %s (%s) to %s", e.scope, reconcile.Plural(len(e.report.Groups), "group"), abs)}
+	return flashMsg{level: levelInfo, kind: flashLink, text: fmt.Sprintf("exported %s (%s) to %s", e.scope, reconcile.Plural(len(e.report.Groups), "group"), abs)}
 }
 
 // exportKeys are the export prompt's keys.
@@ -53,6 +55,7 @@ type exportPrompt struct {
 	whole    reconcile.Report
 	view     reconcile.Report
 	label    string // the list's filters, naming the view
+	base     string // the directory the proposed path is in
 	width    int
 	height   int // the body's: the prompt drops its spacing when it is short
 }
@@ -69,6 +72,7 @@ func newExportPrompt(styles *Styles) exportPrompt {
 func (p *exportPrompt) Open(path string, whole, view reconcile.Report, label string) tea.Cmd {
 	p.open, p.filtered = true, false
 	p.whole, p.view, p.label = whole, view, label
+	p.base = filepath.Dir(path)
 	p.input.SetValue(path)
 	p.input.CursorEnd()
 	return p.input.Focus()
@@ -94,9 +98,9 @@ func (p exportPrompt) Update(msg tea.Msg) (exportPrompt, tea.Cmd) {
 			}
 			p.open = false
 			p.input.Blur()
-			intent := exportConfirmedMsg{path: path, report: p.whole, scope: "the whole report"}
+			intent := exportConfirmedMsg{path: path, base: p.base, report: p.whole, scope: "the whole report"}
 			if p.filtered {
-				intent = exportConfirmedMsg{path: path, report: p.view, scope: "this view [" + p.label + "]"}
+				intent = exportConfirmedMsg{path: path, base: p.base, report: p.view, scope: "this view [" + p.label + "]"}
 			}
 			return p, func() tea.Msg { return intent }
 		case key.Matches(km, p.keys.Scope):

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
@@ -125,4 +126,41 @@ func keys(names ...string) []tea.Msg {
 		out[i] = keyMsg(n)
 	}
 	return out
+}
+
+// TestExportTarget: a typed path never lands in the working directory: ~ is
+// the home directory and a relative path is relative to the proposed one.
+func TestExportTarget(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home directory here")
+	}
+	base := filepath.Join(t.TempDir(), "exports")
+	for _, tc := range []struct{ typed, want string }{
+		{"~/r.csv", filepath.Join(home, "r.csv")},
+		{"r.csv", filepath.Join(base, "r.csv")},
+		{"sub/r.csv", filepath.Join(base, "sub", "r.csv")},
+		{filepath.Join(base, "abs.csv"), filepath.Join(base, "abs.csv")},
+	} {
+		if got, err := exportTarget(tc.typed, base); err != nil || got != tc.want {
+			t.Errorf("%q writes to %q (%v), want %q", tc.typed, got, err, tc.want)
+		}
+	}
+}
+
+// TestStatusBarKeepsTheLinkWhole: a flash that ends with a path or a link is
+// cut from the left, so what the operator needs to copy stays whole.
+func TestStatusBarKeepsTheLinkWhole(t *testing.T) {
+	styles := DefaultStyles()
+	s := newStatusBar(&styles)
+	s.SetSize(100)
+	url := "https://dashboard.stripe.com/test/payments/ch_3endxJASmueHGuby12PmN0ZO"
+	s.Flash(levelWarn, flashLink, "no browser can open here (no DISPLAY or WAYLAND_DISPLAY); link copied (OSC 52): "+url)
+	if view := s.View(); !strings.Contains(view, url) || !strings.HasPrefix(strings.TrimSpace(ansi.Strip(view)), "…") {
+		t.Errorf("the status bar cut the link: %q", ansi.Strip(view))
+	}
+	s.Flash(levelError, flashNormal, "a long error whose beginning says what went wrong, "+url)
+	if view := ansi.Strip(s.View()); !strings.HasPrefix(view, "a long error") {
+		t.Errorf("an ordinary flash lost its beginning: %q", view)
+	}
 }

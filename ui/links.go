@@ -40,16 +40,16 @@ func (r openRequestedMsg) perform(ctx context.Context, deps Deps) tea.Msg {
 	if deps.Browser != nil {
 		err := deps.Browser.Open(ctx, r.url)
 		if err == nil {
-			return flashMsg{level: levelInfo, text: "opened " + r.chargeID + " in the Stripe Dashboard: " + r.url}
+			return flashMsg{level: levelInfo, kind: flashLink, text: "opened " + r.chargeID + " in the Stripe Dashboard: " + r.url}
 		}
 		why = err.Error()
 	}
 	// Over SSH the browser is on the operator's side of the connection: the
 	// link goes to their clipboard when there is one, and shows either way.
 	if deps.Clipboard != nil && deps.Clipboard.Copy(r.url) == nil {
-		return flashMsg{level: levelWarn, text: fmt.Sprintf("%s; link copied (OSC 52): %s", why, r.url)}
+		return flashMsg{level: levelWarn, kind: flashLink, text: fmt.Sprintf("%s; link copied (OSC 52): %s", why, r.url)}
 	}
-	return flashMsg{level: levelWarn, text: fmt.Sprintf("%s; open %s", why, r.url)}
+	return flashMsg{level: levelWarn, kind: flashLink, text: fmt.Sprintf("%s; open %s", why, r.url)}
 }
 
 // dashboardURL is a charge's page in the Stripe Dashboard; test-mode pages

@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 type flashLevel int
@@ -19,6 +20,7 @@ const (
 	flashNormal  flashKind = iota
 	flashOutcome           // what became of refunds
 	flashRoutine           // background news, said again elsewhere (the header)
+	flashLink              // ends with a path or a link the operator needs whole: cut from the left
 )
 
 const (
@@ -161,7 +163,11 @@ func (s statusBar) View() string {
 			style = s.styles.FlashError
 		}
 		room := max(s.width-lipgloss.Width(right)-1, 0)
-		left = style.Render(cell(s.flashText, room))
+		text := s.flashText
+		if over := lipgloss.Width(text) - room; s.flashKind == flashLink && over > 0 && room > 1 {
+			text = ansi.TruncateLeft(text, over+1, "…")
+		}
+		left = style.Render(cell(text, room))
 	}
 	gap := max(s.width-lipgloss.Width(left)-lipgloss.Width(right), 0)
 	return fit(left+strings.Repeat(" ", gap)+right, s.width)
