@@ -8,9 +8,10 @@ import (
 // palette is the dashboard's adaptive colour set: every colour has a light- and a
 // dark-background variant so the dashboard reads well on both.
 var palette = struct {
-	text, muted, subtle, accent, border   lipgloss.AdaptiveColor
-	good, warn, bad, info, liveBg, testBg lipgloss.AdaptiveColor
-	selectedBg, onBadge                   lipgloss.AdaptiveColor
+	text, muted, subtle, accent, border lipgloss.AdaptiveColor
+	good, warn, bad, info               lipgloss.AdaptiveColor
+	liveBg, testBg                      lipgloss.CompleteAdaptiveColor
+	selectedBg, onBadge                 lipgloss.AdaptiveColor
 }{
 	text:   lipgloss.AdaptiveColor{Light: "#1F2328", Dark: "#E6EDF3"},
 	muted:  lipgloss.AdaptiveColor{Light: "#656D76", Dark: "#8B949E"},
@@ -23,9 +24,15 @@ var palette = struct {
 	info:   lipgloss.AdaptiveColor{Light: "#0969DA", Dark: "#79C0FF"},
 	// LIVE is red and TEST teal-blue: opposite hues, so the mode reads at a
 	// glance (and by colour-blind operators, who lose red-green, not red-blue);
-	// both dark enough for white text on a light or a dark terminal.
-	liveBg:     lipgloss.AdaptiveColor{Light: "#CF222E", Dark: "#DA3633"},
-	testBg:     lipgloss.AdaptiveColor{Light: "#0E7490", Dark: "#0E7490"},
+	// both dark enough for white text on a light or a dark terminal. The 256-
+	// and 16-colour forms are given, not derived: termenv maps #0E7490 to a
+	// near-black in those profiles, where TEST would vanish on a dark terminal.
+	liveBg: lipgloss.CompleteAdaptiveColor{
+		Light: lipgloss.CompleteColor{TrueColor: "#CF222E", ANSI256: "160", ANSI: "1"},
+		Dark:  lipgloss.CompleteColor{TrueColor: "#DA3633", ANSI256: "160", ANSI: "1"}},
+	testBg: lipgloss.CompleteAdaptiveColor{
+		Light: lipgloss.CompleteColor{TrueColor: "#0E7490", ANSI256: "30", ANSI: "6"},
+		Dark:  lipgloss.CompleteColor{TrueColor: "#0E7490", ANSI256: "30", ANSI: "6"}},
 	selectedBg: lipgloss.AdaptiveColor{Light: "#DDF4FF", Dark: "#1F2D3D"},
 	onBadge:    lipgloss.AdaptiveColor{Light: "#FFFFFF", Dark: "#FFFFFF"},
 }

@@ -13,10 +13,10 @@ import (
 // readable on each (WCAG contrast of 4.5 or more).
 func TestModeBadgesDiffer(t *testing.T) {
 	for _, bg := range []string{"light", "dark"} {
-		pick := func(c lipgloss.AdaptiveColor) colorful.Color {
-			hex := c.Light
+		pick := func(c lipgloss.CompleteAdaptiveColor) colorful.Color {
+			hex := c.Light.TrueColor
 			if bg == "dark" {
-				hex = c.Dark
+				hex = c.Dark.TrueColor
 			}
 			col, err := colorful.Hex(hex)
 			if err != nil {
@@ -24,7 +24,8 @@ func TestModeBadgesDiffer(t *testing.T) {
 			}
 			return col
 		}
-		live, test, text := pick(palette.liveBg), pick(palette.testBg), pick(palette.onBadge)
+		white := lipgloss.CompleteAdaptiveColor{Light: lipgloss.CompleteColor{TrueColor: palette.onBadge.Light}, Dark: lipgloss.CompleteColor{TrueColor: palette.onBadge.Dark}}
+		live, test, text := pick(palette.liveBg), pick(palette.testBg), pick(white)
 		lh, _, _ := live.Hcl()
 		th, _, _ := test.Hcl()
 		if d := hueDistance(lh, th); d < 90 {
@@ -35,6 +36,20 @@ func TestModeBadgesDiffer(t *testing.T) {
 				t.Errorf("%s background: the %s badge's text has contrast %.1f, want at least 4.5", bg, name, r)
 			}
 		}
+	}
+}
+
+// TestModeBadgesKeepTheirColoursInFewerColours: on 256- and 16-colour
+// terminals the badges use colours of their own (teal and red), not whatever
+// the true colours round to (the teal rounds to a near-black).
+func TestModeBadgesKeepTheirColoursInFewerColours(t *testing.T) {
+	for _, c := range []lipgloss.CompleteColor{palette.testBg.Light, palette.testBg.Dark, palette.liveBg.Light, palette.liveBg.Dark} {
+		if c.ANSI256 == "" || c.ANSI == "" {
+			t.Errorf("%+v has no 256- or 16-colour form", c)
+		}
+	}
+	if palette.testBg.Dark.ANSI256 == palette.liveBg.Dark.ANSI256 || palette.testBg.Dark.ANSI == palette.liveBg.Dark.ANSI {
+		t.Error("TEST and LIVE share a colour in 256 or 16 colours")
 	}
 }
 
