@@ -87,9 +87,24 @@ func TestMatches(t *testing.T) {
 		g.ID: true, "grp_": true, "4242": true, "visa 4242": true, "…4242": true, "VISA …4242": true, "••••4242": true,
 		"visa 4243": false, "mastercard": false,
 		FormatAmount(g.Amount, g.Currency): true, FormatMoney(g.Amount, g.Currency): true, "usd": true,
+		// Its cause and headline (the REASON column), and amounts as people
+		// write them.
+		string(g.Cause): true, g.Headline(): true, "$" + FormatAmount(g.Amount, g.Currency): true,
 	} {
 		if got := g.Matches(q); got != want {
 			t.Errorf("Matches(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// TestSearchQuery: amounts typed with a currency symbol or thousands
+// separators search as the dashboard writes them.
+func TestSearchQuery(t *testing.T) {
+	for typed, want := range map[string]string{
+		"$95.45": "95.45", "€1,234.50": "1234.50", "51,000 JPY": "51000 jpy", "1,2": "1,2", " Visa 4242 ": "visa 4242",
+	} {
+		if got := SearchQuery(typed); got != want {
+			t.Errorf("SearchQuery(%q) = %q, want %q", typed, got, want)
 		}
 	}
 }

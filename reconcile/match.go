@@ -1,6 +1,9 @@
 package reconcile
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Matches reports whether query occurs, ignoring case, in what the dashboard
 // shows of the group (see SearchText). An empty query matches every group.
@@ -9,7 +12,8 @@ func (g *Group) Matches(query string) bool {
 }
 
 // SearchText is what Matches searches, lower-cased, each field ended by a NUL
-// so a query never matches across two: the group id, what ties the charges,
+// so a query never matches across two: the group id, its cause and headline
+// (the REASON column), what ties the charges,
 // the amount and the money at risk as the dashboard writes them ("113.45 usd",
 // so "113.45" matches too), and per charge its id, customer, email, order ref,
 // key and card ("visa 3733", "visa …3733", "visa ••••3733", so "3733" and
@@ -34,6 +38,8 @@ func (g *Group) SearchText() string {
 		b.WriteByte(0)
 	}
 	add(g.ID)
+	add(string(g.Cause))
+	add(g.Headline())
 	add(g.Identity)
 	add(FormatMoney(g.Amount, g.Currency))
 	if risk := g.AtRisk(); risk != 0 {
@@ -57,7 +63,19 @@ func (g *Group) SearchText() string {
 
 // SearchQuery is query as SearchText is searched for it: trimmed and
 // lower-cased.
-func SearchQuery(query string) string { return strings.ToLower(strings.TrimSpace(query)) }
+func SearchQuery(query string) string {
+	q := strings.ToLower(strings.TrimSpace(query))
+	// Amounts as people write them: "$95.45", "51,000 jpy". The dashboard
+	// writes neither the symbol nor the thousands separator.
+	q = strings.TrimLeft(q, "$€£¥")
+	if groupedAmount.MatchString(q) {
+		q = strings.ReplaceAll(q, ",", "")
+	}
+	return q
+}
+
+// groupedAmount is an amount with thousands separators, and maybe a currency.
+var groupedAmount = regexp.MustCompile(`^\d{1,3}(,\d{3})+(\.\d+)?( [a-z]{3})?$`)
 
 // AtRisk is the money the group's duplicates may have taken twice and that is
 // not given back yet, in the group's currency: what is left to refund on each

@@ -404,7 +404,28 @@ func atRiskText(g *reconcile.Group) string {
 	if !g.NeedsAction() {
 		return "—"
 	}
-	return reconcile.FormatMoney(g.AtRisk(), g.Currency)
+	risk := g.AtRisk()
+	if risk == 0 && disputedOnly(g) {
+		// Taken twice and not given back, but a dispute decides it, not a refund.
+		return "disputed"
+	}
+	return reconcile.FormatMoney(risk, g.Currency)
+}
+
+// disputedOnly is whether every duplicate of g left to settle is disputed.
+func disputedOnly(g *reconcile.Group) bool {
+	disputed := false
+	for i := range g.Charges {
+		m := &g.Charges[i]
+		if m.Role != reconcile.Duplicate || m.DismissedAsLegitimate() || m.AmountRefunded >= m.Amount {
+			continue
+		}
+		if !m.Disputed {
+			return false
+		}
+		disputed = true
+	}
+	return disputed
 }
 
 // View renders the column header and the visible rows only.
