@@ -164,11 +164,25 @@ func (s statusBar) View() string {
 		}
 		room := max(s.width-lipgloss.Width(right)-1, 0)
 		text := s.flashText
-		if over := lipgloss.Width(text) - room; s.flashKind == flashLink && over > 0 && room > 1 {
-			text = ansi.TruncateLeft(text, over+1, "…")
+		if s.flashKind == flashLink {
+			text = keepEnd(text, room)
 		}
 		left = style.Render(cell(text, room))
 	}
 	gap := max(s.width-lipgloss.Width(left)-lipgloss.Width(right), 0)
 	return fit(left+strings.Repeat(" ", gap)+right, s.width)
+}
+
+// keepEnd shortens text to room cells keeping its last word (a path or a link
+// the operator needs to copy) whole: the words before it are cut short, or,
+// when the last word alone is too long, it loses its beginning.
+func keepEnd(text string, room int) string {
+	if lipgloss.Width(text) <= room || room < 2 {
+		return text
+	}
+	i := strings.LastIndex(text, " ")
+	if tail := text[i+1:]; i >= 0 && lipgloss.Width(tail)+2 <= room {
+		return ansi.Truncate(text[:i], room-lipgloss.Width(tail)-1, "…") + " " + tail
+	}
+	return ansi.TruncateLeft(text, lipgloss.Width(text)-room+1, "…")
 }
