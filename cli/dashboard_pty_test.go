@@ -89,9 +89,12 @@ func TestExportInTerminal(t *testing.T) {
 	// The status bar keeps the path whole and shortens the words before it
 	// (how much of them shows depends on what else the bar holds, e.g. a sync).
 	d.scr.waitFor(t, at, ".csv")
+	var files []string
+	for deadline := time.Now().Add(20 * time.Second); len(files) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		files, _ = filepath.Glob(filepath.Join(downloads, "doublecheck-*.csv"))
+	}
 	d.quit()
 
-	files, _ := filepath.Glob(filepath.Join(downloads, "doublecheck-*.csv"))
 	if len(files) != 1 {
 		t.Fatalf("reports in %s: %v", downloads, files)
 	}
