@@ -28,10 +28,20 @@ type ptyDashboard struct {
 // directory cwd, on a 120×35 terminal, and waits for the first sync.
 func startDemo(t *testing.T, home, cwd string) *ptyDashboard {
 	t.Helper()
-	cmd := exec.Command(builtBinary(t), "demo")
-	cmd.Dir = cwd
-	cmd.Env = []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
-		"XDG_CACHE_HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "USER=tester"}
+	d := startInTerminal(t, cwd, []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "XDG_CACHE_HOME=" + home, "TERM=xterm-256color", "USER=tester"}, "demo")
+	d.scr.waitFor(t, 0, "synced", "grp_", "at risk")
+	return d
+}
+
+// startInTerminal runs the built binary with args in a 120×35 pseudo-terminal,
+// in the working directory dir ("" for the test's), with env and PATH as its
+// whole environment.
+func startInTerminal(t *testing.T, dir string, env []string, args ...string) *ptyDashboard {
+	t.Helper()
+	cmd := exec.Command(builtBinary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(env, "PATH="+os.Getenv("PATH"))
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 35, Cols: 120})
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +55,6 @@ func startDemo(t *testing.T, home, cwd string) *ptyDashboard {
 		}
 		tty.Close()
 	})
-	d.scr.waitFor(t, 0, "synced", "grp_", "at risk")
 	return d
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/creack/pty"
 
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
@@ -201,34 +199,10 @@ func (s *screen) waitFor(t *testing.T, offset int, want ...string) int {
 // checks what a person sees after a few keys.
 func TestDashboardInTerminal(t *testing.T) {
 	t.Parallel()
-	bin := builtBinary(t)
 	home := t.TempDir()
-	cmd := exec.Command(bin, "demo")
-	cmd.Env = []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "XDG_CACHE_HOME=" + home,
-		"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "USER=tester"}
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 35, Cols: 120})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	var scr screen
-	go io.Copy(&scr, tty)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
-
-	// Keys go one at a time, as typed: an esc glued to the next key would read
-	// as alt+key.
-	press := func(keys ...string) {
-		for _, k := range keys {
-			tty.WriteString(k)
-			time.Sleep(150 * time.Millisecond)
-		}
-	}
+	d := startInTerminal(t, "", []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "XDG_CACHE_HOME=" + home,
+		"TERM=xterm-256color", "USER=tester"}, "demo")
+	scr, press := d.scr, d.press
 	at := scr.waitFor(t, 0, "Acme Coffee Roasters", "TEST", "open")
 	at = scr.waitFor(t, at, "synced", "grp_", "at risk")
 	press("j", "\r")
@@ -238,53 +212,22 @@ func TestDashboardInTerminal(t *testing.T) {
 	press("?", "/")
 	press(strings.Split("zzz-no-such-customer", "")...)
 	at = scr.waitFor(t, at, "zzz-no-such-customer", "0/")
-	press("\x1b", "q")
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("the dashboard exited with %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("q did not quit the dashboard")
-	}
+	press("\x1b")
+	d.quit()
 }
 
 // TestDashboardNamesItsKey: the dashboard on an account says, before it takes
 // the screen, which key it uses and where it found it.
 func TestDashboardNamesItsKey(t *testing.T) {
 	t.Parallel()
-	bin := builtBinary(t)
 	_, url := listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 20})
 	key, err := stripeapi.ParseKey(sandbox.TestKey, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	cmd := exec.Command(bin, "--watch", "0")
-	cmd.Env = []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color",
-		"STRIPE_API_KEY=" + sandbox.TestKey, "STRIPE_API_BASE=" + url}
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 35, Cols: 120})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	var scr screen
-	go io.Copy(&scr, tty)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
-	scr.waitFor(t, 0, "key "+key.Redacted()+" from STRIPE_API_KEY", sandbox.AccountName, "TEST")
-	tty.WriteString("q")
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("the dashboard exited with %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("q did not quit the dashboard")
-	}
+	d := startInTerminal(t, "", []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "TERM=xterm-256color",
+		"STRIPE_API_KEY=" + sandbox.TestKey, "STRIPE_API_BASE=" + url}, "--watch", "0")
+	d.scr.waitFor(t, 0, "key "+key.Redacted()+" from STRIPE_API_KEY", sandbox.AccountName, "TEST")
+	d.quit()
 }
