@@ -1,0 +1,789 @@
+// Package adyenapi is doublecheck's Adyen side: the readers of Adyen's
+// Received payment details and Settlement details reports (Adyen has no API
+// that lists payments), the one Checkout API call a refund needs, and the
+// verification of the REFUND notifications that confirm refunds.
+package adyenapi
+
+import (
+	"crypto/sha256"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+)
+
+// Report is which of Adyen's reports a file is.
+type Report int
+
+// The reports doublecheck reads.
+const (
+	// ReceivedPaymentDetails is one row per payment: its status, amount and
+	// the shopper (https://docs.adyen.com/reporting/received-payment-details-report).
+	ReceivedPaymentDetails Report = iota + 1
+	// SettlementDetails is one row per booking of a settlement batch:
+	// settlements, refunds, chargebacks, fees, payouts
+	// (https://docs.adyen.com/reporting/settlement-detail-report).
+	SettlementDetails
+)
+
+func (r Report) String() string {
+	switch r {
+	case ReceivedPaymentDetails:
+		return "Adyen Received payment details report"
+	case SettlementDetails:
+		return "Adyen Settlement details report"
+	}
+	return "unknown Adyen report"
+}
+
+// Column names, compared without case and surrounding spaces. Adyen changed
+// the default column order in its 2023 reporting migration, so columns are
+// found by name, never by position.
+const (
+	colPsp          = "psp reference"
+	colMerchantRef  = "merchant reference"
+	colMerchant     = "merchant account"
+	colMethod       = "payment method"
+	colCreated      = "creation date"
+	colTimeZone     = "timezone"
+	colCurrency     = "currency"
+	colAmount       = "amount"
+	colType         = "type"
+	colGrossCur     = "gross currency"
+	colGrossDebit   = "gross debit (gc)"
+	colGrossCredit  = "gross credit (gc)"
+	colModification = "modification reference"
+)
+
+// Shopper columns: their exact names are not in the report's published
+// standard columns (they are optional, and unmasked only with the Merchant
+// View PII role), so the plausible spellings are accepted.
+var (
+	emailColumns    = []string{"shopper email", "shopper e-mail", "shopperemail", "email"}
+	shopperColumns  = []string{"shopper reference", "shopperreference"}
+	statusColumns   = []string{"type", "status", "record type"}
+	amountColumns   = []string{"amount", "value", "authorised amount"}
+	currencyColumns = []string{"currency", "payment currency"}
+)
+
+// SniffReceivedPaymentDetails reports whether head, the start of a file, is a
+// Received payment details report: a header row with Psp Reference, Creation
+// Date and an amount, and no settlement (Gross …) columns.
+func SniffReceivedPaymentDetails(head []byte) bool {
+	cols, ok := sniffHeader(head)
+	return ok && cols.has(colPsp) && cols.has(colCreated) && cols.any(amountColumns) >= 0 &&
+		!cols.has(colGrossCredit) && !cols.has(colGrossDebit)
+}
+
+// SniffSettlementDetails reports whether head, the start of a file, is a
+// Settlement details report: Psp Reference with Gross Debit/Credit (GC).
+func SniffSettlementDetails(head []byte) bool {
+	cols, ok := sniffHeader(head)
+	return ok && cols.has(colPsp) && cols.has(colGrossCredit) && cols.has(colGrossDebit)
+}
+
+// Sniff says which report head, the start of a file, is; 0 for neither.
+func Sniff(head []byte) Report {
+	switch {
+	case SniffSettlementDetails(head):
+		return SettlementDetails
+	case SniffReceivedPaymentDetails(head):
+		return ReceivedPaymentDetails
+	}
+	return 0
+}
+
+// sniffHeader reads the first line of head as a CSV header row.
+func sniffHeader(head []byte) (header, bool) {
+	line, _, _ := strings.Cut(strings.TrimPrefix(string(head), "\ufeff"), "\n")
+	r := csv.NewReader(strings.NewReader(line))
+	r.FieldsPerRecord = -1
+	rec, err := r.Read()
+	if err != nil {
+		return header{}, false
+	}
+	return newHeader(rec), true
+}
+
+// header is a report's column names, normalised, in file order, and as the
+// file spells them (for messages).
+type header struct{ names, raw []string }
+
+func newHeader(rec []string) header {
+	h := header{names: make([]string, len(rec)), raw: make([]string, len(rec))}
+	for i, n := range rec {
+		h.names[i] = normalise(n)
+		h.raw[i] = strings.TrimSpace(strings.TrimPrefix(n, "\ufeff"))
+	}
+	return h
+}
+
+func normalise(name string) string {
+	return strings.ToLower(strings.Join(strings.Fields(strings.TrimPrefix(name, "\ufeff")), " "))
+}
+
+func (h header) index(name string) int { return slices.Index(h.names, name) }
+func (h header) has(name string) bool  { return h.index(name) >= 0 }
+
+// any is the index of the first of names the header has, -1 for none.
+func (h header) any(names []string) int {
+	for _, n := range names {
+		if i := h.index(n); i >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// File is one report file to read.
+type File struct {
+	R    io.Reader
+	Name string // its path, for messages
+	// Report is the file's report; 0 to recognise it from its header row.
+	Report Report
+}
+
+// Options are what the files do not say.
+type Options struct {
+	// Live is the mode of the Adyen account the reports come from: a report
+	// does not say whether it was made in the test or the live Customer Area.
+	Live bool
+	// OrderField is the metadata field detection reads the order reference
+	// from (reconcile.Options.OrderField): the Merchant Reference goes there.
+	OrderField string
+	// Now is the command's clock: a payment created after it is refused.
+	Now time.Time
+}
+
+// ChargeRecord is one Adyen payment as a charge, the place of its first row,
+// and a digest of everything the reports said about it (a repeat of the same
+// payment has the same digest).
+type ChargeRecord struct {
+	Charge reconcile.Charge
+	Place  reconcile.Place
+	Digest [16]byte
+}
+
+// Summary is what an import of reports found beyond the charges.
+type Summary struct {
+	Files []string // each file with the report it was read as
+	// Payments is the number of distinct Psp References.
+	Payments int
+	// AuthorisedOnly counts payments authorised with no capture known: they
+	// are not counted as money taken until a Settlement details report (or a
+	// capture status) shows they were.
+	AuthorisedOnly int
+	// LaterBookingsOnly counts payments of which the files hold only refunds
+	// or chargebacks (settled in a batch not among them): left out, since
+	// they say neither the amount nor when the payment was made.
+	LaterBookingsOnly int
+	// Identity is false when no file had a shopper email or shopper reference
+	// column: detection then matches on order references and timing only.
+	Identity bool
+}
+
+// ReadReports reads Adyen report files and emits one charge per payment
+// (Psp Reference), joining what the Received payment details and the
+// Settlement details reports say about it. It reads all the files before it
+// emits anything, so a bad row anywhere means no charge is emitted; the error
+// is one sentence naming the file, the line and the field.
+func ReadReports(files []File, opts Options, emit func(*ChargeRecord) error) (Summary, error) {
+	var sum Summary
+	j := newJoin()
+	for _, f := range files {
+		rep, err := j.read(f, opts)
+		if err != nil {
+			return sum, err
+		}
+		sum.Files = append(sum.Files, f.Name+" ("+rep.String()+")")
+	}
+	sum.Identity = j.identity
+	for _, psp := range j.order {
+		p := j.payments[psp]
+		rec, err := p.charge(opts)
+		if err != nil {
+			return sum, fmt.Errorf("%s: %w", p.place, err)
+		}
+		if rec == nil {
+			sum.LaterBookingsOnly++
+			continue
+		}
+		sum.Payments++
+		if p.authorisedOnly() {
+			sum.AuthorisedOnly++
+		}
+		if err := emit(rec); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// payment is what the reports say about one Psp Reference.
+type payment struct {
+	psp         string
+	place       reconcile.Place // its first row
+	merchantRef string
+	merchant    string
+	method      string
+	email       string
+	shopper     string
+	created     time.Time // from the Received payment details report
+	firstRow    time.Time // the earliest row of any report
+	lastRow     time.Time // the latest row of any report
+	currency    string    // lower case
+	amount      int64     // authorised amount, from the Received payment details report
+	status      string    // the Received payment details report's Type, canonical spelling
+	received    bool      // a Received payment details row was read
+	settled     int64     // Settled… gross credit
+	refunded    int64     // Refunded… gross debit less RefundedReversed gross credit
+	disputed    bool
+	rows        []string // every row that made it, for the digest
+}
+
+// join collects payments across report files.
+type join struct {
+	payments map[string]*payment
+	order    []string
+	identity bool
+	// receivedRows finds a payment listed twice in Received payment details
+	// reports: the same row is a repeat, another row a conflict.
+	receivedRows map[string]receivedRow
+	// bookings are the Settlement details rows read: an aggregated report
+	// and a batch report overlap, and a booking read twice would count twice.
+	bookings map[string]bool
+}
+
+type receivedRow struct {
+	place   reconcile.Place
+	content string
+}
+
+func newJoin() *join {
+	return &join{payments: map[string]*payment{}, receivedRows: map[string]receivedRow{}, bookings: map[string]bool{}}
+}
+
+func (j *join) payment(psp string, place reconcile.Place) *payment {
+	p, ok := j.payments[psp]
+	if !ok {
+		p = &payment{psp: psp, place: place}
+		j.payments[psp] = p
+		j.order = append(j.order, psp)
+	}
+	return p
+}
+
+// reportRow is one data row of a report being read.
+type reportRow struct {
+	file   string
+	fields []string
+	csv    *csv.Reader
+	h      header
+	line   int
+}
+
+// fieldError is the one sentence about a bad field.
+func (r *reportRow) fieldError(col int, format string, args ...any) error {
+	line := r.line
+	if col >= 0 && col < len(r.fields) {
+		line, _ = r.csv.FieldPos(col)
+	}
+	name := "?"
+	if col >= 0 && col < len(r.h.raw) {
+		name = r.h.raw[col]
+	}
+	return fmt.Errorf("%s line %d, field %q: %s", r.file, line, name, fmt.Sprintf(format, args...))
+}
+
+func (r *reportRow) get(col int) string {
+	if col < 0 {
+		return ""
+	}
+	return strings.TrimSpace(r.fields[col])
+}
+
+// read reads one report file into the join.
+func (j *join) read(f File, opts Options) (Report, error) {
+	r := csv.NewReader(f.R)
+	r.ReuseRecord = false
+	rec, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return 0, fmt.Errorf("%s is empty: expected an Adyen Received payment details or Settlement details report (CSV with a header row)", f.Name)
+	}
+	if err != nil {
+		return 0, csvError(f.Name, err)
+	}
+	h := newHeader(rec)
+	if dup := duplicateColumn(h); dup >= 0 {
+		return 0, fmt.Errorf("%s line 1: the header names column %q twice; a report names each column once", f.Name, h.raw[dup])
+	}
+	rep := f.Report
+	if rep == 0 {
+		rep = sniffColumns(h)
+	}
+	if rep == 0 {
+		return 0, fmt.Errorf("%s line 1: not an Adyen report doublecheck reads: a Received payment details report needs the columns Psp Reference, Creation Date and Amount; a Settlement details report Psp Reference, Gross Debit (GC) and Gross Credit (GC)", f.Name)
+	}
+	cols, err := rep.columns(h, f.Name)
+	if err != nil {
+		return 0, err
+	}
+	if cols.email >= 0 || cols.shopper >= 0 {
+		j.identity = true
+	}
+	r.FieldsPerRecord = len(rec)
+	rows := 0
+	for {
+		fields, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, csvError(f.Name, err)
+		}
+		line, _ := r.FieldPos(0)
+		row := &reportRow{file: f.Name, fields: fields, csv: r, h: h, line: line}
+		if blank(fields) {
+			continue
+		}
+		for i, v := range fields {
+			if !utf8.ValidString(v) {
+				return 0, row.fieldError(i, "not valid UTF-8 text; save the file as UTF-8")
+			}
+		}
+		rows++
+		if rep == ReceivedPaymentDetails {
+			err = j.addReceived(row, cols, opts)
+		} else {
+			err = j.addSettlement(row, cols, opts)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if rows == 0 {
+		return 0, fmt.Errorf("%s holds a header row and no payments", f.Name)
+	}
+	return rep, nil
+}
+
+func blank(fields []string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// duplicateColumn is the index of a column named a second time, -1 for none.
+func duplicateColumn(h header) int {
+	seen := map[string]bool{}
+	for i, n := range h.names {
+		if n != "" && seen[n] {
+			return i
+		}
+		seen[n] = true
+	}
+	return -1
+}
+
+func sniffColumns(h header) Report {
+	switch {
+	case h.has(colPsp) && h.has(colGrossCredit) && h.has(colGrossDebit):
+		return SettlementDetails
+	case h.has(colPsp) && h.has(colCreated) && h.any(amountColumns) >= 0:
+		return ReceivedPaymentDetails
+	}
+	return 0
+}
+
+// csvError is a CSV syntax error as one sentence with the file and line.
+func csvError(name string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			return fmt.Errorf("%s line %d: the row has a different number of fields than the header row; a comma in a value must be inside double quotes", name, pe.Line)
+		}
+		return fmt.Errorf("%s line %d, column %d: %v", name, pe.Line, pe.Column, pe.Err)
+	}
+	return fmt.Errorf("read %s: %w", name, err)
+}
+
+// columns are the positions of the columns a report is read by; -1 when absent.
+type columns struct {
+	psp, merchantRef, merchant, method, created, zone int
+	currency, amount, status                          int
+	grossCur, debit, credit, modification             int
+	email, shopper                                    int
+}
+
+func (rep Report) columns(h header, name string) (columns, error) {
+	c := columns{
+		psp: h.index(colPsp), merchantRef: h.index(colMerchantRef), merchant: h.index(colMerchant),
+		method: h.index(colMethod), created: h.index(colCreated), zone: h.index(colTimeZone),
+		email: h.any(emailColumns), shopper: h.any(shopperColumns),
+		currency: -1, amount: -1, status: -1, grossCur: -1, debit: -1, credit: -1, modification: -1,
+	}
+	required := []struct {
+		col  int
+		name string
+	}{{c.psp, "Psp Reference"}, {c.created, "Creation Date"}, {c.zone, "TimeZone"}}
+	if rep == ReceivedPaymentDetails {
+		c.currency, c.amount, c.status = h.any(currencyColumns), h.any(amountColumns), h.any(statusColumns)
+		required = append(required, struct {
+			col  int
+			name string
+		}{c.currency, "Currency"}, struct {
+			col  int
+			name string
+		}{c.status, "Type"})
+	} else {
+		c.status, c.grossCur = h.index(colType), h.index(colGrossCur)
+		c.debit, c.credit, c.modification = h.index(colGrossDebit), h.index(colGrossCredit), h.index(colModification)
+		required = append(required, struct {
+			col  int
+			name string
+		}{c.status, "Type"}, struct {
+			col  int
+			name string
+		}{c.grossCur, "Gross Currency"})
+	}
+	for _, r := range required {
+		if r.col < 0 {
+			return c, fmt.Errorf("%s line 1: the %s has no %s column; export the report with its standard columns", name, rep, r.name)
+		}
+	}
+	return c, nil
+}
+
+// Received payment details statuses: the payment statuses of Adyen's payments
+// lifecycle (https://docs.adyen.com/reporting/reports-and-the-payments-lifecycle:
+// Received, Authorised, Refused, Error, Cancelled, Expired, SentForSettle,
+// Settled, SentForRefund, Refunded, Chargeback).
+var (
+	// receivedPending: a payment attempt whose outcome is not known yet.
+	receivedPending = []string{"Received"}
+	// receivedAuthorised: authorised; whether it was captured is not in the row.
+	receivedAuthorised = []string{"Authorised"}
+	// receivedCaptured: capture requested or settled: money taken.
+	receivedCaptured = []string{"SentForSettle", "Settled"}
+	// receivedRefunded: captured, and a refund of an amount the row does not
+	// give was requested or made; taken as all of it refunded, so that
+	// doublecheck never offers to refund it again (the Settlement details
+	// report gives the amounts).
+	receivedRefunded = []string{"SentForRefund", "Refunded"}
+	receivedDisputed = []string{"Chargeback"}
+	// receivedFailed: no money taken.
+	receivedFailed = []string{"Refused", "Error", "Cancelled", "Expired"}
+)
+
+// canonical finds v among the known spellings of the lists, ignoring case.
+func canonical(v string, lists ...[]string) (string, bool) {
+	for _, l := range lists {
+		for _, k := range l {
+			if strings.EqualFold(k, v) {
+				return k, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (j *join) addReceived(row *reportRow, c columns, opts Options) error {
+	psp, err := pspReference(row, c.psp)
+	if err != nil {
+		return err
+	}
+	place := reconcile.Place{File: row.file, Line: row.line, Element: -1}
+	content := strings.Join(row.fields, "\x1f")
+	if prev, ok := j.receivedRows[psp]; ok {
+		if prev.content != content {
+			return fmt.Errorf("%s line %d, field \"Psp Reference\": payment %s is also on %s, with different contents; keep the right one and import again", row.file, row.line, psp, prev.place)
+		}
+		return nil // the same row again (an overlapping report): read once
+	}
+	j.receivedRows[psp] = receivedRow{place: place, content: content}
+	status, ok := canonical(row.get(c.status), receivedPending, receivedAuthorised, receivedCaptured, receivedRefunded, receivedDisputed, receivedFailed)
+	if !ok {
+		return row.fieldError(c.status, "payment status %q is not one Adyen documents for a payment (%s)", row.get(c.status),
+			strings.Join(slices.Concat(receivedPending, receivedAuthorised, receivedCaptured, receivedRefunded, receivedDisputed, receivedFailed), ", "))
+	}
+	created, err := createdAt(row, c, opts.Now)
+	if err != nil {
+		return err
+	}
+	currency, err := currencyOf(row, c.currency)
+	if err != nil {
+		return err
+	}
+	amount, err := majorAmount(row, c.amount, currency)
+	if err != nil {
+		return err
+	}
+	if amount <= 0 {
+		return row.fieldError(c.amount, "amount %q is not more than zero", row.get(c.amount))
+	}
+	p := j.payment(psp, place)
+	if p.currency != "" && p.currency != currency {
+		return row.fieldError(c.currency, "payment %s is in %s here but in %s in the Settlement details report", psp, strings.ToUpper(currency), strings.ToUpper(p.currency))
+	}
+	p.received, p.status, p.created, p.amount, p.currency = true, status, created, amount, currency
+	p.merchantRef, p.merchant, p.method = row.get(c.merchantRef), row.get(c.merchant), row.get(c.method)
+	p.email, p.shopper = row.get(c.email), row.get(c.shopper)
+	p.seen(created)
+	p.rows = append(p.rows, content)
+	return nil
+}
+
+// Settlement details record types (the Type column), from Adyen's Settlement
+// details report documentation (https://docs.adyen.com/reporting/settlement-detail-report)
+// and the statuses it lists in the payments lifecycle
+// (https://docs.adyen.com/reporting/reports-and-the-payments-lifecycle).
+var (
+	settledTypes = []string{"Settled", "SettledBulk", "SettledExternally", "SettledExternallyWithInfo", "SettledInstallment"}
+	refundTypes  = []string{"Refunded", "RefundedBulk", "RefundedExternally", "RefundedExternallyWithInfo", "RefundedInstallment"}
+	// refundReversedTypes: a refund that did not reach the shopper came back.
+	refundReversedTypes = []string{"RefundedReversed"}
+	chargebackTypes     = []string{"Chargeback", "ChargebackExternally", "ChargebackExternallyWithInfo", "SecondChargeback",
+		"ChargebackReversed", "ChargebackReversedExternally", "ChargebackReversedExternallyWithInfo"}
+	// balanceTypes move the merchant's balance, not a payment's money: fees,
+	// payouts, corrections. Read and left out.
+	balanceTypes = []string{"Fee", "MiscCosts", "MerchantPayout", "DepositCorrection", "InvoiceDeduction",
+		"Balancetransfer", "ReserveAdjustment", "PaymentCost", "ManualCorrected", "AdvancementCommission"}
+)
+
+func (j *join) addSettlement(row *reportRow, c columns, opts Options) error {
+	raw := row.get(c.status)
+	typ, ok := canonical(raw, settledTypes, refundTypes, refundReversedTypes, chargebackTypes, balanceTypes)
+	if !ok {
+		return row.fieldError(c.status, "record type %q is not one doublecheck knows (%s); nothing was imported", raw,
+			strings.Join(slices.Concat(settledTypes, refundTypes, refundReversedTypes, chargebackTypes), ", ")+" and balance bookings such as Fee and MerchantPayout")
+	}
+	if slices.Contains(balanceTypes, typ) {
+		return nil
+	}
+	psp, err := pspReference(row, c.psp)
+	if err != nil {
+		return err
+	}
+	at, err := createdAt(row, c, opts.Now)
+	if err != nil {
+		return err
+	}
+	currency, err := currencyOf(row, c.grossCur)
+	if err != nil {
+		return err
+	}
+	debit, err := optionalAmount(row, c.debit, currency)
+	if err != nil {
+		return err
+	}
+	credit, err := optionalAmount(row, c.credit, currency)
+	if err != nil {
+		return err
+	}
+	content := strings.Join(row.fields, "\x1f")
+	if j.bookings[content] {
+		return nil
+	}
+	j.bookings[content] = true
+	p := j.payment(psp, reconcile.Place{File: row.file, Line: row.line, Element: -1})
+	if p.currency != "" && p.currency != currency {
+		return row.fieldError(c.grossCur, "payment %s is in %s here but in %s on an earlier row", psp, strings.ToUpper(currency), strings.ToUpper(p.currency))
+	}
+	p.currency = currency
+	switch {
+	case slices.Contains(settledTypes, typ):
+		if credit <= 0 {
+			return row.fieldError(c.credit, "a %s row needs the settled amount in Gross Credit (GC)", typ)
+		}
+		p.settled += credit
+	case slices.Contains(refundTypes, typ):
+		if debit <= 0 {
+			return row.fieldError(c.debit, "a %s row needs the refunded amount in Gross Debit (GC)", typ)
+		}
+		p.refunded += debit
+	case slices.Contains(refundReversedTypes, typ):
+		if credit <= 0 {
+			return row.fieldError(c.credit, "a %s row needs the returned amount in Gross Credit (GC)", typ)
+		}
+		p.refunded -= credit
+	default: // chargebacks
+		p.disputed = true
+	}
+	if p.merchantRef == "" {
+		p.merchantRef = row.get(c.merchantRef)
+	}
+	if p.merchant == "" {
+		p.merchant = row.get(c.merchant)
+	}
+	if p.method == "" {
+		p.method = row.get(c.method)
+	}
+	p.seen(at)
+	p.rows = append(p.rows, content)
+	return nil
+}
+
+func (p *payment) seen(t time.Time) {
+	if p.firstRow.IsZero() || t.Before(p.firstRow) {
+		p.firstRow = t
+	}
+	if t.After(p.lastRow) {
+		p.lastRow = t
+	}
+}
+
+// pspReference is Adyen's reference of the payment: "Adyen's 16-character
+// unique reference" (the reports' column description), letters and digits.
+func pspReference(row *reportRow, col int) (string, error) {
+	v := row.get(col)
+	switch {
+	case v == "":
+		return "", row.fieldError(col, "empty; every payment row has Adyen's Psp Reference")
+	case len(v) > 16 || strings.ContainsFunc(v, func(r rune) bool {
+		return !('0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z')
+	}):
+		return "", row.fieldError(col, "%.40q is not an Adyen Psp Reference (up to 16 letters and digits)", v)
+	}
+	return v, nil
+}
+
+// createdAt is the row's Creation Date in its TimeZone.
+func createdAt(row *reportRow, c columns, now time.Time) (time.Time, error) {
+	zoneName := row.get(c.zone)
+	loc, err := Zone(zoneName)
+	if err != nil {
+		return time.Time{}, row.fieldError(c.zone, "%v", err)
+	}
+	v := row.get(c.created)
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", v, loc)
+	if err != nil {
+		return time.Time{}, row.fieldError(c.created, "%q is not a date and time as Adyen writes them (YYYY-MM-DD HH:MM:SS)", v)
+	}
+	if !now.IsZero() && t.After(now.Add(24*time.Hour)) {
+		return time.Time{}, row.fieldError(c.created, "%s is in the future", v)
+	}
+	return t.UTC(), nil
+}
+
+func currencyOf(row *reportRow, col int) (string, error) {
+	v := strings.ToLower(row.get(col))
+	if !reconcile.KnownCurrency(v) {
+		return "", row.fieldError(col, "%q is not an ISO 4217 currency code", row.get(col))
+	}
+	return v, nil
+}
+
+// majorAmount reads an amount in major units ("12.50") as minor units of
+// currency.
+func majorAmount(row *reportRow, col int, currency string) (int64, error) {
+	v := row.get(col)
+	n, err := ParseMajor(v, currency)
+	if err != nil {
+		return 0, row.fieldError(col, "%v", err)
+	}
+	return n, nil
+}
+
+// optionalAmount is majorAmount, 0 for an empty field.
+func optionalAmount(row *reportRow, col int, currency string) (int64, error) {
+	if col < 0 || row.get(col) == "" {
+		return 0, nil
+	}
+	n, err := majorAmount(row, col, currency)
+	if err == nil && n < 0 {
+		return 0, row.fieldError(col, "%q is negative; Adyen writes debits and credits as positive amounts in their own columns", row.get(col))
+	}
+	return n, err
+}
+
+// authorisedOnly is whether the payment was authorised and nothing says it
+// was captured.
+func (p *payment) authorisedOnly() bool {
+	return p.status == "Authorised" && p.settled == 0
+}
+
+// charge is the payment as doublecheck's charge; nil when the reports hold
+// only later bookings of it (a refund or chargeback of a payment settled in an
+// earlier batch), which say neither its amount nor when it was made.
+func (p *payment) charge(opts Options) (*ChargeRecord, error) {
+	if !p.received && p.settled == 0 {
+		return nil, nil
+	}
+	c := reconcile.Charge{
+		ID:        p.psp,
+		Currency:  p.currency,
+		Customer:  p.shopper,
+		Email:     p.email,
+		CardBrand: p.method,
+		Livemode:  opts.Live,
+		Disputed:  p.disputed,
+		Observed:  p.lastRow,
+		Created:   p.created,
+		Amount:    p.amount,
+		Status:    "succeeded",
+		Metadata:  map[string]string{"merchant_reference": p.merchantRef, "merchant_account": p.merchant},
+	}
+	if opts.OrderField != "" && p.merchantRef != "" {
+		c.Metadata[opts.OrderField] = p.merchantRef
+	}
+	captured := p.settled
+	if !p.received {
+		// Only the Settlement details report knows the payment: its
+		// settlement is the amount, its first booking the nearest time known.
+		c.Created, c.Amount = p.firstRow, p.settled
+	} else {
+		switch {
+		case slices.Contains(receivedPending, p.status):
+			c.Status = "pending"
+		case slices.Contains(receivedFailed, p.status):
+			c.Status = "failed"
+		case p.status != "Authorised" && captured == 0:
+			captured = p.amount // the status says it was captured; the amount is the payment's
+		}
+		if slices.Contains(receivedDisputed, p.status) {
+			c.Disputed = true
+		}
+	}
+	// A refund proves a capture at least as large (the capture may be in a
+	// batch that is not among the files).
+	captured = max(captured, p.refunded)
+	refunded := p.refunded
+	if p.received && slices.Contains(receivedRefunded, p.status) && refunded == 0 {
+		refunded = captured // an amount the row does not give: all of it, so it is never offered again
+	}
+	switch {
+	case c.Status != "succeeded" && (captured > 0 || refunded > 0):
+		return nil, fmt.Errorf("payment %s: its status is %s but the Settlement details report books money on it", p.psp, p.status)
+	case captured > c.Amount:
+		return nil, fmt.Errorf("payment %s: %s settled or refunded is more than its %s authorised", p.psp,
+			reconcile.FormatMoney(captured, c.Currency), reconcile.FormatMoney(c.Amount, c.Currency))
+	case refunded < 0:
+		return nil, fmt.Errorf("payment %s: more refunds reversed (RefundedReversed) than refunded", p.psp)
+	}
+	c.AmountCaptured, c.Captured = captured, captured > 0
+	c.AmountRefunded = refunded
+	if c.Captured {
+		// What was authorised and not captured was released: shown as
+		// refunded, as Stripe shows a partial capture, so that only captured
+		// money is ever offered for refund.
+		c.AmountRefunded += c.Amount - captured
+	}
+	c.Refunded = c.AmountRefunded == c.Amount
+	h := sha256.New()
+	for _, r := range p.rows {
+		h.Write([]byte(r))
+		h.Write([]byte{'\n'})
+	}
+	rec := &ChargeRecord{Charge: c, Place: p.place}
+	copy(rec.Digest[:], h.Sum(nil))
+	return rec, nil
+}
