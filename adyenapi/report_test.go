@@ -1,6 +1,7 @@
 package adyenapi
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 var testNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
@@ -262,6 +264,41 @@ func TestParseMajor(t *testing.T) {
 		got, err := ParseMajor(tc.v, tc.cur)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParseMajor(%q, %s) = %d, %v; want %d (ok %t)", tc.v, tc.cur, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// The sandbox's reports, in both layouts, read to the same charges; the
+// second payment of authorised_only is not money taken.
+func TestSandboxReports(t *testing.T) {
+	sb := sandbox.NewAdyen(sandbox.AdyenOptions{})
+	var layouts [][]reconcile.Charge
+	for _, layout := range []sandbox.ReportLayout{sandbox.LayoutPre2023, sandbox.Layout2023} {
+		var rpd, sdr bytes.Buffer
+		if err := sb.WriteReceivedPaymentDetails(&rpd, layout); err != nil {
+			t.Fatal(err)
+		}
+		if err := sb.WriteSettlementDetails(&sdr, layout); err != nil {
+			t.Fatal(err)
+		}
+		charges, sum, err := readFiles(t, File{R: &rpd, Name: "rpd.csv"}, File{R: &sdr, Name: "sdr.csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Payments != len(sb.Payments()) || !sum.Identity {
+			t.Errorf("summary %+v for %d payments", sum, len(sb.Payments()))
+		}
+		layouts = append(layouts, charges)
+	}
+	if !reflect.DeepEqual(layouts[0], layouts[1]) {
+		t.Errorf("the two layouts read differently")
+	}
+	got := byID(layouts[0])
+	for _, p := range sb.Payments() {
+		c := got[p.Psp]
+		wantCounts := p.Status == "Settled"
+		if c.Counts() != wantCounts || c.AmountRefunded != p.Refunded || c.Email != p.ShopperEmail {
+			t.Errorf("%s (%s %s): %+v", p.Psp, p.Scenario, p.Status, c)
 		}
 	}
 }
