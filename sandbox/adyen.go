@@ -219,7 +219,9 @@ func (a *Adyen) add(p AdyenPayment) *AdyenPayment {
 // the ten days before the clock.
 func (a *Adyen) generate() {
 	start := a.now.Add(-10 * 24 * time.Hour)
-	at := func(h float64) time.Time { return start.Add(time.Duration(h * float64(time.Hour))).Truncate(time.Second) }
+	at := func(h float64) time.Time {
+		return start.Add(time.Duration(h * float64(time.Hour))).Truncate(time.Second)
+	}
 	for i := range 40 {
 		status := "Settled"
 		switch i % 10 {
