@@ -319,3 +319,38 @@ func scale(amount int64, from, to int) (v int64, exact bool) {
 	}
 	return amount, true
 }
+
+// Environment variables that configure Adyen. ADYEN_API_BASE points the
+// client at another endpoint (doublecheck's sandbox) and is for tests and the
+// demo.
+const (
+	EnvAPIKey          = "ADYEN_API_KEY"
+	EnvMerchantAccount = "ADYEN_MERCHANT_ACCOUNT"
+	EnvHMACKey         = "ADYEN_HMAC_KEY"
+	EnvEnvironment     = "ADYEN_ENV"
+	EnvLivePrefix      = "ADYEN_LIVE_PREFIX"
+	EnvAPIBase         = "ADYEN_API_BASE"
+)
+
+// ConfigFromEnv reads the Adyen settings; configured is false when
+// ADYEN_API_KEY is not set (doublecheck then refunds no Adyen charge). With a
+// key, ADYEN_ENV must say test or live: the platform is never guessed.
+func ConfigFromEnv(getenv func(string) string) (cfg Config, configured bool, err error) {
+	cfg = Config{
+		APIKey:          strings.TrimSpace(getenv(EnvAPIKey)),
+		MerchantAccount: strings.TrimSpace(getenv(EnvMerchantAccount)),
+		LivePrefix:      strings.TrimSpace(getenv(EnvLivePrefix)),
+		BaseURL:         strings.TrimSpace(getenv(EnvAPIBase)),
+	}
+	if cfg.APIKey == "" {
+		return cfg, false, nil
+	}
+	env := getenv(EnvEnvironment)
+	if strings.TrimSpace(env) == "" {
+		return cfg, true, fmt.Errorf("%s is set but %s is not: set it to test or live (Adyen's test and live platforms are different endpoints with different keys)", EnvAPIKey, EnvEnvironment)
+	}
+	if cfg.Env, err = ParseEnvironment(env); err != nil {
+		return cfg, true, fmt.Errorf("%s: %w", EnvEnvironment, err)
+	}
+	return cfg, true, nil
+}

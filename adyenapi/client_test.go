@@ -266,3 +266,21 @@ func TestAdyenValue(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigFromEnv(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if _, ok, err := ConfigFromEnv(env(nil)); ok || err != nil {
+		t.Errorf("nothing set: configured %t, %v", ok, err)
+	}
+	_, ok, err := ConfigFromEnv(env(map[string]string{EnvAPIKey: "AQE_secret"}))
+	if !ok || err == nil || !strings.Contains(err.Error(), "ADYEN_ENV") || strings.Contains(err.Error(), "AQE_secret") {
+		t.Errorf("a key without ADYEN_ENV: %t, %v", ok, err)
+	}
+	if _, _, err := ConfigFromEnv(env(map[string]string{EnvAPIKey: "k", EnvEnvironment: "prod"})); err == nil {
+		t.Errorf("ADYEN_ENV=prod accepted")
+	}
+	cfg, ok, err := ConfigFromEnv(env(map[string]string{EnvAPIKey: "k", EnvEnvironment: "Live", EnvLivePrefix: "abc-Co", EnvMerchantAccount: "M"}))
+	if !ok || err != nil || cfg.Env != EnvLive || cfg.LivePrefix != "abc-Co" || cfg.MerchantAccount != "M" {
+		t.Errorf("live: %+v %t %v", cfg, ok, err)
+	}
+}
