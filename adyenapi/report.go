@@ -183,6 +183,11 @@ type Summary struct {
 	// or chargebacks (settled in a batch not among them): left out, since
 	// they say neither the amount nor when the payment was made.
 	LaterBookingsOnly int
+	// Bookings are the refund bookings of the Settlement details reports:
+	// a Refunded row confirms the refund its Modification Reference names
+	// (what the refund call answered as pspReference), a RefundedReversed row
+	// says it came back.
+	Bookings []RefundBooking
 	// Identity is false when no file had a shopper email or shopper reference
 	// column: detection then matches on order references and timing only.
 	Identity bool
@@ -203,7 +208,7 @@ func ReadReports(files []File, opts Options, emit func(*ChargeRecord) error) (Su
 		}
 		sum.Files = append(sum.Files, f.Name+" ("+rep.String()+")")
 	}
-	sum.Identity = j.identity
+	sum.Identity, sum.Bookings = j.identity, j.refundBookings
 	for _, psp := range j.order {
 		p := j.payments[psp]
 		rec, err := p.charge(opts)
@@ -223,6 +228,15 @@ func ReadReports(files []File, opts Options, emit func(*ChargeRecord) error) (Su
 		}
 	}
 	return sum, nil
+}
+
+// RefundBooking is a refund of a payment a Settlement details report books.
+type RefundBooking struct {
+	PaymentPsp, RefundPsp string
+	Amount                int64 // doublecheck's minor units
+	Currency              string
+	Reversed              bool // RefundedReversed: the money came back to the merchant
+	Place                 reconcile.Place
 }
 
 // payment is what the reports say about one Psp Reference.
@@ -257,7 +271,8 @@ type join struct {
 	receivedRows map[string]receivedRow
 	// bookings are the Settlement details rows read: an aggregated report
 	// and a batch report overlap, and a booking read twice would count twice.
-	bookings map[string]bool
+	bookings       map[string]bool
+	refundBookings []RefundBooking
 }
 
 type receivedRow struct {
@@ -610,11 +625,13 @@ func (j *join) addSettlement(row *reportRow, c columns, opts Options) error {
 			return row.fieldError(c.debit, "a %s row needs the refunded amount in Gross Debit (GC)", typ)
 		}
 		p.refunded += debit
+		j.book(row, c, psp, debit, currency, false)
 	case slices.Contains(refundReversedTypes, typ):
 		if credit <= 0 {
 			return row.fieldError(c.credit, "a %s row needs the returned amount in Gross Credit (GC)", typ)
 		}
 		p.refunded -= credit
+		j.book(row, c, psp, credit, currency, true)
 	default: // chargebacks
 		p.disputed = true
 	}
@@ -630,6 +647,14 @@ func (j *join) addSettlement(row *reportRow, c columns, opts Options) error {
 	p.seen(at)
 	p.rows = append(p.rows, content)
 	return nil
+}
+
+// book keeps a refund booking that names its refund.
+func (j *join) book(row *reportRow, c columns, psp string, amount int64, currency string, reversed bool) {
+	if ref := row.get(c.modification); ref != "" {
+		j.refundBookings = append(j.refundBookings, RefundBooking{PaymentPsp: psp, RefundPsp: ref, Amount: amount,
+			Currency: currency, Reversed: reversed, Place: reconcile.Place{File: row.file, Line: row.line, Element: -1}})
+	}
 }
 
 func (p *payment) seen(t time.Time) {

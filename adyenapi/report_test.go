@@ -111,6 +111,9 @@ func TestJoinedReports(t *testing.T) {
 		if c.Metadata["order_id"] != "order-1001" || c.Customer != "shopper-ann" || c.CardBrand != "visa" {
 			t.Errorf("identity of %s: %+v", c.ID, c)
 		}
+		if len(sum.Bookings) != 2 || sum.Bookings[0].RefundPsp != "8815000000000202" || sum.Bookings[0].Amount != 1000 || sum.Bookings[0].Reversed {
+			t.Errorf("refund bookings %+v", sum.Bookings)
+		}
 		if sum.LaterBookingsOnly != 1 || !sum.Identity || sum.AuthorisedOnly != 0 {
 			t.Errorf("summary %+v: want 1 payment with later bookings only (the refund of 8815000000000009), identity, none authorised only", sum)
 		}
