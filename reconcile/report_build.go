@@ -172,6 +172,31 @@ func newLedger(in Input) *ledger {
 	return l
 }
 
+// NotRefundableDisputed is why a disputed suspect of provider p is not
+// refunded.
+func NotRefundableDisputed(p Provider) string {
+	if p.Resolved() == ProviderStripe {
+		return notRefundableDisputed
+	}
+	return "disputed: doublecheck does not refund a charge under dispute; answer the dispute in " + p.Title() + " instead"
+}
+
+// providerName names the provider of the charges detection read, "the
+// provider" when they are of several or none.
+func (x *index) providerName() string {
+	ch := x.in.Charges
+	if len(ch) == 0 {
+		return "the provider"
+	}
+	p := ch[0].Provider.Resolved()
+	for i := range ch {
+		if ch[i].Provider.Resolved() != p {
+			return "the provider"
+		}
+	}
+	return p.Title()
+}
+
 // Sentences for a suspect that cannot be refunded.
 const (
 	notRefundableDisputed = "disputed: Stripe won't refund a charge under dispute; answer the dispute instead"
@@ -374,7 +399,7 @@ func (x *index) applyLedger(m *Member, groupWide Decision, led *ledger) {
 		case left <= 0:
 			m.NotRefundable = notRefundableDone
 		case m.Disputed:
-			m.NotRefundable = notRefundableDisputed
+			m.NotRefundable = NotRefundableDisputed(m.Provider)
 		case cr != nil && len(cr.inFlight) > 0:
 			m.NotRefundable = notRefundablePending
 		default:
@@ -470,7 +495,7 @@ func (x *index) findings() []Finding {
 		k := &x.in.Keys[r]
 		f := Finding{Kind: KindKeyWithoutCharge, ChargeID: k.ChargeID, Key: k.Key, OrderRef: k.OrderRef, Created: k.SeenAt}
 		if k.ChargeID == "" {
-			f.Detail = fmt.Sprintf("idempotency key %s produced no charge: the request failed or never reached Stripe", k.Key)
+			f.Detail = fmt.Sprintf("idempotency key %s produced no charge: the request failed or never reached %s", k.Key, x.providerName())
 		} else {
 			f.Detail = fmt.Sprintf("idempotency key %s names charge %s, which is not among the synced charges", k.Key, k.ChargeID)
 		}
@@ -484,6 +509,9 @@ func (x *index) findings() []Finding {
 			if x.eligible[i] && x.keyStart[i] == x.keyStart[i+1] {
 				c := &ch[i]
 				detail := "no idempotency key on record, and whether it had one is not known: no event (Stripe keeps 30 days) and no key-log entry recorded its request"
+				if p := c.Provider; p.Resolved() != ProviderStripe {
+					detail = fmt.Sprintf("no %s on record, and whether it had one is not known: %s's records do not carry it and no key-log entry recorded its request", p.KeyHeader(), p.Title())
+				}
 				switch e, _ := x.keyEvidence(c, nil); e {
 				case EvidenceNoAppKey:
 					detail = "its event recorded the request without an idempotency key: created outside the application (e.g. in the Dashboard) or by code that sends none"

@@ -27,6 +27,9 @@ type Charge struct {
 	Description     string
 	Metadata        map[string]string
 	Livemode        bool
+	// Provider took the charge; empty (stores and files from before
+	// providers) is Stripe.
+	Provider Provider
 	// Observed is when this state of the charge was true (the fetch time of a list
 	// page, or the created time of the event that carried it); the store keeps the
 	// newest observation, so an old event never overwrites a newer refund state.

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+)
+
+// TestChargeProviderRoundTrip: a charge's provider is stored (column and
+// load record) and loads back, whether saved or imported; an empty provider
+// is Stripe's; an unknown one is refused and nothing is stored.
+func TestChargeProviderRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	charge := func(id string, p reconcile.Provider) reconcile.Charge {
+		return reconcile.Charge{ID: id, Amount: 1000, Currency: "usd", Status: "succeeded", Captured: true,
+			Created: t0, Observed: t0, Livemode: true, Disputed: true, Provider: p}
+	}
+	cases := []struct {
+		name string
+		in   reconcile.Provider
+		want reconcile.Provider
+	}{
+		{"stripe", reconcile.ProviderStripe, reconcile.ProviderStripe},
+		{"empty is stripe", "", reconcile.ProviderStripe},
+		{"paypal", reconcile.ProviderPayPal, reconcile.ProviderPayPal},
+		{"adyen", reconcile.ProviderAdyen, reconcile.ProviderAdyen},
+	}
+	for _, tc := range cases {
+		for _, how := range []string{"save", "import"} {
+			t.Run(tc.name+"/"+how, func(t *testing.T) {
+				s := openTemp(t)
+				c := charge("ch_1", tc.in)
+				if err := storeCharge(ctx, s, how, c); err != nil {
+					t.Fatal(err)
+				}
+				got := loadedCharges(t, s)["ch_1"]
+				if got.Provider != tc.want || !got.Livemode || !got.Disputed {
+					t.Errorf("loads with provider %q, livemode %v, disputed %v; want %q, true, true", got.Provider, got.Livemode, got.Disputed, tc.want)
+				}
+				var column string
+				if err := s.reader.QueryRow(`SELECT provider FROM charges WHERE id = 'ch_1'`).Scan(&column); err != nil || column != string(tc.want) {
+					t.Errorf("provider column = %q (%v), want %q", column, err, tc.want)
+				}
+			})
+		}
+	}
+	for _, how := range []string{"save", "import"} {
+		t.Run("unknown/"+how, func(t *testing.T) {
+			s := openTemp(t)
+			err := storeCharge(ctx, s, how, charge("ch_1", "square"))
+			if err == nil || !strings.Contains(err.Error(), `unknown payment provider "square"`) {
+				t.Errorf("err = %v, want the unknown provider named", err)
+			}
+			if n := countRows(t, s)["charges"]; n != 0 {
+				t.Errorf("%d charges stored, want none", n)
+			}
+		})
+	}
+}
+
+func storeCharge(ctx context.Context, s *Store, how string, c reconcile.Charge) error {
+	if how == "save" {
+		return s.SaveCharges(ctx, []reconcile.Charge{c})
+	}
+	return s.ImportCharges(ctx, func(imp *ChargeImport) error {
+		return imp.Add(c, reconcile.Place{File: "f", Line: 1, Element: -1}, [16]byte{1})
+	})
+}
