@@ -136,3 +136,32 @@ func TestVerdictsNameTheProvider(t *testing.T) {
 		})
 	}
 }
+
+// TestReceivedRefundIsNotPlannedAgain: a refund the provider received and
+// has not confirmed blocks another refund of the charge, and says so.
+func TestReceivedRefundIsNotPlannedAgain(t *testing.T) {
+	at := t0.Add(time.Hour)
+	intent := func(st RefundStatus) []RefundIntent {
+		return []RefundIntent{{RefundRequest: RefundRequest{Key: RefundKey("ch_b", 0, 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd"},
+			Status: st, RefundID: "psp_1", CreatedAt: at, FinishedAt: at}}
+	}
+	cases := []struct {
+		name          string
+		refunds       []RefundIntent
+		refundable    int64
+		notRefundable string
+	}{
+		{"received", intent(RefundReceived), 0, "received, awaiting Adyen confirmation"},
+		{"confirmed", intent(RefundSucceeded), 0, notRefundableDone},
+		{"refused on confirmation", intent(RefundFailed), 2000, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ad := provider(ProviderAdyen)
+			g := onlyGroup(t, Detect(Input{Charges: []Charge{charge("ch_a", 0, ad), charge("ch_b", time.Minute, ad)}, Refunds: tc.refunds}, DefaultOptions()))
+			if dup := g.Charges[1]; dup.Refundable != tc.refundable || dup.NotRefundable != tc.notRefundable {
+				t.Errorf("refundable %d %q, want %d %q", dup.Refundable, dup.NotRefundable, tc.refundable, tc.notRefundable)
+			}
+		})
+	}
+}

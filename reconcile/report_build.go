@@ -74,7 +74,8 @@ type chargeRefunds struct {
 	latestAt     time.Time
 	succeeded    RefundIntent // the latest succeeded intent, if hasSucceeded
 	succeededAt  time.Time
-	refunded     int64 // amount of succeeded intents
+	refunded     int64 // amount of succeeded and received intents
+	received     int64 // amount of received intents, awaiting the provider's confirmation
 	inFlight     []RefundRequest
 	hasLatest    bool
 	hasSucceeded bool
@@ -155,8 +156,13 @@ func newLedger(in Input) *ledger {
 		switch ri.Status {
 		case RefundPending:
 			cr.inFlight = append(cr.inFlight, ri.RefundRequest)
-		case RefundSucceeded:
+		case RefundSucceeded, RefundReceived:
+			// A received refund counts until its confirmation says otherwise:
+			// the provider has it, and planning it again could refund twice.
 			cr.refunded += ri.Amount
+			if ri.Status == RefundReceived {
+				cr.received += ri.Amount
+			}
 		}
 		at := ri.FinishedAt
 		if at.IsZero() {
@@ -396,6 +402,8 @@ func (x *index) applyLedger(m *Member, groupWide Decision, led *ledger) {
 	if m.Role == Duplicate {
 		left := m.Amount - effectiveRefunded(&m.Charge, led)
 		switch {
+		case left <= 0 && cr != nil && cr.received > 0:
+			m.NotRefundable = RefundReceived.Describe(m.Provider)
 		case left <= 0:
 			m.NotRefundable = notRefundableDone
 		case m.Disputed:
