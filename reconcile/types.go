@@ -231,7 +231,7 @@ type RefundAttempt struct {
 }
 
 // RefundIntent is one row of the refund ledger: written and committed before any
-// network call, finished with the outcome. Key is the Stripe Idempotency-Key and is
+// network call, finished with the outcome. Key is the provider's idempotency key and is
 // deterministic per charge and amount, so a retry after a crash replays the first
 // result instead of refunding twice.
 type RefundIntent struct {

@@ -10,8 +10,12 @@ import (
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
+// intentColumns are the columns of refund_intents as migration 1 made them;
+// intentRow adds the later ones.
 const intentColumns = `key, charge_id, kept_charge_id, group_id, amount, currency, operator, reason,
 	status, refund_id, error_code, error_message, attempts, created_at, finished_at`
+
+const intentRow = intentColumns + `, provider`
 
 // querier is what *sql.Tx and *sql.DB share for reads.
 type querier interface {
@@ -26,7 +30,7 @@ func scanIntent(row scanner) (reconcile.RefundIntent, error) {
 	var created, finished int64
 	err := row.Scan(&r.Key, &r.ChargeID, &r.KeptChargeID, &r.GroupID, &r.Amount, &r.Currency,
 		&r.Operator, &r.Reason, &r.Status, &r.RefundID, &r.ErrorCode, &r.ErrorMessage, &r.Attempts,
-		&created, &finished)
+		&created, &finished, &r.Provider)
 	r.CreatedAt, r.FinishedAt = decodeTime(created), decodeTime(finished)
 	return r, err
 }
@@ -34,7 +38,7 @@ func scanIntent(row scanner) (reconcile.RefundIntent, error) {
 // queryIntents returns the intents with the given status (all when status is ""),
 // oldest first.
 func queryIntents(ctx context.Context, q querier, status reconcile.RefundStatus) ([]reconcile.RefundIntent, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+intentColumns+` FROM refund_intents
+	rows, err := q.QueryContext(ctx, `SELECT `+intentRow+` FROM refund_intents
 		WHERE ? = '' OR status = ? ORDER BY created_at, key`, status, status)
 	if err != nil {
 		return nil, err
@@ -89,6 +93,10 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	if err := validateIntent(intent); err != nil {
 		return reconcile.RefundIntent{}, false, fmt.Errorf("begin refund of charge %s: %w", intent.ChargeID, err)
 	}
+	provider, err := reconcile.ParseProvider(string(intent.Provider))
+	if err != nil {
+		return reconcile.RefundIntent{}, false, fmt.Errorf("begin refund of charge %s: %w", intent.ChargeID, err)
+	}
 	created, err := encodeTime(intent.CreatedAt, "intent time")
 	if err != nil {
 		return reconcile.RefundIntent{}, false, fmt.Errorf("begin refund of charge %s: %w", intent.ChargeID, err)
@@ -101,12 +109,12 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	var stored reconcile.RefundIntent
 	var inserted bool
 	err = s.withLedgerTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentRow+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO NOTHING`,
 			intent.Key, intent.ChargeID, intent.KeptChargeID, intent.GroupID, intent.Amount, intent.Currency,
 			intent.Operator, intent.Reason, intent.Status, intent.RefundID, intent.ErrorCode,
-			intent.ErrorMessage, intent.Attempts, created, finished)
+			intent.ErrorMessage, intent.Attempts, created, finished, provider)
 		if err != nil {
 			return err
 		}
@@ -115,7 +123,7 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 			return err
 		}
 		inserted = n == 1
-		stored, err = scanIntent(tx.QueryRowContext(ctx, `SELECT `+intentColumns+` FROM refund_intents WHERE key = ?`, intent.Key))
+		stored, err = scanIntent(tx.QueryRowContext(ctx, `SELECT `+intentRow+` FROM refund_intents WHERE key = ?`, intent.Key))
 		return err
 	})
 	if err != nil {

@@ -70,3 +70,36 @@ func storeCharge(ctx context.Context, s *Store, how string, c reconcile.Charge) 
 		return imp.Add(c, reconcile.Place{File: "f", Line: 1, Element: -1}, [16]byte{1})
 	})
 }
+
+// TestRefundIntentProvider: an intent keeps the provider it is sent through
+// (empty is Stripe), so a resume finds its gateway; an unknown one is refused.
+func TestRefundIntentProvider(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		in, want reconcile.Provider
+		wantErr  string
+	}{
+		{in: reconcile.ProviderPayPal, want: reconcile.ProviderPayPal},
+		{in: reconcile.ProviderAdyen, want: reconcile.ProviderAdyen},
+		{in: "", want: reconcile.ProviderStripe},
+		{in: "square", wantErr: `unknown payment provider "square"`},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.in), func(t *testing.T) {
+			s := openTemp(t)
+			it := intentFor("ch_dup", 2000, "ann")
+			it.Provider = tc.in
+			begun, _, err := s.BeginRefund(ctx, it)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || len(allIntents(t, s)) != 0 {
+					t.Errorf("err = %v and %d intents, want %q and none", err, len(allIntents(t, s)), tc.wantErr)
+				}
+				return
+			}
+			pending, perr := s.PendingRefunds(ctx)
+			if err != nil || perr != nil || begun.Provider != tc.want || len(pending) != 1 || pending[0].Provider != tc.want {
+				t.Errorf("begun %q (%v), pending %+v (%v); want %q", begun.Provider, err, pending, perr, tc.want)
+			}
+		})
+	}
+}
