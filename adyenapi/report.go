@@ -666,17 +666,14 @@ func (p *payment) seen(t time.Time) {
 	}
 }
 
-// pspReference is Adyen's reference of the payment: "Adyen's 16-character
-// unique reference" (the reports' column description), letters and digits.
+// pspReference is the row's Psp Reference, Adyen's id of the payment.
 func pspReference(row *reportRow, col int) (string, error) {
 	v := row.get(col)
 	switch {
 	case v == "":
 		return "", row.fieldError(col, "empty; every payment row has Adyen's Psp Reference")
-	case len(v) > 16 || strings.ContainsFunc(v, func(r rune) bool {
-		return !('0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z')
-	}):
-		return "", row.fieldError(col, "%.40q is not an Adyen Psp Reference (up to 16 letters and digits)", v)
+	case !reconcile.IsPspReference(v):
+		return "", row.fieldError(col, "%.40q is not an Adyen Psp Reference (16 letters and digits)", v)
 	}
 	return v, nil
 }
@@ -750,6 +747,7 @@ func (p *payment) charge(opts Options) (*ChargeRecord, error) {
 		Email:     p.email,
 		CardBrand: p.method,
 		Livemode:  opts.Live,
+		Provider:  reconcile.ProviderAdyen,
 		Disputed:  p.disputed,
 		Observed:  p.lastRow,
 		Created:   p.created,
