@@ -103,6 +103,9 @@ func hmacKey(hexKey string) ([]byte, error) {
 type RefundEvent struct {
 	RefundPsp  string // the refund's Psp Reference: the ledger's refund id
 	PaymentPsp string // the payment's
+	// Reference is the refund request's reference: doublecheck sends the
+	// intent's key, so it finds an intent whose answer was lost.
+	Reference string
 	Succeeded  bool
 	// Reason is Adyen's reason when the refund failed, or the event code
 	// for a refund that failed after it succeeded.
@@ -186,7 +189,7 @@ func ReadNotifications(r io.Reader, name, hexKey string) ([]RefundEvent, Notific
 }
 
 func refundEvent(it *NotificationRequestItem, live bool) (RefundEvent, bool, error) {
-	ev := RefundEvent{RefundPsp: it.PspReference, PaymentPsp: it.OriginalReference, EventCode: it.EventCode,
+	ev := RefundEvent{RefundPsp: it.PspReference, PaymentPsp: it.OriginalReference, Reference: it.MerchantReference, EventCode: it.EventCode,
 		Currency: strings.ToLower(it.Amount.Currency), Live: live}
 	switch it.EventCode {
 	case EventRefund:

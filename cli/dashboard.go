@@ -108,7 +108,11 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		}
 		deps.Syncer = syncer{client, st, syncOpts}
 		if !sh.readOnly {
-			refunder := &refunding.Refunder{Gateways: gateways(client), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+			gws, note := gateways(env, client, acct.Live)
+			if note != "" && !dash.demo {
+				fmt.Fprintln(env.Stderr, note)
+			}
+			refunder := &refunding.Refunder{Gateways: gws, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
@@ -220,11 +224,22 @@ func (r refundAdapter) Resume(ctx context.Context) ([]ui.RefundResult, error) {
 
 // gateways are the refund gateways of the providers doublecheck has
 // credentials for: the Stripe client's, when there is one.
-func gateways(client *stripeapi.Client) map[reconcile.Provider]refunding.Gateway {
-	if client == nil {
-		return nil
+// gateways are the refund gateways of the providers doublecheck has
+// credentials for, for a store of mode live; note says how Adyen is set up
+// ("" when it is not configured).
+func gateways(env Env, client *stripeapi.Client, live bool) (gws map[reconcile.Provider]refunding.Gateway, note string) {
+	gws = map[reconcile.Provider]refunding.Gateway{}
+	if client != nil {
+		gws[reconcile.ProviderStripe] = client.RefundGateway(Version)
 	}
-	return map[reconcile.Provider]refunding.Gateway{reconcile.ProviderStripe: client.RefundGateway(Version)}
+	gw, note := adyenGateway(env, live)
+	if gw != nil {
+		gws[reconcile.ProviderAdyen] = gw
+	}
+	if len(gws) == 0 {
+		return nil, note
+	}
+	return gws, note
 }
 
 func uiResult(o refunding.Outcome) ui.RefundResult {

@@ -70,6 +70,13 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if err := importKeyLog(ctx, sh.db, srv); err != nil {
 		return err
 	}
+	env, stopAdyen, err := startAdyenDemo(ctx, env, sh.db, opts.seed)
+	if stopAdyen != nil {
+		defer stopAdyen(context.Background())
+	}
+	if err != nil {
+		return err
+	}
 	// The demo is the sandbox and nothing else: ignore any real key or server.
 	sh.apiKey, sh.apiBase = sandbox.TestKey, url
 	dash.demo = true

@@ -149,12 +149,14 @@ func (d *detection) options() reconcile.Options {
 type command struct {
 	flags *cmdFlags
 	args  int // how many positional arguments it takes
-	run   func(ctx context.Context, args []string) error
+	// maxArgs, when above args, is how many it may take at most.
+	maxArgs int
+	run     func(ctx context.Context, args []string) error
 }
 
 // execute parses args into the command's options and runs it.
 func (c *command) execute(ctx context.Context, stdout io.Writer, args []string) error {
-	rest, err := c.flags.parse(args, c.args, stdout)
+	rest, err := c.flags.parse(args, c.args, max(c.args, c.maxArgs), stdout)
 	if err != nil {
 		return err
 	}
@@ -335,7 +337,7 @@ func editDistance(a, b string) int {
 // parse parses flags that may come before or after positional arguments
 // ("import FILE --db x" and "import --db x FILE" both work) and checks the count
 // of positional arguments.
-func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]string, error) {
+func (f *cmdFlags) parse(args []string, positional, maxPositional int, stdout io.Writer) ([]string, error) {
 	var rest []string
 	for {
 		if err := f.Parse(args); err != nil {
@@ -357,8 +359,8 @@ func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]str
 			return nil, &usageError{msg: err.Error(), usage: f.hint()}
 		}
 	}
-	if len(rest) != positional {
-		msg := "unexpected argument " + strings.Join(rest[min(positional, len(rest)):], " ")
+	if len(rest) < positional || len(rest) > maxPositional {
+		msg := "unexpected argument " + strings.Join(rest[min(maxPositional, len(rest)):], " ")
 		if len(rest) < positional {
 			msg = "missing argument"
 		}

@@ -25,14 +25,23 @@ type importOptions struct {
 	sh   shared
 	yes  bool
 	path string // the file, - for standard input
+	// more are the files after the first: Adyen's reports are imported
+	// together, joined on Psp Reference.
+	more []string
 }
 
 func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *command {
 	return newImportFileCmd(env, runF, runImport,
-		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"))
+		newFlags("import", "doublecheck import FILE [FILE]   (a Stripe list response, a JSON array or JSONL of charges, - for stdin; or Adyen's Received payment details and Settlement details reports, together)"))
 }
 
 func runImport(ctx context.Context, opts *importOptions) error {
+	if isAdyenReport(opts.path) {
+		return importFile(ctx, opts, importAdyenReports(opts.env, opts.more), peekAdyenMode(opts.env), "Adyen payment")
+	}
+	if len(opts.more) > 0 {
+		return fmt.Errorf("import reads one file at a time; only Adyen's Received payment details and Settlement details reports are read together, and %s is not one", opts.path)
+	}
 	return importFile(ctx, opts, importCharges, peekChargesMode, "charge")
 }
 
@@ -239,10 +248,14 @@ func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) e
 	opts := &importOptions{env: env}
 	opts.sh.register(fs, usesStripe)
 	fs.BoolVar(&opts.yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
-	return &command{flags: fs, args: 1, run: func(ctx context.Context, args []string) error {
-		opts.path = args[0]
+	cmd := &command{flags: fs, args: 1, run: func(ctx context.Context, args []string) error {
+		opts.path, opts.more = args[0], args[1:]
 		return runner(runF, run)(ctx, opts)
 	}}
+	if fs.Name() == "import" {
+		cmd.maxArgs = 4 // Adyen reports: the Received payment details and Settlement details of a few batches
+	}
+	return cmd
 }
 
 // importFile imports a file (or stdin for "-") into the store in one

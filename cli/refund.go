@@ -93,8 +93,12 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		client, acct, st, err = sh.connect(ctx, env)
 		if err == nil {
 			live = acct.Live
-			refunder.Gateways = gateways(client)
+			var note string
+			refunder.Gateways, note = gateways(env, client, acct.Live)
 			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+			if note != "" {
+				fmt.Fprintln(env.Stderr, note)
+			}
 		}
 	}
 	if err != nil {

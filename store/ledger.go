@@ -323,6 +323,16 @@ func (s *Store) refundAttempts(ctx context.Context, key string) ([]reconcile.Ref
 	return attempts, nil
 }
 
+// RefundIntents returns every intent of the ledger, oldest first: what a
+// provider's notifications are matched against.
+func (s *Store) RefundIntents(ctx context.Context) ([]reconcile.RefundIntent, error) {
+	intents, err := queryIntents(ctx, s.reader, "")
+	if err != nil {
+		return nil, fmt.Errorf("read refund intents from %s: %w", s.path, err)
+	}
+	return intents, nil
+}
+
 // PendingRefunds returns the intents whose outcome is unknown, oldest first: the
 // ones to resume with the same key.
 func (s *Store) PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error) {

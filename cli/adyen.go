@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/doublecheck-dev/doublecheck/adyenapi"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/refunding"
+	"github.com/doublecheck-dev/doublecheck/store"
+)
+
+// adyenGateway is the Adyen refund gateway the environment configures
+// (ADYEN_API_KEY, ADYEN_MERCHANT_ACCOUNT, ADYEN_ENV…) for a store of mode
+// live; nil, with a note saying why, when Adyen is not configured, is
+// misconfigured, or is the other platform than the store's mode.
+func adyenGateway(env Env, live bool) (refunding.Gateway, string) {
+	cfg, configured, err := adyenapi.ConfigFromEnv(env.Getenv)
+	if !configured {
+		return nil, ""
+	}
+	if err == nil && (cfg.Env == adyenapi.EnvLive) != live {
+		err = fmt.Errorf("%s=%s but the store is a %s store", adyenapi.EnvEnvironment, cfg.Env, modeName(live))
+	}
+	var c *adyenapi.Client
+	if err == nil {
+		c, err = adyenapi.NewClient(cfg)
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("Adyen refunds are off: %v", err)
+	}
+	return c.RefundGateway(), fmt.Sprintf("Adyen refunds through %s for merchant account %s", c.BaseURL(), cfg.MerchantAccount)
+}
+
+// adyenReportsMode is the mode of Adyen reports, which do not say whether
+// the test or the live Customer Area made them: ADYEN_ENV's, else test.
+func adyenReportsMode(env Env) (live bool, err error) {
+	v := env.Getenv(adyenapi.EnvEnvironment)
+	if strings.TrimSpace(v) == "" {
+		return false, nil
+	}
+	e, err := adyenapi.ParseEnvironment(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", adyenapi.EnvEnvironment, err)
+	}
+	return e == adyenapi.EnvLive, nil
+}
+
+// isAdyenReport is whether the file at path starts with the header row of
+// an Adyen report doublecheck reads.
+func isAdyenReport(path string) bool {
+	if path == "-" {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false // importFile says why it cannot be read
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	return adyenapi.Sniff(head[:n]) != 0
+}
+
+// peekAdyenMode settles the mode of the reports before the store is opened.
+func peekAdyenMode(env Env) func(*importInput) error {
+	return func(in *importInput) error {
+		live, err := adyenReportsMode(env)
+		if err != nil {
+			return err
+		}
+		in.live = &live
+		return nil
+	}
+}
+
+// importAdyenReports reads the Received payment details and Settlement
+// details reports of the import (the first file and the others named), joined
+// on Psp Reference, into st in one transaction. Then the refund bookings of
+// the Settlement details reports confirm doublecheck refunds awaiting Adyen.
+func importAdyenReports(env Env, more []string) importer {
+	return func(ctx context.Context, st *store.Store, in *importInput) (count, repeated int, err error) {
+		files := []adyenapi.File{{R: in.r, Name: in.name}}
+		for _, path := range more {
+			f, err := os.Open(path)
+			if err != nil {
+				return 0, 0, fmt.Errorf("cannot read %s: %w", path, err)
+			}
+			defer f.Close()
+			files = append(files, adyenapi.File{R: f, Name: path})
+		}
+		live := *in.live
+		if _, err := checkStoreMode(ctx, st, in.name, live); err != nil {
+			return 0, 0, err
+		}
+		opts := adyenapi.Options{Live: live, OrderField: reconcile.DefaultOptions().OrderField, Now: in.now}
+		// The reports are read whole before anything is stored (the join
+		// needs every row), so the question comes after reading.
+		var records []*adyenapi.ChargeRecord
+		sum, err := adyenapi.ReadReports(files, opts, func(rec *adyenapi.ChargeRecord) error {
+			records = append(records, rec)
+			return nil
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+		if in.agree != nil {
+			if err := in.agree(reconcile.Plural(len(records), "Adyen payment") + " from " + strings.Join(fileNames(files), " and ")); err != nil {
+				return 0, 0, err
+			}
+		}
+		err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
+			for _, rec := range records {
+				if err := imp.Add(rec.Charge, rec.Place, rec.Digest); err != nil {
+					return err
+				}
+			}
+			if count, repeated, err = imp.Counts(); err != nil || count == 0 {
+				return err
+			}
+			if known, err := checkStoreMode(ctx, st, in.name, live); err != nil || known {
+				return err
+			}
+			return imp.SetState(store.StateLivemode, strconv.FormatBool(live))
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, f := range sum.Files {
+			fmt.Fprintf(env.Stderr, "read %s\n", f)
+		}
+		adyenImportNotes(ctx, env, st, sum)
+		return count, repeated, nil
+	}
+}
+
+func fileNames(files []adyenapi.File) []string {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// adyenImportNotes says what the reports left out or could not say, and
+// confirms received refunds the Settlement details reports book.
+func adyenImportNotes(ctx context.Context, env Env, st *store.Store, sum adyenapi.Summary) {
+	if sum.AuthorisedOnly > 0 {
+		fmt.Fprintf(env.Stderr, "%s authorised with no capture known: not counted as money taken; import the Settlement details report with them to count the captured ones\n",
+			reconcile.Plural(sum.AuthorisedOnly, "Adyen payment"))
+	}
+	if sum.LaterBookingsOnly > 0 {
+		fmt.Fprintf(env.Stderr, "%s only refunded or charged back in these reports (settled in an earlier batch): left out; import the report that settled them\n",
+			reconcile.Plural(sum.LaterBookingsOnly, "Adyen payment"))
+	}
+	if !sum.Identity {
+		fmt.Fprintln(env.Stderr, "no shopper email or shopper reference column: Adyen payments are matched on merchant references, amounts and timing only")
+	}
+	for _, b := range sum.Bookings {
+		if b.Reversed {
+			continue // a refund that came back is a REFUNDED_REVERSED notification's to report
+		}
+		err := st.ConfirmRefund(ctx, b.RefundPsp, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded})
+		switch {
+		case err == nil:
+			fmt.Fprintf(env.Stderr, "%s: refund %s of payment %s is booked: confirmed\n", b.Place, b.RefundPsp, b.PaymentPsp)
+		case errors.Is(err, store.ErrNoIntent):
+			// a refund made elsewhere: nothing of doublecheck's to confirm
+		default:
+			fmt.Fprintf(env.Stderr, "%s: refund %s of payment %s is booked but not confirmed: %v\n", b.Place, b.RefundPsp, b.PaymentPsp, err)
+		}
+	}
+}
+
+const adyenNotificationsSynopsis = "doublecheck adyen-notifications FILE   (Adyen webhook bodies: JSON, a JSON array or JSONL; verified with ADYEN_HMAC_KEY)"
+
+// adyenNotificationsOptions are what doublecheck adyen-notifications was asked for.
+type adyenNotificationsOptions struct {
+	env  Env
+	sh   shared
+	path string
+}
+
+func newAdyenNotificationsCmd(env Env, runF func(context.Context, *adyenNotificationsOptions) error) *command {
+	opts := &adyenNotificationsOptions{env: env}
+	fs := newFlags("adyen-notifications", adyenNotificationsSynopsis)
+	opts.sh.register(fs, usesStripe|usesRefunds)
+	return &command{flags: fs, args: 1, run: func(ctx context.Context, args []string) error {
+		opts.path = args[0]
+		return runner(runF, runAdyenNotifications)(ctx, opts)
+	}}
+}
+
+// runAdyenNotifications records the outcome of received Adyen refunds from
+// their REFUND notifications. Every item's HMAC signature is verified before
+// anything is recorded: one forged or altered item refuses the whole file.
+func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions) error {
+	env, sh := opts.env, &opts.sh
+	hmacKey := strings.TrimSpace(env.Getenv(adyenapi.EnvHMACKey))
+	if hmacKey == "" {
+		return fmt.Errorf("%s is not set: the webhook's HMAC key (Customer Area > Developers > Webhooks) proves the notifications come from Adyen", adyenapi.EnvHMACKey)
+	}
+	r, name := env.Stdin, "standard input"
+	if opts.path != "-" {
+		f, err := os.Open(opts.path)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", opts.path, err)
+		}
+		defer f.Close()
+		r, name = f, opts.path
+	}
+	events, sum, err := adyenapi.ReadNotifications(r, name, hmacKey)
+	if err != nil {
+		return err
+	}
+	path, acct, err := sh.localStorePath(ctx, env, true)
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenExisting(ctx, path)
+	if err != nil {
+		return sh.explainNoStore(err, path, acct)
+	}
+	defer st.Close()
+	storeLive, known, err := st.Mode(ctx)
+	if err != nil {
+		return err
+	}
+	intents, err := st.RefundIntents(ctx)
+	if err != nil {
+		return err
+	}
+	byRefund, byKey := map[string]reconcile.RefundIntent{}, map[string]reconcile.RefundIntent{}
+	for _, it := range intents {
+		if it.RefundID != "" {
+			byRefund[it.RefundID] = it
+		}
+		byKey[it.Key] = it
+	}
+	var confirmed, refused, notOurs, attention int
+	for _, ev := range events {
+		if known && ev.Live != storeLive {
+			return fmt.Errorf("%s line %d: a %s notification, but the store %s is a %s store; nothing more was recorded", name, ev.Line, modeName(ev.Live), st.Path(), modeName(storeLive))
+		}
+		outcome := reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}
+		if !ev.Succeeded {
+			outcome = reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: strings.ToLower(ev.EventCode), ErrorMessage: ev.Reason}
+		}
+		money := reconcile.FormatMoney(ev.Amount, ev.Currency)
+		if sh.dryRun {
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): %s would be recorded as %s (dry run)\n", ev.RefundPsp, ev.PaymentPsp, money, ev.EventCode, outcome.Status)
+			continue
+		}
+		intent, found := byRefund[ev.RefundPsp]
+		switch {
+		case !found && byKey[ev.Reference].Status == reconcile.RefundPending:
+			// The answer to the refund call was lost: the ledger does not
+			// know the refund's reference yet.
+			attention++
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s) is doublecheck's pending refund of charge %s: run %s first (the resend with the same key gets its reference), then import this file again\n",
+				ev.RefundPsp, ev.PaymentPsp, money, byKey[ev.Reference].ChargeID, reconcile.ResumeCommand)
+			continue
+		case !found:
+			notOurs++ // made elsewhere (the Customer Area, the shop): not doublecheck's to record
+			continue
+		case ev.EventCode != adyenapi.EventRefund && intent.Status == reconcile.RefundSucceeded:
+			attention++
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s) came back (%s) after Adyen confirmed it: the shopper does not have the money; check the payment in the Customer Area and refund it again if it is still owed\n",
+				ev.RefundPsp, ev.PaymentPsp, money, ev.Reason)
+			continue
+		}
+		if err := st.ConfirmRefund(ctx, ev.RefundPsp, outcome); err != nil {
+			return err
+		}
+		if ev.Succeeded {
+			confirmed++
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): confirmed by Adyen\n", ev.RefundPsp, ev.PaymentPsp, money)
+		} else {
+			refused++
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): refused by Adyen (%s); doublecheck refund can ask again\n", ev.RefundPsp, ev.PaymentPsp, money, ev.Reason)
+		}
+	}
+	fmt.Fprintf(env.Stderr, "%s verified in %s: %d confirmed, %d refused, %s made elsewhere, %s about other events; store %s\n",
+		reconcile.Plural(sum.Items, "notification item"), name, confirmed, refused, reconcile.Plural(notOurs, "refund"), reconcile.Plural(sum.Other, "item"), st.Path())
+	if attention > 0 {
+		return fmt.Errorf("%s need attention: see above", reconcile.Plural(attention, "notification"))
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/doublecheck-dev/doublecheck/adyenapi"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
+)
+
+// adyenWorld is the Stripe sandbox (synced into a store, as an operator's
+// account), the Adyen sandbox on loopback and its two reports on disk.
+type adyenWorld struct {
+	stripeURL, adyenURL string
+	sb                  *sandbox.Adyen
+	db, home, dir       string
+	received, settled   string
+}
+
+func newAdyenWorld(t *testing.T) *adyenWorld {
+	t.Helper()
+	w := &adyenWorld{home: t.TempDir(), dir: t.TempDir()}
+	_, w.stripeURL = listenSandbox(t, sandbox.Options{Seed: 3, Ordinary: 50, NoScenarios: true})
+	w.sb = sandbox.NewAdyen(sandbox.AdyenOptions{Seed: 3, Now: time.Now().Add(-time.Hour)})
+	base, stop, err := w.sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(context.Background()) })
+	w.adyenURL = base
+	w.db = filepath.Join(w.dir, "doublecheck.db")
+	w.received, w.settled = filepath.Join(w.dir, "received.csv"), filepath.Join(w.dir, "settlement.csv")
+	for path, write := range map[string]func(*bytes.Buffer) error{
+		w.received: func(b *bytes.Buffer) error { return w.sb.WriteReceivedPaymentDetails(b, sandbox.Layout2023) },
+		w.settled:  func(b *bytes.Buffer) error { return w.sb.WriteSettlementDetails(b, sandbox.LayoutPre2023) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// run runs the built binary with the sandboxes' credentials; crashAt sets
+// DOUBLECHECK_CRASH_AT. The code is the exit status, or minus the signal.
+func (w *adyenWorld) run(t *testing.T, bin, crashAt string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, append(args, "--db", w.db)...)
+	cmd.Env = []string{"HOME=" + w.home, "XDG_DATA_HOME=" + w.home, "PATH=" + os.Getenv("PATH"),
+		"STRIPE_API_KEY=" + sandbox.TestKey, "STRIPE_API_BASE=" + w.stripeURL,
+		adyenapi.EnvAPIKey + "=" + sandbox.AdyenTestKey, adyenapi.EnvMerchantAccount + "=" + sandbox.AdyenMerchantAccount,
+		adyenapi.EnvEnvironment + "=test", adyenapi.EnvAPIBase + "=" + w.adyenURL, adyenapi.EnvHMACKey + "=" + sandbox.AdyenHMACKey}
+	if crashAt != "" {
+		cmd.Env = append(cmd.Env, crashEnv+"="+crashAt)
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = -int(ws.Signal())
+		}
+	default:
+		t.Fatal(err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+func (w *adyenWorld) report(t *testing.T) reconcile.Report {
+	t.Helper()
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	report, err := detect(context.Background(), st, reconcile.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return report
+}
+
+func (w *adyenWorld) intent(t *testing.T, chargeID string) reconcile.RefundIntent {
+	t.Helper()
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	intents, err := st.RefundIntents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range intents {
+		if it.ChargeID == chargeID {
+			return it
+		}
+	}
+	return reconcile.RefundIntent{}
+}
+
+// Import both reports, refund an Adyen duplicate with a crash after Adyen
+// received it, resume, and confirm it with a signed REFUND notification: one
+// refund at Adyen, received until the notification, then refunded.
+func TestAdyenEndToEnd(t *testing.T) {
+	t.Parallel()
+	bin := builtBinary(t)
+	w := newAdyenWorld(t)
+	if code, _, stderr := w.run(t, bin, "", "sync"); code != 0 {
+		t.Fatalf("sync exited %d: %s", code, stderr)
+	}
+	code, _, stderr := w.run(t, bin, "", "import", w.received, w.settled, "--yes")
+	if code != 0 || !strings.Contains(stderr, "Adyen Received payment details report") || !strings.Contains(stderr, "Adyen Settlement details report") {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	var group reconcile.Group
+	for _, g := range w.report(t).Groups {
+		if g.Charges[0].Provider == reconcile.ProviderAdyen && g.Status == reconcile.Open && g.Charges[0].Currency == "eur" && len(g.Charges) == 2 &&
+			g.Charges[1].Refundable == g.Charges[1].Amount && group.ID == "" {
+			group = g
+		}
+		for _, m := range g.Charges {
+			if m.Provider != g.Charges[0].Provider {
+				t.Errorf("group %s mixes providers", g.ID)
+			}
+		}
+	}
+	if group.ID == "" {
+		t.Fatal("no open Adyen group")
+	}
+	suspect := group.Charges[1]
+
+	code, _, stderr = w.run(t, bin, "after-stripe", "refund", "--group", group.ID, "--yes")
+	if code != -int(syscall.SIGKILL) {
+		t.Fatalf("refund did not crash after Adyen received it: %d %s", code, stderr)
+	}
+	if it := w.intent(t, suspect.ID); it.Status != reconcile.RefundPending {
+		t.Fatalf("after the crash the intent is %+v, want pending", it)
+	}
+	code, stdout, stderr := w.run(t, bin, "", "refund", "--resume")
+	if code != 0 || !strings.Contains(stdout, "awaiting Adyen confirmation") {
+		t.Fatalf("resume exited %d:\n%s\n%s", code, stdout, stderr)
+	}
+	refunds := 0
+	for _, r := range w.sb.Refunds() {
+		if r.PaymentPsp == suspect.ID {
+			refunds++
+		}
+	}
+	it := w.intent(t, suspect.ID)
+	if refunds != 1 || it.Status != reconcile.RefundReceived {
+		t.Fatalf("%d refunds of %s at Adyen, intent %s; want 1, received", refunds, suspect.ID, it.Status)
+	}
+
+	notes := bytes.Join(w.sb.Notify(), []byte("\n"))
+	tampered := filepath.Join(w.dir, "tampered.jsonl")
+	os.WriteFile(tampered, bytes.Replace(notes, []byte(`"success":"true"`), []byte(`"success":"false"`), 1), 0o600)
+	if code, _, stderr := w.run(t, bin, "", "adyen-notifications", tampered); code == 0 || !strings.Contains(stderr, "HMAC signature does not match") ||
+		strings.Contains(stderr, sandbox.AdyenHMACKey) {
+		t.Fatalf("tampered notifications: exit %d: %s", code, stderr)
+	}
+	if w.intent(t, suspect.ID).Status != reconcile.RefundReceived {
+		t.Fatal("a tampered notification changed the ledger")
+	}
+	file := filepath.Join(w.dir, "notifications.jsonl")
+	os.WriteFile(file, notes, 0o600)
+	code, stdout, stderr = w.run(t, bin, "", "adyen-notifications", file)
+	if code != 0 || !strings.Contains(stdout, "confirmed by Adyen") {
+		t.Fatalf("notifications exited %d:\n%s\n%s", code, stdout, stderr)
+	}
+	if it := w.intent(t, suspect.ID); it.Status != reconcile.RefundSucceeded || it.RefundID == "" {
+		t.Fatalf("after the notification: %+v", it)
+	}
+}
+
+// A bad row refuses the whole import, naming the file, line and field, and
+// leaves no store behind.
+func TestAdyenImportRefusesHostileReport(t *testing.T) {
+	t.Parallel()
+	bin := builtBinary(t)
+	w := newAdyenWorld(t)
+	data, _ := os.ReadFile(w.received)
+	lines := strings.Split(string(data), "\n")
+	lines[3] = strings.Replace(lines[3], ",CET,", ",Mars,", 1)
+	bad := filepath.Join(w.dir, "bad.csv")
+	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o600)
+	code, _, stderr := w.run(t, bin, "", "import", bad, w.settled)
+	if code == 0 || !strings.Contains(stderr, "bad.csv line 4, field \"TimeZone\"") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("exit %d: %q", code, stderr)
+	}
+	if _, err := os.Stat(w.db); !os.IsNotExist(err) {
+		t.Errorf("the refused import left a store: %v", err)
+	}
+	if code, _, stderr := w.run(t, bin, "", "import", filepath.Join("..", "testdata", "charges.jsonl"), w.settled); code == 0 || !strings.Contains(stderr, "only Adyen") {
+		t.Errorf("a Stripe file with another: exit %d %s", code, stderr)
+	}
+}
+
+// The demo imports the Adyen sandbox's reports: Adyen groups show beside
+// Stripe's, and the demo's Adyen settings are the sandbox's whatever the
+// user's environment says.
+func TestDemoHasAdyenGroups(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "demo.db")
+	env := Env{Now: time.Now, Getenv: func(name string) string {
+		if name == adyenapi.EnvAPIKey {
+			return "AQE_the_users_real_key"
+		}
+		return ""
+	}}
+	env, stop, err := startAdyenDemo(context.Background(), env, db, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(context.Background())
+	if env.Getenv(adyenapi.EnvAPIKey) != sandbox.AdyenTestKey || !strings.HasPrefix(env.Getenv(adyenapi.EnvAPIBase), "http://127.0.0.1:") {
+		t.Fatalf("the demo's Adyen settings are not the sandbox's")
+	}
+	w := &adyenWorld{db: db}
+	groups := 0
+	for _, g := range w.report(t).Groups {
+		if g.Charges[0].Provider == reconcile.ProviderAdyen {
+			groups++
+		}
+	}
+	if groups < 3 {
+		t.Errorf("%d Adyen groups in the demo, want the sandbox's scenarios", groups)
+	}
+	if gw, note := adyenGateway(env, false); gw == nil {
+		t.Errorf("no Adyen gateway in the demo: %s", note)
+	}
+}
