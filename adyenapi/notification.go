@@ -106,7 +106,7 @@ type RefundEvent struct {
 	// Reference is the refund request's reference: doublecheck sends the
 	// intent's key, so it finds an intent whose answer was lost.
 	Reference string
-	Succeeded  bool
+	Succeeded bool
 	// Reason is Adyen's reason when the refund failed, or the event code
 	// for a refund that failed after it succeeded.
 	Reason    string
