@@ -40,7 +40,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		return importFile(ctx, opts, importAdyenReports(opts.env, opts.more), peekAdyenMode(opts.env), "Adyen payment")
 	}
 	if len(opts.more) > 0 {
-		return fmt.Errorf("import reads one file at a time; only Adyen's Received payment details and Settlement details reports are read together, and %s is not one", opts.path)
+		return &usageError{msg: fmt.Sprintf("unexpected argument %s: import reads one file at a time; only Adyen's Received payment details and Settlement details reports are read together, and %s is not one",
+			strings.Join(opts.more, " "), opts.path), usage: "Run 'doublecheck import --help' for its flags.\n"}
 	}
 	return importFile(ctx, opts, importCharges, peekChargesMode, "charge")
 }
