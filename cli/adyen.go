@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -161,19 +160,32 @@ func adyenImportNotes(ctx context.Context, env Env, st *store.Store, sum adyenap
 	if !sum.Identity {
 		fmt.Fprintln(env.Stderr, "no shopper email or shopper reference column: Adyen payments are matched on merchant references, amounts and timing only")
 	}
+	if len(sum.Bookings) == 0 {
+		return
+	}
+	intents, err := st.RefundIntents(ctx)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "received refunds not checked against the reports' refund bookings: %v\n", err)
+		return
+	}
+	received := map[string]bool{}
+	for _, it := range intents {
+		if it.Status == reconcile.RefundReceived {
+			received[it.RefundID] = true
+		}
+	}
 	for _, b := range sum.Bookings {
-		if b.Reversed {
-			continue // a refund that came back is a REFUNDED_REVERSED notification's to report
+		// A refund that came back (RefundedReversed) is its REFUNDED_REVERSED
+		// notification's to report; a refund made elsewhere or already
+		// confirmed has nothing to confirm.
+		if b.Reversed || !received[b.RefundPsp] {
+			continue
 		}
-		err := st.ConfirmRefund(ctx, b.RefundPsp, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded})
-		switch {
-		case err == nil:
-			fmt.Fprintf(env.Stderr, "%s: refund %s of payment %s is booked: confirmed\n", b.Place, b.RefundPsp, b.PaymentPsp)
-		case errors.Is(err, store.ErrNoIntent):
-			// a refund made elsewhere: nothing of doublecheck's to confirm
-		default:
+		if err := st.ConfirmRefund(ctx, b.RefundPsp, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}); err != nil {
 			fmt.Fprintf(env.Stderr, "%s: refund %s of payment %s is booked but not confirmed: %v\n", b.Place, b.RefundPsp, b.PaymentPsp, err)
+			continue
 		}
+		fmt.Fprintf(env.Stderr, "%s: refund %s of payment %s is booked: confirmed\n", b.Place, b.RefundPsp, b.PaymentPsp)
 	}
 }
 

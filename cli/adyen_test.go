@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -246,5 +247,114 @@ func TestDemoHasAdyenGroups(t *testing.T) {
 	}
 	if gw, note := adyenGateway(env, false); gw == nil {
 		t.Errorf("no Adyen gateway in the demo: %s", note)
+	}
+}
+
+// signedNotification is one Adyen notification body with one item, signed
+// with the sandbox's HMAC key.
+func signedNotification(t *testing.T, event, refundPsp, reference, success string) string {
+	t.Helper()
+	it := adyenapi.NotificationRequestItem{Amount: adyenapi.Amount{Currency: "EUR", Value: 500}, EventCode: event,
+		MerchantAccountCode: sandbox.AdyenMerchantAccount, MerchantReference: reference, OriginalReference: "8815000000000001",
+		PspReference: refundPsp, Success: success, Reason: "reason " + refundPsp}
+	sig, err := it.Sign(sandbox.AdyenHMACKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.AdditionalData = map[string]string{"hmacSignature": sig}
+	b, err := json.Marshal(adyenapi.NotificationRequest{Live: "false", NotificationItems: []adyenapi.NotificationItem{{Item: it}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Each notification goes where the ledger says: a received refund is
+// confirmed or refused; a refund that came back after it was confirmed, and
+// one whose intent is still pending (its answer was lost), need the
+// operator; a refund made elsewhere is left alone.
+func TestAdyenNotificationOutcomes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "d.db")
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intent := func(key string, status reconcile.RefundStatus, refundID string) {
+		t.Helper()
+		it := reconcile.RefundIntent{RefundRequest: reconcile.RefundRequest{Key: key, ChargeID: "8815000000000001", Amount: 500,
+			Currency: "eur", Provider: reconcile.ProviderAdyen}, Operator: "ops", CreatedAt: time.Now()}
+		if _, _, err := st.BeginRefund(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MarkAttempt(ctx, key, "ops"); err != nil {
+			t.Fatal(err)
+		}
+		if status == reconcile.RefundPending {
+			return
+		}
+		if err := st.FinishRefund(ctx, key, reconcile.RefundOutcome{Status: reconcile.RefundReceived, RefundID: refundID}); err != nil {
+			t.Fatal(err)
+		}
+		if status == reconcile.RefundSucceeded {
+			if err := st.ConfirmRefund(ctx, refundID, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	intent("k-confirm", reconcile.RefundReceived, "8800000000000001")
+	intent("k-refuse", reconcile.RefundReceived, "8800000000000002")
+	intent("k-reversed", reconcile.RefundSucceeded, "8800000000000003")
+	intent("k-lost", reconcile.RefundPending, "")
+	st.Close()
+	file := filepath.Join(t.TempDir(), "n.jsonl")
+	os.WriteFile(file, []byte(strings.Join([]string{
+		signedNotification(t, "REFUND", "8800000000000001", "k-confirm", "true"),
+		signedNotification(t, "REFUND", "8800000000000002", "k-refuse", "false"),
+		signedNotification(t, "REFUNDED_REVERSED", "8800000000000003", "k-reversed", "true"),
+		signedNotification(t, "REFUND", "8800000000000004", "k-lost", "true"),
+		signedNotification(t, "REFUND", "8800000000000005", "someone-else", "true"),
+		signedNotification(t, "CAPTURE", "8800000000000006", "", "true"),
+	}, "\n")), 0o600)
+
+	var stdout, stderr bytes.Buffer
+	env := testEnv(t, "", &stdout, &stderr)
+	env.Getenv = func(name string) string {
+		if name == adyenapi.EnvHMACKey {
+			return sandbox.AdyenHMACKey
+		}
+		return ""
+	}
+	code := Run(ctx, []string{"adyen-notifications", file, "--db", db}, env)
+	if code != exitError {
+		t.Errorf("exit %d, want %d: two notifications need the operator\n%s\n%s", code, exitError, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{
+		"refund 8800000000000001 of payment 8815000000000001 (5.00 EUR): confirmed by Adyen",
+		"refund 8800000000000002 of payment 8815000000000001 (5.00 EUR): refused by Adyen (reason 8800000000000002)",
+		"came back (REFUNDED_REVERSED: reason 8800000000000003) after Adyen confirmed it",
+		"is doublecheck's pending refund of charge 8815000000000001: run doublecheck refund --resume first",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), "6 notification items verified") || !strings.Contains(stderr.String(), "1 refund made elsewhere") ||
+		!strings.Contains(stderr.String(), "1 item about other events") {
+		t.Errorf("summary: %s", stderr.String())
+	}
+	st, err = store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	intents, _ := st.RefundIntents(ctx)
+	want := map[string]reconcile.RefundStatus{"k-confirm": reconcile.RefundSucceeded, "k-refuse": reconcile.RefundFailed,
+		"k-reversed": reconcile.RefundSucceeded, "k-lost": reconcile.RefundPending}
+	for _, it := range intents {
+		if it.Status != want[it.Key] {
+			t.Errorf("intent %s is %s, want %s", it.Key, it.Status, want[it.Key])
+		}
 	}
 }
