@@ -66,6 +66,10 @@
 // guest_same_card instance (numbered after the seeded ones). Lists never show
 // objects dated after the server clock.
 //
+// Adyen (adyen.go) is a separate sandbox of Adyen: the Checkout API's refund
+// endpoint with Adyen's idempotency, the merchant account's Received payment
+// details and Settlement details reports, and signed REFUND notifications.
+//
 // Scenarios, ScenarioList, KeyLog/WriteKeyLogCSV (the merchant's own key log),
 // Charges, ChargeJSON, RefundsFor, AddCharge, Capture, Stats, Now and Advance
 // let tests look inside and move the clock.
