@@ -358,3 +358,56 @@ func TestAdyenNotificationOutcomes(t *testing.T) {
 		}
 	}
 }
+
+// Without a Stripe key, Adyen charges of an imported store are refunded
+// through Adyen alone; without Adyen settings it is the Stripe key error.
+func TestAdyenRefundWithoutStripeKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newAdyenWorld(t)
+	settings := map[string]string{adyenapi.EnvAPIKey: sandbox.AdyenTestKey, adyenapi.EnvMerchantAccount: sandbox.AdyenMerchantAccount,
+		adyenapi.EnvEnvironment: "test", adyenapi.EnvAPIBase: w.adyenURL}
+	run := func(withAdyen bool, args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		env := testEnv(t, "", &stdout, &stderr)
+		if withAdyen {
+			env.Getenv = func(k string) string { return settings[k] }
+		}
+		code := Run(ctx, append(args, "--db", w.db), env)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, stderr := run(true, "import", w.received, w.settled); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	var group reconcile.Group
+	for _, g := range w.report(t).Groups {
+		if g.Charges[0].Provider == reconcile.ProviderAdyen && g.Status == reconcile.Open && group.ID == "" {
+			group = g
+		}
+	}
+	if code, _, stderr := run(false, "refund", "--group", group.ID, "--yes"); code == 0 || !strings.Contains(stderr, "no Stripe API key") {
+		t.Fatalf("without any credentials: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := run(true, "refund", "--group", group.ID, "--yes")
+	if code != 0 || !strings.Contains(stderr, "refunds without a Stripe key") || !strings.Contains(stdout, "awaiting Adyen confirmation") {
+		t.Fatalf("exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+	for _, m := range group.Charges[1:] {
+		refs := filterRefunds(w.sb.Refunds(), m.ID)
+		if len(refs) != 1 || refs[0].Value != m.Refundable {
+			t.Errorf("refunds of %s by doublecheck at Adyen: %+v, want one of %d (what was left)", m.ID, refs, m.Refundable)
+		}
+	}
+}
+
+// filterRefunds are doublecheck's refunds of payment (the sandbox seeds
+// others, made in the Customer Area).
+func filterRefunds(refunds []sandbox.AdyenRefund, payment string) []sandbox.AdyenRefund {
+	var out []sandbox.AdyenRefund
+	for _, r := range refunds {
+		if r.PaymentPsp == payment && strings.HasPrefix(r.Key, "doublecheck-refund-") {
+			out = append(out, r)
+		}
+	}
+	return out
+}

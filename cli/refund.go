@@ -91,7 +91,15 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		var acct account
 		var client *stripeapi.Client
 		client, acct, st, err = sh.connect(ctx, env)
-		if err == nil {
+		if errors.Is(err, stripeapi.ErrNoKey) {
+			// No Stripe account: Adyen charges of an imported store can still
+			// be refunded.
+			if st, live, err = adyenOnlyStore(ctx, env, sh, err); err == nil {
+				var note string
+				refunder.Gateways, note = gateways(env, nil, live)
+				fmt.Fprintf(env.Stderr, "refunds without a Stripe key (%s), store %s\n%s\n", modeLabel(live, env.StderrTerminal), st.Path(), note)
+			}
+		} else if err == nil {
 			live = acct.Live
 			var note string
 			refunder.Gateways, note = gateways(env, client, acct.Live)
