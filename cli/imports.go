@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/store"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
@@ -74,6 +75,9 @@ var chargeFormats = []chargeFormat{
 	{name: "stripe-dashboard", title: "a Stripe Dashboard payments export",
 		recognises: func(_ []byte, header []string) bool { return stripeapi.IsDashboardExport(header) },
 		read:       noNote(stripeapi.StreamDashboardCSV)},
+	{name: "paypal-activity", title: "a PayPal activity download",
+		recognises: func(_ []byte, header []string) bool { return paypalapi.IsActivityDownload(header) },
+		read:       paypalapi.StreamActivityCSV},
 }
 
 // noNote is a format's reader that leaves nothing out.
@@ -385,13 +389,7 @@ func importFile(ctx context.Context, opts *importOptions, load importer,
 		if err := peek(in); err != nil {
 			return err
 		}
-		if in.format != nil {
-			how := ""
-			if in.formatNamed {
-				how = " (--format " + in.format.name + ")"
-			}
-			fmt.Fprintf(env.Stderr, "read %s as %s%s\n", in.name, in.format.title, how)
-		}
+
 		sh.keylessLive = new(bool)
 		if in.live != nil {
 			*sh.keylessLive = *in.live
@@ -417,6 +415,14 @@ func importFile(ctx context.Context, opts *importOptions, load importer,
 			removeStore(st.Path())
 		}
 		return err
+	}
+	if in.format != nil {
+		// Said once the import succeeded: a refusal is one sentence.
+		how := ""
+		if in.formatNamed {
+			how = " (--format " + in.format.name + ")"
+		}
+		fmt.Fprintf(env.Stderr, "read %s as %s%s\n", in.name, in.format.title, how)
 	}
 	note := ""
 	if in.note != "" {

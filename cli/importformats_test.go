@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestImportRecognisesEachFormat: every format is recognised from the file
+// itself (or taken from --format), the import says which it took, and the
+// charges land in the store as scan sees them.
+func TestImportRecognisesEachFormat(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		file    string
+		args    []string
+		said    string
+		charges int
+		group   []string // the charges of the one group expected, if any
+		status  string   // that group's status
+		summary string   // more the import's summary says
+	}{
+		{"../testdata/charges.jsonl", nil, "as Stripe charge objects (JSON)\n", 462, nil, "", ""},
+		{"../testdata/stripe_unified_payments.csv", nil, "as a Stripe Dashboard payments export\n", 8,
+			[]string{"ch_3PdashA1aaaaaaaa01", "ch_3PdashA1aaaaaaaa02"}, "open", ""},
+		{"../testdata/stripe_unified_payments_old.csv", nil, "as a Stripe Dashboard payments export\n", 4,
+			[]string{"ch_3PdashA1aaaaaaaa01", "ch_3PdashA1aaaaaaaa02"}, "open", ""},
+		{"../testdata/stripe_unified_payments_old.csv", []string{"--format", "stripe-dashboard"},
+			"as a Stripe Dashboard payments export (--format stripe-dashboard)\n", 4, nil, "", ""},
+		{"../testdata/paypal_activity.csv", nil, "as a PayPal activity download\n", 4,
+			[]string{"8PY00000000000001", "8PY00000000000002"}, "open",
+			"; 1 refund applied to its payment; left out 4 rows, neither payments to you nor their completed refunds (General Authorization ×1, General Currency Conversion ×2, General Withdrawal ×1)"},
+		{"../testdata/paypal_activity_uk_vat.csv", nil, "as a PayPal activity download\n", 3,
+			// One of the two was refunded in full: resolved.
+			[]string{"7PY00000000000001", "7PY00000000000002"}, "resolved", "; 1 refund applied to its payment"},
+		{"../testdata/paypal_activity_custom.csv", nil, "as a PayPal activity download\n", 2,
+			[]string{"6PY00000000000001", "6PY00000000000002"}, "resolved", "; 1 refund applied to its payment; left out 1 row"},
+	} {
+		t.Run(filepath.Base(tc.file)+strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			db := filepath.Join(t.TempDir(), "s.db")
+			code, _, stderr := runCLI(t, "", append([]string{"import", tc.file, "--db", db}, tc.args...)...)
+			if code != exitOK {
+				t.Fatalf("import exited %d: %s", code, stderr)
+			}
+			if want := "read " + tc.file + " " + tc.said; !strings.HasPrefix(stderr, want) {
+				t.Errorf("stderr %q\ndoes not begin %q", stderr, want)
+			}
+			if !strings.Contains(stderr, " into "+db+tc.summary) {
+				t.Errorf("stderr %q\ndoes not end with the summary %q", stderr, tc.summary)
+			}
+			got := scanStore(t, db)
+			if got.Summary.Charges != tc.charges {
+				t.Errorf("%d charges stored, want %d", got.Summary.Charges, tc.charges)
+			}
+			if tc.group == nil {
+				return
+			}
+			if len(got.Groups) != 1 {
+				t.Fatalf("%d groups, want 1", len(got.Groups))
+			}
+			var ids []string
+			for _, c := range got.Groups[0].Charges {
+				ids = append(ids, c.ID)
+			}
+			if strings.Join(ids, " ") != strings.Join(tc.group, " ") || got.Groups[0].Status != tc.status {
+				t.Errorf("group of %v, %s; want %v, %s", ids, got.Groups[0].Status, tc.group, tc.status)
+			}
+			if got.Groups[0].Cause != "unknown" {
+				t.Errorf("cause %q: the export carries no keys, so the cause is not known", got.Groups[0].Cause)
+			}
+		})
+	}
+}
+
+// TestImportRefusesFilesOfNoFormat: a file no format recognises, or one read
+// as a format it is not, is refused in one sentence, naming the file, and
+// leaves nothing behind.
+func TestImportRefusesFilesOfNoFormat(t *testing.T) {
+	t.Parallel()
+	dashboard, err := os.ReadFile("../testdata/stripe_unified_payments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paypal, err := os.ReadFile("../testdata/paypal_activity.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(dashboard), "\n")
+	for _, tc := range []struct {
+		name, content string
+		args          []string
+		code          int
+		want          string
+	}{
+		{"a CSV of something else", "name,amount\nx,1\n", nil, exitError,
+			`is not a file doublecheck import recognises (its first line is "name,amount"): expected Stripe charges (JSON or JSONL), a Stripe Dashboard payments export or a PayPal activity download; if it is one, say which with --format stripe-json|stripe-dashboard|paypal-activity`},
+		{"a key log", "idempotency_key,order_ref,charge_id,created_at\nk1,o1,ch_1,2026-01-01T00:00:00Z\n", nil, exitError,
+			"is an idempotency-key log, not charges: load it with doublecheck keys import"},
+		{"a Dashboard export with a bad amount late in it", strings.Join(lines[:8], "") +
+			strings.Replace(lines[8], "20.00", "20.001", 1), nil, exitError,
+			`line 9, Amount: "20.001" has 3 decimals but GBP has 2`},
+		{"a PayPal download with an unknown zone", strings.Replace(string(paypal), `"PDT"`, `"XST"`, 1), nil, exitError,
+			`line 7, TimeZone: "XST" is not a time zone doublecheck knows`},
+		{"a Dashboard export read as PayPal's", string(dashboard), []string{"--format", "paypal-activity"}, exitError,
+			"line 1: the header has no Date column, which a PayPal activity download needs"},
+		{"an unknown format", string(dashboard), []string{"--format", "adyen"}, exitUsage,
+			`--format must be one of stripe-json, stripe-dashboard, paypal-activity, not "adyen"`},
+		{"empty", "\n\n", nil, exitError, "is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			file := filepath.Join(dir, "export.csv")
+			if err := os.WriteFile(file, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			db := filepath.Join(dir, "s.db")
+			code, _, stderr := runCLI(t, "", append([]string{"import", file, "--db", db}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("import exited %d, want %d: %s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q\nwant %q", stderr, tc.want)
+			}
+			if tc.code == exitError {
+				if !strings.Contains(stderr, file) {
+					t.Errorf("stderr %q does not name the file", stderr)
+				}
+				if n := strings.Count(strings.TrimSpace(stderr), "\n"); n != 0 {
+					t.Errorf("want one sentence, got %d lines: %q", n+1, stderr)
+				}
+			}
+			if _, err := os.Stat(db); err == nil {
+				t.Errorf("a refused import left the store %s behind", db)
+			}
+		})
+	}
+}
+
+// TestImportFormatFromStandardInput: a format is recognised from a pipe too,
+// whose first bytes cannot be read twice.
+func TestImportFormatFromStandardInput(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../testdata/paypal_activity_uk_vat.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "s.db")
+	code, _, stderr := runCLI(t, string(data), "import", "-", "--db", db)
+	if code != exitOK || !strings.HasPrefix(stderr, "read standard input as a PayPal activity download\n") {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	if got := scanStore(t, db); got.Summary.Charges != 3 {
+		t.Errorf("%d charges stored, want 3", got.Summary.Charges)
+	}
+}
