@@ -101,6 +101,8 @@ func TestImportRefusesFilesOfNoFormat(t *testing.T) {
 		{"a Dashboard export with a bad amount late in it", strings.Join(lines[:8], "") +
 			strings.Replace(lines[8], "20.00", "20.001", 1), nil, exitError,
 			`line 9, Amount: "20.001" has 3 decimals but GBP has 2`},
+		{"a Dashboard export that mixes modes", strings.Join(lines[:3], "") + strings.Replace(lines[3], ",Live,", ",Test,", 1), nil, exitError,
+			"line 4: charge ch_3PdashA1aaaaaaaa03: livemode is false (test-mode), but charge ch_3PdashA1aaaaaaaa01 on line 2 is LIVE: the file mixes modes"},
 		{"a PayPal download with an unknown zone", strings.Replace(string(paypal), `"PDT"`, `"XST"`, 1), nil, exitError,
 			`line 7, TimeZone: "XST" is not a time zone doublecheck knows`},
 		{"a Dashboard export read as PayPal's", string(dashboard), []string{"--format", "paypal-activity"}, exitError,
