@@ -374,7 +374,7 @@ func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, e
 		Captured:    st.captured,
 		Email:       t.Get("From Email Address"),
 		Description: t.Get("Item Title"),
-		Livemode:    true, // see README: the download does not say; sandbox accounts have none to give
+		Livemode:    true, // the download does not say which; read as live (README)
 		Raw:         row.raw,
 	}
 	if c.Description == "" {
