@@ -237,3 +237,23 @@ func TestActivityZones(t *testing.T) {
 		}
 	}
 }
+
+// TestActivityDownloadTabDelimited: PayPal's "Tab delimited" download reads
+// as its CSV does.
+func TestActivityDownloadTabDelimited(t *testing.T) {
+	data, err := os.ReadFile("../testdata/paypal_activity_custom.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tabbed := strings.NewReplacer(`","`, "\t", `"`, "").Replace(string(data))
+	if !IsActivityDownload(reconcile.CSVHeaderRow([]byte(tabbed))) {
+		t.Fatal("the tab-delimited header is not recognised")
+	}
+	recs, _, err := readActivity(t, tabbed, "t.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[1].Charge.AmountRefunded != 12000 {
+		t.Errorf("%d payments (want 2), the second refunded %d (want 12000)", len(recs), recs[1].Charge.AmountRefunded)
+	}
+}

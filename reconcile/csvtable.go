@@ -35,6 +35,9 @@ func NewCSVTable(r io.Reader, name string) (*CSVTable, error) {
 	}
 	t := &CSVTable{name: name, cr: csv.NewReader(br), col: map[string]int{}}
 	t.cr.FieldsPerRecord = -1 // checked in Next, with a clearer message
+	if first, _ := br.Peek(br.Size()); tabSeparated(first) {
+		t.cr.Comma = '\t'
+	}
 	header, err := t.cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s is empty: expected a header row", name)
@@ -66,6 +69,9 @@ func CSVHeaderRow(head []byte) []string {
 	}
 	cr := csv.NewReader(bytes.NewReader(head))
 	cr.FieldsPerRecord = -1
+	if tabSeparated(head) {
+		cr.Comma = '\t'
+	}
 	header, err := cr.Read()
 	if err != nil || len(header) < 2 {
 		return nil
@@ -74,6 +80,16 @@ func CSVHeaderRow(head []byte) []string {
 		header[i] = strings.TrimSpace(header[i])
 	}
 	return header
+}
+
+// tabSeparated is whether a file starting with head separates its fields
+// with tabs (PayPal offers "Tab delimited" beside CSV): its first line has
+// tabs and no commas.
+func tabSeparated(head []byte) bool {
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	return bytes.IndexByte(head, '\t') >= 0 && bytes.IndexByte(head, ',') < 0
 }
 
 // HasAll is whether header (as CSVHeaderRow gives it) names every one of names,
