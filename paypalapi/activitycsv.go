@@ -204,6 +204,11 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 	}
 	for _, p := range order {
 		c := p.charge
+		if strings.EqualFold(p.rows[0].status, "Refunded") && c.AmountRefunded == 0 {
+			// Its refund is not in the file (a download of another
+			// period), but the payment's status says all of it.
+			c.AmountRefunded = c.Amount
+		}
 		c.Refunded = c.AmountRefunded == c.Amount
 		if p.emitted == 0 {
 			if err := validateActivityCharge(c, now); err != nil {

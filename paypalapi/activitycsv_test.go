@@ -132,6 +132,9 @@ func TestActivityDownloadRows(t *testing.T) {
 		{"a hold", "10/01/2026,10:00:00,PDT,Payment Review Hold,Completed,USD,40.00,,H1,,Credit\n",
 			0, 0, false, 0, "Payment Review Hold ×1"},
 		{"a repeated row goes to the import twice", pay + pay, 10000, 0, false, 2, ""},
+		{"refunded by its status, its refund in another download",
+			"10/01/2026,10:00:00,PDT,Express Checkout Payment,Refunded,USD,100.00,a@example.com,PAY1,,Credit\n",
+			10000, 10000, false, 1, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, note, err := readActivity(t, header+tc.rows, "a.csv")

@@ -162,6 +162,16 @@ func dashboardCharge(t *reconcile.CSVTable, now time.Time) (*ChargeRecord, error
 	if c.Captured {
 		c.AmountCaptured = c.Amount
 	}
+	if _, ok := t.Column("Amount Refunded"); !ok {
+		// A selection of columns without the amount: the status says
+		// all of it, or that some part was refunded.
+		switch strings.ToLower(t.Get("Status")) {
+		case "refunded":
+			c.AmountRefunded = c.Amount
+		case "partially refunded":
+			return nil, t.FieldError("Status", errors.New("partially refunded, but the export has no Amount Refunded column to say how much; export it with that column"))
+		}
+	}
 	c.Refunded = c.Amount > 0 && c.AmountRefunded == c.Amount
 	c.Disputed = disputed > 0 || strings.EqualFold(t.Get("Status"), "disputed")
 	switch mode := t.Get("Mode"); strings.ToLower(mode) {

@@ -149,6 +149,8 @@ func TestDashboardExportRefusesBadInput(t *testing.T) {
 		{"not UTF-8", header + "ch_2,2026-11-02 10:15:03,10.00,0,usd,Paid,Live,\xff\n", "f.csv line 2, Captured: not valid UTF-8"},
 		{"bad captured", header + "ch_2,2026-11-02 10:15:03,10.00,0,usd,Paid,Live,yes\n", "f.csv line 2, Captured: \"yes\" is neither true nor false"},
 		{"a column named twice", "id,Amount,Amount,Currency,Status,Mode,Created (UTC)\n", "f.csv line 1: the header names \"Amount\" twice"},
+		{"partially refunded, and no Amount Refunded column", "id,Created date (UTC),Amount,Currency,Status,Mode\nch_2,2026-11-02 10:15:03,10.00,usd,Partially Refunded,Live\n",
+			"f.csv line 2, Status: partially refunded, but the export has no Amount Refunded column to say how much"},
 		{"empty", "", "f.csv is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,5 +185,17 @@ func TestIsDashboardExport(t *testing.T) {
 		if got := IsDashboardExport(reconcile.CSVHeaderRow([]byte(tc.head))); got != tc.want {
 			t.Errorf("IsDashboardExport(%q) = %t, want %t", tc.head, got, tc.want)
 		}
+	}
+}
+
+// TestDashboardExportRefundedByStatus: without an Amount Refunded column, a
+// Refunded status says all of it was refunded.
+func TestDashboardExportRefundedByStatus(t *testing.T) {
+	recs, err := readDashboard(t, "id,Created date (UTC),Amount,Currency,Status,Mode\nch_2,2026-11-02 10:15:03,10.00,usd,Refunded,Live\n", "f.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := recs[0].Charge; c.AmountRefunded != 1000 || !c.Refunded {
+		t.Errorf("refunded %d (%t), want 1000 (true)", c.AmountRefunded, c.Refunded)
 	}
 }
