@@ -171,7 +171,7 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 			}
 			linked = append(linked, row)
 		case activityIsPendingRefund:
-			left[row.kind+" ("+row.status+")"]++
+			left[row.kind+" ("+reconcile.OneLine(row.status)+")"]++
 		default:
 			left[row.kind]++
 		}
@@ -254,7 +254,7 @@ func readActivityRow(t *reconcile.CSVTable) (activityRow, error) {
 		place:     t.Place(),
 		id:        t.Get("Transaction ID"),
 		reference: t.Get("Reference Txn ID"),
-		kind:      t.Get("Type"),
+		kind:      reconcile.OneLine(t.Get("Type")),
 		status:    t.Get("Status"),
 		currency:  strings.ToLower(t.Get("Currency")),
 	}

@@ -188,6 +188,8 @@ func TestActivityDownloadRefusesBadInput(t *testing.T) {
 			`p.csv line 2, Transaction ID: "P 2" is not a PayPal transaction id`},
 		{"a refund naming no payment", header + pay + "10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-1.00,a@example.com,RF1,\n",
 			`p.csv line 3, Reference Txn ID: empty, but a Payment Refund row names the payment it returns`},
+		{"a line break in a value the message shows", header + pay + "10/02/2026,10:00:00,PDT,\"Payment\nRefund\",Completed,USD,-1.00,a@example.com,RF1,\n",
+			`p.csv line 3, Reference Txn ID: empty, but a "Payment\nRefund" row names the payment it returns`},
 		{"refunds beyond the payment", header + pay +
 			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-60.00,a@example.com,RF1,PAY1\n" +
 			"10/03/2026,10:00:00,PDT,Payment Refund,Completed,USD,-60.00,a@example.com,RF2,PAY1\n",
@@ -259,4 +261,31 @@ func TestActivityDownloadTabDelimited(t *testing.T) {
 	if len(recs) != 2 || recs[1].Charge.AmountRefunded != 12000 {
 		t.Errorf("%d payments (want 2), the second refunded %d (want 12000)", len(recs), recs[1].Charge.AmountRefunded)
 	}
+}
+
+// FuzzActivityDownload: any input is read or refused, never a panic, and
+// what is read holds together (go test ./paypalapi -fuzz FuzzActivityDownload).
+func FuzzActivityDownload(f *testing.F) {
+	for _, file := range []string{"paypal_activity.csv", "paypal_activity_uk_vat.csv", "paypal_activity_custom.csv"} {
+		data, err := os.ReadFile("../testdata/" + file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data))
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		recs, _, err := readActivity(t, data, "f.csv")
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is more than one line: %q", err)
+			}
+			return
+		}
+		for _, r := range recs {
+			c := r.Charge
+			if c.Amount <= 0 || c.AmountRefunded < 0 || c.AmountRefunded > c.Amount || c.Refunded != (c.AmountRefunded == c.Amount) || c.ID == "" {
+				t.Errorf("an impossible payment read: %+v", c)
+			}
+		}
+	})
 }

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -149,7 +151,7 @@ func (t *CSVTable) Next() (bool, error) {
 	}
 	for i, f := range fields {
 		if !utf8.ValidString(f) {
-			return false, fmt.Errorf("%s line %d, %s: not valid UTF-8 text; save the file as UTF-8", t.name, t.line, t.header[i])
+			return false, fmt.Errorf("%s line %d, %s: not valid UTF-8 text; save the file as UTF-8", t.name, t.line, OneLine(t.header[i]))
 		}
 	}
 	t.fields = fields
@@ -183,10 +185,20 @@ func (t *CSVTable) Line() int { return t.line }
 // Place is where the current row is, for a record made of it.
 func (t *CSVTable) Place() Place { return Place{File: t.name, Line: t.line, Element: -1} }
 
+// OneLine is s as a message shows a value from a file: as it is, or quoted
+// when it holds a line break or other control character, so that a message
+// stays one line.
+func OneLine(s string) string {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
 // FieldError is the refusal of the current row's field: the file, the line
 // and the column, then what is wrong.
 func (t *CSVTable) FieldError(field string, err error) error {
-	return fmt.Errorf("%s line %d, %s: %w", t.name, t.line, field, err)
+	return fmt.Errorf("%s line %d, %s: %w", t.name, t.line, OneLine(field), err)
 }
 
 // Each calls fn with each column's header and the current row's value, in

@@ -199,3 +199,29 @@ func TestDashboardExportRefundedByStatus(t *testing.T) {
 		t.Errorf("refunded %d (%t), want 1000 (true)", c.AmountRefunded, c.Refunded)
 	}
 }
+
+// FuzzDashboardExport: any input is read or refused, never a panic, and what
+// is read passes the charge checks (go test ./stripeapi -fuzz FuzzDashboardExport).
+func FuzzDashboardExport(f *testing.F) {
+	for _, file := range []string{"stripe_unified_payments.csv", "stripe_unified_payments_old.csv"} {
+		data, err := os.ReadFile("../testdata/" + file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data))
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		recs, err := readDashboard(t, data, "f.csv")
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is more than one line: %q", err)
+			}
+			return
+		}
+		for _, r := range recs {
+			if err := reconcile.ValidateCharge(r.Charge, time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)); err != nil {
+				t.Errorf("an impossible charge read: %v", err)
+			}
+		}
+	})
+}
