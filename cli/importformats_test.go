@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // TestImportRecognisesEachFormat: every format is recognised from the file
@@ -53,6 +57,15 @@ func TestImportRecognisesEachFormat(t *testing.T) {
 			got := scanStore(t, db)
 			if got.Summary.Charges != tc.charges {
 				t.Errorf("%d charges stored, want %d", got.Summary.Charges, tc.charges)
+			}
+			want := reconcile.ProviderStripe
+			if strings.Contains(tc.file, "paypal") {
+				want = reconcile.ProviderPayPal
+			}
+			for provider, n := range storedProviders(t, db) {
+				if provider != want {
+					t.Errorf("%d charges of %s stored, want every one of %s", n, provider, want)
+				}
 			}
 			if tc.group == nil {
 				return
@@ -156,5 +169,44 @@ func TestImportFormatFromStandardInput(t *testing.T) {
 	}
 	if got := scanStore(t, db); got.Summary.Charges != 3 {
 		t.Errorf("%d charges stored, want 3", got.Summary.Charges)
+	}
+}
+
+// storedProviders counts the charges of the store at db by provider.
+func storedProviders(t *testing.T, db string) map[reconcile.Provider]int {
+	t.Helper()
+	st, err := store.OpenReadOnly(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	in, err := st.LoadInput(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[reconcile.Provider]int{}
+	for _, c := range in.Charges {
+		n[c.Provider.Resolved()]++
+	}
+	return n
+}
+
+// TestPayPalImportNeedsItsOwnStore: the stores doublecheck picks without
+// --db are a Stripe account's (or those of files of no account), so a PayPal
+// download is refused there, before any store is made.
+func TestPayPalImportNeedsItsOwnStore(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	env := testEnv(t, "", &out, &out)
+	code := Run(context.Background(), []string{"import", "../testdata/paypal_activity.csv"}, env)
+	if code != exitError {
+		t.Fatalf("import exited %d, want 1: %s", code, out.String())
+	}
+	want := "../testdata/paypal_activity.csv is a PayPal activity download: import it into a store of its own, named with --db PATH (one store per PayPal account); nothing was stored"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output %q\nwant %q", out.String(), want)
+	}
+	if entries, _ := os.ReadDir(env.DataDir); len(entries) > 0 {
+		t.Errorf("the refused import made %s in the data directory", entries[0].Name())
 	}
 }

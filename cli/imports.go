@@ -50,8 +50,9 @@ func runImport(ctx context.Context, opts *importOptions) error {
 // is adding one entry to chargeFormats: its reader lives in its provider's
 // package and hands each charge to emit, in the order of the file.
 type chargeFormat struct {
-	name  string // what --format takes
-	title string // what the import says it read the file as
+	name     string             // what --format takes
+	title    string             // what the import says it read the file as
+	provider reconcile.Provider // whose charges the file holds
 	// recognises is whether a file starting with head (at most formatHead
 	// bytes, without a byte-order mark) is of this format; header is head's
 	// first line read as a CSV row, nil when it is none.
@@ -66,16 +67,16 @@ type chargeFormat struct {
 // chargeFormats are the formats of doublecheck import, in the order they are
 // tried on a file.
 var chargeFormats = []chargeFormat{
-	{name: "stripe-json", title: "Stripe charge objects (JSON)",
+	{name: "stripe-json", title: "Stripe charge objects (JSON)", provider: reconcile.ProviderStripe,
 		recognises: func(head []byte, _ []string) bool {
 			first := bytes.TrimLeft(head, " \t\r\n")
 			return len(first) > 0 && (first[0] == '{' || first[0] == '[')
 		},
 		read: noNote(stripeapi.StreamCharges)},
-	{name: "stripe-dashboard", title: "a Stripe Dashboard payments export",
+	{name: "stripe-dashboard", title: "a Stripe Dashboard payments export", provider: reconcile.ProviderStripe,
 		recognises: func(_ []byte, header []string) bool { return stripeapi.IsDashboardExport(header) },
 		read:       noNote(stripeapi.StreamDashboardCSV)},
-	{name: "paypal-activity", title: "a PayPal activity download",
+	{name: "paypal-activity", title: "a PayPal activity download", provider: reconcile.ProviderPayPal,
 		recognises: func(_ []byte, header []string) bool { return paypalapi.IsActivityDownload(header) },
 		read:       paypalapi.StreamActivityCSV},
 }
@@ -390,6 +391,12 @@ func importFile(ctx context.Context, opts *importOptions, load importer,
 			return err
 		}
 
+		if in.format != nil && in.format.provider != reconcile.ProviderStripe && sh.db == "" {
+			// The stores doublecheck picks itself are a Stripe account's
+			// (by the key) or those of files without one.
+			return fmt.Errorf("%s is %s: import it into a store of its own, named with --db PATH (one store per %s account); nothing was stored",
+				in.name, in.format.title, in.format.provider.Title())
+		}
 		sh.keylessLive = new(bool)
 		if in.live != nil {
 			*sh.keylessLive = *in.live

@@ -380,6 +380,7 @@ func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, e
 		Email:       t.Get("From Email Address"),
 		Description: t.Get("Item Title"),
 		Livemode:    true, // the download does not say which; read as live (README)
+		Provider:    reconcile.ProviderPayPal,
 		Raw:         row.raw,
 	}
 	if c.Description == "" {

@@ -84,6 +84,9 @@ func TestActivityDownloadVariants(t *testing.T) {
 						c.ID, c.Created, c.Amount, c.AmountRefunded, c.Currency, c.Status, c.Captured, c.Email,
 						c.Metadata["order_id"], c.Metadata["invoice_id"], c.Metadata["custom_field"], w)
 				}
+				if c.Provider != reconcile.ProviderPayPal {
+					t.Errorf("%s: provider %q, want paypal", c.ID, c.Provider)
+				}
 				if !c.Livemode || c.Customer != "" || c.CardFingerprint != "" {
 					t.Errorf("%s: livemode %t, customer %q, card %q: the download has no customer id or card", c.ID, c.Livemode, c.Customer, c.CardFingerprint)
 				}

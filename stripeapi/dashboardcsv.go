@@ -112,6 +112,7 @@ func dashboardCharge(t *reconcile.CSVTable, now time.Time) (*ChargeRecord, error
 		CardLast4:       t.Get("Card Last4"),
 		PaymentIntent:   t.Get("PaymentIntent ID"),
 		Description:     t.Get("Description"),
+		Provider:        reconcile.ProviderStripe,
 	}
 	if c.ID == "" {
 		return nil, t.FieldError("id", errors.New("empty: every payment has an id"))

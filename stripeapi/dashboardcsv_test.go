@@ -66,6 +66,9 @@ func TestDashboardExportHeaders(t *testing.T) {
 			byID := map[string]ChargeRecord{}
 			for i, r := range recs {
 				byID[r.Charge.ID] = r
+				if r.Charge.Provider != reconcile.ProviderStripe {
+					t.Errorf("%s: provider %q, want stripe", r.Charge.ID, r.Charge.Provider)
+				}
 				if r.Charge.Livemode != tc.live {
 					t.Errorf("%s: livemode %t, want %t", r.Charge.ID, r.Charge.Livemode, tc.live)
 				}
