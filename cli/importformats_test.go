@@ -25,7 +25,7 @@ func TestImportRecognisesEachFormat(t *testing.T) {
 		status  string   // that group's status
 		summary string   // more the import's summary says
 	}{
-		{"../testdata/charges.jsonl", nil, "as Stripe charge objects (JSON)\n", 462, nil, "", ""},
+		{"../testdata/charges.jsonl", nil, "as Stripe charge objects (JSON or JSONL)\n", 462, nil, "", ""},
 		{"../testdata/stripe_unified_payments.csv", nil, "as a Stripe Dashboard payments export\n", 8,
 			[]string{"ch_3PdashA1aaaaaaaa01", "ch_3PdashA1aaaaaaaa02"}, "open", ""},
 		{"../testdata/stripe_unified_payments_old.csv", nil, "as a Stripe Dashboard payments export\n", 4,
@@ -108,7 +108,7 @@ func TestImportRefusesFilesOfNoFormat(t *testing.T) {
 		want          string
 	}{
 		{"a CSV of something else", "name,amount\nx,1\n", nil, exitError,
-			`is not a file doublecheck import recognises (its first line is "name,amount"): expected Stripe charges (JSON or JSONL), a Stripe Dashboard payments export or a PayPal activity download; if it is one, say which with --format stripe-json|stripe-dashboard|paypal-activity`},
+			`is not a file doublecheck import recognises (its first line is "name,amount"): expected Stripe charge objects (JSON or JSONL), a Stripe Dashboard payments export or a PayPal activity download; if it is one, say which with --format stripe-json|stripe-dashboard|paypal-activity`},
 		{"a key log", "idempotency_key,order_ref,charge_id,created_at\nk1,o1,ch_1,2026-01-01T00:00:00Z\n", nil, exitError,
 			"is an idempotency-key log, not charges: load it with doublecheck keys import"},
 		{"a Dashboard export with a bad amount late in it", strings.Join(lines[:8], "") +

@@ -30,7 +30,7 @@ type importOptions struct {
 }
 
 func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *command {
-	fs := newFlags("import", "doublecheck import FILE   (Stripe charges as JSON or JSONL, a Stripe Dashboard payments export, a PayPal activity download; - for stdin)")
+	fs := newFlags("import", "doublecheck import FILE   ("+formatTitles()+"; - for stdin)")
 	cmd, opts := newImportFileCmd(env, runF, runImport, fs)
 	fs.StringVar(&opts.format, "format", "", "read FILE as `NAME` ("+formatNames()+") instead of recognising it from its first line")
 	fs.check(func() error {
@@ -67,7 +67,7 @@ type chargeFormat struct {
 // chargeFormats are the formats of doublecheck import, in the order they are
 // tried on a file.
 var chargeFormats = []chargeFormat{
-	{name: "stripe-json", title: "Stripe charge objects (JSON)", provider: reconcile.ProviderStripe,
+	{name: "stripe-json", title: "Stripe charge objects (JSON or JSONL)", provider: reconcile.ProviderStripe,
 		recognises: func(head []byte, _ []string) bool {
 			first := bytes.TrimLeft(head, " \t\r\n")
 			return len(first) > 0 && (first[0] == '{' || first[0] == '[')
@@ -110,6 +110,18 @@ func formatNames() string {
 	return strings.Join(names, ", ")
 }
 
+// formatTitles lists what the formats are, for messages: "A, B or C".
+func formatTitles() string {
+	titles := make([]string, len(chargeFormats))
+	for i, f := range chargeFormats {
+		titles[i] = f.title
+	}
+	if len(titles) < 2 {
+		return strings.Join(titles, "")
+	}
+	return strings.Join(titles[:len(titles)-1], ", ") + " or " + titles[len(titles)-1]
+}
+
 // chooseFormat settles the format of in: the one named (--format), else the
 // first that recognises the file's start. The bytes read to recognise it stay
 // in in.r.
@@ -126,7 +138,7 @@ func (in *importInput) chooseFormat(named string) error {
 	}
 	head = reconcile.TrimLineBOM(head)
 	if len(bytes.TrimSpace(head)) == 0 {
-		return fmt.Errorf("%s is empty: expected Stripe charges (JSON or JSONL), a Stripe Dashboard payments export or a PayPal activity download", in.name)
+		return fmt.Errorf("%s is empty: expected %s", in.name, formatTitles())
 	}
 	header := reconcile.CSVHeaderRow(head)
 	for i := range chargeFormats {
@@ -143,8 +155,8 @@ func (in *importInput) chooseFormat(named string) error {
 	if len(first) > 60 {
 		first = append(first[:57:57], "..."...)
 	}
-	return fmt.Errorf("%s is not a file doublecheck import recognises (its first line is %q): expected Stripe charges (JSON or JSONL), a Stripe Dashboard payments export or a PayPal activity download; if it is one, say which with --format %s",
-		in.name, first, strings.ReplaceAll(formatNames(), ", ", "|"))
+	return fmt.Errorf("%s is not a file doublecheck import recognises (its first line is %q): expected %s; if it is one, say which with --format %s",
+		in.name, first, formatTitles(), strings.ReplaceAll(formatNames(), ", ", "|"))
 }
 
 // importInput is the file an import reads, and what was settled before the
