@@ -87,7 +87,7 @@ type activityRow struct {
 	status    string
 	currency  string
 	gross     int64 // minor units; negative for money out
-	raw       []byte
+	raw       []byte // the row as JSON, to tell a repeated row from a conflicting one
 	digest    [16]byte
 }
 
@@ -381,7 +381,9 @@ func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, e
 		Description: t.Get("Item Title"),
 		Livemode:    true, // the download does not say which; read as live (README)
 		Provider:    reconcile.ProviderPayPal,
-		Raw:         row.raw,
+		// No Raw: the raw JSON a store keeps for a PayPal charge is the
+		// Transaction Search record a PayPal sync rebuilds the charge from
+		// (its row and linked refunds), which a download's row is not.
 	}
 	if c.Description == "" {
 		c.Description = row.kind

@@ -90,8 +90,8 @@ func TestActivityDownloadVariants(t *testing.T) {
 				if !c.Livemode || c.Customer != "" || c.CardFingerprint != "" {
 					t.Errorf("%s: livemode %t, customer %q, card %q: the download has no customer id or card", c.ID, c.Livemode, c.Customer, c.CardFingerprint)
 				}
-				if !strings.Contains(string(c.Raw), `"Transaction ID":"`+w.id+`"`) {
-					t.Errorf("%s: raw row %s is not its row", c.ID, c.Raw)
+				if c.Raw != nil {
+					t.Errorf("%s: raw %s: a PayPal charge's raw JSON is a Transaction Search record, which a PayPal sync reads back", c.ID, c.Raw)
 				}
 			}
 		})
