@@ -86,7 +86,7 @@ type activityRow struct {
 	kind      string // Type
 	status    string
 	currency  string
-	gross     int64 // minor units; negative for money out
+	gross     int64  // minor units; negative for money out
 	raw       []byte // the row as JSON, to tell a repeated row from a conflicting one
 	digest    [16]byte
 }
