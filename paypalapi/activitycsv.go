@@ -204,9 +204,10 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 	}
 	for _, p := range order {
 		c := p.charge
-		if strings.EqualFold(p.rows[0].status, "Refunded") && c.AmountRefunded == 0 {
+		if st := strings.ToLower(p.rows[0].status); (st == "refunded" || st == "reversed") && c.AmountRefunded == 0 {
 			// Its refund is not in the file (a download of another
-			// period), but the payment's status says all of it.
+			// period), but the payment's status says all of it went back
+			// (as Transaction Search's status V: "reversed (refunded)").
 			c.AmountRefunded = c.Amount
 		}
 		c.Refunded = c.AmountRefunded == c.Amount
@@ -351,7 +352,7 @@ var activityStatuses = map[string]struct {
 	"cleared":            {"succeeded", true},
 	"refunded":           {"succeeded", true}, // its refund rows say how much
 	"partially refunded": {"succeeded", true},
-	"reversed":           {"succeeded", true}, // its reversal row marks it disputed
+	"reversed":           {"succeeded", true}, // returned to the payer: all of it refunded
 	"pending":            {"pending", false},
 	"uncleared":          {"pending", false},
 	"held":               {"pending", false},
