@@ -125,9 +125,9 @@ func formatTitles() string {
 // chooseFormat settles the format of in: the one named (--format), else the
 // first that recognises the file's start. The bytes read to recognise it stay
 // in in.r.
-func (in *importInput) chooseFormat(named string) error {
-	if named != "" {
-		in.format, in.formatNamed = formatNamed(named), true
+func (in *importInput) chooseFormat() error {
+	if in.formatName != "" {
+		in.format = formatNamed(in.formatName)
 		return nil
 	}
 	br := bufio.NewReaderSize(in.r, formatHead)
@@ -172,11 +172,10 @@ type importInput struct {
 	live *bool
 	// now is the command's clock: a charge created after it is refused.
 	now time.Time
-	// format is the file's format, chosen before it is read; formatNamed
-	// says whether --format chose it.
-	format      *chargeFormat
-	formatName  string // --format, "" to recognise the format
-	formatNamed bool
+	// format is the file's format, chosen before it is read: the one
+	// formatName (--format) names, else the one that recognises the file.
+	format     *chargeFormat
+	formatName string
 	// note is what the format's reader left out of the file, for the summary.
 	note string
 	// agree, when the store needs the operator's consent, is called with what
@@ -313,7 +312,7 @@ var errModeFound = errors.New("mode found")
 // own; with one, a file of the other mode than the store's is refused before
 // anything else), and leaves in reading from the beginning of the file.
 func peekChargesMode(in *importInput) error {
-	if err := in.chooseFormat(in.formatName); err != nil {
+	if err := in.chooseFormat(); err != nil {
 		return err
 	}
 	var read bytes.Buffer
@@ -438,7 +437,7 @@ func importFile(ctx context.Context, opts *importOptions, load importer,
 	if in.format != nil {
 		// Said once the import succeeded: a refusal is one sentence.
 		how := ""
-		if in.formatNamed {
+		if in.formatName != "" {
 			how = " (--format " + in.format.name + ")"
 		}
 		fmt.Fprintf(env.Stderr, "read %s as %s%s\n", in.name, in.format.title, how)
