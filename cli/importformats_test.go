@@ -210,3 +210,32 @@ func TestPayPalImportNeedsItsOwnStore(t *testing.T) {
 		t.Errorf("the refused import made %s in the data directory", entries[0].Name())
 	}
 }
+
+// TestDashboardImportIsAllOrNothing: a bad row late in an export, after rows
+// already handed to the store, leaves a store that existed as it was.
+func TestDashboardImportIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	if code, _, stderr := runCLI(t, "", "import", "../testdata/stripe_unified_payments.csv", "--db", db); code != exitOK {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile("../testdata/stripe_unified_payments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same payments under new ids, the last with an amount GBP cannot have.
+	bad := strings.ReplaceAll(string(data), "ch_3PdashA1aaaaaaaa", "ch_3PdashB2bbbbbbbb")
+	bad = strings.Replace(bad, "20.00,0.00,gbp", "20.001,0.00,gbp", 1)
+	file := filepath.Join(dir, "unified_payments.csv")
+	if err := os.WriteFile(file, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "", "import", file, "--db", db)
+	if code != exitError || !strings.Contains(stderr, file+` line 9, Amount: "20.001" has 3 decimals but GBP has 2`) {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	if got := scanStore(t, db); got.Summary.Charges != 8 {
+		t.Errorf("%d charges in the store after a refused import, want the 8 it held", got.Summary.Charges)
+	}
+}
