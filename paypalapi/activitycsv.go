@@ -15,7 +15,7 @@ import (
 
 // PayPal's activity download (Activity → Statements → Activity download, CSV)
 // writes one row per balance movement or memo, with columns the account
-// holder may choose: "Date" (MM/DD/YYYY), "Time", "TimeZone" (or "Time zone"),
+// holder may choose: "Date" (MM/DD/YYYY; DD/MM/YYYY in the UK), "Time", "TimeZone" (or "Time zone"),
 // "Type", "Status", "Currency", "Gross" (major units, thousands separators,
 // negative for money out), "From Email Address", "Transaction ID",
 // "Reference Txn ID" (a refund's payment), "Invoice Number", "Custom Number",
@@ -80,7 +80,8 @@ func activityLocation(name string) (*time.Location, error) {
 // activityRow is one row of the download, as far as an import uses it.
 type activityRow struct {
 	place     reconcile.Place
-	at        time.Time
+	date      activityDate
+	at        time.Time // set once the file's date order is known
 	id        string
 	reference string
 	kind      string // Type
@@ -126,6 +127,7 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 		linked   []activityRow      // refunds and disputes, applied once the file is read
 		left     = map[string]int{} // rows left out, by what they are
 		repeats  = reconcile.NewRepeats("transaction")
+		dates    activityDateOrder
 	)
 	for {
 		ok, err := t.Next()
@@ -137,6 +139,9 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 		}
 		row, err := readActivityRow(t)
 		if err != nil {
+			return "", err
+		}
+		if err := dates.see(row); err != nil {
 			return "", err
 		}
 		switch activityKind(t, row) {
@@ -174,6 +179,19 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 			left[row.kind+" ("+reconcile.OneLine(row.status)+")"]++
 		default:
 			left[row.kind]++
+		}
+	}
+	for _, p := range order {
+		if p.charge.Created.IsZero() {
+			if p.charge.Created, err = p.rows[0].time(dates.dayFirst); err != nil {
+				return "", err
+			}
+			p.charge.Observed = p.charge.Created
+		}
+	}
+	for i := range linked {
+		if linked[i].at, err = linked[i].time(dates.dayFirst); err != nil {
+			return "", err
 		}
 	}
 	refunds := 0
@@ -278,17 +296,89 @@ func readActivityRow(t *reconcile.CSVTable) (activityRow, error) {
 	if err != nil {
 		return row, t.FieldError(zoneColumn, err)
 	}
-	day, err := time.ParseInLocation("1/2/2006", t.Get("Date"), loc)
-	if err != nil {
-		return row, t.FieldError("Date", fmt.Errorf("%q is not a date as PayPal writes it (MM/DD/YYYY)", t.Get("Date")))
+	row.date = activityDate{text: t.Get("Date"), loc: loc}
+	if !row.date.split() {
+		return row, t.FieldError("Date", fmt.Errorf("%q is not a date as PayPal writes it (MM/DD/YYYY, or DD/MM/YYYY)", row.date.text))
 	}
 	clock, err := time.Parse("15:04:05", t.Get("Time"))
 	if err != nil {
 		return row, t.FieldError("Time", fmt.Errorf("%q is not a time as PayPal writes it (HH:MM:SS)", t.Get("Time")))
 	}
-	row.at = day.Add(time.Duration(clock.Hour())*time.Hour + time.Duration(clock.Minute())*time.Minute +
-		time.Duration(clock.Second())*time.Second).UTC()
+	row.date.clock = time.Duration(clock.Hour())*time.Hour + time.Duration(clock.Minute())*time.Minute +
+		time.Duration(clock.Second())*time.Second
 	return row, nil
+}
+
+// activityDate is a row's Date, Time and TimeZone, read once the file's
+// date order is known.
+type activityDate struct {
+	text          string
+	first, second int // the two numbers before the year
+	year          int
+	clock         time.Duration
+	loc           *time.Location
+}
+
+// split reads the three numbers of text, separated by slashes.
+func (d *activityDate) split() bool {
+	parts := strings.Split(d.text, "/")
+	if len(parts) != 3 || len(parts[2]) != 4 {
+		return false
+	}
+	n := make([]int, 3)
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || p == "" || len(p) > 4 || strings.ContainsAny(p, "+-") {
+			return false
+		}
+		n[i] = v
+	}
+	d.first, d.second, d.year = n[0], n[1], n[2]
+	return d.first >= 1 && d.second >= 1 && d.first <= 31 && d.second <= 31
+}
+
+// time is the row's time in UTC, its date read day first or month first.
+func (row *activityRow) time(dayFirst bool) (time.Time, error) {
+	d := row.date
+	month, day, order := d.first, d.second, "MM/DD/YYYY"
+	if dayFirst {
+		month, day, order = d.second, d.first, "DD/MM/YYYY"
+	}
+	at := time.Date(d.year, time.Month(month), day, 0, 0, 0, 0, d.loc)
+	if month > 12 || at.Day() != day { // no 31 April: time.Date would roll over
+		return time.Time{}, fmt.Errorf("%s, Date: %q is not a date as the file writes them (%s)", row.place, d.text, order)
+	}
+	return at.Add(d.clock).UTC(), nil
+}
+
+// activityDateOrder learns whether a download writes its dates month first
+// (MM/DD/YYYY, as PayPal's US downloads) or day first (DD/MM/YYYY, as its
+// UK and European ones): a first number above 12 says day first, a second
+// one month first. A file that says neither is read month first.
+type activityDateOrder struct {
+	dayFirst, monthFirst bool
+	dayAt, monthAt       reconcile.Place // the first rows that said so
+	dayText, monthText   string
+}
+
+func (o *activityDateOrder) see(row activityRow) error {
+	switch {
+	case row.date.first > 12 && !o.dayFirst:
+		o.dayFirst, o.dayAt, o.dayText = true, row.place, row.date.text
+	case row.date.second > 12 && !o.monthFirst:
+		o.monthFirst, o.monthAt, o.monthText = true, row.place, row.date.text
+	default:
+		return nil
+	}
+	if !o.dayFirst || !o.monthFirst {
+		return nil
+	}
+	if row.date.first > 12 {
+		return fmt.Errorf("%s, Date: %q is written day first, but %q on line %d month first; which of the file's dates are which is not known",
+			row.place, row.date.text, o.monthText, o.monthAt.Line)
+	}
+	return fmt.Errorf("%s, Date: %q is written month first, but %q on line %d day first; which of the file's dates are which is not known",
+		row.place, row.date.text, o.dayText, o.dayAt.Line)
 }
 
 func notTransactionIDRune(r rune) bool {
@@ -371,9 +461,8 @@ func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, e
 			row.status, strings.Join(slices.Sorted(maps.Keys(activityStatuses)), ", ")))
 	}
 	c := reconcile.Charge{
-		ID:          row.id,
-		Created:     row.at,
-		Observed:    row.at,
+		ID: row.id,
+		// Created and Observed: once the file's date order is known.
 		Amount:      row.gross,
 		Currency:    row.currency,
 		Status:      st.status,

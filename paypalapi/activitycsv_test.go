@@ -178,8 +178,15 @@ func TestActivityDownloadRefusesBadInput(t *testing.T) {
 	}{
 		{"unknown zone", header + "10/01/2026,10:00:00,XYZT,Website Payment,Completed,USD,1.00,a@example.com,P2,\n",
 			`p.csv line 2, TimeZone: "XYZT" is not a time zone doublecheck knows (it knows ACDT, ACST`},
-		{"day first", header + "13/01/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
-			`p.csv line 2, Date: "13/01/2026" is not a date as PayPal writes it (MM/DD/YYYY)`},
+		{"day first and month first", header + "13/01/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n" +
+			"01/14/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P3,\n",
+			`p.csv line 3, Date: "01/14/2026" is written month first, but "13/01/2026" on line 2 day first; which of the file's dates are which is not known`},
+		{"no such day", header + "02/30/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Date: "02/30/2026" is not a date as the file writes them (MM/DD/YYYY)`},
+		{"no such day, day first", header + "31/04/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Date: "31/04/2026" is not a date as the file writes them (DD/MM/YYYY)`},
+		{"not a date", header + "2026-01-13,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Date: "2026-01-13" is not a date as PayPal writes it (MM/DD/YYYY, or DD/MM/YYYY)`},
 		{"bad time", header + "10/01/2026,10h00,PST,Website Payment,Completed,USD,1.00,a@example.com,P2,\n",
 			`p.csv line 2, Time: "10h00" is not a time as PayPal writes it`},
 		{"more decimals than JPY has", header + "10/01/2026,10:00:00,JST,Website Payment,Completed,JPY,\"1,000.5\",a@example.com,P2,\n",
@@ -294,4 +301,33 @@ func FuzzActivityDownload(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestActivityDownloadDateOrder: a file's date order is learned from any of
+// its rows, and applies to the rows before the one that tells it.
+func TestActivityDownloadDateOrder(t *testing.T) {
+	const header = "Date,Time,TimeZone,Type,Status,Currency,Gross,Transaction ID\n"
+	for _, tc := range []struct {
+		name, rows string
+		want       time.Time // the first payment's
+	}{
+		{"month first", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n10/20/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P2\n",
+			time.Date(2026, 5, 11, 10, 0, 0, 0, time.UTC)},
+		{"day first, told by a later row", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n20/10/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P2\n",
+			time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)},
+		{"told by a row left out", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n20/10/2026,10:00:00,GMT,General Withdrawal,Completed,GBP,-1.00,W1\n",
+			time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)},
+		{"not told: month first, as PayPal's US downloads", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n",
+			time.Date(2026, 5, 11, 10, 0, 0, 0, time.UTC)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, _, err := readActivity(t, header+tc.rows, "d.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := recs[0].Charge.Created; !got.Equal(tc.want) {
+				t.Errorf("created %s, want %s", got, tc.want)
+			}
+		})
+	}
 }
