@@ -170,9 +170,15 @@ type ChargeRecord struct {
 	Digest [16]byte
 }
 
+// FileRead is a file and the report it was read as.
+type FileRead struct {
+	Name   string
+	Report Report
+}
+
 // Summary is what an import of reports found beyond the charges.
 type Summary struct {
-	Files []string // each file with the report it was read as
+	Files []FileRead // each file and the report it was read as
 	// Payments is the number of distinct Psp References.
 	Payments int
 	// AuthorisedOnly counts payments authorised with no capture known: they
@@ -206,7 +212,7 @@ func ReadReports(files []File, opts Options, emit func(*ChargeRecord) error) (Su
 		if err != nil {
 			return sum, err
 		}
-		sum.Files = append(sum.Files, f.Name+" ("+rep.String()+")")
+		sum.Files = append(sum.Files, FileRead{Name: f.Name, Report: rep})
 	}
 	sum.Identity, sum.Bookings = j.identity, j.refundBookings
 	for _, psp := range j.order {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/doublecheck-dev/doublecheck/adyenapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
@@ -50,25 +51,48 @@ func adyenReportsMode(env Env) (live bool, err error) {
 	return e == adyenapi.EnvLive, nil
 }
 
-// isAdyenReport is whether the file at path starts with the header row of
-// an Adyen report doublecheck reads.
-func isAdyenReport(path string) bool {
-	if path == "-" {
+// isAdyenReport is whether the import reads Adyen reports: --format names
+// one, or the first file starts as one does. Standard input is not peeked
+// at: it cannot be read twice.
+func isAdyenReport(opts *importOptions) bool {
+	if opts.format != "" {
+		f := formatNamed(opts.format)
+		return f != nil && f.provider == reconcile.ProviderAdyen
+	}
+	if opts.path == "-" {
 		return false
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(opts.path)
 	if err != nil {
 		return false // importFile says why it cannot be read
 	}
 	defer f.Close()
-	head := make([]byte, 64<<10)
+	head := make([]byte, formatHead)
 	n, _ := io.ReadFull(f, head)
-	return adyenapi.Sniff(head[:n]) != 0
+	head = reconcile.TrimLineBOM(head[:n])
+	header := reconcile.CSVHeaderRow(head)
+	for _, cf := range chargeFormats {
+		if cf.recognises(head, header) {
+			return cf.provider == reconcile.ProviderAdyen
+		}
+	}
+	return false
 }
 
-// peekAdyenMode settles the mode of the reports before the store is opened.
+// adyenFromFileOnly is the registry's reader of Adyen reports, reached only
+// from standard input: the reports are read together, in the mode ADYEN_ENV
+// names, by importAdyenReports, which needs them as files.
+func adyenFromFileOnly(_ io.Reader, name string, _ time.Time, _ func(*reconcile.ChargeRecord) error) (string, error) {
+	return "", fmt.Errorf("%s is an Adyen report: import it from a file, with the other report of the same period (doublecheck import RECEIVED.csv SETTLEMENT.csv --db PATH)", name)
+}
+
+// peekAdyenMode settles the first report's format (for the import's "read …
+// as …") and the mode of the reports before the store is opened.
 func peekAdyenMode(env Env) func(*importInput) error {
 	return func(in *importInput) error {
+		if err := in.chooseFormat(); err != nil {
+			return err
+		}
 		live, err := adyenReportsMode(env)
 		if err != nil {
 			return err
@@ -130,10 +154,7 @@ func importAdyenReports(env Env, more []string) importer {
 		if err != nil {
 			return 0, 0, err
 		}
-		for _, f := range sum.Files {
-			fmt.Fprintf(env.Stderr, "read %s\n", f)
-		}
-		adyenImportNotes(ctx, env, st, sum)
+		in.note = strings.Join(adyenImportNotes(ctx, st, sum), "; ")
 		return count, repeated, nil
 	}
 }
@@ -146,27 +167,31 @@ func fileNames(files []adyenapi.File) []string {
 	return names
 }
 
-// adyenImportNotes says what the reports left out or could not say, and
-// confirms received refunds the Settlement details reports book.
-func adyenImportNotes(ctx context.Context, env Env, st *store.Store, sum adyenapi.Summary) {
+// adyenImportNotes says, for the import's summary, which other files were
+// read as what, what the reports left out or could not say, and confirms
+// received refunds the Settlement details reports book.
+func adyenImportNotes(ctx context.Context, st *store.Store, sum adyenapi.Summary) []string {
+	var notes []string
+	for _, f := range sum.Files[1:] { // the import says how it read the first
+		notes = append(notes, fmt.Sprintf("read %s as an %s", f.Name, f.Report))
+	}
 	if sum.AuthorisedOnly > 0 {
-		fmt.Fprintf(env.Stderr, "%s authorised with no capture known: not counted as money taken; import the Settlement details report with them to count the captured ones\n",
-			reconcile.Plural(sum.AuthorisedOnly, "Adyen payment"))
+		notes = append(notes, fmt.Sprintf("%s authorised with no capture known, not counted as money taken (import the Settlement details report with them)",
+			reconcile.Plural(sum.AuthorisedOnly, "payment")))
 	}
 	if sum.LaterBookingsOnly > 0 {
-		fmt.Fprintf(env.Stderr, "%s only refunded or charged back in these reports (settled in an earlier batch): left out; import the report that settled them\n",
-			reconcile.Plural(sum.LaterBookingsOnly, "Adyen payment"))
+		notes = append(notes, fmt.Sprintf("left out %s only refunded or charged back here (settled in a batch not among the files)",
+			reconcile.Plural(sum.LaterBookingsOnly, "payment")))
 	}
 	if !sum.Identity {
-		fmt.Fprintln(env.Stderr, "no shopper email or shopper reference column: Adyen payments are matched on merchant references, amounts and timing only")
+		notes = append(notes, "no shopper email or shopper reference column: matched on merchant references, amounts and timing only")
 	}
 	if len(sum.Bookings) == 0 {
-		return
+		return notes
 	}
 	intents, err := st.RefundIntents(ctx)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "received refunds not checked against the reports' refund bookings: %v\n", err)
-		return
+		return append(notes, fmt.Sprintf("received refunds not checked against the refund bookings: %v", err))
 	}
 	received := map[string]bool{}
 	for _, it := range intents {
@@ -182,11 +207,12 @@ func adyenImportNotes(ctx context.Context, env Env, st *store.Store, sum adyenap
 			continue
 		}
 		if err := st.ConfirmRefund(ctx, b.RefundPsp, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}); err != nil {
-			fmt.Fprintf(env.Stderr, "%s: refund %s of payment %s is booked but not confirmed: %v\n", b.Place, b.RefundPsp, b.PaymentPsp, err)
+			notes = append(notes, fmt.Sprintf("refund %s of payment %s booked on %s but not confirmed: %v", b.RefundPsp, b.PaymentPsp, b.Place, err))
 			continue
 		}
-		fmt.Fprintf(env.Stderr, "%s: refund %s of payment %s is booked: confirmed\n", b.Place, b.RefundPsp, b.PaymentPsp)
+		notes = append(notes, fmt.Sprintf("refund %s of payment %s booked on %s: confirmed", b.RefundPsp, b.PaymentPsp, b.Place))
 	}
+	return notes
 }
 
 const adyenNotificationsSynopsis = "doublecheck adyen-notifications FILE   (Adyen webhook bodies: JSON, a JSON array or JSONL; verified with ADYEN_HMAC_KEY)"

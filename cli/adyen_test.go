@@ -129,7 +129,8 @@ func TestAdyenEndToEnd(t *testing.T) {
 		t.Fatalf("sync exited %d: %s", code, stderr)
 	}
 	code, _, stderr := w.run(t, bin, "", "import", w.received, w.settled, "--yes")
-	if code != 0 || !strings.Contains(stderr, "Adyen Received payment details report") || !strings.Contains(stderr, "Adyen Settlement details report") {
+	if code != 0 || !strings.Contains(stderr, "read "+w.received+" as an Adyen Received payment details report") ||
+		!strings.Contains(stderr, "read "+w.settled+" as an Adyen Settlement details report") {
 		t.Fatalf("import exited %d: %s", code, stderr)
 	}
 	var group reconcile.Group
