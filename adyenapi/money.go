@@ -2,51 +2,10 @@ package adyenapi
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA zone names in reports work on machines without a zone database (Windows)
-
-	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
-
-// ParseMajor reads an amount in major units as the reports write it ("12.50",
-// "-3.00", "1500" for a currency without decimals) as minor units of currency,
-// refusing more decimals than the currency has, thousands separators and
-// anything else.
-func ParseMajor(v, currency string) (int64, error) {
-	decimals := reconcile.Decimals(currency)
-	s, neg := strings.CutPrefix(v, "-")
-	whole, frac, hasPoint := strings.Cut(s, ".")
-	switch {
-	case v == "":
-		return 0, fmt.Errorf("empty; an amount is needed")
-	case whole == "" || !digits(whole) || hasPoint && (frac == "" || !digits(frac)):
-		return 0, fmt.Errorf("%.30q is not an amount (digits with a decimal point, such as 12.50)", v)
-	case len(frac) > decimals:
-		return 0, fmt.Errorf("%q has %d decimals but %s has %d", v, len(frac), strings.ToUpper(currency), decimals)
-	case len(whole) > 12:
-		return 0, fmt.Errorf("%.30q is too large for an amount", v)
-	}
-	frac += strings.Repeat("0", decimals-len(frac))
-	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%.30q is not an amount: %w", v, err)
-	}
-	if neg {
-		n = -n
-	}
-	return n, nil
-}
-
-func digits(s string) bool {
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // zoneOffsets are the zone abbreviations Adyen's reports write in their
 // TimeZone column ("CET" in Adyen's sample Settlement details report), each as

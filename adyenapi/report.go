@@ -714,7 +714,10 @@ func currencyOf(row *reportRow, col int) (string, error) {
 // currency.
 func majorAmount(row *reportRow, col int, currency string) (int64, error) {
 	v := row.get(col)
-	n, err := ParseMajor(v, currency)
+	if v == "" {
+		return 0, row.fieldError(col, "empty; an amount is needed")
+	}
+	n, err := reconcile.ParseMajorAmount(v, currency)
 	if err != nil {
 		return 0, row.fieldError(col, "%v", err)
 	}

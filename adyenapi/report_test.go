@@ -253,24 +253,6 @@ func TestZone(t *testing.T) {
 	}
 }
 
-func TestParseMajor(t *testing.T) {
-	for _, tc := range []struct {
-		v, cur string
-		want   int64
-		ok     bool
-	}{
-		{"12.50", "eur", 1250, true}, {"12.5", "eur", 1250, true}, {"12", "eur", 1200, true}, {"-3.00", "eur", -300, true},
-		{"1500", "jpy", 1500, true}, {"1.500", "kwd", 1500, true},
-		{"1500.5", "jpy", 0, false}, {"1,000.00", "eur", 0, false}, {"12.", "eur", 0, false}, {".5", "eur", 0, false},
-		{"1e3", "eur", 0, false}, {"", "eur", 0, false}, {"9999999999999", "eur", 0, false},
-	} {
-		got, err := ParseMajor(tc.v, tc.cur)
-		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("ParseMajor(%q, %s) = %d, %v; want %d (ok %t)", tc.v, tc.cur, got, err, tc.want, tc.ok)
-		}
-	}
-}
-
 // The sandbox's reports, in both layouts, read to the same charges; the
 // second payment of authorised_only is not money taken.
 func TestSandboxReports(t *testing.T) {
