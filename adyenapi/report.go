@@ -6,14 +6,11 @@ package adyenapi
 
 import (
 	"crypto/sha256"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
@@ -42,103 +39,62 @@ func (r Report) String() string {
 	return "unknown Adyen report"
 }
 
-// Column names, compared without case and surrounding spaces. Adyen changed
-// the default column order in its 2023 reporting migration, so columns are
-// found by name, never by position.
+// Column names, as Adyen writes them; reconcile.CSVTable matches them
+// whatever their case and surrounding spaces. Adyen changed the default
+// column order in its 2023 reporting migration, so columns are found by name,
+// never by position.
 const (
-	colPsp          = "psp reference"
-	colMerchantRef  = "merchant reference"
-	colMerchant     = "merchant account"
-	colMethod       = "payment method"
-	colCreated      = "creation date"
-	colTimeZone     = "timezone"
-	colCurrency     = "currency"
-	colAmount       = "amount"
-	colType         = "type"
-	colGrossCur     = "gross currency"
-	colGrossDebit   = "gross debit (gc)"
-	colGrossCredit  = "gross credit (gc)"
-	colModification = "modification reference"
+	colPsp          = "Psp Reference"
+	colMerchantRef  = "Merchant Reference"
+	colMerchant     = "Merchant Account"
+	colMethod       = "Payment Method"
+	colCreated      = "Creation Date"
+	colTimeZone     = "TimeZone"
+	colType         = "Type"
+	colGrossCur     = "Gross Currency"
+	colGrossDebit   = "Gross Debit (GC)"
+	colGrossCredit  = "Gross Credit (GC)"
+	colModification = "Modification Reference"
 )
 
 // Shopper columns: their exact names are not in the report's published
 // standard columns (they are optional, and unmasked only with the Merchant
 // View PII role), so the plausible spellings are accepted.
 var (
-	emailColumns    = []string{"shopper email", "shopper e-mail", "shopperemail", "email"}
-	shopperColumns  = []string{"shopper reference", "shopperreference"}
-	statusColumns   = []string{"type", "status", "record type"}
-	amountColumns   = []string{"amount", "value", "authorised amount"}
-	currencyColumns = []string{"currency", "payment currency"}
+	emailColumns    = []string{"Shopper Email", "Shopper E-mail", "ShopperEmail", "Email"}
+	shopperColumns  = []string{"Shopper Reference", "ShopperReference"}
+	statusColumns   = []string{"Type", "Status", "Record Type"}
+	amountColumns   = []string{"Amount", "Value", "Authorised Amount"}
+	currencyColumns = []string{"Currency", "Payment Currency"}
 )
 
-// SniffReceivedPaymentDetails reports whether head, the start of a file, is a
-// Received payment details report: a header row with Psp Reference, Creation
-// Date and an amount, and no settlement (Gross …) columns.
-func SniffReceivedPaymentDetails(head []byte) bool {
-	cols, ok := sniffHeader(head)
-	return ok && cols.has(colPsp) && cols.has(colCreated) && cols.any(amountColumns) >= 0 &&
-		!cols.has(colGrossCredit) && !cols.has(colGrossDebit)
+// IsReceivedPaymentDetails reports whether header (reconcile.CSVHeaderRow's)
+// is a Received payment details report's: Psp Reference, Creation Date and
+// an amount, and no settlement (Gross …) columns.
+func IsReceivedPaymentDetails(header []string) bool {
+	return reconcile.HasAll(header, colPsp, colCreated) && hasAny(header, amountColumns) &&
+		!hasAny(header, []string{colGrossCredit, colGrossDebit})
 }
 
-// SniffSettlementDetails reports whether head, the start of a file, is a
-// Settlement details report: Psp Reference with Gross Debit/Credit (GC).
-func SniffSettlementDetails(head []byte) bool {
-	cols, ok := sniffHeader(head)
-	return ok && cols.has(colPsp) && cols.has(colGrossCredit) && cols.has(colGrossDebit)
+// IsSettlementDetails reports whether header is a Settlement details
+// report's: Psp Reference with Gross Debit and Gross Credit (GC).
+func IsSettlementDetails(header []string) bool {
+	return reconcile.HasAll(header, colPsp, colGrossCredit, colGrossDebit)
 }
 
-// Sniff says which report head, the start of a file, is; 0 for neither.
-func Sniff(head []byte) Report {
+// reportOf is which report a header row is; 0 for neither.
+func reportOf(header []string) Report {
 	switch {
-	case SniffSettlementDetails(head):
+	case IsSettlementDetails(header):
 		return SettlementDetails
-	case SniffReceivedPaymentDetails(head):
+	case IsReceivedPaymentDetails(header):
 		return ReceivedPaymentDetails
 	}
 	return 0
 }
 
-// sniffHeader reads the first line of head as a CSV header row.
-func sniffHeader(head []byte) (header, bool) {
-	line, _, _ := strings.Cut(strings.TrimPrefix(string(head), "\ufeff"), "\n")
-	r := csv.NewReader(strings.NewReader(line))
-	r.FieldsPerRecord = -1
-	rec, err := r.Read()
-	if err != nil {
-		return header{}, false
-	}
-	return newHeader(rec), true
-}
-
-// header is a report's column names, normalised, in file order, and as the
-// file spells them (for messages).
-type header struct{ names, raw []string }
-
-func newHeader(rec []string) header {
-	h := header{names: make([]string, len(rec)), raw: make([]string, len(rec))}
-	for i, n := range rec {
-		h.names[i] = normalise(n)
-		h.raw[i] = strings.TrimSpace(strings.TrimPrefix(n, "\ufeff"))
-	}
-	return h
-}
-
-func normalise(name string) string {
-	return strings.ToLower(strings.Join(strings.Fields(strings.TrimPrefix(name, "\ufeff")), " "))
-}
-
-func (h header) index(name string) int { return slices.Index(h.names, name) }
-func (h header) has(name string) bool  { return h.index(name) >= 0 }
-
-// any is the index of the first of names the header has, -1 for none.
-func (h header) any(names []string) int {
-	for _, n := range names {
-		if i := h.index(n); i >= 0 {
-			return i
-		}
-	}
-	return -1
+func hasAny(header []string, names []string) bool {
+	return slices.ContainsFunc(names, func(n string) bool { return reconcile.HasAll(header, n) })
 }
 
 // File is one report file to read.
@@ -159,15 +115,6 @@ type Options struct {
 	OrderField string
 	// Now is the command's clock: a payment created after it is refused.
 	Now time.Time
-}
-
-// ChargeRecord is one Adyen payment as a charge, the place of its first row,
-// and a digest of everything the reports said about it (a repeat of the same
-// payment has the same digest).
-type ChargeRecord struct {
-	Charge reconcile.Charge
-	Place  reconcile.Place
-	Digest [16]byte
 }
 
 // FileRead is a file and the report it was read as.
@@ -204,7 +151,7 @@ type Summary struct {
 // Settlement details reports say about it. It reads all the files before it
 // emits anything, so a bad row anywhere means no charge is emitted; the error
 // is one sentence naming the file, the line and the field.
-func ReadReports(files []File, opts Options, emit func(*ChargeRecord) error) (Summary, error) {
+func ReadReports(files []File, opts Options, emit func(*reconcile.ChargeRecord) error) (Summary, error) {
 	var sum Summary
 	j := newJoin()
 	for _, f := range files {
@@ -300,89 +247,67 @@ func (j *join) payment(psp string, place reconcile.Place) *payment {
 	return p
 }
 
-// reportRow is one data row of a report being read.
+// reportRow is the current data row of a report being read.
 type reportRow struct {
-	file   string
-	fields []string
-	csv    *csv.Reader
-	h      header
-	line   int
+	t    *reconcile.CSVTable
+	file string
+	line int
 }
 
-// fieldError is the one sentence about a bad field.
-func (r *reportRow) fieldError(col int, format string, args ...any) error {
-	line := r.line
-	if col >= 0 && col < len(r.fields) {
-		line, _ = r.csv.FieldPos(col)
-	}
-	name := "?"
-	if col >= 0 && col < len(r.h.raw) {
-		name = r.h.raw[col]
-	}
-	return fmt.Errorf("%s line %d, field %q: %s", r.file, line, name, fmt.Sprintf(format, args...))
+// fieldError is the one sentence about a bad field: the file, the line, the
+// column and what is wrong.
+func (r *reportRow) fieldError(col string, format string, args ...any) error {
+	return r.t.FieldError(col, fmt.Errorf(format, args...))
 }
 
-func (r *reportRow) get(col int) string {
-	if col < 0 {
+// get is the row's value of column col (trimmed); "" when the report has no
+// such column.
+func (r *reportRow) get(col string) string {
+	if col == "" {
 		return ""
 	}
-	return strings.TrimSpace(r.fields[col])
+	return r.t.Get(col)
 }
 
 // read reads one report file into the join.
 func (j *join) read(f File, opts Options) (Report, error) {
-	r := csv.NewReader(f.R)
-	r.ReuseRecord = false
-	rec, err := r.Read()
-	if errors.Is(err, io.EOF) {
-		return 0, fmt.Errorf("%s is empty: expected an Adyen Received payment details or Settlement details report (CSV with a header row)", f.Name)
-	}
+	t, err := reconcile.NewCSVTable(f.R, f.Name)
 	if err != nil {
-		return 0, csvError(f.Name, err)
-	}
-	h := newHeader(rec)
-	if dup := duplicateColumn(h); dup >= 0 {
-		return 0, fmt.Errorf("%s line 1: the header names column %q twice; a report names each column once", f.Name, h.raw[dup])
+		return 0, err
 	}
 	rep := f.Report
 	if rep == 0 {
-		rep = sniffColumns(h)
+		rep = reportOf(t.Header())
 	}
 	if rep == 0 {
 		return 0, fmt.Errorf("%s line 1: not an Adyen report doublecheck reads: a Received payment details report needs the columns Psp Reference, Creation Date and Amount; a Settlement details report Psp Reference, Gross Debit (GC) and Gross Credit (GC)", f.Name)
 	}
-	cols, err := rep.columns(h, f.Name)
+	cols, err := rep.columns(t, f.Name)
 	if err != nil {
 		return 0, err
 	}
-	if cols.email >= 0 || cols.shopper >= 0 {
+	if cols.email != "" || cols.shopper != "" {
 		j.identity = true
 	}
-	r.FieldsPerRecord = len(rec)
 	rows := 0
 	for {
-		fields, err := r.Read()
-		if errors.Is(err, io.EOF) {
+		more, err := t.Next()
+		if err != nil {
+			return 0, err
+		}
+		if !more {
 			break
 		}
-		if err != nil {
-			return 0, csvError(f.Name, err)
-		}
-		line, _ := r.FieldPos(0)
-		row := &reportRow{file: f.Name, fields: fields, csv: r, h: h, line: line}
-		if blank(fields) {
-			continue
-		}
-		for i, v := range fields {
-			if !utf8.ValidString(v) {
-				return 0, row.fieldError(i, "not valid UTF-8 text; save the file as UTF-8")
-			}
+		raw, _ := t.Raw()
+		if string(raw) == "{}" {
+			continue // a row of empty fields
 		}
 		rows++
+		row := &reportRow{t: t, file: f.Name, line: t.Line()}
 		if rep == ReceivedPaymentDetails {
-			err = j.addReceived(row, cols, opts)
+			err = j.addReceived(row, cols, string(raw), opts)
 		} else {
-			err = j.addSettlement(row, cols, opts)
+			err = j.addSettlement(row, cols, string(raw), opts)
 		}
 		if err != nil {
 			return 0, err
@@ -394,94 +319,31 @@ func (j *join) read(f File, opts Options) (Report, error) {
 	return rep, nil
 }
 
-func blank(fields []string) bool {
-	for _, f := range fields {
-		if strings.TrimSpace(f) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// duplicateColumn is the index of a column named a second time, -1 for none.
-func duplicateColumn(h header) int {
-	seen := map[string]bool{}
-	for i, n := range h.names {
-		if n != "" && seen[n] {
-			return i
-		}
-		seen[n] = true
-	}
-	return -1
-}
-
-func sniffColumns(h header) Report {
-	switch {
-	case h.has(colPsp) && h.has(colGrossCredit) && h.has(colGrossDebit):
-		return SettlementDetails
-	case h.has(colPsp) && h.has(colCreated) && h.any(amountColumns) >= 0:
-		return ReceivedPaymentDetails
-	}
-	return 0
-}
-
-// csvError is a CSV syntax error as one sentence with the file and line.
-func csvError(name string, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			return fmt.Errorf("%s line %d: the row has a different number of fields than the header row; a comma in a value must be inside double quotes", name, pe.Line)
-		}
-		return fmt.Errorf("%s line %d, column %d: %v", name, pe.Line, pe.Column, pe.Err)
-	}
-	return fmt.Errorf("read %s: %w", name, err)
-}
-
-// columns are the positions of the columns a report is read by; -1 when absent.
+// columns are the names of the columns a report is read by, as the
+// report's header has them; "" when absent.
 type columns struct {
-	psp, merchantRef, merchant, method, created, zone int
-	currency, amount, status                          int
-	grossCur, debit, credit, modification             int
-	email, shopper                                    int
+	psp, merchantRef, merchant, method, created, zone string
+	currency, amount, status                          string
+	grossCur, debit, credit, modification             string
+	email, shopper                                    string
 }
 
-func (rep Report) columns(h header, name string) (columns, error) {
+func (rep Report) columns(t *reconcile.CSVTable, name string) (columns, error) {
+	col := func(names ...string) string { n, _ := t.Column(names...); return n }
 	c := columns{
-		psp: h.index(colPsp), merchantRef: h.index(colMerchantRef), merchant: h.index(colMerchant),
-		method: h.index(colMethod), created: h.index(colCreated), zone: h.index(colTimeZone),
-		email: h.any(emailColumns), shopper: h.any(shopperColumns),
-		currency: -1, amount: -1, status: -1, grossCur: -1, debit: -1, credit: -1, modification: -1,
+		psp: col(colPsp), merchantRef: col(colMerchantRef), merchant: col(colMerchant), method: col(colMethod),
+		created: col(colCreated), zone: col(colTimeZone), email: col(emailColumns...), shopper: col(shopperColumns...),
 	}
-	required := []struct {
-		col  int
-		name string
-	}{{c.psp, "Psp Reference"}, {c.created, "Creation Date"}, {c.zone, "TimeZone"}}
+	need := [][]string{{colPsp}, {colCreated}, {colTimeZone}}
 	if rep == ReceivedPaymentDetails {
-		c.currency, c.amount, c.status = h.any(currencyColumns), h.any(amountColumns), h.any(statusColumns)
-		required = append(required, struct {
-			col  int
-			name string
-		}{c.currency, "Currency"}, struct {
-			col  int
-			name string
-		}{c.status, "Type"})
+		c.currency, c.amount, c.status = col(currencyColumns...), col(amountColumns...), col(statusColumns...)
+		need = append(need, currencyColumns, amountColumns, statusColumns)
 	} else {
-		c.status, c.grossCur = h.index(colType), h.index(colGrossCur)
-		c.debit, c.credit, c.modification = h.index(colGrossDebit), h.index(colGrossCredit), h.index(colModification)
-		required = append(required, struct {
-			col  int
-			name string
-		}{c.status, "Type"}, struct {
-			col  int
-			name string
-		}{c.grossCur, "Gross Currency"})
+		c.status, c.grossCur = col(colType), col(colGrossCur)
+		c.debit, c.credit, c.modification = col(colGrossDebit), col(colGrossCredit), col(colModification)
+		need = append(need, []string{colType}, []string{colGrossCur}, []string{colGrossDebit}, []string{colGrossCredit})
 	}
-	for _, r := range required {
-		if r.col < 0 {
-			return c, fmt.Errorf("%s line 1: the %s has no %s column; export the report with its standard columns", name, rep, r.name)
-		}
-	}
-	return c, nil
+	return c, t.Require("the "+rep.String(), need...)
 }
 
 // Received payment details statuses: the payment statuses of Adyen's payments
@@ -517,13 +379,12 @@ func canonical(v string, lists ...[]string) (string, bool) {
 	return "", false
 }
 
-func (j *join) addReceived(row *reportRow, c columns, opts Options) error {
+func (j *join) addReceived(row *reportRow, c columns, content string, opts Options) error {
 	psp, err := pspReference(row, c.psp)
 	if err != nil {
 		return err
 	}
 	place := reconcile.Place{File: row.file, Line: row.line, Element: -1}
-	content := strings.Join(row.fields, "\x1f")
 	if prev, ok := j.receivedRows[psp]; ok {
 		if prev.content != content {
 			return fmt.Errorf("%s line %d, field \"Psp Reference\": payment %s is also on %s, with different contents; keep the right one and import again", row.file, row.line, psp, prev.place)
@@ -580,7 +441,7 @@ var (
 		"Balancetransfer", "ReserveAdjustment", "PaymentCost", "ManualCorrected", "AdvancementCommission"}
 )
 
-func (j *join) addSettlement(row *reportRow, c columns, opts Options) error {
+func (j *join) addSettlement(row *reportRow, c columns, content string, opts Options) error {
 	raw := row.get(c.status)
 	typ, ok := canonical(raw, settledTypes, refundTypes, refundReversedTypes, chargebackTypes, balanceTypes)
 	if !ok {
@@ -610,7 +471,6 @@ func (j *join) addSettlement(row *reportRow, c columns, opts Options) error {
 	if err != nil {
 		return err
 	}
-	content := strings.Join(row.fields, "\x1f")
 	if j.bookings[content] {
 		return nil
 	}
@@ -673,7 +533,7 @@ func (p *payment) seen(t time.Time) {
 }
 
 // pspReference is the row's Psp Reference, Adyen's id of the payment.
-func pspReference(row *reportRow, col int) (string, error) {
+func pspReference(row *reportRow, col string) (string, error) {
 	v := row.get(col)
 	switch {
 	case v == "":
@@ -702,7 +562,7 @@ func createdAt(row *reportRow, c columns, now time.Time) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func currencyOf(row *reportRow, col int) (string, error) {
+func currencyOf(row *reportRow, col string) (string, error) {
 	v := strings.ToLower(row.get(col))
 	if !reconcile.KnownCurrency(v) {
 		return "", row.fieldError(col, "%q is not an ISO 4217 currency code", row.get(col))
@@ -712,7 +572,7 @@ func currencyOf(row *reportRow, col int) (string, error) {
 
 // majorAmount reads an amount in major units ("12.50") as minor units of
 // currency.
-func majorAmount(row *reportRow, col int, currency string) (int64, error) {
+func majorAmount(row *reportRow, col string, currency string) (int64, error) {
 	v := row.get(col)
 	if v == "" {
 		return 0, row.fieldError(col, "empty; an amount is needed")
@@ -725,8 +585,8 @@ func majorAmount(row *reportRow, col int, currency string) (int64, error) {
 }
 
 // optionalAmount is majorAmount, 0 for an empty field.
-func optionalAmount(row *reportRow, col int, currency string) (int64, error) {
-	if col < 0 || row.get(col) == "" {
+func optionalAmount(row *reportRow, col string, currency string) (int64, error) {
+	if row.get(col) == "" {
 		return 0, nil
 	}
 	n, err := majorAmount(row, col, currency)
@@ -745,7 +605,7 @@ func (p *payment) authorisedOnly() bool {
 // charge is the payment as doublecheck's charge; nil when the reports hold
 // only later bookings of it (a refund or chargeback of a payment settled in an
 // earlier batch), which say neither its amount nor when it was made.
-func (p *payment) charge(opts Options) (*ChargeRecord, error) {
+func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
 	if !p.received && p.settled == 0 {
 		return nil, nil
 	}
@@ -815,7 +675,7 @@ func (p *payment) charge(opts Options) (*ChargeRecord, error) {
 		h.Write([]byte(r))
 		h.Write([]byte{'\n'})
 	}
-	rec := &ChargeRecord{Charge: c, Place: p.place}
+	rec := &reconcile.ChargeRecord{Charge: c, Place: p.place}
 	copy(rec.Digest[:], h.Sum(nil))
 	return rec, nil
 }

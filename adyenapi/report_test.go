@@ -20,7 +20,7 @@ var testNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 func readFiles(t *testing.T, files ...File) ([]reconcile.Charge, Summary, error) {
 	t.Helper()
 	var got []reconcile.Charge
-	sum, err := ReadReports(files, Options{OrderField: "order_id", Now: testNow}, func(rec *ChargeRecord) error {
+	sum, err := ReadReports(files, Options{OrderField: "order_id", Now: testNow}, func(rec *reconcile.ChargeRecord) error {
 		got = append(got, rec.Charge)
 		return nil
 	})
@@ -153,12 +153,12 @@ func TestSniff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := Sniff(data); got != want {
+		if got := reportOf(reconcile.CSVHeaderRow(data)); got != want {
 			t.Errorf("%s sniffed as %v, want %v", name, got, want)
 		}
 	}
 	for _, head := range []string{"", "id,Amount,Currency\n", `{"object":"list"}`, "Psp Reference,Merchant Reference\n"} {
-		if got := Sniff([]byte(head)); got != 0 {
+		if got := reportOf(reconcile.CSVHeaderRow([]byte(head))); got != 0 {
 			t.Errorf("%q sniffed as %v", head, got)
 		}
 	}
@@ -183,26 +183,26 @@ func TestHostileReports(t *testing.T) {
 		{"not a report", "id,amount\nch_1,5\n", []string{"in.csv line 1", "not an Adyen report"}},
 		{"no time zone column", strings.Replace(rpdHeader, "TimeZone", "Zone", 1) + rpdRow, []string{"in.csv line 1", "no TimeZone column"}},
 		{"column twice", strings.Replace(rpdHeader, "Shopper Email", "Currency", 1) + rpdRow, []string{"line 1", `"Currency" twice`}},
-		{"unknown zone", rpdHeader + strings.Replace(rpdRow, "CET", "Mars/Olympus", 1), []string{"in.csv line 2", `"TimeZone"`, "Mars/Olympus"}},
-		{"bad date", rpdHeader + strings.Replace(rpdRow, "2026-11-02 10:15:02", "02/11/2026", 1), []string{"line 2", `"Creation Date"`}},
+		{"unknown zone", rpdHeader + strings.Replace(rpdRow, "CET", "Mars/Olympus", 1), []string{"in.csv line 2", ", TimeZone:", "Mars/Olympus"}},
+		{"bad date", rpdHeader + strings.Replace(rpdRow, "2026-11-02 10:15:02", "02/11/2026", 1), []string{"line 2", ", Creation Date:"}},
 		{"future", rpdHeader + strings.Replace(rpdRow, "2026-11-02", "2027-11-02", 1), []string{"line 2", "in the future"}},
-		{"too many decimals", rpdHeader + strings.Replace(rpdRow, "49.99", "49.999", 1), []string{"line 2", `"Amount"`, "EUR has 2"}},
-		{"unquoted thousands", rpdHeader + strings.Replace(rpdRow, "49.99", "1,049.99", 1), []string{"in.csv line 2", "number of fields"}},
-		{"unknown status", rpdHeader + strings.Replace(rpdRow, "Settled", "Teleported", 1), []string{"line 2", `"Type"`, "Teleported"}},
-		{"empty psp", rpdHeader + strings.Replace(rpdRow, "8815000000000001", "", 1), []string{"line 2", `"Psp Reference"`, "empty"}},
-		{"psp not a reference", rpdHeader + strings.Replace(rpdRow, "8815000000000001", "<script>", 1), []string{"line 2", `"Psp Reference"`}},
-		{"currency", rpdHeader + strings.Replace(rpdRow, "EUR", "EURO", 1), []string{"line 2", `"Currency"`}},
+		{"too many decimals", rpdHeader + strings.Replace(rpdRow, "49.99", "49.999", 1), []string{"line 2", ", Amount:", "EUR has 2"}},
+		{"unquoted thousands", rpdHeader + strings.Replace(rpdRow, "49.99", "1,049.99", 1), []string{"in.csv line 2", "fields, but the header has"}},
+		{"unknown status", rpdHeader + strings.Replace(rpdRow, "Settled", "Teleported", 1), []string{"line 2", ", Type:", "Teleported"}},
+		{"empty psp", rpdHeader + strings.Replace(rpdRow, "8815000000000001", "", 1), []string{"line 2", ", Psp Reference:", "empty"}},
+		{"psp not a reference", rpdHeader + strings.Replace(rpdRow, "8815000000000001", "<script>", 1), []string{"line 2", ", Psp Reference:"}},
+		{"currency", rpdHeader + strings.Replace(rpdRow, "EUR", "EURO", 1), []string{"line 2", ", Currency:"}},
 		{"conflicting repeat", rpdHeader + rpdRow + strings.Replace(rpdRow, "49.99", "59.99", 1), []string{"line 3", "also on in.csv line 2"}},
-		{"invalid utf-8", rpdHeader + strings.Replace(rpdRow, "o-1", "o-\xff", 1), []string{"line 2", `"Merchant Reference"`, "UTF-8"}},
+		{"invalid utf-8", rpdHeader + strings.Replace(rpdRow, "o-1", "o-\xff", 1), []string{"line 2", ", Merchant Reference:", "UTF-8"}},
 		{"bare quote", rpdHeader + strings.Replace(rpdRow, "o-1", `o"1`, 1), []string{"in.csv line 2"}},
-		{"unknown record type", sdrHeader + strings.Replace(sdrRow, "Settled", "Magic", 1), []string{"line 2", `"Type"`, "Magic", "nothing was imported"}},
-		{"settled without credit", sdrHeader + strings.Replace(sdrRow, ",49.99,", ",,", 1), []string{"line 2", `"Gross Credit (GC)"`}},
+		{"unknown record type", sdrHeader + strings.Replace(sdrRow, "Settled", "Magic", 1), []string{"line 2", ", Type:", "Magic", "nothing was imported"}},
+		{"settled without credit", sdrHeader + strings.Replace(sdrRow, ",49.99,", ",,", 1), []string{"line 2", ", Gross Credit (GC):"}},
 		{"negative credit", sdrHeader + strings.Replace(sdrRow, "49.99", "-49.99", 1), []string{"line 2", "negative"}},
 		{"refund over settled", sdrHeader + sdrRow + "Co,Shop,8815000000000001,o-1,visa,2026-11-03 03:00:00,CET,Refunded,m2,EUR,99.00,,7\n" + sdrRow, []string{"in.csv line 2", "more than its 49.99 EUR authorised"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			emitted := 0
-			_, err := ReadReports([]File{inline("in.csv", tc.content)}, Options{Now: testNow}, func(*ChargeRecord) error {
+			_, err := ReadReports([]File{inline("in.csv", tc.content)}, Options{Now: testNow}, func(*reconcile.ChargeRecord) error {
 				emitted++
 				return nil
 			})

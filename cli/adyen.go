@@ -124,8 +124,8 @@ func importAdyenReports(env Env, more []string) importer {
 		opts := adyenapi.Options{Live: live, OrderField: reconcile.DefaultOptions().OrderField, Now: in.now}
 		// The reports are read whole before anything is stored (the join
 		// needs every row), so the question comes after reading.
-		var records []*adyenapi.ChargeRecord
-		sum, err := adyenapi.ReadReports(files, opts, func(rec *adyenapi.ChargeRecord) error {
+		var records []*reconcile.ChargeRecord
+		sum, err := adyenapi.ReadReports(files, opts, func(rec *reconcile.ChargeRecord) error {
 			records = append(records, rec)
 			return nil
 		})

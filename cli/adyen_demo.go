@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/adyenapi"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/store"
 )
@@ -39,7 +40,7 @@ func startAdyenDemo(ctx context.Context, env Env, db string, seed int64) (Env, f
 	}
 	defer st.Close()
 	err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
-		_, err := adyenapi.ReadReports(files, adyenapi.Options{OrderField: "order_id", Now: env.Now()}, func(rec *adyenapi.ChargeRecord) error {
+		_, err := adyenapi.ReadReports(files, adyenapi.Options{OrderField: "order_id", Now: env.Now()}, func(rec *reconcile.ChargeRecord) error {
 			return imp.Add(rec.Charge, rec.Place, rec.Digest)
 		})
 		return err

@@ -205,7 +205,7 @@ func TestAdyenImportRefusesHostileReport(t *testing.T) {
 	bad := filepath.Join(w.dir, "bad.csv")
 	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o600)
 	code, _, stderr := w.run(t, bin, "", "import", bad, w.settled)
-	if code == 0 || !strings.Contains(stderr, "bad.csv line 4, field \"TimeZone\"") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+	if code == 0 || !strings.Contains(stderr, "bad.csv line 4, TimeZone: time zone \"Mars\"") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 		t.Fatalf("exit %d: %q", code, stderr)
 	}
 	if _, err := os.Stat(w.db); !os.IsNotExist(err) {

@@ -94,10 +94,10 @@ var chargeFormats = []chargeFormat{
 	// Adyen's reports are imported together and in ADYEN_ENV's mode, by
 	// importAdyenReports (cli/adyen.go), not by read.
 	{name: "adyen-received-payments", title: "an Adyen Received payment details report", provider: reconcile.ProviderAdyen,
-		recognises: func(head []byte, _ []string) bool { return adyenapi.SniffReceivedPaymentDetails(head) },
+		recognises: func(_ []byte, header []string) bool { return adyenapi.IsReceivedPaymentDetails(header) },
 		read:       adyenFromFileOnly},
 	{name: "adyen-settlement-details", title: "an Adyen Settlement details report", provider: reconcile.ProviderAdyen,
-		recognises: func(head []byte, _ []string) bool { return adyenapi.SniffSettlementDetails(head) },
+		recognises: func(_ []byte, header []string) bool { return adyenapi.IsSettlementDetails(header) },
 		read:       adyenFromFileOnly},
 }
 
