@@ -56,7 +56,7 @@ var ErrNotKnown = errors.New("not known whether Adyen made this refund")
 // so the answer is ErrNotKnown and the intent stays pending.
 func (g *gateway) Find(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, bool, error) {
 	if age := g.now().Sub(it.CreatedAt); age >= KeyLifetime {
-		return refunding.Receipt{}, false, fmt.Errorf("%w: the intent is %s old and Adyen keeps Idempotency-Keys at least 31 days, so a resend could refund charge %s twice; look for a refund of payment %s with reference %s in the Customer Area (Transactions > Refunds) or a Settlement details report, then import its REFUND notification or settle it by hand",
+		return refunding.Receipt{}, false, fmt.Errorf("%w: the intent is %s old and Adyen keeps Idempotency-Keys at least 31 days, so a resend could refund charge %s twice; look in the Customer Area for a refund of payment %s with reference %s, then import its REFUND notification or settle it by hand",
 			ErrNotKnown, reconcile.HumanDuration(age), it.ChargeID, it.ChargeID, it.Key)
 	}
 	r, err := g.Send(ctx, it)

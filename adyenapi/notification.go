@@ -46,7 +46,7 @@ type NotificationRequestItem struct {
 // SigningString is what Adyen signs in a notification item: pspReference,
 // originalReference, merchantAccountCode, merchantReference, amount value,
 // amount currency, eventCode and success, joined by colons, empty fields kept
-// (https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures;
+// (https://docs.adyen.com/development-resources/webhooks/secure-webhooks/verify-hmac-signatures;
 // Adyen's Go library, src/hmacvalidator GetDataToSign).
 func (it *NotificationRequestItem) SigningString() string {
 	return strings.Join([]string{

@@ -280,7 +280,7 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 		}
 		byKey[it.Key] = it
 	}
-	var confirmed, refused, notOurs, attention int
+	var confirmed, refused, already, notOurs, attention int
 	for _, ev := range events {
 		if known && ev.Live != storeLive {
 			return fmt.Errorf("%s line %d: a %s notification, but the store %s is a %s store; nothing more was recorded", name, ev.Line, modeName(ev.Live), st.Path(), modeName(storeLive))
@@ -312,6 +312,10 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 				ev.RefundPsp, ev.PaymentPsp, money, ev.Reason)
 			continue
 		}
+		if intent.Status == outcome.Status {
+			already++ // a notification delivered, or imported, again
+			continue
+		}
 		if err := st.ConfirmRefund(ctx, ev.RefundPsp, outcome); err != nil {
 			return err
 		}
@@ -323,8 +327,8 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): refused by Adyen (%s); doublecheck refund can ask again\n", ev.RefundPsp, ev.PaymentPsp, money, ev.Reason)
 		}
 	}
-	fmt.Fprintf(env.Stderr, "%s verified in %s: %d confirmed, %d refused, %s made elsewhere, %s about other events; store %s\n",
-		reconcile.Plural(sum.Items, "notification item"), name, confirmed, refused, reconcile.Plural(notOurs, "refund"), reconcile.Plural(sum.Other, "item"), st.Path())
+	fmt.Fprintf(env.Stderr, "%s verified in %s: %d confirmed, %d refused, %d already recorded, %s made elsewhere, %s about other events; store %s\n",
+		reconcile.Plural(sum.Items, "notification item"), name, confirmed, refused, already, reconcile.Plural(notOurs, "refund"), reconcile.Plural(sum.Other, "item"), st.Path())
 	if attention > 0 {
 		return fmt.Errorf("%s need attention: see above", reconcile.Plural(attention, "notification"))
 	}

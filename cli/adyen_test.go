@@ -191,6 +191,11 @@ func TestAdyenEndToEnd(t *testing.T) {
 	if it := w.intent(t, suspect.ID); it.Status != reconcile.RefundSucceeded || it.RefundID == "" {
 		t.Fatalf("after the notification: %+v", it)
 	}
+	// Imported again: nothing new, and it says so.
+	code, stdout, stderr = w.run(t, bin, "", "adyen-notifications", file)
+	if code != 0 || strings.Contains(stdout, "confirmed by Adyen") || !strings.Contains(stderr, "1 already recorded") {
+		t.Fatalf("notifications again: exit %d:\n%s\n%s", code, stdout, stderr)
+	}
 }
 
 // A bad row refuses the whole import, naming the file, line and field, and
