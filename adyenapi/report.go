@@ -596,6 +596,9 @@ func optionalAmount(row *reportRow, col string, currency string) (int64, error) 
 	return n, err
 }
 
+// adyenFounded is a floor for a payment's time: Adyen was founded in 2006.
+var adyenFounded = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // authorisedOnly is whether the payment was authorised and nothing says it
 // was captured.
 func (p *payment) authorisedOnly() bool {
@@ -653,6 +656,12 @@ func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
 		refunded = captured // an amount the row does not give: all of it, so it is never offered again
 	}
 	switch {
+	case c.Amount > reconcile.MaxAmount:
+		// As for every provider: it keeps sums of amounts far from overflowing.
+		return nil, fmt.Errorf("payment %s: %s is more than doublecheck's maximum of %s", p.psp,
+			reconcile.FormatMoney(c.Amount, c.Currency), reconcile.FormatMoney(reconcile.MaxAmount, c.Currency))
+	case c.Created.Before(adyenFounded):
+		return nil, fmt.Errorf("payment %s: created %s, before Adyen existed", p.psp, c.Created.Format(time.RFC3339))
 	case c.Status != "succeeded" && (captured > 0 || refunded > 0):
 		return nil, fmt.Errorf("payment %s: its status is %s but the Settlement details report books money on it", p.psp, p.status)
 	case captured > c.Amount:
