@@ -332,6 +332,22 @@ func TestAdyenNotificationOutcomes(t *testing.T) {
 		}
 		return ""
 	}
+	// A dry run shows what would be recorded and records nothing.
+	if code := Run(ctx, []string{"adyen-notifications", file, "--db", db, "--dry-run"}, env); code != 0 ||
+		!strings.Contains(stdout.String(), "refund 8800000000000001 of payment 8815000000000001 (5.00 EUR): REFUND would be recorded as refunded (dry run)") {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if st, err := store.Open(ctx, db); err == nil {
+		intents, _ := st.RefundIntents(ctx)
+		for _, it := range intents {
+			if it.Key == "k-confirm" && it.Status != reconcile.RefundReceived {
+				t.Errorf("the dry run recorded %s", it.Status)
+			}
+		}
+		st.Close()
+	}
+	stdout.Reset()
+	stderr.Reset()
 	code := Run(ctx, []string{"adyen-notifications", file, "--db", db}, env)
 	if code != exitError {
 		t.Errorf("exit %d, want %d: two notifications need the operator\n%s\n%s", code, exitError, stdout.String(), stderr.String())
