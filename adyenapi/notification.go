@@ -13,6 +13,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // NotificationRequest is the body Adyen POSTs to a webhook endpoint (Adyen/adyen-openapi
@@ -115,6 +117,15 @@ type RefundEvent struct {
 	Currency  string
 	Live      bool
 	Line      int // where in the file
+}
+
+// Outcome is what the event records in the refund ledger: refunded, or
+// refund_failed with the event code and Adyen's reason.
+func (e RefundEvent) Outcome() reconcile.RefundOutcome {
+	if e.Succeeded {
+		return reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}
+	}
+	return reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: strings.ToLower(e.EventCode), ErrorMessage: e.Reason}
 }
 
 // Refund event codes (json/Webhooks-v1.json): REFUND carries success true or

@@ -285,10 +285,7 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 		if known && ev.Live != storeLive {
 			return fmt.Errorf("%s line %d: a %s notification, but the store %s is a %s store; nothing more was recorded", name, ev.Line, modeName(ev.Live), st.Path(), modeName(storeLive))
 		}
-		outcome := reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}
-		if !ev.Succeeded {
-			outcome = reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: strings.ToLower(ev.EventCode), ErrorMessage: ev.Reason}
-		}
+		outcome := ev.Outcome()
 		money := reconcile.FormatMoney(ev.Amount, ev.Currency)
 		if sh.dryRun {
 			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): %s would be recorded as %s (dry run)\n", ev.RefundPsp, ev.PaymentPsp, money, ev.EventCode, outcome.Status)

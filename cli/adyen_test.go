@@ -433,3 +433,53 @@ func filterRefunds(refunds []sandbox.AdyenRefund, payment string) []sandbox.Adye
 	}
 	return out
 }
+
+// The demo confirms its Adyen refunds from the sandbox's notifications; one
+// whose answer is not recorded yet waits for the next round.
+func TestDemoConfirmsAdyenRefunds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sb := sandbox.NewAdyen(sandbox.AdyenOptions{})
+	base, stop, err := sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(ctx)
+	client, _ := adyenapi.NewClient(adyenapi.Config{Env: adyenapi.EnvTest, APIKey: sandbox.AdyenTestKey, MerchantAccount: sandbox.AdyenMerchantAccount, BaseURL: base})
+	var psp string
+	for _, p := range sb.Payments() {
+		if p.Scenario == "double_click/1" {
+			psp = p.Psp
+		}
+	}
+	db := filepath.Join(t.TempDir(), "demo.db")
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key := reconcile.RefundKey(psp, 0, 8900)
+	it := reconcile.RefundIntent{RefundRequest: reconcile.RefundRequest{Key: key, ChargeID: psp, Amount: 8900, Currency: "eur",
+		Provider: reconcile.ProviderAdyen}, Operator: "ops", CreatedAt: time.Now()}
+	st.BeginRefund(ctx, it)
+	st.MarkAttempt(ctx, key, "ops")
+	resp, err := client.Refund(ctx, psp, 8900, "eur", key, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The notification comes before the answer is recorded: it waits.
+	waiting := confirmDemoRefunds(ctx, db, sb.Notify())
+	if len(waiting) != 1 {
+		t.Fatalf("%d notifications waiting, want 1", len(waiting))
+	}
+	if err := st.FinishRefund(ctx, key, reconcile.RefundOutcome{Status: reconcile.RefundReceived, RefundID: resp.PspReference}); err != nil {
+		t.Fatal(err)
+	}
+	if waiting = confirmDemoRefunds(ctx, db, waiting); len(waiting) != 0 {
+		t.Fatalf("%d still waiting", len(waiting))
+	}
+	intents, _ := st.RefundIntents(ctx)
+	if len(intents) != 1 || intents[0].Status != reconcile.RefundSucceeded {
+		t.Fatalf("intents %+v: want the refund confirmed", intents)
+	}
+}
