@@ -108,7 +108,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		}
 		deps.Syncer = syncer{client, st, syncOpts}
 		if !sh.readOnly {
-			refunder := &refunding.Refunder{Gateways: gateways(client), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+			refunder := &refunding.Refunder{Gateways: gateways(client), Ledger: st, Operator: operator, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
