@@ -21,6 +21,8 @@ type Finding struct {
 	Amount    int64
 	Currency  string
 	Detail    string
+	// Provider took the finding's charges; empty for a key without a charge.
+	Provider Provider
 }
 
 // CurrencyTotals are the summary figures for one currency, in minor units.
@@ -32,6 +34,10 @@ type CurrencyTotals struct {
 	OpenGroups      int   // open or pending
 	ResolvedGroups  int
 	DismissedGroups int
+	// AwaitingConfirmation is refunded through doublecheck's ledger and
+	// received by the provider, not confirmed yet (not in RefundedByUs).
+	AwaitingConfirmation int64
+	ReceivedGroups       int
 }
 
 // Summary totals a report.
@@ -42,6 +48,7 @@ type Summary struct {
 	Pending           int // groups with a refund begun and not finished
 	Resolved          int
 	Dismissed         int
+	Received          int              // groups whose refunds await their provider's confirmation
 	ByCurrency        []CurrencyTotals // sorted by currency
 	Causes            map[Cause]int
 	ChargesWithoutKey int
