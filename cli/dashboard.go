@@ -228,5 +228,6 @@ func gateways(client *stripeapi.Client) map[reconcile.Provider]refunding.Gateway
 }
 
 func uiResult(o refunding.Outcome) ui.RefundResult {
-	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err}
+	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending,
+		Received: o.Intent.Status == reconcile.RefundReceived, Provider: o.Intent.Provider, Err: o.Err}
 }

@@ -40,6 +40,13 @@ type CurrencyTotals struct {
 	ReceivedGroups       int
 }
 
+// ProviderCharges counts one provider's charges by mode, so the dashboard can
+// show each provider's test or live mode.
+type ProviderCharges struct {
+	Provider   Provider
+	Live, Test int
+}
+
 // Summary totals a report.
 type Summary struct {
 	Charges           int // charges considered (all loaded)
@@ -55,6 +62,9 @@ type Summary struct {
 	// FirstCharge and LastCharge bound the charges considered (the synced
 	// range), zero when there are none: the trend spans them.
 	FirstCharge, LastCharge time.Time
+	// Providers are the providers of the charges considered, in Providers
+	// order; none without charges.
+	Providers []ProviderCharges
 }
 
 // Report is the result of detection over a store.

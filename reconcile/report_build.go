@@ -625,6 +625,7 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 			s.LastCharge = c
 		}
 	}
+	s.Providers = providerCharges(in.Charges)
 	totals := map[string]*CurrencyTotals{}
 	cur := func(c string) *CurrencyTotals {
 		t := totals[c]
@@ -677,4 +678,30 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 	}
 	slices.SortFunc(s.ByCurrency, func(a, b CurrencyTotals) int { return strings.Compare(a.Currency, b.Currency) })
 	return s
+}
+
+// providerCharges counts the charges of each provider by mode, in Providers
+// order (stores refuse a provider doublecheck does not know).
+func providerCharges(charges []Charge) []ProviderCharges {
+	counts := map[Provider]*ProviderCharges{}
+	for i := range charges {
+		p := charges[i].Provider.Resolved()
+		pc := counts[p]
+		if pc == nil {
+			pc = &ProviderCharges{Provider: p}
+			counts[p] = pc
+		}
+		if charges[i].Livemode {
+			pc.Live++
+		} else {
+			pc.Test++
+		}
+	}
+	var out []ProviderCharges
+	for _, p := range Providers {
+		if pc := counts[p]; pc != nil {
+			out = append(out, *pc)
+		}
+	}
+	return out
 }
