@@ -281,9 +281,17 @@ func WriteTable(w io.Writer, r Report) error {
 	if len(r.Groups) == 0 {
 		fmt.Fprintln(tw, "No suspected duplicates.")
 	} else {
+		// A store of one provider keeps the narrower table.
+		mixed := len(r.Summary.Providers) > 1
+		if mixed {
+			fmt.Fprint(tw, "PROVIDER\t")
+		}
 		fmt.Fprintln(tw, "GROUP\tCONFIDENCE\tSTATUS\tCAUSE\tAMOUNT\tIDENTITY\tCHARGES\tSPAN\tREASON")
 		for i := range r.Groups {
 			g := &r.Groups[i]
+			if mixed {
+				fmt.Fprintf(tw, "%s\t", g.Provider())
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
 				g.ID, g.Confidence, g.Status, g.Cause, FormatMoney(g.Amount, g.Currency),
 				oneLine(g.Identity), len(g.Charges), HumanDuration(g.Span()), oneLine(g.Headline()))

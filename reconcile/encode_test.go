@@ -531,3 +531,33 @@ func TestReceivedRefundIsReportedApart(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteTableNamesProvidersOnlyWhenMixed: scan's table gains a PROVIDER
+// column only for a store holding charges of more than one provider.
+func TestWriteTableNamesProvidersOnlyWhenMixed(t *testing.T) {
+	pp := provider(ProviderPayPal)
+	cases := []struct {
+		name    string
+		charges []Charge
+		column  bool
+	}{
+		{"Stripe only", []Charge{charge("ch_a", 0), charge("ch_b", time.Minute)}, false},
+		{"PayPal only", []Charge{charge("ch_a", 0, pp), charge("ch_b", time.Minute, pp)}, false},
+		{"Stripe and PayPal", []Charge{charge("ch_a", 0), charge("ch_b", time.Minute), charge("ch_c", time.Hour, pp, customer("cus_2")), charge("ch_d", time.Hour+time.Minute, pp, customer("cus_2"))}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteTable(&buf, Detect(Input{Charges: tc.charges}, DefaultOptions())); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if got := strings.HasPrefix(out, "PROVIDER"); got != tc.column {
+				t.Errorf("PROVIDER column %v, want %v:\n%s", got, tc.column, out)
+			}
+			if tc.column && (!strings.Contains(out, "\nstripe ") || !strings.Contains(out, "\npaypal ")) {
+				t.Errorf("rows do not name their provider:\n%s", out)
+			}
+		})
+	}
+}
