@@ -68,16 +68,22 @@ func (h header) View() string { return h.view }
 
 func (h header) render() string {
 	s := h.styles
-	left := s.Title.Render("doublecheck") + "  " + s.Bold.Render(orText(h.cfg.Account, "local store")) + "  " + h.modes()
+	title := s.Title.Render("doublecheck") + "  " + s.Bold.Render(orText(h.cfg.Account, "local store"))
+	modes := h.modes()
 	if h.cfg.ReadOnly {
-		left += " " + s.ModeBadge.Render("read-only")
+		modes += " " + s.ModeBadge.Render("read-only")
 	}
 	if h.cfg.DryRun {
-		left += " " + s.ModeBadge.Render("dry run")
+		modes += " " + s.ModeBadge.Render("dry run")
 	}
-	first := spread(left, s.Muted.Render(h.syncText), h.width)
+	first := []string{spread(title+"  "+modes, s.Muted.Render(h.syncText), h.width)}
+	if lipgloss.Width(title+"  "+modes) > h.width {
+		// The modes are never cut (several providers' need room): they get a
+		// line of their own.
+		first = []string{spread(title, s.Muted.Render(h.syncText), h.width), modes}
+	}
 
-	lines := []string{first, s.Muted.Render("loading…")}
+	lines := append(first, s.Muted.Render("loading…"))
 	if h.loaded {
 		sum := h.summary
 		counts := fmt.Sprintf("%s open  %s resolved  %s dismissed",
@@ -92,7 +98,7 @@ func (h header) render() string {
 			counts += "  " + s.New.Render(fmt.Sprintf("%d new", h.fresh))
 		}
 		atRisk := h.perCurrency("at risk", func(c reconcile.CurrencyTotals) int64 { return c.AtRisk })
-		lines = []string{first}
+		lines = first
 		// Money is never cut: when the counts and the risk do not fit on one line,
 		// the risk gets lines of its own (the layout measures the header).
 		if risk := h.moneyLines(h.width, atRisk); len(risk) == 1 && lipgloss.Width(counts)+1+lipgloss.Width(risk[0]) <= h.width {

@@ -161,3 +161,15 @@ func TestRefundReceivedInThisSession(t *testing.T) {
 		t.Errorf("summary %q", summary)
 	}
 }
+
+// TestProviderModesAreNeverCut: on a narrow terminal the modes of a mixed
+// store move to a line of their own rather than lose a provider's badge.
+func TestProviderModesAreNeverCut(t *testing.T) {
+	for _, width := range []int{60, 80, 100, 120} {
+		m := newHarness(mixedReport()).start(t, testConfig())
+		m = send(t, m, tea.WindowSizeMsg{Width: width, Height: 30})
+		if h := strings.Join(strings.Fields(m.header.View()), " "); !strings.Contains(h, "Stripe TEST PayPal SANDBOX Adyen LIVE") {
+			t.Errorf("at %d columns the header cuts the modes:\n%s", width, m.header.View())
+		}
+	}
+}
