@@ -112,7 +112,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 			if note != "" && !dash.demo {
 				fmt.Fprintln(env.Stderr, note)
 			}
-			refunder := &refunding.Refunder{Gateways: gws, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+			refunder := &refunding.Refunder{Gateways: gws, Ledger: st, Operator: operator, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
@@ -243,5 +243,6 @@ func gateways(env Env, client *stripeapi.Client, live bool) (gws map[reconcile.P
 }
 
 func uiResult(o refunding.Outcome) ui.RefundResult {
-	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err}
+	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending,
+		Received: o.Intent.Status == reconcile.RefundReceived, Provider: o.Intent.Provider, Err: o.Err}
 }
