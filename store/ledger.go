@@ -13,7 +13,7 @@ import (
 const intentColumns = `key, charge_id, kept_charge_id, group_id, amount, currency, operator, reason,
 	status, refund_id, error_code, error_message, attempts, created_at, finished_at`
 
-// querier is what *sql.Tx and *sql.DB share for reads.
+// querier is what *txn and *sql.DB share for reads.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -100,7 +100,7 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 
 	var stored reconcile.RefundIntent
 	var inserted bool
-	err = s.withLedgerTx(ctx, func(tx *sql.Tx) error {
+	err = s.withLedgerTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO NOTHING`,
@@ -130,7 +130,7 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 // before the attempt sends or looks up anything, so the audit shows every
 // attempt, even one cut short by a crash.
 func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
-	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
+	err := s.withLedgerTx(ctx, func(tx *txn) error {
 		var attempt int
 		err := tx.QueryRowContext(ctx, `UPDATE refund_intents SET attempts = attempts + 1 WHERE key = ?
 			RETURNING attempts`, key).Scan(&attempt)
@@ -185,9 +185,9 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 	if status != reconcile.RefundPending {
 		intentFinished = now
 	}
-	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
+	err := s.withLedgerTx(ctx, func(tx *txn) error {
 		var current reconcile.RefundStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM refund_intents WHERE key = ?`, key).Scan(&current)
+		err := tx.QueryRowContext(ctx, `SELECT status FROM refund_intents WHERE key = ?`+tx.d.forUpdate(), key).Scan(&current)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %q", ErrNoIntent, key)
 		}
