@@ -51,7 +51,7 @@ type dashboardOptions struct {
 func newDashboardCmd(env Env, runF func(context.Context, *dashboardOptions) error) *command {
 	opts := &dashboardOptions{env: env}
 	fs := newFlags(dashboardName, "doublecheck [flags]   (the dashboard; see 'doublecheck help' for commands)")
-	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
 	opts.dash.register(fs, env.Now)
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {

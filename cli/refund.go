@@ -39,7 +39,7 @@ type refundOptions struct {
 func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *command {
 	opts := &refundOptions{env: env}
 	fs := newFlags("refund", refundSynopsis)
-	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
 	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
 	fs.StringVar(&opts.groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")

@@ -77,7 +77,7 @@ type syncOptions struct {
 func newSyncCmd(env Env, runF func(context.Context, *syncOptions) error) *command {
 	opts := &syncOptions{env: env}
 	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N]")
-	opts.sh.register(fs, usesStripe)
+	opts.sh.register(fs, env, usesStripe)
 	opts.sync.register(fs, env.Now)
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
 		return runner(runF, runSync)(ctx, opts)

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/doublecheck-dev/doublecheck/internal/pgtest"
+)
+
+// runCLIWithEnv is runCLI with environment variables.
+func runCLIWithEnv(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := testEnv(t, "", &stdout, &stderr)
+	env.Getenv = func(name string) string { return vars[name] }
+	code := Run(context.Background(), args, env)
+	return code, stdout.String(), stderr.String()
+}
+
+// A PostgreSQL URL, in --db or DOUBLECHECK_DB, selects a shared store: what
+// one command imports there, another reads.
+func TestSharedStoreOnPostgres(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	code, _, stderr := runCLIWithEnv(t, map[string]string{EnvDB: url}, "import", sampleCharges)
+	if code != 0 {
+		t.Fatalf("import into DOUBLECHECK_DB exited %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "into postgres://") {
+		t.Errorf("import does not name the shared store: %q", stderr)
+	}
+	got := scanStore(t, url)
+	if lines := countLines(t, sampleCharges); got.Summary.Charges != lines || got.Summary.Open == 0 {
+		t.Errorf("scan --db URL: %d charges, %d open groups; want the %d imported, with duplicates", got.Summary.Charges, got.Summary.Open, lines)
+	}
+}
+
+// The password of a store's URL never shows, whatever goes wrong.
+func TestSharedStorePasswordNeverShows(t *testing.T) {
+	t.Parallel()
+	const secret = "pw-9f8e7d6c"
+	for _, db := range []string{
+		"postgres://ann:" + secret + "@127.0.0.1:1/doublecheck?connect_timeout=2",
+		"postgresql://ann@127.0.0.1:1/doublecheck?connect_timeout=2&password=" + secret,
+		"postgres://ann:" + secret + "@db.example.com/doublecheck?sslmode=sometimes",
+	} {
+		for _, args := range [][]string{{"scan", "--db", db}, {"import", sampleCharges, "--db", db}} {
+			code, stdout, stderr := runCLI(t, "", args...)
+			if code == 0 {
+				t.Errorf("%s on an unreachable store exited 0", args[0])
+			}
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("%s shows the password: %q", args[0], stderr)
+			}
+			if !strings.Contains(stderr, "xxxxx") {
+				t.Errorf("%s does not name the store by its masked URL: %q", args[0], stderr)
+			}
+		}
+	}
+}
