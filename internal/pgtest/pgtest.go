@@ -22,6 +22,10 @@ import (
 // their own: a URL whose role may create schemas in it.
 const EnvURL = "DOUBLECHECK_TEST_POSTGRES"
 
+// EnvRequired, when set, fails the tests that need PostgreSQL where there is
+// none instead of skipping them: CI sets it.
+const EnvRequired = "DOUBLECHECK_TEST_POSTGRES_REQUIRED"
+
 var (
 	once    sync.Once
 	baseURL string
@@ -58,6 +62,9 @@ func Main(m *testing.M) int {
 func URL(t testing.TB) string {
 	t.Helper()
 	base, why := server()
+	if base == "" && os.Getenv(EnvRequired) != "" {
+		t.Fatal("no PostgreSQL for this test, and " + EnvRequired + " is set: " + why)
+	}
 	if base == "" {
 		t.Skip("no PostgreSQL for this test: " + why)
 	}
