@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
@@ -128,14 +129,16 @@ func TestRefundAttemptsKeepEveryOutcome(t *testing.T) {
 	})
 }
 
-// Two handles (two processes) attempt the same intent at once: each outcome
-// lands in the attempt its own handle began, and a late "no answer" does not
-// undo the refund the other one recorded.
+// Two handles (two processes) attempt the same intent, the second after the
+// first's lease ran out: each outcome lands in the attempt its own handle
+// began, and a late "no answer" does not undo the refund the other one
+// recorded.
 func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d testDialect) {
 		ctx := context.Background()
 		path := d.location(t)
 		ann, bob := openAt(t, path), openAt(t, path)
+		bob.now = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Minute) }
 		intent, _, err := ann.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
 		if err != nil {
 			t.Fatal(err)

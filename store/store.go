@@ -68,6 +68,8 @@ type Store struct {
 	readOnly bool
 	// d is the database's dialect: SQLite, or PostgreSQL for a shared store.
 	d *dialect
+	// now, when set, is the clock refund claims are judged by (tests).
+	now func() time.Time
 	// changed counts the charges committed saves added or changed (see
 	// ChargesChanged).
 	changed atomic.Int64
