@@ -105,7 +105,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		if !dash.demo {
 			fmt.Fprintf(env.Stderr, "dashboard on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
 		}
-		deps.Syncer = syncer{client, st, syncOpts}
+		deps.Syncer = syncer{client, st, syncOpts, operator}
 		if !sh.readOnly {
 			refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
@@ -181,9 +181,10 @@ func (d decider) Decide(ctx context.Context, decisions []reconcile.Decision) err
 
 // syncer is one incremental sync of the account into the store.
 type syncer struct {
-	client *stripeapi.Client
-	store  *store.Store
-	opts   stripeapi.SyncOptions
+	client   *stripeapi.Client
+	store    *store.Store
+	opts     stripeapi.SyncOptions
+	operator string
 }
 
 // Sync reports the progress `doublecheck sync` shows, and counts the charges
@@ -193,6 +194,11 @@ func (s syncer) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.Sy
 	opts.Progress = func(p stripeapi.SyncProgress) {
 		progress(ui.SyncProgress{Charges: p.Charges, Rate: p.Rate, Fraction: p.Fraction, ETA: p.ETA})
 	}
+	end, err := s.store.BeginSync(ctx, s.operator)
+	if err != nil {
+		return ui.SyncResult{}, err // another operator's sync: its charges reach the store, and the view
+	}
+	defer end()
 	before := s.store.ChargesChanged()
 	res, err := s.client.Sync(ctx, s.store, opts)
 	return ui.SyncResult{Charges: int(s.store.ChargesChanged() - before), Events: res.Events}, err

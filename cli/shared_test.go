@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/doublecheck-dev/doublecheck/internal/pgtest"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // runCLIWithEnv is runCLI with environment variables.
@@ -58,5 +60,35 @@ func TestSharedStorePasswordNeverShows(t *testing.T) {
 				t.Errorf("%s does not name the store by its masked URL: %q", args[0], stderr)
 			}
 		}
+	}
+}
+
+// While one operator syncs a shared store, another's sync says who runs it and
+// since when, fetches nothing and exits 0; once it ends, a sync runs.
+func TestSyncOfASharedStoreRunsOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	sb, base := listenSandbox(t, sandbox.Options{})
+	ann, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ann.Close()
+	end, err := ann.BeginSync(ctx, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := sb.Stats().ByPath["GET /v1/charges"]
+	code, _, stderr := runCLI(t, "", "sync", "--api-key", sandbox.TestKey, "--api-base", base, "--db", url, "--operator", "bob")
+	if code != 0 || !strings.Contains(stderr, "sync running by ann since") {
+		t.Errorf("bob's sync during ann's: exit %d, %q; want 0 and a note naming ann", code, stderr)
+	}
+	if listed := sb.Stats().ByPath["GET /v1/charges"] - before; listed != 0 {
+		t.Errorf("bob's refused sync listed charges %d times", listed)
+	}
+	end()
+	if code, _, stderr := runCLI(t, "", "sync", "--api-key", sandbox.TestKey, "--api-base", base, "--db", url, "--operator", "bob"); code != 0 || !strings.Contains(stderr, "synced") {
+		t.Errorf("bob's sync after ann's: exit %d, %q", code, stderr)
 	}
 }

@@ -155,6 +155,10 @@ func (c *pinned) ExecContext(ctx context.Context, query string, args ...any) (sq
 	return c.Conn.ExecContext(ctx, c.d.rebind(query), args...)
 }
 
+func (c *pinned) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.Conn.QueryRowContext(ctx, c.d.rebind(query), args...)
+}
+
 func (c *pinned) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	tx, err := c.Conn.BeginTx(ctx, opts)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -68,6 +69,9 @@ type Store struct {
 	readOnly bool
 	// d is the database's dialect: SQLite, or PostgreSQL for a shared store.
 	d *dialect
+	// syncEnds release the sync locks BeginSync took (Close calls those left).
+	syncMu   sync.Mutex
+	syncEnds []func()
 	// now, when set, is the clock refund claims are judged by (tests).
 	now func() time.Time
 	// changed counts the charges committed saves added or changed (see
@@ -591,6 +595,7 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 
 // Close closes the store's connections.
 func (s *Store) Close() error {
+	s.endSyncs()
 	var errs []error
 	if s.reader != nil && s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
