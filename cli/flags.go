@@ -81,6 +81,11 @@ func registerRefundDeadline(fs *cmdFlags, deadline *time.Duration) {
 		if *deadline <= 0 {
 			return errors.New("--refund-deadline must be a positive duration such as 60s")
 		}
+		if *deadline > reconcile.MaxRefundDeadline {
+			// Past it, another operator's doublecheck could take the refund
+			// over while this one still waits for Stripe.
+			return fmt.Errorf("--refund-deadline may be at most %s: a refund attempt holds its charge for %s, after which another operator may resume it", reconcile.MaxRefundDeadline, reconcile.RefundLease)
+		}
 		return nil
 	})
 }
