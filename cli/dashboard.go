@@ -90,7 +90,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	defer st.Close()
-	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st},
+	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st}, Watcher: watcher{st},
 		Clipboard: osc52Clipboard{out: env.Stdout, getenv: env.Getenv}, Browser: newBrowser(runtime.GOOS, env.Getenv)}
 	if offline {
 		cfg.ReadOnly = true
@@ -177,6 +177,15 @@ type decider struct{ store *store.Store }
 
 func (d decider) Decide(ctx context.Context, decisions []reconcile.Decision) error {
 	return d.store.RecordDecisions(ctx, decisions)
+}
+
+// watcher reads what every process did to the store, for the dashboard to
+// follow others' work on a shared store (ui.Watcher).
+type watcher struct{ store *store.Store }
+
+func (w watcher) Activity(ctx context.Context) (string, ui.Activity, error) {
+	mark, a, err := w.store.Activity(ctx)
+	return mark, ui.Activity{Operator: a.Operator, At: a.At, What: a.What}, err
 }
 
 // syncer is one incremental sync of the account into the store.

@@ -140,19 +140,23 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 
 // holder is the claim another Store holds on the intent with this key: its
 // latest attempt begun by another handle, unfinished, within
-// reconcile.RefundLease; nil when there is none.
+// reconcile.RefundLease, unless its process is known to have ended; nil when
+// there is none.
 func (s *Store) holder(ctx context.Context, tx *txn, key, chargeID string) (*reconcile.RefundHeldError, error) {
-	var operator string
+	var operator, openedBy string
 	var started int64
-	err := tx.QueryRowContext(ctx, `SELECT operator, started_at FROM refund_attempts
+	err := tx.QueryRowContext(ctx, `SELECT operator, opened_by, started_at FROM refund_attempts
 		WHERE key = ? AND status = ? AND opened_by <> ? AND started_at > ?
 		ORDER BY attempt DESC LIMIT 1`,
-		key, reconcile.RefundAttemptStarted, s.handle, s.clock().Add(-reconcile.RefundLease).UnixNano()).Scan(&operator, &started)
+		key, reconcile.RefundAttemptStarted, s.handle, s.clock().Add(-reconcile.RefundLease).UnixNano()).Scan(&operator, &openedBy, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read the claim on refund %s: %w", key, err)
+	}
+	if handleGone(openedBy) {
+		return nil, nil // its process crashed on this machine: resume now
 	}
 	return &reconcile.RefundHeldError{Key: key, ChargeID: chargeID, Operator: operator, Since: decodeTime(started)}, nil
 }

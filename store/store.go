@@ -244,10 +244,31 @@ func openSQLite(path string, params ...string) (*pool, error) {
 	return &pool{DB: db, d: sqliteDialect}, nil
 }
 
-// newHandle names a Store in the refund attempts it begins: the process id
-// and a random part.
+// newHandle names a Store in the refund attempts it begins: the machine, the
+// process id and a random part (host/pid/random). A claim whose process is
+// gone from this machine is not waited for (see holder).
 func newHandle() string {
-	return fmt.Sprintf("%d-%s", os.Getpid(), rand.Text())
+	return fmt.Sprintf("%s/%d/%s", hostname(), os.Getpid(), rand.Text())
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown-host"
+	}
+	return strings.ReplaceAll(h, "/", "_")
+}
+
+// handleGone reports whether the Store named handle was opened by a process
+// of this machine that has ended (a crash): its claims hold nothing.
+func handleGone(handle string) bool {
+	host, rest, ok := strings.Cut(handle, "/")
+	if !ok || host != hostname() {
+		return false
+	}
+	pidText, _, _ := strings.Cut(rest, "/")
+	pid, err := strconv.Atoi(pidText)
+	return err == nil && pid > 0 && pid != os.Getpid() && processGone(pid)
 }
 
 // dsn is the modernc.org/sqlite data source name for path: a file: URI, so that

@@ -80,6 +80,8 @@ func (s *Store) BeginSync(ctx context.Context, operator string) (end func(), err
 	var once sync.Once
 	unlock := func() {
 		once.Do(func() {
+			// Others' dashboards reload when a sync ends (see Activity).
+			s.SetState(context.WithoutCancel(ctx), stateSyncEnded, strconv.FormatInt(s.clock().UnixNano(), 10))
 			conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lockKey+`)`)
 			conn.Close()
 		})

@@ -23,6 +23,7 @@ type header struct {
 	summary  reconcile.Summary
 	fresh    int    // new groups not viewed yet
 	syncText string // the sync status's view: how fresh the data is
+	activity string // the latest thing another operator did, when one did
 
 	// view is rendered when something shown changes, not on every frame: the
 	// root measures the header after every message.
@@ -56,6 +57,12 @@ func (h *header) SetFresh(n int) {
 	}
 }
 
+// SetActivity shows what another operator did last.
+func (h *header) SetActivity(a Activity) {
+	h.activity = "last: " + activityText(a)
+	h.view = h.render()
+}
+
 // SetSync shows how fresh the data is.
 func (h *header) SetSync(text string) {
 	if text != h.syncText {
@@ -79,7 +86,20 @@ func (h header) render() string {
 	if h.cfg.DryRun {
 		left += " " + s.ModeBadge.Render("dry run")
 	}
-	first := spread(left, s.Muted.Render(h.syncText), h.width)
+	// How fresh the data is comes first; who works here, and what another
+	// operator did last, where the line has room for them.
+	right := s.Muted.Render(h.syncText)
+	if h.activity != "" {
+		if withActivity := s.Muted.Render(h.activity + " · " + h.syncText); lipgloss.Width(left)+2+lipgloss.Width(withActivity) <= h.width {
+			right = withActivity
+		}
+	}
+	if h.cfg.Operator != "" {
+		if named := left + "  " + s.Muted.Render("as "+h.cfg.Operator); lipgloss.Width(named)+2+lipgloss.Width(right) <= h.width {
+			left = named
+		}
+	}
+	first := spread(left, right, h.width)
 
 	lines := []string{first, s.Muted.Render("loading…")}
 	if h.loaded {
