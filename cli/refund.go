@@ -188,9 +188,11 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 // refundFailures is the command's verdict: nil when every refund went through,
 // else one sentence counting what did not (each has its line above).
 func refundFailures(outcomes []refunding.Outcome, refused []string) error {
-	var failed, pending, notAttempted int
+	var failed, pending, notAttempted, held int
 	for _, o := range outcomes {
 		switch {
+		case o.Held:
+			held++
 		case o.Pending: // a resumed intent not attempted stays pending too
 			pending++
 		case o.NotAttempted:
@@ -205,6 +207,9 @@ func refundFailures(outcomes []refunding.Outcome, refused []string) error {
 	}
 	if len(refused) > 0 {
 		parts = append(parts, reconcile.Plural(len(refused), "charge")+" cannot be refunded")
+	}
+	if held > 0 {
+		parts = append(parts, reconcile.Plural(held, "refund")+" held by another doublecheck, which is sending it now (nothing was sent here; run the same refund again later to see the outcome)")
 	}
 	if pending > 0 {
 		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
