@@ -36,6 +36,10 @@ func (e *SyncRunningError) Error() string {
 	return "sync running by " + who + since + "; not starting another: its charges reach this store as they are fetched"
 }
 
+// SyncElsewhere says the sync did not start because another one runs (the
+// dashboard's ui.SyncElsewhere): no failure.
+func (e *SyncRunningError) SyncElsewhere() bool { return true }
+
 // BeginSync makes this process the one syncing the store, for operator, until
 // end is called (or the process ends). On a PostgreSQL store that is a
 // session advisory lock (pg_try_advisory_lock), which the server drops with

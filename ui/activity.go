@@ -22,6 +22,13 @@ type Watcher interface {
 	Activity(ctx context.Context) (mark string, latest Activity, err error)
 }
 
+// SyncElsewhere is a Syncer's error saying another operator's sync of the
+// shared store is running: this one did not start, and is no failure.
+type SyncElsewhere interface {
+	error
+	SyncElsewhere() bool
+}
+
 // activityPoll is how often the dashboard reads the Watcher's mark: others'
 // work shows within that time, at the price of a few indexed reads.
 const activityPoll = 2 * time.Second

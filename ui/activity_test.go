@@ -81,3 +81,25 @@ func TestOthersActivityReloadsTheDashboard(t *testing.T) {
 		t.Errorf("the header does not name the operator:\n%s", m.header.View())
 	}
 }
+
+// elsewhereErr is a Syncer's answer while another operator syncs the store.
+type elsewhereErr struct{}
+
+func (elsewhereErr) Error() string       { return "sync running by ann since 13:40:02 UTC" }
+func (elsewhereErr) SyncElsewhere() bool { return true }
+
+// A sync refused because another operator's runs is no failure: the status
+// bar says who runs it, and the header does not call the last sync failed.
+func TestSyncRunningElsewhereIsNoFailure(t *testing.T) {
+	h := newHarness(fixtureReport())
+	h.syncer.err = elsewhereErr{}
+	m := h.start(t, testConfig())
+	m = press(t, m, "R")
+	view := m.View()
+	if !strings.Contains(view, "sync running by ann") {
+		t.Errorf("the dashboard does not say who syncs:\n%s", view)
+	}
+	if strings.Contains(view, "sync failed") || strings.Contains(m.header.View(), "last sync failed") {
+		t.Errorf("another operator's sync reads as a failure:\n%s", view)
+	}
+}
