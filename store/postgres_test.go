@@ -141,3 +141,33 @@ func TestOpenPostgresReadOnly(t *testing.T) {
 		t.Errorf("a write on the read-only connection: %v, want the server's refusal", err)
 	}
 }
+
+// Several operators' first commands on a new database migrate it once: each
+// open waits for the one migrating (an advisory lock), then finds it done.
+func TestConcurrentFirstOpensOfAPostgresStoreMigrateOnce(t *testing.T) {
+	url := testDialects[1].location(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := Open(context.Background(), url)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("a concurrent first open: %v", err)
+		}
+	}
+	s := openAt(t, url)
+	var versions, distinct int
+	if err := s.reader.QueryRowContext(context.Background(), `SELECT count(*), count(DISTINCT version) FROM schema_version`).Scan(&versions, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := migrations(postgresMigrations)
+	if versions != len(all) || distinct != len(all) {
+		t.Errorf("schema_version holds %d rows (%d versions), want each of the %d migrations once", versions, distinct, len(all))
+	}
+}

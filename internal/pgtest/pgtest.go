@@ -85,11 +85,11 @@ func URL(t testing.TB) string {
 		defer db.Close()
 		db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 	})
-	return WithParam(base, "search_path", schema)
+	return withParam(base, "search_path", schema)
 }
 
-// WithParam is the URL u with the query parameter name set to value.
-func WithParam(u, name, value string) string {
+// withParam is the URL u with the query parameter name set to value.
+func withParam(u, name, value string) string {
 	parsed, err := url.Parse(u)
 	if err != nil {
 		panic(fmt.Sprintf("test PostgreSQL URL does not parse: %v", err))
