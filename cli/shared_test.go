@@ -92,3 +92,23 @@ func TestSyncOfASharedStoreRunsOnce(t *testing.T) {
 		t.Errorf("bob's sync after ann's: exit %d, %q", code, stderr)
 	}
 }
+
+// An open dashboard on a shared store shows another operator's dismissal
+// within seconds, saying who did it; its header names its own operator.
+func TestDashboardsFollowEachOther(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	if code, _, stderr := runCLI(t, "", "import", sampleCharges, "--db", url); code != 0 {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	group := scanStore(t, url).Groups[0].ID
+	home := t.TempDir()
+	d := startInTerminal(t, "", []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "XDG_CACHE_HOME=" + home,
+		"TERM=xterm-256color", EnvDB + "=" + url}, "--operator", "bob")
+	at := d.scr.waitFor(t, 0, "as bob", "grp_")
+	if code, _, stderr := runCLI(t, "", "dismiss", "--group", group, "--db", url, "--operator", "ann"); code != 0 {
+		t.Fatalf("ann's dismissal exited %d: %s", code, stderr)
+	}
+	d.scr.waitFor(t, at, "ann dismissed")
+	d.quit()
+}
