@@ -1,7 +1,10 @@
 // Package store keeps doublecheck's data in one SQLite file per Stripe account and
 // mode: charges (with their raw Stripe JSON), idempotency-key records, operator
 // decisions, the refund ledger and sync state. It uses modernc.org/sqlite through
-// database/sql, in WAL mode, with a single writer connection.
+// database/sql, in WAL mode, with a single writer connection. A team shares one
+// store in a PostgreSQL database instead (a postgres:// URL, read through pgx):
+// the same tables and queries (see dialect), its refund claims and sync lock
+// holding across machines.
 package store
 
 import (
@@ -59,10 +62,11 @@ type Store struct {
 	// upgrading read locks; busy_timeout makes the second one wait.
 	writer *pool
 	// reader is a small pool of query-only connections; under WAL they read a
-	// consistent snapshot while the writer commits.
+	// consistent snapshot while the writer commits. On PostgreSQL, whose
+	// server orders writers itself, writer and reader are one pool.
 	reader *pool
-	// handle names this Store in the refund attempts it begins (process id and
-	// a random part), so FinishRefund completes this handle's own attempt and
+	// handle names this Store in the refund attempts it begins (see
+	// newHandle), so FinishRefund completes this handle's own attempt and
 	// never one another process has in flight with the same key.
 	handle string
 	// readOnly is set by OpenReadOnly: every write is refused with ErrReadOnly.
