@@ -108,7 +108,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		}
 		deps.Syncer = syncer{client, st, syncOpts, operator}
 		if !sh.readOnly {
-			refunder := &refunding.Refunder{Gateways: gateways(client), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+			refunder := &refunding.Refunder{Gateways: gateways(client), Ledger: st, Operator: operator, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
@@ -243,5 +243,6 @@ func gateways(client *stripeapi.Client) map[reconcile.Provider]refunding.Gateway
 }
 
 func uiResult(o refunding.Outcome) ui.RefundResult {
-	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err}
+	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending,
+		Received: o.Intent.Status == reconcile.RefundReceived, Provider: o.Intent.Provider, Err: o.Err}
 }

@@ -52,6 +52,10 @@ type RefundResult struct {
 	ChargeID string
 	RefundID string
 	Pending  bool
+	// Received means the provider accepted the refund and confirms it later
+	// (Adyen): not refunded yet.
+	Received bool
+	Provider reconcile.Provider
 	Err      error
 }
 
