@@ -52,7 +52,7 @@ type dashboardOptions struct {
 func newDashboardCmd(env Env, runF func(context.Context, *dashboardOptions) error) *command {
 	opts := &dashboardOptions{env: env}
 	fs := newFlags(dashboardName, "doublecheck [flags]   (the dashboard; see 'doublecheck help' for commands)")
-	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
 	opts.dash.register(fs, env.Now)
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
@@ -91,7 +91,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	defer st.Close()
-	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st},
+	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st}, Watcher: watcher{st},
 		Clipboard: osc52Clipboard{out: env.Stdout, getenv: env.Getenv}, Browser: newBrowser(runtime.GOOS, env.Getenv)}
 	if offline {
 		cfg.ReadOnly = true
@@ -106,7 +106,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		if !dash.demo {
 			fmt.Fprintf(env.Stderr, "dashboard on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
 		}
-		deps.Syncer = syncer{client, st, syncOpts}
+		deps.Syncer = syncer{client, st, syncOpts, operator}
 		if !sh.readOnly {
 			gws, note := gateways(env, client, acct.Live)
 			if note != "" && !dash.demo {
@@ -184,11 +184,21 @@ func (d decider) Decide(ctx context.Context, decisions []reconcile.Decision) err
 	return d.store.RecordDecisions(ctx, decisions)
 }
 
+// watcher reads what every process did to the store, for the dashboard to
+// follow others' work on a shared store (ui.Watcher).
+type watcher struct{ store *store.Store }
+
+func (w watcher) Activity(ctx context.Context) (string, ui.Activity, error) {
+	mark, a, err := w.store.Activity(ctx)
+	return mark, ui.Activity{Operator: a.Operator, At: a.At, What: a.What}, err
+}
+
 // syncer is one incremental sync of the account into the store.
 type syncer struct {
-	client *stripeapi.Client
-	store  *store.Store
-	opts   stripeapi.SyncOptions
+	client   *stripeapi.Client
+	store    *store.Store
+	opts     stripeapi.SyncOptions
+	operator string
 }
 
 // Sync reports the progress `doublecheck sync` shows, and counts the charges
@@ -198,6 +208,11 @@ func (s syncer) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.Sy
 	opts.Progress = func(p stripeapi.SyncProgress) {
 		progress(ui.SyncProgress{Charges: p.Charges, Rate: p.Rate, Fraction: p.Fraction, ETA: p.ETA})
 	}
+	end, err := s.store.BeginSync(ctx, s.operator)
+	if err != nil {
+		return ui.SyncResult{}, err // another operator's sync: its charges reach the store, and the view
+	}
+	defer end()
 	before := s.store.ChargesChanged()
 	res, err := s.client.Sync(ctx, s.store, opts)
 	return ui.SyncResult{Charges: int(s.store.ChargesChanged() - before), Events: res.Events}, err

@@ -32,7 +32,7 @@ type demoOptions struct {
 func newDemoCmd(env Env, runF func(context.Context, *demoOptions) error) *command {
 	opts := &demoOptions{env: env}
 	fs := newFlags("demo", "doublecheck demo [--serve ADDR]")
-	opts.sh.register(fs, usesRefunds) // the demo's key and server are the sandbox's
+	opts.sh.register(fs, env, usesRefunds|ownStore) // the demo's key and server are the sandbox's
 	opts.det.register(fs)
 	opts.dash.register(fs, env.Now)
 	fs.StringVar(&opts.serve, "serve", "", "only run the sandbox on `ADDR` (e.g. 127.0.0.1:12111) for curl or other Stripe clients")

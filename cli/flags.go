@@ -39,10 +39,27 @@ type sharedUse int
 const (
 	usesStripe  sharedUse = 1 << iota // --api-key, --api-base: the key's account or Stripe itself
 	usesRefunds                       // --read-only, --dry-run
+	// ownStore: the store is --db or the command's own, never DOUBLECHECK_DB
+	// (the demo: its sandbox data stays out of a shared store).
+	ownStore
 )
 
-func (s *shared) register(fs *cmdFlags, uses sharedUse) {
-	fs.StringVar(&s.db, "db", "", "the store `PATH` (default: one file per account and mode under your data dir)")
+// EnvDB names the store (a path or a postgres:// URL) of every command run
+// without --db.
+const EnvDB = "DOUBLECHECK_DB"
+
+func (s *shared) register(fs *cmdFlags, env Env, uses sharedUse) {
+	if uses&ownStore != 0 {
+		fs.StringVar(&s.db, "db", "", "the store `PATH` or postgres:// URL (default: a temporary file)")
+	} else {
+		fs.StringVar(&s.db, "db", "", "the store `PATH`, or a postgres:// URL for a store shared by a team (default: "+EnvDB+", else one file per account and mode under your data dir)")
+		fs.check(func() error {
+			if s.db == "" {
+				s.db = env.Getenv(EnvDB)
+			}
+			return nil
+		})
+	}
 	fs.StringVar(&s.apiKey, "api-key", "", "Stripe secret or restricted `KEY` (default: STRIPE_API_KEY, then the stripe CLI's config)")
 	fs.StringVar(&s.apiBase, "api-base", "", "Stripe-compatible server `URL` (default: STRIPE_API_BASE, then https://api.stripe.com)")
 	fs.BoolVar(&s.readOnly, "read-only", false, "never refund: the refund key and command are turned off")
@@ -63,6 +80,11 @@ func registerRefundDeadline(fs *cmdFlags, deadline *time.Duration) {
 	fs.check(func() error {
 		if *deadline <= 0 {
 			return errors.New("--refund-deadline must be a positive duration such as 60s")
+		}
+		if *deadline > reconcile.MaxRefundDeadline {
+			// Past it, another operator's doublecheck could take the refund
+			// over while this one still waits for Stripe.
+			return fmt.Errorf("--refund-deadline may be at most %s: a refund attempt holds its charge for %s, after which another operator may resume it", reconcile.MaxRefundDeadline, reconcile.RefundLease)
 		}
 		return nil
 	})

@@ -394,7 +394,7 @@ func importKeys(ctx context.Context, st *store.Store, in *importInput) (count, r
 // take; opts are the options it fills.
 func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) error, fs *cmdFlags) (cmd *command, opts *importOptions) {
 	opts = &importOptions{env: env}
-	opts.sh.register(fs, usesStripe)
+	opts.sh.register(fs, env, usesStripe)
 	fs.BoolVar(&opts.yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
 	return &command{flags: fs, args: 1, run: func(ctx context.Context, args []string) error {
 		opts.path, opts.more = args[0], args[1:]

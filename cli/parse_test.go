@@ -165,6 +165,7 @@ func TestParseErrors(t *testing.T) {
 		{"a mistyped flag before the command", []string{"--dryrun", "refund", "--resume"}, "flag provided but not defined: --dryrun; did you mean --dry-run?", "Run 'doublecheck --help'"},
 		{"no flag near it", []string{"scan", "--frob"}, "flag provided but not defined: --frob", "Run 'doublecheck scan --help' for its flags."},
 		{"a flag without its value", []string{"scan", "--db"}, "flag needs an argument: --db", "Run 'doublecheck scan --help' for its flags."},
+		{"a refund deadline past the claim's lease", []string{"refund", "--resume", "--refund-deadline", "5m"}, "--refund-deadline may be at most 1m45s: a refund attempt holds its charge for 2m0s, after which another operator may resume it", "Run 'doublecheck refund --help' for its flags."},
 		{"a bad value", []string{"--watch", "-1s"}, "--watch must not be negative", "Run 'doublecheck --help'"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications`, "Run 'doublecheck --help'"},
 		{"unknown command after flags", []string{"--db", "s.db", "frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications`, "Run 'doublecheck --help'"},

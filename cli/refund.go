@@ -40,7 +40,7 @@ type refundOptions struct {
 func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *command {
 	opts := &refundOptions{env: env}
 	fs := newFlags("refund", refundSynopsis)
-	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
 	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
 	fs.StringVar(&opts.groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
@@ -200,9 +200,11 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 // refundFailures is the command's verdict: nil when every refund went through,
 // else one sentence counting what did not (each has its line above).
 func refundFailures(outcomes []refunding.Outcome, refused []string) error {
-	var failed, pending, notAttempted int
+	var failed, pending, notAttempted, held int
 	for _, o := range outcomes {
 		switch {
+		case o.Held:
+			held++
 		case o.Pending: // a resumed intent not attempted stays pending too
 			pending++
 		case o.NotAttempted:
@@ -217,6 +219,9 @@ func refundFailures(outcomes []refunding.Outcome, refused []string) error {
 	}
 	if len(refused) > 0 {
 		parts = append(parts, reconcile.Plural(len(refused), "charge")+" cannot be refunded")
+	}
+	if held > 0 {
+		parts = append(parts, reconcile.Plural(held, "refund")+" held by another doublecheck, which is sending it now (nothing was sent here; run the same refund again later to see the outcome)")
 	}
 	if pending > 0 {
 		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/bubbles/progress"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
@@ -69,16 +70,18 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 // syncOptions are what doublecheck sync was asked for.
 type syncOptions struct {
-	env  Env
-	sh   shared
-	sync syncFlags
+	env      Env
+	sh       shared
+	sync     syncFlags
+	operator string
 }
 
 func newSyncCmd(env Env, runF func(context.Context, *syncOptions) error) *command {
 	opts := &syncOptions{env: env}
-	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N]")
-	opts.sh.register(fs, usesStripe)
+	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N] [--operator NAME]")
+	opts.sh.register(fs, env, usesStripe)
 	opts.sync.register(fs, env.Now)
+	fs.StringVar(&opts.operator, "operator", "", "`NAME` a shared store shows as running this sync (default: your OS user)")
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
 		return runner(runF, runSync)(ctx, opts)
 	}}
@@ -92,6 +95,17 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 		return err
 	}
 	defer st.Close()
+	end, err := st.BeginSync(ctx, operatorName(opts.operator, env))
+	var running *store.SyncRunningError
+	if errors.As(err, &running) {
+		// Not a failure: the running sync brings the same charges.
+		fmt.Fprintln(env.Stderr, running.Error())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer end()
 	fmt.Fprintf(env.Stderr, "syncing %s (%s) into %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
 	meter := newSyncMeter(env.Stderr, env.StderrTerminal, env.Now)
 	syncOpts.Progress = meter.update
