@@ -227,7 +227,7 @@ type adyenNotificationsOptions struct {
 func newAdyenNotificationsCmd(env Env, runF func(context.Context, *adyenNotificationsOptions) error) *command {
 	opts := &adyenNotificationsOptions{env: env}
 	fs := newFlags("adyen-notifications", adyenNotificationsSynopsis)
-	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	return &command{flags: fs, args: 1, run: func(ctx context.Context, args []string) error {
 		opts.path = args[0]
 		return runner(runF, runAdyenNotifications)(ctx, opts)
