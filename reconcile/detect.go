@@ -78,7 +78,18 @@ type index struct {
 	eligible  []bool
 	created   []int64  // unix nanoseconds
 	classSeed []uint64 // hash of the charge's currency and amount
-	// Filled by attachKeys:
+	// idHash is the hash of each charge's id, for joining key records (nil
+	// when there are none).
+	idHash []uint64
+	// identity holds, for eligible charges, the hash of the customer, the card
+	// fingerprint and the normalised email; bit k of hasIdentity says whether
+	// the charge has identity k at all.
+	identity    [identityKinds][]uint64
+	hasIdentity []uint8
+	// metaKeys are the keys in the charges' metadata key fields (rec holds the
+	// charge index), in charge order.
+	metaKeys []keyOcc
+	// order is the metadata order ref; attachKeys completes it.
 	order     []string
 	orderHash []uint64 // hash of order, for eligible charges
 	keyStart  []int32  // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
@@ -98,33 +109,89 @@ type index struct {
 	checkouts map[string]*CheckoutRecord
 }
 
-// newIndex reads what every kind of evidence needs off the charges; attachKeys
-// does the rest, in parallel with the linking by identity.
+// newIndex reads off the charges, in one pass (two goroutines from parallelMin
+// charges on), every value detection compares, hashed into columns: the linking
+// that follows sorts and sweeps those columns and reads a Charge again only to
+// check a run of equal hashes. attachKeys does the rest, in parallel with the
+// linking by identity.
 func newIndex(in Input, opts Options) *index {
 	n := len(in.Charges)
 	x := &index{
-		in:        in,
-		opts:      opts,
-		eligible:  make([]bool, n),
-		created:   make([]int64, n),
-		classSeed: make([]uint64, n),
-		order:     make([]string, n),
-		orderHash: make([]uint64, n),
-		keyStart:  make([]int32, n+1),
+		in:          in,
+		opts:        opts,
+		eligible:    make([]bool, n),
+		created:     make([]int64, n),
+		classSeed:   make([]uint64, n),
+		hasIdentity: make([]uint8, n),
+		order:       make([]string, n),
+		orderHash:   make([]uint64, n),
+		keyStart:    make([]int32, n+1),
 	}
-	var lastCurrency string
-	var currencyHash uint64
-	for i := range in.Charges {
-		c := &in.Charges[i]
-		x.eligible[i] = c.Counts()
-		x.created[i] = unixNano(c.Created)
-		if i == 0 || c.Currency != lastCurrency {
-			lastCurrency, currencyHash = c.Currency, hashString(c.Currency)
-		}
-		x.classSeed[i] = currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F
+	for k := range x.identity {
+		x.identity[k] = make([]uint64, n)
+	}
+	if len(in.Keys) > 0 || len(in.Requests) > 0 { // attachIntents adds key records from requests
+		x.idHash = make([]uint64, n)
+	}
+	if n >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		var wg sync.WaitGroup
+		var second []keyOcc
+		wg.Go(func() { second = x.readCharges(n/2, n) })
+		first := x.readCharges(0, n/2)
+		wg.Wait()
+		x.metaKeys = append(first, second...)
+	} else {
+		x.metaKeys = x.readCharges(0, n)
 	}
 	x.attachIntents()
 	return x
+}
+
+// identityKinds are the identities charges are linked by within the window:
+// customer, card fingerprint, email.
+const identityKinds = 3
+
+// readCharges fills the columns of charges [from, to) and returns the keys
+// their metadata holds.
+func (x *index) readCharges(from, to int) (metaKeys []keyOcc) {
+	var lastCurrency string
+	var currencyHash uint64
+	for i := from; i < to; i++ {
+		c := &x.in.Charges[i]
+		x.eligible[i] = c.Counts()
+		x.created[i] = unixNano(c.Created)
+		if i == from || c.Currency != lastCurrency {
+			lastCurrency, currencyHash = c.Currency, hashString(c.Currency)
+		}
+		x.classSeed[i] = currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F
+		if x.idHash != nil {
+			x.idHash[i] = hashString(c.ID)
+		}
+		if c.Metadata != nil || c.MetadataJSON != "" {
+			for _, f := range x.opts.KeyFields {
+				if k := c.MetadataField(f); k != "" {
+					metaKeys = append(metaKeys, keyOcc{key: k, rec: int32(i)})
+				}
+			}
+			x.order[i] = c.MetadataField(x.opts.OrderField)
+		}
+		if !x.eligible[i] {
+			continue
+		}
+		for k, v := range identityValues(c) {
+			if v != "" {
+				x.identity[k][i] = hashString(v)
+				x.hasIdentity[i] |= 1 << k
+			}
+		}
+	}
+	return metaKeys
+}
+
+// identityValues are charge c's identities as compared, in the order of
+// index.identity.
+func identityValues(c *Charge) [identityKinds]string {
+	return [identityKinds]string{c.Customer, c.CardFingerprint, NormalizeEmail(c.Email)}
 }
 
 // attachIntents indexes what events said about creating requests and
@@ -217,19 +284,8 @@ func (x *index) checkoutOf(c *Charge) *CheckoutRecord {
 // its order ref (metadata, else a key record's).
 func (x *index) attachKeys() {
 	in, n := x.in, len(x.in.Charges)
-	var metaKeys []keyOcc // rec holds the charge index here
-	for i := range in.Charges {
-		c := &in.Charges[i]
-		if c.Metadata == nil {
-			continue
-		}
-		for _, f := range x.opts.KeyFields {
-			if k := c.Metadata[f]; k != "" {
-				metaKeys = append(metaKeys, keyOcc{key: k, rec: int32(i)})
-				x.keyStart[i+1]++
-			}
-		}
-		x.order[i] = c.Metadata[x.opts.OrderField]
+	for _, m := range x.metaKeys {
+		x.keyStart[m.rec+1]++
 	}
 	if x.checkouts != nil {
 		for i := range in.Charges {
@@ -257,7 +313,7 @@ func (x *index) attachKeys() {
 			fill[ci]++
 		}
 	}
-	for _, m := range metaKeys {
+	for _, m := range x.metaKeys {
 		x.keys[fill[m.rec]] = keyOcc{key: m.key, rec: -1}
 		fill[m.rec]++
 	}
@@ -290,7 +346,7 @@ func (x *index) joinKeys() []int32 {
 	}
 	join := x.sorter.buffer(len(ch) + len(keys))
 	for i := range ch {
-		join = append(join, evidence{h: hashString(ch[i].ID), i: int32(i), occ: -1})
+		join = append(join, evidence{h: x.idHash[i], i: int32(i), occ: -1})
 	}
 	for r := range keys {
 		if keys[r].ChargeID != "" {
@@ -397,6 +453,10 @@ type evidenceKind struct {
 	value    func(e evidence) string
 	windowed bool // identities match only within the window; keys and orders always
 	perKey   bool // one piece of evidence per distinct key of the charge
+	// valueHash: the value's hash per charge, for the charges whose hasIdentity
+	// has the bit has (identities, read by newIndex).
+	valueHash []uint64
+	has       uint8
 	// byValue: the value's hash per charge, when already computed. Such evidence
 	// is sorted by value alone (runs mix currencies and amounts and are split
 	// exactly), so onRun sees every charge with one value together.
@@ -423,10 +483,12 @@ func (x *index) classHash(i int, value string) uint64 {
 // unions happen afterwards in this goroutine.
 func (x *index) link(uf unionFind) {
 	ch := x.in.Charges
-	identities := []evidenceKind{
-		{value: func(e evidence) string { return ch[e.i].Customer }, windowed: true},
-		{value: func(e evidence) string { return ch[e.i].CardFingerprint }, windowed: true},
-		{value: func(e evidence) string { return NormalizeEmail(ch[e.i].Email) }, windowed: true},
+	identities := make([]evidenceKind, identityKinds)
+	for k := range identities {
+		identities[k] = evidenceKind{
+			value:    func(e evidence) string { return identityValues(&ch[e.i])[k] },
+			windowed: true, valueHash: x.identity[k], has: 1 << k,
+		}
 	}
 	byKey := evidenceKind{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true}
 	byOrder := evidenceKind{value: func(e evidence) string { return x.order[e.i] }, byValue: x.orderHash, onRun: x.collectOrders}
@@ -487,13 +549,15 @@ func (x *index) linkKind(kind evidenceKind, sorter *evidenceSorter, join func(a,
 			continue
 		}
 		e := evidence{i: int32(i)}
-		switch v := kind.value(e); {
-		case v == "":
-		case kind.byValue != nil:
+		switch {
+		case kind.valueHash != nil:
+			if x.hasIdentity[i]&kind.has != 0 {
+				e.h = kind.valueHash[i] ^ x.classSeed[i]
+				buf = append(buf, e)
+			}
+		case kind.value(e) == "":
+		default: // byValue
 			e.h = kind.byValue[i]
-			buf = append(buf, e)
-		default:
-			e.h = x.classHash(i, v)
 			buf = append(buf, e)
 		}
 	}

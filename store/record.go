@@ -1,12 +1,10 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
@@ -96,76 +94,7 @@ func parseLoadRecord(recs string, c *reconcile.Charge) (rest string, err error) 
 		Disputed: flags&flagDisputed != 0, Livemode: flags&flagLivemode != 0,
 		ID: f[5], Currency: f[6], Status: f[7], Customer: f[8], Email: f[9],
 		CardFingerprint: f[10], CardBrand: f[11], CardLast4: f[12], PaymentIntent: f[13],
-		Description: f[14],
-	}
-	if f[15] != "" {
-		m, err := decodeMetadata(f[15])
-		if err != nil {
-			return "", fmt.Errorf("charge %s: metadata: %w", c.ID, err)
-		}
-		c.Metadata = m
+		Description: f[14], MetadataJSON: f[15],
 	}
 	return rest, nil
-}
-
-// decodeMetadata decodes the metadata JSON the store wrote. Most metadata is a
-// few plain strings ({"order_id":"o-12"}); those are split here without
-// encoding/json, which would otherwise cost a third of a million-charge load.
-// Anything else (escapes, whitespace) goes to encoding/json: same result.
-func decodeMetadata(s string) (map[string]string, error) {
-	if m, ok := decodePlainObject(s); ok {
-		return m, nil
-	}
-	var m map[string]string
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// decodePlainObject decodes {"k":"v",…} whose strings hold no escapes; ok is
-// false for any other input.
-func decodePlainObject(s string) (m map[string]string, ok bool) {
-	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' || strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) {
-		return nil, false
-	}
-	body := s[1 : len(s)-1]
-	m = make(map[string]string, 1+strings.Count(body, ","))
-	for body != "" {
-		k, rest, ok := plainString(body)
-		if !ok || rest == "" || rest[0] != ':' {
-			return nil, false
-		}
-		v, rest, ok := plainString(rest[1:])
-		if !ok {
-			return nil, false
-		}
-		m[k] = v
-		if rest == "" {
-			break
-		}
-		if rest[0] != ',' || len(rest) == 1 {
-			return nil, false
-		}
-		body = rest[1:]
-	}
-	return m, true
-}
-
-// plainString cuts a JSON string without escapes off the front of s.
-func plainString(s string) (str, rest string, ok bool) {
-	if s == "" || s[0] != '"' {
-		return "", "", false
-	}
-	end := strings.IndexByte(s[1:], '"')
-	if end < 0 {
-		return "", "", false
-	}
-	str = s[1 : 1+end]
-	for i := 0; i < len(str); i++ {
-		if str[i] < 0x20 {
-			return "", "", false // a raw control byte is invalid JSON
-		}
-	}
-	return str, s[2+end:], true
 }
