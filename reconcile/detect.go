@@ -77,7 +77,7 @@ type index struct {
 	opts      Options
 	eligible  []bool
 	created   []int64  // unix nanoseconds
-	classSeed []uint64 // hash of the charge's currency and amount
+	classSeed []uint64 // hash of the charge's provider, currency and amount
 	// idHash is the hash of each charge's id, for joining key records (nil
 	// when there are none).
 	idHash []uint64
@@ -155,7 +155,8 @@ const identityKinds = 3
 // their metadata holds.
 func (x *index) readCharges(from, to int) (metaKeys []keyOcc) {
 	var lastCurrency string
-	var currencyHash uint64
+	var lastProvider Provider
+	var currencyHash, providerHash uint64
 	for i := from; i < to; i++ {
 		c := &x.in.Charges[i]
 		x.eligible[i] = c.Counts()
@@ -163,7 +164,15 @@ func (x *index) readCharges(from, to int) (metaKeys []keyOcc) {
 		if i == from || c.Currency != lastCurrency {
 			lastCurrency, currencyHash = c.Currency, hashString(c.Currency)
 		}
-		x.classSeed[i] = currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F
+		if i == from || c.Provider != lastProvider {
+			// Stripe's hash is 0, so a Stripe charge's class is what it was
+			// before charges had providers.
+			lastProvider, providerHash = c.Provider, 0
+			if p := c.Provider.Resolved(); p != ProviderStripe {
+				providerHash = hashString(string(p))
+			}
+		}
+		x.classSeed[i] = (currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F) ^ providerHash*0xD6E8FEB86659FD93
 		if x.idHash != nil {
 			x.idHash[i] = hashString(c.ID)
 		}
@@ -676,12 +685,12 @@ func (x *index) seenEarlier(i int, occ int32) bool {
 }
 
 // sweepHashRun sweeps a run of equal hashes. A hash collision (different
-// currency, amount or value) is split exactly, keeping the created order.
+// provider, currency, amount or value) is split exactly, keeping the created order.
 func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, join func(a, b int32)) {
 	ch := x.in.Charges
 	same := func(a, b evidence) bool {
 		ca, cb := &ch[a.i], &ch[b.i]
-		return ca.Amount == cb.Amount && ca.Currency == cb.Currency && kind.value(a) == kind.value(b)
+		return ca.Amount == cb.Amount && ca.Currency == cb.Currency && ca.Provider.Resolved() == cb.Provider.Resolved() && kind.value(a) == kind.value(b)
 	}
 	collision := false
 	for _, e := range run[1:] {
@@ -696,6 +705,9 @@ func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, jo
 	}
 	slices.SortStableFunc(run, func(a, b evidence) int {
 		ca, cb := &ch[a.i], &ch[b.i]
+		if c := strings.Compare(string(ca.Provider.Resolved()), string(cb.Provider.Resolved())); c != 0 {
+			return c
+		}
 		if c := strings.Compare(ca.Currency, cb.Currency); c != 0 {
 			return c
 		}
