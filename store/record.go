@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
@@ -75,21 +74,16 @@ func parseLoadRecord(recs string, c *reconcile.Charge) (rest string, err error) 
 	var f [loadRecordFields]string
 	rest = recs
 	for i := range f {
-		colon := strings.IndexByte(rest, ':')
-		if colon < 0 {
-			return "", fmt.Errorf("load record is cut short at field %d", i+1)
+		var ok bool
+		if f[i], rest, ok = cutField(rest); !ok {
+			return "", fmt.Errorf("load record is cut short or has a bad length at field %d", i+1)
 		}
-		n, err := strconv.Atoi(rest[:colon])
-		if err != nil || n < 0 || n > len(rest)-colon-1 {
-			return "", fmt.Errorf("load record has a bad length at field %d", i+1)
-		}
-		f[i], rest = rest[colon+1:colon+1+n], rest[colon+1+n:]
 	}
 	var ints [5]int64
 	for i := range ints {
-		n, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			return "", fmt.Errorf("load record field %d: %w", i+1, err)
+		n, ok := parseDecimal(f[i])
+		if !ok {
+			return "", fmt.Errorf("load record field %d: %q is not a 64-bit integer", i+1, f[i])
 		}
 		ints[i] = n
 	}
@@ -112,4 +106,49 @@ func parseLoadRecord(recs string, c *reconcile.Charge) (rest string, err error) 
 		Description: f[14], MetadataJSON: f[15],
 	}
 	return rest, nil
+}
+
+// cutField cuts one <length>:<bytes> field off the front of s. Loading a
+// million charges parses twenty million of these numbers, so they are read
+// here rather than with strings.IndexByte and strconv (a tenth of a scan's
+// CPU time).
+func cutField(s string) (field, rest string, ok bool) {
+	n, i := 0, 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if n > len(s) { // longer than what is left (and far from overflowing)
+			return "", "", false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	if i == 0 || i == len(s) || s[i] != ':' || n > len(s)-i-1 {
+		return "", "", false
+	}
+	return s[i+1 : i+1+n], s[i+1+n:], true
+}
+
+// parseDecimal reads a decimal int64 as loadRecord writes it: an optional
+// minus sign, then digits.
+func parseDecimal(s string) (int64, bool) {
+	neg := s != "" && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 19 { // 19 digits cannot overflow a uint64
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + uint64(d)
+	}
+	switch {
+	case neg && n <= 1<<63:
+		return int64(-n), true
+	case !neg && n < 1<<63:
+		return int64(n), true
+	}
+	return 0, false
 }
