@@ -187,8 +187,8 @@ func (x *index) readCharges(from, to int) (metaKeys []keyOcc) {
 		if !x.eligible[i] {
 			continue
 		}
-		for k, v := range identityValues(c) {
-			if v != "" {
+		for k, value := range identities {
+			if v := value(c); v != "" {
 				x.identity[k][i] = hashString(v)
 				x.hasIdentity[i] |= 1 << k
 			}
@@ -197,10 +197,12 @@ func (x *index) readCharges(from, to int) (metaKeys []keyOcc) {
 	return metaKeys
 }
 
-// identityValues are charge c's identities as compared, in the order of
+// identities are how charges' identities are compared, in the order of
 // index.identity.
-func identityValues(c *Charge) [identityKinds]string {
-	return [identityKinds]string{c.Customer, c.CardFingerprint, NormalizeEmail(c.Email)}
+var identities = [identityKinds]func(c *Charge) string{
+	func(c *Charge) string { return c.Customer },
+	func(c *Charge) string { return c.CardFingerprint },
+	func(c *Charge) string { return NormalizeEmail(c.Email) },
 }
 
 // attachIntents indexes what events said about creating requests and
@@ -492,10 +494,10 @@ func (x *index) classHash(i int, value string) uint64 {
 // unions happen afterwards in this goroutine.
 func (x *index) link(uf unionFind) {
 	ch := x.in.Charges
-	identities := make([]evidenceKind, identityKinds)
-	for k := range identities {
-		identities[k] = evidenceKind{
-			value:    func(e evidence) string { return identityValues(&ch[e.i])[k] },
+	byIdentity := make([]evidenceKind, identityKinds)
+	for k, value := range identities {
+		byIdentity[k] = evidenceKind{
+			value:    func(e evidence) string { return value(&ch[e.i]) },
 			windowed: true, valueHash: x.identity[k], has: 1 << k,
 		}
 	}
@@ -512,7 +514,7 @@ func (x *index) link(uf unionFind) {
 	}
 	otherLinks := func(sorter *evidenceSorter) {
 		join := func(a, b int32) { otherEdges = append(otherEdges, edge{a, b}) }
-		for _, kind := range identities {
+		for _, kind := range byIdentity {
 			x.linkKind(kind, sorter, join)
 		}
 		<-keysAttached
