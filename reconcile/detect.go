@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -488,46 +489,56 @@ func (x *index) classHash(i int, value string) uint64 {
 // link adds to uf every edge of DESIGN's detection rules. Each kind of evidence
 // is sorted into runs of charges with the same (currency, amount, value) and swept
 // in created order; see sweep. From parallelMin charges on, two goroutines share
-// the work, each with its own sort buffers: one attaches the keys and links by
-// key, the other links by customer, card and email and then, once the keys (and
-// so the order refs) are attached, by order ref. Sweeps only record edges; the
-// unions happen afterwards in this goroutine.
+// the work, each with its own sort buffers and edges: one attaches the keys and
+// links by key; both then take the other kinds (customer, card, email, and
+// last the order ref, which needs the keys attached) from one queue, so that
+// neither idles while the other has kinds left (a store without key records
+// leaves the first with almost nothing to do). Sweeps only record edges; the
+// unions happen afterwards in this goroutine, and the components do not depend
+// on their order.
 func (x *index) link(uf unionFind) {
 	ch := x.in.Charges
-	byIdentity := make([]evidenceKind, identityKinds)
+	var kinds []evidenceKind
 	for k, value := range identities {
-		byIdentity[k] = evidenceKind{
+		kinds = append(kinds, evidenceKind{
 			value:    func(e evidence) string { return value(&ch[e.i]) },
 			windowed: true, valueHash: x.identity[k], has: 1 << k,
-		}
+		})
 	}
-	byKey := evidenceKind{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true}
 	byOrder := evidenceKind{value: func(e evidence) string { return x.order[e.i] }, byValue: x.orderHash, onRun: x.collectOrders}
+	kinds = append(kinds, byOrder)
+	byKey := evidenceKind{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true}
 
 	type edge struct{ a, b int32 }
-	var keyEdges, otherEdges []edge
 	keysAttached := make(chan struct{})
-	keysAndKeyLinks := func() {
+	var taken atomic.Int32 // kinds[:taken] are being linked or done
+	linkQueued := func(sorter *evidenceSorter, edges *[]edge) {
+		join := func(a, b int32) { *edges = append(*edges, edge{a, b}) }
+		for {
+			k := int(taken.Add(1)) - 1
+			if k >= len(kinds) {
+				return
+			}
+			if kinds[k].byValue != nil { // the order ref: complete once the keys are attached
+				<-keysAttached
+			}
+			x.linkKind(kinds[k], sorter, join)
+		}
+	}
+	var keyEdges, otherEdges []edge
+	keysFirst := func() {
 		x.attachKeys()
 		close(keysAttached)
 		x.linkKind(byKey, &x.sorter, func(a, b int32) { keyEdges = append(keyEdges, edge{a, b}) })
-	}
-	otherLinks := func(sorter *evidenceSorter) {
-		join := func(a, b int32) { otherEdges = append(otherEdges, edge{a, b}) }
-		for _, kind := range byIdentity {
-			x.linkKind(kind, sorter, join)
-		}
-		<-keysAttached
-		x.linkKind(byOrder, sorter, join)
+		linkQueued(&x.sorter, &keyEdges)
 	}
 	if len(ch) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		var wg sync.WaitGroup
-		wg.Go(keysAndKeyLinks)
-		otherLinks(&evidenceSorter{})
+		wg.Go(keysFirst)
+		linkQueued(&evidenceSorter{}, &otherEdges)
 		wg.Wait()
 	} else {
-		keysAndKeyLinks()
-		otherLinks(&x.sorter)
+		keysFirst()
 	}
 	for _, e := range keyEdges {
 		uf.union(e.a, e.b)
