@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/doublecheck-dev/doublecheck/internal/cputime"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
@@ -20,6 +21,7 @@ func BenchmarkDashboardLoad(b *testing.B) {
 	}
 	ctx := context.Background()
 	var groups int
+	cpuBefore := cputime.Used(b)
 	for b.Loop() {
 		st, err := openOffline(ctx, path)
 		if err != nil {
@@ -33,4 +35,5 @@ func BenchmarkDashboardLoad(b *testing.B) {
 		groups = len(report.Groups)
 	}
 	b.ReportMetric(float64(groups), "groups")
+	b.ReportMetric((cputime.Used(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
 }

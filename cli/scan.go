@@ -10,8 +10,13 @@ import (
 	"github.com/doublecheck-dev/doublecheck/store"
 )
 
-// detect loads everything the store holds and runs detection on it.
+// detect loads everything the store holds and runs detection on it. The
+// garbage collector is paused meanwhile: almost everything the two allocate
+// stays live until detection ends, so collecting during them only marks the
+// growing heap again and again (a 1M-charge scan: about a third less CPU time
+// and a lower peak; see README's performance section).
 func detect(ctx context.Context, st *store.Store, opts reconcile.Options) (reconcile.Report, error) {
+	defer pauseGC()()
 	in, err := st.LoadInput(ctx)
 	if err != nil {
 		return reconcile.Report{}, err

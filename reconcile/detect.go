@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -78,7 +79,18 @@ type index struct {
 	eligible  []bool
 	created   []int64  // unix nanoseconds
 	classSeed []uint64 // hash of the charge's provider, currency and amount
-	// Filled by attachKeys:
+	// idHash is the hash of each charge's id, for joining key records (nil
+	// when there are none).
+	idHash []uint64
+	// identity holds, for eligible charges, the hash of the customer, the card
+	// fingerprint and the normalised email; bit k of hasIdentity says whether
+	// the charge has identity k at all.
+	identity    [identityKinds][]uint64
+	hasIdentity []uint8
+	// metaKeys are the keys in the charges' metadata key fields (rec holds the
+	// charge index), in charge order.
+	metaKeys []keyOcc
+	// order is the metadata order ref; attachKeys completes it.
 	order     []string
 	orderHash []uint64 // hash of order, for eligible charges
 	keyStart  []int32  // keys of charge i are keys[keyStart[i]:keyStart[i+1]]
@@ -98,31 +110,62 @@ type index struct {
 	checkouts map[string]*CheckoutRecord
 }
 
-// newIndex reads what every kind of evidence needs off the charges; attachKeys
-// does the rest, in parallel with the linking by identity.
+// newIndex reads off the charges, in one pass (two goroutines from parallelMin
+// charges on), every value detection compares, hashed into columns: the linking
+// that follows sorts and sweeps those columns and reads a Charge again only to
+// check a run of equal hashes. attachKeys does the rest, in parallel with the
+// linking by identity.
 func newIndex(in Input, opts Options) *index {
 	n := len(in.Charges)
 	x := &index{
-		in:        in,
-		opts:      opts,
-		eligible:  make([]bool, n),
-		created:   make([]int64, n),
-		classSeed: make([]uint64, n),
-		order:     make([]string, n),
-		orderHash: make([]uint64, n),
-		keyStart:  make([]int32, n+1),
+		in:          in,
+		opts:        opts,
+		eligible:    make([]bool, n),
+		created:     make([]int64, n),
+		classSeed:   make([]uint64, n),
+		hasIdentity: make([]uint8, n),
+		order:       make([]string, n),
+		orderHash:   make([]uint64, n),
+		keyStart:    make([]int32, n+1),
 	}
+	for k := range x.identity {
+		x.identity[k] = make([]uint64, n)
+	}
+	if len(in.Keys) > 0 || len(in.Requests) > 0 { // attachIntents adds key records from requests
+		x.idHash = make([]uint64, n)
+	}
+	if n >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		var wg sync.WaitGroup
+		var second []keyOcc
+		wg.Go(func() { second = x.readCharges(n/2, n) })
+		first := x.readCharges(0, n/2)
+		wg.Wait()
+		x.metaKeys = append(first, second...)
+	} else {
+		x.metaKeys = x.readCharges(0, n)
+	}
+	x.attachIntents()
+	return x
+}
+
+// identityKinds are the identities charges are linked by within the window:
+// customer, card fingerprint, email.
+const identityKinds = 3
+
+// readCharges fills the columns of charges [from, to) and returns the keys
+// their metadata holds.
+func (x *index) readCharges(from, to int) (metaKeys []keyOcc) {
 	var lastCurrency string
 	var lastProvider Provider
 	var currencyHash, providerHash uint64
-	for i := range in.Charges {
-		c := &in.Charges[i]
+	for i := from; i < to; i++ {
+		c := &x.in.Charges[i]
 		x.eligible[i] = c.Counts()
 		x.created[i] = unixNano(c.Created)
-		if i == 0 || c.Currency != lastCurrency {
+		if i == from || c.Currency != lastCurrency {
 			lastCurrency, currencyHash = c.Currency, hashString(c.Currency)
 		}
-		if i == 0 || c.Provider != lastProvider {
+		if i == from || c.Provider != lastProvider {
 			// Stripe's hash is 0, so a Stripe charge's class is what it was
 			// before charges had providers.
 			lastProvider, providerHash = c.Provider, 0
@@ -131,9 +174,36 @@ func newIndex(in Input, opts Options) *index {
 			}
 		}
 		x.classSeed[i] = (currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F) ^ providerHash*0xD6E8FEB86659FD93
+		if x.idHash != nil {
+			x.idHash[i] = hashString(c.ID)
+		}
+		if c.Metadata != nil || c.MetadataJSON != "" {
+			for _, f := range x.opts.KeyFields {
+				if k := c.MetadataField(f); k != "" {
+					metaKeys = append(metaKeys, keyOcc{key: k, rec: int32(i)})
+				}
+			}
+			x.order[i] = c.MetadataField(x.opts.OrderField)
+		}
+		if !x.eligible[i] {
+			continue
+		}
+		for k, value := range identities {
+			if v := value(c); v != "" {
+				x.identity[k][i] = hashString(v)
+				x.hasIdentity[i] |= 1 << k
+			}
+		}
 	}
-	x.attachIntents()
-	return x
+	return metaKeys
+}
+
+// identities are how charges' identities are compared, in the order of
+// index.identity.
+var identities = [identityKinds]func(c *Charge) string{
+	func(c *Charge) string { return c.Customer },
+	func(c *Charge) string { return c.CardFingerprint },
+	func(c *Charge) string { return NormalizeEmail(c.Email) },
 }
 
 // attachIntents indexes what events said about creating requests and
@@ -226,19 +296,8 @@ func (x *index) checkoutOf(c *Charge) *CheckoutRecord {
 // its order ref (metadata, else a key record's).
 func (x *index) attachKeys() {
 	in, n := x.in, len(x.in.Charges)
-	var metaKeys []keyOcc // rec holds the charge index here
-	for i := range in.Charges {
-		c := &in.Charges[i]
-		if c.Metadata == nil {
-			continue
-		}
-		for _, f := range x.opts.KeyFields {
-			if k := c.Metadata[f]; k != "" {
-				metaKeys = append(metaKeys, keyOcc{key: k, rec: int32(i)})
-				x.keyStart[i+1]++
-			}
-		}
-		x.order[i] = c.Metadata[x.opts.OrderField]
+	for _, m := range x.metaKeys {
+		x.keyStart[m.rec+1]++
 	}
 	if x.checkouts != nil {
 		for i := range in.Charges {
@@ -266,7 +325,7 @@ func (x *index) attachKeys() {
 			fill[ci]++
 		}
 	}
-	for _, m := range metaKeys {
+	for _, m := range x.metaKeys {
 		x.keys[fill[m.rec]] = keyOcc{key: m.key, rec: -1}
 		fill[m.rec]++
 	}
@@ -299,7 +358,7 @@ func (x *index) joinKeys() []int32 {
 	}
 	join := x.sorter.buffer(len(ch) + len(keys))
 	for i := range ch {
-		join = append(join, evidence{h: hashString(ch[i].ID), i: int32(i), occ: -1})
+		join = append(join, evidence{h: x.idHash[i], i: int32(i), occ: -1})
 	}
 	for r := range keys {
 		if keys[r].ChargeID != "" {
@@ -406,6 +465,10 @@ type evidenceKind struct {
 	value    func(e evidence) string
 	windowed bool // identities match only within the window; keys and orders always
 	perKey   bool // one piece of evidence per distinct key of the charge
+	// valueHash: the value's hash per charge, for the charges whose hasIdentity
+	// has the bit has (identities, read by newIndex).
+	valueHash []uint64
+	has       uint8
 	// byValue: the value's hash per charge, when already computed. Such evidence
 	// is sorted by value alone (runs mix currencies and amounts and are split
 	// exactly), so onRun sees every charge with one value together.
@@ -426,44 +489,56 @@ func (x *index) classHash(i int, value string) uint64 {
 // link adds to uf every edge of DESIGN's detection rules. Each kind of evidence
 // is sorted into runs of charges with the same (currency, amount, value) and swept
 // in created order; see sweep. From parallelMin charges on, two goroutines share
-// the work, each with its own sort buffers: one attaches the keys and links by
-// key, the other links by customer, card and email and then, once the keys (and
-// so the order refs) are attached, by order ref. Sweeps only record edges; the
-// unions happen afterwards in this goroutine.
+// the work, each with its own sort buffers and edges: one attaches the keys and
+// links by key; both then take the other kinds (customer, card, email, and
+// last the order ref, which needs the keys attached) from one queue, so that
+// neither idles while the other has kinds left (a store without key records
+// leaves the first with almost nothing to do). Sweeps only record edges; the
+// unions happen afterwards in this goroutine, and the components do not depend
+// on their order.
 func (x *index) link(uf unionFind) {
 	ch := x.in.Charges
-	identities := []evidenceKind{
-		{value: func(e evidence) string { return ch[e.i].Customer }, windowed: true},
-		{value: func(e evidence) string { return ch[e.i].CardFingerprint }, windowed: true},
-		{value: func(e evidence) string { return NormalizeEmail(ch[e.i].Email) }, windowed: true},
+	var kinds []evidenceKind
+	for k, value := range identities {
+		kinds = append(kinds, evidenceKind{
+			value:    func(e evidence) string { return value(&ch[e.i]) },
+			windowed: true, valueHash: x.identity[k], has: 1 << k,
+		})
 	}
-	byKey := evidenceKind{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true}
 	byOrder := evidenceKind{value: func(e evidence) string { return x.order[e.i] }, byValue: x.orderHash, onRun: x.collectOrders}
+	kinds = append(kinds, byOrder)
+	byKey := evidenceKind{value: func(e evidence) string { return x.keys[e.occ].key }, perKey: true}
 
 	type edge struct{ a, b int32 }
-	var keyEdges, otherEdges []edge
 	keysAttached := make(chan struct{})
-	keysAndKeyLinks := func() {
+	var taken atomic.Int32 // kinds[:taken] are being linked or done
+	linkQueued := func(sorter *evidenceSorter, edges *[]edge) {
+		join := func(a, b int32) { *edges = append(*edges, edge{a, b}) }
+		for {
+			k := int(taken.Add(1)) - 1
+			if k >= len(kinds) {
+				return
+			}
+			if kinds[k].byValue != nil { // the order ref: complete once the keys are attached
+				<-keysAttached
+			}
+			x.linkKind(kinds[k], sorter, join)
+		}
+	}
+	var keyEdges, otherEdges []edge
+	keysFirst := func() {
 		x.attachKeys()
 		close(keysAttached)
 		x.linkKind(byKey, &x.sorter, func(a, b int32) { keyEdges = append(keyEdges, edge{a, b}) })
-	}
-	otherLinks := func(sorter *evidenceSorter) {
-		join := func(a, b int32) { otherEdges = append(otherEdges, edge{a, b}) }
-		for _, kind := range identities {
-			x.linkKind(kind, sorter, join)
-		}
-		<-keysAttached
-		x.linkKind(byOrder, sorter, join)
+		linkQueued(&x.sorter, &keyEdges)
 	}
 	if len(ch) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		var wg sync.WaitGroup
-		wg.Go(keysAndKeyLinks)
-		otherLinks(&evidenceSorter{})
+		wg.Go(keysFirst)
+		linkQueued(&evidenceSorter{}, &otherEdges)
 		wg.Wait()
 	} else {
-		keysAndKeyLinks()
-		otherLinks(&x.sorter)
+		keysFirst()
 	}
 	for _, e := range keyEdges {
 		uf.union(e.a, e.b)
@@ -496,13 +571,15 @@ func (x *index) linkKind(kind evidenceKind, sorter *evidenceSorter, join func(a,
 			continue
 		}
 		e := evidence{i: int32(i)}
-		switch v := kind.value(e); {
-		case v == "":
-		case kind.byValue != nil:
+		switch {
+		case kind.valueHash != nil:
+			if x.hasIdentity[i]&kind.has != 0 {
+				e.h = kind.valueHash[i] ^ x.classSeed[i]
+				buf = append(buf, e)
+			}
+		case kind.value(e) == "":
+		default: // byValue
 			e.h = kind.byValue[i]
-			buf = append(buf, e)
-		default:
-			e.h = x.classHash(i, v)
 			buf = append(buf, e)
 		}
 	}

@@ -1,9 +1,11 @@
 package reconcile
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,11 +20,11 @@ func oracleGroups(in Input, opts Options) [][]string {
 	for i := range ch {
 		keys[i] = map[string]bool{}
 		for _, f := range opts.KeyFields {
-			if k := ch[i].Metadata[f]; k != "" {
+			if k := ch[i].MetadataField(f); k != "" {
 				keys[i][k] = true
 			}
 		}
-		orders[i] = ch[i].Metadata[opts.OrderField]
+		orders[i] = ch[i].MetadataField(opts.OrderField)
 		for _, r := range in.Keys {
 			if r.ChargeID == "" || r.ChargeID != ch[i].ID {
 				continue
@@ -133,6 +135,9 @@ func checkAgainstOracle(t *testing.T, in Input, opts Options) {
 	t.Helper()
 	r := Detect(in, opts)
 	got, want := membership(r), oracleGroups(in, opts)
+	if a, b := reportJSON(t, r), reportJSON(t, Detect(packedMetadata(t, in), opts)); a != b {
+		t.Fatalf("the report differs with metadata as JSON, as the store loads it:\n%s\nvs\n%s", a, b)
+	}
 	if !slices.EqualFunc(got, want, func(a, b []string) bool { return slices.Equal(a, b) }) {
 		t.Fatalf("window %v: Detect groups %v\noracle groups %v", opts.Window, got, want)
 	}
@@ -247,4 +252,33 @@ func FuzzDetect(f *testing.F) {
 		in, opts := randomInput(next(40), next)
 		checkAgainstOracle(t, in, opts)
 	})
+}
+
+// packedMetadata is in with every charge's metadata as JSON instead of a map,
+// as loads from the store give it.
+func packedMetadata(t *testing.T, in Input) Input {
+	t.Helper()
+	in.Charges = slices.Clone(in.Charges)
+	for i := range in.Charges {
+		c := &in.Charges[i]
+		if len(c.Metadata) == 0 {
+			c.Metadata = nil
+			continue
+		}
+		b, err := json.Marshal(c.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Metadata, c.MetadataJSON = nil, string(b)
+	}
+	return in
+}
+
+func reportJSON(t *testing.T, r Report) string {
+	t.Helper()
+	var b strings.Builder
+	if err := WriteJSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

@@ -62,17 +62,22 @@ func TestDetectionKeepsProvidersApart(t *testing.T) {
 	}
 	for _, tc := range cases {
 		for _, collide := range []bool{false, true} {
-			t.Run(tc.name, func(t *testing.T) {
-				if collide { // every hash equal: the exact split must keep providers apart
-					old := hashString
-					hashString = func(string) uint64 { return 7 }
-					defer func() { hashString = old }()
-				}
-				got := membership(Detect(Input{Charges: tc.charges, Keys: tc.keys}, DefaultOptions()))
-				if !slices.EqualFunc(got, tc.want, slices.Equal) {
-					t.Errorf("groups %v, want %v", got, tc.want)
-				}
-			})
+			for _, workers := range []int{parallelMin, 0} { // one pass over the charges, or two halves at once
+				t.Run(tc.name, func(t *testing.T) {
+					if collide { // every hash equal: the exact split must keep providers apart
+						old := hashString
+						hashString = func(string) uint64 { return 7 }
+						defer func() { hashString = old }()
+					}
+					saved := parallelMin
+					parallelMin = workers
+					defer func() { parallelMin = saved }()
+					got := membership(Detect(Input{Charges: tc.charges, Keys: tc.keys}, DefaultOptions()))
+					if !slices.EqualFunc(got, tc.want, slices.Equal) {
+						t.Errorf("groups %v, want %v", got, tc.want)
+					}
+				})
+			}
 		}
 	}
 }

@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/internal/cputime"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
@@ -23,11 +23,11 @@ func BenchmarkSaveCharges(b *testing.B) {
 			b.StopTimer()
 			charges := fakeCharges(next, batch, true)
 			b.StartTimer()
-			before := processCPU(b)
+			before := cputime.Used(b)
 			if err := s.SaveCharges(ctx, charges); err != nil {
 				b.Fatal(err)
 			}
-			cpu += processCPU(b) - before
+			cpu += cputime.Used(b) - before
 			next += batch
 		}
 		reportRates(b, next, cpu)
@@ -50,11 +50,11 @@ func BenchmarkSaveCharges(b *testing.B) {
 				charges[i].AmountRefunded = charges[i].Amount
 			}
 			b.StartTimer()
-			before := processCPU(b)
+			before := cputime.Used(b)
 			if err := s.SaveCharges(ctx, charges); err != nil {
 				b.Fatal(err)
 			}
-			cpu += processCPU(b) - before
+			cpu += cputime.Used(b) - before
 			saved += batch
 		}
 		reportRates(b, saved, cpu)
@@ -85,7 +85,7 @@ func BenchmarkLoadInput(b *testing.B) {
 				}
 			}
 			b.ReportAllocs()
-			cpuBefore := processCPU(b)
+			cpuBefore := cputime.Used(b)
 			for b.Loop() {
 				in, err := s.LoadInput(ctx)
 				if err != nil {
@@ -97,18 +97,9 @@ func BenchmarkLoadInput(b *testing.B) {
 			}
 			// The machine is shared: CPU time per load says what wall time
 			// would be on an idle machine better than ns/op does.
-			b.ReportMetric((processCPU(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Used(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
-}
-
-// processCPU is the user+system CPU time the test process has used.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkBeginRefund is the cost of committing one refund intent with
@@ -150,7 +141,7 @@ func BenchmarkLoadDetect(b *testing.B) {
 					}
 				}
 				var load, detect time.Duration
-				cpuBefore := processCPU(b)
+				cpuBefore := cputime.Used(b)
 				for b.Loop() {
 					start := time.Now()
 					in, err := s.LoadInput(ctx)
@@ -166,7 +157,7 @@ func BenchmarkLoadDetect(b *testing.B) {
 				}
 				b.ReportMetric(load.Seconds()/float64(b.N), "load-s/op")
 				b.ReportMetric(detect.Seconds()/float64(b.N), "detect-s/op")
-				b.ReportMetric((processCPU(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
+				b.ReportMetric((cputime.Used(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
 			})
 		}
 	}

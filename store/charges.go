@@ -170,7 +170,7 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 	if err != nil {
 		return nil, nil, fmt.Errorf("charge %s: %w", c.ID, err)
 	}
-	metadata := ""
+	metadata := c.MetadataJSON // a charge loaded from a store carries it so
 	if len(c.Metadata) > 0 {
 		b, err := json.Marshal(c.Metadata)
 		if err != nil {
