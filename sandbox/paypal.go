@@ -299,7 +299,7 @@ func (s *Server) ppSearch(w http.ResponseWriter, r *http.Request) {
 		"page":                    page,
 		"total_items":             total,
 		"total_pages":             pages,
-		"links": []map[string]string{{"href": r.URL.String(), "rel": "self", "method": "GET"}},
+		"links":                   []map[string]string{{"href": r.URL.String(), "rel": "self", "method": "GET"}},
 	})
 }
 

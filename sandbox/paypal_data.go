@@ -117,7 +117,9 @@ func (g *ppGen) add(t *ppTxn) {
 	}
 }
 
-func (g *ppGen) price() int64 { return products[g.rng.IntN(len(products))].price * int64(1+g.rng.IntN(2)) }
+func (g *ppGen) price() int64 {
+	return products[g.rng.IntN(len(products))].price * int64(1+g.rng.IntN(2))
+}
 
 func (g *ppGen) invoice() string {
 	g.orders++
