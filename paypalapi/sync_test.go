@@ -1,0 +1,288 @@
+package paypalapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
+)
+
+var testNow = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+
+// recorder counts the search requests the sandbox gets and keeps their queries.
+type recorder struct {
+	mu      sync.Mutex
+	queries []url.Values
+	next    http.Handler
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.URL.Path == "/v1/reporting/transactions" {
+		r.mu.Lock()
+		r.queries = append(r.queries, req.URL.Query())
+		r.mu.Unlock()
+	}
+	r.next.ServeHTTP(w, req)
+}
+
+func startSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Server, *recorder, *Client) {
+	t.Helper()
+	if opts.Now.IsZero() {
+		opts.Now = testNow
+	}
+	opts.Ordinary = -1 // the Stripe side is not needed here
+	s := sandbox.New(opts)
+	rec := &recorder{next: s}
+	ts := httptest.NewServer(rec)
+	t.Cleanup(func() { s.Close(); ts.Close() })
+	c, err := New(Config{ClientID: sandbox.PayPalClientID, Secret: sandbox.PayPalSecret, Env: Sandbox, BaseURL: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, rec, c
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "paypal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func charges(t *testing.T, st *store.Store) map[string]reconcile.Charge {
+	t.Helper()
+	in, err := st.LoadInput(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]reconcile.Charge{}
+	for _, c := range in.Charges {
+		out[c.ID] = c
+	}
+	return out
+}
+
+// expected is what a sync up to through should store: the sandbox's
+// balance-affecting payments initiated in [from, through), with the refunds
+// made up to through.
+func expected(s *sandbox.Server, from, through time.Time) map[string]int64 {
+	out := map[string]int64{}
+	txs := s.PayPalTransactions()
+	for _, tx := range txs {
+		if tx.BalanceAffecting && tx.Amount > 0 && !tx.Initiated.Before(from) && tx.Initiated.Before(through) {
+			out[tx.ID] = 0
+		}
+	}
+	for _, tx := range txs {
+		if _, ok := out[tx.ReferenceID]; ok && tx.EventCode == sandbox.PayPalEventRefund && tx.Initiated.Before(through) {
+			out[tx.ReferenceID] -= tx.Amount
+		}
+	}
+	return out
+}
+
+func checkStored(t *testing.T, st *store.Store, want map[string]int64) {
+	t.Helper()
+	got := charges(t, st)
+	if len(got) != len(want) {
+		t.Errorf("%d charges stored, want %d", len(got), len(want))
+	}
+	for id, refunded := range want {
+		c, ok := got[id]
+		if !ok {
+			t.Errorf("payment %s not stored", id)
+			continue
+		}
+		if c.AmountRefunded != refunded {
+			t.Errorf("payment %s: refunded %d, want %d", id, c.AmountRefunded, refunded)
+		}
+	}
+}
+
+func TestSyncStoresBalanceAffectingPaymentsWithRefunds(t *testing.T) {
+	tests := []struct {
+		name     string
+		pageSize int
+	}{
+		{"pages of 500", 0},
+		{"pages of 7", 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, rec, c := startSandbox(t, sandbox.Options{})
+			st := openStore(t)
+			since := testNow.Add(-60 * 24 * time.Hour)
+			res, err := c.Sync(context.Background(), st, SyncOptions{Since: since, PageSize: tt.pageSize, Now: s.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			through := testNow.Add(-DefaultLag)
+			if !res.Through.Equal(through) || res.Windows != 2 {
+				t.Errorf("through %v in %d windows, want %v in 2", res.Through, res.Windows, through)
+			}
+			checkStored(t, st, expected(s, since, through))
+			for _, q := range rec.queries {
+				start, _ := time.Parse(time.RFC3339, q.Get("start_date"))
+				end, _ := time.Parse(time.RFC3339, q.Get("end_date"))
+				if end.Sub(start) > MaxWindow || q.Get("fields") != "all" || q.Get("balance_affecting_records_only") != "Y" {
+					t.Errorf("search %v", q)
+				}
+			}
+			if tt.pageSize == 7 && res.Pages <= 2*res.Windows {
+				t.Errorf("%d pages for %d windows of pages of 7", res.Pages, res.Windows)
+			}
+			// Identity and order reference of a seeded duplicate.
+			for _, tx := range s.PayPalTransactions() {
+				if tx.Scenario != "paypal_same_invoice/1" || !tx.BalanceAffecting {
+					continue
+				}
+				ch := charges(t, st)[tx.ID]
+				if ch.Customer != tx.PayerID || ch.Email != tx.PayerEmail || ch.Metadata[MetaOrderRef] != tx.InvoiceID || ch.Livemode {
+					t.Errorf("charge %+v for %+v", ch, tx)
+				}
+			}
+		})
+	}
+}
+
+// failingSink fails every save after the first n.
+type failingSink struct {
+	*store.Store
+	n, saved int
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failingSink) SaveSyncBatch(ctx context.Context, ch []reconcile.Charge, k []reconcile.KeyRecord, o reconcile.Observations, st map[string]string) error {
+	if f.saved >= f.n {
+		return errDiskFull
+	}
+	f.saved++
+	return f.Store.SaveSyncBatch(ctx, ch, k, o, st)
+}
+
+func TestSyncResumesAtTheNextPage(t *testing.T) {
+	s, rec, c := startSandbox(t, sandbox.Options{})
+	st := openStore(t)
+	since := testNow.Add(-60 * 24 * time.Hour)
+	opts := SyncOptions{Since: since, PageSize: 10, Now: s.Now}
+	if _, err := c.Sync(context.Background(), &failingSink{Store: st, n: 5}, opts); !errors.Is(err, errDiskFull) {
+		t.Fatalf("interrupted sync: %v", err)
+	}
+	before := len(rec.queries)
+	res, err := c.Sync(context.Background(), st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Resumed {
+		t.Errorf("the second sync did not resume")
+	}
+	// It asks again for the page whose save failed, never for the five saved.
+	if q := rec.queries[before]; q.Get("page") != "6" {
+		t.Errorf("resumed at page %s of %s, want page 6", q.Get("page"), q.Get("start_date"))
+	}
+	checkStored(t, st, expected(s, since, testNow.Add(-DefaultLag)))
+}
+
+func TestSyncWaitsOutTheLag(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{PayPalLag: time.Hour})
+	st := openStore(t)
+	since := testNow.Add(-40 * 24 * time.Hour)
+	opts := SyncOptions{Since: since, Lag: time.Hour, Now: s.Now}
+	if _, err := c.Sync(context.Background(), st, opts); err != nil {
+		t.Fatal(err)
+	}
+	// A payment now, and a refund now of one synced before.
+	fresh := s.AddPayPalCapture(4200, "usd", "late@example.com", "INV-LATE")
+	var old sandbox.PayPalTransaction
+	for _, tx := range s.PayPalTransactions() {
+		if tx.Scenario == "paypal_double_submit/1" && tx.BalanceAffecting {
+			old = tx
+		}
+	}
+	refundNow(t, c, old.ID, 500)
+
+	s.Advance(30 * time.Minute)
+	res, err := c.Sync(context.Background(), st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Half an hour on, the lag line (07:30) is before both.
+	if _, ok := charges(t, st)[fresh]; ok || !res.Through.Equal(testNow.Add(-30*time.Minute)) {
+		t.Errorf("sync half an hour later: through %v, new payment stored %v; want through 07:30 without it", res.Through, ok)
+	}
+	if again, err := c.Sync(context.Background(), st, opts); err != nil || !again.UpToDate {
+		t.Errorf("a sync right after: %+v, %v; want up to date", again, err)
+	}
+	s.Advance(2 * time.Hour)
+	if _, err := c.Sync(context.Background(), st, opts); err != nil {
+		t.Fatal(err)
+	}
+	got := charges(t, st)
+	if _, ok := got[fresh]; !ok {
+		t.Errorf("the new payment is not stored once the lag passed")
+	}
+	if got[old.ID].AmountRefunded != 500 {
+		t.Errorf("payment %s synced before its refund: refunded %d, want 500", old.ID, got[old.ID].AmountRefunded)
+	}
+	checkStored(t, st, expected(s, since, s.Now().Add(-time.Hour)))
+}
+
+func refundNow(t *testing.T, c *Client, capture string, amount int64) {
+	t.Helper()
+	g := c.RefundGateway("test")
+	it := reconcile.RefundIntent{RefundRequest: reconcile.RefundRequest{ChargeID: capture, Amount: amount, Currency: "usd",
+		Key: reconcile.RefundKey(capture, 0, amount)}}
+	if _, err := g.Send(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClientCredentials(t *testing.T) {
+	_, rec, _ := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+	_ = rec
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no environment", Config{ClientID: "a", Secret: "b"}, "--paypal-env sandbox or --paypal-env live"},
+		{"no secret", Config{ClientID: "a", Env: Live}, EnvSecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New: %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWrongSecretIsRefusedWithoutEchoingIt(t *testing.T) {
+	s, _, good := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+	c, err := New(Config{ClientID: sandbox.PayPalClientID, Secret: "wrong-secret-value", Env: Sandbox, BaseURL: good.BaseURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Sync(context.Background(), openStore(t), SyncOptions{Now: s.Now})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
+		t.Fatalf("sync with a wrong secret: %v", err)
+	}
+	if strings.Contains(err.Error(), "wrong-secret-value") {
+		t.Errorf("the error shows the secret: %v", err)
+	}
+}
