@@ -69,22 +69,27 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 // syncOptions are what doublecheck sync was asked for.
 type syncOptions struct {
-	env  Env
-	sh   shared
-	sync syncFlags
+	env      Env
+	sh       shared
+	sync     syncFlags
+	provider providerFlags
 }
 
 func newSyncCmd(env Env, runF func(context.Context, *syncOptions) error) *command {
 	opts := &syncOptions{env: env}
-	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N]")
+	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N] [--provider paypal --paypal-env sandbox|live]")
 	opts.sh.register(fs, usesStripe)
 	opts.sync.register(fs, env.Now)
+	opts.provider.register(fs)
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
 		return runner(runF, runSync)(ctx, opts)
 	}}
 }
 
 func runSync(ctx context.Context, opts *syncOptions) error {
+	if opts.provider.paypal() {
+		return runPayPalSync(ctx, opts)
+	}
 	env := opts.env
 	syncOpts := opts.sync.options(env.Now)
 	client, acct, st, err := opts.sh.connect(ctx, env)
@@ -125,6 +130,16 @@ func newSyncMeter(w io.Writer, terminal bool, now func() time.Time) *syncMeter {
 }
 
 func (m *syncMeter) update(p stripeapi.SyncProgress) {
+	line := fmt.Sprintf("%s · %s · %.0f charges/s", reconcile.Plural(p.Charges, "charge"), reconcile.Plural(p.Pages, "page"), p.Rate)
+	if p.ETA > 0 {
+		line += " · ETA " + p.ETA.Round(time.Second).String()
+	}
+	m.show(p.Fraction, line)
+}
+
+// show draws the bar at fraction with line beside it, at most every 100 ms
+// on a terminal and every 5 s otherwise.
+func (m *syncMeter) show(fraction float64, line string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	interval := 5 * time.Second
@@ -135,12 +150,8 @@ func (m *syncMeter) update(p stripeapi.SyncProgress) {
 		return
 	}
 	m.last = m.now()
-	line := fmt.Sprintf("%s · %s · %.0f charges/s", reconcile.Plural(p.Charges, "charge"), reconcile.Plural(p.Pages, "page"), p.Rate)
-	if p.ETA > 0 {
-		line += " · ETA " + p.ETA.Round(time.Second).String()
-	}
 	if m.terminal {
-		fmt.Fprintf(m.w, "\r\x1b[2K%s %s", m.bar.ViewAs(p.Fraction), line)
+		fmt.Fprintf(m.w, "\r\x1b[2K%s %s", m.bar.ViewAs(fraction), line)
 		m.drawn = true
 		return
 	}

@@ -261,3 +261,20 @@ func shortReason(err error) string {
 	}
 	return err.Error()
 }
+
+// Account is the merchant account number the app's credentials open, as
+// Transaction Search reports it (account_number): one request for the last
+// day's first row. It names the account's store. Without the Transaction
+// Search permission PayPal refuses it (403); PayPal says enabling it may take
+// up to nine hours.
+func (c *Client) Account(ctx context.Context, now time.Time) (string, error) {
+	now = now.UTC().Truncate(time.Second)
+	resp, err := c.listPage(ctx, now.Add(-24*time.Hour), now, 1, 1)
+	if err != nil {
+		return "", fmt.Errorf("ask PayPal whose account the credentials open: %w", err)
+	}
+	if resp.AccountNumber == "" {
+		return "", errors.New("PayPal's transaction search did not name the merchant account")
+	}
+	return resp.AccountNumber, nil
+}

@@ -87,6 +87,7 @@ type SyncProgress struct {
 	Charges, Refunds, Pages int
 	Window                  time.Time // start of the window being listed
 	To                      time.Time // where the sync stops
+	Fraction                float64   // share of the range listed, by windows, 0..1
 }
 
 // SyncResult says what a sync did.
@@ -190,7 +191,8 @@ func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncRes
 		}
 		if opts.Progress != nil {
 			opts.Progress(SyncProgress{Charges: res.Charges, Refunds: res.Refunds, Pages: res.Pages,
-				Window: time.Unix(p.Window, 0).UTC(), To: res.Through})
+				Window: time.Unix(p.Window, 0).UTC(), To: res.Through,
+				Fraction: float64(min(p.Window, p.To)-p.From) / float64(p.To-p.From)})
 		}
 	}
 	return res, nil

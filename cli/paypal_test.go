@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+)
+
+// paypalEnv is a test machine with the sandbox's PayPal credentials set.
+func paypalEnv(t *testing.T, out *bytes.Buffer, vars map[string]string) Env {
+	env := testEnv(t, "", out, out)
+	all := map[string]string{"PAYPAL_CLIENT_ID": sandbox.PayPalClientID, "PAYPAL_CLIENT_SECRET": sandbox.PayPalSecret}
+	for k, v := range vars {
+		all[k] = v
+	}
+	env.Getenv = func(name string) string { return all[name] }
+	return env
+}
+
+func TestPayPalSync(t *testing.T) {
+	t.Parallel()
+	_, url := listenSandbox(t, sandbox.Options{Ordinary: -1})
+	var out bytes.Buffer
+	env := paypalEnv(t, &out, nil)
+	args := []string{"sync", "--provider", "paypal", "--paypal-env", "sandbox", "--paypal-base", url, "--since", "40d"}
+	if code := Run(context.Background(), args, env); code != 0 {
+		t.Fatalf("sync exited %d:\n%s", code, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{"PayPal " + sandbox.PayPalAccountNumber + " (sandbox)", "PAYPAL SANDBOX", "over 2 31-day windows",
+		"up to 3 h late, so the sync stops 3 h before now"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("sync does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, sandbox.PayPalSecret) {
+		t.Errorf("sync shows the client secret:\n%s", text)
+	}
+	db := filepath.Join(env.DataDir, "paypal-"+sandbox.PayPalAccountNumber+"-test.db")
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("the account's store: %v", err)
+	}
+	// The seeded PayPal duplicates are found.
+	rep := scanStore(t, db)
+	if rep.Summary.Open == 0 || rep.Summary.Charges == 0 {
+		t.Errorf("scan of the PayPal store: %+v", rep.Summary)
+	}
+	// A second sync right away has nothing to list.
+	out.Reset()
+	if code := Run(context.Background(), args, env); code != 0 || !strings.Contains(out.String(), "nothing new to list") {
+		t.Errorf("second sync exited %d:\n%s", code, out.String())
+	}
+}
+
+func TestPayPalSyncRefusals(t *testing.T) {
+	t.Parallel()
+	_, url := listenSandbox(t, sandbox.Options{Ordinary: -1, NoScenarios: true, PayPalOrdinary: -1})
+	tests := []struct {
+		name string
+		args []string
+		vars map[string]string
+		want string
+	}{
+		{"no environment", []string{"--paypal-base", url}, nil, "say which PayPal to use: --paypal-env sandbox or --paypal-env live"},
+		{"an unknown environment", []string{"--paypal-env", "prod"}, nil, `--paypal-env is "prod"; it must be sandbox or live`},
+		{"no secret", []string{"--paypal-env", "sandbox", "--paypal-base", url}, map[string]string{"PAYPAL_CLIENT_SECRET": ""}, "set PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET"},
+		{"a wrong secret", []string{"--paypal-env", "sandbox", "--paypal-base", url}, map[string]string{"PAYPAL_CLIENT_SECRET": "wrong-secret-value"},
+			"PayPal refused the client id and secret (sandbox)"},
+		{"live over plain http", []string{"--paypal-env", "live", "--paypal-base", "http://paypal.example"}, nil, "refusing to send live PayPal credentials over plain http"},
+		{"Stripe's tuning", []string{"--paypal-env", "sandbox", "--paypal-base", url, "--rate", "5"}, nil, "--rate and --concurrency tune Stripe's sync"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			env := paypalEnv(t, &out, tt.vars)
+			code := Run(context.Background(), append([]string{"sync", "--provider", "paypal"}, tt.args...), env)
+			if code == 0 || !strings.Contains(out.String(), tt.want) {
+				t.Fatalf("exit %d:\n%s\nwant it to say %q", code, out.String(), tt.want)
+			}
+			if strings.Contains(out.String(), "wrong-secret-value") {
+				t.Errorf("the secret is shown:\n%s", out.String())
+			}
+		})
+	}
+}
