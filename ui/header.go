@@ -72,6 +72,17 @@ func (h header) render() string {
 	if h.cfg.Live {
 		badge = s.LiveBadge.Render("LIVE")
 	}
+	if len(h.cfg.Badges) > 0 {
+		var badges []string
+		for _, b := range h.cfg.Badges {
+			style := s.TestBadge
+			if b.Live {
+				style = s.LiveBadge
+			}
+			badges = append(badges, style.Render(b.Text))
+		}
+		badge = strings.Join(badges, " ")
+	}
 	left := s.Title.Render("doublecheck") + "  " + s.Bold.Render(orText(h.cfg.Account, "local store")) + "  " + badge
 	if h.cfg.ReadOnly {
 		left += " " + s.ModeBadge.Render("read-only")

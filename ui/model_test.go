@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -810,6 +811,8 @@ func TestHeader(t *testing.T) {
 			"at risk", "120.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:05:00 (just now)",
 			"refunded by doublecheck 99.00 USD", "dismissed 20.00 USD", "causes no_key 2 · unknown 2"}},
 		{"live read-only dry run", func(c *Config) { c.Live, c.ReadOnly, c.DryRun = true, true, true }, []string{"LIVE", "read-only", "dry run"}},
+		{"Stripe test mode and PayPal's sandbox", func(c *Config) { c.Badges = []Badge{{Text: "TEST"}, {Text: "PAYPAL SANDBOX"}} },
+			[]string{" TEST ", " PAYPAL SANDBOX "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -818,13 +821,24 @@ func TestHeader(t *testing.T) {
 				tt.cfg(&cfg)
 			}
 			m := newHarness(fixtureReport()).start(t, cfg)
-			view := m.header.View()
+			view := ansi.Strip(m.header.View())
 			for _, w := range tt.want {
 				if !strings.Contains(view, w) {
 					t.Errorf("header lacks %q:\n%s", w, view)
 				}
 			}
 		})
+	}
+}
+
+// TestHeaderPayPalLive: a PayPal store's badge replaces Stripe's TEST/LIVE.
+func TestHeaderPayPalLive(t *testing.T) {
+	cfg := testConfig()
+	cfg.Badges = []Badge{{Text: "PAYPAL LIVE", Live: true}}
+	m := newHarness(fixtureReport()).start(t, cfg)
+	view := ansi.Strip(m.header.View())
+	if first := strings.SplitN(view, "\n", 2)[0]; !strings.Contains(first, "PAYPAL LIVE") || strings.Contains(first, "TEST") {
+		t.Errorf("header %q: want PAYPAL LIVE and no TEST", first)
 	}
 }
 
