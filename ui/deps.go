@@ -107,11 +107,11 @@ type Badge struct {
 
 // Config is what the dashboard shows and how it behaves.
 type Config struct {
-	Account   string        // account name or id, shown in the header
-	Live      bool          // live-mode key: LIVE badge in red, typed refund confirmation
+	Account string // account name or id, shown in the header
+	Live    bool   // live-mode key: LIVE badge in red, typed refund confirmation
 	// Badges, when set, replace the TEST or LIVE badge: the environments of the
 	// providers whose data the store holds ("PAYPAL SANDBOX"; live ones in red).
-	Badges []Badge
+	Badges    []Badge
 	ReadOnly  bool          // refunds are turned off
 	DryRun    bool          // refunds are rehearsed: shown as "would refund", nothing is sent or recorded
 	Watch     time.Duration // background sync interval; 0 turns it off
