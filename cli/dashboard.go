@@ -23,7 +23,8 @@ type dashboardFlags struct {
 	exportDir string
 	deadline  time.Duration // one refund's wait for Stripe
 	sync      syncFlags
-	demo      bool // on the built-in sandbox: the key is the sandbox's, not the operator's
+	demo      bool       // on the built-in sandbox: the key is the sandbox's, not the operator's
+	badges    []ui.Badge // the header's environments, when not only Stripe's (the demo's PayPal)
 }
 
 func (d *dashboardFlags) register(fs *cmdFlags, now func() time.Time) {
@@ -73,7 +74,8 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	}
 	opts, syncOpts := det.options(), dash.sync.options(env.Now)
 	operator := operatorName(dash.operator, env)
-	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now}
+	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now,
+		Badges: dash.badges}
 	if cfg.ExportDir == "" {
 		cfg.ExportDir = exportDir(env)
 	}

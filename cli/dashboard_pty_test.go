@@ -189,3 +189,14 @@ func TestResizeInTerminal(t *testing.T) {
 	d.scr.waitFor(t, at, "? more keys")
 	d.quit()
 }
+
+// TestDemoShowsPayPal: the demo's header says PAYPAL SANDBOX beside Stripe's
+// TEST, and the sandbox's PayPal duplicates are groups like Stripe's.
+func TestDemoShowsPayPal(t *testing.T) {
+	d := startDemo(t, t.TempDir(), t.TempDir())
+	at := d.scr.waitFor(t, 0, "TEST", "PAYPAL SANDBOX")
+	d.press("/", "I", "N", "V", "-")
+	d.scr.waitFor(t, at, "same order_id INV-")
+	d.press("\x1b", "\x1b")
+	d.quit()
+}

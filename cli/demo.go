@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/ui"
 )
 
 // demoRate is the demo's request budget against its own sandbox.
@@ -70,6 +72,11 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if err := importKeyLog(ctx, sh.db, srv); err != nil {
 		return err
 	}
+	// The sandbox is a PayPal account too: its payments sit beside Stripe's.
+	if err := syncDemoPayPal(ctx, env, sh.db, url); err != nil {
+		return err
+	}
+	dash.badges = []ui.Badge{{Text: "TEST"}, {Text: paypalapi.Sandbox.Title()}}
 	// The demo is the sandbox and nothing else: ignore any real key or server.
 	sh.apiKey, sh.apiBase = sandbox.TestKey, url
 	dash.demo = true

@@ -10,6 +10,7 @@ import (
 
 	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/store"
 )
 
@@ -177,4 +178,23 @@ func paypalBadge(e paypalapi.Environment, terminal bool) string {
 		return "\x1b[1;31m" + e.Title() + "\x1b[0m"
 	}
 	return e.Title()
+}
+
+// syncDemoPayPal syncs the demo sandbox's PayPal account into the demo's
+// store, with the sandbox's own credentials.
+func syncDemoPayPal(ctx context.Context, env Env, db, url string) error {
+	client, err := paypalapi.New(paypalapi.Config{ClientID: sandbox.PayPalClientID, Secret: sandbox.PayPalSecret,
+		Env: paypalapi.Sandbox, BaseURL: url})
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := client.Sync(ctx, st, paypalapi.SyncOptions{Since: env.Now().Add(-paypalapi.DefaultSyncSpan), Now: env.Now}); err != nil {
+		return fmt.Errorf("sync the sandbox's PayPal account: %w", err)
+	}
+	return nil
 }
