@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"maps"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +14,6 @@ import (
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
-	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 var testNow = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
@@ -52,27 +51,60 @@ func startSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Server, *recorde
 	return s, rec, c
 }
 
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "paypal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+// memSink is an in-memory Sink with the store's semantics: one atomic batch,
+// newest Observed wins per charge (raw JSON with it), "" unsets a state name.
+// Provider packages do not import the store, even in tests.
+type memSink struct {
+	mu      sync.Mutex
+	charges map[string]reconcile.Charge
+	state   map[string]string
 }
 
-func charges(t *testing.T, st *store.Store) map[string]reconcile.Charge {
-	t.Helper()
-	in, err := st.LoadInput(context.Background())
-	if err != nil {
-		t.Fatal(err)
+func openStore(t *testing.T) *memSink {
+	return &memSink{charges: map[string]reconcile.Charge{}, state: map[string]string{}}
+}
+
+func (m *memSink) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, _ []reconcile.KeyRecord, _ reconcile.Observations, state map[string]string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range charges {
+		if old, ok := m.charges[c.ID]; ok && old.Observed.After(c.Observed) {
+			continue
+		}
+		m.charges[c.ID] = c
 	}
-	out := map[string]reconcile.Charge{}
-	for _, c := range in.Charges {
-		out[c.ID] = c
+	for k, v := range state {
+		if v == "" {
+			delete(m.state, k)
+		} else {
+			m.state[k] = v
+		}
 	}
-	return out
+	return nil
+}
+
+func (m *memSink) State(_ context.Context, name string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.state[name], nil
+}
+
+func (m *memSink) RawCharges(_ context.Context, ids []string) (map[string][]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string][]byte{}
+	for _, id := range ids {
+		if c, ok := m.charges[id]; ok && len(c.Raw) > 0 {
+			out[id] = c.Raw
+		}
+	}
+	return out, nil
+}
+
+func charges(t *testing.T, st *memSink) map[string]reconcile.Charge {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return maps.Clone(st.charges)
 }
 
 // expected is what a sync up to through should store: the sandbox's
@@ -94,7 +126,7 @@ func expected(s *sandbox.Server, from, through time.Time) map[string]int64 {
 	return out
 }
 
-func checkStored(t *testing.T, st *store.Store, want map[string]int64) {
+func checkStored(t *testing.T, st *memSink, want map[string]int64) {
 	t.Helper()
 	got := charges(t, st)
 	if len(got) != len(want) {
@@ -160,7 +192,7 @@ func TestSyncStoresBalanceAffectingPaymentsWithRefunds(t *testing.T) {
 
 // failingSink fails every save after the first n.
 type failingSink struct {
-	*store.Store
+	*memSink
 	n, saved int
 }
 
@@ -171,7 +203,7 @@ func (f *failingSink) SaveSyncBatch(ctx context.Context, ch []reconcile.Charge, 
 		return errDiskFull
 	}
 	f.saved++
-	return f.Store.SaveSyncBatch(ctx, ch, k, o, st)
+	return f.memSink.SaveSyncBatch(ctx, ch, k, o, st)
 }
 
 func TestSyncResumesAtTheNextPage(t *testing.T) {
@@ -179,7 +211,7 @@ func TestSyncResumesAtTheNextPage(t *testing.T) {
 	st := openStore(t)
 	since := testNow.Add(-60 * 24 * time.Hour)
 	opts := SyncOptions{Since: since, PageSize: 10, Now: s.Now}
-	if _, err := c.Sync(context.Background(), &failingSink{Store: st, n: 5}, opts); !errors.Is(err, errDiskFull) {
+	if _, err := c.Sync(context.Background(), &failingSink{memSink: st, n: 5}, opts); !errors.Is(err, errDiskFull) {
 		t.Fatalf("interrupted sync: %v", err)
 	}
 	before := len(rec.queries)
