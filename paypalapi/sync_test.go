@@ -3,9 +3,9 @@ package paypalapi
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"maps"
 	"net/url"
 	"strings"
 	"sync"
