@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/refunding"
 	"github.com/doublecheck-dev/doublecheck/store"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
 	"github.com/doublecheck-dev/doublecheck/ui"
@@ -109,7 +110,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		}
 		deps.Syncer = syncer{client, st, syncOpts}
 		if !sh.readOnly {
-			refunder := &stripeapi.Refunder{Client: client, Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+			refunder := &refunding.Refunder{Gateways: gateways(client), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
@@ -202,10 +203,10 @@ func (s syncer) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.Sy
 
 // refundAdapter runs the dashboard's refund batches through the exactly-once
 // protocol, the same Refunder `doublecheck refund` uses.
-type refundAdapter struct{ refunder *stripeapi.Refunder }
+type refundAdapter struct{ refunder *refunding.Refunder }
 
 func (r refundAdapter) Refund(ctx context.Context, plans []reconcile.RefundRequest, progress func(ui.RefundResult)) error {
-	_, err := r.refunder.Refund(ctx, plans, func(o stripeapi.Outcome) { progress(uiResult(o)) })
+	_, err := r.refunder.Refund(ctx, plans, func(o refunding.Outcome) { progress(uiResult(o)) })
 	return err
 }
 
@@ -219,6 +220,15 @@ func (r refundAdapter) Resume(ctx context.Context) ([]ui.RefundResult, error) {
 	return results, err
 }
 
-func uiResult(o stripeapi.Outcome) ui.RefundResult {
+// gateways are the refund gateways of the providers doublecheck has
+// credentials for: the Stripe client's, when there is one.
+func gateways(client *stripeapi.Client) map[reconcile.Provider]refunding.Gateway {
+	if client == nil {
+		return nil
+	}
+	return map[reconcile.Provider]refunding.Gateway{reconcile.ProviderStripe: client.RefundGateway(Version)}
+}
+
+func uiResult(o refunding.Outcome) ui.RefundResult {
 	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err}
 }

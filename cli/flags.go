@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
-	"github.com/doublecheck-dev/doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/refunding"
 )
 
 // shared are the flags every command accepts, so scripts can pass one set to
@@ -58,7 +58,7 @@ func (s *shared) register(fs *cmdFlags, uses sharedUse) {
 // registerRefundDeadline adds --refund-deadline, the time one refund may wait
 // for Stripe, to the commands that refund.
 func registerRefundDeadline(fs *cmdFlags, deadline *time.Duration) {
-	fs.DurationVar(deadline, "refund-deadline", stripeapi.DefaultRefundDeadline,
+	fs.DurationVar(deadline, "refund-deadline", refunding.DefaultRefundDeadline,
 		"give up waiting for Stripe on one refund after `DURATION`, retries included; the refund stays pending and doublecheck refund --resume finishes it")
 	fs.check(func() error {
 		if *deadline <= 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/refunding"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
@@ -78,7 +79,7 @@ func TestParse(t *testing.T) {
 	def := reconcile.DefaultOptions()
 	det := detection{window: def.Window, orderField: def.OrderField, keyFields: strings.Join(def.KeyFields, ","), minConf: "low"}
 	sync := syncFlags{since: "90d", from: now.AddDate(0, 0, -90)}
-	dash := dashboardFlags{watch: 30 * time.Second, deadline: stripeapi.DefaultRefundDeadline, sync: sync}
+	dash := dashboardFlags{watch: 30 * time.Second, deadline: refunding.DefaultRefundDeadline, sync: sync}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -115,11 +116,11 @@ func TestParse(t *testing.T) {
 		{"undo", []string{"--db", "s.db", "undo", "--group", "grp_1"},
 			&decisionOptions{env: env, sh: shared{db: "s.db"}, det: det, kind: reconcile.DecisionUndismissed, groupID: "grp_1"}},
 		{"refund --resume", []string{"refund", "--resume"},
-			&refundOptions{env: env, det: det, resume: true, deadline: stripeapi.DefaultRefundDeadline}},
+			&refundOptions{env: env, det: det, resume: true, deadline: refunding.DefaultRefundDeadline}},
 		{"the dashboard", nil, &dashboardOptions{env: env, det: det, dash: dash}},
 		{"the dashboard's flags", []string{"--db", "s.db", "--watch", "0", "--operator", "ana", "--since", "7d"},
 			&dashboardOptions{env: env, sh: shared{db: "s.db"}, det: det,
-				dash: dashboardFlags{operator: "ana", deadline: stripeapi.DefaultRefundDeadline,
+				dash: dashboardFlags{operator: "ana", deadline: refunding.DefaultRefundDeadline,
 					sync: syncFlags{since: "7d", from: now.AddDate(0, 0, -7)}}}},
 		{"demo", []string{"--read-only", "demo", "--seed", "7", "--serve", "127.0.0.1:0"},
 			&demoOptions{env: env, sh: shared{readOnly: true}, det: det, dash: dash, serve: "127.0.0.1:0", seed: 7}},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/refunding"
 	"github.com/doublecheck-dev/doublecheck/store"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
@@ -73,7 +74,7 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	}
 	detectOpts := opts.det.options()
 
-	refunder := &stripeapi.Refunder{Operator: operatorName(opts.operator, env), Version: Version, DryRun: sh.dryRun, Deadline: opts.deadline}
+	refunder := &refunding.Refunder{Operator: operatorName(opts.operator, env), Version: Version, DryRun: sh.dryRun, Deadline: opts.deadline}
 	var (
 		st   *store.Store
 		live bool
@@ -88,10 +89,12 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	} else {
 		sh.mustExist = true // a refund never needs a new store: a mistyped --db is refused
 		var acct account
-		refunder.Client, acct, st, err = sh.connect(ctx, env)
+		var client *stripeapi.Client
+		client, acct, st, err = sh.connect(ctx, env)
 		if err == nil {
 			live = acct.Live
-			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(refunder.Client))
+			refunder.Gateways = gateways(client)
+			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
 		}
 	}
 	if err != nil {
@@ -100,7 +103,7 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	defer st.Close()
 	refunder.Ledger = st
 
-	var all []stripeapi.Outcome
+	var all []refunding.Outcome
 	if !sh.dryRun {
 		// Pending intents first: a refund left unfinished by a crash is settled
 		// before anything new is planned, with its own key.
@@ -173,7 +176,7 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 			return exitStatus(exitError)
 		}
 	}
-	outcomes, err := refunder.Refund(ctx, plan.Requests, func(o stripeapi.Outcome) {
+	outcomes, err := refunder.Refund(ctx, plan.Requests, func(o refunding.Outcome) {
 		fmt.Fprintln(env.Stdout, o)
 	})
 	if err != nil {
@@ -184,7 +187,7 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 
 // refundFailures is the command's verdict: nil when every refund went through,
 // else one sentence counting what did not (each has its line above).
-func refundFailures(outcomes []stripeapi.Outcome, refused []string) error {
+func refundFailures(outcomes []refunding.Outcome, refused []string) error {
 	var failed, pending, notAttempted int
 	for _, o := range outcomes {
 		switch {
@@ -257,7 +260,7 @@ func planLineText(l reconcile.PlanLine) string {
 // batch before it got to them, and a resume finishes only what was begun. A
 // charge with any intent in the ledger was attempted (a part an operator
 // chose, a refund Stripe refused): its remainder is not "never attempted".
-func neverAttempted(report reconcile.Report, intents []reconcile.RefundIntent, resumed []stripeapi.Outcome) []string {
+func neverAttempted(report reconcile.Report, intents []reconcile.RefundIntent, resumed []refunding.Outcome) []string {
 	groups := map[string]bool{}
 	for _, o := range resumed {
 		groups[o.Intent.GroupID] = true

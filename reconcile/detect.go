@@ -77,7 +77,7 @@ type index struct {
 	opts      Options
 	eligible  []bool
 	created   []int64  // unix nanoseconds
-	classSeed []uint64 // hash of the charge's currency and amount
+	classSeed []uint64 // hash of the charge's provider, currency and amount
 	// Filled by attachKeys:
 	order     []string
 	orderHash []uint64 // hash of order, for eligible charges
@@ -113,7 +113,8 @@ func newIndex(in Input, opts Options) *index {
 		keyStart:  make([]int32, n+1),
 	}
 	var lastCurrency string
-	var currencyHash uint64
+	var lastProvider Provider
+	var currencyHash, providerHash uint64
 	for i := range in.Charges {
 		c := &in.Charges[i]
 		x.eligible[i] = c.Counts()
@@ -121,7 +122,15 @@ func newIndex(in Input, opts Options) *index {
 		if i == 0 || c.Currency != lastCurrency {
 			lastCurrency, currencyHash = c.Currency, hashString(c.Currency)
 		}
-		x.classSeed[i] = currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F
+		if i == 0 || c.Provider != lastProvider {
+			// Stripe's hash is 0, so a Stripe charge's class is what it was
+			// before charges had providers.
+			lastProvider, providerHash = c.Provider, 0
+			if p := c.Provider.Resolved(); p != ProviderStripe {
+				providerHash = hashString(string(p))
+			}
+		}
+		x.classSeed[i] = (currencyHash*0x9E3779B97F4A7C15 ^ uint64(c.Amount)*0xC2B2AE3D27D4EB4F) ^ providerHash*0xD6E8FEB86659FD93
 	}
 	x.attachIntents()
 	return x
@@ -612,12 +621,12 @@ func (x *index) seenEarlier(i int, occ int32) bool {
 }
 
 // sweepHashRun sweeps a run of equal hashes. A hash collision (different
-// currency, amount or value) is split exactly, keeping the created order.
+// provider, currency, amount or value) is split exactly, keeping the created order.
 func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, join func(a, b int32)) {
 	ch := x.in.Charges
 	same := func(a, b evidence) bool {
 		ca, cb := &ch[a.i], &ch[b.i]
-		return ca.Amount == cb.Amount && ca.Currency == cb.Currency && kind.value(a) == kind.value(b)
+		return ca.Amount == cb.Amount && ca.Currency == cb.Currency && ca.Provider.Resolved() == cb.Provider.Resolved() && kind.value(a) == kind.value(b)
 	}
 	collision := false
 	for _, e := range run[1:] {
@@ -632,6 +641,9 @@ func (x *index) sweepHashRun(run []evidence, kind evidenceKind, window int64, jo
 	}
 	slices.SortStableFunc(run, func(a, b evidence) int {
 		ca, cb := &ch[a.i], &ch[b.i]
+		if c := strings.Compare(string(ca.Provider.Resolved()), string(cb.Provider.Resolved())); c != 0 {
+			return c
+		}
 		if c := strings.Compare(ca.Currency, cb.Currency); c != 0 {
 			return c
 		}

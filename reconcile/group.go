@@ -134,7 +134,7 @@ func (g *Group) RefundRequest(m *Member, amount int64) RefundRequest {
 	return RefundRequest{
 		Key:      RefundKey(m.ID, m.AlreadyRefunded(), amount),
 		ChargeID: m.ID, KeptChargeID: g.KeptFor(m).ID, GroupID: g.ID,
-		Amount: amount, Currency: m.Currency,
+		Amount: amount, Currency: m.Currency, Provider: m.Provider,
 	}
 }
 

@@ -4,8 +4,9 @@ import "fmt"
 
 // RefundRequest is one refund a plan asks the refund protocol to send (or to
 // finish): the charge, the charge it duplicates, the group, the amount and the
-// Stripe idempotency key. It is the plan's unit, not a ledger row: the ledger's
-// RefundIntent holds it and adds the operator, the status and the outcome.
+// provider's idempotency key. It is the plan's unit, not a ledger row: the
+// ledger's RefundIntent holds it and adds the operator, the status and the
+// outcome.
 type RefundRequest struct {
 	Key          string
 	ChargeID     string
@@ -13,6 +14,7 @@ type RefundRequest struct {
 	GroupID      string
 	Amount       int64
 	Currency     string
+	Provider     Provider // the charge's; empty is Stripe
 }
 
 // PlanLineKind is what one line of a refund plan says.

@@ -74,7 +74,8 @@ type chargeRefunds struct {
 	latestAt     time.Time
 	succeeded    RefundIntent // the latest succeeded intent, if hasSucceeded
 	succeededAt  time.Time
-	refunded     int64 // amount of succeeded intents
+	refunded     int64 // amount of succeeded and received intents
+	received     int64 // amount of received intents, awaiting the provider's confirmation
 	inFlight     []RefundRequest
 	hasLatest    bool
 	hasSucceeded bool
@@ -155,8 +156,13 @@ func newLedger(in Input) *ledger {
 		switch ri.Status {
 		case RefundPending:
 			cr.inFlight = append(cr.inFlight, ri.RefundRequest)
-		case RefundSucceeded:
+		case RefundSucceeded, RefundReceived:
+			// A received refund counts until its confirmation says otherwise:
+			// the provider has it, and planning it again could refund twice.
 			cr.refunded += ri.Amount
+			if ri.Status == RefundReceived {
+				cr.received += ri.Amount
+			}
 		}
 		at := ri.FinishedAt
 		if at.IsZero() {
@@ -170,6 +176,31 @@ func newLedger(in Input) *ledger {
 		}
 	}
 	return l
+}
+
+// NotRefundableDisputed is why a disputed suspect of provider p is not
+// refunded.
+func NotRefundableDisputed(p Provider) string {
+	if p.Resolved() == ProviderStripe {
+		return notRefundableDisputed
+	}
+	return "disputed: doublecheck does not refund a charge under dispute; answer the dispute in " + p.Title() + " instead"
+}
+
+// providerName names the provider of the charges detection read, "the
+// provider" when they are of several or none.
+func (x *index) providerName() string {
+	ch := x.in.Charges
+	if len(ch) == 0 {
+		return "the provider"
+	}
+	p := ch[0].Provider.Resolved()
+	for i := range ch {
+		if ch[i].Provider.Resolved() != p {
+			return "the provider"
+		}
+	}
+	return p.Title()
 }
 
 // Sentences for a suspect that cannot be refunded.
@@ -371,10 +402,12 @@ func (x *index) applyLedger(m *Member, groupWide Decision, led *ledger) {
 	if m.Role == Duplicate {
 		left := m.Amount - effectiveRefunded(&m.Charge, led)
 		switch {
+		case left <= 0 && cr != nil && cr.received > 0:
+			m.NotRefundable = RefundReceived.Describe(m.Provider)
 		case left <= 0:
 			m.NotRefundable = notRefundableDone
 		case m.Disputed:
-			m.NotRefundable = notRefundableDisputed
+			m.NotRefundable = NotRefundableDisputed(m.Provider)
 		case cr != nil && len(cr.inFlight) > 0:
 			m.NotRefundable = notRefundablePending
 		default:
@@ -470,7 +503,7 @@ func (x *index) findings() []Finding {
 		k := &x.in.Keys[r]
 		f := Finding{Kind: KindKeyWithoutCharge, ChargeID: k.ChargeID, Key: k.Key, OrderRef: k.OrderRef, Created: k.SeenAt}
 		if k.ChargeID == "" {
-			f.Detail = fmt.Sprintf("idempotency key %s produced no charge: the request failed or never reached Stripe", k.Key)
+			f.Detail = fmt.Sprintf("idempotency key %s produced no charge: the request failed or never reached %s", k.Key, x.providerName())
 		} else {
 			f.Detail = fmt.Sprintf("idempotency key %s names charge %s, which is not among the synced charges", k.Key, k.ChargeID)
 		}
@@ -484,6 +517,9 @@ func (x *index) findings() []Finding {
 			if x.eligible[i] && x.keyStart[i] == x.keyStart[i+1] {
 				c := &ch[i]
 				detail := "no idempotency key on record, and whether it had one is not known: no event (Stripe keeps 30 days) and no key-log entry recorded its request"
+				if p := c.Provider; p.Resolved() != ProviderStripe {
+					detail = fmt.Sprintf("no %s on record, and whether it had one is not known: %s's records do not carry it and no key-log entry recorded its request", p.KeyHeader(), p.Title())
+				}
 				switch e, _ := x.keyEvidence(c, nil); e {
 				case EvidenceNoAppKey:
 					detail = "its event recorded the request without an idempotency key: created outside the application (e.g. in the Dashboard) or by code that sends none"

@@ -27,6 +27,9 @@ type Charge struct {
 	Description     string
 	Metadata        map[string]string
 	Livemode        bool
+	// Provider took the charge; empty (stores and files from before
+	// providers) is Stripe.
+	Provider Provider
 	// Observed is when this state of the charge was true (the fetch time of a list
 	// page, or the created time of the event that carried it); the store keeps the
 	// newest observation, so an old event never overwrites a newer refund state.
@@ -154,8 +157,12 @@ type RefundStatus string
 // Refund intent states.
 const (
 	RefundPending   RefundStatus = "pending"       // intent committed, outcome unknown: resume with the same key
-	RefundSucceeded RefundStatus = "refunded"      // Stripe returned a refund
-	RefundFailed    RefundStatus = "refund_failed" // Stripe refused it; ErrorCode/ErrorMessage say why
+	RefundSucceeded RefundStatus = "refunded"      // the provider returned a refund
+	RefundFailed    RefundStatus = "refund_failed" // the provider refused it; ErrorCode/ErrorMessage say why
+	// RefundReceived: the provider accepted the refund (RefundID is its
+	// reference) and confirms it later, as Adyen does with a notification;
+	// Ledger.ConfirmRefund records that outcome. Never resent by a resume.
+	RefundReceived RefundStatus = "received"
 	// RefundWouldRefund is a --dry-run outcome: shown, never sent, never
 	// recorded. Older versions recorded rehearsals in the ledger with this
 	// status, under keys starting with DryRunKeyPrefix; detection ignores them.
@@ -165,6 +172,14 @@ const (
 // DryRunKeyPrefix began the ledger keys of the rehearsals older versions
 // recorded, so they never equal a real refund's key.
 const DryRunKeyPrefix = "dry-run-"
+
+// Describe is the status as an operator reads it, for a refund through p.
+func (s RefundStatus) Describe(p Provider) string {
+	if s == RefundReceived {
+		return "received, awaiting " + p.Title() + " confirmation"
+	}
+	return string(s)
+}
 
 // Rehearsal is whether the intent is a dry run an older version recorded: not
 // a refund, not a decision.
@@ -189,11 +204,11 @@ const (
 // records it.
 type RefundOutcome struct {
 	// Status is pending (no answer: resume with the same key), refunded,
-	// adopted (found in Stripe: the intent is recorded as refunded),
-	// refund_failed or would_refund.
+	// received (accepted, confirmed later), adopted (found at the provider:
+	// the intent is recorded as refunded), refund_failed or would_refund.
 	Status       RefundStatus
-	RefundID     string // Stripe's refund, when refunded or adopted
-	ErrorCode    string // Stripe's error code (else its type), or "network"
+	RefundID     string // the provider's refund, when refunded, received or adopted
+	ErrorCode    string // the provider's error code (Stripe's, else its type), or "network"
 	ErrorMessage string
 	// ChargeAfter, when not nil, is the charge's refund state after the refund.
 	ChargeAfter *Charge
@@ -216,7 +231,7 @@ type RefundAttempt struct {
 }
 
 // RefundIntent is one row of the refund ledger: written and committed before any
-// network call, finished with the outcome. Key is the Stripe Idempotency-Key and is
+// network call, finished with the outcome. Key is the provider's idempotency key and is
 // deterministic per charge and amount, so a retry after a crash replays the first
 // result instead of refunding twice.
 type RefundIntent struct {

@@ -50,9 +50,9 @@ func boolInt(b bool) int64 {
 // them.
 const chargeColumns = `id, created, amount, amount_refunded, currency, status, captured, refunded,
 	disputed, customer, email, card_fingerprint, card_brand, card_last4, payment_intent, description,
-	metadata, livemode, observed, load_record`
+	metadata, livemode, provider, observed, load_record`
 
-const chargeColumnCount = 20
+const chargeColumnCount = 21
 
 // chunkRows is how many charges one upsert statement writes, so that the costs
 // paid per statement (set-up, halt, database/sql bookkeeping) are paid once per
@@ -69,7 +69,8 @@ ON CONFLICT (id) DO UPDATE SET
 	email = excluded.email, card_fingerprint = excluded.card_fingerprint,
 	card_brand = excluded.card_brand, card_last4 = excluded.card_last4,
 	payment_intent = excluded.payment_intent, description = excluded.description,
-	metadata = excluded.metadata, livemode = excluded.livemode, observed = excluded.observed,
+	metadata = excluded.metadata, livemode = excluded.livemode, provider = excluded.provider,
+	observed = excluded.observed,
 	load_record = excluded.load_record
 WHERE excluded.observed >= charges.observed`
 
@@ -149,6 +150,10 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 	if err != nil {
 		return nil, nil, fmt.Errorf("charge %s: %w", c.ID, err)
 	}
+	provider, err := reconcile.ParseProvider(string(c.Provider))
+	if err != nil {
+		return nil, nil, fmt.Errorf("charge %s: %w", c.ID, err)
+	}
 	metadata := ""
 	if len(c.Metadata) > 0 {
 		b, err := json.Marshal(c.Metadata)
@@ -160,7 +165,7 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 	chargeArgs = append(chargeArgs, c.ID, created, c.Amount, c.AmountRefunded, c.Currency, c.Status,
 		boolInt(c.Captured), boolInt(c.Refunded), boolInt(c.Disputed), c.Customer, c.Email,
 		c.CardFingerprint, c.CardBrand, c.CardLast4, c.PaymentIntent, c.Description, metadata,
-		boolInt(c.Livemode), observed, loadRecord(c, created, observed, metadata))
+		boolInt(c.Livemode), string(provider), observed, loadRecord(c, provider, created, observed, metadata))
 	var raw any // NULL: no raw JSON in this observation
 	if len(c.Raw) > 0 {
 		raw = c.Raw

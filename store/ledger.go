@@ -10,8 +10,12 @@ import (
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
+// intentColumns are the columns of refund_intents as migration 1 made them;
+// intentRow adds the later ones.
 const intentColumns = `key, charge_id, kept_charge_id, group_id, amount, currency, operator, reason,
 	status, refund_id, error_code, error_message, attempts, created_at, finished_at`
+
+const intentRow = intentColumns + `, provider`
 
 // querier is what *sql.Tx and *sql.DB share for reads.
 type querier interface {
@@ -26,7 +30,7 @@ func scanIntent(row scanner) (reconcile.RefundIntent, error) {
 	var created, finished int64
 	err := row.Scan(&r.Key, &r.ChargeID, &r.KeptChargeID, &r.GroupID, &r.Amount, &r.Currency,
 		&r.Operator, &r.Reason, &r.Status, &r.RefundID, &r.ErrorCode, &r.ErrorMessage, &r.Attempts,
-		&created, &finished)
+		&created, &finished, &r.Provider)
 	r.CreatedAt, r.FinishedAt = decodeTime(created), decodeTime(finished)
 	return r, err
 }
@@ -34,7 +38,7 @@ func scanIntent(row scanner) (reconcile.RefundIntent, error) {
 // queryIntents returns the intents with the given status (all when status is ""),
 // oldest first.
 func queryIntents(ctx context.Context, q querier, status reconcile.RefundStatus) ([]reconcile.RefundIntent, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+intentColumns+` FROM refund_intents
+	rows, err := q.QueryContext(ctx, `SELECT `+intentRow+` FROM refund_intents
 		WHERE ? = '' OR status = ? ORDER BY created_at, key`, status, status)
 	if err != nil {
 		return nil, err
@@ -89,6 +93,10 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	if err := validateIntent(intent); err != nil {
 		return reconcile.RefundIntent{}, false, fmt.Errorf("begin refund of charge %s: %w", intent.ChargeID, err)
 	}
+	provider, err := reconcile.ParseProvider(string(intent.Provider))
+	if err != nil {
+		return reconcile.RefundIntent{}, false, fmt.Errorf("begin refund of charge %s: %w", intent.ChargeID, err)
+	}
 	created, err := encodeTime(intent.CreatedAt, "intent time")
 	if err != nil {
 		return reconcile.RefundIntent{}, false, fmt.Errorf("begin refund of charge %s: %w", intent.ChargeID, err)
@@ -101,12 +109,12 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	var stored reconcile.RefundIntent
 	var inserted bool
 	err = s.withLedgerTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentRow+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO NOTHING`,
 			intent.Key, intent.ChargeID, intent.KeptChargeID, intent.GroupID, intent.Amount, intent.Currency,
 			intent.Operator, intent.Reason, intent.Status, intent.RefundID, intent.ErrorCode,
-			intent.ErrorMessage, intent.Attempts, created, finished)
+			intent.ErrorMessage, intent.Attempts, created, finished, provider)
 		if err != nil {
 			return err
 		}
@@ -115,7 +123,7 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 			return err
 		}
 		inserted = n == 1
-		stored, err = scanIntent(tx.QueryRowContext(ctx, `SELECT `+intentColumns+` FROM refund_intents WHERE key = ?`, intent.Key))
+		stored, err = scanIntent(tx.QueryRowContext(ctx, `SELECT `+intentRow+` FROM refund_intents WHERE key = ?`, intent.Key))
 		return err
 	})
 	if err != nil {
@@ -166,19 +174,20 @@ var ErrNoIntent = errors.New("no refund intent with this key")
 // An intent recorded as refunded cannot be changed any more: money moved, and
 // the ledger must keep saying so. A pending outcome for it (another process's
 // attempt settled it meanwhile) is kept in its attempt only; any other
-// outcome is refused.
+// outcome is refused. An intent recorded as received (the provider has the
+// refund) changes only to refunded here; ConfirmRefund records a refusal.
 func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.RefundOutcome) error {
 	status, refundID, errCode, errMsg, chargeAfter := outcome.Status, outcome.RefundID, outcome.ErrorCode, outcome.ErrorMessage, outcome.ChargeAfter
 	intentStatus := status
 	switch status {
-	case reconcile.RefundPending, reconcile.RefundSucceeded, reconcile.RefundFailed, reconcile.RefundWouldRefund:
+	case reconcile.RefundPending, reconcile.RefundSucceeded, reconcile.RefundReceived, reconcile.RefundFailed, reconcile.RefundWouldRefund:
 	case reconcile.RefundAdopted:
 		intentStatus = reconcile.RefundSucceeded
 	default:
 		return fmt.Errorf("finish refund %s: unknown status %q", key, status)
 	}
-	if intentStatus == reconcile.RefundSucceeded && refundID == "" {
-		return fmt.Errorf("finish refund %s: a refunded intent needs its refund id", key)
+	if (intentStatus == reconcile.RefundSucceeded || intentStatus == reconcile.RefundReceived) && refundID == "" {
+		return fmt.Errorf("finish refund %s: a %s intent needs its refund id", key, intentStatus)
 	}
 	now := time.Now().UnixNano()
 	var intentFinished int64
@@ -194,9 +203,10 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 		if err != nil {
 			return err
 		}
-		settled := current == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded
+		settled := (current == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded) ||
+			(current == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived)
 		if settled && intentStatus != reconcile.RefundPending {
-			return fmt.Errorf("the intent is already recorded as refunded; refusing to change it to %q", status)
+			return fmt.Errorf("the intent is already recorded as %s; refusing to change it to %q", current, status)
 		}
 		if !settled {
 			if _, err := tx.ExecContext(ctx, `UPDATE refund_intents SET status = ?, refund_id = ?, error_code = ?,
@@ -223,6 +233,66 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 	})
 	if err != nil {
 		return fmt.Errorf("finish refund %s in %s: %w", key, s.path, err)
+	}
+	return nil
+}
+
+// ConfirmRefund records the provider's confirmation of a received refund
+// (outcome.Status refunded or refund_failed, with ErrorCode and ErrorMessage
+// for a refusal), found by the provider's refund id: the intent's status and
+// error change, nothing else (its attempts, the charge: the next sync brings
+// the charge's refund state). Providers deliver notifications at least once,
+// so confirming an intent that already has this outcome does nothing; a
+// refused refund can be asked for again (doublecheck refund reopens it).
+// An intent already refunded is never recorded as refused, and a pending
+// one (its refund not received yet) is not confirmed.
+func (s *Store) ConfirmRefund(ctx context.Context, refundID string, outcome reconcile.RefundOutcome) error {
+	status := outcome.Status
+	switch {
+	case refundID == "":
+		return errors.New("confirm refund: the refund id is empty")
+	case status != reconcile.RefundSucceeded && status != reconcile.RefundFailed:
+		return fmt.Errorf("confirm refund %s: the outcome must be %q or %q, not %q", refundID, reconcile.RefundSucceeded, reconcile.RefundFailed, status)
+	}
+	errCode, errMsg := "", ""
+	if status == reconcile.RefundFailed {
+		errCode, errMsg = outcome.ErrorCode, outcome.ErrorMessage
+	}
+	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT key, status FROM refund_intents WHERE refund_id = ?`, refundID)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		var current reconcile.RefundStatus
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key, &current); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, key)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		switch {
+		case len(keys) == 0:
+			return fmt.Errorf("%w: no intent records refund id %q", ErrNoIntent, refundID)
+		case len(keys) > 1:
+			return fmt.Errorf("refund id %q is recorded for %d intents (%v); refusing to guess which it confirms", refundID, len(keys), keys)
+		case current == status:
+			return nil // a notification delivered again
+		case current != reconcile.RefundReceived:
+			return fmt.Errorf("intent %s is %s, not awaiting confirmation; refusing to record it as %s", keys[0], current, status)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE refund_intents SET status = ?, error_code = ?, error_message = ? WHERE key = ?`,
+			status, errCode, errMsg, keys[0])
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("confirm refund %s in %s: %w", refundID, s.path, err)
 	}
 	return nil
 }

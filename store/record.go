@@ -23,13 +23,20 @@ const (
 	flagRefunded
 	flagDisputed
 	flagLivemode
+	// flagPayPal and flagAdyen say the provider; neither is Stripe, so the
+	// records written before providers existed read as Stripe's unchanged.
+	flagPayPal
+	flagAdyen
 )
 
-// loadRecord packs c; created, observed and metadata are the values stored in
-// the typed columns.
-func loadRecord(c *reconcile.Charge, created, observed int64, metadata string) string {
+// providerFlags are the provider bits of the flags field.
+var providerFlags = map[reconcile.Provider]int64{reconcile.ProviderPayPal: flagPayPal, reconcile.ProviderAdyen: flagAdyen}
+
+// loadRecord packs c; provider, created, observed and metadata are the values
+// stored in the typed columns.
+func loadRecord(c *reconcile.Charge, provider reconcile.Provider, created, observed int64, metadata string) string {
 	flags := boolInt(c.Captured)*flagCaptured | boolInt(c.Refunded)*flagRefunded |
-		boolInt(c.Disputed)*flagDisputed | boolInt(c.Livemode)*flagLivemode
+		boolInt(c.Disputed)*flagDisputed | boolInt(c.Livemode)*flagLivemode | providerFlags[provider]
 	ints := [...]int64{created, observed, c.Amount, c.AmountRefunded, flags}
 	texts := [...]string{c.ID, c.Currency, c.Status, c.Customer, c.Email, c.CardFingerprint,
 		c.CardBrand, c.CardLast4, c.PaymentIntent, c.Description, metadata}
@@ -89,8 +96,16 @@ func parseLoadRecord(recs string, c *reconcile.Charge) (rest string, err error) 
 		ints[i] = n
 	}
 	flags := ints[4]
+	provider := reconcile.ProviderStripe
+	switch {
+	case flags&flagPayPal != 0:
+		provider = reconcile.ProviderPayPal
+	case flags&flagAdyen != 0:
+		provider = reconcile.ProviderAdyen
+	}
 	*c = reconcile.Charge{
-		Created: decodeTime(ints[0]), Observed: decodeTime(ints[1]),
+		Provider: provider,
+		Created:  decodeTime(ints[0]), Observed: decodeTime(ints[1]),
 		Amount: ints[2], AmountRefunded: ints[3],
 		Captured: flags&flagCaptured != 0, Refunded: flags&flagRefunded != 0,
 		Disputed: flags&flagDisputed != 0, Livemode: flags&flagLivemode != 0,

@@ -36,6 +36,7 @@ func chargeFromStripe(ch *stripe.Charge, raw []byte, observed time.Time) reconci
 		Email:          ch.ReceiptEmail,
 		Metadata:       maps.Clone(ch.Metadata),
 		Livemode:       ch.Livemode,
+		Provider:       reconcile.ProviderStripe,
 		Observed:       observed.UTC(),
 		Raw:            raw,
 	}

@@ -41,10 +41,10 @@ func TestChargeFromStripeFields(t *testing.T) {
 		Currency: "usd", Status: "succeeded", Captured: true, Disputed: true, Customer: "cus_42",
 		Email: "Billing@Example.com", CardFingerprint: "fp_A", CardBrand: "visa", CardLast4: "4242",
 		PaymentIntent: "pi_9", Description: "2 bags", Metadata: map[string]string{"order_id": "o-12"},
-		Livemode: true, Observed: time.Unix(1700000500, 0).UTC(), Raw: []byte(chargeFull),
+		Livemode: true, Provider: reconcile.ProviderStripe, Observed: time.Unix(1700000500, 0).UTC(), Raw: []byte(chargeFull),
 	}, {
 		ID: "ch_2guest", Created: time.Unix(1700000100, 0).UTC(), Amount: 999, Currency: "jpy",
-		Status: "failed", Email: "guest@example.com", PaymentIntent: "pi_expanded",
+		Status: "failed", Email: "guest@example.com", PaymentIntent: "pi_expanded", Provider: reconcile.ProviderStripe,
 		Observed: time.Unix(1700000100, 0).UTC(), Raw: []byte(chargeGuest),
 	}}
 	if !reflect.DeepEqual(charges, want) {

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,164 +22,10 @@ import (
 	stripe "github.com/stripe/stripe-go/v76"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/refunding"
+	"github.com/doublecheck-dev/doublecheck/refunding/refundtest"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
-
-// memLedger is an in-memory Ledger with the store's semantics (stripeapi never
-// imports store, even in tests). It records the order of its writes in an event
-// log shared with the HTTP recorder, so tests can prove the intent is committed
-// before any request.
-type memLedger struct {
-	mu       sync.Mutex
-	intents  map[string]reconcile.RefundIntent
-	attempts map[string][]reconcile.RefundAttempt
-	charges  map[string]reconcile.Charge // chargeAfter of each FinishRefund
-	events   *eventLog
-	now      func() time.Time
-}
-
-func newMemLedger(events *eventLog) *memLedger {
-	return &memLedger{
-		intents:  map[string]reconcile.RefundIntent{},
-		attempts: map[string][]reconcile.RefundAttempt{},
-		charges:  map[string]reconcile.Charge{},
-		events:   events,
-		now:      func() time.Time { return time.Now().UTC() },
-	}
-}
-
-func (l *memLedger) BeginRefund(ctx context.Context, it reconcile.RefundIntent) (reconcile.RefundIntent, bool, error) {
-	if err := ctx.Err(); err != nil {
-		return reconcile.RefundIntent{}, false, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if old, ok := l.intents[it.Key]; ok {
-		return old, false, nil
-	}
-	// Like the store: a new intent is pending or would_refund.
-	switch it.Status {
-	case "":
-		it.Status = reconcile.RefundPending
-	case reconcile.RefundPending, reconcile.RefundWouldRefund:
-	default:
-		return reconcile.RefundIntent{}, false, fmt.Errorf("begin refund: new intent with status %q", it.Status)
-	}
-	if it.CreatedAt.IsZero() {
-		it.CreatedAt = l.now()
-	}
-	l.intents[it.Key] = it
-	l.events.add("begin " + it.Key)
-	return it, true, nil
-}
-
-func (l *memLedger) MarkAttempt(ctx context.Context, key, operator string) error {
-	if err := ctx.Err(); err != nil { // as the store: a cancelled write is not made
-		return err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	it, ok := l.intents[key]
-	if !ok {
-		return fmt.Errorf("mark attempt: no intent %q", key)
-	}
-	it.Attempts++
-	l.intents[key] = it
-	l.attempts[key] = append(l.attempts[key], reconcile.RefundAttempt{Key: key, Attempt: it.Attempts,
-		Operator: operator, StartedAt: l.now(), Status: reconcile.RefundAttemptStarted})
-	l.events.add("attempt " + key + " by " + operator)
-	return nil
-}
-
-// FinishRefund has the store's semantics: adopted records the intent as
-// refunded; a refunded intent takes no other outcome, except that a pending
-// one is kept in its attempt; the latest open attempt gets the outcome.
-func (l *memLedger) FinishRefund(ctx context.Context, key string, out reconcile.RefundOutcome) error {
-	status, refundID, errCode, errMsg, chargeAfter := out.Status, out.RefundID, out.ErrorCode, out.ErrorMessage, out.ChargeAfter
-	if err := ctx.Err(); err != nil { // as the store: a cancelled write is not made
-		return err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	it, ok := l.intents[key]
-	if !ok {
-		return fmt.Errorf("finish refund: no intent %q", key)
-	}
-	intentStatus := status
-	if status == reconcile.RefundAdopted {
-		intentStatus = reconcile.RefundSucceeded
-	}
-	settled := it.Status == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded
-	if settled && intentStatus != reconcile.RefundPending {
-		return fmt.Errorf("finish refund %q: already refunded, refusing %q", key, status)
-	}
-	if !settled {
-		it.Status, it.RefundID, it.ErrorCode, it.ErrorMessage = intentStatus, refundID, errCode, errMsg
-		it.FinishedAt = time.Time{} // a pending intent is not finished
-		if intentStatus != reconcile.RefundPending {
-			it.FinishedAt = l.now()
-		}
-		l.intents[key] = it
-	}
-	attempts := l.attempts[key]
-	for i := len(attempts) - 1; i >= 0; i-- {
-		if a := &attempts[i]; a.Status == reconcile.RefundAttemptStarted {
-			a.Status, a.RefundID, a.ErrorCode, a.ErrorMessage, a.FinishedAt = status, refundID, errCode, errMsg, l.now()
-			break
-		}
-	}
-	if chargeAfter != nil {
-		l.charges[chargeAfter.ID] = *chargeAfter
-	}
-	l.events.add("finish " + key + " " + string(status))
-	return nil
-}
-
-func (l *memLedger) PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []reconcile.RefundIntent
-	for _, it := range l.intents {
-		if it.Status == reconcile.RefundPending {
-			out = append(out, it)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
-}
-
-func (l *memLedger) intent(key string) reconcile.RefundIntent {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.intents[key]
-}
-
-func (l *memLedger) attemptsOf(key string) []reconcile.RefundAttempt {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.attempts[key])
-}
-
-// eventLog is an ordered, concurrency-safe list of what happened.
-type eventLog struct {
-	mu     sync.Mutex
-	events []string
-}
-
-func (e *eventLog) add(s string) {
-	if e == nil {
-		return
-	}
-	e.mu.Lock()
-	e.events = append(e.events, s)
-	e.mu.Unlock()
-}
-
-func (e *eventLog) list() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.events...)
-}
 
 func TestExplainRefundErrors(t *testing.T) {
 	it := reconcile.RefundIntent{RefundRequest: reconcile.RefundRequest{ChargeID: "ch_dup", Amount: 2000, Currency: "usd"}}
@@ -218,7 +63,7 @@ func TestExplainRefundErrors(t *testing.T) {
 				t.Errorf("transient = %v, want %v", got, tc.transient)
 			}
 			// As the Refunder sees it: through the client's own explanation.
-			got := explain(it, client.explain(tc.err))
+			got := refunding.Explain(client.RefundGateway(""), it, client.explain(tc.err))
 			if !strings.Contains(got.Error(), tc.want) {
 				t.Errorf("explain = %q, want it to contain %q", got, tc.want)
 			}
@@ -246,8 +91,8 @@ const (
 type refundRig struct {
 	sb     *sandbox.Server
 	url    string
-	events *eventLog
-	ledger *memLedger
+	events *refundtest.Events
+	ledger *refundtest.Ledger
 	client *Client
 	fault  atomic.Int32
 	posts  atomic.Int32 // POST /v1/refunds that reached the proxy
@@ -265,10 +110,10 @@ func newRefundRig(t *testing.T, opts sandbox.Options) *refundRig {
 	if opts.Ordinary == 0 {
 		opts.Ordinary = -1
 	}
-	rig := &refundRig{sb: sandbox.New(opts), events: &eventLog{}}
+	rig := &refundRig{sb: sandbox.New(opts), events: &refundtest.Events{}}
 	rig.now.Store(opts.Now.UnixNano())
-	rig.ledger = newMemLedger(rig.events)
-	rig.ledger.now = rig.clock
+	rig.ledger = refundtest.NewLedger(rig.events)
+	rig.ledger.Now = rig.clock
 	srv := httptest.NewServer(http.HandlerFunc(rig.serve))
 	t.Cleanup(func() { rig.sb.Close(); srv.Close() })
 	rig.url = srv.URL
@@ -294,8 +139,13 @@ func (rig *refundRig) advance(d time.Duration) {
 	rig.now.Add(int64(d))
 }
 
-func (rig *refundRig) refunder() *Refunder {
-	return &Refunder{Client: rig.client, Ledger: rig.ledger, Operator: "ana", Version: "1.2.3", Now: rig.clock}
+// gatewaysOf is the Refunder's gateways with client as Stripe's.
+func gatewaysOf(client *Client) map[reconcile.Provider]refunding.Gateway {
+	return map[reconcile.Provider]refunding.Gateway{reconcile.ProviderStripe: client.RefundGateway("1.2.3")}
+}
+
+func (rig *refundRig) refunder() *refunding.Refunder {
+	return &refunding.Refunder{Gateways: gatewaysOf(rig.client), Ledger: rig.ledger, Operator: "ana", Version: "1.2.3", Now: rig.clock}
 }
 
 func (rig *refundRig) serve(w http.ResponseWriter, r *http.Request) {
@@ -303,12 +153,12 @@ func (rig *refundRig) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Date", date)
 	}
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/refunds" {
-		rig.events.add(r.Method + " " + r.URL.Path)
+		rig.events.Add(r.Method + " " + r.URL.Path)
 		rig.sb.ServeHTTP(w, r)
 		return
 	}
 	rig.posts.Add(1)
-	rig.events.add("POST /v1/refunds " + r.Header.Get("Idempotency-Key"))
+	rig.events.Add("POST /v1/refunds " + r.Header.Get("Idempotency-Key"))
 	switch rig.fault.Load() {
 	case faultBefore:
 		w.Header().Set("Content-Type", "application/json")
@@ -361,7 +211,7 @@ func (rig *refundRig) assertRefundedOnce(t *testing.T, plan reconcile.RefundRequ
 			t.Errorf("refund metadata[%s] = %q, want %q", k, got.Metadata[k], v)
 		}
 	}
-	it := rig.ledger.intent(key)
+	it := rig.ledger.Intent(key)
 	if it.Status != reconcile.RefundSucceeded || it.RefundID != got.ID {
 		t.Errorf("ledger intent = status %q refund %q, want %q %q", it.Status, it.RefundID, reconcile.RefundSucceeded, got.ID)
 	}
@@ -371,7 +221,7 @@ func TestRefundRecordsIntentBeforeCallingStripe(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
 	plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(1500)}
 	var seen []string
-	outcomes, err := rig.refunder().Refund(context.Background(), plans, func(o Outcome) { seen = append(seen, o.Intent.ChargeID) })
+	outcomes, err := rig.refunder().Refund(context.Background(), plans, func(o refunding.Outcome) { seen = append(seen, o.Intent.ChargeID) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,10 +237,10 @@ func TestRefundRecordsIntentBeforeCallingStripe(t *testing.T) {
 		key := plan.Key
 		// The protocol's order: intent committed, attempt counted, request sent, outcome recorded.
 		want := []string{"begin " + key, "attempt " + key + " by ana", "POST /v1/refunds " + key, "finish " + key + " refunded"}
-		if got := subsequence(rig.events.list(), want); got != len(want) {
-			t.Errorf("events %v: only the first %d of %v happen in that order", rig.events.list(), got, want)
+		if got := subsequence(rig.events.List(), want); got != len(want) {
+			t.Errorf("events %v: only the first %d of %v happen in that order", rig.events.List(), got, want)
 		}
-		after, ok := rig.ledger.charges[plan.ChargeID]
+		after, ok := rig.ledger.Charge(plan.ChargeID)
 		if !ok || after.AmountRefunded != plan.Amount || after.Amount != plan.Amount || !after.Refunded {
 			t.Errorf("charge state recorded with the outcome = %+v (found %v), want fully refunded", after, ok)
 		}
@@ -411,9 +261,9 @@ type attemptWant struct {
 
 // assertAttempts checks the ledger's attempts for key, in order: who ran each,
 // its outcome, the refund id or the error, and its times.
-func assertAttempts(t *testing.T, l *memLedger, key string, want []attemptWant) {
+func assertAttempts(t *testing.T, l *refundtest.Ledger, key string, want []attemptWant) {
 	t.Helper()
-	got := l.attemptsOf(key)
+	got := l.Attempts(key)
 	if len(got) != len(want) {
 		t.Fatalf("attempts of %s = %+v, want %d: %+v", key, got, len(want), want)
 	}
@@ -474,7 +324,7 @@ func TestRefundTwiceRefundsOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.newLedger {
-				rig.ledger = newMemLedger(rig.events)
+				rig.ledger = refundtest.NewLedger(rig.events)
 			}
 			r := rig.refunder()
 			r.Operator = tc.operator
@@ -527,7 +377,7 @@ func TestRefundUnknownOutcomeStaysPendingAndResumes(t *testing.T) {
 			if !o.Pending || o.Err == nil || !strings.Contains(o.Err.Error(), "the intent stays pending and will be resumed") {
 				t.Fatalf("outcome = %+v, want pending with the network-failure sentence", o)
 			}
-			if !Failed(outcomes) {
+			if !refunding.Failed(outcomes) {
 				t.Error("Failed = false for a pending outcome")
 			}
 			pending, _ := rig.ledger.PendingRefunds(context.Background())
@@ -605,8 +455,8 @@ func TestResumeOldIntentLooksForItsRefundFirst(t *testing.T) {
 			if tc.adopted {
 				outcome = reconcile.RefundAdopted
 			}
-			if subsequence(rig.events.list(), []string{"attempt " + plan.Key + " by ana", "GET /v1/refunds", "finish " + plan.Key + " " + string(outcome)}) != 3 {
-				t.Errorf("the attempt was not recorded, then Stripe's refunds listed, before the outcome %q: %v", outcome, rig.events.list())
+			if subsequence(rig.events.List(), []string{"attempt " + plan.Key + " by ana", "GET /v1/refunds", "finish " + plan.Key + " " + string(outcome)}) != 3 {
+				t.Errorf("the attempt was not recorded, then Stripe's refunds listed, before the outcome %q: %v", outcome, rig.events.List())
 			}
 			rig.assertRefundedOnce(t, plan)
 			assertAttempts(t, rig.ledger, plan.Key, []attemptWant{
@@ -716,7 +566,7 @@ func TestRefundRefusalsAreExplained(t *testing.T) {
 			if strings.Contains(o.Err.Error(), tc.key) {
 				t.Errorf("the error shows the API key: %v", o.Err)
 			}
-			it := rig.ledger.intent(plan.Key)
+			it := rig.ledger.Intent(plan.Key)
 			if it.Status != reconcile.RefundFailed || (tc.wantCode != "" && it.ErrorCode != tc.wantCode) || it.ErrorMessage == "" {
 				t.Errorf("ledger = status %q code %q message %q, want %q %q and Stripe's message", it.Status, it.ErrorCode, it.ErrorMessage, reconcile.RefundFailed, tc.wantCode)
 			}
@@ -738,7 +588,7 @@ func TestRefusedRefundCanBeRetriedWithABetterKey(t *testing.T) {
 	if err != nil || first[0].Err == nil || first[0].Pending {
 		t.Fatalf("restricted key: %+v, %v; want a refusal", first, err)
 	}
-	refusal := rig.ledger.intent(plan.Key)
+	refusal := rig.ledger.Intent(plan.Key)
 	if refusal.ErrorCode == "" || refusal.ErrorMessage == "" {
 		t.Fatalf("the refusal was recorded without its error: %+v", refusal)
 	}
@@ -777,9 +627,7 @@ func TestDryRunCallsNothing(t *testing.T) {
 		t.Fatalf("a dry run sent %d requests", got)
 	}
 	// A rehearsal is not a decision: the ledger holds nothing of it.
-	rig.ledger.mu.Lock()
-	recorded := len(rig.ledger.intents)
-	rig.ledger.mu.Unlock()
+	recorded := rig.ledger.Len()
 	if recorded != 0 {
 		t.Errorf("a dry run recorded %d intents", recorded)
 	}
@@ -807,7 +655,7 @@ func TestResumeNeverSendsAnInterruptedDryRun(t *testing.T) {
 	if len(outcomes) != 0 || rig.posts.Load() != 0 || len(rig.sb.RefundsFor(plan.ChargeID)) != 0 {
 		t.Fatalf("resume of a dry-run intent: outcomes %+v, %d requests", outcomes, rig.posts.Load())
 	}
-	if got := rig.ledger.intent(plan.Key).Status; got != reconcile.RefundWouldRefund {
+	if got := rig.ledger.Intent(plan.Key).Status; got != reconcile.RefundWouldRefund {
 		t.Errorf("dry-run intent status = %q, want %q", got, reconcile.RefundWouldRefund)
 	}
 }
@@ -824,12 +672,12 @@ func TestConcurrentRefundsOfOneGroupRefundOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rig := newRefundRig(t, sandbox.Options{NoScenarios: true, Latency: 5 * time.Millisecond})
 			plans := []reconcile.RefundRequest{rig.duplicatePair(2400), rig.duplicatePair(2400), rig.duplicatePair(700)}
-			results := make([][]Outcome, 2)
+			results := make([][]refunding.Outcome, 2)
 			var wg sync.WaitGroup
 			for i := range results {
 				r := rig.refunder()
 				if !tc.sharedLedger && i == 1 {
-					r.Ledger = newMemLedger(rig.events)
+					r.Ledger = refundtest.NewLedger(rig.events)
 				}
 				wg.Add(1)
 				go func() {
@@ -877,7 +725,7 @@ func TestRefundRejectsBadPlansBeforeAnyWrite(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
-			if ev := rig.events.list(); len(ev) != 0 {
+			if ev := rig.events.List(); len(ev) != 0 {
 				t.Errorf("a bad plan still did %v", ev)
 			}
 		})
@@ -917,20 +765,22 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 	defer srv.Close()
 
 	client := NewClient(Key{Secret: "sk_test_123"}, srv.URL)
-	ledger := newMemLedger(nil)
+	ledger := refundtest.NewLedger(nil)
 	now := time.Now().UTC()
-	r := &Refunder{Client: client, Ledger: ledger, Operator: "ana", Version: "1.2.3", Now: func() time.Time { return now }}
+	r := &refunding.Refunder{Gateways: gatewaysOf(client), Ledger: ledger, Operator: "ana", Version: "1.2.3", Now: func() time.Time { return now }}
 	plan := reconcile.RefundRequest{ChargeID: "ch_dup", KeptChargeID: "ch_kept", GroupID: "grp_1", Amount: 1200, Currency: "usd",
 		Key: reconcile.RefundKey("ch_dup", 300, 1200)}
 
 	tests := []struct {
 		name    string
-		run     func() ([]Outcome, error)
+		run     func() ([]refunding.Outcome, error)
 		wantReq []string // method and path of each request, in order
 	}{
-		{"refund", func() ([]Outcome, error) { return r.Refund(context.Background(), []reconcile.RefundRequest{plan}, nil) },
+		{"refund", func() ([]refunding.Outcome, error) {
+			return r.Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
+		},
 			[]string{"POST /v1/refunds", "GET /v1/charges/ch_dup"}},
-		{"resume an intent older than the key lifetime", func() ([]Outcome, error) {
+		{"resume an intent older than the key lifetime", func() ([]refunding.Outcome, error) {
 			old := reconcile.RefundIntent{RefundRequest: plan}
 			old.ChargeID, old.Amount, old.Operator = "ch_old", 500, "ana"
 			old.Key, old.CreatedAt = reconcile.RefundKey(old.ChargeID, 0, old.Amount), now.Add(-30*time.Hour)
@@ -1022,7 +872,7 @@ func TestResumeSettlesEveryRealIntent(t *testing.T) {
 			if len(refunds) != 1 || refunds[0].IdempotencyKey != plan.Key || refunds[0].Amount != plan.Amount {
 				t.Fatalf("refunds = %+v, want one of %d sent with the stored key %q", refunds, plan.Amount, plan.Key)
 			}
-			if it := rig.ledger.intent(plan.Key); it.Status != reconcile.RefundSucceeded || it.RefundID != refunds[0].ID {
+			if it := rig.ledger.Intent(plan.Key); it.Status != reconcile.RefundSucceeded || it.RefundID != refunds[0].ID {
 				t.Errorf("ledger intent = %+v, want refunded by %s", it, refunds[0].ID)
 			}
 		})
@@ -1039,7 +889,7 @@ func TestRefusalInTheLedgerHidesTheKey(t *testing.T) {
 	if err != nil || len(outcomes) != 1 || outcomes[0].Err == nil || outcomes[0].Pending {
 		t.Fatalf("outcomes = %+v, %v; want one refusal", outcomes, err)
 	}
-	it := rig.ledger.intent(outcomes[0].Intent.Key)
+	it := rig.ledger.Intent(outcomes[0].Intent.Key)
 	if it.Status != reconcile.RefundFailed || it.ErrorCode != "parameter_invalid" || !strings.Contains(it.ErrorMessage, "cannot refund with") {
 		t.Fatalf("ledger intent = %+v, want the refusal recorded", it)
 	}
@@ -1061,7 +911,7 @@ func TestRefundedChargeIsObservedOnTheServerClock(t *testing.T) {
 	if _, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil); err != nil {
 		t.Fatal(err)
 	}
-	after, ok := rig.ledger.charges[plan.ChargeID]
+	after, ok := rig.ledger.Charge(plan.ChargeID)
 	if !ok || !after.Observed.Equal(served) || after.AmountRefunded != plan.Amount {
 		t.Errorf("recorded charge: found %v, refunded %d observed at %v; want refunded %d observed at %v",
 			ok, after.AmountRefunded, after.Observed, plan.Amount, served)
@@ -1088,7 +938,7 @@ func TestInterruptedAttemptIsRecorded(t *testing.T) {
 		t.Fatalf("outcomes = %+v, %v; want one pending", outcomes, err)
 	}
 	assertAttempts(t, rig.ledger, plan.Key, []attemptWant{{"ana", reconcile.RefundPending, "", "network", "interrupted"}})
-	if it := rig.ledger.intent(plan.Key); it.Status != reconcile.RefundPending || it.ErrorMessage != "interrupted" {
+	if it := rig.ledger.Intent(plan.Key); it.Status != reconcile.RefundPending || it.ErrorMessage != "interrupted" {
 		t.Errorf("intent = %+v, want pending, interrupted", it)
 	}
 }

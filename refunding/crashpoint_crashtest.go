@@ -1,6 +1,6 @@
 //go:build crashtest && unix
 
-package stripeapi
+package refunding
 
 import (
 	"os"
@@ -8,8 +8,8 @@ import (
 )
 
 // crashEnv names the step at which a crashtest build SIGKILLs itself: "before-intent",
-// "after-intent" (committed, nothing sent) or "after-stripe" (Stripe refunded, the
-// outcome not yet recorded). Only the binary the cli tests build with -tags crashtest
+// "after-intent" (committed, nothing sent) or "after-stripe" (the provider refunded,
+// the outcome not yet recorded; the name is older than providers other than Stripe). Only the binary the cli tests build with -tags crashtest
 // reads it; the product has no such hook.
 const crashEnv = "DOUBLECHECK_CRASH_AT"
 
