@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/refunding"
 	"github.com/doublecheck-dev/doublecheck/store"
@@ -110,7 +111,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		}
 		deps.Syncer = syncer{client, st, syncOpts}
 		if !sh.readOnly {
-			refunder := &refunding.Refunder{Gateways: gateways(client), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+			refunder := &refunding.Refunder{Gateways: gateways(client, nil), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
@@ -221,12 +222,17 @@ func (r refundAdapter) Resume(ctx context.Context) ([]ui.RefundResult, error) {
 }
 
 // gateways are the refund gateways of the providers doublecheck has
-// credentials for: the Stripe client's, when there is one.
-func gateways(client *stripeapi.Client) map[reconcile.Provider]refunding.Gateway {
-	if client == nil {
-		return nil
+// credentials for: the Stripe client's and the PayPal client's, when there
+// are ones.
+func gateways(client *stripeapi.Client, pp *paypalapi.Client) map[reconcile.Provider]refunding.Gateway {
+	gws := map[reconcile.Provider]refunding.Gateway{}
+	if client != nil {
+		gws[reconcile.ProviderStripe] = client.RefundGateway(Version)
 	}
-	return map[reconcile.Provider]refunding.Gateway{reconcile.ProviderStripe: client.RefundGateway(Version)}
+	if pp != nil {
+		gws[reconcile.ProviderPayPal] = pp.RefundGateway(Version)
+	}
+	return gws
 }
 
 func uiResult(o refunding.Outcome) ui.RefundResult {

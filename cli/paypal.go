@@ -97,7 +97,11 @@ func connectPayPal(ctx context.Context, env Env, sh *shared, pf *providerFlags) 
 			return nil, "", nil, err
 		}
 	}
-	st, err := store.Open(ctx, path)
+	open := store.Open
+	if sh.mustExist {
+		open = store.OpenExisting // a refund never needs a new store
+	}
+	st, err := open(ctx, path)
 	if err != nil {
 		return nil, "", nil, err
 	}

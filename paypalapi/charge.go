@@ -96,6 +96,7 @@ func (r *record) charge(observed time.Time, live bool) (reconcile.Charge, error)
 		return reconcile.Charge{}, fmt.Errorf("transaction %s: %w", info.TransactionID, err)
 	}
 	c := reconcile.Charge{
+		Provider: reconcile.ProviderPayPal,
 		ID:       info.TransactionID,
 		Created:  time.Time(info.TransactionInitiationDate).UTC(),
 		Amount:   amount,

@@ -7,10 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -246,21 +244,6 @@ type maskedError struct {
 
 func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
-
-// shortReason says in a few words why no answer came.
-func shortReason(err error) string {
-	var ne net.Error
-	var ae *APIError
-	switch {
-	case errors.As(err, &ae):
-		return ae.Error()
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() || os.IsTimeout(err):
-		return "timed out"
-	case errors.Is(err, context.Canceled):
-		return "interrupted"
-	}
-	return err.Error()
-}
 
 // Account is the merchant account number the app's credentials open, as
 // Transaction Search reports it (account_number): one request for the last

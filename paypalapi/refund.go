@@ -11,6 +11,7 @@ import (
 	paypal "github.com/plutov/paypal/v4"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/refunding"
 )
 
 // RequestIDLifetime is how long PayPal keeps a refund's PayPal-Request-Id and
@@ -28,14 +29,22 @@ const keyTrust = RequestIDLifetime - 24*time.Hour
 // is the PayPal-Request-Id, so a resend within 45 days gets the first refund
 // back instead of a second one.
 type Gateway struct {
-	c       *Client
-	version string
+	c *Client
 	// Now is the clock Find searches up to; nil means time.Now.
 	Now func() time.Time
 }
 
-// RefundGateway is the client's refund side; version is doublecheck's.
-func (c *Client) RefundGateway(version string) *Gateway { return &Gateway{c: c, version: version} }
+// RefundGateway is the client's refund side. version, doublecheck's, is not
+// sent: a PayPal refund keeps no metadata (only a note the payer reads).
+func (c *Client) RefundGateway(version string) *Gateway { return &Gateway{c: c} }
+
+var (
+	_ refunding.Gateway   = (*Gateway)(nil)
+	_ refunding.Explainer = (*Gateway)(nil)
+)
+
+// Provider is PayPal.
+func (g *Gateway) Provider() reconcile.Provider { return reconcile.ProviderPayPal }
 
 // KeyTrust is how long an intent's PayPal-Request-Id is relied on.
 func (g *Gateway) KeyTrust() time.Duration { return keyTrust }
@@ -46,7 +55,7 @@ const noteToPayer = "Refund of a duplicate payment"
 // Send refunds it.Amount of capture it.ChargeID with it.Key as the
 // PayPal-Request-Id. The amount is always named, so a resend is the same
 // request (an empty body would refund whatever is left by then).
-func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (receipt, error) {
+func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, error) {
 	req := paypal.RefundCaptureRequest{
 		Amount:      &paypal.Money{Currency: strings.ToUpper(it.Currency), Value: reconcile.FormatAmount(it.Amount, it.Currency)},
 		NoteToPayer: noteToPayer,
@@ -57,17 +66,17 @@ func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (receipt,
 		return err
 	})
 	if err != nil {
-		return receipt{}, err
+		return refunding.Receipt{}, err
 	}
 	switch resp.Status {
 	case "COMPLETED":
-		return receipt{RefundID: resp.ID}, nil
+		return refunding.Receipt{RefundID: resp.ID}, nil
 	case "PENDING":
 		// PayPal took the refund and completes it later (an eCheck payment,
 		// a balance too low): a sync shows when it did.
-		return receipt{RefundID: resp.ID, AwaitingConfirmation: true}, nil
+		return refunding.Receipt{RefundID: resp.ID, AwaitingConfirmation: true}, nil
 	}
-	return receipt{}, &APIError{Status: http.StatusCreated, Name: "REFUND_" + resp.Status,
+	return refunding.Receipt{}, &APIError{Status: http.StatusCreated, Name: "REFUND_" + resp.Status,
 		Message: fmt.Sprintf("PayPal made refund %s and reports it %s", resp.ID, resp.Status)}
 }
 
@@ -78,9 +87,9 @@ func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (receipt,
 // amount made outside doublecheck in that time would be taken for it. Rows
 // appear up to three hours late: the protocol only looks for intents older
 // than KeyTrust.
-func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (receipt, bool, error) {
+func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, bool, error) {
 	if it.CreatedAt.IsZero() {
-		return receipt{}, false, fmt.Errorf("the refund intent of capture %s has no creation time to search PayPal from", it.ChargeID)
+		return refunding.Receipt{}, false, fmt.Errorf("the refund intent of capture %s has no creation time to search PayPal from", it.ChargeID)
 	}
 	from := it.CreatedAt.Add(-time.Minute).UTC().Truncate(time.Second)
 	now := time.Now()
@@ -93,7 +102,7 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (receipt,
 		for page, pages := 1, 1; page <= pages; page++ {
 			resp, err := g.c.listPage(ctx, start, end, page, MaxPageSize)
 			if err != nil {
-				return receipt{}, false, fmt.Errorf("look for the refund of capture %s: %w", it.ChargeID, err)
+				return refunding.Receipt{}, false, fmt.Errorf("look for the refund of capture %s: %w", it.ChargeID, err)
 			}
 			pages = resp.TotalPages
 			for _, d := range resp.TransactionDetails {
@@ -101,29 +110,28 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (receipt,
 				amount, currency, err := money(info.TransactionAmount)
 				if err == nil && kindOf(&info, amount) == rowRefund && info.PayPalReferenceID == it.ChargeID &&
 					-amount == it.Amount && currency == strings.ToLower(it.Currency) {
-					return receipt{RefundID: info.TransactionID}, true, nil
+					return refunding.Receipt{RefundID: info.TransactionID}, true, nil
 				}
 			}
 		}
 	}
-	return receipt{}, false, nil
+	return refunding.Receipt{}, false, nil
 }
 
 // Classify reads a Send or Find error. No answer, a 5xx, a 429 or a 409 (the
 // first request with this PayPal-Request-Id still in progress) leave the
 // outcome unknown. PayPal answers a repeated id with the first result
 // whatever the body, so there is no key conflict to adopt.
-func (g *Gateway) Classify(err error) failure {
+func (g *Gateway) Classify(err error) refunding.Failure {
 	var ae *APIError
 	if !errors.As(err, &ae) {
-		return failure{Unknown: true, Message: g.c.mask(shortReason(err))}
+		return refunding.Failure{Unknown: true} // no answer: the protocol words why (the error is masked)
 	}
-	f := failure{Code: ae.Name, Message: g.c.mask(ae.Message)}
+	f := refunding.Failure{Code: ae.Name, Message: g.c.mask(ae.Message),
+		Unknown: ae.Status >= 500 || ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusConflict,
+		Reason:  fmt.Sprintf("HTTP %d: %s", ae.Status, strings.TrimSuffix(g.c.mask(ae.Message), "."))}
 	if ae.Issue != "" {
 		f.Code = ae.Issue
-	}
-	if ae.Status >= 500 || ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusConflict {
-		f.Unknown, f.Reason = true, fmt.Sprintf("HTTP %d: %s", ae.Status, strings.TrimSuffix(ae.Message, "."))
 	}
 	return f
 }
