@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/refunding"
+	"github.com/doublecheck-dev/doublecheck/refunding/refundtest"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
@@ -153,6 +155,57 @@ func TestFindAfterTheKeyExpired(t *testing.T) {
 			}
 			if found != tt.found || found && r.RefundID != sent.RefundID {
 				t.Fatalf("Find = %+v, %v; want found %v (%s)", r, found, tt.found, sent.RefundID)
+			}
+		})
+	}
+}
+
+// TestResumeAdoptsARefundPayPalForgot: a refund PayPal made whose outcome the
+// ledger never got (a crash after the call), resumed after PayPal forgot its
+// PayPal-Request-Id (45 days): resending would refund twice, so the protocol
+// finds the refund in Transaction Search and adopts it.
+func TestResumeAdoptsARefundPayPalForgot(t *testing.T) {
+	tests := []struct {
+		name     string
+		age      time.Duration
+		adopted  bool
+		wantSent int // refunds on the capture after the resume
+	}{
+		{"within the key's 45 days: resent, PayPal returns the first", 10 * 24 * time.Hour, false, 1},
+		{"after 46 days: found and adopted, not resent", 46 * 24 * time.Hour, true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+			g := c.RefundGateway("test")
+			g.Now = s.Now
+			ledger := refundtest.NewLedger(nil)
+			ledger.Now = s.Now
+			r := &refunding.Refunder{Gateways: map[reconcile.Provider]refunding.Gateway{reconcile.ProviderPayPal: g},
+				Ledger: ledger, Operator: "tester", Version: "test", Now: s.Now}
+			ctx := context.Background()
+			s.Advance(time.Hour)
+			it := intent(capture, 0, 2500, "usd", s.Now())
+			it.Provider, it.Status = reconcile.ProviderPayPal, reconcile.RefundPending
+			if _, _, err := ledger.BeginRefund(ctx, it); err != nil {
+				t.Fatal(err)
+			}
+			sent, err := g.Send(ctx, it) // PayPal refunds; the process dies before recording it
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Advance(tt.age)
+			outcomes, err := r.Resume(ctx)
+			if err != nil || len(outcomes) != 1 {
+				t.Fatalf("Resume: %+v, %v", outcomes, err)
+			}
+			o := outcomes[0]
+			if o.Err != nil || o.Adopted != tt.adopted || o.Intent.RefundID != sent.RefundID {
+				t.Fatalf("outcome %+v (err %v), want refund %s adopted=%v", o.Intent, o.Err, sent.RefundID, tt.adopted)
+			}
+			if n := len(s.PayPalRefundsOf(capture)); n != tt.wantSent {
+				t.Fatalf("%d refunds on the capture, want %d", n, tt.wantSent)
 			}
 		})
 	}
