@@ -25,8 +25,12 @@ type dashboardFlags struct {
 	exportDir string
 	deadline  time.Duration // one refund's wait for Stripe
 	sync      syncFlags
-	demo      bool       // on the built-in sandbox: the key is the sandbox's, not the operator's
-	badges    []ui.Badge // the header's environments, when not only Stripe's (the demo's PayPal)
+	demo      bool // on the built-in sandbox: the key is the sandbox's, not the operator's
+	provider  providerFlags
+	// paypal is a PayPal account synced and refunded beside the Stripe one
+	// (the demo's sandbox); badges are then the header's environments.
+	paypal *paypalapi.Client
+	badges []ui.Badge
 }
 
 func (d *dashboardFlags) register(fs *cmdFlags, now func() time.Time) {
@@ -35,6 +39,7 @@ func (d *dashboardFlags) register(fs *cmdFlags, now func() time.Time) {
 	fs.StringVar(&d.exportDir, "export-dir", "", "`DIR` e proposes for CSV reports (default: your download directory, else exports/ in the data directory)")
 	d.sync.register(fs, now)
 	registerRefundDeadline(fs, &d.deadline)
+	d.provider.register(fs)
 	fs.check(func() error {
 		if d.watch < 0 {
 			return errors.New("--watch must not be negative")
@@ -82,7 +87,28 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		cfg.ExportDir = exportDir(env)
 	}
 
-	client, acct, st, readOnlyStore, err := connectDashboard(ctx, env, sh)
+	var (
+		client        *stripeapi.Client
+		acct          account
+		st            *store.Store
+		readOnlyStore bool
+		err           error
+		pp            = dash.paypal
+		note          string // which credentials, for the line before the screen is taken
+	)
+	if dash.provider.paypal() {
+		pp, acct, st, err = connectPayPalDashboard(ctx, env, sh, &dash.provider)
+		if err == nil {
+			cfg.Badges = []ui.Badge{{Text: pp.Env().Title(), Live: acct.Live}}
+			note = fmt.Sprintf("%s, store %s, credentials from %s and %s", paypalBadge(pp.Env(), env.StderrTerminal), st.Path(),
+				paypalapi.EnvClientID, paypalapi.EnvSecret)
+		}
+	} else {
+		client, acct, st, readOnlyStore, err = connectDashboard(ctx, env, sh)
+		if err == nil {
+			note = fmt.Sprintf("%s, store %s, %s", modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+		}
+	}
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
 	if offline {
 		st, err = openOffline(ctx, sh.db)
@@ -107,11 +133,11 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	} else {
 		cfg.Account, cfg.Live = acct.Name, acct.Live
 		if !dash.demo {
-			fmt.Fprintf(env.Stderr, "dashboard on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+			fmt.Fprintf(env.Stderr, "dashboard on %s (%s)\n", acct.Name, note)
 		}
-		deps.Syncer = syncer{client, st, syncOpts}
+		deps.Syncer = syncers(client, pp, st, syncOpts)
 		if !sh.readOnly {
-			refunder := &refunding.Refunder{Gateways: gateways(client, nil), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+			refunder := &refunding.Refunder{Gateways: gateways(client, pp), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
@@ -154,16 +180,20 @@ func openOffline(ctx context.Context, path string) (*store.Store, error) {
 	return st, err
 }
 
+// lastSyncTime is when the store was last synced from any provider.
 func lastSyncTime(ctx context.Context, st *store.Store) (time.Time, error) {
-	value, err := st.State(ctx, stripeapi.StateLastSync)
-	if err != nil || value == "" {
-		return time.Time{}, err
+	var last time.Time
+	for _, name := range []string{stripeapi.StateLastSync, paypalapi.StateLastSync} {
+		value, err := st.State(ctx, name)
+		if err != nil {
+			return time.Time{}, err
+		}
+		// An unreadable time only costs the header its "last sync".
+		if t, err := time.Parse(time.RFC3339, value); err == nil && t.After(last) {
+			last = t
+		}
 	}
-	t, err := time.Parse(time.RFC3339, value)
-	if err != nil {
-		return time.Time{}, nil // an unreadable time only costs the header its "last sync"
-	}
-	return t, nil
+	return last, nil
 }
 
 // detector is the dashboard's Loader: the store's contents through detection.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/creack/pty"
+
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // ptyDashboard is `doublecheck demo` in a pseudo-terminal, as a person runs it.
@@ -198,5 +200,20 @@ func TestDemoShowsPayPal(t *testing.T) {
 	d.press("/", "I", "N", "V", "-")
 	d.scr.waitFor(t, at, "same order_id INV-")
 	d.press("\x1b", "\x1b")
+	d.quit()
+}
+
+// TestPayPalDashboard: the dashboard on a PayPal account says PAYPAL SANDBOX
+// (never Stripe's TEST) and shows its groups.
+func TestPayPalDashboard(t *testing.T) {
+	_, url := listenSandbox(t, sandbox.Options{Ordinary: -1})
+	home := t.TempDir()
+	d := startInTerminal(t, "", []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"), "TERM=xterm-256color", "USER=tester",
+		"PAYPAL_CLIENT_ID=" + sandbox.PayPalClientID, "PAYPAL_CLIENT_SECRET=" + sandbox.PayPalSecret},
+		"--provider", "paypal", "--paypal-env", "sandbox", "--paypal-base", url)
+	d.scr.waitFor(t, 0, "PayPal "+sandbox.PayPalAccountNumber, "PAYPAL SANDBOX", "synced", "same order_id INV-")
+	if text, _ := d.scr.since(0); strings.Contains(text, " TEST ") {
+		t.Errorf("a PayPal dashboard shows Stripe's TEST badge")
+	}
 	d.quit()
 }

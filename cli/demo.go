@@ -37,6 +37,7 @@ func newDemoCmd(env Env, runF func(context.Context, *demoOptions) error) *comman
 	opts.sh.register(fs, usesRefunds) // the demo's key and server are the sandbox's
 	opts.det.register(fs)
 	opts.dash.register(fs, env.Now)
+	fs.hide("provider", "paypal-env", "paypal-base") // the demo's providers are the sandbox's
 	fs.StringVar(&opts.serve, "serve", "", "only run the sandbox on `ADDR` (e.g. 127.0.0.1:12111) for curl or other Stripe clients")
 	fs.Int64Var(&opts.seed, "seed", 1, "the sandbox's random `SEED`: the same seed gives the same account")
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
@@ -72,13 +73,14 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if err := importKeyLog(ctx, sh.db, srv); err != nil {
 		return err
 	}
-	// The sandbox is a PayPal account too: its payments sit beside Stripe's.
-	if err := syncDemoPayPal(ctx, env, sh.db, url); err != nil {
+	// The sandbox is a PayPal account too: its payments sit beside Stripe's,
+	// synced and refunded through PayPal's API.
+	if dash.paypal, err = demoPayPal(url); err != nil {
 		return err
 	}
 	dash.badges = []ui.Badge{{Text: "TEST"}, {Text: paypalapi.Sandbox.Title()}}
 	// The demo is the sandbox and nothing else: ignore any real key or server.
-	sh.apiKey, sh.apiBase = sandbox.TestKey, url
+	sh.apiKey, sh.apiBase, dash.provider = sandbox.TestKey, url, providerFlags{}
 	dash.demo = true
 	if dash.sync.rate == 0 {
 		// No production traffic shares this server's limit: sync at loopback speed.

@@ -12,6 +12,8 @@ import (
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/store"
+	"github.com/doublecheck-dev/doublecheck/stripeapi"
+	"github.com/doublecheck-dev/doublecheck/ui"
 )
 
 // Environment variables of the PayPal side besides the credentials.
@@ -184,21 +186,67 @@ func paypalBadge(e paypalapi.Environment, terminal bool) string {
 	return e.Title()
 }
 
-// syncDemoPayPal syncs the demo sandbox's PayPal account into the demo's
-// store, with the sandbox's own credentials.
-func syncDemoPayPal(ctx context.Context, env Env, db, url string) error {
-	client, err := paypalapi.New(paypalapi.Config{ClientID: sandbox.PayPalClientID, Secret: sandbox.PayPalSecret,
+// connectPayPalDashboard is connectPayPal for the dashboard, with the
+// account as the dashboard shows it.
+func connectPayPalDashboard(ctx context.Context, env Env, sh *shared, pf *providerFlags) (*paypalapi.Client, account, *store.Store, error) {
+	client, name, st, err := connectPayPal(ctx, env, sh, pf)
+	if err != nil {
+		return nil, account{}, nil, err
+	}
+	return client, account{Name: name, Live: client.Env() == paypalapi.Live}, st, nil
+}
+
+// demoPayPal is the demo sandbox's PayPal account, with the sandbox's own
+// credentials.
+func demoPayPal(url string) (*paypalapi.Client, error) {
+	return paypalapi.New(paypalapi.Config{ClientID: sandbox.PayPalClientID, Secret: sandbox.PayPalSecret,
 		Env: paypalapi.Sandbox, BaseURL: url})
-	if err != nil {
-		return err
+}
+
+// paypalSyncer is one incremental sync of a PayPal account into the store.
+type paypalSyncer struct {
+	client *paypalapi.Client
+	store  *store.Store
+	since  time.Time
+	now    func() time.Time
+}
+
+// Sync counts the charges the sync changed, not those it listed.
+func (s paypalSyncer) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.SyncResult, error) {
+	before := s.store.ChargesChanged()
+	_, err := s.client.Sync(ctx, s.store, paypalapi.SyncOptions{Since: s.since, Now: s.now, Progress: func(p paypalapi.SyncProgress) {
+		progress(ui.SyncProgress{Charges: p.Charges, Fraction: p.Fraction})
+	}})
+	return ui.SyncResult{Charges: int(s.store.ChargesChanged() - before)}, err
+}
+
+// syncAll runs its syncers in turn: the demo's Stripe and PayPal accounts.
+type syncAll []ui.Syncer
+
+func (all syncAll) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.SyncResult, error) {
+	var total ui.SyncResult
+	for _, s := range all {
+		res, err := s.Sync(ctx, progress)
+		total.Charges, total.Events = total.Charges+res.Charges, total.Events+res.Events
+		if err != nil {
+			return total, err
+		}
 	}
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		return err
+	return total, nil
+}
+
+// syncers is the dashboard's background sync: of the Stripe account, the
+// PayPal account, or both.
+func syncers(client *stripeapi.Client, pp *paypalapi.Client, st *store.Store, opts stripeapi.SyncOptions) ui.Syncer {
+	var all syncAll
+	if client != nil {
+		all = append(all, syncer{client, st, opts})
 	}
-	defer st.Close()
-	if _, err := client.Sync(ctx, st, paypalapi.SyncOptions{Since: env.Now().Add(-paypalapi.DefaultSyncSpan), Now: env.Now}); err != nil {
-		return fmt.Errorf("sync the sandbox's PayPal account: %w", err)
+	if pp != nil {
+		all = append(all, paypalSyncer{pp, st, opts.Since, opts.Now})
 	}
-	return nil
+	if len(all) == 1 {
+		return all[0]
+	}
+	return all
 }
