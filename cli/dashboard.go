@@ -150,6 +150,15 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	if cfg.LastSync, err = lastSyncTime(ctx, st); err != nil {
 		return err
 	}
+	if len(cfg.Badges) == 0 { // a PayPal store opened offline still says which PayPal
+		environment, err := st.State(ctx, stateEnvironment)
+		if err != nil {
+			return err
+		}
+		if environment != "" {
+			cfg.Badges = []ui.Badge{{Text: environment, Live: cfg.Live}}
+		}
+	}
 	return ui.Run(ctx, ui.New(cfg, deps))
 }
 

@@ -16,6 +16,10 @@ import (
 	"github.com/doublecheck-dev/doublecheck/ui"
 )
 
+// stateEnvironment names a store's environment when its provider has its
+// own word for it ("PAYPAL SANDBOX"); Stripe's stores say TEST or LIVE mode.
+const stateEnvironment = "doublecheck.environment"
+
 // Environment variables of the PayPal side besides the credentials.
 const (
 	envPayPalEnv  = "PAYPAL_ENV"
@@ -108,9 +112,11 @@ func connectPayPal(ctx context.Context, env Env, sh *shared, pf *providerFlags) 
 		return nil, "", nil, err
 	}
 	name := paypalAccountName(number, client.Env())
-	if err := st.SetState(ctx, stateAccount, name); err != nil {
-		st.Close()
-		return nil, "", nil, err
+	for state, value := range map[string]string{stateAccount: name, stateEnvironment: client.Env().Title()} {
+		if err := st.SetState(ctx, state, value); err != nil {
+			st.Close()
+			return nil, "", nil, err
+		}
 	}
 	if err := st.FixMode(ctx, live); err != nil {
 		st.Close()

@@ -50,6 +50,12 @@ func TestPayPalSync(t *testing.T) {
 	if rep.Summary.Open == 0 || rep.Summary.Charges == 0 {
 		t.Errorf("scan of the PayPal store: %+v", rep.Summary)
 	}
+	// Offline commands name the environment, not Stripe's mode.
+	code, stdout, stderr := runCLI(t, "", "scan", "--db", db)
+	if code != 0 || !strings.Contains(stderr, "(PAYPAL SANDBOX)") || !strings.Contains(stdout, "· PAYPAL SANDBOX") ||
+		strings.Contains(stdout+stderr, "TEST") {
+		t.Errorf("scan exited %d:\n%s\n%s", code, stderr, stdout)
+	}
 	// A second sync right away has nothing to list.
 	out.Reset()
 	if code := Run(context.Background(), args, env); code != 0 || !strings.Contains(out.String(), "nothing new to list") {
