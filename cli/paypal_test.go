@@ -50,6 +50,13 @@ func TestPayPalSync(t *testing.T) {
 	if rep.Summary.Open == 0 || rep.Summary.Charges == 0 {
 		t.Errorf("scan of the PayPal store: %+v", rep.Summary)
 	}
+	// PayPal never returns the merchant's PayPal-Request-Id: no group may
+	// claim a payment was sent without one.
+	for _, g := range rep.Groups {
+		if g.Cause == "no_key" || g.Cause == "" {
+			t.Errorf("group %s has cause %q; without a key log PayPal's keys are not known", g.ID, g.Cause)
+		}
+	}
 	// Offline commands name the environment, not Stripe's mode.
 	code, stdout, stderr := runCLI(t, "", "scan", "--db", db)
 	if code != 0 || !strings.Contains(stderr, "(PAYPAL SANDBOX)") || !strings.Contains(stdout, "· PAYPAL SANDBOX") ||
