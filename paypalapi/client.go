@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	paypal "github.com/plutov/paypal/v4"
@@ -77,10 +78,17 @@ type Config struct {
 
 // Client talks to one PayPal REST app's account.
 type Client struct {
-	api    *paypal.Client
 	env    Environment
 	base   string
+	id     string
 	secret string
+	hc     *http.Client
+
+	// mu guards api: the dashboard syncs and refunds at once, and a token
+	// PayPal stopped accepting is dropped by replacing the library's client
+	// (its token is not safe to touch while another call uses it).
+	mu  sync.RWMutex
+	api *paypal.Client
 }
 
 // New builds a client; nothing is sent until a call needs a token.
@@ -98,16 +106,26 @@ func New(cfg Config) (*Client, error) {
 	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("the PayPal base URL %q is not an http(s) URL", cfg.BaseURL)
 	}
-	api, err := paypal.NewClient(cfg.ClientID, cfg.Secret, base)
-	if err != nil {
-		return nil, fmt.Errorf("PayPal client: %w", err)
-	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	api.SetHTTPClient(hc)
-	return &Client{api: api, env: cfg.Env, base: base, secret: cfg.Secret}, nil
+	c := &Client{env: cfg.Env, base: base, id: cfg.ClientID, secret: cfg.Secret, hc: hc}
+	var err error
+	if c.api, err = c.newAPI(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newAPI is a plutov/paypal client without a token yet.
+func (c *Client) newAPI() (*paypal.Client, error) {
+	api, err := paypal.NewClient(c.id, c.secret, c.base)
+	if err != nil {
+		return nil, fmt.Errorf("PayPal client: %w", err)
+	}
+	api.SetHTTPClient(c.hc)
+	return api, nil
 }
 
 // Env is the environment the client was told it talks to.
@@ -116,46 +134,52 @@ func (c *Client) Env() Environment { return c.env }
 // BaseURL is the API host in use.
 func (c *Client) BaseURL() string { return c.base }
 
-// mask removes the client secret and the access token from s: an error a
-// library or server wrote may carry either, and neither may reach output or
-// the store.
+// mask removes the client secret from s: an error a library or server
+// wrote may carry it, and it may never reach output or the store. (Access
+// tokens are sent only in the Authorization header, which no error carries.)
 func (c *Client) mask(s string) string {
-	for _, secret := range []string{c.secret, c.token()} {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "********")
-		}
+	if len(c.secret) >= 4 {
+		s = strings.ReplaceAll(s, c.secret, "********")
 	}
 	return s
 }
 
-func (c *Client) token() string {
-	if t := c.api.Token; t != nil {
-		return t.Token
-	}
-	return ""
+// call runs one read request: a 401 on an API call gets one new token (see
+// once); a network failure, a 5xx or a 429 is tried up to three times.
+func (c *Client) call(ctx context.Context, fn func(*paypal.Client) error) error {
+	return c.do(ctx, 3, fn)
 }
 
-// call runs one read request: a 401 after a token was cached gets one new
-// token (see once); a network failure, a 5xx or a 429 is tried up to three
-// times.
-func (c *Client) call(ctx context.Context, fn func() error) error { return c.do(ctx, 3, fn) }
-
 // once runs a request one time: a refund, whose retries belong to the refund
-// protocol (its PayPal-Request-Id makes them safe). Only a 401 after a token
-// was cached (it expired early or was revoked) is sent again with a new token:
-// PayPal authenticates before it does anything.
-func (c *Client) once(ctx context.Context, fn func() error) error { return c.do(ctx, 1, fn) }
+// protocol (its PayPal-Request-Id makes them safe). Only a 401 on the call
+// itself (the token expired early or was revoked) is sent again with a new
+// token: PayPal authenticates before it does anything.
+func (c *Client) once(ctx context.Context, fn func(*paypal.Client) error) error {
+	return c.do(ctx, 1, fn)
+}
 
-func (c *Client) do(ctx context.Context, tries int, fn func() error) error {
+func (c *Client) do(ctx context.Context, tries int, fn func(*paypal.Client) error) error {
 	renewed := false
 	for attempt := 1; ; attempt++ {
-		err := fn()
+		c.mu.RLock()
+		api := c.api
+		c.mu.RUnlock()
+		err := fn(api)
 		switch {
 		case err == nil:
 			return nil
-		case status(err) == http.StatusUnauthorized && !renewed && c.api.Token != nil:
-			// Calls are sequential: nothing else reads the token meanwhile.
-			renewed, c.api.Token = true, nil // SendWithAuth asks for a new one
+		case status(err) == http.StatusUnauthorized && !renewed && !tokenRequest(err):
+			// A refused token, not refused credentials: start again without it.
+			renewed = true
+			fresh, ferr := c.newAPI()
+			if ferr != nil {
+				return ferr
+			}
+			c.mu.Lock()
+			if c.api == api {
+				c.api = fresh
+			}
+			c.mu.Unlock()
 			attempt--
 			continue
 		case !transient(err) || attempt >= tries || ctx.Err() != nil:
@@ -167,6 +191,14 @@ func (c *Client) do(ctx context.Context, tries int, fn func() error) error {
 		case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 		}
 	}
+}
+
+// tokenRequest is whether err is the token endpoint's answer (refused
+// credentials), not an API call's.
+func tokenRequest(err error) bool {
+	var pe *paypal.ErrorResponse
+	return errors.As(err, &pe) && pe.Response != nil && pe.Response.Request != nil &&
+		strings.HasSuffix(pe.Response.Request.URL.Path, "/v1/oauth2/token")
 }
 
 // status is the HTTP status of PayPal's answer, 0 when none came.

@@ -61,8 +61,8 @@ func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refundin
 		NoteToPayer: noteToPayer,
 	}
 	var resp *paypal.RefundResponse
-	err := g.c.once(ctx, func() (err error) {
-		resp, err = g.c.api.RefundCaptureWithPaypalRequestId(ctx, it.ChargeID, req, it.Key)
+	err := g.c.once(ctx, func(api *paypal.Client) (err error) {
+		resp, err = api.RefundCaptureWithPaypalRequestId(ctx, it.ChargeID, req, it.Key)
 		return err
 	})
 	if err != nil {

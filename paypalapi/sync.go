@@ -204,8 +204,8 @@ func (c *Client) listPage(ctx context.Context, start, end time.Time, page, size 
 	req := &paypal.TransactionSearchRequest{StartDate: start, EndDate: end, Fields: &fields,
 		BalanceAffectingRecordsOnly: &balanceOnly, PageSize: &size, Page: &page}
 	var resp *paypal.TransactionSearchResponse
-	err := c.call(ctx, func() (err error) {
-		resp, err = c.api.ListTransactions(ctx, req)
+	err := c.call(ctx, func(api *paypal.Client) (err error) {
+		resp, err = api.ListTransactions(ctx, req)
 		return err
 	})
 	return resp, err

@@ -318,3 +318,29 @@ func TestWrongSecretIsRefusedWithoutEchoingIt(t *testing.T) {
 		t.Errorf("the error shows the secret: %v", err)
 	}
 }
+
+// TestTokenPayPalStoppedAcceptingIsRenewed: PayPal's token lapses on its own
+// clock (9 h); the next calls, a sync and a refund at once as the dashboard
+// makes them, get a new one instead of failing.
+func TestTokenPayPalStoppedAcceptingIsRenewed(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{PayPalLag: -1})
+	st := openStore(t)
+	opts := SyncOptions{Since: testNow.Add(-10 * 24 * time.Hour), Now: s.Now}
+	if _, err := c.Sync(context.Background(), st, opts); err != nil {
+		t.Fatal(err)
+	}
+	capture := s.AddPayPalCapture(5000, "usd", "buyer@example.com", "INV-T")
+	s.Advance(sandbox.PayPalTokenLifetime + time.Minute)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); _, errs[0] = c.Sync(context.Background(), st, opts) }()
+	go func() {
+		defer wg.Done()
+		_, errs[1] = c.RefundGateway("test").Send(context.Background(), intent(capture, 0, 100, "usd", s.Now()))
+	}()
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("after the token lapsed: sync %v, refund %v", errs[0], errs[1])
+	}
+}
