@@ -204,16 +204,20 @@ func TestDemoShowsPayPal(t *testing.T) {
 }
 
 // TestPayPalDashboard: the dashboard on a PayPal account says PAYPAL SANDBOX
-// (never Stripe's TEST) and shows its groups.
+// (never Stripe's TEST), shows its groups, and R says where PayPal's lag
+// leaves the data.
 func TestPayPalDashboard(t *testing.T) {
 	_, url := listenSandbox(t, sandbox.Options{Ordinary: -1})
 	home := t.TempDir()
 	d := startInTerminal(t, "", []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"), "TERM=xterm-256color", "USER=tester",
 		"PAYPAL_CLIENT_ID=" + sandbox.PayPalClientID, "PAYPAL_CLIENT_SECRET=" + sandbox.PayPalSecret},
 		"--provider", "paypal", "--paypal-env", "sandbox", "--paypal-base", url)
-	d.scr.waitFor(t, 0, "PayPal "+sandbox.PayPalAccountNumber, "PAYPAL SANDBOX", "synced", "same order_id INV-")
+	at := d.scr.waitFor(t, 0, "PayPal "+sandbox.PayPalAccountNumber, "PAYPAL SANDBOX", "synced", "same order_id INV-")
 	if text, _ := d.scr.since(0); strings.Contains(text, " TEST ") {
 		t.Errorf("a PayPal dashboard shows Stripe's TEST badge")
 	}
+	// R says how far PayPal's data reaches.
+	d.press("R")
+	d.scr.waitFor(t, at, "PayPal through", "up to 3 h late")
 	d.quit()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/paypalapi"
@@ -220,10 +221,11 @@ type paypalSyncer struct {
 // Sync counts the charges the sync changed, not those it listed.
 func (s paypalSyncer) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.SyncResult, error) {
 	before := s.store.ChargesChanged()
-	_, err := s.client.Sync(ctx, s.store, paypalapi.SyncOptions{Since: s.since, Now: s.now, Progress: func(p paypalapi.SyncProgress) {
+	res, err := s.client.Sync(ctx, s.store, paypalapi.SyncOptions{Since: s.since, Now: s.now, Progress: func(p paypalapi.SyncProgress) {
 		progress(ui.SyncProgress{Charges: p.Charges, Fraction: p.Fraction})
 	}})
-	return ui.SyncResult{Charges: int(s.store.ChargesChanged() - before)}, err
+	note := fmt.Sprintf("PayPal through %s: it lists transactions up to %s late", res.Through.Format("15:04 UTC"), reconcile.HumanDuration(res.Lag))
+	return ui.SyncResult{Charges: int(s.store.ChargesChanged() - before), Note: note}, err
 }
 
 // syncAll runs its syncers in turn: the demo's Stripe and PayPal accounts.
@@ -234,6 +236,9 @@ func (all syncAll) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui
 	for _, s := range all {
 		res, err := s.Sync(ctx, progress)
 		total.Charges, total.Events = total.Charges+res.Charges, total.Events+res.Events
+		if res.Note != "" {
+			total.Note = strings.TrimPrefix(total.Note+"; "+res.Note, "; ")
+		}
 		if err != nil {
 			return total, err
 		}

@@ -29,6 +29,10 @@ type Decider interface {
 type SyncResult struct {
 	Charges int // charges the sync added or changed, not those it fetched as they were stored
 	Events  int // events read
+	// Note is what the operator should know about what the sync could bring
+	// ("PayPal through 10:23 UTC: it lists transactions up to 3 h late"),
+	// said after a sync the operator asked for.
+	Note string
 }
 
 // SyncProgress is how far a running sync is: what `doublecheck sync` shows.

@@ -765,6 +765,11 @@ func TestSyncNowAndWatchTimer(t *testing.T) {
 	if len(scheduled) != 1 {
 		t.Error("a manual sync started a second watch timer")
 	}
+	// What a sync could not bring yet is said after R (PayPal's lag).
+	h.syncer.note = "PayPal through 10:23 UTC: it lists transactions up to 3 h late"
+	if m = press(t, m, "R"); !strings.Contains(m.status.flashText, "synced: 3 charges updated; PayPal through 10:23 UTC") {
+		t.Errorf("R with a note: flash %q", m.status.flashText)
+	}
 	m = send(t, m, watchTickMsg{})
 	if len(scheduled) != 2 {
 		t.Error("the watch timer was not re-armed after its sync")
