@@ -106,8 +106,9 @@ func serveSandbox(ctx context.Context, env Env, srv *sandbox.Server, addr string
 	if err != nil {
 		return fmt.Errorf("start the sandbox on %s: %w", addr, err)
 	}
-	fmt.Fprintf(env.Stdout, "sandbox listening on %s\n  try: curl -u %s: %s/v1/charges?limit=3\n  or:  STRIPE_API_BASE=%s STRIPE_API_KEY=%s doublecheck sync\n(ctrl+c stops it)\n",
-		url, sandbox.TestKey, url, url, sandbox.TestKey)
+	fmt.Fprintf(env.Stdout, "sandbox listening on %s\n  try: curl -u %s: %s/v1/charges?limit=3\n  or:  STRIPE_API_BASE=%s STRIPE_API_KEY=%s doublecheck sync\n"+
+		"  PayPal: PAYPAL_CLIENT_ID=%s PAYPAL_CLIENT_SECRET=%s doublecheck sync --provider paypal --paypal-env sandbox --paypal-base %s\n(ctrl+c stops it)\n",
+		url, sandbox.TestKey, url, url, sandbox.TestKey, sandbox.PayPalClientID, sandbox.PayPalSecret, url)
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

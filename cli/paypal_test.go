@@ -101,3 +101,15 @@ func TestPayPalSyncRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestPayPalEnvironmentFromVariables: PAYPAL_ENV and PAYPAL_API_BASE stand in
+// for the flags.
+func TestPayPalEnvironmentFromVariables(t *testing.T) {
+	t.Parallel()
+	_, url := listenSandbox(t, sandbox.Options{Ordinary: -1, NoScenarios: true, PayPalOrdinary: 20})
+	var out bytes.Buffer
+	env := paypalEnv(t, &out, map[string]string{"PAYPAL_ENV": "sandbox", "PAYPAL_API_BASE": url})
+	if code := Run(context.Background(), []string{"sync", "--provider", "paypal"}, env); code != 0 || !strings.Contains(out.String(), "PAYPAL SANDBOX") {
+		t.Fatalf("sync exited %d:\n%s", code, out.String())
+	}
+}
