@@ -156,7 +156,8 @@ func syncPayPal(ctx context.Context, client *paypalapi.Client, st *store.Store, 
 	}})
 }
 
-// paypalSyncSummary says what a PayPal sync did, and where it stopped and why.
+// paypalSyncSummary says what a PayPal sync did, and where it stopped and why;
+// since is what --since asked for.
 func paypalSyncSummary(res paypalapi.SyncResult, since time.Time) string {
 	through := res.Through.Format("2006-01-02 15:04 UTC")
 	lag := reconcile.HumanDuration(res.Lag)
@@ -170,8 +171,8 @@ func paypalSyncSummary(res paypalapi.SyncResult, since time.Time) string {
 		out += " (resumed an interrupted sync)"
 	}
 	out += fmt.Sprintf("; PayPal lists transactions up to %s late, so the sync stops %s before now and the next one picks up from there", lag, lag)
-	if !since.IsZero() && res.From.After(since.Add(time.Minute)) && !res.Resumed {
-		out += fmt.Sprintf("\nnote: started at %s, not %s: PayPal's transaction search goes back three years, and earlier syncs already hold what is older",
+	if res.Clamped {
+		out += fmt.Sprintf("\nnote: PayPal's transaction search goes back three years, so the sync started at %s, not %s",
 			res.From.Format(time.DateOnly), since.Format(time.DateOnly))
 	}
 	if res.Unlinked > 0 {

@@ -109,6 +109,7 @@ type SyncResult struct {
 	Lag           time.Duration
 	Resumed       bool
 	UpToDate      bool // nothing to list: the last sync reached the lag line
+	Clamped       bool // Since was further back than PayPal's three years: the sync starts at them
 }
 
 // Sync lists the account's transactions into sink through Transaction
@@ -144,7 +145,10 @@ func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncRes
 		}
 		// PayPal refuses a start_date more than three years back; a day of
 		// margin keeps the first window inside it.
-		from = maxTime(from, now.Add(-History+24*time.Hour)).UTC().Truncate(time.Second)
+		if floor := now.Add(-History + 24*time.Hour); from.Before(floor) {
+			from, res.Clamped = floor, true
+		}
+		from = from.UTC().Truncate(time.Second)
 		to := now.Add(-opts.Lag)
 		if !from.Before(to) {
 			res.UpToDate, res.From, res.Through = true, from, time.Unix(cp.Through, 0).UTC()
@@ -326,13 +330,6 @@ func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("paypalapi: marshal %T: %v", v, err)) // plain structs of strings and numbers
-	}
-	return b
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
 	}
 	return b
 }

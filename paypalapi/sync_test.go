@@ -344,3 +344,17 @@ func TestTokenPayPalStoppedAcceptingIsRenewed(t *testing.T) {
 		t.Fatalf("after the token lapsed: sync %v, refund %v", errs[0], errs[1])
 	}
 }
+
+// TestSyncStartsWithinThreeYears: a --since older than PayPal's three years
+// starts at them (PayPal would refuse the first window) and says so.
+func TestSyncStartsWithinThreeYears(t *testing.T) {
+	s, rec, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: 5})
+	res, err := c.Sync(context.Background(), openStore(t), SyncOptions{Since: testNow.AddDate(-4, 0, 0), Now: s.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := time.Parse(time.RFC3339, rec.queries[0].Get("start_date"))
+	if !res.Clamped || first.Before(testNow.Add(-History)) || res.Windows < 35 {
+		t.Fatalf("clamped %v, first window from %v over %d windows", res.Clamped, first, res.Windows)
+	}
+}
