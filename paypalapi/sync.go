@@ -100,7 +100,9 @@ type SyncResult struct {
 	Unlinked int
 	// Twins are rows skipped because their transaction_id was already listed
 	// in the page: PayPal's reporting may hold a non-balance-affecting row
-	// under the id of a balance-affecting one.
+	// under the id of a balance-affecting one. The sync asks for
+	// balance-affecting rows only, so none should come; if one does, the
+	// first row of the id is kept.
 	Twins         int
 	Other         int // rows that are no payment, refund or dispute (fees, transfers…)
 	Pages         int
@@ -234,7 +236,7 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 	for _, d := range rows {
 		info := d.TransactionInfo
 		if seen[info.TransactionID] {
-			res.Twins++ // the balance-affecting row was kept; see SyncResult.Twins
+			res.Twins++ // see SyncResult.Twins
 			continue
 		}
 		seen[info.TransactionID] = true

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	paypal "github.com/plutov/paypal/v4"
+
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
@@ -356,5 +358,31 @@ func TestSyncStartsWithinThreeYears(t *testing.T) {
 	first, _ := time.Parse(time.RFC3339, rec.queries[0].Get("start_date"))
 	if !res.Clamped || first.Before(testNow.Add(-History)) || res.Windows < 35 {
 		t.Fatalf("clamped %v, first window from %v over %d windows", res.Clamped, first, res.Windows)
+	}
+}
+
+// TestAbsorbKeysOnTransactionID: a page holding two rows of one
+// transaction_id stores one payment; a refund row updates its capture.
+func TestAbsorbKeysOnTransactionID(t *testing.T) {
+	row := func(id, code, amount, ref string) paypal.SearchTransactionDetails {
+		return paypal.SearchTransactionDetails{TransactionInfo: paypal.SearchTransactionInfo{TransactionID: id,
+			TransactionEventCode: code, TransactionStatus: "S", PayPalReferenceID: ref,
+			TransactionInitiationDate: paypal.JSONTime(testNow), TransactionUpdatedDate: paypal.JSONTime(testNow),
+			TransactionAmount: paypal.Money{Currency: "USD", Value: amount}}}
+	}
+	rows := []paypal.SearchTransactionDetails{
+		row("1AB23456CD7890123", "T0006", "20.00", ""),
+		row("1AB23456CD7890123", "T0006", "20.00", ""), // its non-balance-affecting twin
+		row("9ZY87654XW3210987", "T1107", "-5.00", "1AB23456CD7890123"),
+		row("5FEE0000000000000", "T0400", "-100.00", ""), // a withdrawal: no payment
+	}
+	c := &Client{env: Sandbox}
+	var res SyncResult
+	got, err := c.absorb(context.Background(), openStore(t), rows, &checkpoint{}, testNow, &res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Amount != 2000 || got[0].AmountRefunded != 500 || res.Twins != 1 || res.Refunds != 1 || res.Other != 1 {
+		t.Fatalf("charges %+v, result %+v", got, res)
 	}
 }
