@@ -170,6 +170,10 @@ func paypalSyncSummary(res paypalapi.SyncResult, since time.Time) string {
 	if res.Resumed {
 		out += " (resumed an interrupted sync)"
 	}
+	if res.NotRefreshed {
+		return out + fmt.Sprintf("; PayPal's reporting has no data from %s yet (\"Data for the given start date is not available.\"), so the sync stopped there; the next one continues from it",
+			through)
+	}
 	out += fmt.Sprintf("; PayPal lists transactions up to %s late, so the sync stops %s before now and the next one picks up from there", lag, lag)
 	if res.Clamped {
 		out += fmt.Sprintf("\nnote: PayPal's transaction search goes back three years, so the sync started at %s, not %s",

@@ -386,3 +386,34 @@ func TestAbsorbKeysOnTransactionID(t *testing.T) {
 		t.Fatalf("charges %+v, result %+v", got, res)
 	}
 }
+
+// TestSyncStopsWherePayPalsDataEnds: PayPal's reporting refreshed only up to
+// two days ago: the sync keeps what it listed, says where it stopped, and
+// the next one, once the data caught up, continues from there.
+func TestSyncStopsWherePayPalsDataEnds(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{PayPalStale: 48 * time.Hour})
+	st := openStore(t)
+	since := testNow.Add(-60 * 24 * time.Hour)
+	opts := SyncOptions{Since: since, Now: s.Now, PageSize: 50}
+	res, err := c.Sync(context.Background(), st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.NotRefreshed || !res.Through.Equal(testNow.Add(-48*time.Hour)) || len(charges(t, st)) == 0 {
+		t.Fatalf("first sync: %+v, %d charges", res, len(charges(t, st)))
+	}
+	s.SetPayPalStale(0) // the data caught up
+	res, err = c.Sync(context.Background(), st, opts)
+	if err != nil || !res.Resumed || res.NotRefreshed || !res.Through.Equal(testNow.Add(-DefaultLag)) {
+		t.Fatalf("second sync: %+v, %v", res, err)
+	}
+	checkStored(t, st, expected(s, since, testNow.Add(-DefaultLag)))
+	// Three hours on, PayPal's data lags ten: the next window's start is
+	// refused as not available; nothing is lost, nothing is skipped.
+	s.Advance(3 * time.Hour)
+	s.SetPayPalStale(10 * time.Hour)
+	res, err = c.Sync(context.Background(), st, opts)
+	if err != nil || !res.NotRefreshed || !res.Through.Equal(testNow.Add(-DefaultLag)) {
+		t.Fatalf("third sync: %+v, %v", res, err)
+	}
+}

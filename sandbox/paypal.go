@@ -107,6 +107,7 @@ type paypalState struct {
 	byID    map[string]*ppTxn
 	refunds map[string]*ppRefund
 	tokens  map[string]time.Time // access token → expiry (server clock)
+	stale   time.Duration        // how far behind the reporting data is (Options.PayPalStale)
 	idem    map[string]ppIdem    // PayPal-Request-Id → first answer
 	lag     time.Duration
 }
@@ -271,15 +272,20 @@ func (s *Server) ppSearch(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	now := s.nowLocked()
-	if start.Before(now.Add(-PayPalHistory)) {
+	refreshed := now.Add(-s.pp.stale)
+	if start.Before(now.Add(-PayPalHistory)) || start.After(refreshed) {
 		s.mu.Unlock()
-		s.ppWrite(w, http.StatusBadRequest, invalidSearch("start_date", q.Get("start_date"), "Data for the given start date is not available."))
+		// PayPal's words, at the top level with no details (PayPal-node-SDK
+		// issue #452): for a start before its three years, and for one its
+		// reporting has not refreshed yet.
+		s.ppWrite(w, http.StatusBadRequest, map[string]any{"name": "INVALID_REQUEST", "debug_id": "dcsbx0000",
+			"message": "Data for the given start date is not available.", "details": []any{}, "links": []any{}})
 		return
 	}
 	var rows []map[string]any
 	total := 0
 	for _, t := range s.pp.txns {
-		if t.Initiated.Before(start) || t.Initiated.After(end) || now.Before(t.Visible) ||
+		if t.Initiated.Before(start) || t.Initiated.After(end) || t.Initiated.After(refreshed) || now.Before(t.Visible) ||
 			balanceOnly && t.NonBalance || q.Has("transaction_id") && t.ID != q.Get("transaction_id") {
 			continue
 		}
@@ -294,8 +300,8 @@ func (s *Server) ppSearch(w http.ResponseWriter, r *http.Request) {
 		"transaction_details":     ensureSlice(rows),
 		"account_number":          PayPalAccountNumber,
 		"start_date":              start.UTC().Format(paypalTime),
-		"end_date":                end.UTC().Format(paypalTime),
-		"last_refreshed_datetime": now.UTC().Format(paypalTime),
+		"end_date":                minTime(end, refreshed).UTC().Format(paypalTime), // "or the last date when the data can be served"
+		"last_refreshed_datetime": refreshed.UTC().Format(paypalTime),
 		"page":                    page,
 		"total_items":             total,
 		"total_pages":             pages,
@@ -645,3 +651,18 @@ func (s *Server) AddPayPalCapture(amount int64, currency, payerEmail, invoiceID 
 
 // ppPayerID is a 13-character PayPal payer (account) id.
 func (s *Server) ppPayerID() string { return s.ppTxnID()[:13] }
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// SetPayPalStale moves how far behind PayPal's reporting data is refreshed
+// (Options.PayPalStale): 0 is caught up.
+func (s *Server) SetPayPalStale(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pp.stale = d
+}

@@ -43,7 +43,7 @@ func newPayPalState(opts Options) *paypalState {
 		lag = 0
 	}
 	return &paypalState{byID: map[string]*ppTxn{}, refunds: map[string]*ppRefund{},
-		tokens: map[string]time.Time{}, idem: map[string]ppIdem{}, lag: lag}
+		tokens: map[string]time.Time{}, idem: map[string]ppIdem{}, lag: lag, stale: opts.PayPalStale}
 }
 
 // generatePayPal seeds the account: ordinary payments over the span, the

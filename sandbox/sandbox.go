@@ -92,6 +92,11 @@ type Options struct {
 	// PayPalOrdinary is the number of everyday PayPal payments; 0 → 300,
 	// negative → none.
 	PayPalOrdinary int
+	// PayPalStale is how far behind PayPal's reporting data is refreshed
+	// (last_refreshed_datetime): a search starting after it is refused with
+	// "Data for the given start date is not available.", as PayPal does while
+	// its data catches up. 0: refreshed up to now.
+	PayPalStale time.Duration
 }
 
 // Server is the sandbox. It is an http.Handler; all methods are safe for
