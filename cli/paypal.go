@@ -37,7 +37,7 @@ type providerFlags struct {
 
 func (f *providerFlags) register(fs *cmdFlags) {
 	fs.StringVar(&f.provider, "provider", "", "the payment `PROVIDER`: stripe (the default) or paypal")
-	fs.StringVar(&f.paypalEnv, "paypal-env", "", "which PayPal: `ENV` sandbox or live (required with --provider paypal, or PAYPAL_ENV)")
+	fs.StringVar(&f.paypalEnv, "paypal-env", "", "which PayPal, `ENV`: sandbox or live (required with --provider paypal; or set PAYPAL_ENV)")
 	fs.StringVar(&f.paypalBase, "paypal-base", "", "PayPal-compatible server `URL` (default: PAYPAL_API_BASE, then the environment's api-m host)")
 	fs.check(func() error {
 		switch f.provider {
