@@ -29,7 +29,7 @@ const usageText = `doublecheck finds Stripe charges taken twice and refunds the 
 Usage:
   doublecheck [flags]                the dashboard on your account (STRIPE_API_KEY or --api-key)
   doublecheck demo [--serve ADDR]    the dashboard on the built-in sandbox, no account needed
-  doublecheck import FILE            load Stripe charge objects (a JSON list response or JSONL)
+  doublecheck import FILE            load charges from a file (Stripe JSON, a Stripe or PayPal export)
   doublecheck sync                   pull charges and events into the store
   doublecheck scan                   print suspected duplicates (--format table|json|csv)
   doublecheck export [-o FILE]       the reconciliation report as CSV

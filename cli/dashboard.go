@@ -28,9 +28,8 @@ type dashboardFlags struct {
 	demo      bool // on the built-in sandbox: the key is the sandbox's, not the operator's
 	provider  providerFlags
 	// paypal is a PayPal account synced and refunded beside the Stripe one
-	// (the demo's sandbox); badges are then the header's environments.
+	// (the demo's sandbox).
 	paypal *paypalapi.Client
-	badges []ui.Badge
 }
 
 func (d *dashboardFlags) register(fs *cmdFlags, now func() time.Time) {
@@ -81,8 +80,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	}
 	opts, syncOpts := det.options(), dash.sync.options(env.Now)
 	operator := operatorName(dash.operator, env)
-	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now,
-		Badges: dash.badges}
+	cfg := ui.Config{ReadOnly: sh.readOnly, DryRun: sh.dryRun, Watch: dash.watch, Operator: operator, ExportDir: dash.exportDir, Now: env.Now}
 	if cfg.ExportDir == "" {
 		cfg.ExportDir = exportDir(env)
 	}
@@ -99,7 +97,6 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	if dash.provider.paypal() {
 		pp, acct, st, err = connectPayPalDashboard(ctx, env, sh, &dash.provider)
 		if err == nil {
-			cfg.Badges = []ui.Badge{{Text: pp.Env().Title(), Live: acct.Live}}
 			note = fmt.Sprintf("%s, store %s, credentials from %s and %s", paypalBadge(pp.Env(), env.StderrTerminal), st.Path(),
 				paypalapi.EnvClientID, paypalapi.EnvSecret)
 		}
@@ -107,6 +104,12 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		client, acct, st, readOnlyStore, err = connectDashboard(ctx, env, sh)
 		if err == nil {
 			note = fmt.Sprintf("%s, store %s, %s", modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+		}
+	}
+	if pp != nil { // the header names the PayPal account's mode before its data does
+		cfg.Providers = []reconcile.Provider{reconcile.ProviderPayPal}
+		if client != nil {
+			cfg.Providers = []reconcile.Provider{reconcile.ProviderStripe, reconcile.ProviderPayPal}
 		}
 	}
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
@@ -137,7 +140,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		}
 		deps.Syncer = syncers(client, pp, st, syncOpts)
 		if !sh.readOnly {
-			refunder := &refunding.Refunder{Gateways: gateways(client, pp), Ledger: st, Operator: operator, Version: Version, DryRun: sh.dryRun,
+			refunder := &refunding.Refunder{Gateways: gateways(client, pp), Ledger: st, Operator: operator, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
@@ -150,13 +153,13 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	if cfg.LastSync, err = lastSyncTime(ctx, st); err != nil {
 		return err
 	}
-	if len(cfg.Badges) == 0 { // a PayPal store opened offline still says which PayPal
+	if cfg.Providers == nil { // a PayPal store opened offline still says so before its data loads
 		environment, err := st.State(ctx, stateEnvironment)
 		if err != nil {
 			return err
 		}
 		if environment != "" {
-			cfg.Badges = []ui.Badge{{Text: environment, Live: cfg.Live}}
+			cfg.Providers = []reconcile.Provider{reconcile.ProviderPayPal}
 		}
 	}
 	return ui.Run(ctx, ui.New(cfg, deps))
@@ -275,5 +278,6 @@ func gateways(client *stripeapi.Client, pp *paypalapi.Client) map[reconcile.Prov
 }
 
 func uiResult(o refunding.Outcome) ui.RefundResult {
-	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending, Err: o.Err}
+	return ui.RefundResult{ChargeID: o.Intent.ChargeID, RefundID: o.Intent.RefundID, Pending: o.Pending,
+		Received: o.Intent.Status == reconcile.RefundReceived, Provider: o.Intent.Provider, Err: o.Err}
 }

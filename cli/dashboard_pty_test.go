@@ -192,18 +192,18 @@ func TestResizeInTerminal(t *testing.T) {
 	d.quit()
 }
 
-// TestDemoShowsPayPal: the demo's header says PAYPAL SANDBOX beside Stripe's
+// TestDemoShowsPayPal: the demo's header says PayPal SANDBOX beside Stripe
 // TEST, and the sandbox's PayPal duplicates are groups like Stripe's.
 func TestDemoShowsPayPal(t *testing.T) {
 	d := startDemo(t, t.TempDir(), t.TempDir())
-	at := d.scr.waitFor(t, 0, "TEST", "PAYPAL SANDBOX")
+	at := d.scr.waitFor(t, 0, "Stripe", "TEST", "PayPal", "SANDBOX")
 	d.press("/", "I", "N", "V", "-")
 	d.scr.waitFor(t, at, "same order_id INV-")
 	d.press("\x1b", "\x1b")
 	d.quit()
 }
 
-// TestPayPalDashboard: the dashboard on a PayPal account says PAYPAL SANDBOX
+// TestPayPalDashboard: the dashboard on a PayPal account says PayPal SANDBOX
 // (never Stripe's TEST), shows its groups, and R says where PayPal's lag
 // leaves the data.
 func TestPayPalDashboard(t *testing.T) {
@@ -212,7 +212,7 @@ func TestPayPalDashboard(t *testing.T) {
 	d := startInTerminal(t, "", []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"), "TERM=xterm-256color", "USER=tester",
 		"PAYPAL_CLIENT_ID=" + sandbox.PayPalClientID, "PAYPAL_CLIENT_SECRET=" + sandbox.PayPalSecret},
 		"--provider", "paypal", "--paypal-env", "sandbox", "--paypal-base", url)
-	at := d.scr.waitFor(t, 0, "PayPal "+sandbox.PayPalAccountNumber, "PAYPAL SANDBOX", "synced", "same order_id INV-")
+	at := d.scr.waitFor(t, 0, "PayPal "+sandbox.PayPalAccountNumber, "SANDBOX", "synced", "same order_id INV-")
 	if text, _ := d.scr.since(0); strings.Contains(text, " TEST ") {
 		t.Errorf("a PayPal dashboard shows Stripe's TEST badge")
 	}

@@ -8,11 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/store"
-	"github.com/doublecheck-dev/doublecheck/ui"
 )
 
 // demoRate is the demo's request budget against its own sandbox.
@@ -78,7 +76,6 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if dash.paypal, err = demoPayPal(url); err != nil {
 		return err
 	}
-	dash.badges = []ui.Badge{{Text: "TEST"}, {Text: paypalapi.Sandbox.Title()}}
 	// The demo is the sandbox and nothing else: ignore any real key or server.
 	sh.apiKey, sh.apiBase, dash.provider = sandbox.TestKey, url, providerFlags{}
 	dash.demo = true

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/store"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
@@ -21,19 +22,141 @@ const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSON
 
 // importOptions are what doublecheck import or doublecheck keys import was asked for.
 type importOptions struct {
-	env  Env
-	sh   shared
-	yes  bool
-	path string // the file, - for standard input
+	env    Env
+	sh     shared
+	yes    bool
+	path   string // the file, - for standard input
+	format string // --format: the name of a chargeFormat; "" to recognise it from the file
 }
 
 func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *command {
-	return newImportFileCmd(env, runF, runImport,
-		newFlags("import", "doublecheck import FILE   (a Stripe list response, a JSON array or JSONL of charges; - for stdin)"))
+	fs := newFlags("import", "doublecheck import FILE   ("+formatTitles()+"; - for stdin)")
+	cmd, opts := newImportFileCmd(env, runF, runImport, fs)
+	fs.StringVar(&opts.format, "format", "", "read FILE as `NAME` ("+formatNames()+") instead of recognising it from its first line")
+	fs.check(func() error {
+		if opts.format != "" && formatNamed(opts.format) == nil {
+			return fmt.Errorf("--format must be one of %s, not %q", formatNames(), opts.format)
+		}
+		return nil
+	})
+	return cmd
 }
 
 func runImport(ctx context.Context, opts *importOptions) error {
 	return importFile(ctx, opts, importCharges, peekChargesMode, "charge")
+}
+
+// chargeFormat is one kind of file doublecheck import reads. Adding a format
+// is adding one entry to chargeFormats: its reader lives in its provider's
+// package and hands each charge to emit, in the order of the file.
+type chargeFormat struct {
+	name     string             // what --format takes
+	title    string             // what the import says it read the file as
+	provider reconcile.Provider // whose charges the file holds
+	// recognises is whether a file starting with head (at most formatHead
+	// bytes, without a byte-order mark) is of this format; header is head's
+	// first line read as a CSV row, nil when it is none.
+	recognises func(head []byte, header []string) bool
+	// read streams the charges of the file called name to emit and stops at
+	// the first problem, one sentence naming the file, the line and the field.
+	// note, when not "", says what of the file was left out and why, for
+	// the import's summary.
+	read func(r io.Reader, name string, now time.Time, emit func(*reconcile.ChargeRecord) error) (note string, err error)
+}
+
+// chargeFormats are the formats of doublecheck import, in the order they are
+// tried on a file.
+var chargeFormats = []chargeFormat{
+	{name: "stripe-json", title: "Stripe charge objects (JSON or JSONL)", provider: reconcile.ProviderStripe,
+		recognises: func(head []byte, _ []string) bool {
+			first := bytes.TrimLeft(head, " \t\r\n")
+			return len(first) > 0 && (first[0] == '{' || first[0] == '[')
+		},
+		read: noNote(stripeapi.StreamCharges)},
+	{name: "stripe-dashboard", title: "a Stripe Dashboard payments export", provider: reconcile.ProviderStripe,
+		recognises: func(_ []byte, header []string) bool { return stripeapi.IsDashboardExport(header) },
+		read:       noNote(stripeapi.StreamDashboardCSV)},
+	{name: "paypal-activity", title: "a PayPal activity download", provider: reconcile.ProviderPayPal,
+		recognises: func(_ []byte, header []string) bool { return paypalapi.IsActivityDownload(header) },
+		read:       paypalapi.StreamActivityCSV},
+}
+
+// noNote is a format's reader that leaves nothing out.
+func noNote(read func(io.Reader, string, time.Time, func(*reconcile.ChargeRecord) error) error) func(io.Reader, string, time.Time, func(*reconcile.ChargeRecord) error) (string, error) {
+	return func(r io.Reader, name string, now time.Time, emit func(*reconcile.ChargeRecord) error) (string, error) {
+		return "", read(r, name, now, emit)
+	}
+}
+
+// formatHead is how much of a file is read to recognise its format: a CSV
+// header row of any export fits.
+const formatHead = 64 << 10
+
+func formatNamed(name string) *chargeFormat {
+	for i := range chargeFormats {
+		if chargeFormats[i].name == name {
+			return &chargeFormats[i]
+		}
+	}
+	return nil
+}
+
+// formatNames lists the names --format takes.
+func formatNames() string {
+	names := make([]string, len(chargeFormats))
+	for i, f := range chargeFormats {
+		names[i] = f.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// formatTitles lists what the formats are, for messages: "A, B or C".
+func formatTitles() string {
+	titles := make([]string, len(chargeFormats))
+	for i, f := range chargeFormats {
+		titles[i] = f.title
+	}
+	if len(titles) < 2 {
+		return strings.Join(titles, "")
+	}
+	return strings.Join(titles[:len(titles)-1], ", ") + " or " + titles[len(titles)-1]
+}
+
+// chooseFormat settles the format of in: the one named (--format), else the
+// first that recognises the file's start. The bytes read to recognise it stay
+// in in.r.
+func (in *importInput) chooseFormat() error {
+	if in.formatName != "" {
+		in.format = formatNamed(in.formatName)
+		return nil
+	}
+	br := bufio.NewReaderSize(in.r, formatHead)
+	in.r = br
+	head, err := br.Peek(formatHead)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("read %s: %w", in.name, err)
+	}
+	head = reconcile.TrimLineBOM(head)
+	if len(bytes.TrimSpace(head)) == 0 {
+		return fmt.Errorf("%s is empty: expected %s", in.name, formatTitles())
+	}
+	header := reconcile.CSVHeaderRow(head)
+	for i := range chargeFormats {
+		if chargeFormats[i].recognises(head, header) {
+			in.format = &chargeFormats[i]
+			return nil
+		}
+	}
+	if reconcile.HasAll(header, "idempotency_key") {
+		return fmt.Errorf("%s is an idempotency-key log, not charges: load it with doublecheck keys import %s", in.name, in.name)
+	}
+	first, _, _ := bytes.Cut(bytes.TrimLeft(head, " \t\r\n"), []byte("\n"))
+	first = bytes.TrimSpace(first)
+	if len(first) > 60 {
+		first = append(first[:57:57], "..."...)
+	}
+	return fmt.Errorf("%s is not a file doublecheck import recognises (its first line is %q): expected %s; if it is one, say which with --format %s",
+		in.name, first, formatTitles(), strings.ReplaceAll(formatNames(), ", ", "|"))
 }
 
 // importInput is the file an import reads, and what was settled before the
@@ -49,6 +172,12 @@ type importInput struct {
 	live *bool
 	// now is the command's clock: a charge created after it is refused.
 	now time.Time
+	// format is the file's format, chosen before it is read: the one
+	// formatName (--format) names, else the one that recognises the file.
+	format     *chargeFormat
+	formatName string
+	// note is what the format's reader left out of the file, for the summary.
+	note string
 	// agree, when the store needs the operator's consent, is called with what
 	// the import would add, before the import's transaction takes the store's
 	// write lock (a sync or refund waiting for it would fail); it may refuse.
@@ -96,8 +225,11 @@ func importCharges(ctx context.Context, st *store.Store, in *importInput) (count
 		}
 	}
 	err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
-		var modes fileModes
-		err := stripeapi.StreamCharges(in.r, in.name, in.now, func(rec *stripeapi.ChargeRecord) error {
+		var (
+			modes fileModes
+			err   error
+		)
+		in.note, err = in.format.read(in.r, in.name, in.now, func(rec *reconcile.ChargeRecord) error {
 			if err := modes.check(rec); err != nil {
 				return err
 			}
@@ -141,7 +273,7 @@ type fileModes struct {
 	first   reconcile.Place
 }
 
-func (m *fileModes) check(rec *stripeapi.ChargeRecord) error {
+func (m *fileModes) check(rec *reconcile.ChargeRecord) error {
 	c := &rec.Charge
 	if !m.seen {
 		m.seen, m.live, m.firstID, m.first = true, c.Livemode, c.ID, rec.Place
@@ -162,7 +294,7 @@ func countCharges(in *importInput) (int, error) {
 		n     int
 		modes fileModes
 	)
-	err := stripeapi.StreamCharges(in.r, in.name, in.now, func(rec *stripeapi.ChargeRecord) error {
+	_, err := in.format.read(in.r, in.name, in.now, func(rec *reconcile.ChargeRecord) error {
 		n++
 		return modes.check(rec)
 	})
@@ -175,17 +307,20 @@ func countCharges(in *importInput) (int, error) {
 // errModeFound ends a peek at a file's first charge.
 var errModeFound = errors.New("mode found")
 
-// peekChargesMode reads the first charge of the file to learn its mode
-// (without a key, a live file goes into a live store of its own; with one, a
-// file of the other mode than the store's is refused before anything else),
-// and leaves in reading from the beginning of the file.
+// peekChargesMode settles the file's format, then reads its first charge to
+// learn its mode (without a key, a live file goes into a live store of its
+// own; with one, a file of the other mode than the store's is refused before
+// anything else), and leaves in reading from the beginning of the file.
 func peekChargesMode(in *importInput) error {
+	if err := in.chooseFormat(); err != nil {
+		return err
+	}
 	var read bytes.Buffer
 	r := in.r
 	if in.file == nil {
 		r = io.TeeReader(in.r, &read)
 	}
-	err := stripeapi.StreamCharges(r, in.name, in.now, func(rec *stripeapi.ChargeRecord) error {
+	_, err := in.format.read(r, in.name, in.now, func(rec *reconcile.ChargeRecord) error {
 		live := rec.Charge.Livemode
 		in.live = &live
 		return errModeFound
@@ -209,7 +344,8 @@ func modeName(live bool) string {
 }
 
 func newKeysImportCmd(env Env, runF func(context.Context, *importOptions) error) *command {
-	return newImportFileCmd(env, runF, runKeysImport, newFlags("keys import", keysSynopsis))
+	cmd, _ := newImportFileCmd(env, runF, runKeysImport, newFlags("keys import", keysSynopsis))
+	return cmd
 }
 
 func runKeysImport(ctx context.Context, opts *importOptions) error {
@@ -234,15 +370,16 @@ func importKeys(ctx context.Context, st *store.Store, in *importInput) (count, r
 	return len(records), repeated, nil
 }
 
-// newImportFileCmd is a command that imports one file: the flags both imports take.
-func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) error, fs *cmdFlags) *command {
-	opts := &importOptions{env: env}
+// newImportFileCmd is a command that imports one file: the flags both imports
+// take; opts are the options it fills.
+func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) error, fs *cmdFlags) (cmd *command, opts *importOptions) {
+	opts = &importOptions{env: env}
 	opts.sh.register(fs, usesStripe)
 	fs.BoolVar(&opts.yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
 	return &command{flags: fs, args: 1, run: func(ctx context.Context, args []string) error {
 		opts.path = args[0]
 		return runner(runF, run)(ctx, opts)
-	}}
+	}}, opts
 }
 
 // importFile imports a file (or stdin for "-") into the store in one
@@ -251,7 +388,7 @@ func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) e
 func importFile(ctx context.Context, opts *importOptions, load importer,
 	peek func(*importInput) error, noun string) error {
 	env, sh, yes, path := opts.env, &opts.sh, opts.yes, opts.path
-	in := &importInput{r: env.Stdin, name: "standard input", now: env.Now()}
+	in := &importInput{r: env.Stdin, name: "standard input", now: env.Now(), formatName: opts.format}
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -263,6 +400,13 @@ func importFile(ctx context.Context, opts *importOptions, load importer,
 	if peek != nil {
 		if err := peek(in); err != nil {
 			return err
+		}
+
+		if in.format != nil && in.format.provider != reconcile.ProviderStripe && sh.db == "" {
+			// The stores doublecheck picks itself are a Stripe account's
+			// (by the key) or those of files without one.
+			return fmt.Errorf("%s is %s: import it into a store of its own, named with --db PATH (one store per %s account); nothing was stored",
+				in.name, in.format.title, in.format.provider.Title())
 		}
 		sh.keylessLive = new(bool)
 		if in.live != nil {
@@ -290,7 +434,19 @@ func importFile(ctx context.Context, opts *importOptions, load importer,
 		}
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "imported %s%s from %s into %s\n", reconcile.Plural(count, noun), repeatNote(repeated), in.name, st.Path())
+	if in.format != nil {
+		// Said once the import succeeded: a refusal is one sentence.
+		how := ""
+		if in.formatName != "" {
+			how = " (--format " + in.format.name + ")"
+		}
+		fmt.Fprintf(env.Stderr, "read %s as %s%s\n", in.name, in.format.title, how)
+	}
+	note := ""
+	if in.note != "" {
+		note = "; " + in.note
+	}
+	fmt.Fprintf(env.Stderr, "imported %s%s from %s into %s%s\n", reconcile.Plural(count, noun), repeatNote(repeated), in.name, st.Path(), note)
 	return nil
 }
 

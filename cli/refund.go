@@ -77,7 +77,7 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	}
 	detectOpts := opts.det.options()
 
-	refunder := &refunding.Refunder{Operator: operatorName(opts.operator, env), Version: Version, DryRun: sh.dryRun, Deadline: opts.deadline}
+	refunder := &refunding.Refunder{Operator: operatorName(opts.operator, env), DryRun: sh.dryRun, Deadline: opts.deadline}
 	var (
 		st   *store.Store
 		live bool

@@ -81,7 +81,10 @@
 // A group is dismissed when the latest dismissed/undismissed decision for its id
 // is a dismissal (ids derive from the kept charge, so this survives re-detection),
 // else resolved when every suspect is fully refunded (by Stripe's figure or by a
-// succeeded refund in doublecheck's ledger, whichever is larger), else open.
+// succeeded refund in doublecheck's ledger, whichever is larger), else open. A
+// group whose suspects are refunded only thanks to refunds the provider received
+// and has yet to confirm (Adyen) is received instead of resolved, until the
+// provider confirms them or its own figure for the charge shows the refund.
 //
 // # Decisions and refund ids
 //
@@ -90,6 +93,7 @@
 // ledger state is the latest refund intent, except that a refused attempt
 // (refund_failed) after a succeeded refund shows that refund ("refunded", its operator and time): the report never says a charge
 // failed to refund when money went back. A pending intent after a refund shows
-// as pending. The refund id is always that of the latest succeeded refund, if
-// any, whatever decision is shown, so the CSV stays an audit trail of money out.
+// as pending. The refund id is always that of the latest succeeded (or received)
+// refund, if any, whatever decision is shown, so the CSV stays an audit trail of
+// money out.
 package reconcile

@@ -23,6 +23,7 @@ type (
 	}
 	jsonGroup struct {
 		ID         string       `json:"id"`
+		Provider   Provider     `json:"provider"`
 		Confidence Confidence   `json:"confidence"`
 		Status     Status       `json:"status"`
 		Cause      Cause        `json:"cause"`
@@ -34,15 +35,16 @@ type (
 		Charges    []jsonCharge `json:"charges"`
 	}
 	jsonCharge struct {
-		ID             string `json:"id"`
-		Role           Role   `json:"role"`
-		Created        string `json:"created"`
-		Amount         int64  `json:"amount"`
-		AmountRefunded int64  `json:"amount_refunded"`
-		Customer       string `json:"customer"`
-		Email          string `json:"email"`
-		CardLast4      string `json:"card_last4"`
-		IdempotencyKey string `json:"idempotency_key"`
+		ID             string   `json:"id"`
+		Provider       Provider `json:"provider"`
+		Role           Role     `json:"role"`
+		Created        string   `json:"created"`
+		Amount         int64    `json:"amount"`
+		AmountRefunded int64    `json:"amount_refunded"`
+		Customer       string   `json:"customer"`
+		Email          string   `json:"email"`
+		CardLast4      string   `json:"card_last4"`
+		IdempotencyKey string   `json:"idempotency_key"`
 		// KeyEvidence: application_key, no_application_key, not_known or made_by_checkout.
 		KeyEvidence KeyEvidence `json:"key_evidence"`
 		OrderRef    string      `json:"order_ref"`
@@ -59,6 +61,7 @@ type (
 		Currency  string   `json:"currency"`
 		Created   string   `json:"created"`
 		Detail    string   `json:"detail"`
+		Provider  Provider `json:"provider,omitempty"`
 	}
 	jsonSummary struct {
 		Account           string         `json:"account,omitempty"`
@@ -69,6 +72,7 @@ type (
 		Pending           int            `json:"pending"`
 		Resolved          int            `json:"resolved"`
 		Dismissed         int            `json:"dismissed"`
+		Received          int            `json:"received"`
 		ChargesWithoutKey int            `json:"charges_without_key"`
 		Causes            map[Cause]int  `json:"causes"`
 		ByCurrency        []jsonCurrency `json:"by_currency"`
@@ -81,6 +85,10 @@ type (
 		OpenGroups      int    `json:"open_groups"`
 		ResolvedGroups  int    `json:"resolved_groups"`
 		DismissedGroups int    `json:"dismissed_groups"`
+		// AwaitingConfirmation: refunds the provider received and has not
+		// confirmed, not counted in RefundedByUs.
+		AwaitingConfirmation int64 `json:"awaiting_confirmation"`
+		ReceivedGroups       int   `json:"received_groups"`
 	}
 )
 
@@ -97,13 +105,13 @@ func WriteJSON(w io.Writer, r Report) error {
 	out := jsonReport{Groups: []jsonGroup{}, Findings: []jsonFinding{}}
 	for _, g := range r.Groups {
 		jg := jsonGroup{
-			ID: g.ID, Confidence: g.Confidence, Status: g.Status, Cause: g.Cause,
+			ID: g.ID, Provider: g.Provider(), Confidence: g.Confidence, Status: g.Status, Cause: g.Cause,
 			Amount: g.Amount, Currency: g.Currency, Identity: g.Identity,
 			Reasons: append([]string{}, g.Reasons...), NextStep: g.NextStep(), Charges: []jsonCharge{},
 		}
 		for _, m := range g.Charges {
 			jg.Charges = append(jg.Charges, jsonCharge{
-				ID: m.ID, Role: m.Role, Created: utcTime(m.Created), Amount: m.Amount,
+				ID: m.ID, Provider: m.Provider.Resolved(), Role: m.Role, Created: utcTime(m.Created), Amount: m.Amount,
 				AmountRefunded: m.AmountRefunded, Customer: m.Customer, Email: m.Email,
 				CardLast4: m.CardLast4, IdempotencyKey: m.IdempotencyKey, KeyEvidence: m.KeyEvidence, OrderRef: m.OrderRef,
 				Disputed: m.Disputed, Decision: m.Decision,
@@ -114,13 +122,13 @@ func WriteJSON(w io.Writer, r Report) error {
 	for _, f := range r.Findings {
 		out.Findings = append(out.Findings, jsonFinding{
 			Kind: f.Kind, ChargeID: f.ChargeID, ChargeIDs: f.ChargeIDs, Key: f.Key, OrderRef: f.OrderRef,
-			Amount: f.Amount, Currency: f.Currency, Created: utcTime(f.Created), Detail: f.Detail,
+			Amount: f.Amount, Currency: f.Currency, Created: utcTime(f.Created), Detail: f.Detail, Provider: f.Provider,
 		})
 	}
 	s := r.Summary
 	out.Summary = jsonSummary{
 		Account: r.Account, Livemode: r.Live,
-		Charges: s.Charges, Groups: s.Groups, Open: s.Open, Pending: s.Pending, Resolved: s.Resolved, Dismissed: s.Dismissed,
+		Charges: s.Charges, Groups: s.Groups, Open: s.Open, Pending: s.Pending, Resolved: s.Resolved, Dismissed: s.Dismissed, Received: s.Received,
 		ChargesWithoutKey: s.ChargesWithoutKey, Causes: map[Cause]int{}, ByCurrency: []jsonCurrency{},
 	}
 	for c, n := range s.Causes {
@@ -143,6 +151,9 @@ var CSVHeader = []string{
 	"customer", "email", "card_last4", "amount", "currency", "amount_refunded",
 	"idempotency_key", "key_sources", "order_ref", "decision", "refund_id", "operator",
 	"decided_at", "reasons",
+	// Columns added later go last, so readers of the older columns by
+	// position keep working.
+	"provider",
 }
 
 // WriteCSV writes the reconciliation report: a header, one row per charge of
@@ -170,6 +181,7 @@ func WriteCSV(w io.Writer, r Report) error {
 				FormatAmount(m.Amount, m.Currency), strings.ToUpper(m.Currency), FormatAmount(m.AmountRefunded, m.Currency),
 				m.IdempotencyKey, strings.Join(m.KeySources, " "), m.OrderRef,
 				m.Decision, m.RefundID, m.Operator, utcTime(m.DecidedAt), reasons,
+				string(m.Provider.Resolved()),
 			}
 			if err := write(row); err != nil {
 				return fmt.Errorf("write CSV report: %w", err)
@@ -188,6 +200,7 @@ func WriteCSV(w io.Writer, r Report) error {
 		row := []string{
 			f.Kind, "", "", "", "", "", ids, utcTime(f.Created), "", "", "",
 			amount, strings.ToUpper(f.Currency), "", f.Key, "", f.OrderRef, "", "", "", "", f.Detail,
+			string(f.Provider),
 		}
 		if err := write(row); err != nil {
 			return fmt.Errorf("write CSV report: %w", err)
@@ -271,9 +284,17 @@ func WriteTable(w io.Writer, r Report) error {
 	if len(r.Groups) == 0 {
 		fmt.Fprintln(tw, "No suspected duplicates.")
 	} else {
+		// A store of one provider keeps the narrower table.
+		mixed := len(r.Summary.Providers) > 1
+		if mixed {
+			fmt.Fprint(tw, "PROVIDER\t")
+		}
 		fmt.Fprintln(tw, "GROUP\tCONFIDENCE\tSTATUS\tCAUSE\tAMOUNT\tIDENTITY\tCHARGES\tSPAN\tREASON")
 		for i := range r.Groups {
 			g := &r.Groups[i]
+			if mixed {
+				fmt.Fprintf(tw, "%s\t", g.Provider())
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
 				g.ID, g.Confidence, g.Status, g.Cause, FormatMoney(g.Amount, g.Currency),
 				oneLine(g.Identity), len(g.Charges), HumanDuration(g.Span()), oneLine(g.Headline()))
@@ -284,11 +305,18 @@ func WriteTable(w io.Writer, r Report) error {
 	if s.Pending > 0 {
 		pending = fmt.Sprintf(" %d pending,", s.Pending)
 	}
+	if s.Received > 0 {
+		pending += fmt.Sprintf(" %d received,", s.Received)
+	}
 	fmt.Fprintf(tw, "\n%s, %s: %d open,%s %d resolved, %d dismissed; %s with no idempotency key on record\n",
 		Plural(s.Charges, "charge"), Plural(s.Groups, "group"), s.Open, pending, s.Resolved, s.Dismissed, Plural(s.ChargesWithoutKey, "charge"))
 	if s.Pending > 0 {
 		fmt.Fprintf(tw, "%s with a refund pending: the money may have moved; %s finishes it\n",
 			Plural(s.Pending, "group"), ResumeCommand)
+	}
+	if s.Received > 0 {
+		fmt.Fprintf(tw, "%s with refunds received by the provider and not confirmed yet: resolved once it confirms them\n",
+			Plural(s.Received, "group"))
 	}
 	if len(s.ByCurrency) > 0 {
 		fmt.Fprintln(tw, "CURRENCY\tAT RISK\tREFUNDED BY DOUBLECHECK\tDISMISSED\tOPEN\tRESOLVED\tDISMISSED GROUPS")

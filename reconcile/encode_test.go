@@ -185,18 +185,18 @@ func TestWriteJSON(t *testing.T) {
 		t.Fatalf("top-level keys %v", got)
 	}
 	g := doc["groups"].([]any)[0].(map[string]any)
-	if got, want := keysOf(g), []string{"amount", "cause", "charges", "confidence", "currency", "id", "identity", "reasons", "status"}; !slices.Equal(got, want) {
+	if got, want := keysOf(g), []string{"amount", "cause", "charges", "confidence", "currency", "id", "identity", "provider", "reasons", "status"}; !slices.Equal(got, want) {
 		t.Errorf("group keys %v, want %v", got, want)
 	}
 	c := g["charges"].([]any)[1].(map[string]any)
-	wantCharge := []string{"amount", "amount_refunded", "card_last4", "created", "customer", "decision", "disputed", "email", "id", "idempotency_key", "key_evidence", "order_ref", "role"}
+	wantCharge := []string{"amount", "amount_refunded", "card_last4", "created", "customer", "decision", "disputed", "email", "id", "idempotency_key", "key_evidence", "order_ref", "provider", "role"}
 	if got := keysOf(c); !slices.Equal(got, wantCharge) {
 		t.Errorf("charge keys %v, want %v", got, wantCharge)
 	}
-	if g["id"] != "grp_a" || g["amount"] != 2000.0 || g["currency"] != "usd" || g["status"] != "open" {
+	if g["id"] != "grp_a" || g["provider"] != "stripe" || g["amount"] != 2000.0 || g["currency"] != "usd" || g["status"] != "open" {
 		t.Errorf("group %v", g)
 	}
-	if c["id"] != "ch_b" || c["role"] != "duplicate" || c["created"] != "2026-11-01T12:00:30Z" || c["amount_refunded"] != 500.0 || c["decision"] != "refunded" {
+	if c["id"] != "ch_b" || c["provider"] != "stripe" || c["role"] != "duplicate" || c["created"] != "2026-11-01T12:00:30Z" || c["amount_refunded"] != 500.0 || c["decision"] != "refunded" {
 		t.Errorf("charge %v", c)
 	}
 	f := doc["findings"].([]any)[0].(map[string]any)
@@ -232,6 +232,15 @@ func TestWriteCSV(t *testing.T) {
 	}
 	if !slices.Equal(rows[0], CSVHeader) {
 		t.Fatalf("header %v", rows[0])
+	}
+	// Consumers that read the original columns by position keep working: the
+	// provider column was appended.
+	original := []string{"kind", "group_id", "confidence", "status", "cause", "role", "charge_id", "created_utc",
+		"customer", "email", "card_last4", "amount", "currency", "amount_refunded",
+		"idempotency_key", "key_sources", "order_ref", "decision", "refund_id", "operator",
+		"decided_at", "reasons"}
+	if !slices.Equal(CSVHeader[:len(original)], original) || CSVHeader[len(CSVHeader)-1] != "provider" {
+		t.Errorf("header %v: the original columns must come first, in order, and provider last", CSVHeader)
 	}
 	col := map[string]int{}
 	for i, h := range rows[0] {
@@ -269,12 +278,15 @@ func TestWriteCSV(t *testing.T) {
 		{dup, "decided_at", "2026-11-01T12:00:01Z", false},
 		{dup, "group_id", "grp_a", false},
 		{dup, "card_last4", "4242", false},
+		{dup, "provider", "stripe", false},
+		{rows[3], "provider", "", false}, // a key without a charge: no provider known
 		{rows[3], "order_ref", "'\ro-1", true},
 		{rows[3], "created_utc", "2026-11-02T02:04:05Z", false},
 		{rows[4], "order_ref", "'-5", true},
 		{rows[4], "charge_id", "ch_c ch_d", false},
 		{rows[4], "amount", "4000", false},
 		{rows[4], "currency", "JPY", false},
+		{rows[4], "provider", "stripe", false},
 	}
 	for _, c := range checks {
 		if got := c.row[col[c.column]]; got != c.want {
@@ -408,5 +420,144 @@ func TestWriteTableStripsControlCharacters(t *testing.T) {
 	}
 	if strings.ContainsRune(buf.String(), '\x1b') || !strings.Contains(buf.String(), "cus [31mred x") {
 		t.Errorf("control characters reached the table:\n%q", buf.String())
+	}
+}
+
+// TestReceivedRefundIsReportedApart: a refund the provider received and has
+// not confirmed leaves its group "received", not "resolved", in every output,
+// until the provider confirms it (or its own figure for the charge shows it).
+func TestReceivedRefundIsReportedApart(t *testing.T) {
+	at := t0.Add(time.Hour)
+	ad := provider(ProviderAdyen)
+	refund := func(st RefundStatus) []RefundIntent {
+		return []RefundIntent{{RefundRequest: RefundRequest{Key: RefundKey("ch_b", 0, 2000), ChargeID: "ch_b", Amount: 2000, Currency: "usd", Provider: ProviderAdyen},
+			Status: st, RefundID: "psp_8835", Operator: "ann", CreatedAt: at, FinishedAt: at}}
+	}
+	cases := []struct {
+		name      string
+		dup       Charge
+		refunds   []RefundIntent
+		status    Status
+		decision  string
+		summary   func(s Summary) int
+		tableLine string
+	}{
+		{"received, not confirmed", charge("ch_b", time.Minute, ad), refund(RefundReceived), Received, "received",
+			func(s Summary) int { return s.Received }, "1 group with refunds received by the provider and not confirmed yet"},
+		{"confirmed", charge("ch_b", time.Minute, ad), refund(RefundSucceeded), Resolved, "refunded",
+			func(s Summary) int { return s.Resolved }, "1 resolved"},
+		{"the provider's own figure shows it refunded", charge("ch_b", time.Minute, ad, refunded(2000)), refund(RefundReceived), Resolved, "received",
+			func(s Summary) int { return s.Resolved }, "1 resolved"},
+		{"refused on confirmation", charge("ch_b", time.Minute, ad), refund(RefundFailed), Open, "refund_failed",
+			func(s Summary) int { return s.Open }, "1 open"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Detect(Input{Charges: []Charge{charge("ch_a", 0, ad), tc.dup}, Refunds: tc.refunds}, DefaultOptions())
+			g := onlyGroup(t, r)
+			if g.Status != tc.status || tc.summary(r.Summary) != 1 {
+				t.Errorf("status %s, summary %+v; want %s counted once", g.Status, r.Summary, tc.status)
+			}
+			if unsettled := tc.status == Received || tc.status == Open; g.Unsettled() != unsettled || g.NeedsAction() != (tc.status == Open) {
+				t.Errorf("Unsettled %v NeedsAction %v for a %s group", g.Unsettled(), g.NeedsAction(), g.Status)
+			}
+
+			var js bytes.Buffer
+			if err := WriteJSON(&js, r); err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Groups []struct {
+					Status   string
+					Provider string
+					Charges  []struct{ Decision, Provider string }
+				}
+				Summary struct {
+					Received   int
+					ByCurrency []struct {
+						RefundedByUs         int64 `json:"refunded_by_us"`
+						AwaitingConfirmation int64 `json:"awaiting_confirmation"`
+					} `json:"by_currency"`
+				}
+			}
+			if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			jg := doc.Groups[0]
+			if jg.Status != string(tc.status) || jg.Provider != "adyen" || jg.Charges[1].Decision != tc.decision || jg.Charges[1].Provider != "adyen" {
+				t.Errorf("JSON group %+v, want status %s, decision %s, provider adyen", jg, tc.status, tc.decision)
+			}
+			wantReceived, wantAwaiting, wantRefunded := 0, int64(0), int64(0)
+			switch tc.refunds[0].Status {
+			case RefundReceived:
+				wantAwaiting = 2000
+				if tc.status == Received {
+					wantReceived = 1
+				}
+			case RefundSucceeded:
+				wantRefunded = 2000
+			}
+			if cur := doc.Summary.ByCurrency[0]; doc.Summary.Received != wantReceived || cur.AwaitingConfirmation != wantAwaiting || cur.RefundedByUs != wantRefunded {
+				t.Errorf("JSON summary %+v, want received %d, awaiting %d, refunded by us %d", doc.Summary, wantReceived, wantAwaiting, wantRefunded)
+			}
+
+			var cs bytes.Buffer
+			if err := WriteCSV(&cs, r); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(&cs).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			col := map[string]int{}
+			for i, h := range rows[0] {
+				col[h] = i
+			}
+			wantRefundID := "psp_8835"
+			if tc.refunds[0].Status == RefundFailed {
+				wantRefundID = ""
+			}
+			if dup := rows[2]; dup[col["status"]] != string(tc.status) || dup[col["decision"]] != tc.decision || dup[col["provider"]] != "adyen" || dup[col["refund_id"]] != wantRefundID {
+				t.Errorf("CSV row %v, want status %s, decision %s, refund id %q, provider adyen", dup, tc.status, tc.decision, wantRefundID)
+			}
+
+			var tb bytes.Buffer
+			if err := WriteTable(&tb, r); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(tb.String(), tc.tableLine) || !strings.Contains(strings.Split(tb.String(), "\n")[1], " "+string(tc.status)+" ") {
+				t.Errorf("table lacks status %s or %q:\n%s", tc.status, tc.tableLine, tb.String())
+			}
+		})
+	}
+}
+
+// TestWriteTableNamesProvidersOnlyWhenMixed: scan's table gains a PROVIDER
+// column only for a store holding charges of more than one provider.
+func TestWriteTableNamesProvidersOnlyWhenMixed(t *testing.T) {
+	pp := provider(ProviderPayPal)
+	cases := []struct {
+		name    string
+		charges []Charge
+		column  bool
+	}{
+		{"Stripe only", []Charge{charge("ch_a", 0), charge("ch_b", time.Minute)}, false},
+		{"PayPal only", []Charge{charge("ch_a", 0, pp), charge("ch_b", time.Minute, pp)}, false},
+		{"Stripe and PayPal", []Charge{charge("ch_a", 0), charge("ch_b", time.Minute), charge("ch_c", time.Hour, pp, customer("cus_2")), charge("ch_d", time.Hour+time.Minute, pp, customer("cus_2"))}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteTable(&buf, Detect(Input{Charges: tc.charges}, DefaultOptions())); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if got := strings.HasPrefix(out, "PROVIDER"); got != tc.column {
+				t.Errorf("PROVIDER column %v, want %v:\n%s", got, tc.column, out)
+			}
+			if tc.column && (!strings.Contains(out, "\nstripe ") || !strings.Contains(out, "\npaypal ")) {
+				t.Errorf("rows do not name their provider:\n%s", out)
+			}
+		})
 	}
 }

@@ -22,6 +22,10 @@ const (
 	Pending   Status = "pending"
 	Resolved  Status = "resolved"  // every suspect fully refunded
 	Dismissed Status = "dismissed" // the operator judged it legitimate
+	// Received: every suspect is refunded or has a refund its provider
+	// received and has yet to confirm (Adyen confirms with a notification);
+	// it becomes resolved on confirmation, open again on a refusal.
+	Received Status = "received"
 )
 
 // ResumeCommand finishes the refunds a crash or a network failure left pending.
@@ -39,6 +43,10 @@ func (g *Group) NextStep() string {
 // NeedsAction is whether the group is open or has a refund pending: both count
 // in the money at risk and in scan --exit-code.
 func (g *Group) NeedsAction() bool { return g.Status == Open || g.Status == Pending }
+
+// Unsettled is whether the group is not done with: it needs action, or a
+// refund of it awaits its provider's confirmation.
+func (g *Group) Unsettled() bool { return g.NeedsAction() || g.Status == Received }
 
 // Role of a charge in its group.
 type Role string
@@ -108,7 +116,7 @@ type Member struct {
 	// when it can or when it is a kept charge.
 	NotRefundable string
 	Decision      string    // latest decision or refund state, e.g. "dismissed", "refunded"
-	RefundID      string    // the latest succeeded refund in the ledger, whatever Decision says
+	RefundID      string    // the latest succeeded or received refund in the ledger, whatever Decision says
 	Operator      string    // who decided
 	DecidedAt     time.Time // when
 	Note          string    // the operator's note on that decision (why a group was dismissed); empty for refund states
@@ -150,6 +158,15 @@ type Group struct {
 	Status   Status
 	Verdict
 	Charges []Member
+}
+
+// Provider took the group's charges: detection never groups charges of
+// different providers.
+func (g *Group) Provider() Provider {
+	if len(g.Charges) == 0 {
+		return ProviderStripe
+	}
+	return g.Charges[0].Provider.Resolved()
 }
 
 // Span is the time between the first and the last charge.

@@ -12,7 +12,8 @@ func (g *Group) Matches(query string) bool {
 }
 
 // SearchText is what Matches searches, lower-cased, each field ended by a NUL
-// so a query never matches across two: the group id, its cause and headline
+// so a query never matches across two: the group id, its provider ("paypal"),
+// its cause and headline
 // (the REASON column), what ties the charges,
 // the amount and the money at risk as the dashboard writes them ("113.45 usd",
 // so "113.45" matches too), and per charge its id, customer, email, order ref,
@@ -38,6 +39,7 @@ func (g *Group) SearchText() string {
 		b.WriteByte(0)
 	}
 	add(g.ID)
+	add(string(g.Provider()))
 	add(string(g.Cause))
 	add(g.Headline())
 	add(g.Identity)

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,7 +33,11 @@ func ParseProvider(s string) (Provider, error) {
 	if s == "" {
 		return ProviderStripe, nil
 	}
-	return "", fmt.Errorf("unknown payment provider %q (known: stripe, paypal, adyen)", s)
+	return "", unknownProvider(s)
+}
+
+func unknownProvider(name string) error {
+	return fmt.Errorf("unknown payment provider %q (known: stripe, paypal, adyen)", name)
 }
 
 // Resolved is p with the empty provider of older stores and files read as
@@ -105,4 +110,41 @@ func (p Provider) keysKept() string {
 		what = h
 	}
 	return fmt.Sprintf("%s keeps %s %s", p.Title(), what, HumanDuration(p.KeyLifetime()))
+}
+
+// MaxKeyLength is the longest idempotency key the provider's refund call
+// takes, 0 for a provider doublecheck does not know:
+//   - Stripe: Idempotency-Key up to 255 characters
+//     (https://docs.stripe.com/api/idempotent_requests).
+//   - PayPal: the refund call's spec (payments_payment_v2.json in
+//     paypal/paypal-rest-api-specifications) states no maximum for
+//     PayPal-Request-Id; the Orders v2 spec caps it at 108, the bound
+//     doublecheck keeps to.
+//   - Adyen: Idempotency-Key up to 64 characters
+//     (https://docs.adyen.com/development-resources/api-idempotency/).
+func (p Provider) MaxKeyLength() int {
+	switch p.Resolved() {
+	case ProviderStripe:
+		return 255
+	case ProviderPayPal:
+		return 108
+	case ProviderAdyen:
+		return 64
+	}
+	return 0
+}
+
+// CheckRefundKey refuses a refund key the provider would not take: empty, or
+// longer than its idempotency header allows. The error names the header and
+// the provider's own limit.
+func (p Provider) CheckRefundKey(key string) error {
+	switch limit := p.MaxKeyLength(); {
+	case key == "":
+		return errors.New("the idempotency key is empty")
+	case limit == 0:
+		return unknownProvider(string(p))
+	case len(key) > limit:
+		return fmt.Errorf("the %s is %d characters long; %s accepts at most %d", p.KeyHeader(), len(key), p.Title(), limit)
+	}
+	return nil
 }

@@ -21,6 +21,8 @@ type Finding struct {
 	Amount    int64
 	Currency  string
 	Detail    string
+	// Provider took the finding's charges; empty for a key without a charge.
+	Provider Provider
 }
 
 // CurrencyTotals are the summary figures for one currency, in minor units.
@@ -32,6 +34,17 @@ type CurrencyTotals struct {
 	OpenGroups      int   // open or pending
 	ResolvedGroups  int
 	DismissedGroups int
+	// AwaitingConfirmation is refunded through doublecheck's ledger and
+	// received by the provider, not confirmed yet (not in RefundedByUs).
+	AwaitingConfirmation int64
+	ReceivedGroups       int
+}
+
+// ProviderCharges counts one provider's charges by mode, so the dashboard can
+// show each provider's test or live mode.
+type ProviderCharges struct {
+	Provider   Provider
+	Live, Test int
 }
 
 // Summary totals a report.
@@ -42,12 +55,16 @@ type Summary struct {
 	Pending           int // groups with a refund begun and not finished
 	Resolved          int
 	Dismissed         int
+	Received          int              // groups whose refunds await their provider's confirmation
 	ByCurrency        []CurrencyTotals // sorted by currency
 	Causes            map[Cause]int
 	ChargesWithoutKey int
 	// FirstCharge and LastCharge bound the charges considered (the synced
 	// range), zero when there are none: the trend spans them.
 	FirstCharge, LastCharge time.Time
+	// Providers are the providers of the charges considered, in Providers
+	// order; none without charges.
+	Providers []ProviderCharges
 }
 
 // Report is the result of detection over a store.

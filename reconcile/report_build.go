@@ -72,7 +72,7 @@ func (x *index) keysWithoutCharge() map[string][]string {
 type chargeRefunds struct {
 	latest       RefundIntent
 	latestAt     time.Time
-	succeeded    RefundIntent // the latest succeeded intent, if hasSucceeded
+	succeeded    RefundIntent // the latest succeeded or received intent, if hasSucceeded
 	succeededAt  time.Time
 	refunded     int64 // amount of succeeded and received intents
 	received     int64 // amount of received intents, awaiting the provider's confirmation
@@ -171,7 +171,8 @@ func newLedger(in Input) *ledger {
 		if !cr.hasLatest || !at.Before(cr.latestAt) {
 			cr.latest, cr.latestAt, cr.hasLatest = ri, at, true
 		}
-		if ri.Status == RefundSucceeded && (!cr.hasSucceeded || !at.Before(cr.succeededAt)) {
+		// A received refund has the provider's reference too: the report names it.
+		if (ri.Status == RefundSucceeded || ri.Status == RefundReceived) && (!cr.hasSucceeded || !at.Before(cr.succeededAt)) {
 			cr.succeeded, cr.succeededAt, cr.hasSucceeded = ri, at, true
 		}
 	}
@@ -258,6 +259,8 @@ func (x *index) group(idx []int32, led *ledger) Group {
 		g.Status = Pending // before a dismissal: money may have moved either way
 	case dismissed && len(fresh) == 0:
 		g.Status = Dismissed
+	case g.allSuspectsRefunded(led) && g.awaitingConfirmation(led):
+		g.Status = Received
 	case g.allSuspectsRefunded(led):
 		g.Status = Resolved
 	}
@@ -385,6 +388,25 @@ func (g *Group) inFlight() bool {
 	return false
 }
 
+// awaitingConfirmation is whether a suspect of g counts as refunded only by a
+// refund its provider received and has not confirmed: neither the ledger nor
+// the provider's own figure for the charge says the money went back yet.
+func (g *Group) awaitingConfirmation(led *ledger) bool {
+	for i := range g.Charges {
+		if m := &g.Charges[i]; m.Role == Duplicate && awaitingConfirmation(&m.Charge, led) {
+			return true
+		}
+	}
+	return false
+}
+
+// awaitingConfirmation is whether charge c has a received refund its provider
+// has not confirmed, and the provider's own figure does not cover it.
+func awaitingConfirmation(c *Charge, led *ledger) bool {
+	cr := led.refunds[c.ID]
+	return cr != nil && cr.received > 0 && !c.Refunded && c.AmountRefunded < c.Amount
+}
+
 func (g *Group) allSuspectsRefunded(led *ledger) bool {
 	for _, m := range g.Charges {
 		if m.Role == Duplicate && effectiveRefunded(&m.Charge, led) < m.Amount {
@@ -402,7 +424,7 @@ func (x *index) applyLedger(m *Member, groupWide Decision, led *ledger) {
 	if m.Role == Duplicate {
 		left := m.Amount - effectiveRefunded(&m.Charge, led)
 		switch {
-		case left <= 0 && cr != nil && cr.received > 0:
+		case left <= 0 && awaitingConfirmation(&m.Charge, led):
 			m.NotRefundable = RefundReceived.Describe(m.Provider)
 		case left <= 0:
 			m.NotRefundable = notRefundableDone
@@ -527,7 +549,7 @@ func (x *index) findings() []Finding {
 					detail = "made by Stripe Checkout (session " + x.checkoutOf(c).Session + "): Stripe created its PaymentIntent, so no request or key of the application's exists"
 				}
 				out = append(out, Finding{
-					Kind: KindChargeWithoutKey, ChargeID: c.ID, OrderRef: x.order[i],
+					Kind: KindChargeWithoutKey, ChargeID: c.ID, OrderRef: x.order[i], Provider: c.Provider.Resolved(),
 					Amount: c.Amount, Currency: c.Currency, Created: c.Created, Detail: detail,
 				})
 			}
@@ -570,7 +592,8 @@ func (x *index) collectOrders(run []evidence) {
 func (x *index) orderFinding(charges []int32) Finding {
 	ch := x.in.Charges
 	first := &ch[charges[0]]
-	f := Finding{Kind: KindOrderMultiCharge, ChargeID: first.ID, OrderRef: x.order[charges[0]], Currency: first.Currency, Created: first.Created}
+	f := Finding{Kind: KindOrderMultiCharge, ChargeID: first.ID, OrderRef: x.order[charges[0]], Currency: first.Currency, Created: first.Created,
+		Provider: first.Provider.Resolved()}
 	var total int64
 	for _, i := range charges {
 		c := &ch[i]
@@ -602,6 +625,7 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 			s.LastCharge = c
 		}
 	}
+	s.Providers = providerCharges(in.Charges)
 	totals := map[string]*CurrencyTotals{}
 	cur := func(c string) *CurrencyTotals {
 		t := totals[c]
@@ -627,6 +651,9 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		case Resolved:
 			s.Resolved++
 			t.ResolvedGroups++
+		case Received:
+			s.Received++
+			t.ReceivedGroups++
 		case Dismissed:
 			s.Dismissed++
 			t.DismissedGroups++
@@ -638,8 +665,12 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		}
 	}
 	for _, ri := range in.Refunds {
-		if ri.Status == RefundSucceeded && !ri.Rehearsal() {
+		switch {
+		case ri.Rehearsal():
+		case ri.Status == RefundSucceeded:
 			cur(ri.Currency).RefundedByUs += ri.Amount
+		case ri.Status == RefundReceived:
+			cur(ri.Currency).AwaitingConfirmation += ri.Amount
 		}
 	}
 	for _, t := range totals {
@@ -647,4 +678,30 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 	}
 	slices.SortFunc(s.ByCurrency, func(a, b CurrencyTotals) int { return strings.Compare(a.Currency, b.Currency) })
 	return s
+}
+
+// providerCharges counts the charges of each provider by mode, in Providers
+// order (stores refuse a provider doublecheck does not know).
+func providerCharges(charges []Charge) []ProviderCharges {
+	counts := map[Provider]*ProviderCharges{}
+	for i := range charges {
+		p := charges[i].Provider.Resolved()
+		pc := counts[p]
+		if pc == nil {
+			pc = &ProviderCharges{Provider: p}
+			counts[p] = pc
+		}
+		if charges[i].Livemode {
+			pc.Live++
+		} else {
+			pc.Test++
+		}
+	}
+	var out []ProviderCharges
+	for _, p := range Providers {
+		if pc := counts[p]; pc != nil {
+			out = append(out, *pc)
+		}
+	}
+	return out
 }

@@ -25,10 +25,7 @@ type Refunder struct {
 	Gateways map[reconcile.Provider]Gateway
 	Ledger   Ledger
 	Operator string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
-	// Version is doublecheck's version; the gateways are made with it (sent
-	// as refund metadata where the provider keeps any).
-	Version string
-	DryRun  bool // a rehearsal: report would_refund outcomes, record and send nothing
+	DryRun   bool   // a rehearsal: report would_refund outcomes, record and send nothing
 	// Deadline bounds the time one refund may wait for its provider, all
 	// retries included (0: no bound beyond each request's own timeout). Past
 	// it the intent stays pending, to be resumed with the same key.
@@ -291,8 +288,8 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 	case strings.HasPrefix(plan.Key, reconcile.DryRunKeyPrefix):
 		return Outcome{}, fmt.Errorf("refund plan for charge %s has the dry-run key %q; a dry run is never sent", plan.ChargeID, plan.Key)
 	}
-	if len(plan.Key) > reconcile.MaxIdempotencyKeyLen {
-		return Outcome{}, fmt.Errorf("refund key for charge %s is %d characters, over Stripe's limit of %d", plan.ChargeID, len(plan.Key), reconcile.MaxIdempotencyKeyLen)
+	if err := plan.Provider.CheckRefundKey(plan.Key); err != nil {
+		return Outcome{}, fmt.Errorf("refund of charge %s: %w", plan.ChargeID, err)
 	}
 	plan.Provider = plan.Provider.Resolved()
 	it := reconcile.RefundIntent{RefundRequest: plan, Status: reconcile.RefundPending,

@@ -328,6 +328,13 @@ func TestRefundRefusesBadPlansAndDryRunsWriteNothing(t *testing.T) {
 		{name: "no key", plan: func() reconcile.RefundRequest { p := good; p.Key = ""; return p }(), wantErr: "has no idempotency key"},
 		{name: "no amount", plan: func() reconcile.RefundRequest { p := good; p.Amount = 0; return p }(), wantErr: "a positive amount"},
 		{name: "a dry-run key", plan: func() reconcile.RefundRequest { p := good; p.Key = reconcile.DryRunKeyPrefix + "x"; return p }(), wantErr: "a dry run is never sent"},
+		{name: "a key over PayPal's PayPal-Request-Id limit", plan: func() reconcile.RefundRequest { p := good; p.Key = strings.Repeat("k", 109); return p }(),
+			wantErr: "the PayPal-Request-Id is 109 characters long; PayPal accepts at most 108"},
+		{name: "a key over Adyen's Idempotency-Key limit", plan: func() reconcile.RefundRequest {
+			p := planFor("ch_dup", reconcile.ProviderAdyen)
+			p.Key = strings.Repeat("k", 65)
+			return p
+		}(), wantErr: "the Idempotency-Key is 65 characters long; Adyen accepts at most 64"},
 		{name: "dry run, without any credentials", plan: good, dry: true, status: reconcile.RefundWouldRefund},
 	}
 	for _, tc := range cases {
@@ -335,7 +342,10 @@ func TestRefundRefusesBadPlansAndDryRunsWriteNothing(t *testing.T) {
 			events := &refundtest.Events{}
 			r := &Refunder{Ledger: refundtest.NewLedger(events), DryRun: tc.dry}
 			if !tc.dry {
-				r.Gateways = map[reconcile.Provider]Gateway{reconcile.ProviderPayPal: newFake(reconcile.ProviderPayPal, events)}
+				r.Gateways = map[reconcile.Provider]Gateway{
+					reconcile.ProviderPayPal: newFake(reconcile.ProviderPayPal, events),
+					reconcile.ProviderAdyen:  newFake(reconcile.ProviderAdyen, events),
+				}
 			}
 			outcomes, err := r.Refund(context.Background(), []reconcile.RefundRequest{tc.plan}, nil)
 			switch {

@@ -56,11 +56,10 @@ func queryIntents(ctx context.Context, q querier, status reconcile.RefundStatus)
 }
 
 func validateIntent(r reconcile.RefundIntent) error {
+	if err := r.Provider.CheckRefundKey(r.Key); err != nil {
+		return err
+	}
 	switch {
-	case r.Key == "":
-		return errors.New("the idempotency key is empty")
-	case len(r.Key) > reconcile.MaxIdempotencyKeyLen:
-		return fmt.Errorf("the idempotency key is %d characters long; Stripe accepts at most %d", len(r.Key), reconcile.MaxIdempotencyKeyLen)
 	case r.ChargeID == "":
 		return errors.New("no charge to refund")
 	case r.Amount <= 0:

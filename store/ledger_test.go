@@ -173,7 +173,13 @@ func TestBeginRefundRejectsBadIntents(t *testing.T) {
 		wantErr string
 	}{
 		{"empty key", func(r *reconcile.RefundIntent) { r.Key = "" }, "key is empty"},
-		{"key too long", func(r *reconcile.RefundIntent) { r.Key = strings.Repeat("k", 256) }, "at most 255"},
+		{"key too long for Stripe", func(r *reconcile.RefundIntent) { r.Key = strings.Repeat("k", 256) }, "Stripe accepts at most 255"},
+		{"key too long for PayPal", func(r *reconcile.RefundIntent) {
+			r.Provider, r.Key = reconcile.ProviderPayPal, strings.Repeat("k", 109)
+		}, "the PayPal-Request-Id is 109 characters long; PayPal accepts at most 108"},
+		{"key too long for Adyen", func(r *reconcile.RefundIntent) {
+			r.Provider, r.Key = reconcile.ProviderAdyen, strings.Repeat("k", 65)
+		}, "the Idempotency-Key is 65 characters long; Adyen accepts at most 64"},
 		{"no charge", func(r *reconcile.RefundIntent) { r.ChargeID = "" }, "no charge"},
 		{"zero amount", func(r *reconcile.RefundIntent) { r.Amount = 0 }, "not positive"},
 		{"no currency", func(r *reconcile.RefundIntent) { r.Currency = "" }, "currency is empty"},

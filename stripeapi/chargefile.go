@@ -15,14 +15,9 @@ import (
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
-// ChargeRecord is one charge object read from a file: the charge, where it is,
-// and a digest of its compacted JSON, which tells a repeat of the charge (the
-// same digest) from a conflicting one.
-type ChargeRecord struct {
-	Charge reconcile.Charge
-	Place  reconcile.Place
-	Digest [16]byte
-}
+// ChargeRecord is one charge object read from a file; its digest is that of
+// its compacted JSON.
+type ChargeRecord = reconcile.ChargeRecord
 
 // StreamCharges reads Stripe charge objects from a Stripe list response
 // ({"object":"list","data":[…]}), a bare JSON array, or JSONL (one charge per

@@ -145,7 +145,7 @@ func gatewaysOf(client *Client) map[reconcile.Provider]refunding.Gateway {
 }
 
 func (rig *refundRig) refunder() *refunding.Refunder {
-	return &refunding.Refunder{Gateways: gatewaysOf(rig.client), Ledger: rig.ledger, Operator: "ana", Version: "1.2.3", Now: rig.clock}
+	return &refunding.Refunder{Gateways: gatewaysOf(rig.client), Ledger: rig.ledger, Operator: "ana", Now: rig.clock}
 }
 
 func (rig *refundRig) serve(w http.ResponseWriter, r *http.Request) {
@@ -716,7 +716,7 @@ func TestRefundRejectsBadPlansBeforeAnyWrite(t *testing.T) {
 		{"a dry run's key", reconcile.RefundRequest{ChargeID: "ch_1", Amount: 100, Currency: "usd", Key: reconcile.DryRunKeyPrefix + reconcile.RefundKey("ch_1", 0, 100)},
 			"a dry run is never sent"},
 		{"key over 255 characters", reconcile.RefundRequest{ChargeID: "ch_" + strings.Repeat("x", 250), Amount: 100, Currency: "usd",
-			Key: reconcile.RefundKey("ch_"+strings.Repeat("x", 250), 0, 100)}, "over Stripe's limit of 255"},
+			Key: reconcile.RefundKey("ch_"+strings.Repeat("x", 250), 0, 100)}, "the Idempotency-Key is 278 characters long; Stripe accepts at most 255"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -767,7 +767,7 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 	client := NewClient(Key{Secret: "sk_test_123"}, srv.URL)
 	ledger := refundtest.NewLedger(nil)
 	now := time.Now().UTC()
-	r := &refunding.Refunder{Gateways: gatewaysOf(client), Ledger: ledger, Operator: "ana", Version: "1.2.3", Now: func() time.Time { return now }}
+	r := &refunding.Refunder{Gateways: gatewaysOf(client), Ledger: ledger, Operator: "ana", Now: func() time.Time { return now }}
 	plan := reconcile.RefundRequest{ChargeID: "ch_dup", KeptChargeID: "ch_kept", GroupID: "grp_1", Amount: 1200, Currency: "usd",
 		Key: reconcile.RefundKey("ch_dup", 300, 1200)}
 

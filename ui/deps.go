@@ -56,6 +56,10 @@ type RefundResult struct {
 	ChargeID string
 	RefundID string
 	Pending  bool
+	// Received means the provider accepted the refund and confirms it later
+	// (Adyen): not refunded yet.
+	Received bool
+	Provider reconcile.Provider
 	Err      error
 }
 
@@ -103,19 +107,14 @@ type Deps struct {
 	Browser   Browser
 }
 
-// Badge is one environment shown in the header.
-type Badge struct {
-	Text string
-	Live bool
-}
-
 // Config is what the dashboard shows and how it behaves.
 type Config struct {
 	Account string // account name or id, shown in the header
 	Live    bool   // live-mode key: LIVE badge in red, typed refund confirmation
-	// Badges, when set, replace the TEST or LIVE badge: the environments of the
-	// providers whose data the store holds ("PAYPAL SANDBOX"; live ones in red).
-	Badges    []Badge
+	// Providers are the providers the dashboard is connected to; until the
+	// loaded data says which providers' modes to show, the header shows
+	// theirs, in Live's mode ("PayPal SANDBOX"). Empty: Stripe's TEST or LIVE.
+	Providers []reconcile.Provider
 	ReadOnly  bool          // refunds are turned off
 	DryRun    bool          // refunds are rehearsed: shown as "would refund", nothing is sent or recorded
 	Watch     time.Duration // background sync interval; 0 turns it off

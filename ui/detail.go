@@ -197,7 +197,8 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 	}
 
 	line(s.Title.Render(g.ID), "  ", confidenceStyle(s, g.Confidence).Render(string(g.Confidence)),
-		"  ", statusStyle(s, g.Status).Render(string(g.Status)), s.Muted.Render("  cause "), string(g.Cause))
+		"  ", statusStyle(s, g.Status).Render(groupStatusText(g)), s.Muted.Render("  cause "), string(g.Cause),
+		s.Muted.Render("  provider "), g.Provider().Title())
 	line(s.Muted.Render("identity "), g.Identity, s.Muted.Render(fmt.Sprintf(" · %d charges of %s in %s",
 		len(g.Charges), reconcile.FormatMoney(g.Amount, g.Currency), reconcile.HumanDuration(g.Span()))))
 	// The refunds first, where they show without scrolling: the stored
@@ -300,11 +301,21 @@ func cardText(m *reconcile.Member) string {
 	return strings.TrimSpace(m.CardBrand + " ••••" + m.CardLast4)
 }
 
+// groupStatusText is the group's status as the detail pane says it: a group
+// whose refunds await confirmation names the provider that will confirm them.
+func groupStatusText(g *reconcile.Group) string {
+	if g.Status == reconcile.Received {
+		return reconcile.RefundReceived.Describe(g.Provider())
+	}
+	return string(g.Status)
+}
+
 func decisionText(m *reconcile.Member) string {
 	if m.Decision == "" {
 		return "—"
 	}
-	parts := []string{m.Decision}
+	// A received refund is not refunded yet: "received, awaiting Adyen confirmation".
+	parts := []string{reconcile.RefundStatus(m.Decision).Describe(m.Provider)}
 	if m.RefundID != "" {
 		parts = append(parts, m.RefundID)
 	}
@@ -340,7 +351,7 @@ func statusStyle(s *Styles, st reconcile.Status) *lipgloss.Style {
 		return &s.Resolved
 	case reconcile.Dismissed:
 		return &s.Dismissed
-	case reconcile.Pending:
+	case reconcile.Pending, reconcile.Received:
 		return &s.Warn
 	}
 	return &s.Open

@@ -179,7 +179,7 @@ func (f *groupFilter) Label() string {
 type statusView int
 
 const (
-	viewOpen      statusView = iota // open and pending: what needs action
+	viewOpen      statusView = iota // open and pending (what needs action), and refunds awaiting confirmation
 	viewDismissed                   // judged legitimate
 	viewResolved                    // every duplicate refunded
 	viewAll
@@ -194,7 +194,7 @@ func (v statusView) label() string {
 func (v statusView) shows(g *reconcile.Group) bool {
 	switch v {
 	case viewOpen:
-		return g.NeedsAction()
+		return g.Unsettled()
 	case viewDismissed:
 		return g.Status == reconcile.Dismissed
 	case viewResolved:

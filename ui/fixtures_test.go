@@ -139,6 +139,9 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 		case reconcile.Resolved:
 			r.Summary.Resolved++
 			t.ResolvedGroups++
+		case reconcile.Received:
+			r.Summary.Received++
+			t.ReceivedGroups++
 		case reconcile.Dismissed:
 			r.Summary.Dismissed++
 			t.DismissedGroups++
@@ -148,6 +151,8 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 			case m.Role != reconcile.Duplicate:
 			case m.Decision == string(reconcile.RefundSucceeded):
 				t.RefundedByUs += m.AmountRefunded
+			case m.Decision == string(reconcile.RefundReceived):
+				t.AwaitingConfirmation += m.Amount
 			case g.Status == reconcile.Dismissed:
 				t.Dismissed += m.Amount
 			}
@@ -164,6 +169,25 @@ func withSummary(groups []reconcile.Group) reconcile.Report {
 		}
 	}
 	r.Summary.Groups = len(groups)
+	modes := map[reconcile.Provider]*reconcile.ProviderCharges{}
+	for i := range groups {
+		for _, m := range groups[i].Charges {
+			p := m.Provider.Resolved()
+			if modes[p] == nil {
+				modes[p] = &reconcile.ProviderCharges{Provider: p}
+			}
+			if m.Livemode {
+				modes[p].Live++
+			} else {
+				modes[p].Test++
+			}
+		}
+	}
+	for _, p := range reconcile.Providers {
+		if modes[p] != nil {
+			r.Summary.Providers = append(r.Summary.Providers, *modes[p])
+		}
+	}
 	for _, t := range byCur {
 		r.Summary.ByCurrency = append(r.Summary.ByCurrency, *t)
 	}
@@ -251,6 +275,33 @@ func (s *fakeSyncer) Sync(_ context.Context, progress func(SyncProgress)) (SyncR
 		s.onSync()
 	}
 	return SyncResult{Charges: 3, Note: s.note}, nil
+}
+
+// mixedReport is fixtureReport in a store that also holds PayPal sandbox
+// charges (grp_ch_2001) and live Adyen charges (grp_ch_3001, whose duplicate's
+// refund Adyen received and has not confirmed yet).
+func mixedReport() reconcile.Report {
+	r := fixtureReport()
+	groups := r.Groups
+	for i := range groups {
+		g := &groups[i]
+		for k := range g.Charges {
+			c := &g.Charges[k].Charge
+			switch g.ID {
+			case "grp_ch_2001":
+				c.Provider, c.ID = reconcile.ProviderPayPal, fmt.Sprintf("8MC58%03dLN4071%d", k, k)
+			case "grp_ch_3001":
+				c.Provider, c.Livemode, c.ID = reconcile.ProviderAdyen, true, fmt.Sprintf("QFPK5D9NXNF28DV%d", k)
+			}
+		}
+		if g.ID == "grp_ch_3001" {
+			g.Status = reconcile.Received
+			dup := &g.Charges[1]
+			dup.Refundable, dup.NotRefundable = 0, reconcile.RefundReceived.Describe(reconcile.ProviderAdyen)
+			dup.Decision, dup.RefundID, dup.Operator, dup.DecidedAt = string(reconcile.RefundReceived), "JQ38WZVM2G8B8P65", "sam", fixtureBase.Add(2*time.Hour+time.Minute)
+		}
+	}
+	return withSummary(groups)
 }
 
 type fakeRefunder struct {

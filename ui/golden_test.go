@@ -43,6 +43,9 @@ func TestGolden(t *testing.T) {
 		{"export_prompt_small", 60, 15, []string{"e"}, false, nil, false, ""},
 		{"copied_group_id", 100, 30, []string{"j", "c"}, false, nil, true, "copied group id"},
 		{"detail_second_charge", 100, 30, []string{"j", "enter", "]"}, false, nil, false, ""},
+		{"mixed_providers", 100, 30, nil, false, mixedReport, false, ""},
+		{"mixed_providers_received", 100, 40, []string{"j", "j", "enter", "]"}, false, mixedReport, false, ""},
+		{"mixed_providers_60x15", 60, 15, nil, false, mixedReport, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,35 +68,29 @@ func (h header) View() string { return h.view }
 
 func (h header) render() string {
 	s := h.styles
-	badge := s.TestBadge.Render("TEST")
-	if h.cfg.Live {
-		badge = s.LiveBadge.Render("LIVE")
-	}
-	if len(h.cfg.Badges) > 0 {
-		var badges []string
-		for _, b := range h.cfg.Badges {
-			style := s.TestBadge
-			if b.Live {
-				style = s.LiveBadge
-			}
-			badges = append(badges, style.Render(b.Text))
-		}
-		badge = strings.Join(badges, " ")
-	}
-	left := s.Title.Render("doublecheck") + "  " + s.Bold.Render(orText(h.cfg.Account, "local store")) + "  " + badge
+	title := s.Title.Render("doublecheck") + "  " + s.Bold.Render(orText(h.cfg.Account, "local store"))
+	modes := h.modes()
 	if h.cfg.ReadOnly {
-		left += " " + s.ModeBadge.Render("read-only")
+		modes += " " + s.ModeBadge.Render("read-only")
 	}
 	if h.cfg.DryRun {
-		left += " " + s.ModeBadge.Render("dry run")
+		modes += " " + s.ModeBadge.Render("dry run")
 	}
-	first := spread(left, s.Muted.Render(h.syncText), h.width)
+	first := []string{spread(title+"  "+modes, s.Muted.Render(h.syncText), h.width)}
+	if lipgloss.Width(title+"  "+modes) > h.width {
+		// The modes are never cut (several providers' need room): they get a
+		// line of their own.
+		first = []string{spread(title, s.Muted.Render(h.syncText), h.width), modes}
+	}
 
-	lines := []string{first, s.Muted.Render("loading…")}
+	lines := append(first, s.Muted.Render("loading…"))
 	if h.loaded {
 		sum := h.summary
 		counts := fmt.Sprintf("%s open  %s resolved  %s dismissed",
 			s.Bold.Render(fmt.Sprint(sum.Open)), s.Bold.Render(fmt.Sprint(sum.Resolved)), s.Bold.Render(fmt.Sprint(sum.Dismissed)))
+		if sum.Received > 0 {
+			counts = s.Warn.Render(fmt.Sprintf("%d received", sum.Received)) + "  " + counts
+		}
 		if sum.Pending > 0 {
 			counts = s.Warn.Render(fmt.Sprintf("%d pending", sum.Pending)) + "  " + counts
 		}
@@ -104,7 +98,7 @@ func (h header) render() string {
 			counts += "  " + s.New.Render(fmt.Sprintf("%d new", h.fresh))
 		}
 		atRisk := h.perCurrency("at risk", func(c reconcile.CurrencyTotals) int64 { return c.AtRisk })
-		lines = []string{first}
+		lines = first
 		// Money is never cut: when the counts and the risk do not fit on one line,
 		// the risk gets lines of its own (the layout measures the header).
 		if risk := h.moneyLines(h.width, atRisk); len(risk) == 1 && lipgloss.Width(counts)+1+lipgloss.Width(risk[0]) <= h.width {
@@ -114,6 +108,7 @@ func (h header) render() string {
 		}
 		handled := h.moneyLines(h.width,
 			h.perCurrency("refunded by doublecheck", func(c reconcile.CurrencyTotals) int64 { return c.RefundedByUs }),
+			h.awaiting(),
 			h.perCurrency("dismissed", func(c reconcile.CurrencyTotals) int64 { return c.Dismissed }))
 		// The causes, the least important, take what room the last line leaves.
 		handled[len(handled)-1] = spread(handled[len(handled)-1], h.causes(), h.width)
@@ -123,6 +118,58 @@ func (h header) render() string {
 		lines[i] = fit(lines[i], h.width)
 	}
 	return s.Header.Width(h.width).Render(strings.Join(lines, "\n"))
+}
+
+// modes is the mode badge: the account's TEST or LIVE for a store of Stripe
+// charges only, else each provider's name with the modes of its charges
+// (PayPal calls its test mode SANDBOX), so a live provider in a mixed store
+// is never hidden. Live is always red.
+func (h header) modes() string {
+	s := h.styles
+	ps := h.summary.Providers
+	if !h.loaded || len(ps) == 0 || len(ps) == 1 && ps[0].Provider == reconcile.ProviderStripe {
+		// Before the data says, the providers the dashboard is connected to
+		// do (a PayPal account's SANDBOX before its first sync).
+		if len(h.cfg.Providers) > 0 && !slices.Equal(h.cfg.Providers, []reconcile.Provider{reconcile.ProviderStripe}) {
+			parts := make([]string, len(h.cfg.Providers))
+			for i, p := range h.cfg.Providers {
+				badge := s.TestBadge.Render(modeName(p, false))
+				if h.cfg.Live {
+					badge = s.LiveBadge.Render(modeName(p, true))
+				}
+				parts[i] = s.Bold.Render(p.Title()) + " " + badge
+			}
+			return strings.Join(parts, "  ")
+		}
+		if h.cfg.Live {
+			return s.LiveBadge.Render("LIVE")
+		}
+		return s.TestBadge.Render("TEST")
+	}
+	parts := make([]string, len(ps))
+	for i, pc := range ps {
+		var badges []string
+		if pc.Live > 0 {
+			badges = append(badges, s.LiveBadge.Render(modeName(pc.Provider, true)))
+		}
+		if pc.Test > 0 {
+			badges = append(badges, s.TestBadge.Render(modeName(pc.Provider, false)))
+		}
+		parts[i] = s.Bold.Render(pc.Provider.Title()) + " " + strings.Join(badges, " ")
+	}
+	return strings.Join(parts, "  ")
+}
+
+// modeName is the provider's own name for a mode: LIVE, else TEST (SANDBOX
+// at PayPal).
+func modeName(p reconcile.Provider, live bool) string {
+	switch {
+	case live:
+		return "LIVE"
+	case p.Resolved() == reconcile.ProviderPayPal:
+		return "SANDBOX"
+	}
+	return "TEST"
 }
 
 // perCurrency is a labelled figure of the summary, one item per currency (the
@@ -139,6 +186,15 @@ func (h header) perCurrency(label string, figure func(reconcile.CurrencyTotals) 
 	}
 	items[0] = h.styles.Muted.Render(label+" ") + items[0]
 	return items
+}
+
+// awaiting is the money refunded through doublecheck that its provider
+// received and has yet to confirm, per currency; nothing when there is none.
+func (h header) awaiting() []string {
+	if !slices.ContainsFunc(h.summary.ByCurrency, func(c reconcile.CurrencyTotals) bool { return c.AwaitingConfirmation > 0 }) {
+		return nil
+	}
+	return h.perCurrency("awaiting confirmation", func(c reconcile.CurrencyTotals) int64 { return c.AwaitingConfirmation })
 }
 
 // moneyLines lays sections of money items out on lines of width w, filling each

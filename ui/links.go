@@ -32,33 +32,60 @@ func (r copyRequestedMsg) perform(_ context.Context, deps Deps) tea.Msg {
 	return flashMsg{level: levelInfo, text: fmt.Sprintf("copied %s %s (sent to the terminal's clipboard, OSC 52)", r.what, r.text)}
 }
 
-// openRequestedMsg asks for a charge's page in the Stripe Dashboard.
-type openRequestedMsg struct{ url, chargeID string }
+// openRequestedMsg asks for a charge's page at its provider: where names the
+// place ("the Stripe Dashboard"), and note, when set, says what to do when the
+// page does not show the charge.
+type openRequestedMsg struct{ url, chargeID, where, note string }
 
 func (r openRequestedMsg) perform(ctx context.Context, deps Deps) tea.Msg {
 	why := "no browser can open here"
 	if deps.Browser != nil {
 		err := deps.Browser.Open(ctx, r.url)
 		if err == nil {
-			return flashMsg{level: levelInfo, kind: flashLink, text: "opened " + r.chargeID + " in the Stripe Dashboard: " + r.url}
+			return flashMsg{level: levelInfo, kind: flashLink, text: "opened " + r.chargeID + " in " + r.where + ": " + r.url + r.note}
 		}
 		why = err.Error()
 	}
 	// Over SSH the browser is on the operator's side of the connection: the
 	// link goes to their clipboard when there is one, and shows either way.
 	if deps.Clipboard != nil && deps.Clipboard.Copy(r.url) == nil {
-		return flashMsg{level: levelWarn, kind: flashLink, text: fmt.Sprintf("%s; link copied (OSC 52): %s", why, r.url)}
+		return flashMsg{level: levelWarn, kind: flashLink, text: fmt.Sprintf("%s; link copied (OSC 52): %s%s", why, r.url, r.note)}
 	}
-	return flashMsg{level: levelWarn, kind: flashLink, text: fmt.Sprintf("%s; open %s", why, r.url)}
+	return flashMsg{level: levelWarn, kind: flashLink, text: fmt.Sprintf("%s; open %s%s", why, r.url, r.note)}
 }
 
-// dashboardURL is a charge's page in the Stripe Dashboard; test-mode pages
-// live under /test.
-func dashboardURL(chargeID string, live bool) string {
-	if live {
-		return "https://dashboard.stripe.com/payments/" + chargeID
+// chargePage is where o opens charge c: its page at its provider, the place's
+// name, and a note when the link's form is not documented.
+//   - Stripe: the Dashboard's payment page; test-mode pages live under /test.
+//     Stripe's mode is the account's (live), as for every Stripe command.
+//   - PayPal: the activity page of the transaction, on www.sandbox.paypal.com
+//     for a sandbox charge.
+//   - Adyen: the Customer Area's payment page by PSP reference, on ca-test or
+//     ca-live. Adyen's docs name no link form; this is the one Adyen's own
+//     plugins build (Adyen/adyen-magento2 tests it in
+//     Test/Unit/Helper/DataTest.php), so the note says where to look when it
+//     does not open.
+func chargePage(c *reconcile.Charge, live bool) (url, where, note string) {
+	switch p := c.Provider.Resolved(); p {
+	case reconcile.ProviderPayPal:
+		host := "www.sandbox.paypal.com"
+		if c.Livemode {
+			host = "www.paypal.com"
+		}
+		return "https://" + host + "/activity/payment/" + c.ID, "PayPal", ""
+	case reconcile.ProviderAdyen:
+		env := "test"
+		if c.Livemode {
+			env = "live"
+		}
+		return "https://ca-" + env + ".adyen.com/ca/ca/accounts/showTx.shtml?pspReference=" + c.ID + "&txType=Payment",
+			"the Adyen Customer Area",
+			" (if it does not show the payment: Customer Area → Transactions → Payments, search PSP reference " + c.ID + ")"
 	}
-	return "https://dashboard.stripe.com/test/payments/" + chargeID
+	if live {
+		return "https://dashboard.stripe.com/payments/" + c.ID, "the Stripe Dashboard", ""
+	}
+	return "https://dashboard.stripe.com/test/payments/" + c.ID, "the Stripe Dashboard", ""
 }
 
 // linkKeys are c and o.
@@ -71,16 +98,16 @@ func defaultLinkKeys() linkKeys {
 	}
 }
 
-// linkActions copies the selected id and opens the selected charge in the
-// Stripe Dashboard. In the list the selection is the group (c copies its id,
-// o opens its first duplicate); in the detail pane it is the selected charge.
+// linkActions copies the selected id and opens the selected charge at its
+// provider. In the list the selection is the group (c copies its id, o opens
+// its first duplicate); in the detail pane it is the selected charge.
 type linkActions struct {
 	keys     linkKeys
 	live     bool
 	copyOK   bool // a clipboard is wired
 	copyText string
-	copyWhat string // "group id", "charge id"
-	chargeID string // the charge o opens
+	copyWhat string            // "group id", "charge id"
+	charge   *reconcile.Charge // the charge o opens; read only
 }
 
 func newLinkActions(live, copyOK bool) linkActions {
@@ -92,30 +119,35 @@ func newLinkActions(live, copyOK bool) linkActions {
 // SetTarget says what is selected: the charge when the detail pane has the
 // keys, else the group. browsing is whether no dialog or input has the keys.
 func (l *linkActions) SetTarget(browsing bool, g *reconcile.Group, charge *reconcile.Member) {
-	l.copyText, l.copyWhat, l.chargeID = "", "", ""
+	l.copyText, l.copyWhat, l.charge = "", "", nil
 	switch {
 	case charge != nil:
-		l.copyText, l.copyWhat, l.chargeID = charge.ID, "charge id", charge.ID
+		l.copyText, l.copyWhat, l.charge = charge.ID, "charge id", &charge.Charge
 	case g != nil:
 		l.copyText, l.copyWhat = g.ID, "group id"
-		l.chargeID = firstDuplicate(g)
+		l.charge = firstDuplicate(g)
 	}
 	l.keys.Copy.SetEnabled(browsing && l.copyOK && l.copyText != "")
-	l.keys.Open.SetEnabled(browsing && l.chargeID != "")
+	l.keys.Open.SetEnabled(browsing && l.charge != nil)
+	provider := reconcile.ProviderStripe
+	if l.charge != nil {
+		provider = l.charge.Provider.Resolved()
+	}
+	l.keys.Open.SetHelp("o", "open in "+provider.Title())
 }
 
 // firstDuplicate is the charge worth opening for a group: its first
 // duplicate, else its first charge.
-func firstDuplicate(g *reconcile.Group) string {
-	for _, c := range g.Charges {
-		if c.Role == reconcile.Duplicate {
-			return c.ID
+func firstDuplicate(g *reconcile.Group) *reconcile.Charge {
+	for i := range g.Charges {
+		if c := &g.Charges[i]; c.Role == reconcile.Duplicate {
+			return &c.Charge
 		}
 	}
 	if len(g.Charges) > 0 {
-		return g.Charges[0].ID
+		return &g.Charges[0].Charge
 	}
-	return ""
+	return nil
 }
 
 // Wants is whether msg is c or o while they act.
@@ -132,7 +164,8 @@ func (l linkActions) Update(msg tea.Msg) (linkActions, tea.Cmd) {
 	case key.Matches(km, l.keys.Copy):
 		intent = copyRequestedMsg{text: l.copyText, what: l.copyWhat}
 	case key.Matches(km, l.keys.Open):
-		intent = openRequestedMsg{url: dashboardURL(l.chargeID, l.live), chargeID: l.chargeID}
+		url, where, note := chargePage(l.charge, l.live)
+		intent = openRequestedMsg{url: url, chargeID: l.charge.ID, where: where, note: note}
 	default:
 		return l, nil
 	}
@@ -141,9 +174,11 @@ func (l linkActions) Update(msg tea.Msg) (linkActions, tea.Cmd) {
 
 func (l linkActions) ShortHelp() []key.Binding { return []key.Binding{l.keys.Copy, l.keys.Open} }
 
-// FullHelp lists c whenever a clipboard is wired, and o.
+// FullHelp lists c whenever a clipboard is wired, and o with the selected
+// charge's provider.
 func (l linkActions) FullHelp() [][]key.Binding {
 	k := defaultLinkKeys()
 	k.Copy.SetEnabled(l.copyOK)
+	k.Open.SetHelp(l.keys.Open.Help().Key, l.keys.Open.Help().Desc)
 	return [][]key.Binding{{k.Copy, k.Open}}
 }

@@ -506,6 +506,7 @@ func (m Model) applyReport(msg reportLoadedMsg) (Model, tea.Cmd) {
 	m.table.MarkFresh(added)
 	m.table.Forget(func(id string) bool { _, ok := m.index[id]; return ok })
 	m.header.SetSummary(m.report.Summary)
+	m.table.SetShowProvider(len(m.report.Summary.Providers) > 1)
 	m.trend.SetReport(m.report)
 	m.filter.SetGroups(m.report.Groups, msg.index, msg.sorted)
 	m.refilter()

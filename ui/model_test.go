@@ -816,8 +816,9 @@ func TestHeader(t *testing.T) {
 			"at risk", "120.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:05:00 (just now)",
 			"refunded by doublecheck 99.00 USD", "dismissed 20.00 USD", "causes no_key 2 · unknown 2"}},
 		{"live read-only dry run", func(c *Config) { c.Live, c.ReadOnly, c.DryRun = true, true, true }, []string{"LIVE", "read-only", "dry run"}},
-		{"Stripe test mode and PayPal's sandbox", func(c *Config) { c.Badges = []Badge{{Text: "TEST"}, {Text: "PAYPAL SANDBOX"}} },
-			[]string{" TEST ", " PAYPAL SANDBOX "}},
+		{"connected to Stripe and PayPal's sandbox", func(c *Config) {
+			c.Providers = []reconcile.Provider{reconcile.ProviderStripe, reconcile.ProviderPayPal}
+		}, []string{"Stripe  TEST ", "PayPal  SANDBOX "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -836,14 +837,15 @@ func TestHeader(t *testing.T) {
 	}
 }
 
-// TestHeaderPayPalLive: a PayPal store's badge replaces Stripe's TEST/LIVE.
+// TestHeaderPayPalLive: a dashboard connected to a live PayPal account says
+// so before its data does, never Stripe's TEST.
 func TestHeaderPayPalLive(t *testing.T) {
 	cfg := testConfig()
-	cfg.Badges = []Badge{{Text: "PAYPAL LIVE", Live: true}}
+	cfg.Live, cfg.Providers = true, []reconcile.Provider{reconcile.ProviderPayPal}
 	m := newHarness(fixtureReport()).start(t, cfg)
 	view := ansi.Strip(m.header.View())
-	if first := strings.SplitN(view, "\n", 2)[0]; !strings.Contains(first, "PAYPAL LIVE") || strings.Contains(first, "TEST") {
-		t.Errorf("header %q: want PAYPAL LIVE and no TEST", first)
+	if first := strings.SplitN(view, "\n", 2)[0]; !strings.Contains(first, "PayPal  LIVE ") || strings.Contains(first, "TEST") {
+		t.Errorf("header %q: want PayPal LIVE and no TEST", first)
 	}
 }
 

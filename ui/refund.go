@@ -319,6 +319,9 @@ func (r *refundFlow) record(res RefundResult, tally *refundCounts) (level flashL
 	case res.Err != nil:
 		tally.failed++
 		level, text = levelError, "refund failed: "+res.Err.Error()
+	case res.Received:
+		tally.received++
+		text = reconcile.RefundReceived.Describe(res.Provider) + ": " + res.RefundID
 	case r.dryRun:
 		tally.ok++
 		text = "would refund (dry run: nothing sent or recorded)"
@@ -419,7 +422,7 @@ func waitForEvent(events <-chan tea.Msg) tea.Cmd {
 
 // refundCounts tallies what became of a batch (or of resumed refunds), each
 // outcome apart: "done" would hide a pending or a failed refund.
-type refundCounts struct{ ok, pending, failed int }
+type refundCounts struct{ ok, received, pending, failed int }
 
 // summary is the tally in one line, at the level of its worst outcome.
 func (c refundCounts) summary(dryRun bool) (flashLevel, string) {
@@ -429,6 +432,9 @@ func (c refundCounts) summary(dryRun bool) (flashLevel, string) {
 	}
 	parts := []string{fmt.Sprintf("%d %s", c.ok, verb)}
 	level := levelInfo
+	if c.received > 0 {
+		parts = append(parts, fmt.Sprintf("%d received (the provider confirms them later)", c.received))
+	}
 	if c.pending > 0 {
 		level = levelWarn
 		parts = append(parts, fmt.Sprintf("%d pending (network failure: will be resumed with the same key)", c.pending))

@@ -39,6 +39,7 @@ type groupTable struct {
 	justNow       map[string]bool // groups refunded in this session and listed until the cursor moves; read only
 	sortColumn    string          // the column the rows are sorted by, "" for none
 	sortArrow     string          // its direction
+	showProvider  bool            // the store holds charges of more than one provider
 }
 
 // tableKeys are the list's keys.
@@ -124,6 +125,10 @@ func (t *groupTable) head(name string) string {
 	}
 	return name
 }
+
+// SetShowProvider shows the PROVIDER column: for a store holding charges of
+// more than one provider (a store of one keeps its narrower layout).
+func (t *groupTable) SetShowProvider(show bool) { t.showProvider = show }
 
 // SetEmpty is what the table says when it lists nothing.
 func (t *groupTable) SetEmpty(text string) { t.empty = text }
@@ -348,13 +353,18 @@ func (t *groupTable) layoutColumns() []column {
 	cols := []column{
 		{name: "CONF", text: func(g *reconcile.Group) string { return string(g.Confidence) }},
 		{name: "STATUS", text: t.statusText},
+	}
+	if t.showProvider {
+		cols = append(cols, column{name: "PROVIDER", text: func(g *reconcile.Group) string { return g.Provider().Title() }})
+	}
+	cols = append(cols, []column{
 		{name: "IDENTITY", text: func(g *reconcile.Group) string { return g.Identity }},
 		{name: "AT RISK", text: atRiskText, right: true},
 		{name: "AMOUNT", text: func(g *reconcile.Group) string { return reconcile.FormatMoney(g.Amount, g.Currency) }, right: true},
 		{name: "CHARGES", text: func(g *reconcile.Group) string { return strconv.Itoa(len(g.Charges)) }, right: true},
 		{name: "SPAN", text: func(g *reconcile.Group) string { return reconcile.HumanDuration(g.Span()) }, right: true},
 		{name: latestColumn, text: func(g *reconcile.Group) string { return latest(g).UTC().Format("01-02 15:04") }},
-	}
+	}...)
 	end := min(t.offset+t.pageRows(), len(t.rows))
 	used := len(gutter)
 	for i := range cols {

@@ -1,0 +1,333 @@
+package paypalapi
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+)
+
+var activityNow = time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+
+// readActivity reads a download whole, as the import would stream it.
+func readActivity(t *testing.T, data, name string) ([]reconcile.ChargeRecord, string, error) {
+	t.Helper()
+	var out []reconcile.ChargeRecord
+	note, err := StreamActivityCSV(strings.NewReader(data), name, activityNow, func(rec *reconcile.ChargeRecord) error {
+		out = append(out, *rec)
+		return nil
+	})
+	return out, note, err
+}
+
+// wantPayment is what a test expects of one payment read from a download.
+type wantPayment struct {
+	id            string
+	created       time.Time
+	amount        int64
+	refunded      int64
+	currency      string
+	status        string
+	captured      bool
+	email, order  string
+	invoice, cust string
+}
+
+func TestActivityDownloadVariants(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []wantPayment // in the order of the file
+		note string
+	}{
+		{"../testdata/paypal_activity.csv", []wantPayment{
+			{"8PY00000000000004", time.Date(2026, 11, 10, 16, 0, 0, 0, time.UTC), 999, 0, "usd", "succeeded", true, "ada@example.com", "sub-77", "", "sub-77"},
+			{"8PY00000000000003", time.Date(2026, 11, 1, 6, 59, 30, 0, time.UTC), 6400, 2000, "usd", "succeeded", true, "grace@example.com", "INV-3003", "INV-3003", ""},
+			{"8PY00000000000002", time.Date(2026, 10, 30, 17, 1, 5, 0, time.UTC), 125000, 0, "usd", "succeeded", true, "alan@example.com", "INV-3001", "INV-3001", "cart-9"},
+			{"8PY00000000000001", time.Date(2026, 10, 30, 17, 0, 35, 0, time.UTC), 125000, 0, "usd", "succeeded", true, "alan@example.com", "INV-3001", "INV-3001", "cart-9"},
+		}, "1 refund applied to its payment; left out 4 rows, neither payments to you nor their completed refunds (General Authorization ×1, General Currency Conversion ×2, General Withdrawal ×1)"},
+		{"../testdata/paypal_activity_uk_vat.csv", []wantPayment{
+			{"7PY00000000000002", time.Date(2026, 10, 24, 17, 45, 12, 0, time.UTC), 4500, 4500, "gbp", "succeeded", true, "ik@example.co.uk", "UK-1001", "UK-1001", ""},
+			{"7PY00000000000001", time.Date(2026, 10, 24, 17, 44, 58, 0, time.UTC), 4500, 0, "gbp", "succeeded", true, "ik@example.co.uk", "UK-1001", "UK-1001", ""},
+			{"7PY00000000000003", time.Date(2026, 10, 20, 8, 0, 0, 0, time.UTC), 1200, 0, "gbp", "pending", false, "mary@example.co.uk", "", "", ""},
+		}, "1 refund applied to its payment"},
+		{"../testdata/paypal_activity_custom.csv", []wantPayment{
+			{"6PY00000000000001", time.Date(2026, 11, 15, 3, 0, 0, 0, time.UTC), 12000, 0, "jpy", "succeeded", true, "hanako@example.jp", "jp-501", "", "jp-501"},
+			{"6PY00000000000002", time.Date(2026, 11, 15, 3, 0, 20, 0, time.UTC), 12000, 12000, "jpy", "succeeded", true, "hanako@example.jp", "jp-501", "", "jp-501"},
+		}, "1 refund applied to its payment; left out 1 row, neither payments to you nor their completed refunds (Hold on Balance for Dispute Investigation ×1)"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !IsActivityDownload(reconcile.CSVHeaderRow(data)) {
+				t.Fatalf("the header of %s is not recognised", tc.file)
+			}
+			recs, note, err := readActivity(t, string(data), tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if note != tc.note {
+				t.Errorf("note %q\n want %q", note, tc.note)
+			}
+			if len(recs) != len(tc.want) {
+				t.Fatalf("%d payments, want %d", len(recs), len(tc.want))
+			}
+			for i, w := range tc.want {
+				c := recs[i].Charge
+				if c.ID != w.id || !c.Created.Equal(w.created) || c.Amount != w.amount || c.AmountRefunded != w.refunded ||
+					c.Refunded != (w.refunded == w.amount) || c.Currency != w.currency || c.Status != w.status || c.Captured != w.captured ||
+					c.Email != w.email || c.Metadata["order_id"] != w.order || c.Metadata["invoice_id"] != w.invoice || c.Metadata["custom_field"] != w.cust {
+					t.Errorf("payment %d:\n got %s %s %d refunded %d %s %s captured %t %s order %q invoice %q custom %q\nwant %+v", i,
+						c.ID, c.Created, c.Amount, c.AmountRefunded, c.Currency, c.Status, c.Captured, c.Email,
+						c.Metadata["order_id"], c.Metadata["invoice_id"], c.Metadata["custom_field"], w)
+				}
+				if c.Provider != reconcile.ProviderPayPal {
+					t.Errorf("%s: provider %q, want paypal", c.ID, c.Provider)
+				}
+				if !c.Livemode || c.Customer != "" || c.CardFingerprint != "" {
+					t.Errorf("%s: livemode %t, customer %q, card %q: the download has no customer id or card", c.ID, c.Livemode, c.Customer, c.CardFingerprint)
+				}
+				if c.Raw != nil {
+					t.Errorf("%s: raw %s: a PayPal charge's raw JSON is a Transaction Search record, which a PayPal sync reads back", c.ID, c.Raw)
+				}
+			}
+		})
+	}
+}
+
+// TestActivityDownloadRows: which rows are payments, which refunds apply, and
+// what is left out, row by row.
+func TestActivityDownloadRows(t *testing.T) {
+	const header = "Date,Time,TimeZone,Type,Status,Currency,Gross,From Email Address,Transaction ID,Reference Txn ID,Balance Impact\n"
+	const pay = "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,100.00,a@example.com,PAY1,,Credit\n"
+	for _, tc := range []struct {
+		name, rows   string
+		amount       int64
+		refunded     int64
+		disputed     bool
+		payments     int
+		noteContains string
+	}{
+		{"a payment", pay, 10000, 0, false, 1, ""},
+		{"two partial refunds", pay +
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-30.00,a@example.com,RF1,PAY1,Debit\n" +
+			"10/03/2026,10:00:00,PDT,Payment Refund,Completed,USD,-20.00,a@example.com,RF2,PAY1,Debit\n",
+			10000, 5000, false, 1, "2 refunds applied to their payments"},
+		{"a refund before its payment (newest first)",
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-100.00,a@example.com,RF1,PAY1,Debit\n" + pay,
+			10000, 10000, false, 1, "1 refund applied"},
+		{"a pending refund is left out, and said", pay +
+			"10/02/2026,10:00:00,PDT,Payment Refund,Pending,USD,-30.00,a@example.com,RF1,PAY1,Debit\n",
+			10000, 0, false, 1, "Payment Refund (Pending) ×1"},
+		{"a refund of a payment not in the file",
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-30.00,a@example.com,RF1,PAY0,Debit\n" + pay,
+			10000, 0, false, 1, "refunds and disputes of payments not in the file ×1"},
+		{"a chargeback marks its payment disputed", pay +
+			"10/05/2026,10:00:00,PDT,Chargeback,Completed,USD,-100.00,,CB1,PAY1,Debit\n",
+			10000, 0, true, 1, ""},
+		{"a payment the merchant sent", "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,-40.00,shop@example.com,OUT1,,Debit\n",
+			0, 0, false, 0, "Express Checkout Payment ×1"},
+		{"a memo row", "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,40.00,a@example.com,MEMO1,,Memo\n",
+			0, 0, false, 0, "Website Payment ×1"},
+		{"a hold", "10/01/2026,10:00:00,PDT,Payment Review Hold,Completed,USD,40.00,,H1,,Credit\n",
+			0, 0, false, 0, "Payment Review Hold ×1"},
+		{"a repeated row goes to the import twice", pay + pay, 10000, 0, false, 2, ""},
+		{"reversed by its status",
+			"10/01/2026,10:00:00,PDT,Express Checkout Payment,Reversed,USD,100.00,a@example.com,PAY1,,Credit\n",
+			10000, 10000, false, 1, ""},
+		{"refunded by its status, its refund in another download",
+			"10/01/2026,10:00:00,PDT,Express Checkout Payment,Refunded,USD,100.00,a@example.com,PAY1,,Credit\n",
+			10000, 10000, false, 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, note, err := readActivity(t, header+tc.rows, "a.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != tc.payments {
+				t.Fatalf("%d payments, want %d", len(recs), tc.payments)
+			}
+			if !strings.Contains(note, tc.noteContains) {
+				t.Errorf("note %q, want it to contain %q", note, tc.noteContains)
+			}
+			if tc.payments == 0 {
+				return
+			}
+			c := recs[0].Charge
+			if c.Amount != tc.amount || c.AmountRefunded != tc.refunded || c.Disputed != tc.disputed || c.Refunded != (tc.refunded == tc.amount) {
+				t.Errorf("amount %d refunded %d (%t) disputed %t; want %d %d %t", c.Amount, c.AmountRefunded, c.Refunded, c.Disputed, tc.amount, tc.refunded, tc.disputed)
+			}
+			if tc.payments == 2 && recs[0].Digest != recs[1].Digest {
+				t.Error("a repeated row has another digest: the import would refuse it as a conflict")
+			}
+		})
+	}
+}
+
+// TestActivityDownloadRefusesBadInput: one sentence with the file, the line
+// and the column; nothing emitted.
+func TestActivityDownloadRefusesBadInput(t *testing.T) {
+	const header = "Date,Time,TimeZone,Type,Status,Currency,Gross,From Email Address,Transaction ID,Reference Txn ID\n"
+	const pay = "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,100.00,a@example.com,PAY1,\n"
+	for _, tc := range []struct {
+		name, data string
+		want       string
+	}{
+		{"unknown zone", header + "10/01/2026,10:00:00,XYZT,Website Payment,Completed,USD,1.00,a@example.com,P2,\n",
+			`p.csv line 2, TimeZone: "XYZT" is not a time zone doublecheck knows (it knows ACDT, ACST`},
+		{"day first and month first", header + "13/01/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n" +
+			"01/14/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P3,\n",
+			`p.csv line 3, Date: "01/14/2026" is written month first, but "13/01/2026" on line 2 day first; which of the file's dates are which is not known`},
+		{"no such day", header + "02/30/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Date: "02/30/2026" is not a date as the file writes them (MM/DD/YYYY)`},
+		{"no such day, day first", header + "31/04/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Date: "31/04/2026" is not a date as the file writes them (DD/MM/YYYY)`},
+		{"not a date", header + "2026-01-13,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Date: "2026-01-13" is not a date as PayPal writes it (MM/DD/YYYY, or DD/MM/YYYY)`},
+		{"bad time", header + "10/01/2026,10h00,PST,Website Payment,Completed,USD,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Time: "10h00" is not a time as PayPal writes it`},
+		{"more decimals than JPY has", header + "10/01/2026,10:00:00,JST,Website Payment,Completed,JPY,\"1,000.5\",a@example.com,P2,\n",
+			`p.csv line 2, Gross: "1,000.5" has 1 decimals but JPY has 0`},
+		{"a decimal comma", header + "10/01/2026,10:00:00,CET,Website Payment,Completed,EUR,\"10,50\",a@example.com,P2,\n",
+			`p.csv line 2, Gross: "10,50" is not an amount`},
+		{"unknown currency", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,XXY,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Currency: "XXY" is not an ISO 4217 currency code`},
+		{"unknown payment status", header + "10/01/2026,10:00:00,PST,Website Payment,Mysterious,USD,1.00,a@example.com,P2,\n",
+			`p.csv line 2, Status: "Mysterious" is not a status of a PayPal payment`},
+		{"a transaction id with spaces", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,a@example.com,P 2,\n",
+			`p.csv line 2, Transaction ID: "P 2" is not a PayPal transaction id`},
+		{"a refund naming no payment", header + pay + "10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-1.00,a@example.com,RF1,\n",
+			`p.csv line 3, Reference Txn ID: empty, but a Payment Refund row names the payment it returns`},
+		{"a line break in a value the message shows", header + pay + "10/02/2026,10:00:00,PDT,\"Payment\nRefund\",Completed,USD,-1.00,a@example.com,RF1,\n",
+			`p.csv line 3, Reference Txn ID: empty, but a "Payment\nRefund" row names the payment it returns`},
+		{"refunds beyond the payment", header + pay +
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-60.00,a@example.com,RF1,PAY1\n" +
+			"10/03/2026,10:00:00,PDT,Payment Refund,Completed,USD,-60.00,a@example.com,RF2,PAY1\n",
+			`p.csv line 4: refund RF2 brings the refunds of payment PAY1 (line 2) to 120.00 USD, more than its 100.00 USD`},
+		{"a refund in another currency", header + pay + "10/02/2026,10:00:00,PDT,Payment Refund,Completed,EUR,-1.00,a@example.com,RF1,PAY1\n",
+			`p.csv line 3: Payment Refund RF1 is in EUR, but its payment PAY1 (line 2) is in USD`},
+		{"one id, two rows", header + pay + "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,101.00,a@example.com,PAY1,\n",
+			`p.csv line 3: transaction PAY1 is also on line 2, with different contents`},
+		{"in the future", header + "12/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,a@example.com,P2,\n",
+			`p.csv line 2: payment P2: 2026-12-01T18:00:00Z is in the future`},
+		{"no Reference Txn ID column for a refund", "Date,Time,Time zone,Type,Status,Currency,Gross,Transaction ID\n" +
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-1.00,RF1\n",
+			`p.csv line 2: Payment Refund RF1 returns a payment, but the file has no Reference Txn ID column`},
+		{"no time zone column", "Date,Time,Type,Status,Currency,Gross,Transaction ID\n",
+			`p.csv line 1: the header has no TimeZone or Time zone or Time Zone column, which a PayPal activity download needs`},
+		{"a short row", header + "10/01/2026,10:00:00\n", `p.csv line 2: 2 fields, but the header has 10`},
+		{"not UTF-8", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,\xe9@example.com,P2,\n",
+			`p.csv line 2, From Email Address: not valid UTF-8`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, _, err := readActivity(t, tc.data, "p.csv")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant one containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is more than one line: %q", err)
+			}
+			if len(recs) > 0 {
+				t.Errorf("%d payments emitted before the error", len(recs))
+			}
+		})
+	}
+}
+
+func TestActivityZones(t *testing.T) {
+	at := func(zone string) string {
+		loc, err := activityLocation(zone)
+		if err != nil {
+			return "error"
+		}
+		return time.Date(2026, 7, 1, 12, 0, 0, 0, loc).UTC().Format("15:04")
+	}
+	for zone, want := range map[string]string{
+		"PST": "20:00", "PDT": "19:00", "pdt": "19:00", "CET": "11:00", "CEST": "10:00", "GMT": "12:00", "BST": "11:00",
+		"JST": "03:00", "GMT+01:00": "11:00", "UTC-05:00": "17:00", "GMT+5:30": "06:30", "GMT-3": "15:00",
+		"GMT+25:00": "error", "IST": "error", "": "error", "Europe/Berlin": "error",
+	} {
+		if got := at(zone); got != want {
+			t.Errorf("12:00 %s is %s UTC, want %s", zone, got, want)
+		}
+	}
+}
+
+// TestActivityDownloadTabDelimited: PayPal's "Tab delimited" download reads
+// as its CSV does.
+func TestActivityDownloadTabDelimited(t *testing.T) {
+	data, err := os.ReadFile("../testdata/paypal_activity_custom.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tabbed := strings.NewReplacer(`","`, "\t", `"`, "").Replace(string(data))
+	if !IsActivityDownload(reconcile.CSVHeaderRow([]byte(tabbed))) {
+		t.Fatal("the tab-delimited header is not recognised")
+	}
+	recs, _, err := readActivity(t, tabbed, "t.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[1].Charge.AmountRefunded != 12000 {
+		t.Errorf("%d payments (want 2), the second refunded %d (want 12000)", len(recs), recs[1].Charge.AmountRefunded)
+	}
+}
+
+// FuzzActivityDownload: any input is read or refused, never a panic, and
+// what is read holds together (go test ./paypalapi -fuzz FuzzActivityDownload).
+func FuzzActivityDownload(f *testing.F) {
+	for _, file := range []string{"paypal_activity.csv", "paypal_activity_uk_vat.csv", "paypal_activity_custom.csv"} {
+		data, err := os.ReadFile("../testdata/" + file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data))
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		recs, _, err := readActivity(t, data, "f.csv")
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is more than one line: %q", err)
+			}
+			return
+		}
+		for _, r := range recs {
+			c := r.Charge
+			if c.Amount <= 0 || c.AmountRefunded < 0 || c.AmountRefunded > c.Amount || c.Refunded != (c.AmountRefunded == c.Amount) || c.ID == "" {
+				t.Errorf("an impossible payment read: %+v", c)
+			}
+		}
+	})
+}
+
+// TestActivityDownloadDateOrder: a file's date order is learned from any of
+// its rows, and applies to the rows before the one that tells it.
+func TestActivityDownloadDateOrder(t *testing.T) {
+	const header = "Date,Time,TimeZone,Type,Status,Currency,Gross,Transaction ID\n"
+	for _, tc := range []struct {
+		name, rows string
+		want       time.Time // the first payment's
+	}{
+		{"month first", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n10/20/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P2\n",
+			time.Date(2026, 5, 11, 10, 0, 0, 0, time.UTC)},
+		{"day first, told by a later row", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n20/10/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P2\n",
+			time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)},
+		{"told by a row left out", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n20/10/2026,10:00:00,GMT,General Withdrawal,Completed,GBP,-1.00,W1\n",
+			time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)},
+		{"not told: month first, as PayPal's US downloads", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n",
+			time.Date(2026, 5, 11, 10, 0, 0, 0, time.UTC)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, _, err := readActivity(t, header+tc.rows, "d.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := recs[0].Charge.Created; !got.Equal(tc.want) {
+				t.Errorf("created %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
