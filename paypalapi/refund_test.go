@@ -183,7 +183,7 @@ func TestResumeAdoptsARefundPayPalForgot(t *testing.T) {
 			ledger := refundtest.NewLedger(nil)
 			ledger.Now = s.Now
 			r := &refunding.Refunder{Gateways: map[reconcile.Provider]refunding.Gateway{reconcile.ProviderPayPal: g},
-				Ledger: ledger, Operator: "tester", Version: "test", Now: s.Now}
+				Ledger: ledger, Operator: "tester", Now: s.Now}
 			ctx := context.Background()
 			s.Advance(time.Hour)
 			it := intent(capture, 0, 2500, "usd", s.Now())
