@@ -61,6 +61,7 @@ func commands(env Env) []*command {
 		newDismissCmd(env, nil),
 		newUndoCmd(env, nil),
 		newKeysImportCmd(env, nil),
+		newAdyenNotificationsCmd(env, nil),
 	}
 }
 
@@ -150,7 +151,7 @@ func named(word string, before, after []string, cmds []*command) (*command, []st
 		}
 	}
 	return nil, nil, &usageError{
-		msg:   fmt.Sprintf("unknown command %q; the commands are demo, import, sync, scan, export, refund and keys import", word),
+		msg:   fmt.Sprintf("unknown command %q; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications", word),
 		usage: rootHint,
 	}
 }

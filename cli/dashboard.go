@@ -58,7 +58,7 @@ type dashboardOptions struct {
 func newDashboardCmd(env Env, runF func(context.Context, *dashboardOptions) error) *command {
 	opts := &dashboardOptions{env: env}
 	fs := newFlags(dashboardName, "doublecheck [flags]   (the dashboard; see 'doublecheck help' for commands)")
-	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
 	opts.dash.register(fs, env.Now)
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
@@ -123,7 +123,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	defer st.Close()
-	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st},
+	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st}, Watcher: watcher{st},
 		Clipboard: osc52Clipboard{out: env.Stdout, getenv: env.Getenv}, Browser: newBrowser(runtime.GOOS, env.Getenv)}
 	if offline {
 		cfg.ReadOnly = true
@@ -138,9 +138,13 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		if !dash.demo {
 			fmt.Fprintf(env.Stderr, "dashboard on %s (%s)\n", acct.Name, note)
 		}
-		deps.Syncer = syncers(client, pp, st, syncOpts)
+		deps.Syncer = syncers(client, pp, st, syncOpts, operator)
 		if !sh.readOnly {
-			refunder := &refunding.Refunder{Gateways: gateways(client, pp), Ledger: st, Operator: operator, DryRun: sh.dryRun,
+			gws, note := gateways(env, client, pp, acct.Live)
+			if note != "" && !dash.demo {
+				fmt.Fprintln(env.Stderr, note)
+			}
+			refunder := &refunding.Refunder{Gateways: gws, Ledger: st, Operator: operator, DryRun: sh.dryRun,
 				Deadline: dash.deadline}
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
@@ -225,11 +229,21 @@ func (d decider) Decide(ctx context.Context, decisions []reconcile.Decision) err
 	return d.store.RecordDecisions(ctx, decisions)
 }
 
+// watcher reads what every process did to the store, for the dashboard to
+// follow others' work on a shared store (ui.Watcher).
+type watcher struct{ store *store.Store }
+
+func (w watcher) Activity(ctx context.Context) (string, ui.Activity, error) {
+	mark, a, err := w.store.Activity(ctx)
+	return mark, ui.Activity{Operator: a.Operator, At: a.At, What: a.What}, err
+}
+
 // syncer is one incremental sync of the account into the store.
 type syncer struct {
-	client *stripeapi.Client
-	store  *store.Store
-	opts   stripeapi.SyncOptions
+	client   *stripeapi.Client
+	store    *store.Store
+	opts     stripeapi.SyncOptions
+	operator string
 }
 
 // Sync reports the progress `doublecheck sync` shows, and counts the charges
@@ -239,6 +253,11 @@ func (s syncer) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.Sy
 	opts.Progress = func(p stripeapi.SyncProgress) {
 		progress(ui.SyncProgress{Charges: p.Charges, Rate: p.Rate, Fraction: p.Fraction, ETA: p.ETA})
 	}
+	end, err := s.store.BeginSync(ctx, s.operator)
+	if err != nil {
+		return ui.SyncResult{}, err // another operator's sync: its charges reach the store, and the view
+	}
+	defer end()
 	before := s.store.ChargesChanged()
 	res, err := s.client.Sync(ctx, s.store, opts)
 	return ui.SyncResult{Charges: int(s.store.ChargesChanged() - before), Events: res.Events}, err
@@ -264,17 +283,25 @@ func (r refundAdapter) Resume(ctx context.Context) ([]ui.RefundResult, error) {
 }
 
 // gateways are the refund gateways of the providers doublecheck has
-// credentials for: the Stripe client's and the PayPal client's, when there
-// are ones.
-func gateways(client *stripeapi.Client, pp *paypalapi.Client) map[reconcile.Provider]refunding.Gateway {
-	gws := map[reconcile.Provider]refunding.Gateway{}
+// credentials for, for a store of mode live: the Stripe client's and the
+// PayPal client's, when there are ones, and Adyen's; note says how Adyen is
+// set up ("" when it is not configured).
+func gateways(env Env, client *stripeapi.Client, pp *paypalapi.Client, live bool) (gws map[reconcile.Provider]refunding.Gateway, note string) {
+	gws = map[reconcile.Provider]refunding.Gateway{}
 	if client != nil {
 		gws[reconcile.ProviderStripe] = client.RefundGateway(Version)
 	}
 	if pp != nil {
 		gws[reconcile.ProviderPayPal] = pp.RefundGateway(Version)
 	}
-	return gws
+	gw, note := adyenGateway(env, live)
+	if gw != nil {
+		gws[reconcile.ProviderAdyen] = gw
+	}
+	if len(gws) == 0 {
+		return nil, note
+	}
+	return gws, note
 }
 
 func uiResult(o refunding.Outcome) ui.RefundResult {

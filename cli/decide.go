@@ -40,7 +40,7 @@ func newUndoCmd(env Env, runF func(context.Context, *decisionOptions) error) *co
 
 func newDecisionCmd(env Env, runF func(context.Context, *decisionOptions) error, kind reconcile.DecisionKind, fs *cmdFlags) *command {
 	opts := &decisionOptions{env: env, kind: kind}
-	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
 	fs.StringVar(&opts.groupID, "group", "", "the duplicate `GROUP` (grp_…, as doublecheck scan lists it)")
 	if kind == reconcile.DecisionDismissed {

@@ -32,7 +32,7 @@ type demoOptions struct {
 func newDemoCmd(env Env, runF func(context.Context, *demoOptions) error) *command {
 	opts := &demoOptions{env: env}
 	fs := newFlags("demo", "doublecheck demo [--serve ADDR]")
-	opts.sh.register(fs, usesRefunds) // the demo's key and server are the sandbox's
+	opts.sh.register(fs, env, usesRefunds|ownStore) // the demo's key and server are the sandbox's
 	opts.det.register(fs)
 	opts.dash.register(fs, env.Now)
 	fs.hide("provider", "paypal-env", "paypal-base") // the demo's providers are the sandbox's
@@ -69,6 +69,13 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		sh.db = filepath.Join(dir, "demo.db")
 	}
 	if err := importKeyLog(ctx, sh.db, srv); err != nil {
+		return err
+	}
+	env, stopAdyen, err := startAdyenDemo(ctx, env, sh.db, opts.seed)
+	if stopAdyen != nil {
+		defer stopAdyen(context.Background())
+	}
+	if err != nil {
 		return err
 	}
 	// The sandbox is a PayPal account too: its payments sit beside Stripe's,

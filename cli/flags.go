@@ -39,10 +39,27 @@ type sharedUse int
 const (
 	usesStripe  sharedUse = 1 << iota // --api-key, --api-base: the key's account or Stripe itself
 	usesRefunds                       // --read-only, --dry-run
+	// ownStore: the store is --db or the command's own, never DOUBLECHECK_DB
+	// (the demo: its sandbox data stays out of a shared store).
+	ownStore
 )
 
-func (s *shared) register(fs *cmdFlags, uses sharedUse) {
-	fs.StringVar(&s.db, "db", "", "the store `PATH` (default: one file per account and mode under your data dir)")
+// EnvDB names the store (a path or a postgres:// URL) of every command run
+// without --db.
+const EnvDB = "DOUBLECHECK_DB"
+
+func (s *shared) register(fs *cmdFlags, env Env, uses sharedUse) {
+	if uses&ownStore != 0 {
+		fs.StringVar(&s.db, "db", "", "the store `PATH` or postgres:// URL (default: a temporary file)")
+	} else {
+		fs.StringVar(&s.db, "db", "", "the store `PATH`, or a postgres:// URL for a store shared by a team (default: "+EnvDB+", else one file per account and mode under your data dir)")
+		fs.check(func() error {
+			if s.db == "" {
+				s.db = env.Getenv(EnvDB)
+			}
+			return nil
+		})
+	}
 	fs.StringVar(&s.apiKey, "api-key", "", "Stripe secret or restricted `KEY` (default: STRIPE_API_KEY, then the stripe CLI's config)")
 	fs.StringVar(&s.apiBase, "api-base", "", "Stripe-compatible server `URL` (default: STRIPE_API_BASE, then https://api.stripe.com)")
 	fs.BoolVar(&s.readOnly, "read-only", false, "never refund: the refund key and command are turned off")
@@ -63,6 +80,11 @@ func registerRefundDeadline(fs *cmdFlags, deadline *time.Duration) {
 	fs.check(func() error {
 		if *deadline <= 0 {
 			return errors.New("--refund-deadline must be a positive duration such as 60s")
+		}
+		if *deadline > reconcile.MaxRefundDeadline {
+			// Past it, another operator's doublecheck could take the refund
+			// over while this one still waits for Stripe.
+			return fmt.Errorf("--refund-deadline may be at most %s: a refund attempt holds its charge for %s, after which another operator may resume it", reconcile.MaxRefundDeadline, reconcile.RefundLease)
 		}
 		return nil
 	})
@@ -149,12 +171,14 @@ func (d *detection) options() reconcile.Options {
 type command struct {
 	flags *cmdFlags
 	args  int // how many positional arguments it takes
-	run   func(ctx context.Context, args []string) error
+	// maxArgs, when above args, is how many it may take at most.
+	maxArgs int
+	run     func(ctx context.Context, args []string) error
 }
 
 // execute parses args into the command's options and runs it.
 func (c *command) execute(ctx context.Context, stdout io.Writer, args []string) error {
-	rest, err := c.flags.parse(args, c.args, stdout)
+	rest, err := c.flags.parse(args, c.args, max(c.args, c.maxArgs), stdout)
 	if err != nil {
 		return err
 	}
@@ -335,7 +359,7 @@ func editDistance(a, b string) int {
 // parse parses flags that may come before or after positional arguments
 // ("import FILE --db x" and "import --db x FILE" both work) and checks the count
 // of positional arguments.
-func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]string, error) {
+func (f *cmdFlags) parse(args []string, positional, maxPositional int, stdout io.Writer) ([]string, error) {
 	var rest []string
 	for {
 		if err := f.Parse(args); err != nil {
@@ -357,8 +381,8 @@ func (f *cmdFlags) parse(args []string, positional int, stdout io.Writer) ([]str
 			return nil, &usageError{msg: err.Error(), usage: f.hint()}
 		}
 	}
-	if len(rest) != positional {
-		msg := "unexpected argument " + strings.Join(rest[min(positional, len(rest)):], " ")
+	if len(rest) < positional || len(rest) > maxPositional {
+		msg := "unexpected argument " + strings.Join(rest[min(maxPositional, len(rest)):], " ")
 		if len(rest) < positional {
 			msg = "missing argument"
 		}

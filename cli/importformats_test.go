@@ -40,6 +40,13 @@ func TestImportRecognisesEachFormat(t *testing.T) {
 			[]string{"7PY00000000000001", "7PY00000000000002"}, "resolved", "; 1 refund applied to its payment"},
 		{"../testdata/paypal_activity_custom.csv", nil, "as a PayPal activity download\n", 2,
 			[]string{"6PY00000000000001", "6PY00000000000002"}, "resolved", "; 1 refund applied to its payment; left out 1 row"},
+		{"../adyenapi/testdata/received_payment_details_2023.csv", nil, "as an Adyen Received payment details report\n", 4,
+			[]string{"8815000000000001", "8815000000000002"}, "open",
+			"; 1 payment authorised with no capture known, not counted as money taken (import the Settlement details report with them)"},
+		{"../adyenapi/testdata/settlement_details_pre2023.csv", []string{"--format", "adyen-settlement-details"},
+			"as an Adyen Settlement details report (--format adyen-settlement-details)\n", 3,
+			[]string{"8815000000000001", "8815000000000002"}, "open",
+			"; left out 1 payment only refunded or charged back here (settled in a batch not among the files); no shopper email or shopper reference column: matched on merchant references, amounts and timing only"},
 	} {
 		t.Run(filepath.Base(tc.file)+strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()
@@ -61,6 +68,9 @@ func TestImportRecognisesEachFormat(t *testing.T) {
 			want := reconcile.ProviderStripe
 			if strings.Contains(tc.file, "paypal") {
 				want = reconcile.ProviderPayPal
+			}
+			if strings.Contains(tc.file, "adyen") {
+				want = reconcile.ProviderAdyen
 			}
 			for provider, n := range storedProviders(t, db) {
 				if provider != want {
@@ -108,7 +118,7 @@ func TestImportRefusesFilesOfNoFormat(t *testing.T) {
 		want          string
 	}{
 		{"a CSV of something else", "name,amount\nx,1\n", nil, exitError,
-			`is not a file doublecheck import recognises (its first line is "name,amount"): expected Stripe charge objects (JSON or JSONL), a Stripe Dashboard payments export or a PayPal activity download; if it is one, say which with --format stripe-json|stripe-dashboard|paypal-activity`},
+			`is not a file doublecheck import recognises (its first line is "name,amount"): expected Stripe charge objects (JSON or JSONL), a Stripe Dashboard payments export, a PayPal activity download, an Adyen Received payment details report or an Adyen Settlement details report; if it is one, say which with --format stripe-json|stripe-dashboard|paypal-activity|adyen-received-payments|adyen-settlement-details`},
 		{"a key log", "idempotency_key,order_ref,charge_id,created_at\nk1,o1,ch_1,2026-01-01T00:00:00Z\n", nil, exitError,
 			"is an idempotency-key log, not charges: load it with doublecheck keys import"},
 		{"a Dashboard export with a bad amount late in it", strings.Join(lines[:8], "") +
@@ -121,7 +131,7 @@ func TestImportRefusesFilesOfNoFormat(t *testing.T) {
 		{"a Dashboard export read as PayPal's", string(dashboard), []string{"--format", "paypal-activity"}, exitError,
 			"line 1: the header has no Date column, which a PayPal activity download needs"},
 		{"an unknown format", string(dashboard), []string{"--format", "adyen"}, exitUsage,
-			`--format must be one of stripe-json, stripe-dashboard, paypal-activity, not "adyen"`},
+			`--format must be one of stripe-json, stripe-dashboard, paypal-activity, adyen-received-payments, adyen-settlement-details, not "adyen"`},
 		{"empty", "\n\n", nil, exitError, "is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/adyenapi"
 	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/store"
@@ -27,11 +28,15 @@ type importOptions struct {
 	yes    bool
 	path   string // the file, - for standard input
 	format string // --format: the name of a chargeFormat; "" to recognise it from the file
+	// more are the files after the first: Adyen's reports are imported
+	// together, joined on Psp Reference.
+	more []string
 }
 
 func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *command {
-	fs := newFlags("import", "doublecheck import FILE   ("+formatTitles()+"; - for stdin)")
+	fs := newFlags("import", "doublecheck import FILE [FILE…]   ("+formatTitles()+"; - for stdin; Adyen's reports together)")
 	cmd, opts := newImportFileCmd(env, runF, runImport, fs)
+	cmd.maxArgs = 4 // Adyen's reports: the Received payment details and the Settlement details of a few batches
 	fs.StringVar(&opts.format, "format", "", "read FILE as `NAME` ("+formatNames()+") instead of recognising it from its first line")
 	fs.check(func() error {
 		if opts.format != "" && formatNamed(opts.format) == nil {
@@ -43,6 +48,13 @@ func newImportCmd(env Env, runF func(context.Context, *importOptions) error) *co
 }
 
 func runImport(ctx context.Context, opts *importOptions) error {
+	if isAdyenReport(opts) {
+		return importFile(ctx, opts, importAdyenReports(opts.env, opts.more), peekAdyenMode(opts.env), "Adyen payment")
+	}
+	if len(opts.more) > 0 {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %s: import reads one file at a time; only Adyen's Received payment details and Settlement details reports are read together, and %s is not one",
+			strings.Join(opts.more, " "), opts.path), usage: "Run 'doublecheck import --help' for its flags.\n"}
+	}
 	return importFile(ctx, opts, importCharges, peekChargesMode, "charge")
 }
 
@@ -79,6 +91,14 @@ var chargeFormats = []chargeFormat{
 	{name: "paypal-activity", title: "a PayPal activity download", provider: reconcile.ProviderPayPal,
 		recognises: func(_ []byte, header []string) bool { return paypalapi.IsActivityDownload(header) },
 		read:       paypalapi.StreamActivityCSV},
+	// Adyen's reports are imported together and in ADYEN_ENV's mode, by
+	// importAdyenReports (cli/adyen.go), not by read.
+	{name: "adyen-received-payments", title: "an Adyen Received payment details report", provider: reconcile.ProviderAdyen,
+		recognises: func(_ []byte, header []string) bool { return adyenapi.IsReceivedPaymentDetails(header) },
+		read:       adyenFromFileOnly},
+	{name: "adyen-settlement-details", title: "an Adyen Settlement details report", provider: reconcile.ProviderAdyen,
+		recognises: func(_ []byte, header []string) bool { return adyenapi.IsSettlementDetails(header) },
+		read:       adyenFromFileOnly},
 }
 
 // noNote is a format's reader that leaves nothing out.
@@ -374,10 +394,10 @@ func importKeys(ctx context.Context, st *store.Store, in *importInput) (count, r
 // take; opts are the options it fills.
 func newImportFileCmd(env Env, runF, run func(context.Context, *importOptions) error, fs *cmdFlags) (cmd *command, opts *importOptions) {
 	opts = &importOptions{env: env}
-	opts.sh.register(fs, usesStripe)
+	opts.sh.register(fs, env, usesStripe)
 	fs.BoolVar(&opts.yes, "yes", false, "import into the store of your key's account even though it holds synced data (required without a terminal; a terminal asks)")
 	return &command{flags: fs, args: 1, run: func(ctx context.Context, args []string) error {
-		opts.path = args[0]
+		opts.path, opts.more = args[0], args[1:]
 		return runner(runF, run)(ctx, opts)
 	}}, opts
 }

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"os"
 	"testing"
+
+	"github.com/doublecheck-dev/doublecheck/internal/pgtest"
 )
 
 // TestMain runs more tests at once than the machine has cores, unless
@@ -16,5 +18,5 @@ func TestMain(m *testing.M) {
 	if !given {
 		_ = flag.Set("test.parallel", "8")
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m)) // stops the PostgreSQL cluster the shared-store tests may start
 }

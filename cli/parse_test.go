@@ -31,6 +31,7 @@ func stubCommands(env Env, got *any) []*command {
 		newDismissCmd(env, capture[decisionOptions](got)),
 		newUndoCmd(env, capture[decisionOptions](got)),
 		newKeysImportCmd(env, capture[importOptions](got)),
+		newAdyenNotificationsCmd(env, capture[adyenNotificationsOptions](got)),
 	}
 }
 
@@ -164,9 +165,10 @@ func TestParseErrors(t *testing.T) {
 		{"a mistyped flag before the command", []string{"--dryrun", "refund", "--resume"}, "flag provided but not defined: --dryrun; did you mean --dry-run?", "Run 'doublecheck --help'"},
 		{"no flag near it", []string{"scan", "--frob"}, "flag provided but not defined: --frob", "Run 'doublecheck scan --help' for its flags."},
 		{"a flag without its value", []string{"scan", "--db"}, "flag needs an argument: --db", "Run 'doublecheck scan --help' for its flags."},
+		{"a refund deadline past the claim's lease", []string{"refund", "--resume", "--refund-deadline", "5m"}, "--refund-deadline may be at most 1m45s: a refund attempt holds its charge for 2m0s, after which another operator may resume it", "Run 'doublecheck refund --help' for its flags."},
 		{"a bad value", []string{"--watch", "-1s"}, "--watch must not be negative", "Run 'doublecheck --help'"},
-		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund and keys import`, "Run 'doublecheck --help'"},
-		{"unknown command after flags", []string{"--db", "s.db", "frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund and keys import`, "Run 'doublecheck --help'"},
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications`, "Run 'doublecheck --help'"},
+		{"unknown command after flags", []string{"--db", "s.db", "frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications`, "Run 'doublecheck --help'"},
 		{"missing argument", []string{"import"}, "missing argument", "Run 'doublecheck import --help' for its flags."},
 		{"keys without import", []string{"--db", "s.db", "keys", "export"}, "keys needs a subcommand", "doublecheck keys import FILE"},
 	} {

@@ -253,10 +253,10 @@ func (all syncAll) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui
 
 // syncers is the dashboard's background sync: of the Stripe account, the
 // PayPal account, or both.
-func syncers(client *stripeapi.Client, pp *paypalapi.Client, st *store.Store, opts stripeapi.SyncOptions) ui.Syncer {
+func syncers(client *stripeapi.Client, pp *paypalapi.Client, st *store.Store, opts stripeapi.SyncOptions, operator string) ui.Syncer {
 	var all syncAll
 	if client != nil {
-		all = append(all, syncer{client, st, opts})
+		all = append(all, syncer{client, st, opts, operator})
 	}
 	if pp != nil {
 		all = append(all, paypalSyncer{pp, st, opts.Since, opts.Now})

@@ -42,7 +42,7 @@ type refundOptions struct {
 func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *command {
 	opts := &refundOptions{env: env}
 	fs := newFlags("refund", refundSynopsis)
-	opts.sh.register(fs, usesStripe|usesRefunds)
+	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
 	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
 	fs.StringVar(&opts.groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
@@ -99,19 +99,35 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		pp, name, st, err = connectPayPal(ctx, env, sh, &opts.provider)
 		if err == nil {
 			live = pp.Env() == paypalapi.Live
-			refunder.Gateways = gateways(nil, pp)
+			var note string
+			refunder.Gateways, note = gateways(env, nil, pp, live)
 			fmt.Fprintf(env.Stderr, "refunds on %s, %s, store %s, credentials from %s and %s\n", name, paypalBadge(pp.Env(), env.StderrTerminal),
 				st.Path(), paypalapi.EnvClientID, paypalapi.EnvSecret)
+			if note != "" {
+				fmt.Fprintln(env.Stderr, note)
+			}
 		}
 	default:
 		sh.mustExist = true // a refund never needs a new store: a mistyped --db is refused
 		var acct account
 		var client *stripeapi.Client
 		client, acct, st, err = sh.connect(ctx, env)
-		if err == nil {
+		if errors.Is(err, stripeapi.ErrNoKey) {
+			// No Stripe account: Adyen charges of an imported store can still
+			// be refunded.
+			if st, live, err = adyenOnlyStore(ctx, env, sh, err); err == nil {
+				var note string
+				refunder.Gateways, note = gateways(env, nil, nil, live)
+				fmt.Fprintf(env.Stderr, "refunds without a Stripe key (%s), store %s\n%s\n", modeLabel(live, env.StderrTerminal), st.Path(), note)
+			}
+		} else if err == nil {
 			live = acct.Live
-			refunder.Gateways = gateways(client, nil)
+			var note string
+			refunder.Gateways, note = gateways(env, client, nil, acct.Live)
 			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+			if note != "" {
+				fmt.Fprintln(env.Stderr, note)
+			}
 		}
 	}
 	if err != nil {
@@ -205,9 +221,11 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 // refundFailures is the command's verdict: nil when every refund went through,
 // else one sentence counting what did not (each has its line above).
 func refundFailures(outcomes []refunding.Outcome, refused []string) error {
-	var failed, pending, notAttempted int
+	var failed, pending, notAttempted, held int
 	for _, o := range outcomes {
 		switch {
+		case o.Held:
+			held++
 		case o.Pending: // a resumed intent not attempted stays pending too
 			pending++
 		case o.NotAttempted:
@@ -222,6 +240,9 @@ func refundFailures(outcomes []refunding.Outcome, refused []string) error {
 	}
 	if len(refused) > 0 {
 		parts = append(parts, reconcile.Plural(len(refused), "charge")+" cannot be refunded")
+	}
+	if held > 0 {
+		parts = append(parts, reconcile.Plural(held, "refund")+" held by another doublecheck, which is sending it now (nothing was sent here; run the same refund again later to see the outcome)")
 	}
 	if pending > 0 {
 		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/internal/pgtest"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/store"
@@ -46,7 +48,14 @@ func newRefundWorld(t *testing.T, opts sandbox.Options) *refundWorld {
 
 func newRefundWorldWithKey(t *testing.T, opts sandbox.Options, key string) *refundWorld {
 	t.Helper()
-	w := &refundWorld{home: t.TempDir(), key: key}
+	return newRefundWorldAt(t, opts, key, filepath.Join(t.TempDir(), "doublecheck.db"))
+}
+
+// newRefundWorldAt is a refund world whose store is at db: a path, or a
+// PostgreSQL URL.
+func newRefundWorldAt(t *testing.T, opts sandbox.Options, key, db string) *refundWorld {
+	t.Helper()
+	w := &refundWorld{home: t.TempDir(), key: key, db: db}
 	if opts.Seed == 0 {
 		opts.Seed = 5
 	}
@@ -54,7 +63,6 @@ func newRefundWorldWithKey(t *testing.T, opts sandbox.Options, key string) *refu
 		opts.Ordinary = 150
 	}
 	w.sb, w.url = listenSandbox(t, opts)
-	w.db = filepath.Join(t.TempDir(), "doublecheck.db")
 	if code, out := w.run(t, "", "sync", "--since", "90d"); code != 0 {
 		t.Fatalf("sync exited %d:\n%s", code, out)
 	}
@@ -498,28 +506,44 @@ func TestRefundBinaryCrashAndConcurrency(t *testing.T) {
 			w.assertNoPending(t)
 		})
 	}
-	t.Run("two processes at once", func(t *testing.T) {
-		t.Parallel()
-		w := newRefundWorld(t, sandbox.Options{Latency: 20 * time.Millisecond})
-		var wg sync.WaitGroup
-		codes, outs := make([]int, 2), make([]string, 2)
-		for i := range codes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				codes[i], outs[i] = w.child(t, bin, "", "refund", "--group", w.group.ID, "--yes")
-			}()
-		}
-		wg.Wait()
-		for i := range codes {
-			if codes[i] != 0 {
-				t.Errorf("process %d exited %d:\n%s", i, codes[i], outs[i])
+	// Two operators refund the same group at the same moment, from two
+	// processes on one store (a file, or a shared PostgreSQL store): each
+	// refund is claimed in the store before it is sent, so each charge is
+	// refunded once and nothing is sent twice (no idempotent replay). A
+	// process that found a refund held by the other says so and exits 1.
+	for _, dialect := range []struct {
+		name string
+		db   func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "doublecheck.db") }},
+		{"postgres", func(t *testing.T) string { return pgtest.URL(t) }},
+	} {
+		t.Run("two processes at once on "+dialect.name, func(t *testing.T) {
+			t.Parallel()
+			w := newRefundWorldAt(t, sandbox.Options{Latency: 20 * time.Millisecond}, sandbox.TestKey, dialect.db(t))
+			var wg sync.WaitGroup
+			codes, outs := make([]int, 2), make([]string, 2)
+			for i := range codes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					codes[i], outs[i] = w.child(t, bin, "", "refund", "--group", w.group.ID, "--yes", "--operator", fmt.Sprintf("operator%d", i))
+				}()
 			}
-		}
-		w.assertOneRefundEach(t)
-		w.assertNoPending(t)
-		t.Logf("idempotent replays on the sandbox: %d (both processes sent the same refund)", w.sb.Stats().Replays)
-	})
+			wg.Wait()
+			for i := range codes {
+				if codes[i] != 0 && (codes[i] != exitError || !strings.Contains(outs[i], "held by operator")) {
+					t.Errorf("process %d exited %d, and not for a refund the other held:\n%s", i, codes[i], outs[i])
+				}
+			}
+			w.assertOneRefundEach(t)
+			w.assertNoPending(t)
+			t.Logf("exit codes %v (1: found a refund held by the other); first process:\n%s", codes, outs[0])
+			if replays := w.sb.Stats().Replays; replays != 0 {
+				t.Errorf("%d refunds were sent twice (idempotent replays): a claim did not hold", replays)
+			}
+		})
+	}
 }
 
 // crashEnv is read by the crashtest build of stripeapi (builtBinary builds with

@@ -27,8 +27,8 @@ type reportFlags struct {
 	listKeyless bool
 }
 
-func (r *reportFlags) register(fs *cmdFlags) {
-	r.sh.register(fs, usesStripe)
+func (r *reportFlags) register(fs *cmdFlags, env Env) {
+	r.sh.register(fs, env, usesStripe)
 	r.det.register(fs)
 	fs.BoolVar(&r.listKeyless, "list-keyless", false, "list every charge that has no idempotency-key record, not just their count")
 }
@@ -94,7 +94,7 @@ var reportWriters = map[string]func(io.Writer, reconcile.Report) error{
 func newScanCmd(env Env, runF func(context.Context, *scanOptions) error) *command {
 	opts := &scanOptions{env: env}
 	fs := newFlags("scan", "doublecheck scan [--format table|json|csv] [--window 10m] [--exit-code]")
-	opts.report.register(fs)
+	opts.report.register(fs, env)
 	fs.StringVar(&opts.format, "format", "table", "output `FORMAT`: table, json or csv")
 	fs.BoolVar(&opts.exitCode, "exit-code", false, "exit 1 when open duplicate groups (or groups with a refund pending) exist (for scripts and CI)")
 	fs.check(func() error {
@@ -133,7 +133,7 @@ type exportOptions struct {
 func newExportCmd(env Env, runF func(context.Context, *exportOptions) error) *command {
 	opts := &exportOptions{env: env}
 	fs := newFlags("export", "doublecheck export [-o FILE]")
-	opts.report.register(fs)
+	opts.report.register(fs, env)
 	fs.StringVar(&opts.output, "output", "", "write the report to `FILE` (default: standard output)")
 	fs.alias("o", "output")
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {

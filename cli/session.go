@@ -138,7 +138,7 @@ func (s *shared) lookUpAccount(ctx context.Context, env Env) (*stripeapi.Client,
 		case acct.ID == "" && s.db == "":
 			return nil, account{}, &unknownStoreError{what: unknown, cause: err}
 		case acct.ID == "":
-			where = "the store " + s.db
+			where = "the store " + shownStore(s.db)
 		default:
 			where = acct.ID
 		}
@@ -209,6 +209,15 @@ func (e *noStoreYetError) Error() string {
 
 func (e *noStoreYetError) Unwrap() error { return e.err }
 
+// shownStore is a --db value as messages show it: a PostgreSQL URL without
+// its password.
+func shownStore(db string) string {
+	if store.IsURL(db) {
+		return store.RedactURL(db)
+	}
+	return db
+}
+
 // storePath is --db, else the default store of acct.
 func (s *shared) storePath(env Env, acct account) (string, error) {
 	if s.db != "" {
@@ -228,7 +237,7 @@ func (s *shared) openLocalStore(ctx context.Context, env Env) (st *store.Store, 
 		return nil, false, err
 	}
 	_, statErr := os.Stat(path)
-	created = errors.Is(statErr, fs.ErrNotExist)
+	created = !store.IsURL(path) && errors.Is(statErr, fs.ErrNotExist)
 	if st, err = store.Open(ctx, path); err != nil || acct.ID == "" {
 		return st, created, err
 	}

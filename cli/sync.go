@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/bubbles/progress"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/store"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
@@ -72,14 +73,16 @@ type syncOptions struct {
 	env      Env
 	sh       shared
 	sync     syncFlags
+	operator string
 	provider providerFlags
 }
 
 func newSyncCmd(env Env, runF func(context.Context, *syncOptions) error) *command {
 	opts := &syncOptions{env: env}
-	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N] [--provider paypal --paypal-env sandbox|live]")
-	opts.sh.register(fs, usesStripe)
+	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N] [--operator NAME] [--provider paypal --paypal-env sandbox|live]")
+	opts.sh.register(fs, env, usesStripe)
 	opts.sync.register(fs, env.Now)
+	fs.StringVar(&opts.operator, "operator", "", "`NAME` a shared store shows as running this sync (default: your OS user)")
 	opts.provider.register(fs)
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
 		return runner(runF, runSync)(ctx, opts)
@@ -97,6 +100,17 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 		return err
 	}
 	defer st.Close()
+	end, err := st.BeginSync(ctx, operatorName(opts.operator, env))
+	var running *store.SyncRunningError
+	if errors.As(err, &running) {
+		// Not a failure: the running sync brings the same charges.
+		fmt.Fprintln(env.Stderr, running.Error())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer end()
 	fmt.Fprintf(env.Stderr, "syncing %s (%s) into %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
 	meter := newSyncMeter(env.Stderr, env.StderrTerminal, env.Now)
 	syncOpts.Progress = meter.update

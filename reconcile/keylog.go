@@ -100,8 +100,8 @@ func (row keyLogRow) record(now time.Time) (KeyRecord, error) {
 		return k, errors.New("idempotency_key is empty")
 	case len(k.Key) > MaxIdempotencyKeyLen:
 		return k, fmt.Errorf("idempotency_key is %d characters long; Stripe allows at most %d", len(k.Key), MaxIdempotencyKeyLen)
-	case k.ChargeID != "" && !isChargeID(k.ChargeID):
-		return k, fmt.Errorf("charge_id %.40q is not a Stripe charge id (ch_… or py_…); leave it empty if the log does not know the charge", k.ChargeID)
+	case k.ChargeID != "" && !isChargeID(k.ChargeID) && !IsPspReference(k.ChargeID):
+		return k, fmt.Errorf("charge_id %.40q is not a Stripe charge id (ch_… or py_…) or an Adyen Psp Reference (16 letters and digits); leave it empty if the log does not know the charge", k.ChargeID)
 	}
 	if at := strings.TrimSpace(row.CreatedAt); at != "" {
 		t, err := time.Parse(time.RFC3339, at)

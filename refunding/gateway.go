@@ -75,11 +75,15 @@ type Explainer interface {
 // satisfies it.
 type Ledger interface {
 	// BeginRefund commits a pending intent keyed by intent.Key, or returns the
-	// existing intent for that key with false.
+	// existing intent for that key with false; with a
+	// *reconcile.RefundHeldError when another process is settling it now.
 	BeginRefund(ctx context.Context, intent reconcile.RefundIntent) (reconcile.RefundIntent, bool, error)
 	// MarkAttempt begins one more attempt, run by operator, to settle the
 	// intent: its attempts count and an audit row of the attempt, committed
-	// before the attempt looks up or sends anything.
+	// before the attempt looks up or sends anything. The attempt claims the
+	// intent for reconcile.RefundLease against every other process on the
+	// ledger: while another holds it, MarkAttempt records nothing and returns
+	// a *reconcile.RefundHeldError, and nothing may be sent.
 	MarkAttempt(ctx context.Context, key, operator string) error
 	// FinishRefund records the outcome (reconcile.RefundAdopted records the
 	// intent as refunded) in the intent and in the attempt this ledger last

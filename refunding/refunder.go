@@ -81,6 +81,10 @@ type Outcome struct {
 	// Adopted means the refund was found among the provider's refunds for the
 	// charge instead of being sent again (an intent older than the key lifetime).
 	Adopted bool
+	// Held means another process on the same store is settling this intent
+	// right now (Err is its *reconcile.RefundHeldError: who, since when):
+	// nothing was recorded or sent here.
+	Held bool
 	// NotAttempted means nothing was recorded or sent: the batch (or the
 	// resume) stopped after an earlier refund got no answer within the
 	// deadline. A resumed intent not attempted is Pending too.
@@ -94,6 +98,8 @@ func (o Outcome) String() string {
 	it := o.Intent
 	money := reconcile.FormatMoney(it.Amount, it.Currency)
 	switch {
+	case o.Held:
+		return fmt.Sprintf("%s  %s  %v", it.ChargeID, money, o.Err)
 	case o.Err != nil:
 		return fmt.Sprintf("%s  %s  error: %v", it.ChargeID, money, o.Err)
 	case it.Status == reconcile.RefundWouldRefund:
@@ -109,11 +115,12 @@ func (o Outcome) String() string {
 	}
 }
 
-// Failed reports whether any outcome is a failure or still pending: the refund
-// command exits non-zero then.
+// Failed reports whether any outcome is a failure, still pending or held by
+// another process (its outcome is not known here): the refund command exits
+// non-zero then.
 func Failed(outcomes []Outcome) bool {
 	for _, o := range outcomes {
-		if o.Err != nil || o.Pending {
+		if o.Err != nil || o.Pending || o.Held {
 			return true
 		}
 	}
@@ -308,6 +315,9 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 
 	crashPoint("before-intent")
 	rec, created, err := r.Ledger.BeginRefund(ctx, it)
+	if held := heldBy(err); held != nil {
+		return Outcome{Intent: rec, Reused: true, Held: true, Err: held}, nil
+	}
 	if err != nil {
 		return Outcome{}, fmt.Errorf("record the refund intent for charge %s: %w", plan.ChargeID, err)
 	}
@@ -329,12 +339,27 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 	return o, err
 }
 
+// heldBy is err when it says another process holds the intent (the ledger's
+// claim, see Ledger.MarkAttempt), else nil.
+func heldBy(err error) *reconcile.RefundHeldError {
+	var held *reconcile.RefundHeldError
+	if errors.As(err, &held) {
+		return held
+	}
+	return nil
+}
+
 // settle brings a pending intent to an outcome in one attempt, recorded
 // before anything is looked up or sent: adopt a refund the provider already
 // has for an old intent, else send the refund with the intent's key. Every
 // way out of an attempt records its outcome, so the audit keeps each one.
 func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIntent) (Outcome, error) {
-	if err := r.Ledger.MarkAttempt(ctx, it.Key, r.Operator); err != nil {
+	err := r.Ledger.MarkAttempt(ctx, it.Key, r.Operator)
+	if held := heldBy(err); held != nil {
+		// Another process claimed it first: it sends, this one must not.
+		return Outcome{Intent: it, Held: true, Err: held}, nil
+	}
+	if err != nil {
 		return Outcome{}, fmt.Errorf("record the refund attempt for charge %s: %w", it.ChargeID, err)
 	}
 	it.Attempts++

@@ -77,6 +77,10 @@
 // Options.PayPalOrdinary everyday payments, a non-balance-affecting twin row
 // for one payment in seven, and the paypal_* duplicate scenarios.
 //
+// Adyen (adyen.go) is a separate sandbox of Adyen: the Checkout API's refund
+// endpoint with Adyen's idempotency, the merchant account's Received payment
+// details and Settlement details reports, and signed REFUND notifications.
+//
 // Scenarios, ScenarioList, KeyLog/WriteKeyLogCSV (the merchant's own key log),
 // Charges, ChargeJSON, RefundsFor, AddCharge, Capture, Stats, Now and Advance
 // let tests look inside and move the clock.

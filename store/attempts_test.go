@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
@@ -41,170 +42,178 @@ func summarize(attempts []reconcile.RefundAttempt) []attemptSummary {
 }
 
 func TestRefundAttemptsKeepEveryOutcome(t *testing.T) {
-	tests := []struct {
-		name       string
-		steps      []ledgerStep
-		want       []attemptSummary
-		wantIntent reconcile.RefundStatus // the intent's status at the end
-	}{
-		{"network failure, then refunded on a resume by someone else",
-			[]ledgerStep{attemptBy("ann"), finish(reconcile.RefundPending, "", "network", "timed out"),
-				attemptBy("bob"), finish(reconcile.RefundSucceeded, "re_1", "", "")},
-			[]attemptSummary{{1, "ann", reconcile.RefundPending, "", "network", "timed out"},
-				{2, "bob", reconcile.RefundSucceeded, "re_1", "", ""}},
-			reconcile.RefundSucceeded},
-		{"refused, reopened, refunded: the refusal stays on record",
-			[]ledgerStep{attemptBy("ann"), finish(reconcile.RefundFailed, "", "charge_disputed", "Charge is disputed."),
-				finish(reconcile.RefundPending, "", "", ""), // the operator asks again: the intent reopens
-				attemptBy("ann"), finish(reconcile.RefundSucceeded, "re_2", "", "")},
-			[]attemptSummary{{1, "ann", reconcile.RefundFailed, "", "charge_disputed", "Charge is disputed."},
-				{2, "ann", reconcile.RefundSucceeded, "re_2", "", ""}},
-			reconcile.RefundSucceeded},
-		{"a crash mid-attempt leaves it started",
-			[]ledgerStep{attemptBy("ann"), attemptBy("bob"), finish(reconcile.RefundSucceeded, "re_3", "", "")},
-			[]attemptSummary{{1, "ann", reconcile.RefundAttemptStarted, "", "", ""},
-				{2, "bob", reconcile.RefundSucceeded, "re_3", "", ""}},
-			reconcile.RefundSucceeded},
-		{"a refund found in Stripe is adopted",
-			[]ledgerStep{attemptBy("cy"), finish(reconcile.RefundAdopted, "re_4", "", "")},
-			[]attemptSummary{{1, "cy", reconcile.RefundAdopted, "re_4", "", ""}},
-			reconcile.RefundSucceeded},
-		{"still refused",
-			[]ledgerStep{attemptBy("ann"), finish(reconcile.RefundFailed, "", "amount_too_large", "Too large.")},
-			[]attemptSummary{{1, "ann", reconcile.RefundFailed, "", "amount_too_large", "Too large."}},
-			reconcile.RefundFailed},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			s := openTemp(t)
-			intent, _, err := s.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, step := range tt.steps {
-				if step.operator != "" {
-					err = s.MarkAttempt(ctx, intent.Key, step.operator)
-				} else {
-					err = s.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: step.status, RefundID: step.id, ErrorCode: step.code, ErrorMessage: step.msg})
-				}
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		tests := []struct {
+			name       string
+			steps      []ledgerStep
+			want       []attemptSummary
+			wantIntent reconcile.RefundStatus // the intent's status at the end
+		}{
+			{"network failure, then refunded on a resume by someone else",
+				[]ledgerStep{attemptBy("ann"), finish(reconcile.RefundPending, "", "network", "timed out"),
+					attemptBy("bob"), finish(reconcile.RefundSucceeded, "re_1", "", "")},
+				[]attemptSummary{{1, "ann", reconcile.RefundPending, "", "network", "timed out"},
+					{2, "bob", reconcile.RefundSucceeded, "re_1", "", ""}},
+				reconcile.RefundSucceeded},
+			{"refused, reopened, refunded: the refusal stays on record",
+				[]ledgerStep{attemptBy("ann"), finish(reconcile.RefundFailed, "", "charge_disputed", "Charge is disputed."),
+					finish(reconcile.RefundPending, "", "", ""), // the operator asks again: the intent reopens
+					attemptBy("ann"), finish(reconcile.RefundSucceeded, "re_2", "", "")},
+				[]attemptSummary{{1, "ann", reconcile.RefundFailed, "", "charge_disputed", "Charge is disputed."},
+					{2, "ann", reconcile.RefundSucceeded, "re_2", "", ""}},
+				reconcile.RefundSucceeded},
+			{"a crash mid-attempt leaves it started",
+				[]ledgerStep{attemptBy("ann"), attemptBy("bob"), finish(reconcile.RefundSucceeded, "re_3", "", "")},
+				[]attemptSummary{{1, "ann", reconcile.RefundAttemptStarted, "", "", ""},
+					{2, "bob", reconcile.RefundSucceeded, "re_3", "", ""}},
+				reconcile.RefundSucceeded},
+			{"a refund found in Stripe is adopted",
+				[]ledgerStep{attemptBy("cy"), finish(reconcile.RefundAdopted, "re_4", "", "")},
+				[]attemptSummary{{1, "cy", reconcile.RefundAdopted, "re_4", "", ""}},
+				reconcile.RefundSucceeded},
+			{"still refused",
+				[]ledgerStep{attemptBy("ann"), finish(reconcile.RefundFailed, "", "amount_too_large", "Too large.")},
+				[]attemptSummary{{1, "ann", reconcile.RefundFailed, "", "amount_too_large", "Too large."}},
+				reconcile.RefundFailed},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				s := d.open(t)
+				intent, _, err := s.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
 				if err != nil {
-					t.Fatalf("step %+v: %v", step, err)
+					t.Fatal(err)
 				}
-			}
-			attempts, err := s.refundAttempts(ctx, intent.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := summarize(attempts)
-			if len(got) != len(tt.want) {
-				t.Fatalf("attempts = %+v, want %+v", got, tt.want)
-			}
-			for i := range got {
-				if got[i] != tt.want[i] {
-					t.Errorf("attempt %d = %+v, want %+v", i+1, got[i], tt.want[i])
+				for _, step := range tt.steps {
+					if step.operator != "" {
+						err = s.MarkAttempt(ctx, intent.Key, step.operator)
+					} else {
+						err = s.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: step.status, RefundID: step.id, ErrorCode: step.code, ErrorMessage: step.msg})
+					}
+					if err != nil {
+						t.Fatalf("step %+v: %v", step, err)
+					}
 				}
-				a := attempts[i]
-				open := a.Status == reconcile.RefundAttemptStarted
-				if a.Key != intent.Key || a.StartedAt.IsZero() || a.FinishedAt.IsZero() != open ||
-					(!open && a.FinishedAt.Before(a.StartedAt)) {
-					t.Errorf("attempt %d: key %q, started %v, finished %v; want the intent's key, a start, and an end unless open",
-						i+1, a.Key, a.StartedAt, a.FinishedAt)
+				attempts, err := s.refundAttempts(ctx, intent.Key)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if i > 0 && a.StartedAt.Before(attempts[i-1].StartedAt) {
-					t.Errorf("attempt %d started before attempt %d", i+1, i)
+				got := summarize(attempts)
+				if len(got) != len(tt.want) {
+					t.Fatalf("attempts = %+v, want %+v", got, tt.want)
 				}
-			}
-			in, err := s.LoadInput(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if it := in.Refunds[0]; it.Status != tt.wantIntent || it.Attempts != len(tt.want) {
-				t.Errorf("intent = status %q, %d attempts; want %q, %d", it.Status, it.Attempts, tt.wantIntent, len(tt.want))
-			}
-		})
-	}
+				for i := range got {
+					if got[i] != tt.want[i] {
+						t.Errorf("attempt %d = %+v, want %+v", i+1, got[i], tt.want[i])
+					}
+					a := attempts[i]
+					open := a.Status == reconcile.RefundAttemptStarted
+					if a.Key != intent.Key || a.StartedAt.IsZero() || a.FinishedAt.IsZero() != open ||
+						(!open && a.FinishedAt.Before(a.StartedAt)) {
+						t.Errorf("attempt %d: key %q, started %v, finished %v; want the intent's key, a start, and an end unless open",
+							i+1, a.Key, a.StartedAt, a.FinishedAt)
+					}
+					if i > 0 && a.StartedAt.Before(attempts[i-1].StartedAt) {
+						t.Errorf("attempt %d started before attempt %d", i+1, i)
+					}
+				}
+				in, err := s.LoadInput(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if it := in.Refunds[0]; it.Status != tt.wantIntent || it.Attempts != len(tt.want) {
+					t.Errorf("intent = status %q, %d attempts; want %q, %d", it.Status, it.Attempts, tt.wantIntent, len(tt.want))
+				}
+			})
+		}
+	})
 }
 
-// Two handles (two processes) attempt the same intent at once: each outcome
-// lands in the attempt its own handle began, and a late "no answer" does not
-// undo the refund the other one recorded.
+// Two handles (two processes) attempt the same intent, the second after the
+// first's lease ran out: each outcome lands in the attempt its own handle
+// began, and a late "no answer" does not undo the refund the other one
+// recorded.
 func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "store.db")
-	ann, bob := openAt(t, path), openAt(t, path)
-	intent, _, err := ann.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, step := range []func() error{
-		func() error { return ann.MarkAttempt(ctx, intent.Key, "ann") },
-		func() error { return bob.MarkAttempt(ctx, intent.Key, "bob") },
-		func() error {
-			return ann.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "re_1"})
-		},
-		func() error {
-			return bob.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending, ErrorCode: "idempotency_key_in_use", ErrorMessage: "in use"})
-		},
-	} {
-		if err := step(); err != nil {
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		ctx := context.Background()
+		path := d.location(t)
+		ann, bob := openAt(t, path), openAt(t, path)
+		bob.now = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Minute) }
+		intent, _, err := ann.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	attempts, err := bob.refundAttempts(ctx, intent.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []attemptSummary{{1, "ann", reconcile.RefundSucceeded, "re_1", "", ""},
-		{2, "bob", reconcile.RefundPending, "", "idempotency_key_in_use", "in use"}}
-	if got := summarize(attempts); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
-		t.Errorf("attempts = %+v, want %+v", got, want)
-	}
-	if pending, _ := ann.PendingRefunds(ctx); len(pending) != 0 {
-		t.Errorf("the refunded intent is pending again: %+v", pending)
-	}
-	// A refusal after the refund is a contradiction, and refused as before.
-	if err := bob.MarkAttempt(ctx, intent.Key, "bob"); err != nil {
-		t.Fatal(err)
-	}
-	err = bob.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_already_refunded", ErrorMessage: "already"})
-	if err == nil || !strings.Contains(err.Error(), "already recorded as refunded") {
-		t.Errorf("a refusal after the refund: %v, want it refused", err)
-	}
+		for _, step := range []func() error{
+			func() error { return ann.MarkAttempt(ctx, intent.Key, "ann") },
+			func() error { return bob.MarkAttempt(ctx, intent.Key, "bob") },
+			func() error {
+				return ann.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "re_1"})
+			},
+			func() error {
+				return bob.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending, ErrorCode: "idempotency_key_in_use", ErrorMessage: "in use"})
+			},
+		} {
+			if err := step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		attempts, err := bob.refundAttempts(ctx, intent.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []attemptSummary{{1, "ann", reconcile.RefundSucceeded, "re_1", "", ""},
+			{2, "bob", reconcile.RefundPending, "", "idempotency_key_in_use", "in use"}}
+		if got := summarize(attempts); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("attempts = %+v, want %+v", got, want)
+		}
+		if pending, _ := ann.PendingRefunds(ctx); len(pending) != 0 {
+			t.Errorf("the refunded intent is pending again: %+v", pending)
+		}
+		// A refusal after the refund is a contradiction, and refused as before.
+		if err := bob.MarkAttempt(ctx, intent.Key, "bob"); err != nil {
+			t.Fatal(err)
+		}
+		err = bob.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_already_refunded", ErrorMessage: "already"})
+		if err == nil || !strings.Contains(err.Error(), "already recorded as refunded") {
+			t.Errorf("a refusal after the refund: %v, want it refused", err)
+		}
+	})
 }
 
 // The table is append-only: a finished attempt cannot be rewritten or
 // deleted, even by SQL that bypasses the Store's methods.
 func TestRefundAttemptsAreAppendOnly(t *testing.T) {
-	ctx := context.Background()
-	s := openTemp(t)
-	intent, _, err := s.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.MarkAttempt(ctx, intent.Key, "ann"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_disputed", ErrorMessage: "disputed"}); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct{ name, sql, want string }{
-		{"rewrite an outcome", `UPDATE refund_attempts SET status = 'refunded', refund_id = 're_x'`, "only ever completed once"},
-		{"reopen an attempt", `UPDATE refund_attempts SET status = 'started'`, "only ever completed once"},
-		{"delete an attempt", `DELETE FROM refund_attempts`, "cannot be deleted"},
-		{"delete its intent", `DELETE FROM refund_intents`, "FOREIGN KEY"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.writer.ExecContext(ctx, tt.sql); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("%s: %v, want an error saying %q", tt.sql, err, tt.want)
-			}
-		})
-	}
-	attempts, err := s.refundAttempts(ctx, intent.Key)
-	if err != nil || len(attempts) != 1 || attempts[0].Status != reconcile.RefundFailed || attempts[0].ErrorCode != "charge_disputed" {
-		t.Errorf("attempts = %+v, %v; want the refusal unchanged", attempts, err)
-	}
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		ctx := context.Background()
+		s := d.open(t)
+		intent, _, err := s.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkAttempt(ctx, intent.Key, "ann"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_disputed", ErrorMessage: "disputed"}); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct{ name, sql, want string }{
+			{"rewrite an outcome", `UPDATE refund_attempts SET status = 'refunded', refund_id = 're_x'`, "only ever completed once"},
+			{"reopen an attempt", `UPDATE refund_attempts SET status = 'started'`, "only ever completed once"},
+			{"delete an attempt", `DELETE FROM refund_attempts`, "cannot be deleted"},
+			{"delete its intent", `DELETE FROM refund_intents`, "FOREIGN KEY"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if _, err := s.writer.ExecContext(ctx, tt.sql); err == nil || !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tt.want)) {
+					t.Errorf("%s: %v, want an error saying %q", tt.sql, err, tt.want)
+				}
+			})
+		}
+		attempts, err := s.refundAttempts(ctx, intent.Key)
+		if err != nil || len(attempts) != 1 || attempts[0].Status != reconcile.RefundFailed || attempts[0].ErrorCode != "charge_disputed" {
+			t.Errorf("attempts = %+v, %v; want the refusal unchanged", attempts, err)
+		}
+	})
 }
 
 // A store written by a doublecheck with only migration 1 opens, gains the
@@ -213,7 +222,7 @@ func TestRefundAttemptsAreAppendOnly(t *testing.T) {
 func TestVersion1StoreMigratesToRefundAttempts(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v1.db")
-	all, err := migrations()
+	all, err := migrations(sqliteMigrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +230,7 @@ func TestVersion1StoreMigratesToRefundAttempts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := &Store{path: path, writer: db}
+	old := &Store{path: path, writer: &pool{DB: db, d: sqliteDialect}, d: sqliteDialect}
 	if err := old.apply(ctx, all[0]); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
 // BenchmarkSaveCharges upserts batches of charges carrying about 1.5 KB of raw JSON
@@ -119,6 +121,53 @@ func BenchmarkBeginRefund(b *testing.B) {
 		n++
 		if _, _, err := s.BeginRefund(ctx, intentFor(fmt.Sprintf("ch_%d", n), 100, "bench")); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadDetect is what a scan or a dashboard reload costs from each
+// dialect: load every charge (LoadInput) and run detection on them, at 100k
+// and 1M charges. The stores are filled without raw JSON (loads never read
+// it), once per size. The PostgreSQL figures are the test server's (the
+// throwaway cluster on this machine: no network, fsync off).
+func BenchmarkLoadDetect(b *testing.B) {
+	const batch = 10_000
+	ctx := context.Background()
+	for _, d := range testDialects {
+		for _, size := range []struct {
+			name  string
+			total int
+		}{{"100k", 100_000}, {"1M", 1_000_000}} {
+			b.Run(d.name+"/"+size.name, func(b *testing.B) {
+				s, err := Open(ctx, d.location(b))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				for from := 0; from < size.total; from += batch {
+					if err := s.SaveCharges(ctx, fakeCharges(from, min(batch, size.total-from), false)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var load, detect time.Duration
+				cpuBefore := processCPU(b)
+				for b.Loop() {
+					start := time.Now()
+					in, err := s.LoadInput(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					loaded := time.Now()
+					report := reconcile.Detect(in, reconcile.DefaultOptions())
+					load, detect = load+loaded.Sub(start), detect+time.Since(loaded)
+					if len(in.Charges) != size.total || report.Summary.Charges != size.total {
+						b.Fatalf("loaded %d charges, detected over %d, want %d", len(in.Charges), report.Summary.Charges, size.total)
+					}
+				}
+				b.ReportMetric(load.Seconds()/float64(b.N), "load-s/op")
+				b.ReportMetric(detect.Seconds()/float64(b.N), "detect-s/op")
+				b.ReportMetric((processCPU(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
+			})
 		}
 	}
 }

@@ -54,6 +54,11 @@ const chargeColumns = `id, created, amount, amount_refunded, currency, status, c
 
 const chargeColumnCount = 21
 
+// intColumns are the columns of chargeColumns that hold integers (times,
+// amounts, flags); the others hold text.
+var intColumns = map[string]bool{"created": true, "amount": true, "amount_refunded": true, "captured": true,
+	"refunded": true, "disputed": true, "livemode": true, "observed": true}
+
 // chunkRows is how many charges one upsert statement writes, so that the costs
 // paid per statement (set-up, halt, database/sql bookkeeping) are paid once per
 // fifty charges.
@@ -78,7 +83,7 @@ WHERE excluded.observed >= charges.observed`
 // the upsert, the charges it will change.
 type chunkStatements struct{ charges, raw, stored *sql.Stmt }
 
-func prepareChunk(ctx context.Context, tx *sql.Tx, n int) (*chunkStatements, error) {
+func prepareChunk(ctx context.Context, tx *txn, n int) (*chunkStatements, error) {
 	values := strings.TrimSuffix(strings.Repeat("(?"+strings.Repeat(", ?", chargeColumnCount-1)+"), ", n), ", ")
 	charges, err := tx.PrepareContext(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES `+values+chargeUpsert)
 	if err != nil {
@@ -87,7 +92,9 @@ func prepareChunk(ctx context.Context, tx *sql.Tx, n int) (*chunkStatements, err
 	// The raw JSON follows the typed columns: it is written only where the row
 	// now holds this observation, that is where the upsert above won (or tied).
 	// A row without raw JSON (NULL) keeps the last raw JSON received.
-	rawValues := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+	d := tx.d
+	rawRow := "(" + d.param(kindText) + ", " + d.param(kindBytes) + ", " + d.param(kindInt) + "), "
+	rawValues := strings.TrimSuffix(strings.Repeat(rawRow, n), ", ")
 	raw, err := tx.PrepareContext(ctx, `INSERT INTO charge_raw (id, raw)
 SELECT v.column1, v.column2 FROM (VALUES `+rawValues+`) AS v
 JOIN charges AS c ON c.id = v.column1 AND c.observed = v.column3
@@ -97,7 +104,7 @@ ON CONFLICT (id) DO UPDATE SET raw = excluded.raw`)
 		charges.Close()
 		return nil, fmt.Errorf("prepare raw charge upsert: %w", err)
 	}
-	stored, err := tx.PrepareContext(ctx, changedQuery(values))
+	stored, err := tx.PrepareContext(ctx, changedQuery(d, n))
 	if err != nil {
 		charges.Close()
 		raw.Close()
@@ -124,13 +131,22 @@ func (c *chunkStatements) changes(ctx context.Context, chargeArgs []any) (int, e
 	return n, nil
 }
 
-// changedQuery counts the rows of a VALUES list of chargeColumns that an
-// upsert would add or change.
-func changedQuery(values string) string {
+// changedQuery counts the rows of a VALUES list of n rows of chargeColumns that
+// an upsert would add or change.
+func changedQuery(d *dialect, n int) string {
 	cols := strings.Split(chargeColumns, ",")
+	params := make([]string, len(cols))
+	for i, col := range cols {
+		kind := kindText
+		if intColumns[strings.TrimSpace(col)] {
+			kind = kindInt
+		}
+		params[i] = d.param(kind)
+	}
+	values := strings.TrimSuffix(strings.Repeat("("+strings.Join(params, ", ")+"), ", n), ", ")
 	var differs []string
 	for i, col := range cols[1 : len(cols)-2] { // id, observed and load_record aside
-		differs = append(differs, fmt.Sprintf("c.%s IS NOT v.column%d", strings.TrimSpace(col), i+2))
+		differs = append(differs, fmt.Sprintf("c.%s IS DISTINCT FROM v.column%d", strings.TrimSpace(col), i+2))
 	}
 	return `SELECT count(*) FROM (VALUES ` + values + `) AS v LEFT JOIN charges AS c ON c.id = v.column1
 WHERE c.id IS NULL OR (v.column` + strconv.Itoa(len(cols)-1) + ` >= c.observed AND (` + strings.Join(differs, " OR ") + `))`
@@ -176,14 +192,14 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 // chargeWriter upserts charges in chunks, keeping its prepared statements
 // for the transaction: an import writes a million charges through one.
 type chargeWriter struct {
-	tx         *sql.Tx
+	tx         *txn
 	statements map[int]*chunkStatements
 	chargeArgs []any
 	rawArgs    []any
 	inChunk    map[string]bool
 }
 
-func newChargeWriter(tx *sql.Tx) *chargeWriter {
+func newChargeWriter(tx *txn) *chargeWriter {
 	return &chargeWriter{tx: tx, statements: map[int]*chunkStatements{},
 		chargeArgs: make([]any, 0, chunkRows*chargeColumnCount), rawArgs: make([]any, 0, chunkRows*3),
 		inChunk: make(map[string]bool, chunkRows)}
@@ -244,7 +260,7 @@ func (w *chargeWriter) write(ctx context.Context, charges []reconcile.Charge, co
 }
 
 // saveCharges upserts charges in chunks (see chargeWriter.write).
-func saveCharges(ctx context.Context, tx *sql.Tx, charges []reconcile.Charge, count bool) (int, error) {
+func saveCharges(ctx context.Context, tx *txn, charges []reconcile.Charge, count bool) (int, error) {
 	w := newChargeWriter(tx)
 	defer w.Close()
 	return w.write(ctx, charges, count)
@@ -254,7 +270,7 @@ func saveCharges(ctx context.Context, tx *sql.Tx, charges []reconcile.Charge, co
 // none. Per charge, the newest Observed wins (ties go to the later write), so an
 // old event never overwrites a newer refund state.
 func (s *Store) SaveCharges(ctx context.Context, charges []reconcile.Charge) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *txn) error {
 		if _, err := saveCharges(ctx, tx, charges, false); err != nil {
 			return fmt.Errorf("save charges to %s: %w", s.path, err)
 		}
@@ -346,7 +362,7 @@ func (s *Store) FixMode(ctx context.Context, live bool) error {
 // resumes from a cursor that matches the data.
 func (s *Store) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, keys []reconcile.KeyRecord, obs reconcile.Observations, state map[string]string) error {
 	changed := 0
-	err := s.withTx(ctx, func(tx *sql.Tx) (err error) {
+	err := s.withTx(ctx, func(tx *txn) (err error) {
 		if changed, err = saveCharges(ctx, tx, charges, true); err != nil {
 			return fmt.Errorf("save sync batch to %s: %w", s.path, err)
 		}
@@ -376,7 +392,7 @@ func (s *Store) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, k
 // record without a charge joins the key's records that have one (the same key
 // seen in the merchant's log and in an event is one record listing both).
 func (s *Store) SaveKeys(ctx context.Context, keys []reconcile.KeyRecord) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *txn) error {
 		if err := saveKeys(ctx, tx, keys); err != nil {
 			return fmt.Errorf("save key records to %s: %w", s.path, err)
 		}
@@ -386,7 +402,7 @@ func (s *Store) SaveKeys(ctx context.Context, keys []reconcile.KeyRecord) error 
 
 // saveObservations upserts request records and Checkout Sessions: an event
 // read again (an overlapping sync) says the same thing.
-func saveObservations(ctx context.Context, tx *sql.Tx, obs reconcile.Observations) error {
+func saveObservations(ctx context.Context, tx *txn, obs reconcile.Observations) error {
 	if len(obs.Requests) > 0 {
 		put, err := tx.PrepareContext(ctx, `INSERT INTO requests (object_id, idempotency_key, seen_at) VALUES (?, ?, ?)
 			ON CONFLICT (object_id) DO UPDATE SET idempotency_key = excluded.idempotency_key, seen_at = excluded.seen_at`)
@@ -440,7 +456,7 @@ type storedKey struct {
 	seen                        int64
 }
 
-func saveKeys(ctx context.Context, tx *sql.Tx, keys []reconcile.KeyRecord) error {
+func saveKeys(ctx context.Context, tx *txn, keys []reconcile.KeyRecord) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -581,7 +597,7 @@ func (s *Store) State(ctx context.Context, name string) (string, error) {
 
 // SetState stores value under name.
 func (s *Store) SetState(ctx context.Context, name, value string) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *txn) error {
 		if err := setState(ctx, tx, name, value); err != nil {
 			return fmt.Errorf("save state to %s: %w", s.path, err)
 		}
@@ -589,7 +605,7 @@ func (s *Store) SetState(ctx context.Context, name, value string) error {
 	})
 }
 
-func setState(ctx context.Context, tx *sql.Tx, name, value string) error {
+func setState(ctx context.Context, tx *txn, name, value string) error {
 	if name == "" {
 		return errors.New("state name is empty")
 	}
@@ -624,7 +640,7 @@ func (s *Store) RecordDecisions(ctx context.Context, decisions []reconcile.Decis
 		}
 		ats[i] = at
 	}
-	return s.withTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *txn) error {
 		for i, d := range decisions {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (group_id, charge_id, kind, operator, at, note, charge_ids)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, d.GroupID, d.ChargeID, d.Kind, d.Operator, ats[i], d.Note, strings.Join(d.Charges, " ")); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/internal/pgtest"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
@@ -70,4 +71,38 @@ func fakeCharges(from, n int, withRaw bool) []reconcile.Charge {
 		out[i] = fakeCharge(from+i, withRaw)
 	}
 	return out
+}
+
+// testDialect is one of the databases a store lives in. The conformance suite
+// runs each store test once per dialect (forEachDialect).
+type testDialect struct {
+	name string
+	// location is where a new, empty store can be made: a file path, or the
+	// URL of an empty PostgreSQL schema. The test is skipped, saying why,
+	// when the dialect has no database here.
+	location func(t testing.TB) string
+}
+
+var testDialects = []testDialect{
+	{name: "sqlite", location: func(t testing.TB) string { return filepath.Join(t.TempDir(), "store.db") }},
+	{name: "postgres", location: pgtest.URL},
+}
+
+// forEachDialect runs test as a subtest per dialect.
+func forEachDialect(t *testing.T, test func(t *testing.T, d testDialect)) {
+	t.Helper()
+	for _, d := range testDialects {
+		t.Run(d.name, func(t *testing.T) { test(t, d) })
+	}
+}
+
+// open opens a new store of the dialect and closes it at the end.
+func (d testDialect) open(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), d.location(t))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -30,7 +30,8 @@ import (
 // Any error rolls everything back.
 type ChargeImport struct {
 	ctx      context.Context
-	tx       *sql.Tx
+	tx       *txn
+	scratch  scratchTables
 	claim    map[int]*sql.Stmt // INSERT … RETURNING of n ids, by n
 	stage    map[int]*sql.Stmt // INSERT of n staged charges, by n
 	lookup   *sql.Stmt
@@ -78,17 +79,21 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 		return fmt.Errorf("import into %s: %w", s.path, err)
 	}
 	defer conn.Close()
-	done, err := prepareImport(ctx, conn, filepath.Dir(s.path))
+	prepare := prepareImport
+	if s.d.postgres {
+		prepare = preparePostgresImport
+	}
+	scratch, done, err := prepare(ctx, conn, filepath.Dir(s.path))
 	if err != nil {
 		return fmt.Errorf("import into %s: %w", s.path, err)
 	}
 	defer done()
-	return s.withTxOn(ctx, conn, func(tx *sql.Tx) error {
-		lookup, err := tx.PrepareContext(ctx, `SELECT line, digest FROM import_scratch.seen WHERE id = ?`)
+	return s.withTxOn(ctx, conn, func(tx *txn) error {
+		lookup, err := tx.PrepareContext(ctx, `SELECT line, digest FROM `+scratch.seen+` WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("import into %s: %w", s.path, err)
 		}
-		imp := &ChargeImport{ctx: ctx, tx: tx, claim: map[int]*sql.Stmt{}, stage: map[int]*sql.Stmt{},
+		imp := &ChargeImport{ctx: ctx, tx: tx, scratch: scratch, claim: map[int]*sql.Stmt{}, stage: map[int]*sql.Stmt{},
 			lookup: lookup, inserted: map[string]int{}}
 		defer imp.close()
 		if err := fn(imp); err != nil {
@@ -104,6 +109,10 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 	})
 }
 
+// scratchTables name the tables an import stages in: seen (id, line, digest,
+// seq) and staged (seq, chargeColumns, raw).
+type scratchTables struct{ seen, staged string }
+
 // importCacheKiB is the page cache of the scratch database during an import:
 // the ids seen are looked up at random, and the staged charges read back in
 // the order of their ids.
@@ -115,14 +124,15 @@ const importCacheKiB = 64 << 10
 // it is as large as the file's charges, and the temporary directory may be
 // memory (tmpfs) or too small, while the store's filesystem must take them
 // anyway.
-func prepareImport(ctx context.Context, conn *sql.Conn, dir string) (done func(), err error) {
+func prepareImport(ctx context.Context, conn *pinned, dir string) (scratchTables, func(), error) {
+	tables := scratchTables{seen: "import_scratch.seen", staged: "import_scratch.staged"}
 	f, err := os.CreateTemp(dir, ".doublecheck-import-*.db")
 	if err != nil {
-		return nil, err
+		return tables, nil, err
 	}
 	scratch := f.Name()
 	f.Close()
-	done = func() {
+	done := func() {
 		conn.ExecContext(context.Background(), `DETACH DATABASE import_scratch`)
 		os.Remove(scratch)
 	}
@@ -138,10 +148,30 @@ func prepareImport(ctx context.Context, conn *sql.Conn, dir string) (done func()
 	} {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			done()
-			return nil, err
+			return tables, nil, err
 		}
 	}
-	return done, nil
+	return tables, done, nil
+}
+
+// preparePostgresImport is prepareImport for a PostgreSQL store: temporary
+// tables of the connection's session, on the server.
+func preparePostgresImport(ctx context.Context, conn *pinned, _ string) (scratchTables, func(), error) {
+	tables := scratchTables{seen: "import_seen", staged: "import_staged"}
+	done := func() {
+		conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS import_seen, import_staged`)
+	}
+	for _, stmt := range []string{
+		`CREATE TEMPORARY TABLE import_seen (id TEXT COLLATE "C" NOT NULL PRIMARY KEY, line BIGINT NOT NULL,
+			digest BYTEA NOT NULL, seq BIGINT NOT NULL)`,
+		`CREATE TEMPORARY TABLE import_staged (seq BIGINT PRIMARY KEY, LIKE charges, raw BYTEA)`,
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			done()
+			return tables, nil, err
+		}
+	}
+	return tables, done, nil
 }
 
 func (imp *ChargeImport) close() {
@@ -224,7 +254,7 @@ func (imp *ChargeImport) flush() error {
 // staging numbers; an id that was already seen keeps its first record. The ids
 // inserted are put in imp.inserted.
 func (imp *ChargeImport) claimIDs(batch []pendingCharge) error {
-	st, err := imp.statement(imp.claim, len(batch), 4, `INSERT INTO import_scratch.seen (id, line, digest, seq) VALUES `,
+	st, err := imp.statement(imp.claim, len(batch), 4, `INSERT INTO `+imp.scratch.seen+` (id, line, digest, seq) VALUES `,
 		` ON CONFLICT (id) DO NOTHING RETURNING id`)
 	if err != nil {
 		return err
@@ -253,7 +283,7 @@ func (imp *ChargeImport) claimIDs(batch []pendingCharge) error {
 // will hold.
 func (imp *ChargeImport) stageCharges(batch []pendingCharge) error {
 	st, err := imp.statement(imp.stage, len(batch), chargeColumnCount+2,
-		`INSERT INTO import_scratch.staged (seq, `+chargeColumns+`, raw) VALUES `, ``)
+		`INSERT INTO `+imp.scratch.staged+` (seq, `+chargeColumns+`, raw) VALUES `, ``)
 	if err != nil {
 		return err
 	}
@@ -294,24 +324,24 @@ func (imp *ChargeImport) statement(cache map[int]*sql.Stmt, n, columns int, pref
 // ids, copyRows at a time, with the rules of saveCharges: per charge the newest
 // Observed wins, and its raw JSON goes with it.
 func (imp *ChargeImport) copyStaged() error {
-	staged := `FROM import_scratch.seen AS s JOIN import_scratch.staged AS st ON st.seq = s.seq
+	staged := `FROM ` + imp.scratch.seen + ` AS s JOIN ` + imp.scratch.staged + ` AS st ON st.seq = s.seq
 		WHERE s.id > ?1 AND s.id <= ?2`
 	bound, err := imp.tx.PrepareContext(imp.ctx,
-		`SELECT max(id) FROM (SELECT id FROM import_scratch.seen WHERE id > ? ORDER BY id LIMIT ?)`)
+		`SELECT max(id) FROM (SELECT id FROM `+imp.scratch.seen+` WHERE id > ? ORDER BY id LIMIT ?) AS page`)
 	if err != nil {
 		return err
 	}
 	defer bound.Close()
-	charges, err := imp.tx.PrepareContext(imp.ctx, `INSERT INTO main.charges (`+chargeColumns+`)
+	charges, err := imp.tx.PrepareContext(imp.ctx, `INSERT INTO charges (`+chargeColumns+`)
 		SELECT st.`+strings.ReplaceAll(chargeColumns, ", ", ", st.")+` `+staged+` ORDER BY s.id
 		`+chargeUpsert)
 	if err != nil {
 		return err
 	}
 	defer charges.Close()
-	raw, err := imp.tx.PrepareContext(imp.ctx, `INSERT INTO main.charge_raw (id, raw)
+	raw, err := imp.tx.PrepareContext(imp.ctx, `INSERT INTO charge_raw (id, raw)
 		SELECT s.id, st.raw `+staged+` AND st.raw IS NOT NULL
-			AND st.observed = (SELECT c.observed FROM main.charges AS c WHERE c.id = s.id)
+			AND st.observed = (SELECT c.observed FROM charges AS c WHERE c.id = s.id)
 		ORDER BY s.id
 		ON CONFLICT (id) DO UPDATE SET raw = excluded.raw`)
 	if err != nil {

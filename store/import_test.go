@@ -17,120 +17,124 @@ import (
 // one batch or batches apart), and refuses a repeat with another digest naming
 // both lines, leaving the store as it was.
 func TestImportChargesRepeatsAndConflicts(t *testing.T) {
-	const n = 3*importBatch + 7 // several batches and a partial one
-	type repeat struct {
-		of, at int  // charge `of` comes again after record `at`
-		other  bool // with another digest
-	}
-	for _, tc := range []struct {
-		name         string
-		repeats      []repeat
-		wantRepeated int
-		wantErr      []string
-	}{
-		{"distinct", nil, 0, nil},
-		{"repeats in one batch and batches apart", []repeat{{of: 3, at: 5}, {of: 3, at: 6}, {of: 10, at: 2 * importBatch}, {of: n - 1, at: n - 1}}, 4, nil},
-		{"conflict in the same batch", []repeat{{of: 1, at: 2, other: true}}, 0, []string{"f.jsonl line 4", "charge ch_import_1 is also on line 2, with different contents"}},
-		{"conflict batches apart", []repeat{{of: 7, at: 2*importBatch + 1, other: true}}, 0,
-			[]string{"f.jsonl line 1003", "charge ch_import_7 is also on line 8"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := openTemp(t)
-			ctx := context.Background()
-			before := fakeCharges(0, 3, true)
-			if err := s.SaveCharges(ctx, before); err != nil {
-				t.Fatal(err)
-			}
-			charge := func(i int) reconcile.Charge {
-				c := fakeCharge(i, true)
-				c.ID = "ch_import_" + strconv.Itoa(i)
-				return c
-			}
-			var stored, repeated int
-			err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
-				line := 0
-				add := func(i int, digest byte) error {
-					line++
-					return imp.Add(charge(i), reconcile.Place{File: "f.jsonl", Line: line, Element: -1}, [16]byte{digest})
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		const n = 3*importBatch + 7 // several batches and a partial one
+		type repeat struct {
+			of, at int  // charge `of` comes again after record `at`
+			other  bool // with another digest
+		}
+		for _, tc := range []struct {
+			name         string
+			repeats      []repeat
+			wantRepeated int
+			wantErr      []string
+		}{
+			{"distinct", nil, 0, nil},
+			{"repeats in one batch and batches apart", []repeat{{of: 3, at: 5}, {of: 3, at: 6}, {of: 10, at: 2 * importBatch}, {of: n - 1, at: n - 1}}, 4, nil},
+			{"conflict in the same batch", []repeat{{of: 1, at: 2, other: true}}, 0, []string{"f.jsonl line 4", "charge ch_import_1 is also on line 2, with different contents"}},
+			{"conflict batches apart", []repeat{{of: 7, at: 2*importBatch + 1, other: true}}, 0,
+				[]string{"f.jsonl line 1003", "charge ch_import_7 is also on line 8"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := d.open(t)
+				ctx := context.Background()
+				before := fakeCharges(0, 3, true)
+				if err := s.SaveCharges(ctx, before); err != nil {
+					t.Fatal(err)
 				}
-				for i := range n {
-					if err := add(i, 1); err != nil {
-						return err
+				charge := func(i int) reconcile.Charge {
+					c := fakeCharge(i, true)
+					c.ID = "ch_import_" + strconv.Itoa(i)
+					return c
+				}
+				var stored, repeated int
+				err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+					line := 0
+					add := func(i int, digest byte) error {
+						line++
+						return imp.Add(charge(i), reconcile.Place{File: "f.jsonl", Line: line, Element: -1}, [16]byte{digest})
 					}
-					for _, r := range tc.repeats {
-						if r.at != i {
-							continue
-						}
-						digest := byte(1)
-						if r.other {
-							digest = 2
-						}
-						if err := add(r.of, digest); err != nil {
+					for i := range n {
+						if err := add(i, 1); err != nil {
 							return err
 						}
+						for _, r := range tc.repeats {
+							if r.at != i {
+								continue
+							}
+							digest := byte(1)
+							if r.other {
+								digest = 2
+							}
+							if err := add(r.of, digest); err != nil {
+								return err
+							}
+						}
 					}
+					var err error
+					stored, repeated, err = imp.Counts()
+					return err
+				})
+				got := countRows(t, s)["charges"]
+				if tc.wantErr != nil {
+					if err == nil {
+						t.Fatal("imported, want an error")
+					}
+					for _, w := range tc.wantErr {
+						if !strings.Contains(err.Error(), w) {
+							t.Errorf("error %q lacks %q", err, w)
+						}
+					}
+					if got != len(before) {
+						t.Errorf("a refused import left %d charges, want the %d stored before", got, len(before))
+					}
+					return
 				}
-				var err error
-				stored, repeated, err = imp.Counts()
-				return err
+				if err != nil {
+					t.Fatal(err)
+				}
+				if stored != n || repeated != tc.wantRepeated || got != len(before)+n {
+					t.Errorf("stored %d, repeated %d, store holds %d; want %d, %d, %d", stored, repeated, got, n, tc.wantRepeated, len(before)+n)
+				}
 			})
-			got := countRows(t, s)["charges"]
-			if tc.wantErr != nil {
-				if err == nil {
-					t.Fatal("imported, want an error")
-				}
-				for _, w := range tc.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q lacks %q", err, w)
-					}
-				}
-				if got != len(before) {
-					t.Errorf("a refused import left %d charges, want the %d stored before", got, len(before))
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stored != n || repeated != tc.wantRepeated || got != len(before)+n {
-				t.Errorf("stored %d, repeated %d, store holds %d; want %d, %d, %d", stored, repeated, got, n, tc.wantRepeated, len(before)+n)
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestImportChargesRollsBack: an error from the function that feeds the import
 // leaves nothing of it, and the store takes another import afterwards.
 func TestImportChargesRollsBack(t *testing.T) {
-	s := openTemp(t)
-	ctx := context.Background()
-	boom := errors.New("bad line")
-	err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
-		for i, c := range fakeCharges(0, 2*importBatch, true) {
-			if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{}); err != nil {
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		s := d.open(t)
+		ctx := context.Background()
+		boom := errors.New("bad line")
+		err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+			for i, c := range fakeCharges(0, 2*importBatch, true) {
+				if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{}); err != nil {
+					return err
+				}
+			}
+			if err := imp.SetState("live", "true"); err != nil {
 				return err
 			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("error %v, want the feeder's", err)
 		}
-		if err := imp.SetState("live", "true"); err != nil {
-			return err
+		if rows := countRows(t, s); rows["charges"] != 0 || rows["charge_raw"] != 0 {
+			t.Errorf("a rolled back import left %v", rows)
 		}
-		return boom
+		if v, _ := s.State(ctx, "live"); v != "" {
+			t.Errorf("a rolled back import left state %q", v)
+		}
+		err = s.ImportCharges(ctx, func(imp *ChargeImport) error {
+			return imp.Add(fakeCharge(1, true), reconcile.Place{File: "f", Line: 1, Element: -1}, [16]byte{})
+		})
+		if err != nil || countRows(t, s)["charges"] != 1 {
+			t.Errorf("the next import: %v, %d charges; want it stored", err, countRows(t, s)["charges"])
+		}
 	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("error %v, want the feeder's", err)
-	}
-	if rows := countRows(t, s); rows["charges"] != 0 || rows["charge_raw"] != 0 {
-		t.Errorf("a rolled back import left %v", rows)
-	}
-	if v, _ := s.State(ctx, "live"); v != "" {
-		t.Errorf("a rolled back import left state %q", v)
-	}
-	err = s.ImportCharges(ctx, func(imp *ChargeImport) error {
-		return imp.Add(fakeCharge(1, true), reconcile.Place{File: "f", Line: 1, Element: -1}, [16]byte{})
-	})
-	if err != nil || countRows(t, s)["charges"] != 1 {
-		t.Errorf("the next import: %v, %d charges; want it stored", err, countRows(t, s)["charges"])
-	}
 }
 
 // TestImportChargesStoresAsSaveChargesDoes: what an import stores loads back
@@ -138,65 +142,67 @@ func TestImportChargesRollsBack(t *testing.T) {
 // newest observation wins as in SaveCharges (ties to the import), raw JSON
 // going with it.
 func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
-	ctx := context.Background()
-	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	version := func(id string, refunded int64, observed time.Time, raw string) reconcile.Charge {
-		return reconcile.Charge{ID: id, Amount: 1000, AmountRefunded: refunded, Currency: "usd", Status: "succeeded",
-			Captured: true, Observed: observed, Raw: []byte(raw), Metadata: map[string]string{"order_id": id}}
-	}
-	s := openTemp(t)
-	stored := []reconcile.Charge{
-		version("ch_newer_in_store", 1000, t0.Add(time.Hour), `{"v":"store"}`),
-		version("ch_older_in_store", 0, t0, `{"v":"store"}`),
-		version("ch_tie", 0, t0, `{"v":"store"}`),
-	}
-	if err := s.SaveCharges(ctx, stored); err != nil {
-		t.Fatal(err)
-	}
-	imported := append(fakeCharges(0, 2*copyRows+3, true), // several copy statements
-		version("ch_newer_in_store", 0, t0, `{"v":"file"}`),
-		version("ch_older_in_store", 500, t0.Add(time.Hour), `{"v":"file"}`),
-		version("ch_tie", 300, t0, `{"v":"file"}`))
-	err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
-		for i, c := range imported {
-			if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i), byte(i >> 8)}); err != nil {
-				return err
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+		version := func(id string, refunded int64, observed time.Time, raw string) reconcile.Charge {
+			return reconcile.Charge{ID: id, Amount: 1000, AmountRefunded: refunded, Currency: "usd", Status: "succeeded",
+				Captured: true, Observed: observed, Raw: []byte(raw), Metadata: map[string]string{"order_id": id}}
+		}
+		s := d.open(t)
+		stored := []reconcile.Charge{
+			version("ch_newer_in_store", 1000, t0.Add(time.Hour), `{"v":"store"}`),
+			version("ch_older_in_store", 0, t0, `{"v":"store"}`),
+			version("ch_tie", 0, t0, `{"v":"store"}`),
+		}
+		if err := s.SaveCharges(ctx, stored); err != nil {
+			t.Fatal(err)
+		}
+		imported := append(fakeCharges(0, 2*copyRows+3, true), // several copy statements
+			version("ch_newer_in_store", 0, t0, `{"v":"file"}`),
+			version("ch_older_in_store", 500, t0.Add(time.Hour), `{"v":"file"}`),
+			version("ch_tie", 300, t0, `{"v":"file"}`))
+		err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+			for i, c := range imported {
+				if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i), byte(i >> 8)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := loadedCharges(t, s)
+		if len(got) != len(imported) {
+			t.Fatalf("the store holds %d charges, want %d", len(got), len(imported))
+		}
+		for _, c := range imported[:len(imported)-3] {
+			want := c
+			want.Raw = nil
+			want.Provider = reconcile.ProviderStripe // a charge without a provider is Stripe's
+			if !reflect.DeepEqual(got[c.ID], want) {
+				t.Fatalf("charge %s loads as\n%+v\nwant\n%+v", c.ID, got[c.ID], want)
+			}
+			if raw := rawOf(t, s, c.ID); raw != string(c.Raw) {
+				t.Fatalf("charge %s raw JSON %q, want %q", c.ID, raw, c.Raw)
 			}
 		}
-		return nil
+		for _, tc := range []struct {
+			id           string
+			wantRefunded int64
+			wantRaw      string
+		}{
+			{"ch_newer_in_store", 1000, `{"v":"store"}`},
+			{"ch_older_in_store", 500, `{"v":"file"}`},
+			{"ch_tie", 300, `{"v":"file"}`},
+		} {
+			if r := got[tc.id].AmountRefunded; r != tc.wantRefunded {
+				t.Errorf("%s: amount refunded %d, want %d", tc.id, r, tc.wantRefunded)
+			}
+			if raw := rawOf(t, s, tc.id); raw != tc.wantRaw {
+				t.Errorf("%s: raw JSON %s, want %s", tc.id, raw, tc.wantRaw)
+			}
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := loadedCharges(t, s)
-	if len(got) != len(imported) {
-		t.Fatalf("the store holds %d charges, want %d", len(got), len(imported))
-	}
-	for _, c := range imported[:len(imported)-3] {
-		want := c
-		want.Raw = nil
-		want.Provider = reconcile.ProviderStripe // a charge without a provider is Stripe's
-		if !reflect.DeepEqual(got[c.ID], want) {
-			t.Fatalf("charge %s loads as\n%+v\nwant\n%+v", c.ID, got[c.ID], want)
-		}
-		if raw := rawOf(t, s, c.ID); raw != string(c.Raw) {
-			t.Fatalf("charge %s raw JSON %q, want %q", c.ID, raw, c.Raw)
-		}
-	}
-	for _, tc := range []struct {
-		id           string
-		wantRefunded int64
-		wantRaw      string
-	}{
-		{"ch_newer_in_store", 1000, `{"v":"store"}`},
-		{"ch_older_in_store", 500, `{"v":"file"}`},
-		{"ch_tie", 300, `{"v":"file"}`},
-	} {
-		if r := got[tc.id].AmountRefunded; r != tc.wantRefunded {
-			t.Errorf("%s: amount refunded %d, want %d", tc.id, r, tc.wantRefunded)
-		}
-		if raw := rawOf(t, s, tc.id); raw != tc.wantRaw {
-			t.Errorf("%s: raw JSON %s, want %s", tc.id, raw, tc.wantRaw)
-		}
-	}
 }

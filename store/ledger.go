@@ -17,7 +17,7 @@ const intentColumns = `key, charge_id, kept_charge_id, group_id, amount, currenc
 
 const intentRow = intentColumns + `, provider`
 
-// querier is what *sql.Tx and *sql.DB share for reads.
+// querier is what *txn and *sql.DB share for reads.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -82,6 +82,8 @@ func validateIntent(r reconcile.RefundIntent) error {
 // means pending, a zero CreatedAt means now.
 // Exactly one caller creates an intent for a key, across connections and
 // processes: the insert and the read back run in one IMMEDIATE transaction.
+// A pending intent another process is settling right now (see MarkAttempt)
+// comes back with a *reconcile.RefundHeldError.
 func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) (reconcile.RefundIntent, bool, error) {
 	if intent.Status == "" {
 		intent.Status = reconcile.RefundPending
@@ -107,7 +109,8 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 
 	var stored reconcile.RefundIntent
 	var inserted bool
-	err = s.withLedgerTx(ctx, func(tx *sql.Tx) error {
+	var held *reconcile.RefundHeldError
+	err = s.withLedgerTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentRow+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO NOTHING`,
@@ -123,12 +126,54 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 		}
 		inserted = n == 1
 		stored, err = scanIntent(tx.QueryRowContext(ctx, `SELECT `+intentRow+` FROM refund_intents WHERE key = ?`, intent.Key))
-		return err
+		if err != nil || inserted || stored.Status != reconcile.RefundPending {
+			return err
+		}
+		if h, err := s.holder(ctx, tx, stored.Key, stored.ChargeID); err != nil || h != nil {
+			held = h
+			return err
+		}
+		return nil
 	})
-	if err != nil {
+	if err == nil && held != nil {
+		err = held
+	}
+	var heldErr *reconcile.RefundHeldError
+	if err != nil && !errors.As(err, &heldErr) {
 		return reconcile.RefundIntent{}, false, fmt.Errorf("begin refund %s of charge %s in %s: %w", intent.Key, intent.ChargeID, s.path, err)
 	}
-	return stored, inserted, nil
+	return stored, inserted, err
+}
+
+// holder is the claim another Store holds on the intent with this key: its
+// latest attempt begun by another handle, unfinished, within
+// reconcile.RefundLease, unless its process is known to have ended; nil when
+// there is none.
+func (s *Store) holder(ctx context.Context, tx *txn, key, chargeID string) (*reconcile.RefundHeldError, error) {
+	var operator, openedBy string
+	var started int64
+	err := tx.QueryRowContext(ctx, `SELECT operator, opened_by, started_at FROM refund_attempts
+		WHERE key = ? AND status = ? AND opened_by <> ? AND started_at > ?
+		ORDER BY attempt DESC LIMIT 1`,
+		key, reconcile.RefundAttemptStarted, s.handle, s.clock().Add(-reconcile.RefundLease).UnixNano()).Scan(&operator, &openedBy, &started)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the claim on refund %s: %w", key, err)
+	}
+	if handleGone(openedBy) {
+		return nil, nil // its process crashed on this machine: resume now
+	}
+	return &reconcile.RefundHeldError{Key: key, ChargeID: chargeID, Operator: operator, Since: decodeTime(started)}, nil
+}
+
+// clock is the time the ledger's claims are judged by.
+func (s *Store) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 // MarkAttempt begins one more attempt, run by operator, to settle the intent
@@ -136,23 +181,47 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 // (status started, numbered by the new count) is added in one transaction,
 // before the attempt sends or looks up anything, so the audit shows every
 // attempt, even one cut short by a crash.
+//
+// The attempt is also the claim on the intent across processes sharing the
+// store: while another handle's latest attempt is unfinished and younger
+// than reconcile.RefundLease, MarkAttempt records nothing and returns a
+// *reconcile.RefundHeldError naming its operator and start, and the caller
+// sends nothing. After the lease the intent can be taken over; the abandoned
+// attempt stays "started" (no outcome known) in the audit.
 func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
-	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
-		var attempt int
-		err := tx.QueryRowContext(ctx, `UPDATE refund_intents SET attempts = attempts + 1 WHERE key = ?
-			RETURNING attempts`, key).Scan(&attempt)
+	err := s.withLedgerTx(ctx, func(tx *txn) error {
+		// The intent's row is locked first (in SQLite the transaction locks
+		// the store), so two processes' claims on it are judged one after
+		// the other.
+		var chargeID string
+		err := tx.QueryRowContext(ctx, `SELECT charge_id FROM refund_intents WHERE key = ?`+tx.d.forUpdate(), key).Scan(&chargeID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %q", ErrNoIntent, key)
 		}
 		if err != nil {
 			return err
 		}
+		if held, err := s.holder(ctx, tx, key, chargeID); err != nil || held != nil {
+			if held != nil {
+				return held
+			}
+			return err
+		}
+		var attempt int
+		if err := tx.QueryRowContext(ctx, `UPDATE refund_intents SET attempts = attempts + 1 WHERE key = ?
+			RETURNING attempts`, key).Scan(&attempt); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO refund_attempts (key, attempt, operator, opened_by,
 			started_at, finished_at, status, refund_id, error_code, error_message)
 			VALUES (?, ?, ?, ?, ?, 0, ?, '', '', '')`,
-			key, attempt, operator, s.handle, time.Now().UnixNano(), reconcile.RefundAttemptStarted)
+			key, attempt, operator, s.handle, s.clock().UnixNano(), reconcile.RefundAttemptStarted)
 		return err
 	})
+	var held *reconcile.RefundHeldError
+	if errors.As(err, &held) {
+		return held
+	}
 	if err != nil {
 		return fmt.Errorf("mark refund attempt %s in %s: %w", key, s.path, err)
 	}
@@ -193,9 +262,9 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 	if status != reconcile.RefundPending {
 		intentFinished = now
 	}
-	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
+	err := s.withLedgerTx(ctx, func(tx *txn) error {
 		var current reconcile.RefundStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM refund_intents WHERE key = ?`, key).Scan(&current)
+		err := tx.QueryRowContext(ctx, `SELECT status FROM refund_intents WHERE key = ?`+tx.d.forUpdate(), key).Scan(&current)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %q", ErrNoIntent, key)
 		}
@@ -257,8 +326,8 @@ func (s *Store) ConfirmRefund(ctx context.Context, refundID string, outcome reco
 	if status == reconcile.RefundFailed {
 		errCode, errMsg = outcome.ErrorCode, outcome.ErrorMessage
 	}
-	err := s.withLedgerTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT key, status FROM refund_intents WHERE refund_id = ?`, refundID)
+	err := s.withLedgerTx(ctx, func(tx *txn) error {
+		rows, err := tx.QueryContext(ctx, `SELECT key, status FROM refund_intents WHERE refund_id = ?`+tx.d.forUpdate(), refundID)
 		if err != nil {
 			return err
 		}
@@ -320,6 +389,16 @@ func (s *Store) refundAttempts(ctx context.Context, key string) ([]reconcile.Ref
 		return nil, fmt.Errorf("read refund attempts %s from %s: %w", key, s.path, err)
 	}
 	return attempts, nil
+}
+
+// RefundIntents returns every intent of the ledger, oldest first: what a
+// provider's notifications are matched against.
+func (s *Store) RefundIntents(ctx context.Context) ([]reconcile.RefundIntent, error) {
+	intents, err := queryIntents(ctx, s.reader, "")
+	if err != nil {
+		return nil, fmt.Errorf("read refund intents from %s: %w", s.path, err)
+	}
+	return intents, nil
 }
 
 // PendingRefunds returns the intents whose outcome is unknown, oldest first: the

@@ -17,7 +17,7 @@ func (s *Store) LoadInput(ctx context.Context) (reconcile.Input, error) {
 	var in reconcile.Input
 	// A read transaction on a WAL database is a snapshot: a sync committing
 	// meanwhile is either wholly visible or not at all.
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.reader.BeginTx(ctx, s.d.snapshot())
 	if err != nil {
 		return in, fmt.Errorf("load from %s: %w", s.path, err)
 	}
@@ -47,7 +47,7 @@ func (s *Store) LoadInput(ctx context.Context) (reconcile.Input, error) {
 // loadCharges reads the load records of all charges and parses them on other
 // goroutines meanwhile: reading rows and parsing them cost about the same, so on
 // two cores the load takes about half as long.
-func loadCharges(ctx context.Context, tx *sql.Tx) ([]reconcile.Charge, error) {
+func loadCharges(ctx context.Context, tx *txn) ([]reconcile.Charge, error) {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM charges`).Scan(&n); err != nil {
 		return nil, err
@@ -101,10 +101,10 @@ const loadChunk = 4096
 
 // readLoadRecords hands the load records of all n charges to emit in chunks of
 // count records, concatenated (each record says where it ends).
-func readLoadRecords(ctx context.Context, tx *sql.Tx, n int, emit func(first, count int, records string)) error {
+func readLoadRecords(ctx context.Context, tx *txn, n int, emit func(first, count int, records string)) error {
 	// Keyset paging on the primary key: each chunk starts where the last ended.
-	page, err := tx.PrepareContext(ctx, `SELECT count(*), max(id), coalesce(group_concat(load_record, ''), '')
-		FROM (SELECT id, load_record FROM charges WHERE id > ? ORDER BY id LIMIT ?)`)
+	page, err := tx.PrepareContext(ctx, `SELECT count(*), max(id), coalesce(`+tx.d.concat("load_record", "id")+`, '')
+		FROM (SELECT id, load_record FROM charges WHERE id > ? ORDER BY id LIMIT ?) AS page`)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func readLoadRecords(ctx context.Context, tx *sql.Tx, n int, emit func(first, co
 	return nil
 }
 
-func loadKeys(ctx context.Context, tx *sql.Tx) ([]reconcile.KeyRecord, error) {
+func loadKeys(ctx context.Context, tx *txn) ([]reconcile.KeyRecord, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT key, charge_id, order_ref, sources, seen_at FROM key_records`)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func loadKeys(ctx context.Context, tx *sql.Tx) ([]reconcile.KeyRecord, error) {
 	return keys, rows.Err()
 }
 
-func loadRequests(ctx context.Context, tx *sql.Tx) ([]reconcile.RequestRecord, error) {
+func loadRequests(ctx context.Context, tx *txn) ([]reconcile.RequestRecord, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT object_id, idempotency_key, seen_at FROM requests`)
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func loadRequests(ctx context.Context, tx *sql.Tx) ([]reconcile.RequestRecord, e
 	return out, rows.Err()
 }
 
-func loadCheckouts(ctx context.Context, tx *sql.Tx) ([]reconcile.CheckoutRecord, error) {
+func loadCheckouts(ctx context.Context, tx *txn) ([]reconcile.CheckoutRecord, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, payment_intent, client_reference_id, metadata, completed_at FROM checkout_sessions`)
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func loadCheckouts(ctx context.Context, tx *sql.Tx) ([]reconcile.CheckoutRecord,
 	return out, rows.Err()
 }
 
-func loadDecisions(ctx context.Context, tx *sql.Tx) ([]reconcile.Decision, error) {
+func loadDecisions(ctx context.Context, tx *txn) ([]reconcile.Decision, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT group_id, charge_id, kind, operator, at, note, charge_ids FROM decisions ORDER BY id`)
 	if err != nil {
 		return nil, err

@@ -45,7 +45,7 @@ func TestOpenCreatesPrivateFileAndDirectory(t *testing.T) {
 	if got, _ := s.State(ctx, "account"); got != "acct_1" {
 		t.Errorf("state after reopen = %q, want acct_1", got)
 	}
-	all, err := migrations()
+	all, err := migrations(sqliteMigrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestOpenNewerSchemaAsksForUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	all, _ := migrations()
+	all, _ := migrations(sqliteMigrations)
 
 	_, err = Open(context.Background(), path)
 	want := fmt.Sprintf("database schema version 99 is newer than this doublecheck supports (%d); upgrade doublecheck", len(all))
@@ -252,7 +252,7 @@ func TestOpenRefusesDirectoryAndEmptyPath(t *testing.T) {
 // Several processes (here, handles) opening a new store at once: all succeed,
 // each migration is applied once. Repeated, since the race is in the timing.
 func TestConcurrentFirstOpensMigrateOnce(t *testing.T) {
-	all, _ := migrations()
+	all, _ := migrations(sqliteMigrations)
 	for round := range 20 {
 		path := filepath.Join(t.TempDir(), fmt.Sprintf("store%d.db", round))
 		errs := make(chan error, 4)
@@ -316,11 +316,13 @@ func TestDefaultPath(t *testing.T) {
 }
 
 func TestErrNoIntentIsWrapped(t *testing.T) {
-	s := openTemp(t)
-	err := s.MarkAttempt(context.Background(), "doublecheck-refund-ch_missing-100", "ann")
-	if !errors.Is(err, ErrNoIntent) {
-		t.Errorf("MarkAttempt on an unknown key: %v, want ErrNoIntent", err)
-	}
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		s := d.open(t)
+		err := s.MarkAttempt(context.Background(), "doublecheck-refund-ch_missing-100", "ann")
+		if !errors.Is(err, ErrNoIntent) {
+			t.Errorf("MarkAttempt on an unknown key: %v, want ErrNoIntent", err)
+		}
+	})
 }
 
 // TestWriteWhileAnotherHandleWritesIsBusy: a write that finds another handle
@@ -346,7 +348,7 @@ func TestWriteWhileAnotherHandleWritesIsBusy(t *testing.T) {
 			holder, other := openAt(t, path), openAt(t, path)
 			locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
 			go func() {
-				done <- holder.withTx(ctx, func(*sql.Tx) error {
+				done <- holder.withTx(ctx, func(*txn) error {
 					close(locked)
 					<-release
 					return nil

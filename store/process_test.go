@@ -191,85 +191,89 @@ func checkWholeBatches(t *testing.T, path string) {
 // Two processes beginning the same refunds at once: each intent is created by
 // exactly one of them.
 func TestBeginRefundRaceBetweenProcesses(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "store.db")
-	s, err := Open(context.Background(), path) // create the schema before the race
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var cmds []*exec.Cmd
-	var outputs []*strings.Builder
-	start := time.Now().Add(500 * time.Millisecond).UnixNano()
-	for _, who := range []string{"process-a", "process-b"} {
-		cmd := helperCommand(t, "begin-refunds", path, who)
-		cmd.Env = append(cmd.Env, helperStartEnv+"="+strconv.FormatInt(start, 10))
-		out := &strings.Builder{}
-		cmd.Stdout = out
-		if err := cmd.Start(); err != nil {
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		path := d.location(t)
+		s, err := Open(context.Background(), path) // create the schema before the race
+		if err != nil {
 			t.Fatal(err)
 		}
-		cmds, outputs = append(cmds, cmd), append(outputs, out)
-	}
-	created := map[string]int{}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("child %d: %v", i, err)
+		defer s.Close()
+		var cmds []*exec.Cmd
+		var outputs []*strings.Builder
+		start := time.Now().Add(500 * time.Millisecond).UnixNano()
+		for _, who := range []string{"process-a", "process-b"} {
+			cmd := helperCommand(t, "begin-refunds", path, who)
+			cmd.Env = append(cmd.Env, helperStartEnv+"="+strconv.FormatInt(start, 10))
+			out := &strings.Builder{}
+			cmd.Stdout = out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			cmds, outputs = append(cmds, cmd), append(outputs, out)
 		}
-		won := strings.Fields(outputs[i].String())
-		for _, key := range won {
-			created[key]++
+		created := map[string]int{}
+		for i, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("child %d: %v", i, err)
+			}
+			won := strings.Fields(outputs[i].String())
+			for _, key := range won {
+				created[key]++
+			}
+			t.Logf("child %d created %d intents", i, len(won))
 		}
-		t.Logf("child %d created %d intents", i, len(won))
-	}
-	in, err := s.LoadInput(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(in.Refunds) != 100 || len(created) != 100 {
-		t.Errorf("%d intents stored, %d keys reported created; want 100 of each", len(in.Refunds), len(created))
-	}
-	for key, n := range created {
-		if n != 1 {
-			t.Errorf("key %s created %d times", key, n)
+		in, err := s.LoadInput(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if len(in.Refunds) != 100 || len(created) != 100 {
+			t.Errorf("%d intents stored, %d keys reported created; want 100 of each", len(in.Refunds), len(created))
+		}
+		for key, n := range created {
+			if n != 1 {
+				t.Errorf("key %s created %d times", key, n)
+			}
+		}
+	})
 }
 
 // LoadInput during a sync sees every batch whole or not at all: charges, their
 // key records and the cursor come from one snapshot.
 func TestLoadInputDuringSyncSeesWholeBatches(t *testing.T) {
-	ctx := context.Background()
-	s := openTemp(t)
-	done := make(chan error, 1)
-	go func() {
-		for n := 1; n <= 30; n++ {
-			charges, keys := crashBatchData(n)
-			if err := s.SaveSyncBatch(ctx, charges, keys, reconcile.Observations{}, map[string]string{"cursor": strconv.Itoa(n)}); err != nil {
-				done <- err
-				return
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		ctx := context.Background()
+		s := d.open(t)
+		done := make(chan error, 1)
+		go func() {
+			for n := 1; n <= 30; n++ {
+				charges, keys := crashBatchData(n)
+				if err := s.SaveSyncBatch(ctx, charges, keys, reconcile.Observations{}, map[string]string{"cursor": strconv.Itoa(n)}); err != nil {
+					done <- err
+					return
+				}
 			}
-		}
-		done <- nil
-	}()
-	for loads := 0; ; loads++ {
-		in, err := s.LoadInput(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(in.Charges)%crashBatch != 0 || len(in.Keys) != len(in.Charges) {
-			t.Fatalf("load %d saw %d charges and %d key records: a batch was cut", loads, len(in.Charges), len(in.Keys))
-		}
-		select {
-		case err := <-done:
+			done <- nil
+		}()
+		for loads := 0; ; loads++ {
+			in, err := s.LoadInput(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if in, _ = s.LoadInput(ctx); len(in.Charges) != 30*crashBatch {
-				t.Errorf("after the sync: %d charges, want %d", len(in.Charges), 30*crashBatch)
+			if len(in.Charges)%crashBatch != 0 || len(in.Keys) != len(in.Charges) {
+				t.Fatalf("load %d saw %d charges and %d key records: a batch was cut", loads, len(in.Charges), len(in.Keys))
 			}
-			t.Logf("%d loads while syncing", loads+1)
-			return
-		default:
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if in, _ = s.LoadInput(ctx); len(in.Charges) != 30*crashBatch {
+					t.Errorf("after the sync: %d charges, want %d", len(in.Charges), 30*crashBatch)
+				}
+				t.Logf("%d loads while syncing", loads+1)
+				return
+			default:
+			}
 		}
-	}
+	})
 }

@@ -10,7 +10,10 @@ import (
 )
 
 func TestRawCharges(t *testing.T) {
-	s := openTemp(t)
+	forEachDialect(t, func(t *testing.T, d testDialect) { testRawCharges(t, d.open(t)) })
+}
+
+func testRawCharges(t *testing.T, s *Store) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	var charges []reconcile.Charge

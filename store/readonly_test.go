@@ -74,7 +74,7 @@ func TestOpenReadOnlyRefusesOldSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := migrations()
+	all, _ := migrations(sqliteMigrations)
 	if _, err := s.writer.Exec(`DELETE FROM schema_version WHERE version = ?`, len(all)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,10 @@
 // Package store keeps doublecheck's data in one SQLite file per Stripe account and
 // mode: charges (with their raw Stripe JSON), idempotency-key records, operator
 // decisions, the refund ledger and sync state. It uses modernc.org/sqlite through
-// database/sql, in WAL mode, with a single writer connection.
+// database/sql, in WAL mode, with a single writer connection. A team shares one
+// store in a PostgreSQL database instead (a postgres:// URL, read through pgx):
+// the same tables and queries (see dialect), its refund claims and sync lock
+// holding across machines.
 package store
 
 import (
@@ -20,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -28,8 +32,15 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
+
+// Each dialect has its own migrations, numbered alike: migration N of one
+// makes the same change as migration N of the other.
+const (
+	sqliteMigrations   = "migrations"
+	postgresMigrations = "migrations/postgres"
+)
 
 // sqliteHeader starts every SQLite 3 database file.
 var sqliteHeader = []byte("SQLite format 3\x00")
@@ -49,16 +60,24 @@ type Store struct {
 	// queueing writers in Go is cheaper than having them spin on the file lock.
 	// Its transactions begin IMMEDIATE, so two processes never deadlock
 	// upgrading read locks; busy_timeout makes the second one wait.
-	writer *sql.DB
+	writer *pool
 	// reader is a small pool of query-only connections; under WAL they read a
-	// consistent snapshot while the writer commits.
-	reader *sql.DB
-	// handle names this Store in the refund attempts it begins (process id and
-	// a random part), so FinishRefund completes this handle's own attempt and
+	// consistent snapshot while the writer commits. On PostgreSQL, whose
+	// server orders writers itself, writer and reader are one pool.
+	reader *pool
+	// handle names this Store in the refund attempts it begins (see
+	// newHandle), so FinishRefund completes this handle's own attempt and
 	// never one another process has in flight with the same key.
 	handle string
 	// readOnly is set by OpenReadOnly: every write is refused with ErrReadOnly.
 	readOnly bool
+	// d is the database's dialect: SQLite, or PostgreSQL for a shared store.
+	d *dialect
+	// syncEnds release the sync locks BeginSync took (Close calls those left).
+	syncMu   sync.Mutex
+	syncEnds []func()
+	// now, when set, is the clock refund claims are judged by (tests).
+	now func() time.Time
 	// changed counts the charges committed saves added or changed (see
 	// ChargesChanged).
 	changed atomic.Int64
@@ -93,6 +112,9 @@ func OpenExisting(ctx context.Context, path string) (*Store, error) {
 }
 
 func open(ctx context.Context, path string, create bool) (*Store, error) {
+	if IsURL(path) {
+		return openPostgres(ctx, path, create, false)
+	}
 	s, err := openWritable(ctx, path, create)
 	if errors.Is(err, ErrReadOnly) {
 		// Read-only is not damage, but a read-only file may be damaged too: the
@@ -125,25 +147,25 @@ func openWritable(ctx context.Context, path string, create bool) (*Store, error)
 	// the process; only a power loss or OS crash can lose the last commits, and
 	// everything but the refund ledger can be synced again from Stripe. Ledger
 	// writes switch the connection to FULL (see withLedgerTx).
-	writer, err := sql.Open("sqlite", dsn(path, "_txlock=immediate", "_pragma=synchronous(NORMAL)", "_pragma=temp_store(MEMORY)"))
+	writer, err := openSQLite(path, "_txlock=immediate", "_pragma=synchronous(NORMAL)", "_pragma=temp_store(MEMORY)")
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, err
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxIdleTime(0)
 	writer.SetConnMaxLifetime(0)
 
-	s := &Store{path: path, writer: writer, handle: fmt.Sprintf("%d-%s", os.Getpid(), rand.Text())}
+	s := &Store{path: path, writer: writer, handle: newHandle(), d: sqliteDialect}
 	if err := s.checkAndMigrate(ctx, size); err != nil {
 		writer.Close()
 		return nil, err
 	}
 
-	s.reader, err = sql.Open("sqlite", dsn(path, "_query_only=1"))
+	s.reader, err = openSQLite(path, "_query_only=1")
 	if err != nil {
 		writer.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, err
 	}
 	s.reader.SetMaxOpenConns(4)
 	s.reader.SetMaxIdleConns(4)
@@ -155,6 +177,9 @@ func openWritable(ctx context.Context, path string, create bool) (*Store, error)
 // and works on a read-only file, directory or mount. The store is checked as
 // Open checks it; every write through it returns ErrReadOnly.
 func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if IsURL(path) {
+		return openPostgres(ctx, path, false, true)
+	}
 	if path == "" {
 		return nil, errors.New("open store: no database path given")
 	}
@@ -200,18 +225,54 @@ func walReadOnlyError(path string, err error) error {
 }
 
 func openReadOnly(ctx context.Context, path string, size int64, params ...string) (*Store, error) {
-	db, err := sql.Open("sqlite", dsn(path, params...))
+	db, err := openSQLite(path, params...)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, err
 	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
-	s := &Store{path: path, writer: db, reader: db, readOnly: true}
+	s := &Store{path: path, writer: db, reader: db, readOnly: true, d: sqliteDialect}
 	if err := s.check(ctx, size); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// openSQLite opens the SQLite database at path with the dsn parameters.
+func openSQLite(path string, params ...string) (*pool, error) {
+	db, err := sql.Open("sqlite", dsn(path, params...))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &pool{DB: db, d: sqliteDialect}, nil
+}
+
+// newHandle names a Store in the refund attempts it begins: the machine, the
+// process id and a random part (host/pid/random). A claim whose process is
+// gone from this machine is not waited for (see holder).
+func newHandle() string {
+	return fmt.Sprintf("%s/%d/%s", hostname(), os.Getpid(), rand.Text())
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown-host"
+	}
+	return strings.ReplaceAll(h, "/", "_")
+}
+
+// handleGone reports whether the Store named handle was opened by a process
+// of this machine that has ended (a crash): its claims hold nothing.
+func handleGone(handle string) bool {
+	host, rest, ok := strings.Cut(handle, "/")
+	if !ok || host != hostname() {
+		return false
+	}
+	pidText, _, _ := strings.Cut(rest, "/")
+	pid, err := strconv.Atoi(pidText)
+	return err == nil && pid > 0 && pid != os.Getpid() && processGone(pid)
 }
 
 // dsn is the modernc.org/sqlite data source name for path: a file: URI, so that
@@ -323,15 +384,18 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the embedded migrations in order, checking that they are
-// numbered 1, 2, 3… without gaps.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// migrations returns the embedded migrations of dir in order, checking that
+// they are numbered 1, 2, 3… without gaps.
+func migrations(dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
 	var out []migration
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		num, _, ok := strings.Cut(e.Name(), "_")
 		if !ok {
 			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", e.Name())
@@ -340,7 +404,7 @@ func migrations() ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with its number: %w", e.Name(), err)
 		}
-		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		body, err := migrationFiles.ReadFile(dir + "/" + e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
 		}
@@ -358,7 +422,7 @@ func migrations() ([]migration, error) {
 // checkAndMigrate verifies that the file is a healthy doublecheck database before
 // anything writes to it, then applies the missing migrations and turns on WAL.
 func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
-	all, err := migrations()
+	all, err := migrations(sqliteMigrations)
 	if err != nil {
 		return err
 	}
@@ -412,7 +476,7 @@ func (s *Store) checkedVersion(ctx context.Context, size int64, latest int) (int
 // check is checkAndMigrate for a store opened read-only: the file must already
 // hold the current schema, since nothing may be written to it.
 func (s *Store) check(ctx context.Context, size int64) error {
-	all, err := migrations()
+	all, err := migrations(sqliteMigrations)
 	if err != nil {
 		return err
 	}
@@ -523,10 +587,17 @@ func (s *Store) damaged(err error) error {
 // version is re-read inside the transaction so that two processes opening a new
 // file at once apply each migration only once.
 func (s *Store) apply(ctx context.Context, m migration) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
+	return s.withTx(ctx, func(tx *txn) error {
+		if s.d.postgres {
+			// Two operators' first commands on a new database migrate one
+			// after the other; the second then finds the work done.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+				return fmt.Errorf("migration %s: wait for another process migrating: %w", m.name, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 			version    INTEGER NOT NULL PRIMARY KEY,
-			applied_at INTEGER NOT NULL)`); err != nil {
+			applied_at BIGINT  NOT NULL)`); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		var done int
@@ -549,6 +620,7 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 
 // Close closes the store's connections.
 func (s *Store) Close() error {
+	s.endSyncs()
 	var errs []error
 	if s.reader != nil && s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
@@ -560,19 +632,20 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Path is the absolute path of the database file.
+// Path is the absolute path of the database file; for a PostgreSQL store, its
+// URL with the password masked.
 func (s *Store) Path() string { return s.path }
 
 // withTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when fn
 // returns nil; otherwise nothing fn did is kept.
-func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) withTx(ctx context.Context, fn func(*txn) error) error {
 	return s.withTxOn(ctx, s.writer, fn)
 }
 
 // withTxOn is withTx on db, the writer or one of its connections.
 func (s *Store) withTxOn(ctx context.Context, db interface {
-	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
-}, fn func(*sql.Tx) error) error {
+	BeginTx(context.Context, *sql.TxOptions) (*txn, error)
+}, fn func(*txn) error) error {
 	if s.readOnly {
 		return s.refuseWrite()
 	}
@@ -635,9 +708,12 @@ func (s *Store) refuseWrite() error {
 // any refund request is sent, even if the machine loses power right after.
 // The pragma cannot change inside a transaction, so it is set on the single
 // writer connection around it and restored after.
-func (s *Store) withLedgerTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) withLedgerTx(ctx context.Context, fn func(*txn) error) error {
 	if s.readOnly {
 		return s.refuseWrite()
+	}
+	if s.d.postgres {
+		return s.withTx(ctx, fn) // synchronous_commit is the server's; on by default
 	}
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {

@@ -105,6 +105,8 @@ type Deps struct {
 	Resumer   Resumer
 	Clipboard Clipboard
 	Browser   Browser
+	// Watcher, when set, is polled for others' work on a shared store.
+	Watcher Watcher
 }
 
 // Config is what the dashboard shows and how it behaves.

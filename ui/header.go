@@ -23,6 +23,7 @@ type header struct {
 	summary  reconcile.Summary
 	fresh    int    // new groups not viewed yet
 	syncText string // the sync status's view: how fresh the data is
+	activity string // the latest thing another operator did, when one did
 
 	// view is rendered when something shown changes, not on every frame: the
 	// root measures the header after every message.
@@ -56,6 +57,12 @@ func (h *header) SetFresh(n int) {
 	}
 }
 
+// SetActivity shows what another operator did last.
+func (h *header) SetActivity(a Activity) {
+	h.activity = "last: " + activityText(a)
+	h.view = h.render()
+}
+
 // SetSync shows how fresh the data is.
 func (h *header) SetSync(text string) {
 	if text != h.syncText {
@@ -76,7 +83,20 @@ func (h header) render() string {
 	if h.cfg.DryRun {
 		modes += " " + s.ModeBadge.Render("dry run")
 	}
-	first := []string{spread(title+"  "+modes, s.Muted.Render(h.syncText), h.width)}
+	// How fresh the data is comes first; what another operator did last, and
+	// who works here, where the line has room for them.
+	left, right := title+"  "+modes, s.Muted.Render(h.syncText)
+	if h.activity != "" {
+		if withActivity := s.Muted.Render(h.activity + " · " + h.syncText); lipgloss.Width(left)+2+lipgloss.Width(withActivity) <= h.width {
+			right = withActivity
+		}
+	}
+	if h.cfg.Operator != "" {
+		if named := left + "  " + s.Muted.Render("as "+h.cfg.Operator); lipgloss.Width(named)+2+lipgloss.Width(right) <= h.width {
+			left = named
+		}
+	}
+	first := []string{spread(left, right, h.width)}
 	if lipgloss.Width(title+"  "+modes) > h.width {
 		// The modes are never cut (several providers' need room): they get a
 		// line of their own.

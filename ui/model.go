@@ -124,6 +124,8 @@ type Model struct {
 	loaded   bool
 	baseline bool // the next load decides what counts as already seen
 	loadSeq  int
+
+	activityMark string // the Watcher's last mark: "" before the first read
 }
 
 // New builds the dashboard. deps.Loader and deps.Decider are required; a nil
@@ -176,7 +178,11 @@ func (m Model) Init() tea.Cmd {
 	if m.refund.Resuming() != "" {
 		resume = m.resumeCmd()
 	}
-	return tea.Batch(m.status.Tick(), m.loadCmd(m.loadSeq), sync, resume)
+	var watch tea.Cmd
+	if m.deps.Watcher != nil {
+		watch = m.readActivity()
+	}
+	return tea.Batch(m.status.Tick(), m.loadCmd(m.loadSeq), sync, resume, watch)
 }
 
 // Update handles one message and then re-derives what depends on state: which
@@ -213,6 +219,10 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.decideCmd(reconcile.DecisionDismissed, msg.groups, msg.charges, msg.note)
 	case refundProgressMsg, refundDoneMsg, resumeDoneMsg:
 		return m.updateRefund(msg)
+	case activityTickMsg:
+		return m, m.readActivity()
+	case activityMsg:
+		return m.updateActivity(msg)
 	case storeChangedMsg:
 		m.table.Unmark(msg.settled)
 		return m, m.reload()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -111,6 +112,11 @@ func (s *syncStatus) update(msg tea.Msg) tea.Cmd {
 		s.progress = msg.progress
 	case syncDoneMsg:
 		s.syncing = false
+		var elsewhere SyncElsewhere
+		if errors.As(msg.err, &elsewhere) && elsewhere.SyncElsewhere() {
+			// Not a failure: another operator's sync brings the same charges.
+			return flashKindCmd(levelInfo, flashRoutine, msg.err.Error())
+		}
 		if msg.err != nil {
 			s.err = msg.err
 			retry := "press R to retry"
