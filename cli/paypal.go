@@ -137,6 +137,11 @@ func runPayPalSync(ctx context.Context, opts *syncOptions) error {
 		return err
 	}
 	defer st.Close()
+	end, err := beginSync(ctx, env, st, opts.operator)
+	if end == nil || err != nil {
+		return err
+	}
+	defer end()
 	fmt.Fprintf(env.Stderr, "syncing %s, %s, into %s, credentials from %s and %s\n", name, paypalBadge(client.Env(), env.StderrTerminal),
 		st.Path(), paypalapi.EnvClientID, paypalapi.EnvSecret)
 	res, err := syncPayPal(ctx, client, st, opts.sync.from, env)
@@ -217,14 +222,20 @@ func demoPayPal(url string) (*paypalapi.Client, error) {
 
 // paypalSyncer is one incremental sync of a PayPal account into the store.
 type paypalSyncer struct {
-	client *paypalapi.Client
-	store  *store.Store
-	since  time.Time
-	now    func() time.Time
+	client   *paypalapi.Client
+	store    *store.Store
+	since    time.Time
+	now      func() time.Time
+	operator string
 }
 
 // Sync counts the charges the sync changed, not those it listed.
 func (s paypalSyncer) Sync(ctx context.Context, progress func(ui.SyncProgress)) (ui.SyncResult, error) {
+	end, err := s.store.BeginSync(ctx, s.operator)
+	if err != nil {
+		return ui.SyncResult{}, err // another operator's sync: its charges reach the store, and the view
+	}
+	defer end()
 	before := s.store.ChargesChanged()
 	res, err := s.client.Sync(ctx, s.store, paypalapi.SyncOptions{Since: s.since, Now: s.now, Progress: func(p paypalapi.SyncProgress) {
 		progress(ui.SyncProgress{Charges: p.Charges, Fraction: p.Fraction})
@@ -259,7 +270,7 @@ func syncers(client *stripeapi.Client, pp *paypalapi.Client, st *store.Store, op
 		all = append(all, syncer{client, st, opts, operator})
 	}
 	if pp != nil {
-		all = append(all, paypalSyncer{pp, st, opts.Since, opts.Now})
+		all = append(all, paypalSyncer{pp, st, opts.Since, opts.Now, operator})
 	}
 	if len(all) == 1 {
 		return all[0]

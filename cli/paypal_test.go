@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/doublecheck-dev/doublecheck/internal/pgtest"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 // paypalEnv is a test machine with the sandbox's PayPal credentials set.
@@ -112,5 +114,39 @@ func TestPayPalEnvironmentFromVariables(t *testing.T) {
 	env := paypalEnv(t, &out, map[string]string{"PAYPAL_ENV": "sandbox", "PAYPAL_API_BASE": url})
 	if code := Run(context.Background(), []string{"sync", "--provider", "paypal"}, env); code != 0 || !strings.Contains(out.String(), "PAYPAL SANDBOX") {
 		t.Fatalf("sync exited %d:\n%s", code, out.String())
+	}
+}
+
+// TestPayPalSyncOfASharedStoreRunsOnce: on a shared store, a PayPal sync
+// waits its turn like Stripe's: during another operator's sync it lists
+// nothing and says who runs it.
+func TestPayPalSyncOfASharedStoreRunsOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	sb, base := listenSandbox(t, sandbox.Options{Ordinary: -1})
+	ann, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ann.Close()
+	end, err := ann.BeginSync(ctx, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"sync", "--provider", "paypal", "--paypal-env", "sandbox", "--paypal-base", base, "--db", url, "--operator", "bob"}
+	var out bytes.Buffer
+	before := sb.Stats().ByPath["GET /v1/reporting/transactions"]
+	if code := Run(ctx, args, paypalEnv(t, &out, nil)); code != 0 || !strings.Contains(out.String(), "sync running by ann since") {
+		t.Errorf("bob's sync during ann's: exit %d, %q; want 0 and a note naming ann", code, out.String())
+	}
+	// One search: the account lookup that names the store; no window listed.
+	if listed := sb.Stats().ByPath["GET /v1/reporting/transactions"] - before; listed != 1 {
+		t.Errorf("bob's refused sync searched %d times, want only the account lookup", listed)
+	}
+	end()
+	out.Reset()
+	if code := Run(ctx, args, paypalEnv(t, &out, nil)); code != 0 || !strings.Contains(out.String(), "synced") {
+		t.Errorf("bob's sync after ann's: exit %d, %q", code, out.String())
 	}
 }

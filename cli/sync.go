@@ -100,14 +100,8 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 		return err
 	}
 	defer st.Close()
-	end, err := st.BeginSync(ctx, operatorName(opts.operator, env))
-	var running *store.SyncRunningError
-	if errors.As(err, &running) {
-		// Not a failure: the running sync brings the same charges.
-		fmt.Fprintln(env.Stderr, running.Error())
-		return nil
-	}
-	if err != nil {
+	end, err := beginSync(ctx, env, st, opts.operator)
+	if end == nil || err != nil {
 		return err
 	}
 	defer end()
@@ -123,6 +117,19 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 	fmt.Fprintf(env.Stderr, "synced %s and %s in %s (%s)\n", reconcile.Plural(res.Charges, "charge"), reconcile.Plural(res.Events, "event"),
 		reconcile.Plural(res.Requests, "request"), res.Elapsed.Round(time.Millisecond))
 	return nil
+}
+
+// beginSync makes this process the one syncing a shared store (see
+// store.BeginSync). A sync another operator runs is no failure (it brings the
+// same charges): it is said on stderr, and end is nil.
+func beginSync(ctx context.Context, env Env, st *store.Store, operator string) (end func(), err error) {
+	end, err = st.BeginSync(ctx, operatorName(operator, env))
+	var running *store.SyncRunningError
+	if errors.As(err, &running) {
+		fmt.Fprintln(env.Stderr, running.Error())
+		return nil, nil
+	}
+	return end, err
 }
 
 // syncMeter shows sync progress on stderr: a redrawn bar on a terminal, a plain
