@@ -14,6 +14,7 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/lucasb-eyer/go-colorful v1.3.0
 	github.com/muesli/termenv v0.16.0
+	github.com/plutov/paypal/v4 v4.8.0
 	github.com/stripe/stripe-go/v76 v76.25.0
 	golang.org/x/sync v0.24.0
 	modernc.org/sqlite v1.61.1

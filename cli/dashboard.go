@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/refunding"
 	"github.com/doublecheck-dev/doublecheck/store"
@@ -25,6 +26,10 @@ type dashboardFlags struct {
 	deadline  time.Duration // one refund's wait for Stripe
 	sync      syncFlags
 	demo      bool // on the built-in sandbox: the key is the sandbox's, not the operator's
+	provider  providerFlags
+	// paypal is a PayPal account synced and refunded beside the Stripe one
+	// (the demo's sandbox).
+	paypal *paypalapi.Client
 }
 
 func (d *dashboardFlags) register(fs *cmdFlags, now func() time.Time) {
@@ -33,6 +38,7 @@ func (d *dashboardFlags) register(fs *cmdFlags, now func() time.Time) {
 	fs.StringVar(&d.exportDir, "export-dir", "", "`DIR` e proposes for CSV reports (default: your download directory, else exports/ in the data directory)")
 	d.sync.register(fs, now)
 	registerRefundDeadline(fs, &d.deadline)
+	d.provider.register(fs)
 	fs.check(func() error {
 		if d.watch < 0 {
 			return errors.New("--watch must not be negative")
@@ -79,7 +85,33 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		cfg.ExportDir = exportDir(env)
 	}
 
-	client, acct, st, readOnlyStore, err := connectDashboard(ctx, env, sh)
+	var (
+		client        *stripeapi.Client
+		acct          account
+		st            *store.Store
+		readOnlyStore bool
+		err           error
+		pp            = dash.paypal
+		note          string // which credentials, for the line before the screen is taken
+	)
+	if dash.provider.paypal() {
+		pp, acct, st, err = connectPayPalDashboard(ctx, env, sh, &dash.provider)
+		if err == nil {
+			note = fmt.Sprintf("%s, store %s, credentials from %s and %s", paypalBadge(pp.Env(), env.StderrTerminal), st.Path(),
+				paypalapi.EnvClientID, paypalapi.EnvSecret)
+		}
+	} else {
+		client, acct, st, readOnlyStore, err = connectDashboard(ctx, env, sh)
+		if err == nil {
+			note = fmt.Sprintf("%s, store %s, %s", modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+		}
+	}
+	if pp != nil { // the header names the PayPal account's mode before its data does
+		cfg.Providers = []reconcile.Provider{reconcile.ProviderPayPal}
+		if client != nil {
+			cfg.Providers = []reconcile.Provider{reconcile.ProviderStripe, reconcile.ProviderPayPal}
+		}
+	}
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
 	if offline {
 		st, err = openOffline(ctx, sh.db)
@@ -104,11 +136,11 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	} else {
 		cfg.Account, cfg.Live = acct.Name, acct.Live
 		if !dash.demo {
-			fmt.Fprintf(env.Stderr, "dashboard on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
+			fmt.Fprintf(env.Stderr, "dashboard on %s (%s)\n", acct.Name, note)
 		}
-		deps.Syncer = syncer{client, st, syncOpts, operator}
+		deps.Syncer = syncers(client, pp, st, syncOpts, operator)
 		if !sh.readOnly {
-			gws, note := gateways(env, client, acct.Live)
+			gws, note := gateways(env, client, pp, acct.Live)
 			if note != "" && !dash.demo {
 				fmt.Fprintln(env.Stderr, note)
 			}
@@ -124,6 +156,15 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 	}
 	if cfg.LastSync, err = lastSyncTime(ctx, st); err != nil {
 		return err
+	}
+	if cfg.Providers == nil { // a PayPal store opened offline still says so before its data loads
+		environment, err := st.State(ctx, stateEnvironment)
+		if err != nil {
+			return err
+		}
+		if environment != "" {
+			cfg.Providers = []reconcile.Provider{reconcile.ProviderPayPal}
+		}
 	}
 	return ui.Run(ctx, ui.New(cfg, deps))
 }
@@ -155,16 +196,20 @@ func openOffline(ctx context.Context, path string) (*store.Store, error) {
 	return st, err
 }
 
+// lastSyncTime is when the store was last synced from any provider.
 func lastSyncTime(ctx context.Context, st *store.Store) (time.Time, error) {
-	value, err := st.State(ctx, stripeapi.StateLastSync)
-	if err != nil || value == "" {
-		return time.Time{}, err
+	var last time.Time
+	for _, name := range []string{stripeapi.StateLastSync, paypalapi.StateLastSync} {
+		value, err := st.State(ctx, name)
+		if err != nil {
+			return time.Time{}, err
+		}
+		// An unreadable time only costs the header its "last sync".
+		if t, err := time.Parse(time.RFC3339, value); err == nil && t.After(last) {
+			last = t
+		}
 	}
-	t, err := time.Parse(time.RFC3339, value)
-	if err != nil {
-		return time.Time{}, nil // an unreadable time only costs the header its "last sync"
-	}
-	return t, nil
+	return last, nil
 }
 
 // detector is the dashboard's Loader: the store's contents through detection.
@@ -238,14 +283,16 @@ func (r refundAdapter) Resume(ctx context.Context) ([]ui.RefundResult, error) {
 }
 
 // gateways are the refund gateways of the providers doublecheck has
-// credentials for: the Stripe client's, when there is one.
-// gateways are the refund gateways of the providers doublecheck has
-// credentials for, for a store of mode live; note says how Adyen is set up
-// ("" when it is not configured).
-func gateways(env Env, client *stripeapi.Client, live bool) (gws map[reconcile.Provider]refunding.Gateway, note string) {
+// credentials for, for a store of mode live: the Stripe client's and the
+// PayPal client's, when there are ones, and Adyen's; note says how Adyen is
+// set up ("" when it is not configured).
+func gateways(env Env, client *stripeapi.Client, pp *paypalapi.Client, live bool) (gws map[reconcile.Provider]refunding.Gateway, note string) {
 	gws = map[reconcile.Provider]refunding.Gateway{}
 	if client != nil {
 		gws[reconcile.ProviderStripe] = client.RefundGateway(Version)
+	}
+	if pp != nil {
+		gws[reconcile.ProviderPayPal] = pp.RefundGateway(Version)
 	}
 	gw, note := adyenGateway(env, live)
 	if gw != nil {

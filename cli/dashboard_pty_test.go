@@ -14,6 +14,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/creack/pty"
+
+	"github.com/doublecheck-dev/doublecheck/sandbox"
 )
 
 // ptyDashboard is `doublecheck demo` in a pseudo-terminal, as a person runs it.
@@ -191,5 +193,35 @@ func TestResizeInTerminal(t *testing.T) {
 	if text, _ := d.scr.since(at); !strings.Contains(text, "? more keys") && !strings.Contains(text, "? help") {
 		t.Errorf("the footer is back without ? more keys or ? help:\n%s", text)
 	}
+	d.quit()
+}
+
+// TestDemoShowsPayPal: the demo's header says PayPal SANDBOX beside Stripe
+// TEST, and the sandbox's PayPal duplicates are groups like Stripe's.
+func TestDemoShowsPayPal(t *testing.T) {
+	d := startDemo(t, t.TempDir(), t.TempDir())
+	at := d.scr.waitFor(t, 0, "Stripe", "TEST", "PayPal", "SANDBOX")
+	d.press("/", "I", "N", "V", "-")
+	d.scr.waitFor(t, at, "same order_id INV-")
+	d.press("\x1b", "\x1b")
+	d.quit()
+}
+
+// TestPayPalDashboard: the dashboard on a PayPal account says PayPal SANDBOX
+// (never Stripe's TEST), shows its groups, and R says where PayPal's lag
+// leaves the data.
+func TestPayPalDashboard(t *testing.T) {
+	_, url := listenSandbox(t, sandbox.Options{Ordinary: -1})
+	home := t.TempDir()
+	d := startInTerminal(t, "", []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"), "TERM=xterm-256color", "USER=tester",
+		"PAYPAL_CLIENT_ID=" + sandbox.PayPalClientID, "PAYPAL_CLIENT_SECRET=" + sandbox.PayPalSecret},
+		"--provider", "paypal", "--paypal-env", "sandbox", "--paypal-base", url)
+	at := d.scr.waitFor(t, 0, "PayPal "+sandbox.PayPalAccountNumber, "SANDBOX", "synced", "same order_id INV-")
+	if text, _ := d.scr.since(0); strings.Contains(text, " TEST ") {
+		t.Errorf("a PayPal dashboard shows Stripe's TEST badge")
+	}
+	// R says how far PayPal's data reaches.
+	d.press("R")
+	d.scr.waitFor(t, at, "PayPal through", "up to 3 h late")
 	d.quit()
 }

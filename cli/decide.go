@@ -76,7 +76,9 @@ func runDecision(ctx context.Context, opts *decisionOptions) error {
 	if err != nil {
 		return err
 	}
-	describe(env, st, account, live)
+	if err := describe(ctx, env, st, account, live); err != nil {
+		return err
+	}
 	report, err := detect(ctx, st, opts.det.options())
 	if err != nil {
 		return err

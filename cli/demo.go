@@ -35,6 +35,7 @@ func newDemoCmd(env Env, runF func(context.Context, *demoOptions) error) *comman
 	opts.sh.register(fs, env, usesRefunds|ownStore) // the demo's key and server are the sandbox's
 	opts.det.register(fs)
 	opts.dash.register(fs, env.Now)
+	fs.hide("provider", "paypal-env", "paypal-base") // the demo's providers are the sandbox's
 	fs.StringVar(&opts.serve, "serve", "", "only run the sandbox on `ADDR` (e.g. 127.0.0.1:12111) for curl or other Stripe clients")
 	fs.Int64Var(&opts.seed, "seed", 1, "the sandbox's random `SEED`: the same seed gives the same account")
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
@@ -77,8 +78,13 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if err != nil {
 		return err
 	}
+	// The sandbox is a PayPal account too: its payments sit beside Stripe's,
+	// synced and refunded through PayPal's API.
+	if dash.paypal, err = demoPayPal(url); err != nil {
+		return err
+	}
 	// The demo is the sandbox and nothing else: ignore any real key or server.
-	sh.apiKey, sh.apiBase = sandbox.TestKey, url
+	sh.apiKey, sh.apiBase, dash.provider = sandbox.TestKey, url, providerFlags{}
 	dash.demo = true
 	if dash.sync.rate == 0 {
 		// No production traffic shares this server's limit: sync at loopback speed.
@@ -104,8 +110,9 @@ func serveSandbox(ctx context.Context, env Env, srv *sandbox.Server, addr string
 	if err != nil {
 		return fmt.Errorf("start the sandbox on %s: %w", addr, err)
 	}
-	fmt.Fprintf(env.Stdout, "sandbox listening on %s\n  try: curl -u %s: %s/v1/charges?limit=3\n  or:  STRIPE_API_BASE=%s STRIPE_API_KEY=%s doublecheck sync\n(ctrl+c stops it)\n",
-		url, sandbox.TestKey, url, url, sandbox.TestKey)
+	fmt.Fprintf(env.Stdout, "sandbox listening on %s\n  try: curl -u %s: %s/v1/charges?limit=3\n  or:  STRIPE_API_BASE=%s STRIPE_API_KEY=%s doublecheck sync\n"+
+		"  PayPal: PAYPAL_CLIENT_ID=%s PAYPAL_CLIENT_SECRET=%s doublecheck sync --provider paypal --paypal-env sandbox --paypal-base %s\n(ctrl+c stops it)\n",
+		url, sandbox.TestKey, url, url, sandbox.TestKey, sandbox.PayPalClientID, sandbox.PayPalSecret, url)
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

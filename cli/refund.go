@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/paypalapi"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/refunding"
 	"github.com/doublecheck-dev/doublecheck/store"
@@ -35,6 +36,7 @@ type refundOptions struct {
 	resume   bool
 	operator string
 	deadline time.Duration
+	provider providerFlags
 }
 
 func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *command {
@@ -49,6 +51,7 @@ func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *co
 	fs.BoolVar(&opts.resume, "resume", false, "finish pending refunds left by a crash or a network failure (alone, or before --charge/--group)")
 	fs.StringVar(&opts.operator, "operator", "", "`NAME` recorded with each refund (default: your OS user)")
 	registerRefundDeadline(fs, &opts.deadline)
+	opts.provider.register(fs)
 	fs.check(func() error {
 		// 0 is a value given, not "all that is left": only a missing
 		// --amount refunds the whole remainder.
@@ -80,13 +83,31 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		live bool
 		err  error
 	)
-	if sh.dryRun {
+	switch {
+	case sh.dryRun && opts.provider.paypal() && sh.db == "":
+		return errors.New("a dry run calls nothing, so it cannot ask PayPal whose account the credentials open: pass --db with the PayPal store")
+	case sh.dryRun:
 		// A dry run is a rehearsal: it reads the store (read-only, so it
 		// creates nothing and works on a store it may not write) and calls
 		// nothing.
 		sh.offline = true
 		st, err = sh.readLocalStore(ctx, env)
-	} else {
+	case opts.provider.paypal():
+		sh.mustExist = true
+		var pp *paypalapi.Client
+		var name string
+		pp, name, st, err = connectPayPal(ctx, env, sh, &opts.provider)
+		if err == nil {
+			live = pp.Env() == paypalapi.Live
+			var note string
+			refunder.Gateways, note = gateways(env, nil, pp, live)
+			fmt.Fprintf(env.Stderr, "refunds on %s, %s, store %s, credentials from %s and %s\n", name, paypalBadge(pp.Env(), env.StderrTerminal),
+				st.Path(), paypalapi.EnvClientID, paypalapi.EnvSecret)
+			if note != "" {
+				fmt.Fprintln(env.Stderr, note)
+			}
+		}
+	default:
 		sh.mustExist = true // a refund never needs a new store: a mistyped --db is refused
 		var acct account
 		var client *stripeapi.Client
@@ -96,13 +117,13 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 			// be refunded.
 			if st, live, err = adyenOnlyStore(ctx, env, sh, err); err == nil {
 				var note string
-				refunder.Gateways, note = gateways(env, nil, live)
+				refunder.Gateways, note = gateways(env, nil, nil, live)
 				fmt.Fprintf(env.Stderr, "refunds without a Stripe key (%s), store %s\n%s\n", modeLabel(live, env.StderrTerminal), st.Path(), note)
 			}
 		} else if err == nil {
 			live = acct.Live
 			var note string
-			refunder.Gateways, note = gateways(env, client, acct.Live)
+			refunder.Gateways, note = gateways(env, client, nil, acct.Live)
 			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
 			if note != "" {
 				fmt.Fprintln(env.Stderr, note)

@@ -58,16 +58,29 @@ func (r *reportFlags) report(ctx context.Context, env Env) (reconcile.Report, er
 	if report.Account, report.Live, err = storeAccount(ctx, st); err != nil {
 		return report, err
 	}
-	describe(env, st, report.Account, report.Live)
-	return report, nil
+	if report.Environment, err = st.State(ctx, stateEnvironment); err != nil {
+		return report, err
+	}
+	return report, describe(ctx, env, st, report.Account, report.Live)
 }
 
-// describe tells on stderr which store a command works on, and whose it is.
-func describe(env Env, st *store.Store, account string, live bool) {
+// describe tells on stderr which store a command works on, whose it is and
+// in which mode, or environment for a provider that names its own (PAYPAL
+// SANDBOX).
+func describe(ctx context.Context, env Env, st *store.Store, account string, live bool) error {
 	if account == "" {
 		account = "imported data"
 	}
-	fmt.Fprintf(env.Stderr, "%s (%s), store %s\n", account, modeLabel(live, env.StderrTerminal), st.Path())
+	label := modeLabel(live, env.StderrTerminal)
+	environment, err := st.State(ctx, stateEnvironment)
+	if err != nil {
+		return err
+	}
+	if environment != "" {
+		label = environment
+	}
+	fmt.Fprintf(env.Stderr, "%s (%s), store %s\n", account, label, st.Path())
+	return nil
 }
 
 // scanOptions are what doublecheck scan was asked for.

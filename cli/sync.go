@@ -74,20 +74,25 @@ type syncOptions struct {
 	sh       shared
 	sync     syncFlags
 	operator string
+	provider providerFlags
 }
 
 func newSyncCmd(env Env, runF func(context.Context, *syncOptions) error) *command {
 	opts := &syncOptions{env: env}
-	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N] [--operator NAME]")
+	fs := newFlags("sync", "doublecheck sync [--since 90d] [--concurrency N] [--rate N] [--operator NAME] [--provider paypal --paypal-env sandbox|live]")
 	opts.sh.register(fs, env, usesStripe)
 	opts.sync.register(fs, env.Now)
 	fs.StringVar(&opts.operator, "operator", "", "`NAME` a shared store shows as running this sync (default: your OS user)")
+	opts.provider.register(fs)
 	return &command{flags: fs, run: func(ctx context.Context, _ []string) error {
 		return runner(runF, runSync)(ctx, opts)
 	}}
 }
 
 func runSync(ctx context.Context, opts *syncOptions) error {
+	if opts.provider.paypal() {
+		return runPayPalSync(ctx, opts)
+	}
 	env := opts.env
 	syncOpts := opts.sync.options(env.Now)
 	client, acct, st, err := opts.sh.connect(ctx, env)
@@ -95,14 +100,8 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 		return err
 	}
 	defer st.Close()
-	end, err := st.BeginSync(ctx, operatorName(opts.operator, env))
-	var running *store.SyncRunningError
-	if errors.As(err, &running) {
-		// Not a failure: the running sync brings the same charges.
-		fmt.Fprintln(env.Stderr, running.Error())
-		return nil
-	}
-	if err != nil {
+	end, err := beginSync(ctx, env, st, opts.operator)
+	if end == nil || err != nil {
 		return err
 	}
 	defer end()
@@ -118,6 +117,19 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 	fmt.Fprintf(env.Stderr, "synced %s and %s in %s (%s)\n", reconcile.Plural(res.Charges, "charge"), reconcile.Plural(res.Events, "event"),
 		reconcile.Plural(res.Requests, "request"), res.Elapsed.Round(time.Millisecond))
 	return nil
+}
+
+// beginSync makes this process the one syncing a shared store (see
+// store.BeginSync). A sync another operator runs is no failure (it brings the
+// same charges): it is said on stderr, and end is nil.
+func beginSync(ctx context.Context, env Env, st *store.Store, operator string) (end func(), err error) {
+	end, err = st.BeginSync(ctx, operatorName(operator, env))
+	var running *store.SyncRunningError
+	if errors.As(err, &running) {
+		fmt.Fprintln(env.Stderr, running.Error())
+		return nil, nil
+	}
+	return end, err
 }
 
 // syncMeter shows sync progress on stderr: a redrawn bar on a terminal, a plain
@@ -139,6 +151,16 @@ func newSyncMeter(w io.Writer, terminal bool, now func() time.Time) *syncMeter {
 }
 
 func (m *syncMeter) update(p stripeapi.SyncProgress) {
+	line := fmt.Sprintf("%s · %s · %.0f charges/s", reconcile.Plural(p.Charges, "charge"), reconcile.Plural(p.Pages, "page"), p.Rate)
+	if p.ETA > 0 {
+		line += " · ETA " + p.ETA.Round(time.Second).String()
+	}
+	m.show(p.Fraction, line)
+}
+
+// show draws the bar at fraction with line beside it, at most every 100 ms
+// on a terminal and every 5 s otherwise.
+func (m *syncMeter) show(fraction float64, line string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	interval := 5 * time.Second
@@ -149,12 +171,8 @@ func (m *syncMeter) update(p stripeapi.SyncProgress) {
 		return
 	}
 	m.last = m.now()
-	line := fmt.Sprintf("%s · %s · %.0f charges/s", reconcile.Plural(p.Charges, "charge"), reconcile.Plural(p.Pages, "page"), p.Rate)
-	if p.ETA > 0 {
-		line += " · ETA " + p.ETA.Round(time.Second).String()
-	}
 	if m.terminal {
-		fmt.Fprintf(m.w, "\r\x1b[2K%s %s", m.bar.ViewAs(p.Fraction), line)
+		fmt.Fprintf(m.w, "\r\x1b[2K%s %s", m.bar.ViewAs(fraction), line)
 		m.drawn = true
 		return
 	}

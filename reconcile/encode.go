@@ -272,11 +272,14 @@ func foldFormWidth(r rune) rune {
 func WriteTable(w io.Writer, r Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r.Account != "" {
-		mode := "TEST"
+		mode := "TEST mode"
 		if r.Live {
-			mode = "LIVE"
+			mode = "LIVE mode"
 		}
-		fmt.Fprintf(tw, "%s · %s mode\n\n", r.Account, mode)
+		if r.Environment != "" {
+			mode = r.Environment
+		}
+		fmt.Fprintf(tw, "%s · %s\n\n", r.Account, mode)
 	}
 	if len(r.Groups) == 0 {
 		fmt.Fprintln(tw, "No suspected duplicates.")

@@ -76,4 +76,7 @@ type Report struct {
 	// (detection does not): the JSON summary and the table show them.
 	Account string
 	Live    bool
+	// Environment, when set, names the account's environment in the table in
+	// place of TEST or LIVE mode ("PAYPAL SANDBOX").
+	Environment string
 }

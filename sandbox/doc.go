@@ -66,6 +66,17 @@
 // guest_same_card instance (numbered after the seeded ones). Lists never show
 // objects dated after the server clock.
 //
+// PayPal (paypal.go, paypal_data.go): the same server is one PayPal merchant
+// account (PayPalAccountNumber): POST /v1/oauth2/token (client credentials
+// PayPalClientID:PayPalSecret as basic auth), GET /v1/reporting/transactions
+// (Transaction Search: start_date/end_date at most 31 days apart, three
+// years back, page/page_size ≤ 500, fields, balance_affecting_records_only,
+// transaction_id; each row listed only after its lag, Options.PayPalLag, up
+// to three hours) and POST /v2/payments/captures/{id}/refund with
+// PayPal-Request-Id kept 45 days; GET /v2/payments/refunds/{id}. Seeded:
+// Options.PayPalOrdinary everyday payments, a non-balance-affecting twin row
+// for one payment in seven, and the paypal_* duplicate scenarios.
+//
 // Adyen (adyen.go) is a separate sandbox of Adyen: the Checkout API's refund
 // endpoint with Adyen's idempotency, the merchant account's Received payment
 // details and Settlement details reports, and signed REFUND notifications.

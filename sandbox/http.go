@@ -66,6 +66,7 @@ func (s *Server) routes() *http.ServeMux {
 	handle("GET /v1/refunds", permRead, (*Server).listRefunds)
 	handle("GET /v1/refunds/{id}", permRead, (*Server).getRefund)
 	handle("POST /v1/refunds", permRefundWrite, (*Server).createRefund)
+	s.paypalRoutes(m)
 	handle("/", permNone, (*Server).unrecognizedURL)
 	return m
 }

@@ -84,6 +84,19 @@ type Options struct {
 	NoEvents     bool          // /v1/events answers 404, as on a server without it
 	NoAccount    bool          // /v1/account answers 404, as on a Stripe-compatible server without it
 	KeyTTL       time.Duration // idempotency key lifetime on the server clock; default 24h
+
+	// PayPalLag is the most a new PayPal transaction waits before Transaction
+	// Search lists it (each draws its own wait up to it); 0 means PayPal's
+	// three hours, negative none.
+	PayPalLag time.Duration
+	// PayPalOrdinary is the number of everyday PayPal payments; 0 → 300,
+	// negative → none.
+	PayPalOrdinary int
+	// PayPalStale is how far behind PayPal's reporting data is refreshed
+	// (last_refreshed_datetime): a search starting after it is refused with
+	// "Data for the given start date is not available.", as PayPal does while
+	// its data catches up. 0: refreshed up to now.
+	PayPalStale time.Duration
 }
 
 // Server is the sandbox. It is an http.Handler; all methods are safe for
@@ -111,6 +124,8 @@ type Server struct {
 	nextArrival int64
 	idem        map[string]*idemEntry
 	stats       Stats
+	pp          *paypalState // the PayPal merchant account (paypal.go)
+	ppRNG       *rand.Rand   // its ids and data, apart from the Stripe data's
 }
 
 // Stats counts what the server has answered since it started.
@@ -150,6 +165,8 @@ func New(opts Options) *Server {
 		idRNG:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eedd0ab1e)),
 		faultRNG: rand.New(rand.NewPCG(uint64(opts.Seed), 0xfa017)),
 		idem:     map[string]*idemEntry{},
+		ppRNG:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x9a7a1)),
+		pp:       newPayPalState(opts),
 		tokens:   float64(opts.RateBurst),
 		stats:    Stats{ByPath: map[string]int{}, ByStatus: map[int]int{}},
 	}
@@ -160,6 +177,7 @@ func New(opts Options) *Server {
 	}
 	s.data = newStore()
 	generate(s, s.nowLocked())
+	s.generatePayPal(s.nowLocked())
 	s.nextArrival = s.nowLocked().Unix() + int64(opts.ArrivalEvery/time.Second)
 	s.mux = s.routes()
 	return s

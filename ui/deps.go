@@ -29,6 +29,10 @@ type Decider interface {
 type SyncResult struct {
 	Charges int // charges the sync added or changed, not those it fetched as they were stored
 	Events  int // events read
+	// Note is what the operator should know about what the sync could bring
+	// ("PayPal through 10:23 UTC: it lists transactions up to 3 h late"),
+	// said after a sync the operator asked for.
+	Note string
 }
 
 // SyncProgress is how far a running sync is: what `doublecheck sync` shows.
@@ -107,8 +111,12 @@ type Deps struct {
 
 // Config is what the dashboard shows and how it behaves.
 type Config struct {
-	Account   string        // account name or id, shown in the header
-	Live      bool          // live-mode key: LIVE badge in red, typed refund confirmation
+	Account string // account name or id, shown in the header
+	Live    bool   // live-mode key: LIVE badge in red, typed refund confirmation
+	// Providers are the providers the dashboard is connected to; until the
+	// loaded data says which providers' modes to show, the header shows
+	// theirs, in Live's mode ("PayPal SANDBOX"). Empty: Stripe's TEST or LIVE.
+	Providers []reconcile.Provider
 	ReadOnly  bool          // refunds are turned off
 	DryRun    bool          // refunds are rehearsed: shown as "would refund", nothing is sent or recorded
 	Watch     time.Duration // background sync interval; 0 turns it off

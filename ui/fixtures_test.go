@@ -260,6 +260,7 @@ type fakeSyncer struct {
 	err      error
 	onSync   func()         // changes the store, like new charges arriving
 	progress []SyncProgress // reported before the result
+	note     string         // the result's Note
 }
 
 func (s *fakeSyncer) Sync(_ context.Context, progress func(SyncProgress)) (SyncResult, error) {
@@ -273,7 +274,7 @@ func (s *fakeSyncer) Sync(_ context.Context, progress func(SyncProgress)) (SyncR
 	if s.onSync != nil {
 		s.onSync()
 	}
-	return SyncResult{Charges: 3}, nil
+	return SyncResult{Charges: 3, Note: s.note}, nil
 }
 
 // mixedReport is fixtureReport in a store that also holds PayPal sandbox

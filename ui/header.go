@@ -148,6 +148,19 @@ func (h header) modes() string {
 	s := h.styles
 	ps := h.summary.Providers
 	if !h.loaded || len(ps) == 0 || len(ps) == 1 && ps[0].Provider == reconcile.ProviderStripe {
+		// Before the data says, the providers the dashboard is connected to
+		// do (a PayPal account's SANDBOX before its first sync).
+		if len(h.cfg.Providers) > 0 && !slices.Equal(h.cfg.Providers, []reconcile.Provider{reconcile.ProviderStripe}) {
+			parts := make([]string, len(h.cfg.Providers))
+			for i, p := range h.cfg.Providers {
+				badge := s.TestBadge.Render(modeName(p, false))
+				if h.cfg.Live {
+					badge = s.LiveBadge.Render(modeName(p, true))
+				}
+				parts[i] = s.Bold.Render(p.Title()) + " " + badge
+			}
+			return strings.Join(parts, "  ")
+		}
 		if h.cfg.Live {
 			return s.LiveBadge.Render("LIVE")
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -764,6 +765,11 @@ func TestSyncNowAndWatchTimer(t *testing.T) {
 	if len(scheduled) != 1 {
 		t.Error("a manual sync started a second watch timer")
 	}
+	// What a sync could not bring yet is said after R (PayPal's lag).
+	h.syncer.note = "PayPal through 10:23 UTC: it lists transactions up to 3 h late"
+	if m = press(t, m, "R"); !strings.Contains(m.status.flashText, "synced: 3 charges updated; PayPal through 10:23 UTC") {
+		t.Errorf("R with a note: flash %q", m.status.flashText)
+	}
 	m = send(t, m, watchTickMsg{})
 	if len(scheduled) != 2 {
 		t.Error("the watch timer was not re-armed after its sync")
@@ -810,6 +816,9 @@ func TestHeader(t *testing.T) {
 			"at risk", "120.00 EUR", "25.00 GBP", "3000 JPY", "64.99 USD", "synced 16:05:00 (just now)",
 			"refunded by doublecheck 99.00 USD", "dismissed 20.00 USD", "causes no_key 2 · unknown 2"}},
 		{"live read-only dry run", func(c *Config) { c.Live, c.ReadOnly, c.DryRun = true, true, true }, []string{"LIVE", "read-only", "dry run"}},
+		{"connected to Stripe and PayPal's sandbox", func(c *Config) {
+			c.Providers = []reconcile.Provider{reconcile.ProviderStripe, reconcile.ProviderPayPal}
+		}, []string{"Stripe  TEST ", "PayPal  SANDBOX "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -818,13 +827,25 @@ func TestHeader(t *testing.T) {
 				tt.cfg(&cfg)
 			}
 			m := newHarness(fixtureReport()).start(t, cfg)
-			view := m.header.View()
+			view := ansi.Strip(m.header.View())
 			for _, w := range tt.want {
 				if !strings.Contains(view, w) {
 					t.Errorf("header lacks %q:\n%s", w, view)
 				}
 			}
 		})
+	}
+}
+
+// TestHeaderPayPalLive: a dashboard connected to a live PayPal account says
+// so before its data does, never Stripe's TEST.
+func TestHeaderPayPalLive(t *testing.T) {
+	cfg := testConfig()
+	cfg.Live, cfg.Providers = true, []reconcile.Provider{reconcile.ProviderPayPal}
+	m := newHarness(fixtureReport()).start(t, cfg)
+	view := ansi.Strip(m.header.View())
+	if first := strings.SplitN(view, "\n", 2)[0]; !strings.Contains(first, "PayPal  LIVE ") || strings.Contains(first, "TEST") {
+		t.Errorf("header %q: want PayPal LIVE and no TEST", first)
 	}
 }
 

@@ -132,7 +132,11 @@ func (s *syncStatus) update(msg tea.Msg) tea.Cmd {
 		}
 		s.err, s.lastSync = nil, msg.at
 		if !msg.watch {
-			return flashKindCmd(levelInfo, flashRoutine, fmt.Sprintf("synced: %s updated", reconcile.Plural(msg.result.Charges, "charge")))
+			text := fmt.Sprintf("synced: %s updated", reconcile.Plural(msg.result.Charges, "charge"))
+			if msg.result.Note != "" {
+				text += "; " + msg.result.Note
+			}
+			return flashKindCmd(levelInfo, flashRoutine, text)
 		}
 	}
 	return nil

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+	"github.com/doublecheck-dev/doublecheck/store"
+)
+
+// paypalWorld is a sandbox PayPal account synced into a store, and the open
+// PayPal group refunds are tried on.
+type paypalWorld struct {
+	sb    *sandbox.Server
+	url   string
+	db    string
+	home  string
+	group reconcile.Group
+}
+
+func newPayPalWorld(t *testing.T) *paypalWorld {
+	t.Helper()
+	w := &paypalWorld{home: t.TempDir()}
+	w.sb, w.url = listenSandbox(t, sandbox.Options{Ordinary: -1, Seed: 5})
+	w.db = filepath.Join(t.TempDir(), "paypal.db")
+	if code, out := w.run(t, "sync"); code != 0 {
+		t.Fatalf("sync exited %d:\n%s", code, out)
+	}
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	report, err := detect(context.Background(), st, reconcile.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range report.Groups {
+		refundable := g.Status == reconcile.Open && g.Confidence == reconcile.High
+		for _, m := range g.Charges[1:] {
+			refundable = refundable && m.Refundable > 0 && m.Provider == reconcile.ProviderPayPal
+		}
+		if refundable {
+			w.group = g
+			break
+		}
+	}
+	if w.group.ID == "" {
+		t.Fatal("no open PayPal group with refundable suspects in the sandbox")
+	}
+	return w
+}
+
+func (w *paypalWorld) flags() []string {
+	return []string{"--provider", "paypal", "--paypal-env", "sandbox", "--paypal-base", w.url, "--db", w.db}
+}
+
+func (w *paypalWorld) vars() map[string]string {
+	return map[string]string{"PAYPAL_CLIENT_ID": sandbox.PayPalClientID, "PAYPAL_CLIENT_SECRET": sandbox.PayPalSecret}
+}
+
+// run runs one command in this process against the world.
+func (w *paypalWorld) run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	env := paypalEnv(t, &out, nil)
+	env.Home, env.DataDir = w.home, filepath.Join(w.home, "doublecheck")
+	return Run(context.Background(), append(args, w.flags()...), env), out.String()
+}
+
+// child runs the built binary against the world; crashAt sets
+// DOUBLECHECK_CRASH_AT. The code is the exit status, or minus the signal.
+func (w *paypalWorld) child(t *testing.T, bin, crashAt string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append(args, w.flags()...)...)
+	cmd.Env = []string{"HOME=" + w.home, "XDG_DATA_HOME=" + w.home, "PATH=" + os.Getenv("PATH")}
+	for k, v := range w.vars() {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if crashAt != "" {
+		cmd.Env = append(cmd.Env, crashEnv+"="+crashAt)
+	}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, string(out)
+	case errors.As(err, &exit):
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -int(ws.Signal()), string(out)
+		}
+		return exit.ExitCode(), string(out)
+	}
+	t.Fatalf("run %s: %v", bin, err)
+	return 0, ""
+}
+
+func (w *paypalWorld) refunds(id string) int { return len(w.sb.PayPalRefundsOf(id)) }
+
+func (w *paypalWorld) assertNoPending(t *testing.T) {
+	t.Helper()
+	st, err := store.Open(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if pending, err := st.PendingRefunds(context.Background()); err != nil || len(pending) != 0 {
+		t.Errorf("pending intents left: %+v (%v)", pending, err)
+	}
+}
+
+// TestPayPalRefundCrashResume runs the built binary, SIGKILLed at each step of
+// the refund protocol, then resumes: the PayPal-Request-Id (the intent's key)
+// makes the resend return the first refund, so each suspect is refunded once.
+func TestPayPalRefundCrashResume(t *testing.T) {
+	t.Parallel()
+	bin := builtBinary(t)
+	for _, point := range []string{"before-intent", "after-intent", "after-stripe"} {
+		t.Run("crash "+point, func(t *testing.T) {
+			t.Parallel()
+			w := newPayPalWorld(t)
+			suspect := w.group.Charges[1].ID
+			code, out := w.child(t, bin, point, "refund", "--group", w.group.ID, "--yes")
+			if code != -int(syscall.SIGKILL) {
+				t.Fatalf("with %s=%s the refund ended with %d, want SIGKILL:\n%s", crashEnv, point, code, out)
+			}
+			if n, want := w.refunds(suspect), map[string]int{"after-stripe": 1}[point]; n != want {
+				t.Fatalf("after the crash %s has %d refunds, want %d", suspect, n, want)
+			}
+			if code, out := w.child(t, bin, "", "refund", "--resume"); code != 0 {
+				t.Fatalf("refund --resume exited %d:\n%s", code, out)
+			}
+			if n, want := w.refunds(suspect), map[string]int{"after-intent": 1, "after-stripe": 1}[point]; n != want {
+				t.Errorf("after resume %s has %d refunds, want %d", suspect, n, want)
+			}
+			w.assertNoPending(t)
+			// Asking again finishes the group: one refund per suspect, whatever came before.
+			if code, out := w.child(t, bin, "", "refund", "--group", w.group.ID, "--yes"); code != 0 {
+				t.Fatalf("refund after the crash exited %d:\n%s", code, out)
+			}
+			for _, m := range w.group.Charges[1:] {
+				if n := w.refunds(m.ID); n != 1 {
+					t.Errorf("PayPal capture %s has %d refunds, want exactly 1", m.ID, n)
+				}
+			}
+			for _, m := range w.group.Charges[:1] {
+				if n := w.refunds(m.ID); n != 0 {
+					t.Errorf("the kept payment %s was refunded", m.ID)
+				}
+			}
+			w.assertNoPending(t)
+		})
+	}
+}
+
+// TestPayPalRefundCommand refunds a PayPal group in process: it says which
+// PayPal it works on, and a second run sends nothing.
+func TestPayPalRefundCommand(t *testing.T) {
+	t.Parallel()
+	w := newPayPalWorld(t)
+	code, out := w.run(t, "refund", "--group", w.group.ID, "--yes")
+	if code != 0 || !strings.Contains(out, "PAYPAL SANDBOX") {
+		t.Fatalf("refund exited %d:\n%s", code, out)
+	}
+	suspect := w.group.Charges[1].ID
+	if n := w.refunds(suspect); n != 1 {
+		t.Fatalf("%s has %d refunds, want 1", suspect, n)
+	}
+	if _, out := w.run(t, "refund", "--group", w.group.ID, "--yes"); w.refunds(suspect) != 1 {
+		t.Fatalf("a second refund of the group sent another:\n%s", out)
+	}
+}

@@ -1,0 +1,185 @@
+package paypalapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	paypal "github.com/plutov/paypal/v4"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+)
+
+// Metadata fields a PayPal charge carries. The order reference is the
+// payment's invoice_id, else its custom_field, under the field detection reads
+// by default (order_id), so PayPal's orders group like Stripe's.
+const (
+	MetaInvoiceID   = "invoice_id"
+	MetaCustomField = "custom_field"
+	MetaOrderRef    = "order_id"
+	MetaEventCode   = "transaction_event_code"
+)
+
+// rowKind is what a Transaction Search row is to doublecheck, by its event
+// code (PayPal's "Transaction event codes": T00xx payments received, T11xx
+// reversals and refunds, T12xx chargebacks and adjustments).
+type rowKind int
+
+const (
+	rowOther   rowKind = iota // fees, transfers, withdrawals…: not a payment
+	rowPayment                // money taken from a payer
+	rowRefund                 // money returned on a payment (paypal_reference_id names it)
+	rowDispute                // a chargeback or dispute hold on a payment
+)
+
+func kindOf(info *paypal.SearchTransactionInfo, amount int64) rowKind {
+	code := info.TransactionEventCode
+	switch {
+	case strings.HasPrefix(code, "T00") && amount > 0:
+		return rowPayment
+	case strings.HasPrefix(code, "T11") && info.PayPalReferenceID != "":
+		return rowRefund
+	case strings.HasPrefix(code, "T12") && info.PayPalReferenceID != "":
+		return rowDispute
+	}
+	return rowOther
+}
+
+// record is what the store keeps as a PayPal charge's raw JSON: the payment's
+// row as Transaction Search returned it, and the refund and dispute rows
+// linked to it through paypal_reference_id. A refund is reported as a row of
+// its own, often in a later sync than its payment, so the charge is rebuilt
+// from this record whenever one arrives; keyed by transaction id, a row seen
+// twice counts once.
+type record struct {
+	Row      json.RawMessage  `json:"transaction_detail"`
+	Refunds  map[string]int64 `json:"refunds,omitempty"` // refund transaction id → minor units returned
+	Disputes []string         `json:"disputes,omitempty"`
+}
+
+// money reads PayPal's money object into minor units of its currency.
+// PayPal writes values with the currency's own decimals ("10.50", JPY
+// "1050"), so reconcile.FormatAmount of the result must give the value back.
+func money(m paypal.Money) (int64, string, error) {
+	currency := strings.ToLower(m.Currency)
+	if currency == "" || m.Value == "" {
+		return 0, "", fmt.Errorf("amount %q %q is incomplete", m.Value, m.Currency)
+	}
+	digits := strings.Replace(strings.TrimPrefix(m.Value, "-"), ".", "", 1)
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || strings.HasPrefix(digits, "+") {
+		return 0, "", fmt.Errorf("amount %q %s is not a number", m.Value, m.Currency)
+	}
+	if strings.HasPrefix(m.Value, "-") {
+		n = -n
+	}
+	if reconcile.FormatAmount(n, currency) != m.Value {
+		return 0, "", fmt.Errorf("amount %q is not written with the decimals of %s", m.Value, m.Currency)
+	}
+	return n, currency, nil
+}
+
+// charge builds the doublecheck charge of a payment record, observed at
+// observed. live marks charges of the live environment.
+func (r *record) charge(observed time.Time, live bool) (reconcile.Charge, error) {
+	var d paypal.SearchTransactionDetails
+	if err := json.Unmarshal(r.Row, &d); err != nil {
+		return reconcile.Charge{}, fmt.Errorf("read transaction row: %w", err)
+	}
+	info := d.TransactionInfo
+	amount, currency, err := money(info.TransactionAmount)
+	if err != nil {
+		return reconcile.Charge{}, fmt.Errorf("transaction %s: %w", info.TransactionID, err)
+	}
+	c := reconcile.Charge{
+		Provider: reconcile.ProviderPayPal,
+		ID:       info.TransactionID,
+		Created:  time.Time(info.TransactionInitiationDate).UTC(),
+		Amount:   amount,
+		Currency: currency,
+		Livemode: live,
+		Observed: observed.UTC(),
+		Metadata: map[string]string{MetaEventCode: info.TransactionEventCode},
+	}
+	if c.ID == "" || c.Created.IsZero() {
+		return reconcile.Charge{}, fmt.Errorf("transaction row without an id or initiation date")
+	}
+	// D denied, P pending, S success, V fully reversed (refunded to the sender):
+	// reporting_transactions_v1.json, transaction_status.
+	switch info.TransactionStatus {
+	case "S", "V":
+		c.Status, c.Captured = "succeeded", true
+	case "P":
+		c.Status = "pending"
+	default:
+		c.Status = "failed"
+	}
+	for _, v := range r.Refunds {
+		c.AmountRefunded += v
+	}
+	if info.TransactionStatus == "V" {
+		c.AmountRefunded = amount // reversed in full, whatever refund rows were seen
+	}
+	c.AmountRefunded = min(c.AmountRefunded, amount)
+	c.AmountCaptured = amount
+	c.Refunded = c.Captured && c.AmountRefunded >= amount
+	c.Disputed = len(r.Disputes) > 0
+	if p := d.PayerInfo; p != nil {
+		c.Customer, c.Email = p.AccountID, p.EmailAddress
+	}
+	if c.Customer == "" {
+		c.Customer = info.PayPalAccountID
+	}
+	c.Description = info.TransactionSubject
+	if info.InvoiceID != "" {
+		c.Metadata[MetaInvoiceID] = info.InvoiceID
+	}
+	if info.CustomField != "" {
+		c.Metadata[MetaCustomField] = info.CustomField
+	}
+	if ref := cmp(info.InvoiceID, info.CustomField); ref != "" {
+		c.Metadata[MetaOrderRef] = ref
+	}
+	c.Raw, err = json.Marshal(r)
+	if err != nil {
+		return reconcile.Charge{}, fmt.Errorf("transaction %s: encode: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// cmp is the first non-empty string.
+func cmp(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// merge adds what another record of the same payment knows: the newer row
+// (by transaction_updated_date; the stored one on a tie) and every linked row.
+func (r *record) merge(other record) {
+	if len(other.Row) > 0 && (len(r.Row) == 0 || updated(other.Row).After(updated(r.Row))) {
+		r.Row = other.Row
+	}
+	if len(other.Refunds) > 0 && r.Refunds == nil {
+		r.Refunds = map[string]int64{}
+	}
+	maps.Copy(r.Refunds, other.Refunds)
+	for _, id := range other.Disputes {
+		if !slices.Contains(r.Disputes, id) {
+			r.Disputes = append(r.Disputes, id)
+		}
+	}
+}
+
+func updated(row json.RawMessage) time.Time {
+	var d paypal.SearchTransactionDetails
+	if json.Unmarshal(row, &d) != nil {
+		return time.Time{}
+	}
+	return time.Time(d.TransactionInfo.TransactionUpdatedDate)
+}

@@ -1,0 +1,295 @@
+// Package paypalapi is doublecheck's PayPal side, and the only importer of
+// github.com/plutov/paypal/v4: the client (OAuth2 client credentials), the sync
+// through Transaction Search and the refund gateway for captures.
+package paypalapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	paypal "github.com/plutov/paypal/v4"
+)
+
+// Environment is which PayPal a client talks to. There is no default: live
+// and sandbox hold different accounts and money, so the operator says which.
+type Environment string
+
+const (
+	Sandbox Environment = "sandbox"
+	Live    Environment = "live"
+)
+
+// Base URLs of PayPal's REST APIs (developer.paypal.com, "Get started":
+// api-m.sandbox.paypal.com and api-m.paypal.com; plutov/paypal's own
+// constants still name the older api.* hosts).
+const (
+	SandboxBaseURL = "https://api-m.sandbox.paypal.com"
+	LiveBaseURL    = "https://api-m.paypal.com"
+)
+
+// Environment variables holding the REST app's credentials.
+const (
+	EnvClientID = "PAYPAL_CLIENT_ID"
+	EnvSecret   = "PAYPAL_CLIENT_SECRET"
+)
+
+// ParseEnvironment reads --paypal-env.
+func ParseEnvironment(s string) (Environment, error) {
+	switch e := Environment(strings.ToLower(strings.TrimSpace(s))); e {
+	case Sandbox, Live:
+		return e, nil
+	case "":
+		return "", errors.New("say which PayPal to use: --paypal-env sandbox or --paypal-env live")
+	}
+	return "", fmt.Errorf("--paypal-env is %q; it must be sandbox or live", s)
+}
+
+// Title is how the dashboard and every command name the environment.
+func (e Environment) Title() string {
+	if e == Live {
+		return "PAYPAL LIVE"
+	}
+	return "PAYPAL SANDBOX"
+}
+
+// BaseURL is PayPal's API host for the environment.
+func (e Environment) BaseURL() string {
+	if e == Live {
+		return LiveBaseURL
+	}
+	return SandboxBaseURL
+}
+
+// Config is what a Client needs. Env is required; BaseURL overrides the
+// environment's host (doublecheck's sandbox, a proxy) without changing what
+// the environment is called.
+type Config struct {
+	ClientID, Secret string
+	Env              Environment
+	BaseURL          string
+	HTTPClient       *http.Client // nil: a client with a 30 s timeout per request
+}
+
+// Client talks to one PayPal REST app's account.
+type Client struct {
+	env    Environment
+	base   string
+	id     string
+	secret string
+	hc     *http.Client
+
+	// mu guards api: the dashboard syncs and refunds at once, and a token
+	// PayPal stopped accepting is dropped by replacing the library's client
+	// (its token is not safe to touch while another call uses it).
+	mu  sync.RWMutex
+	api *paypal.Client
+}
+
+// New builds a client; nothing is sent until a call needs a token.
+func New(cfg Config) (*Client, error) {
+	switch {
+	case cfg.Env != Sandbox && cfg.Env != Live:
+		return nil, errors.New("say which PayPal to use: --paypal-env sandbox or --paypal-env live")
+	case cfg.ClientID == "" || cfg.Secret == "":
+		return nil, fmt.Errorf("PayPal needs a REST app's client id and secret: set %s and %s", EnvClientID, EnvSecret)
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = cfg.Env.BaseURL()
+	}
+	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("the PayPal base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	c := &Client{env: cfg.Env, base: base, id: cfg.ClientID, secret: cfg.Secret, hc: hc}
+	var err error
+	if c.api, err = c.newAPI(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newAPI is a plutov/paypal client without a token yet.
+func (c *Client) newAPI() (*paypal.Client, error) {
+	api, err := paypal.NewClient(c.id, c.secret, c.base)
+	if err != nil {
+		return nil, fmt.Errorf("PayPal client: %w", err)
+	}
+	api.SetHTTPClient(c.hc)
+	return api, nil
+}
+
+// Env is the environment the client was told it talks to.
+func (c *Client) Env() Environment { return c.env }
+
+// BaseURL is the API host in use.
+func (c *Client) BaseURL() string { return c.base }
+
+// mask removes the client secret from s: an error a library or server
+// wrote may carry it, and it may never reach output or the store. (Access
+// tokens are sent only in the Authorization header, which no error carries.)
+func (c *Client) mask(s string) string {
+	if len(c.secret) >= 4 {
+		s = strings.ReplaceAll(s, c.secret, "********")
+	}
+	return s
+}
+
+// call runs one read request: a 401 on an API call gets one new token (see
+// once); a network failure, a 5xx or a 429 is tried up to three times.
+func (c *Client) call(ctx context.Context, fn func(*paypal.Client) error) error {
+	return c.do(ctx, 3, fn)
+}
+
+// once runs a request one time: a refund, whose retries belong to the refund
+// protocol (its PayPal-Request-Id makes them safe). Only a 401 on the call
+// itself (the token expired early or was revoked) is sent again with a new
+// token: PayPal authenticates before it does anything.
+func (c *Client) once(ctx context.Context, fn func(*paypal.Client) error) error {
+	return c.do(ctx, 1, fn)
+}
+
+func (c *Client) do(ctx context.Context, tries int, fn func(*paypal.Client) error) error {
+	renewed := false
+	for attempt := 1; ; attempt++ {
+		c.mu.RLock()
+		api := c.api
+		c.mu.RUnlock()
+		err := fn(api)
+		switch {
+		case err == nil:
+			return nil
+		case status(err) == http.StatusUnauthorized && !renewed && !tokenRequest(err):
+			// A refused token, not refused credentials: start again without it.
+			renewed = true
+			fresh, ferr := c.newAPI()
+			if ferr != nil {
+				return ferr
+			}
+			c.mu.Lock()
+			if c.api == api {
+				c.api = fresh
+			}
+			c.mu.Unlock()
+			attempt--
+			continue
+		case !transient(err) || attempt >= tries || ctx.Err() != nil:
+			return c.explain(err)
+		}
+		select {
+		case <-ctx.Done():
+			return c.explain(ctx.Err())
+		case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
+		}
+	}
+}
+
+// tokenRequest is whether err is the token endpoint's answer (refused
+// credentials), not an API call's.
+func tokenRequest(err error) bool {
+	var pe *paypal.ErrorResponse
+	return errors.As(err, &pe) && pe.Response != nil && pe.Response.Request != nil &&
+		strings.HasSuffix(pe.Response.Request.URL.Path, "/v1/oauth2/token")
+}
+
+// status is the HTTP status of PayPal's answer, 0 when none came.
+func status(err error) int {
+	var pe *paypal.ErrorResponse
+	if errors.As(err, &pe) && pe.Response != nil {
+		return pe.Response.StatusCode
+	}
+	return 0
+}
+
+// transient: no answer (network, timeout), a 5xx, a 429, or 409 (a previous
+// request with the same PayPal-Request-Id still in progress).
+func transient(err error) bool {
+	switch s := status(err); {
+	case s == 0:
+		var pe *paypal.ErrorResponse
+		return !errors.As(err, &pe)
+	case s >= 500, s == http.StatusTooManyRequests, s == http.StatusConflict:
+		return true
+	}
+	return false
+}
+
+// APIError is PayPal's refusal, in its own words, the secret masked.
+type APIError struct {
+	Status  int
+	Name    string // e.g. UNPROCESSABLE_ENTITY, INVALID_REQUEST, or invalid_client for the token
+	Issue   string // the first detail's issue, e.g. REFUND_AMOUNT_EXCEEDED
+	Message string
+	err     error
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("PayPal answered %d %s", e.Status, e.Name)
+	if e.Issue != "" {
+		msg += " (" + e.Issue + ")"
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+func (e *APIError) Unwrap() error { return e.err }
+
+// explain turns plutov/paypal's error into an APIError (or a masked network
+// error); plutov's own Error() prints the request URL and details verbatim.
+func (c *Client) explain(err error) error {
+	var pe *paypal.ErrorResponse
+	if !errors.As(err, &pe) || pe.Response == nil {
+		return &maskedError{msg: c.mask(err.Error()), err: err}
+	}
+	e := &APIError{Status: pe.Response.StatusCode, Name: pe.Name, Message: pe.Message, err: err}
+	if len(pe.Details) > 0 {
+		e.Issue = pe.Details[0].Issue
+		if d := pe.Details[0].Description; d != "" {
+			e.Message = d
+		}
+	}
+	if e.Status == http.StatusUnauthorized {
+		e.Name = "AUTHENTICATION_FAILURE"
+		e.Message = fmt.Sprintf("PayPal refused the client id and secret (%s); check %s and %s, and that they belong to the %s environment",
+			c.env, EnvClientID, EnvSecret, c.env)
+	}
+	e.Message = c.mask(e.Message)
+	return e
+}
+
+// maskedError is a failure without an answer from PayPal, its text masked.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }
+
+// Account is the merchant account number the app's credentials open, as
+// Transaction Search reports it (account_number): one request for the last
+// day's first row. It names the account's store. Without the Transaction
+// Search permission PayPal refuses it (403); PayPal says enabling it may take
+// up to nine hours.
+func (c *Client) Account(ctx context.Context, now time.Time) (string, error) {
+	now = now.UTC().Truncate(time.Second)
+	resp, err := c.listPage(ctx, now.Add(-24*time.Hour), now, 1, 1)
+	if err != nil {
+		return "", fmt.Errorf("ask PayPal whose account the credentials open: %w", err)
+	}
+	if resp.AccountNumber == "" {
+		return "", errors.New("PayPal's transaction search did not name the merchant account")
+	}
+	return resp.AccountNumber, nil
+}

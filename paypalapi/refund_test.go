@@ -1,0 +1,212 @@
+package paypalapi
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/doublecheck-dev/doublecheck/refunding"
+	"github.com/doublecheck-dev/doublecheck/refunding/refundtest"
+	"github.com/doublecheck-dev/doublecheck/sandbox"
+)
+
+func intent(capture string, before, amount int64, currency string, created time.Time) reconcile.RefundIntent {
+	return reconcile.RefundIntent{RefundRequest: reconcile.RefundRequest{ChargeID: capture, Amount: amount, Currency: currency,
+		Key: reconcile.RefundKey(capture, before, amount)}, CreatedAt: created}
+}
+
+func TestSendWithTheSameKeyRefundsOnce(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1, PayPalLag: -1})
+	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+	g := c.RefundGateway("test")
+	ctx := context.Background()
+	first, err := g.Send(ctx, intent(capture, 0, 2500, "usd", testNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := g.Send(ctx, intent(capture, 0, 2500, "usd", testNow))
+	if err != nil || again.RefundID != first.RefundID {
+		t.Fatalf("resend: %+v, %v; want refund %s again", again, err, first.RefundID)
+	}
+	// The next part has a key of its own (refundedBefore grew).
+	second, err := g.Send(ctx, intent(capture, 2500, 2500, "usd", testNow))
+	if err != nil || second.RefundID == first.RefundID {
+		t.Fatalf("second part: %+v, %v", second, err)
+	}
+	var refunded int64
+	for _, r := range s.PayPalRefundsOf(capture) {
+		refunded -= r.Amount
+	}
+	if n := len(s.PayPalRefundsOf(capture)); n != 2 || refunded != 5000 {
+		t.Fatalf("%d refunds of %d in all, want 2 of 5000", n, refunded)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		opts    sandbox.Options
+		prepare func(s *sandbox.Server, g *Gateway, capture string)
+		amount  int64
+		unknown bool
+		code    string
+		explain string
+	}{
+		{name: "more than is left", amount: 10001, code: "REFUND_AMOUNT_EXCEEDED", explain: "already partly refunded elsewhere"},
+		{name: "fully refunded elsewhere", amount: 100, code: "CAPTURE_FULLY_REFUNDED", explain: "already fully refunded elsewhere",
+			prepare: func(s *sandbox.Server, g *Gateway, capture string) {
+				if _, err := g.Send(ctx, intent(capture, 0, 10000, "usd", testNow)); err != nil {
+					panic(err)
+				}
+			}},
+		{name: "past the refund time limit", amount: 100, code: "REFUND_TIME_LIMIT_EXCEEDED", explain: "refund time limit",
+			prepare: func(s *sandbox.Server, g *Gateway, capture string) { s.Advance(sandbox.PayPalRefundWindow + time.Hour) }},
+		{name: "a 500", opts: sandbox.Options{ErrorRate: 1}, amount: 100, unknown: true, code: "INTERNAL_SERVICE_ERROR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.NoScenarios, tt.opts.PayPalOrdinary, tt.opts.PayPalLag = true, -1, -1
+			s, _, c := startSandbox(t, tt.opts)
+			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+			g := c.RefundGateway("test")
+			if tt.prepare != nil {
+				tt.prepare(s, g, capture)
+			}
+			it := intent(capture, 0, tt.amount, "usd", testNow)
+			_, err := g.Send(ctx, it)
+			if err == nil {
+				t.Fatal("refund accepted")
+			}
+			f := g.Classify(err)
+			if f.Unknown != tt.unknown || f.Code != tt.code || f.KeyConflict {
+				t.Fatalf("Classify(%v) = %+v, want unknown %v code %s", err, f, tt.unknown, tt.code)
+			}
+			if got := g.Explain(it, err); !strings.Contains(got, tt.explain) {
+				t.Errorf("Explain: %q, want it to say %q", got, tt.explain)
+			}
+		})
+	}
+}
+
+func TestClassifyNoAnswer(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1, PayPalLag: -1, TimeoutRate: 1})
+	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+	g := c.RefundGateway("test")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := g.Send(ctx, intent(capture, 0, 100, "usd", testNow))
+	if f := g.Classify(err); !f.Unknown || f.Code != "" {
+		t.Fatalf("Classify(%v) = %+v, want unknown without a code", err, f)
+	}
+}
+
+func TestClassifyMasksTheSecret(t *testing.T) {
+	_, _, good := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+	c, err := New(Config{ClientID: sandbox.PayPalClientID, Secret: "wrong-secret-value", Env: Sandbox, BaseURL: good.BaseURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := c.RefundGateway("test")
+	_, err = g.Send(context.Background(), intent("0000000000000000X", 0, 100, "usd", testNow))
+	f := g.Classify(err)
+	if f.Unknown || f.Code != "AUTHENTICATION_FAILURE" || strings.Contains(f.Message, "wrong-secret-value") {
+		t.Fatalf("Classify = %+v", f)
+	}
+}
+
+func TestFindAfterTheKeyExpired(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+	other := s.AddPayPalCapture(10000, "usd", "other@example.com", "INV-2")
+	g := c.RefundGateway("test")
+	g.Now = s.Now
+	ctx := context.Background()
+	s.Advance(time.Hour)
+	made := intent(capture, 0, 3000, "usd", s.Now())
+	sent, err := g.Send(ctx, made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A refund of another capture, and one of another amount, are not it.
+	if _, err := g.Send(ctx, intent(other, 0, 3000, "usd", s.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Send(ctx, intent(capture, 3000, 1000, "usd", s.Now())); err != nil {
+		t.Fatal(err)
+	}
+	s.Advance(keyTrust + time.Hour) // 44 days: over a window of 31
+	tests := []struct {
+		name  string
+		it    reconcile.RefundIntent
+		found bool
+	}{
+		{"the intent's refund", made, true},
+		{"an amount never refunded", intent(capture, 4000, 2000, "usd", made.CreatedAt), false},
+		{"an intent recorded after the refund", intent(capture, 0, 3000, "usd", made.CreatedAt.Add(time.Hour)), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, found, err := g.Find(ctx, tt.it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found != tt.found || found && r.RefundID != sent.RefundID {
+				t.Fatalf("Find = %+v, %v; want found %v (%s)", r, found, tt.found, sent.RefundID)
+			}
+		})
+	}
+}
+
+// TestResumeAdoptsARefundPayPalForgot: a refund PayPal made whose outcome the
+// ledger never got (a crash after the call), resumed after PayPal forgot its
+// PayPal-Request-Id (45 days): resending would refund twice, so the protocol
+// finds the refund in Transaction Search and adopts it.
+func TestResumeAdoptsARefundPayPalForgot(t *testing.T) {
+	tests := []struct {
+		name     string
+		age      time.Duration
+		adopted  bool
+		wantSent int // refunds on the capture after the resume
+	}{
+		{"within the key's 45 days: resent, PayPal returns the first", 10 * 24 * time.Hour, false, 1},
+		{"after 46 days: found and adopted, not resent", 46 * 24 * time.Hour, true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+			g := c.RefundGateway("test")
+			g.Now = s.Now
+			ledger := refundtest.NewLedger(nil)
+			ledger.Now = s.Now
+			r := &refunding.Refunder{Gateways: map[reconcile.Provider]refunding.Gateway{reconcile.ProviderPayPal: g},
+				Ledger: ledger, Operator: "tester", Now: s.Now}
+			ctx := context.Background()
+			s.Advance(time.Hour)
+			it := intent(capture, 0, 2500, "usd", s.Now())
+			it.Provider, it.Status = reconcile.ProviderPayPal, reconcile.RefundPending
+			if _, _, err := ledger.BeginRefund(ctx, it); err != nil {
+				t.Fatal(err)
+			}
+			sent, err := g.Send(ctx, it) // PayPal refunds; the process dies before recording it
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Advance(tt.age)
+			outcomes, err := r.Resume(ctx)
+			if err != nil || len(outcomes) != 1 {
+				t.Fatalf("Resume: %+v, %v", outcomes, err)
+			}
+			o := outcomes[0]
+			if o.Err != nil || o.Adopted != tt.adopted || o.Intent.RefundID != sent.RefundID {
+				t.Fatalf("outcome %+v (err %v), want refund %s adopted=%v", o.Intent, o.Err, sent.RefundID, tt.adopted)
+			}
+			if n := len(s.PayPalRefundsOf(capture)); n != tt.wantSent {
+				t.Fatalf("%d refunds on the capture, want %d", n, tt.wantSent)
+			}
+		})
+	}
+}
