@@ -189,6 +189,12 @@ func TestResizeInTerminal(t *testing.T) {
 	at = d.scr.waitFor(t, at, "Refund")
 	d.press("\x1b") // esc: the dialog, still unconfirmed, cancels
 	at = d.scr.waitFor(t, at, "refund cancelled: nothing was sent")
+	// The renderer redraws only changed lines, so an unchanged footer may not
+	// be drawn again after the cancel; one more column makes it draw the
+	// whole screen at the size the footer is checked at.
+	if err := pty.Setsize(d.tty, &pty.Winsize{Rows: 24, Cols: 81}); err != nil {
+		t.Fatal(err)
+	}
 	d.scr.waitFor(t, at, "q quit")
 	if text, _ := d.scr.since(at); !strings.Contains(text, "? more keys") && !strings.Contains(text, "? help") {
 		t.Errorf("the footer is back without ? more keys or ? help:\n%s", text)
