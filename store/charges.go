@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -91,7 +92,8 @@ func prepareChunk(ctx context.Context, tx *txn, n int) (*chunkStatements, error)
 	}
 	// The raw JSON follows the typed columns: it is written only where the row
 	// now holds this observation, that is where the upsert above won (or tied).
-	// A row without raw JSON (NULL) keeps the last raw JSON received.
+	// A row without raw JSON (NULL) keeps the last raw JSON received. Its rows
+	// are taken in the order of ids whatever join the planner picks.
 	d := tx.d
 	rawRow := "(" + d.param(kindText) + ", " + d.param(kindBytes) + ", " + d.param(kindInt) + "), "
 	rawValues := strings.TrimSuffix(strings.Repeat(rawRow, n), ", ")
@@ -99,6 +101,7 @@ func prepareChunk(ctx context.Context, tx *txn, n int) (*chunkStatements, error)
 SELECT v.column1, v.column2 FROM (VALUES `+rawValues+`) AS v
 JOIN charges AS c ON c.id = v.column1 AND c.observed = v.column3
 WHERE v.column2 IS NOT NULL
+ORDER BY c.id
 ON CONFLICT (id) DO UPDATE SET raw = excluded.raw`)
 	if err != nil {
 		charges.Close()
@@ -152,11 +155,13 @@ func changedQuery(d *dialect, n int) string {
 WHERE c.id IS NULL OR (v.column` + strconv.Itoa(len(cols)-1) + ` >= c.observed AND (` + strings.Join(differs, " OR ") + `))`
 }
 
+var errNoChargeID = errors.New("charge has no id")
+
 // appendChargeArgs appends the upsert arguments of c: chargeColumns to
 // chargeArgs, and id, raw JSON and observed time to rawArgs.
 func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []any, error) {
 	if c.ID == "" {
-		return nil, nil, errors.New("charge has no id")
+		return nil, nil, errNoChargeID
 	}
 	created, err := encodeTime(c.Created, "created time")
 	if err != nil {
@@ -259,8 +264,22 @@ func (w *chargeWriter) write(ctx context.Context, charges []reconcile.Charge, co
 	return changed, nil
 }
 
-// saveCharges upserts charges in chunks (see chargeWriter.write).
+// saveCharges upserts charges in chunks (see chargeWriter.write), in the
+// order of their ids, as an import copies them: PostgreSQL locks each row as
+// it writes it, and two transactions taking some of the same rows in one
+// order wait for each other instead of deadlocking. The sort is stable: of
+// one charge's observations in a batch, the later still wins a tie.
 func saveCharges(ctx context.Context, tx *txn, charges []reconcile.Charge, count bool) (int, error) {
+	byID := func(a, b reconcile.Charge) int { return strings.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(charges, byID) {
+		// Errors name a charge by its id; one without is named by its place
+		// in the caller's batch, before the sort moves it.
+		if i := slices.IndexFunc(charges, func(c reconcile.Charge) bool { return c.ID == "" }); i >= 0 {
+			return 0, fmt.Errorf("charge %d of %d: %w", i+1, len(charges), errNoChargeID)
+		}
+		charges = slices.Clone(charges) // the caller's slice stays as it was
+		slices.SortStableFunc(charges, byID)
+	}
 	w := newChargeWriter(tx)
 	defer w.Close()
 	return w.write(ctx, charges, count)
@@ -372,8 +391,8 @@ func (s *Store) SaveSyncBatch(ctx context.Context, charges []reconcile.Charge, k
 		if err := saveObservations(ctx, tx, obs); err != nil {
 			return fmt.Errorf("save sync batch to %s: %w", s.path, err)
 		}
-		for name, value := range state {
-			if err := setState(ctx, tx, name, value); err != nil {
+		for _, name := range slices.Sorted(maps.Keys(state)) { // rows in one order (see withTx)
+			if err := setState(ctx, tx, name, state[name]); err != nil {
 				return fmt.Errorf("save sync batch to %s: %w", s.path, err)
 			}
 		}
@@ -456,9 +475,22 @@ type storedKey struct {
 	seen                        int64
 }
 
+// saveKeys writes keys in the order of their keys, so that two writers take
+// their rows in one order (see withTx); stable, since one key's records
+// merge in the order given.
 func saveKeys(ctx context.Context, tx *txn, keys []reconcile.KeyRecord) error {
 	if len(keys) == 0 {
 		return nil
+	}
+	for i, k := range keys {
+		if k.Key == "" {
+			return fmt.Errorf("key record %d of %d: the idempotency key is empty", i+1, len(keys))
+		}
+	}
+	byKey := func(a, b reconcile.KeyRecord) int { return strings.Compare(a.Key, b.Key) }
+	if !slices.IsSortedFunc(keys, byKey) {
+		keys = slices.Clone(keys)
+		slices.SortStableFunc(keys, byKey)
 	}
 	get, err := tx.PrepareContext(ctx, `SELECT charge_id, order_ref, sources, seen_at FROM key_records WHERE key = ?`)
 	if err != nil {
@@ -481,9 +513,6 @@ func saveKeys(ctx context.Context, tx *txn, keys []reconcile.KeyRecord) error {
 
 	for i := range keys {
 		k := keys[i]
-		if k.Key == "" {
-			return fmt.Errorf("key record %d of %d: the idempotency key is empty", i+1, len(keys))
-		}
 		seen, err := encodeTime(k.SeenAt, "seen time")
 		if err != nil {
 			return fmt.Errorf("key record %q: %w", k.Key, err)

@@ -111,6 +111,7 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	var inserted bool
 	var held *reconcile.RefundHeldError
 	err = s.withLedgerTx(ctx, func(tx *txn) error {
+		held = nil // set afresh by a rerun (see withTx)
 		res, err := tx.ExecContext(ctx, `INSERT INTO refund_intents (`+intentRow+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO NOTHING`,

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	mathrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -638,8 +640,64 @@ func (s *Store) Path() string { return s.path }
 
 // withTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when fn
 // returns nil; otherwise nothing fn did is kept.
+//
+// On PostgreSQL, where writers lock rows one by one, the store's writes take
+// their rows in one order, so that two of them wait for each other rather
+// than deadlock: refund_intents, refund_attempts, then charges and charge_raw
+// in the order of the charges' ids (as an import copies them), key_records
+// in the order of keys, then requests, checkout_sessions and state (an
+// import writes the store's mode before its charges: a state row no write
+// takes after charges). What
+// still conflicts (a session outside doublecheck, or a server whose default
+// isolation is repeatable read or serializable) makes PostgreSQL abort the
+// whole transaction with a deadlock (40P01) or serialization failure (40001),
+// keeping none of it; withTx then runs fn again in a new transaction, up to
+// writeAttempts times, after a short random pause (see retryable). That is
+// safe because every fn given to withTx reads what it decides on inside its
+// transaction and changes nothing outside it but variables it sets afresh on
+// each run: a rerun is a first run. ImportCharges is not rerun (it calls
+// withTxOn): its fn reads the file being imported, which cannot be read twice.
+// SQLite never reports either error: its writers take the store's write lock
+// at BEGIN, one after the other.
 func (s *Store) withTx(ctx context.Context, fn func(*txn) error) error {
-	return s.withTxOn(ctx, s.writer, fn)
+	for attempt := 1; ; attempt++ {
+		err := s.withTxOn(ctx, s.writer, fn)
+		if err == nil || !retryable(err) {
+			return err
+		}
+		if attempt == writeAttempts {
+			return fmt.Errorf("%w (tried %d times: each time PostgreSQL aborted the transaction because another session was writing the same rows)", err, attempt)
+		}
+		// Jittered, so that two transactions aborted together do not meet
+		// again at once.
+		pause := time.Duration(mathrand.Int64N(int64(retryPause << (attempt - 1))))
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (not tried again: %w)", err, ctx.Err())
+		}
+	}
+}
+
+// writeAttempts is how many times withTx runs a write transaction that
+// PostgreSQL keeps aborting for a conflict with another session; a variable
+// so that tests can turn the retries off.
+var writeAttempts = 4
+
+// retryPause bounds the first pause before a write is run again; each
+// further pause may be twice as long.
+const retryPause = 20 * time.Millisecond
+
+// retryable reports whether err is PostgreSQL aborting a transaction to
+// resolve a conflict with another: deadlock_detected (40P01) or
+// serialization_failure (40001). PostgreSQL's manual says to retry the
+// transaction for both (https://www.postgresql.org/docs/15/mvcc-serialization-failure-handling.html;
+// codes: https://www.postgresql.org/docs/15/errcodes-appendix.html).
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
 // withTxOn is withTx on db, the writer or one of its connections.
