@@ -82,12 +82,17 @@ func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refundin
 
 // Find looks for the intent's refund among the capture's refund rows in
 // Transaction Search since the intent was recorded: a T11xx row whose
-// paypal_reference_id is the capture, of the intent's amount. PayPal keeps
-// no trace of the PayPal-Request-Id in reporting, so a refund of the same
-// amount made outside doublecheck in that time would be taken for it. Rows
-// appear up to three hours late: the protocol only looks for intents older
-// than KeyTrust.
-func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, bool, error) {
+// paypal_reference_id is the capture, of the intent's amount, the first that
+// recorded.Pick allows (never one the ledger records for another intent).
+// PayPal keeps no trace of the PayPal-Request-Id in reporting, and no refund
+// field doublecheck could send is known to come back on the refund's row
+// (plutov/paypal v4.8.0's RefundCaptureRequest has amount, invoice_id and
+// note_to_payer; where a refund's invoice_id lands in reporting is not
+// documented), so every row is a candidate without a key: a refund of the
+// same amount made outside doublecheck in that time would be taken for it.
+// Rows appear up to three hours late: the protocol only looks for intents
+// older than KeyTrust.
+func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded refunding.Recorded) (refunding.Receipt, bool, error) {
 	if it.CreatedAt.IsZero() {
 		return refunding.Receipt{}, false, fmt.Errorf("the refund intent of capture %s has no creation time to search PayPal from", it.ChargeID)
 	}
@@ -109,7 +114,8 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (refundin
 				info := d.TransactionInfo
 				amount, currency, err := money(info.TransactionAmount)
 				if err == nil && kindOf(&info, amount) == rowRefund && info.PayPalReferenceID == it.ChargeID &&
-					-amount == it.Amount && currency == strings.ToLower(it.Currency) {
+					-amount == it.Amount && currency == strings.ToLower(it.Currency) &&
+					recorded.Pick(1, func(int) (string, string) { return info.TransactionID, "" }) == 0 {
 					return refunding.Receipt{RefundID: info.TransactionID}, true, nil
 				}
 			}

@@ -139,17 +139,21 @@ func TestFindAfterTheKeyExpired(t *testing.T) {
 	}
 	s.Advance(keyTrust + time.Hour) // 44 days: over a window of 31
 	tests := []struct {
-		name  string
-		it    reconcile.RefundIntent
-		found bool
+		name   string
+		it     reconcile.RefundIntent
+		others []string // refund ids the ledger records for the capture's other intents
+		found  bool
 	}{
-		{"the intent's refund", made, true},
-		{"an amount never refunded", intent(capture, 4000, 2000, "usd", made.CreatedAt), false},
-		{"an intent recorded after the refund", intent(capture, 0, 3000, "usd", made.CreatedAt.Add(time.Hour)), false},
+		{"the intent's refund", made, nil, true},
+		{"an amount never refunded", intent(capture, 4000, 2000, "usd", made.CreatedAt), nil, false},
+		{"an intent recorded after the refund", intent(capture, 0, 3000, "usd", made.CreatedAt.Add(time.Hour)), nil, false},
+		// Two equal partial refunds of one capture: the second intent never
+		// takes the refund the ledger records for the first.
+		{"the same amount, recorded for another intent", intent(capture, 3000, 3000, "usd", made.CreatedAt), []string{sent.RefundID}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, found, err := g.Find(ctx, tt.it)
+			r, found, err := g.Find(ctx, tt.it, refunding.NewRecorded(tt.it, tt.others...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,5 +212,44 @@ func TestResumeAdoptsARefundPayPalForgot(t *testing.T) {
 				t.Fatalf("%d refunds on the capture, want %d", n, tt.wantSent)
 			}
 		})
+	}
+}
+
+// TestResumeNeverTakesAnotherIntentsRefund: two partial refunds of the same
+// amount of one capture. The second intent is recorded, then the process
+// dies before sending it; resumed after PayPal forgot its PayPal-Request-Id,
+// it is looked for in Transaction Search, where the first intent's refund is
+// a row of the same amount: the ledger records that refund for the first
+// intent, so the second is sent and the capture ends with two refunds.
+func TestResumeNeverTakesAnotherIntentsRefund(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+	g := c.RefundGateway("test")
+	g.Now = s.Now
+	ledger := refundtest.NewLedger(nil)
+	ledger.Now = s.Now
+	r := &refunding.Refunder{Gateways: map[reconcile.Provider]refunding.Gateway{reconcile.ProviderPayPal: g},
+		Ledger: ledger, Operator: "tester", Now: s.Now}
+	ctx := context.Background()
+	s.Advance(time.Hour)
+	first, second := intent(capture, 0, 2500, "usd", s.Now()), intent(capture, 2500, 2500, "usd", s.Now())
+	first.Provider, second.Provider = reconcile.ProviderPayPal, reconcile.ProviderPayPal
+	if out, err := r.Refund(ctx, []reconcile.RefundRequest{first.RefundRequest}, nil); err != nil || out[0].Err != nil {
+		t.Fatalf("first refund: %+v, %v", out, err)
+	}
+	if _, _, err := ledger.BeginRefund(ctx, second); err != nil { // then the process dies
+		t.Fatal(err)
+	}
+	s.Advance(46 * 24 * time.Hour)
+	outcomes, err := r.Resume(ctx)
+	if err != nil || len(outcomes) != 1 || outcomes[0].Err != nil {
+		t.Fatalf("Resume: %+v, %v", outcomes, err)
+	}
+	firstID, secondID := ledger.Intent(first.Key).RefundID, outcomes[0].Intent.RefundID
+	if outcomes[0].Adopted || secondID == firstID {
+		t.Errorf("the second intent records refund %s (adopted %v; the first's is %s), want its own refund sent", secondID, outcomes[0].Adopted, firstID)
+	}
+	if n := len(s.PayPalRefundsOf(capture)); n != 2 {
+		t.Errorf("%d refunds on the capture, want 2", n)
 	}
 }
