@@ -53,8 +53,10 @@ var ErrNotKnown = errors.New("not known whether Adyen made this refund")
 // response to the first attempt" and makes nothing new, so resending it is
 // the lookup (and, if the first request never reached Adyen, makes the one
 // refund the intent is for). Past the lifetime a resend could refund twice,
-// so the answer is ErrNotKnown and the intent stays pending.
-func (g *gateway) Find(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, bool, error) {
+// so the answer is ErrNotKnown and the intent stays pending. The answer is
+// this key's own refund, so what the ledger records of other intents does
+// not matter here.
+func (g *gateway) Find(ctx context.Context, it reconcile.RefundIntent, _ refunding.Recorded) (refunding.Receipt, bool, error) {
 	if age := g.now().Sub(it.CreatedAt); age >= KeyLifetime {
 		return refunding.Receipt{}, false, fmt.Errorf("%w: the intent is %s old and Adyen keeps Idempotency-Keys at least 31 days, so a resend could refund charge %s twice; look in the Customer Area for a refund of payment %s with reference %s, then import its REFUND notification or settle it by hand",
 			ErrNotKnown, reconcile.HumanDuration(age), it.ChargeID, it.ChargeID, it.Key)

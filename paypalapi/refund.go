@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -52,18 +53,38 @@ func (g *Gateway) KeyTrust() time.Duration { return keyTrust }
 // noteToPayer is shown to the payer with the refund.
 const noteToPayer = "Refund of a duplicate payment"
 
+// refundRequest is PayPal's refund_request (payments_payment_v2.json). Its
+// custom_id, which PayPal says "Appears in transaction and settlement
+// reports", carries the intent's key, so Find can tell the intent's refund
+// row from another refund of the same amount. plutov/paypal v4.8.0's
+// RefundCaptureRequest has no custom_id, so Send builds the request itself
+// and sends it through the library's NewRequest and SendWithAuth, as its
+// RefundCaptureWithPaypalRequestId does.
+type refundRequest struct {
+	Amount      *paypal.Money `json:"amount"`
+	CustomID    string        `json:"custom_id"`
+	NoteToPayer string        `json:"note_to_payer"`
+}
+
 // Send refunds it.Amount of capture it.ChargeID with it.Key as the
-// PayPal-Request-Id. The amount is always named, so a resend is the same
-// request (an empty body would refund whatever is left by then).
+// PayPal-Request-Id and the custom_id. The amount is always named, so a
+// resend is the same request (an empty body would refund whatever is left by
+// then).
 func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, error) {
-	req := paypal.RefundCaptureRequest{
+	body := refundRequest{
 		Amount:      &paypal.Money{Currency: strings.ToUpper(it.Currency), Value: reconcile.FormatAmount(it.Amount, it.Currency)},
+		CustomID:    it.Key,
 		NoteToPayer: noteToPayer,
 	}
 	var resp *paypal.RefundResponse
-	err := g.c.once(ctx, func(api *paypal.Client) (err error) {
-		resp, err = api.RefundCaptureWithPaypalRequestId(ctx, it.ChargeID, req, it.Key)
-		return err
+	err := g.c.once(ctx, func(api *paypal.Client) error {
+		req, err := api.NewRequest(ctx, http.MethodPost, api.APIBase+"/v2/payments/captures/"+url.PathEscape(it.ChargeID)+"/refund", body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("PayPal-Request-Id", it.Key)
+		resp = &paypal.RefundResponse{}
+		return api.SendWithAuth(req, resp)
 	})
 	if err != nil {
 		return refunding.Receipt{}, err
@@ -81,13 +102,18 @@ func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refundin
 }
 
 // Find looks for the intent's refund among the capture's refund rows in
-// Transaction Search since the intent was recorded: a T11xx row whose
-// paypal_reference_id is the capture, of the intent's amount. PayPal keeps
-// no trace of the PayPal-Request-Id in reporting, so a refund of the same
-// amount made outside doublecheck in that time would be taken for it. Rows
-// appear up to three hours late: the protocol only looks for intents older
-// than KeyTrust.
-func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, bool, error) {
+// Transaction Search since the intent was recorded: the T11xx rows whose
+// paypal_reference_id is the capture, of the intent's amount; of those,
+// recorded.Pick's: the row whose custom_field is the intent's key (Send's
+// custom_id), never one naming another intent's key, else the first row
+// naming none that the ledger does not record for another intent (a refund
+// sent by an older version, which sent no custom_id; or, if PayPal reports
+// the capture's custom_field on a refund's row rather than the refund's
+// custom_id, every row). PayPal keeps no trace of the PayPal-Request-Id in
+// reporting, so a refund of the same amount made outside doublecheck in that
+// time could be taken for one naming no key. Rows appear up to three hours
+// late: the protocol only looks for intents older than KeyTrust.
+func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded refunding.Recorded) (refunding.Receipt, bool, error) {
 	if it.CreatedAt.IsZero() {
 		return refunding.Receipt{}, false, fmt.Errorf("the refund intent of capture %s has no creation time to search PayPal from", it.ChargeID)
 	}
@@ -97,6 +123,7 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (refundin
 		now = g.Now()
 	}
 	now = now.UTC().Truncate(time.Second)
+	var candidates []paypal.SearchTransactionInfo
 	for start := from; start.Before(now); start = start.Add(MaxWindow) {
 		end := minTime(start.Add(MaxWindow), now)
 		for page, pages := 1, 1; page <= pages; page++ {
@@ -110,12 +137,27 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent) (refundin
 				amount, currency, err := money(info.TransactionAmount)
 				if err == nil && kindOf(&info, amount) == rowRefund && info.PayPalReferenceID == it.ChargeID &&
 					-amount == it.Amount && currency == strings.ToLower(it.Currency) {
-					return refunding.Receipt{RefundID: info.TransactionID}, true, nil
+					candidates = append(candidates, info)
 				}
 			}
 		}
 	}
-	return refunding.Receipt{}, false, nil
+	i := recorded.Pick(len(candidates), func(i int) (string, string) {
+		return candidates[i].TransactionID, keyIn(candidates[i].CustomField)
+	})
+	if i < 0 {
+		return refunding.Receipt{}, false, nil
+	}
+	return refunding.Receipt{RefundID: candidates[i].TransactionID}, true, nil
+}
+
+// keyIn is the refund key a row's custom_field names, "" when it is the
+// merchant's own text (or empty).
+func keyIn(customField string) string {
+	if strings.HasPrefix(customField, reconcile.RefundKeyPrefix) {
+		return customField
+	}
+	return ""
 }
 
 // Classify reads a Send or Find error. No answer, a 5xx, a 429 or a 409 (the

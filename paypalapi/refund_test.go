@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	paypal "github.com/plutov/paypal/v4"
+
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/refunding"
 	"github.com/doublecheck-dev/doublecheck/refunding/refundtest"
@@ -117,6 +119,11 @@ func TestClassifyMasksTheSecret(t *testing.T) {
 	}
 }
 
+// TestFindAfterTheKeyExpired: which refund row of a capture an intent past
+// PayPal's 45 days adopts. A refund doublecheck sends names its intent's key
+// (custom_id, the row's custom_field): only that intent takes it. A refund an
+// older version sent names none: it is taken unless the ledger records it
+// for another intent.
 func TestFindAfterTheKeyExpired(t *testing.T) {
 	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
 	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
@@ -137,27 +144,53 @@ func TestFindAfterTheKeyExpired(t *testing.T) {
 	if _, err := g.Send(ctx, intent(capture, 3000, 1000, "usd", s.Now())); err != nil {
 		t.Fatal(err)
 	}
+	legacy := intent(capture, 4000, 1500, "usd", s.Now())
+	legacyID := sendWithoutCustomID(t, c, legacy)
 	s.Advance(keyTrust + time.Hour) // 44 days: over a window of 31
 	tests := []struct {
-		name  string
-		it    reconcile.RefundIntent
-		found bool
+		name   string
+		it     reconcile.RefundIntent
+		others []string // refund ids the ledger records for the capture's other intents
+		want   string   // the refund found, "" for none
 	}{
-		{"the intent's refund", made, true},
-		{"an amount never refunded", intent(capture, 4000, 2000, "usd", made.CreatedAt), false},
-		{"an intent recorded after the refund", intent(capture, 0, 3000, "usd", made.CreatedAt.Add(time.Hour)), false},
+		{"the intent's refund", made, nil, sent.RefundID},
+		{"the intent's refund, whatever the ledger says of others", made, []string{legacyID}, sent.RefundID},
+		{"an amount never refunded", intent(capture, 5500, 2000, "usd", made.CreatedAt), nil, ""},
+		{"an intent recorded after the refund", intent(capture, 0, 3000, "usd", made.CreatedAt.Add(time.Hour)), nil, ""},
+		// Two equal partial refunds of one capture: the second intent never
+		// takes the first's.
+		{"the same amount, another intent's key", intent(capture, 5500, 3000, "usd", made.CreatedAt), nil, ""},
+		{"an older version's refund: taken", legacy, nil, legacyID},
+		{"an older version's refund the ledger records for another intent", intent(capture, 5500, 1500, "usd", made.CreatedAt), []string{legacyID}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, found, err := g.Find(ctx, tt.it)
+			r, found, err := g.Find(ctx, tt.it, refunding.NewRecorded(tt.it, tt.others...))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if found != tt.found || found && r.RefundID != sent.RefundID {
-				t.Fatalf("Find = %+v, %v; want found %v (%s)", r, found, tt.found, sent.RefundID)
+			if found != (tt.want != "") || r.RefundID != tt.want {
+				t.Fatalf("Find = %+v, %v; want %q", r, found, tt.want)
 			}
 		})
 	}
+}
+
+// sendWithoutCustomID refunds it as versions before custom_id did, with the
+// library's own request (amount and PayPal-Request-Id, no custom_id), and
+// returns the refund id.
+func sendWithoutCustomID(t *testing.T, c *Client, it reconcile.RefundIntent) string {
+	t.Helper()
+	req := paypal.RefundCaptureRequest{Amount: &paypal.Money{Currency: strings.ToUpper(it.Currency), Value: reconcile.FormatAmount(it.Amount, it.Currency)}}
+	var resp *paypal.RefundResponse
+	err := c.once(context.Background(), func(api *paypal.Client) (err error) {
+		resp, err = api.RefundCaptureWithPaypalRequestId(context.Background(), it.ChargeID, req, it.Key)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.ID
 }
 
 // TestResumeAdoptsARefundPayPalForgot: a refund PayPal made whose outcome the
@@ -208,5 +241,44 @@ func TestResumeAdoptsARefundPayPalForgot(t *testing.T) {
 				t.Fatalf("%d refunds on the capture, want %d", n, tt.wantSent)
 			}
 		})
+	}
+}
+
+// TestResumeNeverTakesAnotherIntentsRefund: two partial refunds of the same
+// amount of one capture. The second intent is recorded, then the process
+// dies before sending it; resumed after PayPal forgot its PayPal-Request-Id,
+// it is looked for in Transaction Search, where the first intent's refund is
+// a row of the same amount: the ledger records that refund for the first
+// intent, so the second is sent and the capture ends with two refunds.
+func TestResumeNeverTakesAnotherIntentsRefund(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+	g := c.RefundGateway("test")
+	g.Now = s.Now
+	ledger := refundtest.NewLedger(nil)
+	ledger.Now = s.Now
+	r := &refunding.Refunder{Gateways: map[reconcile.Provider]refunding.Gateway{reconcile.ProviderPayPal: g},
+		Ledger: ledger, Operator: "tester", Now: s.Now}
+	ctx := context.Background()
+	s.Advance(time.Hour)
+	first, second := intent(capture, 0, 2500, "usd", s.Now()), intent(capture, 2500, 2500, "usd", s.Now())
+	first.Provider, second.Provider = reconcile.ProviderPayPal, reconcile.ProviderPayPal
+	if out, err := r.Refund(ctx, []reconcile.RefundRequest{first.RefundRequest}, nil); err != nil || out[0].Err != nil {
+		t.Fatalf("first refund: %+v, %v", out, err)
+	}
+	if _, _, err := ledger.BeginRefund(ctx, second); err != nil { // then the process dies
+		t.Fatal(err)
+	}
+	s.Advance(46 * 24 * time.Hour)
+	outcomes, err := r.Resume(ctx)
+	if err != nil || len(outcomes) != 1 || outcomes[0].Err != nil {
+		t.Fatalf("Resume: %+v, %v", outcomes, err)
+	}
+	firstID, secondID := ledger.Intent(first.Key).RefundID, outcomes[0].Intent.RefundID
+	if outcomes[0].Adopted || secondID == firstID {
+		t.Errorf("the second intent records refund %s (adopted %v; the first's is %s), want its own refund sent", secondID, outcomes[0].Adopted, firstID)
+	}
+	if n := len(s.PayPalRefundsOf(capture)); n != 2 {
+		t.Errorf("%d refunds on the capture, want 2", n)
 	}
 }

@@ -11,6 +11,11 @@ import (
 // MaxIdempotencyKeyLen is Stripe's limit on an Idempotency-Key.
 const MaxIdempotencyKeyLen = 255
 
+// RefundKeyPrefix begins every refund key RefundKey makes: a provider's
+// record that carries a text of its own (PayPal's custom_field) tells a
+// doublecheck key from the merchant's text by it.
+const RefundKeyPrefix = "doublecheck-refund-"
+
 // RefundKey is the Stripe Idempotency-Key of doublecheck's refund of amount on a
 // charge of which refundedBefore was already refunded. It is deterministic, so a
 // retry after a crash replays the first refund; and each part of a charge
@@ -18,7 +23,7 @@ const MaxIdempotencyKeyLen = 255
 // part. The key is computed once, when the refund is planned, and stored with
 // the intent: a pending intent is always resent with its stored key.
 func RefundKey(chargeID string, refundedBefore, amount int64) string {
-	return "doublecheck-refund-" + chargeID + "-" + strconv.FormatInt(refundedBefore, 10) + "-" + strconv.FormatInt(amount, 10)
+	return RefundKeyPrefix + chargeID + "-" + strconv.FormatInt(refundedBefore, 10) + "-" + strconv.FormatInt(amount, 10)
 }
 
 // decimals is the number of digits after the point in the currency's major

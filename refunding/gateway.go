@@ -25,7 +25,9 @@ type Gateway interface {
 	// idempotency key.
 	Send(ctx context.Context, it reconcile.RefundIntent) (Receipt, error)
 	// Find looks for a refund this intent already made; found=false when none.
-	Find(ctx context.Context, it reconcile.RefundIntent) (r Receipt, found bool, err error)
+	// Among the provider's refunds of it.ChargeID that could be the intent's
+	// (its amount, not failed), the one to adopt is recorded.Pick's.
+	Find(ctx context.Context, it reconcile.RefundIntent, recorded Recorded) (r Receipt, found bool, err error)
 	// Classify reads a Send/Find error: Unknown (no answer, timeout, 5xx,
 	// 429: intent stays pending), KeyConflict (key already used with other
 	// parameters: Find and adopt), Code and Message for the ledger (secrets
@@ -63,6 +65,50 @@ type Receipt struct {
 	ChargeAfter *reconcile.Charge
 }
 
+// Recorded is what the ledger records of the refunds of an intent's charge,
+// handed to Gateway.Find so that every provider's refunds are matched to
+// intents by one rule (Pick).
+type Recorded struct {
+	key    string          // the intent's key
+	others map[string]bool // refund ids the ledger records for the charge's other intents
+}
+
+// NewRecorded is the record for Find of it: othersRefundIDs are the refund
+// ids the ledger records for the other intents of its charge.
+func NewRecorded(it reconcile.RefundIntent, othersRefundIDs ...string) Recorded {
+	r := Recorded{key: it.Key, others: make(map[string]bool, len(othersRefundIDs))}
+	for _, id := range othersRefundIDs {
+		r.others[id] = true
+	}
+	return r
+}
+
+// Pick is the one of n candidate refunds the intent adopts, or -1 for none.
+// The candidates are the provider's refunds of the intent's charge that could
+// be its (its amount, not failed), in the provider's order; candidate(i) is
+// the i-th one's refund id and the intent key it carries ("" when it carries
+// none: made outside doublecheck, or by a version that sent no key).
+//
+// A refund carrying the intent's key is its refund, wherever it stands. One
+// carrying another key is that intent's (perhaps in another ledger) and is
+// never adopted. One carrying no key is adopted, first come, unless the
+// ledger records it for another intent: two equal refunds of one charge are
+// two intents' refunds, and one must not take the other's. A refund of the
+// same amount made outside doublecheck cannot be told apart from it.
+func (r Recorded) Pick(n int, candidate func(i int) (refundID, key string)) int {
+	first := -1
+	for i := 0; i < n; i++ {
+		id, key := candidate(i)
+		switch {
+		case key == r.key:
+			return i
+		case key == "" && first < 0 && !r.others[id]:
+			first = i
+		}
+	}
+	return first
+}
+
 // Explainer is a Gateway that words some of its provider's refusals itself,
 // in one sentence an operator can act on (a disputed charge, a key without
 // permission). Explain returns "" for the general sentence, "charge <id> was
@@ -92,6 +138,9 @@ type Ledger interface {
 	FinishRefund(ctx context.Context, key string, outcome reconcile.RefundOutcome) error
 	// PendingRefunds lists the intents whose outcome is unknown.
 	PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error)
+	// RefundIntents lists every intent: Find's record of the refund ids
+	// other intents of a charge hold (Recorded) comes from it.
+	RefundIntents(ctx context.Context) ([]reconcile.RefundIntent, error)
 	// ConfirmRefund records a provider's confirmation (outcome Succeeded or
 	// Failed, from its notification) of a received refund, found by its
 	// refund id. The Refunder never calls it; a provider's notification

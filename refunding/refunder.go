@@ -366,7 +366,11 @@ func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIn
 	net, cancel := r.network(ctx)
 	defer cancel()
 	if !it.CreatedAt.IsZero() && r.now().Sub(it.CreatedAt) > gw.KeyTrust() {
-		found, ok, err := gw.Find(net, it)
+		recorded, err := r.recorded(ctx, it)
+		if err != nil {
+			return Outcome{}, err
+		}
+		found, ok, err := gw.Find(net, it, recorded)
 		if err != nil {
 			return r.unknown(ctx, gw, it, r.cause(ctx, net, err))
 		}
@@ -382,7 +386,11 @@ func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIn
 		case f.KeyConflict:
 			// The key was used with other parameters (another operator or
 			// version sent it first): that refund exists, so adopt it.
-			found, ok, ferr := gw.Find(net, it)
+			recorded, rerr := r.recorded(ctx, it)
+			if rerr != nil {
+				return Outcome{}, rerr
+			}
+			found, ok, ferr := gw.Find(net, it, recorded)
 			if ferr != nil {
 				return r.unknown(ctx, gw, it, r.cause(ctx, net, ferr))
 			}
@@ -394,6 +402,22 @@ func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIn
 	}
 	crashPoint("after-stripe")
 	return r.succeed(ctx, it, receipt, false)
+}
+
+// recorded is what the ledger records of the refunds of it's charge, for
+// Find: the refund ids its other intents hold.
+func (r *Refunder) recorded(ctx context.Context, it reconcile.RefundIntent) (Recorded, error) {
+	intents, err := r.Ledger.RefundIntents(ctx)
+	if err != nil {
+		return Recorded{}, fmt.Errorf("read the refunds recorded for charge %s before looking for its refund in %s: %w", it.ChargeID, it.Provider.Title(), err)
+	}
+	var others []string
+	for _, o := range intents {
+		if o.ChargeID == it.ChargeID && o.Provider.Resolved() == it.Provider.Resolved() && o.Key != it.Key && o.RefundID != "" {
+			others = append(others, o.RefundID)
+		}
+	}
+	return NewRecorded(it, others...), nil
 }
 
 // succeed records a refund the provider returned, or that was found for the

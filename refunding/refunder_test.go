@@ -47,10 +47,11 @@ type fakeGateway struct {
 	awaiting bool
 	events   *refundtest.Events
 
-	mu      sync.Mutex
-	script  []step
-	refunds map[string]string // idempotency key → refund id
-	sends   int
+	mu       sync.Mutex
+	script   []step
+	refunds  map[string]string // idempotency key → refund id
+	sends    int
+	recorded []Recorded // what each Find was given
 }
 
 func newFake(p reconcile.Provider, events *refundtest.Events, script ...step) *fakeGateway {
@@ -93,10 +94,11 @@ func (g *fakeGateway) refund(key string) string {
 	return g.refunds[key]
 }
 
-func (g *fakeGateway) Find(ctx context.Context, it reconcile.RefundIntent) (Receipt, bool, error) {
+func (g *fakeGateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded Recorded) (Receipt, bool, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.events.Add("find " + it.Key)
+	g.recorded = append(g.recorded, recorded)
 	id, ok := g.refunds[it.Key]
 	return Receipt{RefundID: id, AwaitingConfirmation: g.awaiting}, ok, nil
 }

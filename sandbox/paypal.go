@@ -399,6 +399,7 @@ func (s *Server) ppRefund(w http.ResponseWriter, r *http.Request) {
 			Value    string `json:"value"`
 		} `json:"amount"`
 		InvoiceID   string `json:"invoice_id"`
+		CustomID    string `json:"custom_id"`
 		NoteToPayer string `json:"note_to_payer"`
 	}
 	raw, err := io.ReadAll(r.Body)
@@ -408,6 +409,11 @@ func (s *Server) ppRefund(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.ppWrite(w, http.StatusBadRequest, ppError("INVALID_REQUEST", "Request is not well-formed, syntactically incorrect, or violates schema.",
 			"MALFORMED_REQUEST_JSON", "The request JSON is not well formed."))
+		return
+	}
+	if len(body.CustomID) > ppMaxCustomID {
+		s.ppWrite(w, http.StatusBadRequest, ppError("INVALID_REQUEST", "Request is not well-formed, syntactically incorrect, or violates schema.",
+			"INVALID_STRING_LENGTH", "The value of a field is either too short or too long."))
 		return
 	}
 	requestID := strings.TrimSpace(r.Header.Get("PayPal-Request-Id"))
@@ -421,7 +427,7 @@ func (s *Server) ppRefund(w http.ResponseWriter, r *http.Request) {
 		s.ppWriteBody(w, prev.status, prev.body)
 		return
 	}
-	status, v := s.ppRefundLocked(r.PathValue("id"), body.Amount, now, representation)
+	status, v := s.ppRefundLocked(r.PathValue("id"), body.Amount, body.CustomID, now, representation)
 	encoded, _ := json.Marshal(v)
 	// Validation failures (400) are not kept; a refund or a business refusal is.
 	if requestID != "" && status != http.StatusBadRequest {
@@ -440,7 +446,7 @@ func (s *Server) ppRefund(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ppRefundLocked(captureID string, amount *struct {
 	Currency string `json:"currency_code"`
 	Value    string `json:"value"`
-}, now time.Time, representation bool) (int, any) {
+}, customID string, now time.Time, representation bool) (int, any) {
 	capture, ok := s.pp.byID[captureID]
 	if !ok || capture.Amount <= 0 || capture.EventCode == PayPalEventRefund || now.Before(capture.Initiated) {
 		return http.StatusNotFound, ppError("RESOURCE_NOT_FOUND", "The specified resource does not exist.",
@@ -476,26 +482,43 @@ func (s *Server) ppRefundLocked(captureID string, amount *struct {
 		}
 		refund = v
 	}
-	t := s.ppAddRefundLocked(capture, refund, now)
+	t := s.ppAddRefundLocked(capture, refund, customID, now)
 	s.stats.Refunds++
 	out := map[string]any{"id": t.ID, "status": "COMPLETED", "links": []map[string]string{
 		{"href": "https://api-m.sandbox.paypal.com/v2/payments/refunds/" + t.ID, "rel": "self", "method": "GET"},
 		{"href": "https://api-m.sandbox.paypal.com/v2/payments/captures/" + capture.ID, "rel": "up", "method": "GET"}}}
 	if representation {
 		out["amount"] = ppMoney(refund, capture.Currency)
+		if customID != "" {
+			out["custom_id"] = customID
+		}
 		out["create_time"] = now.UTC().Format(time.RFC3339)
 		out["update_time"] = now.UTC().Format(time.RFC3339)
 	}
 	return http.StatusCreated, out
 }
 
+// ppMaxCustomID is the longest custom_id a refund request takes (maxLength
+// 127, payments_payment_v2.json refund_request).
+const ppMaxCustomID = 127
+
 // ppAddRefundLocked records a refund of amount on capture at now: a T1107 row
 // pointing at the capture (visible after the lag), and the capture's status V
-// once nothing is left.
-func (s *Server) ppAddRefundLocked(capture *ppTxn, amount int64, now time.Time) *ppTxn {
+// once nothing is left. The row's custom_field is the refund request's
+// custom_id: PayPal says a refund's custom_id "Appears in transaction and
+// settlement reports" (payments_payment_v2.json, refund_request.custom_id),
+// and custom_field, "The merchant-provided custom text", is the only such
+// field of a Transaction Search row (reporting_transactions_v1.json). That
+// it lands there is this model's reading, not PayPal's words; without one
+// the row keeps the capture's, as its invoice_id does.
+func (s *Server) ppAddRefundLocked(capture *ppTxn, amount int64, customID string, now time.Time) *ppTxn {
+	custom := capture.Custom
+	if customID != "" {
+		custom = customID
+	}
 	t := &ppTxn{ID: s.ppTxnID(), EventCode: PayPalEventRefund, Initiated: now, Updated: now,
 		Visible: now.Add(s.ppLagLocked()), Amount: -amount, Currency: capture.Currency, Status: "S",
-		InvoiceID: capture.InvoiceID, Custom: capture.Custom, RefID: capture.ID, RefIDType: "TXN",
+		InvoiceID: capture.InvoiceID, Custom: custom, RefID: capture.ID, RefIDType: "TXN",
 		Payer: capture.Payer, Scenario: capture.Scenario}
 	capture.Refunded += amount
 	if capture.Refunded >= capture.Amount {

@@ -394,3 +394,55 @@ func TestPayPalScenariosSeeded(t *testing.T) {
 		t.Errorf("already_refunded: status %s, refunds %v", ts[1].Status, s.PayPalRefundsOf(ts[1].ID))
 	}
 }
+
+// TestPayPalRefundCustomID: a refund's custom_id ("Appears in transaction and
+// settlement reports", payments_payment_v2.json refund_request) is its row's
+// custom_field in Transaction Search; without one the row keeps the
+// capture's; longer than 127 characters it is refused.
+func TestPayPalRefundCustomID(t *testing.T) {
+	tests := []struct {
+		name       string
+		customID   string
+		wantStatus int
+		wantField  string
+	}{
+		{"named: on the refund's row", "doublecheck-refund-x-0-1000", http.StatusCreated, "doublecheck-refund-x-0-1000"},
+		{"none: the capture's", "", http.StatusCreated, "order-77"},
+		{"longer than 127 characters: refused", strings.Repeat("k", 128), http.StatusBadRequest, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ts := start(t, Options{Ordinary: -1, PayPalOrdinary: -1, NoScenarios: true, PayPalLag: -1})
+			token := ppLogin(t, ts)
+			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+			s.mu.Lock()
+			s.pp.byID[capture].Custom = "order-77"
+			s.mu.Unlock()
+			body := map[string]any{"amount": map[string]string{"currency_code": "USD", "value": "10.00"}}
+			if tt.customID != "" {
+				body["custom_id"] = tt.customID
+			}
+			raw, _ := json.Marshal(body)
+			status, out := ppCall(t, ts, http.MethodPost, refundPath(capture), token, nil, string(raw), nil)
+			if status != tt.wantStatus {
+				t.Fatalf("refund: %d %v, want %d", status, out, tt.wantStatus)
+			}
+			if status != http.StatusCreated {
+				if n := len(s.PayPalRefundsOf(capture)); n != 0 {
+					t.Fatalf("%d refunds after a refusal", n)
+				}
+				return
+			}
+			s.Advance(time.Second)
+			for _, row := range allRows(t, ts, token, testNow.Add(-time.Hour), s.Now(), nil) {
+				if info(row)["transaction_id"] == out["id"] {
+					if got, _ := info(row)["custom_field"].(string); got != tt.wantField {
+						t.Fatalf("refund row custom_field = %q, want %q", got, tt.wantField)
+					}
+					return
+				}
+			}
+			t.Fatalf("refund %v not listed", out["id"])
+		})
+	}
+}

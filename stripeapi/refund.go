@@ -20,6 +20,9 @@ const (
 	metaGroup       = "group"
 	metaOperator    = "operator"
 	metaVersion     = "doublecheck_version"
+	// metaKey is the intent's idempotency key: Find tells two equal refunds
+	// of one charge apart by it once Stripe has forgotten the key.
+	metaKey = "doublecheck_key"
 )
 
 // keyTrust is how old an intent may be before its idempotency key is no
@@ -29,7 +32,7 @@ const keyTrust = 23 * time.Hour
 
 // RefundGateway is Stripe's side of the refund protocol (package refunding):
 // refunds created with the intent's idempotency key and metadata naming its
-// group, kept charge, operator and version (doublecheck's, sent as metadata).
+// group, kept charge, operator, version (doublecheck's) and the key itself.
 func (c *Client) RefundGateway(version string) refunding.Gateway {
 	return &refundGateway{client: c, version: version}
 }
@@ -52,22 +55,33 @@ func (g *refundGateway) Send(ctx context.Context, it reconcile.RefundIntent) (re
 	return refunding.Receipt{RefundID: ref.ID, ChargeAfter: g.chargeAfter(ctx, it.ChargeID, ref)}, nil
 }
 
-// Find looks for a refund of the intent among Stripe's refunds for its
-// charge: same amount, same group and kept charge in the metadata, not failed.
-func (g *refundGateway) Find(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, bool, error) {
+// Find looks for the intent's refund among Stripe's refunds for its charge
+// that could be it (same amount, same group and kept charge in the metadata,
+// not failed): the one whose metadata names the intent's key; for a refund
+// sent by a version that named none, recorded.Pick's rule (never one the
+// ledger records for another intent).
+func (g *refundGateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded refunding.Recorded) (refunding.Receipt, bool, error) {
 	refunds, err := g.client.listRefunds(ctx, it.ChargeID)
 	if err != nil {
 		return refunding.Receipt{}, false, err
 	}
+	var candidates []*stripe.Refund
 	for _, ref := range refunds {
 		if ref.Amount == it.Amount &&
 			ref.Metadata[metaGroup] == it.GroupID &&
 			ref.Metadata[metaDuplicateOf] == it.KeptChargeID &&
 			ref.Status != stripe.RefundStatusFailed && ref.Status != stripe.RefundStatusCanceled {
-			return refunding.Receipt{RefundID: ref.ID, ChargeAfter: g.chargeAfter(ctx, it.ChargeID, ref)}, true, nil
+			candidates = append(candidates, ref)
 		}
 	}
-	return refunding.Receipt{}, false, nil
+	i := recorded.Pick(len(candidates), func(i int) (string, string) {
+		return candidates[i].ID, candidates[i].Metadata[metaKey]
+	})
+	if i < 0 {
+		return refunding.Receipt{}, false, nil
+	}
+	ref := candidates[i]
+	return refunding.Receipt{RefundID: ref.ID, ChargeAfter: g.chargeAfter(ctx, it.ChargeID, ref)}, true, nil
 }
 
 // Classify reads stripe-go's error: Stripe's code (else its type) and
@@ -194,7 +208,7 @@ func refundParams(ctx context.Context, it reconcile.RefundIntent, version string
 	p.Context = ctx
 	p.SetIdempotencyKey(it.Key)
 	for k, v := range map[string]string{metaDuplicateOf: it.KeptChargeID, metaGroup: it.GroupID,
-		metaOperator: it.Operator, metaVersion: version} {
+		metaOperator: it.Operator, metaVersion: version, metaKey: it.Key} {
 		if v != "" { // an empty metadata value would unset the key
 			p.AddMetadata(k, v)
 		}

@@ -205,7 +205,8 @@ func (rig *refundRig) assertRefundedOnce(t *testing.T, plan reconcile.RefundRequ
 	if got.Amount != plan.Amount || got.Reason != "duplicate" || got.IdempotencyKey != key {
 		t.Errorf("refund = amount %d reason %q key %q, want %d duplicate %q", got.Amount, got.Reason, got.IdempotencyKey, plan.Amount, key)
 	}
-	wantMeta := map[string]string{"duplicate_of": plan.KeptChargeID, "group": plan.GroupID, "operator": "ana", "doublecheck_version": "1.2.3"}
+	wantMeta := map[string]string{"duplicate_of": plan.KeptChargeID, "group": plan.GroupID, "operator": "ana", "doublecheck_version": "1.2.3",
+		"doublecheck_key": key}
 	for k, v := range wantMeta {
 		if got.Metadata[k] != v {
 			t.Errorf("refund metadata[%s] = %q, want %q", k, got.Metadata[k], v)
@@ -823,7 +824,7 @@ func TestRefundRequestsConformToStripeMock(t *testing.T) {
 						"charge": {it.ChargeID}, "amount": {fmt.Sprint(it.Amount)}, "reason": {"duplicate"},
 						"metadata[duplicate_of]": {"ch_kept"}, "metadata[group]": {"grp_1"},
 						"metadata[operator]": {"ana"}, "metadata[doublecheck_version]": {"1.2.3"},
-						"expand[0]": {"charge"},
+						"metadata[doublecheck_key]": {it.Key}, "expand[0]": {"charge"},
 					}
 					if !reflect.DeepEqual(req.form, want) {
 						t.Errorf("refund form = %v, want %v", req.form, want)

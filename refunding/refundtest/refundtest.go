@@ -170,6 +170,23 @@ func (l *Ledger) PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, 
 	return out, nil
 }
 
+// RefundIntents is every intent, oldest first (by creation, then key).
+func (l *Ledger) RefundIntents(ctx context.Context) ([]reconcile.RefundIntent, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]reconcile.RefundIntent, 0, len(l.intents))
+	for _, it := range l.intents {
+		out = append(out, it)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, nil
+}
+
 // ConfirmRefund has the store's semantics: a received intent becomes
 // refunded or refused; the same outcome again does nothing; anything else is
 // refused.
