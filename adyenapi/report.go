@@ -567,17 +567,20 @@ func currencyOf(row *reportRow, col string) (string, error) {
 	if !reconcile.KnownCurrency(v) {
 		return "", row.fieldError(col, "%q is not an ISO 4217 currency code", row.get(col))
 	}
+	if _, err := Decimals(v); err != nil {
+		return "", row.fieldError(col, "%v", err)
+	}
 	return v, nil
 }
 
-// majorAmount reads an amount in major units ("12.50") as minor units of
-// currency.
+// majorAmount reads an amount in major units ("12.50"), written with Adyen's
+// decimals for currency, as doublecheck's minor units of currency.
 func majorAmount(row *reportRow, col string, currency string) (int64, error) {
 	v := row.get(col)
 	if v == "" {
 		return 0, row.fieldError(col, "empty; an amount is needed")
 	}
-	n, err := reconcile.ParseMajorAmount(v, currency)
+	n, err := ParseAmount(v, currency)
 	if err != nil {
 		return 0, row.fieldError(col, "%v", err)
 	}
