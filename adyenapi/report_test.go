@@ -328,3 +328,56 @@ func TestSandboxReports(t *testing.T) {
 		}
 	}
 }
+
+// Reports imported one per run, each emitted onto what the runs before
+// stored: in either order the payment keeps its Received payment details
+// identity and creation time and its Settlement details bookings, and a
+// booking imported twice counts once.
+func TestReportsAddToStored(t *testing.T) {
+	received := rpdHeader + rpdRow
+	settlement := sdrHeader + sdrRow + "Co,Shop,8815000000000001,o-1,visa,2026-11-04 03:00:00,CET,Refunded,m2,EUR,10.00,,8\n"
+	run := func(stored map[string][]byte, content string) (reconcile.Charge, map[string][]byte) {
+		t.Helper()
+		r, err := Read([]File{inline("in.csv", content)}, Options{Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []reconcile.Charge
+		_, err = r.Emit(func([]string) (map[string][]byte, error) { return stored, nil }, func(rec *reconcile.ChargeRecord) error {
+			got = append(got, rec.Charge)
+			return nil
+		})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%d charges, %v", len(got), err)
+		}
+		return got[0], map[string][]byte{got[0].ID: got[0].Raw}
+	}
+	wantCreated := time.Date(2026, 11, 2, 9, 15, 2, 0, time.UTC)
+	for name, order := range map[string][]string{
+		"received first":              {received, settlement},
+		"settlement first":            {settlement, received},
+		"settlement twice":            {received, settlement, settlement},
+		"settlement first, then both": {settlement, received, settlement},
+	} {
+		var c reconcile.Charge
+		var stored map[string][]byte
+		for _, content := range order {
+			c, stored = run(stored, content)
+		}
+		if !c.Created.Equal(wantCreated) || c.Email != "a@example.com" || c.AmountRefunded != 1000 || c.Amount != 4999 ||
+			!c.Captured || c.Metadata["merchant_reference"] != "o-1" {
+			t.Errorf("%s: %s created %s, email %q, %d of %d refunded, captured %t, metadata %v", name, c.ID,
+				c.Created, c.Email, c.AmountRefunded, c.Amount, c.Captured, c.Metadata)
+		}
+	}
+	r, err := Read([]File{inline("in.csv", settlement)}, Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Emit(func([]string) (map[string][]byte, error) {
+		return map[string][]byte{"8815000000000001": []byte(`{"transaction_detail":`)}, nil
+	}, func(*reconcile.ChargeRecord) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "stored record of Adyen payment 8815000000000001 is unreadable") {
+		t.Errorf("an unreadable stored record: %v", err)
+	}
+}
