@@ -82,7 +82,7 @@ func isAdyenReport(opts *importOptions) bool {
 // adyenFromFileOnly is the registry's reader of Adyen reports, reached only
 // from standard input: the reports are read together, in the mode ADYEN_ENV
 // names, by importAdyenReports, which needs them as files.
-func adyenFromFileOnly(_ io.Reader, name string, _ time.Time, _ func(*reconcile.ChargeRecord) error) (string, error) {
+func adyenFromFileOnly(_ io.Reader, name string, _ time.Time, _ storedCharges, _ func(*reconcile.ChargeRecord) error) (string, error) {
 	return "", fmt.Errorf("%s is an Adyen report: import it from a file, with the other report of the same period (doublecheck import RECEIVED.csv SETTLEMENT.csv --db PATH)", name)
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/doublecheck-dev/doublecheck/store"
 )
 
-// storedCharges are the charges of a store, by id.
-func storedCharges(t *testing.T, db string) map[string]reconcile.Charge {
+// storeCharges are the charges of a store, by id.
+func storeCharges(t *testing.T, db string) map[string]reconcile.Charge {
 	t.Helper()
 	st, err := store.Open(context.Background(), db)
 	if err != nil {
@@ -46,7 +46,7 @@ func TestAdyenReportsImportedSeparately(t *testing.T) {
 	if code, _, stderr := together.run(t, bin, "", "import", w.received, w.settled, "--yes"); code != 0 {
 		t.Fatalf("%d %s", code, stderr)
 	}
-	want := storedCharges(t, together.db)
+	want := storeCharges(t, together.db)
 	for name, order := range map[string][]string{
 		"received first":   {w.received, w.settled},
 		"settlement first": {w.settled, w.received},
@@ -58,7 +58,7 @@ func TestAdyenReportsImportedSeparately(t *testing.T) {
 				t.Fatalf("%s: import %s: %d %s", name, file, code, stderr)
 			}
 		}
-		got := storedCharges(t, split.db)
+		got := storeCharges(t, split.db)
 		if len(got) != len(want) {
 			t.Errorf("%s: %d charges, want %d as one import stores", name, len(got), len(want))
 		}
@@ -111,7 +111,7 @@ func TestAdyenLaterChargebackMarksStoredPaymentDisputed(t *testing.T) {
 		if code != 0 || strings.Contains(stderr, "left out") {
 			t.Fatalf("import of the later batch: %d %s", code, stderr)
 		}
-		if c := storedCharges(t, w.db)[suspect.ID]; !c.Disputed || c.Email == "" || c.Amount != suspect.Amount {
+		if c := storeCharges(t, w.db)[suspect.ID]; !c.Disputed || c.Email == "" || c.Amount != suspect.Amount {
 			t.Fatalf("after the later chargeback %s is stored as %+v; want it disputed, with its shopper and amount", suspect.ID, c)
 		}
 	}
