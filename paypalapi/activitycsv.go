@@ -661,9 +661,8 @@ func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, e
 		Description: t.Get("Item Title"),
 		Livemode:    true, // the download does not say which; read as live (README)
 		Provider:    reconcile.ProviderPayPal,
-		// No Raw: the raw JSON a store keeps for a PayPal charge is the
-		// Transaction Search record a PayPal sync rebuilds the charge from
-		// (its row and linked refunds), which a download's row is not.
+		// Raw: its record of refunds and disputes, once they are applied
+		// (built); a download's row is no Transaction Search row to keep.
 	}
 	if c.Description == "" {
 		c.Description = row.kind
