@@ -269,57 +269,6 @@ func (c *Client) Refund(ctx context.Context, psp string, amount int64, currency,
 	return &out, nil
 }
 
-// adyenDecimals are the currencies whose minor units at Adyen differ from
-// doublecheck's (reconcile.Decimals): Adyen's currency table marks CLP "2
-// (differs from standard)" and CVE "0 (differs from standard)"
-// (https://docs.adyen.com/development-resources/currency-codes).
-var adyenDecimals = map[string]int{"clp": 2, "cve": 0}
-
-// AdyenValue converts an amount in doublecheck's minor units of currency to
-// Adyen's, refusing one Adyen cannot express.
-func AdyenValue(amount int64, currency string) (int64, error) {
-	cur := strings.ToLower(currency)
-	theirs, ok := adyenDecimals[cur]
-	if !ok {
-		return amount, nil
-	}
-	v, exact := scale(amount, reconcile.Decimals(cur), theirs)
-	if !exact {
-		return 0, fmt.Errorf("%s cannot be sent to Adyen, which counts %s in whole units", reconcile.FormatMoney(amount, cur), strings.ToUpper(cur))
-	}
-	return v, nil
-}
-
-// FromAdyenValue converts an amount in Adyen's minor units of currency (a
-// notification's) to doublecheck's.
-func FromAdyenValue(value int64, currency string) (int64, error) {
-	cur := strings.ToLower(currency)
-	theirs, ok := adyenDecimals[cur]
-	if !ok {
-		return value, nil
-	}
-	v, exact := scale(value, theirs, reconcile.Decimals(cur))
-	if !exact {
-		return 0, fmt.Errorf("%d %s (Adyen minor units) has a fraction of doublecheck's smallest unit", value, strings.ToUpper(cur))
-	}
-	return v, nil
-}
-
-// scale moves amount from one number of decimals to another; exact is false
-// when digits would be lost.
-func scale(amount int64, from, to int) (v int64, exact bool) {
-	for ; from < to; from++ {
-		amount *= 10
-	}
-	for ; from > to; from-- {
-		if amount%10 != 0 {
-			return 0, false
-		}
-		amount /= 10
-	}
-	return amount, true
-}
-
 // Environment variables that configure Adyen. ADYEN_API_BASE points the
 // client at another endpoint (doublecheck's sandbox) and is for tests and the
 // demo.

@@ -248,25 +248,6 @@ func TestReadNotifications(t *testing.T) {
 	}
 }
 
-func TestAdyenValue(t *testing.T) {
-	for _, tc := range []struct {
-		amount int64
-		cur    string
-		want   int64
-		ok     bool
-	}{{1250, "eur", 1250, true}, {1500, "jpy", 1500, true}, {15, "clp", 1500, true}, {500, "cve", 5, true}, {550, "cve", 0, false}} {
-		got, err := AdyenValue(tc.amount, tc.cur)
-		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("AdyenValue(%d, %s) = %d, %v", tc.amount, tc.cur, got, err)
-		}
-		if tc.ok {
-			if back, err := FromAdyenValue(got, tc.cur); err != nil || back != tc.amount {
-				t.Errorf("FromAdyenValue(%d, %s) = %d, %v", got, tc.cur, back, err)
-			}
-		}
-	}
-}
-
 func TestConfigFromEnv(t *testing.T) {
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 	if _, ok, err := ConfigFromEnv(env(nil)); ok || err != nil {

@@ -5,7 +5,10 @@
 package adyenapi
 
 import (
+	"cmp"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -133,9 +136,12 @@ type Summary struct {
 	// capture status) shows they were.
 	AuthorisedOnly int
 	// LaterBookingsOnly counts payments of which the files hold only refunds
-	// or chargebacks (settled in a batch not among them): left out, since
-	// they say neither the amount nor when the payment was made.
+	// or chargebacks (settled in a batch not among them) and the store holds
+	// nothing: left out, since they say neither the amount nor when the
+	// payment was made.
 	LaterBookingsOnly int
+	// Merged counts payments an earlier import stored that these files add to.
+	Merged int
 	// Bookings are the refund bookings of the Settlement details reports:
 	// a Refunded row confirms the refund its Modification Reference names
 	// (what the refund call answered as pspReference), a RefundedReversed row
@@ -148,23 +154,74 @@ type Summary struct {
 
 // ReadReports reads Adyen report files and emits one charge per payment
 // (Psp Reference), joining what the Received payment details and the
-// Settlement details reports say about it. It reads all the files before it
-// emits anything, so a bad row anywhere means no charge is emitted; the error
-// is one sentence naming the file, the line and the field.
+// Settlement details reports say about it: Read, then Emit with nothing
+// stored.
 func ReadReports(files []File, opts Options, emit func(*reconcile.ChargeRecord) error) (Summary, error) {
-	var sum Summary
-	j := newJoin()
+	r, err := Read(files, opts)
+	if err != nil {
+		return Summary{}, err
+	}
+	return r.Emit(nil, emit)
+}
+
+// Reports are report files read and joined, their charges not yet emitted.
+type Reports struct {
+	j    *join
+	opts Options
+	sum  Summary
+}
+
+// Read reads Adyen report files and joins them on Psp Reference. It reads
+// every file whole, so a bad row anywhere means no charge is emitted; the
+// error is one sentence naming the file, the line and the field.
+func Read(files []File, opts Options) (*Reports, error) {
+	r := &Reports{j: newJoin(), opts: opts}
 	for _, f := range files {
-		rep, err := j.read(f, opts)
+		rep, err := r.j.read(f, opts)
+		if err != nil {
+			return nil, err
+		}
+		r.sum.Files = append(r.sum.Files, FileRead{Name: f.Name, Report: rep})
+	}
+	r.sum.Identity, r.sum.Bookings = r.j.identity, r.j.refundBookings
+	return r, nil
+}
+
+// Payments is the number of payments (Psp References) the files name.
+func (r *Reports) Payments() int { return len(r.j.order) }
+
+// Emit emits one charge per payment. stored, when not nil, gives the raw
+// JSON a store keeps of those of the payments an earlier import stored: what
+// the files say is added to it (identity and creation time of a Received
+// payment details report, settlements, refunds and chargebacks of Settlement
+// details reports, each booking counted once), so reports imported in
+// separate runs, in any order, store what one import of them all would.
+func (r *Reports) Emit(stored func(psps []string) (map[string][]byte, error), emit func(*reconcile.ChargeRecord) error) (Summary, error) {
+	sum := r.sum
+	if stored != nil {
+		raws, err := stored(r.j.order)
 		if err != nil {
 			return sum, err
 		}
-		sum.Files = append(sum.Files, FileRead{Name: f.Name, Report: rep})
+		for _, psp := range r.j.order {
+			raw, ok := raws[psp]
+			if !ok {
+				continue
+			}
+			var old reportState
+			if err := json.Unmarshal(raw, &old); err != nil {
+				return sum, fmt.Errorf("the stored record of Adyen payment %s is unreadable (%v); it was not written by an import of Adyen reports", psp, err)
+			}
+			p := r.j.payments[psp]
+			if err := p.merge(old); err != nil {
+				return sum, fmt.Errorf("%s: %w", p.place, err)
+			}
+			sum.Merged++
+		}
 	}
-	sum.Identity, sum.Bookings = j.identity, j.refundBookings
-	for _, psp := range j.order {
-		p := j.payments[psp]
-		rec, err := p.charge(opts)
+	for _, psp := range r.j.order {
+		p := r.j.payments[psp]
+		rec, err := p.charge(r.opts)
 		if err != nil {
 			return sum, fmt.Errorf("%s: %w", p.place, err)
 		}
@@ -194,24 +251,41 @@ type RefundBooking struct {
 
 // payment is what the reports say about one Psp Reference.
 type payment struct {
-	psp         string
-	place       reconcile.Place // its first row
-	merchantRef string
-	merchant    string
-	method      string
-	email       string
-	shopper     string
-	created     time.Time // from the Received payment details report
-	firstRow    time.Time // the earliest row of any report
-	lastRow     time.Time // the latest row of any report
-	currency    string    // lower case
-	amount      int64     // authorised amount, from the Received payment details report
-	status      string    // the Received payment details report's Type, canonical spelling
-	received    bool      // a Received payment details row was read
-	settled     int64     // Settled… gross credit
-	refunded    int64     // Refunded… gross debit less RefundedReversed gross credit
-	disputed    bool
-	rows        []string // every row that made it, for the digest
+	psp   string
+	place reconcile.Place // its first row
+	reportState
+}
+
+// reportState is what the reports say about a payment, kept as its charge's
+// raw JSON: a report imported later adds to it (the Settlement details report
+// of its batch to its Received payment details row, or the other way round;
+// a chargeback booked in a later batch to both).
+type reportState struct {
+	// Received is its Received payment details row; nil when none was read.
+	Received    *receivedRow       `json:"received,omitempty"`
+	MerchantRef string             `json:"merchant_reference,omitempty"`
+	Merchant    string             `json:"merchant_account,omitempty"`
+	Method      string             `json:"payment_method,omitempty"`
+	Currency    string             `json:"currency"`           // lower case
+	FirstRow    time.Time          `json:"first_row"`          // the earliest row of any report
+	LastRow     time.Time          `json:"last_row"`           // the latest row of any report
+	Bookings    map[string]booking `json:"bookings,omitempty"` // its Settlement details rows, by digest: each counts once
+}
+
+// receivedRow is what a Received payment details row says of its payment.
+type receivedRow struct {
+	Status  string    `json:"status"` // its Type, canonical spelling
+	Created time.Time `json:"created"`
+	Amount  int64     `json:"amount"` // authorised, doublecheck's minor units
+	Email   string    `json:"email,omitempty"`
+	Shopper string    `json:"shopper_reference,omitempty"`
+}
+
+// booking is one Settlement details row of a payment: its Type (canonical
+// spelling) and the gross amount it moves.
+type booking struct {
+	Type   string `json:"type"`
+	Amount int64  `json:"amount"`
 }
 
 // join collects payments across report files.
@@ -221,20 +295,17 @@ type join struct {
 	identity bool
 	// receivedRows finds a payment listed twice in Received payment details
 	// reports: the same row is a repeat, another row a conflict.
-	receivedRows map[string]receivedRow
-	// bookings are the Settlement details rows read: an aggregated report
-	// and a batch report overlap, and a booking read twice would count twice.
-	bookings       map[string]bool
+	receivedRows   map[string]receivedPlace
 	refundBookings []RefundBooking
 }
 
-type receivedRow struct {
+type receivedPlace struct {
 	place   reconcile.Place
 	content string
 }
 
 func newJoin() *join {
-	return &join{payments: map[string]*payment{}, receivedRows: map[string]receivedRow{}, bookings: map[string]bool{}}
+	return &join{payments: map[string]*payment{}, receivedRows: map[string]receivedPlace{}}
 }
 
 func (j *join) payment(psp string, place reconcile.Place) *payment {
@@ -391,7 +462,7 @@ func (j *join) addReceived(row *reportRow, c columns, content string, opts Optio
 		}
 		return nil // the same row again (an overlapping report): read once
 	}
-	j.receivedRows[psp] = receivedRow{place: place, content: content}
+	j.receivedRows[psp] = receivedPlace{place: place, content: content}
 	status, ok := canonical(row.get(c.status), receivedPending, receivedAuthorised, receivedCaptured, receivedRefunded, receivedDisputed, receivedFailed)
 	if !ok {
 		return row.fieldError(c.status, "payment status %q is not one Adyen documents for a payment (%s)", row.get(c.status),
@@ -413,14 +484,13 @@ func (j *join) addReceived(row *reportRow, c columns, content string, opts Optio
 		return row.fieldError(c.amount, "amount %q is not more than zero", row.get(c.amount))
 	}
 	p := j.payment(psp, place)
-	if p.currency != "" && p.currency != currency {
-		return row.fieldError(c.currency, "payment %s is in %s here but in %s in the Settlement details report", psp, strings.ToUpper(currency), strings.ToUpper(p.currency))
+	if p.Currency != "" && p.Currency != currency {
+		return row.fieldError(c.currency, "payment %s is in %s here but in %s in the Settlement details report", psp, strings.ToUpper(currency), strings.ToUpper(p.Currency))
 	}
-	p.received, p.status, p.created, p.amount, p.currency = true, status, created, amount, currency
-	p.merchantRef, p.merchant, p.method = row.get(c.merchantRef), row.get(c.merchant), row.get(c.method)
-	p.email, p.shopper = row.get(c.email), row.get(c.shopper)
+	p.Received = &receivedRow{Status: status, Created: created, Amount: amount, Email: row.get(c.email), Shopper: row.get(c.shopper)}
+	p.Currency = currency
+	p.MerchantRef, p.Merchant, p.Method = row.get(c.merchantRef), row.get(c.merchant), row.get(c.method)
 	p.seen(created)
-	p.rows = append(p.rows, content)
 	return nil
 }
 
@@ -471,47 +541,43 @@ func (j *join) addSettlement(row *reportRow, c columns, content string, opts Opt
 	if err != nil {
 		return err
 	}
-	if j.bookings[content] {
+	// An aggregated report and a batch report overlap, and a booking read
+	// twice, in one import or two, would count twice.
+	key := bookingKey(content)
+	if p := j.payments[psp]; p != nil && p.Bookings[key] != (booking{}) {
 		return nil
 	}
-	j.bookings[content] = true
 	p := j.payment(psp, reconcile.Place{File: row.file, Line: row.line, Element: -1})
-	if p.currency != "" && p.currency != currency {
-		return row.fieldError(c.grossCur, "payment %s is in %s here but in %s on an earlier row", psp, strings.ToUpper(currency), strings.ToUpper(p.currency))
+	if p.Currency != "" && p.Currency != currency {
+		return row.fieldError(c.grossCur, "payment %s is in %s here but in %s on an earlier row", psp, strings.ToUpper(currency), strings.ToUpper(p.Currency))
 	}
-	p.currency = currency
+	p.Currency = currency
+	b := booking{Type: typ}
 	switch {
 	case slices.Contains(settledTypes, typ):
 		if credit <= 0 {
 			return row.fieldError(c.credit, "a %s row needs the settled amount in Gross Credit (GC)", typ)
 		}
-		p.settled += credit
+		b.Amount = credit
 	case slices.Contains(refundTypes, typ):
 		if debit <= 0 {
 			return row.fieldError(c.debit, "a %s row needs the refunded amount in Gross Debit (GC)", typ)
 		}
-		p.refunded += debit
+		b.Amount = debit
 		j.book(row, c, psp, debit, currency, false)
 	case slices.Contains(refundReversedTypes, typ):
 		if credit <= 0 {
 			return row.fieldError(c.credit, "a %s row needs the returned amount in Gross Credit (GC)", typ)
 		}
-		p.refunded -= credit
+		b.Amount = credit
 		j.book(row, c, psp, credit, currency, true)
-	default: // chargebacks
-		p.disputed = true
 	}
-	if p.merchantRef == "" {
-		p.merchantRef = row.get(c.merchantRef)
+	if p.Bookings == nil {
+		p.Bookings = map[string]booking{}
 	}
-	if p.merchant == "" {
-		p.merchant = row.get(c.merchant)
-	}
-	if p.method == "" {
-		p.method = row.get(c.method)
-	}
+	p.Bookings[key] = b
+	p.fill(row.get(c.merchantRef), row.get(c.merchant), row.get(c.method))
 	p.seen(at)
-	p.rows = append(p.rows, content)
 	return nil
 }
 
@@ -523,13 +589,56 @@ func (j *join) book(row *reportRow, c columns, psp string, amount int64, currenc
 	}
 }
 
+// bookingKey is the digest a Settlement details row is known by.
+func bookingKey(content string) string {
+	sum := sha256.Sum256([]byte(content))
+	return hex.EncodeToString(sum[:16])
+}
+
+// fill sets the merchant reference, merchant account and payment method
+// where nothing set them yet.
+func (p *payment) fill(merchantRef, merchant, method string) {
+	p.MerchantRef, p.Merchant, p.Method = cmp.Or(p.MerchantRef, merchantRef), cmp.Or(p.Merchant, merchant), cmp.Or(p.Method, method)
+}
+
 func (p *payment) seen(t time.Time) {
-	if p.firstRow.IsZero() || t.Before(p.firstRow) {
-		p.firstRow = t
+	if p.FirstRow.IsZero() || t.Before(p.FirstRow) {
+		p.FirstRow = t
 	}
-	if t.After(p.lastRow) {
-		p.lastRow = t
+	if t.After(p.LastRow) {
+		p.LastRow = t
 	}
+}
+
+// merge adds what an earlier import stored of the payment: its Received
+// payment details row unless these files have one (a later report says the
+// later status), and every booking these files do not repeat.
+func (p *payment) merge(old reportState) error {
+	if old.Currency != "" && p.Currency != old.Currency {
+		return fmt.Errorf("payment %s is in %s here but in %s in the store", p.psp, strings.ToUpper(p.Currency), strings.ToUpper(old.Currency))
+	}
+	if p.Received == nil && old.Received != nil {
+		// Its merchant reference and account are the Received payment
+		// details row's, as one import of both reports takes them.
+		p.Received = old.Received
+		p.MerchantRef, p.Merchant, p.Method = cmp.Or(old.MerchantRef, p.MerchantRef), cmp.Or(old.Merchant, p.Merchant), cmp.Or(old.Method, p.Method)
+	} else {
+		p.fill(old.MerchantRef, old.Merchant, old.Method)
+	}
+	for key, b := range old.Bookings {
+		if _, ok := p.Bookings[key]; ok {
+			continue
+		}
+		if p.Bookings == nil {
+			p.Bookings = map[string]booking{}
+		}
+		p.Bookings[key] = b
+	}
+	if !old.FirstRow.IsZero() {
+		p.seen(old.FirstRow)
+	}
+	p.seen(old.LastRow)
+	return nil
 }
 
 // pspReference is the row's Psp Reference, Adyen's id of the payment.
@@ -567,17 +676,20 @@ func currencyOf(row *reportRow, col string) (string, error) {
 	if !reconcile.KnownCurrency(v) {
 		return "", row.fieldError(col, "%q is not an ISO 4217 currency code", row.get(col))
 	}
+	if _, err := Decimals(v); err != nil {
+		return "", row.fieldError(col, "%v", err)
+	}
 	return v, nil
 }
 
-// majorAmount reads an amount in major units ("12.50") as minor units of
-// currency.
+// majorAmount reads an amount in major units ("12.50"), written with Adyen's
+// decimals for currency, as doublecheck's minor units of currency.
 func majorAmount(row *reportRow, col string, currency string) (int64, error) {
 	v := row.get(col)
 	if v == "" {
 		return 0, row.fieldError(col, "empty; an amount is needed")
 	}
-	n, err := reconcile.ParseMajorAmount(v, currency)
+	n, err := ParseAmount(v, currency)
 	if err != nil {
 		return 0, row.fieldError(col, "%v", err)
 	}
@@ -602,57 +714,74 @@ var adyenFounded = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
 // authorisedOnly is whether the payment was authorised and nothing says it
 // was captured.
 func (p *payment) authorisedOnly() bool {
-	return p.status == "Authorised" && p.settled == 0
+	settled, _, _ := p.booked()
+	return p.Received != nil && p.Received.Status == "Authorised" && settled == 0
+}
+
+// booked sums the payment's Settlement details bookings: settled (gross
+// credit of Settled… rows), refunded (gross debit of Refunded… rows less the
+// gross credit of RefundedReversed rows) and whether any is a chargeback.
+func (p *payment) booked() (settled, refunded int64, disputed bool) {
+	for _, b := range p.Bookings {
+		switch {
+		case slices.Contains(settledTypes, b.Type):
+			settled += b.Amount
+		case slices.Contains(refundTypes, b.Type):
+			refunded += b.Amount
+		case slices.Contains(refundReversedTypes, b.Type):
+			refunded -= b.Amount
+		case slices.Contains(chargebackTypes, b.Type):
+			disputed = true
+		}
+	}
+	return settled, refunded, disputed
 }
 
 // charge is the payment as doublecheck's charge; nil when the reports hold
 // only later bookings of it (a refund or chargeback of a payment settled in an
 // earlier batch), which say neither its amount nor when it was made.
 func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
-	if !p.received && p.settled == 0 {
+	settled, refunded, disputed := p.booked()
+	if p.Received == nil && settled == 0 {
 		return nil, nil
 	}
 	c := reconcile.Charge{
 		ID:        p.psp,
-		Currency:  p.currency,
-		Customer:  p.shopper,
-		Email:     p.email,
-		CardBrand: p.method,
+		Currency:  p.Currency,
+		CardBrand: p.Method,
 		Livemode:  opts.Live,
 		Provider:  reconcile.ProviderAdyen,
-		Disputed:  p.disputed,
-		Observed:  p.lastRow,
-		Created:   p.created,
-		Amount:    p.amount,
+		Disputed:  disputed,
+		Observed:  p.LastRow,
 		Status:    "succeeded",
-		Metadata:  map[string]string{"merchant_reference": p.merchantRef, "merchant_account": p.merchant},
+		Metadata:  map[string]string{"merchant_reference": p.MerchantRef, "merchant_account": p.Merchant},
 	}
-	if opts.OrderField != "" && p.merchantRef != "" {
-		c.Metadata[opts.OrderField] = p.merchantRef
+	if opts.OrderField != "" && p.MerchantRef != "" {
+		c.Metadata[opts.OrderField] = p.MerchantRef
 	}
-	captured := p.settled
-	if !p.received {
+	captured := settled
+	if r := p.Received; r == nil {
 		// Only the Settlement details report knows the payment: its
 		// settlement is the amount, its first booking the nearest time known.
-		c.Created, c.Amount = p.firstRow, p.settled
+		c.Created, c.Amount = p.FirstRow, settled
 	} else {
+		c.Created, c.Amount, c.Email, c.Customer = r.Created, r.Amount, r.Email, r.Shopper
 		switch {
-		case slices.Contains(receivedPending, p.status):
+		case slices.Contains(receivedPending, r.Status):
 			c.Status = "pending"
-		case slices.Contains(receivedFailed, p.status):
+		case slices.Contains(receivedFailed, r.Status):
 			c.Status = "failed"
-		case p.status != "Authorised" && captured == 0:
-			captured = p.amount // the status says it was captured; the amount is the payment's
+		case r.Status != "Authorised" && captured == 0:
+			captured = r.Amount // the status says it was captured; the amount is the payment's
 		}
-		if slices.Contains(receivedDisputed, p.status) {
+		if slices.Contains(receivedDisputed, r.Status) {
 			c.Disputed = true
 		}
 	}
 	// A refund proves a capture at least as large (the capture may be in a
 	// batch that is not among the files).
-	captured = max(captured, p.refunded)
-	refunded := p.refunded
-	if p.received && slices.Contains(receivedRefunded, p.status) && refunded == 0 {
+	captured = max(captured, refunded)
+	if p.Received != nil && slices.Contains(receivedRefunded, p.Received.Status) && refunded == 0 {
 		refunded = captured // an amount the row does not give: all of it, so it is never offered again
 	}
 	switch {
@@ -663,7 +792,7 @@ func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
 	case c.Created.Before(adyenFounded):
 		return nil, fmt.Errorf("payment %s: created %s, before Adyen existed", p.psp, c.Created.Format(time.RFC3339))
 	case c.Status != "succeeded" && (captured > 0 || refunded > 0):
-		return nil, fmt.Errorf("payment %s: its status is %s but the Settlement details report books money on it", p.psp, p.status)
+		return nil, fmt.Errorf("payment %s: its status is %s but the Settlement details report books money on it", p.psp, p.Received.Status)
 	case captured > c.Amount:
 		return nil, fmt.Errorf("payment %s: %s settled or refunded is more than its %s authorised", p.psp,
 			reconcile.FormatMoney(captured, c.Currency), reconcile.FormatMoney(c.Amount, c.Currency))
@@ -679,12 +808,13 @@ func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
 		c.AmountRefunded += c.Amount - captured
 	}
 	c.Refunded = c.AmountRefunded == c.Amount
-	h := sha256.New()
-	for _, r := range p.rows {
-		h.Write([]byte(r))
-		h.Write([]byte{'\n'})
+	raw, err := json.Marshal(p.reportState)
+	if err != nil {
+		return nil, fmt.Errorf("payment %s: %w", p.psp, err)
 	}
+	c.Raw = raw
 	rec := &reconcile.ChargeRecord{Charge: c, Place: p.place}
-	copy(rec.Digest[:], h.Sum(nil))
+	sum := sha256.Sum256(raw)
+	copy(rec.Digest[:], sum[:])
 	return rec, nil
 }

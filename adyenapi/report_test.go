@@ -239,18 +239,57 @@ func TestOverlappingSettlementReports(t *testing.T) {
 }
 
 func TestZone(t *testing.T) {
-	for name, offset := range map[string]int{"CET": 3600, "cest": 7200, "UTC": 0, "PST": -8 * 3600, "Europe/Amsterdam": 3600} {
-		loc, err := Zone(name)
+	for _, tc := range []struct {
+		name           string
+		winter, summer int // offsets east of UTC, in seconds, on 15 January and 15 July
+	}{
+		// The zones with daylight saving time: Adyen's sample report labels
+		// a row of 3 June "CET", so CET names the zone, not its winter offset.
+		{"CET", 3600, 7200}, {"cet", 3600, 7200}, {"EET", 7200, 10800}, {"WET", 0, 3600}, {"MET", 3600, 7200},
+		{"Europe/Amsterdam", 3600, 7200},
+		// An abbreviation of one side of the year names that offset.
+		{"CEST", 7200, 7200}, {"UTC", 0, 0}, {"PST", -8 * 3600, -8 * 3600}, {"EDT", -4 * 3600, -4 * 3600},
+	} {
+		loc, err := Zone(tc.name)
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if _, off := time.Date(2026, 1, 15, 12, 0, 0, 0, loc).Zone(); off != offset {
-			t.Errorf("%s in January: offset %d, want %d", name, off, offset)
+		if _, off := time.Date(2026, 1, 15, 12, 0, 0, 0, loc).Zone(); off != tc.winter {
+			t.Errorf("%s in January: offset %d, want %d", tc.name, off, tc.winter)
+		}
+		if _, off := time.Date(2026, 7, 15, 12, 0, 0, 0, loc).Zone(); off != tc.summer {
+			t.Errorf("%s in July: offset %d, want %d", tc.name, off, tc.summer)
 		}
 	}
 	for _, name := range []string{"", "XYZ", "Europe/Atlantis"} {
 		if _, err := Zone(name); err == nil {
 			t.Errorf("zone %q accepted", name)
+		}
+	}
+}
+
+// A report's rows labelled CET, one in summer (as Adyen's own sample row of
+// 2013-06-03) and one in winter, read as Central European summer and winter
+// time.
+func TestReportCETRowsSummerAndWinter(t *testing.T) {
+	for _, tc := range []struct {
+		created string
+		want    time.Time
+	}{
+		{"2013-06-03 11:26:49", time.Date(2013, 6, 3, 9, 26, 49, 0, time.UTC)},
+		{"2013-12-03 11:26:49", time.Date(2013, 12, 3, 10, 26, 49, 0, time.UTC)},
+	} {
+		row := strings.Replace(rpdRow, "2026-11-02 10:15:02", tc.created, 1)
+		var got []reconcile.Charge
+		_, err := ReadReports([]File{inline("in.csv", rpdHeader+row)}, Options{Now: testNow}, func(rec *reconcile.ChargeRecord) error {
+			got = append(got, rec.Charge)
+			return nil
+		})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%s: %d charges, %v", tc.created, len(got), err)
+		}
+		if !got[0].Created.Equal(tc.want) {
+			t.Errorf("%s CET read as %s, want %s", tc.created, got[0].Created.UTC(), tc.want)
 		}
 	}
 }
@@ -287,5 +326,58 @@ func TestSandboxReports(t *testing.T) {
 		if c.Counts() != wantCounts || c.AmountRefunded != p.Refunded || c.Email != p.ShopperEmail {
 			t.Errorf("%s (%s %s): %+v", p.Psp, p.Scenario, p.Status, c)
 		}
+	}
+}
+
+// Reports imported one per run, each emitted onto what the runs before
+// stored: in either order the payment keeps its Received payment details
+// identity and creation time and its Settlement details bookings, and a
+// booking imported twice counts once.
+func TestReportsAddToStored(t *testing.T) {
+	received := rpdHeader + rpdRow
+	settlement := sdrHeader + sdrRow + "Co,Shop,8815000000000001,o-1,visa,2026-11-04 03:00:00,CET,Refunded,m2,EUR,10.00,,8\n"
+	run := func(stored map[string][]byte, content string) (reconcile.Charge, map[string][]byte) {
+		t.Helper()
+		r, err := Read([]File{inline("in.csv", content)}, Options{Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []reconcile.Charge
+		_, err = r.Emit(func([]string) (map[string][]byte, error) { return stored, nil }, func(rec *reconcile.ChargeRecord) error {
+			got = append(got, rec.Charge)
+			return nil
+		})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%d charges, %v", len(got), err)
+		}
+		return got[0], map[string][]byte{got[0].ID: got[0].Raw}
+	}
+	wantCreated := time.Date(2026, 11, 2, 9, 15, 2, 0, time.UTC)
+	for name, order := range map[string][]string{
+		"received first":              {received, settlement},
+		"settlement first":            {settlement, received},
+		"settlement twice":            {received, settlement, settlement},
+		"settlement first, then both": {settlement, received, settlement},
+	} {
+		var c reconcile.Charge
+		var stored map[string][]byte
+		for _, content := range order {
+			c, stored = run(stored, content)
+		}
+		if !c.Created.Equal(wantCreated) || c.Email != "a@example.com" || c.AmountRefunded != 1000 || c.Amount != 4999 ||
+			!c.Captured || c.Metadata["merchant_reference"] != "o-1" {
+			t.Errorf("%s: %s created %s, email %q, %d of %d refunded, captured %t, metadata %v", name, c.ID,
+				c.Created, c.Email, c.AmountRefunded, c.Amount, c.Captured, c.Metadata)
+		}
+	}
+	r, err := Read([]File{inline("in.csv", settlement)}, Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Emit(func([]string) (map[string][]byte, error) {
+		return map[string][]byte{"8815000000000001": []byte(`{"transaction_detail":`)}, nil
+	}, func(*reconcile.ChargeRecord) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "stored record of Adyen payment 8815000000000001 is unreadable") {
+		t.Errorf("an unreadable stored record: %v", err)
 	}
 }

@@ -82,7 +82,7 @@ func isAdyenReport(opts *importOptions) bool {
 // adyenFromFileOnly is the registry's reader of Adyen reports, reached only
 // from standard input: the reports are read together, in the mode ADYEN_ENV
 // names, by importAdyenReports, which needs them as files.
-func adyenFromFileOnly(_ io.Reader, name string, _ time.Time, _ func(*reconcile.ChargeRecord) error) (string, error) {
+func adyenFromFileOnly(_ io.Reader, name string, _ time.Time, _ storedCharges, _ func(*reconcile.ChargeRecord) error) (string, error) {
 	return "", fmt.Errorf("%s is an Adyen report: import it from a file, with the other report of the same period (doublecheck import RECEIVED.csv SETTLEMENT.csv --db PATH)", name)
 }
 
@@ -104,8 +104,9 @@ func peekAdyenMode(env Env) func(*importInput) error {
 
 // importAdyenReports reads the Received payment details and Settlement
 // details reports of the import (the first file and the others named), joined
-// on Psp Reference, into st in one transaction. Then the refund bookings of
-// the Settlement details reports confirm doublecheck refunds awaiting Adyen.
+// on Psp Reference, into st in one transaction, adding to what earlier
+// imports stored of the same payments. Then the refund bookings of the
+// Settlement details reports confirm doublecheck refunds awaiting Adyen.
 func importAdyenReports(env Env, more []string) importer {
 	return func(ctx context.Context, st *store.Store, in *importInput) (count, repeated int, err error) {
 		files := []adyenapi.File{{R: in.r, Name: in.name}}
@@ -124,24 +125,36 @@ func importAdyenReports(env Env, more []string) importer {
 		opts := adyenapi.Options{Live: live, OrderField: reconcile.DefaultOptions().OrderField, Now: in.now}
 		// The reports are read whole before anything is stored (the join
 		// needs every row), so the question comes after reading.
-		var records []*reconcile.ChargeRecord
-		sum, err := adyenapi.ReadReports(files, opts, func(rec *reconcile.ChargeRecord) error {
-			records = append(records, rec)
-			return nil
-		})
+		reports, err := adyenapi.Read(files, opts)
 		if err != nil {
 			return 0, 0, err
 		}
 		if in.agree != nil {
-			if err := in.agree(reconcile.Plural(len(records), "Adyen payment") + " from " + strings.Join(fileNames(files), " and ")); err != nil {
+			if err := in.agree(reconcile.Plural(reports.Payments(), "Adyen payment") + " from " + strings.Join(fileNames(files), " and ")); err != nil {
 				return 0, 0, err
 			}
 		}
+		var sum adyenapi.Summary
 		err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
-			for _, rec := range records {
-				if err := imp.Add(rec.Charge, rec.Place, rec.Digest); err != nil {
-					return err
+			// What earlier imports stored of these payments is read in the
+			// import's transaction, so an import committed meanwhile is
+			// added to, not overwritten.
+			stored := func(psps []string) (map[string][]byte, error) {
+				charges, err := imp.StoredCharges(psps)
+				raws := map[string][]byte{}
+				for id, c := range charges {
+					if c.Provider == reconcile.ProviderAdyen && len(c.Raw) > 0 {
+						raws[id] = c.Raw
+					}
 				}
+				return raws, err
+			}
+			var err error
+			sum, err = reports.Emit(stored, func(rec *reconcile.ChargeRecord) error {
+				return imp.Add(rec.Charge, rec.Place, rec.Digest)
+			})
+			if err != nil {
+				return err
 			}
 			if count, repeated, err = imp.Counts(); err != nil || count == 0 {
 				return err
@@ -179,8 +192,11 @@ func adyenImportNotes(ctx context.Context, st *store.Store, sum adyenapi.Summary
 		notes = append(notes, fmt.Sprintf("%s authorised with no capture known, not counted as money taken (import the Settlement details report with them)",
 			reconcile.Plural(sum.AuthorisedOnly, "payment")))
 	}
+	if sum.Merged > 0 {
+		notes = append(notes, fmt.Sprintf("added to %s stored by earlier imports", reconcile.Plural(sum.Merged, "payment")))
+	}
 	if sum.LaterBookingsOnly > 0 {
-		notes = append(notes, fmt.Sprintf("left out %s only refunded or charged back here (settled in a batch not among the files)",
+		notes = append(notes, fmt.Sprintf("left out %s only refunded or charged back here and not in the store (settled in a batch not among the files)",
 			reconcile.Plural(sum.LaterBookingsOnly, "payment")))
 	}
 	if !sum.Identity {

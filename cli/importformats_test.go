@@ -46,7 +46,7 @@ func TestImportRecognisesEachFormat(t *testing.T) {
 		{"../adyenapi/testdata/settlement_details_pre2023.csv", []string{"--format", "adyen-settlement-details"},
 			"as an Adyen Settlement details report (--format adyen-settlement-details)\n", 3,
 			[]string{"8815000000000001", "8815000000000002"}, "open",
-			"; left out 1 payment only refunded or charged back here (settled in a batch not among the files); no shopper email or shopper reference column: matched on merchant references, amounts and timing only"},
+			"; left out 1 payment only refunded or charged back here and not in the store (settled in a batch not among the files); no shopper email or shopper reference column: matched on merchant references, amounts and timing only"},
 	} {
 		t.Run(filepath.Base(tc.file)+strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()

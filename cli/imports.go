@@ -72,9 +72,15 @@ type chargeFormat struct {
 	// read streams the charges of the file called name to emit and stops at
 	// the first problem, one sentence naming the file, the line and the field.
 	// note, when not "", says what of the file was left out and why, for
-	// the import's summary.
-	read func(r io.Reader, name string, now time.Time, emit func(*reconcile.ChargeRecord) error) (note string, err error)
+	// the import's summary. stored, nil when the store is not at hand, gives
+	// the charges the store holds of some ids, for a format whose rows add to
+	// charges stored by earlier imports (a refund of a payment of another
+	// period).
+	read func(r io.Reader, name string, now time.Time, stored storedCharges, emit func(*reconcile.ChargeRecord) error) (note string, err error)
 }
+
+// storedCharges gives the charges a store holds of ids, with their raw JSON.
+type storedCharges = func(ids []string) (map[string]reconcile.Charge, error)
 
 // chargeFormats are the formats of doublecheck import, in the order they are
 // tried on a file.
@@ -102,8 +108,8 @@ var chargeFormats = []chargeFormat{
 }
 
 // noNote is a format's reader that leaves nothing out.
-func noNote(read func(io.Reader, string, time.Time, func(*reconcile.ChargeRecord) error) error) func(io.Reader, string, time.Time, func(*reconcile.ChargeRecord) error) (string, error) {
-	return func(r io.Reader, name string, now time.Time, emit func(*reconcile.ChargeRecord) error) (string, error) {
+func noNote(read func(io.Reader, string, time.Time, func(*reconcile.ChargeRecord) error) error) func(io.Reader, string, time.Time, storedCharges, func(*reconcile.ChargeRecord) error) (string, error) {
+	return func(r io.Reader, name string, now time.Time, _ storedCharges, emit func(*reconcile.ChargeRecord) error) (string, error) {
 		return "", read(r, name, now, emit)
 	}
 }
@@ -249,7 +255,7 @@ func importCharges(ctx context.Context, st *store.Store, in *importInput) (count
 			modes fileModes
 			err   error
 		)
-		in.note, err = in.format.read(in.r, in.name, in.now, func(rec *reconcile.ChargeRecord) error {
+		in.note, err = in.format.read(in.r, in.name, in.now, imp.StoredCharges, func(rec *reconcile.ChargeRecord) error {
 			if err := modes.check(rec); err != nil {
 				return err
 			}
@@ -314,7 +320,7 @@ func countCharges(in *importInput) (int, error) {
 		n     int
 		modes fileModes
 	)
-	_, err := in.format.read(in.r, in.name, in.now, func(rec *reconcile.ChargeRecord) error {
+	_, err := in.format.read(in.r, in.name, in.now, nil, func(rec *reconcile.ChargeRecord) error {
 		n++
 		return modes.check(rec)
 	})
@@ -340,7 +346,7 @@ func peekChargesMode(in *importInput) error {
 	if in.file == nil {
 		r = io.TeeReader(in.r, &read)
 	}
-	_, err := in.format.read(r, in.name, in.now, func(rec *reconcile.ChargeRecord) error {
+	_, err := in.format.read(r, in.name, in.now, nil, func(rec *reconcile.ChargeRecord) error {
 		live := rec.Charge.Livemode
 		in.live = &live
 		return errModeFound

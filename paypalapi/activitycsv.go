@@ -1,6 +1,7 @@
 package paypalapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,8 +97,18 @@ type activityRow struct {
 // since: its refunds and disputes.
 type activityPayment struct {
 	charge  reconcile.Charge
-	rows    []activityRow // its rows in the file: one, or repeats of it
+	rows    []activityRow // its rows in the file: one, or repeats of it; none for a payment only stored
 	emitted int           // how many of rows were handed on
+	// links are its refunds and disputes, by transaction id, with those an
+	// earlier import or sync stored: each counts once however many
+	// downloads list it. Kept as the charge's raw record.
+	links record
+	// linked is its first refund or dispute row in the file: where a payment
+	// only stored is reported.
+	linked *activityRow
+	// syncRecord is whether links holds the Transaction Search row a PayPal
+	// sync stored, from which the charge is rebuilt.
+	syncRecord bool
 }
 
 // StreamActivityCSV reads PayPal's activity download and hands each payment
@@ -113,7 +124,14 @@ type activityPayment struct {
 // PayPal caps a download at 50,000 rows. It stops at the first problem with
 // one sentence naming the file, the line and the column. now is the command's
 // clock: a charge created after it is refused.
-func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*reconcile.ChargeRecord) error) (note string, err error) {
+//
+// stored, when not nil, gives the payments an earlier import or sync stored
+// of those the file names: a refund or dispute of one that is not in the file
+// updates it (a download of another period than its payment's), and each
+// payment keeps the refunds and disputes stored of it. Refunds and disputes
+// are kept by transaction id as the charge's raw record, so one listed in
+// two downloads counts once.
+func StreamActivityCSV(r io.Reader, name string, now time.Time, stored func(ids []string) (map[string]reconcile.Charge, error), emit func(*reconcile.ChargeRecord) error) (note string, err error) {
 	t, err := reconcile.NewCSVTable(r, name)
 	if err != nil {
 		return "", err
@@ -194,41 +212,58 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 			return "", err
 		}
 	}
+	known, err := storedPayments(stored, order, linked, payments)
+	if err != nil {
+		return "", err
+	}
 	refunds := 0
 	for _, row := range linked {
 		p := payments[row.reference]
 		if p == nil {
-			left["refunds and disputes of payments not in the file"]++
-			continue
+			s, ok := known[row.reference]
+			switch {
+			case !ok:
+				left["refunds and disputes of payments not in the file"]++
+				continue
+			case !isActivityDispute(row.kind) && !s.hasRecord():
+				// Stored by a doublecheck that kept no record of the
+				// refunds it applied: this one may be among them.
+				left["refunds of payments stored without a record of their refunds (import the download holding the payment again)"]++
+				continue
+			}
+			p = s.payment
+			p.linked = &row
+			payments[row.reference] = p
+			order = append(order, p)
 		}
-		c := &p.charge
-		if row.currency != c.Currency {
-			return "", fmt.Errorf("%s: %s %s is in %s, but its payment %s (line %d) is in %s",
-				row.place, row.kind, row.id, strings.ToUpper(row.currency), c.ID, p.rows[0].place.Line, strings.ToUpper(c.Currency))
+		applied, err := p.apply(row)
+		if err != nil {
+			return "", err
 		}
-		if row.at.After(c.Observed) {
-			c.Observed = row.at
+		if applied && !isActivityDispute(row.kind) {
+			refunds++
 		}
-		if isActivityDispute(row.kind) {
-			c.Disputed = true
-			continue
-		}
-		c.AmountRefunded -= row.gross
-		if c.AmountRefunded > c.Amount {
-			return "", fmt.Errorf("%s: refund %s brings the refunds of payment %s (line %d) to %s, more than its %s",
-				row.place, row.id, c.ID, p.rows[0].place.Line, reconcile.FormatMoney(c.AmountRefunded, c.Currency), reconcile.FormatMoney(c.Amount, c.Currency))
-		}
-		refunds++
 	}
 	for _, p := range order {
-		c := p.charge
-		if st := strings.ToLower(p.rows[0].status); (st == "refunded" || st == "reversed") && c.AmountRefunded == 0 {
-			// Its refund is not in the file (a download of another
-			// period), but the payment's status says all of it went back
-			// (as Transaction Search's status V: "reversed (refunded)").
-			c.AmountRefunded = c.Amount
+		if len(p.rows) == 0 { // a payment only stored, which this file adds to
+			c, err := p.built()
+			if err != nil {
+				return "", err
+			}
+			if err := emit(&reconcile.ChargeRecord{Charge: c, Place: p.linked.place, Digest: p.linked.digest}); err != nil {
+				return "", err
+			}
+			continue
 		}
-		c.Refunded = c.AmountRefunded == c.Amount
+		if s, ok := known[p.charge.ID]; ok && p.emitted == 0 {
+			if err := p.keep(s); err != nil {
+				return "", err
+			}
+		}
+		c, err := p.built()
+		if err != nil {
+			return "", err
+		}
 		if p.emitted == 0 {
 			if err := validateActivityCharge(c, now); err != nil {
 				return "", fmt.Errorf("%s: %w", p.rows[0].place, err)
@@ -243,6 +278,161 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 		}
 	}
 	return activityNote(refunds, left), nil
+}
+
+// storedPaymentOf is a PayPal payment a store holds and what it kept of it.
+type storedPaymentOf struct {
+	payment *activityPayment
+	charge  reconcile.Charge
+}
+
+// hasRecord is whether the store knows which refunds the payment's refunded
+// amount counts: it kept their record (a payment imported or synced by a
+// doublecheck that keeps one), or the payment has none.
+func (s storedPaymentOf) hasRecord() bool {
+	return len(s.charge.Raw) > 0 || s.charge.AmountRefunded == 0
+}
+
+// storedPayments reads, through stored, the PayPal payments of the file and
+// those its refunds and disputes name.
+func storedPayments(stored func([]string) (map[string]reconcile.Charge, error), order []*activityPayment, linked []activityRow, payments map[string]*activityPayment) (map[string]storedPaymentOf, error) {
+	if stored == nil {
+		return nil, nil
+	}
+	var ids []string
+	for _, p := range order {
+		ids = append(ids, p.charge.ID)
+	}
+	for _, row := range linked {
+		if payments[row.reference] == nil {
+			ids = append(ids, row.reference)
+		}
+	}
+	slices.Sort(ids)
+	charges, err := stored(slices.Compact(ids))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]storedPaymentOf{}
+	for id, c := range charges {
+		if c.Provider != reconcile.ProviderPayPal {
+			continue
+		}
+		s := storedPaymentOf{charge: c, payment: &activityPayment{charge: c}}
+		if len(c.Raw) > 0 {
+			if err := json.Unmarshal(c.Raw, &s.payment.links); err != nil {
+				return nil, fmt.Errorf("the stored record of PayPal payment %s is unreadable (%v); it was not written by a PayPal sync or import", id, err)
+			}
+			s.payment.syncRecord = len(s.payment.links.Row) > 0
+		}
+		out[id] = s
+	}
+	return out, nil
+}
+
+// apply adds a refund or dispute row to the payment, unless its links hold
+// it already; applied says whether it did.
+func (p *activityPayment) apply(row activityRow) (applied bool, err error) {
+	c := &p.charge
+	if row.currency != c.Currency {
+		return false, fmt.Errorf("%s: %s %s is in %s, but its payment %s (%s) is in %s",
+			row.place, row.kind, row.id, strings.ToUpper(row.currency), c.ID, p.where(), strings.ToUpper(c.Currency))
+	}
+	if row.at.After(c.Observed) {
+		c.Observed = row.at
+	}
+	if isActivityDispute(row.kind) {
+		if slices.Contains(p.links.Disputes, row.id) {
+			return false, nil
+		}
+		p.links.Disputes = append(p.links.Disputes, row.id)
+		return true, nil
+	}
+	if _, ok := p.links.Refunds[row.id]; ok {
+		return false, nil
+	}
+	if p.links.Refunds == nil {
+		p.links.Refunds = map[string]int64{}
+	}
+	p.links.Refunds[row.id] = -row.gross
+	if refunded := p.refundedSum(); refunded > c.Amount {
+		return false, fmt.Errorf("%s: refund %s brings the refunds of payment %s (%s) to %s, more than its %s",
+			row.place, row.id, c.ID, p.where(), reconcile.FormatMoney(refunded, c.Currency), reconcile.FormatMoney(c.Amount, c.Currency))
+	}
+	return true, nil
+}
+
+// where says where the payment is: its line, or that it is stored.
+func (p *activityPayment) where() string {
+	if len(p.rows) > 0 {
+		return fmt.Sprintf("line %d", p.rows[0].place.Line)
+	}
+	return "stored by an earlier import"
+}
+
+// refundedSum is the sum of the payment's refunds.
+func (p *activityPayment) refundedSum() int64 { return p.links.refundedSum() }
+
+// keep adds to a payment of the file the refunds and disputes the store
+// holds of it, and the Transaction Search row a sync stored.
+func (p *activityPayment) keep(s storedPaymentOf) error {
+	if s.charge.Currency != p.charge.Currency {
+		return fmt.Errorf("%s: payment %s is in %s, but the store holds it in %s", p.rows[0].place, p.charge.ID,
+			strings.ToUpper(p.charge.Currency), strings.ToUpper(s.charge.Currency))
+	}
+	p.links.merge(s.payment.links)
+	if s.charge.Disputed {
+		p.charge.Disputed = true
+	}
+	if s.charge.Observed.After(p.charge.Observed) {
+		p.charge.Observed = s.charge.Observed
+	}
+	if refunded := p.refundedSum(); refunded > p.charge.Amount {
+		return fmt.Errorf("%s: the refunds stored of payment %s come to %s, more than its %s", p.rows[0].place, p.charge.ID,
+			reconcile.FormatMoney(refunded, p.charge.Currency), reconcile.FormatMoney(p.charge.Amount, p.charge.Currency))
+	}
+	return nil
+}
+
+// built is the payment's charge: refunded and disputed as its links say,
+// with its links as raw record.
+func (p *activityPayment) built() (reconcile.Charge, error) {
+	c := p.charge
+	raw, err := json.Marshal(p.links)
+	if err != nil {
+		return c, fmt.Errorf("payment %s: %w", c.ID, err)
+	}
+	if len(p.rows) == 0 && p.syncRecord {
+		// Stored by a PayPal sync: rebuilt from its Transaction Search row
+		// as the sync does, with the links this file adds.
+		rebuilt, err := p.links.charge(c.Observed, c.Livemode)
+		if err != nil {
+			return c, fmt.Errorf("%s: the stored record of PayPal payment %s: %w", p.linked.place, c.ID, err)
+		}
+		return rebuilt, nil
+	}
+	if len(p.rows) == 0 {
+		// Stored by a download: its fields as stored, its refunds as its
+		// record now holds them. Stored without a record of the refunds
+		// its amount counts, it takes only a dispute, and stays without.
+		if len(c.Raw) == 0 && c.AmountRefunded > 0 {
+			c.Disputed = c.Disputed || len(p.links.Disputes) > 0
+			return c, nil
+		}
+		c.AmountRefunded = max(c.AmountRefunded, p.refundedSum())
+	} else {
+		c.AmountRefunded = p.refundedSum()
+		if st := strings.ToLower(p.rows[0].status); (st == "refunded" || st == "reversed") && c.AmountRefunded == 0 {
+			// Its refund is not in the file (a download of another
+			// period), but the payment's status says all of it went back
+			// (as Transaction Search's status V: "reversed (refunded)").
+			c.AmountRefunded = c.Amount
+		}
+	}
+	c.Disputed = c.Disputed || len(p.links.Disputes) > 0
+	c.Refunded = c.AmountRefunded == c.Amount
+	c.Raw = raw
+	return c, nil
 }
 
 // activityNote is the summary's word on what the file held besides payments.
@@ -471,9 +661,8 @@ func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, e
 		Description: t.Get("Item Title"),
 		Livemode:    true, // the download does not say which; read as live (README)
 		Provider:    reconcile.ProviderPayPal,
-		// No Raw: the raw JSON a store keeps for a PayPal charge is the
-		// Transaction Search record a PayPal sync rebuilds the charge from
-		// (its row and linked refunds), which a download's row is not.
+		// Raw: its record of refunds and disputes, once they are applied
+		// (built); a download's row is no Transaction Search row to keep.
 	}
 	if c.Description == "" {
 		c.Description = row.kind

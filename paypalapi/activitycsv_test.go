@@ -1,12 +1,14 @@
 package paypalapi
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
+	"github.com/plutov/paypal/v4"
 )
 
 var activityNow = time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
@@ -15,7 +17,7 @@ var activityNow = time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
 func readActivity(t *testing.T, data, name string) ([]reconcile.ChargeRecord, string, error) {
 	t.Helper()
 	var out []reconcile.ChargeRecord
-	note, err := StreamActivityCSV(strings.NewReader(data), name, activityNow, func(rec *reconcile.ChargeRecord) error {
+	note, err := StreamActivityCSV(strings.NewReader(data), name, activityNow, nil, func(rec *reconcile.ChargeRecord) error {
 		out = append(out, *rec)
 		return nil
 	})
@@ -90,8 +92,12 @@ func TestActivityDownloadVariants(t *testing.T) {
 				if !c.Livemode || c.Customer != "" || c.CardFingerprint != "" {
 					t.Errorf("%s: livemode %t, customer %q, card %q: the download has no customer id or card", c.ID, c.Livemode, c.Customer, c.CardFingerprint)
 				}
-				if c.Raw != nil {
-					t.Errorf("%s: raw %s: a PayPal charge's raw JSON is a Transaction Search record, which a PayPal sync reads back", c.ID, c.Raw)
+				// Its raw JSON is the record a PayPal sync reads back: its
+				// refunds and disputes, and no Transaction Search row,
+				// which a download's row is not.
+				var r record
+				if err := json.Unmarshal(c.Raw, &r); err != nil || len(r.Row) != 0 || r.refundedSum() != c.AmountRefunded && !c.Refunded {
+					t.Errorf("%s: raw %s (%v): want a record of its refunds, without a Transaction Search row", c.ID, c.Raw, err)
 				}
 			}
 		})
@@ -327,6 +333,103 @@ func TestActivityDownloadDateOrder(t *testing.T) {
 			}
 			if got := recs[0].Charge.Created; !got.Equal(tc.want) {
 				t.Errorf("created %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// A download's refunds and disputes add to the payments a store holds: one
+// a sync stored (rebuilt from its Transaction Search row), one an earlier
+// download stored (its fields kept), each refund counted once; a payment
+// stored without a record of its refunds takes disputes but not refunds,
+// which may be among those it counted already.
+func TestActivityAddsToStoredPayments(t *testing.T) {
+	const header = "Date,Time,TimeZone,Type,Status,Currency,Gross,From Email Address,Transaction ID,Reference Txn ID,Balance Impact\n"
+	at := time.Date(2026, 10, 1, 17, 0, 0, 0, time.UTC)
+	synced := record{Row: mustJSON(paypal.SearchTransactionDetails{TransactionInfo: paypal.SearchTransactionInfo{TransactionID: "PAYS",
+		TransactionEventCode: "T0006", TransactionStatus: "S", TransactionInitiationDate: paypal.JSONTime(at),
+		TransactionUpdatedDate: paypal.JSONTime(at), TransactionAmount: paypal.Money{Currency: "USD", Value: "100.00"}}}),
+		Refunds: map[string]int64{"RF0": 1000}}
+	syncedCharge, err := synced.charge(at, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	downloaded := reconcile.Charge{ID: "PAYD", Provider: reconcile.ProviderPayPal, Created: at, Observed: at, Amount: 10000,
+		AmountRefunded: 1000, Currency: "usd", Status: "succeeded", Captured: true, Email: "d@example.com", Livemode: true,
+		Raw: []byte(`{"refunds":{"RF9":1000}}`)}
+	// Stored by an import that kept no record: with a refund it counted,
+	// and with none.
+	old, unrefunded := downloaded, downloaded
+	old.ID, old.Raw = "PAYO", nil
+	unrefunded.ID, unrefunded.Raw, unrefunded.AmountRefunded = "PAYZ", nil, 0
+	stored := map[string]reconcile.Charge{"PAYS": syncedCharge, "PAYD": downloaded, "PAYO": old, "PAYZ": unrefunded}
+	lookup := func(ids []string) (map[string]reconcile.Charge, error) {
+		out := map[string]reconcile.Charge{}
+		for _, id := range ids {
+			if c, ok := stored[id]; ok {
+				out[id] = c
+			}
+		}
+		return out, nil
+	}
+	for _, tc := range []struct {
+		name, rows   string
+		id           string
+		refunded     int64
+		disputed     bool
+		email        string
+		noteContains string
+	}{
+		{"a refund of a synced payment", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF1,PAYS,Debit\n",
+			"PAYS", 4000, false, "", "1 refund applied"},
+		{"a refund of a downloaded payment", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF1,PAYD,Debit\n",
+			"PAYD", 4000, false, "d@example.com", "1 refund applied"},
+		{"a refund it counted already", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-10.00,,RF9,PAYD,Debit\n",
+			"PAYD", 1000, false, "d@example.com", ""},
+		{"the payment again, its stored refund kept", "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,100.00,d@example.com,PAYD,,Credit\n",
+			"PAYD", 1000, false, "d@example.com", ""},
+		{"a chargeback of a payment stored without a record", "11/02/2026,10:00:00,PST,Chargeback,Completed,USD,-100.00,,CB1,PAYO,Debit\n",
+			"PAYO", 1000, true, "d@example.com", ""},
+		{"a refund of a payment stored without a record", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF1,PAYO,Debit\n",
+			"", 0, false, "", "refunds of payments stored without a record of their refunds"},
+		{"a refund of a payment stored without a record or refunds", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF1,PAYZ,Debit\n",
+			"PAYZ", 3000, false, "d@example.com", "1 refund applied"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []reconcile.Charge
+			note, err := StreamActivityCSV(strings.NewReader(header+tc.rows), "a.csv", activityNow, lookup, func(rec *reconcile.ChargeRecord) error {
+				got = append(got, rec.Charge)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(note, tc.noteContains) {
+				t.Errorf("note %q, want it to contain %q", note, tc.noteContains)
+			}
+			if tc.id == "" {
+				if len(got) != 0 {
+					t.Errorf("emitted %+v", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].ID != tc.id {
+				t.Fatalf("emitted %+v, want %s", got, tc.id)
+			}
+			c := got[0]
+			if c.AmountRefunded != tc.refunded || c.Amount != 10000 || c.Disputed != tc.disputed || c.Email != tc.email || !c.Created.Equal(at) {
+				t.Errorf("%s: %d of %d refunded, disputed %t, email %q, created %s; want %d, %t, %q, %s",
+					c.ID, c.AmountRefunded, c.Amount, c.Disputed, c.Email, c.Created, tc.refunded, tc.disputed, tc.email, at)
+			}
+			var r record
+			if tc.id == "PAYO" {
+				if c.Raw != nil {
+					t.Errorf("%s: raw %s: a payment stored without a record of its refunds gets none from a dispute", c.ID, c.Raw)
+				}
+				return
+			}
+			if err := json.Unmarshal(c.Raw, &r); err != nil || (tc.id == "PAYS") != (len(r.Row) > 0) {
+				t.Errorf("%s: raw %s (%v): a synced payment keeps its Transaction Search row, a downloaded one has none", c.ID, c.Raw, err)
 			}
 		})
 	}

@@ -56,8 +56,8 @@ func kindOf(info *paypal.SearchTransactionInfo, amount int64) rowKind {
 // from this record whenever one arrives; keyed by transaction id, a row seen
 // twice counts once.
 type record struct {
-	Row      json.RawMessage  `json:"transaction_detail"`
-	Refunds  map[string]int64 `json:"refunds,omitempty"` // refund transaction id → minor units returned
+	Row      json.RawMessage  `json:"transaction_detail,omitempty"` // none in the record of a payment only an activity download gave
+	Refunds  map[string]int64 `json:"refunds,omitempty"`            // refund transaction id → minor units returned
 	Disputes []string         `json:"disputes,omitempty"`
 }
 
@@ -118,9 +118,7 @@ func (r *record) charge(observed time.Time, live bool) (reconcile.Charge, error)
 	default:
 		c.Status = "failed"
 	}
-	for _, v := range r.Refunds {
-		c.AmountRefunded += v
-	}
+	c.AmountRefunded = r.refundedSum()
 	if info.TransactionStatus == "V" {
 		c.AmountRefunded = amount // reversed in full, whatever refund rows were seen
 	}
@@ -157,6 +155,15 @@ func cmp(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// refundedSum is the sum of the record's refunds.
+func (r *record) refundedSum() int64 {
+	var sum int64
+	for _, v := range r.Refunds {
+		sum += v
+	}
+	return sum
 }
 
 // merge adds what another record of the same payment knows: the newer row

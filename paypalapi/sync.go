@@ -313,10 +313,11 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 		r := records[id]
 		if raw, ok := stored[id]; ok {
 			var old record
-			if err := json.Unmarshal(raw, &old); err != nil || len(old.Row) == 0 {
-				return nil, fmt.Errorf("the stored record of PayPal transaction %s is unreadable (%v); it was not written by this sync", id, err)
+			if err := json.Unmarshal(raw, &old); err != nil {
+				return nil, fmt.Errorf("the stored record of PayPal transaction %s is unreadable (%v); it was not written by a PayPal sync or import", id, err)
 			}
-			// The stored row wins unless this one is newer; links add up.
+			// The stored row wins unless this one is newer (an activity
+			// download's record has none); links add up.
 			old.merge(*r)
 			r = &old
 		}

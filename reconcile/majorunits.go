@@ -14,6 +14,12 @@ import (
 // point beyond the currency's decimals are refused unless they are zeros
 // ("1000.00" JPY is 1000; "10.005" USD is no amount of USD).
 func ParseMajorAmount(s, currency string) (int64, error) {
+	return ParseMajorAmountIn(s, currency, decimals(currency))
+}
+
+// ParseMajorAmountIn is ParseMajorAmount with d decimals: for a provider that
+// counts currency with other decimals than doublecheck's (Adyen's IDR, CLP).
+func ParseMajorAmountIn(s, currency string, d int) (int64, error) {
 	text := strings.TrimSpace(s)
 	neg := false
 	if rest, ok := strings.CutPrefix(text, "-"); ok {
@@ -35,7 +41,6 @@ func ParseMajorAmount(s, currency string) (int64, error) {
 	if !allDigits(whole) {
 		return 0, fmt.Errorf("%q is not an amount", s)
 	}
-	d := decimals(currency)
 	if len(frac) > d {
 		if strings.Trim(frac[d:], "0") != "" {
 			return 0, fmt.Errorf("%q has %d decimals but %s has %d", s, len(frac), strings.ToUpper(currency), d)

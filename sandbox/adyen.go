@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // the CET zone on machines without a zone database (Windows)
 )
 
 // Adyen is a sandbox of the one Adyen Checkout API v71 call doublecheck makes,
@@ -581,10 +582,19 @@ func (a *Adyen) WriteSettlementDetails(w io.Writer, layout ReportLayout) error {
 	return writeCSV(w, cols, rows)
 }
 
-// cet writes t as the reports do with TimeZone CET (UTC+1).
+// cet writes t as the reports do with TimeZone CET: Central European Time,
+// with its summer time (Adyen's sample report labels a June row CET).
 func cet(t time.Time) string {
-	return t.In(time.FixedZone("CET", 3600)).Format("2006-01-02 15:04:05")
+	return t.In(centralEurope).Format("2006-01-02 15:04:05")
 }
+
+var centralEurope = func() *time.Location {
+	loc, err := time.LoadLocation("CET")
+	if err != nil {
+		panic(err) // time/tzdata is linked in: the zone is always there
+	}
+	return loc
+}()
 
 // adyenZeroDecimal are the sandbox's currencies without decimals.
 var adyenZeroDecimal = []string{"JPY", "KRW", "CVE"}

@@ -48,3 +48,44 @@ func testRawCharges(t *testing.T, s *Store) {
 		t.Errorf("a charge saved without raw JSON has some")
 	}
 }
+
+// An import reads the charges it adds to inside its transaction: typed
+// fields and raw JSON as stored, nothing for an id the store lacks.
+func TestImportStoredCharges(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		s := d.open(t)
+		ctx := context.Background()
+		at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		stored := []reconcile.Charge{
+			{ID: "8815000000000001", Provider: reconcile.ProviderAdyen, Created: at, Amount: 4999, AmountRefunded: 1000, Currency: "eur",
+				Status: "succeeded", Captured: true, Disputed: true, Email: "a@example.com", Customer: "shopper-a", Observed: at,
+				Metadata: map[string]string{"order_id": "o-1"}, Raw: []byte(`{"received":true}`)},
+			{ID: "PAYPAL0000000001X", Provider: reconcile.ProviderPayPal, Created: at, Amount: 500, Currency: "usd",
+				Status: "succeeded", Captured: true, Observed: at},
+		}
+		if err := s.SaveCharges(ctx, stored); err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]reconcile.Charge
+		err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+			var err error
+			got, err = imp.StoredCharges([]string{"8815000000000001", "PAYPAL0000000001X", "MISSING"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("%d charges, want 2: %+v", len(got), got)
+		}
+		a := got["8815000000000001"]
+		if a.Provider != reconcile.ProviderAdyen || !a.Created.Equal(at) || a.Amount != 4999 || a.AmountRefunded != 1000 ||
+			!a.Disputed || a.Email != "a@example.com" || a.Customer != "shopper-a" || string(a.Raw) != `{"received":true}` ||
+			a.MetadataJSON != `{"order_id":"o-1"}` {
+			t.Errorf("Adyen charge read back as %+v", a)
+		}
+		if p := got["PAYPAL0000000001X"]; p.Provider != reconcile.ProviderPayPal || p.Raw != nil || p.Amount != 500 {
+			t.Errorf("PayPal charge read back as %+v", p)
+		}
+	})
+}
