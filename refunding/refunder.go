@@ -27,8 +27,10 @@ type Refunder struct {
 	Operator string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
 	DryRun   bool   // a rehearsal: report would_refund outcomes, record and send nothing
 	// Deadline bounds the time one refund may wait for its provider, all
-	// retries included (0: no bound beyond each request's own timeout). Past
-	// it the intent stays pending, to be resumed with the same key.
+	// retries included. Past it the intent stays pending, to be resumed with
+	// the same key. 0, or more than reconcile.MaxRefundDeadline, is that
+	// maximum: an attempt that waited longer than its lease could be taken
+	// over by another process while it still waits.
 	Deadline time.Duration
 	Now      func() time.Time
 }
@@ -47,21 +49,27 @@ func (e *deadlineError) Error() string {
 }
 func (e *deadlineError) Unwrap() error { return context.DeadlineExceeded }
 
+// deadline is the Deadline in force: never unbounded, never past what the
+// ledger's lease on the intent allows.
+func (r *Refunder) deadline() time.Duration {
+	if r.Deadline <= 0 || r.Deadline > reconcile.MaxRefundDeadline {
+		return reconcile.MaxRefundDeadline
+	}
+	return r.Deadline
+}
+
 // network is the context for one refund's calls to its provider: ctx bounded
-// by the Deadline. Ledger writes keep ctx, so the outcome is recorded even
+// by the deadline. Ledger writes keep ctx, so the outcome is recorded even
 // when the deadline has passed.
 func (r *Refunder) network(ctx context.Context) (context.Context, context.CancelFunc) {
-	if r.Deadline <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, r.Deadline)
+	return context.WithTimeout(ctx, r.deadline())
 }
 
 // cause is err, or a deadlineError when the refund's deadline (not the
 // caller) cut the call short.
 func (r *Refunder) cause(ctx, net context.Context, err error) error {
 	if ctx.Err() == nil && errors.Is(net.Err(), context.DeadlineExceeded) {
-		return &deadlineError{limit: r.Deadline}
+		return &deadlineError{limit: r.deadline()}
 	}
 	return err
 }

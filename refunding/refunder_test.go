@@ -51,6 +51,8 @@ type fakeGateway struct {
 	script  []step
 	refunds map[string]string // idempotency key → refund id
 	sends   int
+	// deadline is the last Send's context deadline (zero: it had none).
+	deadline time.Time
 }
 
 func newFake(p reconcile.Provider, events *refundtest.Events, script ...step) *fakeGateway {
@@ -63,6 +65,7 @@ func (g *fakeGateway) KeyTrust() time.Duration      { return 5 * time.Hour }
 func (g *fakeGateway) Send(ctx context.Context, it reconcile.RefundIntent) (Receipt, error) {
 	g.mu.Lock()
 	g.sends++
+	g.deadline, _ = ctx.Deadline()
 	g.events.Add("send " + it.Key)
 	s := answer
 	if len(g.script) > 0 {
@@ -312,6 +315,40 @@ func TestRefundDeadlineStopsTheBatch(t *testing.T) {
 	}
 	if ledger.Len() != 1 || gw.sends != 1 {
 		t.Errorf("%d intents and %d sends, want the first refund's only", ledger.Len(), gw.sends)
+	}
+}
+
+// TestRefundDeadlineIsAlwaysWithinTheLease: whatever Deadline the Refunder
+// is given, the provider's calls end within reconcile.MaxRefundDeadline, so
+// no attempt still waits once its lease lets another process take it over.
+func TestRefundDeadlineIsAlwaysWithinTheLease(t *testing.T) {
+	cases := []struct {
+		name     string
+		deadline time.Duration
+		want     time.Duration
+	}{
+		{name: "unset: the maximum", deadline: 0, want: reconcile.MaxRefundDeadline},
+		{name: "negative: the maximum", deadline: -time.Second, want: reconcile.MaxRefundDeadline},
+		{name: "past the lease: the maximum", deadline: 10 * time.Minute, want: reconcile.MaxRefundDeadline},
+		{name: "the maximum itself", deadline: reconcile.MaxRefundDeadline, want: reconcile.MaxRefundDeadline},
+		{name: "a shorter one is kept", deadline: 30 * time.Second, want: 30 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			gw := newFake(reconcile.ProviderStripe, nil)
+			r := &Refunder{Gateways: map[reconcile.Provider]Gateway{reconcile.ProviderStripe: gw}, Ledger: refundtest.NewLedger(nil),
+				Operator: "ana", Deadline: tc.deadline}
+			before := time.Now()
+			if _, err := r.Refund(context.Background(), []reconcile.RefundRequest{planFor("ch_dup", reconcile.ProviderStripe)}, nil); err != nil {
+				t.Fatal(err)
+			}
+			after := time.Now()
+			// The deadline was set between before and after, tc.want ahead.
+			if gw.deadline.IsZero() || gw.deadline.Before(before.Add(tc.want)) || gw.deadline.After(after.Add(tc.want)) {
+				t.Errorf("the provider was called with deadline %v, want %s after the call began (between %v and %v)",
+					gw.deadline, tc.want, before.Add(tc.want), after.Add(tc.want))
+			}
+		})
 	}
 }
 
