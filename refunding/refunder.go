@@ -367,6 +367,11 @@ func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIn
 		// Another process claimed it first: it sends, this one must not.
 		return Outcome{Intent: it, Held: true, Err: held}, nil
 	}
+	var settled *reconcile.RefundSettledError
+	if errors.As(err, &settled) {
+		// Another attempt settled it since it was read: nothing to send.
+		return settledOutcome(it, settled), nil
+	}
 	if err != nil {
 		return Outcome{}, fmt.Errorf("record the refund attempt for charge %s: %w", it.ChargeID, err)
 	}
@@ -402,6 +407,18 @@ func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIn
 	}
 	crashPoint("after-stripe")
 	return r.succeed(ctx, it, receipt, false)
+}
+
+// settledOutcome is the outcome of intent it, which another attempt settled
+// as e says: recorded when the refund happened (or was received), else the
+// refusal, as a failure.
+func settledOutcome(it reconcile.RefundIntent, e *reconcile.RefundSettledError) Outcome {
+	it.Status, it.RefundID = e.Status, e.RefundID
+	switch e.Status {
+	case reconcile.RefundSucceeded, reconcile.RefundReceived:
+		return Outcome{Intent: it, Reused: true, Recorded: true}
+	}
+	return Outcome{Intent: it, Reused: true, Err: e}
 }
 
 // succeed records a refund the provider returned, or that was found for the

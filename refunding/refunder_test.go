@@ -423,3 +423,67 @@ func TestResumeSkipsWhatIsNotPending(t *testing.T) {
 		t.Errorf("events %q: an attempt was made", ev)
 	}
 }
+
+// settledMeanwhile is a ledger where another process settles every intent
+// right after this one lists them pending, as a race between two resumes.
+type settledMeanwhile struct {
+	*refundtest.Ledger
+	outcome reconcile.RefundOutcome
+}
+
+func (l settledMeanwhile) PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error) {
+	pending, err := l.Ledger.PendingRefunds(ctx)
+	for _, it := range pending {
+		if err := l.Ledger.FinishRefund(ctx, it.Key, l.outcome); err != nil {
+			return nil, err
+		}
+	}
+	return pending, err
+}
+
+// TestResumeSendsNothingForAnIntentSettledMeanwhile: a resume that listed an
+// intent pending and lost the race to another process that settled it sends
+// nothing: the ledger refuses the claim, and the outcome says what the other
+// attempt recorded.
+func TestResumeSendsNothingForAnIntentSettledMeanwhile(t *testing.T) {
+	cases := []struct {
+		name     string
+		outcome  reconcile.RefundOutcome
+		recorded bool
+		line     string
+	}{
+		{name: "refunded", outcome: reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "rf_9"}, recorded: true,
+			line: "rf_9 (already refunded by doublecheck)"},
+		{name: "received", outcome: reconcile.RefundOutcome{Status: reconcile.RefundReceived, RefundID: "rf_9"}, recorded: true,
+			line: "rf_9 (received, awaiting Adyen confirmation)"},
+		{name: "refused", outcome: reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "not_refundable", ErrorMessage: "not refundable"},
+			line: "error: the refund of ch_dup is already recorded as refund_failed (another attempt settled it); nothing was sent"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			events := &refundtest.Events{}
+			ledger := settledMeanwhile{Ledger: refundtest.NewLedger(events), outcome: tc.outcome}
+			gw := newFake(reconcile.ProviderAdyen, events)
+			plan := planFor("ch_dup", reconcile.ProviderAdyen)
+			if _, _, err := ledger.BeginRefund(ctx, reconcile.RefundIntent{RefundRequest: plan}); err != nil {
+				t.Fatal(err)
+			}
+			r := &Refunder{Gateways: map[reconcile.Provider]Gateway{reconcile.ProviderAdyen: gw}, Ledger: ledger, Operator: "bob"}
+			outcomes, err := r.Resume(ctx)
+			if err != nil || len(outcomes) != 1 {
+				t.Fatalf("Resume = %v, %v", outcomes, err)
+			}
+			o := outcomes[0]
+			if o.Recorded != tc.recorded || o.Pending || !strings.Contains(o.String(), tc.line) {
+				t.Errorf("outcome %q (recorded %v, pending %v), want %q, recorded %v", o, o.Recorded, o.Pending, tc.line, tc.recorded)
+			}
+			if gw.sends != 0 || len(ledger.Attempts(plan.Key)) != 0 {
+				t.Errorf("%d sends and attempts %+v, want none", gw.sends, ledger.Attempts(plan.Key))
+			}
+			if got := ledger.Intent(plan.Key).Status; got != tc.outcome.Status {
+				t.Errorf("intent %s, want the other attempt's %s kept", got, tc.outcome.Status)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -169,9 +170,11 @@ func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
 		if pending, _ := ann.PendingRefunds(ctx); len(pending) != 0 {
 			t.Errorf("the refunded intent is pending again: %+v", pending)
 		}
-		// A refusal after the refund is a contradiction, and refused as before.
-		if err := bob.MarkAttempt(ctx, intent.Key, "bob"); err != nil {
-			t.Fatal(err)
+		// The refunded intent cannot be claimed again, and a refusal after the
+		// refund is a contradiction, refused as before.
+		var settled *reconcile.RefundSettledError
+		if err := bob.MarkAttempt(ctx, intent.Key, "bob"); !errors.As(err, &settled) || settled.Status != reconcile.RefundSucceeded {
+			t.Fatalf("a claim on the refunded intent: %v, want a RefundSettledError", err)
 		}
 		err = bob.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_already_refunded", ErrorMessage: "already"})
 		if err == nil || !strings.Contains(err.Error(), "already recorded as refunded") {

@@ -87,3 +87,52 @@ func TestRefundClaimIsHeldAcrossHandles(t *testing.T) {
 		}
 	})
 }
+
+// A claim on an intent that is no longer pending is refused: bob's resume
+// listed the intent pending, then ann's attempt settled it. Bob's
+// MarkAttempt says how it was settled and records no attempt, so bob sends
+// nothing (a second refund, or a refused refund turned back into received).
+func TestRefundClaimRefusesASettledIntent(t *testing.T) {
+	cases := []struct {
+		name    string
+		outcome reconcile.RefundOutcome
+		status  reconcile.RefundStatus
+	}{
+		{name: "refunded", outcome: reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "re_1"}, status: reconcile.RefundSucceeded},
+		{name: "adopted", outcome: reconcile.RefundOutcome{Status: reconcile.RefundAdopted, RefundID: "re_1"}, status: reconcile.RefundSucceeded},
+		{name: "received", outcome: reconcile.RefundOutcome{Status: reconcile.RefundReceived, RefundID: "psp_1"}, status: reconcile.RefundReceived},
+		{name: "refused", outcome: reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_disputed", ErrorMessage: "disputed"}, status: reconcile.RefundFailed},
+	}
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				path := d.location(t)
+				ann, bob := openAt(t, path), openAt(t, path)
+				intent, _, err := ann.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pending, err := bob.PendingRefunds(ctx) // bob's resume lists it
+				if err != nil || len(pending) != 1 {
+					t.Fatalf("PendingRefunds = %v, %v", pending, err)
+				}
+				if err := ann.MarkAttempt(ctx, intent.Key, "ann"); err != nil {
+					t.Fatal(err)
+				}
+				if err := ann.FinishRefund(ctx, intent.Key, tc.outcome); err != nil {
+					t.Fatal(err)
+				}
+				err = bob.MarkAttempt(ctx, pending[0].Key, "bob")
+				var settled *reconcile.RefundSettledError
+				if !errors.As(err, &settled) || settled.Status != tc.status || settled.ChargeID != "ch_dup" || settled.RefundID != tc.outcome.RefundID {
+					t.Fatalf("bob's MarkAttempt on an intent ann settled as %s: %v, want a RefundSettledError saying so", tc.status, err)
+				}
+				attempts, err := bob.refundAttempts(ctx, intent.Key)
+				if err != nil || len(attempts) != 1 || attempts[0].Operator != "ann" {
+					t.Errorf("attempts %+v, %v; want ann's only", attempts, err)
+				}
+			})
+		}
+	})
+}

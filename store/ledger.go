@@ -187,19 +187,27 @@ func (s *Store) clock() time.Time {
 // than reconcile.RefundLease, MarkAttempt records nothing and returns a
 // *reconcile.RefundHeldError naming its operator and start, and the caller
 // sends nothing. After the lease the intent can be taken over; the abandoned
-// attempt stays "started" (no outcome known) in the audit.
+// attempt stays "started" (no outcome known) in the audit. An intent that is
+// no longer pending (settled by another attempt since the caller read it) is
+// not claimed either: MarkAttempt returns a *reconcile.RefundSettledError.
 func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
 	err := s.withLedgerTx(ctx, func(tx *txn) error {
 		// The intent's row is locked first (in SQLite the transaction locks
 		// the store), so two processes' claims on it are judged one after
 		// the other.
-		var chargeID string
-		err := tx.QueryRowContext(ctx, `SELECT charge_id FROM refund_intents WHERE key = ?`+tx.d.forUpdate(), key).Scan(&chargeID)
+		var chargeID, refundID string
+		var status reconcile.RefundStatus
+		err := tx.QueryRowContext(ctx, `SELECT charge_id, status, refund_id FROM refund_intents WHERE key = ?`+tx.d.forUpdate(), key).Scan(&chargeID, &status, &refundID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %q", ErrNoIntent, key)
 		}
 		if err != nil {
 			return err
+		}
+		if status != reconcile.RefundPending {
+			// Settled since the caller read it (another process's attempt):
+			// sending now could refund twice, or undo a refusal.
+			return &reconcile.RefundSettledError{Key: key, ChargeID: chargeID, Status: status, RefundID: refundID}
 		}
 		if held, err := s.holder(ctx, tx, key, chargeID); err != nil || held != nil {
 			if held != nil {
@@ -221,6 +229,10 @@ func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
 	var held *reconcile.RefundHeldError
 	if errors.As(err, &held) {
 		return held
+	}
+	var settled *reconcile.RefundSettledError
+	if errors.As(err, &settled) {
+		return settled
 	}
 	if err != nil {
 		return fmt.Errorf("mark refund attempt %s in %s: %w", key, s.path, err)

@@ -100,6 +100,9 @@ func (l *Ledger) MarkAttempt(ctx context.Context, key, operator string) error {
 	if !ok {
 		return fmt.Errorf("mark attempt: no intent %q", key)
 	}
+	if it.Status != reconcile.RefundPending { // as the store: a settled intent is not claimed
+		return &reconcile.RefundSettledError{Key: key, ChargeID: it.ChargeID, Status: it.Status, RefundID: it.RefundID}
+	}
 	it.Attempts++
 	l.intents[key] = it
 	l.attempts[key] = append(l.attempts[key], reconcile.RefundAttempt{Key: key, Attempt: it.Attempts,
