@@ -321,7 +321,7 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): confirmed by Adyen\n", ev.RefundPsp, ev.PaymentPsp, money)
 		} else {
 			refused++
-			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): refused by Adyen (%s); doublecheck refund can ask again\n", ev.RefundPsp, ev.PaymentPsp, money, ev.Reason)
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): refused by Adyen (%s); doublecheck refund --charge %s asks again, under a new key\n", ev.RefundPsp, ev.PaymentPsp, money, ev.Reason, intent.ChargeID)
 		}
 	}
 	fmt.Fprintf(env.Stderr, "%s verified in %s: %d confirmed, %d refused, %d already recorded, %s made elsewhere, %s about other events; store %s\n",

@@ -77,6 +77,7 @@ type chargeRefunds struct {
 	refunded     int64 // amount of succeeded and received intents
 	received     int64 // amount of received intents, awaiting the provider's confirmation
 	inFlight     []RefundRequest
+	endedKeys    []string // of intents that ended without moving money
 	hasLatest    bool
 	hasSucceeded bool
 }
@@ -152,6 +153,9 @@ func newLedger(in Input) *ledger {
 		if cr == nil {
 			cr = &chargeRefunds{}
 			l.refunds[ri.ChargeID] = cr
+		}
+		if ri.Status.EndedWithoutRefund() {
+			cr.endedKeys = append(cr.endedKeys, ri.Key)
 		}
 		switch ri.Status {
 		case RefundPending:
@@ -437,7 +441,7 @@ func (x *index) applyLedger(m *Member, groupWide Decision, led *ledger) {
 		}
 	}
 	if cr != nil && m.Role == Duplicate {
-		m.InFlight = cr.inFlight
+		m.InFlight, m.EndedKeys = cr.inFlight, cr.endedKeys
 	}
 	var at time.Time
 	for _, d := range []Decision{led.byCharge[m.ID], groupWide} {

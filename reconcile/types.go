@@ -186,6 +186,15 @@ func (s RefundStatus) Describe(p Provider) string {
 	return string(s)
 }
 
+// EndedWithoutRefund is whether an intent of this status is over and moved
+// no money: the provider refused it. Its key is never sent again (the
+// provider would replay that answer, or for Adyen its first answer, for the
+// key's lifetime); asking again plans a new intent under a new key
+// (Group.RefundRequest).
+func (s RefundStatus) EndedWithoutRefund() bool {
+	return s == RefundFailed
+}
+
 // Rehearsal is whether the intent is a dry run an older version recorded: not
 // a refund, not a decision.
 func (r *RefundIntent) Rehearsal() bool {

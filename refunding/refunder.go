@@ -1,6 +1,7 @@
 package refunding
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -334,13 +335,13 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 	switch rec.Status {
 	case reconcile.RefundSucceeded, reconcile.RefundReceived:
 		return Outcome{Intent: rec, Reused: true, Recorded: true}, nil
-	case reconcile.RefundFailed:
-		// Asked again after a refusal (a dispute closed, a better key): reopen
-		// the intent first so a crash after the call still leaves it pending.
-		if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending}); err != nil {
-			return Outcome{}, fmt.Errorf("reopen the refund intent for charge %s: %w", plan.ChargeID, err)
-		}
-		rec.Status, rec.ErrorCode, rec.ErrorMessage = reconcile.RefundPending, "", ""
+	}
+	if rec.Status.EndedWithoutRefund() {
+		// Never resent under its key: the provider answers a key it has seen
+		// with its first answer (Adyen for 31 days), so nothing new would be
+		// asked. A new plan keys the next ask past it.
+		return Outcome{Intent: rec, Reused: true, Err: fmt.Errorf("the refund of charge %s under key %s was refused by %s (%s) and is never sent again under that key; plan it again (doublecheck refund, or r in the dashboard) to ask anew under a new key",
+			plan.ChargeID, rec.Key, rec.Provider.Title(), cmp.Or(rec.ErrorMessage, rec.ErrorCode, "no reason given"))}, nil
 	}
 	o, err := r.settle(ctx, gw, rec)
 	o.Reused = !created
@@ -443,8 +444,8 @@ func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, rc Re
 	return Outcome{Intent: it, Adopted: adopted}, nil
 }
 
-// fail records the provider's refusal. Resume leaves a refused intent alone;
-// only a new Refund of the same plan (the operator asking again) reopens it.
+// fail records the provider's refusal. The intent is never sent again: a
+// new plan asks again under a new key (reconcile.Group.RefundRequest).
 func (r *Refunder) fail(ctx context.Context, gw Gateway, it reconcile.RefundIntent, cause error) (Outcome, error) {
 	code, msg := errorRecord(gw, cause)
 	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: code, ErrorMessage: msg}); err != nil {

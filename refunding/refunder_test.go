@@ -487,3 +487,38 @@ func TestResumeSendsNothingForAnIntentSettledMeanwhile(t *testing.T) {
 		})
 	}
 }
+
+// TestARefusedRefundIsNeverSentAgainUnderItsKey: a plan that still carries a
+// refused intent's key (planned before the refusal was recorded) sends
+// nothing and leaves the refusal recorded; the planner's next key (-r1)
+// asks again.
+func TestARefusedRefundIsNeverSentAgainUnderItsKey(t *testing.T) {
+	for _, p := range []reconcile.Provider{reconcile.ProviderStripe, reconcile.ProviderPayPal, reconcile.ProviderAdyen} {
+		t.Run(string(p), func(t *testing.T) {
+			ctx := context.Background()
+			events := &refundtest.Events{}
+			ledger := refundtest.NewLedger(events)
+			gw := newFake(p, events, refuse)
+			r := &Refunder{Gateways: map[reconcile.Provider]Gateway{p: gw}, Ledger: ledger, Operator: "ana"}
+			plan := planFor("ch_dup", p)
+			if _, err := r.Refund(ctx, []reconcile.RefundRequest{plan}, nil); err != nil {
+				t.Fatal(err)
+			}
+			out, err := r.Refund(ctx, []reconcile.RefundRequest{plan}, nil)
+			if err != nil || len(out) != 1 {
+				t.Fatalf("Refund = %v, %v", out, err)
+			}
+			if o := out[0]; o.Err == nil || !strings.Contains(o.Err.Error(), "was refused by "+p.Title()+" (not refundable) and is never sent again under that key") || !Failed(out) {
+				t.Errorf("asked again under the refused key: %q, want it refused without sending", o)
+			}
+			if gw.sends != 1 || ledger.Intent(plan.Key).Status != reconcile.RefundFailed {
+				t.Errorf("%d sends, intent %s; want the one refused send, still recorded as refused", gw.sends, ledger.Intent(plan.Key).Status)
+			}
+			again := plan
+			again.Key += "-r1" // what the planner keys the next ask with
+			if out, err := r.Refund(ctx, []reconcile.RefundRequest{again}, nil); err != nil || out[0].Err != nil || gw.refundCount() != 1 {
+				t.Errorf("the new ask: %v, %v; the provider holds %d refunds, want 1", out, err, gw.refundCount())
+			}
+		})
+	}
+}

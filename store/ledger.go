@@ -250,12 +250,14 @@ var ErrNoIntent = errors.New("no refund intent with this key")
 // refund found in Stripe rather than sent) records the intent as refunded.
 // The same transaction completes, with this outcome, the latest attempt this
 // Store began for the key with MarkAttempt that is still open; with none open
-// (a dry run, or reopening a refused intent) only the intent changes.
+// (a dry run) only the intent changes.
 // An intent recorded as refunded cannot be changed any more: money moved, and
 // the ledger must keep saying so. A pending outcome for it (another process's
 // attempt settled it meanwhile) is kept in its attempt only; any other
 // outcome is refused. An intent recorded as received (the provider has the
 // refund) changes only to refunded here; ConfirmRefund records a refusal.
+// A refused intent is never reopened: its key is not sent again, and asking
+// again is a new intent under a new key (reconcile.Group.RefundRequest).
 func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.RefundOutcome) error {
 	status, refundID, errCode, errMsg, chargeAfter := outcome.Status, outcome.RefundID, outcome.ErrorCode, outcome.ErrorMessage, outcome.ChargeAfter
 	intentStatus := status
@@ -284,7 +286,8 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 			return err
 		}
 		settled := (current == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded) ||
-			(current == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived)
+			(current == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived) ||
+			(current.EndedWithoutRefund() && intentStatus != current)
 		if settled && intentStatus != reconcile.RefundPending {
 			return fmt.Errorf("the intent is already recorded as %s; refusing to change it to %q", current, status)
 		}
@@ -323,7 +326,7 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 // error change, nothing else (its attempts, the charge: the next sync brings
 // the charge's refund state). Providers deliver notifications at least once,
 // so confirming an intent that already has this outcome does nothing; a
-// refused refund can be asked for again (doublecheck refund reopens it).
+// refused refund is asked for again under a new key, as a new intent.
 // An intent already refunded is never recorded as refused, and a pending
 // one (its refund not received yet) is not confirmed.
 func (s *Store) ConfirmRefund(ctx context.Context, refundID string, outcome reconcile.RefundOutcome) error {

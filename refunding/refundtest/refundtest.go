@@ -134,7 +134,8 @@ func (l *Ledger) FinishRefund(ctx context.Context, key string, out reconcile.Ref
 		return fmt.Errorf("finish refund %q: %s without a refund id", key, intentStatus)
 	}
 	settled := (it.Status == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded) ||
-		(it.Status == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived)
+		(it.Status == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived) ||
+		(it.Status.EndedWithoutRefund() && intentStatus != it.Status)
 	if settled && intentStatus != reconcile.RefundPending {
 		return fmt.Errorf("finish refund %q: already %s, refusing %q", key, it.Status, status)
 	}
