@@ -183,6 +183,8 @@ func TestAskingAgainAfterARefusalGetsANewKey(t *testing.T) {
 		{"never asked", nil, AllThatIsLeft, base, PlanRefund},
 		{"refused once", []RefundIntent{ended(base, 2000)}, AllThatIsLeft, base + "-r1", PlanRefund},
 		{"refused twice", []RefundIntent{ended(base, 2000), ended(base+"-r1", 2000)}, AllThatIsLeft, base + "-r2", PlanRefund},
+		{"reversed after it succeeded", []RefundIntent{func() RefundIntent { it := ended(base, 2000); it.Status = RefundReversed; return it }()},
+			AllThatIsLeft, base + "-r1", PlanRefund},
 		{"the new ask in flight is finished with its key", []RefundIntent{ended(base, 2000),
 			{RefundRequest: RefundRequest{Key: base + "-r1", ChargeID: "ch_b", Amount: 2000, Currency: "usd"}, Status: RefundPending, CreatedAt: t0.Add(2 * time.Hour)}},
 			AllThatIsLeft, base + "-r1", PlanResume},
@@ -216,5 +218,45 @@ func TestAskingAgainAfterARefusalGetsANewKey(t *testing.T) {
 	long := askedAgainKey(RefundKey("8815000000000001", 9999999999, 9999999999), []string{RefundKey("8815000000000001", 9999999999, 9999999999)})
 	if err := ProviderAdyen.CheckRefundKey(long); err != nil {
 		t.Errorf("%s: %v", long, err)
+	}
+}
+
+// TestReversedRefundReopensTheGroup: a refund its provider reversed after
+// confirming it no longer counts as refunded: the group is open again, the
+// money at risk, and the headline, the table and the charge's state say it
+// was reversed.
+func TestReversedRefundReopensTheGroup(t *testing.T) {
+	adyen := func(c *Charge) { c.Provider = ProviderAdyen }
+	key := RefundKey("ch_b", 0, 2000)
+	for _, tc := range []struct {
+		name     string
+		status   RefundStatus
+		want     Status
+		atRisk   int64
+		reversed bool
+	}{
+		{"confirmed", RefundSucceeded, Resolved, 0, false},
+		{"reversed after it was confirmed", RefundReversed, Open, 2000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Detect(Input{Charges: []Charge{charge("ch_a", 0, adyen), charge("ch_b", time.Minute, adyen)},
+				Refunds: []RefundIntent{{RefundRequest: RefundRequest{Key: key, ChargeID: "ch_b", Amount: 2000, Currency: "usd", Provider: ProviderAdyen},
+					Status: tc.status, RefundID: "psp_r", ErrorCode: "refunded_reversed", ErrorMessage: "REFUNDED_REVERSED", CreatedAt: t0, FinishedAt: t0.Add(time.Hour)}},
+			}, DefaultOptions())
+			g := onlyGroup(t, r)
+			if g.Status != tc.want || r.Summary.ByCurrency[0].AtRisk != tc.atRisk || (r.Summary.Reversed == 1) != tc.reversed {
+				t.Fatalf("status %s, at risk %d, %d reversed; want %s, %d", g.Status, r.Summary.ByCurrency[0].AtRisk, r.Summary.Reversed, tc.want, tc.atRisk)
+			}
+			headline := "refund psp_r of ch_b (20.00 USD) reversed by Adyen (REFUNDED_REVERSED): the money came back and is at risk again"
+			var table bytes.Buffer
+			if err := WriteTable(&table, r); err != nil {
+				t.Fatal(err)
+			}
+			shown := strings.HasPrefix(g.Headline(), headline) && strings.Contains(table.String(), "1 group with a refund the provider reversed after it succeeded") &&
+				RefundStatus(g.Charges[1].Decision).Describe(ProviderAdyen) == "reversed by Adyen"
+			if shown != tc.reversed {
+				t.Errorf("headline %q, decision %q, table:\n%s\nwant the reversal shown: %v", g.Headline(), g.Charges[1].Decision, table.String(), tc.reversed)
+			}
+		})
 	}
 }

@@ -320,64 +320,162 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 	return nil
 }
 
-// ConfirmRefund records the provider's confirmation of a received refund
-// (outcome.Status refunded or refund_failed, with ErrorCode and ErrorMessage
-// for a refusal), found by the provider's refund id: the intent's status and
-// error change, nothing else (its attempts, the charge: the next sync brings
-// the charge's refund state). Providers deliver notifications at least once,
-// so confirming an intent that already has this outcome does nothing; a
-// refused refund is asked for again under a new key, as a new intent.
-// An intent already refunded is never recorded as refused, and a pending
-// one (its refund not received yet) is not confirmed.
+// ConfirmRefund records the provider's confirmation of one received refund,
+// found by the provider's refund id: ConfirmRefunds with one confirmation,
+// and ErrNoIntent when no intent records the refund id.
 func (s *Store) ConfirmRefund(ctx context.Context, refundID string, outcome reconcile.RefundOutcome) error {
-	status := outcome.Status
-	switch {
-	case refundID == "":
-		return errors.New("confirm refund: the refund id is empty")
-	case status != reconcile.RefundSucceeded && status != reconcile.RefundFailed:
-		return fmt.Errorf("confirm refund %s: the outcome must be %q or %q, not %q", refundID, reconcile.RefundSucceeded, reconcile.RefundFailed, status)
-	}
-	errCode, errMsg := "", ""
-	if status == reconcile.RefundFailed {
-		errCode, errMsg = outcome.ErrorCode, outcome.ErrorMessage
-	}
-	err := s.withLedgerTx(ctx, func(tx *txn) error {
-		rows, err := tx.QueryContext(ctx, `SELECT key, status FROM refund_intents WHERE refund_id = ?`+tx.d.forUpdate(), refundID)
-		if err != nil {
-			return err
-		}
-		var keys []string
-		var current reconcile.RefundStatus
-		for rows.Next() {
-			var key string
-			if err := rows.Scan(&key, &current); err != nil {
-				rows.Close()
-				return err
-			}
-			keys = append(keys, key)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		switch {
-		case len(keys) == 0:
-			return fmt.Errorf("%w: no intent records refund id %q", ErrNoIntent, refundID)
-		case len(keys) > 1:
-			return fmt.Errorf("refund id %q is recorded for %d intents (%v); refusing to guess which it confirms", refundID, len(keys), keys)
-		case current == status:
-			return nil // a notification delivered again
-		case current != reconcile.RefundReceived:
-			return fmt.Errorf("intent %s is %s, not awaiting confirmation; refusing to record it as %s", keys[0], current, status)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE refund_intents SET status = ?, error_code = ?, error_message = ? WHERE key = ?`,
-			status, errCode, errMsg, keys[0])
-		return err
-	})
+	done, err := s.ConfirmRefunds(ctx, []RefundConfirmation{{RefundID: refundID, Outcome: outcome}})
 	if err != nil {
+		var ce *ConfirmationError
+		if errors.As(err, &ce) {
+			err = ce.Err
+		}
 		return fmt.Errorf("confirm refund %s in %s: %w", refundID, s.path, err)
 	}
+	if done[0].Intent.Key == "" {
+		return fmt.Errorf("confirm refund %s in %s: %w: no intent records refund id %q", refundID, s.path, ErrNoIntent, refundID)
+	}
 	return nil
+}
+
+// RefundConfirmation is one provider notification about a refund.
+type RefundConfirmation struct {
+	RefundID string // the provider's refund id
+	// Key is the refund request's reference, when the provider echoes it
+	// (doublecheck sends the intent's key): it finds an intent whose answer
+	// was lost, which does not record the refund id yet.
+	Key string
+	// Outcome is refunded, refund_failed (with ErrorCode and ErrorMessage)
+	// or refund_reversed (with the event and the provider's reason).
+	Outcome reconcile.RefundOutcome
+}
+
+// ConfirmedRefund is what one confirmation found and did.
+type ConfirmedRefund struct {
+	// Intent is the intent that records the refund id, as the batch's
+	// earlier confirmations left it, before this one; a zero Key when none
+	// does (a refund made elsewhere, or one whose answer was lost).
+	Intent reconcile.RefundIntent
+	// Lost is the pending intent whose key the confirmation names, when no
+	// intent records its refund id: the answer to it was lost, and a resume
+	// (the resend with the same key) gets its refund id.
+	Lost reconcile.RefundIntent
+	// Changed is whether the intent took the outcome (see
+	// reconcile.RefundStatus.Confirm); not for one delivered again.
+	Changed bool
+}
+
+// ConfirmationError is a batch of confirmations refused at one of them
+// (Index, from 0): nothing of the batch was recorded.
+type ConfirmationError struct {
+	Index int
+	Err   error
+}
+
+func (e *ConfirmationError) Error() string {
+	return fmt.Sprintf("confirmation %d: %v; nothing was recorded", e.Index+1, e.Err)
+}
+func (e *ConfirmationError) Unwrap() error { return e.Err }
+
+// ConfirmRefunds records a provider's confirmations of received refunds
+// (a file of notifications), in order, in one transaction: all or nothing.
+// Each reads its intent as the earlier ones left it, so a success followed
+// by a reversal of the same refund ends reversed. Only the intent's status
+// and error change (its attempts, the charge: the next sync or report brings
+// the charge's refund state). Providers deliver notifications at least once,
+// so a confirmation the intent already has does nothing; one that
+// contradicts the ledger (reconcile.RefundStatus.Confirm) refuses the batch
+// with a *ConfirmationError. A refund id no intent records is no error: the
+// result says so, with the pending intent its Key names, if any.
+func (s *Store) ConfirmRefunds(ctx context.Context, confirmations []RefundConfirmation) ([]ConfirmedRefund, error) {
+	for i, c := range confirmations {
+		if c.RefundID == "" {
+			return nil, &ConfirmationError{Index: i, Err: errors.New("the refund id is empty")}
+		}
+		if _, err := reconcile.RefundReceived.Confirm(c.Outcome.Status); err != nil {
+			return nil, &ConfirmationError{Index: i, Err: err}
+		}
+	}
+	var done []ConfirmedRefund
+	err := s.withLedgerTx(ctx, func(tx *txn) error {
+		done = make([]ConfirmedRefund, len(confirmations)) // afresh if the transaction is run again
+		for i, c := range confirmations {
+			res, err := confirmIn(ctx, tx, c)
+			if err != nil {
+				return &ConfirmationError{Index: i, Err: err}
+			}
+			done[i] = res
+		}
+		return nil
+	})
+	var ce *ConfirmationError
+	if errors.As(err, &ce) {
+		return nil, ce
+	}
+	if err != nil {
+		return nil, fmt.Errorf("confirm refunds in %s: %w", s.path, err)
+	}
+	return done, nil
+}
+
+// confirmIn applies one confirmation in tx.
+func confirmIn(ctx context.Context, tx *txn, c RefundConfirmation) (ConfirmedRefund, error) {
+	var res ConfirmedRefund
+	rows, err := tx.QueryContext(ctx, `SELECT `+intentRow+` FROM refund_intents WHERE refund_id = ?`+tx.d.forUpdate(), c.RefundID)
+	if err != nil {
+		return res, err
+	}
+	var found []reconcile.RefundIntent
+	for rows.Next() {
+		it, err := scanIntent(rows)
+		if err != nil {
+			rows.Close()
+			return res, err
+		}
+		found = append(found, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
+	switch len(found) {
+	case 0:
+		if c.Key == "" {
+			return res, nil
+		}
+		lost, err := scanIntent(tx.QueryRowContext(ctx, `SELECT `+intentRow+` FROM refund_intents WHERE key = ?`, c.Key))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return res, nil
+		case err != nil:
+			return res, err
+		case lost.Status == reconcile.RefundPending:
+			res.Lost = lost
+		}
+		return res, nil
+	case 1:
+	default:
+		keys := make([]string, len(found))
+		for i, it := range found {
+			keys[i] = it.Key
+		}
+		return res, fmt.Errorf("refund id %q is recorded for %d intents (%v); refusing to guess which it confirms", c.RefundID, len(found), keys)
+	}
+	res.Intent = found[0]
+	res.Changed, err = res.Intent.Status.Confirm(c.Outcome.Status)
+	if err != nil || !res.Changed {
+		if err != nil {
+			err = fmt.Errorf("refund %s of charge %s (intent %s): %w", c.RefundID, res.Intent.ChargeID, res.Intent.Key, err)
+		}
+		return res, err
+	}
+	errCode, errMsg := "", ""
+	if c.Outcome.Status != reconcile.RefundSucceeded {
+		errCode, errMsg = c.Outcome.ErrorCode, c.Outcome.ErrorMessage
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE refund_intents SET status = ?, error_code = ?, error_message = ? WHERE key = ?`,
+		c.Outcome.Status, errCode, errMsg, res.Intent.Key)
+	return res, err
 }
 
 // refundAttempts returns every attempt recorded for the intent with this key,

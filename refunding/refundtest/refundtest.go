@@ -174,28 +174,26 @@ func (l *Ledger) PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, 
 	return out, nil
 }
 
-// ConfirmRefund has the store's semantics: a received intent becomes
-// refunded or refused; the same outcome again does nothing; anything else is
+// ConfirmRefund has the store's semantics (reconcile.RefundStatus.Confirm):
+// a received intent takes the outcome, a refunded one only a reversal; the
+// same outcome again, or any after a reversal, does nothing; anything else is
 // refused.
 func (l *Ledger) ConfirmRefund(ctx context.Context, refundID string, out reconcile.RefundOutcome) error {
-	if out.Status != reconcile.RefundSucceeded && out.Status != reconcile.RefundFailed {
-		return fmt.Errorf("confirm refund %s: outcome %q", refundID, out.Status)
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for key, it := range l.intents {
 		if it.RefundID != refundID || refundID == "" {
 			continue
 		}
-		switch it.Status {
-		case out.Status:
-			return nil
-		case reconcile.RefundReceived:
-		default:
-			return fmt.Errorf("confirm refund %s: intent is %s", refundID, it.Status)
+		changed, err := it.Status.Confirm(out.Status)
+		if err != nil || !changed {
+			if err != nil {
+				err = fmt.Errorf("confirm refund %s: %w", refundID, err)
+			}
+			return err
 		}
 		it.Status = out.Status
-		if out.Status == reconcile.RefundFailed {
+		if out.Status != reconcile.RefundSucceeded {
 			it.ErrorCode, it.ErrorMessage = out.ErrorCode, out.ErrorMessage
 		}
 		l.intents[key] = it
