@@ -137,7 +137,7 @@ func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
 		ctx := context.Background()
 		path := d.location(t)
 		ann, bob := openAt(t, path), openAt(t, path)
-		bob.now = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Minute) }
+		bob.dbNow = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Minute) }
 		intent, _, err := ann.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
 		if err != nil {
 			t.Fatal(err)

@@ -53,7 +53,7 @@ func TestRefundClaimIsHeldAcrossHandles(t *testing.T) {
 
 		// After the lease, bob takes over; ann's last attempt stays started
 		// (its outcome is not known).
-		bob.now = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Second) }
+		bob.dbNow = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Second) }
 		if _, _, err := bob.BeginRefund(ctx, intentFor("ch_dup", 900, "bob")); err != nil {
 			t.Fatalf("bob's BeginRefund after the lease: %v", err)
 		}
@@ -135,4 +135,46 @@ func TestRefundClaimRefusesASettledIntent(t *testing.T) {
 			})
 		}
 	})
+}
+
+// The lease is judged by the database's clock: on a shared PostgreSQL store
+// an operator whose machine's clock runs ahead (here by more than a lease)
+// still sees another's claim held, and its own claim starts at the server's
+// time, so the margin between refund deadline and lease is not eaten by skew.
+func TestRefundLeaseIsJudgedByTheDatabaseClock(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range testDialects {
+		if d.name != "postgres" {
+			continue // a SQLite store is one machine's file: one clock
+		}
+		t.Run(d.name, func(t *testing.T) {
+			path := d.location(t)
+			ann, bob := openAt(t, path), openAt(t, path)
+			bob.now = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Minute) }
+			intent, _, err := ann.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ann.MarkAttempt(ctx, intent.Key, "ann"); err != nil {
+				t.Fatal(err)
+			}
+			var held *reconcile.RefundHeldError
+			if err := bob.MarkAttempt(ctx, intent.Key, "bob"); !errors.As(err, &held) || held.Operator != "ann" {
+				t.Fatalf("bob's claim with a clock a lease ahead: %v, want ann's claim held", err)
+			}
+			// ann's attempt ends with no answer; bob's claim starts at the
+			// server's time, not his machine's, so ann sees it held.
+			if err := ann.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending, ErrorCode: "network"}); err != nil {
+				t.Fatal(err)
+			}
+			before := time.Now()
+			if err := bob.MarkAttempt(ctx, intent.Key, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			ann.now = func() time.Time { return time.Now().Add(-reconcile.RefundLease - time.Minute) } // ann's clock behind
+			if err := ann.MarkAttempt(ctx, intent.Key, "ann"); !errors.As(err, &held) || held.Operator != "bob" || held.Since.After(before.Add(reconcile.RefundLease)) {
+				t.Errorf("ann's claim while bob holds it: %v, want bob's claim held since the server's now", err)
+			}
+		})
+	}
 }

@@ -129,7 +129,11 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 		if err != nil || inserted || stored.Status != reconcile.RefundPending {
 			return err
 		}
-		if h, err := s.holder(ctx, tx, stored.Key, stored.ChargeID); err != nil || h != nil {
+		now, err := s.leaseClock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if h, err := s.holder(ctx, tx, stored.Key, stored.ChargeID, now); err != nil || h != nil {
 			held = h
 			return err
 		}
@@ -145,17 +149,17 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	return stored, inserted, err
 }
 
-// holder is the claim another Store holds on the intent with this key: its
-// latest attempt begun by another handle, unfinished, within
-// reconcile.RefundLease, unless its process is known to have ended; nil when
-// there is none.
-func (s *Store) holder(ctx context.Context, tx *txn, key, chargeID string) (*reconcile.RefundHeldError, error) {
+// holder is the claim another Store holds on the intent with this key at
+// now (the database's clock): its latest attempt begun by another handle,
+// unfinished, within reconcile.RefundLease, unless its process is known to
+// have ended; nil when there is none.
+func (s *Store) holder(ctx context.Context, tx *txn, key, chargeID string, now time.Time) (*reconcile.RefundHeldError, error) {
 	var operator, openedBy string
 	var started int64
 	err := tx.QueryRowContext(ctx, `SELECT operator, opened_by, started_at FROM refund_attempts
 		WHERE key = ? AND status = ? AND opened_by <> ? AND started_at > ?
 		ORDER BY attempt DESC LIMIT 1`,
-		key, reconcile.RefundAttemptStarted, s.handle, s.clock().Add(-reconcile.RefundLease).UnixNano()).Scan(&operator, &openedBy, &started)
+		key, reconcile.RefundAttemptStarted, s.handle, now.Add(-reconcile.RefundLease).UnixNano()).Scan(&operator, &openedBy, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -168,12 +172,31 @@ func (s *Store) holder(ctx context.Context, tx *txn, key, chargeID string) (*rec
 	return &reconcile.RefundHeldError{Key: key, ChargeID: chargeID, Operator: operator, Since: decodeTime(started)}, nil
 }
 
-// clock is the time the ledger's claims are judged by.
+// clock is this machine's time.
 func (s *Store) clock() time.Time {
 	if s.now != nil {
 		return s.now()
 	}
 	return time.Now()
+}
+
+// leaseClock is the time refund claims begin and are judged by: the
+// database server's on PostgreSQL, so operators whose machines' clocks
+// disagree judge a lease alike (the skew would otherwise eat the margin
+// between the refund deadline and the lease); this machine's for SQLite,
+// whose store is one machine's file.
+func (s *Store) leaseClock(ctx context.Context, tx *txn) (time.Time, error) {
+	switch {
+	case s.dbNow != nil:
+		return s.dbNow(), nil
+	case !s.d.postgres:
+		return s.clock(), nil
+	}
+	var micros int64
+	if err := tx.QueryRowContext(ctx, `SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint`).Scan(&micros); err != nil {
+		return time.Time{}, fmt.Errorf("read the database's clock: %w", err)
+	}
+	return time.UnixMicro(micros), nil
 }
 
 // MarkAttempt begins one more attempt, run by operator, to settle the intent
@@ -209,7 +232,11 @@ func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
 			// sending now could refund twice, or undo a refusal.
 			return &reconcile.RefundSettledError{Key: key, ChargeID: chargeID, Status: status, RefundID: refundID}
 		}
-		if held, err := s.holder(ctx, tx, key, chargeID); err != nil || held != nil {
+		now, err := s.leaseClock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if held, err := s.holder(ctx, tx, key, chargeID, now); err != nil || held != nil {
 			if held != nil {
 				return held
 			}
@@ -223,7 +250,7 @@ func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO refund_attempts (key, attempt, operator, opened_by,
 			started_at, finished_at, status, refund_id, error_code, error_message)
 			VALUES (?, ?, ?, ?, ?, 0, ?, '', '', '')`,
-			key, attempt, operator, s.handle, s.clock().UnixNano(), reconcile.RefundAttemptStarted)
+			key, attempt, operator, s.handle, now.UnixNano(), reconcile.RefundAttemptStarted)
 		return err
 	})
 	var held *reconcile.RefundHeldError
