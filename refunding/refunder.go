@@ -340,8 +340,12 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 		// Never resent under its key: the provider answers a key it has seen
 		// with its first answer (Adyen for 31 days), so nothing new would be
 		// asked. A new plan keys the next ask past it.
-		return Outcome{Intent: rec, Reused: true, Err: fmt.Errorf("the refund of charge %s under key %s was refused by %s (%s) and is never sent again under that key; plan it again (doublecheck refund, or r in the dashboard) to ask anew under a new key",
-			plan.ChargeID, rec.Key, rec.Provider.Title(), cmp.Or(rec.ErrorMessage, rec.ErrorCode, "no reason given"))}, nil
+		ended := "refused by " + rec.Provider.Title()
+		if rec.Status == reconcile.RefundReversed {
+			ended = reconcile.RefundReversed.Describe(rec.Provider)
+		}
+		return Outcome{Intent: rec, Reused: true, Err: fmt.Errorf("the refund of charge %s under key %s was %s (%s) and is never sent again under that key; plan it again (doublecheck refund, or r in the dashboard) to ask anew under a new key",
+			plan.ChargeID, rec.Key, ended, cmp.Or(rec.ErrorMessage, rec.ErrorCode, "no reason given"))}, nil
 	}
 	o, err := r.settle(ctx, gw, rec)
 	o.Reused = !created

@@ -491,7 +491,7 @@ func TestResumeSendsNothingForAnIntentSettledMeanwhile(t *testing.T) {
 // TestARefusedRefundIsNeverSentAgainUnderItsKey: a plan that still carries a
 // refused intent's key (planned before the refusal was recorded) sends
 // nothing and leaves the refusal recorded; the planner's next key (-r1)
-// asks again.
+// asks again. A reversed refund likewise.
 func TestARefusedRefundIsNeverSentAgainUnderItsKey(t *testing.T) {
 	for _, p := range []reconcile.Provider{reconcile.ProviderStripe, reconcile.ProviderPayPal, reconcile.ProviderAdyen} {
 		t.Run(string(p), func(t *testing.T) {
@@ -520,5 +520,28 @@ func TestARefusedRefundIsNeverSentAgainUnderItsKey(t *testing.T) {
 				t.Errorf("the new ask: %v, %v; the provider holds %d refunds, want 1", out, err, gw.refundCount())
 			}
 		})
+	}
+}
+
+func TestAReversedRefundIsNeverSentAgainUnderItsKey(t *testing.T) {
+	ctx := context.Background()
+	ledger := refundtest.NewLedger(nil)
+	gw := newFake(reconcile.ProviderAdyen, nil)
+	gw.awaiting = true
+	r := &Refunder{Gateways: map[reconcile.Provider]Gateway{reconcile.ProviderAdyen: gw}, Ledger: ledger, Operator: "ana"}
+	plan := planFor("ch_dup", reconcile.ProviderAdyen)
+	out, err := r.Refund(ctx, []reconcile.RefundRequest{plan}, nil)
+	if err != nil || out[0].Intent.Status != reconcile.RefundReceived {
+		t.Fatalf("Refund = %v, %v", out, err)
+	}
+	if err := ledger.ConfirmRefund(ctx, out[0].Intent.RefundID, reconcile.RefundOutcome{Status: reconcile.RefundReversed, ErrorCode: "refunded_reversed", ErrorMessage: "REFUNDED_REVERSED"}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = r.Refund(ctx, []reconcile.RefundRequest{plan}, nil)
+	if err != nil || out[0].Err == nil || !strings.Contains(out[0].Err.Error(), "was reversed by Adyen (REFUNDED_REVERSED) and is never sent again under that key") {
+		t.Errorf("asked again under the reversed key: %v, %v", out, err)
+	}
+	if gw.sends != 1 || ledger.Intent(plan.Key).Status != reconcile.RefundReversed {
+		t.Errorf("%d sends, intent %s; want one send, the intent still reversed", gw.sends, ledger.Intent(plan.Key).Status)
 	}
 }

@@ -419,6 +419,7 @@ func (s *Store) ConfirmRefunds(ctx context.Context, confirmations []RefundConfir
 		if c.RefundID == "" {
 			return nil, &ConfirmationError{Index: i, Err: errors.New("the refund id is empty")}
 		}
+		// A received intent takes every outcome: only one that is no outcome errs.
 		if _, err := reconcile.RefundReceived.Confirm(c.Outcome.Status); err != nil {
 			return nil, &ConfirmationError{Index: i, Err: err}
 		}
