@@ -172,3 +172,69 @@ func TestGatewayClassify(t *testing.T) {
 		}
 	}
 }
+
+// After Adyen refuses a refund, asking again under the same key would get
+// Adyen's first answer replayed for 31 days: no new refund, and the refused
+// refund recorded as received again. The refused intent is never resent;
+// the planner's next ask has a key of its own, so Adyen makes a new refund.
+func TestGatewayAskingAgainAfterARefusalMakesANewRefund(t *testing.T) {
+	ctx := context.Background()
+	w := newRefundWorld(t, sandbox.AdyenOptions{})
+	charges := []reconcile.Charge{
+		{ID: "8815000000000009", Created: w.clock.Add(-time.Hour), Amount: 8900, Currency: "eur", Status: "succeeded", Captured: true,
+			Customer: "shopper-1", Provider: reconcile.ProviderAdyen},
+		{ID: w.plan.ChargeID, Created: w.clock.Add(-time.Hour + time.Minute), Amount: 8900, Currency: "eur", Status: "succeeded", Captured: true,
+			Customer: "shopper-1", Provider: reconcile.ProviderAdyen},
+	}
+	plan := func() reconcile.RefundRequest {
+		t.Helper()
+		var refunds []reconcile.RefundIntent
+		for _, k := range []string{w.plan.Key, w.plan.Key + "-r1"} {
+			if it := w.ledger.Intent(k); it.Key != "" {
+				refunds = append(refunds, it)
+			}
+		}
+		r := reconcile.Detect(reconcile.Input{Charges: charges, Refunds: refunds}, reconcile.DefaultOptions())
+		if len(r.Groups) != 1 {
+			t.Fatalf("%d groups, want the duplicate's", len(r.Groups))
+		}
+		p, err := reconcile.PlanRefunds([]*reconcile.Group{&r.Groups[0]}, reconcile.AllThatIsLeft)
+		if err != nil || len(p.Requests) != 1 {
+			t.Fatalf("plan %+v, %v", p, err)
+		}
+		return p.Requests[0]
+	}
+	first := plan()
+	if first.Key != w.plan.Key {
+		t.Fatalf("first key %s, want %s", first.Key, w.plan.Key)
+	}
+	out, err := w.r.Refund(ctx, []reconcile.RefundRequest{first}, nil)
+	if err != nil || out[0].Intent.Status != reconcile.RefundReceived {
+		t.Fatalf("%v %+v", err, out)
+	}
+	refused := out[0].Intent.RefundID
+	if err := w.ledger.ConfirmRefund(ctx, refused, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "refund", ErrorMessage: "Insufficient balance"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The same plan again (planned before the refusal was known) sends nothing.
+	before := w.sb.Requests()
+	out, err = w.r.Refund(ctx, []reconcile.RefundRequest{first}, nil)
+	if err != nil || out[0].Err == nil || w.sb.Requests() != before || w.ledger.Intent(first.Key).Status != reconcile.RefundFailed {
+		t.Fatalf("the refused key again: %v %+v, %d requests, intent %s; want nothing sent and the refusal kept",
+			err, out, w.sb.Requests()-before, w.ledger.Intent(first.Key).Status)
+	}
+
+	// Planned again: a new key, and Adyen makes a new refund.
+	again := plan()
+	if again.Key != w.plan.Key+"-r1" || len(again.Key) > MaxIdempotencyKeyLen {
+		t.Fatalf("asked again under %q, want %q (at most %d characters)", again.Key, w.plan.Key+"-r1", MaxIdempotencyKeyLen)
+	}
+	out, err = w.r.Refund(ctx, []reconcile.RefundRequest{again}, nil)
+	if err != nil || out[0].Err != nil || out[0].Intent.Status != reconcile.RefundReceived || out[0].Intent.RefundID == refused {
+		t.Fatalf("asked again: %v %+v; want a new refund received", err, out)
+	}
+	if n := w.refundsOfPlan(); n != 2 {
+		t.Errorf("%d refunds of %s at Adyen, want the refused one and the new one", n, w.plan.ChargeID)
+	}
+}

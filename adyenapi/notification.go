@@ -119,13 +119,25 @@ type RefundEvent struct {
 	Line      int // where in the file
 }
 
-// Outcome is what the event records in the refund ledger: refunded, or
-// refund_failed with the event code and Adyen's reason.
+// Outcome is what the event records in the refund ledger: refunded;
+// refund_failed (REFUND with success false) with Adyen's reason; or, for a
+// refund that failed after Adyen first reported success (REFUND_FAILED,
+// REFUNDED_REVERSED: the money came back to the merchant), refund_reversed
+// with the event code and Adyen's reason.
 func (e RefundEvent) Outcome() reconcile.RefundOutcome {
-	if e.Succeeded {
+	switch {
+	case e.Succeeded:
 		return reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}
+	case e.CameBack():
+		return reconcile.RefundOutcome{Status: reconcile.RefundReversed, ErrorCode: strings.ToLower(e.EventCode), ErrorMessage: e.Reason}
 	}
 	return reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: strings.ToLower(e.EventCode), ErrorMessage: e.Reason}
+}
+
+// CameBack is whether the event reports a refund that failed after Adyen
+// first reported success: the money is back with the merchant.
+func (e RefundEvent) CameBack() bool {
+	return e.EventCode == EventRefundFailed || e.EventCode == EventRefundedReversed
 }
 
 // Refund event codes (json/Webhooks-v1.json): REFUND carries success true or

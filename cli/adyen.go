@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -251,8 +252,11 @@ func newAdyenNotificationsCmd(env Env, runF func(context.Context, *adyenNotifica
 }
 
 // runAdyenNotifications records the outcome of received Adyen refunds from
-// their REFUND notifications. Every item's HMAC signature is verified before
-// anything is recorded: one forged or altered item refuses the whole file.
+// their REFUND, REFUND_FAILED and REFUNDED_REVERSED notifications. Every
+// item's HMAC signature and every event's mode are checked before anything
+// is recorded; then the whole file is recorded in one transaction, each
+// event reading its intent as the earlier ones left it: one forged item, one
+// of the other mode or one the ledger contradicts refuses the whole file.
 func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions) error {
 	env, sh := opts.env, &opts.sh
 	hmacKey := strings.TrimSpace(env.Getenv(adyenapi.EnvHMACKey))
@@ -285,67 +289,70 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 	if err != nil {
 		return err
 	}
-	intents, err := st.RefundIntents(ctx)
+	confirmations := make([]store.RefundConfirmation, len(events))
+	for i, ev := range events {
+		if known && ev.Live != storeLive {
+			return fmt.Errorf("%s line %d: a %s notification, but the store %s is a %s store; nothing was recorded", name, ev.Line, modeName(ev.Live), st.Path(), modeName(storeLive))
+		}
+		confirmations[i] = store.RefundConfirmation{RefundID: ev.RefundPsp, Key: ev.Reference, Outcome: ev.Outcome()}
+	}
+	if sh.dryRun {
+		for _, ev := range events {
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): %s would be recorded as %s (dry run)\n",
+				ev.RefundPsp, ev.PaymentPsp, reconcile.FormatMoney(ev.Amount, ev.Currency), ev.EventCode, ev.Outcome().Status)
+		}
+		return nil
+	}
+	done, err := st.ConfirmRefunds(ctx, confirmations)
+	var ce *store.ConfirmationError
+	if errors.As(err, &ce) {
+		ev := events[ce.Index]
+		return fmt.Errorf("%s line %d (%s of refund %s): %w; nothing was recorded", name, ev.Line, ev.EventCode, ev.RefundPsp, ce.Err)
+	}
 	if err != nil {
 		return err
 	}
-	byRefund, byKey := map[string]reconcile.RefundIntent{}, map[string]reconcile.RefundIntent{}
-	for _, it := range intents {
-		if it.RefundID != "" {
-			byRefund[it.RefundID] = it
-		}
-		byKey[it.Key] = it
-	}
-	var confirmed, refused, already, notOurs, attention int
-	for _, ev := range events {
-		if known && ev.Live != storeLive {
-			return fmt.Errorf("%s line %d: a %s notification, but the store %s is a %s store; nothing more was recorded", name, ev.Line, modeName(ev.Live), st.Path(), modeName(storeLive))
-		}
-		outcome := ev.Outcome()
-		money := reconcile.FormatMoney(ev.Amount, ev.Currency)
-		if sh.dryRun {
-			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): %s would be recorded as %s (dry run)\n", ev.RefundPsp, ev.PaymentPsp, money, ev.EventCode, outcome.Status)
-			continue
-		}
-		intent, found := byRefund[ev.RefundPsp]
+	var confirmed, refused, reversed, already, notOurs, attention int
+	for i, ev := range events {
+		c, money := done[i], reconcile.FormatMoney(ev.Amount, ev.Currency)
 		switch {
-		case !found && byKey[ev.Reference].Status == reconcile.RefundPending:
+		case c.Lost.Key != "":
 			// The answer to the refund call was lost: the ledger does not
 			// know the refund's reference yet.
 			attention++
 			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s) is doublecheck's pending refund of charge %s: run %s first (the resend with the same key gets its reference), then import this file again\n",
-				ev.RefundPsp, ev.PaymentPsp, money, byKey[ev.Reference].ChargeID, reconcile.ResumeCommand)
-			continue
-		case !found:
+				ev.RefundPsp, ev.PaymentPsp, money, c.Lost.ChargeID, reconcile.ResumeCommand)
+		case c.Intent.Key == "":
 			notOurs++ // made elsewhere (the Customer Area, the shop): not doublecheck's to record
-			continue
-		case ev.EventCode != adyenapi.EventRefund && intent.Status == reconcile.RefundSucceeded:
+		case !c.Changed:
+			already++ // a notification delivered, or imported, again; or one the reversal after it settled
+		case ev.CameBack():
+			reversed++
 			attention++
-			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s) came back (%s) after Adyen confirmed it: the shopper does not have the money; check the payment in the Customer Area and refund it again if it is still owed\n",
-				ev.RefundPsp, ev.PaymentPsp, money, ev.Reason)
-			continue
-		}
-		if intent.Status == outcome.Status {
-			already++ // a notification delivered, or imported, again
-			continue
-		}
-		if err := st.ConfirmRefund(ctx, ev.RefundPsp, outcome); err != nil {
-			return err
-		}
-		if ev.Succeeded {
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s) came back (%s) after Adyen %s it: recorded as %s; the shopper does not have the money, which is at risk again; doublecheck refund --charge %s asks again, under a new key\n",
+				ev.RefundPsp, ev.PaymentPsp, money, ev.Reason, receivedOrConfirmed(c.Intent.Status), reconcile.RefundReversed.Describe(reconcile.ProviderAdyen), c.Intent.ChargeID)
+		case ev.Succeeded:
 			confirmed++
 			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): confirmed by Adyen\n", ev.RefundPsp, ev.PaymentPsp, money)
-		} else {
+		default:
 			refused++
-			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): refused by Adyen (%s); doublecheck refund can ask again\n", ev.RefundPsp, ev.PaymentPsp, money, ev.Reason)
+			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s): refused by Adyen (%s); doublecheck refund --charge %s asks again, under a new key\n", ev.RefundPsp, ev.PaymentPsp, money, ev.Reason, c.Intent.ChargeID)
 		}
 	}
-	fmt.Fprintf(env.Stderr, "%s verified in %s: %d confirmed, %d refused, %d already recorded, %s made elsewhere, %s about other events; store %s\n",
-		reconcile.Plural(sum.Items, "notification item"), name, confirmed, refused, already, reconcile.Plural(notOurs, "refund"), reconcile.Plural(sum.Other, "item"), st.Path())
+	fmt.Fprintf(env.Stderr, "%s verified in %s: %d confirmed, %d refused, %d reversed, %d already recorded, %s made elsewhere, %s about other events; store %s\n",
+		reconcile.Plural(sum.Items, "notification item"), name, confirmed, refused, reversed, already, reconcile.Plural(notOurs, "refund"), reconcile.Plural(sum.Other, "item"), st.Path())
 	if attention > 0 {
 		return fmt.Errorf("%s need attention: see above", reconcile.Plural(attention, "notification"))
 	}
 	return nil
+}
+
+// receivedOrConfirmed says what Adyen had said of a refund of this status.
+func receivedOrConfirmed(s reconcile.RefundStatus) string {
+	if s == reconcile.RefundSucceeded {
+		return "confirmed"
+	}
+	return "received"
 }
 
 // adyenOnlyStore is the store a refund works on without a Stripe key when

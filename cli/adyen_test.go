@@ -373,7 +373,7 @@ func TestAdyenNotificationOutcomes(t *testing.T) {
 	defer st.Close()
 	intents, _ := st.RefundIntents(ctx)
 	want := map[string]reconcile.RefundStatus{"k-confirm": reconcile.RefundSucceeded, "k-refuse": reconcile.RefundFailed,
-		"k-reversed": reconcile.RefundSucceeded, "k-lost": reconcile.RefundPending}
+		"k-reversed": reconcile.RefundReversed, "k-lost": reconcile.RefundPending}
 	for _, it := range intents {
 		if it.Status != want[it.Key] {
 			t.Errorf("intent %s is %s, want %s", it.Key, it.Status, want[it.Key])
@@ -481,5 +481,123 @@ func TestDemoConfirmsAdyenRefunds(t *testing.T) {
 	intents, _ := st.RefundIntents(ctx)
 	if len(intents) != 1 || intents[0].Status != reconcile.RefundSucceeded {
 		t.Fatalf("intents %+v: want the refund confirmed", intents)
+	}
+}
+
+// A file of notifications is checked whole (signatures, modes) and recorded
+// in one transaction, each event reading its refund as the earlier ones left
+// it: REFUND success then REFUND_FAILED or REFUNDED_REVERSED for one refund
+// ends reversed by Adyen, no longer refunded, its group open again with the
+// money at risk; a file with one event of the other mode, or one the ledger
+// contradicts, records nothing and names the line.
+func TestAdyenNotificationFileIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	live := func(body string) string { return strings.Replace(body, `"live":"false"`, `"live":"true"`, 1) }
+	cases := []struct {
+		name       string
+		lines      func(t *testing.T) []string
+		stdout     string
+		stderr     string
+		k1         reconcile.RefundStatus // the received refund 8800000000000001's intent after the import
+		groupOpen  bool
+		wantStatus int
+	}{
+		{name: "success then REFUND_FAILED", lines: func(t *testing.T) []string {
+			return []string{signedNotification(t, "REFUND", "8800000000000001", "k1", "true"), signedNotification(t, "REFUND_FAILED", "8800000000000001", "k1", "true")}
+		}, stdout: "refund 8800000000000001 of payment 8815000000000001 (5.00 EUR) came back (REFUND_FAILED: reason 8800000000000001) after Adyen confirmed it: recorded as reversed by Adyen",
+			stderr: "1 confirmed, 0 refused, 1 reversed", k1: reconcile.RefundReversed, groupOpen: true, wantStatus: exitError},
+		{name: "success then REFUNDED_REVERSED, delivered twice", lines: func(t *testing.T) []string {
+			reversed := signedNotification(t, "REFUNDED_REVERSED", "8800000000000001", "k1", "true")
+			return []string{signedNotification(t, "REFUND", "8800000000000001", "k1", "true"), reversed, reversed}
+		}, stdout: "came back (REFUNDED_REVERSED: reason 8800000000000001) after Adyen confirmed it",
+			stderr: "1 confirmed, 0 refused, 1 reversed, 1 already recorded", k1: reconcile.RefundReversed, groupOpen: true, wantStatus: exitError},
+		{name: "a contradiction on line 2 refuses the file", lines: func(t *testing.T) []string {
+			return []string{signedNotification(t, "REFUND", "8800000000000001", "k1", "true"), signedNotification(t, "REFUND", "8800000000000002", "k2", "false")}
+		}, stderr: "line 2 (REFUND of refund 8800000000000002): refund 8800000000000002 of charge 8815000000000002 (intent k2): the intent is refunded, not awaiting confirmation; refusing to record it as refund_failed; nothing was recorded",
+			k1: reconcile.RefundReceived, wantStatus: exitError},
+		{name: "a notification of the other mode on line 2 refuses the file", lines: func(t *testing.T) []string {
+			return []string{signedNotification(t, "REFUND", "8800000000000001", "k1", "true"), live(signedNotification(t, "REFUND", "8800000000000001", "k1", "true"))}
+		}, stderr: "line 2: a LIVE notification, but the store", k1: reconcile.RefundReceived, wantStatus: exitError},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := filepath.Join(t.TempDir(), "d.db")
+			st, err := store.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Now().Add(-time.Hour).UTC()
+			var charges []reconcile.Charge
+			for i, id := range []string{"8815000000000000", "8815000000000001", "8815000000000002"} {
+				charges = append(charges, reconcile.Charge{ID: id, Created: at.Add(time.Duration(i) * time.Minute), Amount: 500, Currency: "eur",
+					Status: "succeeded", Captured: true, Customer: "shopper-1", Provider: reconcile.ProviderAdyen, Observed: at})
+			}
+			if err := st.SaveCharges(ctx, charges); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.SetState(ctx, store.StateLivemode, "false"); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []struct{ key, charge, refund string }{{"k1", "8815000000000001", "8800000000000001"}, {"k2", "8815000000000002", "8800000000000002"}} {
+				it := reconcile.RefundIntent{RefundRequest: reconcile.RefundRequest{Key: r.key, ChargeID: r.charge, Amount: 500, Currency: "eur",
+					Provider: reconcile.ProviderAdyen}, Operator: "ops", CreatedAt: at}
+				if _, _, err := st.BeginRefund(ctx, it); err != nil {
+					t.Fatal(err)
+				}
+				if err := st.FinishRefund(ctx, r.key, reconcile.RefundOutcome{Status: reconcile.RefundReceived, RefundID: r.refund}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := st.ConfirmRefund(ctx, "8800000000000002", reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}); err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			file := filepath.Join(t.TempDir(), "n.jsonl")
+			if err := os.WriteFile(file, []byte(strings.Join(tc.lines(t), "\n")+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			env := testEnv(t, "", &stdout, &stderr)
+			env.Getenv = func(name string) string {
+				if name == adyenapi.EnvHMACKey {
+					return sandbox.AdyenHMACKey
+				}
+				return ""
+			}
+			code := Run(ctx, []string{"adyen-notifications", file, "--db", db}, env)
+			if code != tc.wantStatus || !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("exit %d, want %d\nstdout (want %q):\n%s\nstderr (want %q):\n%s", code, tc.wantStatus, tc.stdout, stdout.String(), tc.stderr, stderr.String())
+			}
+			st, err = store.Open(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			report, err := detect(ctx, st, reconcile.DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			intents, err := st.RefundIntents(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range intents {
+				if it.Key == "k1" && it.Status != tc.k1 {
+					t.Errorf("intent k1 is %s, want %s", it.Status, tc.k1)
+				}
+			}
+			var g *reconcile.Group
+			for i := range report.Groups {
+				g = &report.Groups[i]
+			}
+			if g == nil {
+				t.Fatal("no group")
+			}
+			if open := g.Status == reconcile.Open && strings.Contains(g.Headline(), "reversed by Adyen") && report.Summary.ByCurrency[0].AtRisk >= 500; open != tc.groupOpen {
+				t.Errorf("group %s %s (%q), at risk %d; want open again with the reversal in its headline: %v",
+					g.ID, g.Status, g.Headline(), report.Summary.ByCurrency[0].AtRisk, tc.groupOpen)
+			}
+		})
 	}
 }

@@ -31,3 +31,16 @@ func (e *RefundHeldError) Error() string {
 	return fmt.Sprintf("the refund of %s is held by %s since %s (another doublecheck is sending it); nothing was sent; if that attempt never finishes it can be resumed after %s",
 		e.ChargeID, e.Operator, e.Since.UTC().Format("15:04:05 UTC"), e.Since.Add(RefundLease).UTC().Format("15:04:05 UTC"))
 }
+
+// RefundSettledError is a claim on an intent that is no longer pending:
+// another attempt (another process, after this one listed it pending) has
+// recorded its outcome, Status. Nothing may be sent for it.
+type RefundSettledError struct {
+	Key, ChargeID string
+	Status        RefundStatus
+	RefundID      string // the provider's refund, when Status has one
+}
+
+func (e *RefundSettledError) Error() string {
+	return fmt.Sprintf("the refund of %s is already recorded as %s (another attempt settled it); nothing was sent", e.ChargeID, e.Status)
+}

@@ -318,6 +318,10 @@ func WriteTable(w io.Writer, r Report) error {
 		fmt.Fprintf(tw, "%s with refunds received by the provider and not confirmed yet: resolved once it confirms them\n",
 			Plural(s.Received, "group"))
 	}
+	if s.Reversed > 0 {
+		fmt.Fprintf(tw, "%s with a refund the provider reversed after it succeeded: the money came back and counts as at risk again; refund it again\n",
+			Plural(s.Reversed, "group"))
+	}
 	if len(s.ByCurrency) > 0 {
 		fmt.Fprintln(tw, "CURRENCY\tAT RISK\tREFUNDED BY DOUBLECHECK\tDISMISSED\tOPEN\tRESOLVED\tDISMISSED GROUPS")
 		for _, t := range s.ByCurrency {

@@ -123,6 +123,10 @@ type Member struct {
 	// InFlight are the refunds of this charge begun and not finished (a crash,
 	// no answer from Stripe), with their stored keys: the money may have moved.
 	InFlight []RefundRequest
+	// EndedKeys are the keys of this charge's refunds that ended without
+	// moving money (RefundStatus.EndedWithoutRefund): never sent again, so a
+	// new refund of the same money is keyed past them.
+	EndedKeys []string
 }
 
 // DismissedAsLegitimate is whether an operator's dismissal covers this charge
@@ -140,7 +144,7 @@ func (m *Member) AlreadyRefunded() int64 { return m.Amount - m.Refundable }
 // duplicates, and the idempotency key, so the same money always gets the same key.
 func (g *Group) RefundRequest(m *Member, amount int64) RefundRequest {
 	return RefundRequest{
-		Key:      RefundKey(m.ID, m.AlreadyRefunded(), amount),
+		Key:      askedAgainKey(RefundKey(m.ID, m.AlreadyRefunded(), amount), m.EndedKeys),
 		ChargeID: m.ID, KeptChargeID: g.KeptFor(m).ID, GroupID: g.ID,
 		Amount: amount, Currency: m.Currency, Provider: m.Provider,
 	}

@@ -26,6 +26,41 @@ func RefundKey(chargeID string, refundedBefore, amount int64) string {
 	return RefundKeyPrefix + chargeID + "-" + strconv.FormatInt(refundedBefore, 10) + "-" + strconv.FormatInt(amount, 10)
 }
 
+// askedAgainKey is the key of a refund whose deterministic key is base, given
+// the keys of the charge's refunds that ended without moving money (ended):
+// base itself when none of them is base's, else base-r<n>, n the number of
+// them that are base or an earlier base-r<i>. Each new ask after a refusal
+// (or a reversal) so has a key of its own, and the same ask planned twice
+// (the dashboard and the refund command) the same key. At most 4 characters
+// more than base for 999 asks, within Adyen's 64 for its 16-character
+// references.
+func askedAgainKey(base string, ended []string) string {
+	n := 0
+	for _, k := range ended {
+		if k == base || isAskedAgain(k, base) {
+			n++
+		}
+	}
+	if n == 0 {
+		return base
+	}
+	return base + "-r" + strconv.Itoa(n)
+}
+
+// isAskedAgain is whether key is base-r<n>.
+func isAskedAgain(key, base string) bool {
+	n, ok := strings.CutPrefix(key, base+"-r")
+	if !ok || n == "" {
+		return false
+	}
+	for i := range len(n) {
+		if n[i] < '0' || n[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // decimals is the number of digits after the point in the currency's major
 // unit, as Stripe counts amounts (see currencies); two for a code it does not
 // know.

@@ -161,3 +161,102 @@ func TestPendingRefundShowsEverywhere(t *testing.T) {
 		})
 	}
 }
+
+// TestAskingAgainAfterARefusalGetsANewKey: a refund the provider refused is
+// never planned under its key again (the provider replays its first answer
+// to a key it has seen, so nothing new would be asked); the next ask of the
+// same money is keyed -r<n> past every refused ask, the same for each
+// planner, and an ask of other money keeps its own key.
+func TestAskingAgainAfterARefusalGetsANewKey(t *testing.T) {
+	base := RefundKey("ch_b", 0, 2000)
+	ended := func(key string, amount int64) RefundIntent {
+		return RefundIntent{RefundRequest: RefundRequest{Key: key, ChargeID: "ch_b", Amount: amount, Currency: "usd"},
+			Status: RefundFailed, ErrorCode: "refund", CreatedAt: t0, FinishedAt: t0.Add(time.Hour)}
+	}
+	tests := []struct {
+		name    string
+		refunds []RefundIntent
+		scope   PlanScope
+		want    string // the planned request's key
+		kind    PlanLineKind
+	}{
+		{"never asked", nil, AllThatIsLeft, base, PlanRefund},
+		{"refused once", []RefundIntent{ended(base, 2000)}, AllThatIsLeft, base + "-r1", PlanRefund},
+		{"refused twice", []RefundIntent{ended(base, 2000), ended(base+"-r1", 2000)}, AllThatIsLeft, base + "-r2", PlanRefund},
+		{"reversed after it succeeded", []RefundIntent{func() RefundIntent { it := ended(base, 2000); it.Status = RefundReversed; return it }()},
+			AllThatIsLeft, base + "-r1", PlanRefund},
+		{"the new ask in flight is finished with its key", []RefundIntent{ended(base, 2000),
+			{RefundRequest: RefundRequest{Key: base + "-r1", ChargeID: "ch_b", Amount: 2000, Currency: "usd"}, Status: RefundPending, CreatedAt: t0.Add(2 * time.Hour)}},
+			AllThatIsLeft, base + "-r1", PlanResume},
+		{"a refused part does not move the whole charge's key", []RefundIntent{ended(RefundKey("ch_b", 0, 500), 500)}, AllThatIsLeft, base, PlanRefund},
+		{"the refused part asked again", []RefundIntent{ended(RefundKey("ch_b", 0, 500), 500)}, PlanScope{ChargeID: "ch_b", Amount: 500},
+			RefundKey("ch_b", 0, 500) + "-r1", PlanRefund},
+		{"another charge's key that merely starts alike is not counted", []RefundIntent{ended(RefundKey("ch_b", 0, 200), 200), ended(base+"-rx", 2000)},
+			AllThatIsLeft, base, PlanRefund},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Detect(Input{Charges: []Charge{charge("ch_a", 0), charge("ch_b", time.Minute)}, Refunds: tc.refunds}, DefaultOptions())
+			g := onlyGroup(t, r)
+			plan, err := PlanRefunds([]*Group{&g}, tc.scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Requests) != 1 || plan.Requests[0].Key != tc.want {
+				t.Fatalf("planned %+v, want one request keyed %s", plan.Requests, tc.want)
+			}
+			if kind := plan.Lines[len(plan.Lines)-1].Kind; kind != tc.kind {
+				t.Errorf("planned as %s, want %s", kind, tc.kind)
+			}
+			if g.Status == Resolved {
+				t.Errorf("the group is resolved, though no refund moved money")
+			}
+		})
+	}
+	// Adyen's Idempotency-Key holds 64 characters: a 16-character PSP
+	// reference's key asked again still fits.
+	long := askedAgainKey(RefundKey("8815000000000001", 9999999999, 9999999999), []string{RefundKey("8815000000000001", 9999999999, 9999999999)})
+	if err := ProviderAdyen.CheckRefundKey(long); err != nil {
+		t.Errorf("%s: %v", long, err)
+	}
+}
+
+// TestReversedRefundReopensTheGroup: a refund its provider reversed after
+// confirming it no longer counts as refunded: the group is open again, the
+// money at risk, and the headline, the table and the charge's state say it
+// was reversed.
+func TestReversedRefundReopensTheGroup(t *testing.T) {
+	adyen := func(c *Charge) { c.Provider = ProviderAdyen }
+	key := RefundKey("ch_b", 0, 2000)
+	for _, tc := range []struct {
+		name     string
+		status   RefundStatus
+		want     Status
+		atRisk   int64
+		reversed bool
+	}{
+		{"confirmed", RefundSucceeded, Resolved, 0, false},
+		{"reversed after it was confirmed", RefundReversed, Open, 2000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Detect(Input{Charges: []Charge{charge("ch_a", 0, adyen), charge("ch_b", time.Minute, adyen)},
+				Refunds: []RefundIntent{{RefundRequest: RefundRequest{Key: key, ChargeID: "ch_b", Amount: 2000, Currency: "usd", Provider: ProviderAdyen},
+					Status: tc.status, RefundID: "psp_r", ErrorCode: "refunded_reversed", ErrorMessage: "REFUNDED_REVERSED", CreatedAt: t0, FinishedAt: t0.Add(time.Hour)}},
+			}, DefaultOptions())
+			g := onlyGroup(t, r)
+			if g.Status != tc.want || r.Summary.ByCurrency[0].AtRisk != tc.atRisk || (r.Summary.Reversed == 1) != tc.reversed {
+				t.Fatalf("status %s, at risk %d, %d reversed; want %s, %d", g.Status, r.Summary.ByCurrency[0].AtRisk, r.Summary.Reversed, tc.want, tc.atRisk)
+			}
+			headline := "refund psp_r of ch_b (20.00 USD) reversed by Adyen (REFUNDED_REVERSED): the money came back and is at risk again"
+			var table bytes.Buffer
+			if err := WriteTable(&table, r); err != nil {
+				t.Fatal(err)
+			}
+			shown := strings.HasPrefix(g.Headline(), headline) && strings.Contains(table.String(), "1 group with a refund the provider reversed after it succeeded") &&
+				RefundStatus(g.Charges[1].Decision).Describe(ProviderAdyen) == "reversed by Adyen"
+			if shown != tc.reversed {
+				t.Errorf("headline %q, decision %q, table:\n%s\nwant the reversal shown: %v", g.Headline(), g.Charges[1].Decision, table.String(), tc.reversed)
+			}
+		})
+	}
+}

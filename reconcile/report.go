@@ -56,6 +56,7 @@ type Summary struct {
 	Resolved          int
 	Dismissed         int
 	Received          int              // groups whose refunds await their provider's confirmation
+	Reversed          int              // groups with a refund its provider reversed: the money came back
 	ByCurrency        []CurrencyTotals // sorted by currency
 	Causes            map[Cause]int
 	ChargesWithoutKey int

@@ -77,6 +77,7 @@ type chargeRefunds struct {
 	refunded     int64 // amount of succeeded and received intents
 	received     int64 // amount of received intents, awaiting the provider's confirmation
 	inFlight     []RefundRequest
+	endedKeys    []string // of intents that ended without moving money
 	hasLatest    bool
 	hasSucceeded bool
 }
@@ -152,6 +153,9 @@ func newLedger(in Input) *ledger {
 		if cr == nil {
 			cr = &chargeRefunds{}
 			l.refunds[ri.ChargeID] = cr
+		}
+		if ri.Status.EndedWithoutRefund() {
+			cr.endedKeys = append(cr.endedKeys, ri.Key)
 		}
 		switch ri.Status {
 		case RefundPending:
@@ -266,6 +270,10 @@ func (x *index) group(idx []int32, led *ledger) Group {
 	}
 	g.Identity = identityLabel(g.Charges)
 	g.Verdict = classify(&g, keys, x.loggedKeys, x.opts)
+	if reversed := g.reversedRefunds(led); len(reversed) > 0 {
+		// The headline: money the operator thought given back is not.
+		g.Reasons = append(reversed, g.Reasons...)
+	}
 	if len(fresh) > 0 {
 		// The headline: what reopened the group is what the operator must judge.
 		g.Reasons = append([]string{fmt.Sprintf("new since dismissed by %s %s: %s",
@@ -273,6 +281,35 @@ func (x *index) group(idx []int32, led *ledger) Group {
 			g.Reasons...)
 	}
 	return g
+}
+
+// reversedRefunds says, for each suspect of g whose latest refund its
+// provider reversed after receiving or confirming it, that the money came
+// back and how to ask again.
+func (g *Group) reversedRefunds(led *ledger) []string {
+	var out []string
+	for i := range g.Charges {
+		m := &g.Charges[i]
+		cr := led.refunds[m.ID]
+		if m.Role != Duplicate || cr == nil || !cr.hasLatest || cr.latest.Status != RefundReversed {
+			continue
+		}
+		it := cr.latest
+		out = append(out, fmt.Sprintf("refund %s of %s (%s) %s (%s): the money came back and is at risk again; refunding %s asks again, under a new key",
+			it.RefundID, m.ID, FormatMoney(it.Amount, it.Currency), RefundReversed.Describe(m.Provider), cmp.Or(it.ErrorMessage, it.ErrorCode), m.ID))
+	}
+	return out
+}
+
+// Reversed is whether a refund of one of g's suspects was reversed by its
+// provider (the group's headline says so).
+func (g *Group) Reversed() bool {
+	for i := range g.Charges {
+		if m := &g.Charges[i]; m.Role == Duplicate && m.Decision == string(RefundReversed) {
+			return true
+		}
+	}
+	return false
 }
 
 // uncovered are the ids of the charges dismissal d did not cover: new
@@ -437,7 +474,7 @@ func (x *index) applyLedger(m *Member, groupWide Decision, led *ledger) {
 		}
 	}
 	if cr != nil && m.Role == Duplicate {
-		m.InFlight = cr.inFlight
+		m.InFlight, m.EndedKeys = cr.inFlight, cr.endedKeys
 	}
 	var at time.Time
 	for _, d := range []Decision{led.byCharge[m.ID], groupWide} {
@@ -639,6 +676,9 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 		g := &groups[gi]
 		t := cur(g.Currency)
 		s.Causes[g.Cause]++
+		if g.Reversed() {
+			s.Reversed++
+		}
 		switch g.Status {
 		case Open, Pending:
 			if g.Status == Open {

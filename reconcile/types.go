@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -168,6 +169,12 @@ const (
 	// reference) and confirms it later, as Adyen does with a notification;
 	// Ledger.ConfirmRefund records that outcome. Never resent by a resume.
 	RefundReceived RefundStatus = "received"
+	// RefundReversed: the provider reported the refund failed or reversed
+	// after it received or confirmed it (Adyen's REFUND_FAILED,
+	// REFUNDED_REVERSED): the money came back to the merchant, so it no
+	// longer counts as refunded and the charge is at risk again. Never
+	// resent under its key.
+	RefundReversed RefundStatus = "refund_reversed"
 	// RefundWouldRefund is a --dry-run outcome: shown, never sent, never
 	// recorded. Older versions recorded rehearsals in the ledger with this
 	// status, under keys starting with DryRunKeyPrefix; detection ignores them.
@@ -180,10 +187,44 @@ const DryRunKeyPrefix = "dry-run-"
 
 // Describe is the status as an operator reads it, for a refund through p.
 func (s RefundStatus) Describe(p Provider) string {
-	if s == RefundReceived {
+	switch s {
+	case RefundReceived:
 		return "received, awaiting " + p.Title() + " confirmation"
+	case RefundReversed:
+		return "reversed by " + p.Title()
 	}
 	return string(s)
+}
+
+// Confirm is what a provider's confirmation with outcome (refunded,
+// refund_failed or refund_reversed, from its notification) does to an intent
+// of status s: changed when the intent takes the outcome; neither for a
+// notification delivered again, or a success or refusal arriving after the
+// reversal that followed it; an error for one that contradicts the ledger
+// (a refunded intent refused, a refused one confirmed, a pending one, whose
+// refund the provider has not answered for yet).
+func (s RefundStatus) Confirm(outcome RefundStatus) (changed bool, err error) {
+	switch outcome {
+	case RefundSucceeded, RefundFailed, RefundReversed:
+	default:
+		return false, fmt.Errorf("the outcome must be %q, %q or %q, not %q", RefundSucceeded, RefundFailed, RefundReversed, outcome)
+	}
+	switch {
+	case s == outcome, s == RefundReversed, s == RefundFailed && outcome == RefundReversed:
+		return false, nil // nothing left to change: no money is out
+	case s == RefundReceived, s == RefundSucceeded && outcome == RefundReversed:
+		return true, nil
+	}
+	return false, fmt.Errorf("the intent is %s, not awaiting confirmation; refusing to record it as %s", s, outcome)
+}
+
+// EndedWithoutRefund is whether an intent of this status is over and moved
+// no money: the provider refused it, or reversed it (the money came back). Its key is never sent again (the
+// provider would replay that answer, or for Adyen its first answer, for the
+// key's lifetime); asking again plans a new intent under a new key
+// (Group.RefundRequest).
+func (s RefundStatus) EndedWithoutRefund() bool {
+	return s == RefundFailed || s == RefundReversed
 }
 
 // Rehearsal is whether the intent is a dry run an older version recorded: not

@@ -141,9 +141,9 @@ type Ledger interface {
 	// RefundIntents lists every intent: Find's record of the refund ids
 	// other intents of a charge hold (Recorded) comes from it.
 	RefundIntents(ctx context.Context) ([]reconcile.RefundIntent, error)
-	// ConfirmRefund records a provider's confirmation (outcome Succeeded or
-	// Failed, from its notification) of a received refund, found by its
-	// refund id. The Refunder never calls it; a provider's notification
+	// ConfirmRefund records a provider's confirmation (outcome Succeeded,
+	// Failed or Reversed, from its notification) of a received refund, found
+	// by its refund id (reconcile.RefundStatus.Confirm says what changes). The Refunder never calls it; a provider's notification
 	// handler does.
 	ConfirmRefund(ctx context.Context, refundID string, outcome reconcile.RefundOutcome) error
 }

@@ -1,6 +1,7 @@
 package refunding
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +28,10 @@ type Refunder struct {
 	Operator string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
 	DryRun   bool   // a rehearsal: report would_refund outcomes, record and send nothing
 	// Deadline bounds the time one refund may wait for its provider, all
-	// retries included (0: no bound beyond each request's own timeout). Past
-	// it the intent stays pending, to be resumed with the same key.
+	// retries included. Past it the intent stays pending, to be resumed with
+	// the same key. 0, or more than reconcile.MaxRefundDeadline, is that
+	// maximum: an attempt that waited longer than its lease could be taken
+	// over by another process while it still waits.
 	Deadline time.Duration
 	Now      func() time.Time
 }
@@ -47,21 +50,27 @@ func (e *deadlineError) Error() string {
 }
 func (e *deadlineError) Unwrap() error { return context.DeadlineExceeded }
 
+// deadline is the Deadline in force: never unbounded, never past what the
+// ledger's lease on the intent allows.
+func (r *Refunder) deadline() time.Duration {
+	if r.Deadline <= 0 || r.Deadline > reconcile.MaxRefundDeadline {
+		return reconcile.MaxRefundDeadline
+	}
+	return r.Deadline
+}
+
 // network is the context for one refund's calls to its provider: ctx bounded
-// by the Deadline. Ledger writes keep ctx, so the outcome is recorded even
+// by the deadline. Ledger writes keep ctx, so the outcome is recorded even
 // when the deadline has passed.
 func (r *Refunder) network(ctx context.Context) (context.Context, context.CancelFunc) {
-	if r.Deadline <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, r.Deadline)
+	return context.WithTimeout(ctx, r.deadline())
 }
 
 // cause is err, or a deadlineError when the refund's deadline (not the
 // caller) cut the call short.
 func (r *Refunder) cause(ctx, net context.Context, err error) error {
 	if ctx.Err() == nil && errors.Is(net.Err(), context.DeadlineExceeded) {
-		return &deadlineError{limit: r.Deadline}
+		return &deadlineError{limit: r.deadline()}
 	}
 	return err
 }
@@ -326,13 +335,17 @@ func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) 
 	switch rec.Status {
 	case reconcile.RefundSucceeded, reconcile.RefundReceived:
 		return Outcome{Intent: rec, Reused: true, Recorded: true}, nil
-	case reconcile.RefundFailed:
-		// Asked again after a refusal (a dispute closed, a better key): reopen
-		// the intent first so a crash after the call still leaves it pending.
-		if err := r.Ledger.FinishRefund(ctx, rec.Key, reconcile.RefundOutcome{Status: reconcile.RefundPending}); err != nil {
-			return Outcome{}, fmt.Errorf("reopen the refund intent for charge %s: %w", plan.ChargeID, err)
+	}
+	if rec.Status.EndedWithoutRefund() {
+		// Never resent under its key: the provider answers a key it has seen
+		// with its first answer (Adyen for 31 days), so nothing new would be
+		// asked. A new plan keys the next ask past it.
+		ended := "refused by " + rec.Provider.Title()
+		if rec.Status == reconcile.RefundReversed {
+			ended = reconcile.RefundReversed.Describe(rec.Provider)
 		}
-		rec.Status, rec.ErrorCode, rec.ErrorMessage = reconcile.RefundPending, "", ""
+		return Outcome{Intent: rec, Reused: true, Err: fmt.Errorf("the refund of charge %s under key %s was %s (%s) and is never sent again under that key; plan it again (doublecheck refund, or r in the dashboard) to ask anew under a new key",
+			plan.ChargeID, rec.Key, ended, cmp.Or(rec.ErrorMessage, rec.ErrorCode, "no reason given"))}, nil
 	}
 	o, err := r.settle(ctx, gw, rec)
 	o.Reused = !created
@@ -358,6 +371,11 @@ func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIn
 	if held := heldBy(err); held != nil {
 		// Another process claimed it first: it sends, this one must not.
 		return Outcome{Intent: it, Held: true, Err: held}, nil
+	}
+	var settled *reconcile.RefundSettledError
+	if errors.As(err, &settled) {
+		// Another attempt settled it since it was read: nothing to send.
+		return settledOutcome(it, settled), nil
 	}
 	if err != nil {
 		return Outcome{}, fmt.Errorf("record the refund attempt for charge %s: %w", it.ChargeID, err)
@@ -420,6 +438,18 @@ func (r *Refunder) recorded(ctx context.Context, it reconcile.RefundIntent) (Rec
 	return NewRecorded(it, others...), nil
 }
 
+// settledOutcome is the outcome of intent it, which another attempt settled
+// as e says: recorded when the refund happened (or was received), else the
+// refusal, as a failure.
+func settledOutcome(it reconcile.RefundIntent, e *reconcile.RefundSettledError) Outcome {
+	it.Status, it.RefundID = e.Status, e.RefundID
+	switch e.Status {
+	case reconcile.RefundSucceeded, reconcile.RefundReceived:
+		return Outcome{Intent: it, Reused: true, Recorded: true}
+	}
+	return Outcome{Intent: it, Reused: true, Err: e}
+}
+
 // succeed records a refund the provider returned, or that was found for the
 // intent (adopted), with the charge's new refund state. A refund the provider
 // confirms later is recorded as received.
@@ -442,8 +472,8 @@ func (r *Refunder) succeed(ctx context.Context, it reconcile.RefundIntent, rc Re
 	return Outcome{Intent: it, Adopted: adopted}, nil
 }
 
-// fail records the provider's refusal. Resume leaves a refused intent alone;
-// only a new Refund of the same plan (the operator asking again) reopens it.
+// fail records the provider's refusal. The intent is never sent again: a
+// new plan asks again under a new key (reconcile.Group.RefundRequest).
 func (r *Refunder) fail(ctx context.Context, gw Gateway, it reconcile.RefundIntent, cause error) (Outcome, error) {
 	code, msg := errorRecord(gw, cause)
 	if err := r.Ledger.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: code, ErrorMessage: msg}); err != nil {

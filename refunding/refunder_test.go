@@ -52,6 +52,8 @@ type fakeGateway struct {
 	refunds  map[string]string // idempotency key → refund id
 	sends    int
 	recorded []Recorded // what each Find was given
+	// deadline is the last Send's context deadline (zero: it had none).
+	deadline time.Time
 }
 
 func newFake(p reconcile.Provider, events *refundtest.Events, script ...step) *fakeGateway {
@@ -64,6 +66,7 @@ func (g *fakeGateway) KeyTrust() time.Duration      { return 5 * time.Hour }
 func (g *fakeGateway) Send(ctx context.Context, it reconcile.RefundIntent) (Receipt, error) {
 	g.mu.Lock()
 	g.sends++
+	g.deadline, _ = ctx.Deadline()
 	g.events.Add("send " + it.Key)
 	s := answer
 	if len(g.script) > 0 {
@@ -317,6 +320,40 @@ func TestRefundDeadlineStopsTheBatch(t *testing.T) {
 	}
 }
 
+// TestRefundDeadlineIsAlwaysWithinTheLease: whatever Deadline the Refunder
+// is given, the provider's calls end within reconcile.MaxRefundDeadline, so
+// no attempt still waits once its lease lets another process take it over.
+func TestRefundDeadlineIsAlwaysWithinTheLease(t *testing.T) {
+	cases := []struct {
+		name     string
+		deadline time.Duration
+		want     time.Duration
+	}{
+		{name: "unset: the maximum", deadline: 0, want: reconcile.MaxRefundDeadline},
+		{name: "negative: the maximum", deadline: -time.Second, want: reconcile.MaxRefundDeadline},
+		{name: "past the lease: the maximum", deadline: 10 * time.Minute, want: reconcile.MaxRefundDeadline},
+		{name: "the maximum itself", deadline: reconcile.MaxRefundDeadline, want: reconcile.MaxRefundDeadline},
+		{name: "a shorter one is kept", deadline: 30 * time.Second, want: 30 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			gw := newFake(reconcile.ProviderStripe, nil)
+			r := &Refunder{Gateways: map[reconcile.Provider]Gateway{reconcile.ProviderStripe: gw}, Ledger: refundtest.NewLedger(nil),
+				Operator: "ana", Deadline: tc.deadline}
+			before := time.Now()
+			if _, err := r.Refund(context.Background(), []reconcile.RefundRequest{planFor("ch_dup", reconcile.ProviderStripe)}, nil); err != nil {
+				t.Fatal(err)
+			}
+			after := time.Now()
+			// The deadline was set between before and after, tc.want ahead.
+			if gw.deadline.IsZero() || gw.deadline.Before(before.Add(tc.want)) || gw.deadline.After(after.Add(tc.want)) {
+				t.Errorf("the provider was called with deadline %v, want %s after the call began (between %v and %v)",
+					gw.deadline, tc.want, before.Add(tc.want), after.Add(tc.want))
+			}
+		})
+	}
+}
+
 // TestRefundRefusesBadPlansAndDryRunsWriteNothing: neither writes or sends.
 func TestRefundRefusesBadPlansAndDryRunsWriteNothing(t *testing.T) {
 	good := planFor("ch_dup", reconcile.ProviderPayPal)
@@ -386,5 +423,127 @@ func TestResumeSkipsWhatIsNotPending(t *testing.T) {
 	}
 	if ev := events.List(); slices.ContainsFunc(ev, func(e string) bool { return strings.HasPrefix(e, "attempt") }) {
 		t.Errorf("events %q: an attempt was made", ev)
+	}
+}
+
+// settledMeanwhile is a ledger where another process settles every intent
+// right after this one lists them pending, as a race between two resumes.
+type settledMeanwhile struct {
+	*refundtest.Ledger
+	outcome reconcile.RefundOutcome
+}
+
+func (l settledMeanwhile) PendingRefunds(ctx context.Context) ([]reconcile.RefundIntent, error) {
+	pending, err := l.Ledger.PendingRefunds(ctx)
+	for _, it := range pending {
+		if err := l.Ledger.FinishRefund(ctx, it.Key, l.outcome); err != nil {
+			return nil, err
+		}
+	}
+	return pending, err
+}
+
+// TestResumeSendsNothingForAnIntentSettledMeanwhile: a resume that listed an
+// intent pending and lost the race to another process that settled it sends
+// nothing: the ledger refuses the claim, and the outcome says what the other
+// attempt recorded.
+func TestResumeSendsNothingForAnIntentSettledMeanwhile(t *testing.T) {
+	cases := []struct {
+		name     string
+		outcome  reconcile.RefundOutcome
+		recorded bool
+		line     string
+	}{
+		{name: "refunded", outcome: reconcile.RefundOutcome{Status: reconcile.RefundSucceeded, RefundID: "rf_9"}, recorded: true,
+			line: "rf_9 (already refunded by doublecheck)"},
+		{name: "received", outcome: reconcile.RefundOutcome{Status: reconcile.RefundReceived, RefundID: "rf_9"}, recorded: true,
+			line: "rf_9 (received, awaiting Adyen confirmation)"},
+		{name: "refused", outcome: reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "not_refundable", ErrorMessage: "not refundable"},
+			line: "error: the refund of ch_dup is already recorded as refund_failed (another attempt settled it); nothing was sent"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			events := &refundtest.Events{}
+			ledger := settledMeanwhile{Ledger: refundtest.NewLedger(events), outcome: tc.outcome}
+			gw := newFake(reconcile.ProviderAdyen, events)
+			plan := planFor("ch_dup", reconcile.ProviderAdyen)
+			if _, _, err := ledger.BeginRefund(ctx, reconcile.RefundIntent{RefundRequest: plan}); err != nil {
+				t.Fatal(err)
+			}
+			r := &Refunder{Gateways: map[reconcile.Provider]Gateway{reconcile.ProviderAdyen: gw}, Ledger: ledger, Operator: "bob"}
+			outcomes, err := r.Resume(ctx)
+			if err != nil || len(outcomes) != 1 {
+				t.Fatalf("Resume = %v, %v", outcomes, err)
+			}
+			o := outcomes[0]
+			if o.Recorded != tc.recorded || o.Pending || !strings.Contains(o.String(), tc.line) {
+				t.Errorf("outcome %q (recorded %v, pending %v), want %q, recorded %v", o, o.Recorded, o.Pending, tc.line, tc.recorded)
+			}
+			if gw.sends != 0 || len(ledger.Attempts(plan.Key)) != 0 {
+				t.Errorf("%d sends and attempts %+v, want none", gw.sends, ledger.Attempts(plan.Key))
+			}
+			if got := ledger.Intent(plan.Key).Status; got != tc.outcome.Status {
+				t.Errorf("intent %s, want the other attempt's %s kept", got, tc.outcome.Status)
+			}
+		})
+	}
+}
+
+// TestARefusedRefundIsNeverSentAgainUnderItsKey: a plan that still carries a
+// refused intent's key (planned before the refusal was recorded) sends
+// nothing and leaves the refusal recorded; the planner's next key (-r1)
+// asks again. A reversed refund likewise.
+func TestARefusedRefundIsNeverSentAgainUnderItsKey(t *testing.T) {
+	for _, p := range []reconcile.Provider{reconcile.ProviderStripe, reconcile.ProviderPayPal, reconcile.ProviderAdyen} {
+		t.Run(string(p), func(t *testing.T) {
+			ctx := context.Background()
+			events := &refundtest.Events{}
+			ledger := refundtest.NewLedger(events)
+			gw := newFake(p, events, refuse)
+			r := &Refunder{Gateways: map[reconcile.Provider]Gateway{p: gw}, Ledger: ledger, Operator: "ana"}
+			plan := planFor("ch_dup", p)
+			if _, err := r.Refund(ctx, []reconcile.RefundRequest{plan}, nil); err != nil {
+				t.Fatal(err)
+			}
+			out, err := r.Refund(ctx, []reconcile.RefundRequest{plan}, nil)
+			if err != nil || len(out) != 1 {
+				t.Fatalf("Refund = %v, %v", out, err)
+			}
+			if o := out[0]; o.Err == nil || !strings.Contains(o.Err.Error(), "was refused by "+p.Title()+" (not refundable) and is never sent again under that key") || !Failed(out) {
+				t.Errorf("asked again under the refused key: %q, want it refused without sending", o)
+			}
+			if gw.sends != 1 || ledger.Intent(plan.Key).Status != reconcile.RefundFailed {
+				t.Errorf("%d sends, intent %s; want the one refused send, still recorded as refused", gw.sends, ledger.Intent(plan.Key).Status)
+			}
+			again := plan
+			again.Key += "-r1" // what the planner keys the next ask with
+			if out, err := r.Refund(ctx, []reconcile.RefundRequest{again}, nil); err != nil || out[0].Err != nil || gw.refundCount() != 1 {
+				t.Errorf("the new ask: %v, %v; the provider holds %d refunds, want 1", out, err, gw.refundCount())
+			}
+		})
+	}
+}
+
+func TestAReversedRefundIsNeverSentAgainUnderItsKey(t *testing.T) {
+	ctx := context.Background()
+	ledger := refundtest.NewLedger(nil)
+	gw := newFake(reconcile.ProviderAdyen, nil)
+	gw.awaiting = true
+	r := &Refunder{Gateways: map[reconcile.Provider]Gateway{reconcile.ProviderAdyen: gw}, Ledger: ledger, Operator: "ana"}
+	plan := planFor("ch_dup", reconcile.ProviderAdyen)
+	out, err := r.Refund(ctx, []reconcile.RefundRequest{plan}, nil)
+	if err != nil || out[0].Intent.Status != reconcile.RefundReceived {
+		t.Fatalf("Refund = %v, %v", out, err)
+	}
+	if err := ledger.ConfirmRefund(ctx, out[0].Intent.RefundID, reconcile.RefundOutcome{Status: reconcile.RefundReversed, ErrorCode: "refunded_reversed", ErrorMessage: "REFUNDED_REVERSED"}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = r.Refund(ctx, []reconcile.RefundRequest{plan}, nil)
+	if err != nil || out[0].Err == nil || !strings.Contains(out[0].Err.Error(), "was reversed by Adyen (REFUNDED_REVERSED) and is never sent again under that key") {
+		t.Errorf("asked again under the reversed key: %v, %v", out, err)
+	}
+	if gw.sends != 1 || ledger.Intent(plan.Key).Status != reconcile.RefundReversed {
+		t.Errorf("%d sends, intent %s; want one send, the intent still reversed", gw.sends, ledger.Intent(plan.Key).Status)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,13 +56,11 @@ func TestRefundAttemptsKeepEveryOutcome(t *testing.T) {
 				[]attemptSummary{{1, "ann", reconcile.RefundPending, "", "network", "timed out"},
 					{2, "bob", reconcile.RefundSucceeded, "re_1", "", ""}},
 				reconcile.RefundSucceeded},
-			{"refused, reopened, refunded: the refusal stays on record",
+			{"refused: a late pending outcome does not reopen it (asking again is a new intent)",
 				[]ledgerStep{attemptBy("ann"), finish(reconcile.RefundFailed, "", "charge_disputed", "Charge is disputed."),
-					finish(reconcile.RefundPending, "", "", ""), // the operator asks again: the intent reopens
-					attemptBy("ann"), finish(reconcile.RefundSucceeded, "re_2", "", "")},
-				[]attemptSummary{{1, "ann", reconcile.RefundFailed, "", "charge_disputed", "Charge is disputed."},
-					{2, "ann", reconcile.RefundSucceeded, "re_2", "", ""}},
-				reconcile.RefundSucceeded},
+					finish(reconcile.RefundPending, "", "", "")},
+				[]attemptSummary{{1, "ann", reconcile.RefundFailed, "", "charge_disputed", "Charge is disputed."}},
+				reconcile.RefundFailed},
 			{"a crash mid-attempt leaves it started",
 				[]ledgerStep{attemptBy("ann"), attemptBy("bob"), finish(reconcile.RefundSucceeded, "re_3", "", "")},
 				[]attemptSummary{{1, "ann", reconcile.RefundAttemptStarted, "", "", ""},
@@ -138,7 +137,7 @@ func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
 		ctx := context.Background()
 		path := d.location(t)
 		ann, bob := openAt(t, path), openAt(t, path)
-		bob.now = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Minute) }
+		bob.dbNow = func() time.Time { return time.Now().Add(reconcile.RefundLease + time.Minute) }
 		intent, _, err := ann.BeginRefund(ctx, intentFor("ch_dup", 900, "ann"))
 		if err != nil {
 			t.Fatal(err)
@@ -169,9 +168,11 @@ func TestRefundAttemptsOfTwoHandlesStayApart(t *testing.T) {
 		if pending, _ := ann.PendingRefunds(ctx); len(pending) != 0 {
 			t.Errorf("the refunded intent is pending again: %+v", pending)
 		}
-		// A refusal after the refund is a contradiction, and refused as before.
-		if err := bob.MarkAttempt(ctx, intent.Key, "bob"); err != nil {
-			t.Fatal(err)
+		// The refunded intent cannot be claimed again, and a refusal after the
+		// refund is a contradiction, refused as before.
+		var settled *reconcile.RefundSettledError
+		if err := bob.MarkAttempt(ctx, intent.Key, "bob"); !errors.As(err, &settled) || settled.Status != reconcile.RefundSucceeded {
+			t.Fatalf("a claim on the refunded intent: %v, want a RefundSettledError", err)
 		}
 		err = bob.FinishRefund(ctx, intent.Key, reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "charge_already_refunded", ErrorMessage: "already"})
 		if err == nil || !strings.Contains(err.Error(), "already recorded as refunded") {

@@ -23,14 +23,19 @@ func TestRefundClaimOfACrashedProcessIsTakenAtOnce(t *testing.T) {
 		if err := ended.Run(); err != nil {
 			t.Skip("cannot run true:", err)
 		}
+		machine, identified := thisMachine()
 		tests := []struct {
 			name     string
 			openedBy string
 			held     bool
 		}{
-			{"a process of this machine that ended", fmt.Sprintf("%s/%d/x", hostname(), ended.Process.Pid), false},
-			{"a process of this machine that runs", fmt.Sprintf("%s/%d/x", hostname(), os.Getppid()), true},
+			{"a process of this machine that ended", fmt.Sprintf("%s/%d/x", machine, ended.Process.Pid), !identified},
+			{"a process of this machine that runs", fmt.Sprintf("%s/%d/x", machine, os.Getppid()), true},
 			{"a process of another machine", fmt.Sprintf("elsewhere/%d/x", ended.Process.Pid), true},
+			// A cloned image, or every laptop called "localhost": the host
+			// name alone would take a live claim of another machine.
+			{"a process of another machine with this host name", fmt.Sprintf("%s~0123456789abcdef/%d/x", hostname(), ended.Process.Pid), true},
+			{"a handle of an older version (host name only)", fmt.Sprintf("%s/%d/x", hostname(), ended.Process.Pid), true},
 		}
 		for i, tt := range tests {
 			charge := fmt.Sprintf("ch_%d", i)

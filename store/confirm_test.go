@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -70,7 +71,18 @@ func TestConfirmRefund(t *testing.T) {
 				wantError: `no intent records refund id "psp_9"`},
 			{name: "not an outcome", before: reconcile.RefundReceived, refundID: "psp_1",
 				outcome: reconcile.RefundOutcome{Status: reconcile.RefundPending}, want: reconcile.RefundReceived,
-				wantError: `the outcome must be "refunded" or "refund_failed"`},
+				wantError: `the outcome must be "refunded", "refund_failed" or "refund_reversed"`},
+			{name: "received, then failed after all", before: reconcile.RefundReceived, refundID: "psp_1",
+				outcome: reconcile.RefundOutcome{Status: reconcile.RefundReversed, ErrorCode: "refund_failed", ErrorMessage: "REFUND_FAILED"},
+				want:    reconcile.RefundReversed, wantCode: "refund_failed"},
+			{name: "refunded, then reversed: no longer refunded", before: reconcile.RefundSucceeded, refundID: "psp_1",
+				outcome: reconcile.RefundOutcome{Status: reconcile.RefundReversed, ErrorCode: "refunded_reversed", ErrorMessage: "REFUNDED_REVERSED"},
+				want:    reconcile.RefundReversed, wantCode: "refunded_reversed"},
+			{name: "refused, then reversed: nothing to change", before: reconcile.RefundFailed, refundID: "psp_1",
+				outcome: reconcile.RefundOutcome{Status: reconcile.RefundReversed, ErrorCode: "refund_failed"}, want: reconcile.RefundFailed},
+			{name: "a refused intent is never confirmed", before: reconcile.RefundFailed, refundID: "psp_1",
+				outcome: reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}, want: reconcile.RefundFailed,
+				wantError: "is refund_failed, not awaiting confirmation"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -113,7 +125,7 @@ func TestConfirmRefund(t *testing.T) {
 				for i := range want {
 					if want[i].Key == it.Key {
 						want[i].Status = tc.want
-						if tc.want == reconcile.RefundFailed {
+						if tc.want != tc.before && tc.want != reconcile.RefundSucceeded {
 							want[i].ErrorCode, want[i].ErrorMessage = tc.wantCode, tc.outcome.ErrorMessage
 						}
 					}
@@ -139,4 +151,80 @@ func allIntents(t *testing.T, s *Store) []reconcile.RefundIntent {
 		t.Fatal(err)
 	}
 	return intents
+}
+
+// A file of notifications is confirmed in one transaction, each reading its
+// intent as the earlier ones left it: a success then a reversal of one refund
+// ends reversed (no longer refunded); one confirmation the ledger
+// contradicts refuses the whole batch, naming it, and records nothing.
+func TestConfirmRefundsIsAllOrNothing(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		ctx := context.Background()
+		received := func(s *Store, charge, refundID string) reconcile.RefundIntent {
+			t.Helper()
+			it, _, err := s.BeginRefund(ctx, intentFor(charge, 2000, "ann"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.MarkAttempt(ctx, it.Key, "ann"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.FinishRefund(ctx, it.Key, reconcile.RefundOutcome{Status: reconcile.RefundReceived, RefundID: refundID}); err != nil {
+				t.Fatal(err)
+			}
+			return it
+		}
+		succeeded := reconcile.RefundOutcome{Status: reconcile.RefundSucceeded}
+		reversed := reconcile.RefundOutcome{Status: reconcile.RefundReversed, ErrorCode: "refunded_reversed", ErrorMessage: "REFUNDED_REVERSED"}
+		refused := reconcile.RefundOutcome{Status: reconcile.RefundFailed, ErrorCode: "refund", ErrorMessage: "refused"}
+
+		t.Run("success then reversal", func(t *testing.T) {
+			s := d.open(t)
+			a := received(s, "ch_a", "psp_a")
+			lost, _, err := s.BeginRefund(ctx, intentFor("ch_lost", 2000, "ann"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			done, err := s.ConfirmRefunds(ctx, []RefundConfirmation{
+				{RefundID: "psp_a", Outcome: succeeded}, {RefundID: "psp_a", Outcome: reversed},
+				{RefundID: "psp_a", Outcome: succeeded}, // delivered again after the reversal
+				{RefundID: "psp_lost", Key: lost.Key, Outcome: succeeded}, {RefundID: "psp_elsewhere", Key: "theirs", Outcome: succeeded},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []string{}
+			for _, c := range done {
+				got = append(got, fmt.Sprintf("%s %v %s", c.Intent.Status, c.Changed, c.Lost.Key))
+			}
+			want := []string{"received true ", "refunded true ", "refund_reversed false ", " false " + lost.Key, " false "}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("results %q, want %q", got, want)
+			}
+			for _, it := range allIntents(t, s) {
+				if it.Key == a.Key && (it.Status != reconcile.RefundReversed || it.ErrorCode != "refunded_reversed") {
+					t.Errorf("intent %+v, want reversed", it)
+				}
+				if it.Key == lost.Key && it.Status != reconcile.RefundPending {
+					t.Errorf("the lost answer's intent is %s, want it left pending", it.Status)
+				}
+			}
+		})
+		t.Run("one contradiction refuses the batch", func(t *testing.T) {
+			s := d.open(t)
+			received(s, "ch_a", "psp_a")
+			received(s, "ch_b", "psp_b")
+			before := allIntents(t, s)
+			_, err := s.ConfirmRefunds(ctx, []RefundConfirmation{
+				{RefundID: "psp_a", Outcome: succeeded}, {RefundID: "psp_b", Outcome: succeeded}, {RefundID: "psp_b", Outcome: refused},
+			})
+			var ce *ConfirmationError
+			if !errors.As(err, &ce) || ce.Index != 2 || !strings.Contains(err.Error(), "is refunded, not awaiting confirmation") {
+				t.Fatalf("err = %v, want the third confirmation refused", err)
+			}
+			if got := allIntents(t, s); !reflect.DeepEqual(got, before) {
+				t.Errorf("intents changed by a refused batch:\n got %+v\nwant %+v", got, before)
+			}
+		})
+	})
 }

@@ -130,7 +130,11 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 		if err != nil || inserted || stored.Status != reconcile.RefundPending {
 			return err
 		}
-		if h, err := s.holder(ctx, tx, stored.Key, stored.ChargeID); err != nil || h != nil {
+		now, err := s.leaseClock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if h, err := s.holder(ctx, tx, stored.Key, stored.ChargeID, now); err != nil || h != nil {
 			held = h
 			return err
 		}
@@ -146,17 +150,17 @@ func (s *Store) BeginRefund(ctx context.Context, intent reconcile.RefundIntent) 
 	return stored, inserted, err
 }
 
-// holder is the claim another Store holds on the intent with this key: its
-// latest attempt begun by another handle, unfinished, within
-// reconcile.RefundLease, unless its process is known to have ended; nil when
-// there is none.
-func (s *Store) holder(ctx context.Context, tx *txn, key, chargeID string) (*reconcile.RefundHeldError, error) {
+// holder is the claim another Store holds on the intent with this key at
+// now (the database's clock): its latest attempt begun by another handle,
+// unfinished, within reconcile.RefundLease, unless its process is known to
+// have ended; nil when there is none.
+func (s *Store) holder(ctx context.Context, tx *txn, key, chargeID string, now time.Time) (*reconcile.RefundHeldError, error) {
 	var operator, openedBy string
 	var started int64
 	err := tx.QueryRowContext(ctx, `SELECT operator, opened_by, started_at FROM refund_attempts
 		WHERE key = ? AND status = ? AND opened_by <> ? AND started_at > ?
 		ORDER BY attempt DESC LIMIT 1`,
-		key, reconcile.RefundAttemptStarted, s.handle, s.clock().Add(-reconcile.RefundLease).UnixNano()).Scan(&operator, &openedBy, &started)
+		key, reconcile.RefundAttemptStarted, s.handle, now.Add(-reconcile.RefundLease).UnixNano()).Scan(&operator, &openedBy, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -169,12 +173,31 @@ func (s *Store) holder(ctx context.Context, tx *txn, key, chargeID string) (*rec
 	return &reconcile.RefundHeldError{Key: key, ChargeID: chargeID, Operator: operator, Since: decodeTime(started)}, nil
 }
 
-// clock is the time the ledger's claims are judged by.
+// clock is this machine's time.
 func (s *Store) clock() time.Time {
 	if s.now != nil {
 		return s.now()
 	}
 	return time.Now()
+}
+
+// leaseClock is the time refund claims begin and are judged by: the
+// database server's on PostgreSQL, so operators whose machines' clocks
+// disagree judge a lease alike (the skew would otherwise eat the margin
+// between the refund deadline and the lease); this machine's for SQLite,
+// whose store is one machine's file.
+func (s *Store) leaseClock(ctx context.Context, tx *txn) (time.Time, error) {
+	switch {
+	case s.dbNow != nil:
+		return s.dbNow(), nil
+	case !s.d.postgres:
+		return s.clock(), nil
+	}
+	var micros int64
+	if err := tx.QueryRowContext(ctx, `SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint`).Scan(&micros); err != nil {
+		return time.Time{}, fmt.Errorf("read the database's clock: %w", err)
+	}
+	return time.UnixMicro(micros), nil
 }
 
 // MarkAttempt begins one more attempt, run by operator, to settle the intent
@@ -188,21 +211,33 @@ func (s *Store) clock() time.Time {
 // than reconcile.RefundLease, MarkAttempt records nothing and returns a
 // *reconcile.RefundHeldError naming its operator and start, and the caller
 // sends nothing. After the lease the intent can be taken over; the abandoned
-// attempt stays "started" (no outcome known) in the audit.
+// attempt stays "started" (no outcome known) in the audit. An intent that is
+// no longer pending (settled by another attempt since the caller read it) is
+// not claimed either: MarkAttempt returns a *reconcile.RefundSettledError.
 func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
 	err := s.withLedgerTx(ctx, func(tx *txn) error {
 		// The intent's row is locked first (in SQLite the transaction locks
 		// the store), so two processes' claims on it are judged one after
 		// the other.
-		var chargeID string
-		err := tx.QueryRowContext(ctx, `SELECT charge_id FROM refund_intents WHERE key = ?`+tx.d.forUpdate(), key).Scan(&chargeID)
+		var chargeID, refundID string
+		var status reconcile.RefundStatus
+		err := tx.QueryRowContext(ctx, `SELECT charge_id, status, refund_id FROM refund_intents WHERE key = ?`+tx.d.forUpdate(), key).Scan(&chargeID, &status, &refundID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %q", ErrNoIntent, key)
 		}
 		if err != nil {
 			return err
 		}
-		if held, err := s.holder(ctx, tx, key, chargeID); err != nil || held != nil {
+		if status != reconcile.RefundPending {
+			// Settled since the caller read it (another process's attempt):
+			// sending now could refund twice, or undo a refusal.
+			return &reconcile.RefundSettledError{Key: key, ChargeID: chargeID, Status: status, RefundID: refundID}
+		}
+		now, err := s.leaseClock(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if held, err := s.holder(ctx, tx, key, chargeID, now); err != nil || held != nil {
 			if held != nil {
 				return held
 			}
@@ -216,12 +251,16 @@ func (s *Store) MarkAttempt(ctx context.Context, key, operator string) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO refund_attempts (key, attempt, operator, opened_by,
 			started_at, finished_at, status, refund_id, error_code, error_message)
 			VALUES (?, ?, ?, ?, ?, 0, ?, '', '', '')`,
-			key, attempt, operator, s.handle, s.clock().UnixNano(), reconcile.RefundAttemptStarted)
+			key, attempt, operator, s.handle, now.UnixNano(), reconcile.RefundAttemptStarted)
 		return err
 	})
 	var held *reconcile.RefundHeldError
 	if errors.As(err, &held) {
 		return held
+	}
+	var settled *reconcile.RefundSettledError
+	if errors.As(err, &settled) {
+		return settled
 	}
 	if err != nil {
 		return fmt.Errorf("mark refund attempt %s in %s: %w", key, s.path, err)
@@ -239,12 +278,14 @@ var ErrNoIntent = errors.New("no refund intent with this key")
 // refund found in Stripe rather than sent) records the intent as refunded.
 // The same transaction completes, with this outcome, the latest attempt this
 // Store began for the key with MarkAttempt that is still open; with none open
-// (a dry run, or reopening a refused intent) only the intent changes.
+// (a dry run) only the intent changes.
 // An intent recorded as refunded cannot be changed any more: money moved, and
 // the ledger must keep saying so. A pending outcome for it (another process's
 // attempt settled it meanwhile) is kept in its attempt only; any other
 // outcome is refused. An intent recorded as received (the provider has the
 // refund) changes only to refunded here; ConfirmRefund records a refusal.
+// A refused intent is never reopened: its key is not sent again, and asking
+// again is a new intent under a new key (reconcile.Group.RefundRequest).
 func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.RefundOutcome) error {
 	status, refundID, errCode, errMsg, chargeAfter := outcome.Status, outcome.RefundID, outcome.ErrorCode, outcome.ErrorMessage, outcome.ChargeAfter
 	intentStatus := status
@@ -273,7 +314,8 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 			return err
 		}
 		settled := (current == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded) ||
-			(current == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived)
+			(current == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived) ||
+			(current.EndedWithoutRefund() && intentStatus != current)
 		if settled && intentStatus != reconcile.RefundPending {
 			return fmt.Errorf("the intent is already recorded as %s; refusing to change it to %q", current, status)
 		}
@@ -306,64 +348,163 @@ func (s *Store) FinishRefund(ctx context.Context, key string, outcome reconcile.
 	return nil
 }
 
-// ConfirmRefund records the provider's confirmation of a received refund
-// (outcome.Status refunded or refund_failed, with ErrorCode and ErrorMessage
-// for a refusal), found by the provider's refund id: the intent's status and
-// error change, nothing else (its attempts, the charge: the next sync brings
-// the charge's refund state). Providers deliver notifications at least once,
-// so confirming an intent that already has this outcome does nothing; a
-// refused refund can be asked for again (doublecheck refund reopens it).
-// An intent already refunded is never recorded as refused, and a pending
-// one (its refund not received yet) is not confirmed.
+// ConfirmRefund records the provider's confirmation of one received refund,
+// found by the provider's refund id: ConfirmRefunds with one confirmation,
+// and ErrNoIntent when no intent records the refund id.
 func (s *Store) ConfirmRefund(ctx context.Context, refundID string, outcome reconcile.RefundOutcome) error {
-	status := outcome.Status
-	switch {
-	case refundID == "":
-		return errors.New("confirm refund: the refund id is empty")
-	case status != reconcile.RefundSucceeded && status != reconcile.RefundFailed:
-		return fmt.Errorf("confirm refund %s: the outcome must be %q or %q, not %q", refundID, reconcile.RefundSucceeded, reconcile.RefundFailed, status)
-	}
-	errCode, errMsg := "", ""
-	if status == reconcile.RefundFailed {
-		errCode, errMsg = outcome.ErrorCode, outcome.ErrorMessage
-	}
-	err := s.withLedgerTx(ctx, func(tx *txn) error {
-		rows, err := tx.QueryContext(ctx, `SELECT key, status FROM refund_intents WHERE refund_id = ?`+tx.d.forUpdate(), refundID)
-		if err != nil {
-			return err
-		}
-		var keys []string
-		var current reconcile.RefundStatus
-		for rows.Next() {
-			var key string
-			if err := rows.Scan(&key, &current); err != nil {
-				rows.Close()
-				return err
-			}
-			keys = append(keys, key)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		switch {
-		case len(keys) == 0:
-			return fmt.Errorf("%w: no intent records refund id %q", ErrNoIntent, refundID)
-		case len(keys) > 1:
-			return fmt.Errorf("refund id %q is recorded for %d intents (%v); refusing to guess which it confirms", refundID, len(keys), keys)
-		case current == status:
-			return nil // a notification delivered again
-		case current != reconcile.RefundReceived:
-			return fmt.Errorf("intent %s is %s, not awaiting confirmation; refusing to record it as %s", keys[0], current, status)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE refund_intents SET status = ?, error_code = ?, error_message = ? WHERE key = ?`,
-			status, errCode, errMsg, keys[0])
-		return err
-	})
+	done, err := s.ConfirmRefunds(ctx, []RefundConfirmation{{RefundID: refundID, Outcome: outcome}})
 	if err != nil {
+		var ce *ConfirmationError
+		if errors.As(err, &ce) {
+			err = ce.Err
+		}
 		return fmt.Errorf("confirm refund %s in %s: %w", refundID, s.path, err)
 	}
+	if done[0].Intent.Key == "" {
+		return fmt.Errorf("confirm refund %s in %s: %w: no intent records refund id %q", refundID, s.path, ErrNoIntent, refundID)
+	}
 	return nil
+}
+
+// RefundConfirmation is one provider notification about a refund.
+type RefundConfirmation struct {
+	RefundID string // the provider's refund id
+	// Key is the refund request's reference, when the provider echoes it
+	// (doublecheck sends the intent's key): it finds an intent whose answer
+	// was lost, which does not record the refund id yet.
+	Key string
+	// Outcome is refunded, refund_failed (with ErrorCode and ErrorMessage)
+	// or refund_reversed (with the event and the provider's reason).
+	Outcome reconcile.RefundOutcome
+}
+
+// ConfirmedRefund is what one confirmation found and did.
+type ConfirmedRefund struct {
+	// Intent is the intent that records the refund id, as the batch's
+	// earlier confirmations left it, before this one; a zero Key when none
+	// does (a refund made elsewhere, or one whose answer was lost).
+	Intent reconcile.RefundIntent
+	// Lost is the pending intent whose key the confirmation names, when no
+	// intent records its refund id: the answer to it was lost, and a resume
+	// (the resend with the same key) gets its refund id.
+	Lost reconcile.RefundIntent
+	// Changed is whether the intent took the outcome (see
+	// reconcile.RefundStatus.Confirm); not for one delivered again.
+	Changed bool
+}
+
+// ConfirmationError is a batch of confirmations refused at one of them
+// (Index, from 0): nothing of the batch was recorded.
+type ConfirmationError struct {
+	Index int
+	Err   error
+}
+
+func (e *ConfirmationError) Error() string {
+	return fmt.Sprintf("confirmation %d: %v; nothing was recorded", e.Index+1, e.Err)
+}
+func (e *ConfirmationError) Unwrap() error { return e.Err }
+
+// ConfirmRefunds records a provider's confirmations of received refunds
+// (a file of notifications), in order, in one transaction: all or nothing.
+// Each reads its intent as the earlier ones left it, so a success followed
+// by a reversal of the same refund ends reversed. Only the intent's status
+// and error change (its attempts, the charge: the next sync or report brings
+// the charge's refund state). Providers deliver notifications at least once,
+// so a confirmation the intent already has does nothing; one that
+// contradicts the ledger (reconcile.RefundStatus.Confirm) refuses the batch
+// with a *ConfirmationError. A refund id no intent records is no error: the
+// result says so, with the pending intent its Key names, if any.
+func (s *Store) ConfirmRefunds(ctx context.Context, confirmations []RefundConfirmation) ([]ConfirmedRefund, error) {
+	for i, c := range confirmations {
+		if c.RefundID == "" {
+			return nil, &ConfirmationError{Index: i, Err: errors.New("the refund id is empty")}
+		}
+		// A received intent takes every outcome: only one that is no outcome errs.
+		if _, err := reconcile.RefundReceived.Confirm(c.Outcome.Status); err != nil {
+			return nil, &ConfirmationError{Index: i, Err: err}
+		}
+	}
+	var done []ConfirmedRefund
+	err := s.withLedgerTx(ctx, func(tx *txn) error {
+		done = make([]ConfirmedRefund, len(confirmations)) // afresh if the transaction is run again
+		for i, c := range confirmations {
+			res, err := confirmIn(ctx, tx, c)
+			if err != nil {
+				return &ConfirmationError{Index: i, Err: err}
+			}
+			done[i] = res
+		}
+		return nil
+	})
+	var ce *ConfirmationError
+	if errors.As(err, &ce) {
+		return nil, ce
+	}
+	if err != nil {
+		return nil, fmt.Errorf("confirm refunds in %s: %w", s.path, err)
+	}
+	return done, nil
+}
+
+// confirmIn applies one confirmation in tx.
+func confirmIn(ctx context.Context, tx *txn, c RefundConfirmation) (ConfirmedRefund, error) {
+	var res ConfirmedRefund
+	rows, err := tx.QueryContext(ctx, `SELECT `+intentRow+` FROM refund_intents WHERE refund_id = ?`+tx.d.forUpdate(), c.RefundID)
+	if err != nil {
+		return res, err
+	}
+	var found []reconcile.RefundIntent
+	for rows.Next() {
+		it, err := scanIntent(rows)
+		if err != nil {
+			rows.Close()
+			return res, err
+		}
+		found = append(found, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
+	switch len(found) {
+	case 0:
+		if c.Key == "" {
+			return res, nil
+		}
+		lost, err := scanIntent(tx.QueryRowContext(ctx, `SELECT `+intentRow+` FROM refund_intents WHERE key = ?`, c.Key))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return res, nil
+		case err != nil:
+			return res, err
+		case lost.Status == reconcile.RefundPending:
+			res.Lost = lost
+		}
+		return res, nil
+	case 1:
+	default:
+		keys := make([]string, len(found))
+		for i, it := range found {
+			keys[i] = it.Key
+		}
+		return res, fmt.Errorf("refund id %q is recorded for %d intents (%v); refusing to guess which it confirms", c.RefundID, len(found), keys)
+	}
+	res.Intent = found[0]
+	res.Changed, err = res.Intent.Status.Confirm(c.Outcome.Status)
+	if err != nil || !res.Changed {
+		if err != nil {
+			err = fmt.Errorf("refund %s of charge %s (intent %s): %w", c.RefundID, res.Intent.ChargeID, res.Intent.Key, err)
+		}
+		return res, err
+	}
+	errCode, errMsg := "", ""
+	if c.Outcome.Status != reconcile.RefundSucceeded {
+		errCode, errMsg = c.Outcome.ErrorCode, c.Outcome.ErrorMessage
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE refund_intents SET status = ?, error_code = ?, error_message = ? WHERE key = ?`,
+		c.Outcome.Status, errCode, errMsg, res.Intent.Key)
+	return res, err
 }
 
 // refundAttempts returns every attempt recorded for the intent with this key,

@@ -78,8 +78,11 @@ type Store struct {
 	// syncEnds release the sync locks BeginSync took (Close calls those left).
 	syncMu   sync.Mutex
 	syncEnds []func()
-	// now, when set, is the clock refund claims are judged by (tests).
+	// now, when set, is this machine's clock (tests skew it).
 	now func() time.Time
+	// dbNow, when set, is the database's clock, which refund claims are
+	// judged by (tests move it past a lease).
+	dbNow func() time.Time
 	// changed counts the charges committed saves added or changed (see
 	// ChargesChanged).
 	changed atomic.Int64
@@ -251,11 +254,28 @@ func openSQLite(path string, params ...string) (*pool, error) {
 }
 
 // newHandle names a Store in the refund attempts it begins: the machine, the
-// process id and a random part (host/pid/random). A claim whose process is
+// process id and a random part (machine/pid/random). A claim whose process is
 // gone from this machine is not waited for (see holder).
 func newHandle() string {
-	return fmt.Sprintf("%s/%d/%s", hostname(), os.Getpid(), rand.Text())
+	name, _ := thisMachine()
+	return fmt.Sprintf("%s/%d/%s", name, os.Getpid(), rand.Text())
 }
+
+// thisMachine names this machine in handles: its host name and, where the
+// system keeps one, its machine id (systemd's /etc/machine-id, machine-id(5)),
+// so two machines with one host name (cloned images, "localhost") are told
+// apart. identified is false without a machine id: then no claim is judged
+// to be of this machine, and a crashed one is waited out (the lease).
+var thisMachine = sync.OnceValues(func() (name string, identified bool) {
+	for _, path := range []string{"/etc/machine-id", "/var/lib/dbus/machine-id"} {
+		if id, err := os.ReadFile(path); err == nil {
+			if id := strings.TrimSpace(string(id)); id != "" && !strings.Contains(id, "/") {
+				return hostname() + "~" + id, true
+			}
+		}
+	}
+	return hostname(), false
+})
 
 func hostname() string {
 	h, err := os.Hostname()
@@ -268,8 +288,8 @@ func hostname() string {
 // handleGone reports whether the Store named handle was opened by a process
 // of this machine that has ended (a crash): its claims hold nothing.
 func handleGone(handle string) bool {
-	host, rest, ok := strings.Cut(handle, "/")
-	if !ok || host != hostname() {
+	machine, rest, ok := strings.Cut(handle, "/")
+	if name, identified := thisMachine(); !ok || !identified || machine != name {
 		return false
 	}
 	pidText, _, _ := strings.Cut(rest, "/")

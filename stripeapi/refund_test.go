@@ -581,7 +581,10 @@ func TestRefundRefusalsAreExplained(t *testing.T) {
 	}
 }
 
-func TestRefusedRefundCanBeRetriedWithABetterKey(t *testing.T) {
+// A refusal (a restricted key without refund permission) stays on record
+// under its key: the same plan again sends nothing; the planner's next ask,
+// under the key with -r1, refunds once with a better API key.
+func TestRefusedRefundIsAskedAgainUnderANewKey(t *testing.T) {
 	rig := newRefundRig(t, sandbox.Options{NoScenarios: true})
 	plan := rig.duplicatePair(2400)
 	rig.client = rig.newClient(sandbox.NoRefundKey)
@@ -594,16 +597,24 @@ func TestRefusedRefundCanBeRetriedWithABetterKey(t *testing.T) {
 		t.Fatalf("the refusal was recorded without its error: %+v", refusal)
 	}
 	rig.client = rig.newClient(sandbox.TestKey)
-	second, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
-	if err != nil || second[0].Err != nil || !second[0].Reused {
-		t.Fatalf("full key: %+v, %v; want the reused intent refunded", second, err)
+	same, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{plan}, nil)
+	if err != nil || same[0].Err == nil || len(rig.sb.RefundsFor(plan.ChargeID)) != 0 {
+		t.Fatalf("the refused key again: %+v, %v; want nothing sent", same, err)
 	}
-	rig.assertRefundedOnce(t, plan)
-	// Reopening the intent kept the refusal, in the first attempt.
+	again := plan
+	again.Key += "-r1" // the planner's next key (reconcile tests it)
+	second, err := rig.refunder().Refund(context.Background(), []reconcile.RefundRequest{again}, nil)
+	if err != nil || second[0].Err != nil {
+		t.Fatalf("full key: %+v, %v; want the new ask refunded", second, err)
+	}
+	rig.assertRefundedOnce(t, again)
+	// The refusal stays on record, in its own intent's one attempt.
 	assertAttempts(t, rig.ledger, plan.Key, []attemptWant{
 		{"ana", reconcile.RefundFailed, "", refusal.ErrorCode, refusal.ErrorMessage},
-		{"ana", reconcile.RefundSucceeded, second[0].Intent.RefundID, "", ""},
 	})
+	if it := rig.ledger.Intent(plan.Key); it.Status != reconcile.RefundFailed {
+		t.Errorf("the refused intent is %s now, want it still refused", it.Status)
+	}
 }
 
 func TestDryRunCallsNothing(t *testing.T) {

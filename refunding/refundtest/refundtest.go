@@ -100,6 +100,9 @@ func (l *Ledger) MarkAttempt(ctx context.Context, key, operator string) error {
 	if !ok {
 		return fmt.Errorf("mark attempt: no intent %q", key)
 	}
+	if it.Status != reconcile.RefundPending { // as the store: a settled intent is not claimed
+		return &reconcile.RefundSettledError{Key: key, ChargeID: it.ChargeID, Status: it.Status, RefundID: it.RefundID}
+	}
 	it.Attempts++
 	l.intents[key] = it
 	l.attempts[key] = append(l.attempts[key], reconcile.RefundAttempt{Key: key, Attempt: it.Attempts,
@@ -131,7 +134,8 @@ func (l *Ledger) FinishRefund(ctx context.Context, key string, out reconcile.Ref
 		return fmt.Errorf("finish refund %q: %s without a refund id", key, intentStatus)
 	}
 	settled := (it.Status == reconcile.RefundSucceeded && intentStatus != reconcile.RefundSucceeded) ||
-		(it.Status == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived)
+		(it.Status == reconcile.RefundReceived && intentStatus != reconcile.RefundSucceeded && intentStatus != reconcile.RefundReceived) ||
+		(it.Status.EndedWithoutRefund() && intentStatus != it.Status)
 	if settled && intentStatus != reconcile.RefundPending {
 		return fmt.Errorf("finish refund %q: already %s, refusing %q", key, it.Status, status)
 	}
@@ -187,28 +191,26 @@ func (l *Ledger) RefundIntents(ctx context.Context) ([]reconcile.RefundIntent, e
 	return out, nil
 }
 
-// ConfirmRefund has the store's semantics: a received intent becomes
-// refunded or refused; the same outcome again does nothing; anything else is
+// ConfirmRefund has the store's semantics (reconcile.RefundStatus.Confirm):
+// a received intent takes the outcome, a refunded one only a reversal; the
+// same outcome again, or any after a reversal, does nothing; anything else is
 // refused.
 func (l *Ledger) ConfirmRefund(ctx context.Context, refundID string, out reconcile.RefundOutcome) error {
-	if out.Status != reconcile.RefundSucceeded && out.Status != reconcile.RefundFailed {
-		return fmt.Errorf("confirm refund %s: outcome %q", refundID, out.Status)
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for key, it := range l.intents {
 		if it.RefundID != refundID || refundID == "" {
 			continue
 		}
-		switch it.Status {
-		case out.Status:
-			return nil
-		case reconcile.RefundReceived:
-		default:
-			return fmt.Errorf("confirm refund %s: intent is %s", refundID, it.Status)
+		changed, err := it.Status.Confirm(out.Status)
+		if err != nil || !changed {
+			if err != nil {
+				err = fmt.Errorf("confirm refund %s: %w", refundID, err)
+			}
+			return err
 		}
 		it.Status = out.Status
-		if out.Status == reconcile.RefundFailed {
+		if out.Status != reconcile.RefundSucceeded {
 			it.ErrorCode, it.ErrorMessage = out.ErrorCode, out.ErrorMessage
 		}
 		l.intents[key] = it
