@@ -114,6 +114,7 @@ type Options struct {
 	// from (reconcile.Options.OrderField): the Merchant Reference goes there.
 	OrderField string
 	// Now is the command's clock: a payment created after it is refused.
+	// Zero is the time of the call.
 	Now time.Time
 }
 
@@ -153,6 +154,9 @@ type Summary struct {
 // is one sentence naming the file, the line and the field.
 func ReadReports(files []File, opts Options, emit func(*reconcile.ChargeRecord) error) (Summary, error) {
 	var sum Summary
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
 	j := newJoin()
 	for _, f := range files {
 		rep, err := j.read(f, opts)
@@ -556,7 +560,7 @@ func createdAt(row *reportRow, c columns, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, row.fieldError(c.created, "%q is not a date and time as Adyen writes them (YYYY-MM-DD HH:MM:SS)", v)
 	}
-	if !now.IsZero() && t.After(now.Add(24*time.Hour)) {
+	if t.After(now.Add(24 * time.Hour)) {
 		return time.Time{}, row.fieldError(c.created, "%s is in the future", v)
 	}
 	return t.UTC(), nil
@@ -595,9 +599,6 @@ func optionalAmount(row *reportRow, col string, currency string) (int64, error) 
 	}
 	return n, err
 }
-
-// adyenFounded is a floor for a payment's time: Adyen was founded in 2006.
-var adyenFounded = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // authorisedOnly is whether the payment was authorised and nothing says it
 // was captured.
@@ -656,12 +657,6 @@ func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
 		refunded = captured // an amount the row does not give: all of it, so it is never offered again
 	}
 	switch {
-	case c.Amount > reconcile.MaxAmount:
-		// As for every provider: it keeps sums of amounts far from overflowing.
-		return nil, fmt.Errorf("payment %s: %s is more than doublecheck's maximum of %s", p.psp,
-			reconcile.FormatMoney(c.Amount, c.Currency), reconcile.FormatMoney(reconcile.MaxAmount, c.Currency))
-	case c.Created.Before(adyenFounded):
-		return nil, fmt.Errorf("payment %s: created %s, before Adyen existed", p.psp, c.Created.Format(time.RFC3339))
 	case c.Status != "succeeded" && (captured > 0 || refunded > 0):
 		return nil, fmt.Errorf("payment %s: its status is %s but the Settlement details report books money on it", p.psp, p.status)
 	case captured > c.Amount:
@@ -679,6 +674,9 @@ func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
 		c.AmountRefunded += c.Amount - captured
 	}
 	c.Refunded = c.AmountRefunded == c.Amount
+	if err := reconcile.ValidateCharge(c, opts.Now); err != nil {
+		return nil, err
+	}
 	h := sha256.New()
 	for _, r := range p.rows {
 		h.Write([]byte(r))

@@ -230,7 +230,7 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, emit func(*recon
 		}
 		c.Refunded = c.AmountRefunded == c.Amount
 		if p.emitted == 0 {
-			if err := validateActivityCharge(c, now); err != nil {
+			if err := reconcile.ValidateCharge(c, now); err != nil {
 				return "", fmt.Errorf("%s: %w", p.rows[0].place, err)
 			}
 		}
@@ -455,6 +455,11 @@ var activityStatuses = map[string]struct {
 
 // activityCharge is the charge of a payment row.
 func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, error) {
+	// reconcile.ValidateCharge checks the id again once the payment is
+	// whole; here the message can name the column.
+	if !reconcile.ProviderPayPal.IsChargeID(row.id) {
+		return reconcile.Charge{}, t.FieldError("Transaction ID", fmt.Errorf("%.40q is not %s", row.id, reconcile.ProviderPayPal.ChargeIDForm()))
+	}
 	st, ok := activityStatuses[strings.ToLower(row.status)]
 	if !ok {
 		return reconcile.Charge{}, t.FieldError("Status", fmt.Errorf("%q is not a status of a PayPal payment (%s)",
@@ -501,21 +506,4 @@ func firstOf(values ...string) string {
 		}
 	}
 	return ""
-}
-
-// validateActivityCharge refuses a payment no PayPal account can hold, as
-// reconcile.ValidateCharge does for Stripe's: amounts from 1 minor unit to
-// reconcile.MaxAmount (which keeps sums far from overflowing), refunds within
-// the amount, a time neither before PayPal's 1998 nor after now.
-func validateActivityCharge(c reconcile.Charge, now time.Time) error {
-	switch {
-	case c.Amount > reconcile.MaxAmount:
-		return fmt.Errorf("payment %s: %s is more than doublecheck's maximum of %s", c.ID,
-			reconcile.FormatMoney(c.Amount, c.Currency), reconcile.FormatMoney(reconcile.MaxAmount, c.Currency))
-	case c.Created.Before(time.Date(1998, 1, 1, 0, 0, 0, 0, time.UTC)):
-		return fmt.Errorf("payment %s: %s is before PayPal existed", c.ID, c.Created.Format(time.RFC3339))
-	case c.Created.After(now.Add(24 * time.Hour)):
-		return fmt.Errorf("payment %s: %s is in the future", c.ID, c.Created.Format(time.RFC3339))
-	}
-	return nil
 }

@@ -100,7 +100,7 @@ func (row keyLogRow) record(now time.Time) (KeyRecord, error) {
 		return k, errors.New("idempotency_key is empty")
 	case len(k.Key) > MaxIdempotencyKeyLen:
 		return k, fmt.Errorf("idempotency_key is %d characters long; Stripe allows at most %d", len(k.Key), MaxIdempotencyKeyLen)
-	case k.ChargeID != "" && !isChargeID(k.ChargeID) && !IsPspReference(k.ChargeID):
+	case k.ChargeID != "" && !isStripeChargeID(k.ChargeID) && !IsPspReference(k.ChargeID):
 		return k, fmt.Errorf("charge_id %.40q is not a Stripe charge id (ch_… or py_…) or an Adyen Psp Reference (16 letters and digits); leave it empty if the log does not know the charge", k.ChargeID)
 	}
 	if at := strings.TrimSpace(row.CreatedAt); at != "" {
@@ -108,7 +108,7 @@ func (row keyLogRow) record(now time.Time) (KeyRecord, error) {
 		if err != nil {
 			return k, fmt.Errorf("created_at %q is not RFC 3339 (like 2026-11-22T09:10:00Z)", at)
 		}
-		if err := checkCreated(t, now); err != nil {
+		if err := checkCreated(ProviderStripe, t, now); err != nil {
 			return k, fmt.Errorf("created_at %w", err)
 		}
 		k.SeenAt = t.UTC()
