@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// MaxIdempotencyKeyLen is Stripe's limit on an Idempotency-Key.
-const MaxIdempotencyKeyLen = 255
-
 // RefundKey is the Stripe Idempotency-Key of doublecheck's refund of amount on a
 // charge of which refundedBefore was already refunded. It is deterministic, so a
 // retry after a crash replays the first refund; and each part of a charge
