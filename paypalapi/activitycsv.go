@@ -106,8 +106,8 @@ type activityPayment struct {
 // succeeded charge; its completed refunds (Reference Txn ID → the payment)
 // are its refunded amount; a chargeback or reversal marks it disputed. The
 // payer's email is its identity; its Invoice Number (else Custom Number) its
-// order reference, as metadata order_id (and invoice_id, custom_field, PayPal's
-// names for them). Other rows move no money to the merchant and are left out;
+// order reference, as metadata MetaOrderRef (and MetaInvoiceID, MetaCustomField,
+// PayPal's names for them), as the sync names them. Other rows move no money to the merchant and are left out;
 // note counts them by type. The whole file is read before the first charge
 // (a refund may come before its payment: the download lists newest first);
 // PayPal caps a download at 50,000 rows. It stops at the first problem with
@@ -486,24 +486,6 @@ func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, e
 	if c.Captured {
 		c.AmountCaptured = c.Amount
 	}
-	invoice, custom := t.Get("Invoice Number"), t.Get("Custom Number")
-	for field, v := range map[string]string{"invoice_id": invoice, "custom_field": custom, "order_id": firstOf(invoice, custom)} {
-		if v != "" {
-			if c.Metadata == nil {
-				c.Metadata = map[string]string{}
-			}
-			c.Metadata[field] = v
-		}
-	}
+	c.Metadata = withOrderRefs(nil, t.Get("Invoice Number"), t.Get("Custom Number"))
 	return c, nil
-}
-
-// firstOf is the first of values that is not empty.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

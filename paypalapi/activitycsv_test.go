@@ -79,10 +79,10 @@ func TestActivityDownloadVariants(t *testing.T) {
 				c := recs[i].Charge
 				if c.ID != w.id || !c.Created.Equal(w.created) || c.Amount != w.amount || c.AmountRefunded != w.refunded ||
 					c.Refunded != (w.refunded == w.amount) || c.Currency != w.currency || c.Status != w.status || c.Captured != w.captured ||
-					c.Email != w.email || c.Metadata["order_id"] != w.order || c.Metadata["invoice_id"] != w.invoice || c.Metadata["custom_field"] != w.cust {
+					c.Email != w.email || c.Metadata[MetaOrderRef] != w.order || c.Metadata[MetaInvoiceID] != w.invoice || c.Metadata[MetaCustomField] != w.cust {
 					t.Errorf("payment %d:\n got %s %s %d refunded %d %s %s captured %t %s order %q invoice %q custom %q\nwant %+v", i,
 						c.ID, c.Created, c.Amount, c.AmountRefunded, c.Currency, c.Status, c.Captured, c.Email,
-						c.Metadata["order_id"], c.Metadata["invoice_id"], c.Metadata["custom_field"], w)
+						c.Metadata[MetaOrderRef], c.Metadata[MetaInvoiceID], c.Metadata[MetaCustomField], w)
 				}
 				if c.Provider != reconcile.ProviderPayPal {
 					t.Errorf("%s: provider %q, want paypal", c.ID, c.Provider)
