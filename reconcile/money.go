@@ -98,6 +98,14 @@ func LibraryGeneratedKey(key string) bool {
 	return true
 }
 
+// libraryKey is whether key, on a charge of provider p, was made by the
+// provider's library rather than the application: only Stripe's libraries are
+// known to make keys of a shape of their own, so on another provider's charge
+// any key is the application's.
+func (p Provider) libraryKey(key string) bool {
+	return p.Resolved() == ProviderStripe && LibraryGeneratedKey(key)
+}
+
 // AmbiguousKey reports whether a key is a bare UUID, which cannot be told
 // apart from a library's automatic key. A library makes it once per call and
 // reuses it on that call's retries. stripe-python puts str(uuid.uuid4()) on
