@@ -508,7 +508,7 @@ func TestAdyenDashboardWithoutStripeKey(t *testing.T) {
 	} else {
 		d.press("G", "y")
 	}
-	d.scr.waitFor(t, at, "received, awaiting Adyen confirmation")
+	d.scr.waitFor(t, at, "1 received")
 	d.quit()
 	if len(w.sb.Refunds()) == 0 {
 		t.Fatal("no refund reached Adyen")
