@@ -37,7 +37,7 @@ func refundGateways(env Env, client *stripeapi.Client, pp *paypalapi.Client, liv
 	if client != nil {
 		rs.gateways[reconcile.ProviderStripe] = client.RefundGateway(Version)
 	} else {
-		rs.unconfigured[reconcile.ProviderStripe] = "pass --api-key or set STRIPE_API_KEY"
+		rs.unconfigured[reconcile.ProviderStripe] = "pass --api-key, set STRIPE_API_KEY or run `stripe login`"
 	}
 	if pp == nil {
 		var err error

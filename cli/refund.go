@@ -44,7 +44,7 @@ func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *co
 	fs := newFlags("refund", refundSynopsis)
 	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
-	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
+	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (its provider's id: ch_…, a PayPal transaction id, an Adyen Psp Reference)")
 	fs.StringVar(&opts.groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
 	fs.Var(&opts.amount, "amount", "refund only `N` of --charge: minor units (cents) in decimal digits only, 1 or more (500 is 5.00 USD); without it, all that is left")
 	fs.BoolVar(&opts.yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
