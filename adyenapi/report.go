@@ -117,6 +117,7 @@ type Options struct {
 	// from (reconcile.Options.OrderField): the Merchant Reference goes there.
 	OrderField string
 	// Now is the command's clock: a payment created after it is refused.
+	// Zero is the time of the call.
 	Now time.Time
 }
 
@@ -175,6 +176,9 @@ type Reports struct {
 // every file whole, so a bad row anywhere means no charge is emitted; the
 // error is one sentence naming the file, the line and the field.
 func Read(files []File, opts Options) (*Reports, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
 	r := &Reports{j: newJoin(), opts: opts}
 	for _, f := range files {
 		rep, err := r.j.read(f, opts)
@@ -665,7 +669,7 @@ func createdAt(row *reportRow, c columns, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, row.fieldError(c.created, "%q is not a date and time as Adyen writes them (YYYY-MM-DD HH:MM:SS)", v)
 	}
-	if !now.IsZero() && t.After(now.Add(24*time.Hour)) {
+	if t.After(now.Add(24 * time.Hour)) {
 		return time.Time{}, row.fieldError(c.created, "%s is in the future", v)
 	}
 	return t.UTC(), nil
@@ -707,9 +711,6 @@ func optionalAmount(row *reportRow, col string, currency string) (int64, error) 
 	}
 	return n, err
 }
-
-// adyenFounded is a floor for a payment's time: Adyen was founded in 2006.
-var adyenFounded = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // authorisedOnly is whether the payment was authorised and nothing says it
 // was captured.
@@ -785,12 +786,6 @@ func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
 		refunded = captured // an amount the row does not give: all of it, so it is never offered again
 	}
 	switch {
-	case c.Amount > reconcile.MaxAmount:
-		// As for every provider: it keeps sums of amounts far from overflowing.
-		return nil, fmt.Errorf("payment %s: %s is more than doublecheck's maximum of %s", p.psp,
-			reconcile.FormatMoney(c.Amount, c.Currency), reconcile.FormatMoney(reconcile.MaxAmount, c.Currency))
-	case c.Created.Before(adyenFounded):
-		return nil, fmt.Errorf("payment %s: created %s, before Adyen existed", p.psp, c.Created.Format(time.RFC3339))
 	case c.Status != "succeeded" && (captured > 0 || refunded > 0):
 		return nil, fmt.Errorf("payment %s: its status is %s but the Settlement details report books money on it", p.psp, p.Received.Status)
 	case captured > c.Amount:
@@ -808,6 +803,9 @@ func (p *payment) charge(opts Options) (*reconcile.ChargeRecord, error) {
 		c.AmountRefunded += c.Amount - captured
 	}
 	c.Refunded = c.AmountRefunded == c.Amount
+	if err := reconcile.ValidateCharge(c, opts.Now); err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(p.reportState)
 	if err != nil {
 		return nil, fmt.Errorf("payment %s: %w", p.psp, err)

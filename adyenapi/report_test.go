@@ -186,7 +186,7 @@ func TestHostileReports(t *testing.T) {
 		{"unknown zone", rpdHeader + strings.Replace(rpdRow, "CET", "Mars/Olympus", 1), []string{"in.csv line 2", ", TimeZone:", "Mars/Olympus"}},
 		{"bad date", rpdHeader + strings.Replace(rpdRow, "2026-11-02 10:15:02", "02/11/2026", 1), []string{"line 2", ", Creation Date:"}},
 		{"before Adyen", rpdHeader + strings.Replace(rpdRow, "2026-11-02", "1999-11-02", 1), []string{"in.csv line 2", "before Adyen existed"}},
-		{"over the maximum", rpdHeader + strings.Replace(rpdRow, "49.99", "1000000.00", 1), []string{"in.csv line 2", "more than doublecheck's maximum"}},
+		{"over the maximum", rpdHeader + strings.Replace(rpdRow, "49.99", "1000000.00", 1), []string{"in.csv line 2", "Adyen charge 8815000000000001: amount 100000000 (1000000.00 EUR) is more than 99999999 minor units, doublecheck's maximum for an Adyen charge"}},
 		{"future", rpdHeader + strings.Replace(rpdRow, "2026-11-02", "2027-11-02", 1), []string{"line 2", "in the future"}},
 		{"too many decimals", rpdHeader + strings.Replace(rpdRow, "49.99", "49.999", 1), []string{"line 2", ", Amount:", "EUR has 2"}},
 		{"unquoted thousands", rpdHeader + strings.Replace(rpdRow, "49.99", "1,049.99", 1), []string{"in.csv line 2", "fields, but the header has"}},

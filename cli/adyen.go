@@ -354,37 +354,3 @@ func receivedOrConfirmed(s reconcile.RefundStatus) string {
 	}
 	return "received"
 }
-
-// adyenOnlyStore is the store a refund works on without a Stripe key when
-// Adyen is configured: the store of imported data (--db, else the local store
-// of ADYEN_ENV's mode), which must exist. errNoKey is returned as it is when
-// Adyen is not configured either.
-func adyenOnlyStore(ctx context.Context, env Env, sh *shared, errNoKey error) (*store.Store, bool, error) {
-	cfg, configured, err := adyenapi.ConfigFromEnv(env.Getenv)
-	switch {
-	case !configured:
-		return nil, false, errNoKey
-	case err != nil:
-		return nil, false, err
-	}
-	live := cfg.Env == adyenapi.EnvLive
-	sh.keylessLive = &live
-	path, acct, err := sh.localStorePath(ctx, env, true)
-	if err != nil {
-		return nil, false, err
-	}
-	st, err := store.OpenExisting(ctx, path)
-	if err != nil {
-		return nil, false, sh.explainNoStore(err, path, acct)
-	}
-	storeLive, known, err := st.Mode(ctx)
-	if err != nil {
-		st.Close()
-		return nil, false, err
-	}
-	if known && storeLive != live {
-		st.Close()
-		return nil, false, fmt.Errorf("%s=%s but the store %s is a %s store; pass --db PATH for a store of its mode", adyenapi.EnvEnvironment, cfg.Env, path, modeName(storeLive))
-	}
-	return st, live, nil
-}

@@ -601,3 +601,43 @@ func TestAdyenNotificationFileIsAllOrNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestAdyenDashboardWithoutStripeKey: the dashboard on a store of imported
+// Adyen reports, with only ADYEN_* set, refunds an Adyen duplicate through
+// Adyen; it needs no Stripe key.
+func TestAdyenDashboardWithoutStripeKey(t *testing.T) {
+	t.Parallel()
+	w := newAdyenWorld(t)
+	home := t.TempDir()
+	adyenOnly := []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"), "TERM=xterm-256color", "USER=tester",
+		adyenapi.EnvAPIKey + "=" + sandbox.AdyenTestKey, adyenapi.EnvMerchantAccount + "=" + sandbox.AdyenMerchantAccount,
+		adyenapi.EnvEnvironment + "=test", adyenapi.EnvAPIBase + "=" + w.adyenURL}
+	imp := exec.Command(builtBinary(t), "import", w.received, w.settled, "--db", w.db)
+	imp.Env = append(adyenOnly, "PATH="+os.Getenv("PATH"))
+	if out, err := imp.CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	d := startInTerminal(t, "", adyenOnly, "--db", w.db)
+	at := d.scr.waitFor(t, 0, "grp_", "Adyen")
+	d.press("r")
+	at = d.scr.waitFor(t, at, "refund")
+	if text, _ := d.scr.since(0); strings.Contains(text, "type refund") {
+		d.press("r", "e", "f", "u", "n", "d", "\r")
+	} else {
+		d.press("G", "y")
+	}
+	d.scr.waitFor(t, at, "1 received")
+	d.quit()
+	if len(w.sb.Refunds()) == 0 {
+		t.Fatal("no refund reached Adyen")
+	}
+	n := 0
+	for _, r := range w.sb.Refunds() {
+		if strings.HasPrefix(r.Key, "doublecheck-refund-") {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("no refund of doublecheck's reached Adyen")
+	}
+}

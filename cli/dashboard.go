@@ -112,6 +112,18 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 			cfg.Providers = []reconcile.Provider{reconcile.ProviderStripe, reconcile.ProviderPayPal}
 		}
 	}
+	// Without a Stripe key, a store of PayPal or Adyen charges is refunded
+	// with those providers' own credentials when they are configured; with
+	// none, it is opened offline for triage and export.
+	keyless := false
+	if errors.Is(err, stripeapi.ErrNoKey) && sh.db != "" {
+		noKey := err
+		st, acct.Live, readOnlyStore, err = keylessStore(ctx, env, sh, noKey, true)
+		keyless = err == nil
+		if errors.Is(err, stripeapi.ErrNoKey) {
+			err = noKey
+		}
+	}
 	offline := errors.Is(err, stripeapi.ErrNoKey) && sh.db != ""
 	if offline {
 		st, err = openOffline(ctx, sh.db)
@@ -130,6 +142,25 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		if cfg.Account, cfg.Live, err = storeAccount(ctx, st); err != nil {
 			return err
 		}
+	} else if keyless {
+		if cfg.Account, _, err = storeAccount(ctx, st); err != nil {
+			return err
+		}
+		cfg.Live, cfg.ReadOnly = acct.Live, readOnlyStore
+		cfg.SyncOff = "no Stripe key: sync a PayPal account with --provider paypal; Adyen's payments come from its reports (doublecheck import)"
+		if readOnlyStore {
+			cfg.SyncOff = "the store is read-only"
+		} else if !sh.readOnly {
+			rs := refundGateways(env, nil, nil, acct.Live)
+			if !dash.demo {
+				fmt.Fprintf(env.Stderr, "dashboard without a Stripe key (%s), store %s\n%s\n", modeLabel(acct.Live, env.StderrTerminal), st.Path(), rs.note())
+			}
+			refunder := rs.refunder(&refunding.Refunder{Ledger: st, Operator: operator, DryRun: sh.dryRun, Deadline: dash.deadline})
+			deps.Refunder = refundAdapter{refunder}
+			if !sh.dryRun {
+				deps.Resumer = refundAdapter{refunder}
+			}
+		}
 	} else if readOnlyStore {
 		cfg.Account, cfg.Live, cfg.ReadOnly = acct.Name, acct.Live, true
 		cfg.SyncOff = "the store is read-only"
@@ -140,12 +171,12 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		}
 		deps.Syncer = syncers(client, pp, st, syncOpts, operator)
 		if !sh.readOnly {
-			gws, note := gateways(env, client, pp, acct.Live)
-			if note != "" && !dash.demo {
+			rs := refundGateways(env, client, pp, acct.Live)
+			if note := rs.note(); note != "" && !dash.demo {
 				fmt.Fprintln(env.Stderr, note)
 			}
-			refunder := &refunding.Refunder{Gateways: gws, Ledger: st, Operator: operator, DryRun: sh.dryRun,
-				Deadline: dash.deadline}
+			refunder := rs.refunder(&refunding.Refunder{Ledger: st, Operator: operator, DryRun: sh.dryRun,
+				Deadline: dash.deadline})
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
 				// Resumed by the dashboard itself (at start and after each sync), so the
@@ -280,28 +311,6 @@ func (r refundAdapter) Resume(ctx context.Context) ([]ui.RefundResult, error) {
 		results[i] = uiResult(o)
 	}
 	return results, err
-}
-
-// gateways are the refund gateways of the providers doublecheck has
-// credentials for, for a store of mode live: the Stripe client's and the
-// PayPal client's, when there are ones, and Adyen's; note says how Adyen is
-// set up ("" when it is not configured).
-func gateways(env Env, client *stripeapi.Client, pp *paypalapi.Client, live bool) (gws map[reconcile.Provider]refunding.Gateway, note string) {
-	gws = map[reconcile.Provider]refunding.Gateway{}
-	if client != nil {
-		gws[reconcile.ProviderStripe] = client.RefundGateway(Version)
-	}
-	if pp != nil {
-		gws[reconcile.ProviderPayPal] = pp.RefundGateway(Version)
-	}
-	gw, note := adyenGateway(env, live)
-	if gw != nil {
-		gws[reconcile.ProviderAdyen] = gw
-	}
-	if len(gws) == 0 {
-		return nil, note
-	}
-	return gws, note
 }
 
 func uiResult(o refunding.Outcome) ui.RefundResult {

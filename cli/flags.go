@@ -99,8 +99,8 @@ type minorUnits struct {
 	set   bool
 }
 
-// maxMinorUnits is the largest amount Stripe takes (8 digits): a larger one
-// cannot be a refund of a charge.
+// maxMinorUnits is the largest amount of a charge of any provider
+// (reconcile.ValidateCharge): a larger one cannot be a refund of a charge.
 const maxMinorUnits = reconcile.MaxAmount
 
 const minorUnitsWant = "a whole number of minor units in decimal digits only, at most 99999999 (500 is 5.00 USD)"

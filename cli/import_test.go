@@ -440,7 +440,7 @@ func TestImportChecksCreatedByTheCommandsClock(t *testing.T) {
 		want     string
 	}{
 		{"a clock after the file's charges", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), exitOK, "imported 462 charges"},
-		{"a clock before the file's charges", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), exitError, sampleCharges + " line 1: charge "},
+		{"a clock before the file's charges", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), exitError, sampleCharges + " line 1: Stripe charge "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -249,3 +249,28 @@ func TestDashboardImportIsAllOrNothing(t *testing.T) {
 		t.Errorf("%d charges in the store after a refused import, want the 8 it held", got.Summary.Charges)
 	}
 }
+
+// TestKeyLogExplainsPayPalPayments: the merchant's key log, naming PayPal
+// transaction ids, gives the download's payments the key evidence the
+// download lacks: two payments of one invoice under two logged keys are
+// new_key_per_retry, as Stripe charges would be.
+func TestKeyLogExplainsPayPalPayments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "paypal.db")
+	if code, _, stderr := runCLI(t, "", "import", "../testdata/paypal_activity.csv", "--db", db); code != exitOK {
+		t.Fatalf("import exited %d: %s", code, stderr)
+	}
+	keys := filepath.Join(dir, "keys.csv")
+	log := "idempotency_key,order_ref,charge_id,provider\nreq-1,INV-3001,8PY00000000000001,paypal\nreq-2,INV-3001,8PY00000000000002,\n"
+	if err := os.WriteFile(keys, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "", "keys", "import", keys, "--db", db); code != exitOK {
+		t.Fatalf("keys import exited %d: %s", code, stderr)
+	}
+	got := scanStore(t, db)
+	if len(got.Groups) != 1 || got.Groups[0].Cause != string(reconcile.CauseNewKeyPerRetry) {
+		t.Fatalf("groups %+v; want one, new_key_per_retry", got.Groups)
+	}
+}

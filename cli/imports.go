@@ -19,7 +19,7 @@ import (
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
 
-const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSONL: idempotency_key, order_ref, charge_id, created_at)"
+const keysSynopsis = "doublecheck keys import FILE   (CSV with a header, or JSONL: idempotency_key, order_ref, charge_id, created_at, provider)"
 
 // importOptions are what doublecheck import or doublecheck keys import was asked for.
 type importOptions struct {

@@ -178,3 +178,35 @@ func TestPayPalRefundCommand(t *testing.T) {
 		t.Fatalf("a second refund of the group sent another:\n%s", out)
 	}
 }
+
+// TestPayPalRefundFromConfiguredCredentials runs the built binary on a synced
+// PayPal store with no Stripe key and no --provider: PAYPAL_* alone refund
+// the PayPal group; with only Adyen configured, the refusal names the
+// variables that would let it.
+func TestPayPalRefundFromConfiguredCredentials(t *testing.T) {
+	t.Parallel()
+	bin := builtBinary(t)
+	w := newPayPalWorld(t)
+	suspect := w.group.Charges[1].ID
+	run := func(vars ...string) (int, string) {
+		cmd := exec.Command(bin, "refund", "--group", w.group.ID, "--yes", "--db", w.db)
+		cmd.Env = append([]string{"HOME=" + w.home, "XDG_DATA_HOME=" + w.home, "PATH=" + os.Getenv("PATH")}, vars...)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), string(out)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	code, out := run("ADYEN_API_KEY="+sandbox.AdyenTestKey, "ADYEN_MERCHANT_ACCOUNT="+sandbox.AdyenMerchantAccount, "ADYEN_ENV=test")
+	if code == 0 || !strings.Contains(out, "no PayPal credentials (set PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_ENV)") || w.refunds(suspect) != 0 {
+		t.Fatalf("with only Adyen configured: exit %d, %d refunds of %s:\n%s", code, w.refunds(suspect), suspect, out)
+	}
+	code, out = run("PAYPAL_CLIENT_ID="+sandbox.PayPalClientID, "PAYPAL_CLIENT_SECRET="+sandbox.PayPalSecret,
+		"PAYPAL_ENV=sandbox", "PAYPAL_API_BASE="+w.url)
+	if code != 0 || w.refunds(suspect) != 1 || strings.Contains(out, sandbox.PayPalSecret) {
+		t.Fatalf("with PAYPAL_* only: exit %d, %d refunds of %s:\n%s", code, w.refunds(suspect), suspect, out)
+	}
+}

@@ -44,7 +44,7 @@ func newRefundCmd(env Env, runF func(context.Context, *refundOptions) error) *co
 	fs := newFlags("refund", refundSynopsis)
 	opts.sh.register(fs, env, usesStripe|usesRefunds)
 	opts.det.register(fs)
-	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (ch_…)")
+	fs.StringVar(&opts.chargeID, "charge", "", "refund this duplicate `CHARGE` (its provider's id: ch_…, a PayPal transaction id, an Adyen Psp Reference)")
 	fs.StringVar(&opts.groupID, "group", "", "refund every refundable duplicate of duplicate `GROUP`")
 	fs.Var(&opts.amount, "amount", "refund only `N` of --charge: minor units (cents) in decimal digits only, 1 or more (500 is 5.00 USD); without it, all that is left")
 	fs.BoolVar(&opts.yes, "yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
@@ -99,11 +99,11 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		pp, name, st, err = connectPayPal(ctx, env, sh, &opts.provider)
 		if err == nil {
 			live = pp.Env() == paypalapi.Live
-			var note string
-			refunder.Gateways, note = gateways(env, nil, pp, live)
+			rs := refundGateways(env, nil, pp, live)
+			rs.refunder(refunder)
 			fmt.Fprintf(env.Stderr, "refunds on %s, %s, store %s, credentials from %s and %s\n", name, paypalBadge(pp.Env(), env.StderrTerminal),
 				st.Path(), paypalapi.EnvClientID, paypalapi.EnvSecret)
-			if note != "" {
+			if note := rs.note(); note != "" {
 				fmt.Fprintln(env.Stderr, note)
 			}
 		}
@@ -113,19 +113,19 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		var client *stripeapi.Client
 		client, acct, st, err = sh.connect(ctx, env)
 		if errors.Is(err, stripeapi.ErrNoKey) {
-			// No Stripe account: Adyen charges of an imported store can still
-			// be refunded.
-			if st, live, err = adyenOnlyStore(ctx, env, sh, err); err == nil {
-				var note string
-				refunder.Gateways, note = gateways(env, nil, nil, live)
-				fmt.Fprintf(env.Stderr, "refunds without a Stripe key (%s), store %s\n%s\n", modeLabel(live, env.StderrTerminal), st.Path(), note)
+			// No Stripe account: the PayPal and Adyen charges of an imported
+			// store can still be refunded with their own credentials.
+			if st, live, _, err = keylessStore(ctx, env, sh, err, false); err == nil {
+				rs := refundGateways(env, nil, nil, live)
+				rs.refunder(refunder)
+				fmt.Fprintf(env.Stderr, "refunds without a Stripe key (%s), store %s\n%s\n", modeLabel(live, env.StderrTerminal), st.Path(), rs.note())
 			}
 		} else if err == nil {
 			live = acct.Live
-			var note string
-			refunder.Gateways, note = gateways(env, client, nil, acct.Live)
+			rs := refundGateways(env, client, nil, acct.Live)
+			rs.refunder(refunder)
 			fmt.Fprintf(env.Stderr, "refunds on %s (%s), store %s, %s\n", acct.Name, modeLabel(acct.Live, env.StderrTerminal), st.Path(), keyNote(client))
-			if note != "" {
+			if note := rs.note(); note != "" {
 				fmt.Fprintln(env.Stderr, note)
 			}
 		}

@@ -117,8 +117,8 @@ type activityPayment struct {
 // succeeded charge; its completed refunds (Reference Txn ID → the payment)
 // are its refunded amount; a chargeback or reversal marks it disputed. The
 // payer's email is its identity; its Invoice Number (else Custom Number) its
-// order reference, as metadata order_id (and invoice_id, custom_field, PayPal's
-// names for them). Other rows move no money to the merchant and are left out;
+// order reference, as metadata MetaOrderRef (and MetaInvoiceID, MetaCustomField,
+// PayPal's names for them), as the sync names them. Other rows move no money to the merchant and are left out;
 // note counts them by type. The whole file is read before the first charge
 // (a refund may come before its payment: the download lists newest first);
 // PayPal caps a download at 50,000 rows. It stops at the first problem with
@@ -265,7 +265,7 @@ func StreamActivityCSV(r io.Reader, name string, now time.Time, stored func(ids 
 			return "", err
 		}
 		if p.emitted == 0 {
-			if err := validateActivityCharge(c, now); err != nil {
+			if err := reconcile.ValidateCharge(c, now); err != nil {
 				return "", fmt.Errorf("%s: %w", p.rows[0].place, err)
 			}
 		}
@@ -645,6 +645,11 @@ var activityStatuses = map[string]struct {
 
 // activityCharge is the charge of a payment row.
 func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, error) {
+	// reconcile.ValidateCharge checks the id again once the payment is
+	// whole; here the message can name the column.
+	if !reconcile.ProviderPayPal.IsChargeID(row.id) {
+		return reconcile.Charge{}, t.FieldError("Transaction ID", fmt.Errorf("%.40q is not %s", row.id, reconcile.ProviderPayPal.ChargeIDForm()))
+	}
 	st, ok := activityStatuses[strings.ToLower(row.status)]
 	if !ok {
 		return reconcile.Charge{}, t.FieldError("Status", fmt.Errorf("%q is not a status of a PayPal payment (%s)",
@@ -670,41 +675,6 @@ func activityCharge(t *reconcile.CSVTable, row activityRow) (reconcile.Charge, e
 	if c.Captured {
 		c.AmountCaptured = c.Amount
 	}
-	invoice, custom := t.Get("Invoice Number"), t.Get("Custom Number")
-	for field, v := range map[string]string{"invoice_id": invoice, "custom_field": custom, "order_id": firstOf(invoice, custom)} {
-		if v != "" {
-			if c.Metadata == nil {
-				c.Metadata = map[string]string{}
-			}
-			c.Metadata[field] = v
-		}
-	}
+	c.Metadata = withOrderRefs(nil, t.Get("Invoice Number"), t.Get("Custom Number"))
 	return c, nil
-}
-
-// firstOf is the first of values that is not empty.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// validateActivityCharge refuses a payment no PayPal account can hold, as
-// reconcile.ValidateCharge does for Stripe's: amounts from 1 minor unit to
-// reconcile.MaxAmount (which keeps sums far from overflowing), refunds within
-// the amount, a time neither before PayPal's 1998 nor after now.
-func validateActivityCharge(c reconcile.Charge, now time.Time) error {
-	switch {
-	case c.Amount > reconcile.MaxAmount:
-		return fmt.Errorf("payment %s: %s is more than doublecheck's maximum of %s", c.ID,
-			reconcile.FormatMoney(c.Amount, c.Currency), reconcile.FormatMoney(reconcile.MaxAmount, c.Currency))
-	case c.Created.Before(time.Date(1998, 1, 1, 0, 0, 0, 0, time.UTC)):
-		return fmt.Errorf("payment %s: %s is before PayPal existed", c.ID, c.Created.Format(time.RFC3339))
-	case c.Created.After(now.Add(24 * time.Hour)):
-		return fmt.Errorf("payment %s: %s is in the future", c.ID, c.Created.Format(time.RFC3339))
-	}
-	return nil
 }

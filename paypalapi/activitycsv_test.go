@@ -81,10 +81,10 @@ func TestActivityDownloadVariants(t *testing.T) {
 				c := recs[i].Charge
 				if c.ID != w.id || !c.Created.Equal(w.created) || c.Amount != w.amount || c.AmountRefunded != w.refunded ||
 					c.Refunded != (w.refunded == w.amount) || c.Currency != w.currency || c.Status != w.status || c.Captured != w.captured ||
-					c.Email != w.email || c.Metadata["order_id"] != w.order || c.Metadata["invoice_id"] != w.invoice || c.Metadata["custom_field"] != w.cust {
+					c.Email != w.email || c.Metadata[MetaOrderRef] != w.order || c.Metadata[MetaInvoiceID] != w.invoice || c.Metadata[MetaCustomField] != w.cust {
 					t.Errorf("payment %d:\n got %s %s %d refunded %d %s %s captured %t %s order %q invoice %q custom %q\nwant %+v", i,
 						c.ID, c.Created, c.Amount, c.AmountRefunded, c.Currency, c.Status, c.Captured, c.Email,
-						c.Metadata["order_id"], c.Metadata["invoice_id"], c.Metadata["custom_field"], w)
+						c.Metadata[MetaOrderRef], c.Metadata[MetaInvoiceID], c.Metadata[MetaCustomField], w)
 				}
 				if c.Provider != reconcile.ProviderPayPal {
 					t.Errorf("%s: provider %q, want paypal", c.ID, c.Provider)
@@ -108,7 +108,7 @@ func TestActivityDownloadVariants(t *testing.T) {
 // what is left out, row by row.
 func TestActivityDownloadRows(t *testing.T) {
 	const header = "Date,Time,TimeZone,Type,Status,Currency,Gross,From Email Address,Transaction ID,Reference Txn ID,Balance Impact\n"
-	const pay = "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,100.00,a@example.com,PAY1,,Credit\n"
+	const pay = "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,100.00,a@example.com,PAY10000000000000,,Credit\n"
 	for _, tc := range []struct {
 		name, rows   string
 		amount       int64
@@ -119,33 +119,33 @@ func TestActivityDownloadRows(t *testing.T) {
 	}{
 		{"a payment", pay, 10000, 0, false, 1, ""},
 		{"two partial refunds", pay +
-			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-30.00,a@example.com,RF1,PAY1,Debit\n" +
-			"10/03/2026,10:00:00,PDT,Payment Refund,Completed,USD,-20.00,a@example.com,RF2,PAY1,Debit\n",
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-30.00,a@example.com,RF100000000000000,PAY10000000000000,Debit\n" +
+			"10/03/2026,10:00:00,PDT,Payment Refund,Completed,USD,-20.00,a@example.com,RF200000000000000,PAY10000000000000,Debit\n",
 			10000, 5000, false, 1, "2 refunds applied to their payments"},
 		{"a refund before its payment (newest first)",
-			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-100.00,a@example.com,RF1,PAY1,Debit\n" + pay,
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-100.00,a@example.com,RF100000000000000,PAY10000000000000,Debit\n" + pay,
 			10000, 10000, false, 1, "1 refund applied"},
 		{"a pending refund is left out, and said", pay +
-			"10/02/2026,10:00:00,PDT,Payment Refund,Pending,USD,-30.00,a@example.com,RF1,PAY1,Debit\n",
+			"10/02/2026,10:00:00,PDT,Payment Refund,Pending,USD,-30.00,a@example.com,RF100000000000000,PAY10000000000000,Debit\n",
 			10000, 0, false, 1, "Payment Refund (Pending) ×1"},
 		{"a refund of a payment not in the file",
-			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-30.00,a@example.com,RF1,PAY0,Debit\n" + pay,
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-30.00,a@example.com,RF100000000000000,PAY00000000000000,Debit\n" + pay,
 			10000, 0, false, 1, "refunds and disputes of payments not in the file ×1"},
 		{"a chargeback marks its payment disputed", pay +
-			"10/05/2026,10:00:00,PDT,Chargeback,Completed,USD,-100.00,,CB1,PAY1,Debit\n",
+			"10/05/2026,10:00:00,PDT,Chargeback,Completed,USD,-100.00,,CB100000000000000,PAY10000000000000,Debit\n",
 			10000, 0, true, 1, ""},
-		{"a payment the merchant sent", "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,-40.00,shop@example.com,OUT1,,Debit\n",
+		{"a payment the merchant sent", "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,-40.00,shop@example.com,OUT10000000000000,,Debit\n",
 			0, 0, false, 0, "Express Checkout Payment ×1"},
-		{"a memo row", "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,40.00,a@example.com,MEMO1,,Memo\n",
+		{"a memo row", "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,40.00,a@example.com,MEMO1000000000000,,Memo\n",
 			0, 0, false, 0, "Website Payment ×1"},
-		{"a hold", "10/01/2026,10:00:00,PDT,Payment Review Hold,Completed,USD,40.00,,H1,,Credit\n",
+		{"a hold", "10/01/2026,10:00:00,PDT,Payment Review Hold,Completed,USD,40.00,,H1000000000000000,,Credit\n",
 			0, 0, false, 0, "Payment Review Hold ×1"},
 		{"a repeated row goes to the import twice", pay + pay, 10000, 0, false, 2, ""},
 		{"reversed by its status",
-			"10/01/2026,10:00:00,PDT,Express Checkout Payment,Reversed,USD,100.00,a@example.com,PAY1,,Credit\n",
+			"10/01/2026,10:00:00,PDT,Express Checkout Payment,Reversed,USD,100.00,a@example.com,PAY10000000000000,,Credit\n",
 			10000, 10000, false, 1, ""},
 		{"refunded by its status, its refund in another download",
-			"10/01/2026,10:00:00,PDT,Express Checkout Payment,Refunded,USD,100.00,a@example.com,PAY1,,Credit\n",
+			"10/01/2026,10:00:00,PDT,Express Checkout Payment,Refunded,USD,100.00,a@example.com,PAY10000000000000,,Credit\n",
 			10000, 10000, false, 1, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,55 +177,61 @@ func TestActivityDownloadRows(t *testing.T) {
 // and the column; nothing emitted.
 func TestActivityDownloadRefusesBadInput(t *testing.T) {
 	const header = "Date,Time,TimeZone,Type,Status,Currency,Gross,From Email Address,Transaction ID,Reference Txn ID\n"
-	const pay = "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,100.00,a@example.com,PAY1,\n"
+	const pay = "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,100.00,a@example.com,PAY10000000000000,\n"
 	for _, tc := range []struct {
 		name, data string
 		want       string
 	}{
-		{"unknown zone", header + "10/01/2026,10:00:00,XYZT,Website Payment,Completed,USD,1.00,a@example.com,P2,\n",
+		{"unknown zone", header + "10/01/2026,10:00:00,XYZT,Website Payment,Completed,USD,1.00,a@example.com,P2000000000000000,\n",
 			`p.csv line 2, TimeZone: "XYZT" is not a time zone doublecheck knows (it knows ACDT, ACST`},
-		{"day first and month first", header + "13/01/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n" +
-			"01/14/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P3,\n",
+		{"day first and month first", header + "13/01/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2000000000000000,\n" +
+			"01/14/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P3000000000000000,\n",
 			`p.csv line 3, Date: "01/14/2026" is written month first, but "13/01/2026" on line 2 day first; which of the file's dates are which is not known`},
-		{"no such day", header + "02/30/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+		{"no such day", header + "02/30/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2000000000000000,\n",
 			`p.csv line 2, Date: "02/30/2026" is not a date as the file writes them (MM/DD/YYYY)`},
-		{"no such day, day first", header + "31/04/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+		{"no such day, day first", header + "31/04/2026,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2000000000000000,\n",
 			`p.csv line 2, Date: "31/04/2026" is not a date as the file writes them (DD/MM/YYYY)`},
-		{"not a date", header + "2026-01-13,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2,\n",
+		{"not a date", header + "2026-01-13,10:00:00,CET,Website Payment,Completed,EUR,1.00,a@example.com,P2000000000000000,\n",
 			`p.csv line 2, Date: "2026-01-13" is not a date as PayPal writes it (MM/DD/YYYY, or DD/MM/YYYY)`},
-		{"bad time", header + "10/01/2026,10h00,PST,Website Payment,Completed,USD,1.00,a@example.com,P2,\n",
+		{"bad time", header + "10/01/2026,10h00,PST,Website Payment,Completed,USD,1.00,a@example.com,P2000000000000000,\n",
 			`p.csv line 2, Time: "10h00" is not a time as PayPal writes it`},
-		{"more decimals than JPY has", header + "10/01/2026,10:00:00,JST,Website Payment,Completed,JPY,\"1,000.5\",a@example.com,P2,\n",
+		{"more decimals than JPY has", header + "10/01/2026,10:00:00,JST,Website Payment,Completed,JPY,\"1,000.5\",a@example.com,P2000000000000000,\n",
 			`p.csv line 2, Gross: "1,000.5" has 1 decimals but JPY has 0`},
-		{"a decimal comma", header + "10/01/2026,10:00:00,CET,Website Payment,Completed,EUR,\"10,50\",a@example.com,P2,\n",
+		{"a decimal comma", header + "10/01/2026,10:00:00,CET,Website Payment,Completed,EUR,\"10,50\",a@example.com,P2000000000000000,\n",
 			`p.csv line 2, Gross: "10,50" is not an amount`},
-		{"unknown currency", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,XXY,1.00,a@example.com,P2,\n",
+		{"unknown currency", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,XXY,1.00,a@example.com,P2000000000000000,\n",
 			`p.csv line 2, Currency: "XXY" is not an ISO 4217 currency code`},
-		{"unknown payment status", header + "10/01/2026,10:00:00,PST,Website Payment,Mysterious,USD,1.00,a@example.com,P2,\n",
+		{"unknown payment status", header + "10/01/2026,10:00:00,PST,Website Payment,Mysterious,USD,1.00,a@example.com,P2000000000000000,\n",
 			`p.csv line 2, Status: "Mysterious" is not a status of a PayPal payment`},
 		{"a transaction id with spaces", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,a@example.com,P 2,\n",
 			`p.csv line 2, Transaction ID: "P 2" is not a PayPal transaction id`},
-		{"a refund naming no payment", header + pay + "10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-1.00,a@example.com,RF1,\n",
+		{"a refund naming no payment", header + pay + "10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-1.00,a@example.com,RF100000000000000,\n",
 			`p.csv line 3, Reference Txn ID: empty, but a Payment Refund row names the payment it returns`},
-		{"a line break in a value the message shows", header + pay + "10/02/2026,10:00:00,PDT,\"Payment\nRefund\",Completed,USD,-1.00,a@example.com,RF1,\n",
+		{"a line break in a value the message shows", header + pay + "10/02/2026,10:00:00,PDT,\"Payment\nRefund\",Completed,USD,-1.00,a@example.com,RF100000000000000,\n",
 			`p.csv line 3, Reference Txn ID: empty, but a "Payment\nRefund" row names the payment it returns`},
 		{"refunds beyond the payment", header + pay +
-			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-60.00,a@example.com,RF1,PAY1\n" +
-			"10/03/2026,10:00:00,PDT,Payment Refund,Completed,USD,-60.00,a@example.com,RF2,PAY1\n",
-			`p.csv line 4: refund RF2 brings the refunds of payment PAY1 (line 2) to 120.00 USD, more than its 100.00 USD`},
-		{"a refund in another currency", header + pay + "10/02/2026,10:00:00,PDT,Payment Refund,Completed,EUR,-1.00,a@example.com,RF1,PAY1\n",
-			`p.csv line 3: Payment Refund RF1 is in EUR, but its payment PAY1 (line 2) is in USD`},
-		{"one id, two rows", header + pay + "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,101.00,a@example.com,PAY1,\n",
-			`p.csv line 3: transaction PAY1 is also on line 2, with different contents`},
-		{"in the future", header + "12/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,a@example.com,P2,\n",
-			`p.csv line 2: payment P2: 2026-12-01T18:00:00Z is in the future`},
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-60.00,a@example.com,RF100000000000000,PAY10000000000000\n" +
+			"10/03/2026,10:00:00,PDT,Payment Refund,Completed,USD,-60.00,a@example.com,RF200000000000000,PAY10000000000000\n",
+			`p.csv line 4: refund RF200000000000000 brings the refunds of payment PAY10000000000000 (line 2) to 120.00 USD, more than its 100.00 USD`},
+		{"a refund in another currency", header + pay + "10/02/2026,10:00:00,PDT,Payment Refund,Completed,EUR,-1.00,a@example.com,RF100000000000000,PAY10000000000000\n",
+			`p.csv line 3: Payment Refund RF100000000000000 is in EUR, but its payment PAY10000000000000 (line 2) is in USD`},
+		{"one id, two rows", header + pay + "10/01/2026,10:00:00,PDT,Website Payment,Completed,USD,101.00,a@example.com,PAY10000000000000,\n",
+			`p.csv line 3: transaction PAY10000000000000 is also on line 2, with different contents`},
+		{"in the future", header + "12/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,a@example.com,P2000000000000000,\n",
+			`p.csv line 2: PayPal charge P2000000000000000: created 2026-12-01T18:00:00Z is in the future`},
+		{"before PayPal", header + "10/01/1997,10:00:00,PST,Website Payment,Completed,USD,1.00,a@example.com,P2000000000000000,\n",
+			`p.csv line 2: PayPal charge P2000000000000000: created 1997-10-01T18:00:00Z is before PayPal existed`},
+		{"over the maximum", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,USD,\"1,000,000.00\",a@example.com,P2000000000000000,\n",
+			`p.csv line 2: PayPal charge P2000000000000000: amount 100000000 (1000000.00 USD) is more than 99999999 minor units, doublecheck's maximum for a PayPal charge`},
+		{"a payment's transaction id of 16 characters", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,a@example.com,P200000000000000,\n",
+			`p.csv line 2, Transaction ID: "P200000000000000" is not a PayPal transaction id (17 letters and digits)`},
 		{"no Reference Txn ID column for a refund", "Date,Time,Time zone,Type,Status,Currency,Gross,Transaction ID\n" +
-			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-1.00,RF1\n",
-			`p.csv line 2: Payment Refund RF1 returns a payment, but the file has no Reference Txn ID column`},
+			"10/02/2026,10:00:00,PDT,Payment Refund,Completed,USD,-1.00,RF100000000000000\n",
+			`p.csv line 2: Payment Refund RF100000000000000 returns a payment, but the file has no Reference Txn ID column`},
 		{"no time zone column", "Date,Time,Type,Status,Currency,Gross,Transaction ID\n",
 			`p.csv line 1: the header has no TimeZone or Time zone or Time Zone column, which a PayPal activity download needs`},
 		{"a short row", header + "10/01/2026,10:00:00\n", `p.csv line 2: 2 fields, but the header has 10`},
-		{"not UTF-8", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,\xe9@example.com,P2,\n",
+		{"not UTF-8", header + "10/01/2026,10:00:00,PST,Website Payment,Completed,USD,1.00,\xe9@example.com,P2000000000000000,\n",
 			`p.csv line 2, From Email Address: not valid UTF-8`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -317,13 +323,13 @@ func TestActivityDownloadDateOrder(t *testing.T) {
 		name, rows string
 		want       time.Time // the first payment's
 	}{
-		{"month first", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n10/20/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P2\n",
+		{"month first", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1000000000000000\n10/20/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P2000000000000000\n",
 			time.Date(2026, 5, 11, 10, 0, 0, 0, time.UTC)},
-		{"day first, told by a later row", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n20/10/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P2\n",
+		{"day first, told by a later row", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1000000000000000\n20/10/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P2000000000000000\n",
 			time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)},
-		{"told by a row left out", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n20/10/2026,10:00:00,GMT,General Withdrawal,Completed,GBP,-1.00,W1\n",
+		{"told by a row left out", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1000000000000000\n20/10/2026,10:00:00,GMT,General Withdrawal,Completed,GBP,-1.00,W1000000000000000\n",
 			time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)},
-		{"not told: month first, as PayPal's US downloads", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1\n",
+		{"not told: month first, as PayPal's US downloads", "05/11/2026,10:00:00,GMT,Website Payment,Completed,GBP,1.00,P1000000000000000\n",
 			time.Date(2026, 5, 11, 10, 0, 0, 0, time.UTC)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package paypalapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -133,15 +134,7 @@ func (r *record) charge(observed time.Time, live bool) (reconcile.Charge, error)
 		c.Customer = info.PayPalAccountID
 	}
 	c.Description = info.TransactionSubject
-	if info.InvoiceID != "" {
-		c.Metadata[MetaInvoiceID] = info.InvoiceID
-	}
-	if info.CustomField != "" {
-		c.Metadata[MetaCustomField] = info.CustomField
-	}
-	if ref := cmp(info.InvoiceID, info.CustomField); ref != "" {
-		c.Metadata[MetaOrderRef] = ref
-	}
+	c.Metadata = withOrderRefs(c.Metadata, info.InvoiceID, info.CustomField)
 	c.Raw, err = json.Marshal(r)
 	if err != nil {
 		return reconcile.Charge{}, fmt.Errorf("transaction %s: encode: %w", c.ID, err)
@@ -149,12 +142,21 @@ func (r *record) charge(observed time.Time, live bool) (reconcile.Charge, error)
 	return c, nil
 }
 
-// cmp is the first non-empty string.
-func cmp(a, b string) string {
-	if a != "" {
-		return a
+// withOrderRefs is meta (made when nil and there is something to add) with a
+// payment's invoice id and custom field under PayPal's names and its order
+// reference, the invoice id else the custom field, under MetaOrderRef: one
+// naming for the sync and the activity download.
+func withOrderRefs(meta map[string]string, invoice, custom string) map[string]string {
+	for field, v := range map[string]string{MetaInvoiceID: invoice, MetaCustomField: custom, MetaOrderRef: cmp.Or(invoice, custom)} {
+		if v == "" {
+			continue
+		}
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		meta[field] = v
 	}
-	return b
+	return meta
 }
 
 // refundedSum is the sum of the record's refunds.

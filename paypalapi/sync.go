@@ -334,6 +334,12 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 		if err != nil {
 			return nil, err
 		}
+		// Checked as every charge that comes in is: an impossible one would
+		// count in the money at risk. The page is not saved, so the next sync
+		// asks for it again rather than skipping the charge.
+		if err := reconcile.ValidateCharge(ch, now); err != nil {
+			return nil, fmt.Errorf("Transaction Search sent %w", err)
+		}
 		charges = append(charges, ch)
 	}
 	res.Charges += len(charges)

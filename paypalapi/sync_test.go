@@ -417,3 +417,37 @@ func TestSyncStopsWherePayPalsDataEnds(t *testing.T) {
 		t.Fatalf("third sync: %+v, %v", res, err)
 	}
 }
+
+// TestSyncRefusesAChargeNoAccountCanHold: a row PayPal sends that
+// reconcile.ValidateCharge refuses (here an amount over doublecheck's
+// maximum) stops the sync, as a Stripe sync stops on such a charge: nothing of
+// its page is saved, the error names the transaction, and the next sync asks
+// for that page again instead of skipping it.
+func TestSyncRefusesAChargeNoAccountCanHold(t *testing.T) {
+	s, rec, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: 3, PayPalLag: -1})
+	st := openStore(t)
+	opts := SyncOptions{Since: testNow.Add(-10 * 24 * time.Hour), Now: s.Now}
+	if _, err := c.Sync(context.Background(), st, opts); err != nil {
+		t.Fatal(err)
+	}
+	good := s.AddPayPalCapture(2500, "usd", "a@example.com", "INV-GOOD")
+	bad := s.AddPayPalCapture(reconcile.MaxAmount+1, "usd", "b@example.com", "INV-BAD")
+	s.Advance(DefaultLag + time.Minute)
+	for attempt := 1; attempt <= 2; attempt++ {
+		before := len(rec.queries)
+		_, err := c.Sync(context.Background(), st, opts)
+		if err == nil || !strings.Contains(err.Error(), "PayPal charge "+bad) || !strings.Contains(err.Error(), "doublecheck's maximum for a PayPal charge") {
+			t.Fatalf("sync %d: error %v; want one naming PayPal charge %s and the maximum", attempt, err, bad)
+		}
+		if len(rec.queries) == before {
+			t.Fatalf("sync %d asked PayPal nothing", attempt)
+		}
+		got := charges(t, st)
+		if _, ok := got[bad]; ok {
+			t.Errorf("sync %d stored the impossible charge", attempt)
+		}
+		if _, ok := got[good]; ok {
+			t.Errorf("sync %d stored %s, of the refused page", attempt, good)
+		}
+	}
+}

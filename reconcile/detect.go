@@ -268,7 +268,7 @@ func (x *index) keyEvidence(c *Charge, keys []string) (e KeyEvidence, fromIntent
 	}
 	piSeen := c.PaymentIntent != "" && x.requests[c.PaymentIntent] != nil
 	for _, k := range keys {
-		if !LibraryGeneratedKey(k) {
+		if !c.Provider.libraryKey(k) {
 			return EvidenceAppKey, false
 		}
 	}

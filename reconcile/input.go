@@ -75,17 +75,9 @@ func (p Place) String() string {
 	return fmt.Sprintf("%s: element %d (line %d, byte %d)", p.File, p.Element, p.Line, p.Byte)
 }
 
-// Charge statuses Stripe documents for a charge object.
+// Charge statuses Stripe documents for a charge object; every provider's
+// readers map their payment statuses onto them.
 var chargeStatuses = []string{"succeeded", "pending", "failed"}
-
-// chargeIDPrefixes are the ids Stripe gives charge objects: ch_ for card and
-// most other charges, py_ for charges of some payment methods (such as bank
-// debits) and of connected accounts' payments.
-var chargeIDPrefixes = []string{"ch_", "py_"}
-
-// stripeFounded is a floor for a charge's created time: nothing was charged
-// through Stripe before 2009 (stripe-mock's fixtures date from February 2009).
-var stripeFounded = time.Date(2009, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // maxClockSkew is how far in the future a created time may be, for clocks that
 // disagree a little.
@@ -95,71 +87,67 @@ const maxClockSkew = 24 * time.Hour
 // leaves room for any format to come and refuses a pasted document.
 const maxIDLength = 255
 
-// ValidateCharge refuses a charge no Stripe account can hold: one whose id is
-// not a charge id or is over 255 characters, whose currency is not an ISO 4217
-// currency, whose amount is not 1 to 99999999 (MaxAmount), whose refunded or
-// captured amounts are negative or above the amount, whose refunded flag
-// disagrees with its refunded amount, whose status is unknown, or which was
-// created before Stripe existed or after now. The bounds also keep sums of
-// amounts (the money at risk) far from overflowing int64: 9.2e18 / 1e8 is 9.2e10
-// charges. The error names the field, so
-// that with its file and line an operator can find it. Every way charges come in
-// from a file goes through here: an impossible charge would otherwise count in
-// the money at risk or make a group look resolved.
+// ValidateCharge refuses a charge its provider (c.Provider; empty is Stripe)
+// cannot hold: one whose id is not the provider's charge id (Stripe ch_… or
+// py_…, a PayPal transaction id, an Adyen Psp Reference; see
+// Provider.IsChargeID) or is over 255 characters, whose currency is not an
+// ISO 4217 currency, whose amount is not 1 to 99999999 (MaxAmount: Stripe's
+// maximum, and doublecheck's for the providers that state none), whose
+// refunded or captured amounts are negative or above the amount, whose
+// refunded flag disagrees with its refunded amount, whose status is unknown,
+// or which was created before the provider existed or after now. The bounds
+// also keep sums of amounts (the money at risk) far from overflowing int64:
+// 9.2e18 / 1e8 is 9.2e10 charges. The error names the provider and the field,
+// so that with its file and line an operator can find it. Every way charges
+// come in, from a file or a provider's API, goes through here: an impossible
+// charge would otherwise count in the money at risk or make a group look
+// resolved.
 func ValidateCharge(c Charge, now time.Time) error {
+	p := c.Provider.Resolved()
+	what := p.Title() + " charge " + c.ID
 	switch {
 	case len(c.ID) > maxIDLength:
-		return fmt.Errorf("id %.20q… is %d characters long; Stripe ids are at most %d", c.ID, len(c.ID), maxIDLength)
-	case !isChargeID(c.ID):
-		return fmt.Errorf("id %q is not a Stripe charge id (ch_… or py_…)", c.ID)
+		return fmt.Errorf("id %.20q… is %d characters long; %s ids are at most %d", c.ID, len(c.ID), p.Title(), maxIDLength)
+	case !p.IsChargeID(c.ID):
+		return fmt.Errorf("id %q is not %s", c.ID, p.ChargeIDForm())
 	case !KnownCurrency(c.Currency):
-		return fmt.Errorf("charge %s: currency %q is not an ISO 4217 currency code", c.ID, c.Currency)
+		return fmt.Errorf("%s: currency %q is not an ISO 4217 currency code", what, c.Currency)
 	case c.Amount < 0:
-		return fmt.Errorf("charge %s: amount %d is negative", c.ID, c.Amount)
+		return fmt.Errorf("%s: amount %d is negative", what, c.Amount)
 	case c.Amount == 0:
-		return fmt.Errorf("charge %s: amount is 0 or missing; a charge takes 1 minor unit or more", c.ID)
+		return fmt.Errorf("%s: amount is 0 or missing; a charge takes 1 minor unit or more", what)
 	case c.Amount > MaxAmount:
-		return fmt.Errorf("charge %s: amount %d is more than Stripe's maximum of %d (8 digits)", c.ID, c.Amount, MaxAmount)
+		return fmt.Errorf("%s: amount %d (%s) is more than %d minor units, %s", what, c.Amount,
+			FormatMoney(c.Amount, c.Currency), MaxAmount, p.maxAmountOwner())
 	case c.AmountRefunded < 0:
-		return fmt.Errorf("charge %s: amount_refunded %d is negative", c.ID, c.AmountRefunded)
+		return fmt.Errorf("%s: amount_refunded %d is negative", what, c.AmountRefunded)
 	case c.AmountRefunded > c.Amount:
-		return fmt.Errorf("charge %s: amount_refunded %d is more than its amount %d", c.ID, c.AmountRefunded, c.Amount)
+		return fmt.Errorf("%s: amount_refunded %d is more than its amount %d", what, c.AmountRefunded, c.Amount)
 	case c.Refunded != (c.AmountRefunded == c.Amount):
-		return fmt.Errorf("charge %s: refunded is %t but amount_refunded %d of amount %d disagrees (refunded means all of it)", c.ID, c.Refunded, c.AmountRefunded, c.Amount)
+		return fmt.Errorf("%s: refunded is %t but amount_refunded %d of amount %d disagrees (refunded means all of it)", what, c.Refunded, c.AmountRefunded, c.Amount)
 	case c.AmountCaptured < 0:
-		return fmt.Errorf("charge %s: amount_captured %d is negative", c.ID, c.AmountCaptured)
+		return fmt.Errorf("%s: amount_captured %d is negative", what, c.AmountCaptured)
 	case c.AmountCaptured > c.Amount:
-		return fmt.Errorf("charge %s: amount_captured %d is more than its amount %d", c.ID, c.AmountCaptured, c.Amount)
+		return fmt.Errorf("%s: amount_captured %d is more than its amount %d", what, c.AmountCaptured, c.Amount)
 	case !slices.Contains(chargeStatuses, c.Status):
-		return fmt.Errorf("charge %s: status %q is not one of %s", c.ID, c.Status, strings.Join(chargeStatuses, ", "))
+		return fmt.Errorf("%s: status %q is not one of %s", what, c.Status, strings.Join(chargeStatuses, ", "))
 	}
-	if err := checkCreated(c.Created, now); err != nil {
-		return fmt.Errorf("charge %s: created %w", c.ID, err)
+	if err := checkCreated(p, c.Created, now); err != nil {
+		return fmt.Errorf("%s: created %w", what, err)
 	}
 	return nil
 }
 
-// checkCreated refuses a time no Stripe object can have: before Stripe existed
-// or in the future.
-func checkCreated(t, now time.Time) error {
+// checkCreated refuses a time nothing of the provider's can have: before it
+// existed or in the future.
+func checkCreated(p Provider, t, now time.Time) error {
 	switch {
-	case t.Before(stripeFounded):
-		return fmt.Errorf("%s is before Stripe existed", t.UTC().Format(time.RFC3339))
+	case t.Before(p.founded()):
+		return fmt.Errorf("%s is before %s existed", t.UTC().Format(time.RFC3339), p.Title())
 	case t.After(now.Add(maxClockSkew)):
 		return fmt.Errorf("%s is in the future", t.UTC().Format(time.RFC3339))
 	}
 	return nil
-}
-
-// isChargeID is whether id has the form of a Stripe charge id.
-func isChargeID(id string) bool {
-	return slices.ContainsFunc(chargeIDPrefixes, func(p string) bool { return strings.HasPrefix(id, p) }) &&
-		len(id) > 3 && len(id) <= maxIDLength && !strings.ContainsFunc(id, notIDRune)
-}
-
-// notIDRune is a character Stripe never puts in an object id.
-func notIDRune(r rune) bool {
-	return !(r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
 }
 
 // Repeats finds records that occur more than once in one file. A record

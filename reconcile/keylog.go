@@ -14,11 +14,12 @@ import (
 
 // keyLogColumns are the columns of a key log; idempotency_key and order_ref are
 // required.
-var keyLogColumns = []string{"idempotency_key", "order_ref", "charge_id", "created_at"}
+var keyLogColumns = []string{"idempotency_key", "order_ref", "charge_id", "created_at", "provider"}
 
 // ReadKeyLog reads the merchant's own log of idempotency keys: CSV with a header
-// row (idempotency_key, order_ref, optional charge_id and created_at in RFC 3339)
-// or JSONL with the same fields, told apart by a first non-space byte of '{'; a
+// row (idempotency_key, order_ref, optional charge_id, created_at in RFC 3339
+// and provider) or JSONL with the same fields, told apart by a first non-space
+// byte of '{'; a
 // byte-order mark is accepted and invalid UTF-8 refused (see TextFile).
 // name is used in errors, which give the line. It returns every record once,
 // with the number of repeated rows it left out, or an error, never part of the
@@ -81,13 +82,17 @@ type keyLogRow struct {
 	OrderRef  string `json:"order_ref"`
 	ChargeID  string `json:"charge_id"`
 	CreatedAt string `json:"created_at"`
+	Provider  string `json:"provider"`
 }
 
-// record is the row's record, refusing what no log of Stripe requests can
-// hold: an empty or over-long key, a charge_id that is not a charge id (the
-// log links a key to the charge it made; a PaymentIntent's key is found on its
-// payment_intent.created event by sync), a created_at that is not RFC 3339,
-// before Stripe existed or in the future.
+// record is the row's record, refusing what no log of a provider's requests
+// can hold: an empty key or one longer than the provider takes, a charge_id
+// that is not a charge id (the log links a key to the charge it made; a
+// PaymentIntent's key is found on its payment_intent.created event by sync),
+// a created_at that is not RFC 3339, before the provider existed or in the
+// future. The row's provider is its provider column, else the one whose
+// charge ids have its charge_id's form; a row that says neither is held to the
+// bounds of every provider (the longest key any takes, the earliest founding).
 func (row keyLogRow) record(now time.Time) (KeyRecord, error) {
 	k := KeyRecord{
 		Key:      strings.TrimSpace(row.Key),
@@ -95,25 +100,84 @@ func (row keyLogRow) record(now time.Time) (KeyRecord, error) {
 		ChargeID: strings.TrimSpace(row.ChargeID),
 		Sources:  []string{SourceLog},
 	}
-	switch {
-	case k.Key == "":
-		return k, errors.New("idempotency_key is empty")
-	case len(k.Key) > MaxIdempotencyKeyLen:
-		return k, fmt.Errorf("idempotency_key is %d characters long; Stripe allows at most %d", len(k.Key), MaxIdempotencyKeyLen)
-	case k.ChargeID != "" && !isChargeID(k.ChargeID) && !IsPspReference(k.ChargeID):
-		return k, fmt.Errorf("charge_id %.40q is not a Stripe charge id (ch_… or py_…) or an Adyen Psp Reference (16 letters and digits); leave it empty if the log does not know the charge", k.ChargeID)
+	var p Provider // "" while the row does not say
+	if name := strings.TrimSpace(row.Provider); name != "" {
+		var err error
+		if p, err = ParseProvider(name); err != nil {
+			return k, fmt.Errorf("provider: %w", err)
+		}
+	}
+	if k.ChargeID != "" {
+		switch of, ok := ProviderOfChargeID(k.ChargeID); {
+		case !ok && p == "":
+			return k, fmt.Errorf("charge_id %.40q is not %s; leave it empty if the log does not know the charge", k.ChargeID, chargeIDForms())
+		case p != "" && ok && of != p:
+			return k, fmt.Errorf("charge_id %.40q is %s's, but the row's provider is %s", k.ChargeID, of.Title(), p.Title())
+		case p != "" && !ok:
+			return k, fmt.Errorf("charge_id %.40q is not %s; leave it empty if the log does not know the charge", k.ChargeID, p.ChargeIDForm())
+		default:
+			p = of
+		}
+	}
+	if err := checkLoggedKey(p, k.Key); err != nil {
+		return k, err
 	}
 	if at := strings.TrimSpace(row.CreatedAt); at != "" {
 		t, err := time.Parse(time.RFC3339, at)
 		if err != nil {
 			return k, fmt.Errorf("created_at %q is not RFC 3339 (like 2026-11-22T09:10:00Z)", at)
 		}
-		if err := checkCreated(t, now); err != nil {
+		if p == "" {
+			err = checkCreatedAnyProvider(t, now)
+		} else {
+			err = checkCreated(p, t, now)
+		}
+		if err != nil {
 			return k, fmt.Errorf("created_at %w", err)
 		}
 		k.SeenAt = t.UTC()
 	}
 	return k, nil
+}
+
+// checkLoggedKey refuses a key the provider p would not have taken; for p ""
+// (the row does not say whose it is), one longer than any provider takes.
+func checkLoggedKey(p Provider, key string) error {
+	if key == "" {
+		return errors.New("idempotency_key is empty")
+	}
+	if p != "" {
+		if limit := p.MaxKeyLength(); len(key) > limit {
+			return fmt.Errorf("idempotency_key is %d characters long; %s takes %s of at most %d", len(key), p.Title(), p.aKeyHeader(), limit)
+		}
+		return nil
+	}
+	longest := ProviderStripe
+	for _, q := range Providers {
+		if q.MaxKeyLength() > longest.MaxKeyLength() {
+			longest = q
+		}
+	}
+	if limit := longest.MaxKeyLength(); len(key) > limit {
+		return fmt.Errorf("idempotency_key is %d characters long; no provider takes more than %d (%s's %s)", len(key), limit, longest.Title(), longest.KeyHeader())
+	}
+	return nil
+}
+
+// checkCreatedAnyProvider is checkCreated for a time of a provider not
+// known: held to the founding of the first of them.
+func checkCreatedAnyProvider(t, now time.Time) error {
+	first := Providers[0]
+	for _, p := range Providers {
+		if p.founded().Before(first.founded()) {
+			first = p
+		}
+	}
+	if t.Before(first.founded()) {
+		return fmt.Errorf("%s is before any provider doublecheck reads existed (%s, the first, in %d)",
+			t.UTC().Format(time.RFC3339), first.Title(), first.founded().Year())
+	}
+	return checkCreated(first, t, now)
 }
 
 func (l *keyLog) readCSV(r io.Reader, name string) error {
@@ -158,7 +222,7 @@ func (l *keyLog) readCSV(r io.Reader, name string) error {
 			}
 			return ""
 		}
-		row := keyLogRow{Key: get("idempotency_key"), OrderRef: get("order_ref"), ChargeID: get("charge_id"), CreatedAt: get("created_at")}
+		row := keyLogRow{Key: get("idempotency_key"), OrderRef: get("order_ref"), ChargeID: get("charge_id"), CreatedAt: get("created_at"), Provider: get("provider")}
 		if err := l.add(row, line); err != nil {
 			return fmt.Errorf("%s line %d: %w", name, line, err)
 		}
@@ -175,7 +239,7 @@ func (l *keyLog) readJSONL(r io.Reader, name string) error {
 		}
 		var row keyLogRow
 		if err := json.Unmarshal(text, &row); err != nil {
-			return fmt.Errorf("%s line %d: not a JSON object with idempotency_key, order_ref, charge_id, created_at: %w", name, line, err)
+			return fmt.Errorf("%s line %d: not a JSON object with idempotency_key, order_ref, charge_id, created_at, provider: %w", name, line, err)
 		}
 		if err := l.add(row, line); err != nil {
 			return fmt.Errorf("%s line %d: %w", name, line, err)

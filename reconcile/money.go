@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// MaxIdempotencyKeyLen is Stripe's limit on an Idempotency-Key.
-const MaxIdempotencyKeyLen = 255
-
 // RefundKeyPrefix begins every refund key RefundKey makes: a provider's
 // record that carries a text of its own (PayPal's custom_field) tells a
 // doublecheck key from the merchant's text by it.
@@ -139,6 +136,14 @@ func LibraryGeneratedKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// libraryKey is whether key, on a charge of provider p, was made by the
+// provider's library rather than the application: only Stripe's libraries are
+// known to make keys of a shape of their own, so on another provider's charge
+// any key is the application's.
+func (p Provider) libraryKey(key string) bool {
+	return p.Resolved() == ProviderStripe && LibraryGeneratedKey(key)
 }
 
 // AmbiguousKey reports whether a key is a bare UUID, which cannot be told

@@ -564,7 +564,7 @@ func (x *index) findings() []Finding {
 		if k.ChargeID == "" {
 			f.Detail = fmt.Sprintf("idempotency key %s produced no charge: the request failed or never reached %s", k.Key, x.providerName())
 		} else {
-			f.Detail = fmt.Sprintf("idempotency key %s names charge %s, which is not among the synced charges", k.Key, k.ChargeID)
+			f.Detail = fmt.Sprintf("idempotency key %s names charge %s, which is not among the store's charges", k.Key, k.ChargeID)
 		}
 		out = append(out, f)
 	}

@@ -71,7 +71,7 @@ func factsOf(ms []Member, keys [][]string) groupFacts {
 		for _, k := range keys[i] {
 			f.anyKey = true
 			f.keyUses[k] = append(f.keyUses[k], i)
-			if !LibraryGeneratedKey(k) {
+			if !m.Provider.libraryKey(k) {
 				if _, seen := f.appKeys[k]; !seen && AmbiguousKey(k) {
 					f.ambiguousKeys++
 				}
@@ -217,7 +217,7 @@ func appKeysOf(ms []Member, keys [][]string, order string, logged []string) int 
 			continue
 		}
 		for _, k := range keys[i] {
-			if !LibraryGeneratedKey(k) {
+			if !ms[i].Provider.libraryKey(k) {
 				seen[k] = struct{}{}
 			}
 		}

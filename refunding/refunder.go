@@ -24,9 +24,12 @@ type Refunder struct {
 	// Gateways are the providers refunds can be sent through; a refund of a
 	// charge whose provider has none is refused before anything is recorded.
 	Gateways map[reconcile.Provider]Gateway
-	Ledger   Ledger
-	Operator string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
-	DryRun   bool   // a rehearsal: report would_refund outcomes, record and send nothing
+	// Unconfigured says, for a provider without a gateway, what would give
+	// it one ("set PAYPAL_CLIENT_ID, …"): the refusal of its charges says it.
+	Unconfigured map[reconcile.Provider]string
+	Ledger       Ledger
+	Operator     string // who runs now (--operator, else the OS user): new intents' creator, and every attempt's, resumes included
+	DryRun       bool   // a rehearsal: report would_refund outcomes, record and send nothing
 	// Deadline bounds the time one refund may wait for its provider, all
 	// retries included. Past it the intent stays pending, to be resumed with
 	// the same key. 0, or more than reconcile.MaxRefundDeadline, is that
@@ -275,23 +278,40 @@ func (r *Refunder) ready() error {
 	case r.Ledger == nil:
 		return errors.New("refunds need a ledger to record intents in")
 	case len(r.Gateways) == 0 && !r.DryRun:
-		return errors.New("refunds need a payment provider's credentials (or --dry-run)")
+		var how []string
+		for _, p := range reconcile.Providers {
+			if r.Unconfigured[p] != "" {
+				how = append(how, p.Title()+": "+r.Unconfigured[p])
+			}
+		}
+		if len(how) == 0 {
+			return errors.New("refunds need a payment provider's credentials (or --dry-run)")
+		}
+		return fmt.Errorf("refunds need a payment provider's credentials (or --dry-run): %s", strings.Join(how, "; "))
 	}
 	return nil
 }
 
 // errNoCredentials is a refund through a provider the Refunder has no
-// gateway for.
-type errNoCredentials struct{ provider reconcile.Provider }
+// gateway for; how, when known, is what would give it one.
+type errNoCredentials struct {
+	provider reconcile.Provider
+	how      string
+}
 
-func (e errNoCredentials) Error() string { return "no " + e.provider.Title() + " credentials" }
+func (e errNoCredentials) Error() string {
+	if e.how == "" {
+		return "no " + e.provider.Title() + " credentials"
+	}
+	return "no " + e.provider.Title() + " credentials (" + e.how + ")"
+}
 
 // gateway is the Gateway of provider p (empty is Stripe).
 func (r *Refunder) gateway(p reconcile.Provider) (Gateway, error) {
 	if gw := r.Gateways[p.Resolved()]; gw != nil {
 		return gw, nil
 	}
-	return nil, errNoCredentials{p.Resolved()}
+	return nil, errNoCredentials{p.Resolved(), r.Unconfigured[p.Resolved()]}
 }
 
 func (r *Refunder) refundOne(ctx context.Context, plan reconcile.RefundRequest) (Outcome, error) {

@@ -292,6 +292,23 @@ func TestRefundWithoutTheProvidersCredentials(t *testing.T) {
 	if after := events.List(); len(after) != before {
 		t.Errorf("the resume wrote or sent %q", after[before:])
 	}
+
+	// Told what would configure PayPal, the refusals say it.
+	r.Unconfigured = map[reconcile.Provider]string{reconcile.ProviderPayPal: "set PAYPAL_CLIENT_ID"}
+	outcomes, err = r.Refund(ctx, []reconcile.RefundRequest{planFor("ch_pp2", reconcile.ProviderPayPal)}, nil)
+	if err != nil || len(outcomes) != 1 || outcomes[0].Err == nil ||
+		!strings.HasPrefix(outcomes[0].Err.Error(), "no PayPal credentials (set PAYPAL_CLIENT_ID): charge ch_pp2 was not refunded") {
+		t.Errorf("Refund = %v, %v; want it refused naming what would configure PayPal", outcomes, err)
+	}
+	resumed, err = r.Resume(ctx)
+	if err != nil || len(resumed) != 1 || resumed[0].Err == nil || !strings.HasPrefix(resumed[0].Err.Error(), "no PayPal credentials (set PAYPAL_CLIENT_ID): the pending refund") {
+		t.Errorf("Resume = %v, %v; want it left pending naming what would configure PayPal", resumed, err)
+	}
+	none := &Refunder{Ledger: ledger, Unconfigured: r.Unconfigured}
+	if _, err := none.Refund(ctx, []reconcile.RefundRequest{planFor("ch_pp3", reconcile.ProviderPayPal)}, nil); err == nil ||
+		err.Error() != "refunds need a payment provider's credentials (or --dry-run): PayPal: set PAYPAL_CLIENT_ID" {
+		t.Errorf("a Refunder without gateways: %v", err)
+	}
 }
 
 // TestRefundDeadlineStopsTheBatch: a refund the provider holds past the

@@ -36,7 +36,7 @@ func TestStreamChargesLargeFiles(t *testing.T) {
 		name, input string
 		want        string
 	}{
-		{"JSONL", jsonl.String(), fmt.Sprintf("big.json line %d: charge ch_%d: currency \"xyz\"", 2*bad+1, bad)},
+		{"JSONL", jsonl.String(), fmt.Sprintf("big.json line %d: Stripe charge ch_%d: currency \"xyz\"", 2*bad+1, bad)},
 		{"list response", pretty.String(), fmt.Sprintf("big.json: element %d (line %d, byte", bad, 4+2*bad)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestStreamChargesChecksCreatedAgainstTheGivenClock(t *testing.T) {
 	}{
 		{"created a day before now", created.Add(24 * time.Hour), ""},
 		{"created within the clock skew allowed", created.Add(-23 * time.Hour), ""},
-		{"created two days after now", created.Add(-48 * time.Hour), "in.json line 1: charge ch_1full: created 2023-11-14T22:13:20Z is in the future"},
+		{"created two days after now", created.Add(-48 * time.Hour), "in.json line 1: Stripe charge ch_1full: created 2023-11-14T22:13:20Z is in the future"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := StreamCharges(strings.NewReader(chargeFull), "in.json", tc.now, func(*ChargeRecord) error { return nil })

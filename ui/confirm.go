@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -232,7 +233,7 @@ func (d *refundDialog) head() []string {
 	}
 	lines := []string{s.DialogTitle.Render(title) + "  " + mode}
 	if d.dryRun {
-		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to Stripe or recorded (a rehearsal)"))
+		lines = append(lines, s.Warn.Render("dry run: nothing will be sent to "+planProviders(d.plan)+" or recorded (a rehearsal)"))
 	}
 	if d.plan.Low > 0 {
 		lines = append(lines, s.Error.Render(fmt.Sprintf("%s: likely separate purchases, read each before refunding",
@@ -347,4 +348,22 @@ func (d refundDialog) ShortHelp() []key.Binding {
 		scroll.SetHelp("↓/j", "scroll to the end to confirm")
 	}
 	return []key.Binding{scroll, d.keys.Confirm, d.keys.ConfirmTyped, d.keys.Press, d.keys.SwitchButton, cancel}
+}
+
+// planProviders names the providers plan's refunds would go to: "Stripe",
+// "PayPal and Adyen".
+func planProviders(plan reconcile.RefundPlan) string {
+	var names []string
+	for _, p := range reconcile.Providers {
+		if slices.ContainsFunc(plan.Requests, func(r reconcile.RefundRequest) bool { return r.Provider.Resolved() == p }) {
+			names = append(names, p.Title())
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "the provider"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -60,7 +60,7 @@ func TestExportPrompt(t *testing.T) {
 		{name: "the whole report even when the list is filtered", keys: keys("f", "f", "e", "enter"),
 			wantGroups: every},
 		{name: "tab writes this view instead", keys: keys("f", "f", "e", "tab", "enter"),
-			wantGroups: []string{"grp_ch_1001", "grp_ch_2001"}, wantFlash: "exported this view [view: open + pending · high only · sort: triage] (2 groups) to "},
+			wantGroups: []string{"grp_ch_1001", "grp_ch_2001"}, wantFlash: "exported this view [view: unsettled · high only · sort: triage] (2 groups) to "},
 		{name: "tab twice is the whole report again", keys: keys("e", "tab", "tab", "enter"), wantGroups: every},
 		{name: "the path can be edited", keys: keys("e"), edit: "mine/triage.csv", wantGroups: every},
 		{name: "esc writes nothing", keys: keys("e", "esc"), wantNone: true, wantFlash: "export cancelled: nothing written"},

@@ -36,7 +36,7 @@ func defaultFilterKeys() filterKeys {
 
 // groupFilter decides which groups the table lists, and in what order (S): the `/` query over
 // what the screen shows (reconcile.Group.SearchText), the confidence step (`f`) and
-// the view (`s`: open and pending, dismissed, resolved or all).
+// the view (`s`: unsettled — open, pending or received —, dismissed, resolved or all).
 //
 // A keystroke at 100k groups must not rescan them all: each group's search
 // text is lower-cased once per load, and a query that extends an earlier one
@@ -179,7 +179,7 @@ func (f *groupFilter) Label() string {
 type statusView int
 
 const (
-	viewOpen      statusView = iota // open and pending (what needs action), and refunds awaiting confirmation
+	viewOpen      statusView = iota // unsettled (Group.Unsettled): open and pending (what needs action), and received (refunds awaiting confirmation)
 	viewDismissed                   // judged legitimate
 	viewResolved                    // every duplicate refunded
 	viewAll
@@ -187,7 +187,7 @@ const (
 )
 
 func (v statusView) label() string {
-	return [...]string{"open + pending", "dismissed", "resolved", "all"}[v]
+	return [...]string{"unsettled", "dismissed", "resolved", "all"}[v]
 }
 
 // shows is whether the view lists g.

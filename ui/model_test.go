@@ -192,11 +192,11 @@ func TestConfidenceAndStatusCycling(t *testing.T) {
 	}
 }
 
-// TestViewsAreNamed: s cycles open + pending, dismissed, resolved and all,
+// TestViewsAreNamed: s cycles unsettled, dismissed, resolved and all,
 // and the status bar names the view.
 func TestViewsAreNamed(t *testing.T) {
 	m := newHarness(fixtureReport()).start(t, testConfig())
-	for _, want := range []string{"view: open + pending", "view: dismissed", "view: resolved", "view: all", "view: open + pending"} {
+	for _, want := range []string{"view: unsettled", "view: dismissed", "view: resolved", "view: all", "view: unsettled"} {
 		if !strings.Contains(m.status.right, want) {
 			t.Errorf("the status bar says %q, want %q", m.status.right, want)
 		}

@@ -119,12 +119,12 @@ func TestOpenUsesTheChargesProvider(t *testing.T) {
 
 // TestReceivedRefundIsNotShownAsRefunded: a refund Adyen received and has not
 // confirmed reads "received, awaiting Adyen confirmation" in the detail
-// pane, its group stays in the open + pending view and out of resolved.
+// pane, its group stays in the unsettled view and out of resolved.
 func TestReceivedRefundIsNotShownAsRefunded(t *testing.T) {
 	m := newHarness(mixedReport()).start(t, testConfig())
 	m = send(t, m, tea.WindowSizeMsg{Width: 100, Height: 60}) // the whole detail pane
 	if !slices.Contains(listedIDs(m), "grp_ch_3001") {
-		t.Fatalf("the open + pending view lists %v, without the group awaiting confirmation", listedIDs(m))
+		t.Fatalf("the unsettled view lists %v, without the group awaiting confirmation", listedIDs(m))
 	}
 	m = press(t, m, "j", "j")
 	if selectedID(m) != "grp_ch_3001" {
@@ -171,5 +171,38 @@ func TestProviderModesAreNeverCut(t *testing.T) {
 		if h := strings.Join(strings.Fields(m.header.View()), " "); !strings.Contains(h, "Stripe TEST PayPal SANDBOX Adyen LIVE") {
 			t.Errorf("at %d columns the header cuts the modes:\n%s", width, m.header.View())
 		}
+	}
+}
+
+// TestPayPalChargesAreDescribedAsPayPals: nothing the detail pane or the
+// refund dialog says of a PayPal charge speaks of Stripe's events or
+// libraries: an unknown key is PayPal's records not carrying it, a UUID key
+// is the application's, a dry run sends nothing to PayPal.
+func TestPayPalChargesAreDescribedAsPayPals(t *testing.T) {
+	r := fixtureReport()
+	for i := range r.Groups {
+		for k := range r.Groups[i].Charges {
+			m := &r.Groups[i].Charges[k]
+			m.Provider, m.IdempotencyKey, m.KeyEvidence, m.KeySources = reconcile.ProviderPayPal, "", reconcile.EvidenceUnknown, nil
+			if k == 1 {
+				m.IdempotencyKey, m.KeyEvidence, m.KeySources = "5f0c7a3e-8d1b-4c2a-9e6f-1b2c3d4e5f60", reconcile.EvidenceAppKey, []string{reconcile.SourceLog}
+			}
+		}
+	}
+	cfg := testConfig()
+	cfg.DryRun = true
+	m := newHarness(withSummary(r.Groups)).start(t, cfg)
+	d := m.detail.View()
+	if !strings.Contains(d, "key — not known: PayPal's records do not carry it") {
+		t.Errorf("the detail pane does not say PayPal's records carry no key:\n%s", d)
+	}
+	for _, not := range []string{"event", "Stripe"} {
+		if strings.Contains(d, not) {
+			t.Errorf("the detail pane of PayPal charges says %q:\n%s", not, d)
+		}
+	}
+	m = press(t, m, "r")
+	if v := m.refund.View(); !strings.Contains(v, "dry run: nothing will be sent to PayPal or recorded") {
+		t.Errorf("the dry-run dialog does not name PayPal:\n%s", v)
 	}
 }
