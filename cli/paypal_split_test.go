@@ -23,35 +23,35 @@ func TestPayPalLaterDownloadUpdatesStoredPayment(t *testing.T) {
 		}
 		return path
 	}
-	october := write("october.csv", "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,100.00,a@example.com,PAY1,,Credit\n"+
-		"10/01/2026,10:05:00,PDT,Express Checkout Payment,Completed,USD,100.00,a@example.com,PAY2,,Credit\n")
-	november := write("november.csv", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,a@example.com,RF1,PAY1,Debit\n")
-	december := write("december.csv", "12/01/2026,09:00:00,PST,Payment Refund,Completed,USD,-20.00,a@example.com,RF2,PAY1,Debit\n"+
-		"11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,a@example.com,RF1,PAY1,Debit\n"+
-		"12/01/2026,09:30:00,PST,Chargeback,Completed,USD,-100.00,,CB1,PAY2,Debit\n")
+	october := write("october.csv", "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,100.00,a@example.com,PAY10000000000000,,Credit\n"+
+		"10/01/2026,10:05:00,PDT,Express Checkout Payment,Completed,USD,100.00,a@example.com,PAY20000000000000,,Credit\n")
+	november := write("november.csv", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,a@example.com,RF100000000000000,PAY10000000000000,Debit\n")
+	december := write("december.csv", "12/01/2026,09:00:00,PST,Payment Refund,Completed,USD,-20.00,a@example.com,RF200000000000000,PAY10000000000000,Debit\n"+
+		"11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,a@example.com,RF100000000000000,PAY10000000000000,Debit\n"+
+		"12/01/2026,09:30:00,PST,Chargeback,Completed,USD,-100.00,,CB100000000000000,PAY20000000000000,Debit\n")
 	created := time.Date(2026, 10, 1, 17, 0, 0, 0, time.UTC)
 	for _, step := range []struct {
 		file     string
-		refunded int64 // PAY1's, after the import
-		disputed bool  // PAY2's
+		refunded int64 // PAY10000000000000's, after the import
+		disputed bool  // PAY20000000000000's
 	}{
 		{october, 0, false},
 		{november, 3000, false},
-		{november, 3000, false}, // again: RF1 counts once
-		{december, 5000, true},  // RF1 once more, with RF2 and a chargeback of PAY2
+		{november, 3000, false}, // again: RF100000000000000 counts once
+		{december, 5000, true},  // RF100000000000000 once more, with RF200000000000000 and a chargeback of PAY20000000000000
 	} {
 		code, _, stderr := runCLI(t, "", "import", step.file, "--db", db)
 		if code != exitOK || strings.Contains(stderr, "not in the file") {
 			t.Fatalf("import %s exited %d: %s", filepath.Base(step.file), code, stderr)
 		}
 		charges := storeCharges(t, db)
-		pay1, pay2 := charges["PAY1"], charges["PAY2"]
+		pay1, pay2 := charges["PAY10000000000000"], charges["PAY20000000000000"]
 		if pay1.AmountRefunded != step.refunded || pay1.Amount != 10000 || pay1.Email != "a@example.com" || !pay1.Created.Equal(created) {
-			t.Errorf("after %s, PAY1 is stored with %d of %d refunded, email %q, created %s; want %d refunded, its email and creation time kept",
+			t.Errorf("after %s, PAY10000000000000 is stored with %d of %d refunded, email %q, created %s; want %d refunded, its email and creation time kept",
 				filepath.Base(step.file), pay1.AmountRefunded, pay1.Amount, pay1.Email, pay1.Created, step.refunded)
 		}
 		if pay2.Disputed != step.disputed {
-			t.Errorf("after %s, PAY2 disputed %t, want %t", filepath.Base(step.file), pay2.Disputed, step.disputed)
+			t.Errorf("after %s, PAY20000000000000 disputed %t, want %t", filepath.Base(step.file), pay2.Disputed, step.disputed)
 		}
 	}
 }

@@ -352,7 +352,7 @@ func TestActivityDownloadDateOrder(t *testing.T) {
 func TestActivityAddsToStoredPayments(t *testing.T) {
 	const header = "Date,Time,TimeZone,Type,Status,Currency,Gross,From Email Address,Transaction ID,Reference Txn ID,Balance Impact\n"
 	at := time.Date(2026, 10, 1, 17, 0, 0, 0, time.UTC)
-	synced := record{Row: mustJSON(paypal.SearchTransactionDetails{TransactionInfo: paypal.SearchTransactionInfo{TransactionID: "PAYS",
+	synced := record{Row: mustJSON(paypal.SearchTransactionDetails{TransactionInfo: paypal.SearchTransactionInfo{TransactionID: "PAYS0000000000000",
 		TransactionEventCode: "T0006", TransactionStatus: "S", TransactionInitiationDate: paypal.JSONTime(at),
 		TransactionUpdatedDate: paypal.JSONTime(at), TransactionAmount: paypal.Money{Currency: "USD", Value: "100.00"}}}),
 		Refunds: map[string]int64{"RF0": 1000}}
@@ -360,15 +360,15 @@ func TestActivityAddsToStoredPayments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	downloaded := reconcile.Charge{ID: "PAYD", Provider: reconcile.ProviderPayPal, Created: at, Observed: at, Amount: 10000,
+	downloaded := reconcile.Charge{ID: "PAYD0000000000000", Provider: reconcile.ProviderPayPal, Created: at, Observed: at, Amount: 10000,
 		AmountRefunded: 1000, Currency: "usd", Status: "succeeded", Captured: true, Email: "d@example.com", Livemode: true,
-		Raw: []byte(`{"refunds":{"RF9":1000}}`)}
+		Raw: []byte(`{"refunds":{"RF900000000000000":1000}}`)}
 	// Stored by an import that kept no record: with a refund it counted,
 	// and with none.
 	old, unrefunded := downloaded, downloaded
-	old.ID, old.Raw = "PAYO", nil
-	unrefunded.ID, unrefunded.Raw, unrefunded.AmountRefunded = "PAYZ", nil, 0
-	stored := map[string]reconcile.Charge{"PAYS": syncedCharge, "PAYD": downloaded, "PAYO": old, "PAYZ": unrefunded}
+	old.ID, old.Raw = "PAYO0000000000000", nil
+	unrefunded.ID, unrefunded.Raw, unrefunded.AmountRefunded = "PAYZ0000000000000", nil, 0
+	stored := map[string]reconcile.Charge{"PAYS0000000000000": syncedCharge, "PAYD0000000000000": downloaded, "PAYO0000000000000": old, "PAYZ0000000000000": unrefunded}
 	lookup := func(ids []string) (map[string]reconcile.Charge, error) {
 		out := map[string]reconcile.Charge{}
 		for _, id := range ids {
@@ -386,20 +386,20 @@ func TestActivityAddsToStoredPayments(t *testing.T) {
 		email        string
 		noteContains string
 	}{
-		{"a refund of a synced payment", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF1,PAYS,Debit\n",
-			"PAYS", 4000, false, "", "1 refund applied"},
-		{"a refund of a downloaded payment", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF1,PAYD,Debit\n",
-			"PAYD", 4000, false, "d@example.com", "1 refund applied"},
-		{"a refund it counted already", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-10.00,,RF9,PAYD,Debit\n",
-			"PAYD", 1000, false, "d@example.com", ""},
-		{"the payment again, its stored refund kept", "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,100.00,d@example.com,PAYD,,Credit\n",
-			"PAYD", 1000, false, "d@example.com", ""},
-		{"a chargeback of a payment stored without a record", "11/02/2026,10:00:00,PST,Chargeback,Completed,USD,-100.00,,CB1,PAYO,Debit\n",
-			"PAYO", 1000, true, "d@example.com", ""},
-		{"a refund of a payment stored without a record", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF1,PAYO,Debit\n",
+		{"a refund of a synced payment", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF100000000000000,PAYS0000000000000,Debit\n",
+			"PAYS0000000000000", 4000, false, "", "1 refund applied"},
+		{"a refund of a downloaded payment", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF100000000000000,PAYD0000000000000,Debit\n",
+			"PAYD0000000000000", 4000, false, "d@example.com", "1 refund applied"},
+		{"a refund it counted already", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-10.00,,RF900000000000000,PAYD0000000000000,Debit\n",
+			"PAYD0000000000000", 1000, false, "d@example.com", ""},
+		{"the payment again, its stored refund kept", "10/01/2026,10:00:00,PDT,Express Checkout Payment,Completed,USD,100.00,d@example.com,PAYD0000000000000,,Credit\n",
+			"PAYD0000000000000", 1000, false, "d@example.com", ""},
+		{"a chargeback of a payment stored without a record", "11/02/2026,10:00:00,PST,Chargeback,Completed,USD,-100.00,,CB100000000000000,PAYO0000000000000,Debit\n",
+			"PAYO0000000000000", 1000, true, "d@example.com", ""},
+		{"a refund of a payment stored without a record", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF100000000000000,PAYO0000000000000,Debit\n",
 			"", 0, false, "", "refunds of payments stored without a record of their refunds"},
-		{"a refund of a payment stored without a record or refunds", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF1,PAYZ,Debit\n",
-			"PAYZ", 3000, false, "d@example.com", "1 refund applied"},
+		{"a refund of a payment stored without a record or refunds", "11/02/2026,10:00:00,PST,Payment Refund,Completed,USD,-30.00,,RF100000000000000,PAYZ0000000000000,Debit\n",
+			"PAYZ0000000000000", 3000, false, "d@example.com", "1 refund applied"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []reconcile.Charge
@@ -428,13 +428,13 @@ func TestActivityAddsToStoredPayments(t *testing.T) {
 					c.ID, c.AmountRefunded, c.Amount, c.Disputed, c.Email, c.Created, tc.refunded, tc.disputed, tc.email, at)
 			}
 			var r record
-			if tc.id == "PAYO" {
+			if tc.id == "PAYO0000000000000" {
 				if c.Raw != nil {
 					t.Errorf("%s: raw %s: a payment stored without a record of its refunds gets none from a dispute", c.ID, c.Raw)
 				}
 				return
 			}
-			if err := json.Unmarshal(c.Raw, &r); err != nil || (tc.id == "PAYS") != (len(r.Row) > 0) {
+			if err := json.Unmarshal(c.Raw, &r); err != nil || (tc.id == "PAYS0000000000000") != (len(r.Row) > 0) {
 				t.Errorf("%s: raw %s (%v): a synced payment keeps its Transaction Search row, a downloaded one has none", c.ID, c.Raw, err)
 			}
 		})
