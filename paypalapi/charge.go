@@ -26,25 +26,49 @@ const (
 )
 
 // rowKind is what a Transaction Search row is to doublecheck, by its event
-// code (PayPal's "Transaction event codes": T00xx payments received, T11xx
-// reversals and refunds, T12xx chargebacks and adjustments).
+// code (PayPal's "Transaction event codes",
+// developer.paypal.com/docs/transaction-search/transaction-event-codes):
+// T00xx payments; of the T11xx reversals only T1106 "Payment reversal,
+// initiated by PayPal" and T1107 "Payment refund, initiated by merchant" give
+// the payer money back, while T1110 "Hold for dispute investigation" holds
+// the amount during a dispute and T1111 "Cancellation of hold for dispute
+// resolution" releases it; T12xx chargebacks and adjustments. Other codes
+// (fee reversals and refunds, holds, transfers…) are no refund of a payment.
 type rowKind int
 
 const (
-	rowOther   rowKind = iota // fees, transfers, withdrawals…: not a payment
-	rowPayment                // money taken from a payer
-	rowRefund                 // money returned on a payment (paypal_reference_id names it)
-	rowDispute                // a chargeback or dispute hold on a payment
+	rowOther       rowKind = iota // fees, transfers, withdrawals…: not a payment
+	rowPayment                    // money taken from a payer, when its amount is positive
+	rowRefund                     // money returned on a payment (paypal_reference_id names it)
+	rowDispute                    // a chargeback on a payment
+	rowDisputeHold                // a payment's amount held for a dispute investigation
+	rowHoldRelease                // that hold cancelled: the dispute resolved
 )
 
-func kindOf(info *paypal.SearchTransactionInfo, amount int64) rowKind {
+// Event codes of the rows linked to a payment that are read one by one.
+const (
+	eventReversal    = "T1106"
+	eventRefund      = "T1107"
+	eventDisputeHold = "T1110"
+	eventHoldRelease = "T1111"
+)
+
+func kindOf(info *paypal.SearchTransactionInfo) rowKind {
 	code := info.TransactionEventCode
-	switch {
-	case strings.HasPrefix(code, "T00") && amount > 0:
+	if strings.HasPrefix(code, "T00") {
 		return rowPayment
-	case strings.HasPrefix(code, "T11") && info.PayPalReferenceID != "":
+	}
+	if info.PayPalReferenceID == "" {
+		return rowOther
+	}
+	switch {
+	case code == eventReversal || code == eventRefund:
 		return rowRefund
-	case strings.HasPrefix(code, "T12") && info.PayPalReferenceID != "":
+	case code == eventDisputeHold:
+		return rowDisputeHold
+	case code == eventHoldRelease:
+		return rowHoldRelease
+	case strings.HasPrefix(code, "T12"):
 		return rowDispute
 	}
 	return rowOther
@@ -59,7 +83,9 @@ func kindOf(info *paypal.SearchTransactionInfo, amount int64) rowKind {
 type record struct {
 	Row      json.RawMessage  `json:"transaction_detail,omitempty"` // none in the record of a payment only an activity download gave
 	Refunds  map[string]int64 `json:"refunds,omitempty"`            // refund transaction id → minor units returned
-	Disputes []string         `json:"disputes,omitempty"`
+	Disputes []string         `json:"disputes,omitempty"`           // chargeback rows
+	Holds    []string         `json:"dispute_holds,omitempty"`      // T1110 rows
+	Released []string         `json:"hold_releases,omitempty"`      // T1111 rows
 }
 
 // money reads PayPal's money object into minor units of its currency.
@@ -126,7 +152,7 @@ func (r *record) charge(observed time.Time, live bool) (reconcile.Charge, error)
 	c.AmountRefunded = min(c.AmountRefunded, amount)
 	c.AmountCaptured = amount
 	c.Refunded = c.Captured && c.AmountRefunded >= amount
-	c.Disputed = len(r.Disputes) > 0
+	c.Disputed = r.disputed()
 	if p := d.PayerInfo; p != nil {
 		c.Customer, c.Email = p.AccountID, p.EmailAddress
 	}
@@ -168,6 +194,12 @@ func (r *record) refundedSum() int64 {
 	return sum
 }
 
+// disputed: a chargeback, or a dispute hold not (yet) cancelled; each T1111
+// cancels one T1110 hold.
+func (r *record) disputed() bool {
+	return len(r.Disputes) > 0 || len(r.Holds) > len(r.Released)
+}
+
 // merge adds what another record of the same payment knows: the newer row
 // (by transaction_updated_date; the stored one on a tie) and every linked row.
 func (r *record) merge(other record) {
@@ -178,11 +210,24 @@ func (r *record) merge(other record) {
 		r.Refunds = map[string]int64{}
 	}
 	maps.Copy(r.Refunds, other.Refunds)
-	for _, id := range other.Disputes {
-		if !slices.Contains(r.Disputes, id) {
-			r.Disputes = append(r.Disputes, id)
+	r.Disputes = union(r.Disputes, other.Disputes)
+	r.Holds = union(r.Holds, other.Holds)
+	r.Released = union(r.Released, other.Released)
+	// Versions that counted every T11xx row as a refund stored holds and
+	// their cancellations under Refunds: a sync listing them again heals it.
+	for _, id := range slices.Concat(r.Holds, r.Released) {
+		delete(r.Refunds, id)
+	}
+}
+
+// union is ids with those of more it lacks appended.
+func union(ids, more []string) []string {
+	for _, id := range more {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
+	return ids
 }
 
 func updated(row json.RawMessage) time.Time {

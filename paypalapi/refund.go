@@ -102,7 +102,8 @@ func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refundin
 }
 
 // Find looks for the intent's refund among the capture's refund rows in
-// Transaction Search since the intent was recorded: the T11xx rows whose
+// Transaction Search since the intent was recorded: the refund rows (T1106,
+// T1107; never a T1110 dispute hold) whose
 // paypal_reference_id is the capture, of the intent's amount; of those,
 // recorded.Pick's: the row whose custom_field is the intent's key (Send's
 // custom_id), never one naming another intent's key, else the first row
@@ -135,7 +136,7 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded 
 			for _, d := range resp.TransactionDetails {
 				info := d.TransactionInfo
 				amount, currency, err := money(info.TransactionAmount)
-				if err == nil && kindOf(&info, amount) == rowRefund && info.PayPalReferenceID == it.ChargeID &&
+				if err == nil && kindOf(&info) == rowRefund && info.PayPalReferenceID == it.ChargeID &&
 					-amount == it.Amount && currency == strings.ToLower(it.Currency) {
 					candidates = append(candidates, info)
 				}

@@ -282,3 +282,20 @@ func TestResumeNeverTakesAnotherIntentsRefund(t *testing.T) {
 		t.Errorf("%d refunds on the capture, want 2", n)
 	}
 }
+
+// TestFindNeverAdoptsADisputeHold: a T1110 hold of the intent's amount on
+// its capture is no refund, so Find does not take it for the intent's.
+func TestFindNeverAdoptsADisputeHold(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+	g := c.RefundGateway("test")
+	g.Now = s.Now
+	s.Advance(time.Hour)
+	it := intent(capture, 0, 10000, "usd", s.Now())
+	s.AddPayPalDisputeHold(capture, false)
+	s.Advance(keyTrust + time.Hour)
+	r, found, err := g.Find(context.Background(), it, refunding.NewRecorded(it))
+	if err != nil || found {
+		t.Fatalf("Find = %+v, %v, %v; want nothing found", r, found, err)
+	}
+}

@@ -97,7 +97,7 @@ type SyncProgress struct {
 type SyncResult struct {
 	Charges  int // payments stored or updated
 	Refunds  int // refund rows linked to their payment
-	Disputes int // chargeback rows linked to their payment
+	Disputes int // chargeback, dispute hold and hold cancellation rows linked to their payment
 	// Unlinked are refund or dispute rows whose payment is not in the store
 	// (made before the synced range); they wait in the checkpoint.
 	Unlinked int
@@ -279,7 +279,11 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 		if err != nil {
 			return nil, fmt.Errorf("transaction %s: %w", info.TransactionID, err)
 		}
-		switch kindOf(&info, amount) {
+		kind := kindOf(&info)
+		if kind == rowPayment && amount <= 0 {
+			kind = rowOther // a payment the merchant sent
+		}
+		switch kind {
 		case rowPayment:
 			raw, err := json.Marshal(d)
 			if err != nil {
@@ -291,6 +295,12 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 			res.Refunds++
 		case rowDispute:
 			get(info.PayPalReferenceID).merge(record{Disputes: []string{info.TransactionID}})
+			res.Disputes++
+		case rowDisputeHold:
+			get(info.PayPalReferenceID).merge(record{Holds: []string{info.TransactionID}})
+			res.Disputes++
+		case rowHoldRelease:
+			get(info.PayPalReferenceID).merge(record{Released: []string{info.TransactionID}})
 			res.Disputes++
 		default:
 			res.Other++
@@ -349,7 +359,7 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 func countPending(p map[string]record) int {
 	n := 0
 	for _, r := range p {
-		n += len(r.Refunds) + len(r.Disputes)
+		n += len(r.Refunds) + len(r.Disputes) + len(r.Holds) + len(r.Released)
 	}
 	return n
 }

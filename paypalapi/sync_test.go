@@ -116,7 +116,7 @@ func expected(s *sandbox.Server, from, through time.Time) map[string]int64 {
 	out := map[string]int64{}
 	txs := s.PayPalTransactions()
 	for _, tx := range txs {
-		if tx.BalanceAffecting && tx.Amount > 0 && !tx.Initiated.Before(from) && tx.Initiated.Before(through) {
+		if tx.BalanceAffecting && tx.Amount > 0 && strings.HasPrefix(tx.EventCode, "T00") && !tx.Initiated.Before(from) && tx.Initiated.Before(through) {
 			out[tx.ID] = 0
 		}
 	}
@@ -449,5 +449,93 @@ func TestSyncRefusesAChargeNoAccountCanHold(t *testing.T) {
 		if _, ok := got[good]; ok {
 			t.Errorf("sync %d stored %s, of the refused page", attempt, good)
 		}
+	}
+}
+
+// TestDisputeHoldIsNoRefund: PayPal's event codes (developer.paypal.com/docs/
+// transaction-search/transaction-event-codes): T1106 "Payment reversal,
+// initiated by PayPal" and T1107 "Payment refund, initiated by merchant" give
+// the payer money back; T1110 "Hold for dispute investigation" only holds it
+// while a dispute is open, and T1111 "Cancellation of hold for dispute
+// resolution" ends that hold.
+func TestDisputeHoldIsNoRefund(t *testing.T) {
+	const capture = "1AB23456CD7890123"
+	row := func(id, code, amount, ref string) paypal.SearchTransactionDetails {
+		return paypal.SearchTransactionDetails{TransactionInfo: paypal.SearchTransactionInfo{TransactionID: id,
+			TransactionEventCode: code, TransactionStatus: "S", PayPalReferenceID: ref,
+			TransactionInitiationDate: paypal.JSONTime(testNow), TransactionUpdatedDate: paypal.JSONTime(testNow),
+			TransactionAmount: paypal.Money{Currency: "USD", Value: amount}}}
+	}
+	payment := row(capture, "T0006", "20.00", "")
+	hold := row("HOLD0000000000001", "T1110", "-20.00", capture)
+	release := row("RELEASE0000000001", "T1111", "20.00", capture)
+	tests := []struct {
+		name         string
+		rows         []paypal.SearchTransactionDetails
+		wantRefunded int64
+		wantDisputed bool
+	}{
+		{"a hold", []paypal.SearchTransactionDetails{payment, hold}, 0, true},
+		{"a hold, then its cancellation", []paypal.SearchTransactionDetails{payment, hold, release}, 0, false},
+		{"a merchant's refund", []paypal.SearchTransactionDetails{payment, row("REFUND00000000001", "T1107", "-5.00", capture)}, 500, false},
+		{"PayPal's reversal", []paypal.SearchTransactionDetails{payment, row("REVERSAL000000001", "T1106", "-20.00", capture)}, 2000, false},
+		{"a fee refund", []paypal.SearchTransactionDetails{payment, row("FEEREFUND00000001", "T1109", "-0.88", capture)}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Client{env: Sandbox}
+			var res SyncResult
+			got, err := c.absorb(context.Background(), openStore(t), tt.rows, &checkpoint{}, testNow, &res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].AmountRefunded != tt.wantRefunded || got[0].Disputed != tt.wantDisputed {
+				t.Fatalf("%d charges, the first refunded %d, disputed %v; want refunded %d, disputed %v",
+					len(got), got[0].AmountRefunded, got[0].Disputed, tt.wantRefunded, tt.wantDisputed)
+			}
+		})
+	}
+	// The hold's cancellation in a later sync, over the stored charge.
+	st := openStore(t)
+	c := &Client{env: Sandbox}
+	for i, rows := range [][]paypal.SearchTransactionDetails{{payment, hold}, {release}} {
+		var res SyncResult
+		got, err := c.absorb(context.Background(), st, rows, &checkpoint{}, testNow, &res)
+		if err == nil {
+			err = st.SaveSyncBatch(context.Background(), got, nil, reconcile.Observations{}, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch := charges(t, st)[capture]; ch.Disputed != (i == 0) || ch.AmountRefunded != 0 {
+			t.Fatalf("after page %d: disputed %v, refunded %d", i+1, ch.Disputed, ch.AmountRefunded)
+		}
+	}
+}
+
+// TestSyncReadsTheSandboxsDisputeHolds: the sandbox's disputed double
+// submits sync as disputed (hold open) or not (hold cancelled), refunded in
+// neither case.
+func TestSyncReadsTheSandboxsDisputeHolds(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{PayPalOrdinary: -1})
+	st := openStore(t)
+	if _, err := c.Sync(context.Background(), st, SyncOptions{Now: s.Now}); err != nil {
+		t.Fatal(err)
+	}
+	got := charges(t, st)
+	seen := 0
+	for _, tx := range s.PayPalTransactions() {
+		if tx.EventCode != sandbox.PayPalEventDisputeHold {
+			continue
+		}
+		seen++
+		ch := got[tx.ReferenceID]
+		open := strings.HasSuffix(tx.Scenario, "/1")
+		if ch.ID == "" || ch.Disputed != open || ch.AmountRefunded != 0 {
+			t.Errorf("%s (%s): stored %q disputed %v, refunded %d; want disputed %v, nothing refunded", tx.ReferenceID, tx.Scenario, ch.ID, ch.Disputed, ch.AmountRefunded, open)
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("%d dispute holds seeded, want 2", seen)
 	}
 }

@@ -50,11 +50,15 @@ const (
 )
 
 // PayPal transaction event codes the sandbox uses (PayPal's "Transaction event
-// codes" reference).
+// codes" reference, developer.paypal.com/docs/transaction-search/transaction-event-codes:
+// "T1107 Payment refund, initiated by merchant", "T1110 Hold for dispute
+// investigation", "T1111 Cancellation of hold for dispute resolution").
 const (
 	PayPalEventCheckout    = "T0006" // PayPal Checkout (express checkout) payment
 	PayPalEventPreapproved = "T0003" // preapproved payment (billing agreement)
 	PayPalEventRefund      = "T1107" // payment refund, initiated by the merchant
+	PayPalEventDisputeHold = "T1110" // the disputed amount held from the merchant's balance: no refund
+	PayPalEventHoldRelease = "T1111" // that hold cancelled: the dispute resolved for the merchant
 )
 
 // ppTxn is one row of PayPal's reporting system.
@@ -81,6 +85,10 @@ type ppTxn struct {
 	NonBalance bool
 	Scenario   string
 }
+
+// payment is whether the row is money a payer sent the merchant (T00xx, money
+// in): a capture, as opposed to a refund, a dispute hold or its release.
+func (t *ppTxn) payment() bool { return strings.HasPrefix(t.EventCode, "T00") && t.Amount > 0 }
 
 type ppPayer struct {
 	AccountID, Email, Given, Surname, Country string
@@ -448,7 +456,7 @@ func (s *Server) ppRefundLocked(captureID string, amount *struct {
 	Value    string `json:"value"`
 }, customID string, now time.Time, representation bool) (int, any) {
 	capture, ok := s.pp.byID[captureID]
-	if !ok || capture.Amount <= 0 || capture.EventCode == PayPalEventRefund || now.Before(capture.Initiated) {
+	if !ok || !capture.payment() || now.Before(capture.Initiated) {
 		return http.StatusNotFound, ppError("RESOURCE_NOT_FOUND", "The specified resource does not exist.",
 			"INVALID_RESOURCE_ID", "Specified resource ID does not exist. Please check the resource ID and try again.")
 	}
@@ -496,6 +504,41 @@ func (s *Server) ppRefundLocked(captureID string, amount *struct {
 		out["update_time"] = now.UTC().Format(time.RFC3339)
 	}
 	return http.StatusCreated, out
+}
+
+// AddPayPalDisputeHold opens a dispute on capture now: a T1110 row holding its
+// amount (visible after the lag), and the capture refuses refunds
+// (TRANSACTION_DISPUTED); released also cancels the hold an hour later (a
+// T1111 row giving the amount back), which ends the dispute.
+func (s *Server) AddPayPalDisputeHold(captureID string, released bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.pp.byID[captureID]
+	if c == nil {
+		return
+	}
+	now := s.nowLocked()
+	for _, t := range ppDisputeRows(c, now, released, s.ppTxnID, func(at time.Time) time.Time { return at.Add(s.ppLagLocked()) }) {
+		s.pp.add(t)
+	}
+}
+
+// ppDisputeRows are the rows of a dispute hold on c at at (and of its
+// cancellation an hour later when released), marking c disputed while the
+// hold stands. PayPal's reporting links them to the capture through
+// paypal_reference_id, as it does refunds.
+func ppDisputeRows(c *ppTxn, at time.Time, released bool, id func() string, visible func(time.Time) time.Time) []*ppTxn {
+	row := func(code string, at time.Time, amount int64) *ppTxn {
+		return &ppTxn{ID: id(), EventCode: code, Initiated: at, Updated: at, Visible: visible(at), Amount: amount,
+			Currency: c.Currency, Status: "S", InvoiceID: c.InvoiceID, Custom: c.Custom, RefID: c.ID, RefIDType: "TXN",
+			Payer: c.Payer, Scenario: c.Scenario}
+	}
+	rows := []*ppTxn{row(PayPalEventDisputeHold, at, -c.Amount)}
+	c.Disputed = !released
+	if released {
+		rows = append(rows, row(PayPalEventHoldRelease, at.Add(time.Hour), c.Amount))
+	}
+	return rows
 }
 
 // ppMaxCustomID is the longest custom_id a refund request takes (maxLength

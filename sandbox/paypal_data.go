@@ -21,6 +21,7 @@ var paypalScenarios = []struct {
 	{"paypal_already_refunded", 1, (*ppGen).alreadyRefunded},
 	{"paypal_partly_refunded", 1, (*ppGen).partlyRefunded},
 	{"paypal_legit_repeat", 1, (*ppGen).legitRepeat},
+	{"paypal_dispute_hold", 2, (*ppGen).disputeHold},
 }
 
 // ppGen builds the PayPal account's seeded rows. It draws from its own RNG so
@@ -110,7 +111,7 @@ func (g *ppGen) add(t *ppTxn) {
 		return // a refund the seed would date in the future has not happened yet
 	}
 	g.s.pp.add(t)
-	if t.Amount > 0 && g.rng.IntN(7) == 0 {
+	if t.payment() && g.rng.IntN(7) == 0 {
 		twin := *t
 		twin.NonBalance = true
 		g.s.pp.add(&twin)
@@ -216,4 +217,12 @@ func (g *ppGen) legitRepeat(_ int, at time.Time) []*ppTxn {
 	a := g.capture(g.payer(), at, g.price(), "USD")
 	b := g.capture(a.Payer, at.Add(time.Duration(3+g.rng.IntN(5))*time.Hour), a.Amount, "USD")
 	return []*ppTxn{a, b}
+}
+
+// disputeHold: a double submit whose second payment the payer disputed:
+// PayPal holds its amount (T1110, no refund); in /2 the hold was cancelled
+// (T1111) in the merchant's favour.
+func (g *ppGen) disputeHold(inst int, at time.Time) []*ppTxn {
+	ts := g.doubleSubmit(inst, at)
+	return append(ts, ppDisputeRows(ts[1], ts[1].Initiated.Add(20*time.Hour), inst == 2, g.s.ppTxnID, g.visible)...)
 }

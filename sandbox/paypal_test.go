@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -374,7 +375,7 @@ func TestPayPalScenariosSeeded(t *testing.T) {
 	s, _ := start(t, Options{Ordinary: -1})
 	byScenario := map[string][]PayPalTransaction{}
 	for _, tx := range s.PayPalTransactions() {
-		if tx.Scenario != "" && tx.BalanceAffecting && tx.Amount > 0 {
+		if tx.Scenario != "" && tx.BalanceAffecting && tx.Amount > 0 && strings.HasPrefix(tx.EventCode, "T00") {
 			byScenario[tx.Scenario] = append(byScenario[tx.Scenario], tx)
 		}
 	}
@@ -389,6 +390,20 @@ func TestPayPalScenariosSeeded(t *testing.T) {
 	}
 	if ts := byScenario["paypal_same_invoice/1"]; ts[0].InvoiceID != ts[1].InvoiceID {
 		t.Errorf("same_invoice: invoices %s and %s", ts[0].InvoiceID, ts[1].InvoiceID)
+	}
+	// A dispute hold and its cancellation are rows linked to the capture, and
+	// no refund.
+	for inst, want := range map[string][]string{"1": {PayPalEventDisputeHold}, "2": {PayPalEventDisputeHold, PayPalEventHoldRelease}} {
+		second := byScenario["paypal_dispute_hold/"+inst][1]
+		var codes []string
+		for _, tx := range s.PayPalTransactions() {
+			if tx.ReferenceID == second.ID {
+				codes = append(codes, tx.EventCode)
+			}
+		}
+		if !slices.Equal(codes, want) || len(s.PayPalRefundsOf(second.ID)) != 0 || second.Refunded != 0 {
+			t.Errorf("dispute_hold/%s: linked rows %v, want %v; refunds %v", inst, codes, want, s.PayPalRefundsOf(second.ID))
+		}
 	}
 	if ts := byScenario["paypal_already_refunded/1"]; ts[1].Status != "V" || len(s.PayPalRefundsOf(ts[1].ID)) != 1 {
 		t.Errorf("already_refunded: status %s, refunds %v", ts[1].Status, s.PayPalRefundsOf(ts[1].ID))
