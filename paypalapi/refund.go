@@ -135,9 +135,11 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded 
 			pages = resp.TotalPages
 			for _, d := range resp.TransactionDetails {
 				info := d.TransactionInfo
+				if kindOf(&info) != rowRefund || info.PayPalReferenceID != it.ChargeID {
+					continue
+				}
 				amount, currency, err := money(info.TransactionAmount)
-				if err == nil && kindOf(&info) == rowRefund && info.PayPalReferenceID == it.ChargeID &&
-					-amount == it.Amount && currency == strings.ToLower(it.Currency) {
+				if err == nil && -amount == it.Amount && currency == strings.ToLower(it.Currency) {
 					candidates = append(candidates, info)
 				}
 			}

@@ -275,11 +275,17 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 			continue
 		}
 		seen[info.TransactionID] = true
-		amount, _, err := money(info.TransactionAmount)
-		if err != nil {
-			return nil, fmt.Errorf("transaction %s: %w", info.TransactionID, err)
-		}
+		// Only a payment's and a refund's amount counts; a row of any other
+		// kind (fees, transfers, withdrawals, dispute holds) never stops the
+		// sync for an amount doublecheck does not use.
 		kind := kindOf(&info)
+		var amount int64
+		if kind == rowPayment || kind == rowRefund {
+			var err error
+			if amount, _, err = money(info.TransactionAmount); err != nil {
+				return nil, fmt.Errorf("transaction %s: %w", info.TransactionID, err)
+			}
+		}
 		if kind == rowPayment && amount <= 0 {
 			kind = rowOther // a payment the merchant sent
 		}

@@ -539,3 +539,46 @@ func TestSyncReadsTheSandboxsDisputeHolds(t *testing.T) {
 		t.Fatalf("%d dispute holds seeded, want 2", seen)
 	}
 }
+
+// TestOnlyPaymentAndRefundAmountsAreRead: a fee, transfer or withdrawal row
+// is counted whatever its amount says; a payment or refund row whose amount
+// cannot be read refuses the page (it would change money at risk).
+func TestOnlyPaymentAndRefundAmountsAreRead(t *testing.T) {
+	const capture = "1AB23456CD7890123"
+	row := func(id, code, amount, ref string) paypal.SearchTransactionDetails {
+		return paypal.SearchTransactionDetails{TransactionInfo: paypal.SearchTransactionInfo{TransactionID: id,
+			TransactionEventCode: code, TransactionStatus: "S", PayPalReferenceID: ref,
+			TransactionInitiationDate: paypal.JSONTime(testNow), TransactionUpdatedDate: paypal.JSONTime(testNow),
+			TransactionAmount: paypal.Money{Currency: "USD", Value: amount}}}
+	}
+	payment := row(capture, "T0006", "20.00", "")
+	tests := []struct {
+		name    string
+		odd     paypal.SearchTransactionDetails
+		refused bool
+	}{
+		{"a withdrawal of -1.5", row("WITHDRAWAL0000001", "T0400", "-1.5", ""), false},
+		{"a withdrawal of -0.00", row("WITHDRAWAL0000002", "T0400", "-0.00", ""), false},
+		{"a fee without a currency", row("FEE00000000000001", "T0100", "", ""), false},
+		{"a fee reversal of a payment, unreadable", row("FEEREVERSAL000001", "T1108", "x", capture), false},
+		{"a transfer", row("TRANSFER000000001", "T2000", "1,000.00", ""), false},
+		{"a refund, unreadable", row("REFUND00000000001", "T1107", "-1.5", capture), true},
+		{"a payment, unreadable", row("PAYMENT0000000001", "T0006", "20,00", ""), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Client{env: Sandbox}
+			var res SyncResult
+			got, err := c.absorb(context.Background(), openStore(t), []paypal.SearchTransactionDetails{payment, tt.odd}, &checkpoint{}, testNow, &res)
+			if tt.refused {
+				if err == nil || !strings.Contains(err.Error(), tt.odd.TransactionInfo.TransactionID) {
+					t.Fatalf("error %v; want one naming %s", err, tt.odd.TransactionInfo.TransactionID)
+				}
+				return
+			}
+			if err != nil || len(got) != 1 || got[0].AmountRefunded != 0 || res.Other != 1 {
+				t.Fatalf("error %v, %d charges, %d other rows; want the payment stored and one other row", err, len(got), res.Other)
+			}
+		})
+	}
+}
