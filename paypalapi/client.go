@@ -278,18 +278,39 @@ func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
 
 // Account is the merchant account number the app's credentials open, as
-// Transaction Search reports it (account_number): one request for the last
-// day's first row. It names the account's store. Without the Transaction
-// Search permission PayPal refuses it (403); PayPal says enabling it may take
-// up to nine hours.
+// Transaction Search reports it (account_number): one request for the first
+// row of a recent window. It names the account's store. Without the
+// Transaction Search permission PayPal refuses it (403); PayPal says enabling
+// it may take up to nine hours.
+//
+// PayPal refuses a start_date its reporting has not refreshed to yet ("Data
+// for the given start date is not available."), and its reporting can be a
+// day or more behind; the lookup then steps back to a window starting three
+// days, then 31 days (the widest PayPal takes) ago, so every command keeps
+// working while the data is late. It does not fall back on an account
+// remembered for the credentials instead: that would name a store from what
+// the credentials opened once, not from what PayPal says they open now.
 func (c *Client) Account(ctx context.Context, now time.Time) (string, error) {
 	now = now.UTC().Truncate(time.Second)
-	resp, err := c.listPage(ctx, now.Add(-24*time.Hour), now, 1, 1)
-	if err != nil {
-		return "", fmt.Errorf("ask PayPal whose account the credentials open: %w", err)
+	var resp *paypal.TransactionSearchResponse
+	var err error
+	for _, back := range accountWindows {
+		resp, err = c.listPage(ctx, now.Add(-back), now, 1, 1)
+		if !notRefreshed(err) {
+			break
+		}
 	}
-	if resp.AccountNumber == "" {
+	switch {
+	case notRefreshed(err):
+		return "", fmt.Errorf("ask PayPal whose account the credentials open: PayPal's reporting is more than %d days behind (%w); try again later", int(MaxWindow/(24*time.Hour)), err)
+	case err != nil:
+		return "", fmt.Errorf("ask PayPal whose account the credentials open: %w", err)
+	case resp.AccountNumber == "":
 		return "", errors.New("PayPal's transaction search did not name the merchant account")
 	}
 	return resp.AccountNumber, nil
 }
+
+// accountWindows are how far back Account's window starts, tried in turn
+// while PayPal answers that its data does not reach the start yet.
+var accountWindows = []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, MaxWindow}

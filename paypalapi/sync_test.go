@@ -582,3 +582,33 @@ func TestOnlyPaymentAndRefundAmountsAreRead(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountWhileReportingIsBehind: PayPal refuses a start_date its
+// reporting has not reached; the account lookup steps back to older windows
+// rather than fail every command while the data is a day or more behind.
+func TestAccountWhileReportingIsBehind(t *testing.T) {
+	tests := []struct {
+		stale   time.Duration
+		wantErr string
+	}{
+		{0, ""},
+		{48 * time.Hour, ""},
+		{10 * 24 * time.Hour, ""},
+		{40 * 24 * time.Hour, "more than 31 days behind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stale.String(), func(t *testing.T) {
+			s, _, c := startSandbox(t, sandbox.Options{PayPalStale: tt.stale, NoScenarios: true, PayPalOrdinary: -1})
+			got, err := c.Account(context.Background(), s.Now())
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Account = %q, %v; want an error saying %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != sandbox.PayPalAccountNumber {
+				t.Fatalf("Account = %q, %v; want %s", got, err, sandbox.PayPalAccountNumber)
+			}
+		})
+	}
+}
