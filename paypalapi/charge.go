@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -86,28 +85,6 @@ type record struct {
 	Disputes []string         `json:"disputes,omitempty"`           // chargeback rows
 	Holds    []string         `json:"dispute_holds,omitempty"`      // T1110 rows
 	Released []string         `json:"hold_releases,omitempty"`      // T1111 rows
-}
-
-// money reads PayPal's money object into minor units of its currency.
-// PayPal writes values with the currency's own decimals ("10.50", JPY
-// "1050"), so reconcile.FormatAmount of the result must give the value back.
-func money(m paypal.Money) (int64, string, error) {
-	currency := strings.ToLower(m.Currency)
-	if currency == "" || m.Value == "" {
-		return 0, "", fmt.Errorf("amount %q %q is incomplete", m.Value, m.Currency)
-	}
-	digits := strings.Replace(strings.TrimPrefix(m.Value, "-"), ".", "", 1)
-	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || strings.HasPrefix(digits, "+") {
-		return 0, "", fmt.Errorf("amount %q %s is not a number", m.Value, m.Currency)
-	}
-	if strings.HasPrefix(m.Value, "-") {
-		n = -n
-	}
-	if reconcile.FormatAmount(n, currency) != m.Value {
-		return 0, "", fmt.Errorf("amount %q is not written with the decimals of %s", m.Value, m.Currency)
-	}
-	return n, currency, nil
 }
 
 // charge builds the doublecheck charge of a payment record, observed at

@@ -71,13 +71,17 @@ type refundRequest struct {
 // resend is the same request (an empty body would refund whatever is left by
 // then).
 func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refunding.Receipt, error) {
+	value, err := payPalValue(it.Amount, it.Currency)
+	if err != nil {
+		return refunding.Receipt{}, err
+	}
 	body := refundRequest{
-		Amount:      &paypal.Money{Currency: strings.ToUpper(it.Currency), Value: reconcile.FormatAmount(it.Amount, it.Currency)},
+		Amount:      &paypal.Money{Currency: strings.ToUpper(it.Currency), Value: value},
 		CustomID:    it.Key,
 		NoteToPayer: noteToPayer,
 	}
 	var resp *paypal.RefundResponse
-	err := g.c.once(ctx, func(api *paypal.Client) error {
+	err = g.c.once(ctx, func(api *paypal.Client) error {
 		req, err := api.NewRequest(ctx, http.MethodPost, api.APIBase+"/v2/payments/captures/"+url.PathEscape(it.ChargeID)+"/refund", body)
 		if err != nil {
 			return err
@@ -169,7 +173,11 @@ func keyIn(customField string) string {
 // whatever the body, so there is no key conflict to adopt.
 func (g *Gateway) Classify(err error) refunding.Failure {
 	var ae *APIError
-	if !errors.As(err, &ae) {
+	var unsendable *unsendableError
+	switch {
+	case errors.As(err, &unsendable):
+		return refunding.Failure{Code: "not_sent", Message: unsendable.msg, Reason: unsendable.msg}
+	case !errors.As(err, &ae):
 		return refunding.Failure{Unknown: true} // no answer: the protocol words why (the error is masked)
 	}
 	f := refunding.Failure{Code: ae.Name, Message: g.c.mask(ae.Message),

@@ -2,6 +2,7 @@ package paypalapi
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -297,5 +298,59 @@ func TestFindNeverAdoptsADisputeHold(t *testing.T) {
 	r, found, err := g.Find(context.Background(), it, refunding.NewRecorded(it))
 	if err != nil || found {
 		t.Fatalf("Find = %+v, %v, %v; want nothing found", r, found, err)
+	}
+}
+
+// TestWholeUnitCurrencies: PayPal takes HUF, JPY and TWD without decimals
+// ("This currency does not support decimals", PayPal's currency codes), while
+// doublecheck counts HUF and TWD in hundredths as Stripe does: a sync reads
+// "1000" HUF as 1000.00 HUF, and a refund sends whole units ("1000", not
+// "1000.00", which PayPal refuses); an amount with a fraction of a forint is
+// refused before anything is sent.
+func TestWholeUnitCurrencies(t *testing.T) {
+	tests := []struct {
+		currency string
+		paypal   int64 // the capture in PayPal's units
+		stored   int64 // doublecheck's minor units
+		refund   int64 // doublecheck's minor units
+		refunded int64 // PayPal's units refunded
+		notWhole bool
+	}{
+		{"huf", 1000, 100000, 40000, 400, false},
+		{"twd", 350, 35000, 35000, 350, false},
+		{"jpy", 1200, 1200, 200, 200, false},
+		{"usd", 1250, 1250, 250, 250, false},
+		{"huf", 1000, 100000, 40050, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %d", tt.currency, tt.refund), func(t *testing.T) {
+			s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1, PayPalLag: -1})
+			st := openStore(t)
+			capture := s.AddPayPalCapture(tt.paypal, tt.currency, "buyer@example.com", "INV-1")
+			s.Advance(time.Minute)
+			if _, err := c.Sync(context.Background(), st, SyncOptions{Now: s.Now, Lag: time.Second}); err != nil {
+				t.Fatal(err)
+			}
+			if ch := charges(t, st)[capture]; ch.Amount != tt.stored || ch.Currency != tt.currency {
+				t.Fatalf("stored %d %s, want %d %s", ch.Amount, ch.Currency, tt.stored, tt.currency)
+			}
+			g := c.RefundGateway("test")
+			_, err := g.Send(context.Background(), intent(capture, 0, tt.refund, tt.currency, s.Now()))
+			if tt.notWhole {
+				f := g.Classify(err)
+				if err == nil || f.Unknown || f.Code == "" {
+					t.Fatalf("Send: %v, %+v; want a definite refusal", err, f)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			var refunded int64
+			for _, r := range s.PayPalRefundsOf(capture) {
+				refunded -= r.Amount
+			}
+			if refunded != tt.refunded {
+				t.Fatalf("PayPal refunded %d, want %d", refunded, tt.refunded)
+			}
+		})
 	}
 }

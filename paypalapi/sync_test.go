@@ -562,7 +562,7 @@ func TestOnlyPaymentAndRefundAmountsAreRead(t *testing.T) {
 		{"a fee without a currency", row("FEE00000000000001", "T0100", "", ""), false},
 		{"a fee reversal of a payment, unreadable", row("FEEREVERSAL000001", "T1108", "x", capture), false},
 		{"a transfer", row("TRANSFER000000001", "T2000", "1,000.00", ""), false},
-		{"a refund, unreadable", row("REFUND00000000001", "T1107", "-1.5", capture), true},
+		{"a refund, unreadable", row("REFUND00000000001", "T1107", "-1,50", capture), true},
 		{"a payment, unreadable", row("PAYMENT0000000001", "T0006", "20,00", ""), true},
 	}
 	for _, tt := range tests {
