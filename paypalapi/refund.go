@@ -122,7 +122,10 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded 
 	if it.CreatedAt.IsZero() {
 		return refunding.Receipt{}, false, fmt.Errorf("the refund intent of capture %s has no creation time to search PayPal from", it.ChargeID)
 	}
-	from := it.CreatedAt.Add(-time.Minute).UTC().Truncate(time.Second)
+	// CreatedAt is this machine's clock and PayPal dates its rows by its own:
+	// a day of margin keeps a fast local clock from starting the search after
+	// the intent's own refund row.
+	from := it.CreatedAt.Add(-findClockMargin).UTC().Truncate(time.Second)
 	now := time.Now()
 	if g.Now != nil {
 		now = g.Now()
@@ -157,6 +160,9 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded 
 	}
 	return refunding.Receipt{RefundID: candidates[i].TransactionID}, true, nil
 }
+
+// findClockMargin is how long before an intent's CreatedAt Find searches.
+const findClockMargin = 24 * time.Hour
 
 // keyIn is the refund key a row's custom_field names, "" when it is the
 // merchant's own text (or empty).

@@ -157,7 +157,8 @@ func TestFindAfterTheKeyExpired(t *testing.T) {
 		{"the intent's refund", made, nil, sent.RefundID},
 		{"the intent's refund, whatever the ledger says of others", made, []string{legacyID}, sent.RefundID},
 		{"an amount never refunded", intent(capture, 5500, 2000, "usd", made.CreatedAt), nil, ""},
-		{"an intent recorded after the refund", intent(capture, 0, 3000, "usd", made.CreatedAt.Add(time.Hour)), nil, ""},
+		// Find searches from a day before the intent (a fast local clock).
+		{"an intent recorded over a day after the refund", intent(capture, 0, 3000, "usd", made.CreatedAt.Add(25*time.Hour)), nil, ""},
 		// Two equal partial refunds of one capture: the second intent never
 		// takes the first's.
 		{"the same amount, another intent's key", intent(capture, 5500, 3000, "usd", made.CreatedAt), nil, ""},
@@ -350,6 +351,31 @@ func TestWholeUnitCurrencies(t *testing.T) {
 			}
 			if refunded != tt.refunded {
 				t.Fatalf("PayPal refunded %d, want %d", refunded, tt.refunded)
+			}
+		})
+	}
+}
+
+// TestFindWithAFastLocalClock: the intent's CreatedAt is this machine's clock,
+// PayPal dates its row by its own; a local clock hours ahead must not hide the
+// intent's own refund from the search (it starts a day before the intent).
+func TestFindWithAFastLocalClock(t *testing.T) {
+	for _, skew := range []time.Duration{0, 2 * time.Hour, 20 * time.Hour} {
+		t.Run(skew.String(), func(t *testing.T) {
+			s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+			g := c.RefundGateway("test")
+			g.Now = s.Now
+			s.Advance(time.Hour)
+			it := intent(capture, 0, 3000, "usd", s.Now().Add(skew))
+			sent, err := g.Send(context.Background(), it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Advance(keyTrust + time.Hour)
+			r, found, err := g.Find(context.Background(), it, refunding.NewRecorded(it))
+			if err != nil || !found || r.RefundID != sent.RefundID {
+				t.Fatalf("Find = %+v, %v, %v; want %s", r, found, err, sent.RefundID)
 			}
 		})
 	}
