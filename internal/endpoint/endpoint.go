@@ -51,7 +51,7 @@ func (p Provider) Check(base string, live bool) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("the %s environment is %s (%s) but %s is %s's %s host: say %s there to use it, or use a %s host",
+	return fmt.Errorf("the %s environment is %s (%s) but %s is %s's %s host: say %s to use it, or use a %s host",
 		p.Name, said, p.Setting, host, p.Name, word, word, said)
 }
 

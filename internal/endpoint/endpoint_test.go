@@ -23,8 +23,8 @@ func TestCheck(t *testing.T) {
 	}{
 		{"https://api.example.com", true, ""},
 		{"https://api.sandbox.example.com", false, ""},
-		{"https://API.Example.com./v1", false, "the Example environment is sandbox (EXAMPLE_ENV) but api.example.com is Example's live host: say live there to use it, or use a sandbox host"},
-		{"https://api.sandbox.example.com", true, "the Example environment is live (EXAMPLE_ENV) but api.sandbox.example.com is Example's sandbox host: say sandbox there to use it, or use a live host"},
+		{"https://API.Example.com./v1", false, "the Example environment is sandbox (EXAMPLE_ENV) but api.example.com is Example's live host: say live to use it, or use a sandbox host"},
+		{"https://api.sandbox.example.com", true, "the Example environment is live (EXAMPLE_ENV) but api.sandbox.example.com is Example's sandbox host: say sandbox to use it, or use a live host"},
 		{"http://proxy.internal:8080", true, "refusing to send live Example credentials over plain http to proxy.internal:8080; use https"},
 		{"http://proxy.internal:8080", false, ""},
 		{"https://proxy.internal", true, ""},
