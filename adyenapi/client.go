@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/internal/endpoint"
+	"github.com/doublecheck-dev/doublecheck/internal/redact"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
@@ -60,6 +62,27 @@ const MaxIdempotencyKeyLen = 64
 // period of 31 days after first submission", per company account, and not
 // checked across regional endpoints (same page).
 const KeyLifetime = 31 * 24 * time.Hour
+
+// hosts are Adyen's own hosts, whose first label names the platform: live
+// ones end in -live (PREFIX-checkout-live.adyenpayments.com, the older
+// checkout-live.adyen.com and pal-live.adyen.com), test ones in -test
+// (checkout-test.adyen.com) (https://docs.adyen.com/development-resources/live-endpoints;
+// Adyen's Java library's CHECKOUT_ENDPOINT_* constants). A base URL on one of
+// them must match ADYEN_ENV.
+var hosts = endpoint.Provider{Name: "Adyen", Setting: EnvEnvironment, TestWord: string(EnvTest),
+	Platform: func(host string) endpoint.Platform {
+		if !endpoint.Under(host, "adyen.com") && !endpoint.Under(host, "adyenpayments.com") {
+			return endpoint.Other
+		}
+		label, _, _ := strings.Cut(host, ".")
+		switch {
+		case label == "live" || strings.HasPrefix(label, "live-") || strings.HasSuffix(label, "-live"):
+			return endpoint.Live
+		case label == "test" || strings.HasSuffix(label, "-test"):
+			return endpoint.Test
+		}
+		return endpoint.Other
+	}}
 
 // Config is how to reach one Adyen merchant account.
 type Config struct {
@@ -116,11 +139,19 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Env != EnvTest && cfg.Env != EnvLive {
 		return nil, fmt.Errorf("Adyen environment %q: say test or live", cfg.Env)
 	}
+	if err := hosts.Check(c.base, cfg.Env == EnvLive); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
 // Env is the platform the client talks to.
 func (c *Client) Env() Environment { return c.env }
+
+// secrets are what the client sends that no text may show: the API key. An
+// answer (a server, a proxy, a mock) may echo it, so every field taken from
+// one is masked with them before it reaches an error, stderr or the ledger.
+func (c *Client) secrets() redact.Secrets { return redact.Secrets{c.key} }
 
 // BaseURL is the endpoint the client calls, for messages (it holds no secret).
 func (c *Client) BaseURL() string { return c.base }
@@ -150,7 +181,8 @@ type RefundResponse struct {
 	Status              string `json:"status"`
 }
 
-// APIError is Adyen's ServiceError with the HTTP status.
+// APIError is Adyen's ServiceError with the HTTP status, its texts masked
+// (see secrets).
 type APIError struct {
 	HTTPStatus   int
 	ErrorCode    string `json:"errorCode"`
@@ -247,6 +279,7 @@ func (c *Client) Refund(ctx context.Context, psp string, amount int64, currency,
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		e := &APIError{HTTPStatus: resp.StatusCode, Transient: strings.EqualFold(resp.Header.Get("transient-error"), "true")}
 		_ = json.Unmarshal(data, e) // a body that is not ServiceError leaves the status alone
+		c.secrets().Fields(&e.ErrorCode, &e.ErrorType, &e.Message, &e.PspReference)
 		return nil, e
 	}
 	var out RefundResponse
@@ -255,6 +288,7 @@ func (c *Client) Refund(ctx context.Context, psp string, amount int64, currency,
 		// not readable. Left pending: a resend with the same key replays it.
 		return nil, &NetworkError{Err: fmt.Errorf("unreadable refund response (HTTP %d): %w", resp.StatusCode, err)}
 	}
+	c.secrets().Fields(&out.PaymentPspReference, &out.PspReference, &out.Reference, &out.Status, &out.MerchantAccount, &out.Amount.Currency)
 	if out.PaymentPspReference != psp || out.Amount != req.Amount {
 		return nil, &KeyMismatchError{
 			Key:       key,

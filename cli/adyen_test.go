@@ -641,3 +641,27 @@ func TestAdyenDashboardWithoutStripeKey(t *testing.T) {
 		t.Error("no refund of doublecheck's reached Adyen")
 	}
 }
+
+// TestAdyenGatewayRefusesAMislabelledHost: a test label on Adyen's live host
+// (or the reverse), or a live key over plain http, gives no Adyen gateway,
+// and the note says why.
+func TestAdyenGatewayRefusesAMislabelledHost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		adyenEnv, base string
+		live           bool
+		want           string
+	}{
+		{"test", "https://1797a841fbb37ca7-AdyenDemo-checkout-live.adyenpayments.com/checkout/v71", false,
+			"Adyen refunds are off: the Adyen environment is test (ADYEN_ENV) but 1797a841fbb37ca7-adyendemo-checkout-live.adyenpayments.com is Adyen's live host"},
+		{"live", "https://checkout-test.adyen.com/v71", true, "checkout-test.adyen.com is Adyen's test host"},
+		{"live", "http://adyen-proxy.example", true, "refusing to send live Adyen credentials over plain http to adyen-proxy.example"},
+	} {
+		vars := map[string]string{adyenapi.EnvAPIKey: "AQE_key", adyenapi.EnvMerchantAccount: "M", adyenapi.EnvEnvironment: tc.adyenEnv,
+			adyenapi.EnvLivePrefix: "1797a841fbb37ca7-AdyenDemo", adyenapi.EnvAPIBase: tc.base}
+		env := Env{Now: time.Now, Getenv: func(name string) string { return vars[name] }}
+		if gw, note := adyenGateway(env, tc.live); gw != nil || !strings.Contains(note, tc.want) {
+			t.Errorf("ADYEN_ENV=%s %s: gateway %v, note %q; want none and %q", tc.adyenEnv, tc.base, gw != nil, note, tc.want)
+		}
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -51,8 +49,8 @@ func (f *providerFlags) register(fs *cmdFlags) {
 func (f *providerFlags) paypal() bool { return f.provider == "paypal" }
 
 // paypalClient builds the PayPal client from the flags and the environment:
-// PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET, the environment stated, and a
-// live environment only over https (or to this machine).
+// PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET and the environment stated
+// (paypalapi.New checks the base URL against it).
 func (f *providerFlags) paypalClient(env Env) (*paypalapi.Client, error) {
 	which := f.paypalEnv
 	if which == "" {
@@ -65,15 +63,6 @@ func (f *providerFlags) paypalClient(env Env) (*paypalapi.Client, error) {
 	base := f.paypalBase
 	if base == "" {
 		base = env.Getenv(envPayPalBase)
-	}
-	if base != "" && ppEnv == paypalapi.Live {
-		u, err := url.Parse(base)
-		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("--paypal-base %q is not a URL like %s", base, paypalapi.LiveBaseURL)
-		}
-		if ip := net.ParseIP(u.Hostname()); u.Scheme != "https" && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return nil, fmt.Errorf("refusing to send live PayPal credentials over plain http to %s; use https", u.Host)
-		}
 	}
 	return paypalapi.New(paypalapi.Config{ClientID: env.Getenv(paypalapi.EnvClientID), Secret: env.Getenv(paypalapi.EnvSecret),
 		Env: ppEnv, BaseURL: base})

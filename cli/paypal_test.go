@@ -88,6 +88,10 @@ func TestPayPalSyncRefusals(t *testing.T) {
 		{"a wrong secret", []string{"--paypal-env", "sandbox", "--paypal-base", url}, map[string]string{"PAYPAL_CLIENT_SECRET": "wrong-secret-value"},
 			"PayPal refused the client id and secret (sandbox)"},
 		{"live over plain http", []string{"--paypal-env", "live", "--paypal-base", "http://paypal.example"}, nil, "refusing to send live PayPal credentials over plain http"},
+		{"a sandbox label on PayPal's live host", []string{"--paypal-env", "sandbox", "--paypal-base", "https://api-m.paypal.com"}, nil,
+			"the PayPal environment is sandbox (--paypal-env or PAYPAL_ENV) but api-m.paypal.com is PayPal's live host"},
+		{"a live label on the sandbox's host", nil, map[string]string{"PAYPAL_ENV": "live", "PAYPAL_API_BASE": "https://api-m.sandbox.paypal.com"},
+			"api-m.sandbox.paypal.com is PayPal's sandbox host"},
 		{"Stripe's tuning", []string{"--paypal-env", "sandbox", "--paypal-base", url, "--rate", "5"}, nil, "--rate and --concurrency tune Stripe's sync"},
 	}
 	for _, tt := range tests {

@@ -5,15 +5,19 @@ package paypalapi
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	paypal "github.com/plutov/paypal/v4"
+
+	"github.com/doublecheck-dev/doublecheck/internal/endpoint"
+	"github.com/doublecheck-dev/doublecheck/internal/redact"
 )
 
 // Environment is which PayPal a client talks to. There is no default: live
@@ -66,6 +70,21 @@ func (e Environment) BaseURL() string {
 	return SandboxBaseURL
 }
 
+// hosts are PayPal's own API hosts: api-m.paypal.com and api.paypal.com are
+// live, api-m.sandbox.paypal.com and api.sandbox.paypal.com the sandbox's
+// (developer.paypal.com, "Get started"; plutov/paypal's APIBaseLive and
+// APIBaseSandBox). A base URL on one of them must match the environment.
+var hosts = endpoint.Provider{Name: "PayPal", Setting: "--paypal-env or PAYPAL_ENV", TestWord: string(Sandbox),
+	Platform: func(host string) endpoint.Platform {
+		switch {
+		case endpoint.Under(host, "sandbox.paypal.com"):
+			return endpoint.Test
+		case endpoint.Under(host, "paypal.com"):
+			return endpoint.Live
+		}
+		return endpoint.Other
+	}}
+
 // Config is what a Client needs. Env is required; BaseURL overrides the
 // environment's host (doublecheck's sandbox, a proxy) without changing what
 // the environment is called.
@@ -89,6 +108,12 @@ type Client struct {
 	// (its token is not safe to touch while another call uses it).
 	mu  sync.RWMutex
 	api *paypal.Client
+
+	// tokens are the access tokens the client has sent (noteTokens records
+	// them): an answer may echo one, and mask removes them all, since an
+	// answer to a request sent before a renewal can carry the older one.
+	tokensMu sync.Mutex
+	tokens   []string
 }
 
 // New builds a client; nothing is sent until a call needs a token.
@@ -103,14 +128,20 @@ func New(cfg Config) (*Client, error) {
 	if base == "" {
 		base = cfg.Env.BaseURL()
 	}
-	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("the PayPal base URL %q is not an http(s) URL", cfg.BaseURL)
+	if err := hosts.Check(base, cfg.Env == Live); err != nil {
+		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		hc = &copied
 	}
 	c := &Client{env: cfg.Env, base: base, id: cfg.ClientID, secret: cfg.Secret, hc: hc}
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = noteTokens{next: next, c: c}
 	var err error
 	if c.api, err = c.newAPI(); err != nil {
 		return nil, err
@@ -134,14 +165,34 @@ func (c *Client) Env() Environment { return c.env }
 // BaseURL is the API host in use.
 func (c *Client) BaseURL() string { return c.base }
 
-// mask removes the client secret from s: an error a library or server
-// wrote may carry it, and it may never reach output or the store. (Access
-// tokens are sent only in the Authorization header, which no error carries.)
-func (c *Client) mask(s string) string {
-	if len(c.secret) >= 4 {
-		s = strings.ReplaceAll(s, c.secret, "********")
+// noteTokens is the client's transport: it records the access token each
+// request carries, for mask.
+type noteTokens struct {
+	next http.RoundTripper
+	c    *Client
+}
+
+func (t noteTokens) RoundTrip(r *http.Request) (*http.Response, error) {
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		t.c.tokensMu.Lock()
+		if !slices.Contains(t.c.tokens, token) {
+			t.c.tokens = append(t.c.tokens, token)
+		}
+		t.c.tokensMu.Unlock()
 	}
-	return s
+	return t.next.RoundTrip(r)
+}
+
+// mask removes the client's credentials from s, text taken from an answer
+// or a library's error: a server or proxy may echo what it was sent, and
+// none of it may reach output, logs or the store. The credentials are the
+// client secret, the Basic credential it is sent as (base64 of id:secret)
+// and the access tokens sent.
+func (c *Client) mask(s string) string {
+	c.tokensMu.Lock()
+	secrets := append(redact.Secrets{c.secret, base64.StdEncoding.EncodeToString([]byte(c.id + ":" + c.secret))}, c.tokens...)
+	c.tokensMu.Unlock()
+	return secrets.In(s)
 }
 
 // call runs one read request: a 401 on an API call gets one new token (see
@@ -223,7 +274,7 @@ func transient(err error) bool {
 	return false
 }
 
-// APIError is PayPal's refusal, in its own words, the secret masked.
+// APIError is PayPal's refusal, in its own words, every field masked (see mask).
 type APIError struct {
 	Status  int
 	Name    string // e.g. UNPROCESSABLE_ENTITY, INVALID_REQUEST, or invalid_client for the token
@@ -264,8 +315,13 @@ func (c *Client) explain(err error) error {
 		e.Message = fmt.Sprintf("PayPal refused the client id and secret (%s); check %s and %s, and that they belong to the %s environment",
 			c.env, EnvClientID, EnvSecret, c.env)
 	}
-	e.Message = c.mask(e.Message)
+	c.maskFields(e)
 	return e
+}
+
+// maskFields masks every text of e, which PayPal's answer wrote.
+func (c *Client) maskFields(e *APIError) {
+	e.Name, e.Issue, e.Message = c.mask(e.Name), c.mask(e.Issue), c.mask(e.Message)
 }
 
 // maskedError is a failure without an answer from PayPal, its text masked.

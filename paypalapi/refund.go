@@ -101,8 +101,10 @@ func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refundin
 		// a balance too low): a sync shows when it did.
 		return refunding.Receipt{RefundID: resp.ID, AwaitingConfirmation: true}, nil
 	}
-	return refunding.Receipt{}, &APIError{Status: http.StatusCreated, Name: "REFUND_" + resp.Status,
+	e := &APIError{Status: http.StatusCreated, Name: "REFUND_" + resp.Status,
 		Message: fmt.Sprintf("PayPal made refund %s and reports it %s", resp.ID, resp.Status)}
+	g.c.maskFields(e)
+	return refunding.Receipt{}, e
 }
 
 // Find looks for the intent's refund among the capture's refund rows in
@@ -186,9 +188,10 @@ func (g *Gateway) Classify(err error) refunding.Failure {
 	case !errors.As(err, &ae):
 		return refunding.Failure{Unknown: true} // no answer: the protocol words why (the error is masked)
 	}
-	f := refunding.Failure{Code: ae.Name, Message: g.c.mask(ae.Message),
+	// An APIError's fields are masked where it is made (explain, Send).
+	f := refunding.Failure{Code: ae.Name, Message: ae.Message,
 		Unknown: ae.Status >= 500 || ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusConflict,
-		Reason:  fmt.Sprintf("HTTP %d: %s", ae.Status, strings.TrimSuffix(g.c.mask(ae.Message), "."))}
+		Reason:  fmt.Sprintf("HTTP %d: %s", ae.Status, strings.TrimSuffix(ae.Message, "."))}
 	if ae.Issue != "" {
 		f.Code = ae.Issue
 	}
