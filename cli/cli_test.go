@@ -380,9 +380,9 @@ func TestCheckTransport(t *testing.T) {
 		{live, "https://api.stripe.com", ""},
 		{live, "http://127.0.0.1:12111", ""},
 		{live, "http://localhost:12111", ""},
-		{live, "http://proxy.internal:8080", "refusing to send a live key over plain http to proxy.internal:8080"},
+		{live, "http://proxy.internal:8080", "refusing to send live Stripe credentials over plain http to proxy.internal:8080"},
 		{test, "http://proxy.internal:8080", ""},
-		{test, "api.stripe.com", "is not a URL"},
+		{test, "api.stripe.com", "is not an http(s) URL"},
 	} {
 		err := checkTransport(tc.key, tc.base)
 		if (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {

@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/internal/atomicfile"
+	"github.com/doublecheck-dev/doublecheck/internal/endpoint"
 	"github.com/doublecheck-dev/doublecheck/store"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
@@ -414,18 +413,14 @@ func rememberAccount(dir string, key stripeapi.Key, acct account) error {
 	return nil
 }
 
+// stripeEndpoint is Stripe's side of the one base-URL rule every provider
+// client follows (internal/endpoint): api.stripe.com serves test and live
+// keys alike, so only the plain-http rule for live keys applies.
+var stripeEndpoint = endpoint.Provider{Name: "Stripe", Setting: "the key", TestWord: "test",
+	Platform: func(string) endpoint.Platform { return endpoint.Other }}
+
 // checkTransport refuses to send a live key in clear text anywhere but this
 // machine (a local proxy or mock is fine).
 func checkTransport(key stripeapi.Key, base string) error {
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("--api-base %q is not a URL like https://api.stripe.com", base)
-	}
-	if !key.Live || u.Scheme == "https" {
-		return nil
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
-		return nil
-	}
-	return fmt.Errorf("refusing to send a live key over plain http to %s; use https", u.Host)
+	return stripeEndpoint.Check(base, key.Live)
 }
