@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/doublecheck-dev/doublecheck/adyenapi"
@@ -159,4 +160,37 @@ func keylessStore(ctx context.Context, env Env, sh *shared, errNoKey error, read
 		live = storeLive
 	}
 	return st, live, readOnly, nil
+}
+
+// resumeTarget is what `doublecheck refund --resume` must name to reach st,
+// as every message about a pending refund prints it: a PayPal account's store
+// is found through the PayPal credentials (--provider paypal --paypal-env,
+// and --paypal-base when pf has one); a store named by --db (named), or one
+// of imported data, which no account finds, by --db. pf is nil for a command
+// without the provider flags.
+func resumeTarget(ctx context.Context, st *store.Store, named bool, pf *providerFlags) (reconcile.ResumeTarget, error) {
+	var t reconcile.ResumeTarget
+	environment, err := st.State(ctx, stateEnvironment)
+	if err != nil {
+		return t, err
+	}
+	for _, e := range []paypalapi.Environment{paypalapi.Sandbox, paypalapi.Live} {
+		if environment == e.Title() {
+			t.PayPalEnv = string(e)
+			if pf != nil {
+				t.PayPalBase = pf.paypalBase
+			}
+		}
+	}
+	name, _, err := storeAccount(ctx, st)
+	if err != nil {
+		return t, err
+	}
+	if named || name == "" {
+		t.Store = shownStore(st.Path())
+		if abs, err := filepath.Abs(t.Store); err == nil && !store.IsURL(t.Store) {
+			t.Store = abs // the command may be run from another directory
+		}
+	}
+	return t, nil
 }

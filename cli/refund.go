@@ -135,6 +135,10 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	}
 	defer st.Close()
 	refunder.Ledger = st
+	if refunder.ResumeTarget, err = resumeTarget(ctx, st, sh.db != "", &opts.provider); err != nil {
+		return err
+	}
+	resume := reconcile.ResumeCommand(refunder.ResumeTarget)
 
 	var all []refunding.Outcome
 	if !sh.dryRun {
@@ -164,15 +168,15 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 				fmt.Fprintln(env.Stdout, line)
 			}
 		}
-		return refundFailures(all, nil)
+		return refundFailures(all, nil, resume)
 	}
 	for _, o := range all {
 		if o.HitDeadline() {
 			// Stripe let a resumed refund wait out the deadline: a new batch
 			// would wait as long, so none is planned or sent.
 			fmt.Fprintf(env.Stderr, "no new refund sent: the resumed refund of charge %s got no answer within the refund deadline; run %s, then this command again\n",
-				o.Intent.ChargeID, reconcile.ResumeCommand)
-			return refundFailures(all, nil)
+				o.Intent.ChargeID, resume)
+			return refundFailures(all, nil, resume)
 		}
 	}
 
@@ -215,12 +219,13 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	if err != nil {
 		return err
 	}
-	return refundFailures(append(all, outcomes...), refused)
+	return refundFailures(append(all, outcomes...), refused, resume)
 }
 
 // refundFailures is the command's verdict: nil when every refund went through,
-// else one sentence counting what did not (each has its line above).
-func refundFailures(outcomes []refunding.Outcome, refused []string) error {
+// else one sentence counting what did not (each has its line above); resume
+// is the command that finishes the pending ones.
+func refundFailures(outcomes []refunding.Outcome, refused []string, resume string) error {
 	var failed, pending, notAttempted, held int
 	for _, o := range outcomes {
 		switch {
@@ -245,7 +250,7 @@ func refundFailures(outcomes []refunding.Outcome, refused []string) error {
 		parts = append(parts, reconcile.Plural(held, "refund")+" held by another doublecheck, which is sending it now (nothing was sent here; run the same refund again later to see the outcome)")
 	}
 	if pending > 0 {
-		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
+		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run "+resume+" later)")
 	}
 	if notAttempted > 0 {
 		parts = append(parts, reconcile.Plural(notAttempted, "refund")+" not attempted (the batch stopped at the deadline; run the same refund again after the resume)")
