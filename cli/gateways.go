@@ -105,6 +105,13 @@ func paypalFromEnv(env Env, live bool) (*paypalapi.Client, error) {
 	return c, nil
 }
 
+// paypalOnly is whether PayPal is the only provider besides Stripe whose
+// credentials the environment holds.
+func paypalOnly(env Env) bool {
+	_, adyen, _ := adyenapi.ConfigFromEnv(env.Getenv)
+	return paypalConfigured(env) && !adyen
+}
+
 // keylessMode is the mode of the store refunds without a Stripe key work on,
 // from the credentials of the other providers: ADYEN_ENV's, else PAYPAL_ENV's.
 // configured is false when neither Adyen nor PayPal is configured.

@@ -53,9 +53,13 @@ func TestPrintedResumeCommandFinishesPayPalRefund(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		named bool // the store is named by --db
+		// plain runs doublecheck refund --resume with PAYPAL_ENV set instead
+		// of the printed command: the PayPal credentials alone find their store.
+		plain bool
 	}{
-		{"default store of the PayPal account", false},
-		{"store named by --db", true},
+		{"default store of the PayPal account", false, false},
+		{"store named by --db", true, false},
+		{"PAYPAL_ENV alone finds the PayPal account's store", false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -106,8 +110,12 @@ func TestPrintedResumeCommandFinishesPayPalRefund(t *testing.T) {
 				t.Fatalf("%s has %d refunds during the outage", suspect, n)
 			}
 			down.Store(false)
-			if code, out := run("sh", "-c", m[1]); code != 0 {
-				t.Fatalf("the printed %q exited %d:\n%s", m[1], code, out)
+			resume := m[1]
+			if tc.plain {
+				resume = "PAYPAL_ENV=sandbox doublecheck refund --resume"
+			}
+			if code, out := run("sh", "-c", resume); code != 0 {
+				t.Fatalf("%q exited %d:\n%s", resume, code, out)
 			}
 			if n := len(sb.PayPalRefundsOf(suspect)); n != 1 {
 				t.Errorf("after the printed resume %s has %d refunds, want 1", suspect, n)
