@@ -285,7 +285,7 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 		return sh.explainNoStore(err, path, acct)
 	}
 	defer st.Close()
-	target, err := resumeTarget(ctx, st, sh.db != "", nil)
+	target, err := resumeTarget(ctx, st, sh, nil)
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	defer st.Close()
-	if cfg.Resume, err = resumeTarget(ctx, st, sh.db != "", &dash.provider); err != nil {
+	if cfg.Resume, err = resumeTarget(ctx, st, sh, &dash.provider); err != nil {
 		return err
 	}
 	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st}, Watcher: watcher{st},

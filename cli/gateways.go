@@ -172,18 +172,18 @@ func keylessStore(ctx context.Context, env Env, sh *shared, errNoKey error, read
 // resumeTarget is what `doublecheck refund --resume` must name to reach st,
 // as every message about a pending refund prints it: a PayPal account's store
 // is found through the PayPal credentials (--provider paypal --paypal-env,
-// and --paypal-base when pf has one); a store named by --db (named), or one
-// of imported data, which no account finds, by --db. pf is nil for a command
-// without the provider flags.
-func resumeTarget(ctx context.Context, st *store.Store, named bool, pf *providerFlags) (reconcile.ResumeTarget, error) {
-	var t reconcile.ResumeTarget
+// and --paypal-base when pf has one); a store named by --db, or one of
+// imported data, which no account finds, by --db. A server given with
+// --api-base is named too. pf is nil for a command without the provider flags.
+func resumeTarget(ctx context.Context, st *store.Store, sh *shared, pf *providerFlags) (reconcile.ResumeTarget, error) {
+	t := reconcile.ResumeTarget{StripeBase: sh.apiBase}
 	environment, err := st.State(ctx, stateEnvironment)
 	if err != nil {
 		return t, err
 	}
 	for _, e := range []paypalapi.Environment{paypalapi.Sandbox, paypalapi.Live} {
 		if environment == e.Title() {
-			t.PayPalEnv = string(e)
+			t.PayPalEnv, t.StripeBase = string(e), ""
 			if pf != nil {
 				t.PayPalBase = pf.paypalBase
 			}
@@ -193,7 +193,7 @@ func resumeTarget(ctx context.Context, st *store.Store, named bool, pf *provider
 	if err != nil {
 		return t, err
 	}
-	if named || name == "" {
+	if sh.db != "" || name == "" {
 		t.Store = shownStore(st.Path())
 		if abs, err := filepath.Abs(t.Store); err == nil && !store.IsURL(t.Store) {
 			t.Store = abs // the command may be run from another directory

@@ -127,7 +127,7 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	}
 	defer st.Close()
 	refunder.Ledger = st
-	if refunder.ResumeTarget, err = resumeTarget(ctx, st, sh.db != "", &opts.provider); err != nil {
+	if refunder.ResumeTarget, err = resumeTarget(ctx, st, sh, &opts.provider); err != nil {
 		return err
 	}
 	resume := reconcile.ResumeCommand(refunder.ResumeTarget)

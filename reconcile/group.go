@@ -40,6 +40,8 @@ type ResumeTarget struct {
 	PayPalEnv string
 	// PayPalBase is the --paypal-base the store's command was given, if any.
 	PayPalBase string
+	// StripeBase is the --api-base the store's command was given, if any.
+	StripeBase string
 	// Store is the store as --db takes it, when the command would not find it
 	// by itself ("" for the default store of the credentials' account).
 	Store string
@@ -54,6 +56,9 @@ func ResumeCommand(t ResumeTarget) string {
 		if t.PayPalBase != "" {
 			cmd += " --paypal-base " + shellWord(t.PayPalBase)
 		}
+	}
+	if t.StripeBase != "" {
+		cmd += " --api-base " + shellWord(t.StripeBase)
 	}
 	if t.Store != "" {
 		cmd += " --db " + shellWord(t.Store)

@@ -276,6 +276,8 @@ func TestResumeCommand(t *testing.T) {
 		{"paypal default store", ResumeTarget{PayPalEnv: "live"}, "doublecheck refund --resume --provider paypal --paypal-env live"},
 		{"paypal named store and base", ResumeTarget{PayPalEnv: "sandbox", PayPalBase: "http://127.0.0.1:8080", Store: "/tmp/pp.db"},
 			"doublecheck refund --resume --provider paypal --paypal-env sandbox --paypal-base http://127.0.0.1:8080 --db /tmp/pp.db"},
+		{"stripe server", ResumeTarget{StripeBase: "http://localhost:12111", Store: "/tmp/s.db"},
+			"doublecheck refund --resume --api-base http://localhost:12111 --db /tmp/s.db"},
 		{"path with spaces and a quote", ResumeTarget{Store: "/home/o'neil/my store.db"}, `doublecheck refund --resume --db '/home/o'\''neil/my store.db'`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
