@@ -285,6 +285,10 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 		return sh.explainNoStore(err, path, acct)
 	}
 	defer st.Close()
+	target, err := resumeTarget(ctx, st, sh, nil)
+	if err != nil {
+		return err
+	}
 	storeLive, known, err := st.Mode(ctx)
 	if err != nil {
 		return err
@@ -321,7 +325,7 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 			// know the refund's reference yet.
 			attention++
 			fmt.Fprintf(env.Stdout, "refund %s of payment %s (%s) is doublecheck's pending refund of charge %s: run %s first (the resend with the same key gets its reference), then import this file again\n",
-				ev.RefundPsp, ev.PaymentPsp, money, c.Lost.ChargeID, reconcile.ResumeCommand)
+				ev.RefundPsp, ev.PaymentPsp, money, c.Lost.ChargeID, reconcile.ResumeCommand(target))
 		case c.Intent.Key == "":
 			notOurs++ // made elsewhere (the Customer Area, the shop): not doublecheck's to record
 		case !c.Changed:

@@ -356,7 +356,7 @@ func TestAdyenNotificationOutcomes(t *testing.T) {
 		"refund 8800000000000001 of payment 8815000000000001 (5.00 EUR): confirmed by Adyen",
 		"refund 8800000000000002 of payment 8815000000000001 (5.00 EUR): refused by Adyen (reason 8800000000000002)",
 		"came back (REFUNDED_REVERSED: reason 8800000000000003) after Adyen confirmed it",
-		"is doublecheck's pending refund of charge 8815000000000001: run doublecheck refund --resume first",
+		"is doublecheck's pending refund of charge 8815000000000001: run doublecheck refund --resume --db " + db + " first",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())

@@ -135,6 +135,9 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 		return err
 	}
 	defer st.Close()
+	if cfg.Resume, err = resumeTarget(ctx, st, sh, &dash.provider); err != nil {
+		return err
+	}
 	deps := ui.Deps{Loader: detector{st, opts}, Decider: decider{st}, Watcher: watcher{st},
 		Clipboard: osc52Clipboard{out: env.Stdout, getenv: env.Getenv}, Browser: newBrowser(runtime.GOOS, env.Getenv)}
 	if offline {
@@ -155,7 +158,8 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 			if !dash.demo {
 				fmt.Fprintf(env.Stderr, "dashboard without a Stripe key (%s), store %s\n%s\n", modeLabel(acct.Live, env.StderrTerminal), st.Path(), rs.note())
 			}
-			refunder := rs.refunder(&refunding.Refunder{Ledger: st, Operator: operator, DryRun: sh.dryRun, Deadline: dash.deadline})
+			refunder := rs.refunder(&refunding.Refunder{Ledger: st, Operator: operator, DryRun: sh.dryRun, Deadline: dash.deadline,
+				ResumeTarget: cfg.Resume})
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
 				deps.Resumer = refundAdapter{refunder}
@@ -176,7 +180,7 @@ func dashboard(ctx context.Context, env Env, sh *shared, det *detection, dash *d
 				fmt.Fprintln(env.Stderr, note)
 			}
 			refunder := rs.refunder(&refunding.Refunder{Ledger: st, Operator: operator, DryRun: sh.dryRun,
-				Deadline: dash.deadline})
+				Deadline: dash.deadline, ResumeTarget: cfg.Resume})
 			deps.Refunder = refundAdapter{refunder}
 			if !sh.dryRun {
 				// Resumed by the dashboard itself (at start and after each sync), so the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/doublecheck-dev/doublecheck/adyenapi"
@@ -104,6 +105,13 @@ func paypalFromEnv(env Env, live bool) (*paypalapi.Client, error) {
 	return c, nil
 }
 
+// paypalOnly is whether PayPal is the only provider besides Stripe whose
+// credentials the environment holds.
+func paypalOnly(env Env) bool {
+	_, adyen, _ := adyenapi.ConfigFromEnv(env.Getenv)
+	return paypalConfigured(env) && !adyen
+}
+
 // keylessMode is the mode of the store refunds without a Stripe key work on,
 // from the credentials of the other providers: ADYEN_ENV's, else PAYPAL_ENV's.
 // configured is false when neither Adyen nor PayPal is configured.
@@ -159,4 +167,37 @@ func keylessStore(ctx context.Context, env Env, sh *shared, errNoKey error, read
 		live = storeLive
 	}
 	return st, live, readOnly, nil
+}
+
+// resumeTarget is what `doublecheck refund --resume` must name to reach st,
+// as every message about a pending refund prints it: a PayPal account's store
+// is found through the PayPal credentials (--provider paypal --paypal-env,
+// and --paypal-base when pf has one); a store named by --db, or one of
+// imported data, which no account finds, by --db. A server given with
+// --api-base is named too. pf is nil for a command without the provider flags.
+func resumeTarget(ctx context.Context, st *store.Store, sh *shared, pf *providerFlags) (reconcile.ResumeTarget, error) {
+	t := reconcile.ResumeTarget{StripeBase: sh.apiBase}
+	environment, err := st.State(ctx, stateEnvironment)
+	if err != nil {
+		return t, err
+	}
+	for _, e := range []paypalapi.Environment{paypalapi.Sandbox, paypalapi.Live} {
+		if environment == e.Title() {
+			t.PayPalEnv, t.StripeBase = string(e), ""
+			if pf != nil {
+				t.PayPalBase = pf.paypalBase
+			}
+		}
+	}
+	name, _, err := storeAccount(ctx, st)
+	if err != nil {
+		return t, err
+	}
+	if sh.db != "" || name == "" {
+		t.Store = shownStore(st.Path())
+		if abs, err := filepath.Abs(t.Store); err == nil && !store.IsURL(t.Store) {
+			t.Store = abs // the command may be run from another directory
+		}
+	}
+	return t, nil
 }

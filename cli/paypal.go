@@ -102,11 +102,13 @@ func connectPayPal(ctx context.Context, env Env, sh *shared, pf *providerFlags) 
 		return nil, "", nil, err
 	}
 	name := paypalAccountName(number, client.Env())
-	for state, value := range map[string]string{stateAccount: name, stateEnvironment: client.Env().Title()} {
-		if err := st.SetState(ctx, state, value); err != nil {
-			st.Close()
-			return nil, "", nil, err
-		}
+	if err := claimStore(ctx, st, storeOwner{provider: reconcile.ProviderPayPal, id: number, name: name}); err != nil {
+		st.Close()
+		return nil, "", nil, err
+	}
+	if err := st.SetState(ctx, stateEnvironment, client.Env().Title()); err != nil {
+		st.Close()
+		return nil, "", nil, err
 	}
 	if err := st.FixMode(ctx, live); err != nil {
 		st.Close()

@@ -93,20 +93,7 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		sh.offline = true
 		st, err = sh.readLocalStore(ctx, env)
 	case opts.provider.paypal():
-		sh.mustExist = true
-		var pp *paypalapi.Client
-		var name string
-		pp, name, st, err = connectPayPal(ctx, env, sh, &opts.provider)
-		if err == nil {
-			live = pp.Env() == paypalapi.Live
-			rs := refundGateways(env, nil, pp, live)
-			rs.refunder(refunder)
-			fmt.Fprintf(env.Stderr, "refunds on %s, %s, store %s, credentials from %s and %s\n", name, paypalBadge(pp.Env(), env.StderrTerminal),
-				st.Path(), paypalapi.EnvClientID, paypalapi.EnvSecret)
-			if note := rs.note(); note != "" {
-				fmt.Fprintln(env.Stderr, note)
-			}
-		}
+		st, live, err = refundOnPayPal(ctx, env, sh, &opts.provider, refunder)
 	default:
 		sh.mustExist = true // a refund never needs a new store: a mistyped --db is refused
 		var acct account
@@ -115,7 +102,12 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 		if errors.Is(err, stripeapi.ErrNoKey) {
 			// No Stripe account: the PayPal and Adyen charges of an imported
 			// store can still be refunded with their own credentials.
-			if st, live, _, err = keylessStore(ctx, env, sh, err, false); err == nil {
+			st, live, _, err = keylessStore(ctx, env, sh, err, false)
+			if errors.As(err, new(*noStoreYetError)) && paypalOnly(env) {
+				// No store of imported data: the PayPal credentials find
+				// their account's store, as --provider paypal does.
+				st, live, err = refundOnPayPal(ctx, env, sh, &opts.provider, refunder)
+			} else if err == nil {
 				rs := refundGateways(env, nil, nil, live)
 				rs.refunder(refunder)
 				fmt.Fprintf(env.Stderr, "refunds without a Stripe key (%s), store %s\n%s\n", modeLabel(live, env.StderrTerminal), st.Path(), rs.note())
@@ -135,6 +127,10 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	}
 	defer st.Close()
 	refunder.Ledger = st
+	if refunder.ResumeTarget, err = resumeTarget(ctx, st, sh, &opts.provider); err != nil {
+		return err
+	}
+	resume := reconcile.ResumeCommand(refunder.ResumeTarget)
 
 	var all []refunding.Outcome
 	if !sh.dryRun {
@@ -164,15 +160,15 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 				fmt.Fprintln(env.Stdout, line)
 			}
 		}
-		return refundFailures(all, nil)
+		return refundFailures(all, nil, resume)
 	}
 	for _, o := range all {
 		if o.HitDeadline() {
 			// Stripe let a resumed refund wait out the deadline: a new batch
 			// would wait as long, so none is planned or sent.
 			fmt.Fprintf(env.Stderr, "no new refund sent: the resumed refund of charge %s got no answer within the refund deadline; run %s, then this command again\n",
-				o.Intent.ChargeID, reconcile.ResumeCommand)
-			return refundFailures(all, nil)
+				o.Intent.ChargeID, resume)
+			return refundFailures(all, nil, resume)
 		}
 	}
 
@@ -215,12 +211,33 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 	if err != nil {
 		return err
 	}
-	return refundFailures(append(all, outcomes...), refused)
+	return refundFailures(append(all, outcomes...), refused, resume)
+}
+
+// refundOnPayPal opens the store of the PayPal account the credentials open
+// (or --db) for refunds through PayPal, set up on refunder, and says so on
+// stderr.
+func refundOnPayPal(ctx context.Context, env Env, sh *shared, pf *providerFlags, refunder *refunding.Refunder) (*store.Store, bool, error) {
+	sh.mustExist = true
+	pp, name, st, err := connectPayPal(ctx, env, sh, pf)
+	if err != nil {
+		return nil, false, err
+	}
+	live := pp.Env() == paypalapi.Live
+	rs := refundGateways(env, nil, pp, live)
+	rs.refunder(refunder)
+	fmt.Fprintf(env.Stderr, "refunds on %s, %s, store %s, credentials from %s and %s\n", name, paypalBadge(pp.Env(), env.StderrTerminal),
+		st.Path(), paypalapi.EnvClientID, paypalapi.EnvSecret)
+	if note := rs.note(); note != "" {
+		fmt.Fprintln(env.Stderr, note)
+	}
+	return st, live, nil
 }
 
 // refundFailures is the command's verdict: nil when every refund went through,
-// else one sentence counting what did not (each has its line above).
-func refundFailures(outcomes []refunding.Outcome, refused []string) error {
+// else one sentence counting what did not (each has its line above); resume
+// is the command that finishes the pending ones.
+func refundFailures(outcomes []refunding.Outcome, refused []string, resume string) error {
 	var failed, pending, notAttempted, held int
 	for _, o := range outcomes {
 		switch {
@@ -245,7 +262,7 @@ func refundFailures(outcomes []refunding.Outcome, refused []string) error {
 		parts = append(parts, reconcile.Plural(held, "refund")+" held by another doublecheck, which is sending it now (nothing was sent here; run the same refund again later to see the outcome)")
 	}
 	if pending > 0 {
-		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run doublecheck refund --resume later)")
+		parts = append(parts, reconcile.Plural(pending, "refund")+" stayed pending (run "+resume+" later)")
 	}
 	if notAttempted > 0 {
 		parts = append(parts, reconcile.Plural(notAttempted, "refund")+" not attempted (the batch stopped at the deadline; run the same refund again after the resume)")

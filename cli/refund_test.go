@@ -679,13 +679,14 @@ func TestPendingRefundAfterACrash(t *testing.T) {
 	}
 	st.Close()
 
+	resume := "doublecheck refund --resume --api-base " + w.url + " --db " + w.db // the server and store the scan was pointed at
 	for _, tc := range []struct {
 		format string
 		want   []string
 	}{
-		{"table", []string{w.group.ID + "  high        pending", reconcile.ResumeCommand}},
-		{"json", []string{`"status": "pending"`, reconcile.ResumeCommand}},
-		{"csv", []string{"," + w.group.ID + ",high,pending,", reconcile.ResumeCommand}},
+		{"table", []string{w.group.ID + "  high        pending", resume + " finishes it"}},
+		{"json", []string{`"status": "pending"`, resume + " finishes it"}},
+		{"csv", []string{"," + w.group.ID + ",high,pending,", resume + " finishes it"}},
 	} {
 		code, out := w.run(t, "", "scan", "--format", tc.format, "--exit-code")
 		if code != 1 {
@@ -751,7 +752,7 @@ func TestRefundDeadline(t *testing.T) {
 	code := Run(context.Background(), []string{"refund", "--group", w.group.ID, "--yes", "--refund-deadline", "200ms",
 		"--db", w.db, "--api-key", sandbox.TestKey, "--api-base", hanging}, env)
 	if code == 0 || !strings.Contains(out.String(), "no answer within the refund deadline of 200ms") ||
-		!strings.Contains(out.String(), "1 refund stayed pending (run doublecheck refund --resume later)") {
+		!strings.Contains(out.String(), "1 refund stayed pending (run doublecheck refund --resume --api-base "+hanging+" --db "+w.db+" later)") {
 		t.Fatalf("exit %d, output:\n%s\nwant non-zero, the deadline and the resume command", code, out.String())
 	}
 	// The batch stopped at the first refund without an answer: the rest were
@@ -825,7 +826,7 @@ func TestNoNewRefundAfterAResumeHitTheDeadline(t *testing.T) {
 	if sent := posts.Load() - before; sent > 1 {
 		t.Errorf("%d refund requests after the resume hit the deadline, want only the resume's:\n%s", sent, out)
 	}
-	if code == 0 || !strings.Contains(out, "no new refund sent") || !strings.Contains(out, reconcile.ResumeCommand) ||
+	if code == 0 || !strings.Contains(out, "no new refund sent") || !strings.Contains(out, "run doublecheck refund --resume --api-base "+hanging+" --db "+w.db+", then") ||
 		!strings.Contains(out, "1 refund stayed pending") {
 		t.Errorf("exit %d, output:\n%s\nwant non-zero, no new refund, the resume command", code, out)
 	}

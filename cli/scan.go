@@ -61,6 +61,9 @@ func (r *reportFlags) report(ctx context.Context, env Env) (reconcile.Report, er
 	if report.Environment, err = st.State(ctx, stateEnvironment); err != nil {
 		return report, err
 	}
+	if report.Resume, err = resumeTarget(ctx, st, &r.sh, nil); err != nil {
+		return report, err
+	}
 	return report, describe(ctx, env, st, report.Account, report.Live)
 }
 

@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/doublecheck-dev/doublecheck/internal/atomicfile"
 	"github.com/doublecheck-dev/doublecheck/internal/endpoint"
+	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/store"
 	"github.com/doublecheck-dev/doublecheck/stripeapi"
 )
@@ -41,7 +43,7 @@ func (s *shared) connect(ctx context.Context, env Env) (*stripeapi.Client, accou
 		acct.Name = "unknown account (key " + client.Key().Redacted() + ")"
 	}
 	// Offline commands on this store say whose data it is and in which mode.
-	if err := st.SetState(ctx, stateAccount, acct.Name); err != nil {
+	if err := claimStore(ctx, st, storeOwner{provider: reconcile.ProviderStripe, id: acct.ID, name: acct.Name}); err != nil {
 		st.Close()
 		return nil, account{}, nil, err
 	}
@@ -67,6 +69,69 @@ const (
 	stateAccount = "doublecheck.account"
 	stateLive    = store.StateLivemode
 )
+
+// stateAccountID is the account a store holds, as "<provider>:<id>" (see
+// claimStore).
+const stateAccountID = "doublecheck.account-id"
+
+// storeOwner is the account whose credentials a command writes into a store
+// with.
+type storeOwner struct {
+	provider reconcile.Provider
+	id       string // the provider's id of the account; "" when not known
+	name     string // as the store names it (stateAccount)
+}
+
+// described is the account as a refusal names it.
+func (o storeOwner) described() string {
+	if o.provider == reconcile.ProviderStripe {
+		return "Stripe account " + o.name
+	}
+	return o.name // "PayPal <account> (<environment>)" says its provider
+}
+
+// claimStore records that st holds owner's data, or refuses in one sentence
+// when st holds another account's (another provider's, or another account
+// of the provider): a sync would mix two merchants' payments, which could
+// then be grouped as duplicates, and relabel the store. A store that names
+// no account (new, or of imported data) is claimed. A store written before
+// accounts were recorded by id is told apart by its provider, and a PayPal
+// one by its name, which says its account.
+func claimStore(ctx context.Context, st *store.Store, owner storeOwner) error {
+	storedID, err := st.State(ctx, stateAccountID)
+	if err != nil {
+		return err
+	}
+	storedName, _, err := storeAccount(ctx, st)
+	if err != nil {
+		return err
+	}
+	environment, err := st.State(ctx, stateEnvironment)
+	if err != nil {
+		return err
+	}
+	stored := storeOwner{provider: reconcile.ProviderStripe, name: storedName}
+	switch provider, id, found := strings.Cut(storedID, ":"); {
+	case found:
+		stored.provider, stored.id = reconcile.Provider(provider), id
+	case environment != "": // only a PayPal account's store names its environment
+		stored.provider = reconcile.ProviderPayPal
+	}
+	want := string(owner.provider) + ":" + owner.id
+	other := storedName != "" && (stored.provider != owner.provider ||
+		(stored.id != "" && owner.id != "" && storedID != want) ||
+		(stored.id == "" && owner.provider == reconcile.ProviderPayPal && storedName != owner.name))
+	if other {
+		return fmt.Errorf("the store %s holds the data of %s, not of %s: pass --db with another path for %s's store (or leave --db out for its default store)",
+			shownStore(st.Path()), stored.described(), owner.described(), owner.name)
+	}
+	if owner.id != "" && storedID != want {
+		if err := st.SetState(ctx, stateAccountID, want); err != nil {
+			return err
+		}
+	}
+	return st.SetState(ctx, stateAccount, owner.name)
+}
 
 // storeAccount is whose data st holds; empty when no command has asked Stripe
 // (an imported store). A store synced without learning the account holds

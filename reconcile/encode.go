@@ -107,7 +107,7 @@ func WriteJSON(w io.Writer, r Report) error {
 		jg := jsonGroup{
 			ID: g.ID, Provider: g.Provider(), Confidence: g.Confidence, Status: g.Status, Cause: g.Cause,
 			Amount: g.Amount, Currency: g.Currency, Identity: g.Identity,
-			Reasons: append([]string{}, g.Reasons...), NextStep: g.NextStep(), Charges: []jsonCharge{},
+			Reasons: append([]string{}, g.Reasons...), NextStep: g.NextStep(ResumeCommand(r.Resume)), Charges: []jsonCharge{},
 		}
 		for _, m := range g.Charges {
 			jg.Charges = append(jg.Charges, jsonCharge{
@@ -171,7 +171,7 @@ func WriteCSV(w io.Writer, r Report) error {
 	}
 	for _, g := range r.Groups {
 		reasons := strings.Join(g.Reasons, "; ")
-		if next := g.NextStep(); next != "" {
+		if next := g.NextStep(ResumeCommand(r.Resume)); next != "" {
 			reasons = next + "; " + reasons
 		}
 		for _, m := range g.Charges {
@@ -312,7 +312,7 @@ func WriteTable(w io.Writer, r Report) error {
 		Plural(s.Charges, "charge"), Plural(s.Groups, "group"), s.Open, pending, s.Resolved, s.Dismissed, Plural(s.ChargesWithoutKey, "charge"))
 	if s.Pending > 0 {
 		fmt.Fprintf(tw, "%s with a refund pending: the money may have moved; %s finishes it\n",
-			Plural(s.Pending, "group"), ResumeCommand)
+			Plural(s.Pending, "group"), ResumeCommand(r.Resume))
 	}
 	if s.Received > 0 {
 		fmt.Fprintf(tw, "%s with refunds received by the provider and not confirmed yet: resolved once it confirms them\n",

@@ -1,6 +1,9 @@
 package reconcile
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Confidence of a duplicate group.
 type Confidence string
@@ -17,7 +20,7 @@ type Status string
 const (
 	Open Status = "open"
 	// Pending: a refund of a suspect was begun and not finished (a crash, no
-	// answer from Stripe), so the money may have moved; ResumeCommand (or the
+	// answer from its provider), so the money may have moved; ResumeCommand (or the
 	// dashboard, which resumes at start and after each sync) finishes it.
 	Pending   Status = "pending"
 	Resolved  Status = "resolved"  // every suspect fully refunded
@@ -28,16 +31,65 @@ const (
 	Received Status = "received"
 )
 
-// ResumeCommand finishes the refunds a crash or a network failure left pending.
-const ResumeCommand = "doublecheck refund --resume"
+// ResumeTarget is what the resume command must name to reach a store's
+// pending refunds, beyond the credentials in the environment.
+type ResumeTarget struct {
+	// PayPalEnv is the environment ("sandbox", "live") of a store synced from
+	// a PayPal account: such a store is found, and its refunds sent, through
+	// the PayPal credentials (--provider paypal), not a Stripe key.
+	PayPalEnv string
+	// PayPalBase is the --paypal-base the store's command was given, if any.
+	PayPalBase string
+	// StripeBase is the --api-base the store's command was given, if any.
+	StripeBase string
+	// Store is the store as --db takes it, when the command would not find it
+	// by itself ("" for the default store of the credentials' account).
+	Store string
+}
+
+// ResumeCommand is the command that finishes the refunds a crash or a network
+// failure left pending in the store t describes, as an operator can paste it.
+func ResumeCommand(t ResumeTarget) string {
+	cmd := "doublecheck refund --resume"
+	if t.PayPalEnv != "" {
+		cmd += " --provider paypal --paypal-env " + shellWord(t.PayPalEnv)
+		if t.PayPalBase != "" {
+			cmd += " --paypal-base " + shellWord(t.PayPalBase)
+		}
+	}
+	if t.StripeBase != "" {
+		cmd += " --api-base " + shellWord(t.StripeBase)
+	}
+	if t.Store != "" {
+		cmd += " --db " + shellWord(t.Store)
+	}
+	return cmd
+}
+
+// shellWord is s quoted for a POSIX shell when it holds anything but the
+// characters paths and URLs are usually made of.
+func shellWord(s string) string {
+	plain := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:@%,~", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
 
 // NextStep is what the operator must do about the group before anything else,
-// or "": for a pending group, finish its refund in flight.
-func (g *Group) NextStep() string {
+// or "": for a pending group, finish its refund in flight with resume (see
+// ResumeCommand).
+func (g *Group) NextStep(resume string) string {
 	if g.Status != Pending {
 		return ""
 	}
-	return "a refund is pending and the money may have moved: " + ResumeCommand + " finishes it"
+	return "a refund is pending and the money may have moved: " + resume + " finishes it"
 }
 
 // NeedsAction is whether the group is open or has a refund pending: both count

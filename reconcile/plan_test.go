@@ -132,6 +132,8 @@ func TestPendingRefundShowsEverywhere(t *testing.T) {
 			Status: RefundPending, CreatedAt: t0}},
 	}
 	r := Detect(in, DefaultOptions())
+	r.Resume = ResumeTarget{PayPalEnv: "sandbox", Store: "/data/pp.db"}
+	resume := "doublecheck refund --resume --provider paypal --paypal-env sandbox --db /data/pp.db"
 	g := onlyGroup(t, r)
 	if g.Status != Pending || !g.NeedsAction() || r.Summary.Pending != 1 || r.Summary.ByCurrency[0].AtRisk != 2000 {
 		t.Fatalf("status %s, summary %+v; want pending with 20.00 at risk", g.Status, r.Summary)
@@ -141,9 +143,9 @@ func TestPendingRefundShowsEverywhere(t *testing.T) {
 		write func(io.Writer, Report) error
 		want  []string
 	}{
-		{"table", WriteTable, []string{"pending", "1 group with a refund pending", ResumeCommand}},
-		{"json", WriteJSON, []string{`"status": "pending"`, `"pending": 1`, `"next_step": "a refund is pending and the money may have moved: ` + ResumeCommand}},
-		{"csv", WriteCSV, []string{",pending,", ResumeCommand}},
+		{"table", WriteTable, []string{"pending", "1 group with a refund pending", resume + " finishes it"}},
+		{"json", WriteJSON, []string{`"status": "pending"`, `"pending": 1`, `"next_step": "a refund is pending and the money may have moved: ` + resume + ` finishes it"`}},
+		{"csv", WriteCSV, []string{",pending,", resume + " finishes it"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -256,6 +258,31 @@ func TestReversedRefundReopensTheGroup(t *testing.T) {
 				RefundStatus(g.Charges[1].Decision).Describe(ProviderAdyen) == "reversed by Adyen"
 			if shown != tc.reversed {
 				t.Errorf("headline %q, decision %q, table:\n%s\nwant the reversal shown: %v", g.Headline(), g.Charges[1].Decision, table.String(), tc.reversed)
+			}
+		})
+	}
+}
+
+// TestResumeCommand: the resume command names what finds the store and sends
+// its refunds, quoted so that it can be pasted into a shell as printed.
+func TestResumeCommand(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		t    ResumeTarget
+		want string
+	}{
+		{"default store", ResumeTarget{}, "doublecheck refund --resume"},
+		{"named store", ResumeTarget{Store: "/srv/dc/acme.db"}, "doublecheck refund --resume --db /srv/dc/acme.db"},
+		{"paypal default store", ResumeTarget{PayPalEnv: "live"}, "doublecheck refund --resume --provider paypal --paypal-env live"},
+		{"paypal named store and base", ResumeTarget{PayPalEnv: "sandbox", PayPalBase: "http://127.0.0.1:8080", Store: "/tmp/pp.db"},
+			"doublecheck refund --resume --provider paypal --paypal-env sandbox --paypal-base http://127.0.0.1:8080 --db /tmp/pp.db"},
+		{"stripe server", ResumeTarget{StripeBase: "http://localhost:12111", Store: "/tmp/s.db"},
+			"doublecheck refund --resume --api-base http://localhost:12111 --db /tmp/s.db"},
+		{"path with spaces and a quote", ResumeTarget{Store: "/home/o'neil/my store.db"}, `doublecheck refund --resume --db '/home/o'\''neil/my store.db'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ResumeCommand(tc.t); got != tc.want {
+				t.Errorf("ResumeCommand(%+v) = %q, want %q", tc.t, got, tc.want)
 			}
 		})
 	}

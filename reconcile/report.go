@@ -80,4 +80,7 @@ type Report struct {
 	// Environment, when set, names the account's environment in the table in
 	// place of TEST or LIVE mode ("PAYPAL SANDBOX").
 	Environment string
+	// Resume is what the resume command of the report's store names: the next
+	// step of a pending group says it (see ResumeCommand).
+	Resume ResumeTarget
 }

@@ -211,7 +211,7 @@ func (x *index) providerName() string {
 // Sentences for a suspect that cannot be refunded.
 const (
 	notRefundableDisputed = "disputed: Stripe won't refund a charge under dispute; answer the dispute instead"
-	notRefundablePending  = "a refund is already in progress: doublecheck refund --resume finishes it with the same key"
+	notRefundablePending  = "a refund is already in progress: resuming it (doublecheck refund --resume, see the next step) finishes it with the same key"
 	notRefundableDone     = "already fully refunded"
 )
 

@@ -37,7 +37,13 @@ type Refunder struct {
 	// over by another process while it still waits.
 	Deadline time.Duration
 	Now      func() time.Time
+	// ResumeTarget is what the resume command names to reach the Ledger's store:
+	// messages about a refund left pending say that command.
+	ResumeTarget reconcile.ResumeTarget
 }
+
+// resumeCommand is the command that finishes the Ledger's pending refunds.
+func (r *Refunder) resumeCommand() string { return reconcile.ResumeCommand(r.ResumeTarget) }
 
 // DefaultRefundDeadline is how long one refund may wait for its provider:
 // without it, a server that accepts the connection and never answers holds a
@@ -177,7 +183,7 @@ func (r *Refunder) Refund(ctx context.Context, plans []reconcile.RefundRequest, 
 		report(o)
 		if o.HitDeadline() {
 			for _, rest := range plans[i+1:] {
-				report(notAttempted(reconcile.RefundIntent{RefundRequest: rest}, plan.ChargeID, false))
+				report(notAttempted(reconcile.RefundIntent{RefundRequest: rest}, plan.ChargeID, false, r.resumeCommand()))
 			}
 			return outcomes, nil
 		}
@@ -198,15 +204,15 @@ func (o Outcome) HitDeadline() bool {
 // charge stoppedAt hit the deadline: nothing is recorded or sent for it. A
 // pending intent a resume left alone stays pending; a new refund was never
 // begun, so it is asked for again after the resume.
-func notAttempted(it reconcile.RefundIntent, stoppedAt string, pending bool) Outcome {
+func notAttempted(it reconcile.RefundIntent, stoppedAt string, pending bool, resume string) Outcome {
 	o := Outcome{Intent: it, NotAttempted: true, Pending: pending, Reused: pending}
 	if pending {
 		o.Err = fmt.Errorf("not attempted: the refund of charge %s got no answer within the refund deadline, so the resume stopped; the refund of charge %s stays pending: run %s later",
-			stoppedAt, it.ChargeID, reconcile.ResumeCommand)
+			stoppedAt, it.ChargeID, resume)
 		return o
 	}
 	o.Err = fmt.Errorf("not attempted: the refund of charge %s got no answer within the refund deadline, so the batch stopped; run %s, then doublecheck refund --group %s",
-		stoppedAt, reconcile.ResumeCommand, it.GroupID)
+		stoppedAt, resume, it.GroupID)
 	return o
 }
 
@@ -250,13 +256,13 @@ func (r *Refunder) Resume(ctx context.Context) ([]Outcome, error) {
 			continue
 		}
 		if stoppedAt != "" {
-			outcomes = append(outcomes, notAttempted(it, stoppedAt, true))
+			outcomes = append(outcomes, notAttempted(it, stoppedAt, true, r.resumeCommand()))
 			continue
 		}
 		gw, err := r.gateway(it.Provider)
 		if err != nil {
 			outcomes = append(outcomes, Outcome{Intent: it, Pending: true, Reused: true,
-				Err: fmt.Errorf("%w: the pending refund of charge %s was not resumed and stays pending; run %s with them", err, it.ChargeID, reconcile.ResumeCommand)})
+				Err: fmt.Errorf("%w: the pending refund of charge %s was not resumed and stays pending; run %s with them", err, it.ChargeID, r.resumeCommand())})
 			continue
 		}
 		o, err := r.settle(ctx, gw, it)
@@ -501,7 +507,7 @@ func (r *Refunder) fail(ctx context.Context, gw Gateway, it reconcile.RefundInte
 	}
 	it.Status, it.ErrorCode, it.ErrorMessage = reconcile.RefundFailed, code, msg
 	it.FinishedAt = r.now()
-	return Outcome{Intent: it, Err: Explain(gw, it, cause)}, nil
+	return Outcome{Intent: it, Err: Explain(gw, it, cause, r.resumeCommand())}, nil
 }
 
 // unknown records an attempt the provider gave no outcome for: the intent
@@ -514,7 +520,7 @@ func (r *Refunder) unknown(ctx context.Context, gw Gateway, it reconcile.RefundI
 		return Outcome{}, fmt.Errorf("record the unanswered refund attempt for charge %s: %w", it.ChargeID, err)
 	}
 	it.ErrorCode, it.ErrorMessage = code, msg
-	return Outcome{Intent: it, Pending: true, Err: Explain(gw, it, cause)}, nil
+	return Outcome{Intent: it, Pending: true, Err: Explain(gw, it, cause, r.resumeCommand())}, nil
 }
 
 // errorRecord is the code and message the ledger keeps for a failed attempt:
@@ -546,13 +552,14 @@ func (e *RefundError) Unwrap() error { return e.err }
 // Explain turns the failed refund of it through gw (a Send or Find error,
 // or the deadline) into one sentence an operator can act on: no answer, so
 // the intent stays pending; or the provider's refusal, in the gateway's words
-// when it has some (Explainer).
-func Explain(gw Gateway, it reconcile.RefundIntent, err error) *RefundError {
+// when it has some (Explainer). resume is the command that finishes a
+// pending refund.
+func Explain(gw Gateway, it reconcile.RefundIntent, err error, resume string) *RefundError {
 	e := &RefundError{ChargeID: it.ChargeID, err: err}
 	var de *deadlineError
 	if f := gw.Classify(err); f.Unknown || errors.As(err, &de) {
 		e.msg = fmt.Sprintf("no answer from %s for the refund of charge %s (%s); the intent stays pending and will be resumed (%s finishes it now)",
-			gw.Provider().Title(), it.ChargeID, shortReason(err, f), reconcile.ResumeCommand)
+			gw.Provider().Title(), it.ChargeID, shortReason(err, f), resume)
 		return e
 	}
 	if x, ok := gw.(Explainer); ok {

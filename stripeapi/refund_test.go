@@ -63,7 +63,7 @@ func TestExplainRefundErrors(t *testing.T) {
 				t.Errorf("transient = %v, want %v", got, tc.transient)
 			}
 			// As the Refunder sees it: through the client's own explanation.
-			got := refunding.Explain(client.RefundGateway(""), it, client.explain(tc.err))
+			got := refunding.Explain(client.RefundGateway(""), it, client.explain(tc.err), reconcile.ResumeCommand(reconcile.ResumeTarget{}))
 			if !strings.Contains(got.Error(), tc.want) {
 				t.Errorf("explain = %q, want it to contain %q", got, tc.want)
 			}
@@ -974,7 +974,7 @@ func TestRefundDeadline(t *testing.T) {
 		t.Fatalf("%d outcomes for %d refunds, want one each", len(outcomes), len(plans))
 	}
 	if o := outcomes[0]; !o.Pending || o.Err == nil || !strings.Contains(o.Err.Error(), "no answer within the refund deadline of 100ms") ||
-		!strings.Contains(o.Err.Error(), reconcile.ResumeCommand) {
+		!strings.Contains(o.Err.Error(), reconcile.ResumeCommand(reconcile.ResumeTarget{})) {
 		t.Errorf("outcome 0 = %+v, want pending past the deadline, with the resume command", o)
 	}
 	for i, o := range outcomes[1:] {
@@ -1021,7 +1021,7 @@ func TestResumeStopsAtTheDeadline(t *testing.T) {
 	}
 	for i, o := range outcomes[1:] {
 		if !o.NotAttempted || !o.Pending || o.Err == nil ||
-			!strings.Contains(o.Err.Error(), "so the resume stopped") || !strings.Contains(o.Err.Error(), reconcile.ResumeCommand) {
+			!strings.Contains(o.Err.Error(), "so the resume stopped") || !strings.Contains(o.Err.Error(), reconcile.ResumeCommand(reconcile.ResumeTarget{})) {
 			t.Errorf("outcome %d = %+v, want pending, not attempted, with the resume command", i+1, o)
 		}
 	}

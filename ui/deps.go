@@ -112,7 +112,10 @@ type Deps struct {
 // Config is what the dashboard shows and how it behaves.
 type Config struct {
 	Account string // account name or id, shown in the header
-	Live    bool   // live-mode key: LIVE badge in red, typed refund confirmation
+	// Resume is what the resume command names to reach the store: a pending
+	// refund's messages say that command (reconcile.ResumeCommand).
+	Resume reconcile.ResumeTarget
+	Live   bool // live-mode key: LIVE badge in red, typed refund confirmation
 	// Providers are the providers the dashboard is connected to; until the
 	// loaded data says which providers' modes to show, the header shows
 	// theirs, in Live's mode ("PayPal SANDBOX"). Empty: Stripe's TEST or LIVE.

@@ -26,9 +26,10 @@ type detailPane struct {
 	// changes: c and o act on the selected charge while the pane has the focus.
 	group      *reconcile.Group
 	outcomes   map[string]string
-	charge     int  // index into group.Charges
-	focused    bool // the selected charge is marked only while the pane has the keys
-	chargeLine int  // the selected charge's first line, to scroll it into view
+	charge     int    // index into group.Charges
+	focused    bool   // the selected charge is marked only while the pane has the keys
+	chargeLine int    // the selected charge's first line, to scroll it into view
+	resume     string // the command that finishes a pending refund
 }
 
 // detailKeys are the pane's keys while it has the focus.
@@ -53,10 +54,10 @@ func defaultDetailKeys() detailKeys {
 	}
 }
 
-func newDetailPane(styles *Styles) detailPane {
+func newDetailPane(styles *Styles, resume string) detailPane {
 	vp := viewport.New(0, 0)
 	vp.KeyMap = viewport.KeyMap{} // scrolling goes through the pane's own keys (d/u are taken)
-	return detailPane{styles: styles, keys: defaultDetailKeys(), viewport: vp}
+	return detailPane{styles: styles, keys: defaultDetailKeys(), viewport: vp, resume: resume}
 }
 
 // SetSize sets the inner size (inside the pane border).
@@ -215,7 +216,7 @@ func (d *detailPane) render(g *reconcile.Group, outcomes map[string]string) stri
 	if len(refunds) > 0 {
 		wrapped(s.Muted.Render("refunds "), strings.Join(refunds, " · "))
 	}
-	if next := g.NextStep(); next != "" {
+	if next := g.NextStep(d.resume); next != "" {
 		wrapped("", s.Warn.Render(next+" (the dashboard resumes it at start and after each sync)"))
 	}
 	if d := dismissal(g); d != nil {

@@ -32,7 +32,7 @@ func TestDetailPaneKeyLines(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			styles := DefaultStyles()
-			d := newDetailPane(&styles)
+			d := newDetailPane(&styles, reconcile.ResumeCommand(reconcile.ResumeTarget{}))
 			d.SetSize(400, 40)
 			tc.m.ID, tc.m.Amount, tc.m.Currency, tc.m.Created = "ch_a", 2000, "usd", time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 			g := reconcile.Group{ID: "grp_ch_a", Amount: 2000, Currency: "usd", Charges: []reconcile.Member{tc.m}}

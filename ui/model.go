@@ -141,7 +141,7 @@ func New(cfg Config, deps Deps) Model {
 		after:    func(d time.Duration, msg tea.Msg) tea.Cmd { return tea.Tick(d, func(time.Time) tea.Msg { return msg }) },
 		header:   newHeader(&styles, cfg),
 		table:    newGroupTable(&styles),
-		detail:   newDetailPane(&styles),
+		detail:   newDetailPane(&styles, reconcile.ResumeCommand(cfg.Resume)),
 		filter:   newGroupFilter(&styles),
 		sync:     newSyncStatus(cfg, deps.Syncer != nil),
 		note:     newNoteDialog(&styles),

@@ -1480,9 +1480,11 @@ func TestPendingRefundShowsInTheDashboard(t *testing.T) {
 	g := group("grp_ch_9001", reconcile.High, reconcile.Pending, reconcile.CauseNoKey, "cus_9", []string{"2 charges in 60 s"},
 		charge("ch_9001", 0, 2500, "usd", reconcile.Keep), dup)
 	h := newHarness(withSummary([]reconcile.Group{g}))
-	m := h.start(t, testConfig())
+	cfg := testConfig()
+	cfg.Resume = reconcile.ResumeTarget{Store: "/srv/a.db"}
+	m := h.start(t, cfg)
 	view := m.View()
-	for _, want := range []string{"pending", "1 pending", reconcile.ResumeCommand} {
+	for _, want := range []string{"pending", "1 pending", "doublecheck refund --resume --db /srv/a.db"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("the dashboard lacks %q:\n%s", want, view)
 		}
@@ -1528,7 +1530,7 @@ func TestStopRefunds(t *testing.T) {
 	if !refunder.sawCancelled {
 		t.Fatal("x did not cancel the batch's context")
 	}
-	if m.refund.running || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand) {
+	if m.refund.running || !strings.Contains(m.status.flashText, "refunds stopped by you") || !strings.Contains(m.status.flashText, reconcile.ResumeCommand(reconcile.ResumeTarget{})) {
 		t.Errorf("refunding %v, flash %q: want stopped, with the resume command", m.refund.running, m.status.flashText)
 	}
 }
@@ -1588,7 +1590,7 @@ func TestStopResume(t *testing.T) {
 				t.Fatal("x did not cancel the resume's context")
 			}
 			if m.refund.Resuming() != "" || !strings.Contains(m.status.flashText, "stopped by you") ||
-				!strings.Contains(m.status.flashText, reconcile.ResumeCommand) || !strings.Contains(m.status.flashText, "ch_1002") {
+				!strings.Contains(m.status.flashText, reconcile.ResumeCommand(reconcile.ResumeTarget{})) || !strings.Contains(m.status.flashText, "ch_1002") {
 				t.Errorf("resuming %q, flash %q: want stopped, naming the pending refund and the resume command", m.refund.Resuming(), m.status.flashText)
 			}
 			if m = press(t, m, "r"); m.dialog() != modeConfirm {

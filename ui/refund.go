@@ -61,6 +61,8 @@ type refundFlow struct {
 	dryRun bool
 	// readOnly is --read-only or no Refunder: r explains instead of refunding.
 	readOnly bool
+	// resumeCommand is the command that finishes the store's pending refunds.
+	resumeCommand string
 
 	targets []*reconcile.Group // what r acts on: the marked groups, else the selected one
 	listed  bool               // the list shows at least one group
@@ -88,7 +90,7 @@ type refundFlow struct {
 
 func newRefundFlow(styles *Styles, cfg Config, resuming bool) refundFlow {
 	r := refundFlow{styles: styles, keys: defaultRefundKeys(), live: cfg.Live, dryRun: cfg.DryRun, readOnly: cfg.ReadOnly,
-		resuming: resuming, resume: &refundRun{}, outcomes: map[string]string{}}
+		resuming: resuming, resume: &refundRun{}, outcomes: map[string]string{}, resumeCommand: reconcile.ResumeCommand(cfg.Resume)}
 	r.updateKeys()
 	return r
 }
@@ -188,10 +190,10 @@ func (r *refundFlow) update(msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(msg, r.keys.Stop) && r.resuming:
 			r.resume.stop()
-			return flashCmd(levelWarn, "stopping the resume: nothing more is sent; the pending refunds stay pending and are resumed after the next sync ("+reconcile.ResumeCommand+")")
+			return flashCmd(levelWarn, "stopping the resume: nothing more is sent; the pending refunds stay pending and are resumed after the next sync ("+r.resumeCommand+")")
 		case key.Matches(msg, r.keys.Stop):
 			r.run.stop()
-			return flashCmd(levelWarn, "stopping refunds: nothing more is sent; a refund in flight stays pending and is resumed ("+reconcile.ResumeCommand+")")
+			return flashCmd(levelWarn, "stopping refunds: nothing more is sent; a refund in flight stays pending and is resumed ("+r.resumeCommand+")")
 		case key.Matches(msg, r.keys.Refund):
 			return r.open()
 		case key.Matches(msg, r.keys.RefundOff):
@@ -252,7 +254,7 @@ func (r *refundFlow) finish(msg refundDoneMsg) tea.Cmd {
 	switch {
 	case stopped:
 		level, text = levelWarn, fmt.Sprintf("refunds stopped by you after %d of %d (%s); the rest were not begun; a pending one is finished at the next sync or by %s",
-			r.done, r.total, text, reconcile.ResumeCommand)
+			r.done, r.total, text, r.resumeCommand)
 	case msg.err != nil:
 		level, text = levelError, fmt.Sprintf("refunds stopped after %d of %d (%s): %v", r.done, r.total, text, msg.err)
 	case r.tally.pending+r.tally.failed > 0:
@@ -286,7 +288,7 @@ func (r *refundFlow) resumed(msg resumeDoneMsg) tea.Cmd {
 	switch {
 	case stopped:
 		text = fmt.Sprintf("resume stopped by you after %s; the rest stay pending and are resumed after the next sync or by %s",
-			reconcile.Plural(n, "pending refund"), reconcile.ResumeCommand)
+			reconcile.Plural(n, "pending refund"), r.resumeCommand)
 		if len(failures) > 0 {
 			text += " — " + strings.Join(failures, "; ")
 		}
