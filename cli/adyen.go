@@ -276,13 +276,9 @@ func runAdyenNotifications(ctx context.Context, opts *adyenNotificationsOptions)
 	if err != nil {
 		return err
 	}
-	path, acct, err := sh.localStorePath(ctx, env, true)
+	st, err := sh.writeLocalStore(ctx, env)
 	if err != nil {
 		return err
-	}
-	st, err := store.OpenExisting(ctx, path)
-	if err != nil {
-		return sh.explainNoStore(err, path, acct)
 	}
 	defer st.Close()
 	target, err := resumeTarget(ctx, st, sh, nil)

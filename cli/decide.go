@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
-	"github.com/doublecheck-dev/doublecheck/store"
 )
 
 const (
@@ -61,15 +60,9 @@ func newDecisionCmd(env Env, runF func(context.Context, *decisionOptions) error,
 func runDecision(ctx context.Context, opts *decisionOptions) error {
 	env, sh, kind, groupID := opts.env, &opts.sh, opts.kind, opts.groupID
 
-	path, acct, err := sh.localStorePath(ctx, env, true)
+	st, err := sh.writeLocalStore(ctx, env)
 	if err != nil {
 		return err
-	}
-	// A decision is about groups already found: never a new, empty store where
-	// a mistyped --db points.
-	st, err := store.OpenExisting(ctx, path)
-	if err != nil {
-		return sh.explainNoStore(err, path, acct)
 	}
 	defer st.Close()
 	account, live, err := storeAccount(ctx, st)

@@ -324,6 +324,21 @@ func (s *shared) readLocalStore(ctx context.Context, env Env) (*store.Store, err
 	return st, s.explainNoStore(err, path, acct)
 }
 
+// writeLocalStore opens the existing store of a command that records
+// something about charges already there (a decision, a confirmation): never
+// a new, empty store where a mistyped --db points.
+func (s *shared) writeLocalStore(ctx context.Context, env Env) (*store.Store, error) {
+	path, acct, err := s.localStorePath(ctx, env, true)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.OpenExisting(ctx, path)
+	if err != nil {
+		return nil, s.explainNoStore(err, path, acct)
+	}
+	return st, nil
+}
+
 // localStorePath is the store of a command that does not need Stripe: --db,
 // else the store of the account the key belongs to (remembered from an earlier
 // command, or asked of Stripe once), else the "local" store used without a key.

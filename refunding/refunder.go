@@ -410,16 +410,8 @@ func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIn
 	net, cancel := r.network(ctx)
 	defer cancel()
 	if !it.CreatedAt.IsZero() && r.now().Sub(it.CreatedAt) > gw.KeyTrust() {
-		recorded, err := r.recorded(ctx, it)
-		if err != nil {
-			return Outcome{}, err
-		}
-		found, ok, err := gw.Find(net, it, recorded)
-		if err != nil {
-			return r.unknown(ctx, gw, it, r.cause(ctx, net, err))
-		}
-		if ok {
-			return r.succeed(ctx, it, found, true)
+		if o, done, err := r.adopt(ctx, net, gw, it); done {
+			return o, err
 		}
 	}
 	receipt, err := gw.Send(net, it)
@@ -430,16 +422,8 @@ func (r *Refunder) settle(ctx context.Context, gw Gateway, it reconcile.RefundIn
 		case f.KeyConflict:
 			// The key was used with other parameters (another operator or
 			// version sent it first): that refund exists, so adopt it.
-			recorded, rerr := r.recorded(ctx, it)
-			if rerr != nil {
-				return Outcome{}, rerr
-			}
-			found, ok, ferr := gw.Find(net, it, recorded)
-			if ferr != nil {
-				return r.unknown(ctx, gw, it, r.cause(ctx, net, ferr))
-			}
-			if ok {
-				return r.succeed(ctx, it, found, true)
+			if o, done, err := r.adopt(ctx, net, gw, it); done {
+				return o, err
 			}
 		}
 		return r.fail(ctx, gw, it, err)
@@ -474,6 +458,26 @@ func settledOutcome(it reconcile.RefundIntent, e *reconcile.RefundSettledError) 
 		return Outcome{Intent: it, Reused: true, Recorded: true}
 	}
 	return Outcome{Intent: it, Reused: true, Err: e}
+}
+
+// adopt looks, within net, for a refund the intent already made (Find, told
+// the refunds the ledger records for the charge's other intents) and records
+// it as adopted. done is false when there is none: the caller goes on.
+func (r *Refunder) adopt(ctx, net context.Context, gw Gateway, it reconcile.RefundIntent) (o Outcome, done bool, err error) {
+	recorded, err := r.recorded(ctx, it)
+	if err != nil {
+		return Outcome{}, true, err
+	}
+	found, ok, err := gw.Find(net, it, recorded)
+	switch {
+	case err != nil:
+		o, err = r.unknown(ctx, gw, it, r.cause(ctx, net, err))
+		return o, true, err
+	case !ok:
+		return Outcome{}, false, nil
+	}
+	o, err = r.succeed(ctx, it, found, true)
+	return o, true, err
 }
 
 // succeed records a refund the provider returned, or that was found for the
