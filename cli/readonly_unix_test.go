@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/doublecheck-dev/doublecheck/internal/unprivileged"
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
 	"github.com/doublecheck-dev/doublecheck/store"
@@ -104,8 +105,8 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 				err := whileBusy(func() error {
 					cmd := exec.Command(filepath.Join(top, "doublecheck"), args...)
 					cmd.Env = []string{"HOME=" + top, "XDG_DATA_HOME=" + top, "PATH=/usr/bin:/bin"}
-					if os.Geteuid() == 0 {
-						cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+					if err := unprivileged.Run(cmd); err != nil {
+						t.Fatal(err)
 					}
 					stdout.Reset()
 					stderr.Reset()
@@ -140,8 +141,8 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			err := whileBusy(func() (err error) {
 				cmd := exec.Command(helper, "-test.run=^TestOfflineStoreHelper$")
 				cmd.Env = append(os.Environ(), offlineHelperEnv+"="+db)
-				if os.Geteuid() == 0 {
-					cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				if err := unprivileged.Run(cmd); err != nil {
+					t.Fatal(err)
 				}
 				out, err = cmd.CombinedOutput()
 				return err
@@ -157,8 +158,8 @@ func TestReadOnlyStoreIsReadNotDamaged(t *testing.T) {
 			cmd := exec.Command(helper, "-test.run=^TestKeyedDashboardStoreHelper$")
 			cmd.Env = append(os.Environ(), keyedHelperEnv+"="+db, "STRIPE_API_KEY="+sandbox.TestKey, "STRIPE_API_BASE="+url,
 				"XDG_DATA_HOME="+dataDir, "HOME="+dataDir)
-			if os.Geteuid() == 0 {
-				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			if err := unprivileged.Run(cmd); err != nil {
+				t.Fatal(err)
 			}
 			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "keyed dashboard: read-only true <nil>") {
 				t.Errorf("dashboard with a key on a read-only store: %v\n%s", err, out)

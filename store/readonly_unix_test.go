@@ -11,8 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/doublecheck-dev/doublecheck/internal/unprivileged"
 )
 
 const readOnlyHelperEnv = "DOUBLECHECK_STORE_READONLY_HELPER"
@@ -114,8 +115,8 @@ func TestReadOnlyStoreIsNotDamaged(t *testing.T) {
 			}
 			cmd := exec.Command(helper, "-test.run=^TestReadOnlyHelper$")
 			cmd.Env = append(os.Environ(), readOnlyHelperEnv+"="+path)
-			if os.Geteuid() == 0 {
-				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			if err := unprivileged.Run(cmd); err != nil {
+				t.Fatal(err)
 			}
 			out, err := cmd.CombinedOutput()
 			if err != nil {

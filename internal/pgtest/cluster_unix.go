@@ -7,12 +7,13 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/doublecheck-dev/doublecheck/internal/unprivileged"
 )
 
 // startCluster makes and starts a throwaway cluster: no TCP (a unix socket in
@@ -27,17 +28,13 @@ func startCluster() (baseURL string, stop func(), reason string) {
 	if err != nil {
 		return "", nil, err.Error()
 	}
-	var cred *syscall.Credential
-	if os.Geteuid() == 0 {
-		nobody, err := user.Lookup("nobody")
-		if err != nil {
-			os.RemoveAll(dir)
-			return "", nil, "running as root, and there is no user nobody to run initdb as"
-		}
-		uid, _ := strconv.Atoi(nobody.Uid)
-		gid, _ := strconv.Atoi(nobody.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
+	cred, err := unprivileged.Credential()
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err.Error()
+	}
+	if cred != nil {
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			os.RemoveAll(dir)
 			return "", nil, err.Error()
 		}
