@@ -207,9 +207,9 @@ func TestHelpListsTheFlagsUsed(t *testing.T) {
 		{[]string{"import", "--help"}, []string{"--yes", "--db PATH"}, []string{"--read-only", "--dry-run", "--window"}},
 		{[]string{"help", "keys", "import"}, []string{"doublecheck keys import FILE", "--yes"}, []string{"--dry-run"}},
 		{[]string{"keys", "--help"}, []string{"doublecheck keys import FILE", "--yes"}, []string{"--dry-run"}},
-		{[]string{"refund", "--help"}, []string{"--read-only", "--dry-run", "--amount N", "--refund-deadline DURATION"}, []string{"--format", "--watch"}},
+		{[]string{"refund", "--help"}, []string{"--read-only", "--dry-run", "--amount N", "--refund-deadline DURATION", "at most 1m45s"}, []string{"--format", "--watch"}},
 		{[]string{"demo", "--help"}, []string{"--serve ADDR", "--read-only", "--watch"}, []string{"--api-key", "--api-base"}},
-		{[]string{"--help"}, []string{"doublecheck demo", "Flags may come before the command", "--watch INTERVAL", "--api-key KEY", "--read-only"}, []string{"--format FORMAT", "--seed SEED"}},
+		{[]string{"--help"}, []string{"doublecheck demo", "doublecheck adyen-notifications", "Flags may come before the command", "--watch INTERVAL", "--api-key KEY", "--read-only"}, []string{"--format FORMAT", "--seed SEED"}},
 	} {
 		got, code, stdout, stderr := parse(env, tc.args...)
 		if code != exitOK || got != nil || stderr != "" {
