@@ -152,7 +152,7 @@ func named(word string, before, after []string, cmds []*command) (*command, []st
 		}
 	}
 	return nil, nil, &usageError{
-		msg:   fmt.Sprintf("unknown command %q; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications", word),
+		msg:   fmt.Sprintf("unknown command %q; the commands are demo, import, sync, scan, export, refund, dismiss, undo, keys import and adyen-notifications", word),
 		usage: rootHint,
 	}
 }
