@@ -24,12 +24,12 @@ const (
 	exitUsage = 2
 )
 
-const usageText = `doublecheck finds Stripe charges taken twice and refunds the extra ones, exactly once.
+const usageText = `doublecheck finds Stripe, PayPal and Adyen charges taken twice and refunds the extra ones, exactly once.
 
 Usage:
   doublecheck [flags]                the dashboard on your account (STRIPE_API_KEY or --api-key)
   doublecheck demo [--serve ADDR]    the dashboard on the built-in sandbox, no account needed
-  doublecheck import FILE            load charges from a file (Stripe JSON, a Stripe or PayPal export)
+  doublecheck import FILE…           load charges from files (Stripe JSON, a Stripe or PayPal export, Adyen reports)
   doublecheck sync                   pull charges and events into the store
   doublecheck scan                   print suspected duplicates (--format table|json|csv)
   doublecheck export [-o FILE]       the reconciliation report as CSV
@@ -37,6 +37,7 @@ Usage:
   doublecheck dismiss --group ID     record a group as legitimate (--note TEXT), as the dashboard's d
   doublecheck undo --group ID        reopen a dismissed group, as the dashboard's u
   doublecheck keys import FILE       load the merchant's idempotency-key log (CSV or JSONL)
+  doublecheck adyen-notifications F  record Adyen REFUND outcomes from saved webhook bodies (ADYEN_HMAC_KEY)
 
 Flags may come before the command too: doublecheck --db PATH scan.
 Run 'doublecheck COMMAND --help' for a command's flags, 'doublecheck --version' for the version.
@@ -151,7 +152,7 @@ func named(word string, before, after []string, cmds []*command) (*command, []st
 		}
 	}
 	return nil, nil, &usageError{
-		msg:   fmt.Sprintf("unknown command %q; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications", word),
+		msg:   fmt.Sprintf("unknown command %q; the commands are demo, import, sync, scan, export, refund, dismiss, undo, keys import and adyen-notifications", word),
 		usage: rootHint,
 	}
 }

@@ -63,7 +63,7 @@ func (s *shared) register(fs *cmdFlags, env Env, uses sharedUse) {
 	fs.StringVar(&s.apiKey, "api-key", "", "Stripe secret or restricted `KEY` (default: STRIPE_API_KEY, then the stripe CLI's config)")
 	fs.StringVar(&s.apiBase, "api-base", "", "Stripe-compatible server `URL` (default: STRIPE_API_BASE, then https://api.stripe.com)")
 	fs.BoolVar(&s.readOnly, "read-only", false, "never refund: the refund key and command are turned off")
-	fs.BoolVar(&s.dryRun, "dry-run", false, "rehearse refunds: show what would be refunded; send and record nothing")
+	fs.BoolVar(&s.dryRun, "dry-run", false, "rehearse: show what would be refunded or recorded; send and record nothing")
 	if uses&usesStripe == 0 {
 		fs.hide("api-key", "api-base")
 	}
@@ -73,10 +73,10 @@ func (s *shared) register(fs *cmdFlags, env Env, uses sharedUse) {
 }
 
 // registerRefundDeadline adds --refund-deadline, the time one refund may wait
-// for Stripe, to the commands that refund.
+// for its provider, to the commands that refund.
 func registerRefundDeadline(fs *cmdFlags, deadline *time.Duration) {
 	fs.DurationVar(deadline, "refund-deadline", refunding.DefaultRefundDeadline,
-		"give up waiting for Stripe on one refund after `DURATION`, retries included; the refund stays pending and doublecheck refund --resume finishes it")
+		"give up waiting for the provider on one refund after `DURATION` (at most "+reconcile.MaxRefundDeadline.String()+"), retries included; the refund stays pending and doublecheck refund --resume finishes it")
 	fs.check(func() error {
 		if *deadline <= 0 {
 			return errors.New("--refund-deadline must be a positive duration such as 60s")

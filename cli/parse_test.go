@@ -167,8 +167,8 @@ func TestParseErrors(t *testing.T) {
 		{"a flag without its value", []string{"scan", "--db"}, "flag needs an argument: --db", "Run 'doublecheck scan --help' for its flags."},
 		{"a refund deadline past the claim's lease", []string{"refund", "--resume", "--refund-deadline", "5m"}, "--refund-deadline may be at most 1m45s: a refund attempt holds its charge for 2m0s, after which another operator may resume it", "Run 'doublecheck refund --help' for its flags."},
 		{"a bad value", []string{"--watch", "-1s"}, "--watch must not be negative", "Run 'doublecheck --help'"},
-		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications`, "Run 'doublecheck --help'"},
-		{"unknown command after flags", []string{"--db", "s.db", "frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund, keys import and adyen-notifications`, "Run 'doublecheck --help'"},
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund, dismiss, undo, keys import and adyen-notifications`, "Run 'doublecheck --help'"},
+		{"unknown command after flags", []string{"--db", "s.db", "frobnicate"}, `unknown command "frobnicate"; the commands are demo, import, sync, scan, export, refund, dismiss, undo, keys import and adyen-notifications`, "Run 'doublecheck --help'"},
 		{"missing argument", []string{"import"}, "missing argument", "Run 'doublecheck import --help' for its flags."},
 		{"keys without import", []string{"--db", "s.db", "keys", "export"}, "keys needs a subcommand", "doublecheck keys import FILE"},
 	} {
@@ -207,9 +207,9 @@ func TestHelpListsTheFlagsUsed(t *testing.T) {
 		{[]string{"import", "--help"}, []string{"--yes", "--db PATH"}, []string{"--read-only", "--dry-run", "--window"}},
 		{[]string{"help", "keys", "import"}, []string{"doublecheck keys import FILE", "--yes"}, []string{"--dry-run"}},
 		{[]string{"keys", "--help"}, []string{"doublecheck keys import FILE", "--yes"}, []string{"--dry-run"}},
-		{[]string{"refund", "--help"}, []string{"--read-only", "--dry-run", "--amount N", "--refund-deadline DURATION"}, []string{"--format", "--watch"}},
+		{[]string{"refund", "--help"}, []string{"--read-only", "--dry-run", "--amount N", "--refund-deadline DURATION", "at most 1m45s"}, []string{"--format", "--watch"}},
 		{[]string{"demo", "--help"}, []string{"--serve ADDR", "--read-only", "--watch"}, []string{"--api-key", "--api-base"}},
-		{[]string{"--help"}, []string{"doublecheck demo", "Flags may come before the command", "--watch INTERVAL", "--api-key KEY", "--read-only"}, []string{"--format FORMAT", "--seed SEED"}},
+		{[]string{"--help"}, []string{"doublecheck demo", "doublecheck adyen-notifications", "Flags may come before the command", "--watch INTERVAL", "--api-key KEY", "--read-only"}, []string{"--format FORMAT", "--seed SEED"}},
 	} {
 		got, code, stdout, stderr := parse(env, tc.args...)
 		if code != exitOK || got != nil || stderr != "" {
