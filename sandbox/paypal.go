@@ -84,6 +84,11 @@ type ppTxn struct {
 	// is not documented; the sandbox leaves the balances off it.
 	NonBalance bool
 	Scenario   string
+	// A refund answered PENDING: at Settles its status becomes SettlesAs
+	// (S completed, D denied), and a denied one gives the capture its
+	// amount back.
+	Settles   time.Time
+	SettlesAs string
 }
 
 // payment is whether the row is money a payer sent the merchant (T00xx, money
@@ -118,6 +123,10 @@ type paypalState struct {
 	stale   time.Duration        // how far behind the reporting data is (Options.PayPalStale)
 	idem    map[string]ppIdem    // PayPal-Request-Id → first answer
 	lag     time.Duration
+	// pendingAfter > 0: API refunds are answered PENDING and settle that
+	// long after (SetPayPalRefundsPending); pendingFail: they are denied.
+	pendingAfter time.Duration
+	pendingFail  bool
 }
 
 func (s *Server) paypalRoutes(m *http.ServeMux) {
@@ -280,6 +289,7 @@ func (s *Server) ppSearch(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	now := s.nowLocked()
+	s.pp.settle(now)
 	refreshed := now.Add(-s.pp.stale)
 	if start.Before(now.Add(-PayPalHistory)) || start.After(refreshed) {
 		s.mu.Unlock()
@@ -492,9 +502,13 @@ func (s *Server) ppRefundLocked(captureID string, amount *struct {
 	}
 	t := s.ppAddRefundLocked(capture, refund, customID, now)
 	s.stats.Refunds++
-	out := map[string]any{"id": t.ID, "status": "COMPLETED", "links": []map[string]string{
+	status, reason := ppRefundStatus(t)
+	out := map[string]any{"id": t.ID, "status": status, "links": []map[string]string{
 		{"href": "https://api-m.sandbox.paypal.com/v2/payments/refunds/" + t.ID, "rel": "self", "method": "GET"},
 		{"href": "https://api-m.sandbox.paypal.com/v2/payments/captures/" + capture.ID, "rel": "up", "method": "GET"}}}
+	if reason != nil {
+		out["status_details"] = reason
+	}
 	if representation {
 		out["amount"] = ppMoney(refund, capture.Currency)
 		if customID != "" {
@@ -563,6 +577,12 @@ func (s *Server) ppAddRefundLocked(capture *ppTxn, amount int64, customID string
 		Visible: now.Add(s.ppLagLocked()), Amount: -amount, Currency: capture.Currency, Status: "S",
 		InvoiceID: capture.InvoiceID, Custom: custom, RefID: capture.ID, RefIDType: "TXN",
 		Payer: capture.Payer, Scenario: capture.Scenario}
+	if s.pp.pendingAfter > 0 {
+		t.Status, t.Settles, t.SettlesAs = "P", now.Add(s.pp.pendingAfter), "S"
+		if s.pp.pendingFail {
+			t.SettlesAs = "D"
+		}
+	}
 	capture.Refunded += amount
 	if capture.Refunded >= capture.Amount {
 		capture.Status, capture.Updated = "V", now
@@ -579,16 +599,75 @@ func (s *Server) ppGetRefund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	s.pp.settle(s.nowLocked())
 	ref, ok := s.pp.refunds[r.PathValue("id")]
+	var status string
+	var reason any
+	if ok {
+		status, reason = ppRefundStatus(s.pp.byID[ref.ID])
+	}
 	s.mu.Unlock()
 	if !ok {
 		s.ppWrite(w, http.StatusNotFound, ppError("RESOURCE_NOT_FOUND", "The specified resource does not exist.",
 			"INVALID_RESOURCE_ID", "Specified resource ID does not exist. Please check the resource ID and try again."))
 		return
 	}
-	s.ppWrite(w, http.StatusOK, map[string]any{"id": ref.ID, "status": "COMPLETED", "amount": ppMoney(ref.Amount, ref.Currency),
+	out := map[string]any{"id": ref.ID, "status": status, "amount": ppMoney(ref.Amount, ref.Currency),
 		"create_time": ref.Created.UTC().Format(time.RFC3339),
-		"links":       []map[string]string{{"href": "https://api-m.sandbox.paypal.com/v2/payments/captures/" + ref.CaptureID, "rel": "up", "method": "GET"}}})
+		"links":       []map[string]string{{"href": "https://api-m.sandbox.paypal.com/v2/payments/captures/" + ref.CaptureID, "rel": "up", "method": "GET"}}}
+	if reason != nil {
+		out["status_details"] = reason
+	}
+	s.ppWrite(w, http.StatusOK, out)
+}
+
+// ppRefundStatus is a refund's v2 status (payments_payment_v2.json, refund
+// status: CANCELLED, FAILED, PENDING, COMPLETED) from its row, and its
+// status_details for a pending one (reason ECHECK: "The customer's account is
+// funded through an eCheck, which has not yet cleared").
+func ppRefundStatus(t *ppTxn) (string, any) {
+	switch t.Status {
+	case "P":
+		return "PENDING", map[string]string{"reason": "ECHECK"}
+	case "D":
+		return "FAILED", nil
+	}
+	return "COMPLETED", nil
+}
+
+// settle completes or denies the pending refunds whose time has come: the
+// refund's row keeps its transaction_id and initiation date and takes the
+// new status and an updated date, as Transaction Search reports a status
+// change (transaction_updated_date).
+func (p *paypalState) settle(now time.Time) {
+	for _, t := range p.txns {
+		if t.Settles.IsZero() || now.Before(t.Settles) {
+			continue
+		}
+		t.Status, t.Updated = t.SettlesAs, t.Settles
+		if t.SettlesAs == "D" {
+			if c := p.byID[t.RefID]; c != nil {
+				c.Refunded += t.Amount // t.Amount is negative
+				if c.Status == "V" && c.Refunded < c.Amount {
+					c.Status, c.Updated = "S", t.Settles
+				}
+			}
+		}
+		t.Settles, t.SettlesAs = time.Time{}, ""
+	}
+}
+
+// SetPayPalRefundsPending makes the refunds made through the API from now on
+// answer 201 with status PENDING (status_details.reason ECHECK) and a row of
+// status P, which after settle becomes S (completed) or, when fail, D
+// (denied: the capture has the amount back). settle <= 0 turns it off.
+// PayPal answers PENDING for a refund it completes later, such as one of an
+// eCheck payment that has not cleared (payments_payment_v2.json,
+// refund_status_details.reason); its sandbox does not on its own.
+func (s *Server) SetPayPalRefundsPending(settle time.Duration, fail bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pp.pendingAfter, s.pp.pendingFail = settle, fail
 }
 
 // ppLagLocked draws how long a new transaction waits before search lists it:
@@ -681,6 +760,7 @@ type PayPalTransaction struct {
 func (s *Server) PayPalTransactions() []PayPalTransaction {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pp.settle(s.nowLocked())
 	out := make([]PayPalTransaction, 0, len(s.pp.txns))
 	for _, t := range s.pp.txns {
 		out = append(out, PayPalTransaction{ID: t.ID, EventCode: t.EventCode, Status: t.Status, Currency: t.Currency,
