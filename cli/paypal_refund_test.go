@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
@@ -208,5 +209,87 @@ func TestPayPalRefundFromConfiguredCredentials(t *testing.T) {
 		"PAYPAL_ENV=sandbox", "PAYPAL_API_BASE="+w.url)
 	if code != 0 || w.refunds(suspect) != 1 || strings.Contains(out, sandbox.PayPalSecret) {
 		t.Fatalf("with PAYPAL_* only: exit %d, %d refunds of %s:\n%s", code, w.refunds(suspect), suspect, out)
+	}
+}
+
+// TestPayPalPendingRefundConfirmedBySync: PayPal answers the refund PENDING
+// (an eCheck not cleared), so doublecheck records it as received; a sync
+// before it settles leaves it so; a sync after it settled records what
+// PayPal's row says: completed → refunded, the group resolved; denied →
+// refused, the group open again.
+func TestPayPalPendingRefundConfirmedBySync(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		fail      bool
+		want      reconcile.RefundStatus
+		summary   string
+		groupOpen bool
+	}{
+		{"completes", false, reconcile.RefundSucceeded, "1 completed (now refunded)", false},
+		{"denied", true, reconcile.RefundFailed, "1 denied by PayPal (now refused", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newPayPalWorld(t)
+			const settle = 4 * time.Hour
+			w.sb.SetPayPalRefundsPending(settle, tc.fail)
+			if code, out := w.run(t, "refund", "--group", w.group.ID, "--yes"); code != 0 {
+				t.Fatalf("refund exited %d:\n%s", code, out)
+			}
+			check := func(want reconcile.RefundStatus) (open bool) {
+				t.Helper()
+				ctx := context.Background()
+				st, err := store.Open(ctx, w.db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				intents, err := st.RefundIntents(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(intents) != len(w.group.Charges)-1 {
+					t.Fatalf("%d intents, want one per suspect (%d)", len(intents), len(w.group.Charges)-1)
+				}
+				for _, it := range intents {
+					if it.Status != want {
+						t.Errorf("intent %s of %s is %s, want %s", it.Key, it.ChargeID, it.Status, want)
+					}
+				}
+				report, err := detect(ctx, st, reconcile.DefaultOptions())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, g := range report.Groups {
+					if g.ID == w.group.ID {
+						return g.Status == reconcile.Open
+					}
+				}
+				t.Fatalf("group %s is gone", w.group.ID)
+				return false
+			}
+			if open := check(reconcile.RefundReceived); open {
+				t.Errorf("group open with every suspect's refund received")
+			}
+			// Before PayPal settles: still received, and the sync says so.
+			if code, out := w.run(t, "sync"); code != 0 || !strings.Contains(out, "still pending at PayPal") {
+				t.Fatalf("sync before settling exited %d:\n%s", code, out)
+			}
+			check(reconcile.RefundReceived)
+			w.sb.Advance(settle + time.Minute)
+			code, out := w.run(t, "sync")
+			if code != 0 || !strings.Contains(out, tc.summary) {
+				t.Fatalf("sync after settling exited %d, want it to say %q:\n%s", code, tc.summary, out)
+			}
+			if open := check(tc.want); open != tc.groupOpen {
+				t.Errorf("group open %v, want %v", open, tc.groupOpen)
+			}
+			// Another sync changes nothing.
+			if code, out := w.run(t, "sync"); code != 0 || strings.Contains(out, "answered PENDING") {
+				t.Fatalf("a second sync exited %d or confirmed again:\n%s", code, out)
+			}
+			check(tc.want)
+		})
 	}
 }

@@ -24,6 +24,16 @@ type Sink interface {
 	RawCharges(ctx context.Context, ids []string) (map[string][]byte, error)
 }
 
+// Confirmer is the ledger a sync confirms received refunds in; *store.Store
+// satisfies it. A Sink that is no Confirmer has nothing confirmed.
+type Confirmer interface {
+	// RefundIntents lists every refund intent of the ledger.
+	RefundIntents(ctx context.Context) ([]reconcile.RefundIntent, error)
+	// ConfirmRefund records the provider's outcome of a received refund; the
+	// outcome the intent already has does nothing.
+	ConfirmRefund(ctx context.Context, refundID string, outcome reconcile.RefundOutcome) error
+}
+
 // Transaction Search's limits (reporting_transactions_v1.json and its
 // description on developer.paypal.com): at most 31 days between start_date and
 // end_date, pages of at most 500 rows, three years of history, and up to three
@@ -112,7 +122,12 @@ type SyncResult struct {
 	Windows       int
 	From, Through time.Time // the range listed
 	Lag           time.Duration
-	Resumed       bool
+	// Refunds PayPal had answered PENDING (recorded as received) that this
+	// sync found settled, by their row's transaction_status: Confirmed (S),
+	// Refused (D, denied), Reversed (V); AwaitingPayPal are still P or not
+	// listed yet.
+	Confirmed, Refused, Reversed, AwaitingPayPal int
+	Resumed                                      bool
 	UpToDate      bool // nothing to list: the last sync reached the lag line
 	Clamped       bool // Since was further back than PayPal's three years: the sync starts at them
 	// NotRefreshed: PayPal's reporting had not refreshed as far as the sync
@@ -137,7 +152,26 @@ func notRefreshed(err error) bool {
 // page, oldest window first, stopping Lag before now. Every page is saved with
 // the checkpoint in one transaction, so a cancelled or killed sync continues
 // from the next page; the next sync starts where the last complete one ended.
+// Then, when sink is a Confirmer, it confirms the received refunds PayPal has
+// settled since (confirmReceived).
 func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncResult, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	res, err := c.syncPages(ctx, sink, opts)
+	if err != nil {
+		return res, err
+	}
+	if led, ok := sink.(Confirmer); ok {
+		// Rounded up to the second Transaction Search dates in, so a refund
+		// made within the last second is in range.
+		err = c.confirmReceived(ctx, led, opts.Now().UTC().Add(time.Second-1).Truncate(time.Second), &res)
+	}
+	return res, err
+}
+
+// syncPages lists the transactions page by page (see Sync).
+func (c *Client) syncPages(ctx context.Context, sink Sink, opts SyncOptions) (SyncResult, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -239,11 +273,91 @@ func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncRes
 	return res, nil
 }
 
+// confirmReceived looks up, by transaction_id, the Transaction Search row of
+// every refund the ledger records as received (PayPal answered it PENDING)
+// and records the settled ones: transaction_status S completed → refunded,
+// D denied → refused, V reversed → reversed (reporting_transactions_v1.json,
+// transaction_status); P, or no row yet, leaves it received. The row's
+// status changes under its first initiation date, which the page-by-page
+// sync has already passed, hence the look-up. It runs after the pages are
+// saved, not in their transaction; an outcome recorded twice does nothing,
+// so a sync cut here confirms the rest next time.
+func (c *Client) confirmReceived(ctx context.Context, led Confirmer, now time.Time, res *SyncResult) error {
+	intents, err := led.RefundIntents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, it := range intents {
+		if it.Status != reconcile.RefundReceived || it.RefundID == "" {
+			continue
+		}
+		status, err := c.refundRowStatus(ctx, it, now)
+		if err != nil {
+			return fmt.Errorf("look up PayPal refund %s of capture %s: %w", it.RefundID, it.ChargeID, err)
+		}
+		outcome := reconcile.RefundOutcome{RefundID: it.RefundID}
+		switch status {
+		case "S":
+			outcome.Status = reconcile.RefundSucceeded
+			res.Confirmed++
+		case "D":
+			outcome.Status, outcome.ErrorCode = reconcile.RefundFailed, "DENIED"
+			outcome.ErrorMessage = fmt.Sprintf("PayPal denied refund %s after answering it PENDING (transaction status D)", it.RefundID)
+			res.Refused++
+		case "V":
+			outcome.Status, outcome.ErrorCode = reconcile.RefundReversed, "REVERSED"
+			outcome.ErrorMessage = fmt.Sprintf("PayPal reversed refund %s (transaction status V)", it.RefundID)
+			res.Reversed++
+		default:
+			res.AwaitingPayPal++
+			continue
+		}
+		if err := led.ConfirmRefund(ctx, it.RefundID, outcome); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refundRowStatus is the transaction_status of the refund row it.RefundID,
+// searched from a day before the intent (findClockMargin) to now; "" when
+// search does not list it yet.
+func (c *Client) refundRowStatus(ctx context.Context, it reconcile.RefundIntent, now time.Time) (string, error) {
+	from := it.CreatedAt.Add(-findClockMargin).UTC().Truncate(time.Second)
+	if floor := now.Add(-History + 24*time.Hour); from.Before(floor) {
+		from = floor
+	}
+	for start := from; start.Before(now); start = start.Add(MaxWindow) {
+		resp, err := c.search(ctx, start, minTime(start.Add(MaxWindow), now), 1, MaxPageSize, it.RefundID)
+		if notRefreshed(err) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		for _, d := range resp.TransactionDetails {
+			if info := d.TransactionInfo; info.TransactionID == it.RefundID && kindOf(&info) == rowRefund {
+				return info.TransactionStatus, nil
+			}
+		}
+	}
+	return "", nil
+}
+
 // listPage asks for one page of one window.
 func (c *Client) listPage(ctx context.Context, start, end time.Time, page, size int) (*paypal.TransactionSearchResponse, error) {
+	return c.search(ctx, start, end, page, size, "")
+}
+
+// search asks for one page of one window, of the rows of transactionID only
+// when it is not "".
+func (c *Client) search(ctx context.Context, start, end time.Time, page, size int, transactionID string) (*paypal.TransactionSearchResponse, error) {
 	fields, balanceOnly := "all", "Y"
 	req := &paypal.TransactionSearchRequest{StartDate: start, EndDate: end, Fields: &fields,
 		BalanceAffectingRecordsOnly: &balanceOnly, PageSize: &size, Page: &page}
+	if transactionID != "" {
+		req.TransactionID = &transactionID
+	}
 	var resp *paypal.TransactionSearchResponse
 	err := c.call(ctx, func(api *paypal.Client) (err error) {
 		resp, err = api.ListTransactions(ctx, req)
