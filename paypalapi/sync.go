@@ -128,8 +128,8 @@ type SyncResult struct {
 	// listed yet.
 	Confirmed, Refused, Reversed, AwaitingPayPal int
 	Resumed                                      bool
-	UpToDate      bool // nothing to list: the last sync reached the lag line
-	Clamped       bool // Since was further back than PayPal's three years: the sync starts at them
+	UpToDate                                     bool // nothing to list: the last sync reached the lag line
+	Clamped                                      bool // Since was further back than PayPal's three years: the sync starts at them
 	// NotRefreshed: PayPal's reporting had not refreshed as far as the sync
 	// meant to list (a window served only up to an earlier end_date, or its
 	// start refused as "not available"); Through is where it stopped, and the
