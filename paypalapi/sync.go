@@ -165,7 +165,7 @@ func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncRes
 	if led, ok := sink.(Confirmer); ok {
 		// Rounded up to the second Transaction Search dates in, so a refund
 		// made within the last second is in range.
-		err = c.confirmReceived(ctx, led, opts.Now().UTC().Add(time.Second-1).Truncate(time.Second), &res)
+		err = c.confirmReceived(ctx, sink, led, opts.Now().UTC().Add(time.Second-1).Truncate(time.Second), &res)
 	}
 	return res, err
 }
@@ -279,50 +279,74 @@ func (c *Client) syncPages(ctx context.Context, sink Sink, opts SyncOptions) (Sy
 // D denied → refused, V reversed → reversed (reporting_transactions_v1.json,
 // transaction_status); P, or no row yet, leaves it received. The row's
 // status changes under its first initiation date, which the page-by-page
-// sync has already passed, hence the look-up. It runs after the pages are
-// saved, not in their transaction; an outcome recorded twice does nothing,
-// so a sync cut here confirms the rest next time.
-func (c *Client) confirmReceived(ctx context.Context, led Confirmer, now time.Time, res *SyncResult) error {
+// sync may have passed while it was P, hence the look-up. The settled rows
+// update their payments as a page's rows do (a denied refund no longer counts
+// as refunded), saved with the checkpoint in one transaction; the ledger's
+// confirmations follow, not in that transaction, but an outcome recorded
+// twice does nothing, so a sync cut between them confirms the rest next time.
+func (c *Client) confirmReceived(ctx context.Context, sink Sink, led Confirmer, now time.Time, res *SyncResult) error {
 	intents, err := led.RefundIntents(ctx)
 	if err != nil {
 		return err
 	}
+	var rows []paypal.SearchTransactionDetails
+	var outcomes []reconcile.RefundOutcome
 	for _, it := range intents {
 		if it.Status != reconcile.RefundReceived || it.RefundID == "" {
 			continue
 		}
-		status, err := c.refundRowStatus(ctx, it, now)
+		row, found, err := c.refundRow(ctx, it, now)
 		if err != nil {
 			return fmt.Errorf("look up PayPal refund %s of capture %s: %w", it.RefundID, it.ChargeID, err)
 		}
 		outcome := reconcile.RefundOutcome{RefundID: it.RefundID}
-		switch status {
-		case "S":
+		switch status := row.TransactionInfo.TransactionStatus; {
+		case !found || status == "P":
+			res.AwaitingPayPal++
+			continue
+		case status == "S":
 			outcome.Status = reconcile.RefundSucceeded
 			res.Confirmed++
-		case "D":
+		case status == "D":
 			outcome.Status, outcome.ErrorCode = reconcile.RefundFailed, "DENIED"
 			outcome.ErrorMessage = fmt.Sprintf("PayPal denied refund %s after answering it PENDING (transaction status D)", it.RefundID)
 			res.Refused++
-		case "V":
+		case status == "V":
 			outcome.Status, outcome.ErrorCode = reconcile.RefundReversed, "REVERSED"
 			outcome.ErrorMessage = fmt.Sprintf("PayPal reversed refund %s (transaction status V)", it.RefundID)
 			res.Reversed++
 		default:
-			res.AwaitingPayPal++
-			continue
+			return fmt.Errorf("PayPal refund %s of capture %s has transaction status %q, which is none of S, P, D or V", it.RefundID, it.ChargeID, status)
 		}
-		if err := led.ConfirmRefund(ctx, it.RefundID, outcome); err != nil {
+		rows, outcomes = append(rows, row), append(outcomes, outcome)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	cp, err := readCheckpoint(ctx, sink)
+	if err != nil {
+		return err
+	}
+	var scratch SyncResult // these rows are counted as confirmations, not as the listing's
+	charges, err := c.absorb(ctx, sink, rows, &cp, now, &scratch)
+	if err != nil {
+		return err
+	}
+	if err := sink.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, map[string]string{stateCheckpoint: string(mustJSON(cp))}); err != nil {
+		return fmt.Errorf("save the settled PayPal refunds: %w", err)
+	}
+	for _, o := range outcomes {
+		if err := led.ConfirmRefund(ctx, o.RefundID, o); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// refundRowStatus is the transaction_status of the refund row it.RefundID,
-// searched from a day before the intent (findClockMargin) to now; "" when
+// refundRow is the Transaction Search row of refund it.RefundID, searched
+// from a day before the intent (findClockMargin) to now; found=false when
 // search does not list it yet.
-func (c *Client) refundRowStatus(ctx context.Context, it reconcile.RefundIntent, now time.Time) (string, error) {
+func (c *Client) refundRow(ctx context.Context, it reconcile.RefundIntent, now time.Time) (paypal.SearchTransactionDetails, bool, error) {
 	from := it.CreatedAt.Add(-findClockMargin).UTC().Truncate(time.Second)
 	if floor := now.Add(-History + 24*time.Hour); from.Before(floor) {
 		from = floor
@@ -330,18 +354,18 @@ func (c *Client) refundRowStatus(ctx context.Context, it reconcile.RefundIntent,
 	for start := from; start.Before(now); start = start.Add(MaxWindow) {
 		resp, err := c.search(ctx, start, minTime(start.Add(MaxWindow), now), 1, MaxPageSize, it.RefundID)
 		if notRefreshed(err) {
-			return "", nil
+			return paypal.SearchTransactionDetails{}, false, nil
 		}
 		if err != nil {
-			return "", err
+			return paypal.SearchTransactionDetails{}, false, err
 		}
 		for _, d := range resp.TransactionDetails {
 			if info := d.TransactionInfo; info.TransactionID == it.RefundID && kindOf(&info) == rowRefund {
-				return info.TransactionStatus, nil
+				return d, true, nil
 			}
 		}
 	}
-	return "", nil
+	return paypal.SearchTransactionDetails{}, false, nil
 }
 
 // listPage asks for one page of one window.
@@ -411,6 +435,10 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 			}
 			get(info.TransactionID).merge(record{Row: raw})
 		case rowRefund:
+			if undoneRefund(&info) {
+				get(info.PayPalReferenceID).merge(record{Undone: []string{info.TransactionID}})
+				continue
+			}
 			get(info.PayPalReferenceID).merge(record{Refunds: map[string]int64{info.TransactionID: -amount}})
 			res.Refunds++
 		case rowDispute:
