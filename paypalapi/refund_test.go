@@ -380,3 +380,39 @@ func TestFindWithAFastLocalClock(t *testing.T) {
 		})
 	}
 }
+
+// TestFindNeverAdoptsADeniedRefund: PayPal answered the intent's refund
+// PENDING and later denied it; the answer was lost. Find must not take the
+// denied row for the intent's refund: no money went back; a row still
+// pending is found as received.
+func TestFindNeverAdoptsADeniedRefund(t *testing.T) {
+	for _, tt := range []struct {
+		name            string
+		settle          time.Duration
+		fail            bool
+		found, awaiting bool
+	}{
+		{"completed", time.Hour, false, true, false},
+		{"still pending", keyTrust + 4*time.Hour, false, true, true},
+		{"denied", time.Hour, true, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+			s.SetPayPalRefundsPending(tt.settle, tt.fail)
+			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+			g := c.RefundGateway("test")
+			g.Now = s.Now
+			s.Advance(time.Hour)
+			it := intent(capture, 0, 3000, "usd", s.Now())
+			sent, err := g.Send(context.Background(), it)
+			if err != nil || !sent.AwaitingConfirmation {
+				t.Fatalf("Send = %+v, %v; want a receipt awaiting confirmation", sent, err)
+			}
+			s.Advance(keyTrust + time.Hour)
+			r, found, err := g.Find(context.Background(), it, refunding.NewRecorded(it))
+			if err != nil || found != tt.found || found && r.RefundID != sent.RefundID || r.AwaitingConfirmation != tt.awaiting {
+				t.Fatalf("Find = %+v, %v, %v; want found %v (%s), awaiting confirmation %v", r, found, err, tt.found, sent.RefundID, tt.awaiting)
+			}
+		})
+	}
+}
