@@ -127,6 +127,8 @@ type paypalState struct {
 	// long after (SetPayPalRefundsPending); pendingFail: they are denied.
 	pendingAfter time.Duration
 	pendingFail  bool
+	// inFlight are the PayPal-Request-Ids of refund requests being served.
+	inFlight map[string]bool
 }
 
 func (s *Server) paypalRoutes(m *http.ServeMux) {
@@ -403,10 +405,40 @@ func (s *Server) ppFault(w http.ResponseWriter, r *http.Request) bool {
 // refunds again (PayPal's idempotency guide: "If you do not include the
 // PayPal-Request-Id header, PayPal may duplicate the request"). An empty body
 // refunds what is left; amount refunds part, several parts up to the capture.
+//
+// A request arriving while another with its PayPal-Request-Id is still being
+// served is answered 409 RESOURCE_CONFLICT, issue PREVIOUS_REQUEST_IN_PROGRESS
+// (payments v2 errors, developer.paypal.com/api/payments/v2/errors/previous_request_in_progress;
+// the idempotency guide: "When you send two simultaneous API requests with
+// same PayPal-Request-Id header, PayPal processes the first request and might
+// fail the second request"): nothing is refunded, nothing is kept.
 func (s *Server) ppRefund(w http.ResponseWriter, r *http.Request) {
 	s.ppCount("POST /v2/payments/captures/{id}/refund")
 	if !s.ppBearer(w, r, true) {
 		return
+	}
+	if requestID := strings.TrimSpace(r.Header.Get("PayPal-Request-Id")); requestID != "" {
+		s.mu.Lock()
+		busy := s.pp.inFlight[requestID]
+		if !busy {
+			if s.pp.inFlight == nil {
+				s.pp.inFlight = map[string]bool{}
+			}
+			s.pp.inFlight[requestID] = true
+		}
+		s.mu.Unlock()
+		if busy {
+			s.ppWrite(w, http.StatusConflict, map[string]any{"name": "RESOURCE_CONFLICT",
+				"message": "The server has detected a conflict while processing this request.", "debug_id": "dcsbx0000",
+				"details": []map[string]string{{"issue": "PREVIOUS_REQUEST_IN_PROGRESS",
+					"description": "A previous request on this resource is currently in progress. Please wait for sometime and try again. It is best to space out the initial and the subsequent request(s) to avoid receiving this error."}}})
+			return
+		}
+		defer func() {
+			s.mu.Lock()
+			delete(s.pp.inFlight, requestID)
+			s.mu.Unlock()
+		}()
 	}
 	if s.ppFault(w, r) {
 		return
@@ -811,4 +843,12 @@ func (s *Server) SetPayPalStale(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pp.stale = d
+}
+
+// PayPalRefundsInFlight is how many refund requests with a PayPal-Request-Id
+// are being served (a held one counts until its client gives up).
+func (s *Server) PayPalRefundsInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pp.inFlight)
 }
