@@ -292,7 +292,7 @@ func (c *Client) confirmReceived(ctx context.Context, sink Sink, led Confirmer, 
 	var rows []paypal.SearchTransactionDetails
 	var outcomes []reconcile.RefundOutcome
 	for _, it := range intents {
-		if it.Status != reconcile.RefundReceived || it.RefundID == "" {
+		if it.Provider != reconcile.ProviderPayPal || it.Status != reconcile.RefundReceived || it.RefundID == "" {
 			continue
 		}
 		row, found, err := c.refundRow(ctx, it, now)
