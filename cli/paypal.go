@@ -118,6 +118,9 @@ func connectPayPal(ctx context.Context, env Env, sh *shared, pf *providerFlags) 
 }
 
 // runPayPalSync is doublecheck sync --provider paypal.
+// The store is the ledger a PayPal sync confirms received refunds in.
+var _ paypalapi.Confirmer = (*store.Store)(nil)
+
 func runPayPalSync(ctx context.Context, opts *syncOptions) error {
 	env := opts.env
 	if opts.sync.rate != 0 || opts.sync.concurrency != 0 {
@@ -155,6 +158,30 @@ func syncPayPal(ctx context.Context, client *paypalapi.Client, st *store.Store, 
 // paypalSyncSummary says what a PayPal sync did, and where it stopped and why;
 // since is what --since asked for.
 func paypalSyncSummary(res paypalapi.SyncResult, since time.Time) string {
+	return paypalPagesSummary(res, since) + paypalConfirmationsSummary(res)
+}
+
+// paypalConfirmationsSummary says what became of the refunds PayPal had
+// answered PENDING; "" when there were none.
+func paypalConfirmationsSummary(res paypalapi.SyncResult) string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{res.Confirmed, "completed (now refunded)"}, {res.Refused, "denied by PayPal (now refused; the charge is at risk again)"},
+		{res.Reversed, "reversed by PayPal (the charge is at risk again)"}, {res.AwaitingPayPal, "still pending at PayPal (received, awaiting PayPal confirmation)"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "\nrefunds PayPal answered PENDING: " + strings.Join(parts, ", ")
+}
+
+// paypalPagesSummary says what the page-by-page listing did.
+func paypalPagesSummary(res paypalapi.SyncResult, since time.Time) string {
 	through := res.Through.Format("2006-01-02 15:04 UTC")
 	lag := reconcile.HumanDuration(res.Lag)
 	if res.UpToDate {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 	"github.com/doublecheck-dev/doublecheck/sandbox"
@@ -24,6 +25,9 @@ type paypalWorld struct {
 	db    string
 	home  string
 	group reconcile.Group
+	// ahead is how far the sandbox clock was moved (Advance): commands run
+	// with their clock moved as far.
+	ahead time.Duration
 }
 
 func newPayPalWorld(t *testing.T) *paypalWorld {
@@ -73,6 +77,7 @@ func (w *paypalWorld) run(t *testing.T, args ...string) (int, string) {
 	var out bytes.Buffer
 	env := paypalEnv(t, &out, nil)
 	env.Home, env.DataDir = w.home, filepath.Join(w.home, "doublecheck")
+	env.Now = func() time.Time { return time.Now().Add(w.ahead) }
 	return Run(context.Background(), append(args, w.flags()...), env), out.String()
 }
 
@@ -208,5 +213,103 @@ func TestPayPalRefundFromConfiguredCredentials(t *testing.T) {
 		"PAYPAL_ENV=sandbox", "PAYPAL_API_BASE="+w.url)
 	if code != 0 || w.refunds(suspect) != 1 || strings.Contains(out, sandbox.PayPalSecret) {
 		t.Fatalf("with PAYPAL_* only: exit %d, %d refunds of %s:\n%s", code, w.refunds(suspect), suspect, out)
+	}
+}
+
+// TestPayPalPendingRefundConfirmedBySync: PayPal answers the refund PENDING
+// (an eCheck not cleared), so doublecheck records it as received; a sync once
+// its row is listed, still P, leaves it so; a sync after it settled records
+// what PayPal's row says: completed → refunded, the group resolved; denied →
+// refused, the payment no longer refunded, the group open again.
+func TestPayPalPendingRefundConfirmedBySync(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		fail      bool
+		want      reconcile.RefundStatus
+		summary   string
+		refunded  bool
+		groupOpen bool
+	}{
+		{"completes", false, reconcile.RefundSucceeded, "1 completed (now refunded)", true, false},
+		{"denied", true, reconcile.RefundFailed, "1 denied by PayPal (now refused", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newPayPalWorld(t)
+			if len(w.group.Charges) != 2 {
+				t.Fatalf("group %s has %d payments; the test expects one suspect", w.group.ID, len(w.group.Charges))
+			}
+			suspect := w.group.Charges[1]
+			const settle = 4 * time.Hour
+			w.sb.SetPayPalRefundsPending(settle, tc.fail)
+			if code, out := w.run(t, "refund", "--group", w.group.ID, "--yes"); code != 0 {
+				t.Fatalf("refund exited %d:\n%s", code, out)
+			}
+			// check asserts the intent's status and the suspect's refunded
+			// amount, and says whether the group is open.
+			check := func(want reconcile.RefundStatus, refunded int64) (open bool) {
+				t.Helper()
+				ctx := context.Background()
+				st, err := store.Open(ctx, w.db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				intents, err := st.RefundIntents(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(intents) != 1 || intents[0].Status != want || intents[0].ChargeID != suspect.ID {
+					t.Fatalf("intents %+v, want one for %s, %s", intents, suspect.ID, want)
+				}
+				report, err := detect(ctx, st, reconcile.DefaultOptions())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, g := range report.Groups {
+					if g.ID != w.group.ID {
+						continue
+					}
+					for _, m := range g.Charges {
+						if m.ID == suspect.ID && m.AmountRefunded != refunded {
+							t.Errorf("%s: suspect %s has %d refunded in the store, want %d", want, m.ID, m.AmountRefunded, refunded)
+						}
+					}
+					return g.Status == reconcile.Open
+				}
+				t.Fatalf("group %s is gone", w.group.ID)
+				return false
+			}
+			if open := check(reconcile.RefundReceived, 0); open {
+				t.Errorf("group open with its suspect's refund received")
+			}
+			// Past the listing lag, before PayPal settles: the sync lists the
+			// refund's row, still P, and the intent stays received.
+			w.ahead = 3*time.Hour + 30*time.Minute
+			w.sb.Advance(w.ahead)
+			if code, out := w.run(t, "sync"); code != 0 || !strings.Contains(out, "1 still pending at PayPal") {
+				t.Fatalf("sync before settling exited %d:\n%s", code, out)
+			}
+			check(reconcile.RefundReceived, suspect.Amount)
+			w.sb.Advance(settle + time.Minute - w.ahead)
+			w.ahead = settle + time.Minute
+			code, out := w.run(t, "sync")
+			if code != 0 || !strings.Contains(out, tc.summary) {
+				t.Fatalf("sync after settling exited %d, want it to say %q:\n%s", code, tc.summary, out)
+			}
+			refunded := int64(0)
+			if tc.refunded {
+				refunded = suspect.Amount
+			}
+			if open := check(tc.want, refunded); open != tc.groupOpen {
+				t.Errorf("group open %v, want %v", open, tc.groupOpen)
+			}
+			// Another sync changes nothing.
+			if code, out := w.run(t, "sync"); code != 0 || strings.Contains(out, "answered PENDING") {
+				t.Fatalf("a second sync exited %d or confirmed again:\n%s", code, out)
+			}
+			check(tc.want, refunded)
+		})
 	}
 }

@@ -85,6 +85,10 @@ type record struct {
 	Disputes []string         `json:"disputes,omitempty"`           // chargeback rows
 	Holds    []string         `json:"dispute_holds,omitempty"`      // T1110 rows
 	Released []string         `json:"hold_releases,omitempty"`      // T1111 rows
+	// Undone are refund rows PayPal denied (D) or reversed (V): no money
+	// went back to the payer, so they never count under Refunds, even when
+	// an earlier sync linked them while pending (P).
+	Undone []string `json:"undone_refunds,omitempty"`
 }
 
 // charge builds the doublecheck charge of a payment record, observed at
@@ -190,11 +194,22 @@ func (r *record) merge(other record) {
 	r.Disputes = union(r.Disputes, other.Disputes)
 	r.Holds = union(r.Holds, other.Holds)
 	r.Released = union(r.Released, other.Released)
+	r.Undone = union(r.Undone, other.Undone)
+	for _, id := range r.Undone {
+		delete(r.Refunds, id)
+	}
 	// Versions that counted every T11xx row as a refund stored holds and
 	// their cancellations under Refunds: a sync listing them again heals it.
 	for _, id := range slices.Concat(r.Holds, r.Released) {
 		delete(r.Refunds, id)
 	}
+}
+
+// undoneRefund is whether a refund row's transaction_status says no money
+// went back: D, denied, or V, reversed (reporting_transactions_v1.json,
+// transaction_status).
+func undoneRefund(info *paypal.SearchTransactionInfo) bool {
+	return info.TransactionStatus == "D" || info.TransactionStatus == "V"
 }
 
 // union is ids with those of more it lacks appended.

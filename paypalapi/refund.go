@@ -116,7 +116,8 @@ func (g *Gateway) Send(ctx context.Context, it reconcile.RefundIntent) (refundin
 // naming none that the ledger does not record for another intent (a refund
 // sent by an older version, which sent no custom_id; or, if PayPal reports
 // the capture's custom_field on a refund's row rather than the refund's
-// custom_id, every row). PayPal keeps no trace of the PayPal-Request-Id in
+// custom_id, every row); never a row PayPal denied (D) or reversed (V); a
+// row still pending (P) is received, not refunded. PayPal keeps no trace of the PayPal-Request-Id in
 // reporting, so a refund of the same amount made outside doublecheck in that
 // time could be taken for one naming no key. Rows appear up to three hours
 // late: the protocol only looks for intents older than KeyTrust.
@@ -144,7 +145,9 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded 
 			pages = resp.TotalPages
 			for _, d := range resp.TransactionDetails {
 				info := d.TransactionInfo
-				if kindOf(&info) != rowRefund || info.PayPalReferenceID != it.ChargeID {
+				// A denied or reversed refund row returned no money: never the
+				// intent's refund to adopt.
+				if kindOf(&info) != rowRefund || info.PayPalReferenceID != it.ChargeID || undoneRefund(&info) {
 					continue
 				}
 				amount, currency, err := money(info.TransactionAmount)
@@ -160,7 +163,9 @@ func (g *Gateway) Find(ctx context.Context, it reconcile.RefundIntent, recorded 
 	if i < 0 {
 		return refunding.Receipt{}, false, nil
 	}
-	return refunding.Receipt{RefundID: candidates[i].TransactionID}, true, nil
+	// A row still pending (P) is a refund PayPal answered PENDING: received,
+	// confirmed by a later sync.
+	return refunding.Receipt{RefundID: candidates[i].TransactionID, AwaitingConfirmation: candidates[i].TransactionStatus == "P"}, true, nil
 }
 
 // findClockMargin is how long before an intent's CreatedAt Find searches.

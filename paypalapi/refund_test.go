@@ -3,6 +3,7 @@ package paypalapi
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,71 @@ func TestFindWithAFastLocalClock(t *testing.T) {
 				t.Fatalf("Find = %+v, %v, %v; want %s", r, found, err, sent.RefundID)
 			}
 		})
+	}
+}
+
+// TestFindNeverAdoptsADeniedRefund: PayPal answered the intent's refund
+// PENDING and later denied it; the answer was lost. Find must not take the
+// denied row for the intent's refund: no money went back; a row still
+// pending is found as received.
+func TestFindNeverAdoptsADeniedRefund(t *testing.T) {
+	for _, tt := range []struct {
+		name            string
+		settle          time.Duration
+		fail            bool
+		found, awaiting bool
+	}{
+		{"completed", time.Hour, false, true, false},
+		{"still pending", keyTrust + 4*time.Hour, false, true, true},
+		{"denied", time.Hour, true, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
+			s.SetPayPalRefundsPending(tt.settle, tt.fail)
+			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+			g := c.RefundGateway("test")
+			g.Now = s.Now
+			s.Advance(time.Hour)
+			it := intent(capture, 0, 3000, "usd", s.Now())
+			sent, err := g.Send(context.Background(), it)
+			if err != nil || !sent.AwaitingConfirmation {
+				t.Fatalf("Send = %+v, %v; want a receipt awaiting confirmation", sent, err)
+			}
+			s.Advance(keyTrust + time.Hour)
+			r, found, err := g.Find(context.Background(), it, refunding.NewRecorded(it))
+			if err != nil || found != tt.found || found && r.RefundID != sent.RefundID || r.AwaitingConfirmation != tt.awaiting {
+				t.Fatalf("Find = %+v, %v, %v; want found %v (%s), awaiting confirmation %v", r, found, err, tt.found, sent.RefundID, tt.awaiting)
+			}
+		})
+	}
+}
+
+// TestClassifyPreviousRequestInProgress: a resend while PayPal still serves
+// the first request with the same PayPal-Request-Id is answered 409
+// PREVIOUS_REQUEST_IN_PROGRESS; the outcome is unknown (the first may yet
+// refund), so the intent stays pending for a resume.
+func TestClassifyPreviousRequestInProgress(t *testing.T) {
+	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1, PayPalLag: -1, TimeoutRate: 1})
+	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+	g := c.RefundGateway("test")
+	it := intent(capture, 0, 3000, "usd", testNow)
+	first, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := g.Send(first, it); done <- err }()
+	// The sandbox holds the first request (TimeoutRate) while serving it.
+	for s.PayPalRefundsInFlight() == 0 {
+		runtime.Gosched()
+	}
+	_, err := g.Send(context.Background(), it)
+	cancel()
+	<-done
+	if err == nil {
+		t.Fatal("the resend during the first request was answered with a refund")
+	}
+	if f := g.Classify(err); !f.Unknown || f.Code != "PREVIOUS_REQUEST_IN_PROGRESS" {
+		t.Fatalf("Classify(%v) = %+v, want unknown PREVIOUS_REQUEST_IN_PROGRESS", err, f)
+	}
+	if n := len(s.PayPalRefundsOf(capture)); n != 0 {
+		t.Fatalf("%d refunds, want none", n)
 	}
 }

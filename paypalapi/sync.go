@@ -24,6 +24,16 @@ type Sink interface {
 	RawCharges(ctx context.Context, ids []string) (map[string][]byte, error)
 }
 
+// Confirmer is the ledger a sync confirms received refunds in; *store.Store
+// satisfies it. A Sink that is no Confirmer has nothing confirmed.
+type Confirmer interface {
+	// RefundIntents lists every refund intent of the ledger.
+	RefundIntents(ctx context.Context) ([]reconcile.RefundIntent, error)
+	// ConfirmRefund records the provider's outcome of a received refund; the
+	// outcome the intent already has does nothing.
+	ConfirmRefund(ctx context.Context, refundID string, outcome reconcile.RefundOutcome) error
+}
+
 // Transaction Search's limits (reporting_transactions_v1.json and its
 // description on developer.paypal.com): at most 31 days between start_date and
 // end_date, pages of at most 500 rows, three years of history, and up to three
@@ -112,9 +122,14 @@ type SyncResult struct {
 	Windows       int
 	From, Through time.Time // the range listed
 	Lag           time.Duration
-	Resumed       bool
-	UpToDate      bool // nothing to list: the last sync reached the lag line
-	Clamped       bool // Since was further back than PayPal's three years: the sync starts at them
+	// Refunds PayPal had answered PENDING (recorded as received) that this
+	// sync found settled, by their row's transaction_status: Confirmed (S),
+	// Refused (D, denied), Reversed (V); AwaitingPayPal are still P or not
+	// listed yet.
+	Confirmed, Refused, Reversed, AwaitingPayPal int
+	Resumed                                      bool
+	UpToDate                                     bool // nothing to list: the last sync reached the lag line
+	Clamped                                      bool // Since was further back than PayPal's three years: the sync starts at them
 	// NotRefreshed: PayPal's reporting had not refreshed as far as the sync
 	// meant to list (a window served only up to an earlier end_date, or its
 	// start refused as "not available"); Through is where it stopped, and the
@@ -137,7 +152,26 @@ func notRefreshed(err error) bool {
 // page, oldest window first, stopping Lag before now. Every page is saved with
 // the checkpoint in one transaction, so a cancelled or killed sync continues
 // from the next page; the next sync starts where the last complete one ended.
+// Then, when sink is a Confirmer, it confirms the received refunds PayPal has
+// settled since (confirmReceived).
 func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncResult, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	res, err := c.syncPages(ctx, sink, opts)
+	if err != nil {
+		return res, err
+	}
+	if led, ok := sink.(Confirmer); ok {
+		// Rounded up to the second Transaction Search dates in, so a refund
+		// made within the last second is in range.
+		err = c.confirmReceived(ctx, sink, led, opts.Now().UTC().Add(time.Second-1).Truncate(time.Second), &res)
+	}
+	return res, err
+}
+
+// syncPages lists the transactions page by page (see Sync).
+func (c *Client) syncPages(ctx context.Context, sink Sink, opts SyncOptions) (SyncResult, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -239,11 +273,115 @@ func (c *Client) Sync(ctx context.Context, sink Sink, opts SyncOptions) (SyncRes
 	return res, nil
 }
 
+// confirmReceived looks up, by transaction_id, the Transaction Search row of
+// every refund the ledger records as received (PayPal answered it PENDING)
+// and records the settled ones: transaction_status S completed → refunded,
+// D denied → refused, V reversed → reversed (reporting_transactions_v1.json,
+// transaction_status); P, or no row yet, leaves it received. The row's
+// status changes under its first initiation date, which the page-by-page
+// sync may have passed while it was P, hence the look-up. The settled rows
+// update their payments as a page's rows do (a denied refund no longer counts
+// as refunded), saved with the checkpoint in one transaction; the ledger's
+// confirmations follow, not in that transaction, but an outcome recorded
+// twice does nothing, so a sync cut between them confirms the rest next time.
+func (c *Client) confirmReceived(ctx context.Context, sink Sink, led Confirmer, now time.Time, res *SyncResult) error {
+	intents, err := led.RefundIntents(ctx)
+	if err != nil {
+		return err
+	}
+	var rows []paypal.SearchTransactionDetails
+	var outcomes []reconcile.RefundOutcome
+	for _, it := range intents {
+		if it.Provider != reconcile.ProviderPayPal || it.Status != reconcile.RefundReceived || it.RefundID == "" {
+			continue
+		}
+		row, found, err := c.refundRow(ctx, it, now)
+		if err != nil {
+			return fmt.Errorf("look up PayPal refund %s of capture %s: %w", it.RefundID, it.ChargeID, err)
+		}
+		outcome := reconcile.RefundOutcome{RefundID: it.RefundID}
+		switch status := row.TransactionInfo.TransactionStatus; {
+		case !found || status == "P":
+			res.AwaitingPayPal++
+			continue
+		case status == "S":
+			outcome.Status = reconcile.RefundSucceeded
+			res.Confirmed++
+		case status == "D":
+			outcome.Status, outcome.ErrorCode = reconcile.RefundFailed, "DENIED"
+			outcome.ErrorMessage = fmt.Sprintf("PayPal denied refund %s after answering it PENDING (transaction status D)", it.RefundID)
+			res.Refused++
+		case status == "V":
+			outcome.Status, outcome.ErrorCode = reconcile.RefundReversed, "REVERSED"
+			outcome.ErrorMessage = fmt.Sprintf("PayPal reversed refund %s (transaction status V)", it.RefundID)
+			res.Reversed++
+		default:
+			return fmt.Errorf("PayPal refund %s of capture %s has transaction status %q, which is none of S, P, D or V", it.RefundID, it.ChargeID, status)
+		}
+		rows, outcomes = append(rows, row), append(outcomes, outcome)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	cp, err := readCheckpoint(ctx, sink)
+	if err != nil {
+		return err
+	}
+	var scratch SyncResult // these rows are counted as confirmations, not as the listing's
+	charges, err := c.absorb(ctx, sink, rows, &cp, now, &scratch)
+	if err != nil {
+		return err
+	}
+	if err := sink.SaveSyncBatch(ctx, charges, nil, reconcile.Observations{}, map[string]string{stateCheckpoint: string(mustJSON(cp))}); err != nil {
+		return fmt.Errorf("save the settled PayPal refunds: %w", err)
+	}
+	for _, o := range outcomes {
+		if err := led.ConfirmRefund(ctx, o.RefundID, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refundRow is the Transaction Search row of refund it.RefundID, searched
+// from a day before the intent (findClockMargin) to now; found=false when
+// search does not list it yet.
+func (c *Client) refundRow(ctx context.Context, it reconcile.RefundIntent, now time.Time) (paypal.SearchTransactionDetails, bool, error) {
+	from := it.CreatedAt.Add(-findClockMargin).UTC().Truncate(time.Second)
+	if floor := now.Add(-History + 24*time.Hour); from.Before(floor) {
+		from = floor
+	}
+	for start := from; start.Before(now); start = start.Add(MaxWindow) {
+		resp, err := c.search(ctx, start, minTime(start.Add(MaxWindow), now), 1, MaxPageSize, it.RefundID)
+		if notRefreshed(err) {
+			return paypal.SearchTransactionDetails{}, false, nil
+		}
+		if err != nil {
+			return paypal.SearchTransactionDetails{}, false, err
+		}
+		for _, d := range resp.TransactionDetails {
+			if info := d.TransactionInfo; info.TransactionID == it.RefundID && kindOf(&info) == rowRefund {
+				return d, true, nil
+			}
+		}
+	}
+	return paypal.SearchTransactionDetails{}, false, nil
+}
+
 // listPage asks for one page of one window.
 func (c *Client) listPage(ctx context.Context, start, end time.Time, page, size int) (*paypal.TransactionSearchResponse, error) {
+	return c.search(ctx, start, end, page, size, "")
+}
+
+// search asks for one page of one window, of the rows of transactionID only
+// when it is not "".
+func (c *Client) search(ctx context.Context, start, end time.Time, page, size int, transactionID string) (*paypal.TransactionSearchResponse, error) {
 	fields, balanceOnly := "all", "Y"
 	req := &paypal.TransactionSearchRequest{StartDate: start, EndDate: end, Fields: &fields,
 		BalanceAffectingRecordsOnly: &balanceOnly, PageSize: &size, Page: &page}
+	if transactionID != "" {
+		req.TransactionID = &transactionID
+	}
 	var resp *paypal.TransactionSearchResponse
 	err := c.call(ctx, func(api *paypal.Client) (err error) {
 		resp, err = api.ListTransactions(ctx, req)
@@ -297,6 +435,10 @@ func (c *Client) absorb(ctx context.Context, sink Sink, rows []paypal.SearchTran
 			}
 			get(info.TransactionID).merge(record{Row: raw})
 		case rowRefund:
+			if undoneRefund(&info) {
+				get(info.PayPalReferenceID).merge(record{Undone: []string{info.TransactionID}})
+				continue
+			}
 			get(info.PayPalReferenceID).merge(record{Refunds: map[string]int64{info.TransactionID: -amount}})
 			res.Refunds++
 		case rowDispute:

@@ -612,3 +612,49 @@ func TestAccountWhileReportingIsBehind(t *testing.T) {
 		})
 	}
 }
+
+// TestAbsorbRefundStatuses: a refund row counts as refunded while pending (P)
+// or completed (S), never once denied (D) or reversed (V), also when an
+// earlier page linked it while pending.
+func TestAbsorbRefundStatuses(t *testing.T) {
+	const payment, refund = "1AB23456CD7890123", "9ZY87654XW3210987"
+	row := func(id, code, amount, ref, status string) paypal.SearchTransactionDetails {
+		return paypal.SearchTransactionDetails{TransactionInfo: paypal.SearchTransactionInfo{TransactionID: id,
+			TransactionEventCode: code, TransactionStatus: status, PayPalReferenceID: ref,
+			TransactionInitiationDate: paypal.JSONTime(testNow), TransactionUpdatedDate: paypal.JSONTime(testNow),
+			TransactionAmount: paypal.Money{Currency: "USD", Value: amount}}}
+	}
+	for _, tt := range []struct {
+		statuses []string // the refund row's status, page after page
+		refunded int64
+	}{
+		{[]string{"S"}, 500},
+		{[]string{"P"}, 500},
+		{[]string{"D"}, 0},
+		{[]string{"V"}, 0},
+		{[]string{"P", "S"}, 500},
+		{[]string{"P", "D"}, 0},
+		{[]string{"D", "P"}, 0}, // an older listing arriving late does not undo the denial
+	} {
+		t.Run(strings.Join(tt.statuses, "-"), func(t *testing.T) {
+			ctx := context.Background()
+			c, st := &Client{env: Sandbox}, openStore(t)
+			rows := []paypal.SearchTransactionDetails{row(payment, "T0006", "20.00", "", "S")}
+			var got []reconcile.Charge
+			for _, status := range tt.statuses {
+				var err error
+				got, err = c.absorb(ctx, st, append(rows, row(refund, "T1107", "-5.00", payment, status)), &checkpoint{}, testNow, &SyncResult{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := st.SaveSyncBatch(ctx, got, nil, reconcile.Observations{}, nil); err != nil {
+					t.Fatal(err)
+				}
+				rows = nil
+			}
+			if len(got) != 1 || got[0].AmountRefunded != tt.refunded {
+				t.Fatalf("charges %+v, want %d refunded", got, tt.refunded)
+			}
+		})
+	}
+}

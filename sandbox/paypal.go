@@ -84,6 +84,11 @@ type ppTxn struct {
 	// is not documented; the sandbox leaves the balances off it.
 	NonBalance bool
 	Scenario   string
+	// A refund answered PENDING: at Settles its status becomes SettlesAs
+	// (S completed, D denied), and a denied one gives the capture its
+	// amount back.
+	Settles   time.Time
+	SettlesAs string
 }
 
 // payment is whether the row is money a payer sent the merchant (T00xx, money
@@ -118,6 +123,12 @@ type paypalState struct {
 	stale   time.Duration        // how far behind the reporting data is (Options.PayPalStale)
 	idem    map[string]ppIdem    // PayPal-Request-Id → first answer
 	lag     time.Duration
+	// pendingAfter > 0: API refunds are answered PENDING and settle that
+	// long after (SetPayPalRefundsPending); pendingFail: they are denied.
+	pendingAfter time.Duration
+	pendingFail  bool
+	// inFlight are the PayPal-Request-Ids of refund requests being served.
+	inFlight map[string]bool
 }
 
 func (s *Server) paypalRoutes(m *http.ServeMux) {
@@ -280,6 +291,7 @@ func (s *Server) ppSearch(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	now := s.nowLocked()
+	s.pp.settle(now)
 	refreshed := now.Add(-s.pp.stale)
 	if start.Before(now.Add(-PayPalHistory)) || start.After(refreshed) {
 		s.mu.Unlock()
@@ -393,10 +405,40 @@ func (s *Server) ppFault(w http.ResponseWriter, r *http.Request) bool {
 // refunds again (PayPal's idempotency guide: "If you do not include the
 // PayPal-Request-Id header, PayPal may duplicate the request"). An empty body
 // refunds what is left; amount refunds part, several parts up to the capture.
+//
+// A request arriving while another with its PayPal-Request-Id is still being
+// served is answered 409 RESOURCE_CONFLICT, issue PREVIOUS_REQUEST_IN_PROGRESS
+// (payments v2 errors, developer.paypal.com/api/payments/v2/errors/previous_request_in_progress;
+// the idempotency guide: "When you send two simultaneous API requests with
+// same PayPal-Request-Id header, PayPal processes the first request and might
+// fail the second request"): nothing is refunded, nothing is kept.
 func (s *Server) ppRefund(w http.ResponseWriter, r *http.Request) {
 	s.ppCount("POST /v2/payments/captures/{id}/refund")
 	if !s.ppBearer(w, r, true) {
 		return
+	}
+	if requestID := strings.TrimSpace(r.Header.Get("PayPal-Request-Id")); requestID != "" {
+		s.mu.Lock()
+		busy := s.pp.inFlight[requestID]
+		if !busy {
+			if s.pp.inFlight == nil {
+				s.pp.inFlight = map[string]bool{}
+			}
+			s.pp.inFlight[requestID] = true
+		}
+		s.mu.Unlock()
+		if busy {
+			s.ppWrite(w, http.StatusConflict, map[string]any{"name": "RESOURCE_CONFLICT",
+				"message": "The server has detected a conflict while processing this request.", "debug_id": "dcsbx0000",
+				"details": []map[string]string{{"issue": "PREVIOUS_REQUEST_IN_PROGRESS",
+					"description": "A previous request on this resource is currently in progress. Please wait for sometime and try again. It is best to space out the initial and the subsequent request(s) to avoid receiving this error."}}})
+			return
+		}
+		defer func() {
+			s.mu.Lock()
+			delete(s.pp.inFlight, requestID)
+			s.mu.Unlock()
+		}()
 	}
 	if s.ppFault(w, r) {
 		return
@@ -492,9 +534,13 @@ func (s *Server) ppRefundLocked(captureID string, amount *struct {
 	}
 	t := s.ppAddRefundLocked(capture, refund, customID, now)
 	s.stats.Refunds++
-	out := map[string]any{"id": t.ID, "status": "COMPLETED", "links": []map[string]string{
+	status, reason := ppRefundStatus(t)
+	out := map[string]any{"id": t.ID, "status": status, "links": []map[string]string{
 		{"href": "https://api-m.sandbox.paypal.com/v2/payments/refunds/" + t.ID, "rel": "self", "method": "GET"},
 		{"href": "https://api-m.sandbox.paypal.com/v2/payments/captures/" + capture.ID, "rel": "up", "method": "GET"}}}
+	if reason != nil {
+		out["status_details"] = reason
+	}
 	if representation {
 		out["amount"] = ppMoney(refund, capture.Currency)
 		if customID != "" {
@@ -563,6 +609,12 @@ func (s *Server) ppAddRefundLocked(capture *ppTxn, amount int64, customID string
 		Visible: now.Add(s.ppLagLocked()), Amount: -amount, Currency: capture.Currency, Status: "S",
 		InvoiceID: capture.InvoiceID, Custom: custom, RefID: capture.ID, RefIDType: "TXN",
 		Payer: capture.Payer, Scenario: capture.Scenario}
+	if s.pp.pendingAfter > 0 {
+		t.Status, t.Settles, t.SettlesAs = "P", now.Add(s.pp.pendingAfter), "S"
+		if s.pp.pendingFail {
+			t.SettlesAs = "D"
+		}
+	}
 	capture.Refunded += amount
 	if capture.Refunded >= capture.Amount {
 		capture.Status, capture.Updated = "V", now
@@ -579,16 +631,75 @@ func (s *Server) ppGetRefund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	s.pp.settle(s.nowLocked())
 	ref, ok := s.pp.refunds[r.PathValue("id")]
+	var status string
+	var reason any
+	if ok {
+		status, reason = ppRefundStatus(s.pp.byID[ref.ID])
+	}
 	s.mu.Unlock()
 	if !ok {
 		s.ppWrite(w, http.StatusNotFound, ppError("RESOURCE_NOT_FOUND", "The specified resource does not exist.",
 			"INVALID_RESOURCE_ID", "Specified resource ID does not exist. Please check the resource ID and try again."))
 		return
 	}
-	s.ppWrite(w, http.StatusOK, map[string]any{"id": ref.ID, "status": "COMPLETED", "amount": ppMoney(ref.Amount, ref.Currency),
+	out := map[string]any{"id": ref.ID, "status": status, "amount": ppMoney(ref.Amount, ref.Currency),
 		"create_time": ref.Created.UTC().Format(time.RFC3339),
-		"links":       []map[string]string{{"href": "https://api-m.sandbox.paypal.com/v2/payments/captures/" + ref.CaptureID, "rel": "up", "method": "GET"}}})
+		"links":       []map[string]string{{"href": "https://api-m.sandbox.paypal.com/v2/payments/captures/" + ref.CaptureID, "rel": "up", "method": "GET"}}}
+	if reason != nil {
+		out["status_details"] = reason
+	}
+	s.ppWrite(w, http.StatusOK, out)
+}
+
+// ppRefundStatus is a refund's v2 status (payments_payment_v2.json, refund
+// status: CANCELLED, FAILED, PENDING, COMPLETED) from its row, and its
+// status_details for a pending one (reason ECHECK: "The customer's account is
+// funded through an eCheck, which has not yet cleared").
+func ppRefundStatus(t *ppTxn) (string, any) {
+	switch t.Status {
+	case "P":
+		return "PENDING", map[string]string{"reason": "ECHECK"}
+	case "D":
+		return "FAILED", nil
+	}
+	return "COMPLETED", nil
+}
+
+// settle completes or denies the pending refunds whose time has come: the
+// refund's row keeps its transaction_id and initiation date and takes the
+// new status and an updated date, as Transaction Search reports a status
+// change (transaction_updated_date).
+func (p *paypalState) settle(now time.Time) {
+	for _, t := range p.txns {
+		if t.Settles.IsZero() || now.Before(t.Settles) {
+			continue
+		}
+		t.Status, t.Updated = t.SettlesAs, t.Settles
+		if t.SettlesAs == "D" {
+			if c := p.byID[t.RefID]; c != nil {
+				c.Refunded += t.Amount // t.Amount is negative
+				if c.Status == "V" && c.Refunded < c.Amount {
+					c.Status, c.Updated = "S", t.Settles
+				}
+			}
+		}
+		t.Settles, t.SettlesAs = time.Time{}, ""
+	}
+}
+
+// SetPayPalRefundsPending makes the refunds made through the API from now on
+// answer 201 with status PENDING (status_details.reason ECHECK) and a row of
+// status P, which after settle becomes S (completed) or, when fail, D
+// (denied: the capture has the amount back). settle <= 0 turns it off.
+// PayPal answers PENDING for a refund it completes later, such as one of an
+// eCheck payment that has not cleared (payments_payment_v2.json,
+// refund_status_details.reason); its sandbox does not on its own.
+func (s *Server) SetPayPalRefundsPending(settle time.Duration, fail bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pp.pendingAfter, s.pp.pendingFail = settle, fail
 }
 
 // ppLagLocked draws how long a new transaction waits before search lists it:
@@ -681,6 +792,7 @@ type PayPalTransaction struct {
 func (s *Server) PayPalTransactions() []PayPalTransaction {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pp.settle(s.nowLocked())
 	out := make([]PayPalTransaction, 0, len(s.pp.txns))
 	for _, t := range s.pp.txns {
 		out = append(out, PayPalTransaction{ID: t.ID, EventCode: t.EventCode, Status: t.Status, Currency: t.Currency,
@@ -731,4 +843,12 @@ func (s *Server) SetPayPalStale(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pp.stale = d
+}
+
+// PayPalRefundsInFlight is how many refund requests with a PayPal-Request-Id
+// are being served (a held one counts until its client gives up).
+func (s *Server) PayPalRefundsInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pp.inFlight)
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -458,6 +459,57 @@ func TestPayPalRefundCustomID(t *testing.T) {
 				}
 			}
 			t.Fatalf("refund %v not listed", out["id"])
+		})
+	}
+}
+
+// A refund answered PENDING keeps a row of status P until it settles: S and
+// COMPLETED when it completes; D and FAILED when it is denied, and the
+// capture can be refunded again.
+func TestPayPalRefundPendingSettles(t *testing.T) {
+	for _, tt := range []struct {
+		name            string
+		fail            bool
+		rowAfter, after string
+		leftAfter       int64
+	}{
+		{"completes", false, "S", "COMPLETED", 7000},
+		{"denied", true, "D", "FAILED", 10000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ts := start(t, Options{Ordinary: -1, PayPalOrdinary: -1, NoScenarios: true, PayPalLag: -1})
+			s.SetPayPalRefundsPending(2*time.Hour, tt.fail)
+			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
+			status, out := ppCall(t, ts, http.MethodPost, refundPath(capture), ppLogin(t, ts), nil, `{"amount":{"currency_code":"USD","value":"30.00"}}`, nil)
+			details, _ := out["status_details"].(map[string]any)
+			if status != http.StatusCreated || out["status"] != "PENDING" || details["reason"] != "ECHECK" {
+				t.Fatalf("refund: %d %v, want 201 PENDING with reason ECHECK", status, out)
+			}
+			id := out["id"].(string)
+			rowStatus := func() string {
+				rows := s.PayPalRefundsOf(capture)
+				if len(rows) != 1 || rows[0].ID != id {
+					t.Fatalf("refund rows %+v, want one with id %s", rows, id)
+				}
+				return rows[0].Status
+			}
+			if got := rowStatus(); got != "P" {
+				t.Fatalf("row status %s before settling, want P", got)
+			}
+			s.Advance(2*time.Hour + time.Second)
+			if got := rowStatus(); got != tt.rowAfter {
+				t.Fatalf("row status %s after settling, want %s", got, tt.rowAfter)
+			}
+			if _, got := ppCall(t, ts, http.MethodGet, "/v2/payments/refunds/"+id, ppLogin(t, ts), nil, "", nil); got["status"] != tt.after {
+				t.Fatalf("GET refund: %v, want status %s", got, tt.after)
+			}
+			// What is left to refund: the whole capture again after a denial.
+			s.SetPayPalRefundsPending(0, false)
+			status, out = ppCall(t, ts, http.MethodPost, refundPath(capture), ppLogin(t, ts), nil,
+				fmt.Sprintf(`{"amount":{"currency_code":"USD","value":"%s"}}`, formatMajor(tt.leftAfter, "USD")), nil)
+			if status != http.StatusCreated || out["status"] != "COMPLETED" {
+				t.Fatalf("refund of what is left (%d): %d %v", tt.leftAfter, status, out)
+			}
 		})
 	}
 }
