@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,18 +69,7 @@ func (w *adyenWorld) run(t *testing.T, bin, crashAt string, args ...string) (cod
 	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			code = -int(ws.Signal())
-		}
-	default:
-		t.Fatal(err)
-	}
+	code = childExit(t, bin, cmd.Run())
 	return code, out.String(), errOut.String()
 }
 

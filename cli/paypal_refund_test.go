@@ -38,28 +38,7 @@ func newPayPalWorld(t *testing.T) *paypalWorld {
 	if code, out := w.run(t, "sync"); code != 0 {
 		t.Fatalf("sync exited %d:\n%s", code, out)
 	}
-	st, err := store.Open(context.Background(), w.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	report, err := detect(context.Background(), st, reconcile.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range report.Groups {
-		refundable := g.Status == reconcile.Open && g.Confidence == reconcile.High
-		for _, m := range g.Charges[1:] {
-			refundable = refundable && m.Refundable > 0 && m.Provider == reconcile.ProviderPayPal
-		}
-		if refundable {
-			w.group = g
-			break
-		}
-	}
-	if w.group.ID == "" {
-		t.Fatal("no open PayPal group with refundable suspects in the sandbox")
-	}
+	w.group = openPayPalGroup(t, w.db)
 	return w
 }
 
@@ -94,18 +73,7 @@ func (w *paypalWorld) child(t *testing.T, bin, crashAt string, args ...string) (
 		cmd.Env = append(cmd.Env, crashEnv+"="+crashAt)
 	}
 	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, string(out)
-	case errors.As(err, &exit):
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return -int(ws.Signal()), string(out)
-		}
-		return exit.ExitCode(), string(out)
-	}
-	t.Fatalf("run %s: %v", bin, err)
-	return 0, ""
+	return childExit(t, bin, err), string(out)
 }
 
 func (w *paypalWorld) refunds(id string) int { return len(w.sb.PayPalRefundsOf(id)) }

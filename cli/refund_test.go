@@ -562,19 +562,25 @@ func (w *refundWorld) child(t *testing.T, bin, crashAt string, args ...string) (
 	}
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
+	return childExit(t, bin, err), string(out)
+}
+
+// childExit is the exit status of the finished child bin, or minus the signal
+// that killed it (the crash tests' SIGKILL).
+func childExit(t *testing.T, bin string, err error) int {
+	t.Helper()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return 0, string(out)
+		return 0
 	case errors.As(err, &exit):
 		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return -int(ws.Signal()), string(out)
+			return -int(ws.Signal())
 		}
-		return exit.ExitCode(), string(out)
-	default:
-		t.Fatalf("run %s: %v", bin, err)
-		return 0, ""
+		return exit.ExitCode()
 	}
+	t.Fatalf("run %s: %v", bin, err)
+	return 0
 }
 
 func (w *refundWorld) assertNoPending(t *testing.T) {
