@@ -214,12 +214,7 @@ func TestResumeAdoptsARefundPayPalForgot(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
 			capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
-			g := c.RefundGateway("test")
-			g.Now = s.Now
-			ledger := refundtest.NewLedger(nil)
-			ledger.Now = s.Now
-			r := &refunding.Refunder{Gateways: map[reconcile.Provider]refunding.Gateway{reconcile.ProviderPayPal: g},
-				Ledger: ledger, Operator: "tester", Now: s.Now}
+			g, ledger, r := sandboxRefunder(s, c)
 			ctx := context.Background()
 			s.Advance(time.Hour)
 			it := intent(capture, 0, 2500, "usd", s.Now())
@@ -256,12 +251,7 @@ func TestResumeAdoptsARefundPayPalForgot(t *testing.T) {
 func TestResumeNeverTakesAnotherIntentsRefund(t *testing.T) {
 	s, _, c := startSandbox(t, sandbox.Options{NoScenarios: true, PayPalOrdinary: -1})
 	capture := s.AddPayPalCapture(10000, "usd", "buyer@example.com", "INV-1")
-	g := c.RefundGateway("test")
-	g.Now = s.Now
-	ledger := refundtest.NewLedger(nil)
-	ledger.Now = s.Now
-	r := &refunding.Refunder{Gateways: map[reconcile.Provider]refunding.Gateway{reconcile.ProviderPayPal: g},
-		Ledger: ledger, Operator: "tester", Now: s.Now}
+	_, ledger, r := sandboxRefunder(s, c)
 	ctx := context.Background()
 	s.Advance(time.Hour)
 	first, second := intent(capture, 0, 2500, "usd", s.Now()), intent(capture, 2500, 2500, "usd", s.Now())
@@ -446,4 +436,16 @@ func TestClassifyPreviousRequestInProgress(t *testing.T) {
 	if n := len(s.PayPalRefundsOf(capture)); n != 0 {
 		t.Fatalf("%d refunds, want none", n)
 	}
+}
+
+// sandboxRefunder is the PayPal gateway of c, an in-memory ledger and the
+// Refunder over them, all on the sandbox s's clock.
+func sandboxRefunder(s *sandbox.Server, c *Client) (*Gateway, *refundtest.Ledger, *refunding.Refunder) {
+	g := c.RefundGateway("test")
+	g.Now = s.Now
+	ledger := refundtest.NewLedger(nil)
+	ledger.Now = s.Now
+	r := &refunding.Refunder{Gateways: map[reconcile.Provider]refunding.Gateway{reconcile.ProviderPayPal: g},
+		Ledger: ledger, Operator: "tester", Now: s.Now}
+	return g, ledger, r
 }
