@@ -163,10 +163,11 @@ type chargeBatch struct {
 // decode fills out with the batch's charges, up to the first problem.
 func (b *chargeBatch) decode() {
 	defer close(b.done)
+	var canon canonicalizer
 	for i, raw := range b.raw {
 		// The canonical form also checks that a line is JSON, before
 		// decoding says what is wrong with the charge in it.
-		canonical, err := canonicalJSON(raw)
+		canonical, err := canon.canonical(raw)
 		if err != nil {
 			b.fail(i, errors.New(jsonProblem(raw)))
 			return
