@@ -69,6 +69,22 @@ func decodeCharge(raw []byte, observed, now time.Time) (reconcile.Charge, error)
 	if err := json.Unmarshal(raw, (*plainCharge)(&ch)); err != nil {
 		return reconcile.Charge{}, fmt.Errorf("not a Stripe charge object: %w", err)
 	}
+	return checkedCharge(&ch, raw, observed, now)
+}
+
+// decodeFileCharge is decodeCharge for a charge object of a file, which must
+// be valid JSON: most go through fastCharge, the others through
+// encoding/json, with the same result.
+func decodeFileCharge(raw []byte, now time.Time) (reconcile.Charge, error) {
+	if ch, ok := fastCharge(raw); ok {
+		return checkedCharge(&ch, raw, time.Time{}, now)
+	}
+	return decodeCharge(raw, time.Time{}, now)
+}
+
+// checkedCharge converts ch, decoded from raw, after checking that it is a
+// charge doublecheck can hold.
+func checkedCharge(ch *stripe.Charge, raw []byte, observed, now time.Time) (reconcile.Charge, error) {
 	switch {
 	case ch.Object != "charge":
 		if ch.Object == "" {
@@ -83,9 +99,9 @@ func decodeCharge(raw []byte, observed, now time.Time) (reconcile.Charge, error)
 		return reconcile.Charge{}, fmt.Errorf("charge %s has no currency", ch.ID)
 	}
 	if observed.IsZero() {
-		observed = knownAsOf(&ch)
+		observed = knownAsOf(ch)
 	}
-	c := chargeFromStripe(&ch, raw, observed)
+	c := chargeFromStripe(ch, raw, observed)
 	if err := reconcile.ValidateCharge(c, now); err != nil {
 		return reconcile.Charge{}, err
 	}

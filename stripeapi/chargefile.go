@@ -172,7 +172,7 @@ func (b *chargeBatch) decode() {
 			b.fail(i, errors.New(jsonProblem(raw)))
 			return
 		}
-		c, err := decodeCharge(raw, time.Time{}, b.now)
+		c, err := decodeFileCharge(raw, b.now)
 		if err != nil {
 			b.fail(i, err)
 			return
