@@ -234,32 +234,39 @@ func (w *chargeWriter) write(ctx context.Context, charges []reconcile.Charge, co
 			}
 			w.inChunk[charges[end].ID] = true
 		}
-		n := end - first
-		st := w.statements[n]
-		if st == nil {
-			var err error
-			if st, err = prepareChunk(ctx, w.tx, n); err != nil {
-				return 0, err
-			}
-			w.statements[n] = st
-		}
-		if count {
-			c, err := st.changes(ctx, chargeArgs)
-			if err != nil {
-				return 0, fmt.Errorf("charges %d to %d of %d: %w", first+1, end, len(charges), err)
-			}
-			changed += c
-		}
-		if _, err := st.charges.ExecContext(ctx, chargeArgs...); err != nil {
-			return 0, fmt.Errorf("save charges %d to %d of %d: %w", first+1, end, len(charges), err)
-		}
-		if _, err := st.raw.ExecContext(ctx, rawArgs...); err != nil {
-			return 0, fmt.Errorf("save raw JSON of charges %d to %d of %d: %w", first+1, end, len(charges), err)
-		}
+		c, err := w.exec(ctx, end-first, chargeArgs, rawArgs, count)
 		// The arguments hold the charges' strings and raw JSON: let them go.
 		clear(chargeArgs)
 		clear(rawArgs)
+		if err != nil {
+			return 0, fmt.Errorf("charges %d to %d of %d: %w", first+1, end, len(charges), err)
+		}
+		changed += c
 		first = end
+	}
+	return changed, nil
+}
+
+// exec upserts one chunk of n distinct charges, given as appendChargeArgs
+// gives them; with count it returns how many it added or changed.
+func (w *chargeWriter) exec(ctx context.Context, n int, chargeArgs, rawArgs []any, count bool) (changed int, err error) {
+	st := w.statements[n]
+	if st == nil {
+		if st, err = prepareChunk(ctx, w.tx, n); err != nil {
+			return 0, err
+		}
+		w.statements[n] = st
+	}
+	if count {
+		if changed, err = st.changes(ctx, chargeArgs); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := st.charges.ExecContext(ctx, chargeArgs...); err != nil {
+		return 0, fmt.Errorf("save charges: %w", err)
+	}
+	if _, err := st.raw.ExecContext(ctx, rawArgs...); err != nil {
+		return 0, fmt.Errorf("save raw JSON: %w", err)
 	}
 	return changed, nil
 }

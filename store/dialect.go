@@ -12,7 +12,7 @@ import (
 // queries are written once, in SQL both accept, with ? placeholders; the
 // dialect turns those into PostgreSQL's $n and supplies the few pieces whose
 // spelling differs (see the methods). Everything SQLite-only (PRAGMAs, the
-// file checks, the scratch database of an import) stays on the SQLite path.
+// file checks) stays on the SQLite path.
 type dialect struct {
 	postgres bool
 	// rebound caches the PostgreSQL text of each query: the same few dozen

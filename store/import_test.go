@@ -12,13 +12,23 @@ import (
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
+// smallImportRuns makes an import's sorted runs a few records long for the
+// test, so that records of one charge meet from different runs.
+func smallImportRuns(t *testing.T) {
+	before := importRunBytes
+	importRunBytes = 16 << 10 // about ten charges with raw JSON
+	t.Cleanup(func() { importRunBytes = before })
+}
+
 // TestImportChargesRepeatsAndConflicts: an import stores each charge of a file
 // once, counts repeats with the same digest wherever they are in the file (in
-// one batch or batches apart), and refuses a repeat with another digest naming
+// one run or runs apart), and refuses a repeat with another digest naming
 // both lines, leaving the store as it was.
 func TestImportChargesRepeatsAndConflicts(t *testing.T) {
+	smallImportRuns(t)
 	forEachDialect(t, func(t *testing.T, d testDialect) {
-		const n = 3*importBatch + 7 // several batches and a partial one
+		const batch = 500
+		const n = 3*batch + 7 // many runs and a partial one
 		type repeat struct {
 			of, at int  // charge `of` comes again after record `at`
 			other  bool // with another digest
@@ -30,9 +40,9 @@ func TestImportChargesRepeatsAndConflicts(t *testing.T) {
 			wantErr      []string
 		}{
 			{"distinct", nil, 0, nil},
-			{"repeats in one batch and batches apart", []repeat{{of: 3, at: 5}, {of: 3, at: 6}, {of: 10, at: 2 * importBatch}, {of: n - 1, at: n - 1}}, 4, nil},
-			{"conflict in the same batch", []repeat{{of: 1, at: 2, other: true}}, 0, []string{"f.jsonl line 4", "charge ch_import_1 is also on line 2, with different contents"}},
-			{"conflict batches apart", []repeat{{of: 7, at: 2*importBatch + 1, other: true}}, 0,
+			{"repeats in one run and runs apart", []repeat{{of: 3, at: 5}, {of: 3, at: 6}, {of: 10, at: 2 * batch}, {of: n - 1, at: n - 1}}, 4, nil},
+			{"conflict in the same run", []repeat{{of: 1, at: 2, other: true}}, 0, []string{"f.jsonl line 4", "charge ch_import_1 is also on line 2, with different contents"}},
+			{"conflict runs apart", []repeat{{of: 7, at: 2*batch + 1, other: true}}, 0,
 				[]string{"f.jsonl line 1003", "charge ch_import_7 is also on line 8"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -109,7 +119,7 @@ func TestImportChargesRollsBack(t *testing.T) {
 		ctx := context.Background()
 		boom := errors.New("bad line")
 		err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
-			for i, c := range fakeCharges(0, 2*importBatch, true) {
+			for i, c := range fakeCharges(0, 1000, true) {
 				if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{}); err != nil {
 					return err
 				}
@@ -142,6 +152,7 @@ func TestImportChargesRollsBack(t *testing.T) {
 // newest observation wins as in SaveCharges (ties to the import), raw JSON
 // going with it.
 func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
+	smallImportRuns(t)
 	forEachDialect(t, func(t *testing.T, d testDialect) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
@@ -158,7 +169,7 @@ func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
 		if err := s.SaveCharges(ctx, stored); err != nil {
 			t.Fatal(err)
 		}
-		imported := append(fakeCharges(0, 2*copyRows+3, true), // several copy statements
+		imported := append(fakeCharges(0, 2*chunkRows+3, true), // several statements
 			version("ch_newer_in_store", 0, t0, `{"v":"file"}`),
 			version("ch_older_in_store", 500, t0.Add(time.Hour), `{"v":"file"}`),
 			version("ch_tie", 300, t0, `{"v":"file"}`))

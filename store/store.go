@@ -665,9 +665,7 @@ func (s *Store) Path() string { return s.path }
 // their rows in one order, so that two of them wait for each other rather
 // than deadlock: refund_intents, refund_attempts, then charges and charge_raw
 // in the order of the charges' ids (as an import copies them), key_records
-// in the order of keys, then requests, checkout_sessions and state (an
-// import writes the store's mode before its charges: a state row no write
-// takes after charges). What
+// in the order of keys, then requests, checkout_sessions and state. What
 // still conflicts (a session outside doublecheck, or a server whose default
 // isolation is repeatable read or serializable) makes PostgreSQL abort the
 // whole transaction with a deadlock (40P01) or serialization failure (40001),

@@ -1,0 +1,291 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+)
+
+// importRunBytes bounds the records an import holds in memory before it sorts
+// them and writes them out as one run, and the read buffers of the merge; a
+// variable so that tests can make runs of a few records.
+var importRunBytes = 64 << 20
+
+// recordSorter puts an import's records in the order of their ids, and of
+// the file for one id, in memory independent of the file's size: records are
+// held until they fill importRunBytes, then sorted and appended to a scratch
+// file as one run; once the file is read, the runs and the records still
+// held are merged. Each record starts with its id and its staging number (see
+// appendRecord).
+type recordSorter struct {
+	dir   string // where the scratch file is made
+	held  []byte // records, each after its length
+	index []heldRecord
+	file  *os.File // the runs, one after another; nil until the first
+	runs  []run
+	size  int64 // bytes written to file
+}
+
+type heldRecord struct {
+	prefix   uint64 // the id's first 8 bytes, big-endian: most comparisons end there
+	seq      int64
+	off, end int // the record with its length, in held
+	id       []byte
+}
+
+// run is one sorted run in the scratch file: records, each after its length.
+type run struct{ off, size int64 }
+
+// scratchPattern names an import's scratch file: in the store's directory,
+// deleted as soon as it is made where the system allows it (it lives on
+// while open), so a killed import leaves nothing behind.
+const scratchPattern = ".doublecheck-import-*.tmp"
+
+func (s *recordSorter) add(rec []byte) error {
+	id, seq, err := recordKey(rec)
+	if err != nil {
+		return err
+	}
+	if len(s.held) > 0 && len(s.held)+len(rec)+binary.MaxVarintLen64 > cap(s.held) {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
+	if s.held == nil {
+		// Its whole size at once: grown by appends it would be copied
+		// over and over, and reach twice the size before a spill.
+		s.held = make([]byte, 0, importRunBytes)
+	}
+	off := len(s.held)
+	s.held = binary.AppendUvarint(s.held, uint64(len(rec)))
+	s.held = append(s.held, rec...)
+	s.index = append(s.index, heldRecord{prefix: idPrefix(id), seq: seq, off: off, end: len(s.held)})
+	return nil
+}
+
+// recordKey reads the id and staging number at the start of rec.
+func recordKey(rec []byte) (id []byte, seq int64, err error) {
+	n, w := binary.Uvarint(rec)
+	if w <= 0 || uint64(len(rec)-w) < n {
+		return nil, 0, errBadRecord
+	}
+	id = rec[w : w+int(n)]
+	seq, w2 := binary.Varint(rec[w+int(n):])
+	if w2 <= 0 {
+		return nil, 0, errBadRecord
+	}
+	return id, seq, nil
+}
+
+var errBadRecord = errors.New("a staged import record is damaged")
+
+func idPrefix(id []byte) uint64 {
+	var b [8]byte
+	copy(b[:], id)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+func compareKeys(aID []byte, aSeq int64, bID []byte, bSeq int64) int {
+	if c := bytes.Compare(aID, bID); c != 0 {
+		return c
+	}
+	switch {
+	case aSeq < bSeq:
+		return -1
+	case aSeq > bSeq:
+		return 1
+	}
+	return 0
+}
+
+// sortHeld sorts the records held, and fills in their ids.
+func (s *recordSorter) sortHeld() error {
+	for i := range s.index {
+		_, w := binary.Uvarint(s.held[s.index[i].off:])
+		id, _, err := recordKey(s.held[s.index[i].off+w : s.index[i].end])
+		if err != nil {
+			return err
+		}
+		s.index[i].id = id
+	}
+	slices.SortFunc(s.index, func(a, b heldRecord) int {
+		if a.prefix != b.prefix {
+			if a.prefix < b.prefix {
+				return -1
+			}
+			return 1
+		}
+		return compareKeys(a.id, a.seq, b.id, b.seq)
+	})
+	return nil
+}
+
+// spill writes the records held as one sorted run.
+func (s *recordSorter) spill() error {
+	if len(s.index) == 0 {
+		return nil
+	}
+	if err := s.sortHeld(); err != nil {
+		return err
+	}
+	if s.file == nil {
+		f, err := os.CreateTemp(s.dir, scratchPattern)
+		if err != nil {
+			return fmt.Errorf("make the import's scratch file: %w", err)
+		}
+		s.file = f
+		if runtime.GOOS != "windows" { // Windows cannot delete an open file
+			os.Remove(f.Name())
+		}
+	}
+	w := bufio.NewWriterSize(io.NewOffsetWriter(s.file, s.size), 1<<20)
+	var n int64
+	for _, r := range s.index {
+		m, err := w.Write(s.held[r.off:r.end])
+		if err != nil {
+			return fmt.Errorf("write the import's scratch file: %w", err)
+		}
+		n += int64(m)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write the import's scratch file: %w", err)
+	}
+	s.runs = append(s.runs, run{off: s.size, size: n})
+	s.size += n
+	s.held, s.index = s.held[:0], s.index[:0]
+	return nil
+}
+
+// close deletes the scratch file.
+func (s *recordSorter) close() {
+	if s.file != nil {
+		s.file.Close()
+		os.Remove(s.file.Name())
+	}
+}
+
+// merged hands every record to fn in the order of ids and staging numbers;
+// a record is valid only during the call.
+func (s *recordSorter) merged(fn func(rec []byte) error) error {
+	if err := s.sortHeld(); err != nil {
+		return err
+	}
+	var sources recordHeap
+	held := &heldSource{s: s}
+	if err := sources.push(held); err != nil {
+		return err
+	}
+	buffer := max(16<<10, min(1<<20, importRunBytes/max(1, len(s.runs))))
+	for _, r := range s.runs {
+		src := &runSource{r: bufio.NewReaderSize(io.NewSectionReader(s.file, r.off, r.size), buffer)}
+		if err := sources.push(src); err != nil {
+			return err
+		}
+	}
+	for sources.Len() > 0 {
+		top := sources.items[0]
+		if err := fn(top.record()); err != nil {
+			return err
+		}
+		ok, err := top.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			heap.Fix(&sources, 0)
+		} else {
+			heap.Pop(&sources)
+		}
+	}
+	return nil
+}
+
+// recordSource is one sorted sequence of records being merged.
+type recordSource interface {
+	next() (bool, error) // moves to the next record; false at the end
+	record() []byte
+	key() ([]byte, int64)
+}
+
+type heldSource struct {
+	s   *recordSorter
+	i   int
+	rec []byte
+}
+
+func (h *heldSource) next() (bool, error) {
+	if h.i >= len(h.s.index) {
+		return false, nil
+	}
+	r := h.s.index[h.i]
+	h.i++
+	_, w := binary.Uvarint(h.s.held[r.off:])
+	h.rec = h.s.held[r.off+w : r.end]
+	return true, nil
+}
+
+func (h *heldSource) record() []byte { return h.rec }
+
+func (h *heldSource) key() ([]byte, int64) {
+	r := h.s.index[h.i-1]
+	return r.id, r.seq
+}
+
+type runSource struct {
+	r   *bufio.Reader
+	rec []byte
+	id  []byte
+	seq int64
+}
+
+func (r *runSource) next() (bool, error) {
+	n, err := binary.ReadUvarint(r.r)
+	if errors.Is(err, io.EOF) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the import's scratch file: %w", err)
+	}
+	r.rec = slices.Grow(r.rec[:0], int(n))[:n]
+	if _, err := io.ReadFull(r.r, r.rec); err != nil {
+		return false, fmt.Errorf("read the import's scratch file: %w", err)
+	}
+	r.id, r.seq, err = recordKey(r.rec)
+	return err == nil, err
+}
+
+func (r *runSource) record() []byte { return r.rec }
+
+func (r *runSource) key() ([]byte, int64) { return r.id, r.seq }
+
+// recordHeap orders sources by their current records.
+type recordHeap struct{ items []recordSource }
+
+func (h *recordHeap) push(src recordSource) error {
+	ok, err := src.next()
+	if ok {
+		heap.Push(h, src)
+	}
+	return err
+}
+
+func (h *recordHeap) Len() int { return len(h.items) }
+func (h *recordHeap) Less(i, j int) bool {
+	aID, aSeq := h.items[i].key()
+	bID, bSeq := h.items[j].key()
+	return compareKeys(aID, aSeq, bID, bSeq) < 0
+}
+func (h *recordHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *recordHeap) Push(x any)    { h.items = append(h.items, x.(recordSource)) }
+func (h *recordHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
+}
