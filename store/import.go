@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -135,28 +136,71 @@ func (imp *ChargeImport) SetState(name, value string) error {
 
 // finish merges the staged records and upserts the charges, once each, in
 // the order of their ids, chunkRows at a time, with the rules of saveCharges:
-// per charge the newest Observed wins, and its raw JSON goes with it.
+// per charge the newest Observed wins, and its raw JSON goes with it. The
+// merge runs a few chunks ahead of the writer, on another core.
 func (imp *ChargeImport) finish() error {
 	if imp.finished {
 		return nil
 	}
 	imp.finished = true
-	var (
-		first      stagedRecord // the first record of the current id
-		have       bool
-		chargeArgs = imp.writer.chargeArgs[:0]
-		rawArgs    = imp.writer.rawArgs[:0]
-		n          int
-	)
-	flush := func() error {
-		if n == 0 {
-			return nil
+	chunks := make(chan *importChunk, mergeAhead)
+	free := make(chan *importChunk, mergeAhead+2) // room for every chunk
+	for range cap(free) {
+		free <- &importChunk{}
+	}
+	stop := make(chan struct{})
+	var mergeErr error
+	go func() {
+		defer close(chunks)
+		mergeErr = imp.merge(chunks, free, stop)
+	}()
+	var err error
+	for c := range chunks {
+		if err == nil {
+			if _, err = imp.writer.exec(imp.ctx, c.n, c.chargeArgs, c.rawArgs, false); err != nil {
+				close(stop)
+			}
 		}
-		_, err := imp.writer.exec(imp.ctx, n, chargeArgs, rawArgs, false)
-		clear(chargeArgs)
-		clear(rawArgs)
-		chargeArgs, rawArgs, n = chargeArgs[:0], rawArgs[:0], 0
+		// The arguments hold the charges' strings and raw JSON: let them go.
+		clear(c.chargeArgs)
+		clear(c.rawArgs)
+		c.chargeArgs, c.rawArgs, c.n = c.chargeArgs[:0], c.rawArgs[:0], 0
+		free <- c
+	}
+	if err != nil {
 		return err
+	}
+	return mergeErr
+}
+
+// mergeAhead is how many chunks the merge may have ready for the writer.
+const mergeAhead = 4
+
+// importChunk is the arguments of up to chunkRows distinct charges.
+type importChunk struct {
+	n                   int
+	chargeArgs, rawArgs []any
+}
+
+// errWriterStopped ends the merge when the writer failed.
+var errWriterStopped = errors.New("the import's writer stopped")
+
+// merge reads the staged records in the order of ids, counts repeats,
+// refuses a conflict and hands the distinct charges to the writer in chunks.
+func (imp *ChargeImport) merge(chunks chan<- *importChunk, free <-chan *importChunk, stop <-chan struct{}) error {
+	var (
+		first stagedRecord // the first record of the current id
+		have  bool
+		c     = <-free
+	)
+	send := func() error {
+		select {
+		case chunks <- c:
+		case <-stop:
+			return errWriterStopped
+		}
+		c = <-free // never waits long: the writer returns every chunk
+		return nil
 	}
 	err := imp.sorter.merged(func(rec []byte) error {
 		r, err := readRecord(rec)
@@ -171,20 +215,20 @@ func (imp *ChargeImport) finish() error {
 			return nil
 		}
 		first, have = r, true
-		if n == chunkRows {
-			if err := flush(); err != nil {
+		if c.n == chunkRows {
+			if err := send(); err != nil {
 				return err
 			}
 		}
-		if chargeArgs, rawArgs, err = r.appendArgs(chargeArgs, rawArgs); err != nil {
+		if c.chargeArgs, c.rawArgs, err = r.appendArgs(c.chargeArgs, c.rawArgs); err != nil {
 			return err
 		}
-		n++
+		c.n++
 		imp.stored++
 		return nil
 	})
-	if err == nil {
-		err = flush()
+	if err == nil && c.n > 0 {
+		err = send()
 	}
 	return err
 }
