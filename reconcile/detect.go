@@ -250,12 +250,19 @@ func (x *index) attachIntents() {
 	// withoutConfirmationKeys.
 	keys := make([]KeyRecord, 0, len(x.in.Keys)+len(extra))
 	for _, k := range x.in.Keys {
-		if pk, seen := intentKey[k.ChargeID]; seen && k.ChargeID != "" && k.Key != pk && slices.Equal(k.Sources, []string{SourceEvent}) {
+		if pk, seen := intentKey[k.ChargeID]; seen && k.ChargeID != "" && k.confirmationOnly(pk) {
 			continue
 		}
 		keys = append(keys, k)
 	}
 	x.in.Keys = append(keys, extra...)
+}
+
+// confirmationOnly reports whether k, a key record of a charge whose
+// PaymentIntent was created with createKey, is only its charge event's other
+// key (the confirmation's), which the create request overrides.
+func (k *KeyRecord) confirmationOnly(createKey string) bool {
+	return k.Key != createKey && slices.Equal(k.Sources, []string{SourceEvent})
 }
 
 // keyEvidence is what is known about the request that created charge c, given
@@ -367,7 +374,7 @@ func (x *index) joinKeys() []int32 {
 	}
 	// A run is usually one charge and its records: note the charge now and check
 	// the ids afterwards in record order, which touches memory far less randomly.
-	forEachRun(x.sorter.sort(join, func(a, b evidence) int { return cmp.Compare(a.occ, b.occ) }), func(run []evidence) {
+	forEachRun(x.sorter.sort(join, byOcc), func(run []evidence) {
 		charges := 0
 		for _, c := range run {
 			if c.occ < 0 {

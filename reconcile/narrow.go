@@ -100,70 +100,164 @@ type ChargeTally struct {
 	Providers   []ProviderCharges
 }
 
-// Narrow picks, from the facts of every charge of a store, the charges
-// Detect must read in full: those that may share an identity within the
-// window, a key or an order ref with another charge, and those that a key
-// record, request or Checkout Session names (in gives them; its Charges are
-// not read). Detect over the picked charges, with the rest tallied into
-// Input.Unloaded, reports exactly what it reports over all of them: every
-// group and finding is made of charges that share a value, and hashes that
-// collide only pick more. pick is ascending.
-func Narrow(facts []ChargeFacts, in Input, opts Options) (pick []int32, rest ChargeTally) {
-	picked := make([]bool, len(facts))
-	named, keys, orders := in.factSets(opts)
-	for i := range facts {
-		f := &facts[i]
-		if named[f.ID] || f.Intent != 0 && named[f.Intent] ||
-			f.Flags&FactCounts != 0 && (f.Key != 0 && keys[f.Key] || f.Order != 0 && orders[f.Order]) {
-			picked[i] = true
+// Narrowed is what detection needs of a store, as Narrow finds it.
+type Narrowed struct {
+	// Pick are the charges Detect must read in full, ascending.
+	Pick []int32
+	// Keys are the key records Detect needs: those of picked charges, and
+	// those naming no charge of the store (findings).
+	Keys []KeyRecord
+	// Unloaded tallies the charges not picked (Input.Unloaded).
+	Unloaded ChargeTally
+}
+
+// Narrow finds, from the facts of every charge of a store (id gives each
+// one's id), the charges Detect must read in full: those that may share an
+// identity within the window, a key or an order ref with another charge
+// (from their metadata, their key records, their PaymentIntent's create
+// request or Checkout Session), and those whose count as taken without a key
+// cannot be told from their facts. Detect over the picked charges and the
+// returned key records, with the rest tallied in Input.Unloaded, reports
+// exactly what it reports over all of them: every group and finding is made
+// of charges that share a value, and hashes that collide only pick more. in
+// gives the key records, requests and Checkout Sessions; its Charges are not
+// read.
+func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options) Narrowed {
+	n := len(facts)
+	picked := make([]bool, n)
+	var sorter evidenceSorter
+	// Key records join their charges exactly (a hash, then the id); requests
+	// and Checkout Sessions join every charge whose PaymentIntent hashes
+	// alike (facts do not hold the PaymentIntent itself).
+	recsOf := map[int32][]int32{}       // charge → its key records
+	named := make([]bool, len(in.Keys)) // the record's charge is stored
+	if len(in.Keys) > 0 {
+		buf := sorter.buffer(n + len(in.Keys))
+		for i := range facts {
+			buf = append(buf, evidence{h: mix64(uint64(facts[i].ID)), i: int32(i), occ: -1})
 		}
+		for r := range in.Keys {
+			if c := in.Keys[r].ChargeID; c != "" {
+				buf = append(buf, evidence{h: mix64(uint64(factHash(c))), i: -1, occ: int32(r)})
+			}
+		}
+		forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
+			for _, rec := range run {
+				for _, c := range run {
+					if rec.occ >= 0 && c.occ < 0 && id(c.i) == in.Keys[rec.occ].ChargeID {
+						recsOf[c.i] = append(recsOf[c.i], rec.occ)
+						named[rec.occ] = true
+					}
+				}
+			}
+		})
 	}
+	reqsOf, checkoutsOf := map[int32][]int32{}, map[int32][]int32{}
+	if len(in.Requests)+len(in.Checkouts) > 0 {
+		buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
+		for i := range facts {
+			if facts[i].Intent != 0 {
+				buf = append(buf, evidence{h: mix64(uint64(facts[i].Intent)), i: int32(i), occ: -1})
+			}
+		}
+		// occ numbers requests, then Checkout Sessions after them.
+		for r := range in.Requests {
+			buf = append(buf, evidence{h: mix64(uint64(factHash(in.Requests[r].Object))), i: -1, occ: int32(r)})
+		}
+		for k := range in.Checkouts {
+			if pi := in.Checkouts[k].PaymentIntent; pi != "" {
+				buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(in.Requests) + k)})
+			}
+		}
+		forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
+			for _, rec := range run {
+				for _, c := range run {
+					switch {
+					case rec.occ < 0 || c.occ >= 0:
+					case int(rec.occ) < len(in.Requests):
+						reqsOf[c.i] = append(reqsOf[c.i], rec.occ)
+					default:
+						checkoutsOf[c.i] = append(checkoutsOf[c.i], rec.occ-int32(len(in.Requests)))
+					}
+				}
+			}
+		})
+	}
+
 	window := max(int64(opts.Window), 0)
-	kinds := []struct {
-		value    func(f *ChargeFacts) uint32
+	type kind struct {
+		values   func(i int32, add func(v uint32))
 		classed  bool
 		windowed bool
-	}{
-		{func(f *ChargeFacts) uint32 { return f.Customer }, true, true},
-		{func(f *ChargeFacts) uint32 { return f.Card }, true, true},
-		{func(f *ChargeFacts) uint32 { return f.Email }, true, true},
-		{func(f *ChargeFacts) uint32 { return f.Key }, true, false},
-		// Orders with several charges are findings whatever their amounts.
-		{func(f *ChargeFacts) uint32 { return f.Order }, false, false},
 	}
-	// Each worker marks what it finds in picked; two workers may mark the same
-	// charge, which is the same write.
+	one := func(v func(f *ChargeFacts) uint32) func(i int32, add func(uint32)) {
+		return func(i int32, add func(uint32)) { add(v(&facts[i])) }
+	}
+	kinds := []kind{
+		{one(func(f *ChargeFacts) uint32 { return f.Customer }), true, true},
+		{one(func(f *ChargeFacts) uint32 { return f.Card }), true, true},
+		{one(func(f *ChargeFacts) uint32 { return f.Email }), true, true},
+		{func(i int32, add func(uint32)) {
+			add(facts[i].Key)
+			for _, r := range recsOf[i] {
+				add(factHash(in.Keys[r].Key))
+			}
+			for _, r := range reqsOf[i] {
+				add(factHash(in.Requests[r].Key))
+			}
+		}, true, false},
+		// Orders with several charges are findings whatever their amounts.
+		{func(i int32, add func(uint32)) {
+			add(facts[i].Order)
+			for _, r := range recsOf[i] {
+				add(factHash(in.Keys[r].OrderRef))
+			}
+			for _, k := range checkoutsOf[i] {
+				add(factHash(in.Checkouts[k].orderRef(opts.OrderField)))
+			}
+		}, false, false},
+	}
 	var marks sync.Mutex
 	var next atomic.Int32
-	work := func() {
-		var sorter evidenceSorter
+	work := func(sorter *evidenceSorter) {
 		var found []int32
-		byCreated := func(a, b evidence) int {
-			return cmpCreated(facts, a.i, b.i)
-		}
+		byCreated := func(a, b evidence) int { return cmpCreated(facts, a.i, b.i) }
 		for {
 			k := int(next.Add(1)) - 1
 			if k >= len(kinds) {
 				break
 			}
 			kind := kinds[k]
-			buf := sorter.buffer(len(facts))
+			buf := sorter.buffer(n)
 			for i := range facts {
 				f := &facts[i]
-				v := kind.value(f)
-				if v == 0 || f.Flags&FactCounts == 0 {
+				if f.Flags&FactCounts == 0 {
 					continue
 				}
-				key := uint64(v)
-				if kind.classed {
-					key |= uint64(f.Class) << 32
-				}
-				buf = append(buf, evidence{h: mix64(key), i: int32(i)})
+				kind.values(int32(i), func(v uint32) {
+					if v == 0 {
+						return
+					}
+					key := uint64(v)
+					if kind.classed {
+						key |= uint64(f.Class) << 32
+					}
+					buf = append(buf, evidence{h: mix64(key), i: int32(i)})
+				})
 			}
 			forEachRun(sorter.sort(buf, byCreated), func(run []evidence) {
+				if !kind.windowed {
+					// A charge may carry a value twice (a key in metadata and
+					// in a record): it takes two charges.
+					if slices.ContainsFunc(run, func(e evidence) bool { return e.i != run[0].i }) {
+						for _, e := range run {
+							found = append(found, e.i)
+						}
+					}
+					return
+				}
 				for j, e := range run {
-					if !kind.windowed ||
-						j > 0 && facts[e.i].Created-facts[run[j-1].i].Created <= window ||
+					if j > 0 && facts[e.i].Created-facts[run[j-1].i].Created <= window ||
 						j+1 < len(run) && facts[run[j+1].i].Created-facts[e.i].Created <= window {
 						found = append(found, e.i)
 					}
@@ -176,22 +270,33 @@ func Narrow(facts []ChargeFacts, in Input, opts Options) (pick []int32, rest Cha
 		}
 		marks.Unlock()
 	}
-	if len(facts) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+	if n >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		var wg sync.WaitGroup
-		wg.Go(work)
-		work()
+		wg.Go(func() { work(&evidenceSorter{}) })
+		work(&sorter)
 		wg.Wait()
 	} else {
-		work()
+		work(&sorter)
 	}
+
+	var out Narrowed
 	counts := map[Provider]*ProviderCharges{}
 	var first, last int64
+	rest := &out.Unloaded
 	for i := range facts {
+		f := &facts[i]
+		if !picked[i] && f.Flags&FactCounts != 0 && f.Key == 0 {
+			hasKey, known := keyedWithoutMetadata(in, recsOf[int32(i)], reqsOf[int32(i)])
+			if !known {
+				picked[i] = true
+			} else if !hasKey {
+				rest.WithoutKey++
+			}
+		}
 		if picked[i] {
-			pick = append(pick, int32(i))
+			out.Pick = append(out.Pick, int32(i))
 			continue
 		}
-		f := &facts[i]
 		if rest.Charges == 0 || f.Created < first {
 			first = f.Created
 		}
@@ -199,44 +304,44 @@ func Narrow(facts []ChargeFacts, in Input, opts Options) (pick []int32, rest Cha
 			last = f.Created
 		}
 		rest.Charges++
-		if f.Flags&FactCounts != 0 && f.Key == 0 {
-			rest.WithoutKey++
-		}
 		countMode(counts, Providers[f.Flags>>factProviderShift], f.Flags&FactLivemode != 0)
 	}
 	if rest.Charges > 0 {
 		rest.First, rest.Last = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
 	}
 	rest.Providers = inProviderOrder(counts)
-	return pick, rest
-}
-
-// factSets are the hashes of what in's records name: charges and
-// PaymentIntents (a key record's charge, a request's object, a Checkout
-// Session's PaymentIntent), and the keys and order refs they carry.
-func (in *Input) factSets(opts Options) (named, keys, orders map[uint32]bool) {
-	named, keys, orders = map[uint32]bool{}, map[uint32]bool{}, map[uint32]bool{}
-	add := func(set map[uint32]bool, s string) {
-		if s != "" {
-			set[factHash(s)] = true
+	for _, i := range out.Pick {
+		for _, r := range recsOf[i] {
+			named[r] = false // kept below, with its charge
 		}
 	}
-	for i := range in.Keys {
-		k := &in.Keys[i]
-		add(named, k.ChargeID)
-		add(keys, k.Key)
-		add(orders, k.OrderRef)
+	for r := range in.Keys {
+		if !named[r] {
+			out.Keys = append(out.Keys, in.Keys[r])
+		}
 	}
-	for i := range in.Requests {
-		add(named, in.Requests[i].Object)
-		add(keys, in.Requests[i].Key)
-	}
-	for i := range in.Checkouts {
-		add(named, in.Checkouts[i].PaymentIntent)
-		add(orders, in.Checkouts[i].orderRef(opts.OrderField))
-	}
-	return named, keys, orders
+	return out
 }
+
+// keyedWithoutMetadata says whether a charge with no key in its metadata has
+// any key after detection attaches its key records (recs) and its
+// PaymentIntent's create request, and whether that is known: reqs are the
+// requests whose object hashes like its PaymentIntent, and the answer is
+// known when it is the same whichever of them (or none) is the charge's.
+func keyedWithoutMetadata(in Input, recs, reqs []int32) (hasKey, known bool) {
+	hasKey = len(recs) > 0 // no request of its PaymentIntent seen
+	for _, q := range reqs {
+		create := in.Requests[q].Key
+		seen := create != "" || slices.ContainsFunc(recs, func(r int32) bool { return !in.Keys[r].confirmationOnly(create) })
+		if seen != hasKey {
+			return false, false
+		}
+	}
+	return hasKey, true
+}
+
+// byOcc orders evidence of one hash by occ.
+func byOcc(a, b evidence) int { return int(a.occ) - int(b.occ) }
 
 func cmpCreated(facts []ChargeFacts, a, b int32) int {
 	if ta, tb := facts[a].Created, facts[b].Created; ta != tb {

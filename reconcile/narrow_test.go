@@ -16,14 +16,14 @@ func narrowed(in Input, opts Options) (out Input, pick []int32) {
 	for i := range in.Charges {
 		facts[i] = FactsOf(&in.Charges[i])
 	}
-	pick, rest := Narrow(facts, in, opts)
+	nw := Narrow(facts, func(i int32) string { return in.Charges[i].ID }, in, opts)
 	out = in
-	out.Charges = make([]Charge, 0, len(pick))
-	for _, i := range pick {
+	out.Charges = make([]Charge, 0, len(nw.Pick))
+	for _, i := range nw.Pick {
 		out.Charges = append(out.Charges, in.Charges[i])
 	}
-	out.Unloaded = rest
-	return out, pick
+	out.Keys, out.Unloaded = nw.Keys, nw.Unloaded
+	return out, nw.Pick
 }
 
 // checkNarrowed fails unless detection over the charges Narrow picks reports
@@ -96,29 +96,44 @@ func TestNarrowMatchesDetect(t *testing.T) {
 }
 
 // TestNarrowLeavesLoneCharges checks that Narrow narrows: a charge that shares
-// nothing with another, and that no record names, is not picked, while every
-// charge of a group or finding is.
+// nothing with another is not picked, nor are its key records passed on,
+// while every charge of a group or finding is, and so is a charge whose count
+// as taken without a key depends on which request is its PaymentIntent's.
 func TestNarrowLeavesLoneCharges(t *testing.T) {
 	in := Input{Charges: []Charge{
 		charge("ch_a", 0, meta("order_id", "o-1")),
 		charge("ch_b", time.Minute, meta("order_id", "o-2")), // the same customer within the window: a group
 		charge("ch_c", time.Hour, customer("cus_2"), meta("order_id", "o-3")),
 		charge("ch_d", 2*time.Hour, customer("cus_3"), amount(999), meta("order_id", "o-3")), // an order on two charges: a finding
-		charge("ch_e", 3*time.Hour, customer("cus_4")),                                       // named by a key record
+		charge("ch_e", 3*time.Hour, customer("cus_4")),                                       // a key record of its own
 		charge("ch_f", 4*time.Hour, customer("cus_5"), status("failed")),
 		charge("ch_g", 5*time.Hour, customer("cus_1")), // the group's customer, hours later: alone
-	}, Keys: []KeyRecord{{Key: "k-e", ChargeID: "ch_e", Sources: []string{SourceLog}}}}
+		// Its event's key, and its PaymentIntent created without one: keyless
+		// after detection, which facts alone cannot tell.
+		charge("ch_h", 6*time.Hour, customer("cus_6")),
+	}, Keys: []KeyRecord{
+		{Key: "k-e", ChargeID: "ch_e", Sources: []string{SourceLog}},
+		{Key: "k-h", ChargeID: "ch_h", Sources: []string{SourceEvent}},
+		{Key: "k-lost", ChargeID: "ch_gone", Sources: []string{SourceLog}},
+	}, Requests: []RequestRecord{{Object: "pi_h", Key: ""}}}
 	pick := checkNarrowed(t, in, DefaultOptions())
 	var ids []string
 	for _, i := range pick {
 		ids = append(ids, in.Charges[i].ID)
 	}
-	if want := []string{"ch_a", "ch_b", "ch_c", "ch_d", "ch_e"}; !slices.Equal(ids, want) {
+	if want := []string{"ch_a", "ch_b", "ch_c", "ch_d", "ch_h"}; !slices.Equal(ids, want) {
 		t.Fatalf("Narrow picked %v, want %v", ids, want)
 	}
 	small, _ := narrowed(in, DefaultOptions())
-	if u := small.Unloaded; u.Charges != 2 || u.WithoutKey != 1 || !u.First.Equal(t0.Add(4*time.Hour)) || !u.Last.Equal(t0.Add(5*time.Hour)) {
-		t.Fatalf("tally %+v, want 2 charges (one taken without a key) from t0+4h to t0+5h", u)
+	if u := small.Unloaded; u.Charges != 3 || u.WithoutKey != 1 || !u.First.Equal(t0.Add(3*time.Hour)) || !u.Last.Equal(t0.Add(5*time.Hour)) {
+		t.Fatalf("tally %+v, want 3 charges (one taken without a key) from t0+3h to t0+5h", u)
+	}
+	var keys []string
+	for _, k := range small.Keys {
+		keys = append(keys, k.Key)
+	}
+	if want := []string{"k-h", "k-lost"}; !slices.Equal(keys, want) {
+		t.Fatalf("key records passed on %v, want %v (the picked charge's and the one naming no charge)", keys, want)
 	}
 }
 
