@@ -637,18 +637,32 @@ func (s *evidenceSorter) sort(buf []evidence, tie func(a, b evidence) int) []evi
 		for hi < n && buf[hi].h>>shift == buf[lo].h>>shift {
 			hi++
 		}
-		if hi-lo > 1 {
+		switch {
+		case hi-lo > smallBucket:
 			slices.SortFunc(buf[lo:hi], func(a, b evidence) int {
 				if a.h != b.h {
 					return cmp.Compare(a.h, b.h)
 				}
 				return tie(a, b)
 			})
+		case hi-lo > 1:
+			// Most prefixes hold a few elements of different hashes: an
+			// insertion sort that asks tie only of equal hashes.
+			b := buf[lo:hi]
+			for i := 1; i < len(b); i++ {
+				for j := i; j > 0 && (b[j].h < b[j-1].h || b[j].h == b[j-1].h && tie(b[j], b[j-1]) < 0); j-- {
+					b[j], b[j-1] = b[j-1], b[j]
+				}
+			}
 		}
 		lo = hi
 	}
 	return buf
 }
+
+// smallBucket is the largest prefix bucket evidenceSorter.sort sorts by
+// insertion.
+const smallBucket = 12
 
 // radixPass is one stable counting sort of src into dst by the width bits of the
 // hash starting at bit shift.

@@ -1,8 +1,6 @@
 package reconcile
 
 import (
-	"hash/fnv"
-	"io"
 	"runtime"
 	"slices"
 	"strconv"
@@ -85,9 +83,13 @@ var factHash = func(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	h := fnv.New32a()
-	io.WriteString(h, s)
-	return max(h.Sum32(), 1)
+	// FNV-1a, 32 bits (hash/fnv's New32a, without its allocations).
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return max(h, 1)
 }
 
 // ChargeTally sums up the charges a narrowed Input leaves out, for the
@@ -129,7 +131,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 	// Key records join their charges exactly (a hash, then the id); requests
 	// and Checkout Sessions join every charge whose PaymentIntent hashes
 	// alike (facts do not hold the PaymentIntent itself).
-	recsOf := map[int32][]int32{}       // charge → its key records
+	var recPairs, reqPairs, checkoutPairs []link
 	named := make([]bool, len(in.Keys)) // the record's charge is stored
 	if len(in.Keys) > 0 {
 		buf := sorter.buffer(n + len(in.Keys))
@@ -145,14 +147,13 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 			for _, rec := range run {
 				for _, c := range run {
 					if rec.occ >= 0 && c.occ < 0 && id(c.i) == in.Keys[rec.occ].ChargeID {
-						recsOf[c.i] = append(recsOf[c.i], rec.occ)
+						recPairs = append(recPairs, link{c.i, rec.occ})
 						named[rec.occ] = true
 					}
 				}
 			}
 		})
 	}
-	reqsOf, checkoutsOf := map[int32][]int32{}, map[int32][]int32{}
 	if len(in.Requests)+len(in.Checkouts) > 0 {
 		buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
 		for i := range facts {
@@ -175,47 +176,81 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 					switch {
 					case rec.occ < 0 || c.occ >= 0:
 					case int(rec.occ) < len(in.Requests):
-						reqsOf[c.i] = append(reqsOf[c.i], rec.occ)
+						reqPairs = append(reqPairs, link{c.i, rec.occ})
 					default:
-						checkoutsOf[c.i] = append(checkoutsOf[c.i], rec.occ-int32(len(in.Requests)))
+						checkoutPairs = append(checkoutPairs, link{c.i, rec.occ - int32(len(in.Requests))})
 					}
 				}
 			}
 		})
 	}
+	recs, reqs, checkouts := newLinks(n, recPairs), newLinks(n, reqPairs), newLinks(n, checkoutPairs)
 
 	window := max(int64(opts.Window), 0)
 	type kind struct {
-		values   func(i int32, add func(v uint32))
-		classed  bool
+		fill     func(buf []evidence) []evidence
 		windowed bool
 	}
-	one := func(v func(f *ChargeFacts) uint32) func(i int32, add func(uint32)) {
-		return func(i int32, add func(uint32)) { add(v(&facts[i])) }
+	// put adds value v of charge i, with its class unless unclassed.
+	put := func(buf []evidence, i int, v uint32, unclassed bool) []evidence {
+		if v == 0 {
+			return buf
+		}
+		key := uint64(v)
+		if !unclassed {
+			key |= uint64(facts[i].Class) << 32
+		}
+		return append(buf, evidence{h: mix64(key), i: int32(i)})
+	}
+	identity := func(value func(f *ChargeFacts) uint32) func([]evidence) []evidence {
+		return func(buf []evidence) []evidence {
+			for i := range facts {
+				if facts[i].Flags&FactCounts != 0 {
+					buf = put(buf, i, value(&facts[i]), false)
+				}
+			}
+			return buf
+		}
 	}
 	kinds := []kind{
-		{one(func(f *ChargeFacts) uint32 { return f.Customer }), true, true},
-		{one(func(f *ChargeFacts) uint32 { return f.Card }), true, true},
-		{one(func(f *ChargeFacts) uint32 { return f.Email }), true, true},
-		{func(i int32, add func(uint32)) {
-			add(facts[i].Key)
-			for _, r := range recsOf[i] {
-				add(factHash(in.Keys[r].Key))
+		{identity(func(f *ChargeFacts) uint32 { return f.Customer }), true},
+		{identity(func(f *ChargeFacts) uint32 { return f.Card }), true},
+		{identity(func(f *ChargeFacts) uint32 { return f.Email }), true},
+		{func(buf []evidence) []evidence {
+			for i := range facts {
+				if facts[i].Flags&FactCounts == 0 {
+					continue
+				}
+				buf = put(buf, i, facts[i].Key, false)
+				for _, r := range recs.of(i) {
+					if v := factHash(in.Keys[r].Key); v != facts[i].Key { // events often repeat the metadata's
+						buf = put(buf, i, v, false)
+					}
+				}
+				for _, q := range reqs.of(i) {
+					buf = put(buf, i, factHash(in.Requests[q].Key), false)
+				}
 			}
-			for _, r := range reqsOf[i] {
-				add(factHash(in.Requests[r].Key))
-			}
-		}, true, false},
+			return buf
+		}, false},
 		// Orders with several charges are findings whatever their amounts.
-		{func(i int32, add func(uint32)) {
-			add(facts[i].Order)
-			for _, r := range recsOf[i] {
-				add(factHash(in.Keys[r].OrderRef))
+		{func(buf []evidence) []evidence {
+			for i := range facts {
+				if facts[i].Flags&FactCounts == 0 {
+					continue
+				}
+				buf = put(buf, i, facts[i].Order, true)
+				for _, r := range recs.of(i) {
+					if v := factHash(in.Keys[r].OrderRef); v != facts[i].Order {
+						buf = put(buf, i, v, true)
+					}
+				}
+				for _, k := range checkouts.of(i) {
+					buf = put(buf, i, factHash(in.Checkouts[k].orderRef(opts.OrderField)), true)
+				}
 			}
-			for _, k := range checkoutsOf[i] {
-				add(factHash(in.Checkouts[k].orderRef(opts.OrderField)))
-			}
-		}, false, false},
+			return buf
+		}, false},
 	}
 	var marks sync.Mutex
 	var next atomic.Int32
@@ -228,24 +263,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 				break
 			}
 			kind := kinds[k]
-			buf := sorter.buffer(n)
-			for i := range facts {
-				f := &facts[i]
-				if f.Flags&FactCounts == 0 {
-					continue
-				}
-				kind.values(int32(i), func(v uint32) {
-					if v == 0 {
-						return
-					}
-					key := uint64(v)
-					if kind.classed {
-						key |= uint64(f.Class) << 32
-					}
-					buf = append(buf, evidence{h: mix64(key), i: int32(i)})
-				})
-			}
-			forEachRun(sorter.sort(buf, byCreated), func(run []evidence) {
+			forEachRun(sorter.sort(kind.fill(sorter.buffer(n)), byCreated), func(run []evidence) {
 				if !kind.windowed {
 					// A charge may carry a value twice (a key in metadata and
 					// in a record): it takes two charges.
@@ -286,7 +304,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 	for i := range facts {
 		f := &facts[i]
 		if !picked[i] && f.Flags&FactCounts != 0 && f.Key == 0 {
-			hasKey, known := keyedWithoutMetadata(in, recsOf[int32(i)], reqsOf[int32(i)])
+			hasKey, known := keyedWithoutMetadata(in, recs.of(i), reqs.of(i))
 			if !known {
 				picked[i] = true
 			} else if !hasKey {
@@ -311,7 +329,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 	}
 	rest.Providers = inProviderOrder(counts)
 	for _, i := range out.Pick {
-		for _, r := range recsOf[i] {
+		for _, r := range recs.of(int(i)) {
 			named[r] = false // kept below, with its charge
 		}
 	}
@@ -338,6 +356,40 @@ func keyedWithoutMetadata(in Input, recs, reqs []int32) (hasKey, known bool) {
 		}
 	}
 	return hasKey, true
+}
+
+// link joins charge c to record r of some kind.
+type link struct{ c, r int32 }
+
+// links are the records of some kind joined to each charge: those of charge
+// i are items[start[i]:start[i+1]].
+type links struct{ start, items []int32 }
+
+// newLinks groups pairs by charge, with a counting sort.
+func newLinks(n int, pairs []link) links {
+	if len(pairs) == 0 {
+		return links{}
+	}
+	l := links{start: make([]int32, n+1), items: make([]int32, len(pairs))}
+	for _, p := range pairs {
+		l.start[p.c+1]++
+	}
+	for i := 1; i <= n; i++ {
+		l.start[i] += l.start[i-1]
+	}
+	fill := slices.Clone(l.start[:n])
+	for _, p := range pairs {
+		l.items[fill[p.c]] = p.r
+		fill[p.c]++
+	}
+	return l
+}
+
+func (l *links) of(i int) []int32 {
+	if l.start == nil {
+		return nil
+	}
+	return l.items[l.start[i]:l.start[i+1]]
 }
 
 // byOcc orders evidence of one hash by occ.
