@@ -106,22 +106,23 @@ func TestDecodeFactsChunkRefusesBadRecords(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		facts []byte
+		facts string
 		ids   string
 		ok    bool
 	}{
-		{"whole", f, "ch_ab", true},
-		{"ids short", f, "ch_a", false},
-		{"ids long", f, "ch_abc", false},
-		{"no id length", append(f[:41:41], 0, 0), "", false},
+		{"whole", string(f), "ch_ab", true},
+		{"ids short", string(f), "ch_a", false},
+		{"ids long", string(f), "ch_abc", false},
+		{"no id length", string(f[:41]) + "\x00\x00", "", false},
+		{"cut short", string(f[:30]), "ch_ab", false},
 	} {
 		var cf chargeFacts
-		got, err := decodeFactsChunk(tc.facts, tc.ids, &cf)
+		err := cf.decodeChunk(tc.facts, tc.ids)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v, want ok=%v", tc.name, err, tc.ok)
 		}
-		if tc.ok && (len(got) != 1 || got[0].Created != 7 || got[0].ID != 2 || cf.id(0) != "ch_ab") {
-			t.Errorf("%s: decoded %+v, id %q", tc.name, got, cf.id(0))
+		if tc.ok && (len(cf.facts) != 1 || cf.facts[0].Created != 7 || cf.facts[0].ID != 2 || cf.id(0) != "ch_ab") {
+			t.Errorf("%s: decoded %+v, id %q", tc.name, cf.facts, cf.id(0))
 		}
 	}
 	if _, err := encodeFacts(reconcile.ChargeFacts{}, 1<<16); err == nil {
