@@ -72,6 +72,29 @@ func TestHelperProcess(t *testing.T) {
 			fmt.Fprintln(out, n)
 			out.Flush()
 		}
+	case "import":
+		// An import of importedBeforeKill charges and more, in runs of a
+		// few records; "added" once the file is read and the merge and the
+		// writes begin (when "import-writing"), or while charges are still
+		// being added (when "import-reading").
+		importRunBytes = 16 << 10
+		err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+			for i := 0; ; i++ {
+				c := fakeCharge(i, true)
+				if err := imp.Add(c, reconcile.Place{File: "f.jsonl", Line: i + 1, Element: -1}, [16]byte{byte(i)}); err != nil {
+					return err
+				}
+				if i == importedBeforeKill {
+					fmt.Fprintln(out, "added")
+					out.Flush()
+					if os.Getenv(helperWhoEnv) == "import-writing" {
+						return nil
+					}
+				}
+			}
+		})
+		fmt.Fprintln(os.Stderr, "the import ended before the kill:", err)
+		os.Exit(7)
 	case "begin-refunds":
 		who := os.Getenv(helperWhoEnv)
 		start, _ := strconv.ParseInt(os.Getenv(helperStartEnv), 10, 64)
@@ -185,6 +208,54 @@ func checkWholeBatches(t *testing.T, path string) {
 		if len(perBatch) != cursor {
 			t.Errorf("%s holds %d batches, the cursor says %d", table, len(perBatch), cursor)
 		}
+	}
+}
+
+// importedBeforeKill is how many charges the killed import adds before it
+// says so.
+const importedBeforeKill = 20000
+
+// An import killed with SIGKILL while it reads the file or while it writes
+// the charges leaves the store as it was (it opens, passes integrity_check,
+// holds none of the import's charges) and no scratch file in its directory.
+func TestKilledImportLeavesNothing(t *testing.T) {
+	for _, when := range []string{"import-reading", "import-writing"} {
+		t.Run(when, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "store.db")
+			cmd := helperCommand(t, "import", path, when)
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if !bufio.NewScanner(stdout).Scan() {
+				cmd.Wait()
+				t.Fatal("the child stopped before adding its charges")
+			}
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Wait()
+			s, err := Open(context.Background(), path)
+			if err != nil {
+				t.Fatalf("reopen after the kill: %v", err)
+			}
+			defer s.Close()
+			var integrity string
+			if err := s.reader.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
+				t.Fatalf("integrity_check = %q, %v", integrity, err)
+			}
+			if rows := countRows(t, s); rows["charges"] != 0 || rows["charge_raw"] != 0 {
+				t.Errorf("a killed import left %v", rows)
+			}
+			left, err := filepath.Glob(filepath.Join(dir, ".doublecheck-import-*"))
+			if err != nil || len(left) > 0 {
+				t.Errorf("a killed import left %v (%v) beside the store", left, err)
+			}
+		})
 	}
 }
 
