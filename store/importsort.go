@@ -53,15 +53,18 @@ func (s *recordSorter) add(rec []byte) error {
 	if err != nil {
 		return err
 	}
-	if len(s.held) > 0 && len(s.held)+len(rec)+binary.MaxVarintLen64 > cap(s.held) {
-		if err := s.spill(); err != nil {
-			return err
+	if need := len(s.held) + len(rec) + binary.MaxVarintLen64; need > cap(s.held) {
+		switch {
+		case cap(s.held) < importRunBytes:
+			// Grown to importRunBytes at most (append would go on to
+			// twice that), from a size that suits a small file.
+			size := min(max(2*cap(s.held), need, 1<<20), max(importRunBytes, need))
+			s.held = append(make([]byte, 0, size), s.held...)
+		case len(s.held) > 0:
+			if err := s.spill(); err != nil {
+				return err
+			}
 		}
-	}
-	if s.held == nil {
-		// Its whole size at once: grown by appends it would be copied
-		// over and over, and reach twice the size before a spill.
-		s.held = make([]byte, 0, importRunBytes)
 	}
 	off := len(s.held)
 	s.held = binary.AppendUvarint(s.held, uint64(len(rec)))
@@ -174,6 +177,14 @@ func (s *recordSorter) close() {
 // merged hands every record to fn in the order of ids and staging numbers;
 // a record is valid only during the call.
 func (s *recordSorter) merged(fn func(rec []byte) error) error {
+	if len(s.runs) > 0 {
+		// The records held become a run too, so that the merge's read
+		// buffers take the memory they held instead of adding to it.
+		if err := s.spill(); err != nil {
+			return err
+		}
+		s.held, s.index = nil, nil
+	}
 	if err := s.sortHeld(); err != nil {
 		return err
 	}
