@@ -8,6 +8,14 @@ import (
 	"time"
 )
 
+// genchargesCharge is a charge object as scripts/gencharges writes it.
+const genchargesCharge = `{"id":"ch_dv4YrTFliSJ9aaaaaaaaaaaa","object":"charge","amount":21600,"amount_captured":21600,"amount_refunded":0,` +
+	`"billing_details":{"email":"buyer149277@example.com","name":"Buyer 149277"},"captured":true,"created":1695636545,` +
+	`"currency":"usd","customer":null,"description":"Order o-0","disputed":false,"livemode":false,"metadata":{"order_id":"o-0"},` +
+	`"paid":true,"payment_intent":"pi_dv4YrTFliSJ9aaaaaaaaaaaa","payment_method_details":{"card":{"brand":"visa","country":"US",` +
+	`"exp_month":10,"exp_year":2029,"fingerprint":"fpaDzuliIbkP8eRZMa","funding":"credit","last4":"9277"},"type":"card"},` +
+	`"refunded":false,"status":"succeeded"}`
+
 // decodePath is which decoder reads a charge object.
 type decodePath int
 
@@ -25,6 +33,7 @@ var decodeCases = []struct {
 }{
 	{viaFast, chargeFull},
 	{viaFast, chargeGuest},
+	{viaFast, genchargesCharge},
 	// Members in another order, spacing, unknown members of any shape.
 	{viaFast, ` { "object" : "charge" , "id" : "ch_x" , "currency":"usd","created":1700000000,"amount":5,"status":"succeeded",` +
 		`"unknown":{"a":[1,{"b":null}],"c":"\u0041"},"more":[true,false,null,-1.5e3]}`},
@@ -81,16 +90,7 @@ var decodeCases = []struct {
 // before, charge or error. Charge objects as Stripe and scripts/gencharges
 // write them take the fast path.
 func TestFastChargeDecodesAsEncodingJSON(t *testing.T) {
-	gencharges := `{"id":"ch_dv4YrTFliSJ9aaaaaaaaaaaa","object":"charge","amount":21600,"amount_captured":21600,"amount_refunded":0,` +
-		`"billing_details":{"email":"buyer149277@example.com","name":"Buyer 149277"},"captured":true,"created":1695636545,` +
-		`"currency":"usd","customer":null,"description":"Order o-0","disputed":false,"livemode":false,"metadata":{"order_id":"o-0"},` +
-		`"paid":true,"payment_intent":"pi_dv4YrTFliSJ9aaaaaaaaaaaa","payment_method_details":{"card":{"brand":"visa","country":"US",` +
-		`"exp_month":10,"exp_year":2029,"fingerprint":"fpaDzuliIbkP8eRZMa","funding":"credit","last4":"9277"},"type":"card"},` +
-		`"refunded":false,"status":"succeeded"}`
-	for _, tc := range append(decodeCases, struct {
-		path decodePath
-		raw  string
-	}{viaFast, gencharges}) {
+	for _, tc := range decodeCases {
 		checkDecode(t, []byte(tc.raw))
 		if _, fast := fastCharge([]byte(tc.raw)); fast != (tc.path == viaFast) {
 			t.Errorf("%s: read by the fast path %t, want %t", tc.raw, fast, tc.path == viaFast)
@@ -121,5 +121,29 @@ func FuzzFastCharge(f *testing.F) {
 			return // decodeFileCharge is given valid JSON only
 		}
 		checkDecode(t, raw)
+	})
+}
+
+// BenchmarkFileChargeDecode decodes a charge object as scripts/gencharges
+// writes it, through the fast decoder and through encoding/json into
+// stripe-go's Charge (what the import did before).
+func BenchmarkFileChargeDecode(b *testing.B) {
+	raw := []byte(genchargesCharge)
+	now := time.Unix(1800000000, 0)
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeFileCharge(raw, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeCharge(raw, time.Time{}, now); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
