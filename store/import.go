@@ -31,17 +31,20 @@ import (
 //
 // Any error rolls everything back.
 type ChargeImport struct {
-	ctx      context.Context
-	tx       *txn
-	sorter   recordSorter
-	writer   *chargeWriter
-	record   []byte // the record being staged
-	args     []any
-	raw      []any
-	seq      int64 // the staging number of the last charge added
-	finished bool
-	stored   int
-	repeated int
+	ctx    context.Context
+	tx     *txn
+	sorter recordSorter
+	writer *chargeWriter
+	record []byte // the record being staged
+	args   []any
+	raw    []any
+	seq    int64 // the staging number of the last charge added
+	// finished is set once the charges were written, or failed to be
+	// (finishErr): a second call answers the same.
+	finished  bool
+	finishErr error
+	stored    int
+	repeated  int
 }
 
 // ImportCharges runs fn with an import into s and commits what it added when
@@ -107,6 +110,9 @@ func importCache(ctx context.Context, conn *pinned) (restore func(), err error) 
 // Add imports charge c, found at place, whose content has digest. A conflict
 // is reported by Counts, or when fn returns: the error names both places.
 func (imp *ChargeImport) Add(c reconcile.Charge, place reconcile.Place, digest [16]byte) error {
+	if imp.finished {
+		return fmt.Errorf("%s: %w", place, errImportFinished)
+	}
 	var err error
 	if imp.args, imp.raw, err = appendChargeArgs(imp.args[:0], imp.raw[:0], &c); err != nil {
 		return fmt.Errorf("%s: %w", place, err)
@@ -120,8 +126,12 @@ func (imp *ChargeImport) Add(c reconcile.Charge, place reconcile.Place, digest [
 	return imp.sorter.add(imp.record)
 }
 
+// errImportFinished is an Add after Counts, which wrote the charges.
+var errImportFinished = errors.New("the import's charges were already written (Counts was called): this charge would be lost")
+
 // Counts stores what was added and says how many distinct charges the file
-// held and how many repeats of them were left out.
+// held and how many repeats of them were left out. Nothing may be added
+// after it; its error, if any, is also the import's.
 func (imp *ChargeImport) Counts() (charges, repeated int, err error) {
 	if err := imp.finish(); err != nil {
 		return 0, 0, err
@@ -139,10 +149,15 @@ func (imp *ChargeImport) SetState(name, value string) error {
 // per charge the newest Observed wins, and its raw JSON goes with it. The
 // merge runs a few chunks ahead of the writer, on another core.
 func (imp *ChargeImport) finish() error {
-	if imp.finished {
-		return nil
+	if !imp.finished {
+		imp.finished = true
+		imp.finishErr = imp.write()
 	}
-	imp.finished = true
+	return imp.finishErr
+}
+
+// write is finish's one run.
+func (imp *ChargeImport) write() error {
 	chunks := make(chan *importChunk, mergeAhead)
 	free := make(chan *importChunk, mergeAhead+2) // room for every chunk
 	for range cap(free) {

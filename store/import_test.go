@@ -217,3 +217,55 @@ func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
 		}
 	})
 }
+
+// TestImportChargesCountsOnce: the error of Counts (a conflict found while
+// the charges are written) is the import's even when fn ignores it, so none
+// of the charges written before it is kept; a charge added after Counts is
+// refused, not lost.
+func TestImportChargesCountsOnce(t *testing.T) {
+	smallImportRuns(t)
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		ctx := context.Background()
+		place := func(line int) reconcile.Place { return reconcile.Place{File: "f.jsonl", Line: line, Element: -1} }
+		for _, tc := range []struct {
+			name    string
+			fn      func(imp *ChargeImport) error
+			wantErr string
+		}{
+			{"a conflict ignored by fn", func(imp *ChargeImport) error {
+				charges := fakeCharges(0, 3*chunkRows, true) // chunks written before the conflict is met
+				for i, c := range charges {
+					if err := imp.Add(c, place(i+1), [16]byte{1}); err != nil {
+						return err
+					}
+				}
+				last := charges[len(charges)-1]
+				if err := imp.Add(last, place(len(charges)+1), [16]byte{2}); err != nil {
+					return err
+				}
+				imp.Counts() // its error ignored
+				return nil
+			}, "is also on line"},
+			{"a charge added after Counts", func(imp *ChargeImport) error {
+				if err := imp.Add(fakeCharge(1, true), place(1), [16]byte{1}); err != nil {
+					return err
+				}
+				if _, _, err := imp.Counts(); err != nil {
+					return err
+				}
+				return imp.Add(fakeCharge(2, true), place(2), [16]byte{1})
+			}, "f.jsonl line 2: the import's charges were already written"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := d.open(t)
+				err := s.ImportCharges(ctx, tc.fn)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+				}
+				if rows := countRows(t, s); rows["charges"] != 0 || rows["charge_raw"] != 0 {
+					t.Errorf("a refused import left %v", rows)
+				}
+			})
+		}
+	})
+}
