@@ -127,64 +127,69 @@ type Narrowed struct {
 func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options) Narrowed {
 	n := len(facts)
 	picked := make([]bool, n)
-	var sorter evidenceSorter
 	// Key records join their charges exactly (a hash, then the id); requests
 	// and Checkout Sessions join every charge whose PaymentIntent hashes
-	// alike (facts do not hold the PaymentIntent itself).
-	var recPairs, reqPairs, checkoutPairs []link
+	// alike (facts do not hold the PaymentIntent itself). The joins run
+	// while the other worker links by identity, which needs none of them.
+	var recs, reqs, checkouts links
 	named := make([]bool, len(in.Keys)) // the record's charge is stored
-	if len(in.Keys) > 0 {
-		buf := sorter.buffer(n + len(in.Keys))
-		for i := range facts {
-			buf = append(buf, evidence{h: mix64(uint64(facts[i].ID)), i: int32(i), occ: -1})
-		}
-		for r := range in.Keys {
-			if c := in.Keys[r].ChargeID; c != "" {
-				buf = append(buf, evidence{h: mix64(uint64(factHash(c))), i: -1, occ: int32(r)})
+	joined := make(chan struct{})
+	join := func(sorter *evidenceSorter) {
+		defer close(joined)
+		var recPairs, reqPairs, checkoutPairs []link
+		if len(in.Keys) > 0 {
+			buf := sorter.buffer(n + len(in.Keys))
+			for i := range facts {
+				buf = append(buf, evidence{h: mix64(uint64(facts[i].ID)), i: int32(i), occ: -1})
 			}
-		}
-		forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
-			for _, rec := range run {
-				for _, c := range run {
-					if rec.occ >= 0 && c.occ < 0 && id(c.i) == in.Keys[rec.occ].ChargeID {
-						recPairs = append(recPairs, link{c.i, rec.occ})
-						named[rec.occ] = true
-					}
+			for r := range in.Keys {
+				if c := in.Keys[r].ChargeID; c != "" {
+					buf = append(buf, evidence{h: mix64(uint64(factHash(c))), i: -1, occ: int32(r)})
 				}
 			}
-		})
-	}
-	if len(in.Requests)+len(in.Checkouts) > 0 {
-		buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
-		for i := range facts {
-			if facts[i].Intent != 0 {
-				buf = append(buf, evidence{h: mix64(uint64(facts[i].Intent)), i: int32(i), occ: -1})
-			}
-		}
-		// occ numbers requests, then Checkout Sessions after them.
-		for r := range in.Requests {
-			buf = append(buf, evidence{h: mix64(uint64(factHash(in.Requests[r].Object))), i: -1, occ: int32(r)})
-		}
-		for k := range in.Checkouts {
-			if pi := in.Checkouts[k].PaymentIntent; pi != "" {
-				buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(in.Requests) + k)})
-			}
-		}
-		forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
-			for _, rec := range run {
-				for _, c := range run {
-					switch {
-					case rec.occ < 0 || c.occ >= 0:
-					case int(rec.occ) < len(in.Requests):
-						reqPairs = append(reqPairs, link{c.i, rec.occ})
-					default:
-						checkoutPairs = append(checkoutPairs, link{c.i, rec.occ - int32(len(in.Requests))})
+			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
+				for _, rec := range run {
+					for _, c := range run {
+						if rec.occ >= 0 && c.occ < 0 && id(c.i) == in.Keys[rec.occ].ChargeID {
+							recPairs = append(recPairs, link{c.i, rec.occ})
+							named[rec.occ] = true
+						}
 					}
 				}
+			})
+		}
+		if len(in.Requests)+len(in.Checkouts) > 0 {
+			buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
+			for i := range facts {
+				if facts[i].Intent != 0 {
+					buf = append(buf, evidence{h: mix64(uint64(facts[i].Intent)), i: int32(i), occ: -1})
+				}
 			}
-		})
+			// occ numbers requests, then Checkout Sessions after them.
+			for r := range in.Requests {
+				buf = append(buf, evidence{h: mix64(uint64(factHash(in.Requests[r].Object))), i: -1, occ: int32(r)})
+			}
+			for k := range in.Checkouts {
+				if pi := in.Checkouts[k].PaymentIntent; pi != "" {
+					buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(in.Requests) + k)})
+				}
+			}
+			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
+				for _, rec := range run {
+					for _, c := range run {
+						switch {
+						case rec.occ < 0 || c.occ >= 0:
+						case int(rec.occ) < len(in.Requests):
+							reqPairs = append(reqPairs, link{c.i, rec.occ})
+						default:
+							checkoutPairs = append(checkoutPairs, link{c.i, rec.occ - int32(len(in.Requests))})
+						}
+					}
+				}
+			})
+		}
+		recs, reqs, checkouts = newLinks(n, recPairs), newLinks(n, reqPairs), newLinks(n, checkoutPairs)
 	}
-	recs, reqs, checkouts := newLinks(n, recPairs), newLinks(n, reqPairs), newLinks(n, checkoutPairs)
 
 	window := max(int64(opts.Window), 0)
 	type kind struct {
@@ -217,6 +222,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 		{identity(func(f *ChargeFacts) uint32 { return f.Card }), true},
 		{identity(func(f *ChargeFacts) uint32 { return f.Email }), true},
 		{func(buf []evidence) []evidence {
+			<-joined
 			for i := range facts {
 				if facts[i].Flags&FactCounts == 0 {
 					continue
@@ -235,6 +241,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 		}, false},
 		// Orders with several charges are findings whatever their amounts.
 		{func(buf []evidence) []evidence {
+			<-joined
 			for i := range facts {
 				if facts[i].Flags&FactCounts == 0 {
 					continue
@@ -252,6 +259,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 			return buf
 		}, false},
 	}
+	var sorter evidenceSorter
 	var marks sync.Mutex
 	var next atomic.Int32
 	work := func(sorter *evidenceSorter) {
@@ -291,9 +299,11 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 	if n >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		var wg sync.WaitGroup
 		wg.Go(func() { work(&evidenceSorter{}) })
+		join(&sorter)
 		work(&sorter)
 		wg.Wait()
 	} else {
+		join(&sorter)
 		work(&sorter)
 	}
 
