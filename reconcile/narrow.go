@@ -36,6 +36,9 @@ const (
 	factProviderShift = iota
 )
 
+// Valid reports whether the flags name a provider doublecheck knows.
+func (f FactFlags) Valid() bool { return int(f>>factProviderShift) < len(Providers) }
+
 // FactsOf computes the facts of c.
 func FactsOf(c *Charge) ChargeFacts {
 	p := c.Provider.Resolved()
@@ -120,10 +123,11 @@ type Narrowed struct {
 // request or Checkout Session), and those whose count as taken without a key
 // cannot be told from their facts. Detect over the picked charges and the
 // returned key records, with the rest tallied in Input.Unloaded, reports
-// exactly what it reports over all of them: every group and finding is made
-// of charges that share a value, and hashes that collide only pick more. in
-// gives the key records, requests and Checkout Sessions; its Charges are not
-// read.
+// exactly what it reports over all of them, for any input a store holds
+// (unique charge ids, known providers, times in UTC between 1824 and 2116):
+// every group and finding is made of charges that share a value, and hashes
+// that collide only pick more. in gives the key records, requests and
+// Checkout Sessions; its Charges are not read.
 func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options) Narrowed {
 	n := len(facts)
 	picked := make([]bool, n)
@@ -229,7 +233,9 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 				}
 				buf = put(buf, i, facts[i].Key, false)
 				for _, r := range recs.of(i) {
-					if v := factHash(in.Keys[r].Key); v != facts[i].Key { // events often repeat the metadata's
+					// A record's key is a key even when empty, as Detect
+					// reads it; events often repeat the metadata's.
+					if v := max(factHash(in.Keys[r].Key), 1); v != facts[i].Key {
 						buf = put(buf, i, v, false)
 					}
 				}
