@@ -36,6 +36,9 @@ const (
 	factProviderShift = iota
 )
 
+// Valid reports whether the flags name a provider doublecheck knows.
+func (f FactFlags) Valid() bool { return int(f>>factProviderShift) < len(Providers) }
+
 // FactsOf computes the facts of c.
 func FactsOf(c *Charge) ChargeFacts {
 	p := c.Provider.Resolved()
@@ -120,71 +123,77 @@ type Narrowed struct {
 // request or Checkout Session), and those whose count as taken without a key
 // cannot be told from their facts. Detect over the picked charges and the
 // returned key records, with the rest tallied in Input.Unloaded, reports
-// exactly what it reports over all of them: every group and finding is made
-// of charges that share a value, and hashes that collide only pick more. in
-// gives the key records, requests and Checkout Sessions; its Charges are not
-// read.
+// exactly what it reports over all of them, for any input a store holds
+// (unique charge ids, known providers, times in UTC between 1824 and 2116):
+// every group and finding is made of charges that share a value, and hashes
+// that collide only pick more. in gives the key records, requests and
+// Checkout Sessions; its Charges are not read.
 func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options) Narrowed {
 	n := len(facts)
 	picked := make([]bool, n)
-	var sorter evidenceSorter
 	// Key records join their charges exactly (a hash, then the id); requests
 	// and Checkout Sessions join every charge whose PaymentIntent hashes
-	// alike (facts do not hold the PaymentIntent itself).
-	var recPairs, reqPairs, checkoutPairs []link
+	// alike (facts do not hold the PaymentIntent itself). The joins run
+	// while the other worker links by identity, which needs none of them.
+	var recs, reqs, checkouts links
 	named := make([]bool, len(in.Keys)) // the record's charge is stored
-	if len(in.Keys) > 0 {
-		buf := sorter.buffer(n + len(in.Keys))
-		for i := range facts {
-			buf = append(buf, evidence{h: mix64(uint64(facts[i].ID)), i: int32(i), occ: -1})
-		}
-		for r := range in.Keys {
-			if c := in.Keys[r].ChargeID; c != "" {
-				buf = append(buf, evidence{h: mix64(uint64(factHash(c))), i: -1, occ: int32(r)})
+	joined := make(chan struct{})
+	join := func(sorter *evidenceSorter) {
+		defer close(joined)
+		var recPairs, reqPairs, checkoutPairs []link
+		if len(in.Keys) > 0 {
+			buf := sorter.buffer(n + len(in.Keys))
+			for i := range facts {
+				buf = append(buf, evidence{h: mix64(uint64(facts[i].ID)), i: int32(i), occ: -1})
 			}
-		}
-		forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
-			for _, rec := range run {
-				for _, c := range run {
-					if rec.occ >= 0 && c.occ < 0 && id(c.i) == in.Keys[rec.occ].ChargeID {
-						recPairs = append(recPairs, link{c.i, rec.occ})
-						named[rec.occ] = true
-					}
+			for r := range in.Keys {
+				if c := in.Keys[r].ChargeID; c != "" {
+					buf = append(buf, evidence{h: mix64(uint64(factHash(c))), i: -1, occ: int32(r)})
 				}
 			}
-		})
-	}
-	if len(in.Requests)+len(in.Checkouts) > 0 {
-		buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
-		for i := range facts {
-			if facts[i].Intent != 0 {
-				buf = append(buf, evidence{h: mix64(uint64(facts[i].Intent)), i: int32(i), occ: -1})
-			}
-		}
-		// occ numbers requests, then Checkout Sessions after them.
-		for r := range in.Requests {
-			buf = append(buf, evidence{h: mix64(uint64(factHash(in.Requests[r].Object))), i: -1, occ: int32(r)})
-		}
-		for k := range in.Checkouts {
-			if pi := in.Checkouts[k].PaymentIntent; pi != "" {
-				buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(in.Requests) + k)})
-			}
-		}
-		forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
-			for _, rec := range run {
-				for _, c := range run {
-					switch {
-					case rec.occ < 0 || c.occ >= 0:
-					case int(rec.occ) < len(in.Requests):
-						reqPairs = append(reqPairs, link{c.i, rec.occ})
-					default:
-						checkoutPairs = append(checkoutPairs, link{c.i, rec.occ - int32(len(in.Requests))})
+			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
+				for _, rec := range run {
+					for _, c := range run {
+						if rec.occ >= 0 && c.occ < 0 && id(c.i) == in.Keys[rec.occ].ChargeID {
+							recPairs = append(recPairs, link{c.i, rec.occ})
+							named[rec.occ] = true
+						}
 					}
 				}
+			})
+		}
+		if len(in.Requests)+len(in.Checkouts) > 0 {
+			buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
+			for i := range facts {
+				if facts[i].Intent != 0 {
+					buf = append(buf, evidence{h: mix64(uint64(facts[i].Intent)), i: int32(i), occ: -1})
+				}
 			}
-		})
+			// occ numbers requests, then Checkout Sessions after them.
+			for r := range in.Requests {
+				buf = append(buf, evidence{h: mix64(uint64(factHash(in.Requests[r].Object))), i: -1, occ: int32(r)})
+			}
+			for k := range in.Checkouts {
+				if pi := in.Checkouts[k].PaymentIntent; pi != "" {
+					buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(in.Requests) + k)})
+				}
+			}
+			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
+				for _, rec := range run {
+					for _, c := range run {
+						switch {
+						case rec.occ < 0 || c.occ >= 0:
+						case int(rec.occ) < len(in.Requests):
+							reqPairs = append(reqPairs, link{c.i, rec.occ})
+						default:
+							checkoutPairs = append(checkoutPairs, link{c.i, rec.occ - int32(len(in.Requests))})
+						}
+					}
+				}
+			})
+		}
+		recs, reqs, checkouts = newLinks(n, recPairs), newLinks(n, reqPairs), newLinks(n, checkoutPairs)
 	}
-	recs, reqs, checkouts := newLinks(n, recPairs), newLinks(n, reqPairs), newLinks(n, checkoutPairs)
 
 	window := max(int64(opts.Window), 0)
 	type kind struct {
@@ -217,13 +226,16 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 		{identity(func(f *ChargeFacts) uint32 { return f.Card }), true},
 		{identity(func(f *ChargeFacts) uint32 { return f.Email }), true},
 		{func(buf []evidence) []evidence {
+			<-joined
 			for i := range facts {
 				if facts[i].Flags&FactCounts == 0 {
 					continue
 				}
 				buf = put(buf, i, facts[i].Key, false)
 				for _, r := range recs.of(i) {
-					if v := factHash(in.Keys[r].Key); v != facts[i].Key { // events often repeat the metadata's
+					// A record's key is a key even when empty, as Detect
+					// reads it; events often repeat the metadata's.
+					if v := max(factHash(in.Keys[r].Key), 1); v != facts[i].Key {
 						buf = put(buf, i, v, false)
 					}
 				}
@@ -235,6 +247,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 		}, false},
 		// Orders with several charges are findings whatever their amounts.
 		{func(buf []evidence) []evidence {
+			<-joined
 			for i := range facts {
 				if facts[i].Flags&FactCounts == 0 {
 					continue
@@ -252,6 +265,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 			return buf
 		}, false},
 	}
+	var sorter evidenceSorter
 	var marks sync.Mutex
 	var next atomic.Int32
 	work := func(sorter *evidenceSorter) {
@@ -291,9 +305,11 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 	if n >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		var wg sync.WaitGroup
 		wg.Go(func() { work(&evidenceSorter{}) })
+		join(&sorter)
 		work(&sorter)
 		wg.Wait()
 	} else {
+		join(&sorter)
 		work(&sorter)
 	}
 

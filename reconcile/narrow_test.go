@@ -137,6 +137,16 @@ func TestNarrowLeavesLoneCharges(t *testing.T) {
 	}
 }
 
+// A key record's key links charges even when empty, as Detect reads it
+// (stores refuse empty keys; Narrow must still agree with Detect).
+func TestNarrowEmptyRecordKey(t *testing.T) {
+	in := Input{Charges: []Charge{charge("ch_a", 0), charge("ch_b", time.Hour)}, Keys: []KeyRecord{
+		{Key: "", ChargeID: "ch_a", Sources: []string{SourceLog}}, {Key: "", ChargeID: "ch_b", Sources: []string{SourceLog}}}}
+	if pick := checkNarrowed(t, in, DefaultOptions()); len(pick) != 2 {
+		t.Fatalf("picked %v, want both charges", pick)
+	}
+}
+
 func TestFactsServe(t *testing.T) {
 	other := DefaultOptions()
 	other.OrderField = "cart"

@@ -51,14 +51,14 @@ func boolInt(b bool) int64 {
 // them.
 const chargeColumns = `id, created, amount, amount_refunded, currency, status, captured, refunded,
 	disputed, customer, email, card_fingerprint, card_brand, card_last4, payment_intent, description,
-	metadata, livemode, provider, observed, load_record, facts`
+	metadata, livemode, provider, observed, detect_record, facts`
 
 const chargeColumnCount = 22
 
 // derivedColumns are the columns of chargeColumns computed from the others
 // (and observed, which says when they were true): a charge whose other
 // columns are unchanged is unchanged.
-var derivedColumns = map[string]bool{"observed": true, "load_record": true, "facts": true}
+var derivedColumns = map[string]bool{"observed": true, "detect_record": true, "facts": true}
 
 // intColumns are the columns of chargeColumns that hold integers (times,
 // amounts, flags); facts holds bytes and the others text.
@@ -82,7 +82,7 @@ ON CONFLICT (id) DO UPDATE SET
 	payment_intent = excluded.payment_intent, description = excluded.description,
 	metadata = excluded.metadata, livemode = excluded.livemode, provider = excluded.provider,
 	observed = excluded.observed,
-	load_record = excluded.load_record, facts = excluded.facts
+	detect_record = excluded.detect_record, facts = excluded.facts
 WHERE excluded.observed >= charges.observed`
 
 // chunkStatements upsert n charges and their raw JSON; stored counts, before

@@ -10,6 +10,15 @@ import (
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
+// factsVersion names how the facts column is computed (reconcile.FactsOf and
+// encodeFacts, pinned by TestFactsEncodingIsPinned): a store records the
+// version its facts were written with, a command that writes recomputes them
+// when it differs, and until then detection reads every charge.
+const factsVersion = "1"
+
+// stateFactsVersion is the state holding the store's factsVersion.
+const stateFactsVersion = "doublecheck.facts.version"
+
 // factsLen is the size of the facts column: created (8 bytes), eight 32-bit
 // hashes, the flags and the length of the charge's id (2 bytes, so that a
 // concatenation of facts and ids is read without separators).
@@ -46,6 +55,9 @@ func decodeFacts(r string) (f reconcile.ChargeFacts, idLen int, err error) {
 	}
 	if idLen = int(le(41, 2)); idLen < 1 {
 		return f, 0, fmt.Errorf("facts %x have no id length", r)
+	}
+	if !reconcile.FactFlags(r[40]).Valid() {
+		return f, 0, fmt.Errorf("facts %x have flags %#x of no provider", r, r[40])
 	}
 	u := func(i int) uint32 { return uint32(le(8+4*i, 4)) }
 	return reconcile.ChargeFacts{
@@ -161,6 +173,17 @@ func (cf *chargeFacts) decodeChunk(facts, ids string) error {
 // them by id would cost more than reading every charge in order, and it
 // reads every charge.
 func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcile.Options) error {
+	var version string
+	err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+	if err != nil {
+		return fmt.Errorf("read the facts version: %w", err)
+	}
+	if version != factsVersion {
+		// Facts another version wrote, until a command that writes
+		// recomputes them.
+		in.Charges, err = loadCharges(ctx, tx)
+		return err
+	}
 	cf, err := readFacts(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("read charge facts: %w", err)
@@ -194,8 +217,8 @@ func loadChargesByID(ctx context.Context, tx *txn, ids []string) ([]reconcile.Ch
 		}
 		var count int
 		var records string
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(`+tx.d.concat("load_record", "id")+`, '')
-			FROM (SELECT id, load_record FROM charges WHERE id IN (?`+strings.Repeat(", ?", len(batch)-1)+`) ORDER BY id) AS page`,
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(`+tx.d.concat("detect_record", "id")+`, '')
+			FROM (SELECT id, detect_record FROM charges WHERE id IN (?`+strings.Repeat(", ?", len(batch)-1)+`) ORDER BY id) AS page`,
 			args...).Scan(&count, &records); err != nil {
 			return nil, err
 		}
@@ -209,8 +232,37 @@ func loadChargesByID(ctx context.Context, tx *txn, ids []string) ([]reconcile.Ch
 	return charges, nil
 }
 
-// backfillFacts writes the facts of the charges stored before the facts
-// column, from their load records.
+// refreshFacts recomputes the facts of every charge when the store's were
+// written by another factsVersion (or none: the store predates the state).
+func (s *Store) refreshFacts(ctx context.Context) error {
+	// Read first, outside a write transaction: an open must not wait for
+	// another process's import or sync to end.
+	var version string
+	err := s.writer.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+	if err != nil || version == factsVersion {
+		return err
+	}
+	return s.withTx(ctx, func(tx *txn) error {
+		if s.d.postgres {
+			// One process recomputes; the others then find the work done.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+				return fmt.Errorf("open store %s: wait for another process: %w", s.path, err)
+			}
+		}
+		var version string
+		err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+		if err != nil || version == factsVersion {
+			return err
+		}
+		if err := backfillFacts(ctx, tx); err != nil {
+			return fmt.Errorf("open store %s: %w", s.path, err)
+		}
+		return nil
+	})
+}
+
+// backfillFacts writes the facts of every charge, from its load record, and
+// the version they were computed with.
 func backfillFacts(ctx context.Context, tx *txn) error {
 	var pending []any // id, facts, …
 	flush := func() error {
@@ -244,6 +296,9 @@ func backfillFacts(ctx context.Context, tx *txn) error {
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil {
+		err = setState(ctx, tx, stateFactsVersion, factsVersion)
 	}
 	if err != nil {
 		return fmt.Errorf("compute the facts of stored charges: %w", err)

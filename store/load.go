@@ -125,8 +125,8 @@ const loadChunk = 4096
 // emit's first error.
 func readLoadRecords(ctx context.Context, tx *txn, emit func(count int, records string) error) error {
 	// Keyset paging on the primary key: each chunk starts where the last ended.
-	page, err := tx.PrepareContext(ctx, `SELECT count(*), max(id), coalesce(`+tx.d.concat("load_record", "id")+`, '')
-		FROM (SELECT id, load_record FROM charges WHERE id > ? ORDER BY id LIMIT ?) AS page`)
+	page, err := tx.PrepareContext(ctx, `SELECT count(*), max(id), coalesce(`+tx.d.concat("detect_record", "id")+`, '')
+		FROM (SELECT id, detect_record FROM charges WHERE id > ? ORDER BY id LIMIT ?) AS page`)
 	if err != nil {
 		return err
 	}

@@ -473,7 +473,7 @@ func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
 			return err
 		}
 	}
-	return nil
+	return s.refreshFacts(ctx)
 }
 
 // checkedVersion is the schema version of the file, after checking that this

@@ -8,3 +8,10 @@
 ALTER TABLE charges ADD COLUMN facts BLOB NOT NULL DEFAULT x'';
 
 CREATE INDEX charges_facts ON charges (id, facts);
+
+-- A doublecheck from before this migration that is still running (a dashboard
+-- left open, another operator's process on a shared store) would write
+-- charges without facts, or leave a changed charge's facts stale, and
+-- detection would miss its groups. Every statement of such a process names
+-- load_record, so renaming it makes them fail instead.
+ALTER TABLE charges RENAME COLUMN load_record TO detect_record;
