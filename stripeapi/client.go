@@ -59,7 +59,14 @@ type Client struct {
 // does not retry a plain 429): call retries instead. Its logger is silenced, so
 // nothing it does can print the key.
 func NewClient(key Key, apiBase string) *Client {
-	httpClient := &http.Client{Timeout: requestTimeout}
+	// Every worker of a sync (two lists of up to maxConcurrency each) keeps its
+	// connection between pages: Go's default keeps two idle connections a
+	// host, so the others would be closed after each page and dialled again,
+	// a TLS handshake each against Stripe, and a request's departure would
+	// wander by the dial's time, which a strict limiter counts.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 2 * maxConcurrency
+	httpClient := &http.Client{Timeout: requestTimeout, Transport: transport}
 	cfg := &stripe.BackendConfig{
 		HTTPClient:        httpClient,
 		MaxNetworkRetries: stripe.Int64(0),
@@ -138,13 +145,10 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 	lookupCtx, cancel := context.WithTimeout(ctx, accountLookupTimeout)
 	defer cancel()
 	params := &stripe.AccountParams{}
-	params.Context = lookupCtx
-	sent, err := c.pace.wait(lookupCtx)
-	if err == nil {
-		c.requests.Add(1)
-		err = c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
-		c.pace.report(sent, rateLimited(err), answered(err))
-	}
+	err := c.send(lookupCtx, func(ctx context.Context) error {
+		params.Context = ctx
+		return c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
+	})
 	var se *stripe.Error
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -186,9 +190,9 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 // getCharge retrieves one charge.
 func (c *Client) getCharge(ctx context.Context, id string) (*stripe.Charge, error) {
 	params := &stripe.ChargeParams{}
-	params.Context = ctx
 	var ch *stripe.Charge
-	err := c.call(ctx, func() (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
+		params.Context = ctx
 		ch, err = c.api.Charges.Get(id, params)
 		return err
 	})
@@ -202,9 +206,11 @@ func (c *Client) getCharge(ctx context.Context, id string) (*stripe.Charge, erro
 // succeed on a second try: 429 (Stripe's rate limit or a lock timeout), 409,
 // 5xx and network failures, with exponential backoff and jitter, at most
 // maxAttempts times and never past ctx. A POST is safe to retry only with an
-// idempotency key, which every POST doublecheck sends carries. The error it
-// returns is explained (see explain) and unwraps to stripe-go's *stripe.Error.
-func (c *Client) call(ctx context.Context, request func() error) error {
+// idempotency key, which every POST doublecheck sends carries. request must
+// send with the context it is given (stripe-go's Params.Context), which
+// tells the pacer when the request left. The error call returns is explained
+// (see explain) and unwraps to stripe-go's *stripe.Error.
+func (c *Client) call(ctx context.Context, request func(context.Context) error) error {
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if attempt > 0 {
@@ -213,13 +219,7 @@ func (c *Client) call(ctx context.Context, request func() error) error {
 				return werr
 			}
 		}
-		sent, werr := c.pace.wait(ctx)
-		if werr != nil {
-			return werr
-		}
-		c.requests.Add(1)
-		err = request()
-		c.pace.report(sent, rateLimited(err), answered(err))
+		err = c.send(ctx, request)
 		if err == nil || !retryable(ctx, err) {
 			break
 		}
@@ -228,6 +228,19 @@ func (c *Client) call(ctx context.Context, request func() error) error {
 		return ctx.Err() // the caller gave up; that is the whole story
 	}
 	return c.explain(err)
+}
+
+// send makes one attempt of request in its turn (see pacer.wait; ctx may
+// carry a priority, see withPriority) and reports the answer to the pacer.
+func (c *Client) send(ctx context.Context, request func(context.Context) error) error {
+	t, err := c.pace.wait(ctx, priorityOf(ctx))
+	if err != nil {
+		return err
+	}
+	c.requests.Add(1)
+	err = request(c.pace.traced(ctx, t))
+	c.pace.report(t, rateLimited(err), answered(err))
+	return err
 }
 
 // rateLimited reports whether err is Stripe's rate limit. A 429 lock_timeout
