@@ -147,7 +147,7 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 	lookupCtx, cancel := context.WithTimeout(ctx, accountLookupTimeout)
 	defer cancel()
 	params := &stripe.AccountParams{}
-	err := c.send(lookupCtx, func(ctx context.Context) error {
+	_, err := c.send(lookupCtx, func(ctx context.Context) error {
 		params.Context = ctx
 		return c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
 	})
@@ -223,6 +223,7 @@ func (c *Client) call(ctx context.Context, request func(context.Context) error) 
 		err      error
 		advice   retryAdvice
 		attempts int
+		atEdge   bool
 	)
 	for attempts < maxAttempts {
 		attempt := attempts
@@ -230,12 +231,18 @@ func (c *Client) call(ctx context.Context, request func(context.Context) error) 
 		if attempt > 0 {
 			c.retries.Add(1)
 			wait := max(backoff(c.retryBase, attempt), min(advice.after, retryAfterCap))
+			if atEdge && attempt == 1 && advice.after == 0 {
+				// Refused at the pacer's window's edge: the pacer has
+				// widened its margin for every request, and a backoff on
+				// top would only leave this slice's pages behind the others.
+				wait = 0
+			}
 			if werr := sleep(ctx, wait); werr != nil {
 				return werr
 			}
 		}
 		advice = retryAdvice{}
-		err = c.send(context.WithValue(ctx, adviceKey{}, &advice), request)
+		atEdge, err = c.send(context.WithValue(ctx, adviceKey{}, &advice), request)
 		if err == nil || ctx.Err() != nil || advice.should == "false" ||
 			advice.should != "true" && !retryable(ctx, err) {
 			break
@@ -249,15 +256,16 @@ func (c *Client) call(ctx context.Context, request func(context.Context) error) 
 
 // send makes one attempt of request in its turn (see pacer.wait; ctx may
 // carry a priority, see withPriority) and reports the answer to the pacer.
-func (c *Client) send(ctx context.Context, request func(context.Context) error) error {
+// It says whether a 429 came at the pacer's window's edge (see
+// pacer.report).
+func (c *Client) send(ctx context.Context, request func(context.Context) error) (atEdge bool, err error) {
 	t, err := c.pace.wait(ctx, priorityOf(ctx))
 	if err != nil {
-		return err
+		return false, err
 	}
 	c.requests.Add(1)
 	err = request(c.pace.traced(ctx, t))
-	c.pace.report(t, rateLimited(err), answered(err))
-	return err
+	return c.pace.report(t, rateLimited(err), answered(err)), err
 }
 
 // retryAdvice is what a server's answer said about sending the request again.

@@ -53,7 +53,8 @@ type pacer struct {
 	rate    float64 // the current rate
 	ceiling float64 // the rate the limit was last met at; target before any
 	margin  time.Duration
-	next    time.Time   // the earliest start of the next request, on the grid
+	next    time.Time   // the next turn's place on the grid
+	spaced  time.Time   // the earliest start of the next turn: half a turn after the last
 	left    []time.Time // when the latest turns left, in turn order, at most the target's worth
 	turns   uint64      // turns given so far
 	cut     time.Time   // when the rate was last cut
@@ -91,6 +92,8 @@ const (
 	// paceWindow is the span over which the server counts requests: a cut
 	// within it of the last one may be that one's echo.
 	paceWindow = time.Second
+	// paceCatchUp is how many turns a late sender's followers may make up.
+	paceCatchUp = 3
 	// The window's margin: from paceMarginMin, doubled by each 429 that is
 	// news up to paceMarginMax, and shrunk by paceMarginDecay of what it has
 	// above the minimum per answered request (half of it in about 140).
@@ -120,10 +123,12 @@ func (p *pacer) setTarget(target float64) {
 func (p *pacer) perWindow() int { return max(int(p.target), 1) }
 
 // wait blocks until the caller's turn to send. Turns follow a grid 1/rate
-// apart, so a sender the scheduler wakes a little late costs no throughput;
-// one woken later than half a turn starts the grid again from when it
-// actually went, so the turns after it are never closer than half the
-// spacing. Among callers waiting at once, the one with the highest priority
+// apart, so a sender the scheduler wakes late costs no throughput: the
+// turns after it come half a turn apart until they are back on the grid
+// (the window's record still keeps any second to the rate's worth). A turn
+// taken more than paceCatchUp turns late starts the grid again from now: the
+// pacer was idle, or the turns missed are too many to make up without a
+// burst. Among callers waiting at once, the one with the highest priority
 // goes first (the earliest of equals).
 func (p *pacer) wait(ctx context.Context, priority float64) (turn, error) {
 	p.mu.Lock()
@@ -168,7 +173,7 @@ func (p *pacer) wait(ctx context.Context, priority float64) (turn, error) {
 // dueLocked is the earliest time the next turn may start: on the grid, and
 // not before the oldest departure in the record has left the window.
 func (p *pacer) dueLocked() time.Time {
-	at := p.next
+	at := latest(p.next, p.spaced)
 	if len(p.left) >= p.perWindow() {
 		if oldest := slices.MinFunc(p.left, time.Time.Compare).Add(paceWindow + p.margin); oldest.After(at) {
 			at = oldest
@@ -192,10 +197,10 @@ func (p *pacer) firstLocked() *paceWaiter {
 func (p *pacer) takeLocked(now, at time.Time, w *paceWaiter) turn {
 	interval := time.Duration(float64(time.Second) / p.rate)
 	due := at
-	if now.Sub(due) > interval/2 {
-		due = now
+	if now.Sub(due) > paceCatchUp*interval {
+		due = now // idle, or too late to make up without a burst
 	}
-	p.next = due.Add(interval)
+	p.next, p.spaced = due.Add(interval), now.Add(interval/2)
 	edge := false
 	if len(p.left) >= p.perWindow() {
 		edge = now.Sub(slices.MinFunc(p.left, time.Time.Compare)) < paceWindow+2*p.margin
@@ -238,8 +243,10 @@ func (p *pacer) traced(ctx context.Context, t turn) context.Context {
 }
 
 // report adapts the pace to the answer to the request of turn t: limited is
-// a 429 rate_limit, answered any other answer from the server.
-func (p *pacer) report(t turn, limited, answered bool) {
+// a 429 rate_limit, answered any other answer from the server. It says
+// whether a 429 came at the window's edge, which the margin answers for
+// every request (see Client.call).
+func (p *pacer) report(t turn, limited, answered bool) (atEdge bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -267,6 +274,7 @@ func (p *pacer) report(t turn, limited, answered bool) {
 			p.rate = min(p.rate+p.target*paceProbe, p.target)
 		}
 	}
+	return limited && t.edge
 }
 
 // Priorities of callers of wait: a sync's page asks with its slice's
@@ -287,4 +295,11 @@ func priorityOf(ctx context.Context) float64 {
 		return p
 	}
 	return priorityFirst
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
