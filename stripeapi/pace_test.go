@@ -21,6 +21,12 @@ func TestPacerAdaptsToTheServer(t *testing.T) {
 		answered int  // this many answered requests instead
 	}
 	const target = 25.0
+	// 429s at the edge until the margin is at its widest, and one more.
+	var widest []answer
+	for m := paceMarginMin; m < paceMarginMax; m *= 2 {
+		widest = append(widest, answer{limited: true, edge: true})
+	}
+	widest = append(widest, answer{limited: true, edge: true})
 	tests := []struct {
 		name       string
 		answers    []answer
@@ -45,8 +51,7 @@ func TestPacerAdaptsToTheServer(t *testing.T) {
 			target, 2 * paceMarginMin},
 		{"and again", []answer{{limited: true, edge: true}, {limited: true, edge: true}},
 			target, 4 * paceMarginMin},
-		{"at the widest margin, a 429 at the edge cuts the rate", []answer{{limited: true, edge: true}, {limited: true, edge: true},
-			{limited: true, edge: true}, {limited: true, edge: true}, {limited: true, edge: true}, {limited: true, edge: true}},
+		{"at the widest margin, a 429 at the edge cuts the rate", widest,
 			target * paceDecrease, paceMarginMax},
 	}
 	for _, tt := range tests {
