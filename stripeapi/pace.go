@@ -97,7 +97,7 @@ const (
 	// The window's margin: from paceMarginMin, doubled by each 429 that is
 	// news up to paceMarginMax, and shrunk by paceMarginDecay of what it has
 	// above the minimum per answered request (half of it in about 140).
-	paceMarginMin   = 20 * time.Millisecond
+	paceMarginMin   = 10 * time.Millisecond
 	paceMarginMax   = 200 * time.Millisecond
 	paceMarginDecay = 0.005
 )
