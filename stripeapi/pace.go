@@ -22,17 +22,18 @@ import (
 // a margin, counted from when each request actually left (the moment its
 // headers were written, see traced), not from when its turn came: the margin
 // only has to cover the jitter between leaving here and arriving there. It
-// starts small and doubles on a 429 rate_limit that is news (sent after the
-// last cut) to a request the window held back (the rate's worth of the
-// pacer's own requests had left in the second before it: the jitter was
-// larger than the margin allowed for), then shrinks back slowly while the
-// server answers.
+// starts small and grows by half on a 429 rate_limit that is news (sent after
+// the last cut) to a request near the window's edge (the rate's worth of the
+// pacer's own requests had left in the second and paceMarginMax before it,
+// so they alone could have filled the server's second had they arrived with
+// that much jitter), then shrinks back slowly while the server answers.
 //
 // The rate follows additive increase, multiplicative decrease, on the signal
 // the server gives: any other 429 rate_limit that is news cuts it by a fifth
 // (Stripe's advice is to back off; the account's own production traffic may
 // be using the budget). So does one at the window's edge once the margin is
-// at its widest. The first cut in a second
+// at its widest: the margin is the first answer, the rate the second. The
+// first cut in a second
 // marks where the limit was met; the cuts after it in the same second may be
 // echoes of the same full window, so they lower the rate but not that mark.
 // Each answered request raises the rate again, quickly up to just below the
@@ -69,9 +70,10 @@ type pacer struct {
 type turn struct {
 	n  uint64    // its number among the pacer's turns
 	at time.Time // when it was given
-	// edge says the window held it back: the rate's worth of this pacer's
-	// own requests had left in the second and margin before it. A 429 to it
-	// can be the jitter of those requests' arrivals, not another sender.
+	// edge says it came near the window's edge: the rate's worth of this
+	// pacer's own requests had left in the second and paceMarginMax before
+	// it. A 429 to it can be the jitter of their arrivals, not another
+	// sender.
 	edge bool
 }
 
@@ -94,9 +96,10 @@ const (
 	paceWindow = time.Second
 	// paceCatchUp is how many turns a late sender's followers may make up.
 	paceCatchUp = 3
-	// The window's margin: from paceMarginMin, doubled by each 429 that is
-	// news up to paceMarginMax, and shrunk by paceMarginDecay of what it has
-	// above the minimum per answered request (half of it in about 140).
+	// The window's margin: from paceMarginMin, grown by half by each 429 at
+	// the edge that is news, up to paceMarginMax, and shrunk by
+	// paceMarginDecay of what it has above the minimum per answered request
+	// (half of it in about 140).
 	paceMarginMin   = 10 * time.Millisecond
 	paceMarginMax   = 200 * time.Millisecond
 	paceMarginDecay = 0.005
@@ -203,7 +206,7 @@ func (p *pacer) takeLocked(now, at time.Time, w *paceWaiter) turn {
 	p.next, p.spaced = due.Add(interval), now.Add(interval/2)
 	edge := false
 	if len(p.left) >= p.perWindow() {
-		edge = now.Sub(slices.MinFunc(p.left, time.Time.Compare)) < paceWindow+2*p.margin
+		edge = now.Sub(slices.MinFunc(p.left, time.Time.Compare)) < paceWindow+paceMarginMax
 		p.left = p.left[len(p.left)-p.perWindow()+1:]
 	}
 	p.left = append(p.left, now)
@@ -253,7 +256,7 @@ func (p *pacer) report(t turn, limited, answered bool) (atEdge bool) {
 	case limited && t.at.After(p.cut) && t.edge && p.margin < paceMarginMax:
 		// Refused at the window's edge: the arrivals were closer together
 		// than the departures. Allow for more jitter; the rate stands.
-		p.margin = min(2*p.margin, paceMarginMax)
+		p.margin = min(p.margin*3/2, paceMarginMax)
 		p.cut = time.Now()
 	case limited && t.at.After(p.cut):
 		// Refused inside the window: someone else spends the budget too, or

@@ -23,7 +23,7 @@ func TestPacerAdaptsToTheServer(t *testing.T) {
 	const target = 25.0
 	// 429s at the edge until the margin is at its widest, and one more.
 	var widest []answer
-	for m := paceMarginMin; m < paceMarginMax; m *= 2 {
+	for m := paceMarginMin; m < paceMarginMax; m = m * 3 / 2 {
 		widest = append(widest, answer{limited: true, edge: true})
 	}
 	widest = append(widest, answer{limited: true, edge: true})
@@ -48,9 +48,9 @@ func TestPacerAdaptsToTheServer(t *testing.T) {
 			target*paceNear + 30*target*paceProbe, paceMarginMin},
 		{"a server error is not a rate signal", []answer{{answered: 0}}, target, paceMarginMin},
 		{"a 429 at the window's edge widens the margin, not the rate", []answer{{limited: true, edge: true}},
-			target, 2 * paceMarginMin},
+			target, paceMarginMin * 3 / 2},
 		{"and again", []answer{{limited: true, edge: true}, {limited: true, edge: true}},
-			target, 4 * paceMarginMin},
+			target, paceMarginMin * 3 / 2 * 3 / 2},
 		{"at the widest margin, a 429 at the edge cuts the rate", widest,
 			target * paceDecrease, paceMarginMax},
 	}
