@@ -11,7 +11,14 @@ var gcPause struct {
 	sync.Mutex
 	n       int
 	percent int
+	limit   int64
 }
+
+// pausedGCLimit bounds the heap while the collector is paused: near it the
+// collector runs again (as with GOGC=off and GOMEMLIMIT), so a store larger
+// than the machine expects still loads, more slowly, instead of exhausting
+// its memory. A million charges, fully loaded, stay well under it.
+const pausedGCLimit = 4 << 30
 
 // pauseGC stops the garbage collector until resume is called; with several
 // pauses at once (a dashboard reload while another runs), it runs again when
@@ -20,6 +27,7 @@ func pauseGC() (resume func()) {
 	gcPause.Lock()
 	if gcPause.n == 0 {
 		gcPause.percent = debug.SetGCPercent(-1)
+		gcPause.limit = debug.SetMemoryLimit(min(pausedGCLimit, debug.SetMemoryLimit(-1)))
 	}
 	gcPause.n++
 	gcPause.Unlock()
@@ -30,6 +38,7 @@ func pauseGC() (resume func()) {
 			defer gcPause.Unlock()
 			if gcPause.n--; gcPause.n == 0 {
 				debug.SetGCPercent(gcPause.percent)
+				debug.SetMemoryLimit(gcPause.limit)
 			}
 		})
 	}

@@ -12,9 +12,13 @@ func gcPercent() int {
 	return p
 }
 
+// memoryLimit reads the soft memory limit without changing it.
+func memoryLimit() int64 { return debug.SetMemoryLimit(-1) }
+
 func TestPauseGCRestoresAfterTheLastPause(t *testing.T) {
 	before := debug.SetGCPercent(150)
-	t.Cleanup(func() { debug.SetGCPercent(before) })
+	limitBefore := debug.SetMemoryLimit(64 << 30)
+	t.Cleanup(func() { debug.SetGCPercent(before); debug.SetMemoryLimit(limitBefore) })
 	for _, tt := range []struct {
 		name  string
 		order []int // which pause ends when
@@ -28,20 +32,20 @@ func TestPauseGCRestoresAfterTheLastPause(t *testing.T) {
 			var resumes []func()
 			for range max(tt.order[0], tt.order[len(tt.order)-1]) + 1 {
 				resumes = append(resumes, pauseGC())
-				if p := gcPercent(); p != -1 {
-					t.Fatalf("GC percent %d during a pause, want -1 (off)", p)
+				if p, l := gcPercent(), memoryLimit(); p != -1 || l != pausedGCLimit {
+					t.Fatalf("GC percent %d, memory limit %d during a pause, want -1 (off) and %d", p, l, int64(pausedGCLimit))
 				}
 			}
 			ended := map[int]bool{}
 			for _, i := range tt.order {
 				resumes[i]()
 				ended[i] = true
-				want := -1
+				want, wantLimit := -1, int64(pausedGCLimit)
 				if len(ended) == len(resumes) {
-					want = 150
+					want, wantLimit = 150, 64<<30
 				}
-				if p := gcPercent(); p != want {
-					t.Fatalf("after resuming pause %d: GC percent %d, want %d", i, p, want)
+				if p, l := gcPercent(), memoryLimit(); p != want || l != wantLimit {
+					t.Fatalf("after resuming pause %d: GC percent %d, memory limit %d, want %d and %d", i, p, l, want, wantLimit)
 				}
 			}
 		})

@@ -152,7 +152,7 @@ func runRefund(ctx context.Context, opts *refundOptions) error {
 			fmt.Fprintln(env.Stderr, "no pending refunds to resume")
 		}
 		if len(all) > 0 {
-			in, err := st.LoadInput(ctx)
+			in, err := st.LoadForDetection(ctx, detectOpts)
 			if err != nil {
 				return err
 			}

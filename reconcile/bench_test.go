@@ -102,3 +102,47 @@ func BenchmarkDetect(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDetectNarrowed is detection as a store runs it: Narrow over the
+// facts of every charge (which the store keeps, so they are computed before
+// the timer), then Detect over the charges it picks (which the store reads
+// by id; here they are copied from memory). The "imported" inputs drop the
+// key records (an account imported from files, with no events), which
+// leaves Narrow nothing to join.
+func BenchmarkDetectNarrowed(b *testing.B) {
+	for _, size := range []struct {
+		name     string
+		n        int
+		imported bool
+	}{{"10k", 10_000, false}, {"100k", 100_000, false}, {"1M", 1_000_000, false}, {"1M-imported", 1_000_000, true}} {
+		b.Run(size.name, func(b *testing.B) {
+			in := realisticInput(size.n, 1)
+			if size.imported {
+				in.Keys = nil
+			}
+			facts := make([]ChargeFacts, len(in.Charges))
+			for i := range in.Charges {
+				facts[i] = FactsOf(&in.Charges[i])
+			}
+			id := func(i int32) string { return in.Charges[i].ID }
+			opts := DefaultOptions()
+			b.ReportAllocs()
+			b.ResetTimer()
+			var groups, picked int
+			cpuBefore := cputime.Used(b)
+			for b.Loop() {
+				nw := Narrow(facts, id, in, opts)
+				small := in
+				small.Charges = make([]Charge, len(nw.Pick))
+				for k, i := range nw.Pick {
+					small.Charges[k] = in.Charges[i]
+				}
+				small.Keys, small.Unloaded = nw.Keys, nw.Unloaded
+				groups, picked = len(Detect(small, opts).Groups), len(nw.Pick)
+			}
+			b.ReportMetric(float64(groups), "groups")
+			b.ReportMetric(float64(picked), "picked")
+			b.ReportMetric((cputime.Used(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}

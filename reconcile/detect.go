@@ -250,12 +250,19 @@ func (x *index) attachIntents() {
 	// withoutConfirmationKeys.
 	keys := make([]KeyRecord, 0, len(x.in.Keys)+len(extra))
 	for _, k := range x.in.Keys {
-		if pk, seen := intentKey[k.ChargeID]; seen && k.ChargeID != "" && k.Key != pk && slices.Equal(k.Sources, []string{SourceEvent}) {
+		if pk, seen := intentKey[k.ChargeID]; seen && k.ChargeID != "" && k.confirmationOnly(pk) {
 			continue
 		}
 		keys = append(keys, k)
 	}
 	x.in.Keys = append(keys, extra...)
+}
+
+// confirmationOnly reports whether k, a key record of a charge whose
+// PaymentIntent was created with createKey, is only its charge event's other
+// key (the confirmation's), which the create request overrides.
+func (k *KeyRecord) confirmationOnly(createKey string) bool {
+	return k.Key != createKey && slices.Equal(k.Sources, []string{SourceEvent})
 }
 
 // keyEvidence is what is known about the request that created charge c, given
@@ -367,7 +374,7 @@ func (x *index) joinKeys() []int32 {
 	}
 	// A run is usually one charge and its records: note the charge now and check
 	// the ids afterwards in record order, which touches memory far less randomly.
-	forEachRun(x.sorter.sort(join, func(a, b evidence) int { return cmp.Compare(a.occ, b.occ) }), func(run []evidence) {
+	forEachRun(x.sorter.sort(join, byOcc), func(run []evidence) {
 		charges := 0
 		for _, c := range run {
 			if c.occ < 0 {
@@ -630,18 +637,32 @@ func (s *evidenceSorter) sort(buf []evidence, tie func(a, b evidence) int) []evi
 		for hi < n && buf[hi].h>>shift == buf[lo].h>>shift {
 			hi++
 		}
-		if hi-lo > 1 {
+		switch {
+		case hi-lo > smallBucket:
 			slices.SortFunc(buf[lo:hi], func(a, b evidence) int {
 				if a.h != b.h {
 					return cmp.Compare(a.h, b.h)
 				}
 				return tie(a, b)
 			})
+		case hi-lo > 1:
+			// Most prefixes hold a few elements of different hashes: an
+			// insertion sort that asks tie only of equal hashes.
+			b := buf[lo:hi]
+			for i := 1; i < len(b); i++ {
+				for j := i; j > 0 && (b[j].h < b[j-1].h || b[j].h == b[j-1].h && tie(b[j], b[j-1]) < 0); j-- {
+					b[j], b[j-1] = b[j-1], b[j]
+				}
+			}
 		}
 		lo = hi
 	}
 	return buf
 }
+
+// smallBucket is the largest prefix bucket evidenceSorter.sort sorts by
+// insertion.
+const smallBucket = 12
 
 // radixPass is one stable counting sort of src into dst by the width bits of the
 // hash starting at bit shift.

@@ -263,4 +263,7 @@ type Input struct {
 	Refunds   []RefundIntent
 	Requests  []RequestRecord  // what events recorded about creating requests
 	Checkouts []CheckoutRecord // completed Checkout Sessions
+	// Unloaded tallies the store's charges not in Charges, when a load read
+	// only those Narrow picked; the summary counts them.
+	Unloaded ChargeTally
 }

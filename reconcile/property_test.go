@@ -141,6 +141,7 @@ func checkAgainstOracle(t *testing.T, in Input, opts Options) {
 	if !slices.EqualFunc(got, want, func(a, b []string) bool { return slices.Equal(a, b) }) {
 		t.Fatalf("window %v: Detect groups %v\noracle groups %v", opts.Window, got, want)
 	}
+	checkNarrowed(t, in, opts)
 	for _, g := range r.Groups {
 		// Kept: the earliest, and when an order ref is on two charges, the
 		// first charge of every order ref.

@@ -192,20 +192,13 @@ func NotRefundableDisputed(p Provider) string {
 	return "disputed: doublecheck does not refund a charge under dispute; answer the dispute in " + p.Title() + " instead"
 }
 
-// providerName names the provider of the charges detection read, "the
+// providerName names the provider of the charges, loaded or tallied, "the
 // provider" when they are of several or none.
 func (x *index) providerName() string {
-	ch := x.in.Charges
-	if len(ch) == 0 {
-		return "the provider"
+	if ps := providerCharges(x.in.Charges, x.in.Unloaded.Providers); len(ps) == 1 {
+		return ps[0].Provider.Title()
 	}
-	p := ch[0].Provider.Resolved()
-	for i := range ch {
-		if ch[i].Provider.Resolved() != p {
-			return "the provider"
-		}
-	}
-	return p.Title()
+	return "the provider"
 }
 
 // Sentences for a suspect that cannot be refunded.
@@ -558,11 +551,15 @@ func (x *index) countChargesWithoutKey() int {
 func (x *index) findings() []Finding {
 	ch := x.in.Charges
 	var out []Finding
+	provider := "the provider"
+	if len(x.keyless) > 0 {
+		provider = x.providerName()
+	}
 	for _, r := range x.keyless {
 		k := &x.in.Keys[r]
 		f := Finding{Kind: KindKeyWithoutCharge, ChargeID: k.ChargeID, Key: k.Key, OrderRef: k.OrderRef, Created: k.SeenAt}
 		if k.ChargeID == "" {
-			f.Detail = fmt.Sprintf("idempotency key %s produced no charge: the request failed or never reached %s", k.Key, x.providerName())
+			f.Detail = fmt.Sprintf("idempotency key %s produced no charge: the request failed or never reached %s", k.Key, provider)
 		} else {
 			f.Detail = fmt.Sprintf("idempotency key %s names charge %s, which is not among the store's charges", k.Key, k.ChargeID)
 		}
@@ -653,7 +650,12 @@ func (x *index) orderFinding(charges []int32) Finding {
 
 // summarize totals the reported groups per currency and cause.
 func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
-	s := Summary{Charges: len(in.Charges), Groups: len(groups), Causes: map[Cause]int{}, ChargesWithoutKey: withoutKey}
+	u := &in.Unloaded
+	s := Summary{Charges: len(in.Charges) + u.Charges, Groups: len(groups), Causes: map[Cause]int{},
+		ChargesWithoutKey: withoutKey + u.WithoutKey}
+	if u.Charges > 0 {
+		s.FirstCharge, s.LastCharge = u.First, u.Last
+	}
 	for i := range in.Charges {
 		if c := in.Charges[i].Created; s.FirstCharge.IsZero() || c.Before(s.FirstCharge) {
 			s.FirstCharge = c
@@ -662,7 +664,7 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 			s.LastCharge = c
 		}
 	}
-	s.Providers = providerCharges(in.Charges)
+	s.Providers = providerCharges(in.Charges, u.Providers)
 	totals := map[string]*CurrencyTotals{}
 	cur := func(c string) *CurrencyTotals {
 		t := totals[c]
@@ -720,23 +722,42 @@ func summarize(in Input, groups []Group, led *ledger, withoutKey int) Summary {
 	return s
 }
 
-// providerCharges counts the charges of each provider by mode, in Providers
-// order (stores refuse a provider doublecheck does not know).
-func providerCharges(charges []Charge) []ProviderCharges {
+// providerCharges counts the charges of each provider by mode, those loaded
+// and those tallied, in Providers order (stores refuse a provider doublecheck
+// does not know).
+func providerCharges(charges []Charge, unloaded []ProviderCharges) []ProviderCharges {
 	counts := map[Provider]*ProviderCharges{}
 	for i := range charges {
-		p := charges[i].Provider.Resolved()
-		pc := counts[p]
-		if pc == nil {
-			pc = &ProviderCharges{Provider: p}
-			counts[p] = pc
-		}
-		if charges[i].Livemode {
-			pc.Live++
-		} else {
-			pc.Test++
-		}
+		countMode(counts, charges[i].Provider.Resolved(), charges[i].Livemode)
 	}
+	for _, u := range unloaded {
+		pc := providerEntry(counts, u.Provider)
+		pc.Live += u.Live
+		pc.Test += u.Test
+	}
+	return inProviderOrder(counts)
+}
+
+func providerEntry(counts map[Provider]*ProviderCharges, p Provider) *ProviderCharges {
+	pc := counts[p]
+	if pc == nil {
+		pc = &ProviderCharges{Provider: p}
+		counts[p] = pc
+	}
+	return pc
+}
+
+// countMode counts one charge of provider p in counts.
+func countMode(counts map[Provider]*ProviderCharges, p Provider, live bool) {
+	pc := providerEntry(counts, p)
+	if live {
+		pc.Live++
+	} else {
+		pc.Test++
+	}
+}
+
+func inProviderOrder(counts map[Provider]*ProviderCharges) []ProviderCharges {
 	var out []ProviderCharges
 	for _, p := range Providers {
 		if pc := counts[p]; pc != nil {

@@ -51,12 +51,17 @@ func boolInt(b bool) int64 {
 // them.
 const chargeColumns = `id, created, amount, amount_refunded, currency, status, captured, refunded,
 	disputed, customer, email, card_fingerprint, card_brand, card_last4, payment_intent, description,
-	metadata, livemode, provider, observed, load_record`
+	metadata, livemode, provider, observed, detect_record, facts`
 
-const chargeColumnCount = 21
+const chargeColumnCount = 22
+
+// derivedColumns are the columns of chargeColumns computed from the others
+// (and observed, which says when they were true): a charge whose other
+// columns are unchanged is unchanged.
+var derivedColumns = map[string]bool{"observed": true, "detect_record": true, "facts": true}
 
 // intColumns are the columns of chargeColumns that hold integers (times,
-// amounts, flags); the others hold text.
+// amounts, flags); facts holds bytes and the others text.
 var intColumns = map[string]bool{"created": true, "amount": true, "amount_refunded": true, "captured": true,
 	"refunded": true, "disputed": true, "livemode": true, "observed": true}
 
@@ -77,7 +82,7 @@ ON CONFLICT (id) DO UPDATE SET
 	payment_intent = excluded.payment_intent, description = excluded.description,
 	metadata = excluded.metadata, livemode = excluded.livemode, provider = excluded.provider,
 	observed = excluded.observed,
-	load_record = excluded.load_record
+	detect_record = excluded.detect_record, facts = excluded.facts
 WHERE excluded.observed >= charges.observed`
 
 // chunkStatements upsert n charges and their raw JSON; stored counts, before
@@ -124,8 +129,7 @@ func (c *chunkStatements) Close() {
 
 // changes counts the charges of a chunk (chargeArgs, n rows of
 // chargeColumns) the upsert will add or change: new ones, and those whose
-// observation wins and differs in a stored column (observed and the derived
-// load_record aside). SQLite compares, so no row comes back to Go.
+// observation wins and differs in a stored column (derivedColumns aside). SQLite compares, so no row comes back to Go.
 func (c *chunkStatements) changes(ctx context.Context, chargeArgs []any) (int, error) {
 	var n int
 	if err := c.stored.QueryRowContext(ctx, chargeArgs...).Scan(&n); err != nil {
@@ -141,18 +145,27 @@ func changedQuery(d *dialect, n int) string {
 	params := make([]string, len(cols))
 	for i, col := range cols {
 		kind := kindText
-		if intColumns[strings.TrimSpace(col)] {
+		switch col := strings.TrimSpace(col); {
+		case intColumns[col]:
 			kind = kindInt
+		case col == "facts":
+			kind = kindBytes
 		}
 		params[i] = d.param(kind)
 	}
 	values := strings.TrimSuffix(strings.Repeat("("+strings.Join(params, ", ")+"), ", n), ", ")
 	var differs []string
-	for i, col := range cols[1 : len(cols)-2] { // id, observed and load_record aside
-		differs = append(differs, fmt.Sprintf("c.%s IS DISTINCT FROM v.column%d", strings.TrimSpace(col), i+2))
+	observed := 0
+	for i, col := range cols[1:] { // the id is what rows are joined on
+		switch col = strings.TrimSpace(col); {
+		case col == "observed":
+			observed = i + 2
+		case !derivedColumns[col]:
+			differs = append(differs, fmt.Sprintf("c.%s IS DISTINCT FROM v.column%d", col, i+2))
+		}
 	}
 	return `SELECT count(*) FROM (VALUES ` + values + `) AS v LEFT JOIN charges AS c ON c.id = v.column1
-WHERE c.id IS NULL OR (v.column` + strconv.Itoa(len(cols)-1) + ` >= c.observed AND (` + strings.Join(differs, " OR ") + `))`
+WHERE c.id IS NULL OR (v.column` + strconv.Itoa(observed) + ` >= c.observed AND (` + strings.Join(differs, " OR ") + `))`
 }
 
 var errNoChargeID = errors.New("charge has no id")
@@ -183,15 +196,26 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 		}
 		metadata = string(b)
 	}
+	facts, err := chargeFactsColumn(*c, provider)
+	if err != nil {
+		return nil, nil, fmt.Errorf("charge %s: %w", c.ID, err)
+	}
 	chargeArgs = append(chargeArgs, c.ID, created, c.Amount, c.AmountRefunded, c.Currency, c.Status,
 		boolInt(c.Captured), boolInt(c.Refunded), boolInt(c.Disputed), c.Customer, c.Email,
 		c.CardFingerprint, c.CardBrand, c.CardLast4, c.PaymentIntent, c.Description, metadata,
-		boolInt(c.Livemode), string(provider), observed, loadRecord(c, provider, created, observed, metadata))
+		boolInt(c.Livemode), string(provider), observed, loadRecord(c, provider, created, observed, metadata), facts)
 	var raw any // NULL: no raw JSON in this observation
 	if len(c.Raw) > 0 {
 		raw = c.Raw
 	}
 	return chargeArgs, append(rawArgs, c.ID, raw, observed), nil
+}
+
+// chargeFactsColumn is the facts column of c as the store holds it, with its
+// provider's name as stored.
+func chargeFactsColumn(c reconcile.Charge, provider reconcile.Provider) ([]byte, error) {
+	c.Provider = provider
+	return encodeFacts(reconcile.FactsOf(&c), len(c.ID))
 }
 
 // chargeWriter upserts charges in chunks, keeping its prepared statements

@@ -12,8 +12,25 @@ import (
 )
 
 // LoadInput reads everything detection needs from one consistent snapshot:
-// charges (without their raw JSON), key records, decisions and refund intents.
+// all charges (without their raw JSON), key records, decisions and refund
+// intents.
 func (s *Store) LoadInput(ctx context.Context) (reconcile.Input, error) {
+	return s.load(ctx, nil)
+}
+
+// LoadForDetection is LoadInput for detection with opts: when the charges'
+// facts serve opts (reconcile.FactsServe), only the charges reconcile.Narrow
+// picks are read in full and the rest are tallied in Input.Unloaded, which
+// Detect reports exactly as it would all of them.
+func (s *Store) LoadForDetection(ctx context.Context, opts reconcile.Options) (reconcile.Input, error) {
+	if !reconcile.FactsServe(opts) {
+		return s.load(ctx, nil)
+	}
+	return s.load(ctx, &opts)
+}
+
+// load is LoadInput, narrowed for detection with narrow when it is not nil.
+func (s *Store) load(ctx context.Context, narrow *reconcile.Options) (reconcile.Input, error) {
 	var in reconcile.Input
 	// A read transaction on a WAL database is a snapshot: a sync committing
 	// meanwhile is either wholly visible or not at all.
@@ -23,9 +40,6 @@ func (s *Store) LoadInput(ctx context.Context) (reconcile.Input, error) {
 	}
 	defer tx.Rollback()
 
-	if in.Charges, err = loadCharges(ctx, tx); err != nil {
-		return in, fmt.Errorf("load charges from %s: %w", s.path, err)
-	}
 	if in.Keys, err = loadKeys(ctx, tx); err != nil {
 		return in, fmt.Errorf("load key records from %s: %w", s.path, err)
 	}
@@ -40,6 +54,15 @@ func (s *Store) LoadInput(ctx context.Context) (reconcile.Input, error) {
 	}
 	if in.Refunds, err = queryIntents(ctx, tx, ""); err != nil {
 		return in, fmt.Errorf("load refund intents from %s: %w", s.path, err)
+	}
+	// Last: narrowing needs the records above.
+	if narrow != nil {
+		err = loadPicked(ctx, tx, &in, *narrow)
+	} else {
+		in.Charges, err = loadCharges(ctx, tx)
+	}
+	if err != nil {
+		return in, fmt.Errorf("load charges from %s: %w", s.path, err)
 	}
 	return in, nil
 }
@@ -56,9 +79,10 @@ func loadCharges(ctx context.Context, tx *txn) ([]reconcile.Charge, error) {
 	}
 	var chunks []chunk
 	n := 0
-	if err := readLoadRecords(ctx, tx, func(count int, records string) {
+	if err := readLoadRecords(ctx, tx, func(count int, records string) error {
 		chunks = append(chunks, chunk{n, count, records})
 		n += count
+		return nil
 	}); err != nil {
 		return nil, err
 	}
@@ -97,11 +121,12 @@ const loadWorkers = 2
 const loadChunk = 4096
 
 // readLoadRecords hands the load records of all charges to emit in chunks of
-// count records, concatenated (each record says where it ends).
-func readLoadRecords(ctx context.Context, tx *txn, emit func(count int, records string)) error {
+// count records, concatenated (each record says where it ends), and stops at
+// emit's first error.
+func readLoadRecords(ctx context.Context, tx *txn, emit func(count int, records string) error) error {
 	// Keyset paging on the primary key: each chunk starts where the last ended.
-	page, err := tx.PrepareContext(ctx, `SELECT count(*), max(id), coalesce(`+tx.d.concat("load_record", "id")+`, '')
-		FROM (SELECT id, load_record FROM charges WHERE id > ? ORDER BY id LIMIT ?) AS page`)
+	page, err := tx.PrepareContext(ctx, `SELECT count(*), max(id), coalesce(`+tx.d.concat("detect_record", "id")+`, '')
+		FROM (SELECT id, detect_record FROM charges WHERE id > ? ORDER BY id LIMIT ?) AS page`)
 	if err != nil {
 		return err
 	}
@@ -117,7 +142,9 @@ func readLoadRecords(ctx context.Context, tx *txn, emit func(count int, records 
 		if count == 0 {
 			return nil
 		}
-		emit(count, records)
+		if err := emit(count, records); err != nil {
+			return err
+		}
 		after = last.String
 	}
 }

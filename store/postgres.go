@@ -184,5 +184,8 @@ func (s *Store) migratePostgres(ctx context.Context, create, readOnly bool) erro
 			return fmt.Errorf("open store %s: %w", s.path, err)
 		}
 	}
-	return nil
+	if readOnly {
+		return nil
+	}
+	return s.refreshFacts(ctx)
 }

@@ -40,7 +40,7 @@ func (s *Store) RawCharges(ctx context.Context, ids []string) (map[string][]byte
 // meanwhile is lost. An id the store lacks is absent from the map.
 func (imp *ChargeImport) StoredCharges(ids []string) (map[string]reconcile.Charge, error) {
 	out := make(map[string]reconcile.Charge, len(ids))
-	err := queryByIDs(imp.ctx, imp.tx, `SELECT c.load_record, r.raw FROM charges AS c
+	err := queryByIDs(imp.ctx, imp.tx, `SELECT c.detect_record, r.raw FROM charges AS c
 		LEFT JOIN charge_raw AS r ON r.id = c.id WHERE c.id IN `, ids, func(rows *sql.Rows) error {
 		var record string
 		var raw []byte

@@ -8,7 +8,7 @@ import (
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
-// The load record (charges.load_record) holds every charge field detection reads
+// The load record (charges.detect_record) holds every charge field detection reads
 // as one string of fields, each written as <length in bytes>:<bytes>. Integers
 // are decimal; the flags field holds the booleans as bits. It is written from
 // the same values as the typed columns, in the same statement.

@@ -399,6 +399,12 @@ func readOnlyError(path string, err error) error {
 	return fmt.Errorf("open store %s: %w (%v), which is no sign of damage; it was left unchanged, and commands that only read it (scan, export, the dashboard with --db and no key) still work", path, ErrReadOnly, err)
 }
 
+// migrationSteps are the parts of migrations that SQL cannot do, by version,
+// run after the migration's SQL in its transaction.
+var migrationSteps = map[int]func(ctx context.Context, tx *txn) error{
+	6: backfillFacts,
+}
+
 // migration is one numbered file of migrations/.
 type migration struct {
 	version int
@@ -467,7 +473,7 @@ func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
 			return err
 		}
 	}
-	return nil
+	return s.refreshFacts(ctx)
 }
 
 // checkedVersion is the schema version of the file, after checking that this
@@ -631,6 +637,11 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if step := migrationSteps[m.version]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`,
 			m.version, time.Now().UnixNano()); err != nil {

@@ -1,0 +1,433 @@
+package reconcile
+
+import (
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ChargeFacts are the few values of a charge that decide whether detection can
+// put it in a group or a finding, as fixed-width numbers: a store keeps them
+// beside each charge (computed with DefaultOptions' order and key fields), so
+// that a large store is read in full only for the charges Narrow picks. Text
+// values are 32-bit hashes, 0 for none: a collision can only make Narrow pick
+// more charges, never fewer, and Detect then compares the values themselves.
+type ChargeFacts struct {
+	Created int64 // unix nanoseconds, as detection compares them
+	// Class is the hash of the provider, currency and amount: only charges of
+	// one class are grouped.
+	Class                             uint32
+	Customer, Card, Email, Order, Key uint32 // metadata order and key fields
+	ID, Intent                        uint32 // the charge's id and PaymentIntent
+	Flags                             FactFlags
+}
+
+// FactFlags are a charge's yes/no facts and its provider.
+type FactFlags uint8
+
+const (
+	FactCounts   FactFlags = 1 << iota // money taken: Charge.Counts
+	FactLivemode                       // a live-mode charge
+	// factProviderShift: the provider's position in Providers, in the
+	// remaining bits.
+	factProviderShift = iota
+)
+
+// Valid reports whether the flags name a provider doublecheck knows.
+func (f FactFlags) Valid() bool { return int(f>>factProviderShift) < len(Providers) }
+
+// FactsOf computes the facts of c.
+func FactsOf(c *Charge) ChargeFacts {
+	p := c.Provider.Resolved()
+	f := ChargeFacts{
+		Created:  unixNano(c.Created),
+		Class:    factHash(string(p) + "\x00" + c.Currency + "\x00" + strconv.FormatInt(c.Amount, 10)),
+		Customer: factHash(c.Customer),
+		Card:     factHash(c.CardFingerprint),
+		Email:    factHash(NormalizeEmail(c.Email)),
+		ID:       factHash(c.ID),
+		Intent:   factHash(c.PaymentIntent),
+		Flags:    FactFlags(max(slices.Index(Providers, p), 0)) << factProviderShift,
+	}
+	if c.Metadata != nil || c.MetadataJSON != "" {
+		f.Order = factHash(c.MetadataField(factOrderField))
+		f.Key = factHash(c.MetadataField(factKeyField))
+	}
+	if c.Counts() {
+		f.Flags |= FactCounts
+	}
+	if c.Livemode {
+		f.Flags |= FactLivemode
+	}
+	return f
+}
+
+// The metadata fields facts read: DefaultOptions'.
+const (
+	factOrderField = "order_id"
+	factKeyField   = "idempotency_key"
+)
+
+// FactsServe reports whether facts, computed with the default order and key
+// fields, can narrow a detection with opts; listing every charge without a
+// key needs them all.
+func FactsServe(opts Options) bool {
+	return opts.OrderField == factOrderField && len(opts.KeyFields) == 1 && opts.KeyFields[0] == factKeyField &&
+		!opts.ListChargesWithoutKey
+}
+
+// factHash is the stable hash of facts (stores keep it, so it must never
+// change without recomputing them), 0 only for the empty string. A variable
+// so that a test can make every hash collide.
+var factHash = func(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	// FNV-1a, 32 bits (hash/fnv's New32a, without its allocations).
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return max(h, 1)
+}
+
+// ChargeTally sums up the charges a narrowed Input leaves out, for the
+// summary: how many, their range, providers and modes, and how many of them
+// were taken without any key.
+type ChargeTally struct {
+	Charges     int
+	WithoutKey  int
+	First, Last time.Time
+	Providers   []ProviderCharges
+}
+
+// Narrowed is what detection needs of a store, as Narrow finds it.
+type Narrowed struct {
+	// Pick are the charges Detect must read in full, ascending.
+	Pick []int32
+	// Keys are the key records Detect needs: those of picked charges, and
+	// those naming no charge of the store (findings).
+	Keys []KeyRecord
+	// Unloaded tallies the charges not picked (Input.Unloaded).
+	Unloaded ChargeTally
+}
+
+// Narrow finds, from the facts of every charge of a store (id gives each
+// one's id), the charges Detect must read in full: those that may share an
+// identity within the window, a key or an order ref with another charge
+// (from their metadata, their key records, their PaymentIntent's create
+// request or Checkout Session), and those whose count as taken without a key
+// cannot be told from their facts. Detect over the picked charges and the
+// returned key records, with the rest tallied in Input.Unloaded, reports
+// exactly what it reports over all of them, for any input a store holds
+// (unique charge ids, known providers, times in UTC between 1824 and 2116):
+// every group and finding is made of charges that share a value, and hashes
+// that collide only pick more. in gives the key records, requests and
+// Checkout Sessions; its Charges are not read.
+func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options) Narrowed {
+	n := len(facts)
+	picked := make([]bool, n)
+	// Key records join their charges exactly (a hash, then the id); requests
+	// and Checkout Sessions join every charge whose PaymentIntent hashes
+	// alike (facts do not hold the PaymentIntent itself). The joins run
+	// while the other worker links by identity, which needs none of them.
+	var recs, reqs, checkouts links
+	named := make([]bool, len(in.Keys)) // the record's charge is stored
+	joined := make(chan struct{})
+	join := func(sorter *evidenceSorter) {
+		defer close(joined)
+		var recPairs, reqPairs, checkoutPairs []link
+		if len(in.Keys) > 0 {
+			buf := sorter.buffer(n + len(in.Keys))
+			for i := range facts {
+				buf = append(buf, evidence{h: mix64(uint64(facts[i].ID)), i: int32(i), occ: -1})
+			}
+			for r := range in.Keys {
+				if c := in.Keys[r].ChargeID; c != "" {
+					buf = append(buf, evidence{h: mix64(uint64(factHash(c))), i: -1, occ: int32(r)})
+				}
+			}
+			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
+				for _, rec := range run {
+					for _, c := range run {
+						if rec.occ >= 0 && c.occ < 0 && id(c.i) == in.Keys[rec.occ].ChargeID {
+							recPairs = append(recPairs, link{c.i, rec.occ})
+							named[rec.occ] = true
+						}
+					}
+				}
+			})
+		}
+		if len(in.Requests)+len(in.Checkouts) > 0 {
+			buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
+			for i := range facts {
+				if facts[i].Intent != 0 {
+					buf = append(buf, evidence{h: mix64(uint64(facts[i].Intent)), i: int32(i), occ: -1})
+				}
+			}
+			// occ numbers requests, then Checkout Sessions after them.
+			for r := range in.Requests {
+				buf = append(buf, evidence{h: mix64(uint64(factHash(in.Requests[r].Object))), i: -1, occ: int32(r)})
+			}
+			for k := range in.Checkouts {
+				if pi := in.Checkouts[k].PaymentIntent; pi != "" {
+					buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(in.Requests) + k)})
+				}
+			}
+			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
+				for _, rec := range run {
+					for _, c := range run {
+						switch {
+						case rec.occ < 0 || c.occ >= 0:
+						case int(rec.occ) < len(in.Requests):
+							reqPairs = append(reqPairs, link{c.i, rec.occ})
+						default:
+							checkoutPairs = append(checkoutPairs, link{c.i, rec.occ - int32(len(in.Requests))})
+						}
+					}
+				}
+			})
+		}
+		recs, reqs, checkouts = newLinks(n, recPairs), newLinks(n, reqPairs), newLinks(n, checkoutPairs)
+	}
+
+	window := max(int64(opts.Window), 0)
+	type kind struct {
+		fill     func(buf []evidence) []evidence
+		windowed bool
+	}
+	// put adds value v of charge i, with its class unless unclassed.
+	put := func(buf []evidence, i int, v uint32, unclassed bool) []evidence {
+		if v == 0 {
+			return buf
+		}
+		key := uint64(v)
+		if !unclassed {
+			key |= uint64(facts[i].Class) << 32
+		}
+		return append(buf, evidence{h: mix64(key), i: int32(i)})
+	}
+	identity := func(value func(f *ChargeFacts) uint32) func([]evidence) []evidence {
+		return func(buf []evidence) []evidence {
+			for i := range facts {
+				if facts[i].Flags&FactCounts != 0 {
+					buf = put(buf, i, value(&facts[i]), false)
+				}
+			}
+			return buf
+		}
+	}
+	kinds := []kind{
+		{identity(func(f *ChargeFacts) uint32 { return f.Customer }), true},
+		{identity(func(f *ChargeFacts) uint32 { return f.Card }), true},
+		{identity(func(f *ChargeFacts) uint32 { return f.Email }), true},
+		{func(buf []evidence) []evidence {
+			<-joined
+			for i := range facts {
+				if facts[i].Flags&FactCounts == 0 {
+					continue
+				}
+				buf = put(buf, i, facts[i].Key, false)
+				for _, r := range recs.of(i) {
+					// A record's key is a key even when empty, as Detect
+					// reads it; events often repeat the metadata's.
+					if v := max(factHash(in.Keys[r].Key), 1); v != facts[i].Key {
+						buf = put(buf, i, v, false)
+					}
+				}
+				for _, q := range reqs.of(i) {
+					buf = put(buf, i, factHash(in.Requests[q].Key), false)
+				}
+			}
+			return buf
+		}, false},
+		// Orders with several charges are findings whatever their amounts.
+		{func(buf []evidence) []evidence {
+			<-joined
+			for i := range facts {
+				if facts[i].Flags&FactCounts == 0 {
+					continue
+				}
+				buf = put(buf, i, facts[i].Order, true)
+				for _, r := range recs.of(i) {
+					if v := factHash(in.Keys[r].OrderRef); v != facts[i].Order {
+						buf = put(buf, i, v, true)
+					}
+				}
+				for _, k := range checkouts.of(i) {
+					buf = put(buf, i, factHash(in.Checkouts[k].orderRef(opts.OrderField)), true)
+				}
+			}
+			return buf
+		}, false},
+	}
+	var sorter evidenceSorter
+	var marks sync.Mutex
+	var next atomic.Int32
+	work := func(sorter *evidenceSorter) {
+		var found []int32
+		byCreated := func(a, b evidence) int { return cmpCreated(facts, a.i, b.i) }
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= len(kinds) {
+				break
+			}
+			kind := kinds[k]
+			forEachRun(sorter.sort(kind.fill(sorter.buffer(n)), byCreated), func(run []evidence) {
+				if !kind.windowed {
+					// A charge may carry a value twice (a key in metadata and
+					// in a record): it takes two charges.
+					if slices.ContainsFunc(run, func(e evidence) bool { return e.i != run[0].i }) {
+						for _, e := range run {
+							found = append(found, e.i)
+						}
+					}
+					return
+				}
+				for j, e := range run {
+					if j > 0 && facts[e.i].Created-facts[run[j-1].i].Created <= window ||
+						j+1 < len(run) && facts[run[j+1].i].Created-facts[e.i].Created <= window {
+						found = append(found, e.i)
+					}
+				}
+			})
+		}
+		marks.Lock()
+		for _, i := range found {
+			picked[i] = true
+		}
+		marks.Unlock()
+	}
+	if n >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		var wg sync.WaitGroup
+		wg.Go(func() { work(&evidenceSorter{}) })
+		join(&sorter)
+		work(&sorter)
+		wg.Wait()
+	} else {
+		join(&sorter)
+		work(&sorter)
+	}
+
+	var out Narrowed
+	counts := map[Provider]*ProviderCharges{}
+	var first, last int64
+	rest := &out.Unloaded
+	for i := range facts {
+		f := &facts[i]
+		if !picked[i] && f.Flags&FactCounts != 0 && f.Key == 0 {
+			hasKey, known := keyedWithoutMetadata(in, recs.of(i), reqs.of(i))
+			if !known {
+				picked[i] = true
+			} else if !hasKey {
+				rest.WithoutKey++
+			}
+		}
+		if picked[i] {
+			out.Pick = append(out.Pick, int32(i))
+			continue
+		}
+		if rest.Charges == 0 || f.Created < first {
+			first = f.Created
+		}
+		if rest.Charges == 0 || f.Created > last {
+			last = f.Created
+		}
+		rest.Charges++
+		countMode(counts, Providers[f.Flags>>factProviderShift], f.Flags&FactLivemode != 0)
+	}
+	if rest.Charges > 0 {
+		rest.First, rest.Last = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+	}
+	rest.Providers = inProviderOrder(counts)
+	for _, i := range out.Pick {
+		for _, r := range recs.of(int(i)) {
+			named[r] = false // kept below, with its charge
+		}
+	}
+	for r := range in.Keys {
+		if !named[r] {
+			out.Keys = append(out.Keys, in.Keys[r])
+		}
+	}
+	return out
+}
+
+// keyedWithoutMetadata says whether a charge with no key in its metadata has
+// any key after detection attaches its key records (recs) and its
+// PaymentIntent's create request, and whether that is known: reqs are the
+// requests whose object hashes like its PaymentIntent, and the answer is
+// known when it is the same whichever of them (or none) is the charge's.
+func keyedWithoutMetadata(in Input, recs, reqs []int32) (hasKey, known bool) {
+	hasKey = len(recs) > 0 // no request of its PaymentIntent seen
+	for _, q := range reqs {
+		create := in.Requests[q].Key
+		seen := create != "" || slices.ContainsFunc(recs, func(r int32) bool { return !in.Keys[r].confirmationOnly(create) })
+		if seen != hasKey {
+			return false, false
+		}
+	}
+	return hasKey, true
+}
+
+// link joins charge c to record r of some kind.
+type link struct{ c, r int32 }
+
+// links are the records of some kind joined to each charge: those of charge
+// i are items[start[i]:start[i+1]].
+type links struct{ start, items []int32 }
+
+// newLinks groups pairs by charge, with a counting sort.
+func newLinks(n int, pairs []link) links {
+	if len(pairs) == 0 {
+		return links{}
+	}
+	l := links{start: make([]int32, n+1), items: make([]int32, len(pairs))}
+	for _, p := range pairs {
+		l.start[p.c+1]++
+	}
+	for i := 1; i <= n; i++ {
+		l.start[i] += l.start[i-1]
+	}
+	fill := slices.Clone(l.start[:n])
+	for _, p := range pairs {
+		l.items[fill[p.c]] = p.r
+		fill[p.c]++
+	}
+	return l
+}
+
+func (l *links) of(i int) []int32 {
+	if l.start == nil {
+		return nil
+	}
+	return l.items[l.start[i]:l.start[i+1]]
+}
+
+// byOcc orders evidence of one hash by occ.
+func byOcc(a, b evidence) int { return int(a.occ) - int(b.occ) }
+
+func cmpCreated(facts []ChargeFacts, a, b int32) int {
+	if ta, tb := facts[a].Created, facts[b].Created; ta != tb {
+		if ta < tb {
+			return -1
+		}
+		return 1
+	}
+	return int(a) - int(b)
+}
+
+// mix64 is a bijection of 64-bit values (MurmurHash3's finaliser) that
+// spreads keys made of small numbers over the top bits the radix sort reads.
+func mix64(k uint64) uint64 {
+	k ^= k >> 33
+	k *= 0xff51afd7ed558ccd
+	k ^= k >> 33
+	k *= 0xc4ceb9fe1a85ec53
+	k ^= k >> 33
+	return k
+}

@@ -1,0 +1,307 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"github.com/doublecheck-dev/doublecheck/reconcile"
+)
+
+// factsVersion names how the facts column is computed (reconcile.FactsOf and
+// encodeFacts, pinned by TestFactsEncodingIsPinned): a store records the
+// version its facts were written with, a command that writes recomputes them
+// when it differs, and until then detection reads every charge.
+const factsVersion = "1"
+
+// stateFactsVersion is the state holding the store's factsVersion.
+const stateFactsVersion = "doublecheck.facts.version"
+
+// factsLen is the size of the facts column: created (8 bytes), eight 32-bit
+// hashes, the flags and the length of the charge's id (2 bytes, so that a
+// concatenation of facts and ids is read without separators).
+const factsLen = 8 + 8*4 + 1 + 2
+
+// encodeFacts is the facts column of a charge whose id is idLen bytes long.
+func encodeFacts(f reconcile.ChargeFacts, idLen int) ([]byte, error) {
+	if idLen < 1 || idLen > 1<<16-1 {
+		return nil, fmt.Errorf("a charge id of %d bytes cannot be stored", idLen)
+	}
+	b := make([]byte, factsLen)
+	binary.LittleEndian.PutUint64(b[0:], uint64(f.Created))
+	for i, v := range [...]uint32{f.Class, f.Customer, f.Card, f.Email, f.Order, f.Key, f.ID, f.Intent} {
+		binary.LittleEndian.PutUint32(b[8+4*i:], v)
+	}
+	b[40] = byte(f.Flags)
+	binary.LittleEndian.PutUint16(b[41:], uint16(idLen))
+	return b, nil
+}
+
+// decodeFacts reads what encodeFacts wrote, and the id length it holds. It
+// reads a string, as the store hands facts over, byte by byte (little
+// endian), so that no copy is made.
+func decodeFacts(r string) (f reconcile.ChargeFacts, idLen int, err error) {
+	if len(r) != factsLen {
+		return f, 0, fmt.Errorf("facts are %d bytes, want %d", len(r), factsLen)
+	}
+	le := func(at, n int) uint64 {
+		var v uint64
+		for k := n - 1; k >= 0; k-- {
+			v = v<<8 | uint64(r[at+k])
+		}
+		return v
+	}
+	if idLen = int(le(41, 2)); idLen < 1 {
+		return f, 0, fmt.Errorf("facts %x have no id length", r)
+	}
+	if !reconcile.FactFlags(r[40]).Valid() {
+		return f, 0, fmt.Errorf("facts %x have flags %#x of no provider", r, r[40])
+	}
+	u := func(i int) uint32 { return uint32(le(8+4*i, 4)) }
+	return reconcile.ChargeFacts{
+		Created: int64(le(0, 8)),
+		Class:   u(0), Customer: u(1), Card: u(2), Email: u(3), Order: u(4), Key: u(5), ID: u(6), Intent: u(7),
+		Flags: reconcile.FactFlags(r[40]),
+	}, idLen, nil
+}
+
+// chargeFacts are the facts of every charge of a store and their ids, as
+// read: charge i is the (i mod loadChunk)-th of chunk i/loadChunk, whose ids
+// are one string, ends[i] where charge i's id ends in it.
+type chargeFacts struct {
+	facts []reconcile.ChargeFacts
+	ids   []string
+	ends  []uint32
+}
+
+func (cf *chargeFacts) id(i int32) string {
+	chunk, start := cf.ids[i/loadChunk], uint32(0)
+	if i%loadChunk > 0 {
+		start = cf.ends[i-1]
+	}
+	return chunk[start:cf.ends[i]]
+}
+
+// readFacts reads the facts and ids of all charges from the index
+// charges_facts in id order, loadChunk to a query as two strings: the facts,
+// which have a fixed width and say how long each id is, and the ids. Each
+// chunk is decoded on another goroutine while the next is read.
+func readFacts(ctx context.Context, tx *txn) (*chargeFacts, error) {
+	page, err := tx.PrepareContext(ctx, `SELECT count(*), `+tx.d.concatBytes("facts", "id")+`, coalesce(`+tx.d.concat("id", "id")+`, '')
+		FROM (SELECT id, facts FROM charges`+tx.d.byIDIndex("charges_facts")+` WHERE id > ? ORDER BY id LIMIT ?) AS page`)
+	if err != nil {
+		return nil, err
+	}
+	defer page.Close()
+	type chunk struct{ facts, ids string }
+	chunks := make(chan chunk, 4)
+	decoded := make(chan error, 1)
+	// Counting first (SQLite counts the pages of the index without reading
+	// its rows: a few hundredths of a second for a million charges) gives the
+	// facts their exact room: growing them as they come copied a million
+	// facts several times over and left up to twice the room.
+	var count int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM charges`).Scan(&count); err != nil {
+		return nil, err
+	}
+	cf := &chargeFacts{facts: make([]reconcile.ChargeFacts, 0, count), ends: make([]uint32, 0, count)}
+	go func() {
+		var err error
+		for c := range chunks {
+			if err == nil {
+				err = cf.decodeChunk(c.facts, c.ids)
+			}
+		}
+		decoded <- err
+	}()
+	readErr := func() error {
+		defer close(chunks)
+		after := ""
+		for {
+			var c chunk
+			var count int
+			if err := page.QueryRowContext(ctx, after, loadChunk).Scan(&count, &c.facts, &c.ids); err != nil {
+				return err
+			}
+			if count == 0 {
+				return nil
+			}
+			if len(c.facts) != count*factsLen {
+				return fmt.Errorf("read %d bytes of facts for %d charges", len(c.facts), count)
+			}
+			// The last id, where the next chunk starts.
+			n := int(c.facts[len(c.facts)-2]) | int(c.facts[len(c.facts)-1])<<8
+			if n < 1 || n > len(c.ids) {
+				return fmt.Errorf("facts record has a bad id length %d", n)
+			}
+			after = c.ids[len(c.ids)-n:]
+			chunks <- c
+		}
+	}()
+	if err := cmp.Or(readErr, <-decoded); err != nil {
+		return nil, err
+	}
+	return cf, nil
+}
+
+// decodeChunk decodes one chunk of facts, whose ids are ids, onto cf.
+func (cf *chargeFacts) decodeChunk(facts, ids string) error {
+	end := 0
+	for at := 0; at < len(facts); at += factsLen {
+		f, n, err := decodeFacts(facts[at:min(at+factsLen, len(facts))])
+		if err != nil {
+			return err
+		}
+		if end += n; end > len(ids) {
+			return fmt.Errorf("the ids of a chunk of facts are %d bytes, fewer than their facts say", len(ids))
+		}
+		cf.facts = append(cf.facts, f)
+		cf.ends = append(cf.ends, uint32(end))
+	}
+	if end != len(ids) {
+		return fmt.Errorf("the ids of a chunk of facts are %d bytes, more than their facts say (%d)", len(ids), end)
+	}
+	cf.ids = append(cf.ids, ids)
+	return nil
+}
+
+// loadPicked loads the charges reconcile.Narrow picks from the facts of all
+// charges, in id order, with the key records detection needs of them, and
+// tallies the rest. When Narrow picks more than an eighth of them, reading
+// them by id would cost more than reading every charge in order, and it
+// reads every charge.
+func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcile.Options) error {
+	var version string
+	err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+	if err != nil {
+		return fmt.Errorf("read the facts version: %w", err)
+	}
+	if version != factsVersion {
+		// Facts another version wrote, until a command that writes
+		// recomputes them.
+		in.Charges, err = loadCharges(ctx, tx)
+		return err
+	}
+	cf, err := readFacts(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("read charge facts: %w", err)
+	}
+	nw := reconcile.Narrow(cf.facts, cf.id, *in, opts)
+	if len(nw.Pick)*8 > len(cf.facts) {
+		in.Charges, err = loadCharges(ctx, tx)
+		return err
+	}
+	ids := make([]string, len(nw.Pick))
+	for k, i := range nw.Pick {
+		ids[k] = cf.id(i)
+	}
+	if in.Charges, err = loadChargesByID(ctx, tx, ids); err != nil {
+		return err
+	}
+	in.Keys, in.Unloaded = nw.Keys, nw.Unloaded
+	return nil
+}
+
+// loadChargesByID reads the charges of ids, which are ascending, in their
+// order, rawChunk to a query as one string of load records.
+func loadChargesByID(ctx context.Context, tx *txn, ids []string) ([]reconcile.Charge, error) {
+	charges := make([]reconcile.Charge, len(ids))
+	args := make([]any, 0, rawChunk)
+	for first := 0; first < len(ids); first += rawChunk {
+		batch := ids[first:min(first+rawChunk, len(ids))]
+		args = args[:0]
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		var count int
+		var records string
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(`+tx.d.concat("detect_record", "id")+`, '')
+			FROM (SELECT id, detect_record FROM charges WHERE id IN (?`+strings.Repeat(", ?", len(batch)-1)+`) ORDER BY id) AS page`,
+			args...).Scan(&count, &records); err != nil {
+			return nil, err
+		}
+		if count != len(batch) {
+			return nil, fmt.Errorf("%d of %d charges named by their facts were not found", len(batch)-count, len(batch))
+		}
+		if err := parseLoadRecords(records, charges[first:first+count]); err != nil {
+			return nil, err
+		}
+	}
+	return charges, nil
+}
+
+// refreshFacts recomputes the facts of every charge when the store's were
+// written by another factsVersion (or none: the store predates the state).
+func (s *Store) refreshFacts(ctx context.Context) error {
+	// Read first, outside a write transaction: an open must not wait for
+	// another process's import or sync to end.
+	var version string
+	err := s.writer.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+	if err != nil || version == factsVersion {
+		return err
+	}
+	return s.withTx(ctx, func(tx *txn) error {
+		if s.d.postgres {
+			// One process recomputes; the others then find the work done.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+				return fmt.Errorf("open store %s: wait for another process: %w", s.path, err)
+			}
+		}
+		var version string
+		err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+		if err != nil || version == factsVersion {
+			return err
+		}
+		if err := backfillFacts(ctx, tx); err != nil {
+			return fmt.Errorf("open store %s: %w", s.path, err)
+		}
+		return nil
+	})
+}
+
+// backfillFacts writes the facts of every charge, from its load record, and
+// the version they were computed with.
+func backfillFacts(ctx context.Context, tx *txn) error {
+	var pending []any // id, facts, …
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		row := "(" + tx.d.param(kindText) + ", " + tx.d.param(kindBytes) + ")"
+		_, err := tx.ExecContext(ctx, `UPDATE charges SET facts = v.column2
+			FROM (VALUES `+row+strings.Repeat(", "+row, len(pending)/2-1)+`) AS v WHERE charges.id = v.column1`, pending...)
+		pending = pending[:0]
+		return err
+	}
+	err := readLoadRecords(ctx, tx, func(count int, records string) error {
+		charges := make([]reconcile.Charge, count)
+		if err := parseLoadRecords(records, charges); err != nil {
+			return err
+		}
+		for i := range charges {
+			facts, err := encodeFacts(reconcile.FactsOf(&charges[i]), len(charges[i].ID))
+			if err != nil {
+				return err
+			}
+			pending = append(pending, charges[i].ID, facts)
+			if len(pending) == 2*rawChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = setState(ctx, tx, stateFactsVersion, factsVersion)
+	}
+	if err != nil {
+		return fmt.Errorf("compute the facts of stored charges: %w", err)
+	}
+	return nil
+}
