@@ -90,3 +90,47 @@ func TestCallWaitsRetryAfter(t *testing.T) {
 		}
 	})
 }
+
+// A 429 to a request the pacer sent at its window's edge is the arrivals'
+// jitter: the pacer widens its margin for every request, and the refused one
+// takes its next turn instead of backing off. A 429 with the window far from
+// full (another sender spends the budget) is retried after the backoff.
+func TestCallRetriesAtTheWindowsEdgeAtItsNextTurn(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		before   int  // requests answered before the refused one
+		atOnce   bool // retried at the next turn, not after the backoff
+		wantNote string
+	}{
+		{"at the edge", 1, true, "the pacer's own request left a second before"},
+		{"inside the window", 0, false, "nothing left in the second before"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var sent []time.Time
+				c := testClient(t, sandbox.TestKey, "http://stripe.invalid")
+				c.retryBase = 20 * time.Second // a backoff of 5 s or more (half the cap, at least)
+				c.SetRate(1)                   // a window of one request a second
+				c.http.Transport = adviceTransport{next: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					sent = append(sent, time.Now())
+					resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+						Body: io.NopCloser(strings.NewReader(`{"id":"ch_1","object":"charge"}`)), Request: r}
+					if len(sent) == tt.before+1 {
+						resp.StatusCode = http.StatusTooManyRequests
+						resp.Body = io.NopCloser(strings.NewReader(`{"error":{"type":"invalid_request_error","code":"rate_limit","message":"too many"}}`))
+					}
+					return resp, nil
+				})}
+				for range tt.before + 1 {
+					if _, err := c.getCharge(context.Background(), "ch_1"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				gap := sent[len(sent)-1].Sub(sent[len(sent)-2])
+				if atOnce := gap < 2*time.Second; atOnce != tt.atOnce {
+					t.Errorf("%s: retried %v after the 429, want at the next turn: %v", tt.wantNote, gap, tt.atOnce)
+				}
+			})
+		})
+	}
+}
