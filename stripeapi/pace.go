@@ -33,9 +33,9 @@ import (
 // (Stripe's advice is to back off; the account's own production traffic may
 // be using the budget). So does one at the window's edge once the margin is
 // at its widest: the margin is the first answer, the rate the second. The
-// first cut in a second
-// marks where the limit was met; the cuts after it in the same second may be
-// echoes of the same full window, so they lower the rate but not that mark.
+// first cut in a second marks where the limit was met; the cuts after it in
+// the same second may be echoes of the same full window, so they lower the
+// rate but not that mark.
 // Each answered request raises the rate again, quickly up to just below the
 // mark, then slowly, so probing for the edge of the limit costs few 429s;
 // never past the configured rate.
