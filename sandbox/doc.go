@@ -33,7 +33,8 @@
 //
 // Faults (Options): Latency per request, RateLimit/RateBurst (429 rate_limit,
 // without Stripe-Should-Retry, so stripe-go does not retry it), WindowLimit (a
-// strict sliding window: at most N requests in any second), ErrorRate (500
+// strict sliding window: at most N requests in any second; the limiter alone
+// is SlidingWindow, for a client's tests on a fake clock), ErrorRate (500
 // or 503 api_error), TimeoutRate (hang until the client gives up),
 // FailAfterCommitRate (a refund is made and stored, then the answer is a 500 or
 // a hang), NoEvents (/v1/events is 404), NoAccount (/v1/account is 404). They draw from an RNG seeded by

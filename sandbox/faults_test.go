@@ -200,3 +200,32 @@ func TestFailAfterCommit(t *testing.T) {
 		}
 	}
 }
+
+// The limiter alone, on given arrival times: the limit in any second, the
+// second counted from each admitted arrival, refusals not counted, arrivals
+// stamped out of order counted where they belong.
+func TestSlidingWindow(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := func(n int) time.Time { return base.Add(time.Duration(n) * time.Millisecond) }
+	tests := []struct {
+		name     string
+		arrivals []int // milliseconds
+		want     []bool
+	}{
+		{"three in a second, the fourth refused", []int{0, 10, 20, 30}, []bool{true, true, true, false}},
+		{"a second after the first, a place is free", []int{0, 10, 20, 999, 1000}, []bool{true, true, true, false, true}},
+		{"refusals leave nothing behind", []int{0, 10, 20, 500, 600, 1010}, []bool{true, true, true, false, false, true}},
+		{"spaced a third of a second, all pass", []int{0, 334, 668, 1002, 1336, 1670}, []bool{true, true, true, true, true, true}},
+		{"out of order within the window", []int{0, 20, 10, 1005, 1015, 1019}, []bool{true, true, true, true, true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := NewSlidingWindow(3)
+			for i, at := range tt.arrivals {
+				if got := w.Admit(ms(at)); got != tt.want[i] {
+					t.Errorf("arrival %d at %d ms admitted %v, want %v", i, at, got, tt.want[i])
+				}
+			}
+		})
+	}
+}

@@ -116,7 +116,7 @@ type Server struct {
 	faultRNG *rand.Rand // fault decisions, independent of the data
 	tokens   float64
 	lastFill time.Time
-	admitted []time.Time // arrivals within the last second (WindowLimit), oldest first
+	window   *SlidingWindow // WindowLimit's; nil without
 	data     *store
 	gen      *gen // the data generator, kept for arrivals
 	// arrivals made so far and when the next one is due (unix seconds)
@@ -169,6 +169,9 @@ func New(opts Options) *Server {
 		pp:       newPayPalState(opts),
 		tokens:   float64(opts.RateBurst),
 		stats:    Stats{ByPath: map[string]int{}, ByStatus: map[int]int{}},
+	}
+	if opts.WindowLimit > 0 {
+		s.window = NewSlidingWindow(opts.WindowLimit)
 	}
 	if opts.Now.IsZero() {
 		s.base = time.Now()
@@ -284,25 +287,41 @@ func (s *Server) takeToken() bool {
 // admit runs the sliding-window limiter (WindowLimit) on the wall clock, for
 // a request that arrived at arrived.
 func (s *Server) admit(arrived time.Time) bool {
-	if s.opts.WindowLimit <= 0 {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return s.window == nil || s.window.Admit(arrived)
+}
+
+// SlidingWindow is a strict sliding-window rate limiter: it admits at most
+// its limit of arrivals in any one second and refuses the rest, which do not
+// count. The sandbox's WindowLimit is one; a client's pacer can be tested
+// against one on a fake clock. It is safe for concurrent use.
+type SlidingWindow struct {
+	limit    int
+	mu       sync.Mutex
+	admitted []time.Time // arrivals within the last second, oldest first
+}
+
+// NewSlidingWindow is a limiter of limit arrivals in any second.
+func NewSlidingWindow(limit int) *SlidingWindow { return &SlidingWindow{limit: limit} }
+
+// Admit reports whether an arrival at arrived is within the limit, and counts
+// it if so.
+func (w *SlidingWindow) Admit(arrived time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	expired := 0
-	for expired < len(s.admitted) && arrived.Sub(s.admitted[expired]) >= time.Second {
+	for expired < len(w.admitted) && arrived.Sub(w.admitted[expired]) >= time.Second {
 		expired++
 	}
-	s.admitted = s.admitted[expired:]
-	if len(s.admitted) >= s.opts.WindowLimit {
+	w.admitted = w.admitted[expired:]
+	if len(w.admitted) >= w.limit {
 		return false
 	}
 	// Requests stamped at once may take the lock in either order.
-	at := len(s.admitted)
-	for at > 0 && s.admitted[at-1].After(arrived) {
+	at := len(w.admitted)
+	for at > 0 && w.admitted[at-1].After(arrived) {
 		at--
 	}
-	s.admitted = slices.Insert(s.admitted, at, arrived)
+	w.admitted = slices.Insert(w.admitted, at, arrived)
 	return true
 }
 

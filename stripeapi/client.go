@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,7 @@ const (
 	maxAttempts    = 8 // one request and seven retries: about half a minute of backoff
 	retryBase      = 500 * time.Millisecond
 	retryCap       = 10 * time.Second
+	retryAfterCap  = time.Minute // the longest Retry-After honoured
 	// accountLookupTimeout bounds Account's single attempt.
 	accountLookupTimeout = 5 * time.Second
 )
@@ -59,7 +61,14 @@ type Client struct {
 // does not retry a plain 429): call retries instead. Its logger is silenced, so
 // nothing it does can print the key.
 func NewClient(key Key, apiBase string) *Client {
-	httpClient := &http.Client{Timeout: requestTimeout}
+	// Every worker of a sync (two lists of up to maxConcurrency each) keeps its
+	// connection between pages: Go's default keeps two idle connections a
+	// host, so the others would be closed after each page and dialled again,
+	// a TLS handshake each against Stripe, and a request's departure would
+	// wander by the dial's time, which a strict limiter counts.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 2 * maxConcurrency
+	httpClient := &http.Client{Timeout: requestTimeout, Transport: adviceTransport{next: transport}}
 	cfg := &stripe.BackendConfig{
 		HTTPClient:        httpClient,
 		MaxNetworkRetries: stripe.Int64(0),
@@ -138,13 +147,10 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 	lookupCtx, cancel := context.WithTimeout(ctx, accountLookupTimeout)
 	defer cancel()
 	params := &stripe.AccountParams{}
-	params.Context = lookupCtx
-	sent, err := c.pace.wait(lookupCtx)
-	if err == nil {
-		c.requests.Add(1)
-		err = c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
-		c.pace.report(sent, rateLimited(err), answered(err))
-	}
+	_, err := c.send(lookupCtx, func(ctx context.Context) error {
+		params.Context = ctx
+		return c.backend.Call(http.MethodGet, "/v1/account", c.key.Secret, params, &acct)
+	})
 	var se *stripe.Error
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -158,7 +164,7 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 		}
 		err = &apiError{kind: kind, err: err, msg: fmt.Sprintf("%s answered HTTP %d", c.APIBase(), se.HTTPStatusCode)}
 	}
-	err = c.explain(err)
+	err = c.explain(err, 1)
 	switch {
 	case errors.Is(err, ErrPermission) && errors.As(err, &se):
 		if m := accountRE.FindStringSubmatch(se.Msg); m != nil {
@@ -186,9 +192,9 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 // getCharge retrieves one charge.
 func (c *Client) getCharge(ctx context.Context, id string) (*stripe.Charge, error) {
 	params := &stripe.ChargeParams{}
-	params.Context = ctx
 	var ch *stripe.Charge
-	err := c.call(ctx, func() (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
+		params.Context = ctx
 		ch, err = c.api.Charges.Get(id, params)
 		return err
 	})
@@ -202,32 +208,88 @@ func (c *Client) getCharge(ctx context.Context, id string) (*stripe.Charge, erro
 // succeed on a second try: 429 (Stripe's rate limit or a lock timeout), 409,
 // 5xx and network failures, with exponential backoff and jitter, at most
 // maxAttempts times and never past ctx. A POST is safe to retry only with an
-// idempotency key, which every POST doublecheck sends carries. The error it
-// returns is explained (see explain) and unwraps to stripe-go's *stripe.Error.
-func (c *Client) call(ctx context.Context, request func() error) error {
-	var err error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
+// idempotency key, which every POST doublecheck sends carries. request must
+// send with the context it is given (stripe-go's Params.Context), which
+// tells the pacer when the request left. The error call returns is explained
+// (see explain) and unwraps to stripe-go's *stripe.Error.
+//
+// The server's advice overrides the status, as in stripe-go's shouldRetry
+// (stripe.go, v76): "Stripe-Should-Retry: false" is never retried, "true"
+// always is. A Retry-After of seconds lengthens the wait before the retry
+// (up to retryAfterCap); Stripe itself does not send it (stripe-node pull
+// request 2781), a Stripe-compatible server may.
+func (c *Client) call(ctx context.Context, request func(context.Context) error) error {
+	var (
+		err      error
+		advice   retryAdvice
+		attempts int
+		atEdge   bool
+	)
+	for attempts < maxAttempts {
+		attempt := attempts
+		attempts++
 		if attempt > 0 {
 			c.retries.Add(1)
-			if werr := sleep(ctx, backoff(c.retryBase, attempt)); werr != nil {
+			wait := max(backoff(c.retryBase, attempt), min(advice.after, retryAfterCap))
+			if atEdge && attempt == 1 && advice.after == 0 {
+				// Refused at the pacer's window's edge: the pacer has
+				// widened its margin for every request, and a backoff on
+				// top would only leave this slice's pages behind the others.
+				wait = 0
+			}
+			if werr := sleep(ctx, wait); werr != nil {
 				return werr
 			}
 		}
-		sent, werr := c.pace.wait(ctx)
-		if werr != nil {
-			return werr
-		}
-		c.requests.Add(1)
-		err = request()
-		c.pace.report(sent, rateLimited(err), answered(err))
-		if err == nil || !retryable(ctx, err) {
+		advice = retryAdvice{}
+		atEdge, err = c.send(context.WithValue(ctx, adviceKey{}, &advice), request)
+		if err == nil || ctx.Err() != nil || advice.should == "false" ||
+			advice.should != "true" && !retryable(ctx, err) {
 			break
 		}
 	}
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err() // the caller gave up; that is the whole story
 	}
-	return c.explain(err)
+	return c.explain(err, attempts)
+}
+
+// send makes one attempt of request in its turn (see pacer.wait; ctx may
+// carry a priority, see withPriority) and reports the answer to the pacer.
+// It says whether a 429 came at the pacer's window's edge (see
+// pacer.report).
+func (c *Client) send(ctx context.Context, request func(context.Context) error) (atEdge bool, err error) {
+	t, err := c.pace.wait(ctx, priorityOf(ctx))
+	if err != nil {
+		return false, err
+	}
+	c.requests.Add(1)
+	err = request(c.pace.traced(ctx, t))
+	return c.pace.report(t, rateLimited(err), answered(err)), err
+}
+
+// retryAdvice is what a server's answer said about sending the request again.
+type retryAdvice struct {
+	should string        // Stripe-Should-Retry: "true", "false" or ""
+	after  time.Duration // Retry-After, when given in seconds
+}
+
+type adviceKey struct{}
+
+// adviceTransport reads the retry headers of each answer into the
+// retryAdvice its request's context carries (see call): stripe-go's errors
+// keep no headers.
+type adviceTransport struct{ next http.RoundTripper }
+
+func (t adviceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if a, ok := req.Context().Value(adviceKey{}).(*retryAdvice); ok && resp != nil {
+		a.should = resp.Header.Get("Stripe-Should-Retry")
+		if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs > 0 {
+			a.after = time.Duration(secs) * time.Second
+		}
+	}
+	return resp, err
 }
 
 // rateLimited reports whether err is Stripe's rate limit. A 429 lock_timeout
@@ -325,8 +387,9 @@ var permissionNames = map[string]string{
 // explain turns a failed request into one sentence an operator can act on. The
 // key never appears: Stripe's messages show it masked, and any message that
 // still contains it is masked here once more. Both sync and refunds use it (via
-// call); explain(nil) is nil.
-func (c *Client) explain(err error) error {
+// call); attempts is how many times the request was sent. explain(nil, n)
+// is nil.
+func (c *Client) explain(err error, attempts int) error {
 	if err == nil {
 		return nil
 	}
@@ -370,9 +433,15 @@ func (c *Client) explain(err error) error {
 	case status == http.StatusNotFound:
 		e.kind, e.msg = ErrNotFound, fmt.Sprintf("not found on %s: %s", c.APIBase(), strings.TrimSuffix(serverMsg, "."))
 	case status == http.StatusTooManyRequests:
-		e.kind, e.msg = ErrRateLimited, fmt.Sprintf("Stripe kept rate limiting the key (%s) after %d attempts; try a lower --rate", key, maxAttempts)
+		e.kind, e.msg = ErrRateLimited, fmt.Sprintf("Stripe kept rate limiting the key (%s) after %d attempts; try a lower --rate", key, attempts)
+		if attempts == 1 {
+			e.msg = fmt.Sprintf("Stripe rate limited the key (%s) and said not to retry; try a lower --rate", key)
+		}
 	case status >= 500:
-		e.kind, e.msg = ErrServer, fmt.Sprintf("Stripe answered HTTP %d %d times in a row (%s); try again later", status, maxAttempts, strings.TrimSuffix(serverMsg, "."))
+		e.kind, e.msg = ErrServer, fmt.Sprintf("Stripe answered HTTP %d %d times in a row (%s); try again later", status, attempts, strings.TrimSuffix(serverMsg, "."))
+		if attempts == 1 {
+			e.msg = fmt.Sprintf("Stripe answered HTTP %d (%s) and said not to retry; try again later", status, strings.TrimSuffix(serverMsg, "."))
+		}
 	default:
 		code := string(se.Code)
 		if code == "" {

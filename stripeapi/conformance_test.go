@@ -27,7 +27,7 @@ func TestStripeMockConformance(t *testing.T) {
 		query.Add("limit", "100")
 		query.Add("types[0]", "charge.succeeded") // an events parameter, not a charges one
 		var page rawPage
-		err := c.call(ctx, func() error {
+		err := c.call(ctx, func(ctx context.Context) error {
 			return c.backend.CallRaw(http.MethodGet, "/v1/charges", c.key.Secret, query, &stripe.Params{Context: ctx}, &page)
 		})
 		if !errors.Is(err, ErrRefused) {

@@ -165,7 +165,8 @@ func transient(err error) bool {
 func (c *Client) createRefund(ctx context.Context, it reconcile.RefundIntent, version string) (*stripe.Refund, error) {
 	params := refundParams(ctx, it, version)
 	var ref *stripe.Refund
-	err := c.call(ctx, func() (err error) {
+	err := c.call(ctx, func(ctx context.Context) (err error) {
+		params.Context = ctx
 		ref, err = c.api.Refunds.New(params)
 		return err
 	})
@@ -179,10 +180,10 @@ func (c *Client) createRefund(ctx context.Context, it reconcile.RefundIntent, ve
 // iterator; a failed page restarts the listing, which only reads.
 func (c *Client) listRefunds(ctx context.Context, chargeID string) ([]*stripe.Refund, error) {
 	params := &stripe.RefundListParams{Charge: stripe.String(chargeID)}
-	params.Context = ctx
 	params.Limit = stripe.Int64(100)
 	var refunds []*stripe.Refund
-	err := c.call(ctx, func() error {
+	err := c.call(ctx, func(ctx context.Context) error {
+		params.Context = ctx
 		refunds = refunds[:0]
 		iter := c.api.Refunds.List(params)
 		for iter.Next() {

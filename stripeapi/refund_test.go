@@ -63,7 +63,7 @@ func TestExplainRefundErrors(t *testing.T) {
 				t.Errorf("transient = %v, want %v", got, tc.transient)
 			}
 			// As the Refunder sees it: through the client's own explanation.
-			got := refunding.Explain(client.RefundGateway(""), it, client.explain(tc.err), reconcile.ResumeCommand(reconcile.ResumeTarget{}))
+			got := refunding.Explain(client.RefundGateway(""), it, client.explain(tc.err, maxAttempts), reconcile.ResumeCommand(reconcile.ResumeTarget{}))
 			if !strings.Contains(got.Error(), tc.want) {
 				t.Errorf("explain = %q, want it to contain %q", got, tc.want)
 			}

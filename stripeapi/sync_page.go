@@ -36,7 +36,7 @@ func servedAt(resp *stripe.APIResponse) time.Time {
 // listPage fetches one page of a slice, newest first, with stripe-go's list
 // parameters and form encoding (as its list iterators do).
 func (c *Client) listPage(ctx context.Context, spec sliceSpec, after string) (*rawPage, error) {
-	list := stripe.ListParams{Context: ctx, Limit: stripe.Int64(pageSize)}
+	list := stripe.ListParams{Limit: stripe.Int64(pageSize)}
 	if after != "" {
 		list.StartingAfter = stripe.String(after)
 	}
@@ -54,8 +54,9 @@ func (c *Client) listPage(ctx context.Context, spec sliceSpec, after string) (*r
 	query := &form.Values{}
 	form.AppendTo(query, params)
 	page := &rawPage{}
-	err := c.call(ctx, func() error {
+	err := c.call(ctx, func(ctx context.Context) error {
 		*page = rawPage{}
+		params.GetListParams().Context = ctx
 		return c.backend.CallRaw(http.MethodGet, path, c.key.Secret, query, params.GetListParams().GetParams(), page)
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -182,12 +183,10 @@ func (r *syncRun) release(i int, failed bool) {
 func (r *syncRun) splitLocked() (int, bool) {
 	best, most := -1, float64(minSplit)
 	for i, run := range r.running {
-		s := r.cp.Plan.Slices[i]
-		if run.seen == 0 || run.bottom-s.Lo < 2 {
+		if run.seen == 0 || run.bottom-r.cp.Plan.Slices[i].Lo < 2 {
 			continue
 		}
-		left := float64(run.seen) * float64(run.bottom-s.Lo) / float64(max(run.top-run.bottom, 1))
-		if left >= most {
+		if left := r.leftLocked(i); left >= most {
 			best, most = i, left
 		}
 	}
@@ -202,6 +201,17 @@ func (r *syncRun) splitLocked() (int, bool) {
 	return len(r.cp.Plan.Slices) - 1, true
 }
 
+// leftLocked estimates how many items slice i has left, as if those still
+// to come were spread over its range like those it delivered so far;
+// +Inf before its first page. r.mu is held.
+func (r *syncRun) leftLocked(i int) float64 {
+	run := r.running[i]
+	if run == nil || run.seen == 0 {
+		return math.Inf(1)
+	}
+	return float64(run.seen) * float64(max(run.bottom-r.cp.Plan.Slices[i].Lo, 0)) / float64(max(run.top-run.bottom, 1))
+}
+
 // runSlice pages through one slice, saving each page with the checkpoint.
 // The next page is requested before the current one is decoded and saved, so
 // the slice's chain of requests never waits for local work (which matters when
@@ -212,7 +222,7 @@ func (r *syncRun) runSlice(ctx context.Context, i int) error {
 	r.mu.Lock()
 	s := r.cp.Plan.Slices[i]
 	r.mu.Unlock()
-	next := r.prefetch(ctx, s.sliceSpec, s.After)
+	next := r.prefetch(ctx, i, s.sliceSpec, s.After)
 	progress := s.sliceProgress
 	for !progress.Done {
 		fetched := <-next
@@ -231,7 +241,7 @@ func (r *syncRun) runSlice(ctx context.Context, i int) error {
 			if last.ID == progress.After {
 				return fmt.Errorf("sync %s: %s sent the same page again after %s; it does not page like Stripe", s.Kind, r.c.APIBase(), last.ID)
 			}
-			next = r.prefetch(ctx, r.spec(i), last.ID)
+			next = r.prefetch(ctx, i, r.spec(i), last.ID)
 		}
 		var b batch
 		switch s.Kind {
@@ -337,8 +347,13 @@ type fetchedPage struct {
 	err  error
 }
 
-// prefetch requests a page in the background.
-func (r *syncRun) prefetch(ctx context.Context, spec sliceSpec, after string) <-chan fetchedPage {
+// prefetch requests a page of slice i in the background. Its turn at the
+// pacer comes the sooner the more the slice has left: the slices with the
+// longest chains of pages ahead go first, so all of them end together.
+func (r *syncRun) prefetch(ctx context.Context, i int, spec sliceSpec, after string) <-chan fetchedPage {
+	r.mu.Lock()
+	ctx = withPriority(ctx, r.leftLocked(i))
+	r.mu.Unlock()
 	out := make(chan fetchedPage, 1)
 	go func() {
 		page, err := r.c.listPage(ctx, spec, after)
