@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
@@ -113,9 +114,19 @@ func (imp *ChargeImport) Add(c reconcile.Charge, place reconcile.Place, digest [
 	if imp.finished {
 		return fmt.Errorf("%s: %w", place, errImportFinished)
 	}
+	if err := imp.ctx.Err(); err != nil { // Ctrl-C while the file is read
+		return err
+	}
 	var err error
 	if imp.args, imp.raw, err = appendChargeArgs(imp.args[:0], imp.raw[:0], &c); err != nil {
 		return fmt.Errorf("%s: %w", place, err)
+	}
+	if imp.tx.d.postgres {
+		for i, a := range imp.args {
+			if s, ok := a.(string); ok && strings.IndexByte(s, 0) >= 0 {
+				return fmt.Errorf("%s: charge %s: its %s holds a NUL character (\\u0000), which a PostgreSQL store cannot hold", place, c.ID, strings.TrimSpace(strings.Split(chargeColumns, ",")[i]))
+			}
+		}
 	}
 	imp.seq++
 	if imp.record, err = appendRecord(imp.record[:0], c.ID, imp.seq, place, digest, imp.args, imp.raw); err != nil {

@@ -269,3 +269,53 @@ func TestImportChargesCountsOnce(t *testing.T) {
 		}
 	})
 }
+
+// Ctrl-C (main.go's NotifyContext) cancels ctx while the file is read: the
+// import stops there instead of staging the rest of the file.
+func TestImportStopsWhenCancelled(t *testing.T) {
+	s := openTemp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	staged := 0
+	err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+		cancel()
+		for i, c := range fakeCharges(0, 5000, true) {
+			if err := imp.Add(c, reconcile.Place{File: "f.jsonl", Line: i + 1, Element: -1}, [16]byte{1}); err != nil {
+				return err
+			}
+			staged++
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || staged > 0 || countRows(t, s)["charges"] != 0 {
+		t.Fatalf("cancelled import: %d charges staged, %v; want none and context.Canceled", staged, err)
+	}
+}
+
+// A text value holding U+0000 cannot go into a PostgreSQL store: the import
+// refuses it naming its line, before anything is written; SQLite keeps it.
+func TestImportNULNamesItsLine(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		s := d.open(t)
+		err := s.ImportCharges(context.Background(), func(imp *ChargeImport) error {
+			for i, c := range fakeCharges(0, 120, true) {
+				if i == 77 {
+					c.Description = "Order\x00 77"
+				}
+				if err := imp.Add(c, reconcile.Place{File: "f.jsonl", Line: i + 1, Element: -1}, [16]byte{1}); err != nil {
+					return err
+				}
+			}
+			_, _, err := imp.Counts()
+			return err
+		})
+		if d.name == "postgres" {
+			if err == nil || !strings.Contains(err.Error(), "f.jsonl line 78") || !strings.Contains(err.Error(), "description") || countRows(t, s)["charges"] != 0 {
+				t.Fatalf("import with a NUL on PostgreSQL: %v, %d charges; want it refused naming line 78 and its description, nothing stored", err, countRows(t, s)["charges"])
+			}
+			return
+		}
+		if err != nil || countRows(t, s)["charges"] != 120 {
+			t.Fatalf("import with a NUL on SQLite: %v", err)
+		}
+	})
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 )
 
@@ -139,14 +138,11 @@ func (s *recordSorter) spill() error {
 		return err
 	}
 	if s.file == nil {
-		f, err := os.CreateTemp(s.dir, scratchPattern)
+		f, err := openScratch(s.dir)
 		if err != nil {
 			return fmt.Errorf("make the import's scratch file: %w", err)
 		}
 		s.file = f
-		if runtime.GOOS != "windows" { // Windows cannot delete an open file
-			os.Remove(f.Name())
-		}
 	}
 	w := bufio.NewWriterSize(io.NewOffsetWriter(s.file, s.size), 1<<20)
 	var n int64

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // canonicalCases are JSON texts, valid and not, that the canonicalizer must
@@ -61,4 +62,34 @@ func FuzzCanonicalizer(f *testing.F) {
 	}
 	var c canonicalizer
 	f.Fuzz(func(t *testing.T, in []byte) { checkCanonical(t, &c, in) })
+}
+
+// Two lines of one id that decode to different charges never share a digest,
+// or the second would be dropped as a repeat instead of refusing the file:
+// encoding/json reads some objects otherwise than their canonical form says.
+func TestEqualDigestsMeanEqualCharges(t *testing.T) {
+	base := `"id":"ch_same","object":"charge","currency":"usd","created":1700000000,"status":"succeeded"`
+	for _, pair := range [][2]string{
+		// Keys matched without regard to case: the last wins in encoding/json,
+		// while the canonical form sorts "Amount" before "amount".
+		{`{` + base + `,"amount":700,"Amount":500}`, `{` + base + `,"Amount":500,"amount":700}`},
+		// A member twice: encoding/json merges the objects, the canonical
+		// form keeps the last.
+		{`{` + base + `,"amount":5,"billing_details":{"email":"a@example.com"},"billing_details":{"name":"B"}}`,
+			`{` + base + `,"amount":5,"billing_details":{"name":"B"}}`},
+	} {
+		var recs []ChargeRecord
+		err := StreamCharges(strings.NewReader(pair[0]+"\n"+pair[1]+"\n"), "f.jsonl", time.Unix(1800000000, 0),
+			func(r *ChargeRecord) error { recs = append(recs, *r); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := recs[0].Charge, recs[1].Charge
+		if a.Amount == b.Amount && a.Email == b.Email {
+			t.Fatalf("%s and %s decode alike; the case tests nothing", pair[0], pair[1])
+		}
+		if recs[0].Digest == recs[1].Digest {
+			t.Errorf("equal digests for different charges: amount %d/%d, email %q/%q", a.Amount, b.Amount, a.Email, b.Email)
+		}
+	}
 }

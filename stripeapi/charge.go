@@ -74,12 +74,16 @@ func decodeCharge(raw []byte, observed, now time.Time) (reconcile.Charge, error)
 
 // decodeFileCharge is decodeCharge for a charge object of a file, which must
 // be valid JSON: most go through fastCharge, the others through
-// encoding/json, with the same result.
-func decodeFileCharge(raw []byte, now time.Time) (reconcile.Charge, error) {
+// encoding/json, with the same result. fast says which: encoding/json may
+// read an object otherwise than its canonical form says (a member given
+// twice, objects merged; a key matched without regard to case).
+func decodeFileCharge(raw []byte, now time.Time) (c reconcile.Charge, fast bool, err error) {
 	if ch, ok := fastCharge(raw); ok {
-		return checkedCharge(&ch, raw, time.Time{}, now)
+		c, err = checkedCharge(&ch, raw, time.Time{}, now)
+		return c, true, err
 	}
-	return decodeCharge(raw, time.Time{}, now)
+	c, err = decodeCharge(raw, time.Time{}, now)
+	return c, false, err
 }
 
 // checkedCharge converts ch, decoded from raw, after checking that it is a

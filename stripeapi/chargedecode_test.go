@@ -102,7 +102,7 @@ func checkDecode(t *testing.T, raw []byte) {
 	t.Helper()
 	now := time.Unix(1800000000, 0)
 	want, wantErr := decodeCharge(raw, time.Time{}, now)
-	got, err := decodeFileCharge(raw, now)
+	got, _, err := decodeFileCharge(raw, now)
 	if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
 		_, fast := fastCharge(raw)
 		t.Errorf("%s\n(fast path: %t) decodes as\n%+v, %v\nwant\n%+v, %v", raw, fast, got, err, want, wantErr)
@@ -133,7 +133,7 @@ func BenchmarkFileChargeDecode(b *testing.B) {
 	b.Run("fast", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodeFileCharge(raw, now); err != nil {
+			if _, _, err := decodeFileCharge(raw, now); err != nil {
 				b.Fatal(err)
 			}
 		}
