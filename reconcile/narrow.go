@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -411,14 +412,9 @@ func (l *links) of(i int) []int32 {
 // byOcc orders evidence of one hash by occ.
 func byOcc(a, b evidence) int { return int(a.occ) - int(b.occ) }
 
+// cmpCreated orders charges by created time, then index.
 func cmpCreated(facts []ChargeFacts, a, b int32) int {
-	if ta, tb := facts[a].Created, facts[b].Created; ta != tb {
-		if ta < tb {
-			return -1
-		}
-		return 1
-	}
-	return int(a) - int(b)
+	return cmp.Or(cmp.Compare(facts[a].Created, facts[b].Created), cmp.Compare(a, b))
 }
 
 // mix64 is a bijection of 64-bit values (MurmurHash3's finaliser) that
