@@ -173,10 +173,9 @@ func (cf *chargeFacts) decodeChunk(facts, ids string) error {
 // them by id would cost more than reading every charge in order, and it
 // reads every charge.
 func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcile.Options) error {
-	var version string
-	err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+	version, err := storedFactsVersion(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("read the facts version: %w", err)
+		return err
 	}
 	if version != factsVersion {
 		// Facts another version wrote, until a command that writes
@@ -232,13 +231,23 @@ func loadChargesByID(ctx context.Context, tx *txn, ids []string) ([]reconcile.Ch
 	return charges, nil
 }
 
+// storedFactsVersion is the factsVersion the store's facts were written
+// with, "" for none.
+func storedFactsVersion(ctx context.Context, q querier) (string, error) {
+	var version string
+	err := q.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+	if err != nil {
+		return "", fmt.Errorf("read the facts version: %w", err)
+	}
+	return version, nil
+}
+
 // refreshFacts recomputes the facts of every charge when the store's were
 // written by another factsVersion (or none: the store predates the state).
 func (s *Store) refreshFacts(ctx context.Context) error {
 	// Read first, outside a write transaction: an open must not wait for
 	// another process's import or sync to end.
-	var version string
-	err := s.writer.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+	version, err := storedFactsVersion(ctx, s.writer)
 	if err != nil || version == factsVersion {
 		return err
 	}
@@ -249,8 +258,7 @@ func (s *Store) refreshFacts(ctx context.Context) error {
 				return fmt.Errorf("open store %s: wait for another process: %w", s.path, err)
 			}
 		}
-		var version string
-		err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM state WHERE name = ?), '')`, stateFactsVersion).Scan(&version)
+		version, err := storedFactsVersion(ctx, tx)
 		if err != nil || version == factsVersion {
 			return err
 		}
