@@ -121,19 +121,19 @@ func (c *canonicalizer) object(s []byte, i, depth int) (int, error) {
 		}
 		span.end = len(c.out)
 		c.spans = append(c.spans, span)
-		if i = skipSpace(s, i); i < len(s) && s[i] == ',' {
-			i = skipSpace(s, i+1)
-			continue
-		}
-		if i >= len(s) || s[i] != '}' {
+		next, more, ok := afterMember(s, i, '}')
+		if !ok {
 			return 0, errNotCanonical
+		}
+		if i = next; more {
+			continue
 		}
 		break
 	}
 	c.sortMembers(first, c.spans[base:])
 	c.spans = c.spans[:base]
 	c.out = append(c.out, '}')
-	return i + 1, nil
+	return i, nil
 }
 
 // sortMembers rewrites out from first, members separated by commas, in the
@@ -178,16 +178,17 @@ func (c *canonicalizer) array(s []byte, i, depth int) (int, error) {
 		if i, err = c.value(s, i, depth); err != nil {
 			return 0, err
 		}
-		if i = skipSpace(s, i); i < len(s) && s[i] == ',' {
-			c.out = append(c.out, ',')
-			i = skipSpace(s, i+1)
-			continue
-		}
-		if i >= len(s) || s[i] != ']' {
+		next, more, ok := afterMember(s, i, ']')
+		if !ok {
 			return 0, errNotCanonical
 		}
+		if more {
+			c.out = append(c.out, ',')
+			i = next
+			continue
+		}
 		c.out = append(c.out, ']')
-		return i + 1, nil
+		return next, nil
 	}
 }
 

@@ -410,15 +410,26 @@ func (sc *chargeScanner) object(n *schemaNode, want *wantNode, i int) (int, bool
 				return 0, false
 			}
 		}
-		if i = skipSpace(s, i); i < len(s) && s[i] == ',' {
-			i = skipSpace(s, i+1)
+		next, more, ok := afterMember(s, i, '}')
+		if more {
+			i = next
 			continue
 		}
-		if i >= len(s) || s[i] != '}' {
-			return 0, false
-		}
-		return i + 1, true
+		return next, ok
 	}
+}
+
+// afterMember reads what follows a member of an object or array ending in
+// closing: a comma (more, and where the next member starts) or closing
+// (where the value ends); ok is false for anything else.
+func afterMember(s []byte, i int, closing byte) (next int, more, ok bool) {
+	if i = skipSpace(s, i); i < len(s) && s[i] == ',' {
+		return skipSpace(s, i+1), true, true
+	}
+	if i >= len(s) || s[i] != closing {
+		return 0, false, false
+	}
+	return i + 1, false, true
 }
 
 // foldsToField is whether encoding/json might match key to a field of n
@@ -463,14 +474,12 @@ func (sc *chargeScanner) mapValue(n *schemaNode, i int) (int, bool) {
 		if i, ok = sc.value(n.elem, nil, skipSpace(s, i+1)); !ok {
 			return 0, false
 		}
-		if i = skipSpace(s, i); i < len(s) && s[i] == ',' {
-			i = skipSpace(s, i+1)
+		next, more, ok := afterMember(s, i, '}')
+		if more {
+			i = next
 			continue
 		}
-		if i >= len(s) || s[i] != '}' {
-			return 0, false
-		}
-		return i + 1, true
+		return next, ok
 	}
 }
 
@@ -491,14 +500,12 @@ func (sc *chargeScanner) array(n *schemaNode, i int) (int, bool) {
 		if i, ok = sc.value(n.elem, nil, i); !ok {
 			return 0, false
 		}
-		if i = skipSpace(s, i); i < len(s) && s[i] == ',' {
-			i = skipSpace(s, i+1)
+		next, more, ok := afterMember(s, i, ']')
+		if more {
+			i = next
 			continue
 		}
-		if i >= len(s) || s[i] != ']' {
-			return 0, false
-		}
-		return i + 1, true
+		return next, ok
 	}
 }
 
