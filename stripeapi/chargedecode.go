@@ -367,16 +367,12 @@ func (sc *chargeScanner) number(n *schemaNode, i int) (int, bool) {
 // object checks an object against a struct's fields.
 func (sc *chargeScanner) object(n *schemaNode, want *wantNode, i int) (int, bool) {
 	s := sc.s
-	if s[i] != '{' || sc.depth >= maxScanDepth {
-		return 0, false
+	i, empty, ok := sc.enter(i, '{', '}')
+	if !ok || empty {
+		return i, ok
 	}
-	sc.depth++
-	defer func() { sc.depth-- }()
+	defer sc.leave()
 	var seen fieldSet // the members met, to leave a repeated one to encoding/json
-	i = skipSpace(s, i+1)
-	if i < len(s) && s[i] == '}' {
-		return i + 1, true
-	}
 	for {
 		if i >= len(s) || s[i] != '"' {
 			return 0, false
@@ -448,18 +444,32 @@ func (sc *chargeScanner) foldsToField(n *schemaNode, key []byte) bool {
 	return n.folded[string(lower)]
 }
 
+// enter begins a container that s[i] must open: it checks the nesting depth
+// (the caller leaves with leave unless the container is empty or refused),
+// and says where its first member starts, or that it is empty and where it
+// ends.
+func (sc *chargeScanner) enter(i int, opening, closing byte) (next int, empty, ok bool) {
+	s := sc.s
+	if s[i] != opening || sc.depth >= maxScanDepth {
+		return 0, false, false
+	}
+	if i = skipSpace(s, i+1); i < len(s) && s[i] == closing {
+		return i + 1, true, true
+	}
+	sc.depth++
+	return i, false, true
+}
+
+func (sc *chargeScanner) leave() { sc.depth-- }
+
 // mapValue checks an object against a map with string keys.
 func (sc *chargeScanner) mapValue(n *schemaNode, i int) (int, bool) {
 	s := sc.s
-	if s[i] != '{' || sc.depth >= maxScanDepth {
-		return 0, false
+	i, empty, ok := sc.enter(i, '{', '}')
+	if !ok || empty {
+		return i, ok
 	}
-	sc.depth++
-	defer func() { sc.depth-- }()
-	i = skipSpace(s, i+1)
-	if i < len(s) && s[i] == '}' {
-		return i + 1, true
-	}
+	defer sc.leave()
 	for {
 		if i >= len(s) || s[i] != '"' {
 			return 0, false
@@ -486,15 +496,11 @@ func (sc *chargeScanner) mapValue(n *schemaNode, i int) (int, bool) {
 // array checks an array against a slice.
 func (sc *chargeScanner) array(n *schemaNode, i int) (int, bool) {
 	s := sc.s
-	if s[i] != '[' || sc.depth >= maxScanDepth {
-		return 0, false
+	i, empty, ok := sc.enter(i, '[', ']')
+	if !ok || empty {
+		return i, ok
 	}
-	sc.depth++
-	defer func() { sc.depth-- }()
-	i = skipSpace(s, i+1)
-	if i < len(s) && s[i] == ']' {
-		return i + 1, true
-	}
+	defer sc.leave()
 	for {
 		var ok bool
 		if i, ok = sc.value(n.elem, nil, i); !ok {
