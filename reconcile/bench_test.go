@@ -3,7 +3,9 @@ package reconcile
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,11 +106,14 @@ func BenchmarkDetect(b *testing.B) {
 }
 
 // BenchmarkDetectNarrowed is detection as a store runs it: Narrow over the
-// facts of every charge (which the store keeps, so they are computed before
-// the timer), then Detect over the charges it picks (which the store reads
-// by id; here they are copied from memory). The "imported" inputs drop the
-// key records (an account imported from files, with no events), which
-// leaves Narrow nothing to join.
+// facts of every charge and key record, then Detect over the charges it picks
+// (which the store reads by id; here they are copied from memory). The
+// charges' facts are computed before the timer, since the store keeps them,
+// and so are the key records' facts and their join to the charges, which the
+// store makes while it reads the records, on the goroutine beside SQLite's
+// reading (BenchmarkRecordFacts measures them). Charges are in id order and
+// records in charge id order, as a store reads them. The "imported" inputs
+// drop the key records (an account imported from files, with no events).
 func BenchmarkDetectNarrowed(b *testing.B) {
 	for _, size := range []struct {
 		name     string
@@ -116,7 +121,7 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 		imported bool
 	}{{"10k", 10_000, false}, {"100k", 100_000, false}, {"1M", 1_000_000, false}, {"1M-imported", 1_000_000, true}} {
 		b.Run(size.name, func(b *testing.B) {
-			in := realisticInput(size.n, 1)
+			in := storeOrdered(realisticInput(size.n, 1))
 			if size.imported {
 				in.Keys = nil
 			}
@@ -124,20 +129,27 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 			for i := range in.Charges {
 				facts[i] = FactsOf(&in.Charges[i])
 			}
-			id := func(i int32) string { return in.Charges[i].ID }
+			records, err := recordFacts(in)
+			if err != nil {
+				b.Fatal(err)
+			}
 			opts := DefaultOptions()
 			b.ReportAllocs()
 			b.ResetTimer()
 			var groups, picked int
 			cpuBefore := cputime.Used(b)
 			for b.Loop() {
-				nw := Narrow(facts, id, in, opts)
+				nw := Narrow(facts, records, in, opts)
 				small := in
 				small.Charges = make([]Charge, len(nw.Pick))
 				for k, i := range nw.Pick {
 					small.Charges[k] = in.Charges[i]
 				}
-				small.Keys, small.Unloaded = nw.Keys, nw.Unloaded
+				small.Keys = make([]KeyRecord, len(nw.Records))
+				for k, r := range nw.Records {
+					small.Keys[k] = in.Keys[r]
+				}
+				small.Unloaded = nw.Unloaded
 				groups, picked = len(Detect(small, opts).Groups), len(nw.Pick)
 			}
 			b.ReportMetric(float64(groups), "groups")
@@ -145,4 +157,44 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 			b.ReportMetric((cputime.Used(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
+}
+
+// BenchmarkRecordFacts is what a store does with each key record as it reads
+// them for a narrowed detection: its facts, and its join to its charge.
+func BenchmarkRecordFacts(b *testing.B) {
+	in := storeOrdered(realisticInput(1_000_000, 1))
+	b.ReportAllocs()
+	cpuBefore := cputime.Used(b)
+	for b.Loop() {
+		if _, err := recordFacts(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(in.Keys)), "records")
+	b.ReportMetric((cputime.Used(b)-cpuBefore).Seconds()/float64(b.N), "cpu-s/op")
+}
+
+// storeOrdered is in in the order a store reads it: charges by id, key
+// records by charge id.
+func storeOrdered(in Input) Input {
+	in.Charges = slices.Clone(in.Charges)
+	slices.SortStableFunc(in.Charges, func(a, b Charge) int { return strings.Compare(a.ID, b.ID) })
+	in.Keys = slices.Clone(in.Keys)
+	slices.SortStableFunc(in.Keys, func(a, b KeyRecord) int { return strings.Compare(a.ChargeID, b.ChargeID) })
+	return in
+}
+
+// recordFacts are the facts of in's key records, joined to its charges;
+// both must be in the order storeOrdered gives.
+func recordFacts(in Input) ([]RecordFacts, error) {
+	join := NewRecordJoin(len(in.Charges), func(i int32) string { return in.Charges[i].ID })
+	records := make([]RecordFacts, len(in.Keys))
+	for r := range in.Keys {
+		c, err := join.Charge(in.Keys[r].ChargeID)
+		if err != nil {
+			return nil, err
+		}
+		records[r] = RecordFactsOf(&in.Keys[r], c)
+	}
+	return records, nil
 }

@@ -262,8 +262,11 @@ func (x *index) attachIntents() {
 // PaymentIntent was created with createKey, is only its charge event's other
 // key (the confirmation's), which the create request overrides.
 func (k *KeyRecord) confirmationOnly(createKey string) bool {
-	return k.Key != createKey && slices.Equal(k.Sources, []string{SourceEvent})
+	return k.Key != createKey && k.eventOnly()
 }
+
+// eventOnly reports whether k's only source is an event.
+func (k *KeyRecord) eventOnly() bool { return slices.Equal(k.Sources, []string{SourceEvent}) }
 
 // keyEvidence is what is known about the request that created charge c, given
 // keys, all its distinct keys; fromIntent says the evidence is its

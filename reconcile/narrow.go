@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"cmp"
+	"fmt"
 	"runtime"
 	"slices"
 	"strconv"
@@ -106,19 +107,78 @@ type ChargeTally struct {
 	Providers   []ProviderCharges
 }
 
+// RecordFacts are what Narrow needs of a key record: the charge it names, as
+// the index of that charge's facts (-1 when it names none of the store's
+// charges), and hashes of its key and order ref (factHash: 0 only for empty).
+type RecordFacts struct {
+	Charge     int32
+	Key, Order uint32
+	// EventOnly: its only source is an event, which may be the browser's
+	// confirmation rather than the charge's create request.
+	EventOnly bool
+}
+
+// RecordFactsOf computes the facts of k, which names charge.
+func RecordFactsOf(k *KeyRecord, charge int32) RecordFacts {
+	return RecordFacts{Charge: charge, Key: factHash(k.Key), Order: factHash(k.OrderRef), EventOnly: k.eventOnly()}
+}
+
+// RecordJoin joins key records to the charges they name, both taken in
+// ascending byte order of charge id, as a store reads them, in one pass over
+// both.
+type RecordJoin struct {
+	n          int32
+	chargeID   func(i int32) string // the id of charge i < n
+	i          int32                // the first charge whose id is not below the last record's
+	id         string               // its id
+	lastRecord string
+}
+
+// NewRecordJoin joins records to n charges, chargeID(i) being charge i's id.
+func NewRecordJoin(n int, chargeID func(i int32) string) *RecordJoin {
+	j := &RecordJoin{n: int32(n), chargeID: chargeID}
+	if n > 0 {
+		j.id = chargeID(0)
+	}
+	return j
+}
+
+// Charge returns the index of the charge the next record names, given its
+// charge id, or -1 when none of them has that id (or it names none). Input
+// out of order is an error, never a wrong join.
+func (j *RecordJoin) Charge(recordCharge string) (int32, error) {
+	if recordCharge < j.lastRecord {
+		return 0, fmt.Errorf("a key record names charge %q after %q: not in charge id order", recordCharge, j.lastRecord)
+	}
+	j.lastRecord = recordCharge
+	for j.i < j.n && j.id < recordCharge {
+		if j.i++; j.i < j.n {
+			next := j.chargeID(j.i)
+			if next <= j.id {
+				return 0, fmt.Errorf("charge %q comes after %q: not in ascending id order", next, j.id)
+			}
+			j.id = next
+		}
+	}
+	if recordCharge != "" && j.i < j.n && j.id == recordCharge {
+		return j.i, nil
+	}
+	return -1, nil
+}
+
 // Narrowed is what detection needs of a store, as Narrow finds it.
 type Narrowed struct {
 	// Pick are the charges Detect must read in full, ascending.
 	Pick []int32
-	// Keys are the key records Detect needs: those of picked charges, and
-	// those naming no charge of the store (findings).
-	Keys []KeyRecord
+	// Records are the key records Detect needs, ascending: those of picked
+	// charges, and those naming no charge of the store (findings).
+	Records []int32
 	// Unloaded tallies the charges not picked (Input.Unloaded).
 	Unloaded ChargeTally
 }
 
-// Narrow finds, from the facts of every charge of a store (id gives each
-// one's id), the charges Detect must read in full: those that may share an
+// Narrow finds, from the facts of every charge of a store and of every key
+// record, the charges Detect must read in full: those that may share an
 // identity within the window, a key or an order ref with another charge
 // (from their metadata, their key records, their PaymentIntent's create
 // request or Checkout Session), and those whose count as taken without a key
@@ -127,41 +187,23 @@ type Narrowed struct {
 // exactly what it reports over all of them, for any input a store holds
 // (unique charge ids, known providers, times in UTC between 1824 and 2116):
 // every group and finding is made of charges that share a value, and hashes
-// that collide only pick more. in gives the key records, requests and
-// Checkout Sessions; its Charges are not read.
-func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options) Narrowed {
+// that collide only pick more. in gives the requests and Checkout Sessions;
+// its Charges and Keys are not read.
+func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) Narrowed {
 	n := len(facts)
 	picked := make([]bool, n)
-	// Key records join their charges exactly (a hash, then the id); requests
-	// and Checkout Sessions join every charge whose PaymentIntent hashes
-	// alike (facts do not hold the PaymentIntent itself). The joins run
-	// while the other worker links by identity, which needs none of them.
+	// Requests and Checkout Sessions join every charge whose PaymentIntent
+	// hashes alike (facts do not hold the PaymentIntent itself), while the
+	// other worker links by identity, which needs none of them.
 	var recs, reqs, checkouts links
-	named := make([]bool, len(in.Keys)) // the record's charge is stored
 	joined := make(chan struct{})
 	join := func(sorter *evidenceSorter) {
 		defer close(joined)
 		var recPairs, reqPairs, checkoutPairs []link
-		if len(in.Keys) > 0 {
-			buf := sorter.buffer(n + len(in.Keys))
-			for i := range facts {
-				buf = append(buf, evidence{h: mix64(uint64(facts[i].ID)), i: int32(i), occ: -1})
+		for r := range records {
+			if c := records[r].Charge; c >= 0 {
+				recPairs = append(recPairs, link{c, int32(r)})
 			}
-			for r := range in.Keys {
-				if c := in.Keys[r].ChargeID; c != "" {
-					buf = append(buf, evidence{h: mix64(uint64(factHash(c))), i: -1, occ: int32(r)})
-				}
-			}
-			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
-				for _, rec := range run {
-					for _, c := range run {
-						if rec.occ >= 0 && c.occ < 0 && id(c.i) == in.Keys[rec.occ].ChargeID {
-							recPairs = append(recPairs, link{c.i, rec.occ})
-							named[rec.occ] = true
-						}
-					}
-				}
-			})
 		}
 		if len(in.Requests)+len(in.Checkouts) > 0 {
 			buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
@@ -236,7 +278,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 				for _, r := range recs.of(i) {
 					// A record's key is a key even when empty, as Detect
 					// reads it; events often repeat the metadata's.
-					if v := max(factHash(in.Keys[r].Key), 1); v != facts[i].Key {
+					if v := max(records[r].Key, 1); v != facts[i].Key {
 						buf = put(buf, i, v, false)
 					}
 				}
@@ -255,7 +297,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 				}
 				buf = put(buf, i, facts[i].Order, true)
 				for _, r := range recs.of(i) {
-					if v := factHash(in.Keys[r].OrderRef); v != facts[i].Order {
+					if v := records[r].Order; v != facts[i].Order {
 						buf = put(buf, i, v, true)
 					}
 				}
@@ -321,7 +363,7 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 	for i := range facts {
 		f := &facts[i]
 		if !picked[i] && f.Flags&FactCounts != 0 && f.Key == 0 {
-			hasKey, known := keyedWithoutMetadata(in, recs.of(i), reqs.of(i))
+			hasKey, known := keyedWithoutMetadata(in, records, recs.of(i), reqs.of(i))
 			if !known {
 				picked[i] = true
 			} else if !hasKey {
@@ -345,14 +387,11 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 		rest.First, rest.Last = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
 	}
 	rest.Providers = inProviderOrder(counts)
-	for _, i := range out.Pick {
-		for _, r := range recs.of(int(i)) {
-			named[r] = false // kept below, with its charge
-		}
-	}
-	for r := range in.Keys {
-		if !named[r] {
-			out.Keys = append(out.Keys, in.Keys[r])
+	// A record is needed with its charge, or when it names none (named
+	// records of charges left out are not).
+	for r := range records {
+		if c := records[r].Charge; c < 0 || picked[c] {
+			out.Records = append(out.Records, int32(r))
 		}
 	}
 	return out
@@ -363,11 +402,12 @@ func Narrow(facts []ChargeFacts, id func(i int32) string, in Input, opts Options
 // PaymentIntent's create request, and whether that is known: reqs are the
 // requests whose object hashes like its PaymentIntent, and the answer is
 // known when it is the same whichever of them (or none) is the charge's.
-func keyedWithoutMetadata(in Input, recs, reqs []int32) (hasKey, known bool) {
+func keyedWithoutMetadata(in Input, records []RecordFacts, recs, reqs []int32) (hasKey, known bool) {
 	hasKey = len(recs) > 0 // no request of its PaymentIntent seen
 	for _, q := range reqs {
-		create := in.Requests[q].Key
-		seen := create != "" || slices.ContainsFunc(recs, func(r int32) bool { return !in.Keys[r].confirmationOnly(create) })
+		// With a create request without a key, a record counts unless it
+		// is only the confirmation's (KeyRecord.confirmationOnly of "").
+		seen := in.Requests[q].Key != "" || slices.ContainsFunc(recs, func(r int32) bool { return records[r].Key == 0 || !records[r].EventOnly })
 		if seen != hasKey {
 			return false, false
 		}

@@ -5,25 +5,40 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
 
-// narrowed is in as a store narrows it: Narrow over the facts of every
-// charge, the picked charges kept in their order, the rest tallied.
-func narrowed(in Input, opts Options) (out Input, pick []int32) {
-	facts := make([]ChargeFacts, len(in.Charges))
-	for i := range in.Charges {
-		facts[i] = FactsOf(&in.Charges[i])
+// narrowed is in as a store narrows it: charges in id order and key records
+// in charge id order, as a store reads them, joined by a RecordJoin; Narrow
+// over their facts; the picked charges and the needed records kept in their
+// order, the rest tallied.
+func narrowed(t *testing.T, in Input, opts Options) (out Input, pick []int32) {
+	t.Helper()
+	ordered := storeOrdered(in)
+	facts := make([]ChargeFacts, len(ordered.Charges))
+	for i := range ordered.Charges {
+		facts[i] = FactsOf(&ordered.Charges[i])
 	}
-	nw := Narrow(facts, func(i int32) string { return in.Charges[i].ID }, in, opts)
+	records, err := recordFacts(ordered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw := Narrow(facts, records, in, opts)
 	out = in
 	out.Charges = make([]Charge, 0, len(nw.Pick))
 	for _, i := range nw.Pick {
-		out.Charges = append(out.Charges, in.Charges[i])
+		out.Charges = append(out.Charges, ordered.Charges[i])
+		pick = append(pick, int32(slices.IndexFunc(in.Charges, func(c Charge) bool { return c.ID == ordered.Charges[i].ID })))
 	}
-	out.Keys, out.Unloaded = nw.Keys, nw.Unloaded
-	return out, nw.Pick
+	slices.Sort(pick)
+	out.Keys = make([]KeyRecord, 0, len(nw.Records))
+	for _, r := range nw.Records {
+		out.Keys = append(out.Keys, ordered.Keys[r])
+	}
+	out.Unloaded = nw.Unloaded
+	return out, pick
 }
 
 // checkNarrowed fails unless detection over the charges Narrow picks reports
@@ -33,7 +48,7 @@ func checkNarrowed(t *testing.T, in Input, opts Options) []int32 {
 	if !FactsServe(opts) {
 		t.Fatalf("options %+v are not served by facts", opts)
 	}
-	small, pick := narrowed(in, opts)
+	small, pick := narrowed(t, in, opts)
 	if want, got := Detect(in, opts), Detect(small, opts); !reflect.DeepEqual(want, got) {
 		t.Fatalf("detection over the %d of %d charges Narrow picked differs:\n%s\nwant\n%s", len(pick), len(in.Charges),
 			reportJSON(t, got), reportJSON(t, want))
@@ -124,7 +139,7 @@ func TestNarrowLeavesLoneCharges(t *testing.T) {
 	if want := []string{"ch_a", "ch_b", "ch_c", "ch_d", "ch_h"}; !slices.Equal(ids, want) {
 		t.Fatalf("Narrow picked %v, want %v", ids, want)
 	}
-	small, _ := narrowed(in, DefaultOptions())
+	small, _ := narrowed(t, in, DefaultOptions())
 	if u := small.Unloaded; u.Charges != 3 || u.WithoutKey != 1 || !u.First.Equal(t0.Add(3*time.Hour)) || !u.Last.Equal(t0.Add(5*time.Hour)) {
 		t.Fatalf("tally %+v, want 3 charges (one taken without a key) from t0+3h to t0+5h", u)
 	}
@@ -132,7 +147,7 @@ func TestNarrowLeavesLoneCharges(t *testing.T) {
 	for _, k := range small.Keys {
 		keys = append(keys, k.Key)
 	}
-	if want := []string{"k-h", "k-lost"}; !slices.Equal(keys, want) {
+	if want := []string{"k-lost", "k-h"}; !slices.Equal(keys, want) {
 		t.Fatalf("key records passed on %v, want %v (the picked charge's and the one naming no charge)", keys, want)
 	}
 }
@@ -163,5 +178,48 @@ func TestFactsServe(t *testing.T) {
 		if got := FactsServe(tc.opts); got != tc.want {
 			t.Errorf("FactsServe(%+v) = %v, want %v", tc.opts, got, tc.want)
 		}
+	}
+}
+
+func TestRecordJoin(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		charges []string
+		records []string
+		want    []int32 // nil with wantErr
+		wantErr string
+	}{
+		{"each record its charge", []string{"ch_1", "ch_2", "ch_3"}, []string{"ch_1", "ch_3"}, []int32{0, 2}, ""},
+		{"several records of one charge", []string{"ch_1", "ch_2"}, []string{"ch_2", "ch_2"}, []int32{1, 1}, ""},
+		{"no charge named, or one not stored", []string{"ch_2", "ch_4"}, []string{"", "", "ch_1", "ch_3", "ch_4", "ch_5"}, []int32{-1, -1, -1, -1, 1, -1}, ""},
+		{"no charges", nil, []string{"ch_1"}, []int32{-1}, ""},
+		// Byte order, as SQLite and PostgreSQL's "C" collation sort: upper
+		// case before lower.
+		{"byte order", []string{"ch_B", "ch_a"}, []string{"ch_B", "ch_a"}, []int32{0, 1}, ""},
+		{"records out of order", []string{"ch_1", "ch_2"}, []string{"ch_2", "ch_1"}, nil, `names charge "ch_1" after "ch_2"`},
+		{"charges out of order", []string{"ch_2", "ch_1", "ch_3"}, []string{"ch_3"}, nil, `charge "ch_1" comes after "ch_2"`},
+		{"a charge id twice", []string{"ch_1", "ch_1", "ch_2"}, []string{"ch_2"}, nil, `charge "ch_1" comes after "ch_1"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			join := NewRecordJoin(len(tc.charges), func(i int32) string { return tc.charges[i] })
+			var got []int32
+			var err error
+			for _, r := range tc.records {
+				var c int32
+				if c, err = join.Charge(r); err != nil {
+					break
+				}
+				got = append(got, c)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one saying %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("joined %v (error %v), want %v", got, err, tc.want)
+			}
+		})
 	}
 }

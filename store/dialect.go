@@ -84,10 +84,32 @@ func (d *dialect) param(kind string) string {
 // concat aggregates expr over the rows of a query in the order of order.
 // SQLite's group_concat concatenates in the order its subquery gives.
 func (d *dialect) concat(expr, order string) string {
+	return d.concatSep(expr, "''", order)
+}
+
+// concatSep is concat with sep, an SQL expression, between the values.
+func (d *dialect) concatSep(expr, sep, order string) string {
 	if d.postgres {
-		return "string_agg(" + expr + ", '' ORDER BY " + order + ")"
+		return "string_agg(" + expr + ", " + sep + " ORDER BY " + order + ")"
 	}
-	return "group_concat(" + expr + ", '')"
+	return "group_concat(" + expr + ", " + sep + ")"
+}
+
+// unitSeparator is an SQL expression for the character U+001F.
+func (d *dialect) unitSeparator() string {
+	if d.postgres {
+		return "chr(31)"
+	}
+	return "char(31)"
+}
+
+// bytewise is column, compared and ordered byte by byte as Go compares
+// strings: SQLite's default; PostgreSQL's "C" collation.
+func (d *dialect) bytewise(column string) string {
+	if d.postgres {
+		return column + ` COLLATE "C"`
+	}
+	return column
 }
 
 // concatBytes is concat for a column of bytes, empty for no rows (SQLite's

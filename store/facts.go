@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -168,10 +169,10 @@ func (cf *chargeFacts) decodeChunk(facts, ids string) error {
 }
 
 // loadPicked loads the charges reconcile.Narrow picks from the facts of all
-// charges, in id order, with the key records detection needs of them, and
-// tallies the rest. When Narrow picks more than an eighth of them, reading
-// them by id would cost more than reading every charge in order, and it
-// reads every charge.
+// charges and key records, in id order, with the key records detection needs
+// of them, and tallies the rest. When Narrow picks more than an eighth of
+// them, reading them by id would cost more than reading every charge in
+// order, and it reads every charge.
 func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcile.Options) error {
 	version, err := storedFactsVersion(ctx, tx)
 	if err != nil {
@@ -180,17 +181,22 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 	if version != factsVersion {
 		// Facts another version wrote, until a command that writes
 		// recomputes them.
-		in.Charges, err = loadCharges(ctx, tx)
-		return err
+		return loadAll(ctx, tx, in)
 	}
 	cf, err := readFacts(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("read charge facts: %w", err)
 	}
-	nw := reconcile.Narrow(cf.facts, cf.id, *in, opts)
+	kf, err := readRecordFacts(ctx, tx, cf)
+	if errors.Is(err, errRecordSeparator) {
+		return loadAll(ctx, tx, in)
+	}
+	if err != nil {
+		return fmt.Errorf("read key record facts: %w", err)
+	}
+	nw := reconcile.Narrow(cf.facts, kf.facts, *in, opts)
 	if len(nw.Pick)*8 > len(cf.facts) {
-		in.Charges, err = loadCharges(ctx, tx)
-		return err
+		return loadAll(ctx, tx, in)
 	}
 	ids := make([]string, len(nw.Pick))
 	for k, i := range nw.Pick {
@@ -199,7 +205,15 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 	if in.Charges, err = loadChargesByID(ctx, tx, ids); err != nil {
 		return err
 	}
-	in.Keys, in.Unloaded = nw.Keys, nw.Unloaded
+	// The records Narrow keeps are those of the picked charges and those
+	// naming no stored charge: all the records of both sets of charge ids.
+	if in.Keys, err = loadKeysOf(ctx, tx, append(ids, kf.unnamed...)); err != nil {
+		return fmt.Errorf("key records: %w", err)
+	}
+	if len(in.Keys) != len(nw.Records) {
+		return fmt.Errorf("read %d key records of the picked charges, want %d", len(in.Keys), len(nw.Records))
+	}
+	in.Unloaded = nw.Unloaded
 	return nil
 }
 

@@ -40,9 +40,6 @@ func (s *Store) load(ctx context.Context, narrow *reconcile.Options) (reconcile.
 	}
 	defer tx.Rollback()
 
-	if in.Keys, err = loadKeys(ctx, tx); err != nil {
-		return in, fmt.Errorf("load key records from %s: %w", s.path, err)
-	}
 	if in.Requests, err = loadRequests(ctx, tx); err != nil {
 		return in, fmt.Errorf("load request records from %s: %w", s.path, err)
 	}
@@ -59,12 +56,21 @@ func (s *Store) load(ctx context.Context, narrow *reconcile.Options) (reconcile.
 	if narrow != nil {
 		err = loadPicked(ctx, tx, &in, *narrow)
 	} else {
-		in.Charges, err = loadCharges(ctx, tx)
+		err = loadAll(ctx, tx, &in)
 	}
 	if err != nil {
 		return in, fmt.Errorf("load charges from %s: %w", s.path, err)
 	}
 	return in, nil
+}
+
+// loadAll loads every charge and key record.
+func loadAll(ctx context.Context, tx *txn, in *reconcile.Input) (err error) {
+	if in.Keys, err = loadKeys(ctx, tx); err != nil {
+		return fmt.Errorf("key records: %w", err)
+	}
+	in.Charges, err = loadCharges(ctx, tx)
+	return err
 }
 
 // loadCharges reads the load records of all charges, then parses them on
@@ -154,8 +160,12 @@ func loadKeys(ctx context.Context, tx *txn) ([]reconcile.KeyRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scanKeys(rows, nil)
+}
+
+// scanKeys appends to keys the key records of rows, and closes them.
+func scanKeys(rows *sql.Rows, keys []reconcile.KeyRecord) ([]reconcile.KeyRecord, error) {
 	defer rows.Close()
-	var keys []reconcile.KeyRecord
 	for rows.Next() {
 		var k reconcile.KeyRecord
 		var sources string

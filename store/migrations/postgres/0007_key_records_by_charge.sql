@@ -1,0 +1,4 @@
+-- PostgreSQL twin of ../0007_key_records_by_charge.sql. The ids sort in byte
+-- order, as charges_facts does (charges.id is COLLATE "C"), so that the two
+-- join in one pass.
+CREATE INDEX key_records_by_charge ON key_records (charge_id COLLATE "C", key COLLATE "C", order_ref, sources);
