@@ -199,7 +199,8 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) 
 	joined := make(chan struct{})
 	join := func(sorter *evidenceSorter) {
 		defer close(joined)
-		var recPairs, reqPairs, checkoutPairs []link
+		var reqPairs, checkoutPairs []link
+		recPairs := make([]link, 0, len(records))
 		for r := range records {
 			if c := records[r].Charge; c >= 0 {
 				recPairs = append(recPairs, link{c, int32(r)})
