@@ -138,8 +138,9 @@ func loadKeysOf(ctx context.Context, tx *txn, chargeIDs []string) ([]reconcile.K
 		for _, id := range batch {
 			args = append(args, id)
 		}
+		// In the index's collation, so that PostgreSQL reads it.
 		rows, err := tx.QueryContext(ctx, `SELECT key, charge_id, order_ref, sources, seen_at FROM key_records
-			WHERE charge_id IN (?`+strings.Repeat(", ?", len(batch)-1)+`)`, args...)
+			WHERE `+tx.d.bytewise("charge_id")+` IN (?`+strings.Repeat(", ?", len(batch)-1)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
