@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -139,7 +140,10 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 			}
 			opts := DefaultOptions()
 			// What the store reads in full: the same on every run.
-			first := Narrow(facts, records, in, opts)
+			first, err := Narrow(facts, records, nil, in, opts, createRequestsOf(in))
+			if err != nil {
+				b.Fatal(err)
+			}
 			picked := make(map[int32]Charge, len(first.Pick))
 			for _, i := range first.Pick {
 				picked[i] = in.Charges[i]
@@ -155,7 +159,10 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 			var groups int
 			cpuBefore := cputime.Used(b)
 			for b.Loop() {
-				nw := Narrow(facts, records, in, opts)
+				nw, err := Narrow(facts, records, nil, in, opts, noRequests)
+				if err != nil {
+					b.Fatal(err)
+				}
 				small := in
 				small.Charges = make([]Charge, len(nw.Pick))
 				for k, i := range nw.Pick {
@@ -198,6 +205,30 @@ func storeOrdered(in Input) Input {
 	in.Keys = slices.Clone(in.Keys)
 	slices.SortStableFunc(in.Keys, func(a, b KeyRecord) int { return strings.Compare(a.ChargeID, b.ChargeID) })
 	return in
+}
+
+// noRequests answers Narrow for an input without requests, which never asks.
+func noRequests([]int32) ([]CreateRequest, error) {
+	return nil, errors.New("asked for create requests of an input without any")
+}
+
+// createRequestsOf answers Narrow from in, whose charges it names by index:
+// the request whose object is the charge's PaymentIntent (the last of them,
+// as Detect indexes them).
+func createRequestsOf(in Input) CreateRequests {
+	byObject := make(map[string]RequestRecord, len(in.Requests))
+	for _, r := range in.Requests {
+		byObject[r.Object] = r
+	}
+	return func(charges []int32) ([]CreateRequest, error) {
+		out := make([]CreateRequest, len(charges))
+		for k, i := range charges {
+			if r, seen := byObject[in.Charges[i].PaymentIntent]; seen {
+				out[k] = CreateRequest{Seen: true, Keyed: r.Key != ""}
+			}
+		}
+		return out, nil
+	}
 }
 
 // recordFacts are the facts of in's key records, joined to its charges;

@@ -123,6 +123,15 @@ func RecordFactsOf(k *KeyRecord, charge int32) RecordFacts {
 	return RecordFacts{Charge: charge, Key: factHash(k.Key), Order: factHash(k.OrderRef), EventOnly: k.eventOnly()}
 }
 
+// RequestFacts are what Narrow needs of a request record: hashes of its
+// object and of its key (factHash: 0 only for none).
+type RequestFacts struct{ Object, Key uint32 }
+
+// RequestFactsOf computes the facts of r.
+func RequestFactsOf(r *RequestRecord) RequestFacts {
+	return RequestFacts{Object: factHash(r.Object), Key: factHash(r.Key)}
+}
+
 // RecordJoin joins key records to the charges they name, both taken in
 // ascending byte order of charge id, as a store reads them, in one pass over
 // both.
@@ -166,6 +175,15 @@ func (j *RecordJoin) Charge(recordCharge string) (int32, error) {
 	return -1, nil
 }
 
+// CreateRequest is what is known of the request that created a charge's
+// PaymentIntent: whether events recorded it (Input.Requests), and whether it
+// carried an idempotency key.
+type CreateRequest struct{ Seen, Keyed bool }
+
+// CreateRequests gives the create request of the PaymentIntent of each of
+// charges (indices of their facts), in their order.
+type CreateRequests func(charges []int32) ([]CreateRequest, error)
+
 // Narrowed is what detection needs of a store, as Narrow finds it.
 type Narrowed struct {
 	// Pick are the charges Detect must read in full, ascending.
@@ -181,15 +199,16 @@ type Narrowed struct {
 // record, the charges Detect must read in full: those that may share an
 // identity within the window, a key or an order ref with another charge
 // (from their metadata, their key records, their PaymentIntent's create
-// request or Checkout Session), and those whose count as taken without a key
-// cannot be told from their facts. Detect over the picked charges and the
+// request or Checkout Session). Detect over the picked charges and the
 // returned key records, with the rest tallied in Input.Unloaded, reports
 // exactly what it reports over all of them, for any input a store holds
 // (unique charge ids, known providers, times in UTC between 1824 and 2116):
 // every group and finding is made of charges that share a value, and hashes
-// that collide only pick more. in gives the requests and Checkout Sessions;
-// its Charges and Keys are not read.
-func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) Narrowed {
+// that collide only pick more. in gives the Checkout Sessions; its Charges,
+// Keys and Requests are not read: Detect needs only the requests whose object
+// is a picked charge or its PaymentIntent. createRequests answers, exactly, for the
+// charges whose count as taken without a key the facts cannot settle.
+func Narrow(facts []ChargeFacts, records []RecordFacts, requests []RequestFacts, in Input, opts Options, createRequests CreateRequests) (Narrowed, error) {
 	n := len(facts)
 	picked := make([]bool, n)
 	// Requests and Checkout Sessions join every charge whose PaymentIntent
@@ -206,20 +225,20 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) 
 				recPairs = append(recPairs, link{c, int32(r)})
 			}
 		}
-		if len(in.Requests)+len(in.Checkouts) > 0 {
-			buf := sorter.buffer(n + len(in.Requests) + len(in.Checkouts))
+		if len(requests)+len(in.Checkouts) > 0 {
+			buf := sorter.buffer(n + len(requests) + len(in.Checkouts))
 			for i := range facts {
 				if facts[i].Intent != 0 {
 					buf = append(buf, evidence{h: mix64(uint64(facts[i].Intent)), i: int32(i), occ: -1})
 				}
 			}
 			// occ numbers requests, then Checkout Sessions after them.
-			for r := range in.Requests {
-				buf = append(buf, evidence{h: mix64(uint64(factHash(in.Requests[r].Object))), i: -1, occ: int32(r)})
+			for r := range requests {
+				buf = append(buf, evidence{h: mix64(uint64(requests[r].Object)), i: -1, occ: int32(r)})
 			}
 			for k := range in.Checkouts {
 				if pi := in.Checkouts[k].PaymentIntent; pi != "" {
-					buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(in.Requests) + k)})
+					buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(requests) + k)})
 				}
 			}
 			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
@@ -227,10 +246,10 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) 
 					for _, c := range run {
 						switch {
 						case rec.occ < 0 || c.occ >= 0:
-						case int(rec.occ) < len(in.Requests):
+						case int(rec.occ) < len(requests):
 							reqPairs = append(reqPairs, link{c.i, rec.occ})
 						default:
-							checkoutPairs = append(checkoutPairs, link{c.i, rec.occ - int32(len(in.Requests))})
+							checkoutPairs = append(checkoutPairs, link{c.i, rec.occ - int32(len(requests))})
 						}
 					}
 				}
@@ -284,7 +303,7 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) 
 					}
 				}
 				for _, q := range reqs.of(i) {
-					buf = put(buf, i, factHash(in.Requests[q].Key), false)
+					buf = put(buf, i, requests[q].Key, false)
 				}
 			}
 			return buf
@@ -357,19 +376,43 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) 
 		work(&sorter)
 	}
 
+	// Whether each charge left out counts as taken without a key. For some
+	// that turns on which request is its PaymentIntent's create request,
+	// which its facts (a hash of the PaymentIntent) cannot tell:
+	// createRequests says.
+	keyless := make([]bool, n)
+	var unsettled []int32
+	for i := range facts {
+		if f := &facts[i]; picked[i] || f.Flags&FactCounts == 0 || f.Key != 0 {
+			continue
+		}
+		if hasKey, known := keyedWithoutMetadata(records, requests, recs.of(i), reqs.of(i)); known {
+			keyless[i] = !hasKey
+		} else {
+			unsettled = append(unsettled, int32(i))
+		}
+	}
+	if len(unsettled) > 0 {
+		created, err := createRequests(unsettled)
+		if err != nil {
+			return Narrowed{}, fmt.Errorf("the create requests of %d charges' PaymentIntents: %w", len(unsettled), err)
+		}
+		if len(created) != len(unsettled) {
+			return Narrowed{}, fmt.Errorf("%d create requests for %d charges' PaymentIntents", len(created), len(unsettled))
+		}
+		for k, i := range unsettled {
+			keyless[i] = !keyedBy(records, recs.of(int(i)), created[k].Seen, created[k].Keyed)
+		}
+	}
+
 	var out Narrowed
 	counts := map[Provider]*ProviderCharges{}
 	var first, last int64
 	rest := &out.Unloaded
 	for i := range facts {
 		f := &facts[i]
-		if !picked[i] && f.Flags&FactCounts != 0 && f.Key == 0 {
-			hasKey, known := keyedWithoutMetadata(in, records, recs.of(i), reqs.of(i))
-			if !known {
-				picked[i] = true
-			} else if !hasKey {
-				rest.WithoutKey++
-			}
+		if keyless[i] {
+			rest.WithoutKey++
 		}
 		if picked[i] {
 			out.Pick = append(out.Pick, int32(i))
@@ -395,7 +438,7 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) 
 			out.Records = append(out.Records, int32(r))
 		}
 	}
-	return out
+	return out, nil
 }
 
 // keyedWithoutMetadata says whether a charge with no key in its metadata has
@@ -403,17 +446,26 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, in Input, opts Options) 
 // PaymentIntent's create request, and whether that is known: reqs are the
 // requests whose object hashes like its PaymentIntent, and the answer is
 // known when it is the same whichever of them (or none) is the charge's.
-func keyedWithoutMetadata(in Input, records []RecordFacts, recs, reqs []int32) (hasKey, known bool) {
-	hasKey = len(recs) > 0 // no request of its PaymentIntent seen
+func keyedWithoutMetadata(records []RecordFacts, requests []RequestFacts, recs, reqs []int32) (hasKey, known bool) {
+	hasKey = keyedBy(records, recs, false, false)
 	for _, q := range reqs {
-		// With a create request without a key, a record counts unless it
-		// is only the confirmation's (KeyRecord.confirmationOnly of "").
-		seen := in.Requests[q].Key != "" || slices.ContainsFunc(recs, func(r int32) bool { return records[r].Key == 0 || !records[r].EventOnly })
-		if seen != hasKey {
+		if keyedBy(records, recs, true, requests[q].Key != 0) != hasKey {
 			return false, false
 		}
 	}
 	return hasKey, true
+}
+
+// keyedBy says whether a charge with no key in its metadata has any key
+// after detection attaches its key records (recs) and its PaymentIntent's
+// create request, when that was seen, with a key or without.
+func keyedBy(records []RecordFacts, recs []int32, requestSeen, requestKeyed bool) bool {
+	if !requestSeen {
+		return len(recs) > 0
+	}
+	// With a create request without a key, a record counts unless it is
+	// only the confirmation's (KeyRecord.confirmationOnly of "").
+	return requestKeyed || slices.ContainsFunc(recs, func(r int32) bool { return records[r].Key == 0 || !records[r].EventOnly })
 }
 
 // link joins charge c to record r of some kind.

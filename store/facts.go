@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
@@ -194,7 +195,23 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 	if err != nil {
 		return fmt.Errorf("read key record facts: %w", err)
 	}
-	nw := reconcile.Narrow(cf.facts, kf.facts, *in, opts)
+	requests, err := readRequestFacts(ctx, tx)
+	if errors.Is(err, errRecordSeparator) {
+		return loadAll(ctx, tx, in)
+	}
+	if err != nil {
+		return fmt.Errorf("read request record facts: %w", err)
+	}
+	nw, err := reconcile.Narrow(cf.facts, kf.facts, requests, *in, opts, func(charges []int32) ([]reconcile.CreateRequest, error) {
+		ids := make([]string, len(charges))
+		for k, i := range charges {
+			ids[k] = cf.id(i)
+		}
+		return readCreateRequests(ctx, tx, ids)
+	})
+	if err != nil {
+		return err
+	}
 	if len(nw.Pick)*8 > len(cf.facts) {
 		return loadAll(ctx, tx, in)
 	}
@@ -212,6 +229,16 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 	}
 	if len(in.Keys) != len(nw.Records) {
 		return fmt.Errorf("read %d key records of the picked charges, want %d", len(in.Keys), len(nw.Records))
+	}
+	// Detect looks requests up by a charge's id or PaymentIntent only.
+	objects := slices.Clone(ids)
+	for _, c := range in.Charges {
+		if c.PaymentIntent != "" {
+			objects = append(objects, c.PaymentIntent)
+		}
+	}
+	if in.Requests, err = loadRequestsOf(ctx, tx, objects); err != nil {
+		return fmt.Errorf("request records: %w", err)
 	}
 	in.Unloaded = nw.Unloaded
 	return nil

@@ -32,6 +32,7 @@ func factsWorld(t *testing.T, s *Store) {
 		extra("ch_ord1", 5*time.Hour, "", "pi_ord1", map[string]string{"order_id": "cart-9"}),
 		extra("ch_ord2", 7*time.Hour, "", "pi_ord2", nil), // its Checkout Session's cart is cart-9
 		extra("ch_conf", 9*time.Hour, "", "pi_conf", nil), // confirmed with a key, created without
+		extra("ch_conf2", 10*time.Hour, "", "pi_conf2", nil),
 		// Ids whose byte order (upper case first) is not a dictionary's.
 		extra("ch_B", 11*time.Hour, "", "pi_B", nil),
 		extra("ch_a", 13*time.Hour, "", "pi_a", nil),
@@ -40,6 +41,7 @@ func factsWorld(t *testing.T, s *Store) {
 		{Key: "k-shared", ChargeID: "ch_key2", Sources: []string{reconcile.SourceLog}, SeenAt: at},
 		{Key: "k-lone", ChargeID: charges[7].ID, Sources: []string{reconcile.SourceEvent}, SeenAt: at},
 		{Key: "k-conf", ChargeID: "ch_conf", Sources: []string{reconcile.SourceEvent}, SeenAt: at},
+		{Key: "k-conf2", ChargeID: "ch_conf2", Sources: []string{reconcile.SourceEvent}, SeenAt: at},
 		{Key: "k-nothing", ChargeID: "ch_never_stored", Sources: []string{reconcile.SourceLog}, SeenAt: at},
 		{Key: "k-logged", ChargeID: "", Sources: []string{reconcile.SourceLog}, SeenAt: at}, // a key that never charged
 		{Key: "k-second", ChargeID: "ch_key2", Sources: []string{reconcile.SourceEvent}, SeenAt: at},
@@ -50,6 +52,8 @@ func factsWorld(t *testing.T, s *Store) {
 		Requests: []reconcile.RequestRecord{
 			{Object: charges[11].PaymentIntent, Key: "k-create", SeenAt: at},
 			{Object: "pi_conf", Key: "", SeenAt: at},
+			{Object: "pi_conf2", Key: "", SeenAt: at},
+			{Object: "pi_dup2", Key: "k-dup2", SeenAt: at}, // a grouped charge's create request
 		},
 		Checkouts: []reconcile.CheckoutRecord{{Session: "cs_1", PaymentIntent: "pi_ord2", ClientReferenceID: "cart-9", CompletedAt: at}},
 	}

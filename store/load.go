@@ -40,9 +40,6 @@ func (s *Store) load(ctx context.Context, narrow *reconcile.Options) (reconcile.
 	}
 	defer tx.Rollback()
 
-	if in.Requests, err = loadRequests(ctx, tx); err != nil {
-		return in, fmt.Errorf("load request records from %s: %w", s.path, err)
-	}
 	if in.Checkouts, err = loadCheckouts(ctx, tx); err != nil {
 		return in, fmt.Errorf("load checkout sessions from %s: %w", s.path, err)
 	}
@@ -64,10 +61,13 @@ func (s *Store) load(ctx context.Context, narrow *reconcile.Options) (reconcile.
 	return in, nil
 }
 
-// loadAll loads every charge and key record.
+// loadAll loads every charge, key record and request record.
 func loadAll(ctx context.Context, tx *txn, in *reconcile.Input) (err error) {
 	if in.Keys, err = loadKeys(ctx, tx); err != nil {
 		return fmt.Errorf("key records: %w", err)
+	}
+	if in.Requests, err = loadRequests(ctx, tx); err != nil {
+		return fmt.Errorf("request records: %w", err)
 	}
 	in.Charges, err = loadCharges(ctx, tx)
 	return err
@@ -184,8 +184,12 @@ func loadRequests(ctx context.Context, tx *txn) ([]reconcile.RequestRecord, erro
 	if err != nil {
 		return nil, err
 	}
+	return scanRequests(rows, nil)
+}
+
+// scanRequests appends to out the request records of rows, and closes them.
+func scanRequests(rows *sql.Rows, out []reconcile.RequestRecord) ([]reconcile.RequestRecord, error) {
 	defer rows.Close()
-	var out []reconcile.RequestRecord
 	for rows.Next() {
 		var r reconcile.RequestRecord
 		var seen int64

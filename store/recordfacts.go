@@ -3,7 +3,9 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
@@ -27,126 +29,208 @@ type keyRecordFacts struct {
 
 // readRecordFacts reads what detection needs of every key record (charge id,
 // key, order ref, sources) from the index key_records_by_charge, in charge id
-// order, loadChunk records to a query as one string per column, and joins
-// them to cf's charges, which are in id order too. Each chunk is decoded and
-// joined on another goroutine while the next is read.
+// order, and joins them to cf's charges, which are in id order too.
 func readRecordFacts(ctx context.Context, tx *txn, cf *chargeFacts) (*keyRecordFacts, error) {
-	d := tx.d
-	order := d.bytewise("charge_id") + ", " + d.bytewise("key")
-	column := func(name string) string {
-		return "coalesce(" + d.concatSep(name, d.unitSeparator(), order) + ", '')"
+	kf := &keyRecordFacts{}
+	join := reconcile.NewRecordJoin(len(cf.facts), cf.id)
+	sources := map[string][]string{}
+	order := []string{tx.d.bytewise("charge_id"), tx.d.bytewise("key")}
+	err := readRows(ctx, tx, "key_records"+tx.d.byIDIndex("key_records_by_charge"), order, []string{"charge_id", "key", "order_ref", "sources"}, func(row []string) error {
+		rec := reconcile.KeyRecord{ChargeID: row[0], Key: row[1], OrderRef: row[2]}
+		if rec.Sources = sources[row[3]]; rec.Sources == nil {
+			rec.Sources = splitSources(row[3])
+			sources[row[3]] = rec.Sources
+		}
+		charge, err := join.Charge(rec.ChargeID)
+		if err != nil {
+			return err
+		}
+		if charge < 0 && (len(kf.unnamed) == 0 || kf.unnamed[len(kf.unnamed)-1] != rec.ChargeID) {
+			kf.unnamed = append(kf.unnamed, strings.Clone(rec.ChargeID))
+		}
+		kf.facts = append(kf.facts, reconcile.RecordFactsOf(&rec, charge))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	// The first page starts at the first record, the next after the last
-	// one read: a record of an empty key and no charge sorts first.
-	query := func(from string) string {
-		return `SELECT count(*), ` + column("charge_id") + `, ` + column("key") + `, ` + column("order_ref") + `, ` + column("sources") + `
-			FROM (SELECT charge_id, key, order_ref, sources FROM key_records` + d.byIDIndex("key_records_by_charge") + `
-			WHERE (` + order + `) ` + from + ` (?, ?) ORDER BY ` + order + ` LIMIT ?) AS page`
+	return kf, nil
+}
+
+// readRequestFacts reads what detection needs of every request record (its
+// object and key), in the order of the requests' primary key.
+func readRequestFacts(ctx context.Context, tx *txn) ([]reconcile.RequestFacts, error) {
+	var facts []reconcile.RequestFacts
+	err := readRows(ctx, tx, "requests", []string{"object_id"}, []string{"object_id", "idempotency_key"}, func(row []string) error {
+		facts = append(facts, reconcile.RequestFactsOf(&reconcile.RequestRecord{Object: row[0], Key: row[1]}))
+		return nil
+	})
+	return facts, err
+}
+
+// readRows reads columns of every row of from, in the order of the leading
+// columns whose expressions order gives (which must name each row once),
+// loadChunk rows to a query, each column of a chunk as one string the
+// database concatenates with recordSep between values: a row read through
+// database/sql costs a lock, a copy and an allocation. row gets each row's
+// values, in order, on another goroutine while the next chunk is read; its
+// strings live only for the call. A value holding recordSep is
+// errRecordSeparator.
+func readRows(ctx context.Context, tx *txn, from string, order, columns []string, row func(values []string) error) error {
+	d := tx.d
+	orderBy := strings.Join(order, ", ")
+	selected := make([]string, len(columns))
+	for k, c := range columns {
+		selected[k] = "coalesce(" + d.concatSep(c, d.unitSeparator(), orderBy) + ", '')"
+	}
+	// The first page starts at the first row, the next after the last one
+	// read.
+	query := func(op string) string {
+		return `SELECT count(*), ` + strings.Join(selected, ", ") + `
+			FROM (SELECT ` + strings.Join(columns, ", ") + ` FROM ` + from + `
+			WHERE (` + orderBy + `) ` + op + ` (?` + strings.Repeat(", ?", len(order)-1) + `) ORDER BY ` + orderBy + ` LIMIT ?) AS page`
 	}
 	first, err := tx.PrepareContext(ctx, query(">="))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer first.Close()
 	next, err := tx.PrepareContext(ctx, query(">"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer next.Close()
 
 	type chunk struct {
-		count                               int
-		chargeIDs, keys, orderRefs, sources string
+		count  int
+		values []string // a column each
 	}
 	chunks := make(chan chunk, 4)
 	decoded := make(chan error, 1)
-	kf := &keyRecordFacts{}
 	go func() {
-		join := reconcile.NewRecordJoin(len(cf.facts), cf.id)
-		sources := map[string][]string{}
 		var err error
+		values := make([]string, len(columns))
 		for c := range chunks {
-			if err != nil {
-				continue
-			}
-			chargeIDs, keys, orderRefs, sourceSets := c.chargeIDs, c.keys, c.orderRefs, c.sources
 			for range c.count {
-				var rec reconcile.KeyRecord
-				var set string
-				rec.ChargeID, chargeIDs = cutRecordValue(chargeIDs)
-				rec.Key, keys = cutRecordValue(keys)
-				rec.OrderRef, orderRefs = cutRecordValue(orderRefs)
-				set, sourceSets = cutRecordValue(sourceSets)
-				if rec.Sources = sources[set]; rec.Sources == nil {
-					rec.Sources = splitSources(set)
-					sources[set] = rec.Sources
-				}
-				var charge int32
-				if charge, err = join.Charge(rec.ChargeID); err != nil {
+				if err != nil {
 					break
 				}
-				if charge < 0 && (len(kf.unnamed) == 0 || kf.unnamed[len(kf.unnamed)-1] != rec.ChargeID) {
-					kf.unnamed = append(kf.unnamed, strings.Clone(rec.ChargeID))
+				for k := range values {
+					values[k], c.values[k], _ = strings.Cut(c.values[k], recordSep)
 				}
-				kf.facts = append(kf.facts, reconcile.RecordFactsOf(&rec, charge))
+				err = row(values)
 			}
 		}
 		decoded <- err
 	}()
 	readErr := func() error {
 		defer close(chunks)
-		page, after := first, [2]string{}
+		page := first
+		args := make([]any, len(order)+1)
+		for k := range order {
+			args[k] = ""
+		}
+		args[len(order)] = loadChunk
 		for {
-			var c chunk
-			if err := page.QueryRowContext(ctx, after[0], after[1], loadChunk).Scan(&c.count, &c.chargeIDs, &c.keys, &c.orderRefs, &c.sources); err != nil {
+			c := chunk{values: make([]string, len(columns))}
+			dest := []any{&c.count}
+			for k := range c.values {
+				dest = append(dest, &c.values[k])
+			}
+			if err := page.QueryRowContext(ctx, args...).Scan(dest...); err != nil {
 				return err
 			}
 			if c.count == 0 {
 				return nil
 			}
-			for _, values := range []string{c.chargeIDs, c.keys, c.orderRefs, c.sources} {
+			for _, values := range c.values {
 				if strings.Count(values, recordSep) != c.count-1 {
 					return errRecordSeparator
 				}
 			}
-			// Where the next chunk starts: the last record's charge id and key.
-			after = [2]string{c.chargeIDs[strings.LastIndex(c.chargeIDs, recordSep)+1:], c.keys[strings.LastIndex(c.keys, recordSep)+1:]}
+			// Where the next chunk starts: the last row's ordering columns,
+			// the leading columns read.
+			for k := range order {
+				args[k] = c.values[k][strings.LastIndex(c.values[k], recordSep)+1:]
+			}
 			page = next
 			chunks <- c
 		}
 	}()
-	if err := cmp.Or(readErr, <-decoded); err != nil {
+	return cmp.Or(readErr, <-decoded)
+}
+
+// loadKeysOf reads the key records of the charges of chargeIDs.
+func loadKeysOf(ctx context.Context, tx *txn, chargeIDs []string) (keys []reconcile.KeyRecord, err error) {
+	// In the index's collation, so that PostgreSQL reads it.
+	err = queryIn(ctx, tx, `SELECT key, charge_id, order_ref, sources, seen_at FROM key_records WHERE `+tx.d.bytewise("charge_id"), chargeIDs, "", func(rows *sql.Rows) (err error) {
+		keys, err = scanKeys(rows, keys)
+		return err
+	})
+	return keys, err
+}
+
+// loadRequestsOf reads the request records of objects.
+func loadRequestsOf(ctx context.Context, tx *txn, objects []string) (requests []reconcile.RequestRecord, err error) {
+	err = queryIn(ctx, tx, `SELECT object_id, idempotency_key, seen_at FROM requests WHERE object_id`, objects, "", func(rows *sql.Rows) (err error) {
+		requests, err = scanRequests(rows, requests)
+		return err
+	})
+	return requests, err
+}
+
+// queryIn runs query, which ends in a column, completed by IN, a list of
+// values and then, for values rawChunk at a time, and hands scan the rows of
+// each.
+func queryIn(ctx context.Context, tx *txn, query string, values []string, then string, scan func(*sql.Rows) error) error {
+	args := make([]any, 0, rawChunk)
+	for first := 0; first < len(values); first += rawChunk {
+		batch := values[first:min(first+rawChunk, len(values))]
+		args = args[:0]
+		for _, v := range batch {
+			args = append(args, v)
+		}
+		rows, err := tx.QueryContext(ctx, query+` IN (?`+strings.Repeat(", ?", len(batch)-1)+`)`+then, args...)
+		if err != nil {
+			return err
+		}
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readCreateRequests reads, for the charges of ids (ascending), whether the
+// request that created each one's PaymentIntent was seen, and with a key:
+// rawChunk charges to a query, as one string of a byte each ('-' none, '0'
+// without a key, '1' with one).
+func readCreateRequests(ctx context.Context, tx *txn, ids []string) ([]reconcile.CreateRequest, error) {
+	out := make([]reconcile.CreateRequest, 0, len(ids))
+	err := queryIn(ctx, tx, `SELECT count(*), coalesce(`+tx.d.concat("seen", "id")+`, '') FROM (SELECT c.id,
+			CASE WHEN r.object_id IS NULL THEN '-' WHEN r.idempotency_key = '' THEN '0' ELSE '1' END AS seen
+		FROM charges c LEFT JOIN requests r ON r.object_id = c.payment_intent WHERE c.id`, ids, ` ORDER BY c.id) AS page`, func(rows *sql.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var count int
+			var seen string
+			if err := rows.Scan(&count, &seen); err != nil {
+				return err
+			}
+			if len(seen) != count {
+				return fmt.Errorf("read %d answers for %d charges", len(seen), count)
+			}
+			for _, b := range []byte(seen) {
+				out = append(out, reconcile.CreateRequest{Seen: b != '-', Keyed: b == '1'})
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, err
 	}
-	return kf, nil
-}
-
-// cutRecordValue splits the first value off a column of a chunk of records.
-func cutRecordValue(values string) (value, rest string) {
-	value, rest, _ = strings.Cut(values, recordSep)
-	return value, rest
-}
-
-// loadKeysOf reads the key records of the charges of chargeIDs, rawChunk
-// charges to a query.
-func loadKeysOf(ctx context.Context, tx *txn, chargeIDs []string) ([]reconcile.KeyRecord, error) {
-	var keys []reconcile.KeyRecord
-	args := make([]any, 0, rawChunk)
-	for first := 0; first < len(chargeIDs); first += rawChunk {
-		batch := chargeIDs[first:min(first+rawChunk, len(chargeIDs))]
-		args = args[:0]
-		for _, id := range batch {
-			args = append(args, id)
-		}
-		// In the index's collation, so that PostgreSQL reads it.
-		rows, err := tx.QueryContext(ctx, `SELECT key, charge_id, order_ref, sources, seen_at FROM key_records
-			WHERE `+tx.d.bytewise("charge_id")+` IN (?`+strings.Repeat(", ?", len(batch)-1)+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		if keys, err = scanKeys(rows, keys); err != nil {
-			return nil, err
-		}
+	if len(out) != len(ids) {
+		return nil, fmt.Errorf("%d of %d charges not found", len(ids)-len(out), len(ids))
 	}
-	return keys, nil
+	return out, nil
 }
