@@ -140,7 +140,7 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 			}
 			opts := DefaultOptions()
 			// What the store reads in full: the same on every run.
-			first, err := Narrow(facts, records, nil, in, opts, createRequestsOf(in))
+			first, err := Narrow(StoreFacts{Charges: facts, Records: records}, opts, createRequestsOf(in))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -159,7 +159,7 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 			var groups int
 			cpuBefore := cputime.Used(b)
 			for b.Loop() {
-				nw, err := Narrow(facts, records, nil, in, opts, noRequests)
+				nw, err := Narrow(StoreFacts{Charges: facts, Records: records}, opts, noRequests)
 				if err != nil {
 					b.Fatal(err)
 				}

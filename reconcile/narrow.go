@@ -132,6 +132,23 @@ func RequestFactsOf(r *RequestRecord) RequestFacts {
 	return RequestFacts{Object: factHash(r.Object), Key: factHash(r.Key)}
 }
 
+// CheckoutFacts are what Narrow needs of a Checkout Session: hashes of its
+// PaymentIntent and of its order ref (DefaultOptions' order field).
+type CheckoutFacts struct{ Intent, Order uint32 }
+
+// CheckoutFactsOf computes the facts of c.
+func CheckoutFactsOf(c *CheckoutRecord) CheckoutFacts {
+	return CheckoutFacts{Intent: factHash(c.PaymentIntent), Order: factHash(c.orderRef(factOrderField))}
+}
+
+// StoreFacts are the facts of everything a store holds that detection reads.
+type StoreFacts struct {
+	Charges   []ChargeFacts
+	Records   []RecordFacts
+	Requests  []RequestFacts
+	Checkouts []CheckoutFacts
+}
+
 // RecordJoin joins key records to the charges they name, both taken in
 // ascending byte order of charge id, as a store reads them, in one pass over
 // both.
@@ -195,8 +212,8 @@ type Narrowed struct {
 	Unloaded ChargeTally
 }
 
-// Narrow finds, from the facts of every charge of a store and of every key
-// record, the charges Detect must read in full: those that may share an
+// Narrow finds, from the facts of everything a store holds that detection
+// reads, the charges Detect must read in full: those that may share an
 // identity within the window, a key or an order ref with another charge
 // (from their metadata, their key records, their PaymentIntent's create
 // request or Checkout Session). Detect over the picked charges and the
@@ -204,17 +221,18 @@ type Narrowed struct {
 // exactly what it reports over all of them, for any input a store holds
 // (unique charge ids, known providers, times in UTC between 1824 and 2116):
 // every group and finding is made of charges that share a value, and hashes
-// that collide only pick more. in gives the Checkout Sessions; its Charges,
-// Keys and Requests are not read: Detect needs only the requests whose object
-// is a picked charge or its PaymentIntent. createRequests answers, exactly, for the
+// that collide only pick more. Detect needs only the requests whose object
+// is a picked charge or its PaymentIntent, and the Checkout Sessions of the
+// picked charges' PaymentIntents. createRequests answers, exactly, for the
 // charges whose count as taken without a key the facts cannot settle.
-func Narrow(facts []ChargeFacts, records []RecordFacts, requests []RequestFacts, in Input, opts Options, createRequests CreateRequests) (Narrowed, error) {
+func Narrow(of StoreFacts, opts Options, createRequests CreateRequests) (Narrowed, error) {
+	facts, records, requests, checkouts := of.Charges, of.Records, of.Requests, of.Checkouts
 	n := len(facts)
 	picked := make([]bool, n)
 	// Requests and Checkout Sessions join every charge whose PaymentIntent
 	// hashes alike (facts do not hold the PaymentIntent itself), while the
 	// other worker links by identity, which needs none of them.
-	var recs, reqs, checkouts links
+	var recs, reqs, sessions links
 	joined := make(chan struct{})
 	join := func(sorter *evidenceSorter) {
 		defer close(joined)
@@ -225,8 +243,8 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, requests []RequestFacts,
 				recPairs = append(recPairs, link{c, int32(r)})
 			}
 		}
-		if len(requests)+len(in.Checkouts) > 0 {
-			buf := sorter.buffer(n + len(requests) + len(in.Checkouts))
+		if len(requests)+len(checkouts) > 0 {
+			buf := sorter.buffer(n + len(requests) + len(checkouts))
 			for i := range facts {
 				if facts[i].Intent != 0 {
 					buf = append(buf, evidence{h: mix64(uint64(facts[i].Intent)), i: int32(i), occ: -1})
@@ -236,9 +254,9 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, requests []RequestFacts,
 			for r := range requests {
 				buf = append(buf, evidence{h: mix64(uint64(requests[r].Object)), i: -1, occ: int32(r)})
 			}
-			for k := range in.Checkouts {
-				if pi := in.Checkouts[k].PaymentIntent; pi != "" {
-					buf = append(buf, evidence{h: mix64(uint64(factHash(pi))), i: -1, occ: int32(len(requests) + k)})
+			for k := range checkouts {
+				if pi := checkouts[k].Intent; pi != 0 {
+					buf = append(buf, evidence{h: mix64(uint64(pi)), i: -1, occ: int32(len(requests) + k)})
 				}
 			}
 			forEachRun(sorter.sort(buf, byOcc), func(run []evidence) {
@@ -255,7 +273,7 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, requests []RequestFacts,
 				}
 			})
 		}
-		recs, reqs, checkouts = newLinks(n, recPairs), newLinks(n, reqPairs), newLinks(n, checkoutPairs)
+		recs, reqs, sessions = newLinks(n, recPairs), newLinks(n, reqPairs), newLinks(n, checkoutPairs)
 	}
 
 	window := max(int64(opts.Window), 0)
@@ -321,8 +339,8 @@ func Narrow(facts []ChargeFacts, records []RecordFacts, requests []RequestFacts,
 						buf = put(buf, i, v, true)
 					}
 				}
-				for _, k := range checkouts.of(i) {
-					buf = put(buf, i, factHash(in.Checkouts[k].orderRef(opts.OrderField)), true)
+				for _, k := range sessions.of(i) {
+					buf = put(buf, i, checkouts[k].Order, true)
 				}
 			}
 			return buf

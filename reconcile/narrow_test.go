@@ -12,9 +12,9 @@ import (
 
 // narrowed is in as a store narrows it: charges in id order and key records
 // in charge id order, as a store reads them, joined by a RecordJoin; Narrow
-// over their facts; the picked charges, the needed key records and the
-// requests of the picked charges and their PaymentIntents kept in their
-// order, the rest tallied.
+// over their facts; the picked charges, the needed key records, and the
+// requests and Checkout Sessions of the picked charges and their
+// PaymentIntents kept in their order, the rest tallied.
 func narrowed(t *testing.T, in Input, opts Options) (out Input, pick []int32) {
 	t.Helper()
 	ordered := storeOrdered(in)
@@ -26,25 +26,29 @@ func narrowed(t *testing.T, in Input, opts Options) (out Input, pick []int32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requests := make([]RequestFacts, len(in.Requests))
+	of := StoreFacts{Charges: facts, Records: records}
 	for q := range in.Requests {
-		requests[q] = RequestFactsOf(&in.Requests[q])
+		of.Requests = append(of.Requests, RequestFactsOf(&in.Requests[q]))
 	}
-	nw, err := Narrow(facts, records, requests, in, opts, createRequestsOf(ordered))
+	for k := range in.Checkouts {
+		of.Checkouts = append(of.Checkouts, CheckoutFactsOf(&in.Checkouts[k]))
+	}
+	nw, err := Narrow(of, opts, createRequestsOf(ordered))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out = in
 	out.Charges = make([]Charge, 0, len(nw.Pick))
-	objects := map[string]bool{} // of the requests Detect needs
+	ids, intents := map[string]bool{}, map[string]bool{} // of the picked charges
 	for _, i := range nw.Pick {
 		c := ordered.Charges[i]
 		out.Charges = append(out.Charges, c)
 		pick = append(pick, int32(slices.IndexFunc(in.Charges, func(d Charge) bool { return d.ID == c.ID })))
-		objects[c.ID], objects[c.PaymentIntent] = true, c.PaymentIntent != ""
+		ids[c.ID], intents[c.PaymentIntent] = true, c.PaymentIntent != ""
 	}
 	slices.Sort(pick)
-	out.Requests = slices.DeleteFunc(slices.Clone(in.Requests), func(r RequestRecord) bool { return !objects[r.Object] })
+	out.Requests = slices.DeleteFunc(slices.Clone(in.Requests), func(r RequestRecord) bool { return !ids[r.Object] && !intents[r.Object] })
+	out.Checkouts = slices.DeleteFunc(slices.Clone(in.Checkouts), func(c CheckoutRecord) bool { return !intents[c.PaymentIntent] })
 	out.Keys = make([]KeyRecord, 0, len(nw.Records))
 	for _, r := range nw.Records {
 		out.Keys = append(out.Keys, ordered.Keys[r])

@@ -195,14 +195,17 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 	if err != nil {
 		return fmt.Errorf("read key record facts: %w", err)
 	}
-	requests, err := readRequestFacts(ctx, tx)
+	of := reconcile.StoreFacts{Charges: cf.facts, Records: kf.facts}
+	if of.Requests, err = readRequestFacts(ctx, tx); err == nil {
+		of.Checkouts, err = readCheckoutFacts(ctx, tx)
+	}
 	if errors.Is(err, errRecordSeparator) {
 		return loadAll(ctx, tx, in)
 	}
 	if err != nil {
-		return fmt.Errorf("read request record facts: %w", err)
+		return fmt.Errorf("read request and checkout facts: %w", err)
 	}
-	nw, err := reconcile.Narrow(cf.facts, kf.facts, requests, *in, opts, func(charges []int32) ([]reconcile.CreateRequest, error) {
+	nw, err := reconcile.Narrow(of, opts, func(charges []int32) ([]reconcile.CreateRequest, error) {
 		ids := make([]string, len(charges))
 		for k, i := range charges {
 			ids[k] = cf.id(i)
@@ -230,15 +233,19 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 	if len(in.Keys) != len(nw.Records) {
 		return fmt.Errorf("read %d key records of the picked charges, want %d", len(in.Keys), len(nw.Records))
 	}
-	// Detect looks requests up by a charge's id or PaymentIntent only.
-	objects := slices.Clone(ids)
+	// Detect looks requests up by a charge's id or PaymentIntent only, and
+	// Checkout Sessions by PaymentIntent.
+	var intents []string
 	for _, c := range in.Charges {
 		if c.PaymentIntent != "" {
-			objects = append(objects, c.PaymentIntent)
+			intents = append(intents, c.PaymentIntent)
 		}
 	}
-	if in.Requests, err = loadRequestsOf(ctx, tx, objects); err != nil {
+	if in.Requests, err = loadRequestsOf(ctx, tx, append(slices.Clone(ids), intents...)); err != nil {
 		return fmt.Errorf("request records: %w", err)
+	}
+	if in.Checkouts, err = loadCheckouts(ctx, tx, "payment_intent", intents); err != nil {
+		return fmt.Errorf("checkout sessions: %w", err)
 	}
 	in.Unloaded = nw.Unloaded
 	return nil

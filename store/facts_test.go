@@ -155,7 +155,7 @@ func TestMigrationBackfillsFacts(t *testing.T) {
 	path := testDialects[0].location(t) // SQLite: the test drops a column in place
 	s := openAt(t, path)
 	factsWorld(t, s)
-	for _, stmt := range []string{`DROP INDEX key_records_by_charge`, `DROP INDEX charges_facts`, `ALTER TABLE charges DROP COLUMN facts`,
+	for _, stmt := range []string{`DROP INDEX key_records_by_charge`, `DROP INDEX checkout_sessions_by_intent`, `DROP INDEX charges_facts`, `ALTER TABLE charges DROP COLUMN facts`,
 		`ALTER TABLE charges RENAME COLUMN detect_record TO load_record`, `DELETE FROM schema_version WHERE version >= 6`} {
 		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
 			t.Fatal(err)

@@ -40,9 +40,6 @@ func (s *Store) load(ctx context.Context, narrow *reconcile.Options) (reconcile.
 	}
 	defer tx.Rollback()
 
-	if in.Checkouts, err = loadCheckouts(ctx, tx); err != nil {
-		return in, fmt.Errorf("load checkout sessions from %s: %w", s.path, err)
-	}
 	if in.Decisions, err = loadDecisions(ctx, tx); err != nil {
 		return in, fmt.Errorf("load decisions from %s: %w", s.path, err)
 	}
@@ -61,13 +58,17 @@ func (s *Store) load(ctx context.Context, narrow *reconcile.Options) (reconcile.
 	return in, nil
 }
 
-// loadAll loads every charge, key record and request record.
+// loadAll loads every charge, key record, request record and Checkout
+// Session.
 func loadAll(ctx context.Context, tx *txn, in *reconcile.Input) (err error) {
 	if in.Keys, err = loadKeys(ctx, tx); err != nil {
 		return fmt.Errorf("key records: %w", err)
 	}
 	if in.Requests, err = loadRequests(ctx, tx); err != nil {
 		return fmt.Errorf("request records: %w", err)
+	}
+	if in.Checkouts, err = loadCheckouts(ctx, tx, "", nil); err != nil {
+		return fmt.Errorf("checkout sessions: %w", err)
 	}
 	in.Charges, err = loadCharges(ctx, tx)
 	return err
@@ -202,29 +203,48 @@ func scanRequests(rows *sql.Rows, out []reconcile.RequestRecord) ([]reconcile.Re
 	return out, rows.Err()
 }
 
-func loadCheckouts(ctx context.Context, tx *txn) ([]reconcile.CheckoutRecord, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, payment_intent, client_reference_id, metadata, completed_at FROM checkout_sessions`)
+// loadCheckouts reads the Checkout Sessions whose column in (say
+// payment_intent) is one of values, or all of them when in is "".
+func loadCheckouts(ctx context.Context, tx *txn, in string, values []string) (out []reconcile.CheckoutRecord, _ error) {
+	query := `SELECT id, payment_intent, client_reference_id, metadata, completed_at FROM checkout_sessions`
+	scan := func(rows *sql.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var c reconcile.CheckoutRecord
+			var metadata string
+			var at int64
+			if err := rows.Scan(&c.Session, &c.PaymentIntent, &c.ClientReferenceID, &metadata, &at); err != nil {
+				return err
+			}
+			m, err := checkoutMetadata(c.Session, metadata)
+			if err != nil {
+				return err
+			}
+			c.Metadata, c.CompletedAt = m, decodeTime(at)
+			out = append(out, c)
+		}
+		return rows.Err()
+	}
+	if in != "" {
+		return out, queryIn(ctx, tx, query+` WHERE `+in, values, "", scan)
+	}
+	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []reconcile.CheckoutRecord
-	for rows.Next() {
-		var c reconcile.CheckoutRecord
-		var metadata string
-		var at int64
-		if err := rows.Scan(&c.Session, &c.PaymentIntent, &c.ClientReferenceID, &metadata, &at); err != nil {
-			return nil, err
-		}
-		if metadata != "" {
-			if err := json.Unmarshal([]byte(metadata), &c.Metadata); err != nil {
-				return nil, fmt.Errorf("checkout session %s: metadata: %w", c.Session, err)
-			}
-		}
-		c.CompletedAt = decodeTime(at)
-		out = append(out, c)
+	return out, scan(rows)
+}
+
+// checkoutMetadata decodes the stored metadata of Checkout Session session.
+func checkoutMetadata(session, metadata string) (map[string]string, error) {
+	if metadata == "" {
+		return nil, nil
 	}
-	return out, rows.Err()
+	var m map[string]string
+	if err := json.Unmarshal([]byte(metadata), &m); err != nil {
+		return nil, fmt.Errorf("checkout session %s: metadata: %w", session, err)
+	}
+	return m, nil
 }
 
 func loadDecisions(ctx context.Context, tx *txn) ([]reconcile.Decision, error) {

@@ -68,6 +68,24 @@ func readRequestFacts(ctx context.Context, tx *txn) ([]reconcile.RequestFacts, e
 	return facts, err
 }
 
+// readCheckoutFacts reads what detection needs of every Checkout Session
+// (its PaymentIntent and order ref), in the order of their primary key.
+func readCheckoutFacts(ctx context.Context, tx *txn) ([]reconcile.CheckoutFacts, error) {
+	var facts []reconcile.CheckoutFacts
+	err := readRows(ctx, tx, "checkout_sessions", []string{"id"}, []string{"id", "payment_intent", "client_reference_id", "metadata"}, func(row []string) error {
+		c := reconcile.CheckoutRecord{Session: row[0], PaymentIntent: row[1], ClientReferenceID: row[2]}
+		if c.ClientReferenceID == "" { // the order ref then comes from the metadata
+			var err error
+			if c.Metadata, err = checkoutMetadata(c.Session, row[3]); err != nil {
+				return err
+			}
+		}
+		facts = append(facts, reconcile.CheckoutFactsOf(&c))
+		return nil
+	})
+	return facts, err
+}
+
 // readRows reads columns of every row of from, in the order of the leading
 // columns whose expressions order gives (which must name each row once),
 // loadChunk rows to a query, each column of a chunk as one string the

@@ -2,3 +2,5 @@
 -- order, as charges_facts does (charges.id is COLLATE "C"), so that the two
 -- join in one pass.
 CREATE INDEX key_records_by_charge ON key_records (charge_id COLLATE "C", key COLLATE "C", order_ref, sources);
+
+CREATE INDEX checkout_sessions_by_intent ON checkout_sessions (payment_intent);
