@@ -302,7 +302,8 @@ func (x *index) checkoutOf(c *Charge) *CheckoutRecord {
 }
 
 // attachKeys gives every charge its keys, with a counting sort so that each
-// charge's keys sit together (records in input order, then metadata keys), and
+// charge's keys sit together (records in the order of their keys, then
+// metadata keys), and
 // its order ref (metadata, else a key record's).
 func (x *index) attachKeys() {
 	in, n := x.in, len(x.in.Charges)
@@ -333,6 +334,14 @@ func (x *index) attachKeys() {
 		if ci >= 0 {
 			x.keys[fill[ci]] = keyOcc{key: in.Keys[r].Key, rec: int32(r)}
 			fill[ci]++
+		}
+	}
+	// A charge's records in the order of their keys, whatever order a store
+	// read them in: the first with an order ref gives the charge's, and
+	// displayKey breaks ties by position.
+	for i := range n {
+		if recs := x.keys[x.keyStart[i]:fill[i]]; len(recs) > 1 {
+			slices.SortStableFunc(recs, func(a, b keyOcc) int { return strings.Compare(a.key, b.key) })
 		}
 	}
 	for _, m := range x.metaKeys {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -25,7 +26,11 @@ func oracleGroups(in Input, opts Options) [][]string {
 			}
 		}
 		orders[i] = ch[i].MetadataField(opts.OrderField)
-		for _, r := range in.Keys {
+		// The charge's records in the order of their keys: the first with
+		// an order ref gives it, whatever order the input lists them in.
+		records := slices.Clone(in.Keys)
+		slices.SortStableFunc(records, func(a, b KeyRecord) int { return strings.Compare(a.Key, b.Key) })
+		for _, r := range records {
 			if r.ChargeID == "" || r.ChargeID != ch[i].ID {
 				continue
 			}
@@ -282,4 +287,29 @@ func reportJSON(t *testing.T, r Report) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestDetectIgnoresRecordOrder: stores list key records in no fixed order
+// (PostgreSQL returns a table's rows as they lie, an index's in its order), so
+// the report must not depend on it, for the records a store can hold (one per
+// key and charge).
+func TestDetectIgnoresRecordOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 4))
+	next := func(k int) int { return rng.IntN(k) }
+	for range 1000 {
+		in, opts := randomInput(rng.IntN(40), next)
+		seen := map[[2]string]bool{}
+		in.Keys = slices.DeleteFunc(in.Keys, func(k KeyRecord) bool {
+			id := [2]string{k.Key, k.ChargeID}
+			defer func() { seen[id] = true }()
+			return seen[id]
+		})
+		want := Detect(in, opts)
+		shuffled := in
+		shuffled.Keys = slices.Clone(in.Keys)
+		rng.Shuffle(len(shuffled.Keys), func(i, j int) { shuffled.Keys[i], shuffled.Keys[j] = shuffled.Keys[j], shuffled.Keys[i] })
+		if got := Detect(shuffled, opts); !reflect.DeepEqual(want, got) {
+			t.Fatalf("the report changed with the order of the key records:\n%s\nwant\n%s", reportJSON(t, got), reportJSON(t, want))
+		}
+	}
 }
