@@ -227,7 +227,18 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 	}
 	// The records Narrow keeps are those of the picked charges and those
 	// naming no stored charge: all the records of both sets of charge ids.
-	if in.Keys, err = loadKeysOf(ctx, tx, append(ids, kf.unnamed...)); err != nil {
+	// Looked up by id, unless there are so many ids (records naming charges
+	// never synced) that reading every record costs less.
+	if named := append(ids, kf.unnamed...); len(named)*8 <= len(kf.facts) {
+		in.Keys, err = loadKeysOf(ctx, tx, named)
+	} else if in.Keys, err = loadKeys(ctx, tx); err == nil {
+		keep := make(map[string]bool, len(named))
+		for _, id := range named {
+			keep[id] = true
+		}
+		in.Keys = slices.DeleteFunc(in.Keys, func(k reconcile.KeyRecord) bool { return !keep[k.ChargeID] })
+	}
+	if err != nil {
 		return fmt.Errorf("key records: %w", err)
 	}
 	if len(in.Keys) != len(nw.Records) {
@@ -254,27 +265,21 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 // loadChargesByID reads the charges of ids, which are ascending, in their
 // order, rawChunk to a query as one string of load records.
 func loadChargesByID(ctx context.Context, tx *txn, ids []string) ([]reconcile.Charge, error) {
-	charges := make([]reconcile.Charge, len(ids))
-	args := make([]any, 0, rawChunk)
-	for first := 0; first < len(ids); first += rawChunk {
-		batch := ids[first:min(first+rawChunk, len(ids))]
-		args = args[:0]
-		for _, id := range batch {
-			args = append(args, id)
+	charges := make([]reconcile.Charge, 0, len(ids))
+	err := concatIn(ctx, tx, `SELECT count(*), coalesce(`+tx.d.concat("detect_record", "id")+`, '')
+		FROM (SELECT id, detect_record FROM charges WHERE id`, ids, ` ORDER BY id) AS page`, func(count int, records string) error {
+		n := len(charges)
+		if n+count > len(ids) {
+			return fmt.Errorf("read %d charges for %d ids", n+count, len(ids))
 		}
-		var count int
-		var records string
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(`+tx.d.concat("detect_record", "id")+`, '')
-			FROM (SELECT id, detect_record FROM charges WHERE id IN (?`+strings.Repeat(", ?", len(batch)-1)+`) ORDER BY id) AS page`,
-			args...).Scan(&count, &records); err != nil {
-			return nil, err
-		}
-		if count != len(batch) {
-			return nil, fmt.Errorf("%d of %d charges named by their facts were not found", len(batch)-count, len(batch))
-		}
-		if err := parseLoadRecords(records, charges[first:first+count]); err != nil {
-			return nil, err
-		}
+		charges = charges[:n+count]
+		return parseLoadRecords(records, charges[n:])
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(charges) != len(ids) {
+		return nil, fmt.Errorf("%d of %d charges named by their facts were not found", len(ids)-len(charges), len(ids))
 	}
 	return charges, nil
 }

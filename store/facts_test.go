@@ -93,6 +93,20 @@ func TestLoadForDetectionMatchesFullLoad(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d testDialect) {
 		s := d.open(t)
 		factsWorld(t, s)
+		// Few records against the picked charges: every record is read.
+		checkNarrowedLoad(t, s)
+		// A record of every charge: those of the picked ones are looked up.
+		full, err := s.LoadInput(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []reconcile.KeyRecord
+		for _, c := range full.Charges {
+			keys = append(keys, reconcile.KeyRecord{Key: "k-every-" + c.ID, ChargeID: c.ID, Sources: []string{reconcile.SourceLog}, SeenAt: baseTime})
+		}
+		if err := s.SaveKeys(context.Background(), keys); err != nil {
+			t.Fatal(err)
+		}
 		checkNarrowedLoad(t, s)
 	})
 }

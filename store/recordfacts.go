@@ -88,23 +88,20 @@ func readCheckoutFacts(ctx context.Context, tx *txn) ([]reconcile.CheckoutFacts,
 
 // readRows reads columns of every row of from, in the order of the leading
 // columns whose expressions order gives (which must name each row once),
-// loadChunk rows to a query, each column of a chunk as one string the
-// database concatenates with recordSep between values: a row read through
-// database/sql costs a lock, a copy and an allocation. row gets each row's
-// values, in order, on another goroutine while the next chunk is read; its
-// strings live only for the call. A value holding recordSep is
-// errRecordSeparator.
+// loadChunk rows to a query as one string the database concatenates, every
+// value followed by recordSep but the last: a row read through database/sql
+// costs a lock, a copy and an allocation, and one aggregate is one sort on
+// PostgreSQL. row gets each row's values, in order, on another goroutine
+// while the next chunk is read; its strings live only for the call. A value
+// holding recordSep is errRecordSeparator.
 func readRows(ctx context.Context, tx *txn, from string, order, columns []string, row func(values []string) error) error {
 	d := tx.d
 	orderBy := strings.Join(order, ", ")
-	selected := make([]string, len(columns))
-	for k, c := range columns {
-		selected[k] = "coalesce(" + d.concatSep(c, d.unitSeparator(), orderBy) + ", '')"
-	}
+	sep := d.unitSeparator()
 	// The first page starts at the first row, the next after the last one
 	// read.
 	query := func(op string) string {
-		return `SELECT count(*), ` + strings.Join(selected, ", ") + `
+		return `SELECT count(*), coalesce(` + d.concatSep(strings.Join(columns, " || "+sep+" || "), sep, orderBy) + `, '')
 			FROM (SELECT ` + strings.Join(columns, ", ") + ` FROM ` + from + `
 			WHERE (` + orderBy + `) ` + op + ` (?` + strings.Repeat(", ?", len(order)-1) + `) ORDER BY ` + orderBy + ` LIMIT ?) AS page`
 	}
@@ -121,7 +118,7 @@ func readRows(ctx context.Context, tx *txn, from string, order, columns []string
 
 	type chunk struct {
 		count  int
-		values []string // a column each
+		values string
 	}
 	chunks := make(chan chunk, 4)
 	decoded := make(chan error, 1)
@@ -129,12 +126,13 @@ func readRows(ctx context.Context, tx *txn, from string, order, columns []string
 		var err error
 		values := make([]string, len(columns))
 		for c := range chunks {
+			rest := c.values
 			for range c.count {
 				if err != nil {
 					break
 				}
 				for k := range values {
-					values[k], c.values[k], _ = strings.Cut(c.values[k], recordSep)
+					values[k], rest, _ = strings.Cut(rest, recordSep)
 				}
 				err = row(values)
 			}
@@ -150,26 +148,28 @@ func readRows(ctx context.Context, tx *txn, from string, order, columns []string
 		}
 		args[len(order)] = loadChunk
 		for {
-			c := chunk{values: make([]string, len(columns))}
-			dest := []any{&c.count}
-			for k := range c.values {
-				dest = append(dest, &c.values[k])
-			}
-			if err := page.QueryRowContext(ctx, args...).Scan(dest...); err != nil {
+			var c chunk
+			if err := page.QueryRowContext(ctx, args...).Scan(&c.count, &c.values); err != nil {
 				return err
 			}
 			if c.count == 0 {
 				return nil
 			}
-			for _, values := range c.values {
-				if strings.Count(values, recordSep) != c.count-1 {
-					return errRecordSeparator
-				}
+			if strings.Count(c.values, recordSep) != c.count*len(columns)-1 {
+				return errRecordSeparator
 			}
 			// Where the next chunk starts: the last row's ordering columns,
-			// the leading columns read.
+			// the leading columns read. The last row follows the
+			// len(columns)-th separator from the end, if there is one.
+			start := len(c.values)
+			for range len(columns) {
+				if start = strings.LastIndex(c.values[:start], recordSep); start < 0 {
+					break
+				}
+			}
+			last := c.values[start+1:]
 			for k := range order {
-				args[k] = c.values[k][strings.LastIndex(c.values[k], recordSep)+1:]
+				args[k], last, _ = strings.Cut(last, recordSep)
 			}
 			page = next
 			chunks <- c
@@ -221,28 +221,20 @@ func queryIn(ctx context.Context, tx *txn, query string, values []string, then s
 
 // readCreateRequests reads, for the charges of ids (ascending), whether the
 // request that created each one's PaymentIntent was seen, and with a key:
-// rawChunk charges to a query, as one string of a byte each ('-' none, '0'
-// without a key, '1' with one).
+// as one string of a byte a charge ('-' none, '0' without a key, '1' with
+// one).
 func readCreateRequests(ctx context.Context, tx *txn, ids []string) ([]reconcile.CreateRequest, error) {
 	out := make([]reconcile.CreateRequest, 0, len(ids))
-	err := queryIn(ctx, tx, `SELECT count(*), coalesce(`+tx.d.concat("seen", "id")+`, '') FROM (SELECT c.id,
+	err := concatIn(ctx, tx, `SELECT count(*), coalesce(`+tx.d.concat("seen", "id")+`, '') FROM (SELECT c.id,
 			CASE WHEN r.object_id IS NULL THEN '-' WHEN r.idempotency_key = '' THEN '0' ELSE '1' END AS seen
-		FROM charges c LEFT JOIN requests r ON r.object_id = c.payment_intent WHERE c.id`, ids, ` ORDER BY c.id) AS page`, func(rows *sql.Rows) error {
-		defer rows.Close()
-		for rows.Next() {
-			var count int
-			var seen string
-			if err := rows.Scan(&count, &seen); err != nil {
-				return err
-			}
-			if len(seen) != count {
-				return fmt.Errorf("read %d answers for %d charges", len(seen), count)
-			}
-			for _, b := range []byte(seen) {
-				out = append(out, reconcile.CreateRequest{Seen: b != '-', Keyed: b == '1'})
-			}
+		FROM charges c LEFT JOIN requests r ON r.object_id = c.payment_intent WHERE c.id`, ids, ` ORDER BY c.id) AS page`, func(count int, seen string) error {
+		if len(seen) != count {
+			return fmt.Errorf("read %d answers for %d charges", len(seen), count)
 		}
-		return rows.Err()
+		for _, b := range []byte(seen) {
+			out = append(out, reconcile.CreateRequest{Seen: b != '-', Keyed: b == '1'})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -251,4 +243,23 @@ func readCreateRequests(ctx context.Context, tx *txn, ids []string) ([]reconcile
 		return nil, fmt.Errorf("%d of %d charges not found", len(ids)-len(out), len(ids))
 	}
 	return out, nil
+}
+
+// concatIn is queryIn for a query that returns one row for each list of
+// values: a count and the concatenation of a value of each row counted.
+func concatIn(ctx context.Context, tx *txn, query string, values []string, then string, each func(count int, concatenated string) error) error {
+	return queryIn(ctx, tx, query, values, then, func(rows *sql.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var count int
+			var concatenated string
+			if err := rows.Scan(&count, &concatenated); err != nil {
+				return err
+			}
+			if err := each(count, concatenated); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
 }
