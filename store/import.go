@@ -28,7 +28,9 @@ import (
 //     The charges go into the store in that order: Stripe's ids are random,
 //     so charges written in file order land on random pages of tables much
 //     larger than the page cache, and a large transaction then spills and
-//     rereads pages; in id order the pages fill one after another.
+//     rereads pages; in id order the pages fill one after another. Into a
+//     store that held no charges when the transaction began, they are
+//     inserted rather than upserted (see prepareChunk).
 //
 // Any error rolls everything back.
 type ChargeImport struct {
@@ -75,6 +77,13 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 	}
 	return s.withTxOn(ctx, conn, func(tx *txn) error {
 		imp := &ChargeImport{ctx: ctx, tx: tx, sorter: recordSorter{dir: dir}, writer: newChargeWriter(tx)}
+		// Under the write lock: no other write can add charges before the
+		// import's are written.
+		empty, err := holdsNoCharges(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("import into %s: %w", s.path, err)
+		}
+		imp.writer.fresh = empty
 		defer imp.sorter.close()
 		defer imp.writer.Close()
 		if err := fn(imp); err != nil {
@@ -85,6 +94,16 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 		}
 		return nil
 	})
+}
+
+// holdsNoCharges is whether the store holds no charges and no raw JSON, as
+// tx sees it.
+func holdsNoCharges(ctx context.Context, tx *txn) (bool, error) {
+	var some bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM charges) OR EXISTS (SELECT 1 FROM charge_raw)`).Scan(&some); err != nil {
+		return false, fmt.Errorf("look for stored charges: %w", err)
+	}
+	return !some, nil
 }
 
 // importCacheKiB is the page cache of the import's connection: the one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,9 +149,10 @@ func TestImportChargesRollsBack(t *testing.T) {
 }
 
 // TestImportChargesStoresAsSaveChargesDoes: what an import stores loads back
-// field for field, with its raw JSON, and against charges already stored the
-// newest observation wins as in SaveCharges (ties to the import), raw JSON
-// going with it.
+// field for field, with its raw JSON (none for a charge given without), both
+// into a new store (which inserts) and into one holding charges (which
+// upserts); against charges already stored the newest observation wins as in
+// SaveCharges (ties to the import), raw JSON going with it.
 func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
 	smallImportRuns(t)
 	forEachDialect(t, func(t *testing.T, d testDialect) {
@@ -160,60 +162,83 @@ func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
 			return reconcile.Charge{ID: id, Amount: 1000, AmountRefunded: refunded, Currency: "usd", Status: "succeeded",
 				Captured: true, Observed: observed, Raw: []byte(raw), Metadata: map[string]string{"order_id": id}}
 		}
-		s := d.open(t)
-		stored := []reconcile.Charge{
-			version("ch_newer_in_store", 1000, t0.Add(time.Hour), `{"v":"store"}`),
-			version("ch_older_in_store", 0, t0, `{"v":"store"}`),
-			version("ch_tie", 0, t0, `{"v":"store"}`),
-		}
-		if err := s.SaveCharges(ctx, stored); err != nil {
-			t.Fatal(err)
-		}
-		imported := append(fakeCharges(0, 2*chunkRows+3, true), // several statements
-			version("ch_newer_in_store", 0, t0, `{"v":"file"}`),
-			version("ch_older_in_store", 500, t0.Add(time.Hour), `{"v":"file"}`),
-			version("ch_tie", 300, t0, `{"v":"file"}`))
-		err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
-			for i, c := range imported {
-				if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i), byte(i >> 8)}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := loadedCharges(t, s)
-		if len(got) != len(imported) {
-			t.Fatalf("the store holds %d charges, want %d", len(got), len(imported))
-		}
-		for _, c := range imported[:len(imported)-3] {
-			want := c
-			want.Raw = nil
-			want.Provider = reconcile.ProviderStripe // a charge without a provider is Stripe's
-			if !reflect.DeepEqual(got[c.ID], want) {
-				t.Fatalf("charge %s loads as\n%+v\nwant\n%+v", c.ID, got[c.ID], want)
-			}
-			if raw := rawOf(t, s, c.ID); raw != string(c.Raw) {
-				t.Fatalf("charge %s raw JSON %q, want %q", c.ID, raw, c.Raw)
-			}
-		}
 		for _, tc := range []struct {
-			id           string
-			wantRefunded int64
-			wantRaw      string
+			name   string
+			stored []reconcile.Charge
+			// newest: of the charges stored, the ones also imported, with
+			// what the store holds of them afterwards.
+			newest []struct {
+				id           string
+				wantRefunded int64
+				wantRaw      string
+			}
 		}{
-			{"ch_newer_in_store", 1000, `{"v":"store"}`},
-			{"ch_older_in_store", 500, `{"v":"file"}`},
-			{"ch_tie", 300, `{"v":"file"}`},
+			{name: "into a new store"},
+			{name: "into a store holding charges", stored: []reconcile.Charge{
+				version("ch_newer_in_store", 1000, t0.Add(time.Hour), `{"v":"store"}`),
+				version("ch_older_in_store", 0, t0, `{"v":"store"}`),
+				version("ch_tie", 0, t0, `{"v":"store"}`),
+			}, newest: []struct {
+				id           string
+				wantRefunded int64
+				wantRaw      string
+			}{
+				{"ch_newer_in_store", 1000, `{"v":"store"}`},
+				{"ch_older_in_store", 500, `{"v":"file"}`},
+				{"ch_tie", 300, `{"v":"file"}`},
+			}},
 		} {
-			if r := got[tc.id].AmountRefunded; r != tc.wantRefunded {
-				t.Errorf("%s: amount refunded %d, want %d", tc.id, r, tc.wantRefunded)
-			}
-			if raw := rawOf(t, s, tc.id); raw != tc.wantRaw {
-				t.Errorf("%s: raw JSON %s, want %s", tc.id, raw, tc.wantRaw)
-			}
+			t.Run(tc.name, func(t *testing.T) {
+				s := d.open(t)
+				if len(tc.stored) > 0 {
+					if err := s.SaveCharges(ctx, tc.stored); err != nil {
+						t.Fatal(err)
+					}
+				}
+				fresh := append(fakeCharges(0, 2*chunkRows+3, true), // several statements
+					fakeCharge(2*chunkRows+3, false)) // no raw JSON
+				imported := fresh
+				if len(tc.stored) > 0 {
+					imported = append(slices.Clone(fresh),
+						version("ch_newer_in_store", 0, t0, `{"v":"file"}`),
+						version("ch_older_in_store", 500, t0.Add(time.Hour), `{"v":"file"}`),
+						version("ch_tie", 300, t0, `{"v":"file"}`))
+				}
+				err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+					for i, c := range imported {
+						if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i), byte(i >> 8)}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := loadedCharges(t, s)
+				if len(got) != len(imported) {
+					t.Fatalf("the store holds %d charges, want %d", len(got), len(imported))
+				}
+				for _, c := range fresh {
+					want := c
+					want.Raw = nil
+					want.Provider = reconcile.ProviderStripe // a charge without a provider is Stripe's
+					if !reflect.DeepEqual(got[c.ID], want) {
+						t.Fatalf("charge %s loads as\n%+v\nwant\n%+v", c.ID, got[c.ID], want)
+					}
+					if raw := rawOf(t, s, c.ID); raw != string(c.Raw) {
+						t.Fatalf("charge %s raw JSON %q, want %q", c.ID, raw, c.Raw)
+					}
+				}
+				for _, n := range tc.newest {
+					if r := got[n.id].AmountRefunded; r != n.wantRefunded {
+						t.Errorf("%s: amount refunded %d, want %d", n.id, r, n.wantRefunded)
+					}
+					if raw := rawOf(t, s, n.id); raw != n.wantRaw {
+						t.Errorf("%s: raw JSON %s, want %s", n.id, raw, n.wantRaw)
+					}
+				}
+			})
 		}
 	})
 }
