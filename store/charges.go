@@ -359,7 +359,11 @@ func (s *Store) ChargesChanged() int64 { return s.changed.Load() }
 // ChargeModes reports whether the store holds live charges and whether it holds
 // test charges.
 func (s *Store) ChargeModes(ctx context.Context) (live, test bool, err error) {
-	err = s.reader.QueryRowContext(ctx, `SELECT
+	return s.chargeModes(ctx, s.reader)
+}
+
+func (s *Store) chargeModes(ctx context.Context, q querier) (live, test bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM charges WHERE livemode = 1),
 		EXISTS (SELECT 1 FROM charges WHERE livemode = 0)`).Scan(&live, &test)
 	if err != nil {
@@ -395,11 +399,15 @@ func modeName(live bool) string {
 // (a store written before modes were recorded) that of the charges it holds.
 // known is false for a store never written.
 func (s *Store) Mode(ctx context.Context) (live, known bool, err error) {
-	value, err := s.State(ctx, StateLivemode)
+	return s.mode(ctx, s.reader)
+}
+
+func (s *Store) mode(ctx context.Context, q querier) (live, known bool, err error) {
+	value, err := s.state(ctx, q, StateLivemode)
 	if err != nil || value != "" {
 		return value == "true", value != "", err
 	}
-	hasLive, hasTest, err := s.ChargeModes(ctx)
+	hasLive, hasTest, err := s.chargeModes(ctx, q)
 	if err != nil {
 		return false, false, err
 	}
@@ -666,8 +674,12 @@ func splitSources(s string) []string {
 
 // State returns the value stored under name, "" when it was never set.
 func (s *Store) State(ctx context.Context, name string) (string, error) {
+	return s.state(ctx, s.reader, name)
+}
+
+func (s *Store) state(ctx context.Context, q querier, name string) (string, error) {
 	var value string
-	err := s.reader.QueryRowContext(ctx, `SELECT value FROM state WHERE name = ?`, name).Scan(&value)
+	err := q.QueryRowContext(ctx, `SELECT value FROM state WHERE name = ?`, name).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -343,4 +345,170 @@ func TestImportNULNamesItsLine(t *testing.T) {
 			t.Fatalf("import with a NUL on SQLite: %v", err)
 		}
 	})
+}
+
+// TestImportJournal: an import into a store without charges that no other
+// connection has open writes through a rollback journal (the journal file is
+// there once it wrote); with another connection reading the store, or into a
+// store holding charges, it writes through the log (WAL) as before. Either
+// way every charge is stored and the store is back in WAL mode afterwards.
+func TestImportJournal(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name        string
+		holding     bool // the store holds charges before the import
+		openReader  bool // another connection has the store open
+		wantJournal bool
+	}{
+		{name: "a new store", wantJournal: true},
+		{name: "a new store another connection reads", openReader: true},
+		{name: "a store holding charges", holding: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "store.db")
+			s, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			before := 0
+			if tc.holding {
+				before = 3
+				if err := s.SaveCharges(ctx, fakeCharges(10000, before, true)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.openReader {
+				other, err := OpenReadOnly(ctx, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Close()
+				if _, _, err := other.Mode(ctx); err != nil { // its connection stays open
+					t.Fatal(err)
+				}
+			}
+			var journal bool
+			err = s.ImportCharges(ctx, func(imp *ChargeImport) error {
+				for i, c := range fakeCharges(0, 3*chunkRows, true) {
+					if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{1}); err != nil {
+						return err
+					}
+				}
+				if _, _, err := imp.Counts(); err != nil {
+					return err
+				}
+				_, err := os.Stat(path + "-journal")
+				journal = err == nil
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if journal != tc.wantJournal {
+				t.Errorf("the import wrote through a rollback journal: %v, want %v", journal, tc.wantJournal)
+			}
+			var mode string
+			if err := s.reader.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Errorf("journal mode after the import: %q, %v; want wal", mode, err)
+			}
+			if n := countRows(t, s)["charges"]; n != before+3*chunkRows {
+				t.Errorf("the store holds %d charges, want %d", n, before+3*chunkRows)
+			}
+		})
+	}
+}
+
+// TestImportMode: an import reads the store's mode in its transaction, as
+// it was before the import wrote anything, and refuses to read it once the
+// charges are written (it would see their modes).
+func TestImportMode(t *testing.T) {
+	ctx := context.Background()
+	live := fakeCharges(100, 2, true)
+	for i := range live {
+		live[i].Livemode = true
+	}
+	for _, tc := range []struct {
+		name      string
+		stored    []reconcile.Charge
+		state     string
+		wantLive  bool
+		wantKnown bool
+	}{
+		{name: "a new store"},
+		{name: "a store of live charges", stored: live, wantLive: true, wantKnown: true},
+		{name: "a store whose mode is recorded", state: "false", wantKnown: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTemp(t)
+			if len(tc.stored) > 0 {
+				if err := s.SaveCharges(ctx, tc.stored); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.state != "" {
+				if err := s.SetState(ctx, StateLivemode, tc.state); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+				live, known, err := imp.Mode()
+				if err != nil || live != tc.wantLive || known != tc.wantKnown {
+					t.Errorf("Mode = %v, %v, %v; want %v, %v", live, known, err, tc.wantLive, tc.wantKnown)
+				}
+				c := fakeCharge(1, true)
+				c.Livemode = !tc.wantLive
+				if err := imp.Add(c, reconcile.Place{File: "f", Line: 1, Element: -1}, [16]byte{1}); err != nil {
+					return err
+				}
+				if _, _, err := imp.Counts(); err != nil {
+					return err
+				}
+				if _, _, err := imp.Mode(); !errors.Is(err, errModeAfterCounts) {
+					t.Errorf("Mode after Counts: %v, want it refused", err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Another process opening a new store while an import writes into it through
+// a rollback journal waits for it (busyTimeout), then is told the store is
+// busy, not that it is damaged.
+func TestOpenDuringImportIsBusy(t *testing.T) {
+	before := importCacheKiB
+	importCacheKiB = 256 // pages are written, and the store locked, before the commit
+	t.Cleanup(func() { importCacheKiB = before })
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.ImportCharges(ctx, func(imp *ChargeImport) error {
+		for i, c := range fakeCharges(0, 2000, true) {
+			if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{1}); err != nil {
+				return err
+			}
+		}
+		if _, _, err := imp.Counts(); err != nil {
+			return err
+		}
+		other, err := OpenReadOnly(ctx, path)
+		if err == nil {
+			other.Close()
+		}
+		if !errors.Is(err, ErrBusy) || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "another doublecheck process is writing to the store") {
+			t.Errorf("open during the import: %v; want the store busy", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
