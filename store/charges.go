@@ -209,11 +209,9 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 	}
 	metadata := c.MetadataJSON // a charge loaded from a store carries it so
 	if len(c.Metadata) > 0 {
-		b, err := json.Marshal(c.Metadata)
-		if err != nil {
+		if metadata, err = metadataJSON(c.Metadata); err != nil {
 			return nil, nil, fmt.Errorf("charge %s: encode metadata: %w", c.ID, err)
 		}
-		metadata = string(b)
 	}
 	facts, err := chargeFactsColumn(*c, provider)
 	if err != nil {
@@ -228,6 +226,54 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 		raw = c.Raw
 	}
 	return chargeArgs, append(rawArgs, c.ID, raw, observed), nil
+}
+
+// metadataJSON is metadata as stored: json.Marshal's compact object, keys
+// sorted, or "" when there is none. Keys and values of printable ASCII that
+// JSON need not escape (nearly all metadata) are written here directly, at a
+// tenth of json.Marshal's cost on an import of a million charges; anything
+// else goes through json.Marshal, whose escapes are the stored form.
+func metadataJSON(metadata map[string]string) (string, error) {
+	if len(metadata) == 0 {
+		return "", nil
+	}
+	keys := make([]string, 0, len(metadata))
+	size := 2
+	for k, v := range metadata {
+		if !plainJSON(k) || !plainJSON(v) {
+			b, err := json.Marshal(metadata)
+			return string(b), err
+		}
+		keys = append(keys, k)
+		size += len(k) + len(v) + 6
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, `":"`...)
+		b = append(b, metadata[k]...)
+		b = append(b, '"')
+	}
+	return string(append(b, '}')), nil
+}
+
+// plainJSON is whether json.Marshal writes s between quotes as it is:
+// printable ASCII without a quote, a backslash or the characters it escapes
+// for HTML (<, >, &).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // chargeFactsColumn is the facts column of c as the store holds it, with its
@@ -514,13 +560,9 @@ func saveObservations(ctx context.Context, tx *txn, obs reconcile.Observations) 
 			if err != nil {
 				return fmt.Errorf("checkout session %s: %w", c.Session, err)
 			}
-			metadata := ""
-			if len(c.Metadata) > 0 {
-				b, err := json.Marshal(c.Metadata)
-				if err != nil {
-					return fmt.Errorf("checkout session %s: encode metadata: %w", c.Session, err)
-				}
-				metadata = string(b)
+			metadata, err := metadataJSON(c.Metadata)
+			if err != nil {
+				return fmt.Errorf("checkout session %s: encode metadata: %w", c.Session, err)
 			}
 			if _, err := put.ExecContext(ctx, c.Session, c.PaymentIntent, c.ClientReferenceID, metadata, at); err != nil {
 				return fmt.Errorf("save checkout session %s: %w", c.Session, err)
