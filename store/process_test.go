@@ -249,6 +249,18 @@ func TestKilledImportLeavesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			cmd.Wait()
+			// A command that only reads cannot undo a write left in a
+			// rollback journal, and must not read around it.
+			ro, err := OpenReadOnly(context.Background(), path)
+			if err == nil {
+				if rows := countRows(t, ro); rows["charges"] != 0 || rows["charge_raw"] != 0 {
+					t.Errorf("read-only, a killed import shows %v", rows)
+				}
+				ro.Close()
+			}
+			if (err != nil || when == "import-spilling") && (err == nil || !strings.Contains(err.Error(), "a write into it was interrupted")) {
+				t.Errorf("read-only open after the kill: %v; want it told to undo the interrupted write", err)
+			}
 			s, err := Open(context.Background(), path)
 			if err != nil {
 				t.Fatalf("reopen after the kill: %v", err)

@@ -553,6 +553,14 @@ func isReadOnly(err error) bool {
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_READONLY
 }
 
+// isRollbackNeeded reports whether err is SQLite's refusal to read, through a
+// read-only connection, a store whose rollback journal holds an interrupted
+// write (a hot journal: see importJournal) that must be undone first.
+func isRollbackNeeded(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_READONLY_ROLLBACK
+}
+
 // isCantOpen reports whether err is SQLite's "unable to open database file".
 func isCantOpen(err error) bool {
 	var e *sqlite.Error
@@ -606,6 +614,8 @@ func (s *Store) damaged(err error) error {
 	switch {
 	case isBusy(err):
 		return &busyError{path: s.path, err: err}
+	case isRollbackNeeded(err):
+		return fmt.Errorf("open store %s: a write into it was interrupted (an import stopped by a crash or a kill) and must be undone first, which a command that only reads may not do: any command that writes to it (doublecheck import, doublecheck sync) undoes it, and the store then holds what it held before (%w)", s.path, err)
 	case (isReadOnly(err) || isCantOpen(err)) && walWithoutShm(s.path):
 		return walReadOnlyError(s.path, err)
 	case isReadOnly(err):
