@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -137,6 +136,11 @@ func importAdyenReports(env Env, more []string) importer {
 		}
 		var sum adyenapi.Summary
 		err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
+			// Again under the write lock, before anything is written.
+			storeLive, known, err := imp.Mode()
+			if err != nil {
+				return err
+			}
 			// What earlier imports stored of these payments is read in the
 			// import's transaction, so an import committed meanwhile is
 			// added to, not overwritten.
@@ -150,7 +154,6 @@ func importAdyenReports(env Env, more []string) importer {
 				}
 				return raws, err
 			}
-			var err error
 			sum, err = reports.Emit(stored, func(rec *reconcile.ChargeRecord) error {
 				return imp.Add(rec.Charge, rec.Place, rec.Digest)
 			})
@@ -160,10 +163,7 @@ func importAdyenReports(env Env, more []string) importer {
 			if count, repeated, err = imp.Counts(); err != nil || count == 0 {
 				return err
 			}
-			if known, err := checkStoreMode(ctx, st, in.name, live); err != nil || known {
-				return err
-			}
-			return imp.SetState(store.StateLivemode, strconv.FormatBool(live))
+			return settleImportMode(imp, st, in.name, live, storeLive, known)
 		})
 		if err != nil {
 			return 0, 0, err

@@ -251,10 +251,13 @@ func importCharges(ctx context.Context, st *store.Store, in *importInput) (count
 		}
 	}
 	err = st.ImportCharges(ctx, func(imp *store.ChargeImport) error {
-		var (
-			modes fileModes
-			err   error
-		)
+		// Again under the write lock, before anything is written: another
+		// import may have fixed the store's mode since it was checked.
+		storeLive, known, err := imp.Mode()
+		if err != nil {
+			return err
+		}
+		var modes fileModes
 		in.note, err = in.format.read(in.r, in.name, in.now, imp.StoredCharges, func(rec *reconcile.ChargeRecord) error {
 			if err := modes.check(rec); err != nil {
 				return err
@@ -267,12 +270,7 @@ func importCharges(ctx context.Context, st *store.Store, in *importInput) (count
 		if count, repeated, err = imp.Counts(); err != nil || count == 0 {
 			return err
 		}
-		// Again under the write lock: another import may have fixed the
-		// store's mode since it was checked.
-		if known, err := checkStoreMode(ctx, st, in.name, modes.live); err != nil || known {
-			return err
-		}
-		return imp.SetState(store.StateLivemode, strconv.FormatBool(modes.live))
+		return settleImportMode(imp, st, in.name, modes.live, storeLive, known)
 	})
 	return count, repeated, err
 }
@@ -284,11 +282,28 @@ func checkStoreMode(ctx context.Context, st *store.Store, name string, live bool
 	if err != nil {
 		return false, err
 	}
+	return known, refuseOtherMode(st, name, live, storeLive, known)
+}
+
+// refuseOtherMode refuses a file of charges of the mode live, called name,
+// when st's mode is known and is storeLive, the other one.
+func refuseOtherMode(st *store.Store, name string, live, storeLive, known bool) error {
 	if known && storeLive != live {
-		return true, fmt.Errorf("import %s: the file holds %s charges but the store %s is a %s store; nothing was stored: import it into another store with --db PATH",
+		return fmt.Errorf("import %s: the file holds %s charges but the store %s is a %s store; nothing was stored: import it into another store with --db PATH",
 			name, modeName(live), st.Path(), modeName(storeLive))
 	}
-	return known, nil
+	return nil
+}
+
+// settleImportMode, once imp stored charges of the mode live from the file
+// called name, refuses them when the store's mode, as imp.Mode read it
+// (storeLive, known), is the other one, and fixes it to live when the store
+// had none: a store's mode is fixed by its first write.
+func settleImportMode(imp *store.ChargeImport, st *store.Store, name string, live, storeLive, known bool) error {
+	if known {
+		return refuseOtherMode(st, name, live, storeLive, known)
+	}
+	return imp.SetState(store.StateLivemode, strconv.FormatBool(live))
 }
 
 // fileModes refuses a file whose charges are not all of the mode of its first.

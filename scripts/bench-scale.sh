@@ -41,7 +41,7 @@ for n in $SIZES; do
 	"$DIR/gencharges" -n "$n" >"$file"
 	: >"$DIR/import" && : >"$DIR/scan"
 	for _ in $(seq "$RUNS"); do
-		rm -f "$db" "$db-wal" "$db-shm"
+		rm -f "$db" "$db-wal" "$db-shm" "$db-journal"
 		measure "$DIR/doublecheck" import "$file" --db "$db" >>"$DIR/import"
 	done
 	for _ in $(seq "$RUNS"); do

@@ -28,11 +28,14 @@ import (
 //     The charges go into the store in that order: Stripe's ids are random,
 //     so charges written in file order land on random pages of tables much
 //     larger than the page cache, and a large transaction then spills and
-//     rereads pages; in id order the pages fill one after another.
+//     rereads pages; in id order the pages fill one after another. Into a
+//     store that held no charges when the transaction began, they are
+//     inserted rather than upserted (see prepareChunk).
 //
 // Any error rolls everything back.
 type ChargeImport struct {
 	ctx    context.Context
+	s      *Store
 	tx     *txn
 	sorter recordSorter
 	writer *chargeWriter
@@ -72,9 +75,21 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 			return fmt.Errorf("import into %s: %w", s.path, err)
 		}
 		defer restore()
+		restoreWAL, err := s.importJournal(ctx, conn)
+		if err != nil {
+			return fmt.Errorf("import into %s: %w", s.path, err)
+		}
+		defer restoreWAL()
 	}
 	return s.withTxOn(ctx, conn, func(tx *txn) error {
-		imp := &ChargeImport{ctx: ctx, tx: tx, sorter: recordSorter{dir: dir}, writer: newChargeWriter(tx)}
+		imp := &ChargeImport{ctx: ctx, s: s, tx: tx, sorter: recordSorter{dir: dir}, writer: newChargeWriter(tx)}
+		// Under the write lock: no other write can add charges before the
+		// import's are written.
+		empty, err := holdsNoCharges(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("import into %s: %w", s.path, err)
+		}
+		imp.writer.fresh = empty
 		defer imp.sorter.close()
 		defer imp.writer.Close()
 		if err := fn(imp); err != nil {
@@ -87,11 +102,66 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 	})
 }
 
+// holdsNoCharges is whether the store holds no charges and no raw JSON, as
+// q sees it.
+func holdsNoCharges(ctx context.Context, q querier) (bool, error) {
+	var some bool
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM charges) OR EXISTS (SELECT 1 FROM charge_raw)`).Scan(&some); err != nil {
+		return false, fmt.Errorf("look for stored charges: %w", err)
+	}
+	return !some, nil
+}
+
+// importJournal has an import into a store without charges write through a
+// rollback journal instead of the log (WAL): every page of the new charges is
+// then written once, into the store, instead of into the log and again into
+// the store when the commit checkpoints it, which took 3–4 s of a million
+// charges' import. A crash still leaves the store as it was: the journal
+// holds the pages the import changed, and the next open rolls them back.
+// Other connections cannot read the store while the import writes through a
+// journal (with the log they would read it empty); so only a store without
+// charges, which they would find empty, switches, and only when no other
+// connection has it open (SQLite refuses the switch otherwise, and the import
+// goes through the log as before). restore switches back to the log, or
+// leaves that to the next open (see enableWAL) when it cannot.
+func (s *Store) importJournal(ctx context.Context, conn *pinned) (restore func(), err error) {
+	none := func() {}
+	if empty, err := holdsNoCharges(ctx, conn); err != nil || !empty {
+		return none, err
+	}
+	// This process's own idle readers hold the store open too.
+	s.reader.SetMaxIdleConns(0)
+	s.reader.SetMaxIdleConns(readerConns)
+	var mode string
+	err = conn.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode)
+	switch {
+	case isBusy(err):
+		return none, nil
+	case err != nil:
+		return nil, fmt.Errorf("leave the write-ahead log for the import: %w", err)
+	case mode != "delete":
+		return none, nil
+	}
+	// FULL: with a rollback journal NORMAL could lose the store, not only
+	// the import, to a power failure at the wrong moment; the journal is
+	// small (the few pages the store had), so its syncs cost little.
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+		enableWAL(context.WithoutCancel(ctx), conn)
+		return nil, fmt.Errorf("set the import's synchronous mode: %w", err)
+	}
+	return func() {
+		ctx := context.WithoutCancel(ctx)
+		conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`)
+		enableWAL(ctx, conn)
+	}, nil
+}
+
 // importCacheKiB is the page cache of the import's connection: the one
 // transaction writes every page of the charges it adds, and pages evicted
 // before the commit are written to the log early, and again when changed
-// again (the last page of each table and the pages above it).
-const importCacheKiB = 64 << 10
+// again (the last page of each table and the pages above it). A variable so
+// that a test can have pages written before the commit.
+var importCacheKiB = 64 << 10
 
 // importCache gives the import's connection a larger page cache; restore
 // gives it back its own.
@@ -149,6 +219,20 @@ func (imp *ChargeImport) Counts() (charges, repeated int, err error) {
 	}
 	return imp.stored, imp.repeated, nil
 }
+
+// Mode is the store's mode (see Store.Mode) as the import's transaction sees
+// it, under the write lock: another write may have fixed it since the
+// import began. It must be read before Counts writes the charges, whose own
+// modes it would then see; during an import other connections may not be
+// able to read the store at all (see importJournal).
+func (imp *ChargeImport) Mode() (live, known bool, err error) {
+	if imp.finished {
+		return false, false, errModeAfterCounts
+	}
+	return imp.s.mode(imp.ctx, imp.tx)
+}
+
+var errModeAfterCounts = errors.New("the import's mode was asked after its charges were written (Counts was called): it would count them")
 
 // SetState stores value under name with the charges.
 func (imp *ChargeImport) SetState(name, value string) error {

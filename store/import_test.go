@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,9 +151,10 @@ func TestImportChargesRollsBack(t *testing.T) {
 }
 
 // TestImportChargesStoresAsSaveChargesDoes: what an import stores loads back
-// field for field, with its raw JSON, and against charges already stored the
-// newest observation wins as in SaveCharges (ties to the import), raw JSON
-// going with it.
+// field for field, with its raw JSON (none for a charge given without), both
+// into a new store (which inserts) and into one holding charges (which
+// upserts); against charges already stored the newest observation wins as in
+// SaveCharges (ties to the import), raw JSON going with it.
 func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
 	smallImportRuns(t)
 	forEachDialect(t, func(t *testing.T, d testDialect) {
@@ -160,60 +164,83 @@ func TestImportChargesStoresAsSaveChargesDoes(t *testing.T) {
 			return reconcile.Charge{ID: id, Amount: 1000, AmountRefunded: refunded, Currency: "usd", Status: "succeeded",
 				Captured: true, Observed: observed, Raw: []byte(raw), Metadata: map[string]string{"order_id": id}}
 		}
-		s := d.open(t)
-		stored := []reconcile.Charge{
-			version("ch_newer_in_store", 1000, t0.Add(time.Hour), `{"v":"store"}`),
-			version("ch_older_in_store", 0, t0, `{"v":"store"}`),
-			version("ch_tie", 0, t0, `{"v":"store"}`),
-		}
-		if err := s.SaveCharges(ctx, stored); err != nil {
-			t.Fatal(err)
-		}
-		imported := append(fakeCharges(0, 2*chunkRows+3, true), // several statements
-			version("ch_newer_in_store", 0, t0, `{"v":"file"}`),
-			version("ch_older_in_store", 500, t0.Add(time.Hour), `{"v":"file"}`),
-			version("ch_tie", 300, t0, `{"v":"file"}`))
-		err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
-			for i, c := range imported {
-				if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i), byte(i >> 8)}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := loadedCharges(t, s)
-		if len(got) != len(imported) {
-			t.Fatalf("the store holds %d charges, want %d", len(got), len(imported))
-		}
-		for _, c := range imported[:len(imported)-3] {
-			want := c
-			want.Raw = nil
-			want.Provider = reconcile.ProviderStripe // a charge without a provider is Stripe's
-			if !reflect.DeepEqual(got[c.ID], want) {
-				t.Fatalf("charge %s loads as\n%+v\nwant\n%+v", c.ID, got[c.ID], want)
-			}
-			if raw := rawOf(t, s, c.ID); raw != string(c.Raw) {
-				t.Fatalf("charge %s raw JSON %q, want %q", c.ID, raw, c.Raw)
-			}
-		}
 		for _, tc := range []struct {
-			id           string
-			wantRefunded int64
-			wantRaw      string
+			name   string
+			stored []reconcile.Charge
+			// newest: of the charges stored, the ones also imported, with
+			// what the store holds of them afterwards.
+			newest []struct {
+				id           string
+				wantRefunded int64
+				wantRaw      string
+			}
 		}{
-			{"ch_newer_in_store", 1000, `{"v":"store"}`},
-			{"ch_older_in_store", 500, `{"v":"file"}`},
-			{"ch_tie", 300, `{"v":"file"}`},
+			{name: "into a new store"},
+			{name: "into a store holding charges", stored: []reconcile.Charge{
+				version("ch_newer_in_store", 1000, t0.Add(time.Hour), `{"v":"store"}`),
+				version("ch_older_in_store", 0, t0, `{"v":"store"}`),
+				version("ch_tie", 0, t0, `{"v":"store"}`),
+			}, newest: []struct {
+				id           string
+				wantRefunded int64
+				wantRaw      string
+			}{
+				{"ch_newer_in_store", 1000, `{"v":"store"}`},
+				{"ch_older_in_store", 500, `{"v":"file"}`},
+				{"ch_tie", 300, `{"v":"file"}`},
+			}},
 		} {
-			if r := got[tc.id].AmountRefunded; r != tc.wantRefunded {
-				t.Errorf("%s: amount refunded %d, want %d", tc.id, r, tc.wantRefunded)
-			}
-			if raw := rawOf(t, s, tc.id); raw != tc.wantRaw {
-				t.Errorf("%s: raw JSON %s, want %s", tc.id, raw, tc.wantRaw)
-			}
+			t.Run(tc.name, func(t *testing.T) {
+				s := d.open(t)
+				if len(tc.stored) > 0 {
+					if err := s.SaveCharges(ctx, tc.stored); err != nil {
+						t.Fatal(err)
+					}
+				}
+				fresh := append(fakeCharges(0, 2*chunkRows+3, true), // several statements
+					fakeCharge(2*chunkRows+3, false)) // no raw JSON
+				imported := fresh
+				if len(tc.stored) > 0 {
+					imported = append(slices.Clone(fresh),
+						version("ch_newer_in_store", 0, t0, `{"v":"file"}`),
+						version("ch_older_in_store", 500, t0.Add(time.Hour), `{"v":"file"}`),
+						version("ch_tie", 300, t0, `{"v":"file"}`))
+				}
+				err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+					for i, c := range imported {
+						if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i), byte(i >> 8)}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := loadedCharges(t, s)
+				if len(got) != len(imported) {
+					t.Fatalf("the store holds %d charges, want %d", len(got), len(imported))
+				}
+				for _, c := range fresh {
+					want := c
+					want.Raw = nil
+					want.Provider = reconcile.ProviderStripe // a charge without a provider is Stripe's
+					if !reflect.DeepEqual(got[c.ID], want) {
+						t.Fatalf("charge %s loads as\n%+v\nwant\n%+v", c.ID, got[c.ID], want)
+					}
+					if raw := rawOf(t, s, c.ID); raw != string(c.Raw) {
+						t.Fatalf("charge %s raw JSON %q, want %q", c.ID, raw, c.Raw)
+					}
+				}
+				for _, n := range tc.newest {
+					if r := got[n.id].AmountRefunded; r != n.wantRefunded {
+						t.Errorf("%s: amount refunded %d, want %d", n.id, r, n.wantRefunded)
+					}
+					if raw := rawOf(t, s, n.id); raw != n.wantRaw {
+						t.Errorf("%s: raw JSON %s, want %s", n.id, raw, n.wantRaw)
+					}
+				}
+			})
 		}
 	})
 }
@@ -318,4 +345,170 @@ func TestImportNULNamesItsLine(t *testing.T) {
 			t.Fatalf("import with a NUL on SQLite: %v", err)
 		}
 	})
+}
+
+// TestImportJournal: an import into a store without charges that no other
+// connection has open writes through a rollback journal (the journal file is
+// there once it wrote); with another connection reading the store, or into a
+// store holding charges, it writes through the log (WAL) as before. Either
+// way every charge is stored and the store is back in WAL mode afterwards.
+func TestImportJournal(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name        string
+		holding     bool // the store holds charges before the import
+		openReader  bool // another connection has the store open
+		wantJournal bool
+	}{
+		{name: "a new store", wantJournal: true},
+		{name: "a new store another connection reads", openReader: true},
+		{name: "a store holding charges", holding: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "store.db")
+			s, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			before := 0
+			if tc.holding {
+				before = 3
+				if err := s.SaveCharges(ctx, fakeCharges(10000, before, true)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.openReader {
+				other, err := OpenReadOnly(ctx, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Close()
+				if _, _, err := other.Mode(ctx); err != nil { // its connection stays open
+					t.Fatal(err)
+				}
+			}
+			var journal bool
+			err = s.ImportCharges(ctx, func(imp *ChargeImport) error {
+				for i, c := range fakeCharges(0, 3*chunkRows, true) {
+					if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{1}); err != nil {
+						return err
+					}
+				}
+				if _, _, err := imp.Counts(); err != nil {
+					return err
+				}
+				_, err := os.Stat(path + "-journal")
+				journal = err == nil
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if journal != tc.wantJournal {
+				t.Errorf("the import wrote through a rollback journal: %v, want %v", journal, tc.wantJournal)
+			}
+			var mode string
+			if err := s.reader.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Errorf("journal mode after the import: %q, %v; want wal", mode, err)
+			}
+			if n := countRows(t, s)["charges"]; n != before+3*chunkRows {
+				t.Errorf("the store holds %d charges, want %d", n, before+3*chunkRows)
+			}
+		})
+	}
+}
+
+// TestImportMode: an import reads the store's mode in its transaction, as
+// it was before the import wrote anything, and refuses to read it once the
+// charges are written (it would see their modes).
+func TestImportMode(t *testing.T) {
+	ctx := context.Background()
+	live := fakeCharges(100, 2, true)
+	for i := range live {
+		live[i].Livemode = true
+	}
+	for _, tc := range []struct {
+		name      string
+		stored    []reconcile.Charge
+		state     string
+		wantLive  bool
+		wantKnown bool
+	}{
+		{name: "a new store"},
+		{name: "a store of live charges", stored: live, wantLive: true, wantKnown: true},
+		{name: "a store whose mode is recorded", state: "false", wantKnown: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTemp(t)
+			if len(tc.stored) > 0 {
+				if err := s.SaveCharges(ctx, tc.stored); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.state != "" {
+				if err := s.SetState(ctx, StateLivemode, tc.state); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+				live, known, err := imp.Mode()
+				if err != nil || live != tc.wantLive || known != tc.wantKnown {
+					t.Errorf("Mode = %v, %v, %v; want %v, %v", live, known, err, tc.wantLive, tc.wantKnown)
+				}
+				c := fakeCharge(1, true)
+				c.Livemode = !tc.wantLive
+				if err := imp.Add(c, reconcile.Place{File: "f", Line: 1, Element: -1}, [16]byte{1}); err != nil {
+					return err
+				}
+				if _, _, err := imp.Counts(); err != nil {
+					return err
+				}
+				if _, _, err := imp.Mode(); !errors.Is(err, errModeAfterCounts) {
+					t.Errorf("Mode after Counts: %v, want it refused", err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Another process opening a new store while an import writes into it through
+// a rollback journal waits for it (busyTimeout), then is told the store is
+// busy, not that it is damaged.
+func TestOpenDuringImportIsBusy(t *testing.T) {
+	before := importCacheKiB
+	importCacheKiB = 256 // pages are written, and the store locked, before the commit
+	t.Cleanup(func() { importCacheKiB = before })
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.ImportCharges(ctx, func(imp *ChargeImport) error {
+		for i, c := range fakeCharges(0, 2000, true) {
+			if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{1}); err != nil {
+				return err
+			}
+		}
+		if _, _, err := imp.Counts(); err != nil {
+			return err
+		}
+		other, err := OpenReadOnly(ctx, path)
+		if err == nil {
+			other.Close()
+		}
+		if !errors.Is(err, ErrBusy) || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "another doublecheck process is writing to the store") {
+			t.Errorf("open during the import: %v; want the store busy", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

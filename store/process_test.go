@@ -75,9 +75,14 @@ func TestHelperProcess(t *testing.T) {
 	case "import":
 		// An import of importedBeforeKill charges and more, in runs of a
 		// few records; "added" once the file is read and the merge and the
-		// writes begin (when "import-writing"), or while charges are still
-		// being added (when "import-reading").
+		// writes begin (when "import-writing" or "import-spilling", which
+		// has so small a page cache that pages are written before the
+		// commit), or while charges are still being added (when
+		// "import-reading").
 		importRunBytes = 16 << 10
+		if os.Getenv(helperWhoEnv) == "import-spilling" {
+			importCacheKiB = 256
+		}
 		err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
 			for i := 0; ; i++ {
 				c := fakeCharge(i, true)
@@ -87,7 +92,7 @@ func TestHelperProcess(t *testing.T) {
 				if i == importedBeforeKill {
 					fmt.Fprintln(out, "added")
 					out.Flush()
-					if os.Getenv(helperWhoEnv) == "import-writing" {
+					if os.Getenv(helperWhoEnv) != "import-reading" {
 						return nil
 					}
 				}
@@ -215,11 +220,13 @@ func checkWholeBatches(t *testing.T, path string) {
 // says so.
 const importedBeforeKill = 20000
 
-// An import killed with SIGKILL while it reads the file or while it writes
-// the charges leaves the store as it was (it opens, passes integrity_check,
-// holds none of the import's charges) and no scratch file in its directory.
+// An import killed with SIGKILL while it reads the file, while it writes the
+// charges, or once it wrote some of them into the store's files (through a
+// rollback journal into a new store: see importJournal) leaves the store as
+// it was (it opens, passes integrity_check, holds none of the import's
+// charges, is back in WAL mode) and no scratch file in its directory.
 func TestKilledImportLeavesNothing(t *testing.T) {
-	for _, when := range []string{"import-reading", "import-writing"} {
+	for _, when := range []string{"import-reading", "import-writing", "import-spilling"} {
 		t.Run(when, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "store.db")
@@ -235,27 +242,68 @@ func TestKilledImportLeavesNothing(t *testing.T) {
 				cmd.Wait()
 				t.Fatal("the child stopped before adding its charges")
 			}
+			if when == "import-spilling" {
+				waitForWrites(t, cmd, path)
+			}
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			cmd.Wait()
+			// A command that only reads cannot undo a write left in a
+			// rollback journal, and must not read around it.
+			ro, err := OpenReadOnly(context.Background(), path)
+			if err == nil {
+				if rows := countRows(t, ro); rows["charges"] != 0 || rows["charge_raw"] != 0 {
+					t.Errorf("read-only, a killed import shows %v", rows)
+				}
+				ro.Close()
+			}
+			if (err != nil || when == "import-spilling") && (err == nil || !strings.Contains(err.Error(), "a write into it was interrupted")) {
+				t.Errorf("read-only open after the kill: %v; want it told to undo the interrupted write", err)
+			}
 			s, err := Open(context.Background(), path)
 			if err != nil {
 				t.Fatalf("reopen after the kill: %v", err)
 			}
 			defer s.Close()
-			var integrity string
+			var integrity, journal string
 			if err := s.reader.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
 				t.Fatalf("integrity_check = %q, %v", integrity, err)
 			}
 			if rows := countRows(t, s); rows["charges"] != 0 || rows["charge_raw"] != 0 {
 				t.Errorf("a killed import left %v", rows)
 			}
+			if err := s.reader.QueryRow(`PRAGMA journal_mode`).Scan(&journal); err != nil || journal != "wal" {
+				t.Errorf("journal mode after the kill and an open: %q, %v; want wal", journal, err)
+			}
 			left, err := filepath.Glob(filepath.Join(dir, ".doublecheck-import-*"))
 			if err != nil || len(left) > 0 {
 				t.Errorf("a killed import left %v (%v) beside the store", left, err)
 			}
 		})
+	}
+}
+
+// waitForWrites waits until the store at path, with its journal or log, has
+// grown by a megabyte: the import running in cmd has written pages of its
+// charges before committing.
+func waitForWrites(t *testing.T, cmd *exec.Cmd, path string) {
+	t.Helper()
+	size := func() int64 {
+		var n int64
+		for _, p := range []string{path, path + "-journal", path + "-wal"} {
+			if fi, err := os.Stat(p); err == nil {
+				n += fi.Size()
+			}
+		}
+		return n
+	}
+	start := size()
+	for deadline := time.Now().Add(time.Minute); size() < start+1<<20; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the import wrote nothing into the store's files in a minute")
+		}
 	}
 }
 

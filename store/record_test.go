@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
@@ -58,6 +59,48 @@ func FuzzParseDecimal(f *testing.F) {
 		want, err := strconv.ParseInt(s, 10, 64)
 		if ok && (err != nil || got != want) || !ok && err == nil && canonical.MatchString(s) {
 			t.Fatalf("parseDecimal(%q) = %d, %v; strconv says %d, %v", s, got, ok, want, err)
+		}
+	})
+}
+
+// metadataJSON writes what json.Marshal writes, byte for byte: the stored
+// form of metadata, which an earlier version wrote with json.Marshal.
+func TestMetadataJSONIsJSONMarshal(t *testing.T) {
+	for _, m := range []map[string]string{
+		{"order_id": "o-1"},
+		{"b": "2", "a": "1", "c": "", "": "empty key", "A": "upper first"},
+		{"note": `say "hi"`},
+		{"path": `C:\tmp`},
+		{"html": "<b>&</b>"},
+		{"ctl": "line\nbreak\ttab\x01"},
+		{"utf8": "café ☕"},
+		{"bad": "\xff\xfe"},
+		{"sep": "\u2028\u2029"},
+		{"del": "\x7f", "tilde": "~"},
+	} {
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := metadataJSON(m); err != nil || got != string(want) {
+			t.Errorf("metadataJSON(%q) = %q, %v; want %q", m, got, err, want)
+		}
+	}
+	if got, err := metadataJSON(nil); got != "" || err != nil {
+		t.Errorf("metadataJSON(nil) = %q, %v; want \"\"", got, err)
+	}
+}
+
+func FuzzMetadataJSON(f *testing.F) {
+	f.Add("order_id", "o-1", "a", "<&>")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		m := map[string]string{k1: v1, k2: v2}
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := metadataJSON(m); err != nil || got != string(want) {
+			t.Errorf("metadataJSON(%q) = %q, %v; want %q", m, got, err, want)
 		}
 	})
 }

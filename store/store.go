@@ -172,8 +172,8 @@ func openWritable(ctx context.Context, path string, create bool) (*Store, error)
 		writer.Close()
 		return nil, err
 	}
-	s.reader.SetMaxOpenConns(4)
-	s.reader.SetMaxIdleConns(4)
+	s.reader.SetMaxOpenConns(readerConns)
+	s.reader.SetMaxIdleConns(readerConns)
 	return s, nil
 }
 
@@ -465,7 +465,7 @@ func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
 			return fmt.Errorf("open store %s: set page size: %w", s.path, err)
 		}
 	}
-	if err := s.enableWAL(ctx); err != nil {
+	if err := enableWAL(ctx, s.writer); err != nil {
 		return fmt.Errorf("open store %s: enable WAL: %w", s.path, err)
 	}
 	for _, m := range all[current:] {
@@ -525,11 +525,11 @@ func (s *Store) check(ctx context.Context, size int64) error {
 // does not wait for other connections before changing the journal mode: when
 // several processes open a new store at once, the losers get SQLITE_BUSY and
 // retry here until the winner has converted the file.
-func (s *Store) enableWAL(ctx context.Context) error {
+func enableWAL(ctx context.Context, db querier) error {
 	deadline := time.Now().Add(busyTimeout)
 	for {
 		var mode string
-		err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
 		switch {
 		case err == nil && mode == "wal":
 			return nil
@@ -551,6 +551,14 @@ func (s *Store) enableWAL(ctx context.Context) error {
 func isReadOnly(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_READONLY
+}
+
+// isRollbackNeeded reports whether err is SQLite's refusal to read, through a
+// read-only connection, a store whose rollback journal holds an interrupted
+// write (a hot journal: see importJournal) that must be undone first.
+func isRollbackNeeded(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_READONLY_ROLLBACK
 }
 
 // isCantOpen reports whether err is SQLite's "unable to open database file".
@@ -599,10 +607,15 @@ func (s *Store) quickCheck(ctx context.Context) error {
 	return nil
 }
 
-// damaged explains a failure to read the file: damage, or a store SQLite may
-// not write to (which is not damage).
+// damaged explains a failure to read the file: damage, a store SQLite may
+// not write to, or one another process keeps to itself while it writes (an
+// import into a new store: see importJournal); neither of these is damage.
 func (s *Store) damaged(err error) error {
 	switch {
+	case isBusy(err):
+		return &busyError{path: s.path, err: err}
+	case isRollbackNeeded(err):
+		return fmt.Errorf("open store %s: a write into it was interrupted (an import stopped by a crash or a kill) and must be undone first, which a command that only reads may not do: any command that writes to it (doublecheck import, doublecheck sync) undoes it, and the store then holds what it held before (%w)", s.path, err)
 	case (isReadOnly(err) || isCantOpen(err)) && walWithoutShm(s.path):
 		return walReadOnlyError(s.path, err)
 	case isReadOnly(err):
@@ -752,6 +765,9 @@ func (s *Store) withTxOn(ctx context.Context, db interface {
 	}
 	return nil
 }
+
+// readerConns is how many connections a store's readers have open at most.
+const readerConns = 4
 
 // ErrBusy is a write that waited busyTimeout for another connection's write
 // lock: another doublecheck process (a sync, an import, a refund) is writing.
