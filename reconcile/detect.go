@@ -220,8 +220,11 @@ func (x *index) attachIntents() {
 	if len(x.in.Checkouts) > 0 {
 		x.checkouts = make(map[string]*CheckoutRecord, len(x.in.Checkouts))
 		for i := range x.in.Checkouts {
-			if pi := x.in.Checkouts[i].PaymentIntent; pi != "" {
-				x.checkouts[pi] = &x.in.Checkouts[i]
+			// Of several sessions of one PaymentIntent, the one whose id
+			// sorts last, whatever order a store lists them in.
+			co := &x.in.Checkouts[i]
+			if prev := x.checkouts[co.PaymentIntent]; co.PaymentIntent != "" && (prev == nil || co.Session >= prev.Session) {
+				x.checkouts[co.PaymentIntent] = co
 			}
 		}
 	}

@@ -289,27 +289,48 @@ func reportJSON(t *testing.T, r Report) string {
 	return b.String()
 }
 
-// TestDetectIgnoresRecordOrder: stores list key records in no fixed order
-// (PostgreSQL returns a table's rows as they lie, an index's in its order), so
-// the report must not depend on it, for the records a store can hold (one per
-// key and charge).
+// TestDetectIgnoresRecordOrder: stores list key records, requests and
+// Checkout Sessions in no fixed order (PostgreSQL returns a table's rows as
+// they lie, an index's in its order), so the report must not depend on it,
+// for the records a store can hold (one per key and charge, per request
+// object, per session id).
 func TestDetectIgnoresRecordOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 4))
 	next := func(k int) int { return rng.IntN(k) }
 	for range 1000 {
 		in, opts := randomInput(rng.IntN(40), next)
-		seen := map[[2]string]bool{}
-		in.Keys = slices.DeleteFunc(in.Keys, func(k KeyRecord) bool {
-			id := [2]string{k.Key, k.ChargeID}
-			defer func() { seen[id] = true }()
-			return seen[id]
-		})
+		in = withRecords(in, next)
+		in.Keys = uniqueBy(in.Keys, func(k KeyRecord) [2]string { return [2]string{k.Key, k.ChargeID} })
+		in.Requests = uniqueBy(in.Requests, func(r RequestRecord) [2]string { return [2]string{r.Object} })
+		in.Checkouts = uniqueBy(in.Checkouts, func(c CheckoutRecord) [2]string { return [2]string{c.Session} })
+		// Sessions sharing a PaymentIntent, as a store may hold.
+		for k := range in.Checkouts {
+			if next(3) == 0 && len(in.Charges) > 0 {
+				in.Checkouts[k].PaymentIntent = in.Charges[next(len(in.Charges))].PaymentIntent
+			}
+		}
 		want := Detect(in, opts)
 		shuffled := in
-		shuffled.Keys = slices.Clone(in.Keys)
-		rng.Shuffle(len(shuffled.Keys), func(i, j int) { shuffled.Keys[i], shuffled.Keys[j] = shuffled.Keys[j], shuffled.Keys[i] })
+		shuffled.Keys, shuffled.Requests, shuffled.Checkouts = shuffle(rng, in.Keys), shuffle(rng, in.Requests), shuffle(rng, in.Checkouts)
 		if got := Detect(shuffled, opts); !reflect.DeepEqual(want, got) {
-			t.Fatalf("the report changed with the order of the key records:\n%s\nwant\n%s", reportJSON(t, got), reportJSON(t, want))
+			t.Fatalf("the report changed with the order of the records:\n%s\nwant\n%s", reportJSON(t, got), reportJSON(t, want))
 		}
 	}
+}
+
+// uniqueBy keeps the first of the items with each id.
+func uniqueBy[T any](items []T, id func(T) [2]string) []T {
+	seen := map[[2]string]bool{}
+	return slices.DeleteFunc(items, func(item T) bool {
+		k := id(item)
+		defer func() { seen[k] = true }()
+		return seen[k]
+	})
+}
+
+// shuffle is a shuffled copy of items.
+func shuffle[T any](rng *rand.Rand, items []T) []T {
+	out := slices.Clone(items)
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
 }

@@ -255,7 +255,7 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 	if in.Requests, err = loadRequestsOf(ctx, tx, append(slices.Clone(ids), intents...)); err != nil {
 		return fmt.Errorf("request records: %w", err)
 	}
-	if in.Checkouts, err = loadCheckouts(ctx, tx, "payment_intent", intents); err != nil {
+	if in.Checkouts, err = loadCheckoutsOf(ctx, tx, intents); err != nil {
 		return fmt.Errorf("checkout sessions: %w", err)
 	}
 	in.Unloaded = nw.Unloaded

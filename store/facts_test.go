@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -308,4 +310,50 @@ func mustFacts(t *testing.T, f reconcile.ChargeFacts, id string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// readRows pages through a table loadChunk rows at a time: every row is read
+// once, at and around the chunk boundaries, with ids whose byte order is not
+// a dictionary's.
+func TestReadRowsPagesEveryRow(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		ctx := context.Background()
+		s := d.open(t)
+		var stored []reconcile.RequestRecord
+		for _, n := range []int{loadChunk - 1, loadChunk, loadChunk + 1, 2*loadChunk + 7} {
+			var add []reconcile.RequestRecord
+			for i := len(stored); i < n; i++ {
+				object := fmt.Sprintf("pi_%05d", i)
+				if i%2 == 1 {
+					object = fmt.Sprintf("PI_%05d", i) // upper case sorts first in byte order
+				}
+				add = append(add, reconcile.RequestRecord{Object: object, Key: fmt.Sprintf("k-%d", i%3), SeenAt: baseTime})
+			}
+			if err := s.SaveSyncBatch(ctx, nil, nil, reconcile.Observations{Requests: add}, nil); err != nil {
+				t.Fatal(err)
+			}
+			stored = append(stored, add...)
+			tx, err := s.reader.BeginTx(ctx, s.d.snapshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readRequestFacts(ctx, tx)
+			tx.Rollback()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]reconcile.RequestFacts, len(stored))
+			for i := range stored {
+				want[i] = reconcile.RequestFactsOf(&stored[i])
+			}
+			byValue := func(a, b reconcile.RequestFacts) int {
+				return cmp.Or(cmp.Compare(a.Object, b.Object), cmp.Compare(a.Key, b.Key))
+			}
+			slices.SortFunc(got, byValue)
+			slices.SortFunc(want, byValue)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d requests stored, %d read, or not the same ones", len(want), len(got))
+			}
+		}
+	})
 }

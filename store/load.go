@@ -67,7 +67,7 @@ func loadAll(ctx context.Context, tx *txn, in *reconcile.Input) (err error) {
 	if in.Requests, err = loadRequests(ctx, tx); err != nil {
 		return fmt.Errorf("request records: %w", err)
 	}
-	if in.Checkouts, err = loadCheckouts(ctx, tx, "", nil); err != nil {
+	if in.Checkouts, err = loadCheckouts(ctx, tx); err != nil {
 		return fmt.Errorf("checkout sessions: %w", err)
 	}
 	in.Charges, err = loadCharges(ctx, tx)
@@ -203,36 +203,43 @@ func scanRequests(rows *sql.Rows, out []reconcile.RequestRecord) ([]reconcile.Re
 	return out, rows.Err()
 }
 
-// loadCheckouts reads the Checkout Sessions whose column in (say
-// payment_intent) is one of values, or all of them when in is "".
-func loadCheckouts(ctx context.Context, tx *txn, in string, values []string) (out []reconcile.CheckoutRecord, _ error) {
-	query := `SELECT id, payment_intent, client_reference_id, metadata, completed_at FROM checkout_sessions`
-	scan := func(rows *sql.Rows) error {
-		defer rows.Close()
-		for rows.Next() {
-			var c reconcile.CheckoutRecord
-			var metadata string
-			var at int64
-			if err := rows.Scan(&c.Session, &c.PaymentIntent, &c.ClientReferenceID, &metadata, &at); err != nil {
-				return err
-			}
-			m, err := checkoutMetadata(c.Session, metadata)
-			if err != nil {
-				return err
-			}
-			c.Metadata, c.CompletedAt = m, decodeTime(at)
-			out = append(out, c)
-		}
-		return rows.Err()
-	}
-	if in != "" {
-		return out, queryIn(ctx, tx, query+` WHERE `+in, values, "", scan)
-	}
-	rows, err := tx.QueryContext(ctx, query)
+func loadCheckouts(ctx context.Context, tx *txn) ([]reconcile.CheckoutRecord, error) {
+	rows, err := tx.QueryContext(ctx, checkoutsQuery)
 	if err != nil {
 		return nil, err
 	}
-	return out, scan(rows)
+	return scanCheckouts(rows, nil)
+}
+
+// loadCheckoutsOf reads the Checkout Sessions of the PaymentIntents intents.
+func loadCheckoutsOf(ctx context.Context, tx *txn, intents []string) (checkouts []reconcile.CheckoutRecord, err error) {
+	err = queryIn(ctx, tx, checkoutsQuery+` WHERE payment_intent`, intents, "", func(rows *sql.Rows) (err error) {
+		checkouts, err = scanCheckouts(rows, checkouts)
+		return err
+	})
+	return checkouts, err
+}
+
+const checkoutsQuery = `SELECT id, payment_intent, client_reference_id, metadata, completed_at FROM checkout_sessions`
+
+// scanCheckouts appends to out the Checkout Sessions of rows, and closes them.
+func scanCheckouts(rows *sql.Rows, out []reconcile.CheckoutRecord) ([]reconcile.CheckoutRecord, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var c reconcile.CheckoutRecord
+		var metadata string
+		var at int64
+		if err := rows.Scan(&c.Session, &c.PaymentIntent, &c.ClientReferenceID, &metadata, &at); err != nil {
+			return nil, err
+		}
+		m, err := checkoutMetadata(c.Session, metadata)
+		if err != nil {
+			return nil, err
+		}
+		c.Metadata, c.CompletedAt = m, decodeTime(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // checkoutMetadata decodes the stored metadata of Checkout Session session.

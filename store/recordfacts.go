@@ -38,8 +38,8 @@ func readRecordFacts(ctx context.Context, tx *txn, cf *chargeFacts) (*keyRecordF
 	err := readRows(ctx, tx, "key_records"+tx.d.byIDIndex("key_records_by_charge"), order, []string{"charge_id", "key", "order_ref", "sources"}, func(row []string) error {
 		rec := reconcile.KeyRecord{ChargeID: row[0], Key: row[1], OrderRef: row[2]}
 		if rec.Sources = sources[row[3]]; rec.Sources == nil {
-			rec.Sources = splitSources(row[3])
-			sources[row[3]] = rec.Sources
+			rec.Sources = splitSources(strings.Clone(row[3])) // kept: not the chunk's memory
+			sources[strings.Clone(row[3])] = rec.Sources
 		}
 		charge, err := join.Charge(rec.ChargeID)
 		if err != nil {
@@ -227,7 +227,7 @@ func readCreateRequests(ctx context.Context, tx *txn, ids []string) ([]reconcile
 	out := make([]reconcile.CreateRequest, 0, len(ids))
 	err := concatIn(ctx, tx, `SELECT count(*), coalesce(`+tx.d.concat("seen", "id")+`, '') FROM (SELECT c.id,
 			CASE WHEN r.object_id IS NULL THEN '-' WHEN r.idempotency_key = '' THEN '0' ELSE '1' END AS seen
-		FROM charges c LEFT JOIN requests r ON r.object_id = c.payment_intent WHERE c.id`, ids, ` ORDER BY c.id) AS page`, func(count int, seen string) error {
+		FROM charges c LEFT JOIN requests r ON r.object_id = c.payment_intent AND c.payment_intent <> '' WHERE c.id`, ids, ` ORDER BY c.id) AS page`, func(count int, seen string) error {
 		if len(seen) != count {
 			return fmt.Errorf("read %d answers for %d charges", len(seen), count)
 		}
