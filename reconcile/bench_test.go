@@ -130,17 +130,13 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 			if size.imported {
 				in.Keys = nil
 			}
-			facts := make([]ChargeFacts, len(in.Charges))
-			for i := range in.Charges {
-				facts[i] = FactsOf(&in.Charges[i])
-			}
-			records, err := recordFacts(in)
+			of, err := storeFactsOf(in)
 			if err != nil {
 				b.Fatal(err)
 			}
 			opts := DefaultOptions()
 			// What the store reads in full: the same on every run.
-			first, err := Narrow(StoreFacts{Charges: facts, Records: records}, opts, createRequestsOf(in))
+			first, err := Narrow(of, opts, createRequestsOf(in))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -159,7 +155,7 @@ func BenchmarkDetectNarrowed(b *testing.B) {
 			var groups int
 			cpuBefore := cputime.Used(b)
 			for b.Loop() {
-				nw, err := Narrow(StoreFacts{Charges: facts, Records: records}, opts, noRequests)
+				nw, err := Narrow(of, opts, noRequests)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -229,6 +225,24 @@ func createRequestsOf(in Input) CreateRequests {
 		}
 		return out, nil
 	}
+}
+
+// storeFactsOf are the facts of everything in holds, which must be in the
+// order storeOrdered gives.
+func storeFactsOf(in Input) (StoreFacts, error) {
+	of := StoreFacts{Charges: make([]ChargeFacts, len(in.Charges))}
+	for i := range in.Charges {
+		of.Charges[i] = FactsOf(&in.Charges[i])
+	}
+	for q := range in.Requests {
+		of.Requests = append(of.Requests, RequestFactsOf(&in.Requests[q]))
+	}
+	for k := range in.Checkouts {
+		of.Checkouts = append(of.Checkouts, CheckoutFactsOf(&in.Checkouts[k]))
+	}
+	var err error
+	of.Records, err = recordFacts(in)
+	return of, err
 }
 
 // recordFacts are the facts of in's key records, joined to its charges;

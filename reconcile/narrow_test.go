@@ -18,20 +18,9 @@ import (
 func narrowed(t *testing.T, in Input, opts Options) (out Input, pick []int32) {
 	t.Helper()
 	ordered := storeOrdered(in)
-	facts := make([]ChargeFacts, len(ordered.Charges))
-	for i := range ordered.Charges {
-		facts[i] = FactsOf(&ordered.Charges[i])
-	}
-	records, err := recordFacts(ordered)
+	of, err := storeFactsOf(ordered)
 	if err != nil {
 		t.Fatal(err)
-	}
-	of := StoreFacts{Charges: facts, Records: records}
-	for q := range in.Requests {
-		of.Requests = append(of.Requests, RequestFactsOf(&in.Requests[q]))
-	}
-	for k := range in.Checkouts {
-		of.Checkouts = append(of.Checkouts, CheckoutFactsOf(&in.Checkouts[k]))
 	}
 	nw, err := Narrow(of, opts, createRequestsOf(ordered))
 	if err != nil {
