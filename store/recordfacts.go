@@ -11,12 +11,12 @@ import (
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
 
-// recordSep separates the values of one column in a chunk of key records.
+// recordSep separates the values of a chunk of rows readRows reads.
 const recordSep = "\x1f"
 
-// errRecordSeparator: a key record's value holds recordSep, so a chunk of
-// them cannot be split; detection then reads every charge and record.
-var errRecordSeparator = errors.New("a key record holds the separator U+001F")
+// errRecordSeparator: a value readRows read holds recordSep, so its chunk
+// cannot be split; detection then reads every charge and record.
+var errRecordSeparator = errors.New("a stored value holds the separator U+001F")
 
 // keyRecordFacts are the facts of every key record of a store, in charge id
 // order, joined to the charges of a chargeFacts.
