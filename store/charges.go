@@ -468,18 +468,40 @@ func (s *Store) mode(ctx context.Context, q querier) (live, known bool, err erro
 // before writing, with the mode of its key or of its file: a store's mode is
 // fixed by its first write and never changes.
 func (s *Store) FixMode(ctx context.Context, live bool) error {
-	storeLive, known, err := s.Mode(ctx)
+	if !s.d.postgres {
+		return s.fixMode(ctx, s.reader, live, func(value string) error { return s.SetState(ctx, StateLivemode, value) })
+	}
+	// PostgreSQL takes no lock at BEGIN: this waits for an import (or
+	// another FixMode) between its reading of the mode and its commit.
+	return s.withTx(ctx, func(tx *txn) error {
+		if err := lockMode(ctx, tx); err != nil {
+			return fmt.Errorf("fix the mode of %s: %w", s.path, err)
+		}
+		return s.fixMode(ctx, tx, live, func(value string) error { return setState(ctx, tx, StateLivemode, value) })
+	})
+}
+
+// fixMode is FixMode reading through q and recording with set.
+func (s *Store) fixMode(ctx context.Context, q querier, live bool, set func(value string) error) error {
+	storeLive, known, err := s.mode(ctx, q)
 	switch {
 	case err != nil:
 		return err
 	case known && storeLive != live:
 		return &ModeError{Path: s.path, StoreLive: storeLive, Got: live}
 	case known:
-		if v, err := s.State(ctx, StateLivemode); err != nil || v != "" {
+		if v, err := s.state(ctx, q, StateLivemode); err != nil || v != "" {
 			return err
 		}
 	}
-	return s.SetState(ctx, StateLivemode, strconv.FormatBool(live))
+	return set(strconv.FormatBool(live))
+}
+
+// lockMode makes a PostgreSQL transaction that reads the store's mode and
+// then writes wait for any other doing so (an import, FixMode) to end.
+func lockMode(ctx context.Context, tx *txn) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, modeLock)
+	return err
 }
 
 // SaveSyncBatch stores one unit of sync progress in one transaction: charges, key

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/doublecheck-dev/doublecheck/reconcile"
 )
@@ -83,13 +84,24 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 	}
 	return s.withTxOn(ctx, conn, func(tx *txn) error {
 		imp := &ChargeImport{ctx: ctx, s: s, tx: tx, sorter: recordSorter{dir: dir}, writer: newChargeWriter(tx)}
-		// Under the write lock: no other write can add charges before the
-		// import's are written.
-		empty, err := holdsNoCharges(ctx, tx)
-		if err != nil {
-			return fmt.Errorf("import into %s: %w", s.path, err)
+		if s.d.postgres {
+			// PostgreSQL takes no lock at BEGIN: imports and the fixing of
+			// the store's mode wait for each other here, so Mode stays
+			// true until the commit.
+			if err := lockMode(ctx, tx); err != nil {
+				return fmt.Errorf("import into %s: %w", s.path, err)
+			}
+		} else {
+			// Under SQLite's write lock no other write can add charges
+			// before the import's are written, so they can be inserted
+			// rather than upserted. A sync on PostgreSQL may add them
+			// meanwhile.
+			empty, err := holdsNoCharges(ctx, tx)
+			if err != nil {
+				return fmt.Errorf("import into %s: %w", s.path, err)
+			}
+			imp.writer.fresh = empty
 		}
-		imp.writer.fresh = empty
 		defer imp.sorter.close()
 		defer imp.writer.Close()
 		if err := fn(imp); err != nil {
@@ -145,16 +157,28 @@ func (s *Store) importJournal(ctx context.Context, conn *pinned) (restore func()
 	// FULL: with a rollback journal NORMAL could lose the store, not only
 	// the import, to a power failure at the wrong moment; the journal is
 	// small (the few pages the store had), so its syncs cost little.
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+	// A reader that opened the store while the file was read holds a lock
+	// the commit must wait for (a log's commit never waits for readers):
+	// readers' loads take seconds, so the commit waits a minute, not the
+	// five seconds of other writes.
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err == nil {
+		_, err = conn.ExecContext(ctx, `PRAGMA busy_timeout = `+strconv.FormatInt(importCommitWait.Milliseconds(), 10))
+	}
+	if err != nil {
 		enableWAL(context.WithoutCancel(ctx), conn)
-		return nil, fmt.Errorf("set the import's synchronous mode: %w", err)
+		return nil, fmt.Errorf("set the import's synchronous mode and wait: %w", err)
 	}
 	return func() {
 		ctx := context.WithoutCancel(ctx)
 		conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`)
+		conn.ExecContext(ctx, `PRAGMA busy_timeout = `+strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 		enableWAL(ctx, conn)
 	}, nil
 }
+
+// importCommitWait is how long an import through a rollback journal waits
+// for readers at its commit.
+const importCommitWait = time.Minute
 
 // importCacheKiB is the page cache of the import's connection: the one
 // transaction writes every page of the charges it adds, and pages evicted

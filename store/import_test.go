@@ -491,6 +491,14 @@ func TestOpenDuringImportIsBusy(t *testing.T) {
 	}
 	defer s.Close()
 	err = s.ImportCharges(ctx, func(imp *ChargeImport) error {
+		// Before any page is written the import holds the lock a writable
+		// open needs to turn the log back on.
+		if other, err := Open(ctx, path); err == nil {
+			other.Close()
+			t.Error("a writable open before the import wrote anything succeeded; want the store busy")
+		} else if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "another doublecheck process is writing to the store") {
+			t.Errorf("writable open before the import wrote anything: %v; want the store busy", err)
+		}
 		for i, c := range fakeCharges(0, 2000, true) {
 			if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{1}); err != nil {
 				return err
@@ -499,16 +507,158 @@ func TestOpenDuringImportIsBusy(t *testing.T) {
 		if _, _, err := imp.Counts(); err != nil {
 			return err
 		}
-		other, err := OpenReadOnly(ctx, path)
-		if err == nil {
-			other.Close()
-		}
-		if !errors.Is(err, ErrBusy) || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "another doublecheck process is writing to the store") {
-			t.Errorf("open during the import: %v; want the store busy", err)
+		for name, open := range map[string]func(context.Context, string) (*Store, error){"read-only": OpenReadOnly, "writable": Open} {
+			other, err := open(ctx, path)
+			if err == nil {
+				other.Close()
+			}
+			if !errors.Is(err, ErrBusy) || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "another doublecheck process is writing to the store") {
+				t.Errorf("%s open during the import: %v; want the store busy", name, err)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// On PostgreSQL an import into a store without charges meets a sync that
+// writes some of the same charges meanwhile (nothing locks at BEGIN there):
+// it still upserts, and both land.
+func TestPostgresImportBesideAWrite(t *testing.T) {
+	url := testDialects[1].location(t)
+	ctx := context.Background()
+	a, b := openAt(t, url), openAt(t, url)
+	inTx, goOn := make(chan struct{}), make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- a.ImportCharges(ctx, func(imp *ChargeImport) error {
+			close(inTx)
+			<-goOn
+			for i, c := range fakeCharges(0, 100, true) {
+				if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i)}); err != nil {
+					return err
+				}
+			}
+			_, _, err := imp.Counts()
+			return err
+		})
+	}()
+	<-inTx
+	if err := b.SaveCharges(ctx, fakeCharges(50, 1, true)); err != nil {
+		t.Fatal(err)
+	}
+	close(goOn)
+	if err := <-errc; err != nil {
+		t.Fatalf("import beside a write of one of its charges: %v", err)
+	}
+	in, err := b.LoadInput(ctx)
+	if err != nil || len(in.Charges) != 100 {
+		t.Fatalf("%d charges stored (%v), want 100", len(in.Charges), err)
+	}
+}
+
+// On PostgreSQL two first imports of different modes cannot both land: the
+// second reads the store's mode only once the first has committed.
+func TestPostgresImportsOfTwoModes(t *testing.T) {
+	url := testDialects[1].location(t)
+	ctx := context.Background()
+	a, b := openAt(t, url), openAt(t, url)
+	errOtherMode := errors.New("the store has the other mode")
+	importMode := func(s *Store, live bool, from int, read chan<- struct{}, goOn <-chan struct{}) error {
+		return s.ImportCharges(ctx, func(imp *ChargeImport) error {
+			storeLive, known, err := imp.Mode()
+			if err != nil {
+				return err
+			}
+			if read != nil {
+				close(read)
+				<-goOn
+			}
+			for i, c := range fakeCharges(from, 10, true) {
+				c.Livemode = live
+				if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i)}); err != nil {
+					return err
+				}
+			}
+			if _, _, err := imp.Counts(); err != nil {
+				return err
+			}
+			if known {
+				if storeLive != live {
+					return errOtherMode
+				}
+				return nil
+			}
+			return imp.SetState(StateLivemode, strconv.FormatBool(live))
+		})
+	}
+	read, goOn := make(chan struct{}), make(chan struct{})
+	errA, errB := make(chan error, 1), make(chan error, 1)
+	go func() { errA <- importMode(a, true, 0, read, goOn) }()
+	<-read
+	go func() { errB <- importMode(b, false, 1000, nil, nil) }()
+	// Give the second import the time to run whole, as it did when it did
+	// not wait; the outcome, not the timing, is what is checked.
+	select {
+	case err := <-errB:
+		errB <- err
+	case <-time.After(2 * time.Second):
+	}
+	close(goOn)
+	if err := <-errA; err != nil {
+		t.Fatalf("the first import: %v", err)
+	}
+	if err := <-errB; !errors.Is(err, errOtherMode) {
+		t.Fatalf("the second import, of the other mode: %v; want it refused", err)
+	}
+	if live, test, err := b.ChargeModes(ctx); err != nil || !live || test {
+		t.Fatalf("the store holds live %v, test %v charges (%v); want live only", live, test, err)
+	}
+}
+
+// A first import through a rollback journal commits after a reader that
+// opened the store meanwhile ends a read longer than other writes wait for
+// (a log's commit never waits for readers; a journal's does).
+func TestFirstImportWaitsForAReaderAtCommit(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s := openAt(t, path)
+	reading := make(chan error, 1)
+	err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+		for i, c := range fakeCharges(0, 500, true) {
+			if err := imp.Add(c, reconcile.Place{File: "f", Line: i + 1, Element: -1}, [16]byte{byte(i)}); err != nil {
+				return err
+			}
+		}
+		reader, err := OpenReadOnly(ctx, path)
+		if err != nil {
+			return err
+		}
+		tx, err := reader.reader.BeginTx(ctx, reader.d.snapshot())
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM charges`).Scan(&n); err != nil {
+			return err
+		}
+		go func() {
+			time.Sleep(busyTimeout + time.Second)
+			tx.Rollback()
+			reading <- reader.Close()
+		}()
+		_, _, err = imp.Counts()
+		return err
+	})
+	if err != nil {
+		t.Fatalf("import with a reader open at its commit: %v", err)
+	}
+	if err := <-reading; err != nil {
+		t.Fatal(err)
+	}
+	if in, err := s.LoadInput(ctx); err != nil || len(in.Charges) != 500 {
+		t.Fatalf("%d charges stored (%v), want 500", len(in.Charges), err)
 	}
 }

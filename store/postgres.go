@@ -21,6 +21,10 @@ import (
 // processes opening a new database migrate it one after the other.
 const migrationLock int64 = 0x646f75626c65 // "double"
 
+// modeLock is the advisory lock key of reading and fixing a store's mode
+// (lockMode).
+const modeLock int64 = 0x6d6f6465 // "mode"
+
 // IsURL reports whether location names a PostgreSQL store (a postgres:// or
 // postgresql:// URL) rather than the path of an SQLite file.
 func IsURL(location string) bool {

@@ -466,6 +466,11 @@ func (s *Store) checkAndMigrate(ctx context.Context, size int64) error {
 		}
 	}
 	if err := enableWAL(ctx, s.writer); err != nil {
+		if isBusy(err) {
+			// A first import writing through a rollback journal holds the
+			// file until it commits.
+			return &busyError{path: s.path, err: err}
+		}
 		return fmt.Errorf("open store %s: enable WAL: %w", s.path, err)
 	}
 	for _, m := range all[current:] {
