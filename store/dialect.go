@@ -81,18 +81,6 @@ func (d *dialect) param(kind string) string {
 	return "CAST(? AS " + kind + ")"
 }
 
-// insertOrFail begins an INSERT that, when a row fails, stops there and
-// keeps the rows before it: for a statement whose failure rolls back its
-// whole transaction anyway. SQLite then needs no statement journal (a copy of
-// each page the statement changes, kept to undo it alone); PostgreSQL has no
-// such choice and undoes the statement.
-func (d *dialect) insertOrFail() string {
-	if d.postgres {
-		return "INSERT"
-	}
-	return "INSERT OR FAIL"
-}
-
 // concat aggregates expr over the rows of a query in the order of order.
 // SQLite's group_concat concatenates in the order its subquery gives.
 func (d *dialect) concat(expr, order string) string {
