@@ -291,8 +291,9 @@ func chargeFactsColumn(c reconcile.Charge, provider reconcile.Provider) ([]byte,
 // for the transaction: an import writes a million charges through one.
 type chargeWriter struct {
 	tx *txn
-	// fresh: the transaction began on a store without charges, and the
-	// writer is given each charge once, so it inserts (see prepareChunk).
+	// fresh: the SQLite transaction began on a store without charges,
+	// and the writer is given each charge once, so it inserts (see
+	// prepareChunk).
 	fresh      bool
 	statements map[int]*chunkStatements
 	chargeArgs []any

@@ -30,8 +30,8 @@ import (
 //     so charges written in file order land on random pages of tables much
 //     larger than the page cache, and a large transaction then spills and
 //     rereads pages; in id order the pages fill one after another. Into a
-//     store that held no charges when the transaction began, they are
-//     inserted rather than upserted (see prepareChunk).
+//     SQLite store that held no charges when the transaction began, they
+//     are inserted rather than upserted (see prepareChunk).
 //
 // Any error rolls everything back.
 type ChargeImport struct {
