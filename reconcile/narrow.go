@@ -302,49 +302,41 @@ func Narrow(of StoreFacts, opts Options, createRequests CreateRequests) (Narrowe
 			return buf
 		}
 	}
+	// linked fills a kind with a value of each charge that counts: its own
+	// (own), its key records' (ofRecord; events often repeat the
+	// metadata's, which is then put once) and that of another kind of
+	// record joined to it (more, read once the join is done, and ofMore).
+	linked := func(own func(*ChargeFacts) uint32, ofRecord func(*RecordFacts) uint32, more *links, ofMore func(int32) uint32, unclassed bool) func([]evidence) []evidence {
+		return func(buf []evidence) []evidence {
+			<-joined
+			for i := range facts {
+				if facts[i].Flags&FactCounts == 0 {
+					continue
+				}
+				v := own(&facts[i])
+				buf = put(buf, i, v, unclassed)
+				for _, r := range recs.of(i) {
+					if w := ofRecord(&records[r]); w != v {
+						buf = put(buf, i, w, unclassed)
+					}
+				}
+				for _, m := range more.of(i) {
+					buf = put(buf, i, ofMore(m), unclassed)
+				}
+			}
+			return buf
+		}
+	}
 	kinds := []kind{
 		{identity(func(f *ChargeFacts) uint32 { return f.Customer }), true},
 		{identity(func(f *ChargeFacts) uint32 { return f.Card }), true},
 		{identity(func(f *ChargeFacts) uint32 { return f.Email }), true},
-		{func(buf []evidence) []evidence {
-			<-joined
-			for i := range facts {
-				if facts[i].Flags&FactCounts == 0 {
-					continue
-				}
-				buf = put(buf, i, facts[i].Key, false)
-				for _, r := range recs.of(i) {
-					// A record's key is a key even when empty, as Detect
-					// reads it; events often repeat the metadata's.
-					if v := max(records[r].Key, 1); v != facts[i].Key {
-						buf = put(buf, i, v, false)
-					}
-				}
-				for _, q := range reqs.of(i) {
-					buf = put(buf, i, requests[q].Key, false)
-				}
-			}
-			return buf
-		}, false},
+		// A record's key is a key even when empty, as Detect reads it.
+		{linked(func(f *ChargeFacts) uint32 { return f.Key }, func(r *RecordFacts) uint32 { return max(r.Key, 1) },
+			&reqs, func(q int32) uint32 { return requests[q].Key }, false), false},
 		// Orders with several charges are findings whatever their amounts.
-		{func(buf []evidence) []evidence {
-			<-joined
-			for i := range facts {
-				if facts[i].Flags&FactCounts == 0 {
-					continue
-				}
-				buf = put(buf, i, facts[i].Order, true)
-				for _, r := range recs.of(i) {
-					if v := records[r].Order; v != facts[i].Order {
-						buf = put(buf, i, v, true)
-					}
-				}
-				for _, k := range sessions.of(i) {
-					buf = put(buf, i, checkouts[k].Order, true)
-				}
-			}
-			return buf
-		}, false},
+		{linked(func(f *ChargeFacts) uint32 { return f.Order }, func(r *RecordFacts) uint32 { return r.Order },
+			&sessions, func(k int32) uint32 { return checkouts[k].Order }, true), false},
 	}
 	var sorter evidenceSorter
 	var marks sync.Mutex
