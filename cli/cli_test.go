@@ -430,11 +430,26 @@ func TestImportRepeats(t *testing.T) {
 	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
 	n := len(lines)
 	changed := strings.Replace(lines[4], `"description":`, `"description":"changed","x":`, 1)
+	// lines[1] with its keys sorted and a space after each comma: the same
+	// charge written otherwise.
+	dec := json.NewDecoder(strings.NewReader(lines[1]))
+	dec.UseNumber()
+	var object map[string]any
+	if err := dec.Decode(&object); err != nil {
+		t.Fatal(err)
+	}
+	rewritten, _ := json.Marshal(object)
+	respaced := strings.ReplaceAll(string(rewritten), `,"`, `, "`)
+	if respaced == strings.TrimSpace(lines[1]) {
+		t.Fatal("rewriting left the line as it was")
+	}
 	for _, tc := range []struct {
 		name, content, wantErr, wantOut string
 	}{
 		{"identical repeats", string(data) + lines[0] + "\n" + lines[1] + "\n" + lines[0] + "\n", "",
 			"imported 462 charges (3 repeated records, each stored once)"},
+		{"repeat written otherwise", string(data) + respaced + "\n", "",
+			"imported 462 charges (1 repeated record, each stored once)"},
 		{"conflicting repeat", string(data) + "\n" + changed + "\n", fmt.Sprintf("line %d", n+2), "also on line 5, with different contents"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

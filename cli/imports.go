@@ -77,6 +77,11 @@ type chargeFormat struct {
 	// charges stored by earlier imports (a refund of a payment of another
 	// period).
 	read func(r io.Reader, name string, now time.Time, stored storedCharges, emit func(*reconcile.ChargeRecord) error) (note string, err error)
+	// sameRecords, when set, tells of two records of one charge whose
+	// digests differ whether they are one record written otherwise; a
+	// format whose digests are of its records' bytes sets it when the same
+	// record can be written in several ways (store.ChargeImport.SameRecords).
+	sameRecords func(a, b []byte) bool
 }
 
 // storedCharges gives the charges a store holds of ids, with their raw JSON.
@@ -90,7 +95,7 @@ var chargeFormats = []chargeFormat{
 			first := bytes.TrimLeft(head, " \t\r\n")
 			return len(first) > 0 && (first[0] == '{' || first[0] == '[')
 		},
-		read: noNote(stripeapi.StreamCharges)},
+		read: noNote(stripeapi.StreamCharges), sameRecords: stripeapi.SameChargeJSON},
 	{name: "stripe-dashboard", title: "a Stripe Dashboard payments export", provider: reconcile.ProviderStripe,
 		recognises: func(_ []byte, header []string) bool { return stripeapi.IsDashboardExport(header) },
 		read:       noNote(stripeapi.StreamDashboardCSV)},
@@ -257,6 +262,7 @@ func importCharges(ctx context.Context, st *store.Store, in *importInput) (count
 		if err != nil {
 			return err
 		}
+		imp.SameRecords(in.format.sameRecords)
 		var modes fileModes
 		in.note, err = in.format.read(in.r, in.name, in.now, imp.StoredCharges, func(rec *reconcile.ChargeRecord) error {
 			if err := modes.check(rec); err != nil {

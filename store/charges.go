@@ -232,6 +232,13 @@ func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []
 	return chargeArgs, append(rawArgs, c.ID, raw, observed), nil
 }
 
+// A charge's values for charge_raw, as appendChargeArgs appends them: its
+// id, raw JSON and observed time; rawArgRaw is where the raw JSON is.
+const (
+	rawArgCount = 3
+	rawArgRaw   = 1
+)
+
 // metadataJSON is metadata as stored: json.Marshal's compact object, keys
 // sorted, or "" when there is none. Keys and values of printable ASCII that
 // JSON need not escape (nearly all metadata) are written here directly, at a
@@ -303,7 +310,7 @@ type chargeWriter struct {
 
 func newChargeWriter(tx *txn) *chargeWriter {
 	return &chargeWriter{tx: tx, statements: map[int]*chunkStatements{},
-		chargeArgs: make([]any, 0, chunkRows*chargeColumnCount), rawArgs: make([]any, 0, chunkRows*3),
+		chargeArgs: make([]any, 0, chunkRows*chargeColumnCount), rawArgs: make([]any, 0, chunkRows*rawArgCount),
 		inChunk: make(map[string]bool, chunkRows)}
 }
 

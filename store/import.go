@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -24,8 +25,9 @@ import (
 //     scratch file as runs.
 //  2. Once the file is read, the runs are merged in the order of the ids:
 //     the records of one id come together, in the order of the file, so a
-//     charge repeated with the same digest is counted and stored once, and
-//     one repeated with another digest refuses the file, naming both lines.
+//     charge repeated with the same digest (or one SameRecords accepts) is
+//     counted and stored once, and one repeated with other contents refuses
+//     the file, naming both lines.
 //     The charges go into the store in that order: Stripe's ids are random,
 //     so charges written in file order land on random pages of tables much
 //     larger than the page cache, and a large transaction then spills and
@@ -50,6 +52,9 @@ type ChargeImport struct {
 	finishErr error
 	stored    int
 	repeated  int
+	// same, when set, tells whether two records of one charge whose digests
+	// differ are one record written otherwise (see SameRecords).
+	same func(a, b []byte) bool
 }
 
 // ImportCharges runs fn with an import into s and commits what it added when
@@ -234,6 +239,15 @@ func (imp *ChargeImport) Add(c reconcile.Charge, place reconcile.Place, digest [
 // errImportFinished is an Add after Counts, which wrote the charges.
 var errImportFinished = errors.New("the import's charges were already written (Counts was called): this charge would be lost")
 
+// SameRecords sets how the import tells, of two records of one charge whose
+// digests differ, that they are one record written otherwise: same is given
+// their raw records. Without it, records of one charge are repeats only when
+// their digests are equal. It lets a format digest each record's bytes as it
+// is read and compare the few records that meet in full.
+func (imp *ChargeImport) SameRecords(same func(a, b []byte) bool) {
+	imp.same = same
+}
+
 // Counts stores what was added and says how many distinct charges the file
 // held and how many repeats of them were left out. Nothing may be added
 // after it; its error, if any, is also the import's.
@@ -343,7 +357,10 @@ func (imp *ChargeImport) merge(chunks chan<- *importChunk, free <-chan *importCh
 		}
 		if have && r.id == first.id {
 			if r.digest != first.digest {
-				return fmt.Errorf("%s: %w", r.place, reconcile.ConflictError("charge", r.id, first.place.Line))
+				same, err := imp.sameRecords(c, r)
+				if err != nil || !same {
+					return cmp.Or(err, fmt.Errorf("%s: %w", r.place, reconcile.ConflictError("charge", r.id, first.place.Line)))
+				}
 			}
 			imp.repeated++
 			return nil
@@ -365,6 +382,21 @@ func (imp *ChargeImport) merge(chunks chan<- *importChunk, free <-chan *importCh
 		err = send()
 	}
 	return err
+}
+
+// sameRecords is whether r, a later record of the charge whose values end
+// chunk c, is that charge's record written otherwise (see SameRecords).
+func (imp *ChargeImport) sameRecords(c *importChunk, r stagedRecord) (bool, error) {
+	if imp.same == nil {
+		return false, nil
+	}
+	_, rawArgs, err := r.appendArgs(nil, nil)
+	if err != nil {
+		return false, err
+	}
+	first, _ := c.rawArgs[len(c.rawArgs)-rawArgCount+rawArgRaw].([]byte)
+	raw, _ := rawArgs[rawArgRaw].([]byte)
+	return first != nil && raw != nil && imp.same(first, raw), nil
 }
 
 // stagedRecord is a record as the sorter gives it back; args holds the

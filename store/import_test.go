@@ -114,6 +114,71 @@ func TestImportChargesRepeatsAndConflicts(t *testing.T) {
 	})
 }
 
+// TestImportChargesSameRecords: records of one charge whose digests differ
+// are repeats when the import's SameRecords says so, given the first record's
+// raw JSON and the later one's, and the first is stored; otherwise, or when
+// either has no raw JSON, they refuse the file. Runs are small, so records
+// also meet across runs.
+func TestImportChargesSameRecords(t *testing.T) {
+	smallImportRuns(t)
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		for _, tc := range []struct {
+			name    string
+			later   string // the later record's raw JSON; "" for none
+			wantErr bool
+		}{
+			{"written otherwise", `{"ID":"X"}`, false},
+			{"other contents", `{"id":"y"}`, true},
+			{"no raw JSON", "", true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := d.open(t)
+				ctx := context.Background()
+				var asked [][2]string
+				const n = 40
+				var repeated int
+				err := s.ImportCharges(ctx, func(imp *ChargeImport) error {
+					imp.SameRecords(func(a, b []byte) bool {
+						asked = append(asked, [2]string{string(a), string(b)})
+						return strings.EqualFold(string(a), string(b))
+					})
+					for i := range n + 1 {
+						c, digest := fakeCharge(i%n, true), byte(1)
+						c.Raw = []byte(`{"id":"x"}`)
+						if i == n { // charge 0 again, many runs later
+							c.Raw, digest = []byte(tc.later), 2
+						}
+						if err := imp.Add(c, reconcile.Place{File: "f.jsonl", Line: i + 1, Element: -1}, [16]byte{digest}); err != nil {
+							return err
+						}
+					}
+					var err error
+					_, repeated, err = imp.Counts()
+					return err
+				})
+				if tc.wantErr {
+					if err == nil || !strings.Contains(err.Error(), "is also on line 1, with different contents") {
+						t.Fatalf("error %v, want a conflict with line 1", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if repeated != 1 {
+					t.Errorf("%d repeats, want 1", repeated)
+				}
+				if want := [][2]string{{`{"id":"x"}`, tc.later}}; !reflect.DeepEqual(asked, want) {
+					t.Errorf("SameRecords was asked %q, want %q", asked, want)
+				}
+				if raw := rawOf(t, s, fakeCharge(0, true).ID); raw != `{"id":"x"}` {
+					t.Errorf("stored raw JSON %q, want the first record's", raw)
+				}
+			})
+		}
+	})
+}
+
 // TestImportChargesRollsBack: an error from the function that feeds the import
 // leaves nothing of it, and the store takes another import afterwards.
 func TestImportChargesRollsBack(t *testing.T) {

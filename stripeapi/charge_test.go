@@ -215,12 +215,12 @@ func reorderKeys(t *testing.T, obj string) string {
 // DecodeCharges reads a whole file through StreamCharges as an import does
 // (with the repeats kept in memory rather than in the store) and returns every
 // charge once, with the number of repeats it left out (the same charge again,
-// byte for byte once compacted), or, on the first problem, none. A charge
+// the same bytes, or the same canonical form: see SameChargeJSON), or, on the first problem, none. A charge
 // repeated with other contents is such a problem.
 func DecodeCharges(r io.Reader, name string) (charges []reconcile.Charge, repeated int, err error) {
 	repeats := reconcile.NewRepeats("charge")
 	err = StreamCharges(r, name, time.Now(), func(rec *ChargeRecord) error {
-		repeat, err := repeats.Seen(rec.Charge.ID, string(rec.Digest[:]), rec.Place.Line)
+		repeat, err := repeats.Seen(rec.Charge.ID, string(comparedForm(rec.Charge.Raw)), rec.Place.Line)
 		if err != nil {
 			return fmt.Errorf("%s: %w", rec.Place, err)
 		}

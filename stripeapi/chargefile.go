@@ -160,31 +160,46 @@ type chargeBatch struct {
 	now  time.Time // the clock a charge's created time is checked against
 }
 
-// decode fills out with the batch's charges, up to the first problem.
+// decode fills out with the batch's charges, up to the first problem. A
+// record's digest is of its bytes: the same bytes are the same charge. Two
+// records of one id written differently are compared only when they meet in
+// the import (SameChargeJSON), which is rare; computing every line's
+// canonical form here was a fifth of an import's reading.
 func (b *chargeBatch) decode() {
 	defer close(b.done)
-	var canon canonicalizer
 	for i, raw := range b.raw {
-		// The canonical form also checks that a line is JSON, before
-		// decoding says what is wrong with the charge in it.
-		canonical, err := canon.canonical(raw)
+		c, _, err := decodeFileCharge(raw, b.now)
 		if err != nil {
-			b.fail(i, errors.New(jsonProblem(raw)))
-			return
-		}
-		c, fast, err := decodeFileCharge(raw, b.now)
-		if err != nil {
+			if !json.Valid(raw) {
+				err = errors.New(jsonProblem(raw))
+			}
 			b.fail(i, err)
 			return
 		}
-		sum := sha256.Sum256(canonical)
-		if !fast {
-			// Only the same bytes are surely the same charge.
-			sum = sha256.Sum256(append([]byte("raw\x00"), raw...))
-		}
 		b.out[i].Charge = c
+		sum := sha256.Sum256(raw)
 		copy(b.out[i].Digest[:], sum[:])
 	}
+}
+
+// SameChargeJSON is whether a and b, two charge objects of one id from a
+// file, are one record: the same bytes, or the same canonical form (see
+// canonicalJSON: keys in another order, other spacing) when the fast decoder
+// reads both. Only then: encoding/json reads some objects otherwise than
+// their canonical form says (see TestSameChargeJSONMeansEqualCharges).
+func SameChargeJSON(a, b []byte) bool {
+	return bytes.Equal(a, b) || bytes.Equal(comparedForm(a), comparedForm(b))
+}
+
+// comparedForm is the form in which SameChargeJSON compares a charge object.
+func comparedForm(raw []byte) []byte {
+	if _, ok := fastCharge(raw); ok {
+		var canon canonicalizer
+		if form, err := canon.canonical(raw); err == nil {
+			return append([]byte("canonical\x00"), form...)
+		}
+	}
+	return append([]byte("raw\x00"), raw...)
 }
 
 // canonicalJSON is raw with its object keys sorted and no spacing, numbers as
