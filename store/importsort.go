@@ -12,31 +12,49 @@ import (
 	"slices"
 )
 
-// importRunBytes bounds the records an import holds in memory before it sorts
-// them and writes them out as one run, and the read buffers of the merge; a
-// variable so that tests can make runs of a few records.
+// importRunBytes bounds the records an import holds in memory, half of it
+// being filled while the other half is sorted and written out as a run, and
+// the read buffers of the merge; a variable so that tests can make runs of a
+// few records.
 var importRunBytes = 64 << 20
 
 // recordSorter puts an import's records in the order of their ids, and of
 // the file for one id, in memory independent of the file's size: records are
-// held until they fill importRunBytes, then sorted and appended to a scratch
-// file as one run; once the file is read, the runs and the records still
-// held are merged. Each record starts with its id and its staging number (see
-// appendRecord).
+// held until they fill half of importRunBytes, then sorted and appended to a
+// scratch file as one run by another goroutine while the other half fills
+// (sorting and writing in line stalled the file's decoding, leaving a core
+// idle for a seventh of the reading); once the file is read, the runs and
+// the records still held are merged. Each record starts with its id and its
+// staging number (see appendRecord).
 type recordSorter struct {
-	dir   string // where the scratch file is made
-	held  []byte // records, each after its length
+	dir  string      // where the scratch file is made
+	held heldRecords // being filled
+	// spare is the other half once its run is written; writing, when not
+	// nil, gives it back with the run's error while a run is being written.
+	spare   heldRecords
+	writing chan writtenRun
+	file    *os.File // the runs, one after another; nil until the first
+	runs    []run
+	size    int64 // bytes of the runs, written or being written
+}
+
+// heldRecords are records held in memory, each after its length in buf.
+type heldRecords struct {
+	buf   []byte
 	index []heldRecord
-	file  *os.File // the runs, one after another; nil until the first
-	runs  []run
-	size  int64 // bytes written to file
 }
 
 type heldRecord struct {
 	prefix   uint64 // the id's first 8 bytes, big-endian: most comparisons end there
 	seq      int64
-	off, end int // the record with its length, in held
+	off, end int // the record with its length, in buf
 	id       []byte
+}
+
+// writtenRun is the end of a run's writing: the records it held, for reuse.
+type writtenRun struct {
+	held heldRecords
+	err  error
 }
 
 // run is one sorted run in the scratch file: records, each after its length.
@@ -52,23 +70,24 @@ func (s *recordSorter) add(rec []byte) error {
 	if err != nil {
 		return err
 	}
-	if need := len(s.held) + len(rec) + binary.MaxVarintLen64; need > cap(s.held) {
-		switch {
-		case cap(s.held) < importRunBytes:
-			// Grown to importRunBytes at most (append would go on to
-			// twice that), from a size that suits a small file.
-			size := min(max(2*cap(s.held), need, 1<<20), max(importRunBytes, need))
-			s.held = append(make([]byte, 0, size), s.held...)
-		case len(s.held) > 0:
+	h := &s.held
+	if need := len(h.buf) + len(rec) + binary.MaxVarintLen64; need > cap(h.buf) {
+		switch limit := importRunBytes / 2; {
+		case cap(h.buf) < limit:
+			// Grown to limit at most (append would go on to twice that),
+			// from a size that suits a small file.
+			size := min(max(2*cap(h.buf), need, 1<<20), max(limit, need))
+			h.buf = append(make([]byte, 0, size), h.buf...)
+		case len(h.buf) > 0:
 			if err := s.spill(); err != nil {
 				return err
 			}
 		}
 	}
-	off := len(s.held)
-	s.held = binary.AppendUvarint(s.held, uint64(len(rec)))
-	s.held = append(s.held, rec...)
-	s.index = append(s.index, heldRecord{prefix: idPrefix(id), seq: seq, off: off, end: len(s.held)})
+	off := len(h.buf)
+	h.buf = binary.AppendUvarint(h.buf, uint64(len(rec)))
+	h.buf = append(h.buf, rec...)
+	h.index = append(h.index, heldRecord{prefix: idPrefix(id), seq: seq, off: off, end: len(h.buf)})
 	return nil
 }
 
@@ -107,17 +126,17 @@ func compareKeys(aID []byte, aSeq int64, bID []byte, bSeq int64) int {
 	return 0
 }
 
-// sortHeld sorts the records held, and fills in their ids.
-func (s *recordSorter) sortHeld() error {
-	for i := range s.index {
-		_, w := binary.Uvarint(s.held[s.index[i].off:])
-		id, _, err := recordKey(s.held[s.index[i].off+w : s.index[i].end])
+// sort sorts the records held, and fills in their ids.
+func (h *heldRecords) sort() error {
+	for i := range h.index {
+		_, w := binary.Uvarint(h.buf[h.index[i].off:])
+		id, _, err := recordKey(h.buf[h.index[i].off+w : h.index[i].end])
 		if err != nil {
 			return err
 		}
-		s.index[i].id = id
+		h.index[i].id = id
 	}
-	slices.SortFunc(s.index, func(a, b heldRecord) int {
+	slices.SortFunc(h.index, func(a, b heldRecord) int {
 		if a.prefix != b.prefix {
 			if a.prefix < b.prefix {
 				return -1
@@ -129,12 +148,31 @@ func (s *recordSorter) sortHeld() error {
 	return nil
 }
 
-// spill writes the records held as one sorted run.
+// writeRun sorts the records held and writes them to f at off, as a run of
+// len(h.buf) bytes: the records with their lengths tile buf.
+func (h *heldRecords) writeRun(f *os.File, off int64) error {
+	if err := h.sort(); err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(io.NewOffsetWriter(f, off), 1<<20)
+	for _, r := range h.index {
+		if _, err := w.Write(h.buf[r.off:r.end]); err != nil {
+			return fmt.Errorf("write the import's scratch file: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write the import's scratch file: %w", err)
+	}
+	return nil
+}
+
+// spill hands the records held to another goroutine, which writes them as
+// one run, and goes on with the spare half once the run before is written.
 func (s *recordSorter) spill() error {
-	if len(s.index) == 0 {
+	if len(s.held.index) == 0 {
 		return nil
 	}
-	if err := s.sortHeld(); err != nil {
+	if err := s.wait(); err != nil {
 		return err
 	}
 	if s.file == nil {
@@ -144,26 +182,35 @@ func (s *recordSorter) spill() error {
 		}
 		s.file = f
 	}
-	w := bufio.NewWriterSize(io.NewOffsetWriter(s.file, s.size), 1<<20)
-	var n int64
-	for _, r := range s.index {
-		m, err := w.Write(s.held[r.off:r.end])
-		if err != nil {
-			return fmt.Errorf("write the import's scratch file: %w", err)
-		}
-		n += int64(m)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("write the import's scratch file: %w", err)
-	}
-	s.runs = append(s.runs, run{off: s.size, size: n})
-	s.size += n
-	s.held, s.index = s.held[:0], s.index[:0]
+	full, file, off := s.held, s.file, s.size
+	s.runs = append(s.runs, run{off: off, size: int64(len(full.buf))})
+	s.size += int64(len(full.buf))
+	s.held = heldRecords{buf: s.spare.buf[:0], index: s.spare.index[:0]}
+	s.spare = heldRecords{}
+	done := make(chan writtenRun, 1)
+	s.writing = done
+	go func() {
+		err := full.writeRun(file, off)
+		done <- writtenRun{held: full, err: err}
+	}()
 	return nil
 }
 
-// close deletes the scratch file.
+// wait waits for the run being written, if any, and keeps its records'
+// memory as the spare half.
+func (s *recordSorter) wait() error {
+	if s.writing == nil {
+		return nil
+	}
+	w := <-s.writing
+	s.writing = nil
+	s.spare = w.held
+	return w.err
+}
+
+// close deletes the scratch file, once no run is being written to it.
 func (s *recordSorter) close() {
+	s.wait()
 	if s.file != nil {
 		s.file.Close()
 		os.Remove(s.file.Name())
@@ -179,9 +226,12 @@ func (s *recordSorter) merged(fn func(rec []byte) error) error {
 		if err := s.spill(); err != nil {
 			return err
 		}
-		s.held, s.index = nil, nil
+		if err := s.wait(); err != nil {
+			return err
+		}
+		s.held, s.spare = heldRecords{}, heldRecords{}
 	}
-	if err := s.sortHeld(); err != nil {
+	if err := s.held.sort(); err != nil {
 		return err
 	}
 	var sources recordHeap
@@ -228,20 +278,21 @@ type heldSource struct {
 }
 
 func (h *heldSource) next() (bool, error) {
-	if h.i >= len(h.s.index) {
+	held := &h.s.held
+	if h.i >= len(held.index) {
 		return false, nil
 	}
-	r := h.s.index[h.i]
+	r := held.index[h.i]
 	h.i++
-	_, w := binary.Uvarint(h.s.held[r.off:])
-	h.rec = h.s.held[r.off+w : r.end]
+	_, w := binary.Uvarint(held.buf[r.off:])
+	h.rec = held.buf[r.off+w : r.end]
 	return true, nil
 }
 
 func (h *heldSource) record() []byte { return h.rec }
 
 func (h *heldSource) key() ([]byte, int64) {
-	r := h.s.index[h.i-1]
+	r := h.s.held.index[h.i-1]
 	return r.id, r.seq
 }
 
