@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,16 +87,33 @@ ON CONFLICT (id) DO UPDATE SET
 WHERE excluded.observed >= charges.observed`
 
 // chunkStatements upsert n charges and their raw JSON; stored counts, before
-// the upsert, the charges it will change (nil for fresh statements, which
-// only an import uses, and it never counts).
-type chunkStatements struct{ charges, raw, stored *sql.Stmt }
+// the upsert, the charges it will change (prepared on a writer's first count:
+// an import never counts).
+type chunkStatements struct {
+	charges, raw statement
+	stored       *sql.Stmt
+}
+
+// statement is a prepared statement that writes: database/sql's, or the
+// driver's own (see driverStatements).
+type statement interface {
+	exec(ctx context.Context, args []any) error
+	Close() error
+}
+
+// sqlStatement is a statement of database/sql.
+type sqlStatement struct{ *sql.Stmt }
+
+func (s sqlStatement) exec(ctx context.Context, args []any) error {
+	_, err := s.ExecContext(ctx, args...)
+	return err
+}
 
 // prepareChunk prepares the statements that write n charges: upserts, or
 // with fresh plain inserts, for a SQLite transaction that began on a store
 // holding no charges and writes each charge once (an import: see
 // ChargeImport).
-func prepareChunk(ctx context.Context, tx *txn, n int, fresh bool) (*chunkStatements, error) {
-	d := tx.d
+func prepareChunk(ctx context.Context, d *dialect, prepare preparer, n int, fresh bool) (*chunkStatements, error) {
 	values := strings.TrimSuffix(strings.Repeat("(?"+strings.Repeat(", ?", chargeColumnCount-1)+"), ", n), ", ")
 	rawRow := "(" + d.param(kindText) + ", " + d.param(kindBytes) + ", " + d.param(kindInt) + "), "
 	rawValues := strings.TrimSuffix(strings.Repeat(rawRow, n), ", ")
@@ -123,23 +141,68 @@ ON CONFLICT (id) DO UPDATE SET raw = excluded.raw`
 SELECT v.column1, v.column2 FROM (VALUES ` + rawValues + `) AS v
 WHERE v.column2 IS NOT NULL`
 	}
-	charges, err := tx.PrepareContext(ctx, chargesQuery)
+	charges, err := prepare(ctx, chargesQuery)
 	if err != nil {
 		return nil, fmt.Errorf("prepare charge upsert: %w", err)
 	}
-	raw, err := tx.PrepareContext(ctx, rawQuery)
+	raw, err := prepare(ctx, rawQuery)
 	if err != nil {
 		charges.Close()
 		return nil, fmt.Errorf("prepare raw charge upsert: %w", err)
 	}
-	st := &chunkStatements{charges: charges, raw: raw}
-	if !fresh {
-		if st.stored, err = tx.PrepareContext(ctx, changedQuery(d, n)); err != nil {
-			st.Close()
-			return nil, fmt.Errorf("prepare stored charge read: %w", err)
+	return &chunkStatements{charges: charges, raw: raw}, nil
+}
+
+// preparer prepares a statement that writes.
+type preparer func(ctx context.Context, query string) (statement, error)
+
+// sqlPreparer prepares statements of tx.
+func sqlPreparer(tx *txn) preparer {
+	return func(ctx context.Context, query string) (statement, error) {
+		st, err := tx.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, err
 		}
+		return sqlStatement{st}, nil
 	}
-	return st, nil
+}
+
+// driverPreparer prepares statements on the driver's own connection, which
+// is usable only during a sql.Conn's Raw: an import writes a million charges
+// through them, and database/sql's conversion of each of their arguments was
+// a twentieth of the time of the writer, whose one core bounds the import.
+// The arguments must be the driver's values already (appendChargeArgs gives
+// only int64, string, []byte and nil).
+func driverPreparer(conn driver.ConnPrepareContext) preparer {
+	return func(ctx context.Context, query string) (statement, error) {
+		st, err := conn.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		exec, ok := st.(driver.StmtExecContext)
+		if !ok {
+			st.Close()
+			return nil, fmt.Errorf("the database driver's statements (%T) take no context", st)
+		}
+		return &driverStatement{Stmt: st, execer: exec}, nil
+	}
+}
+
+// driverStatement is a statement of the driver, with its arguments' buffer.
+type driverStatement struct {
+	driver.Stmt
+	execer driver.StmtExecContext
+	args   []driver.NamedValue
+}
+
+func (s *driverStatement) exec(ctx context.Context, args []any) error {
+	s.args = s.args[:0]
+	for i, a := range args {
+		s.args = append(s.args, driver.NamedValue{Ordinal: i + 1, Value: a})
+	}
+	_, err := s.execer.ExecContext(ctx, s.args)
+	clear(s.args) // they hold the charges' strings and raw JSON
+	return err
 }
 
 func (c *chunkStatements) Close() {
@@ -301,7 +364,10 @@ type chargeWriter struct {
 	// fresh: the SQLite transaction began on a store without charges,
 	// and the writer is given each charge once, so it inserts (see
 	// prepareChunk).
-	fresh      bool
+	fresh bool
+	// prepare prepares its writes: on tx, or during an import on the
+	// driver's connection (see ChargeImport.write).
+	prepare    preparer
 	statements map[int]*chunkStatements
 	chargeArgs []any
 	rawArgs    []any
@@ -309,14 +375,15 @@ type chargeWriter struct {
 }
 
 func newChargeWriter(tx *txn) *chargeWriter {
-	return &chargeWriter{tx: tx, statements: map[int]*chunkStatements{},
+	return &chargeWriter{tx: tx, prepare: sqlPreparer(tx), statements: map[int]*chunkStatements{},
 		chargeArgs: make([]any, 0, chunkRows*chargeColumnCount), rawArgs: make([]any, 0, chunkRows*rawArgCount),
 		inChunk: make(map[string]bool, chunkRows)}
 }
 
 func (w *chargeWriter) Close() {
-	for _, st := range w.statements {
+	for n, st := range w.statements {
 		st.Close()
+		delete(w.statements, n)
 	}
 }
 
@@ -356,20 +423,25 @@ func (w *chargeWriter) write(ctx context.Context, charges []reconcile.Charge, co
 func (w *chargeWriter) exec(ctx context.Context, n int, chargeArgs, rawArgs []any, count bool) (changed int, err error) {
 	st := w.statements[n]
 	if st == nil {
-		if st, err = prepareChunk(ctx, w.tx, n, w.fresh); err != nil {
+		if st, err = prepareChunk(ctx, w.tx.d, w.prepare, n, w.fresh); err != nil {
 			return 0, err
 		}
 		w.statements[n] = st
 	}
 	if count {
+		if st.stored == nil {
+			if st.stored, err = w.tx.PrepareContext(ctx, changedQuery(w.tx.d, n)); err != nil {
+				return 0, fmt.Errorf("prepare stored charge read: %w", err)
+			}
+		}
 		if changed, err = st.changes(ctx, chargeArgs); err != nil {
 			return 0, err
 		}
 	}
-	if _, err := st.charges.ExecContext(ctx, chargeArgs...); err != nil {
+	if err := st.charges.exec(ctx, chargeArgs); err != nil {
 		return 0, fmt.Errorf("save charges: %w", err)
 	}
-	if _, err := st.raw.ExecContext(ctx, rawArgs...); err != nil {
+	if err := st.raw.exec(ctx, rawArgs); err != nil {
 		return 0, fmt.Errorf("save raw JSON: %w", err)
 	}
 	return changed, nil

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -40,6 +42,7 @@ type ChargeImport struct {
 	ctx    context.Context
 	s      *Store
 	tx     *txn
+	conn   *sql.Conn // tx's connection, for a SQLite store: see write
 	sorter recordSorter
 	writer *chargeWriter
 	record []byte // the record being staged
@@ -106,6 +109,7 @@ func (s *Store) ImportCharges(ctx context.Context, fn func(*ChargeImport) error)
 				return fmt.Errorf("import into %s: %w", s.path, err)
 			}
 			imp.writer.fresh = empty
+			imp.conn = conn.Conn
 		}
 		defer imp.sorter.close()
 		defer imp.writer.Close()
@@ -289,8 +293,27 @@ func (imp *ChargeImport) finish() error {
 	return imp.finishErr
 }
 
-// write is finish's one run.
+// write is finish's one run. On SQLite the charges are written through the
+// driver's own statements (see driverPreparer), on the connection of the
+// import's transaction: nothing else uses it meanwhile.
 func (imp *ChargeImport) write() error {
+	if imp.conn == nil {
+		return imp.writeMerged()
+	}
+	return imp.conn.Raw(func(conn any) error {
+		prepare, ok := conn.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("the database driver's connection (%T) prepares no statement with a context", conn)
+		}
+		imp.writer.prepare = driverPreparer(prepare)
+		defer imp.writer.Close() // its statements live only as long as Raw
+		return imp.writeMerged()
+	})
+}
+
+// writeMerged merges the staged records and writes the charges, the merge
+// running a few chunks ahead of the writer on another goroutine.
+func (imp *ChargeImport) writeMerged() error {
 	chunks := make(chan *importChunk, mergeAhead)
 	free := make(chan *importChunk, mergeAhead+2) // room for every chunk
 	for range cap(free) {
