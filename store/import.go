@@ -21,11 +21,12 @@ import (
 // ChargeImport is one all-or-nothing import of a file of charges, inside one
 // write transaction, in two steps that keep memory independent of the file:
 //
-//  1. As the file is read, each charge is turned into the values the store
-//     will hold and staged with its place and digest in a recordSorter, which
-//     holds importRunBytes of them and writes the rest, sorted by id, to a
-//     scratch file as runs.
-//  2. Once the file is read, the runs are merged in the order of the ids:
+//  1. As the file is read, each charge is staged with its place and digest
+//     in a recordSorter, which holds importRunBytes of them and writes the
+//     rest, sorted by id, to a scratch file as runs.
+//  2. Once the file is read, the runs are merged in the order of the ids,
+//     and each charge turned into the values the store holds (see
+//     appendRecord):
 //     the records of one id come together, in the order of the file, so a
 //     charge repeated with the same digest (or one SameRecords accepts) is
 //     counted and stored once, and one repeated with other contents refuses
@@ -46,9 +47,7 @@ type ChargeImport struct {
 	sorter recordSorter
 	writer *chargeWriter
 	record []byte // the record being staged
-	args   []any
-	raw    []any
-	seq    int64 // the staging number of the last charge added
+	seq    int64  // the staging number of the last charge added
 	// finished is set once the charges were written, or failed to be
 	// (finishErr): a second call answers the same.
 	finished  bool
@@ -213,6 +212,8 @@ func importCache(ctx context.Context, conn *pinned) (restore func(), err error) 
 
 // Add imports charge c, found at place, whose content has digest. A conflict
 // is reported by Counts, or when fn returns: the error names both places.
+// The values the store holds are computed from the staged charge once the
+// records are merged (see stagedRecord.appendArgs).
 func (imp *ChargeImport) Add(c reconcile.Charge, place reconcile.Place, digest [16]byte) error {
 	if imp.finished {
 		return fmt.Errorf("%s: %w", place, errImportFinished)
@@ -220,24 +221,32 @@ func (imp *ChargeImport) Add(c reconcile.Charge, place reconcile.Place, digest [
 	if err := imp.ctx.Err(); err != nil { // Ctrl-C while the file is read
 		return err
 	}
-	var err error
-	if imp.args, imp.raw, err = appendChargeArgs(imp.args[:0], imp.raw[:0], &c); err != nil {
-		return fmt.Errorf("%s: %w", place, err)
+	if c.ID == "" {
+		return fmt.Errorf("%s: %w", place, errNoChargeID)
 	}
 	if imp.tx.d.postgres {
-		for i, a := range imp.args {
-			if s, ok := a.(string); ok && strings.IndexByte(s, 0) >= 0 {
-				return fmt.Errorf("%s: charge %s: its %s holds a NUL character (\\u0000), which a PostgreSQL store cannot hold", place, c.ID, strings.TrimSpace(strings.Split(chargeColumns, ",")[i]))
-			}
+		if err := refuseNUL(&c); err != nil {
+			return fmt.Errorf("%s: %w", place, err)
 		}
 	}
 	imp.seq++
-	if imp.record, err = appendRecord(imp.record[:0], c.ID, imp.seq, place, digest, imp.args, imp.raw); err != nil {
-		return fmt.Errorf("%s: %w", place, err)
-	}
-	clear(imp.args)
-	clear(imp.raw)
+	imp.record = appendRecord(imp.record[:0], imp.seq, place, digest, &c)
 	return imp.sorter.add(imp.record)
+}
+
+// refuseNUL refuses a charge with a text value that holds U+0000, which a
+// PostgreSQL store cannot hold, naming its column.
+func refuseNUL(c *reconcile.Charge) error {
+	args, _, err := appendChargeArgs(nil, nil, c)
+	if err != nil {
+		return err
+	}
+	for i, a := range args {
+		if s, ok := a.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			return fmt.Errorf("charge %s: its %s holds a NUL character (\\u0000), which a PostgreSQL store cannot hold", c.ID, strings.TrimSpace(strings.Split(chargeColumns, ",")[i]))
+		}
+	}
+	return nil
 }
 
 // errImportFinished is an Add after Counts, which wrote the charges.
@@ -395,7 +404,7 @@ func (imp *ChargeImport) merge(chunks chan<- *importChunk, free <-chan *importCh
 			}
 		}
 		if c.chargeArgs, c.rawArgs, err = r.appendArgs(c.chargeArgs, c.rawArgs); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", r.place, err)
 		}
 		c.n++
 		imp.stored++
@@ -413,68 +422,71 @@ func (imp *ChargeImport) sameRecords(c *importChunk, r stagedRecord) (bool, erro
 	if imp.same == nil {
 		return false, nil
 	}
-	_, rawArgs, err := r.appendArgs(nil, nil)
+	later, err := r.stagedCharge()
 	if err != nil {
 		return false, err
 	}
 	first, _ := c.rawArgs[len(c.rawArgs)-rawArgCount+rawArgRaw].([]byte)
-	raw, _ := rawArgs[rawArgRaw].([]byte)
-	return first != nil && raw != nil && imp.same(first, raw), nil
+	return first != nil && later.Raw != nil && imp.same(first, later.Raw), nil
 }
 
-// stagedRecord is a record as the sorter gives it back; args holds the
-// encoded values of chargeColumns and of charge_raw.
+// stagedRecord is a record as the sorter gives it back; charge holds the
+// staged charge, without its id.
 type stagedRecord struct {
 	id     string
 	place  reconcile.Place
 	digest [16]byte
-	args   []byte
+	charge []byte
 }
 
-// Value tags of a staged record's arguments.
-const (
-	argNull = iota
-	argInt
-	argText
-	argBytes
-)
-
-// appendRecord appends the staged record of charge id: its id and staging
-// number first (the sorter's key), its place and digest, then the values of
-// chargeArgs and rawArgs, as appendChargeArgs gave them.
-func appendRecord(buf []byte, id string, seq int64, place reconcile.Place, digest [16]byte, chargeArgs, rawArgs []any) ([]byte, error) {
-	buf = binary.AppendUvarint(buf, uint64(len(id)))
-	buf = append(buf, id...)
+// appendRecord appends the staged record of charge c: its id and staging
+// number first (the sorter's key), its place and digest, then the fields of
+// c that appendChargeArgs reads. The values the store holds (the load
+// record, the facts, the metadata as JSON) are computed from them as the
+// records are merged, by a goroutine that has a core to itself while the
+// writer, on the other, bounds the import; computed while the file was read,
+// they took a fifth of the two cores the decoding keeps busy, and made each
+// record half again as large.
+func appendRecord(buf []byte, seq int64, place reconcile.Place, digest [16]byte, c *reconcile.Charge) []byte {
+	buf = appendString(buf, c.ID)
 	buf = binary.AppendVarint(buf, seq)
 	buf = append(buf, digest[:]...)
 	buf = binary.AppendVarint(buf, int64(place.Line))
 	buf = binary.AppendVarint(buf, int64(place.Element))
 	buf = binary.AppendVarint(buf, place.Byte)
-	buf = binary.AppendUvarint(buf, uint64(len(place.File)))
-	buf = append(buf, place.File...)
-	for _, args := range [][]any{chargeArgs, rawArgs} {
-		buf = binary.AppendUvarint(buf, uint64(len(args)))
-		for _, a := range args {
-			switch v := a.(type) {
-			case nil:
-				buf = append(buf, argNull)
-			case int64:
-				buf = binary.AppendVarint(append(buf, argInt), v)
-			case string:
-				buf = binary.AppendUvarint(append(buf, argText), uint64(len(v)))
-				buf = append(buf, v...)
-			case []byte:
-				buf = binary.AppendUvarint(append(buf, argBytes), uint64(len(v)))
-				buf = append(buf, v...)
-			default:
-				return nil, fmt.Errorf("charge %s: a stored value of type %T cannot be staged", id, a)
-			}
+	buf = appendString(buf, place.File)
+	buf = appendTime(buf, c.Created)
+	for _, n := range []int64{c.Amount, c.AmountRefunded, c.AmountCaptured} {
+		buf = binary.AppendVarint(buf, n)
+	}
+	var flags byte
+	for i, set := range []bool{c.Captured, c.Refunded, c.Disputed, c.Livemode} {
+		if set {
+			flags |= 1 << i
 		}
 	}
-	return buf, nil
+	buf = append(buf, flags)
+	for _, v := range []string{c.Currency, c.Status, c.Customer, c.Email, c.CardFingerprint, c.CardBrand,
+		c.CardLast4, c.PaymentIntent, c.Description, c.MetadataJSON, string(c.Provider)} {
+		buf = appendString(buf, v)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(c.Metadata)))
+	for k, v := range c.Metadata {
+		buf = appendString(appendString(buf, k), v)
+	}
+	buf = appendTime(buf, c.Observed)
+	return appendString(buf, string(c.Raw))
 }
 
-// readRecord reads what appendRecord wrote, up to the arguments.
+func appendString(buf []byte, s string) []byte {
+	return append(binary.AppendUvarint(buf, uint64(len(s))), s...)
+}
+
+func appendTime(buf []byte, t time.Time) []byte {
+	return binary.AppendVarint(binary.AppendVarint(buf, t.Unix()), int64(t.Nanosecond()))
+}
+
+// readRecord reads what appendRecord wrote, up to the charge.
 func readRecord(rec []byte) (stagedRecord, error) {
 	var r stagedRecord
 	d := recordReader{b: rec}
@@ -485,38 +497,50 @@ func readRecord(rec []byte) (stagedRecord, error) {
 	r.place.Element = int(d.varint())
 	r.place.Byte = d.varint()
 	r.place.File = string(d.bytes())
-	r.args = d.b
+	r.charge = d.b
 	if d.bad {
 		return r, errBadRecord
 	}
 	return r, nil
 }
 
-// appendArgs appends the record's values of chargeColumns to chargeArgs and
-// of charge_raw to rawArgs.
-func (r stagedRecord) appendArgs(chargeArgs, rawArgs []any) ([]any, []any, error) {
-	d := recordReader{b: r.args}
-	for _, args := range []*[]any{&chargeArgs, &rawArgs} {
-		for n := d.uvarint(); n > 0 && !d.bad; n-- {
-			var v any
-			switch d.take(1)[0] {
-			case argNull:
-			case argInt:
-				v = d.varint()
-			case argText:
-				v = string(d.bytes())
-			case argBytes:
-				v = bytes.Clone(d.bytes())
-			default:
-				d.bad = true
-			}
-			*args = append(*args, v)
+// stagedCharge reads the record's charge.
+func (r stagedRecord) stagedCharge() (reconcile.Charge, error) {
+	d := recordReader{b: r.charge}
+	c := reconcile.Charge{ID: r.id, Created: d.time()}
+	c.Amount, c.AmountRefunded, c.AmountCaptured = d.varint(), d.varint(), d.varint()
+	flags := d.take(1)[0]
+	c.Captured, c.Refunded, c.Disputed, c.Livemode = flags&1 != 0, flags&2 != 0, flags&4 != 0, flags&8 != 0
+	for _, v := range []*string{&c.Currency, &c.Status, &c.Customer, &c.Email, &c.CardFingerprint, &c.CardBrand,
+		&c.CardLast4, &c.PaymentIntent, &c.Description, &c.MetadataJSON} {
+		*v = string(d.bytes())
+	}
+	c.Provider = reconcile.Provider(d.bytes())
+	if n := d.uvarint(); n > 0 && n <= uint64(len(d.b)) {
+		c.Metadata = make(map[string]string, n)
+		for ; n > 0 && !d.bad; n-- {
+			k := string(d.bytes())
+			c.Metadata[k] = string(d.bytes())
 		}
 	}
-	if d.bad {
-		return nil, nil, errBadRecord
+	c.Observed = d.time()
+	if raw := d.bytes(); len(raw) > 0 {
+		c.Raw = bytes.Clone(raw)
 	}
-	return chargeArgs, rawArgs, nil
+	if d.bad || len(d.b) > 0 {
+		return reconcile.Charge{}, errBadRecord
+	}
+	return c, nil
+}
+
+// appendArgs appends the values the store holds of the record's charge: of
+// chargeColumns to chargeArgs, of charge_raw to rawArgs.
+func (r stagedRecord) appendArgs(chargeArgs, rawArgs []any) ([]any, []any, error) {
+	c, err := r.stagedCharge()
+	if err != nil {
+		return nil, nil, err
+	}
+	return appendChargeArgs(chargeArgs, rawArgs, &c)
 }
 
 // recordReader reads a staged record; bad is set, and zero values read, once
@@ -555,6 +579,11 @@ func (d *recordReader) varint() int64 {
 	}
 	d.b = d.b[w:]
 	return v
+}
+
+func (d *recordReader) time() time.Time {
+	sec := d.varint()
+	return time.Unix(sec, d.varint()).UTC()
 }
 
 func (d *recordReader) bytes() []byte {
