@@ -259,20 +259,9 @@ var errNoChargeID = errors.New("charge has no id")
 // appendChargeArgs appends the upsert arguments of c: chargeColumns to
 // chargeArgs, and id, raw JSON and observed time to rawArgs.
 func appendChargeArgs(chargeArgs, rawArgs []any, c *reconcile.Charge) ([]any, []any, error) {
-	if c.ID == "" {
-		return nil, nil, errNoChargeID
-	}
-	created, err := encodeTime(c.Created, "created time")
+	created, observed, provider, err := storableValues(c)
 	if err != nil {
-		return nil, nil, fmt.Errorf("charge %s: %w", c.ID, err)
-	}
-	observed, err := encodeTime(c.Observed, "observed time")
-	if err != nil {
-		return nil, nil, fmt.Errorf("charge %s: %w", c.ID, err)
-	}
-	provider, err := reconcile.ParseProvider(string(c.Provider))
-	if err != nil {
-		return nil, nil, fmt.Errorf("charge %s: %w", c.ID, err)
+		return nil, nil, err
 	}
 	metadata := c.MetadataJSON // a charge loaded from a store carries it so
 	if len(c.Metadata) > 0 {
@@ -301,6 +290,29 @@ const (
 	rawArgCount = 3
 	rawArgRaw   = 1
 )
+
+// storableValues refuses a charge the store cannot hold, and gives the values
+// of it that take checking to encode: its times and its provider. An import
+// calls it as it reads each charge, so that the first such charge of the
+// file is the one refused (see ChargeImport.Add).
+func storableValues(c *reconcile.Charge) (created, observed int64, provider reconcile.Provider, err error) {
+	if c.ID == "" {
+		return 0, 0, "", errNoChargeID
+	}
+	if err := checkIDLength(len(c.ID)); err != nil {
+		return 0, 0, "", err
+	}
+	if created, err = encodeTime(c.Created, "created time"); err != nil {
+		return 0, 0, "", fmt.Errorf("charge %s: %w", c.ID, err)
+	}
+	if observed, err = encodeTime(c.Observed, "observed time"); err != nil {
+		return 0, 0, "", fmt.Errorf("charge %s: %w", c.ID, err)
+	}
+	if provider, err = reconcile.ParseProvider(string(c.Provider)); err != nil {
+		return 0, 0, "", fmt.Errorf("charge %s: %w", c.ID, err)
+	}
+	return created, observed, provider, nil
+}
 
 // metadataJSON is metadata as stored: json.Marshal's compact object, keys
 // sorted, or "" when there is none. Keys and values of printable ASCII that
@@ -429,6 +441,8 @@ func (w *chargeWriter) exec(ctx context.Context, n int, chargeArgs, rawArgs []an
 		w.statements[n] = st
 	}
 	if count {
+		// Prepared on tx: never during an import's Conn.Raw, which holds
+		// the connection tx would wait for; imports do not count.
 		if st.stored == nil {
 			if st.stored, err = w.tx.PrepareContext(ctx, changedQuery(w.tx.d, n)); err != nil {
 				return 0, fmt.Errorf("prepare stored charge read: %w", err)

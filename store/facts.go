@@ -26,10 +26,18 @@ const stateFactsVersion = "doublecheck.facts.version"
 // concatenation of facts and ids is read without separators).
 const factsLen = 8 + 8*4 + 1 + 2
 
+// checkIDLength refuses a charge id of idLen bytes, which facts cannot say.
+func checkIDLength(idLen int) error {
+	if idLen < 1 || idLen > 1<<16-1 {
+		return fmt.Errorf("a charge id of %d bytes cannot be stored", idLen)
+	}
+	return nil
+}
+
 // encodeFacts is the facts column of a charge whose id is idLen bytes long.
 func encodeFacts(f reconcile.ChargeFacts, idLen int) ([]byte, error) {
-	if idLen < 1 || idLen > 1<<16-1 {
-		return nil, fmt.Errorf("a charge id of %d bytes cannot be stored", idLen)
+	if err := checkIDLength(idLen); err != nil {
+		return nil, err
 	}
 	b := make([]byte, factsLen)
 	binary.LittleEndian.PutUint64(b[0:], uint64(f.Created))

@@ -212,8 +212,9 @@ func importCache(ctx context.Context, conn *pinned) (restore func(), err error) 
 
 // Add imports charge c, found at place, whose content has digest. A conflict
 // is reported by Counts, or when fn returns: the error names both places.
-// The values the store holds are computed from the staged charge once the
-// records are merged (see stagedRecord.appendArgs).
+// A charge the store cannot hold is refused here; the values the store holds
+// are computed from the staged charge once the records are merged (see
+// appendRecord).
 func (imp *ChargeImport) Add(c reconcile.Charge, place reconcile.Place, digest [16]byte) error {
 	if imp.finished {
 		return fmt.Errorf("%s: %w", place, errImportFinished)
@@ -221,8 +222,8 @@ func (imp *ChargeImport) Add(c reconcile.Charge, place reconcile.Place, digest [
 	if err := imp.ctx.Err(); err != nil { // Ctrl-C while the file is read
 		return err
 	}
-	if c.ID == "" {
-		return fmt.Errorf("%s: %w", place, errNoChargeID)
+	if _, _, _, err := storableValues(&c); err != nil {
+		return fmt.Errorf("%s: %w", place, err)
 	}
 	if imp.tx.d.postgres {
 		if err := refuseNUL(&c); err != nil {

@@ -179,6 +179,46 @@ func TestImportChargesSameRecords(t *testing.T) {
 	})
 }
 
+// TestImportRefusesUnstorableChargesAsAdded: a charge the store cannot hold
+// is refused by the Add that stages it, naming its place, so that the first
+// such line of a file is the one named (not the one whose id sorts first,
+// nor a later line's other problem).
+func TestImportRefusesUnstorableChargesAsAdded(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d testDialect) {
+		for _, tc := range []struct {
+			name   string
+			change func(*reconcile.Charge)
+			want   string
+		}{
+			{"created out of range", func(c *reconcile.Charge) { c.Created = maxTime.Add(time.Hour) }, "created time"},
+			{"observed out of range", func(c *reconcile.Charge) { c.Observed = maxTime.Add(time.Hour) }, "observed time"},
+			{"unknown provider", func(c *reconcile.Charge) { c.Provider = "square" }, "square"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := d.open(t)
+				var added error
+				err := s.ImportCharges(context.Background(), func(imp *ChargeImport) error {
+					for i, c := range fakeCharges(0, 3, true) {
+						if i == 1 {
+							tc.change(&c)
+						}
+						if added = imp.Add(c, reconcile.Place{File: "f.jsonl", Line: i + 1, Element: -1}, [16]byte{}); added != nil {
+							return added
+						}
+					}
+					return nil
+				})
+				if added == nil || !strings.Contains(added.Error(), "f.jsonl line 2") || !strings.Contains(added.Error(), tc.want) {
+					t.Fatalf("Add said %v, want line 2 refused for its %s", added, tc.want)
+				}
+				if err == nil || countRows(t, s)["charges"] != 0 {
+					t.Errorf("import returned %v and stored %d charges, want the error and none", err, countRows(t, s)["charges"])
+				}
+			})
+		}
+	})
+}
+
 // TestImportChargesRollsBack: an error from the function that feeds the import
 // leaves nothing of it, and the store takes another import afterwards.
 func TestImportChargesRollsBack(t *testing.T) {

@@ -100,6 +100,12 @@ func TestDecodeChargesErrors(t *testing.T) {
 		{"list syntax error", "{\"object\":\"list\",\n\"data\":[" + chargeFull + ",,]}", []string{"line 2", "invalid JSON"}},
 		{"not a list object", "{\n \"object\": \"charge\",\n \"id\": \"ch_1\"\n}", []string{"not a Stripe list response", `"charge"`}},
 		{"garbage after array", "[" + chargeFull + "] [", []string{"unexpected data after the JSON document"}},
+		// Lines after the first are checked as JSON by the decoder alone.
+		{"JSONL control character in an unknown member", chargeFull + "\n" + strings.Replace(chargeGuest, `{`, "{\"x\":\"a\tb\",", 1), []string{"in.json line 2", "invalid JSON"}},
+		{"JSONL unknown escape in an unknown member", chargeFull + "\n" + strings.Replace(chargeGuest, `{`, `{"x":"a\qb",`, 1), []string{"in.json line 2", "invalid JSON"}},
+		{"JSONL short unicode escape in an unknown member", chargeFull + "\n" + strings.Replace(chargeGuest, `{`, `{"x":"\u12",`, 1), []string{"in.json line 2", "invalid JSON"}},
+		{"JSONL unknown escape in a kept member", chargeFull + "\n" + strings.Replace(chargeGuest, "guest@", `gu\qest@`, 1), []string{"in.json line 2", "invalid JSON"}},
+		{"JSONL escape at the end of a line", chargeFull + "\n" + `{"id":"ch_x","object":"charge","description":"a\`, []string{"in.json line 2", "invalid JSON"}},
 		{"invalid UTF-8", chargeFull + "\n" + strings.Replace(chargeGuest, "guest@", "gu\xffest@", 1) + "\n", []string{"in.json line 2", "not valid UTF-8"}},
 		{"negative amount", chargeGuest + "\n" + strings.Replace(chargeGuest, `"amount":999`, `"amount":-5000`, 1), []string{"in.json line 2", "amount -5000 is negative"}},
 		{"refunded above amount", strings.Replace(chargeFull, `"amount_refunded":400`, `"amount_refunded":2500`, 1), []string{"in.json line 1", "amount_refunded 2500 is more than its amount 2400"}},

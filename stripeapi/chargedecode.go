@@ -538,17 +538,43 @@ func (sc *chargeScanner) anyValue(i int) (int, bool) {
 	return numberEnd(s, i)
 }
 
-// stringEnd is where the string at s[i] ends, after its closing quote.
+// stringEnd is where the string at s[i] ends, after its closing quote; ok is
+// false for a string JSON does not allow (a control character, an escape
+// other than JSON's): the import stores a line the fast decoder reads
+// without any other check that it is JSON.
 func stringEnd(s []byte, i int) (int, bool) {
 	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
+		switch c := s[j]; {
+		case c == '"':
 			return j + 1, true
+		case c < 0x20:
+			return 0, false
+		case c == '\\':
+			if j++; j >= len(s) {
+				return 0, false
+			}
+			switch s[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(s) || !isHex4(s[j+1:j+5]) {
+					return 0, false
+				}
+				j += 4
+			default:
+				return 0, false
+			}
 		}
 	}
 	return 0, false
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // charge builds the stripe.Charge of what was captured. Its strings share

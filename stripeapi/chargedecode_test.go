@@ -1,6 +1,7 @@
 package stripeapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -115,12 +116,18 @@ func FuzzFastCharge(f *testing.F) {
 	for _, tc := range decodeCases {
 		f.Add([]byte(tc.raw))
 	}
-	var c canonicalizer
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		if _, err := c.canonical(raw); err != nil || strings.Count(string(raw), "{") > 50 {
-			return // decodeFileCharge is given valid JSON only
+		if !json.Valid(raw) {
+			// The import stores what the fast decoder reads without
+			// checking it is JSON otherwise.
+			if _, fast := fastCharge(raw); fast {
+				t.Errorf("%q is not JSON, and the fast path reads it", raw)
+			}
+			return
 		}
-		checkDecode(t, raw)
+		if strings.Count(string(raw), "{") <= 50 {
+			checkDecode(t, raw)
+		}
 	})
 }
 
