@@ -5,13 +5,13 @@ import (
 	"sync"
 )
 
-// gcPause counts the loads under way that paused the garbage collector, and
-// holds the setting to restore when the last ends.
-var gcPause struct {
+// gcLoads counts the loads under way that set the garbage collector, by how
+// they set it, and holds the setting to restore when the last ends.
+var gcLoads struct {
 	sync.Mutex
-	n       int
-	percent int
-	limit   int64
+	paused, narrowed int
+	percent          int
+	limit            int64
 }
 
 // pausedGCLimit bounds the heap while the collector is paused: near it the
@@ -20,26 +20,50 @@ var gcPause struct {
 // its memory. A million charges, fully loaded, stay well under it.
 const pausedGCLimit = 4 << 30
 
+// narrowedGCPercent is GOGC during a narrowed load, which leaves the facts of
+// every charge as garbage (70 MB for 1M charges) beside about 120 MB that
+// stay live: at the default 100 the heap doubles the live one before a
+// collection, a scan's peak 280–305 MB; at 70 it is 265 MB, in the same time.
+const narrowedGCPercent = 70
+
 // pauseGC stops the garbage collector until resume is called; with several
 // pauses at once (a dashboard reload while another runs), it runs again when
 // the last one ends.
-func pauseGC() (resume func()) {
-	gcPause.Lock()
-	if gcPause.n == 0 {
-		gcPause.percent = debug.SetGCPercent(-1)
-		gcPause.limit = debug.SetMemoryLimit(min(pausedGCLimit, debug.SetMemoryLimit(-1)))
+func pauseGC() (resume func()) { return holdGC(&gcLoads.paused) }
+
+// tightenGC collects at narrowedGCPercent (or the setting's own, if lower)
+// until resume is called, unless a pause is under way meanwhile.
+func tightenGC() (resume func()) { return holdGC(&gcLoads.narrowed) }
+
+func holdGC(count *int) (resume func()) {
+	gcLoads.Lock()
+	if gcLoads.paused+gcLoads.narrowed == 0 {
+		gcLoads.percent = debug.SetGCPercent(-1)
+		gcLoads.limit = debug.SetMemoryLimit(-1) // reads it
 	}
-	gcPause.n++
-	gcPause.Unlock()
+	*count++
+	applyGC()
+	gcLoads.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			gcPause.Lock()
-			defer gcPause.Unlock()
-			if gcPause.n--; gcPause.n == 0 {
-				debug.SetGCPercent(gcPause.percent)
-				debug.SetMemoryLimit(gcPause.limit)
-			}
+			gcLoads.Lock()
+			defer gcLoads.Unlock()
+			*count--
+			applyGC()
 		})
 	}
+}
+
+// applyGC sets the collector for the loads under way; gcLoads is locked.
+func applyGC() {
+	percent, limit := gcLoads.percent, gcLoads.limit
+	switch {
+	case gcLoads.paused > 0:
+		percent, limit = -1, min(pausedGCLimit, limit)
+	case gcLoads.narrowed > 0 && percent > narrowedGCPercent:
+		percent = narrowedGCPercent
+	}
+	debug.SetGCPercent(percent)
+	debug.SetMemoryLimit(limit)
 }

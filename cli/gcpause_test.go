@@ -51,3 +51,50 @@ func TestPauseGCRestoresAfterTheLastPause(t *testing.T) {
 		})
 	}
 }
+
+// TestTightenGCBesidePauses: a narrowed load lowers GOGC to
+// narrowedGCPercent, never raises it (nor turns a collector that is off on),
+// yields to a pause while one runs, and the setting before the first load
+// comes back after the last.
+func TestTightenGCBesidePauses(t *testing.T) {
+	limitBefore := debug.SetMemoryLimit(64 << 30)
+	percentBefore := gcPercent()
+	t.Cleanup(func() { debug.SetGCPercent(percentBefore); debug.SetMemoryLimit(limitBefore) })
+	type setting struct {
+		percent int
+		limit   int64
+	}
+	for _, tt := range []struct {
+		name     string
+		original int
+		tight    int // the percent while only narrowed loads run
+	}{
+		{"default", 100, narrowedGCPercent},
+		{"already lower", 50, 50},
+		{"collector off", -1, -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			debug.SetGCPercent(tt.original)
+			check := func(when string, want setting) {
+				t.Helper()
+				if got := (setting{gcPercent(), memoryLimit()}); got != want {
+					t.Fatalf("%s: GC percent %d, limit %d; want %d, %d", when, got.percent, got.limit, want.percent, want.limit)
+				}
+			}
+			tight, paused, original := setting{tt.tight, 64 << 30}, setting{-1, pausedGCLimit}, setting{tt.original, 64 << 30}
+			endNarrowed := tightenGC()
+			check("a narrowed load", tight)
+			endPause := pauseGC()
+			check("a pause beside it", paused)
+			endOther := tightenGC()
+			check("another narrowed load during the pause", paused)
+			endPause()
+			check("the pause ended", tight)
+			endNarrowed()
+			endNarrowed() // a second call changes nothing
+			check("one narrowed load left", tight)
+			endOther()
+			check("all ended", original)
+		})
+	}
+}

@@ -16,10 +16,14 @@ import (
 // then stays live until detection ends, so collecting during them only marks
 // the growing heap again and again (a 1M-charge scan: about a third less CPU
 // time and a lower peak; see README's performance section). A narrowed load
-// is mostly garbage (the facts of every charge), which the collector keeps
-// out of the peak.
+// is mostly garbage (the facts of every charge), which the collector, run
+// more often, keeps out of the peak; scan and export keep it so while they
+// write the report, which would otherwise take a heap goal twice the live
+// heap of the load.
 func detect(ctx context.Context, st *store.Store, opts reconcile.Options) (reconcile.Report, error) {
-	if !reconcile.FactsServe(opts) {
+	if reconcile.FactsServe(opts) {
+		defer tightenGC()()
+	} else {
 		defer pauseGC()()
 	}
 	in, err := st.LoadForDetection(ctx, opts)
@@ -122,6 +126,7 @@ func newScanCmd(env Env, runF func(context.Context, *scanOptions) error) *comman
 }
 
 func runScan(ctx context.Context, opts *scanOptions) error {
+	defer tightenGC()() // to the end of the report's writing: see detect
 	env := opts.env
 	report, err := opts.report.report(ctx, env)
 	if err != nil {
@@ -155,6 +160,7 @@ func newExportCmd(env Env, runF func(context.Context, *exportOptions) error) *co
 }
 
 func runExport(ctx context.Context, opts *exportOptions) error {
+	defer tightenGC()() // to the end of the report's writing: see detect
 	env, out := opts.env, opts.output
 	report, err := opts.report.report(ctx, env)
 	if err != nil {

@@ -253,18 +253,24 @@ func loadPicked(ctx context.Context, tx *txn, in *reconcile.Input, opts reconcil
 		return fmt.Errorf("read %d key records of the picked charges, want %d", len(in.Keys), len(nw.Records))
 	}
 	// Detect looks requests up by a charge's id or PaymentIntent only, and
-	// Checkout Sessions by PaymentIntent.
+	// Checkout Sessions by PaymentIntent. Only a store that holds some is
+	// asked: an imported one holds none, and looking up the ids of 20k
+	// picked charges in empty tables took a fifteenth of its scan.
 	var intents []string
 	for _, c := range in.Charges {
 		if c.PaymentIntent != "" {
 			intents = append(intents, c.PaymentIntent)
 		}
 	}
-	if in.Requests, err = loadRequestsOf(ctx, tx, append(slices.Clone(ids), intents...)); err != nil {
-		return fmt.Errorf("request records: %w", err)
+	if len(of.Requests) > 0 {
+		if in.Requests, err = loadRequestsOf(ctx, tx, append(slices.Clone(ids), intents...)); err != nil {
+			return fmt.Errorf("request records: %w", err)
+		}
 	}
-	if in.Checkouts, err = loadCheckoutsOf(ctx, tx, intents); err != nil {
-		return fmt.Errorf("checkout sessions: %w", err)
+	if len(of.Checkouts) > 0 {
+		if in.Checkouts, err = loadCheckoutsOf(ctx, tx, intents); err != nil {
+			return fmt.Errorf("checkout sessions: %w", err)
+		}
 	}
 	in.Unloaded = nw.Unloaded
 	return nil
