@@ -95,7 +95,7 @@ type chunkStatements struct {
 }
 
 // statement is a prepared statement that writes: database/sql's, or the
-// driver's own (see driverStatements).
+// driver's own (see driverPreparer).
 type statement interface {
 	exec(ctx context.Context, args []any) error
 	Close() error
